@@ -1,0 +1,1 @@
+"""Command-line interface (`yoi`), one module per command group or command."""

@@ -1,0 +1,44 @@
+"""Shared CLI plumbing: output format options, JSON emission, errors and exit codes."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Callable, NoReturn
+
+import click
+
+from engine.diagnostics import bound_text
+
+EXIT_OK = 0
+EXIT_POLICY = 1
+EXIT_USAGE = 2
+
+
+def format_options(*formats: str) -> Callable:
+    """Add `--format FMT` (choices `formats`, default human) and the `--json` short form."""
+
+    def decorate(func: Callable) -> Callable:
+        func = click.option("--json", "as_json", is_flag=True, help="Short for --format json.")(func)
+        func = click.option(
+            "--format", "output_format", type=click.Choice(formats), default=formats[0],
+            show_default=True, help="Output format.",
+        )(func)
+        return func
+
+    return decorate
+
+
+def resolve_format(output_format: str, as_json: bool) -> str:
+    return "json" if as_json else output_format
+
+
+def emit_json(value: Any) -> None:
+    """Pretty-printed JSON plus a newline on stdout, the only thing a JSON command prints."""
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def fail(group: str, message: str, code: int = EXIT_USAGE) -> NoReturn:
+    """Print `yoi <group>: <message>` (bounded) on stderr and exit with `code`."""
+    click.echo(f"yoi {group}: {bound_text(message)}", err=True)
+    sys.exit(code)
