@@ -1,0 +1,21 @@
+"""Archive path normalization (spec §5.3), shared by the ZIP reader, the writer, folder reading
+and manifest path references, so that every layer agrees on which paths are safe."""
+
+from __future__ import annotations
+
+
+def normalize_archive_path(path: str) -> str | None:
+    """Return `path` if it is a safe relative archive path, else None.
+
+    Rejected: empty, NUL, backslash, leading `/` or `~`, a Windows drive prefix (`C:`), and any
+    empty, `.` or `..` segment (so `./a`, `a//b` and the directory form `a/` fail too).
+    """
+    if not path or "\x00" in path or "\\" in path or path[0] in "/~":
+        return None
+    if len(path) >= 2 and path[1] == ":" and path[0].isascii() and path[0].isalpha():
+        return None
+    segments = path.split("/")
+    for segment in segments:
+        if segment in ("", ".", ".."):
+            return None
+    return "/".join(segments)
