@@ -1,0 +1,186 @@
+"""Read the `[plugins]` table of a yoi config file into frozen enablement records (spec §3.1).
+
+A yoi config holds more than plugins, so other top-level tables are ignored; everything under
+`plugins` is strict (schema.py). Errors are `DiagnosticError`s of phase `config` that point at a
+line but never repeat the file's text: `config` tables may carry secrets.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from engine.diagnostics import Diagnostic, DiagnosticError, Location
+from engine.grants.model import Enablement, EnablementConfig, FsGrant, Grants, HttpsGrant
+from engine.grants.schema import check_plugins
+from engine.package.model import Permission
+
+MAX_CONFIG_BYTES = 1024 * 1024
+MAX_REPORTED_PROBLEMS = 20
+_TOO_DEEP = "plugin config nests values too deeply"
+PERMISSION_VALUE_FIELD = {
+    "surface": "surface", "tool": "name", "tool_namespace": "namespace",
+    "service": "name", "ingress": "name", "host_api": "api",
+}
+
+_TOML_AT_RE = re.compile(r"\(at line (\d+), column (\d+)\)\s*$")
+# `[[plugins.enabled]]`, allowing spaces and quoted key parts.
+_HEADER_RE = re.compile(
+    r"""[ \t]*\[\[[ \t]*(?:plugins|"plugins"|'plugins')[ \t]*\.[ \t]*"""
+    r"""(?:enabled|"enabled"|'enabled')[ \t]*\]\]"""
+)
+_ML_DELIMS = re.compile(r'"""|\'\'\'')
+
+
+def _error(kind: str, message: str, location: Location) -> DiagnosticError:
+    return DiagnosticError(Diagnostic(kind=kind, phase="config", message=message, location=location))
+
+
+def _io_word(error: OSError) -> str:
+    if isinstance(error, FileNotFoundError):
+        return "not found"
+    if isinstance(error, PermissionError):
+        return "permission denied"
+    return "I/O error"
+
+
+def load_config(path: str | Path) -> EnablementConfig:
+    """Read and parse a config file; unreadable or oversized files are `io`/`bounds` errors."""
+    file = str(path)
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_CONFIG_BYTES + 1)
+    except OSError as error:
+        raise _error("io", f"plugin config could not be read: {_io_word(error)}", Location(file)) from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise _error("bounds", "plugin config exceeds the configured size bound", Location(file))
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise _error("malformed", "plugin config is not valid UTF-8", Location(file, line)) from None
+    return parse_config(text, file)
+
+
+def parse_config(text: str, file: str) -> EnablementConfig:
+    """Parse TOML text; return the enablements of `[plugins]` (none when the table is absent)."""
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise _error(
+            "malformed", "plugin config could not be parsed as TOML", _toml_location(error, text, file)
+        ) from None
+    except RecursionError:
+        raise _error("malformed", _TOO_DEEP, Location(file)) from None
+    if "plugins" not in document:
+        return EnablementConfig((), file)
+    try:
+        return _plugins_config(document["plugins"], text, file)
+    except RecursionError:
+        raise _error("malformed", _TOO_DEEP, Location(file)) from None
+
+
+def _plugins_config(plugins: Any, text: str, file: str) -> EnablementConfig:
+    problems = check_plugins(plugins)
+    entries = plugins.get("enabled", []) if isinstance(plugins, dict) else []
+    entries = entries if isinstance(entries, list) else []
+    headers = _enablement_header_lines(text)
+    spots = headers if len(headers) == len(entries) else [None] * len(entries)
+    if problems:
+        raise DiagnosticError([
+            Diagnostic(
+                kind="malformed", phase="config", message=p.message,
+                location=_entry_location(p.path, spots, file),
+            )
+            for p in problems[:MAX_REPORTED_PROBLEMS]
+        ])
+    return EnablementConfig(
+        tuple(
+            _enablement(entry, Location(file, *spot) if spot else Location(file))
+            for entry, spot in zip(entries, spots)
+        ),
+        file,
+    )
+
+
+def _toml_location(error: tomllib.TOMLDecodeError, text: str, file: str) -> Location:
+    """tomllib (3.11) only states the position inside its message: take it from there."""
+    match = _TOML_AT_RE.search(str(error))
+    if match:
+        return Location(file, int(match.group(1)), int(match.group(2)))
+    last = text.rsplit("\n", 1)[-1]  # "(at end of document)"
+    return Location(file, text.count("\n") + 1, len(last) + 1)
+
+
+def _entry_location(path: tuple, spots: list, file: str) -> Location:
+    """A schema problem inside `plugins.enabled[i]` points at that entry's header."""
+    if len(path) >= 3 and path[1] == "enabled" and isinstance(path[2], int) and path[2] < len(spots):
+        spot = spots[path[2]]
+        if spot:
+            return Location(file, *spot)
+    return Location(file)
+
+
+def _enablement_header_lines(text: str) -> list[tuple[int, int]]:
+    """1-based (line, column) of `[[plugins.enabled]]` headers, skipping multi-line strings.
+
+    Only trusted when the count equals the number of entries (inline arrays have no headers).
+    """
+    lines = []
+    open_delim: str | None = None
+    for number, line in enumerate(text.split("\n"), start=1):
+        if open_delim is None and _HEADER_RE.match(line):
+            lines.append((number, len(line) - len(line.lstrip(" \t")) + 1))
+        for match in _ML_DELIMS.finditer(line):
+            delim = match.group(0)
+            if open_delim is None:
+                if "#" not in line[: match.start()]:
+                    open_delim = delim
+            elif delim == open_delim:
+                open_delim = None
+    return lines
+
+
+def _enablement(entry: dict, location: Location) -> Enablement:
+    return Enablement(
+        id=entry.get("id", ""),
+        version=entry.get("version"),
+        digest=entry.get("digest"),
+        surfaces=tuple(entry.get("surfaces", ())),
+        grants=_grants(entry.get("grants", {})),
+        config=_json_value(entry["config"]) if "config" in entry else None,
+        location=location,
+    )
+
+
+def _grants(table: dict) -> Grants:
+    return Grants(
+        id=table.get("id"),
+        version=table.get("version"),
+        digest=table.get("digest"),
+        permissions=tuple(
+            Permission(p["kind"], p.get(PERMISSION_VALUE_FIELD.get(p["kind"], ""))) for p in table.get("permissions", ())
+        ),
+        https=tuple(
+            HttpsGrant(h.get("host", ""), tuple(h.get("methods", ())), tuple(h.get("path_prefixes", ())))
+            for h in table.get("https", ())
+        ),
+        fs=tuple(FsGrant(f.get("root", ""), tuple(f.get("operations", ()))) for f in table.get("fs", ())),
+    )
+
+
+def _json_value(value: Any) -> Any:
+    """TOML -> JSON-compatible: dates/times become ISO strings, non-finite floats become strings."""
+    if isinstance(value, dict):
+        return {key: _json_value(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_value(item) for item in value]
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value

@@ -1,0 +1,102 @@
+"""Frozen records of what a config enables and grants (spec §3.1).
+
+These are the parsed form of `[[plugins.enabled]]`; resolution binds them to discovered packages
+and later stages turn them into facts (`grants`, `binding`, `https_grant`, `fs_grant`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.diagnostics import Location
+from engine.package.model import Permission
+
+
+@dataclass(frozen=True)
+class HttpsGrant:
+    """One `grants.https` allowlist entry; empty `path_prefixes` means any path (§6.10)."""
+
+    host: str = ""
+    methods: tuple[str, ...] = ()
+    path_prefixes: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        methods = ",".join(self.methods) or "<no-methods>"
+        prefixes = ",".join(self.path_prefixes) or "*"
+        return f"{self.host} {methods} {prefixes}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"host": self.host, "methods": list(self.methods), "path_prefixes": list(self.path_prefixes)}
+
+
+@dataclass(frozen=True)
+class FsGrant:
+    """One `grants.fs` scope: a host root and the operations allowed under it (§6.11)."""
+
+    root: str = ""
+    operations: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return f"{self.root} {','.join(self.operations) or '<no-operations>'}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"root": self.root, "operations": list(self.operations)}
+
+
+@dataclass(frozen=True)
+class Grants:
+    """`[plugins.enabled.grants]`: capabilities plus the id/version/digest they are bound to.
+
+    `None` means the binding key was absent; an empty string is present (and never matches).
+    """
+
+    id: str | None = None
+    version: str | None = None
+    digest: str | None = None
+    permissions: tuple[Permission, ...] = ()
+    https: tuple[HttpsGrant, ...] = ()
+    fs: tuple[FsGrant, ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        """An empty grant binds to anything (§3.4): it grants nothing."""
+        return not (self.permissions or self.https or self.fs)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "version": self.version,
+            "digest": self.digest,
+            "permissions": [p.to_toml_dict() for p in self.permissions],
+            "https": [h.to_dict() for h in self.https],
+            "fs": [f.to_dict() for f in self.fs],
+        }
+
+
+@dataclass(frozen=True)
+class Enablement:
+    """One `[[plugins.enabled]]` request. `config` is opaque and may hold secrets: never print it."""
+
+    id: str = ""
+    version: str | None = None
+    digest: str | None = None
+    surfaces: tuple[str, ...] = ()
+    grants: Grants = field(default_factory=Grants)
+    config: Any = field(default=None, repr=False)
+    location: Location | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class EnablementConfig:
+    """All enablements of one config file, in file order (duplicates kept: §3.3 resolves each)."""
+
+    enabled: tuple[Enablement, ...] = ()
+    file: str | None = None
+
+
+def label_set(permissions) -> frozenset[str]:
+    """Labels of a permission list (§1.6), e.g. for "requested vs granted" reports."""
+    return frozenset(p.label for p in permissions)
