@@ -1,0 +1,247 @@
+"""Load `plugin.toml` into a `Manifest` (spec §5.4 steps 2-5, §1.1-§1.8).
+
+Order: size bound, UTF-8, TOML (tomllib), schema (cerberus, every schema error reported at once),
+then the reference's `validate_manifest` checks where the first failure wins. The check that
+services/ingresses need the instance world (§1.8 step 5) relates two parts of a manifest, so it
+is a rule (rules/), not code here.
+
+Nothing from the file reaches a message except bounded key names: a TOML error reports line and
+column, never tomllib's text (which quotes the input).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from datetime import date, datetime, time
+from types import MappingProxyType
+from typing import Any, Collection, Mapping
+
+from engine.diagnostics import (
+    MANIFEST_MESSAGE_LIMIT_BYTES,
+    Diagnostic,
+    DiagnosticError,
+    Location,
+    bound_bytes,
+)
+from engine.package.ids import is_safe_id
+from engine.package.limits import DEFAULT_LIMITS
+from engine.package.manifest_locations import nearest_location, scan_locations
+from engine.package.manifest_schema import PERMISSION_FIELDS, path_text, schema_problems
+from engine.package.model import (
+    COMPONENT_KIND,
+    INSTANCE_WORLD,
+    RAW_ABI,
+    RAW_KIND,
+    SCHEMA_VERSION,
+    TOOL_WORLD,
+    Hook,
+    Ingress,
+    Manifest,
+    Permission,
+    Runtime,
+    Service,
+    Tool,
+)
+from engine.package.paths import normalize_archive_path
+
+PHASE = "manifest"
+MAX_SCHEMA_DIAGNOSTICS = 32
+_TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)$")
+
+
+def load_manifest(data: bytes, entries: Collection[str], *, file: str = "plugin.toml") -> Manifest:
+    """Parse and validate manifest bytes; `entries` are the package's normalized paths, against
+    which runtime and hook path references are checked. Raises DiagnosticError."""
+    if len(data) > DEFAULT_LIMITS.max_manifest_size_bytes:
+        raise _error("bounds", "plugin.toml exceeds the configured manifest size bound")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _error("malformed", "plugin.toml is not valid UTF-8") from None
+    try:
+        return _load_text(text, frozenset(entries), file)
+    except RecursionError:
+        # tomllib (and any walk over its result) recurses once per nesting level.
+        raise _error("malformed", "plugin.toml could not be parsed: values are nested too deeply") from None
+
+
+def _load_text(text: str, entries: frozenset[str], file: str) -> Manifest:
+    document = _parse_toml(text, file)
+    locations = scan_locations(text, file)
+    problems = schema_problems(document)
+    if problems:
+        raise DiagnosticError(_schema_diagnostics(problems, locations))
+    manifest = _build(document, locations)
+    failure = validate_manifest(manifest, entries)
+    if failure is not None:
+        raise DiagnosticError(failure)
+    return manifest
+
+
+def _error(kind: str, message: str, location: Location | None = None) -> DiagnosticError:
+    return DiagnosticError(_diagnostic(kind, message, location))
+
+
+def _diagnostic(kind: str, message: str, location: Location | None = None) -> Diagnostic:
+    return Diagnostic(kind, PHASE, bound_bytes(message, MANIFEST_MESSAGE_LIMIT_BYTES), location=location)
+
+
+def _parse_toml(text: str, file: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        line, column = _error_position(str(error), text)
+    raise _error(
+        "malformed",
+        f"plugin.toml could not be parsed at line {line}, column {column}",
+        Location(file, line, column),
+    )
+
+
+def _error_position(error_text: str, text: str) -> tuple[int, int]:
+    """tomllib (3.11) puts the position only in its message: `(at line L, column C)` or
+    `(at end of document)`, which we turn into the last line and column."""
+    match = _TOML_POSITION.search(error_text)
+    if match:
+        return int(match.group(1)), int(match.group(2))
+    last_newline = text.rfind("\n")
+    return text.count("\n") + 1, len(text) - last_newline
+
+
+def _schema_diagnostics(problems, locations: Mapping[str, Location]) -> list[Diagnostic]:
+    """One diagnostic per schema problem, in file order, capped so a hostile manifest with
+    thousands of unknown keys cannot produce a huge report."""
+    located = [(nearest_location(locations, path_text(p.path)), p) for p in problems]
+    located.sort(key=lambda pair: (pair[0].line, pair[0].column) if pair[0] else (math.inf, 0))
+    out = [_diagnostic("malformed", f"plugin.toml: {p.message}", loc) for loc, p in located]
+    if len(out) > MAX_SCHEMA_DIAGNOSTICS:
+        omitted = len(out) - MAX_SCHEMA_DIAGNOSTICS
+        out = out[:MAX_SCHEMA_DIAGNOSTICS]
+        out.append(_diagnostic("malformed", f"plugin.toml: {omitted} more schema error(s) omitted"))
+    return out
+
+
+# -- building the model ----------------------------------------------------------------------
+
+def _build(doc: dict[str, Any], locations: Mapping[str, Location]) -> Manifest:
+    runtime = doc.get("runtime")
+    return Manifest(
+        schema_version=doc["schema_version"],
+        id=doc["id"],
+        name=doc["name"],
+        version=doc["version"],
+        description=doc.get("description"),
+        surfaces=tuple(doc.get("surfaces", ())),
+        runtime=Runtime(**runtime) if runtime is not None else None,
+        hooks=tuple(Hook(**hook) for hook in doc.get("hooks", ())),
+        tools=tuple(
+            Tool(t["name"], t["description"], to_json(t["input_schema"]), t.get("external_write", False))
+            for t in doc.get("tools", ())
+        ),
+        services=tuple(
+            Service(
+                s["name"], s["description"], s.get("lifecycle", ""),
+                to_json(s["status_schema"]) if "status_schema" in s else None,
+                tuple(s.get("side_effects", ())),
+            )
+            for s in doc.get("services", ())
+        ),
+        ingresses=tuple(
+            Ingress(
+                i["name"], i["description"], tuple(i.get("event_kinds", ())),
+                to_json(i["input_schema"]) if "input_schema" in i else None,
+                tuple(i.get("sources", ())), tuple(i.get("side_effects", ())),
+            )
+            for i in doc.get("ingresses", ())
+        ),
+        permissions=tuple(
+            Permission(p["kind"], p.get(PERMISSION_FIELDS[p["kind"]]) if PERMISSION_FIELDS[p["kind"]] else None)
+            for p in doc.get("permissions", ())
+        ),
+        locations=MappingProxyType(dict(locations)),
+    )
+
+
+def to_json(value: Any) -> Any:
+    """A TOML value as the JSON value the reference hands on (serde toml -> serde_json):
+    tables -> dicts, arrays -> lists, date/times -> their TOML text, NaN/inf -> null."""
+    if isinstance(value, dict):
+        return {key: to_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [to_json(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    return value
+
+
+# -- semantic validation (§1.8, first failure wins) ------------------------------------------
+
+def validate_manifest(manifest: Manifest, entries: Collection[str]) -> Diagnostic | None:
+    """The reference's `validate_manifest` order, without step 5 (a rule): the first failure."""
+    at = manifest.location
+    if manifest.schema_version != SCHEMA_VERSION:
+        return _diagnostic("api", "plugin schema/API version is unsupported", at("schema_version"))
+    if not is_safe_id(manifest.id):
+        return _diagnostic("malformed", "plugin manifest id is not a safe local id", at("id"))
+    for key in ("name", "version"):
+        if not getattr(manifest, key).strip():
+            return _diagnostic("malformed", "plugin manifest name and version are required", at(key))
+    if manifest.runtime is not None:
+        failure = _runtime_failure(manifest.runtime, entries)
+        if failure is not None:
+            kind, message, key = failure
+            return _diagnostic(kind, message, at(key) or at("runtime"))
+    for label, items, attr, what in (
+        ("services", manifest.services, "name", "plugin service name is not safe"),
+        ("ingresses", manifest.ingresses, "name", "plugin ingress name is not safe"),
+    ):
+        for index, item in enumerate(items):
+            if not is_safe_id(getattr(item, attr)):
+                return _diagnostic("malformed", what, at(f"{label}[{index}].{attr}") or at(f"{label}[{index}]"))
+    for index, hook in enumerate(manifest.hooks):
+        where = at(f"hooks[{index}].id") or at(f"hooks[{index}]")
+        if not is_safe_id(hook.id):
+            return _diagnostic("malformed", "plugin hook id is not safe", where)
+        failure = _path_failure(hook.file, entries)
+        if failure is not None:
+            return _diagnostic(*failure, at(f"hooks[{index}].file") or where)
+    return None
+
+
+def _runtime_failure(runtime: Runtime, entries: Collection[str]) -> tuple[str, str, str] | None:
+    """§1.3 in order: (kind, message, location key) of the first failure, or None."""
+    if runtime.kind == RAW_KIND:
+        if runtime.abi != RAW_ABI:
+            return "api", "plugin WASM ABI is unsupported", "runtime.abi"
+        if runtime.entry is None:
+            return "missing", "plugin WASM runtime entry is required", "runtime"
+        if runtime.component is not None or runtime.world is not None:
+            key = "runtime.component" if runtime.component is not None else "runtime.world"
+            return "malformed", "plugin WASM runtime must not declare component metadata", key
+        failure = _path_failure(runtime.entry, entries)
+        return (*failure, "runtime.entry") if failure else None
+    if runtime.kind == COMPONENT_KIND:
+        if runtime.abi is not None or runtime.entry is not None:
+            key = "runtime.abi" if runtime.abi is not None else "runtime.entry"
+            return "malformed", "plugin component runtime must not declare raw WASM ABI metadata", key
+        if runtime.world not in (TOOL_WORLD, INSTANCE_WORLD):
+            return "api", "plugin component world is unsupported", "runtime.world"
+        if runtime.component is None:
+            return "missing", "plugin component runtime artifact is required", "runtime"
+        failure = _path_failure(runtime.component, entries)
+        return (*failure, "runtime.component") if failure else None
+    return "api", "plugin runtime kind is unsupported", "runtime.kind"
+
+
+def _path_failure(path: str, entries: Collection[str]) -> tuple[str, str] | None:
+    """§1.7: a manifest path reference must be safe and name a file of the package."""
+    normalized = normalize_archive_path(path)
+    if normalized is None:
+        return "traversal", "plugin manifest references a path outside the package root"
+    if normalized not in entries:
+        return "missing", "plugin manifest references a path not present in the package"
+    return None

@@ -1,0 +1,224 @@
+"""The cerberus schema of `plugin.toml` (spec §1.1-§1.6) and its error texts.
+
+Every table level rejects unknown keys, like the reference's `deny_unknown_fields`. Permission
+objects are tagged by `kind`, so they are checked in a second step, each against the schema of
+its kind. Error texts name the key path (`runtime.foo`, `tools[0].name`) but never echo a value
+from the file: manifests are untrusted and reports must not leak their content.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import cerberus
+from cerberus import errors as cerberus_errors
+
+from engine.package.model import HOST_APIS, SURFACES
+
+U32_MAX = 2**32 - 1
+KEY_TEXT_LIMIT = 64  # characters of one untrusted key name shown in a message
+
+Path = tuple  # document path: str keys and int indexes
+
+
+def _string(required: bool = False) -> dict:
+    return {"type": "string", "required": required}
+
+
+_STRINGS = {"type": "list", "schema": {"type": "string"}}
+_ANY_REQUIRED = {"required": True}
+_ANY = {}
+
+
+def _table_list(schema: dict) -> dict:
+    return {"type": "list", "schema": {"type": "dict", "schema": schema}}
+
+
+RUNTIME_SCHEMA = {
+    "kind": _string(required=True),
+    "entry": _string(),
+    "abi": _string(),
+    "component": _string(),
+    "world": _string(),
+}
+HOOK_SCHEMA = {"id": _string(required=True), "file": _string(required=True)}
+TOOL_SCHEMA = {
+    "name": _string(required=True),
+    "description": _string(required=True),
+    "input_schema": _ANY_REQUIRED,
+    "external_write": {"type": "boolean"},
+}
+SERVICE_SCHEMA = {
+    "name": _string(required=True),
+    "description": _string(required=True),
+    "lifecycle": _string(),
+    "status_schema": _ANY,
+    "side_effects": _STRINGS,
+}
+INGRESS_SCHEMA = {
+    "name": _string(required=True),
+    "description": _string(required=True),
+    "event_kinds": _STRINGS,
+    "input_schema": _ANY,
+    "sources": _STRINGS,
+    "side_effects": _STRINGS,
+}
+MANIFEST_SCHEMA = {
+    "schema_version": {"type": "integer", "required": True, "min": 0, "max": U32_MAX},
+    "id": _string(required=True),
+    "name": _string(required=True),
+    "version": _string(required=True),
+    "description": _string(),
+    "surfaces": {"type": "list", "schema": {"type": "string", "allowed": list(SURFACES)}},
+    "runtime": {"type": "dict", "schema": RUNTIME_SCHEMA},
+    "hooks": _table_list(HOOK_SCHEMA),
+    "tools": _table_list(TOOL_SCHEMA),
+    "services": _table_list(SERVICE_SCHEMA),
+    "ingresses": _table_list(INGRESS_SCHEMA),
+    # Only the tag here; the rest of each object is checked against PERMISSION_SCHEMAS[kind].
+    "permissions": {
+        "type": "list",
+        "schema": {"type": "dict", "allow_unknown": True, "schema": {"kind": _string(required=True)}},
+    },
+}
+
+# Permission kind -> (value field or None, schema of the whole object). Spec §1.6.
+PERMISSION_FIELDS: dict[str, str | None] = {
+    "surface": "surface", "tool": "name", "tool_namespace": "namespace", "service": "name",
+    "ingress": "name", "external_write": None, "host_api": "api",
+}
+_VALUE_RULES = {"surface": {"allowed": list(SURFACES)}, "host_api": {"allowed": list(HOST_APIS)}}
+PERMISSION_SCHEMAS = {
+    kind: {"kind": _string(required=True)}
+    | ({field: {"type": "string", "required": True} | _VALUE_RULES.get(kind, {})} if field else {})
+    for kind, field in PERMISSION_FIELDS.items()
+}
+
+
+class _StrictValidator(cerberus.Validator):
+    """Cerberus counts `True` as an integer (bool subclasses int); TOML does not."""
+
+    types_mapping = cerberus.Validator.types_mapping.copy()
+    types_mapping["integer"] = cerberus.TypeDefinition("integer", (int,), (bool,))
+
+
+_LOCAL = threading.local()
+
+
+def _validator(name: str) -> cerberus.Validator:
+    """Schemas are compiled once per thread: building a cerberus validator checks its schema,
+    which costs more than validating a manifest, and a validator keeps per-run state."""
+    cache = _LOCAL.__dict__.setdefault("validators", {})
+    if name not in cache:
+        schema = MANIFEST_SCHEMA if name == "manifest" else PERMISSION_SCHEMAS[name]
+        cache[name] = _StrictValidator(schema, allow_unknown=False)
+    return cache[name]
+
+
+@dataclass(frozen=True)
+class SchemaProblem:
+    """One schema violation: where (document path) and what (bounded text, no file values)."""
+
+    path: Path
+    message: str
+
+
+def schema_problems(document: dict[str, Any]) -> list[SchemaProblem]:
+    """All schema violations of a parsed manifest, top level first, then permission objects."""
+    validator = _validator("manifest")
+    problems: list[SchemaProblem] = []
+    if not validator.validate(document):
+        problems.extend(_flatten(validator._errors))
+    permissions = document.get("permissions")
+    if isinstance(permissions, list):
+        for index, item in enumerate(permissions):
+            if isinstance(item, dict) and isinstance(item.get("kind"), str):
+                problems.extend(_permission_problems(item, ("permissions", index)))
+    return problems
+
+
+def _permission_problems(item: dict, path: Path) -> list[SchemaProblem]:
+    kind = item["kind"]
+    if kind not in PERMISSION_SCHEMAS:
+        return [SchemaProblem(path + ("kind",), f"unknown permission kind {quote_key(kind)} in {format_path(path)}")]
+    validator = _validator(kind)
+    if validator.validate(item):
+        return []
+    return [SchemaProblem(path + p.path, p.message) for p in _flatten(validator._errors, prefix=path)]
+
+
+def _flatten(errors, prefix: Path = ()) -> list[SchemaProblem]:
+    out: list[SchemaProblem] = []
+    for error in errors:
+        if error.is_group_error:
+            out.extend(_flatten(error.child_errors, prefix))
+            continue
+        path = tuple(error.document_path)
+        out.append(SchemaProblem(path, _describe(error, format_path(prefix + path))))
+    return out
+
+
+_TYPE_WORDS = {
+    "string": "a string", "integer": "an integer", "boolean": "a boolean",
+    "list": "an array", "dict": "a table",
+}
+
+
+def _describe(error, where: str) -> str:
+    code = error.code
+    if code == cerberus_errors.UNKNOWN_FIELD.code:
+        return f"unknown key {where}"
+    if code == cerberus_errors.REQUIRED_FIELD.code:
+        return f"missing required key {where}"
+    if code == cerberus_errors.BAD_TYPE.code:
+        return f"{where} must be {_TYPE_WORDS.get(error.constraint, error.constraint)}"
+    if code == cerberus_errors.UNALLOWED_VALUE.code:
+        return f"{where} must be one of {', '.join(error.constraint)}"
+    if code in (cerberus_errors.MIN_VALUE.code, cerberus_errors.MAX_VALUE.code):
+        return f"{where} must be between 0 and {U32_MAX}"
+    return f"{where} is invalid"
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def key_text(key: Any) -> str:
+    """A key name from the file, made safe to show: bounded, no control characters, and
+    quoted TOML-style when it is not a bare key (so `a.b` and "a.b" stay distinguishable)."""
+    if isinstance(key, int):
+        return f"[{key}]"
+    text = str(key)
+    if len(text) > KEY_TEXT_LIMIT:
+        text = text[:KEY_TEXT_LIMIT] + "\u2026"
+    if _BARE_KEY.fullmatch(text):
+        return text
+    return json.dumps(_CONTROL.sub("?", text), ensure_ascii=False)
+
+
+def format_path(path: Path) -> str:
+    """`('tools', 0, 'name')` -> "`tools[0].name`" for messages."""
+    return quote_key_text(path_text(path, render=key_text))
+
+
+def path_text(path: Path, render=str) -> str:
+    """Join a document path as `tools[0].name`; `render` formats each string key."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + render(part)
+    return out
+
+
+def quote_key(key: str) -> str:
+    return quote_key_text(key_text(key))
+
+
+def quote_key_text(text: str) -> str:
+    return f"`{text}`"

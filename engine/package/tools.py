@@ -1,0 +1,52 @@
+"""Tool definition checks (spec §2.1, §2.2): name rules, duplicates, and input schemas.
+
+Tool names and schemas are not manifest-level rules: a manifest with a bad tool still loads, and
+check/list/show report the problem per tool with these texts.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+
+from engine.package.input_schema import validate_input_schema
+from engine.package.model import Manifest, Tool
+
+TOOL_NAME_MAX_BYTES = 128
+
+
+def validate_tool_name(name: str) -> str | None:
+    """Return the §2.1 reason a tool name is invalid, or None when it is valid."""
+    if not name:
+        return "name must not be empty"
+    if len(name.encode("utf-8")) > TOOL_NAME_MAX_BYTES:
+        return "name is longer than 128 bytes"
+    if any(_is_control_or_whitespace(ch) for ch in name):
+        return "name must not contain whitespace or control characters"
+    return None
+
+
+def _is_control_or_whitespace(ch: str) -> bool:
+    # Rust's char::is_control is category Cc and char::is_whitespace the White_Space property;
+    # str.isspace() covers exactly White_Space plus U+001C..U+001F, which are Cc anyway.
+    return unicodedata.category(ch) == "Cc" or ch.isspace()
+
+
+def duplicate_tool_names(manifest: Manifest) -> frozenset[str]:
+    """Names declared by more than one `[[tools]]` entry of the manifest."""
+    counts = Counter(tool.name for tool in manifest.tools)
+    return frozenset(name for name, count in counts.items() if count > 1)
+
+
+def tool_definition_problems(tool: Tool, duplicates: frozenset[str]) -> list[str]:
+    """Every definition problem of one tool, in the reference's order (duplicate, name, schema)."""
+    problems = []
+    if tool.name in duplicates:
+        problems.append(f"tool `{tool.name}` has duplicate name within plugin manifest")
+    reason = validate_tool_name(tool.name)
+    if reason is not None:
+        problems.append(f"tool `{tool.name}` has invalid name: {reason}")
+    reason = validate_input_schema(tool.input_schema)
+    if reason is not None:
+        problems.append(f"tool `{tool.name}` has invalid input_schema: {reason}")
+    return problems
