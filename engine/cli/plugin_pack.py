@@ -1,0 +1,72 @@
+"""`yoi plugin pack DIR [--output FILE]`: write a deterministic `.yoi-plugin` archive (spec §5.6)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from engine.cli.common import EXIT_POLICY, EXIT_USAGE, emit_json, fail, format_options, resolve_format
+from engine.diagnostics import DiagnosticError
+from engine.package.model import Package
+
+SAFETY = {
+    "no_network": True,
+    "no_plugin_execution": True,
+    "no_enablement_config_mutation": True,
+    "no_secrets_generated": True,
+}
+HUMAN_SAFETY = "safety: deterministic stored .yoi-plugin archive; no Plugin execution; no config mutation"
+
+
+def package_report(package: Package, package_path: str) -> dict[str, Any]:
+    """PackageReport of spec §4.2 (shared shape with `check`)."""
+    manifest = package.manifest
+    return {
+        "reference": package.identity,
+        "package": manifest.id,
+        "source": package.source,
+        "version": manifest.version,
+        "schema_version": manifest.schema_version,
+        "digest": package.digest,
+        "package_path": package_path,
+        "entries": list(package.entries),
+        "surfaces": list(manifest.surfaces),
+        "tools": [tool.name for tool in manifest.tools],
+        "permissions": [permission.label for permission in manifest.permissions],
+    }
+
+
+@click.command("pack")
+@click.argument("directory", type=click.Path(path_type=str))
+@click.option("--output", "output", type=click.Path(dir_okay=False, path_type=str), default=None,
+              help="Archive to write (default: <DIR name>.yoi-plugin beside DIR).")
+@format_options("human", "json")
+def pack(directory: str, output: str | None, output_format: str, as_json: bool) -> None:
+    """Pack a plugin folder into a deterministic stored .yoi-plugin archive."""
+    from engine.package.pack import pack_directory
+
+    try:
+        written, package = pack_directory(Path(directory), Path(output) if output else None)
+    except DiagnosticError as error:
+        first = error.diagnostics[0]
+        unreadable = first.kind == "io" and first.message.startswith("plugin directory")
+        fail("plugin", f"plugin pack failed: {first.message}", EXIT_USAGE if unreadable else EXIT_POLICY)
+    output_path = str(written)
+    if resolve_format(output_format, as_json) == "json":
+        emit_json({
+            "command": "pack",
+            "status": "packed",
+            "input_path": directory,
+            "output_path": output_path,
+            "package": package_report(package, output_path),
+            "safety": SAFETY,
+        })
+        return
+    click.echo(f"plugin pack: {output_path} [packed]")
+    click.echo(
+        f"package: {package.identity} version={package.manifest.version} "
+        f"digest={package.digest} entries={len(package.files)}"
+    )
+    click.echo(HUMAN_SAFETY)

@@ -1,0 +1,226 @@
+"""Package discovery over the user, project and builtin stores (spec §5.5).
+
+Every failure is a diagnostic about one candidate (or one store) and never stops the others: a
+bad package must not hide good ones. Nothing here runs plugin code.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from engine.diagnostics import Diagnostic, DiagnosticError, Subject
+from engine.package.archive import read_archive
+from engine.package.digest import package_digest
+from engine.package.ids import is_safe_id
+from engine.package.limits import DEFAULT_LIMITS, Limits
+from engine.package.materialize import (
+    MANIFEST_FILE, io_error_text, materialize, read_directory, read_package_file,
+)
+from engine.package.model import SOURCES, Package
+
+PHASE = "discovery"
+PACKAGE_SUFFIX = ".yoi-plugin"
+DEFAULT_LABEL = "<plugin-package>"
+
+
+class _FromEnvironment:
+    """Sentinel default: derive the location from the environment / bundled resources.
+
+    Passing None instead disables that store, which tests and embedding hosts need."""
+
+    def __repr__(self) -> str:
+        return "FROM_ENVIRONMENT"
+
+
+FROM_ENVIRONMENT = _FromEnvironment()
+
+
+@dataclass(frozen=True)
+class Discovery:
+    packages: tuple[Package, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+
+@dataclass(frozen=True)
+class _Store:
+    source: str
+    path: Path
+    folders: bool  # builtin store: subfolders holding plugin.toml instead of .yoi-plugin files
+
+
+def default_user_data_home() -> Path | None:
+    """$XDG_DATA_HOME, else $HOME/.local/share, else None (no user store)."""
+    xdg = os.environ.get("XDG_DATA_HOME")
+    if xdg:
+        return Path(xdg)
+    home = os.environ.get("HOME")
+    if home:
+        return Path(home) / ".local" / "share"
+    return None
+
+
+def user_store_path(user_data_home: Path) -> Path:
+    return Path(user_data_home) / "yoi" / "plugins"
+
+
+def project_store_path(workspace: Path) -> Path:
+    return Path(workspace) / ".yoi" / "plugins"
+
+
+def _stores(workspace, user_data_home, builtin_dir) -> list[_Store]:
+    if user_data_home is FROM_ENVIRONMENT:
+        user_data_home = default_user_data_home()
+    if builtin_dir is FROM_ENVIRONMENT:
+        from engine.resources import examples_dir
+
+        builtin_dir = examples_dir()
+    stores = []
+    if user_data_home is not None:
+        stores.append(_Store("user", user_store_path(user_data_home), False))
+    if workspace is not None:
+        stores.append(_Store("project", project_store_path(workspace), False))
+    if builtin_dir is not None:
+        stores.append(_Store("builtin", Path(builtin_dir), True))
+    return stores
+
+
+def _error(kind: str, message: str, subject: Subject) -> Diagnostic:
+    return Diagnostic(kind=kind, phase=PHASE, message=message, subject=subject)
+
+
+class _StoreScan:
+    """Scan one store; collects packages and diagnostics."""
+
+    def __init__(self, store: _Store, limits: Limits):
+        self.store = store
+        self.limits = limits
+        self.packages: list[Package] = []
+        self.diagnostics: list[Diagnostic] = []
+
+    def run(self) -> None:
+        source = self.store.source
+        try:
+            root = self.store.path.resolve(strict=True)
+        except FileNotFoundError:
+            return
+        except (OSError, RuntimeError, ValueError) as error:
+            self._store_error(f"plugin store could not be read: {io_error_text(error)}")
+            return
+        try:
+            candidates = sorted(self._candidates(root))
+        except (OSError, ValueError) as error:
+            self._store_error(f"plugin store could not be listed: {io_error_text(error)}")
+            return
+        bound = self.limits.max_packages_per_store
+        if len(candidates) > bound:
+            self._store_error("plugin store contains more packages than the configured discovery bound",
+                              kind="bounds")
+            candidates = candidates[:bound]
+        for candidate in candidates:
+            label = candidate.name or DEFAULT_LABEL
+            try:
+                self.packages.append(self._load(root, candidate, label))
+            except DiagnosticError as error:
+                for diag in error.diagnostics:
+                    self.diagnostics.append(_attach(diag, source=source, label=label))
+
+    def _store_error(self, message: str, kind: str = "io") -> None:
+        self.diagnostics.append(_error(kind, message, Subject(source=self.store.source)))
+
+    def _candidates(self, root: Path) -> Iterator[Path]:
+        with os.scandir(root) as entries:
+            for entry in entries:
+                path = Path(entry.path)
+                if self.store.folders:
+                    if entry.is_dir() and (path / MANIFEST_FILE).is_file():
+                        yield path
+                elif path.suffix == PACKAGE_SUFFIX and path.stem:
+                    yield path
+
+    def _load(self, root: Path, candidate: Path, label: str) -> Package:
+        try:
+            canonical = candidate.resolve(strict=True)
+        except (OSError, RuntimeError, ValueError) as error:
+            raise _failure("io", f"plugin package could not be read: {io_error_text(error)}") from None
+        if not canonical.is_relative_to(root):
+            raise _failure("traversal", "plugin package path escapes its source store")
+        if self.store.folders:
+            files = read_directory(canonical, self.limits)
+            kind = "directory"
+        else:
+            files = read_archive(read_package_file(canonical, self.limits), self.limits)
+            kind = "package"
+        try:
+            return materialize(files, source=self.store.source, path=str(candidate), label=label,
+                               input_kind=kind)
+        except DiagnosticError as error:
+            ref = _identity_hint(files, self.store.source, self.limits)
+            digest = package_digest(files)
+            raise DiagnosticError(
+                [_attach(d, ref=ref, digest=digest) for d in error.diagnostics]
+            ) from None
+
+
+def _identity_hint(files, source: str, limits: Limits) -> str | None:
+    """The identity of a package whose manifest failed later than its `id` check (spec §1.3:
+    diagnostics carry the identity once the id is known to be safe)."""
+    data = files.get(MANIFEST_FILE)
+    if data is None or len(data) > limits.max_manifest_size_bytes:
+        return None
+    try:
+        document = tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    local_id = document.get("id")
+    return f"{source}:{local_id}" if is_safe_id(local_id) else None
+
+
+def _failure(kind: str, message: str) -> DiagnosticError:
+    return DiagnosticError(Diagnostic(kind=kind, phase=PHASE, message=message))
+
+
+def _attach(diag: Diagnostic, **fields) -> Diagnostic:
+    """Fill subject fields the stage that raised did not know (never overwrite)."""
+    current = diag.subject or Subject()
+    missing = {k: v for k, v in fields.items() if getattr(current, k) is None and v is not None}
+    return diag.with_subject(**missing) if missing else diag
+
+
+def _sort_key(package: Package) -> tuple:
+    return (SOURCES.index(package.source), package.manifest.id, package.digest, package.label)
+
+
+def discover(
+    workspace: Path | None,
+    *,
+    user_data_home: Path | None | _FromEnvironment = FROM_ENVIRONMENT,
+    builtin_dir: Path | None | _FromEnvironment = FROM_ENVIRONMENT,
+    limits: Limits = DEFAULT_LIMITS,
+) -> Discovery:
+    """Discover packages in user, project and builtin stores (None disables a store).
+
+    Duplicate identities are reported once per identity and all stay listed, so enabling one of
+    them fails as ambiguous instead of silently picking a winner."""
+    packages: list[Package] = []
+    diagnostics: list[Diagnostic] = []
+    for store in _stores(workspace, user_data_home, builtin_dir):
+        scan = _StoreScan(store, limits)
+        scan.run()
+        packages += scan.packages
+        diagnostics += scan.diagnostics
+    packages.sort(key=_sort_key)
+    counts = Counter(p.identity for p in packages)
+    seen: set[str] = set()
+    for package in packages:
+        if counts[package.identity] > 1 and package.identity not in seen:
+            seen.add(package.identity)
+            diagnostics.append(_error(
+                "duplicate", "duplicate plugin package identity in one source store",
+                Subject(ref=package.identity, source=package.source),
+            ))
+    return Discovery(tuple(packages), tuple(diagnostics))

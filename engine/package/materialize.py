@@ -1,0 +1,170 @@
+"""Turn files into a Package (spec §5.4) and read package inputs from disk (§5.6 step 1, §4.2).
+
+Shared by discovery, `check` and `pack`, so a folder and its archive go through the same manifest
+validation and digest. I/O errors are reported with short words only (§5.5), never the OS text,
+which could carry paths or other content.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
+
+from engine.diagnostics import Diagnostic, DiagnosticError
+from engine.package.archive import read_archive
+from engine.package.digest import package_digest
+from engine.package.limits import DEFAULT_LIMITS, Limits
+from engine.package.manifest import load_manifest
+from engine.package.model import Package
+from engine.package.paths import normalize_archive_path
+
+MANIFEST_FILE = "plugin.toml"
+PHASE = "discovery"
+
+
+def io_error_text(error: BaseException) -> str:
+    """The short, path-free word for an I/O error (spec §5.5)."""
+    if isinstance(error, FileNotFoundError):
+        return "not found"
+    if isinstance(error, PermissionError):
+        return "permission denied"
+    if isinstance(error, FileExistsError):
+        return "already exists"
+    if isinstance(error, UnicodeError):
+        return "invalid data"
+    if isinstance(error, OSError) and error.errno in (errno.EINVAL, errno.ENAMETOOLONG):
+        return "invalid input"
+    if isinstance(error, ValueError):  # e.g. an embedded NUL in a path
+        return "invalid input"
+    return "I/O error"
+
+
+def diagnostic(kind: str, message: str, phase: str = PHASE) -> DiagnosticError:
+    return DiagnosticError(Diagnostic(kind=kind, phase=phase, message=message))
+
+
+def io_failure(message: str, error: BaseException) -> DiagnosticError:
+    return diagnostic("io", f"{message}: {io_error_text(error)}")
+
+
+def materialize(
+    files: Mapping[str, bytes], *, source: str, path: str, label: str, input_kind: str
+) -> Package:
+    """Validate the root manifest and digest the files into a Package (spec §5.4)."""
+    data = files.get(MANIFEST_FILE)
+    if data is None:
+        raise diagnostic("missing", "plugin package is missing root plugin.toml", "manifest")
+    manifest = load_manifest(data, frozenset(files), file=MANIFEST_FILE)
+    return Package(
+        source=source,
+        manifest=manifest,
+        digest=package_digest(files),
+        files=MappingProxyType(dict(files)),
+        path=path,
+        label=label,
+        input_kind=input_kind,
+    )
+
+
+class _DirectoryReader:
+    """One recursive walk of a package folder, enforcing §5.6 step 1 as it goes."""
+
+    def __init__(self, root: Path, limits: Limits):
+        self.root = root
+        self.limits = limits
+        self.files: dict[str, bytes] = {}
+        self.total = 0
+
+    def walk(self, folder: Path, prefix: tuple[str, ...]) -> None:
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: os.fsencode(e.name))
+        except (OSError, ValueError) as error:
+            raise io_failure("plugin directory could not be listed", error) from None
+        for entry in entries:
+            try:
+                if entry.is_symlink():
+                    raise diagnostic("traversal", "plugin directory contains a symlink entry")
+                if entry.is_dir(follow_symlinks=False):
+                    self.walk(Path(entry.path), prefix + (entry.name,))
+                elif entry.is_file(follow_symlinks=False):
+                    self.add_file(entry, prefix + (entry.name,))
+            except OSError as error:
+                raise io_failure("plugin directory could not be read", error) from None
+
+    def add_file(self, entry: os.DirEntry, parts: tuple[str, ...]) -> None:
+        size = entry.stat(follow_symlinks=False).st_size
+        if size > self.limits.max_file_size_bytes:
+            raise diagnostic("bounds", "plugin directory file exceeds the configured per-file bound")
+        if not Path(os.path.realpath(entry.path)).is_relative_to(self.root):
+            raise diagnostic("traversal", "plugin directory file escapes the package root")
+        relative = "/".join(parts)
+        try:
+            relative.encode("utf-8")
+        except UnicodeEncodeError:
+            relative = ""
+        if not relative or normalize_archive_path(relative) != relative:
+            raise diagnostic("traversal", "plugin directory contains an unsafe relative path")
+        if len(self.files) + 1 > self.limits.max_entries_per_package:
+            raise diagnostic("bounds", "plugin directory contains more files than the configured bound")
+        content = Path(entry.path).read_bytes()
+        self.total += len(content)
+        if self.total > self.limits.max_expanded_size_bytes:
+            raise diagnostic("bounds", "plugin directory expanded size exceeds the configured bound")
+        self.files[relative] = content
+
+
+def read_directory(path: str | os.PathLike[str], limits: Limits = DEFAULT_LIMITS) -> dict[str, bytes]:
+    """Read every regular file under a package folder; symlinks anywhere are rejected."""
+    try:
+        root = Path(path).resolve(strict=True)
+    except (OSError, RuntimeError, ValueError) as error:
+        raise io_failure("plugin directory could not be read", error) from None
+    if not root.is_dir():
+        raise diagnostic("malformed", "plugin directory input is not a directory")
+    reader = _DirectoryReader(root, limits)
+    reader.walk(root, ())
+    return reader.files
+
+
+def read_package_file(path: str | os.PathLike[str], limits: Limits = DEFAULT_LIMITS) -> bytes:
+    """Read a `.yoi-plugin` file after the regular-file and size checks of spec §5.5."""
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError) as error:
+        raise io_failure("plugin package metadata could not be read", error) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise diagnostic("malformed", "plugin package candidate is not a regular file")
+    if info.st_size > limits.max_package_size_bytes:
+        raise diagnostic("bounds", "plugin package exceeds the configured package size bound")
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(limits.max_package_size_bytes + 1)
+    except (OSError, ValueError) as error:
+        raise io_failure("plugin package content could not be read", error) from None
+    if len(data) > limits.max_package_size_bytes:  # grew after stat
+        raise diagnostic("bounds", "plugin package exceeds the configured package size bound")
+    return data
+
+
+def input_label(path: str | os.PathLike[str]) -> str:
+    name = Path(path).name
+    return name or Path(os.path.abspath(path)).name or "<plugin-package>"
+
+
+def load_package_path(
+    path: str | os.PathLike[str], source: str = "project", limits: Limits = DEFAULT_LIMITS
+) -> Package:
+    """A folder is read as a directory package, anything else as a `.yoi-plugin` archive."""
+    label = input_label(path)
+    if os.path.isdir(path):
+        files = read_directory(path, limits)
+        kind = "directory"
+    else:
+        files = read_archive(read_package_file(path, limits), limits)
+        kind = "package"
+    return materialize(files, source=source, path=str(path), label=label, input_kind=kind)

@@ -1,0 +1,76 @@
+"""`pack`: a package folder into a deterministic `.yoi-plugin` archive (spec §5.6).
+
+The folder is validated before anything is written, the archive is written atomically (a
+temporary file in the target folder, then a rename) so a failure never leaves a partial package,
+and the written file is re-read with full validation to produce the report.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from engine.package.archive import write_archive
+from engine.package.limits import DEFAULT_LIMITS, Limits
+from engine.package.materialize import (
+    input_label, io_failure, load_package_path, materialize, read_directory,
+)
+from engine.package.model import Package
+
+PACKAGE_SUFFIX = ".yoi-plugin"
+FALLBACK_NAME = "plugin"
+
+
+def default_output(directory: Path) -> Path:
+    """`<folder name>.yoi-plugin` beside the folder (`plugin.yoi-plugin` if it has no name)."""
+    directory = Path(directory)
+    if not directory.name or directory.name == "..":
+        directory = Path(os.path.abspath(directory))
+    name = directory.name or FALLBACK_NAME
+    return directory.parent / f"{name}{PACKAGE_SUFFIX}"
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _write_atomically(output: Path, data: bytes) -> None:
+    parent = output.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except (OSError, ValueError) as error:
+        raise io_failure("plugin package output directory could not be created", error) from None
+    temp_name = None
+    try:
+        fd, temp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=parent)
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), 0o666 & ~_current_umask())  # mkstemp makes it 0600
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp_name, output)
+        temp_name = None
+    except (OSError, ValueError) as error:
+        raise io_failure("plugin package output could not be written", error) from None
+    finally:
+        if temp_name is not None:
+            try:
+                os.unlink(temp_name)
+            except OSError:
+                pass
+
+
+def pack_directory(
+    directory: Path, output: Path | None = None, limits: Limits = DEFAULT_LIMITS
+) -> tuple[Path, Package]:
+    """Validate `directory`, write its archive to `output` and return (output, re-read package)."""
+    files = read_directory(directory, limits)
+    materialize(files, source="project", path=str(directory), label=input_label(directory),
+                input_kind="directory")
+    data = write_archive(files, limits)
+    target = Path(output) if output is not None else default_output(Path(directory))
+    _write_atomically(target, data)
+    return target, load_package_path(target, source="project", limits=limits)
