@@ -81,9 +81,9 @@ _TYPE_WORDS = {
     "string": "a string", "list": "an array", "dict": "a table", "boolean": "a boolean",
     "integer": "an integer",
 }
-# Key names are named in messages only when they look like identifiers, so a message never
-# carries arbitrary file text; values are never named at all.
-_TOKEN_RE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+# Key names are named in messages only when they look like short identifiers, so a message never
+# carries arbitrary file text (nor a long token pasted as a key); values are never named at all.
+_TOKEN_RE = re.compile(r"[A-Za-z0-9_.-]{1,32}")
 
 
 @dataclass(frozen=True)
