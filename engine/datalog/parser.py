@@ -1,0 +1,219 @@
+"""Text -> syntax tree, with a position on every node and every syntax error collected.
+
+The lark LALR parser is built once per process, on first use. A file is parsed in one pass; only
+when that fails is it re-parsed statement by statement, so that every syntax error of the file is
+reported together (and the well-formed statements still reach the later checks).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from importlib.resources import files
+
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from engine.diagnostics import Diagnostic, Location
+from engine.datalog.ast import (
+    BUILTINS, Atom, Builtin, Comparison, Const, Literal, Negation, Rule, Term, Value, Var,
+)
+
+INT_LIMIT = 2**63  # integers are 64-bit signed: anything wider is a mistake, not a value
+MAX_SYNTAX_ERRORS = 50  # per file; beyond this the rest of the file is not worth reporting
+
+_TERMINAL_WORDS = {
+    "DENY": "`deny`", "WARN": "`warn`", "INFO": "`info`", "NOT": "`not`", "IMPLIES": "`:-`",
+    "DOT": "`.`", "COMMA": "`,`", "LPAR": "`(`", "RPAR": "`)`", "EQ": "`=`", "NE": "`!=`",
+    "LT": "`<`", "LE": "`<=`", "GT": "`>`", "GE": "`>=`", "NAME": "a predicate name",
+    "VAR": "a variable", "ANON": "`_`", "INT": "an integer", "STRING": "a string",
+    "$END": "end of input",
+}
+# Statement chunks for error recovery: a statement ends at a `.` outside strings and comments.
+_CHUNK_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"|"[^\n]*|#[^\n]*|\.|[^".#]+')
+
+
+class SyntaxProblem(Exception):
+    """A statement that parsed but holds an unusable value (integer out of range, bad string)."""
+
+    def __init__(self, code: str, message: str, location: Location):
+        super().__init__(message)
+        self.code, self.message, self.location = code, message, location
+
+
+@cache
+def _parser() -> Lark:
+    grammar = files("engine.datalog").joinpath("grammar.lark").read_text(encoding="utf-8")
+    return Lark(grammar, parser="lalr", start=["start", "query"], maybe_placeholders=False)
+
+
+def rule_diagnostic(code: str, message: str, location: Location | None) -> Diagnostic:
+    """Every load-time problem of the rule language has this shape."""
+    return Diagnostic("rule", "rules", message, code=f"rules.{code}", location=location)
+
+
+def _show(text: str) -> str:
+    text = text if len(text) <= 40 else text[:40] + "\u2026"
+    return json.dumps(text, ensure_ascii=False)[1:-1]
+
+
+def _syntax_diagnostic(err: UnexpectedInput, file: str) -> Diagnostic:
+    loc = Location(file, getattr(err, "line", None), getattr(err, "column", None))
+    if isinstance(err, UnexpectedCharacters):
+        message = f"unexpected character `{_show(err.char)}`"
+    elif isinstance(err, UnexpectedEOF):
+        message = "unexpected end of input (a statement must end with `.`)"
+    elif isinstance(err, UnexpectedToken):
+        if err.token.type == "$END":
+            message = "unexpected end of input (a statement must end with `.`)"
+            loc = Location(file, getattr(err.token, "line", None), getattr(err.token, "column", None))
+        else:
+            message = f"unexpected `{_show(str(err.token))}`"
+        expected = sorted({_TERMINAL_WORDS.get(t, t) for t in (err.accepts or err.expected)})
+        if expected:
+            message += "; expected " + ", ".join(expected)
+    else:  # pragma: no cover - lark has no other UnexpectedInput kinds today
+        message = "syntax error"
+    if loc.line is not None and loc.line < 0:
+        loc = Location(file)
+    return rule_diagnostic("syntax", message, loc)
+
+
+class _Builder:
+    """Parse tree -> syntax tree for one file (knows the file name for every Location)."""
+
+    def __init__(self, file: str):
+        self.file = file
+        self.anon = 0
+
+    def loc(self, token: Token) -> Location:
+        return Location(self.file, token.line, token.column)
+
+    def first_token(self, node: Tree | Token) -> Token:
+        while isinstance(node, Tree):
+            node = node.children[0]
+        return node
+
+    def statement(self, tree: Tree) -> Rule:
+        if tree.data == "rule":
+            head = self.atom(tree.children[0])
+            body = self.body(tree.children[2]) if len(tree.children) == 4 else ()
+            return Rule(head, body, head.location)
+        severity_tree, atom_tree, message, _, body_tree, _ = tree.children
+        token = severity_tree.children[0]
+        return Rule(
+            self.atom(atom_tree), self.body(body_tree), self.loc(token),
+            severity=str(token), message=self.string(message),
+        )
+
+    def body(self, tree: Tree) -> tuple[Literal, ...]:
+        return tuple(self.literal(child) for child in tree.children if isinstance(child, Tree))
+
+    def literal(self, tree: Tree) -> Literal:
+        if tree.data == "atom":
+            atom = self.atom(tree)
+            if atom.pred in BUILTINS:
+                return Builtin(atom.pred, atom.args, atom.location)
+            return atom
+        if tree.data == "negation":
+            atom = self.atom(tree.children[1])
+            loc = self.loc(tree.children[0])
+            if atom.pred in BUILTINS:
+                return Builtin(atom.pred, atom.args, loc, negated=True)
+            return Negation(atom, loc)
+        left, op_tree, right = tree.children
+        return Comparison(
+            str(op_tree.children[0]), self.term(left), self.term(right), self.loc(self.first_token(left))
+        )
+
+    def atom(self, tree: Tree) -> Atom:
+        name = tree.children[0]
+        args = tuple(self.term(c) for c in tree.children[1:] if c.type not in ("LPAR", "RPAR", "COMMA"))
+        return Atom(str(name), args, self.loc(name))
+
+    def term(self, token: Token) -> Term:
+        loc = self.loc(token)
+        if token.type == "VAR":
+            return Var(str(token), loc)
+        if token.type == "ANON":
+            self.anon += 1
+            return Var(f"_{self.anon}", loc, anonymous=True)
+        if token.type == "INT":
+            return Const(self.integer(token), loc)
+        return Const(self.string(token), loc)
+
+    def integer(self, token: Token) -> int:
+        text = str(token)
+        if len(text.lstrip("-")) > 19 or not -INT_LIMIT <= int(text) < INT_LIMIT:
+            raise SyntaxProblem("int-range", "integer out of range (64-bit signed)", self.loc(token))
+        return int(text)
+
+    def string(self, token: Token) -> str:
+        value = json.loads(str(token))
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise SyntaxProblem("bad-string", "string holds a lone surrogate escape", self.loc(token))
+        return value
+
+
+def _statements(tree: Tree, builder: _Builder, diagnostics: list[Diagnostic]) -> list[Rule]:
+    rules = []
+    for child in tree.children:
+        try:
+            rules.append(builder.statement(child))
+        except SyntaxProblem as problem:
+            diagnostics.append(rule_diagnostic(problem.code, problem.message, problem.location))
+    return rules
+
+
+def parse_text(text: str, file: str = "<string>") -> tuple[list[Rule], list[Diagnostic]]:
+    """Parse a whole file; returns its statements and its syntax diagnostics (all of them)."""
+    builder = _Builder(file)
+    diagnostics: list[Diagnostic] = []
+    try:
+        tree = _parser().parse(text, start="start")
+    except UnexpectedInput:
+        return _parse_by_statement(text, builder, diagnostics)
+    return _statements(tree, builder, diagnostics), diagnostics
+
+
+def _parse_by_statement(text: str, builder: _Builder, diagnostics: list[Diagnostic]) -> list[Rule]:
+    """Recovery: parse each `.`-terminated chunk alone, padded so positions stay exact."""
+    rules: list[Rule] = []
+    errors = 0
+    start, line, col = 0, 1, 1
+    pos = 0
+    for match in _CHUNK_RE.finditer(text):
+        pos = match.end()
+        if match.group() != "." and pos < len(text):
+            continue
+        chunk = text[start:pos]
+        if chunk.strip():
+            padded = "\n" * (line - 1) + " " * (col - 1) + chunk
+            try:
+                tree = _parser().parse(padded, start="start")
+            except UnexpectedInput as err:
+                errors += 1
+                diagnostics.append(_syntax_diagnostic(err, builder.file))
+                if errors >= MAX_SYNTAX_ERRORS:
+                    break
+            else:
+                rules.extend(_statements(tree, builder, diagnostics))
+        newlines = chunk.count("\n")
+        line += newlines
+        col = (len(chunk) - chunk.rfind("\n")) if newlines else col + len(chunk)
+        start = pos
+    return rules, diagnostics
+
+
+def parse_query(text: str, file: str = "<atom>") -> tuple[Atom | None, list[Diagnostic]]:
+    """Parse one atom written in rule syntax (CLI ATOM arguments)."""
+    try:
+        tree = _parser().parse(text, start="query")
+        return _Builder(file).atom(tree.children[0]), []
+    except UnexpectedInput as err:
+        return None, [_syntax_diagnostic(err, file)]
+    except SyntaxProblem as problem:
+        return None, [rule_diagnostic(problem.code, problem.message, problem.location)]
