@@ -40,22 +40,16 @@ def _error(kind: str, message: str, location: Location) -> DiagnosticError:
     return DiagnosticError(Diagnostic(kind=kind, phase="config", message=message, location=location))
 
 
-def _io_word(error: OSError) -> str:
-    if isinstance(error, FileNotFoundError):
-        return "not found"
-    if isinstance(error, PermissionError):
-        return "permission denied"
-    return "I/O error"
-
-
 def load_config(path: str | Path) -> EnablementConfig:
     """Read and parse a config file; unreadable or oversized files are `io`/`bounds` errors."""
     file = str(path)
     try:
         with open(path, "rb") as handle:
             data = handle.read(MAX_CONFIG_BYTES + 1)
-    except OSError as error:
-        raise _error("io", f"plugin config could not be read: {_io_word(error)}", Location(file)) from None
+    except (OSError, ValueError) as error:  # ValueError: e.g. a NUL in the path
+        from engine.package.materialize import io_error_text  # the shared §5.5 words; error path only
+
+        raise _error("io", f"plugin config could not be read: {io_error_text(error)}", Location(file)) from None
     if len(data) > MAX_CONFIG_BYTES:
         raise _error("bounds", "plugin config exceeds the configured size bound", Location(file))
     try:
