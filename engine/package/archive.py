@@ -179,8 +179,17 @@ def read_archive(data: bytes, limits: Limits = DEFAULT_LIMITS) -> dict[str, byte
 
 
 def _path_key(path: str) -> bytes:
-    """Byte-wise order of UTF-8 paths (differs from str order only for lone surrogates)."""
+    """Byte-wise order of the UTF-8 paths (lone surrogates sort somewhere; they are rejected)."""
     return path.encode("utf-8", "surrogatepass")
+
+
+def _safe_name(path: str) -> bytes:
+    if normalize_archive_path(path) != path:
+        raise _fail(MSG_TRAVERSAL, "traversal")
+    try:
+        return path.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate cannot be written as a UTF-8 name
+        raise _fail(MSG_TRAVERSAL, "traversal") from None
 
 
 def write_archive(files: Mapping[str, bytes], limits: Limits = DEFAULT_LIMITS) -> bytes:
@@ -189,16 +198,16 @@ def write_archive(files: Mapping[str, bytes], limits: Limits = DEFAULT_LIMITS) -
     if len(files) > limits.max_entries_per_package:
         raise _fail(MSG_TOO_MANY_ENTRIES, "bounds")
     ordered = sorted(files, key=_path_key)
+    names = {}
     for path in ordered:
-        if normalize_archive_path(path) != path:
-            raise _fail(MSG_TRAVERSAL, "traversal")
+        names[path] = _safe_name(path)
         if len(files[path]) > limits.max_file_size_bytes:
             raise _fail(MSG_FILE_BOUND, "bounds")
     parts: list[bytes] = []
     central: list[bytes] = []
     offset = 0
     for path in ordered:
-        name = path.encode("utf-8")
+        name = names[path]
         content = bytes(files[path])
         size = len(content)
         header = _LOCAL.pack(LOCAL_SIG, VERSION, FLAG_UTF8, METHOD_STORED, 0, 0, 0, size, size,
