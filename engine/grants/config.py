@@ -16,16 +16,12 @@ from typing import Any
 
 from engine.diagnostics import Diagnostic, DiagnosticError, Location
 from engine.grants.model import Enablement, EnablementConfig, FsGrant, Grants, HttpsGrant
-from engine.grants.schema import check_plugins
+from engine.grants.schema import PERMISSION_VALUE_FIELD, check_plugins
 from engine.package.model import Permission
 
 MAX_CONFIG_BYTES = 1024 * 1024
 MAX_REPORTED_PROBLEMS = 20
 _TOO_DEEP = "plugin config nests values too deeply"
-PERMISSION_VALUE_FIELD = {
-    "surface": "surface", "tool": "name", "tool_namespace": "namespace",
-    "service": "name", "ingress": "name", "host_api": "api",
-}
 
 _TOML_AT_RE = re.compile(r"\(at line (\d+), column (\d+)\)\s*$")
 # `[[plugins.enabled]]`, allowing spaces and quoted key parts.
@@ -38,6 +34,11 @@ _ML_DELIMS = re.compile(r'"""|\'\'\'')
 
 def _error(kind: str, message: str, location: Location) -> DiagnosticError:
     return DiagnosticError(Diagnostic(kind=kind, phase="config", message=message, location=location))
+
+
+def default_config_path(workspace: str | Path) -> Path:
+    """Issue 2 item 7: without `--config FILE`, a workspace's config is `.yoi/config.toml`."""
+    return Path(workspace) / ".yoi" / "config.toml"
 
 
 def load_config(path: str | Path) -> EnablementConfig:
@@ -157,7 +158,7 @@ def _grants(table: dict) -> Grants:
         version=table.get("version"),
         digest=table.get("digest"),
         permissions=tuple(
-            Permission(p["kind"], p.get(PERMISSION_VALUE_FIELD.get(p["kind"], ""))) for p in table.get("permissions", ())
+            Permission(p["kind"], p.get(PERMISSION_VALUE_FIELD[p["kind"]])) for p in table.get("permissions", ())
         ),
         https=tuple(
             HttpsGrant(h.get("host", ""), tuple(h.get("methods", ())), tuple(h.get("path_prefixes", ())))

@@ -35,6 +35,10 @@ PERMISSION_FIELDS: dict[str, dict[str, Any]] = {
     "external_write": {},
     "host_api": {"api": {"type": "string", "required": True, "allowed": list(HOST_APIS)}},
 }
+# The field holding `Permission.value` per kind (None for external_write).
+PERMISSION_VALUE_FIELD: dict[str, str | None] = {
+    kind: next(iter(fields), None) for kind, fields in PERMISSION_FIELDS.items()
+}
 PERMISSION_SCHEMAS = {
     kind: {"kind": {"type": "string", "required": True}, **fields}
     for kind, fields in PERMISSION_FIELDS.items()

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from engine.diagnostics import DiagnosticError, Location
-from engine.grants.config import load_config, parse_config
+from engine.grants.config import default_config_path, load_config, parse_config
 from engine.grants.model import EnablementConfig, FsGrant, Grants, HttpsGrant
 from engine.package.model import Permission
 
@@ -433,3 +433,59 @@ def test_random_toml_like_text_yields_config_or_diagnostics(text):
         assert isinstance(result, EnablementConfig)
         for enablement in result.enabled:
             json.dumps(enablement.config)
+
+
+def test_default_config_path(tmp_path):
+    assert default_config_path(tmp_path) == tmp_path / ".yoi" / "config.toml"
+
+
+def test_parsed_permissions_round_trip_through_the_package_model():
+    grants = parse_config(FULL, "cfg.toml").enabled[0].grants
+    table = grants.to_dict()
+    assert table["permissions"][1] == {"kind": "tool", "name": "echo"}
+    assert table["permissions"][5] == {"kind": "external_write"}
+    assert table["https"][1] == {"host": "h", "methods": [], "path_prefixes": []}
+    rebuilt = parse_config(
+        '[[plugins.enabled]]\n[plugins.enabled.grants]\npermissions = ['
+        + ", ".join("{ " + ", ".join(f'{k} = "{v}"' for k, v in p.items()) + " }" for p in table["permissions"])
+        + "]\n",
+        "f",
+    )
+    assert rebuilt.enabled[0].grants.permissions == grants.permissions
+
+
+_KEYS = st.sampled_from([
+    "enabled", "resolved", "diagnostics", "id", "version", "digest", "surfaces", "grants", "config",
+    "permissions", "https", "fs", "kind", "name", "namespace", "surface", "api", "host", "methods",
+    "path_prefixes", "root", "operations", "extra",
+])
+_SCALARS = st.one_of(
+    st.sampled_from(["user:a", "tool", "surface", "host_api", "https", "read", "write", "hook"]).map(json.dumps),
+    st.text(max_size=8).map(json.dumps), st.integers(-5, 5).map(str), st.booleans().map(lambda b: str(b).lower()),
+    st.just("1979-05-27"), st.just("nan"),
+)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4).map(lambda xs: "[" + ", ".join(xs) + "]"),
+        st.dictionaries(_KEYS, inner, max_size=4).map(
+            lambda d: "{ " + ", ".join(f"{json.dumps(k)} = {v}" for k, v in d.items()) + " }"
+        ),
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["[plugins]\n", "[[plugins.enabled]]\n", "[[plugins.enabled]]\n[plugins.enabled.grants]\n"]),
+    st.dictionaries(_KEYS, _VALUES, max_size=5),
+)
+def test_random_valid_toml_under_plugins_yields_config_or_diagnostics(header, table):
+    text = header + "".join(f"{json.dumps(k)} = {v}\n" for k, v in table.items())
+    try:
+        result = parse_config(text, "fuzz.toml")
+    except DiagnosticError as error:
+        assert all(d.phase == "config" and d.kind == "malformed" for d in error.diagnostics)
+    else:
+        assert isinstance(result, EnablementConfig)
