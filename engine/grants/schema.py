@@ -8,13 +8,15 @@ shape and the `kind` value, then the exact fields of that kind.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from typing import Any, Iterator
 
 import cerberus
 from cerberus import errors as cerr
 
-from engine.package.model import FS_OPERATIONS, HOST_APIS, PERMISSION_KINDS, SURFACES
+from engine.package.manifest_schema import PERMISSION_FIELDS, PERMISSION_SCHEMAS
+from engine.package.model import FS_OPERATIONS, PERMISSION_KINDS, SURFACES
 
 _STRING = {"type": "string"}
 _STRING_LIST = {"type": "list", "schema": _STRING}
@@ -25,24 +27,9 @@ PERMISSION_SHAPE = {
     "schema": {"kind": {"type": "string", "required": True, "allowed": list(PERMISSION_KINDS)}},
 }
 
-# Spec §1.6: the one field each kind carries (external_write carries none).
-PERMISSION_FIELDS: dict[str, dict[str, Any]] = {
-    "surface": {"surface": {"type": "string", "required": True, "allowed": list(SURFACES)}},
-    "tool": {"name": {"type": "string", "required": True}},
-    "tool_namespace": {"namespace": {"type": "string", "required": True}},
-    "service": {"name": {"type": "string", "required": True}},
-    "ingress": {"name": {"type": "string", "required": True}},
-    "external_write": {},
-    "host_api": {"api": {"type": "string", "required": True, "allowed": list(HOST_APIS)}},
-}
-# The field holding `Permission.value` per kind (None for external_write).
-PERMISSION_VALUE_FIELD: dict[str, str | None] = {
-    kind: next(iter(fields), None) for kind, fields in PERMISSION_FIELDS.items()
-}
-PERMISSION_SCHEMAS = {
-    kind: {"kind": {"type": "string", "required": True}, **fields}
-    for kind, fields in PERMISSION_FIELDS.items()
-}
+# Spec §1.6 permission objects are the same in manifests and grants: one definition, shared
+# with the manifest schema (kind -> value field, kind -> strict cerberus schema).
+PERMISSION_VALUE_FIELD = PERMISSION_FIELDS
 
 HTTPS_SCHEMA = {"host": _STRING, "methods": _STRING_LIST, "path_prefixes": _STRING_LIST}
 FS_SCHEMA = {
@@ -146,14 +133,16 @@ def check(document: dict, schema: dict, prefix: tuple = ()) -> list[SchemaProble
     return problems
 
 
-_VALIDATORS: dict[int, cerberus.Validator] = {}
+_LOCAL = threading.local()
 
 
 def _validator(schema: dict) -> cerberus.Validator:
-    """Build each schema's validator once (cerberus checks the schema itself on construction)."""
-    validator = _VALIDATORS.get(id(schema))
+    """Build each schema's validator once per thread: construction checks the schema itself, and
+    a validator keeps per-run state."""
+    cache = _LOCAL.__dict__.setdefault("validators", {})
+    validator = cache.get(id(schema))
     if validator is None:
-        validator = _VALIDATORS[id(schema)] = cerberus.Validator(schema, allow_unknown=False)
+        validator = cache[id(schema)] = cerberus.Validator(schema, allow_unknown=False)
     return validator
 
 
