@@ -8,8 +8,7 @@ would reject packed archives). Every structural problem becomes one Diagnostic i
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
-from typing import Mapping
+from typing import Mapping, NamedTuple, NoReturn
 
 from engine.diagnostics import Diagnostic, DiagnosticError
 from engine.package.limits import DEFAULT_LIMITS, Limits
@@ -57,16 +56,15 @@ MSG_PACKAGE_BOUND = "plugin package exceeds the configured package size bound"
 _EOCD = struct.Struct("<IHHHHII")  # sig, disk, cd disk, disk entries, total entries, size, offset
 _CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHII")
 _LOCAL = struct.Struct("<IHHHHHIIIHH")
-_U16 = struct.Struct("<H")
 _U32 = struct.Struct("<I")
+_FLAGS_METHOD = struct.Struct("<HH")
 
 
 def _fail(message: str, kind: str = "malformed") -> DiagnosticError:
     return DiagnosticError(Diagnostic(kind=kind, phase=PHASE, message=message))
 
 
-@dataclass(frozen=True)
-class _CentralEntry:
+class _CentralEntry(NamedTuple):
     path: str
     flags: int
     method: int
@@ -76,16 +74,13 @@ class _CentralEntry:
     local_offset: int
 
 
-def _u16(data: memoryview, offset: int, message: str) -> int:
-    if offset + 2 > len(data):
-        raise _fail(message)
-    return _U16.unpack_from(data, offset)[0]
-
-
-def _u32(data: memoryview, offset: int, message: str) -> int:
-    if offset + 4 > len(data):
-        raise _fail(message)
-    return _U32.unpack_from(data, offset)[0]
+def _short_header(
+    view: memoryview, offset: int, signature: int, malformed: str, truncated: str
+) -> NoReturn:
+    """A header that does not fit: a wrong signature (when readable) is reported first."""
+    if offset + 4 <= len(view) and _U32.unpack_from(view, offset)[0] != signature:
+        raise _fail(malformed)
+    raise _fail(truncated)
 
 
 def _find_eocd(data: bytes) -> int:
@@ -99,6 +94,18 @@ def _find_eocd(data: bytes) -> int:
     return found
 
 
+def _short_local_header(view: memoryview, offset: int, entry: _CentralEntry) -> NoReturn:
+    """A local header cut off by the end of file, checked field by field in the reference's
+    order: signature, then flags/method agreement, then the name/extra lengths."""
+    if offset + 4 <= len(view) and _U32.unpack_from(view, offset)[0] != LOCAL_SIG:
+        raise _fail(MSG_LOCAL_MALFORMED)
+    if offset + 10 <= len(view):
+        flags, method = _FLAGS_METHOD.unpack_from(view, offset + 6)
+        if flags != entry.flags or method != entry.method:
+            raise _fail(MSG_LOCAL_DISAGREES)
+    raise _fail(MSG_LOCAL_TRUNCATED)
+
+
 def _read_central(data: bytes, view: memoryview, limits: Limits) -> list[_CentralEntry]:
     eocd = _find_eocd(data)
     if eocd + EOCD_SIZE > len(view):  # unreachable with the search above; kept as a guard
@@ -110,22 +117,23 @@ def _read_central(data: bytes, view: memoryview, limits: Limits) -> list[_Centra
         raise _fail(MSG_TOO_MANY_ENTRIES, "bounds")
     if cd_offset + cd_size > len(view):
         raise _fail(MSG_CENTRAL_OUTSIDE)
+    size = len(view)
     entries: list[_CentralEntry] = []
     cursor = cd_offset
     for _ in range(total):
-        if _u32(view, cursor, MSG_CENTRAL_TRUNCATED) != CENTRAL_SIG:
-            raise _fail(MSG_CENTRAL_MALFORMED)
-        if cursor + CENTRAL_SIZE > len(view):
-            raise _fail(MSG_CENTRAL_TRUNCATED)
-        (_sig, _made, _needed, flags, method, _time, _date, _crc, compressed, uncompressed,
+        if cursor + CENTRAL_SIZE > size:
+            _short_header(view, cursor, CENTRAL_SIG, MSG_CENTRAL_MALFORMED, MSG_CENTRAL_TRUNCATED)
+        (sig, _made, _needed, flags, method, _time, _date, _crc, compressed, uncompressed,
          name_len, extra_len, comment_len, _disk, _internal, external, local_offset
          ) = _CENTRAL.unpack_from(view, cursor)
+        if sig != CENTRAL_SIG:
+            raise _fail(MSG_CENTRAL_MALFORMED)
         name_start = cursor + CENTRAL_SIZE
         name_end = name_start + name_len
-        if name_end > len(view):
+        if name_end > size:
             raise _fail(MSG_NAME_OUTSIDE)
         try:
-            name = str(view[name_start:name_end], "utf-8")
+            name = data[name_start:name_end].decode("utf-8")
         except UnicodeDecodeError:
             raise _fail(MSG_NAME_NOT_UTF8) from None
         path = normalize_archive_path(name)
@@ -143,6 +151,7 @@ def read_archive(data: bytes, limits: Limits = DEFAULT_LIMITS) -> dict[str, byte
     violation of spec §5.2 (CRC is deliberately not checked)."""
     data = bytes(data)
     view = memoryview(data)
+    size = len(data)
     files: dict[str, bytes] = {}
     expanded = 0
     for entry in _read_central(data, view, limits):
@@ -158,17 +167,17 @@ def read_archive(data: bytes, limits: Limits = DEFAULT_LIMITS) -> dict[str, byte
         if expanded > limits.max_expanded_size_bytes:
             raise _fail(MSG_EXPANDED_BOUND, "bounds")
         offset = entry.local_offset
-        if _u32(view, offset, MSG_LOCAL_TRUNCATED) != LOCAL_SIG:
-            raise _fail(MSG_LOCAL_MALFORMED)
-        if offset + LOCAL_SIZE > len(view):
-            raise _fail(MSG_LOCAL_TRUNCATED)
-        (_sig, _needed, flags, method, _time, _date, _crc, _csize, _usize, name_len, extra_len
+        if offset + LOCAL_SIZE > size:
+            _short_local_header(view, offset, entry)
+        (sig, _needed, flags, method, _time, _date, _crc, _csize, _usize, name_len, extra_len
          ) = _LOCAL.unpack_from(view, offset)
+        if sig != LOCAL_SIG:
+            raise _fail(MSG_LOCAL_MALFORMED)
         if flags != entry.flags or method != entry.method:
             raise _fail(MSG_LOCAL_DISAGREES)
         start = offset + LOCAL_SIZE + name_len + extra_len
         end = start + entry.compressed
-        if end > len(view):
+        if end > size:
             raise _fail(MSG_DATA_OUTSIDE)
         if end - start != entry.uncompressed:
             raise _fail(MSG_SIZE_MISMATCH)

@@ -221,6 +221,21 @@ def test_local_offset_points_at_end(zip_builder):
     assert rejected(data) == ("malformed", "zip local file header is truncated")
 
 
+@pytest.mark.parametrize("method, message", [
+    (8, "zip local header disagrees with central directory"),
+    (0, "zip local file header is truncated"),
+])
+def test_local_header_cut_off_by_end_of_file(zip_builder, method, message):
+    # The local offset points into the archive comment, where only 10 header bytes remain:
+    # signature and flags/method are still compared before the missing lengths are reported.
+    stub = b"PK\x03\x04" + struct.pack("<HHH", 20, 0x0800, method)
+    size = len(zip_builder(one("a", local_offset=0), comment=stub))
+    data = zip_builder(one("a", local_offset=size - len(stub)), comment=stub)
+    assert rejected(data) == ("malformed", message)
+    assert rejected(zip_builder(one("a", local_offset=size - 22 - len(stub)), comment=stub))[1] == (
+        "zip local file header is malformed")  # the end record's own signature
+
+
 @pytest.mark.parametrize("overrides", [dict(local_flags=0), dict(local_method=8)])
 def test_local_and_central_disagree(zip_builder, overrides):
     assert rejected(zip_builder(one("a", **overrides))) == (
