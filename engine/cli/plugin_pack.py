@@ -3,39 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
 from engine.cli.common import EXIT_POLICY, EXIT_USAGE, emit_json, fail, format_options, resolve_format
-from engine.diagnostics import DiagnosticError
-from engine.package.model import Package
+from engine.diagnostics import DiagnosticError, bound_text
+from engine.report.check import SAFETY, package_report
 
-SAFETY = {
-    "no_network": True,
-    "no_plugin_execution": True,
-    "no_enablement_config_mutation": True,
-    "no_secrets_generated": True,
-}
 HUMAN_SAFETY = "safety: deterministic stored .yoi-plugin archive; no Plugin execution; no config mutation"
-
-
-def package_report(package: Package, package_path: str) -> dict[str, Any]:
-    """PackageReport of spec §4.2 (shared shape with `check`)."""
-    manifest = package.manifest
-    return {
-        "reference": package.identity,
-        "package": manifest.id,
-        "source": package.source,
-        "version": manifest.version,
-        "schema_version": manifest.schema_version,
-        "digest": package.digest,
-        "package_path": package_path,
-        "entries": list(package.entries),
-        "surfaces": list(manifest.surfaces),
-        "tools": [tool.name for tool in manifest.tools],
-        "permissions": [permission.label for permission in manifest.permissions],
-    }
 
 
 @click.command("pack")
@@ -65,8 +40,8 @@ def pack(directory: str, output: str | None, output_format: str, as_json: bool) 
         })
         return
     click.echo(f"plugin pack: {output_path} [packed]")
-    click.echo(
+    click.echo(bound_text(
         f"package: {package.identity} version={package.manifest.version} "
-        f"digest={package.digest} entries={len(package.files)}"
-    )
+        f"digest={package.digest} entries={len(package.files)}", 1000,
+    ))
     click.echo(HUMAN_SAFETY)
