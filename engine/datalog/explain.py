@@ -1,0 +1,266 @@
+"""Why a fact holds (its kept proof, down to input facts) and why one does not (per rule, the
+first body literal that found no match). Both answer in rule syntax with values filled in, so a
+reviewer can follow them without reading the engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Mapping
+
+from engine.diagnostics import Location
+from engine.datalog.ast import (
+    Atom, Builtin, Comparison, Const, Literal, Negation, Rule, Term, Value, Var, format_fact,
+    format_value, literal_vars,
+)
+from engine.datalog.builtins import FUNCTIONS, compare
+from engine.datalog.evaluator import Relation
+
+MAX_BINDINGS = 10_000  # why_not explores at most this many partial matches per literal
+
+
+def _loc(location: Location | None) -> dict | None:
+    return asdict(location) if location else None
+
+
+@dataclass(frozen=True)
+class ProofStep:
+    """One fact of a proof: how it holds (input, stated in a rules file, or derived by a rule)."""
+
+    fact: str
+    source: str  # "input" | "stated" | "rule"
+    rule: str | None
+    location: Location | None
+    premises: tuple[int, ...]  # indexes into Proof.steps
+    conditions: tuple[str, ...]  # negations, comparisons and builtins that held, with values
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"fact": self.fact, "source": self.source, "rule": self.rule,
+                "location": _loc(self.location), "premises": list(self.premises),
+                "conditions": list(self.conditions)}
+
+
+@dataclass(frozen=True)
+class Proof:
+    """A proof as a flat list of steps, root first; shared sub-proofs appear once."""
+
+    steps: tuple[ProofStep, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"fact": self.steps[0].fact, "holds": True,
+                "steps": [step.to_dict() for step in self.steps]}
+
+    def render(self) -> list[str]:
+        """Indented tree; a step already printed is referred to, not repeated."""
+        lines: list[str] = []
+        shown: set[int] = set()
+        stack: list[tuple[int, int]] = [(0, 0)]
+        while stack:
+            index, depth = stack.pop()
+            step = self.steps[index]
+            pad = "  " * depth
+            if index in shown:
+                lines.append(f"{pad}{step.fact}  (shown above)")
+                continue
+            shown.add(index)
+            if step.source == "input":
+                lines.append(f"{pad}{step.fact}  [input fact]")
+            else:
+                what = "stated" if step.source == "stated" else "by rule"
+                lines.append(f"{pad}{step.fact}  [{what} at {step.location}]")
+            if step.rule and step.source == "rule":
+                lines.append(f"{pad}  rule: {step.rule}")
+            lines.extend(f"{pad}  holds: {c}" for c in step.conditions)
+            stack.extend((p, depth + 1) for p in reversed(step.premises))
+        return lines
+
+
+def _bind(terms: tuple[Term, ...], values: tuple, env: dict[str, Value]) -> bool:
+    """Extend `env` so `terms` match `values`; False when a constant or a bound variable differs."""
+    for term, value in zip(terms, values):
+        if isinstance(term, Const):
+            if not (type(term.value) is type(value) and term.value == value):
+                return False
+        elif not term.anonymous:
+            seen = env.get(term.name, env)
+            if seen is env:
+                env[term.name] = value
+            elif not (type(seen) is type(value) and seen == value):
+                return False
+    return True
+
+
+def _show(lit: Literal | Atom, env: Mapping[str, Value]) -> str:
+    """A literal with bound variables replaced by their values."""
+
+    def term(t: Term) -> str:
+        if isinstance(t, Var) and not t.anonymous and t.name in env:
+            return format_value(env[t.name])
+        return str(t)
+
+    def atom(a: Atom | Builtin) -> str:
+        name = a.pred if isinstance(a, Atom) else a.name
+        return f"{name}({', '.join(term(t) for t in a.args)})" if a.args else name
+
+    if isinstance(lit, Atom):
+        return atom(lit)
+    if isinstance(lit, Negation):
+        return f"not {atom(lit.atom)}"
+    if isinstance(lit, Comparison):
+        return f"{term(lit.left)} {lit.op} {term(lit.right)}"
+    return f"{'not ' if lit.negated else ''}{atom(lit)}"
+
+
+def explain(rules: tuple[Rule, ...], relations: Mapping[str, Relation], pred: str,
+            args: tuple) -> Proof | None:
+    """The kept proof of `pred(args)`, or None when it does not hold."""
+    rel = relations.get(pred)
+    if rel is None or args not in rel.facts:
+        return None
+    steps: list[ProofStep | None] = []
+    index: dict[tuple[str, tuple], int] = {}
+    todo = [(pred, args)]
+    index[(pred, args)] = 0
+    steps.append(None)
+    while todo:  # explicit stack: proofs of long chains are deep
+        p, fact = todo.pop()
+        derivation = relations[p].facts[fact]
+        if derivation is None:
+            steps[index[(p, fact)]] = ProofStep(format_fact(p, fact), "input", None, None, (), ())
+            continue
+        rule = rules[derivation[0]]
+        positives = [lit for lit in rule.body if isinstance(lit, Atom)]
+        env: dict[str, Value] = {}
+        _bind(rule.head.args, fact, env)
+        premises = []
+        for lit, body_fact in zip(positives, derivation[1:]):
+            _bind(lit.args, body_fact, env)
+            key = (lit.pred, body_fact)
+            if key not in index:
+                index[key] = len(steps)
+                steps.append(None)
+                todo.append(key)
+            premises.append(index[key])
+        conditions = tuple(_show(lit, env) for lit in rule.body if not isinstance(lit, Atom))
+        steps[index[(p, fact)]] = ProofStep(
+            format_fact(p, fact), "rule" if rule.body else "stated", str(rule), rule.location,
+            tuple(premises), conditions)
+    return Proof(tuple(steps))  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class RuleMiss:
+    """Why one rule did not produce the fact: the first literal left without a match."""
+
+    rule: str
+    location: Location
+    literal: str | None  # with the bindings so far filled in; None when the head did not match
+    literal_location: Location | None
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "location": _loc(self.location), "literal": self.literal,
+                "literal_location": _loc(self.literal_location), "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class WhyNot:
+    fact: str
+    holds: bool
+    rules: tuple[RuleMiss, ...]
+    note: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"fact": self.fact, "holds": self.holds, "note": self.note,
+                "rules": [r.to_dict() for r in self.rules]}
+
+    def render(self) -> list[str]:
+        if self.holds:
+            return [f"{self.fact} holds (use --explain to see why)"]
+        lines = [f"{self.fact} does not hold"]
+        if self.note:
+            lines.append(f"  {self.note}")
+        for miss in self.rules:
+            lines.append(f"  rule at {miss.location}: {miss.rule}")
+            where = f" (at {miss.literal_location})" if miss.literal_location else ""
+            lines.append(f"    {miss.reason}{where}")
+        return lines
+
+
+def _holds(lit: Literal, env: Mapping[str, Value], relations: Mapping[str, Relation]) -> bool:
+    if isinstance(lit, Comparison):
+        return compare(lit.op, *(t.value if isinstance(t, Const) else env[t.name]
+                                 for t in (lit.left, lit.right)))
+    if isinstance(lit, Builtin):
+        values = [t.value if isinstance(t, Const) else env[t.name] for t in lit.args]
+        return FUNCTIONS[lit.name](*values) != lit.negated
+    assert isinstance(lit, Negation)
+    return not _matches(lit.atom, env, relations)
+
+
+def _matches(atom: Atom, env: Mapping[str, Value], relations: Mapping[str, Relation]) -> list[dict]:
+    """Extensions of `env` matching `atom` against all facts (at most MAX_BINDINGS)."""
+    rel = relations.get(atom.pred)
+    if rel is None:
+        return []
+    positions = tuple(p for p, t in enumerate(atom.args)
+                      if isinstance(t, Const) or (not t.anonymous and t.name in env))
+    values = [atom.args[p].value if isinstance(atom.args[p], Const) else env[atom.args[p].name]
+              for p in positions]
+    if positions:
+        key = values[0] if len(values) == 1 else tuple(values)
+        candidates = rel.index(positions).get(key, ())
+    else:
+        candidates = rel.rows
+    out = []
+    for row in candidates:
+        extended = dict(env)
+        if _bind(atom.args, row, extended):
+            out.append(extended)
+            if len(out) >= MAX_BINDINGS:
+                break
+    return out
+
+
+def _rule_miss(rule: Rule, args: tuple, relations: Mapping[str, Relation]) -> RuleMiss | None:
+    """Walk the body in source order, keeping every partial match; report the literal that
+    leaves none. A filter whose variables are bound only later is tried once they are."""
+    env0: dict[str, Value] = {}
+    if not _bind(rule.head.args, args, env0):
+        return RuleMiss(str(rule), rule.location, None, None,
+                        f"the head `{rule.head}` cannot produce {format_fact(rule.head.pred, args)}")
+    envs = [env0]
+    pending: list[Literal] = []
+    for lit in rule.body:
+        if isinstance(lit, Atom):
+            before = envs
+            envs = [e for env in envs for e in _matches(lit, env, relations)][:MAX_BINDINGS]
+            if not envs:
+                return RuleMiss(str(rule), rule.location, _show(lit, before[0]), lit.location,
+                                f"no fact matches `{_show(lit, before[0])}`")
+        else:
+            pending.append(lit)
+        for filt in list(pending):
+            if all(v.anonymous or v.name in envs[0] for v in literal_vars(filt)):
+                pending.remove(filt)
+                before = envs
+                envs = [env for env in envs if _holds(filt, env, relations)]
+                if not envs:
+                    shown = _show(filt, before[0])
+                    reason = (f"`{shown}` fails: {_show(filt.atom, before[0])} holds"
+                              if isinstance(filt, Negation) else f"`{shown}` is false")
+                    return RuleMiss(str(rule), rule.location, shown, filt.location, reason)
+    return None
+
+
+def why_not(rules: tuple[Rule, ...], relations: Mapping[str, Relation], pred: str,
+            args: tuple) -> WhyNot:
+    fact = format_fact(pred, args)
+    rel = relations.get(pred)
+    if rel is not None and args in rel.facts:
+        return WhyNot(fact, True, ())
+    defining = [rule for rule in rules if rule.head.pred == pred]
+    if not defining:
+        return WhyNot(fact, False, (), f"no rule derives `{pred}` and it is not an input fact")
+    misses = tuple(m for m in (_rule_miss(rule, args, relations) for rule in defining) if m)
+    return WhyNot(fact, False, misses)

@@ -1,0 +1,223 @@
+"""Join planning and compilation of rule bodies into Python functions, once, at load time.
+
+A rule (or, in a recursive stratum, one semi-naive variant of it: one body atom reads only the
+last round's new facts) becomes a plan: positive atoms in a greedy order (most bound argument
+positions first), each filter (`not`, comparison, builtin) as soon as its variables are bound.
+The plan is then generated as straight-line nested loops and compiled with `exec`: no per-tuple
+interpretation, no per-tuple dicts. Generated code names only generated identifiers; every
+constant of the program is passed in as a default argument, never pasted into source text.
+
+At run time each atom reads one `Source`: the delta list, all rows, a hash index on its bound
+positions (built lazily by the relation), or the fact dict for a membership test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from engine.datalog.ast import Atom, Builtin, Comparison, Const, Literal, Negation, Rule, Term, Var, literal_vars
+from engine.datalog.builtins import FUNCTIONS
+
+
+@dataclass(frozen=True)
+class Source:
+    """How a compiled variant reads one literal: `kind` is delta | rows | index | facts."""
+
+    pred: str
+    kind: str
+    positions: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One compiled way to evaluate a rule; `delta` is the body index that reads new facts."""
+
+    rule_index: int
+    head: str
+    delta: int | None
+    delta_pred: str | None
+    sources: tuple[Source, ...]
+    run: Callable
+    code: str
+
+
+def _order(rule: Rule, delta: int | None) -> list[int]:
+    """Body indexes in evaluation order: delta atom first, then greedily the most bound atom,
+    filters as soon as all their variables are bound."""
+    bound: set[str] = set()
+    positives = [i for i, lit in enumerate(rule.body) if isinstance(lit, Atom)]
+    filters = [i for i, lit in enumerate(rule.body) if not isinstance(lit, Atom)]
+    order: list[int] = []
+
+    def place_filters() -> None:
+        for i in list(filters):
+            lit = rule.body[i]
+            named = [v.name for v in literal_vars(lit) if not v.anonymous]
+            if all(n in bound for n in named):
+                order.append(i)
+                filters.remove(i)
+
+    def bound_count(i: int) -> tuple[int, int]:
+        atom = rule.body[i]
+        n = sum(1 for a in atom.args if isinstance(a, Const) or a.name in bound)
+        return (n == len(atom.args), n)
+
+    place_filters()
+    while positives:
+        if delta is not None and delta in positives:
+            pick = delta
+        else:
+            pick = max(positives, key=lambda i: (bound_count(i), -i))
+        positives.remove(pick)
+        order.append(pick)
+        bound.update(v.name for v in literal_vars(rule.body[pick]))
+        place_filters()
+    order.extend(filters)  # only reachable for unsafe rules, which never get this far
+    return order
+
+
+class _Gen:
+    """Emits the source of one variant."""
+
+    def __init__(self, rule: Rule, rule_index: int, delta: int | None):
+        self.rule, self.rule_index, self.delta = rule, rule_index, delta
+        self.lines: list[str] = []
+        self.depth = 1
+        self.vars: dict[str, str] = {}
+        self.consts: list[object] = []
+        self.sources: list[Source] = []
+        self.params: list[str] = []
+
+    def emit(self, line: str) -> None:
+        self.lines.append("    " * self.depth + line)
+
+    def open(self, line: str) -> None:
+        self.emit(line)
+        self.depth += 1
+
+    def const(self, value: object) -> str:
+        self.consts.append(value)
+        return f"K{len(self.consts) - 1}"
+
+    def expr(self, term: Term) -> str:
+        if isinstance(term, Const):
+            return self.const(term.value)
+        return self.vars[term.name]
+
+    def source(self, src: Source) -> str:
+        self.sources.append(src)
+        name = f"S{len(self.sources) - 1}"
+        self.params.append(name)
+        return name
+
+    def tuple_expr(self, exprs: list[str]) -> str:
+        if len(exprs) == 1:
+            return f"({exprs[0]},)"
+        return f"({', '.join(exprs)})"
+
+    def key_expr(self, exprs: list[str]) -> str:
+        return exprs[0] if len(exprs) == 1 else f"({', '.join(exprs)})"
+
+    def positive(self, index: int, atom: Atom) -> None:
+        t = f"t{index}"
+        bound_pos = [p for p, a in enumerate(atom.args) if isinstance(a, Const) or a.name in self.vars]
+        if index == self.delta:
+            src = self.source(Source(atom.pred, "delta"))
+            self.open(f"for {t} in {src}:")
+            checks = [f"{t}[{p}] == {self.expr(atom.args[p])}" for p in bound_pos]
+            if checks:
+                self.open(f"if {' and '.join(checks)}:")
+        elif len(bound_pos) == len(atom.args):
+            src = self.source(Source(atom.pred, "facts"))
+            self.emit(f"{t} = {self.tuple_expr([self.expr(a) for a in atom.args])}")
+            self.open(f"if {t} in {src}:")
+        elif bound_pos:
+            src = self.source(Source(atom.pred, "index", tuple(bound_pos)))
+            key = self.key_expr([self.expr(atom.args[p]) for p in bound_pos])
+            self.open(f"for {t} in {src}.get({key}, ()):")
+        else:
+            src = self.source(Source(atom.pred, "rows"))
+            self.open(f"for {t} in {src}:")
+        repeats = []
+        for p, arg in enumerate(atom.args):
+            if p in bound_pos:
+                continue
+            if arg.name in self.vars:
+                repeats.append(f"{t}[{p}] == {self.vars[arg.name]}")
+            else:
+                self.vars[arg.name] = f"v{len(self.vars)}"
+                self.emit(f"{self.vars[arg.name]} = {t}[{p}]")
+        if repeats:
+            self.open(f"if {' and '.join(repeats)}:")
+
+    def negation(self, lit: Negation) -> None:
+        atom = lit.atom
+        named = [p for p, a in enumerate(atom.args) if not (isinstance(a, Var) and a.anonymous)]
+        exprs = [self.expr(atom.args[p]) for p in named]
+        if len(named) == len(atom.args):
+            src = self.source(Source(atom.pred, "facts"))
+            self.open(f"if {self.tuple_expr(exprs) if exprs else '()'} not in {src}:")
+        else:
+            src = self.source(Source(atom.pred, "index", tuple(named)))
+            key = self.key_expr(exprs) if exprs else "()"
+            self.open(f"if {key} not in {src}:")
+
+    def comparison(self, lit: Comparison) -> None:
+        left, right = self.expr(lit.left), self.expr(lit.right)
+        same = f"type({left}) is type({right})"
+        if lit.op == "=":
+            self.open(f"if {same} and {left} == {right}:")
+        elif lit.op == "!=":
+            self.open(f"if not ({same} and {left} == {right}):")
+        else:
+            self.open(f"if {same} and {left} {lit.op} {right}:")
+
+    def builtin(self, lit: Builtin) -> None:
+        call = f"B_{lit.name}({', '.join(self.expr(a) for a in lit.args)})"
+        self.open(f"if {'not ' if lit.negated else ''}{call}:")
+
+    def head(self) -> None:
+        head = self.rule.head
+        h = "()" if not head.args else self.tuple_expr([self.expr(a) for a in head.args])
+        for i, lit in enumerate(self.rule.body):  # reuse a body tuple that equals the head
+            if not isinstance(lit, Atom):
+                continue
+            names = [a.name for a in lit.args if isinstance(a, Var)]
+            if (head.args and len(names) == len(lit.args) == len(set(names))
+                    and names == [a.name if isinstance(a, Var) else None for a in head.args]):
+                h = f"t{i}"
+                break
+        body = [f"t{i}" for i, lit in enumerate(self.rule.body) if isinstance(lit, Atom)]
+        self.emit(f"h = {h}")
+        self.open("if h not in D:")
+        self.emit(f"D[h] = ({', '.join([str(self.rule_index)] + body)},)")
+        self.emit("NEW.append(h)")
+
+    def build(self) -> Variant:
+        for i in _order(self.rule, self.delta):
+            lit: Literal = self.rule.body[i]
+            if isinstance(lit, Atom):
+                self.positive(i, lit)
+            elif isinstance(lit, Negation):
+                self.negation(lit)
+            elif isinstance(lit, Comparison):
+                self.comparison(lit)
+            else:
+                self.builtin(lit)
+        self.head()
+        defaults = [f"K{i}=K{i}" for i in range(len(self.consts))]
+        defaults += [f"B_{n}=B_{n}" for n in FUNCTIONS]
+        signature = ", ".join(self.params + ["D", "NEW"] + defaults)
+        code = f"def run({signature}):\n" + "\n".join(self.lines) + "\n"
+        namespace: dict[str, object] = {f"K{i}": v for i, v in enumerate(self.consts)}
+        namespace.update({f"B_{n}": f for n, f in FUNCTIONS.items()})
+        exec(compile(code, f"<rule {self.rule.location}>", "exec"), namespace)
+        delta_pred = None if self.delta is None else self.rule.body[self.delta].pred
+        return Variant(self.rule_index, self.rule.head.pred, self.delta, delta_pred, tuple(self.sources),
+                       namespace["run"], code)
+
+
+def compile_rule(rule: Rule, rule_index: int, delta: int | None = None) -> Variant:
+    """Plan and compile `rule`; with `delta`, body atom `delta` reads only new facts."""
+    return _Gen(rule, rule_index, delta).build()

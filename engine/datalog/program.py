@@ -1,0 +1,238 @@
+"""Loading rule files into a checked, stratified, compiled Program, and evaluating it."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence, Union
+
+from engine.diagnostics import Diagnostic, DiagnosticError, Location
+from engine.datalog.ast import SEVERITIES, Atom, Const, Rule, Value, Var, format_fact, literal_vars
+from engine.datalog.checks import check_program, sort_diagnostics
+from engine.datalog.evaluator import CompiledStratum, Relation, evaluate_strata
+from engine.datalog.explain import Proof, WhyNot, explain, why_not
+from engine.datalog.facts import normalize_facts
+from engine.datalog.parser import parse_query, parse_text, rule_diagnostic
+from engine.datalog.plan import compile_rule
+from engine.datalog.stratify import Stratum, stratify
+from engine.datalog.template import render_template
+from engine.diagnostics import bounded_message
+
+PathLike = Union[str, "os.PathLike[str]"]
+MAX_RULES_FILE_BYTES = 4 * 1024 * 1024
+
+
+class LoadError(DiagnosticError):
+    """Rules that cannot be loaded; `.diagnostics` lists every problem found, in file order."""
+
+
+@dataclass(frozen=True)
+class Conclusion:
+    """A derived `deny`/`warn`/`info` fact with its rendered message and the rule's location."""
+
+    severity: str
+    code: str
+    args: tuple
+    message: str
+    location: Location | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"severity": self.severity, "code": self.code, "args": list(self.args),
+                "message": self.message,
+                "location": asdict(self.location) if self.location else None}
+
+
+def sort_facts(rows: Iterable[tuple]) -> list[tuple]:
+    """Deterministic order; integers sort before strings where a column mixes them."""
+    rows = list(rows)
+    try:
+        return sorted(rows)
+    except TypeError:
+        return sorted(rows, key=lambda row: tuple((type(v) is str, v) for v in row))
+
+
+class Program:
+    """A loaded program: rules checked, strata ordered, every rule body compiled to a join plan."""
+
+    def __init__(self, rules: Sequence[Rule], strata: Sequence[Stratum], files: Sequence[str]):
+        self.rules = tuple(rules)
+        self.files = tuple(files)
+        self.strata = tuple(strata)
+        self.arities: dict[str, int] = {}
+        for rule in self.rules:
+            for atom in [rule.head] + [lit for lit in rule.body if isinstance(lit, Atom)]:
+                self.arities.setdefault(atom.pred, atom.arity)
+            for lit in rule.body:
+                if hasattr(lit, "atom"):
+                    self.arities.setdefault(lit.atom.pred, lit.atom.arity)
+        self.derived = frozenset(rule.head.pred for rule in self.rules)
+        self.conclusions = frozenset(r.head.pred for r in self.rules if r.is_conclusion)
+        self._compiled = tuple(self._compile(s) for s in self.strata)
+
+    def _compile(self, stratum: Stratum) -> CompiledStratum:
+        members = set(stratum.preds)
+        full, delta = [], []
+        for index, rule in enumerate(self.rules):
+            if rule.head.pred not in members or not rule.body:
+                continue
+            full.append(compile_rule(rule, index))
+            if stratum.recursive:
+                delta.extend(
+                    compile_rule(rule, index, i) for i, lit in enumerate(rule.body)
+                    if isinstance(lit, Atom) and lit.pred in members)
+        return CompiledStratum(stratum, tuple(full), tuple(delta))
+
+    def evaluate(self, facts: Mapping[str, Iterable[Any]] | None = None, *,
+                 source: str | None = None) -> "Result":
+        """Evaluate on input facts `{pred: rows}`. Input facts for a predicate the rules also
+        define are allowed: the rules add to them (union). Raises FactsError on bad input."""
+        inputs = normalize_facts(facts or {}, self.arities, self.conclusions, source)
+        relations = {pred: Relation(arity) for pred, arity in self.arities.items()}
+        for index, rule in enumerate(self.rules):
+            if not rule.body:
+                relations[rule.head.pred].add_base(tuple(a.value for a in rule.head.args), (index,))
+        for pred, rows in inputs.items():
+            rel = relations.get(pred)
+            if rel is None:
+                rel = relations[pred] = Relation(len(rows[0]) if rows else 0)
+            facts_map, append = rel.facts, rel.rows.append
+            for row in rows:
+                if row not in facts_map:
+                    facts_map[row] = None
+                    append(row)
+        evaluate_strata(self._compiled, relations)
+        return Result(self, relations)
+
+
+class Result:
+    """The facts of one evaluation, its conclusions, and explanations of both."""
+
+    def __init__(self, program: Program, relations: dict[str, Relation]):
+        self.program = program
+        self._relations = relations
+
+    def predicates(self) -> list[str]:
+        """Every predicate known to the program or given as input."""
+        return sorted(self._relations)
+
+    def facts(self, pred: str) -> list[tuple]:
+        """The facts of `pred`, sorted; empty for a predicate nobody mentions."""
+        rel = self._relations.get(pred)
+        return sort_facts(rel.rows) if rel else []
+
+    def holds(self, pred: str, args: tuple) -> bool:
+        rel = self._relations.get(pred)
+        return rel is not None and tuple(args) in rel.facts
+
+    @cached_property
+    def conclusions(self) -> list[Conclusion]:
+        """Sorted by severity (deny, warn, info), then code, then arguments."""
+        out = []
+        for pred in sorted(self.program.conclusions):
+            for args in self.facts(pred):
+                rule = self.program.rules[self._relations[pred].facts[args][0]]
+                values = {a.name: v for a, v in zip(rule.head.args, args) if isinstance(a, Var)}
+                message = bounded_message(render_template(rule.message or "", values))
+                out.append(Conclusion(rule.severity, pred, args, message, rule.location))
+        rank = {s: i for i, s in enumerate(SEVERITIES)}
+        out.sort(key=lambda c: rank[c.severity])  # stable: code and args order is kept
+        return out
+
+    def explain(self, pred: str, args: Iterable[Value]) -> Proof | None:
+        return explain(self.program.rules, self._relations, pred, tuple(args))
+
+    def why_not(self, pred: str, args: Iterable[Value]) -> WhyNot:
+        return why_not(self.program.rules, self._relations, pred, tuple(args))
+
+
+def _read(path: Path, label: str, diagnostics: list[Diagnostic]) -> str | None:
+    try:
+        if path.stat().st_size > MAX_RULES_FILE_BYTES:
+            diagnostics.append(rule_diagnostic("io", "rules file is larger than 4 MiB", Location(label)))
+            return None
+        data = path.read_bytes()
+    except OSError as err:
+        diagnostics.append(rule_diagnostic("io", f"cannot read: {err.strerror or 'error'}", Location(label)))
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        diagnostics.append(rule_diagnostic(
+            "encoding", f"not UTF-8 (byte {err.start})", Location(label)))
+        return None
+
+
+def _rule_files(paths: Iterable[PathLike], diagnostics: list[Diagnostic]) -> list[tuple[Path, str]]:
+    """Files in the order given; a folder contributes its `*.rules` files sorted by name."""
+    out: list[tuple[Path, str]] = []
+    seen: set[Path] = set()
+    for item in paths:
+        path = Path(item)
+        if path.is_dir():
+            found = [(p, str(p)) for p in sorted(path.glob("*.rules")) if p.is_file()]
+        elif path.is_file():
+            found = [(path, str(path))]
+        else:
+            diagnostics.append(rule_diagnostic("io", "no such file or folder", Location(str(path))))
+            continue
+        for file, label in found:
+            key = file.resolve()
+            if key not in seen:
+                seen.add(key)
+                out.append((file, label))
+    return out
+
+
+def _build(sources: Iterable[tuple[str, str]], diagnostics: list[Diagnostic],
+           inputs: Mapping[str, int] | None) -> Program:
+    rules: list[Rule] = []
+    files = []
+    for text, label in sources:
+        files.append(label)
+        parsed, problems = parse_text(text, label)
+        rules.extend(parsed)
+        diagnostics.extend(problems)
+    diagnostics.extend(check_program(rules, inputs))
+    strata, problems = stratify(rules)
+    diagnostics.extend(problems)
+    if diagnostics:
+        raise LoadError(sort_diagnostics(diagnostics))
+    return Program(rules, strata, files)
+
+
+def load(paths: PathLike | Iterable[PathLike], *, inputs: Mapping[str, int] | None = None) -> Program:
+    """Load rule files and folders (several at once) into one program; raises LoadError with all
+    problems. `inputs` (predicate -> arity), when given, also rejects unknown body predicates."""
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    diagnostics: list[Diagnostic] = []
+    sources = []
+    for path, label in _rule_files(paths, diagnostics):
+        text = _read(path, label, diagnostics)
+        if text is not None:
+            sources.append((text, label))
+    return _build(sources, diagnostics, inputs)
+
+
+def loads(text: str, file: str = "<string>", *, inputs: Mapping[str, int] | None = None) -> Program:
+    """Load a program from text (tests, embedding)."""
+    return _build([(text, file)], [], inputs)
+
+
+def parse_atom(text: str) -> tuple[str, tuple]:
+    """A ground atom in rule syntax, e.g. `tool_ok("project:echo", "echo")` -> (pred, args)."""
+    atom, diagnostics = parse_query(text)
+    if atom is not None:
+        bad = [v for v in atom.args if isinstance(v, Var)]
+        if bad:
+            diagnostics = [rule_diagnostic("not-ground", f"an atom to look up takes values only, "
+                                           f"not the variable `{bad[0]}`", bad[0].location)]
+    if diagnostics:
+        raise LoadError(diagnostics)
+    return atom.pred, tuple(a.value for a in atom.args if isinstance(a, Const))
+
+
+__all__ = ["Program", "Result", "Conclusion", "LoadError", "load", "loads", "parse_atom",
+           "sort_facts", "literal_vars"]
