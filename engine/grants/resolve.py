@@ -6,7 +6,7 @@ not. The same id listed twice resolves twice (no dedup), exactly like the refere
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
 from engine.diagnostics import Diagnostic, Subject, bound_bytes
@@ -40,8 +40,8 @@ class ResolvedRecord:
     package: Package
     enabled_surfaces: tuple[str, ...]
     grants: Grants
-    config: Any
-    enablement: Enablement
+    config: Any = field(repr=False)
+    enablement: Enablement = field(repr=False)
 
     @property
     def digest(self) -> str:

@@ -303,6 +303,7 @@ def test_record_fields_and_location():
         "project:example", "project", package, {"k": 1}, enablement,
     )
     assert (record.digest, record.version) == (package.digest, "1.0.0")
+    assert "'k'" not in repr(record)  # config may hold secrets
     with pytest.raises(dataclasses.FrozenInstanceError):
         record.ref = "x"  # type: ignore[misc]
     bad = dataclasses.replace(enablement, version="2")
