@@ -10,6 +10,7 @@ from typing import Any, Iterable, Mapping, Sequence, Union
 
 from engine.diagnostics import Diagnostic, DiagnosticError, Location
 from engine.datalog.ast import SEVERITIES, Atom, Const, Rule, Value, Var, format_fact, literal_vars
+from engine.datalog.desugar import conclusion_rules
 from engine.datalog.checks import check_program, sort_diagnostics
 from engine.datalog.evaluator import CompiledStratum, Relation, evaluate_strata
 from engine.datalog.explain import Proof, WhyNot, explain, why_not
@@ -194,6 +195,7 @@ def _build(sources: Iterable[tuple[str, str]], diagnostics: list[Diagnostic],
         parsed, problems = parse_text(text, label)
         rules.extend(parsed)
         diagnostics.extend(problems)
+    rules.extend(conclusion_rules(rules))
     diagnostics.extend(check_program(rules, inputs))
     strata, problems = stratify(rules)
     diagnostics.extend(problems)

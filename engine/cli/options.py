@@ -1,0 +1,20 @@
+"""Options shared by the plugin commands that look at a workspace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import click
+
+
+def workspace_options(func: Callable) -> Callable:
+    """`--workspace DIR`, `--config FILE` and repeatable `--policy DIR`."""
+    func = click.option("--policy", "policy_dirs", multiple=True,
+                        type=click.Path(exists=True, file_okay=False, path_type=Path),
+                        help="Folder of extra .rules files (org policy); repeatable.")(func)
+    func = click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
+                        help="Enablement/grant config (default <workspace>/.yoi/config.toml).")(func)
+    func = click.option("--workspace", type=click.Path(path_type=Path), default=Path("."), show_default=True,
+                        help="Workspace root (its .yoi/plugins is the project store).")(func)
+    return func

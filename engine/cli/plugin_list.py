@@ -1,0 +1,134 @@
+"""`yoi plugin list` and `yoi plugin show REF` over a workspace (spec §4.3, extended)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from engine.cli.common import EXIT_POLICY, emit_json, fail
+from engine.cli.options import workspace_options
+from engine.cli.run import run_guarded
+from engine.report.human import join_or_none
+
+MAX_HUMAN_ITEMS = 128
+MAX_SHOW_DIAGNOSTICS = 48
+
+
+def _items(workspace: Path, config_path, policy_dirs):
+    from engine.report.judge import list_report
+    from engine.report.workspace import evaluate_workspace
+
+    evaluation = evaluate_workspace(workspace, config_path, policy_dirs)
+    return list_report(evaluation, str(workspace.resolve()))
+
+
+def _value(value) -> str:
+    return "<unknown>" if value is None else str(value)
+
+
+def render_list(report) -> str:
+    lines = [f"plugin packages (workspace: {report['workspace']})"]
+    items = report["items"]
+    if not items:
+        lines.append("  (none)")
+    for item in items[:MAX_HUMAN_ITEMS]:
+        lines.append(
+            f"- {item['reference']} [{item['status']}] version={_value(item['version'])} "
+            f"schema_version={_value(item['schema_version'])} api_version={_value(item['api_version'])} "
+            f"package_path={_value(item['package_path'])} digest={_value(item['digest'])} "
+            f"source={_value(item['source'])} enabled_surfaces={join_or_none(item['enabled_surfaces'])} "
+            f"tools={len(item['tools'])} diagnostics={len(item['diagnostics'])} "
+            f"classification={_value(item['classification'])}"
+        )
+        reasons = [d["message"] for d in item["diagnostics"]]
+        reasons += [c["message"] for c in item["conclusions"] if c["severity"] == "warn"]
+        lines.extend(f"    diagnostic: {message}" for message in reasons[:3])
+    if len(items) > MAX_HUMAN_ITEMS:
+        lines.append(f"  ... {len(items) - MAX_HUMAN_ITEMS} more plugin package(s) omitted")
+    return "\n".join(lines) + "\n"
+
+
+def _flags(entry, *names) -> str:
+    return " ".join(f"{name}={str(entry[name]).lower()}" for name in names if name in entry)
+
+
+def render_show(item) -> str:
+    lines = [f"plugin {item['reference']}"]
+    for key in ("status", "classification", "source", "package", "package_path", "schema_version", "api_version",
+                "version", "digest", "configured", "discovered", "resolved", "static_eligible"):
+        value = item[key]
+        lines.append(f"  {key}: {str(value).lower() if isinstance(value, bool) else _value(value)}")
+    for key in ("declared_surfaces", "enabled_surfaces", "requested_permissions", "configured_grants",
+                "configured_https_grants", "configured_fs_grants"):
+        lines.append(f"  {key}: {join_or_none(item[key])}")
+    inspected = item["static_runtime"]
+    if inspected is not None:
+        runtime = inspected["runtime"]
+        lines.append(f"  runtime: {runtime['status']} eligible={str(runtime['eligible']).lower()}")
+        if runtime["diagnostic"]:
+            lines.append(f"    diagnostic: {runtime['diagnostic']}")
+        if inspected["host_apis"]:
+            lines.append("  host_api_permissions:")
+            for api in inspected["host_apis"]:
+                lines.append(f"    - {api['permission']} {_flags(api, 'requested', 'granted', 'eligible')}")
+                for key in ("diagnostic", "note"):
+                    if api.get(key):
+                        lines.append(f"      {key}: {api[key]}")
+    sections = [("tools", item["tools"])]
+    if inspected is not None:
+        sections += [("services", inspected["services"]), ("ingresses", inspected["ingresses"])]
+    for title, entries in sections:
+        if not entries:
+            lines.append(f"  {title}: (none)")
+            continue
+        lines.append(f"  {title}:")
+        for entry in entries:
+            flags = _flags(entry, "requested", "granted", "eligible", "external_write")
+            lines.append(f"    - {entry['name']} permission={entry['permission']} {flags}")
+            if entry.get("diagnostic"):
+                lines.append(f"      diagnostic: {entry['diagnostic']}")
+    diagnostics = item["diagnostics"]
+    if not diagnostics:
+        lines.append("  diagnostics: (none)")
+    else:
+        lines.append("  diagnostics:")
+        lines.extend(f"    - [{d['kind']}] {d['message']}" for d in diagnostics[:MAX_SHOW_DIAGNOSTICS])
+        if len(diagnostics) > MAX_SHOW_DIAGNOSTICS:
+            lines.append(f"    ... {len(diagnostics) - MAX_SHOW_DIAGNOSTICS} more diagnostic(s) omitted")
+    notes = [c for c in item["conclusions"] if c["severity"] != "deny"]
+    if notes:
+        lines.append("  notes:")
+        lines.extend(f"    - [{c['severity']}] {c['message']}" for c in notes)
+    return "\n".join(lines) + "\n"
+
+
+@click.command("list")
+@workspace_options
+@click.option("--json", "as_json", is_flag=True, help="JSON output.")
+def list_cmd(workspace, config_path, policy_dirs, as_json):
+    """List discovered and enabled plugin packages with their status and reasons."""
+    report = run_guarded("plugin", lambda: _items(workspace, config_path, policy_dirs))
+    if as_json:
+        emit_json(report)
+    else:
+        click.echo(render_list(report), nl=False)
+
+
+@click.command("show")
+@click.argument("ref")
+@workspace_options
+@click.option("--json", "as_json", is_flag=True, help="JSON output.")
+def show(ref, workspace, config_path, policy_dirs, as_json):
+    """Show one plugin package: surfaces, grants, tools, services, ingresses, reasons."""
+    from engine.report.judge import select_item
+
+    report = run_guarded("plugin", lambda: _items(workspace, config_path, policy_dirs))
+    try:
+        item = select_item(report["items"], ref)
+    except LookupError as error:
+        fail("plugin", str(error), EXIT_POLICY)
+    if as_json:
+        emit_json(item)
+    else:
+        click.echo(render_show(item), nl=False)

@@ -1,0 +1,32 @@
+"""Derived `conclusion(Subject, Severity, Code)` facts, one rule per conclusion predicate.
+
+Every conclusion `sev name(S, ...) "msg" :- body.` whose head has at least one argument also
+derives `conclusion(S, "sev", "name")`. Rules can then say "no denial about this package" without
+listing every conclusion by name, so an org policy's new `deny` takes part in status decisions
+with no edit to the built-in rules. `conclusion` is therefore a reserved predicate of arity 3.
+"""
+
+from __future__ import annotations
+
+from engine.datalog.ast import Atom, Const, Rule
+
+CONCLUSION_PREDICATE = "conclusion"
+
+
+def conclusion_rules(rules: list[Rule]) -> list[Rule]:
+    """The synthetic rules for `rules` (one per distinct conclusion predicate and severity)."""
+    out: list[Rule] = []
+    seen: set[tuple[str, str]] = set()
+    for rule in rules:
+        head = rule.head
+        if not rule.is_conclusion or not head.args or (head.pred, rule.severity) in seen:
+            continue
+        seen.add((head.pred, rule.severity))
+        location = rule.location
+        derived = Atom(
+            CONCLUSION_PREDICATE,
+            (head.args[0], Const(rule.severity, location), Const(head.pred, location)),
+            location,
+        )
+        out.append(Rule(head=derived, body=(Atom(head.pred, head.args, location),), location=location))
+    return out

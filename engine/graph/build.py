@@ -1,0 +1,201 @@
+"""Build one networkx MultiDiGraph from the subjects of an evaluation.
+
+The graph is the engine's single picture of what is being judged: packages with their runtime,
+artifact (exports/imports as inspected), declared world (exports/imports from WIT), surfaces,
+tools, services, ingresses, requested permissions, and the grant with its permissions and host
+allowlists. Nodes are keyed by tuples whose first element is the node type; every node carries a
+`type` attribute and every edge a `label`. Nothing here decides anything: facts.py exports the
+graph as facts and rules/*.rules decide.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+import networkx as nx
+
+from engine.graph.inputs import Subject
+from engine.graph.worlds import WorldSummary, world_summary
+from engine.package.model import Package
+
+
+def build_graph(
+    subjects: Iterable[Subject],
+    *,
+    inspect: Callable[[bytes], object] | None = None,
+    worlds: Callable[[str], WorldSummary | None] = world_summary,
+) -> nx.MultiDiGraph:
+    """Return the graph for `subjects`. `inspect` defaults to engine.artifact.inspect_artifact."""
+    if inspect is None:
+        from engine.artifact import inspect_artifact as inspect
+    graph = nx.MultiDiGraph()
+    for subject in subjects:
+        _add_subject(graph, subject, inspect, worlds)
+    return graph
+
+
+def _add_subject(graph, subject: Subject, inspect, worlds) -> None:
+    ref = subject.ref
+    pkg_node = ("package", ref)
+    package = subject.package
+    manifest = package.manifest if package else None
+    graph.add_node(
+        pkg_node,
+        type="package",
+        ref=ref,
+        mode=subject.mode,
+        source=subject.source or (package.source if package else ""),
+        local_id=manifest.id if manifest else ref.partition(":")[2],
+        version=manifest.version if manifest else "",
+        digest=package.digest if package else "",
+        configured=subject.configured,
+        discovered=subject.discovered,
+        resolved=subject.resolved,
+        package_present=subject.package_present or subject.discovered,
+        path=subject.package_path or (package.path if package else None),
+    )
+    for index, diag in enumerate(subject.diagnostics):
+        node = ("diagnostic", ref, index)
+        graph.add_node(node, type="diagnostic", kind=diag.kind, phase=diag.phase, message=diag.message)
+        graph.add_edge(pkg_node, node, label="reports")
+    _add_surfaces(graph, subject)
+    if package is not None:
+        _add_manifest_items(graph, ref, package)
+        _add_runtime(graph, ref, package, inspect, worlds)
+    if subject.grants is not None:
+        _add_grant(graph, ref, subject.grants, assumed=subject.grants_assumed)
+
+
+def _add_surfaces(graph, subject: Subject) -> None:
+    manifest = subject.package.manifest if subject.package else None
+    listed = set(manifest.surfaces) if manifest else set()
+    declared = set(manifest.declared_surfaces()) if manifest else set()
+    enabled = set(subject.enabled_surfaces)
+    for surface in sorted(listed | declared | enabled):
+        node = ("surface", subject.ref, surface)
+        graph.add_node(
+            node, type="surface", name=surface,
+            listed=surface in listed, declared=surface in declared, enabled=surface in enabled,
+        )
+        graph.add_edge(("package", subject.ref), node, label="declares" if surface in declared else "enables")
+
+
+def _add_manifest_items(graph, ref: str, package: Package) -> None:
+    from engine.package.input_schema import validate_input_schema
+    from engine.package.tools import duplicate_tool_names, validate_tool_name
+
+    manifest = package.manifest
+    pkg_node = ("package", ref)
+    duplicates = duplicate_tool_names(manifest)
+    for index, tool in enumerate(manifest.tools):
+        node = ("tool", ref, tool.name)
+        graph.add_node(
+            node, type="tool", name=tool.name, index=index, external_write=tool.external_write,
+            name_error=validate_tool_name(tool.name), schema_error=validate_input_schema(tool.input_schema),
+            duplicate=tool.name in duplicates,
+        )
+        graph.add_edge(pkg_node, node, label="declares")
+    for kind, items in (("service", manifest.services), ("ingress", manifest.ingresses)):
+        for index, item in enumerate(items):
+            node = (kind, ref, item.name)
+            attrs = dict(type=kind, name=item.name, index=index, name_error=validate_tool_name(item.name))
+            if kind == "ingress":
+                attrs.update(event_kinds=tuple(item.event_kinds), sources=tuple(item.sources))
+            graph.add_node(node, **attrs)
+            graph.add_edge(pkg_node, node, label="declares")
+    for index, permission in enumerate(manifest.permissions):
+        node = ("permission", ref, "request", permission.kind, permission.value or "")
+        graph.add_node(node, type="permission", side="request", kind=permission.kind,
+                       value=permission.value or "", label_text=permission.label, index=index)
+        graph.add_edge(pkg_node, node, label="requests")
+
+
+def _add_runtime(graph, ref: str, package: Package, inspect, worlds) -> None:
+    runtime = package.manifest.runtime
+    pkg_node = ("package", ref)
+    rt_node = ("runtime", ref)
+    if runtime is None:
+        graph.add_node(rt_node, type="runtime", kind="none", abi_or_world="", artifact_path=None)
+        graph.add_edge(pkg_node, rt_node, label="runs")
+        return
+    abi_or_world = (runtime.abi if runtime.kind == "wasm" else runtime.world) or ""
+    path = runtime.artifact_path
+    graph.add_node(rt_node, type="runtime", kind=runtime.kind, abi_or_world=abi_or_world, artifact_path=path)
+    graph.add_edge(pkg_node, rt_node, label="runs")
+    if runtime.kind == "wasm-component" and runtime.world:
+        world_node = _add_world(graph, runtime.world, worlds)
+        graph.add_edge(rt_node, world_node, label="targets")
+    if path is None:
+        return
+    art_node = ("artifact", ref)
+    data = package.files.get(path)
+    if data is None:
+        graph.add_node(art_node, type="artifact", form="missing", path=path, placeholder=None, size=0)
+        graph.add_edge(rt_node, art_node, label="loads")
+        return
+    info = inspect(data)
+    graph.add_node(art_node, type="artifact", form=info.form, path=path, placeholder=info.placeholder,
+                   size=len(data), diagnostics=tuple(d.message for d in info.diagnostics))
+    graph.add_edge(rt_node, art_node, label="loads")
+    for label, items in (("exports", info.exports), ("imports", info.imports)):
+        for item in items:
+            node = ("artifact_" + label[:-1], ref, item.interface, item.name)
+            graph.add_node(node, type="artifact_" + label[:-1], interface=item.interface, name=item.name,
+                           kind=item.kind, signature=item.signature or "")
+            graph.add_edge(art_node, node, label=label)
+            if label == "exports" and runtime.world:
+                fn_node = ("world_function", runtime.world, "export", item.interface, item.name)
+                if graph.has_node(fn_node):
+                    graph.add_edge(node, fn_node, label="implements")
+
+
+def _add_world(graph, world_id: str, worlds) -> tuple:
+    node = ("world", world_id)
+    if graph.has_node(node):
+        return node
+    summary = worlds(world_id)
+    graph.add_node(node, type="world", id=world_id, known=summary is not None)
+    if summary is None:
+        return node
+    for direction, functions in (("export", summary.exports), ("import", summary.imports)):
+        for interface, name, signature in functions:
+            fn_node = ("world_function", world_id, direction, interface, name)
+            graph.add_node(fn_node, type="world_function", direction=direction, interface=interface,
+                           name=name, signature=signature)
+            graph.add_edge(node, fn_node, label=direction + "s")
+            if interface:
+                iface_node = ("interface", interface)
+                graph.add_node(iface_node, type="interface", id=interface)
+                graph.add_edge(fn_node, iface_node, label="member_of")
+    return node
+
+
+def _add_grant(graph, ref: str, grants, *, assumed: bool) -> None:
+    grant_node = ("grant", ref)
+    graph.add_node(grant_node, type="grant", assumed=assumed, id=grants.id, version=grants.version, digest=grants.digest,
+                   has_permissions=bool(grants.permissions), has_https=bool(grants.https), has_fs=bool(grants.fs))
+    graph.add_edge(("package", ref), grant_node, label="granted")
+    for index, permission in enumerate(grants.permissions):
+        node = ("permission", ref, "grant", permission.kind, permission.value or "")
+        graph.add_node(node, type="permission", side="grant", kind=permission.kind,
+                       value=permission.value or "", label_text=permission.label, index=index)
+        graph.add_edge(grant_node, node, label="grants")
+    for index, entry in enumerate(grants.https):
+        node = ("https_grant", ref, index)
+        graph.add_node(node, type="https_grant", host=normalize_host(entry.host),
+                       methods=tuple(m.strip().upper() for m in entry.methods),
+                       path_prefixes=tuple(entry.path_prefixes), label_text=entry.label)
+        graph.add_edge(grant_node, node, label="allows")
+    for index, entry in enumerate(grants.fs):
+        node = ("fs_grant", ref, index)
+        graph.add_node(node, type="fs_grant", root=entry.root.strip(), operations=tuple(entry.operations),
+                       label_text=entry.label)
+        graph.add_edge(grant_node, node, label="allows")
+
+
+def normalize_host(host: str) -> str:
+    """Spec §3.5: trim, strip a trailing dot and IPv6 brackets, lowercase."""
+    host = host.strip().rstrip(".")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    return host.lower()

@@ -1,0 +1,209 @@
+"""Export the graph as facts for the rule engine.
+
+This module is the fact schema: every predicate users can write policy against is produced
+here, and docs/rules.md documents the same list. Values are strings or integers only.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Iterable
+
+import networkx as nx
+
+# predicate -> argument names; the documented, tested public schema.
+FACT_SCHEMA: dict[str, tuple[str, ...]] = {
+    "package": ("P", "Source", "LocalId", "Version", "Digest"),
+    "mode": ("P", "Mode"),
+    "configured": ("P",),
+    "discovered": ("P",),
+    "resolved": ("P",),
+    "package_present": ("P",),
+    "input_diagnostic": ("P", "Kind", "Message"),
+    "manifest_surface": ("P", "Surface"),
+    "declares_surface": ("P", "Surface"),
+    "enabled_surface": ("P", "Surface"),
+    "runtime": ("P", "Kind", "AbiOrWorld"),
+    "runtime_artifact": ("P", "Path"),
+    "world": ("P", "World"),
+    "world_known": ("World",),
+    "world_export": ("World", "Interface", "Func", "Sig"),
+    "world_import": ("World", "Interface"),
+    "world_import_func": ("World", "Interface", "Func", "Sig"),
+    "artifact": ("P", "Form"),
+    "artifact_placeholder": ("P", "Which"),
+    "artifact_problem": ("P", "Message"),
+    "artifact_export": ("P", "Interface", "Func", "Kind", "Sig"),
+    "artifact_import": ("P", "Interface", "Func", "Kind", "Sig"),
+    "tool": ("P", "Tool"),
+    "tool_external_write": ("P", "Tool"),
+    "tool_name_error": ("P", "Tool", "Reason"),
+    "tool_schema_error": ("P", "Tool", "Reason"),
+    "tool_duplicate": ("P", "Tool"),
+    "service": ("P", "Service"),
+    "ingress": ("P", "Ingress"),
+    "item_name_error": ("P", "Surface", "Name", "Reason"),
+    "ingress_event_kind": ("P", "Ingress", "Kind"),
+    "ingress_source": ("P", "Ingress", "Source"),
+    "requests": ("P", "Kind", "Value"),
+    "grants": ("P", "Kind", "Value"),
+    "grant_present": ("P",),
+    "grant_assumed": ("P",),
+    "grant_binding": ("P", "Field", "Value"),
+    "grant_section": ("P", "Section"),
+    "https_grant": ("P", "Host", "Method", "PathPrefix"),
+    "fs_grant": ("P", "Root", "Operation"),
+}
+
+
+def _bool_facts(out, node_attrs, ref) -> None:
+    for flag in ("configured", "discovered", "resolved", "package_present"):
+        if node_attrs.get(flag):
+            out[flag].add((ref,))
+
+
+def export_facts(graph: nx.MultiDiGraph) -> dict[str, set[tuple]]:
+    """Walk the graph once and return {predicate: set of tuples} for every schema predicate."""
+    out: dict[str, set[tuple]] = defaultdict(set)
+    for node, attrs in graph.nodes(data=True):
+        kind = attrs["type"]
+        exporter = _EXPORTERS.get(kind)
+        if exporter is not None:
+            exporter(out, node, attrs)
+    return {pred: out.get(pred, set()) for pred in FACT_SCHEMA}
+
+
+def _package(out, node, a):
+    ref = a["ref"]
+    out["package"].add((ref, a["source"] or "", a["local_id"] or "", a["version"] or "", a["digest"] or ""))
+    out["mode"].add((ref, a["mode"]))
+    _bool_facts(out, a, ref)
+
+
+def _diagnostic(out, node, a):
+    out["input_diagnostic"].add((node[1], a["kind"], a["message"]))
+
+
+def _surface(out, node, a):
+    ref = node[1]
+    if a["listed"]:
+        out["manifest_surface"].add((ref, a["name"]))
+    if a["declared"]:
+        out["declares_surface"].add((ref, a["name"]))
+    if a["enabled"]:
+        out["enabled_surface"].add((ref, a["name"]))
+
+
+def _tool(out, node, a):
+    ref, name = node[1], a["name"]
+    out["tool"].add((ref, name))
+    if a["external_write"]:
+        out["tool_external_write"].add((ref, name))
+    if a["name_error"]:
+        out["tool_name_error"].add((ref, name, a["name_error"]))
+    if a["schema_error"]:
+        out["tool_schema_error"].add((ref, name, a["schema_error"]))
+    if a["duplicate"]:
+        out["tool_duplicate"].add((ref, name))
+
+
+def _service_or_ingress(out, node, a):
+    ref, name, kind = node[1], a["name"], a["type"]
+    out[kind].add((ref, name))
+    if a["name_error"]:
+        out["item_name_error"].add((ref, kind, name, a["name_error"]))
+    for event_kind in a.get("event_kinds", ()):
+        out["ingress_event_kind"].add((ref, name, event_kind))
+    for source in a.get("sources", ()):
+        out["ingress_source"].add((ref, name, source))
+
+
+def _permission(out, node, a):
+    out["requests" if a["side"] == "request" else "grants"].add((node[1], a["kind"], a["value"]))
+
+
+def _runtime(out, node, a):
+    ref = node[1]
+    out["runtime"].add((ref, a["kind"], a["abi_or_world"]))
+    if a["artifact_path"]:
+        out["runtime_artifact"].add((ref, a["artifact_path"]))
+    if a["kind"] == "wasm-component" and a["abi_or_world"]:
+        out["world"].add((ref, a["abi_or_world"]))
+
+
+def _world(out, node, a):
+    if a["known"]:
+        out["world_known"].add((a["id"],))
+
+
+def _world_function(out, node, a):
+    world = node[1]
+    if a["direction"] == "export":
+        out["world_export"].add((world, a["interface"], a["name"], a["signature"]))
+    else:
+        out["world_import"].add((world, a["interface"]))
+        out["world_import_func"].add((world, a["interface"], a["name"], a["signature"]))
+
+
+def _artifact(out, node, a):
+    ref = node[1]
+    out["artifact"].add((ref, a["form"]))
+    if a.get("placeholder"):
+        out["artifact_placeholder"].add((ref, a["placeholder"]))
+    for message in a.get("diagnostics", ()):
+        out["artifact_problem"].add((ref, message))
+
+
+def _artifact_item(pred):
+    def export(out, node, a):
+        out[pred].add((node[1], a["interface"], a["name"], a["kind"], a["signature"]))
+    return export
+
+
+def _grant(out, node, a):
+    ref = node[1]
+    out["grant_present"].add((ref,))
+    if a["assumed"]:
+        out["grant_assumed"].add((ref,))
+    for field in ("id", "version", "digest"):
+        if a[field] is not None:
+            out["grant_binding"].add((ref, field, a[field]))
+    for section in ("permissions", "https", "fs"):
+        if a["has_" + section]:
+            out["grant_section"].add((ref, section))
+
+
+def _https_grant(out, node, a):
+    for method in a["methods"]:
+        for prefix in a["path_prefixes"] or ("",):
+            out["https_grant"].add((node[1], a["host"], method, prefix))
+
+
+def _fs_grant(out, node, a):
+    for operation in a["operations"]:
+        out["fs_grant"].add((node[1], a["root"], operation))
+
+
+_EXPORTERS = {
+    "package": _package,
+    "diagnostic": _diagnostic,
+    "surface": _surface,
+    "tool": _tool,
+    "service": _service_or_ingress,
+    "ingress": _service_or_ingress,
+    "permission": _permission,
+    "runtime": _runtime,
+    "world": _world,
+    "world_function": _world_function,
+    "artifact": _artifact,
+    "artifact_export": _artifact_item("artifact_export"),
+    "artifact_import": _artifact_item("artifact_import"),
+    "grant": _grant,
+    "https_grant": _https_grant,
+    "fs_grant": _fs_grant,
+}
+
+
+def facts_as_lists(facts: dict[str, Iterable[tuple]]) -> dict[str, list[list]]:
+    """JSON-ready facts (sorted), as `yoi policy eval --facts` reads them."""
+    return {pred: sorted(list(t) for t in tuples) for pred, tuples in sorted(facts.items())}

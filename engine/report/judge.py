@@ -1,0 +1,154 @@
+"""Rule-based reports: the `check` report and list/show items, built from one Evaluation.
+
+The shapes are the reference's (spec §4.2, §4.3) extended with `classification`,
+per-surface eligibility, ABI findings and the rule `conclusions`. Status comes from the
+`status` the rules derive; this module only renders.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+from engine.diagnostics import bound_text
+from engine.report.check import SAFETY, diagnostic_entry, input_kind, next_steps, package_report
+from engine.report.views import conclusion_dict, inspection
+
+# Conclusion code prefix -> diagnostic kind in the reference's vocabulary.
+_KIND_BY_PREFIX = (
+    ("binding_", "grant"), ("surface_not_", "grant"), ("item_not_", "grant"), ("external_write_", "grant"),
+    ("host_api_", "grant"), ("tool_invalid_", "malformed"), ("tool_duplicate", "malformed"),
+    ("item_invalid_", "malformed"), ("service_requires", "surface"), ("ingress_requires", "surface"),
+    ("artifact_is_placeholder", "placeholder"), ("component_", "abi"), ("raw_", "abi"), ("artifact_", "abi"),
+    ("core_", "abi"), ("host_import_", "abi"), ("runtime_", "malformed"), ("tool_name_collision", "duplicate"),
+)
+
+
+def conclusion_kind(code: str) -> str:
+    return next((kind for prefix, kind in _KIND_BY_PREFIX if code.startswith(prefix)), "policy")
+
+
+def conclusion_diagnostic(conclusion: dict[str, Any]) -> dict[str, Any]:
+    """A conclusion in the report's diagnostic form: reference fields first, then ours."""
+    return {
+        "kind": conclusion_kind(conclusion["code"]),
+        "phase": "rules",
+        "message": conclusion["message"],
+        "severity": conclusion["severity"],
+        "code": conclusion["code"],
+        "location": conclusion["location"],
+    }
+
+
+def package_conclusions(evaluation, ref: str) -> list[dict[str, Any]]:
+    subject = evaluation.subject(ref)
+    package = subject.package if subject else None
+    return [conclusion_dict(c, package, subject) for c in evaluation.conclusions(ref)]
+
+
+def check_report(evaluation, input_path: str | Path) -> dict[str, Any]:
+    """`yoi plugin check` over the single subject of `evaluation`."""
+    subject = evaluation.subjects[0]
+    ref = subject.ref
+    status = evaluation.value("status", ref, "rejected")
+    conclusions = package_conclusions(evaluation, ref)
+    input_diagnostics = [diagnostic_entry(d) for d in subject.diagnostics]
+    rule_diagnostics = [conclusion_diagnostic(c) for c in conclusions if c["severity"] in ("deny", "warn")]
+    if subject.package is None:
+        steps = ["Fix the reported package diagnostic and run `yoi plugin check` again."]
+    elif not subject.configured:
+        status = "disabled"
+        steps = [f"The grants file has no enablement for `{ref}`; add one to judge it against real grants."]
+    else:
+        steps = next_steps(status, ref)
+    inspected = inspection(evaluation, ref)
+    denials = sum(1 for c in conclusions if c["severity"] == "deny")
+    return {
+        "command": "check",
+        "status": status,
+        "input_path": str(input_path),
+        "input_kind": input_kind(input_path),
+        "package": package_report(subject.package, str(input_path)) if subject.package else None,
+        "classification": evaluation.value("classification", ref),
+        "diagnostics": input_diagnostics + rule_diagnostics,
+        "static_inspection": None if inspected is None else {
+            "status": "rejected" if denials else "active", "diagnostics": denials,
+        },
+        "inspection": inspected,
+        "conclusions": conclusions,
+        "grants": "assumed" if subject.grants_assumed else "configured",
+        "safety": dict(SAFETY),
+        "next_steps": steps,
+    }
+
+
+def list_item(evaluation, subject) -> dict[str, Any]:
+    """One list/show item (spec §4.3 field order), extended."""
+    ref = subject.ref
+    package = subject.package
+    manifest = package.manifest if package else None
+    try:
+        from engine.grants.refs import parse_ref
+
+        local_ref = parse_ref(ref).local_id
+    except Exception:
+        local_ref = None
+    grants = subject.grants
+    inspected = inspection(evaluation, ref) if subject.resolved else None
+    diagnostics = [{"kind": d.kind, "message": bound_text(d.message)} for d in subject.diagnostics]
+    conclusions = package_conclusions(evaluation, ref)
+    if inspected is not None:
+        diagnostics += [{"kind": "static_eligibility", "message": c["message"]}
+                        for c in conclusions if c["severity"] == "deny"]
+    diagnostics.sort(key=lambda d: (d["kind"], d["message"]))
+    tools = inspected["tools"] if inspected else [
+        {"name": t.name, "permission": f"tool.{t.name}",
+         "requested": any(p.kind == "tool" and p.value == t.name for p in manifest.permissions),
+         "granted": False, "eligible": False, "external_write": t.external_write,
+         "diagnostic": "plugin is discovered but not enabled"}
+        for t in (manifest.tools if manifest else ())
+    ]
+    return {
+        "reference": ref,
+        "local_ref": local_ref,
+        "status": evaluation.value("status", ref, "rejected"),
+        "source": subject.source,
+        "package": Path(package.path).name if package else (Path(subject.package_path).name if subject.package_path else None),
+        "package_path": subject.package_path,
+        "version": manifest.version if manifest else None,
+        "schema_version": manifest.schema_version if manifest else None,
+        "api_version": manifest.schema_version if manifest else None,
+        "digest": package.digest if package else None,
+        "configured": subject.configured,
+        "discovered": subject.discovered,
+        "resolved": subject.resolved,
+        "static_eligible": bool(inspected) and not any(c["severity"] == "deny" for c in conclusions),
+        "declared_surfaces": sorted(set(manifest.surfaces)) if manifest else [],
+        "enabled_surfaces": list(subject.enabled_surfaces),
+        "requested_permissions": sorted({p.label for p in manifest.permissions}) if manifest else [],
+        "configured_grants": sorted({p.label for p in grants.permissions}) if grants else [],
+        "configured_https_grants": sorted({g.label for g in grants.https}) if grants else [],
+        "configured_fs_grants": sorted({g.label for g in grants.fs}) if grants else [],
+        "tools": tools,
+        "static_runtime": inspected,
+        "diagnostics": diagnostics,
+        "classification": evaluation.value("classification", ref),
+        "conclusions": conclusions,
+    }
+
+
+def list_report(evaluation, workspace: str) -> dict[str, Any]:
+    return {"workspace": workspace, "items": [list_item(evaluation, s) for s in evaluation.subjects]}
+
+
+def select_item(items: Sequence[dict[str, Any]], ref: str) -> dict[str, Any]:
+    """`show REF`: exact reference first, else a unique local_ref (spec §4.3); LookupError otherwise."""
+    exact = [item for item in items if item["reference"] == ref]
+    if exact:
+        return exact[0]
+    local = [item for item in items if item["local_ref"] == ref]
+    if len(local) == 1:
+        return local[0]
+    if not local:
+        raise LookupError(f"plugin package `{bound_text(ref)}` was not found")
+    raise LookupError(f"plugin package reference `{bound_text(ref)}` is ambiguous; use a source-qualified ref")

@@ -1,0 +1,169 @@
+"""Turn what the user pointed at into Subjects: one package (`check`) or a workspace (`list`).
+
+This joins the package layer (materialization, discovery) with the grants layer (config and
+resolution) and attaches every discovery/resolution diagnostic to the reference it concerns
+(spec §4.3 steps 1-4), so that the rules see one record per reference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from engine.diagnostics import Diagnostic, DiagnosticError
+from engine.grants.model import EnablementConfig, Grants
+from engine.grants.refs import RefError, parse_ref
+from engine.grants.resolve import resolve
+from engine.graph.inputs import Subject
+from engine.package.model import Package
+
+GLOBAL_REF = "<global>"
+
+
+def assumed_grants(package: Package, ref: str) -> Grants:
+    """Grants bound to the package that give exactly what it requests, with no allowlists."""
+    return Grants(id=ref, version=package.manifest.version, digest=package.digest,
+                  permissions=tuple(package.manifest.permissions))
+
+
+def check_subject(path: str | Path, config: EnablementConfig | None = None) -> Subject:
+    """The subject `yoi plugin check PATH [--grants FILE]` judges.
+
+    Without a config the package is judged as if granted what it requests (every declared
+    surface enabled); with one, by the enablement for its ref, resolved as the host would.
+    A package that cannot be materialized becomes a subject with its diagnostic and no package.
+    """
+    from engine.package.materialize import load_package_path
+
+    try:
+        package = load_package_path(path, source="project")
+    except DiagnosticError as error:
+        label = Path(path).name
+        return Subject(ref=f"project:{label}", mode="check", configured=True, package_present=True,
+                       package_path=str(path), source="project", diagnostics=tuple(error.diagnostics))
+    ref = package.identity
+    if config is None:
+        return Subject(
+            ref=ref, mode="check", package=package, source=package.source, grants=assumed_grants(package, ref),
+            grants_assumed=True, enabled_surfaces=package.manifest.declared_surfaces(),
+            configured=True, resolved=True, package_present=True, package_path=str(path),
+        )
+    enablements = [e for e in config.enabled if _local_id(e.id) == package.manifest.id]
+    if not enablements:
+        return Subject(ref=ref, mode="check", package=package, source=package.source, package_present=True,
+                       package_path=str(path))
+    enablement = next((e for e in enablements if e.id == ref), enablements[0])
+    # Judge the package under the enablement's own source, so its id binding applies as written.
+    source = _source(enablement.id) or package.source
+    package = replace(package, source=source)
+    resolution = resolve([replace(enablement)], [package])
+    return _subject_from(package.identity, "check", package, resolution, enablement, str(path))
+
+
+def _local_id(text: str) -> str | None:
+    try:
+        return parse_ref(text).local_id
+    except RefError:
+        return None
+
+
+def _source(text: str) -> str | None:
+    try:
+        return parse_ref(text).source
+    except RefError:
+        return None
+
+
+def _subject_from(ref, mode, package, resolution, enablement, path) -> Subject:
+    if resolution.records:
+        record = resolution.records[0]
+        return Subject(ref=ref, mode=mode, package=package, source=package.source, enablement=enablement,
+                       grants=record.grants, enabled_surfaces=record.enabled_surfaces, configured=True,
+                       resolved=True, package_present=True, package_path=path, config=record.config)
+    return Subject(ref=ref, mode=mode, package=package, source=package.source, enablement=enablement,
+                   grants=enablement.grants, configured=True, package_present=True, package_path=path,
+                   diagnostics=tuple(resolution.diagnostics))
+
+
+@dataclass
+class _Item:
+    ref: str
+    package: Package | None = None
+    source: str | None = None
+    enablement: object = None
+    grants: Grants | None = None
+    enabled_surfaces: tuple = ()
+    configured: bool = False
+    resolved: bool = False
+    package_present: bool = False
+    package_path: str | None = None
+    config: object = None
+    diagnostics: list = None
+
+    def subject(self) -> Subject:
+        return Subject(ref=self.ref, mode="workspace", package=self.package, source=self.source,
+                       enablement=self.enablement, grants=self.grants, enabled_surfaces=self.enabled_surfaces,
+                       configured=self.configured, resolved=self.resolved, package_present=self.package_present,
+                       package_path=self.package_path, config=self.config, diagnostics=tuple(self.diagnostics or ()))
+
+
+def workspace_subjects(workspace: Path, config: EnablementConfig, discovery) -> tuple[Subject, ...]:
+    """Spec §4.3 steps 1-4: one subject per discovered package, enablement and diagnostic key."""
+    items: dict[str, _Item] = {}
+
+    def item(ref: str) -> _Item:
+        return items.setdefault(ref, _Item(ref=ref, diagnostics=[]))
+
+    for package in discovery.packages:
+        entry = item(package.identity)
+        if entry.package is None:
+            entry.package = package
+        entry.source, entry.package_present, entry.package_path = package.source, True, str(package.path)
+    for enablement in config.enabled:
+        entry = item(enablement.id)
+        entry.configured, entry.enablement, entry.grants = True, enablement, enablement.grants
+        entry.enabled_surfaces = tuple(enablement.surfaces)
+        try:
+            ref = parse_ref(enablement.id)
+        except RefError:
+            continue
+        entry.source = entry.source or ref.source
+        if entry.package_path is None:
+            entry.package_path = str(_default_package_path(workspace, ref))
+    resolution = resolve(config.enabled, discovery.packages)
+    for record in resolution.records:
+        entry = item(record.ref)
+        entry.package, entry.grants, entry.enabled_surfaces = record.package, record.grants, record.enabled_surfaces
+        entry.configured = entry.resolved = entry.package_present = True
+        entry.enablement, entry.config = record.enablement, record.config
+    for diagnostic in (*discovery.diagnostics, *resolution.diagnostics):
+        _attach(items, item, diagnostic)
+    return tuple(items[key].subject() for key in sorted(items))
+
+
+def _attach(items, item, diagnostic: Diagnostic) -> None:
+    subject = diagnostic.subject
+    if subject is not None and subject.ref:
+        entry = item(subject.ref)
+        if subject.source and subject.label:
+            entry.package_present = True
+    elif subject is not None and subject.source and subject.label:
+        entry = item(f"{subject.source}:{subject.label.removesuffix('.yoi-plugin')}")
+        entry.package_present = True
+        entry.source = subject.source
+    else:
+        entry = item(GLOBAL_REF)
+    entry.diagnostics.append(diagnostic)
+
+
+def _default_package_path(workspace: Path, ref) -> Path:
+    from engine.package.discovery import default_user_data_home, project_store_path, user_store_path
+    from engine.resources import examples_dir
+
+    if ref.source == "project":
+        return project_store_path(workspace) / f"{ref.local_id}.yoi-plugin"
+    if ref.source == "user":
+        home = default_user_data_home()
+        base = user_store_path(home) if home else Path("<unavailable-user-data-dir>/yoi/plugins")
+        return base / f"{ref.local_id}.yoi-plugin"
+    return examples_dir() / ref.local_id

@@ -1,0 +1,42 @@
+"""Evaluate a whole workspace: discovery + enablement config + resolution + rules.
+
+Used by `list`, `show`, `explain REF` and `graph REF`. The user store is the same one the host
+uses at startup (`$XDG_DATA_HOME` or `~/.local/share`, then `yoi/plugins`): the reference's
+list/show read a different folder than its Pod (spec §9.4); we read the one that runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+from engine.diagnostics import Diagnostic, DiagnosticError
+from engine.grants.model import EnablementConfig
+
+DEFAULT_CONFIG = Path(".yoi") / "config.toml"
+
+
+def load_workspace_config(workspace: Path, config_path: Path | None) -> EnablementConfig:
+    """The explicit config (must exist), else `<workspace>/.yoi/config.toml` when present."""
+    from engine.grants.config import load_config
+
+    if config_path is not None:
+        return load_config(config_path)
+    default = workspace / DEFAULT_CONFIG
+    if default.is_file():
+        return load_config(default)
+    return EnablementConfig(enabled=(), file=None)
+
+
+def evaluate_workspace(workspace: Path, config_path: Path | None = None, policy_dirs: Sequence[Path] = (), **discover_options):
+    """Evaluation over every discovered package and every enablement of the workspace."""
+    from engine.package.discovery import discover
+    from engine.report.evaluate import evaluate
+    from engine.report.subjects import workspace_subjects
+
+    if not workspace.is_dir():
+        raise DiagnosticError(Diagnostic("io", "config", f"workspace `{workspace}` does not exist: not found"))
+    config = load_workspace_config(workspace, config_path)
+    discovery = discover(workspace, **discover_options)
+    subjects = workspace_subjects(workspace, config, discovery)
+    return evaluate(subjects, policy_dirs=policy_dirs)

@@ -1,0 +1,103 @@
+"""Manifests and helpers shared by the rule tests (importable: tests/support is on sys.path)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from engine.report.evaluate import evaluate
+from engine.report.subjects import check_subject
+
+RAW_MANIFEST = """
+schema_version = 1
+id = "t.raw"
+name = "Raw"
+version = "1.0.0"
+surfaces = ["tool"]
+permissions = [{ kind = "surface", surface = "tool" }, { kind = "tool", name = "echo" }]
+[runtime]
+kind = "wasm"
+abi = "yoi-plugin-wasm-1"
+entry = "tool.wasm"
+[[tools]]
+name = "echo"
+description = "Echo."
+input_schema = { type = "object" }
+"""
+
+TOOL_MANIFEST = """
+schema_version = 1
+id = "t.comp"
+name = "Component"
+version = "1.0.0"
+surfaces = ["tool"]
+permissions = [{ kind = "surface", surface = "tool" }, { kind = "tool", name = "echo" }]
+[runtime]
+kind = "wasm-component"
+component = "tool.wasm"
+world = "yoi:plugin/tool@1.0.0"
+[[tools]]
+name = "echo"
+description = "Echo."
+input_schema = { type = "object" }
+"""
+
+INSTANCE_MANIFEST = """
+schema_version = 1
+id = "t.inst"
+name = "Instance"
+version = "1.0.0"
+surfaces = ["tool", "service", "ingress"]
+permissions = [
+  { kind = "surface", surface = "tool" },
+  { kind = "surface", surface = "service" },
+  { kind = "surface", surface = "ingress" },
+  { kind = "tool", name = "echo" },
+  { kind = "service", name = "svc" },
+  { kind = "ingress", name = "events" },
+]
+[runtime]
+kind = "wasm-component"
+component = "tool.wasm"
+world = "yoi:plugin/instance@1.0.0"
+[[tools]]
+name = "echo"
+description = "Echo."
+input_schema = { type = "object" }
+[[services]]
+name = "svc"
+description = "Service."
+[[ingresses]]
+name = "events"
+description = "Events."
+event_kinds = ["tick"]
+"""
+
+
+def write_package(root: Path, manifest: str, files: dict[str, bytes] | None = None) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "plugin.toml").write_text(textwrap.dedent(manifest))
+    for name, data in (files or {}).items():
+        (root / name).write_bytes(data)
+    return root
+
+
+def judge(path: Path, config=None, policy_dirs=()):
+    """(subject, evaluation) for `yoi plugin check path`."""
+    subject = check_subject(path, config)
+    return subject, evaluate([subject], policy_dirs=policy_dirs)
+
+
+def codes(evaluation, severity: str = "deny") -> set[str]:
+    return {c.code for c in evaluation.conclusions() if c.severity == severity}
+
+
+def config_for(ref: str, package_digest: str, version: str, surfaces, permissions: list[str],
+               extra_grants: str = "", bind: bool = True) -> str:
+    """A [[plugins.enabled]] config enabling `ref` with the given permission TOML objects."""
+    binding = f'id = "{ref}"\nversion = "{version}"\ndigest = "{package_digest}"\n' if bind else ""
+    return (
+        f'[[plugins.enabled]]\nid = "{ref}"\nsurfaces = {list(surfaces)!r}\n'.replace("'", '"')
+        + "[plugins.enabled.grants]\n" + binding
+        + "permissions = [" + ", ".join(permissions) + "]\n" + extra_grants
+    )
