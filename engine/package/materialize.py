@@ -111,7 +111,10 @@ class _DirectoryReader:
             raise diagnostic("traversal", "plugin directory contains an unsafe relative path")
         if len(self.files) + 1 > self.limits.max_entries_per_package:
             raise diagnostic("bounds", "plugin directory contains more files than the configured bound")
-        content = Path(entry.path).read_bytes()
+        with open(entry.path, "rb") as handle:  # bounded read: the file may grow after stat
+            content = handle.read(self.limits.max_file_size_bytes + 1)
+        if len(content) > self.limits.max_file_size_bytes:
+            raise diagnostic("bounds", "plugin directory file exceeds the configured per-file bound")
         self.total += len(content)
         if self.total > self.limits.max_expanded_size_bytes:
             raise diagnostic("bounds", "plugin directory expanded size exceeds the configured bound")

@@ -150,6 +150,17 @@ def test_dangling_symlink_is_io(tmp_path):
         ("io", "discovery", "plugin package could not be read: not found", "project", "dangling.yoi-plugin")]
 
 
+def test_symlink_loop_is_io(tmp_path):
+    store = project_store(tmp_path / "ws")
+    store.mkdir(parents=True)
+    os.symlink(store / "loop.yoi-plugin", store / "loop.yoi-plugin")
+    put(store, "ok.yoi-plugin", "ok")
+    result = run(tmp_path / "ws")
+    assert summary(result) == [("project:ok", "ok.yoi-plugin")]
+    assert diags(result) == [
+        ("io", "discovery", "plugin package could not be read: I/O error", "project", "loop.yoi-plugin")]
+
+
 def test_non_regular_candidate(tmp_path):
     store = project_store(tmp_path / "ws")
     (store / "folder.yoi-plugin").mkdir(parents=True)
