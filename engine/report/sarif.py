@@ -1,0 +1,280 @@
+"""SARIF 2.1.0 rendering of check reports, shaped for GitHub code scanning ingestion.
+
+One log, one run, one tool ("yoi-plugin-engine"): GitHub no longer merges several runs of the
+same tool and category in a file, so every checked package goes into the same run. Rule ids are
+the conclusion codes (prefixed `yoi/`), so they stay stable across analyses and alerts keep
+their history. Locations are repository-relative (forward slashes) because GitHub only links
+files it can find in the checkout; lines are never 0 (GitHub rejects such uploads). Only what
+the reports already hold is rendered: no file is read, nothing is decided here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path, PurePath
+from typing import Any, Iterable, Mapping, Sequence
+from urllib.parse import quote
+
+TOOL_NAME = "yoi-plugin-engine"
+SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+SARIF_VERSION = "2.1.0"
+CATEGORY = "yoi-plugin-check"
+RULE_PREFIX = "yoi/"
+LEVELS = {"deny": "error", "warn": "warning", "info": "note"}
+# GitHub: a string score in (0.0, 10.0]; 7.0-8.9 shows as "high". Setting it marks a security rule.
+SECURITY_SEVERITY = {"deny": "8.0"}
+PROBLEM_SEVERITY = {"deny": "error", "warn": "warning", "info": "recommendation"}
+TAGS = ("security", "yoi-plugin")
+MANIFEST = "plugin.toml"
+MAX_TEXT = 1024  # GitHub's bound for descriptions
+MAX_NAME = 255
+MAX_RESULTS = 25_000  # GitHub's per-run limit
+_SEMVER = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
+
+
+def rule_id(code: str) -> str:
+    """The stable SARIF rule id of a conclusion code ("item_not_granted" -> "yoi/item_not_granted")."""
+    code = code.strip() or "unknown"
+    return code if "/" in code else RULE_PREFIX + code
+
+
+def unreadable_rule_id(kind: str) -> str:
+    """Rule id for a package that did not materialize, by the diagnostic's kind."""
+    kind = re.sub(r"[^0-9A-Za-z_.-]+", "_", kind.strip()) or "error"
+    return f"{RULE_PREFIX}package_unreadable_{kind}"
+
+
+def humanize(code: str) -> str:
+    """"yoi/item_not_granted" -> "Item not granted" (the short description of a rule)."""
+    words = re.split(r"[_\-.\s]+", code.rpartition("/")[2])
+    text = " ".join(w for w in words if w)
+    return (text[:1].upper() + text[1:]) or "Finding"
+
+
+def _pascal(code: str) -> str:
+    words = re.split(r"[^0-9A-Za-z]+", code.rpartition("/")[2])
+    return "".join(w[:1].upper() + w[1:] for w in words if w) or "Finding"
+
+
+def _bounded(text: str, limit: int = MAX_TEXT) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def sarif_rules_catalog(findings: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """reportingDescriptors for `findings` ({rule_id, severity, message, ...}), sorted by id.
+
+    The first occurrence of an id fixes its default level and its full description, so the
+    catalog is the same for the same findings in the same order.
+    """
+    first: dict[str, Mapping[str, Any]] = {}
+    for finding in findings:
+        first.setdefault(finding["rule_id"], finding)
+    return [_rule(first[rid]) for rid in sorted(first)]
+
+
+def _rule(finding: Mapping[str, Any]) -> dict[str, Any]:
+    rid, severity = finding["rule_id"], finding["severity"]
+    short = _bounded(humanize(rid))
+    full = _bounded(finding["message"] or short)
+    help_text = _bounded(
+        f"{short}. Reported by the {TOOL_NAME} rule `{rid}` (severity {severity}). "
+        "Run `yoi plugin explain` on the package to see the rule premises that concluded it."
+    )
+    properties: dict[str, Any] = {"tags": list(TAGS), "problem.severity": PROBLEM_SEVERITY.get(severity, "warning")}
+    if severity in SECURITY_SEVERITY and not finding.get("input_error"):
+        properties["security-severity"] = SECURITY_SEVERITY[severity]
+    return {
+        "id": rid,
+        "name": _pascal(rid)[:MAX_NAME],
+        "shortDescription": {"text": short},
+        "fullDescription": {"text": full},
+        "help": {"text": help_text},
+        "defaultConfiguration": {"level": LEVELS.get(severity, "warning")},
+        "properties": properties,
+    }
+
+
+def sarif_log(
+    reports: Sequence[Mapping[str, Any]],
+    *,
+    tool_version: str,
+    base_dir: Path | None = None,
+    category: str = CATEGORY,
+) -> dict[str, Any]:
+    """One SARIF 2.1.0 log with a single run holding the findings of every check report.
+
+    `base_dir` is the repository root that URIs are made relative to (default: the current
+    directory); input paths in the reports are taken relative to the current directory.
+    """
+    base = Path(base_dir if base_dir is not None else os.getcwd()).resolve()
+    findings = [f for report in reports for f in _findings(report, base)]
+    truncated = max(0, len(findings) - MAX_RESULTS)
+    findings = findings[:MAX_RESULTS]
+    rules = sarif_rules_catalog(findings)
+    index = {rule["id"]: i for i, rule in enumerate(rules)}
+    occurrences: dict[str, int] = {}
+    results = [_result(f, index, occurrences) for f in findings]
+    driver: dict[str, Any] = {"name": TOOL_NAME, "version": tool_version or "0", "rules": rules}
+    if _SEMVER.match(tool_version or ""):
+        driver["semanticVersion"] = tool_version
+    run: dict[str, Any] = {
+        "tool": {"driver": driver},
+        "automationDetails": {"id": f"{category.strip('/') or CATEGORY}/"},
+        "columnKind": "unicodeCodePoints",
+        "results": results,
+    }
+    if truncated:
+        run["properties"] = {"yoi/truncatedResults": truncated}
+    return {"$schema": SCHEMA_URI, "version": SARIF_VERSION, "runs": [run]}
+
+
+# --- findings: one per result, in report order -------------------------------------------------
+
+
+def _findings(report: Mapping[str, Any], base: Path) -> list[dict[str, Any]]:
+    input_path = str(report.get("input_path") or ".")
+    package = report.get("package")
+    conclusions = list(report.get("conclusions") or ())
+    common = {
+        "package": (package or {}).get("reference"),
+        "digest": (package or {}).get("digest"),
+        "status": report.get("status"),
+    }
+    found = []
+    for conclusion in conclusions:
+        where = _conclusion_where(conclusion.get("location"), input_path, base)
+        found.append({
+            **common, **where,
+            "rule_id": rule_id(str(conclusion.get("code") or "")),
+            "severity": conclusion.get("severity") or "warn",
+            "message": str(conclusion.get("message") or ""),
+            "rule_source": _rule_source(conclusion.get("rule"), base),
+        })
+    concluded = {str(c.get("message") or "") for c in conclusions}
+    for diagnostic in report.get("diagnostics") or ():
+        # Rule diagnostics mirror conclusions; input diagnostics are reported once, unless a
+        # conclusion already says the same thing.
+        if diagnostic.get("phase") == "rules" or (package is not None and diagnostic.get("message") in concluded):
+            continue
+        found.append({
+            **common, **_input_where(input_path, package is None, base),
+            "rule_id": unreadable_rule_id(str(diagnostic.get("kind") or "")) if package is None
+            else rule_id(f"input_{diagnostic.get('phase') or 'check'}_{diagnostic.get('kind') or 'error'}"),
+            "severity": "deny",
+            "message": str(diagnostic.get("message") or ""),
+            "rule_source": None,
+            "input_error": True,
+        })
+    return found
+
+
+def _package_dir(input_path: str) -> Path | None:
+    """The package folder, or None when the input is an archive (plugin.toml is inside it)."""
+    path = Path(input_path)
+    return path if path.is_dir() else None
+
+
+def _conclusion_where(location: Mapping[str, Any] | None, input_path: str, base: Path) -> dict[str, Any]:
+    """uri/line/column of a conclusion: plugin.toml (package-relative) or another file such as
+    the grants config (relative to the current directory). Archive members fall back to the
+    archive with the member and line kept as properties."""
+    location = location or {}
+    file = location.get("file") or MANIFEST
+    line, column = location.get("line"), location.get("column")
+    if file == MANIFEST:
+        folder = _package_dir(input_path)
+        if folder is None:
+            return {"uri": _uri(Path(input_path), base), "line": 1, "column": 1,
+                    "member": {"file": MANIFEST, "line": _positive(line)}}
+        target = folder / MANIFEST
+    else:
+        target = Path(file)
+    return {"uri": _uri(target, base), "line": _positive(line), "column": _positive(column), "member": None}
+
+
+def _input_where(input_path: str, unreadable: bool, base: Path) -> dict[str, Any]:
+    """An input diagnostic points at the folder's plugin.toml when there is one, else the input."""
+    folder = _package_dir(input_path)
+    target = folder / MANIFEST if folder is not None and (folder / MANIFEST).is_file() else Path(input_path)
+    return {"uri": _uri(target, base), "line": 1, "column": 1, "member": None}
+
+
+def _positive(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 1 else 1
+
+
+def _uri(path: Path, base: Path) -> str:
+    """Repository-relative URI with forward slashes; a file URI only when outside the root."""
+    absolute = Path(os.path.abspath(path))
+    try:
+        relative = absolute.relative_to(base)
+    except ValueError:
+        resolved = absolute.resolve()
+        try:
+            relative = resolved.relative_to(base)
+        except ValueError:
+            return resolved.as_uri()
+    text = PurePath(relative).as_posix()
+    return quote(text if text not in ("", ".") else ".", safe="/-._~")
+
+
+def _rule_source(rule: Mapping[str, Any] | None, base: Path) -> dict[str, Any] | None:
+    """The .rules file that concluded a finding: a related location when it lives in the
+    repository (an org policy), otherwise only its file name (built-in rules)."""
+    if not rule or not rule.get("file"):
+        return None
+    path = Path(str(rule["file"]))
+    line = _positive(rule.get("line"))
+    absolute = Path(os.path.abspath(path))
+    inside = absolute.is_relative_to(base) or absolute.resolve().is_relative_to(base)
+    return {"uri": _uri(path, base) if inside else None, "name": path.name, "line": line,
+            "column": _positive(rule.get("column"))}
+
+
+# --- results ---------------------------------------------------------------------------------
+
+
+def _fingerprint(finding: Mapping[str, Any], occurrences: dict[str, int]) -> str:
+    """Stable across runs: hash of rule id, file and message, plus an occurrence counter so
+    identical findings in one run stay distinct (GitHub's `hash:n` convention)."""
+    key = "\x00".join((finding["rule_id"], finding["uri"], finding["message"]))
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+    occurrences[digest] = occurrences.get(digest, 0) + 1
+    return f"{digest}:{occurrences[digest]}"
+
+
+def _physical(uri: str, line: int, column: int) -> dict[str, Any]:
+    return {"physicalLocation": {
+        "artifactLocation": {"uri": uri},
+        "region": {"startLine": line, "startColumn": column},
+    }}
+
+
+def _result(finding: Mapping[str, Any], index: Mapping[str, int], occurrences: dict[str, int]) -> dict[str, Any]:
+    rid = finding["rule_id"]
+    message = _bounded(finding["message"], 4096) or humanize(rid)
+    result: dict[str, Any] = {
+        "ruleId": rid,
+        "ruleIndex": index[rid],
+        "level": LEVELS.get(finding["severity"], "warning"),
+        "message": {"text": message},
+        "locations": [_physical(finding["uri"], finding["line"], finding["column"])],
+        "partialFingerprints": {"primaryLocationLineHash": _fingerprint(finding, occurrences)},
+    }
+    source = finding.get("rule_source")
+    if source and source["uri"]:
+        related = _physical(source["uri"], source["line"], source["column"])
+        related.update(id=0, message={"text": f"rule in {source['name']}"})
+        result["relatedLocations"] = [related]
+    properties = {k: finding[k] for k in ("package", "digest", "status") if finding.get(k)}
+    if source:
+        properties["rule"] = f"{source['name']}:{source['line']}"
+    if finding.get("member"):
+        properties["archiveMember"] = finding["member"]["file"]
+        properties["archiveMemberLine"] = finding["member"]["line"]
+    if properties:
+        result["properties"] = properties
+    return result
