@@ -121,9 +121,12 @@ class _Reader:
 
 
 def _heap_type(r: _Reader) -> str:
-    if r.peek() == 0x65:  # shared-everything-threads: (shared <abstract heap type>)
+    if r.peek() == 0x65:  # shared-everything-threads: (shared <abstract heap type>), no nesting
         r.byte()
-        return "shared " + _heap_type(r)
+        code = r.byte()
+        if code not in ABSTRACT_HEAP_TYPES:
+            raise MalformedWasm("invalid shared heap type", r.pos - 1)
+        return "shared " + ABSTRACT_HEAP_TYPES[code]
     if r.peek() in ABSTRACT_HEAP_TYPES:
         return ABSTRACT_HEAP_TYPES[r.byte()]
     index = r.signed33()

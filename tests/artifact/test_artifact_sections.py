@@ -165,3 +165,10 @@ def test_core_inspection_does_not_load_wasmtime():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT)
     assert result.returncode == 0, result.stderr
+
+
+def test_deeply_repeated_prefixes_are_rejected_without_recursion():
+    body = b"\x01\x60\x01\x63" + b"\x65" * 5000 + b"\x70\x00"
+    size = bytes([len(body) & 0x7F | 0x80, len(body) >> 7])
+    info = inspect_artifact(CORE_PREAMBLE + b"\x01" + size + body)
+    assert info.form == "unreadable" and "shared heap type" in info.diagnostics[0].message
