@@ -15,7 +15,6 @@ import math
 import re
 import tomllib
 from datetime import date, datetime, time
-from types import MappingProxyType
 from typing import Any, Collection, Mapping
 
 from engine.diagnostics import (
@@ -27,7 +26,7 @@ from engine.diagnostics import (
 )
 from engine.package.ids import is_safe_id
 from engine.package.limits import DEFAULT_LIMITS
-from engine.package.manifest_locations import nearest_location, scan_locations
+from engine.package.manifest_locations import LazyLocations, nearest_location
 from engine.package.manifest_schema import PERMISSION_FIELDS, path_text, schema_problems
 from engine.package.model import (
     COMPONENT_KIND,
@@ -69,7 +68,7 @@ def load_manifest(data: bytes, entries: Collection[str], *, file: str = "plugin.
 
 def _load_text(text: str, entries: frozenset[str], file: str) -> Manifest:
     document = _parse_toml(text, file)
-    locations = scan_locations(text, file)
+    locations = LazyLocations(text, file)
     problems = schema_problems(document)
     if problems:
         raise DiagnosticError(_schema_diagnostics(problems, locations))
@@ -160,7 +159,7 @@ def _build(doc: dict[str, Any], locations: Mapping[str, Location]) -> Manifest:
             Permission(p["kind"], p.get(PERMISSION_FIELDS[p["kind"]]) if PERMISSION_FIELDS[p["kind"]] else None)
             for p in doc.get("permissions", ())
         ),
-        locations=MappingProxyType(dict(locations)),
+        locations=locations,
     )
 
 

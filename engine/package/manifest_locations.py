@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 import re
 import tomllib
-from typing import Mapping
+from typing import Iterator, Mapping
 
 from engine.diagnostics import Location
 
@@ -195,6 +195,34 @@ def scan_locations(text: str, file: str = "plugin.toml") -> Mapping[str, Locatio
     except (_Stop, tomllib.TOMLDecodeError, RecursionError, IndexError, KeyError):
         pass
     return scanner.found
+
+
+class LazyLocations(Mapping[str, Location]):
+    """`scan_locations(text)` computed on first use: most manifests are valid and nobody asks
+    where their keys are, so the happy path does not pay for the scan."""
+
+    def __init__(self, text: str, file: str = "plugin.toml"):
+        self._text: str | None = text
+        self._file = file
+        self._found: Mapping[str, Location] | None = None
+
+    def _locations(self) -> Mapping[str, Location]:
+        if self._found is None:
+            self._found = scan_locations(self._text or "", self._file)
+            self._text = None
+        return self._found
+
+    def __getitem__(self, key: str) -> Location:
+        return self._locations()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._locations())
+
+    def __len__(self) -> int:
+        return len(self._locations())
+
+    def __repr__(self) -> str:
+        return f"LazyLocations({len(self)} keys)"
 
 
 def nearest_location(locations: Mapping[str, Location], path: str) -> Location | None:

@@ -131,7 +131,7 @@ def schema_problems(document: dict[str, Any]) -> list[SchemaProblem]:
     """All schema violations of a parsed manifest, top level first, then permission objects."""
     validator = _validator("manifest")
     problems: list[SchemaProblem] = []
-    if not validator.validate(document):
+    if not validator.validate(document, normalize=False):
         problems.extend(_flatten(validator._errors))
     permissions = document.get("permissions")
     if isinstance(permissions, list):
@@ -146,7 +146,7 @@ def _permission_problems(item: dict, path: Path) -> list[SchemaProblem]:
     if kind not in PERMISSION_SCHEMAS:
         return [SchemaProblem(path + ("kind",), f"unknown permission kind {quote_key(kind)} in {format_path(path)}")]
     validator = _validator(kind)
-    if validator.validate(item):
+    if validator.validate(item, normalize=False):
         return []
     return [SchemaProblem(path + p.path, p.message) for p in _flatten(validator._errors, prefix=path)]
 
