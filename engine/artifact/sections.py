@@ -77,6 +77,10 @@ class _Reader:
         return self.data[self.pos]
 
     def unsigned(self, bits: int = 32) -> int:
+        pos = self.pos
+        if pos < self.end and self.data[pos] < 0x80:  # fast path: most values fit in one byte
+            self.pos = pos + 1
+            return self.data[pos]
         result = shift = 0
         for _ in range((bits + 6) // 7):
             byte = self.byte()
