@@ -30,3 +30,23 @@ def conclusion_rules(rules: list[Rule]) -> list[Rule]:
         )
         out.append(Rule(head=derived, body=(Atom(head.pred, head.args, location),), location=location))
     return out
+
+
+def check_reserved(rules: list[Rule]) -> list:
+    """User rules may read `conclusion/3` but never define it or use it with another arity."""
+    from engine.datalog.ast import Negation
+    from engine.datalog.parser import rule_diagnostic
+
+    out = []
+    for rule in rules:
+        if rule.head.pred == CONCLUSION_PREDICATE:
+            out.append(rule_diagnostic(
+                "reserved-name", "`conclusion` is derived by the engine from every conclusion "
+                "and cannot be defined by a rule or fact", rule.head.location))
+        for lit in rule.body:
+            atom = lit.atom if isinstance(lit, Negation) else lit
+            if isinstance(atom, Atom) and atom.pred == CONCLUSION_PREDICATE and atom.arity != 3:
+                out.append(rule_diagnostic(
+                    "arity", "`conclusion` takes 3 arguments (subject, severity, code), "
+                    f"not {atom.arity}", atom.location))
+    return out

@@ -58,8 +58,8 @@ def normalize_facts(
                                   "(lowercase letter, then letters, digits, `_`)", source))
             continue
         if pred in conclusions:
-            problems.append(_diag("facts-conclusion", f"`{pred}` is a conclusion: only rules "
-                                  "derive it, it cannot be given as input", source))
+            problems.append(_diag("facts-conclusion", f"`{pred}` is derived from conclusions only; "
+                                  "it cannot be given as input", source))
             continue
         if isinstance(rows, (str, bytes, Mapping)) or not isinstance(rows, Iterable):
             problems.append(_diag("facts-shape", f"facts of `{pred}` must be a list of rows", source))

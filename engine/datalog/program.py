@@ -10,7 +10,7 @@ from typing import Any, Iterable, Mapping, Sequence, Union
 
 from engine.diagnostics import Diagnostic, DiagnosticError, Location
 from engine.datalog.ast import SEVERITIES, Atom, Const, Rule, Value, Var, format_fact, literal_vars
-from engine.datalog.desugar import conclusion_rules
+from engine.datalog.desugar import CONCLUSION_PREDICATE, check_reserved, conclusion_rules
 from engine.datalog.checks import check_program, sort_diagnostics
 from engine.datalog.evaluator import CompiledStratum, Relation, evaluate_strata
 from engine.datalog.explain import Proof, WhyNot, explain, why_not
@@ -70,6 +70,7 @@ class Program:
                     self.arities.setdefault(lit.atom.pred, lit.atom.arity)
         self.derived = frozenset(rule.head.pred for rule in self.rules)
         self.conclusions = frozenset(r.head.pred for r in self.rules if r.is_conclusion)
+        self._not_input = self.conclusions | {CONCLUSION_PREDICATE}
         self._compiled = tuple(self._compile(s) for s in self.strata)
 
     def _compile(self, stratum: Stratum) -> CompiledStratum:
@@ -89,7 +90,7 @@ class Program:
                  source: str | None = None) -> "Result":
         """Evaluate on input facts `{pred: rows}`. Input facts for a predicate the rules also
         define are allowed: the rules add to them (union). Raises FactsError on bad input."""
-        inputs = normalize_facts(facts or {}, self.arities, self.conclusions, source)
+        inputs = normalize_facts(facts or {}, self.arities, self._not_input, source)
         relations = {pred: Relation(arity) for pred, arity in self.arities.items()}
         for index, rule in enumerate(self.rules):
             if not rule.body:
@@ -195,6 +196,7 @@ def _build(sources: Iterable[tuple[str, str]], diagnostics: list[Diagnostic],
         parsed, problems = parse_text(text, label)
         rules.extend(parsed)
         diagnostics.extend(problems)
+    diagnostics.extend(check_reserved(rules))
     rules.extend(conclusion_rules(rules))
     diagnostics.extend(check_program(rules, inputs))
     strata, problems = stratify(rules)

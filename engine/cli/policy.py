@@ -1,0 +1,190 @@
+"""`yoi policy lint|eval|test`: check, run and test rule programs (engine/datalog)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, NoReturn, Sequence
+
+import click
+
+from engine.cli.common import EXIT_OK, EXIT_POLICY, EXIT_USAGE, emit_json, fail, format_options, resolve_format
+from engine.diagnostics import Diagnostic, DiagnosticError, bound_text
+
+MAX_FACTS_FILE_BYTES = 256 * 1024 * 1024
+GROUP = "policy"
+
+
+def _line(diag: Diagnostic) -> str:
+    return f"{diag.location}: {diag.severity}: {bound_text(diag.message, 512)} [{diag.code}]"
+
+
+def _fail_with(diagnostics: Sequence[Diagnostic]) -> NoReturn:
+    """Input errors: every diagnostic on stderr, exit 2."""
+    for diag in diagnostics:
+        click.echo(f"yoi {GROUP}: {_line(diag)}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+@click.group()
+def policy() -> None:
+    """Lint, evaluate and test rule programs (*.rules files and folders)."""
+
+
+@policy.command()
+@click.argument("paths", nargs=-1, required=True)
+@format_options("human", "json")
+def lint(paths: tuple[str, ...], output_format: str, as_json: bool) -> None:
+    """Run every load-time check on PATHS (files, or folders of *.rules). Exit 0 clean, 2 errors."""
+    from engine.datalog import LoadError, load
+
+    fmt = resolve_format(output_format, as_json)
+    try:
+        program = load(paths)
+    except LoadError as err:
+        if fmt == "json":
+            emit_json({"ok": False, "diagnostics": [d.to_dict() for d in err.diagnostics]})
+        else:
+            for diag in err.diagnostics:
+                click.echo(_line(diag))
+            click.echo(f"{len(err.diagnostics)} error(s)")
+        sys.exit(EXIT_USAGE)
+    if fmt == "json":
+        emit_json({"ok": True, "files": list(program.files), "rules": len(program.rules),
+                   "diagnostics": []})
+    else:
+        click.echo(f"ok: {len(program.rules)} statement(s) in {len(program.files)} file(s)")
+
+
+def _read_facts(path: str) -> Any:
+    try:
+        file = Path(path)
+        if file.stat().st_size > MAX_FACTS_FILE_BYTES:
+            fail(GROUP, f"facts file {path}: larger than 256 MiB")
+        return json.loads(file.read_bytes().decode("utf-8"))
+    except OSError as err:
+        fail(GROUP, f"facts file {path}: cannot read: {err.strerror or 'error'}")
+    except UnicodeDecodeError:
+        fail(GROUP, f"facts file {path}: not UTF-8")
+    except json.JSONDecodeError as err:
+        fail(GROUP, f"facts file {path}: invalid JSON at line {err.lineno} column {err.colno}: {err.msg}")
+    except RecursionError:
+        fail(GROUP, f"facts file {path}: nested too deeply")
+
+
+def _atoms(texts: Sequence[str], option: str) -> list[tuple[str, tuple]]:
+    from engine.datalog import LoadError, parse_atom
+
+    out = []
+    for text in texts:
+        try:
+            out.append(parse_atom(text))
+        except LoadError as err:
+            fail(GROUP, f"{option} {text!r}: {err.diagnostics[0].message}")
+    return out
+
+
+def _human_eval(facts: dict[str, list], conclusions: list, explained: list, missed: list) -> None:
+    from engine.datalog.ast import format_fact
+
+    for pred, rows in facts.items():
+        for row in rows:
+            click.echo(f"{format_fact(pred, row)}.")
+    for c in conclusions:
+        click.echo(f"{c.severity} {format_fact(c.code, c.args)}: {bound_text(c.message, 512)}  [{c.location}]")
+    for text, proof in explained:
+        click.echo(f"\nexplain {text}:")
+        for line in (proof.render() if proof else [f"{text} does not hold"]):
+            click.echo(f"  {line}")
+    for text, answer in missed:
+        click.echo(f"\nwhy not {text}:")
+        for line in answer.render():
+            click.echo(f"  {line}")
+    counts = {s: sum(1 for c in conclusions if c.severity == s) for s in ("deny", "warn", "info")}
+    click.echo(f"\n{counts['deny']} deny, {counts['warn']} warn, {counts['info']} info")
+
+
+@policy.command("eval")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--facts", "facts_file", metavar="FILE.json",
+              help='Input facts: {"predicate": [[arg, ...], ...], ...}.')
+@click.option("--query", "queries", multiple=True, metavar="PRED",
+              help="Print only these predicates (default: every derived predicate).")
+@click.option("--explain", "explains", multiple=True, metavar="ATOM",
+              help='Show why a fact holds, e.g. tool_ok("project:echo", "echo").')
+@click.option("--why-not", "why_nots", multiple=True, metavar="ATOM",
+              help="Show, per rule, the first body literal that found no match.")
+@format_options("human", "json")
+def eval_(paths: tuple[str, ...], facts_file: str | None, queries: tuple[str, ...],
+          explains: tuple[str, ...], why_nots: tuple[str, ...], output_format: str, as_json: bool) -> None:
+    """Evaluate the rules in PATHS on input facts. Exit 0 no deny, 1 deny, 2 bad input."""
+    from engine.datalog import LoadError, load
+    from engine.datalog.ast import format_fact
+
+    fmt = resolve_format(output_format, as_json)
+    explain_atoms, why_not_atoms = _atoms(explains, "--explain"), _atoms(why_nots, "--why-not")
+    try:
+        program = load(paths)
+    except LoadError as err:
+        _fail_with(err.diagnostics)
+    raw = _read_facts(facts_file) if facts_file else {}
+    try:
+        result = program.evaluate(raw, source=facts_file)
+    except DiagnosticError as err:
+        _fail_with(err.diagnostics)
+    known = set(result.predicates())
+    for pred in queries:
+        if pred not in known:
+            fail(GROUP, f"--query {pred}: no rule and no input fact mentions this predicate")
+    shown = list(dict.fromkeys(queries)) if queries else sorted(program.derived)
+    facts = {pred: result.facts(pred) for pred in shown}
+    explained = [(format_fact(p, a), result.explain(p, a)) for p, a in explain_atoms]
+    missed = [(format_fact(p, a), result.why_not(p, a)) for p, a in why_not_atoms]
+    conclusions = result.conclusions
+    if fmt == "json":
+        explanation = None
+        if explained or missed:
+            explanation = {
+                "explain": [proof.to_dict() if proof else {"fact": text, "holds": False, "steps": []}
+                            for text, proof in explained],
+                "why_not": [answer.to_dict() for _, answer in missed],
+            }
+        emit_json({"facts": {p: [list(r) for r in rows] for p, rows in facts.items()},
+                   "conclusions": [c.to_dict() for c in conclusions], "explanation": explanation})
+    else:
+        _human_eval(facts, conclusions, explained, missed)
+    sys.exit(EXIT_POLICY if any(c.severity == "deny" for c in conclusions) else EXIT_OK)
+
+
+@policy.command("test")
+@click.argument("paths", nargs=-1, required=True)
+@format_options("human", "json")
+def test_(paths: tuple[str, ...], output_format: str, as_json: bool) -> None:
+    """Run the cases of *.test.toml files in PATHS (files or folders). Exit 0 all pass, 1 not."""
+    from engine.datalog.cases import CaseRunner, find_test_files
+
+    fmt = resolve_format(output_format, as_json)
+    files, problems = find_test_files(paths)
+    if problems:
+        _fail_with(problems)
+    if not files:
+        fail(GROUP, "no *.test.toml files found")
+    runner = CaseRunner()
+    results = []
+    for path, label in files:
+        try:
+            results.extend(runner.run_file(path, label))
+        except DiagnosticError as err:
+            _fail_with(err.diagnostics)
+    passed = sum(1 for r in results if r.passed)
+    failed = len(results) - passed
+    if fmt == "json":
+        emit_json({"cases": [r.to_dict() for r in results], "passed": passed, "failed": failed})
+    else:
+        for r in results:
+            status = "PASS" if r.passed else "FAIL"
+            detail = "" if r.passed else ": " + "; ".join(bound_text(f, 300) for f in r.failures)
+            click.echo(f"{status} {r.file}::{r.name}{detail}")
+        click.echo(f"{passed} passed, {failed} failed")
+    sys.exit(EXIT_OK if failed == 0 else EXIT_POLICY)

@@ -1,0 +1,269 @@
+"""Policy test cases (`*.test.toml`), run by `yoi policy test`.
+
+A case names its rules, says where its facts come from, and states what must hold:
+
+    [[case]]
+    name = "granted tool is ok"
+    rules = ["../rules"]                      # paths relative to this file
+    facts = { tool = [["p", "echo"]] }        # or facts = "facts.json"
+    expect_facts = { tool_ok = [["p", "echo"]] }
+    expect_no_facts = { tool_not_granted = [["p", "echo"]] }
+    expect_conclusions = [{ code = "tool_not_granted", args = ["p", "echo"] }]
+    expect_no_conclusions = [{ code = "tool_not_granted" }]
+
+Extension points: where facts come from is a `FactProvider` registered in FACT_PROVIDERS by the
+case keys it owns (`facts` here; a later issue adds one keyed by `package` with `grants` and
+`policy`), and what is checked is an `Expectation` registered in EXPECTATIONS by its key (a later
+issue adds `expect_status`). A case must use exactly one provider; any key no provider or
+expectation owns is an error, so a typo never turns into a test that silently passes.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+from engine.diagnostics import Diagnostic, DiagnosticError, Location
+from engine.datalog.ast import format_fact
+from engine.datalog.facts import normalize_facts
+from engine.datalog.parser import rule_diagnostic
+from engine.datalog.program import LoadError, Program, Result, load
+
+MAX_TEST_FILE_BYTES = 4 * 1024 * 1024
+
+
+class CaseError(Exception):
+    """A case that cannot run as written (bad key, bad value, unreadable facts file)."""
+
+
+@dataclass(frozen=True)
+class CaseInput:
+    """What a provider gives a case: its facts, extra rule paths, and context for expectations."""
+
+    facts: Mapping[str, Any]
+    rules: tuple[Path, ...] = ()
+    context: Any = None
+
+
+@dataclass(frozen=True)
+class FactProvider:
+    """Turns a case's own keys into facts. `keys[0]` selects the provider; all `keys` are its."""
+
+    keys: tuple[str, ...]
+    build: Callable[[Mapping[str, Any], Path], CaseInput]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    result: Result
+    context: Any = None
+
+
+Expectation = Callable[[Any, Outcome], list[str]]  # (value from the case, outcome) -> failures
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    file: str
+    name: str
+    passed: bool
+    failures: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "name": self.name, "passed": self.passed,
+                "failures": list(self.failures)}
+
+
+def _table_of_rows(value: Any, key: str) -> dict[str, list]:
+    if not isinstance(value, dict) or not all(
+            isinstance(rows, list) and all(isinstance(r, list) for r in rows) for rows in value.values()):
+        raise CaseError(f"`{key}` must be a table of predicate = [[value, ...], ...]")
+    return value
+
+
+def _raw_facts(case: Mapping[str, Any], base: Path) -> CaseInput:
+    value = case["facts"]
+    if isinstance(value, str):
+        path = base / value
+        try:
+            value = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as err:
+            raise CaseError(f"cannot read facts file `{value}`: {err.strerror or 'error'}") from None
+        except (UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise CaseError(f"facts file `{value}` is not valid JSON: {err}") from None
+    return CaseInput(_table_of_rows(value, "facts"))
+
+
+FACT_PROVIDERS: dict[str, FactProvider] = {"facts": FactProvider(("facts",), _raw_facts)}
+
+
+def register_fact_provider(provider: FactProvider) -> None:
+    FACT_PROVIDERS[provider.keys[0]] = provider
+
+
+def _expected_rows(value: Any, key: str) -> list[tuple[str, tuple]]:
+    try:
+        facts = normalize_facts(_table_of_rows(value, key), {}, frozenset())
+    except DiagnosticError as err:
+        raise CaseError(f"`{key}`: {err.diagnostics[0].message}") from None
+    return [(pred, row) for pred, rows in facts.items() for row in rows]
+
+
+def _expect_facts(value: Any, outcome: Outcome) -> list[str]:
+    return [f"expected fact {format_fact(p, row)} does not hold"
+            for p, row in _expected_rows(value, "expect_facts") if not outcome.result.holds(p, row)]
+
+
+def _expect_no_facts(value: Any, outcome: Outcome) -> list[str]:
+    return [f"fact {format_fact(p, row)} holds but must not"
+            for p, row in _expected_rows(value, "expect_no_facts") if outcome.result.holds(p, row)]
+
+
+def _conclusion_patterns(value: Any, key: str) -> list[tuple[str, str | None, tuple | None]]:
+    """`[{code, args?, severity?}]`: without args any arguments match."""
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise CaseError(f"`{key}` must be a list of {{ code = ..., args = [...] }} tables")
+    out = []
+    for item in value:
+        unknown = set(item) - {"code", "args", "severity"}
+        if unknown or not isinstance(item.get("code"), str):
+            raise CaseError(f"`{key}` entries take `code` (required), `args`, `severity`")
+        args = item.get("args")
+        if args is not None:
+            if not isinstance(args, list):
+                raise CaseError(f"`{key}`: `args` must be a list of values")
+            args = _expected_rows({item["code"]: [args]}, key)[0][1]
+        out.append((item["code"], item.get("severity"), args))
+    return out
+
+
+def _matching(outcome: Outcome, code: str, severity: str | None, args: tuple | None) -> bool:
+    return any(c.code == code and (severity is None or c.severity == severity)
+               and (args is None or c.args == args) for c in outcome.result.conclusions)
+
+
+def _describe(code: str, severity: str | None, args: tuple | None) -> str:
+    text = format_fact(code, args) if args is not None else f"{code}(...)"
+    return f"{severity} {text}" if severity else text
+
+
+def _expect_conclusions(value: Any, outcome: Outcome) -> list[str]:
+    return [f"expected conclusion {_describe(*p)} is missing"
+            for p in _conclusion_patterns(value, "expect_conclusions") if not _matching(outcome, *p)]
+
+
+def _expect_no_conclusions(value: Any, outcome: Outcome) -> list[str]:
+    return [f"conclusion {_describe(*p)} was concluded but must not be"
+            for p in _conclusion_patterns(value, "expect_no_conclusions") if _matching(outcome, *p)]
+
+
+EXPECTATIONS: dict[str, Expectation] = {
+    "expect_facts": _expect_facts,
+    "expect_no_facts": _expect_no_facts,
+    "expect_conclusions": _expect_conclusions,
+    "expect_no_conclusions": _expect_no_conclusions,
+}
+
+
+def register_expectation(key: str, check: Expectation) -> None:
+    EXPECTATIONS[key] = check
+
+
+def case_input(case: Mapping[str, Any], base: Path) -> CaseInput:
+    """The one step from a case to its facts: pick the provider, reject keys nobody owns."""
+    chosen = [p for key, p in FACT_PROVIDERS.items() if key in case]
+    if len(chosen) != 1:
+        names = " or ".join(f"`{k}`" for k in sorted(FACT_PROVIDERS))
+        raise CaseError(f"a case needs exactly one of {names}")
+    owned = {"name", "rules"} | set(chosen[0].keys) | set(EXPECTATIONS)
+    unknown = sorted(set(case) - owned)
+    if unknown:
+        raise CaseError(f"unknown key `{unknown[0]}`")
+    return chosen[0].build(case, base)
+
+
+class CaseRunner:
+    """Runs cases, loading each distinct rule set once."""
+
+    def __init__(self) -> None:
+        self._programs: dict[tuple[Path, ...], Program] = {}
+
+    def program(self, paths: tuple[Path, ...]) -> Program:
+        key = tuple(p.resolve() for p in paths)
+        if key not in self._programs:
+            self._programs[key] = load(list(paths))
+        return self._programs[key]
+
+    def run_case(self, case: Any, base: Path) -> list[str]:
+        """Failures of one case (empty when it passes)."""
+        if not isinstance(case, dict):
+            raise CaseError("a case must be a table")
+        given = case.get("rules", [])
+        if not isinstance(given, list) or not all(isinstance(p, str) for p in given):
+            raise CaseError("`rules` must be a list of paths")
+        case_in = case_input(case, base)
+        paths = case_in.rules + tuple(base / p for p in given)
+        if not paths:
+            raise CaseError("a case needs `rules`")
+        try:
+            program = self.program(paths)
+        except LoadError as err:
+            return [f"rules do not load: {d.location}: {d.message}" for d in err.diagnostics[:3]]
+        try:
+            result = program.evaluate(case_in.facts)
+        except DiagnosticError as err:
+            return [f"bad facts: {d.message}" for d in err.diagnostics[:3]]
+        outcome = Outcome(result, case_in.context)
+        failures = []
+        for key, check in EXPECTATIONS.items():
+            if key in case:
+                failures.extend(check(case[key], outcome))
+        return failures
+
+    def run_file(self, path: Path, label: str) -> list[CaseResult]:
+        """Every case of one test file; raises DiagnosticError when the file itself is unusable."""
+        try:
+            if path.stat().st_size > MAX_TEST_FILE_BYTES:
+                raise DiagnosticError(_file_diag("test file is larger than 4 MiB", label))
+            data = tomllib.loads(path.read_bytes().decode("utf-8"))
+        except OSError as err:
+            raise DiagnosticError(_file_diag(f"cannot read: {err.strerror or 'error'}", label)) from None
+        except UnicodeDecodeError:
+            raise DiagnosticError(_file_diag("not UTF-8", label)) from None
+        except tomllib.TOMLDecodeError as err:
+            raise DiagnosticError(_file_diag(f"invalid TOML: {err}", label)) from None
+        cases = data.get("case")
+        if set(data) - {"case"} or not isinstance(cases, list):
+            raise DiagnosticError(_file_diag("a test file holds only [[case]] tables", label))
+        out = []
+        for number, case in enumerate(cases, 1):
+            name = case.get("name") if isinstance(case, dict) else None
+            name = name if isinstance(name, str) and name else f"case {number}"
+            try:
+                failures = self.run_case(case, path.parent)
+            except CaseError as err:
+                failures = [f"error: {err}"]
+            out.append(CaseResult(label, name, not failures, tuple(failures)))
+        return out
+
+
+def _file_diag(message: str, label: str) -> Diagnostic:
+    return rule_diagnostic("test-file", message, Location(label))
+
+
+def find_test_files(paths: Iterable[str | Path]) -> tuple[list[tuple[Path, str]], list[Diagnostic]]:
+    """Files as given; folders contribute their `*.test.toml` files (recursively, sorted)."""
+    files, problems = [], []
+    for item in paths:
+        path = Path(item)
+        if path.is_dir():
+            files.extend((p, str(p)) for p in sorted(path.rglob("*.test.toml")) if p.is_file())
+        elif path.is_file():
+            files.append((path, str(path)))
+        else:
+            problems.append(_file_diag("no such file or folder", str(path)))
+    return files, problems
+
