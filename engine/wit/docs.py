@@ -1,0 +1,46 @@
+"""Doc comments (`///` and `/** */`) attached to the item that follows them.
+
+The grammar ignores comments; this module finds, for an item starting at an offset, the run of
+comments written right before it (only whitespace and plain `//` comments in between) and
+keeps the doc ones. WIT has no string literals, so a regex scan finds every comment.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+
+_COMMENT_RE = re.compile(r"//[^\n]*|/\*[\s\S]*?\*/")
+
+
+def _doc_text(comment: str) -> str | None:
+    if comment.startswith("///") and not comment.startswith("////"):
+        return comment[3:].removeprefix(" ")
+    if comment.startswith("/**") and not comment.startswith("/***") and comment != "/**/":
+        lines = [line.strip().removeprefix("* ").removeprefix("*") for line in comment[3:-2].splitlines()]
+        return "\n".join(line for line in lines).strip()
+    return None
+
+
+class DocIndex:
+    """Comments of one file, for looking up the docs of items by start offset."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self.spans = [(m.start(), m.end(), m.group(0)) for m in _COMMENT_RE.finditer(source)]
+        self.ends = [end for _, end, _ in self.spans]
+
+    def docs_before(self, offset: int) -> str:
+        i = bisect.bisect_right(self.ends, offset) - 1
+        limit = offset
+        found: list[str] = []
+        while i >= 0:
+            start, end, text = self.spans[i]
+            if self.source[end:limit].strip():
+                break
+            doc = _doc_text(text)
+            if doc is not None:
+                found.append(doc)
+            limit = start
+            i -= 1
+        return "\n".join(reversed(found))

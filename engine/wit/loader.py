@@ -1,0 +1,132 @@
+"""Find and parse the `.wit` files of a path: a file, or a folder plus its `deps/` folder.
+
+Files are grouped into packages the way the reference tooling does it: the files of one folder
+form one package (one of them declares `package ns:name;`), each `deps/` entry (a file or a
+folder) is another, and every `package ns:name { ... }` block is a package of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.diagnostics import Diagnostic
+from engine.wit import ast
+from engine.wit.errors import Problem, WitError, wit_diagnostic
+from engine.wit.parser import parse_file
+
+MAX_FILES = 10_000
+
+
+@dataclass
+class Unit:
+    """One package's source: its name and the top-level items of each contributing file."""
+
+    name: ast.PackageName
+    key: str
+    main: bool
+    parts: list[tuple[ast.File, tuple[ast.TopItem, ...]]] = field(default_factory=list)
+
+    @property
+    def file(self) -> ast.File:
+        return self.parts[0][0]
+
+
+def io_diagnostic(message: str, file: str) -> Diagnostic:
+    diag = wit_diagnostic(message, file)
+    return Diagnostic(kind=diag.kind, phase=diag.phase, message=diag.message, code="wit.io",
+                      location=diag.location)
+
+
+def _wit_files(folder: Path) -> list[Path]:
+    files = sorted(p for p in folder.iterdir() if p.name.endswith(".wit") and p.is_file())
+    return files[:MAX_FILES]
+
+
+def source_groups(path: Path) -> list[tuple[list[Path], bool]]:
+    """[(files of one group, is_main)]: the path itself first, then each `deps/` entry."""
+    if not path.exists():
+        raise WitError([io_diagnostic("path does not exist", str(path))])
+    if not path.is_dir():
+        return [([path], True)]
+    try:
+        groups = [(_wit_files(path), True)]
+        deps = path / "deps"
+        if deps.is_dir():
+            for entry in sorted(deps.iterdir()):
+                if entry.is_dir():
+                    groups.append((_wit_files(entry), False))
+                elif entry.name.endswith(".wit") and entry.is_file():
+                    groups.append(([entry], False))
+    except OSError as exc:
+        raise WitError([io_diagnostic(f"cannot list folder: {exc.strerror or 'error'}", str(path))]) from None
+    if not groups[0][0]:
+        raise WitError([io_diagnostic("folder holds no .wit file", str(path))])
+    return groups
+
+
+def _group_units(files: list[ast.File], main: bool, errors: list[Diagnostic]) -> list[Unit]:
+    units: list[Unit] = []
+    header: tuple[ast.File, ast.PackageName] | None = None
+    for f in files:
+        if f.package is None:
+            continue
+        if header is None:
+            header = (f, f.package)
+        elif str(f.package) != str(header[1]):
+            p = f.package.pos
+            errors.append(wit_diagnostic(
+                f"package `{f.package}` does not match `{header[1]}` declared in {Path(header[0].path).name}",
+                f.path, p.line, p.column))
+    with_items = [f for f in files if f.items]
+    if header is not None:
+        unit = Unit(header[1], str(header[1]), main)
+        unit.parts = [(f, f.items) for f in files if f.items or f is header[0]]
+        units.append(unit)
+    elif with_items:
+        f = with_items[0]
+        line, col = _first_item_pos(f)
+        errors.append(wit_diagnostic(
+            "no `package ns:name;` header found in this file or its folder", f.path, line, col))
+    for f in files:
+        for nested in f.nested:
+            unit = Unit(nested.name, str(nested.name), main)
+            unit.parts = [(f, nested.items)]
+            units.append(unit)
+    return units
+
+
+def _first_item_pos(f: ast.File) -> tuple[int, int]:
+    item = f.items[0]
+    name = getattr(item, "name", None) or getattr(item, "path", None)
+    pos = getattr(name, "pos", None)
+    return (pos.line, pos.column) if pos else (1, 1)
+
+
+def load_units(path: Path) -> list[Unit]:
+    """Parse everything under `path`; raise WitError listing every parse/grouping problem."""
+    errors: list[Diagnostic] = []
+    units: list[Unit] = []
+    for files, main in source_groups(path):
+        parsed: list[ast.File] = []
+        for file in files:
+            try:
+                parsed.append(parse_file(file))
+            except WitError as exc:
+                errors.extend(exc.diagnostics)
+        units.extend(_group_units(parsed, main, errors))
+    seen: dict[str, Unit] = {}
+    for unit in units:
+        if unit.key in seen:
+            p = unit.name.pos
+            errors.append(wit_diagnostic(
+                f"package `{unit.key}` is defined more than once (also in {Path(seen[unit.key].file.path).name})",
+                unit.file.path, p.line, p.column))
+        else:
+            seen[unit.key] = unit
+    if errors:
+        raise WitError(errors)
+    return units
+
+
+__all__ = ["Unit", "load_units", "source_groups", "io_diagnostic", "Problem"]
