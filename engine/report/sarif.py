@@ -78,7 +78,7 @@ def sarif_rules_catalog(findings: Iterable[Mapping[str, Any]]) -> list[dict[str,
 def _rule(finding: Mapping[str, Any]) -> dict[str, Any]:
     rid, severity = finding["rule_id"], finding["severity"]
     short = _bounded(humanize(rid))
-    full = _bounded(finding["message"] or short)
+    full = _bounded(finding["message"]) or short
     help_text = _bounded(
         f"{short}. Reported by the {TOOL_NAME} rule `{rid}` (severity {severity}). "
         "Run `yoi plugin explain` on the package to see the rule premises that concluded it."
