@@ -9,6 +9,10 @@ from engine.cli.lazy import LazyGroup
 PLUGIN_COMMANDS = {
     "check": "engine.cli.plugin_check:check",
     "pack": "engine.cli.plugin_pack:pack",
+    "list": "engine.cli.plugin_list:list_cmd",
+    "show": "engine.cli.plugin_list:show",
+    "explain": "engine.cli.plugin_explain:explain",
+    "graph": "engine.cli.plugin_graph:graph",
 }
 
 

@@ -35,16 +35,19 @@ class Evaluation:
     result: object
 
     def subject(self, ref: str) -> Subject | None:
-        return next((s for s in self.subjects if s.ref == ref), None)
+        if "_subjects" not in self.__dict__:
+            self.__dict__["_subjects"] = {s.ref: s for s in self.subjects}
+        return self.__dict__["_subjects"].get(ref)
 
     def holds(self, predicate: str, *args) -> bool:
-        return tuple(args) in self._index(predicate)
+        return self.result.holds(predicate, tuple(args))
 
     def rows(self, predicate: str, ref: str | None = None) -> list[tuple]:
-        rows = self._index(predicate)
+        """Sorted facts of `predicate`, or only those whose first argument is `ref`."""
+        by_ref = self._by_ref(predicate)
         if ref is None:
-            return sorted(rows)
-        return sorted(row for row in rows if row and row[0] == ref)
+            return sorted(row for rows in by_ref.values() for row in rows)
+        return by_ref.get(ref, [])
 
     def value(self, predicate: str, ref: str, default=None):
         """Second argument of the first `predicate(ref, X)` row, e.g. status or classification."""
@@ -52,16 +55,28 @@ class Evaluation:
         return rows[0][1] if rows else default
 
     def conclusions(self, ref: str | None = None) -> list:
-        found = self.result.conclusions
         if ref is None:
-            return list(found)
-        return [c for c in found if c.args and c.args[0] == ref]
+            return list(self.result.conclusions)
+        return self._conclusions_by_ref().get(ref, [])
 
-    def _index(self, predicate: str) -> frozenset:
+    def _by_ref(self, predicate: str) -> dict:
+        """Rows grouped by their first argument, built once per predicate (reports ask per ref)."""
         cache = self.__dict__.setdefault("_rows", {})
         if predicate not in cache:
-            cache[predicate] = frozenset(tuple(r) for r in self.result.facts(predicate))
+            grouped: dict = {}
+            for row in self.result.facts(predicate):
+                grouped.setdefault(row[0] if row else None, []).append(tuple(row))
+            cache[predicate] = grouped
         return cache[predicate]
+
+    def _conclusions_by_ref(self) -> dict:
+        if "_conclusions" not in self.__dict__:
+            grouped: dict = {}
+            for conclusion in self.result.conclusions:
+                if conclusion.args:
+                    grouped.setdefault(conclusion.args[0], []).append(conclusion)
+            self.__dict__["_conclusions"] = grouped
+        return self.__dict__["_conclusions"]
 
 
 def evaluate(subjects: Iterable[Subject], *, policy_dirs: Sequence[str | Path] = (), inspect=None) -> Evaluation:

@@ -1,0 +1,29 @@
+"""`yoi plugin explain REF|PATH`: eligibility of every surface item, with proofs."""
+
+from __future__ import annotations
+
+import click
+
+from engine.cli.common import EXIT_POLICY, emit_json, fail
+from engine.cli.options import workspace_options
+from engine.cli.run import run_guarded
+
+
+@click.command("explain")
+@click.argument("target")
+@workspace_options
+@click.option("--json", "as_json", is_flag=True, help="JSON output.")
+def explain(target, workspace, config_path, policy_dirs, as_json):
+    """Explain, for every tool, service, ingress and host API, why it is eligible or not."""
+    from engine.report.explain import explain_package, json_ready, render_explain
+    from engine.report.target import evaluate_target
+
+    try:
+        evaluation, ref = run_guarded("plugin", lambda: evaluate_target(target, workspace, config_path, policy_dirs))
+    except LookupError as error:
+        fail("plugin", str(error), EXIT_POLICY)
+    report = explain_package(evaluation, ref)
+    if as_json:
+        emit_json(json_ready(report))
+    else:
+        click.echo(render_explain(report), nl=False)

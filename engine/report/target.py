@@ -1,0 +1,34 @@
+"""Evaluate what `explain` and `graph` point at: a package PATH, or a REF in a workspace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+
+def evaluate_target(target: str, workspace: Path, config_path: Path | None, policy_dirs: Sequence[Path]):
+    """(evaluation, ref). An existing path is judged like `check` (with `--config` as its grants);
+    anything else is a reference looked up in the workspace (exact, then unique local id)."""
+    from engine.report.evaluate import evaluate
+    from engine.report.workspace import evaluate_workspace
+
+    path = Path(target)
+    if path.exists():
+        from engine.grants.config import load_config
+        from engine.report.subjects import check_subject
+
+        config = load_config(config_path) if config_path is not None else None
+        subject = check_subject(path, config)
+        return evaluate([subject], policy_dirs=policy_dirs), subject.ref
+    evaluation = evaluate_workspace(workspace, config_path, policy_dirs)
+    refs = [s.ref for s in evaluation.subjects]
+    if target in refs:
+        return evaluation, target
+    local = [ref for ref in refs if ref.partition(":")[2] == target]
+    if len(local) == 1:
+        return evaluation, local[0]
+    from engine.diagnostics import bound_text
+
+    if not local:
+        raise LookupError(f"plugin package `{bound_text(target)}` was not found")
+    raise LookupError(f"plugin package reference `{bound_text(target)}` is ambiguous; use a source-qualified ref")
