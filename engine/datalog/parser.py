@@ -31,7 +31,8 @@ _TERMINAL_WORDS = {
     "$END": "end of input",
 }
 # Statement chunks for error recovery: a statement ends at a `.` outside strings and comments.
-_CHUNK_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"|"[^\n]*|#[^\n]*|\.|[^".#]+')
+# (A `.` between digits is a mistyped number, not the end of a statement.)
+_CHUNK_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"|"[^\n]*|#[^\n]*|(?P<end>\.(?![0-9]))|\.|[^".#]+')
 
 
 class SyntaxProblem(Exception):
@@ -67,7 +68,7 @@ def _syntax_diagnostic(err: UnexpectedInput, file: str) -> Diagnostic:
     elif isinstance(err, UnexpectedToken):
         if err.token.type == "$END":
             message = "unexpected end of input (a statement must end with `.`)"
-            loc = Location(file, getattr(err.token, "line", None), getattr(err.token, "column", None))
+            loc = Location(file, getattr(err.token, "end_line", None), getattr(err.token, "end_column", None))
         else:
             message = f"unexpected `{_show(str(err.token))}`"
         expected = sorted({_TERMINAL_WORDS.get(t, t) for t in (err.accepts or err.expected)})
@@ -187,7 +188,7 @@ def _parse_by_statement(text: str, builder: _Builder, diagnostics: list[Diagnost
     pos = 0
     for match in _CHUNK_RE.finditer(text):
         pos = match.end()
-        if match.group() != "." and pos < len(text):
+        if match.lastgroup != "end" and pos < len(text):
             continue
         chunk = text[start:pos]
         if chunk.strip():
