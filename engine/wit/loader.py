@@ -81,7 +81,8 @@ def _group_units(files: list[ast.File], main: bool, errors: list[Diagnostic]) ->
     with_items = [f for f in files if f.items]
     if header is not None:
         unit = Unit(header[1], str(header[1]), main)
-        unit.parts = [(f, f.items) for f in files if f.items or f is header[0]]
+        ordered = [header[0]] + [f for f in files if f is not header[0]]  # docs/location: the header file
+        unit.parts = [(f, f.items) for f in ordered if f.items or f is header[0]]
         units.append(unit)
     elif with_items:
         f = with_items[0]

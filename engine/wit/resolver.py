@@ -653,7 +653,10 @@ class Resolver:
                 for dep in self.deps.get(entry.interface, ()):
                     add_import(dep)
             new_imports[key] = entry
-        export_ifaces = {e.interface: k for k, e in exports.items() if e.kind == "interface"}
+        export_ifaces: dict[str, str] = {}
+        for k, e in exports.items():
+            if e.kind == "interface":
+                export_ifaces.setdefault(e.interface, k)
         new_exports = {k: e for k, e in exports.items() if e.kind == "function"}
         required: set[str] = set()
 
@@ -674,8 +677,8 @@ class Resolver:
                     new_imports[key] = imports.get(key) or implicit(iid)
             return True
 
-        for iid, key in export_ifaces.items():
-            if not add_export(iid, key, True):
+        for key, entry in exports.items():
+            if entry.kind == "interface" and not add_export(entry.interface, key, True):
                 self.error(f"exported interface `{key}` depends on an interface in incompatible ways "
                            "(an imported dependency itself depends on an export)", file, pos)
         return new_imports, new_exports

@@ -1,0 +1,26 @@
+"""Names a resolve defines, in the shape `yoi wit check --json` reports them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.wit import model as m
+
+
+def interface_summary(iface: m.Interface) -> dict[str, Any]:
+    return {"name": iface.id, "functions": list(iface.functions), "types": list(iface.types)}
+
+
+def world_summary(world: m.World) -> dict[str, Any]:
+    return {"name": world.id, "imports": list(world.imports), "exports": list(world.exports)}
+
+
+def summarize(resolve: m.Resolve, main_only: bool = False) -> dict[str, Any]:
+    """packages, named interfaces and worlds, in dependency order (main packages last)."""
+    keys = [k for k in resolve.packages if not main_only or k in resolve.main]
+    interfaces, worlds = [], []
+    for key in keys:
+        pkg = resolve.packages[key]
+        interfaces.extend(interface_summary(resolve.interfaces[i]) for i in pkg.interfaces.values())
+        worlds.extend(world_summary(resolve.worlds[w]) for w in pkg.worlds.values())
+    return {"packages": keys, "interfaces": interfaces, "worlds": worlds}
