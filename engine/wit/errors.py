@@ -18,6 +18,12 @@ def wit_diagnostic(message: str, file: str | None, line: int | None = None,
     )
 
 
+def io_diagnostic(message: str, file: str | None) -> Diagnostic:
+    """A file or folder that cannot be read (code `wit.io`: the CLI exits 2 for these)."""
+    return Diagnostic(kind="wit", phase="wit", message=message, code="wit.io",
+                      location=Location(file=file))
+
+
 class Problem(Exception):
     """Internal: a problem at a position in the file being parsed or resolved."""
 

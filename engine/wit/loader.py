@@ -12,7 +12,7 @@ from pathlib import Path
 
 from engine.diagnostics import Diagnostic
 from engine.wit import ast
-from engine.wit.errors import Problem, WitError, wit_diagnostic
+from engine.wit.errors import Problem, WitError, io_diagnostic, wit_diagnostic
 from engine.wit.parser import parse_file
 
 MAX_FILES = 10_000
@@ -30,12 +30,6 @@ class Unit:
     @property
     def file(self) -> ast.File:
         return self.parts[0][0]
-
-
-def io_diagnostic(message: str, file: str) -> Diagnostic:
-    diag = wit_diagnostic(message, file)
-    return Diagnostic(kind=diag.kind, phase=diag.phase, message=diag.message, code="wit.io",
-                      location=diag.location)
 
 
 def _wit_files(folder: Path) -> list[Path]:

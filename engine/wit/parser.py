@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.wit import ast
-from engine.wit.errors import Problem, WitError
+from engine.wit.errors import Problem, WitError, io_diagnostic
 
 GRAMMAR_PATH = Path(__file__).with_name("grammar.lark")
 MAX_TYPE_DEPTH = 64  # nesting of list/option/result/... deeper than this is refused
@@ -407,7 +407,7 @@ def parse_file(path: Path | str, display: str | None = None) -> ast.File:
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
-        raise WitError([Problem(f"cannot read file: {exc.strerror or 'error'}").diagnostic(shown)]) from None
+        raise WitError([io_diagnostic(f"cannot read file: {exc.strerror or 'error'}", shown)]) from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

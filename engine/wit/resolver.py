@@ -846,7 +846,8 @@ def _dedupe(errors: list[Diagnostic]) -> list[Diagnostic]:
         if key not in seen:
             seen.add(key)
             out.append(d)
-    return out
+    loc = lambda d: (d.location.file or "", d.location.line or 0, d.location.column or 0)  # noqa: E731
+    return sorted(out, key=loc)
 
 
 def resolve_path(path: str | Path, features: Iterable[str] = ()) -> m.Resolve:

@@ -1,0 +1,82 @@
+"""`yoi wit check`: resolve WIT files or folders and report what they define, or why not."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from engine.cli.common import EXIT_OK, EXIT_POLICY, EXIT_USAGE, emit_json, format_options, resolve_format
+from engine.diagnostics import bound_text
+
+
+@click.group()
+def wit() -> None:
+    """Check WIT (WebAssembly Interface Types) packages."""
+
+
+def _check_one(path: str, features: tuple[str, ...]) -> tuple[dict[str, Any], int]:
+    from engine.wit import WitError, resolve_path, summarize
+
+    result: dict[str, Any] = {"path": path, "ok": False, "diagnostics": [], "packages": [],
+                              "interfaces": [], "worlds": []}
+    try:
+        resolve = resolve_path(path, features)
+    except WitError as exc:
+        result["diagnostics"] = [
+            {"message": d.message, "file": d.location.file if d.location else None,
+             "line": d.location.line if d.location else None,
+             "column": d.location.column if d.location else None}
+            for d in exc.diagnostics
+        ]
+        unreadable = any(d.code == "wit.io" for d in exc.diagnostics)
+        return result, EXIT_USAGE if unreadable else EXIT_POLICY
+    result.update(ok=True, **summarize(resolve))
+    return result, EXIT_OK
+
+
+def _human(result: dict[str, Any]) -> list[str]:
+    if not result["ok"]:
+        count = len(result["diagnostics"])
+        lines = [f"{result['path']}: invalid ({count} problem{'s' if count != 1 else ''})"]
+        for d in result["diagnostics"]:
+            where = ":".join(str(x) for x in (d["file"], d["line"], d["column"]) if x is not None)
+            lines.append(f"  {bound_text(where)}: {bound_text(d['message'])}")
+        return lines
+    lines = [f"{result['path']}: ok ({len(result['packages'])} packages, "
+             f"{len(result['interfaces'])} interfaces, {len(result['worlds'])} worlds)"]
+    for iface in result["interfaces"]:
+        lines.append(f"  interface {iface['name']}: {len(iface['functions'])} functions, "
+                     f"{len(iface['types'])} types")
+    for world in result["worlds"]:
+        lines.append(f"  world {world['name']}")
+        lines.append(f"    imports: {bound_text(', '.join(world['imports']) or '-')}")
+        lines.append(f"    exports: {bound_text(', '.join(world['exports']) or '-')}")
+    return lines
+
+
+@wit.command("check")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--feature", "features", multiple=True, metavar="NAME",
+              help="Enable items gated by @unstable(feature = NAME). Repeatable.")
+@format_options("human", "json")
+def check(paths: tuple[str, ...], features: tuple[str, ...], output_format: str, as_json: bool) -> None:
+    """Resolve each PATH (a .wit file, or a folder with its deps/) and report it.
+
+    Exit 0 when every path resolves, 1 when any is invalid WIT, 2 when a path cannot be read.
+    """
+    results, codes = [], []
+    for path in paths:
+        result, code = _check_one(path, features)
+        results.append(result)
+        codes.append(code)
+        if code == EXIT_USAGE:
+            first = result["diagnostics"][0]["message"] if result["diagnostics"] else "cannot read"
+            click.echo(f"yoi wit: {bound_text(f'{path}: {first}')}", err=True)
+    if resolve_format(output_format, as_json) == "json":
+        emit_json(results)
+    else:
+        for result in results:
+            for line in _human(result):
+                click.echo(line)
+    raise SystemExit(max(codes))
