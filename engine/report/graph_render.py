@@ -83,11 +83,12 @@ def _node_type(node: Any, data: Mapping[str, Any]) -> str:
     kind = _text(data.get("type"))
     if not kind and isinstance(node, tuple) and node:
         kind = _text(node[0])
-    return kind or "node"
+    side = _text(data.get("side"))  # a permission requested vs granted
+    return f"{kind or 'node'} ({side})" if side else kind or "node"
 
 
 def node_name(node: Any, data: Mapping[str, Any]) -> str:
-    """A short human name for a node: its permission label, name (with interface), ref or id."""
+    """A short human name for a node: permission label, ref, name (with interface), id, kind..."""
     for key in ("label_text", "ref"):
         if _text(data.get(key)):
             return _text(data[key])
@@ -95,7 +96,7 @@ def node_name(node: Any, data: Mapping[str, Any]) -> str:
     if name:
         interface = _text(data.get("interface"))
         return f"{interface}#{name}" if interface else name
-    for key in ("id", "path", "host", "root"):
+    for key in ("id", "kind", "path", "host", "root"):
         if _text(data.get(key)):
             return _text(data[key])
     return node_id(node[1:]) if isinstance(node, tuple) else node_id(node)
