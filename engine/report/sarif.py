@@ -103,6 +103,7 @@ def sarif_log(
     tool_version: str,
     base_dir: Path | None = None,
     category: str = CATEGORY,
+    information_uri: str | None = None,
 ) -> dict[str, Any]:
     """One SARIF 2.1.0 log with a single run holding the findings of every check report.
 
@@ -120,6 +121,8 @@ def sarif_log(
     driver: dict[str, Any] = {"name": TOOL_NAME, "version": tool_version or "0", "rules": rules}
     if _SEMVER.match(tool_version or ""):
         driver["semanticVersion"] = tool_version
+    if information_uri:
+        driver["informationUri"] = information_uri
     run: dict[str, Any] = {
         "tool": {"driver": driver},
         "automationDetails": {"id": f"{category.strip('/') or CATEGORY}/"},

@@ -38,7 +38,7 @@ def assert_github_shape(log: dict) -> None:
     run = log["runs"][0]
     driver = run["tool"]["driver"]
     assert driver["name"] == "yoi-plugin-engine" and driver["version"]
-    assert run["automationDetails"]["id"].startswith("yoi-plugin-check/")
+    assert run["automationDetails"]["id"].endswith("/")
     rules = driver["rules"]
     ids = [rule["id"] for rule in rules]
     assert len(ids) == len(set(ids))
@@ -268,8 +268,11 @@ def test_fingerprints_and_rules_are_stable(tmp_path, monkeypatch):
 def test_clean_report_is_an_empty_valid_run(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     make_package(tmp_path)
-    log = sarif_log([report("pkg", status="active")], tool_version="not-semver", base_dir=tmp_path)
+    log = sarif_log([report("pkg", status="active")], tool_version="not-semver", base_dir=tmp_path,
+                    category="org/plugins", information_uri="https://example.org/yoi")
     assert_valid(log)
+    assert log["runs"][0]["automationDetails"]["id"] == "org/plugins/"
+    assert log["runs"][0]["tool"]["driver"]["informationUri"] == "https://example.org/yoi"
     assert_github_shape(log)
     driver = log["runs"][0]["tool"]["driver"]
     assert results(log) == [] and driver["rules"] == [] and "semanticVersion" not in driver
