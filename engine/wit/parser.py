@@ -352,7 +352,12 @@ def _describe_terminal(name: str) -> str:
     return f"`{name.lower().replace('_', '-')}`"
 
 
-def _syntax_problem(exc: Any) -> Problem:
+def _end_of(source: str) -> tuple[int, int]:
+    last = source.rsplit("\n", 1)[-1]
+    return source.count("\n") + 1, len(last) + 1
+
+
+def _syntax_problem(exc: Any, source: str) -> Problem:
     from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
 
     if isinstance(exc, UnexpectedToken):
@@ -360,7 +365,7 @@ def _syntax_problem(exc: Any) -> Problem:
         history = getattr(exc, "token_history", None) or []
         prev = history[-1] if history else None
         if tok.type == "$END":
-            return Problem("unexpected end of file", getattr(tok, "line", None), getattr(tok, "column", None))
+            return Problem("unexpected end of file", *_end_of(source))
         if prev is not None and str(prev) in KEYWORDS and tok.type in ("COLON", "LBRACE", "SEMICOLON", "EQUAL") \
                 and prev.type != "ID":
             return _problem(f"`{prev}` is a keyword; write `%{prev}` to use it as a name", prev)
@@ -374,7 +379,7 @@ def _syntax_problem(exc: Any) -> Problem:
         char = exc.char if exc.char.isprintable() else repr(exc.char)
         return Problem(f"unexpected character `{char}`", exc.line, exc.column)
     if isinstance(exc, UnexpectedEOF):
-        return Problem("unexpected end of file", None, None)
+        return Problem("unexpected end of file", *_end_of(source))
     return Problem("invalid WIT syntax", getattr(exc, "line", None), getattr(exc, "column", None))
 
 
@@ -387,7 +392,7 @@ def parse_text(source: str, path: str = "<input>") -> ast.File:
     except Problem as problem:
         raise WitError([problem.diagnostic(path)]) from None
     except UnexpectedInput as exc:
-        raise WitError([_syntax_problem(exc).diagnostic(path)]) from None
+        raise WitError([_syntax_problem(exc, source).diagnostic(path)]) from None
     package = None
     items: list = []
     nested: list = []
