@@ -131,6 +131,7 @@ def test_conclusions_become_results_relative_to_repo_root(tmp_path, monkeypatch)
     assert_github_shape(log)
     driver = log["runs"][0]["tool"]["driver"]
     assert driver["semanticVersion"] == "0.1.0" and driver["version"] == "0.1.0"
+    assert log["runs"][0]["automationDetails"] == {"id": "yoi-plugin-check/"}
     deny, warn, info = results(log)
     assert [r["level"] for r in (deny, warn, info)] == ["error", "warning", "note"]
     assert deny["ruleId"] == "yoi/item_not_granted"
