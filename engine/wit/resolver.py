@@ -741,7 +741,10 @@ class Resolver:
 
 
 def _package_start(unit: Unit) -> int:
-    return unit.name.pos.offset
+    """Offset of the `package` keyword before the name (docs are written before it)."""
+    offset = unit.name.pos.offset
+    found = unit.file.source.rfind("package", 0, offset)
+    return found if found >= 0 else offset
 
 
 class _View:
