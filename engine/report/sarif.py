@@ -83,7 +83,9 @@ def _rule(finding: Mapping[str, Any]) -> dict[str, Any]:
         f"{short}. Reported by the {TOOL_NAME} rule `{rid}` (severity {severity}). "
         "Run `yoi plugin explain` on the package to see the rule premises that concluded it."
     )
-    properties: dict[str, Any] = {"tags": list(TAGS), "problem.severity": PROBLEM_SEVERITY.get(severity, "warning")}
+    # Conclusions are derived, not guessed: "very-high" precision, so GitHub never hides them.
+    properties: dict[str, Any] = {"tags": list(TAGS), "precision": "very-high",
+                                  "problem.severity": PROBLEM_SEVERITY.get(severity, "warning")}
     if severity in SECURITY_SEVERITY and not finding.get("input_error"):
         properties["security-severity"] = SECURITY_SEVERITY[severity]
     return {

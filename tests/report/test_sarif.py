@@ -51,6 +51,8 @@ def assert_github_shape(log: dict) -> None:
         assert rule["defaultConfiguration"]["level"] in ("note", "warning", "error")
         properties = rule["properties"]
         assert {"security", "yoi-plugin"} <= set(properties["tags"]) and len(properties["tags"]) <= 20
+        assert properties["precision"] in ("very-high", "high", "medium", "low")
+        assert properties["problem.severity"] in ("error", "warning", "recommendation")
         if "security-severity" in properties:
             assert 0.0 < float(properties["security-severity"]) <= 10.0
     fingerprints = []
