@@ -1,35 +1,60 @@
 """`yoi plugin check PATH`: review a package folder or `.yoi-plugin` archive without running it.
 
-The report always goes to stdout; a rejected package then fails with exit 1 (spec §4.2), an input
-path that cannot be read at all is a usage/input error (exit 2) and prints no report.
+The package, its grants (assumed from its own requests, or the real enablement from `--grants`),
+its declared world and its artifact go through the graph and the rules; the report always goes
+to stdout. Exit 0 for active or partial, 1 for rejected (or not enabled by `--grants`), 2 when
+the input, the grants file or a policy folder cannot be read.
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import click
 
 from engine.cli.common import EXIT_POLICY, EXIT_USAGE, emit_json, fail, format_options, resolve_format
+from engine.cli.run import run_guarded
+
+
+def _judge(path: str, grants_file: Path | None, policy_dirs):
+    from engine.grants.config import load_config
+    from engine.report.evaluate import evaluate
+    from engine.report.judge import check_report
+    from engine.report.subjects import check_subject
+
+    config = load_config(grants_file) if grants_file is not None else None
+    evaluation = evaluate([check_subject(path, config)], policy_dirs=policy_dirs)
+    return check_report(evaluation, path)
 
 
 @click.command("check")
 @click.argument("path", type=click.Path(path_type=str))
-@format_options("human", "json")
-def check(path: str, output_format: str, as_json: bool) -> None:
-    """Check a plugin folder or .yoi-plugin archive (archive, manifest, tools, digest)."""
-    from engine.report.check import build_check_report
-
+@click.option("--grants", "grants_file", type=click.Path(path_type=Path), default=None,
+              help="Config with [[plugins.enabled]]: judge the package by its real enablement.")
+@click.option("--policy", "policy_dirs", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Folder of extra .rules files (org policy); repeatable.")
+@format_options("human", "json", "sarif")
+def check(path: str, grants_file, policy_dirs, output_format: str, as_json: bool) -> None:
+    """Check a plugin folder or .yoi-plugin archive: manifest, grants, ABI, surfaces."""
     if not os.path.exists(path):
         fail("plugin", f"plugin check input `{path}` could not be read: not found", EXIT_USAGE)
     if not os.access(path, os.R_OK):
         fail("plugin", f"plugin check input `{path}` could not be read: permission denied", EXIT_USAGE)
-    report = build_check_report(path)
-    if resolve_format(output_format, as_json) == "json":
+    report = run_guarded("plugin", lambda: _judge(path, grants_file, policy_dirs))
+    output_format = resolve_format(output_format, as_json)
+    if output_format == "json":
         emit_json(report)
+    elif output_format == "sarif":
+        from engine import __version__
+        from engine.report.sarif import sarif_log
+
+        emit_json(sarif_log([report], tool_version=__version__))
     else:
         from engine.report.human import render_check
 
         click.echo(render_check(report), nl=False)
     if report["status"] == "rejected":
         fail("plugin", "plugin check failed; see diagnostics above", EXIT_POLICY)
+    if report["status"] == "disabled":
+        fail("plugin", "plugin check failed: the grants file does not enable this package", EXIT_POLICY)

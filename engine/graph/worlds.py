@@ -23,13 +23,9 @@ def world_summary(world_id: str) -> WorldSummary | None:
         world = wit.load_world(world_id)
     except (wit.WitError, KeyError, LookupError):
         return None
-    return WorldSummary(exports=tuple(world_functions(world, "exports")), imports=tuple(world_functions(world, "imports")))
-
-
-def world_functions(world, direction: str):
-    """Adapter over the WIT model; see engine.wit for the world item shapes."""
-    return wit_world_items(world, direction)
-
-
-def wit_world_items(world, direction):  # replaced once the WIT API is final
-    raise NotImplementedError
+    surface = wit.world_surface(world, wit.bundled_resolve())
+    exports = [("", name, sig) for name, sig in surface.exports.items()]
+    exports += [(iface, name, sig) for iface, funcs in surface.export_interfaces.items() for name, sig in funcs.items()]
+    imports = [("", name, sig) for name, sig in surface.import_functions.items()]
+    imports += [(iface, name, sig) for iface, funcs in surface.imports.items() for name, sig in funcs.items()]
+    return WorldSummary(exports=tuple(sorted(exports)), imports=tuple(sorted(imports)))

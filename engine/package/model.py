@@ -29,7 +29,8 @@ FS_OPERATIONS = ("read", "list", "write")
 
 def sort_surfaces(surfaces) -> tuple[str, ...]:
     """Deduplicate and order surfaces in the reference's enum order."""
-    return tuple(s for s in SURFACES if s in set(surfaces))
+    present = set(surfaces)
+    return tuple(s for s in SURFACES if s in present)
 
 
 @dataclass(frozen=True)

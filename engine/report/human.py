@@ -36,14 +36,44 @@ def render_check(report: dict[str, Any]) -> str:
             f"enablement guidance: pin reference `{package['reference']}` and digest "
             f"`{package['digest']}` explicitly; this command does not mutate config",
         ))
+    lines.extend(_inspection_lines(report))
     if report["diagnostics"]:
         lines.append("diagnostics:")
-        lines.extend(
-            f"  - kind={d['kind']} phase={d['phase']} message={d['message']}" for d in report["diagnostics"]
-        )
+        lines.extend(_diagnostic_line(d) for d in report["diagnostics"])
     else:
         lines.append("diagnostics: none")
+    notes = [c for c in report.get("conclusions", ()) if c["severity"] == "info"]
+    lines.extend(f"note: {c['message']}" for c in notes)
     lines.append(CHECK_SAFETY)
     lines.append("next steps:")
     lines.extend(f"  - {step}" for step in report["next_steps"])
     return "\n".join(lines) + "\n"
+
+
+def _diagnostic_line(diagnostic: dict[str, Any]) -> str:
+    severity = diagnostic.get("severity")
+    marker = f" severity={severity}" if severity and severity != "deny" else ""
+    location = diagnostic.get("location")
+    where = f" at={location['file']}:{location['line']}" if location and location.get("line") else ""
+    return f"  - kind={diagnostic['kind']} phase={diagnostic['phase']}{marker}{where} message={diagnostic['message']}"
+
+
+def _inspection_lines(report: dict[str, Any]) -> list[str]:
+    """Classification and per-surface eligibility, when the rules judged the package."""
+    inspection = report.get("inspection")
+    if not inspection:
+        return []
+    runtime = inspection["runtime"]
+    lines = [f"classification: {inspection['classification']} runtime={runtime['status']} "
+             f"eligible={str(runtime['eligible']).lower()} grants={report.get('grants', 'assumed')}"]
+    for title, key in (("tools", "tools"), ("services", "services"), ("ingresses", "ingresses"),
+                       ("host APIs", "host_apis")):
+        entries = inspection[key]
+        if not entries:
+            continue
+        parts = []
+        for entry in entries:
+            name = entry.get("name") or entry["permission"]
+            parts.append(f"{name}={'eligible' if entry['eligible'] else 'denied'}")
+        lines.append(f"{title}: {', '.join(parts)}")
+    return lines
