@@ -33,7 +33,8 @@ class Unit:
 
 
 def _wit_files(folder: Path) -> list[Path]:
-    files = sorted(p for p in folder.iterdir() if p.name.endswith(".wit") and p.is_file())
+    # anything named *.wit that is not a folder is read (a dangling link is then reported)
+    files = sorted(p for p in folder.iterdir() if p.name.endswith(".wit") and not p.is_dir())
     return files[:MAX_FILES]
 
 
@@ -50,7 +51,7 @@ def source_groups(path: Path) -> list[tuple[list[Path], bool]]:
             for entry in sorted(deps.iterdir()):
                 if entry.is_dir():
                     groups.append((_wit_files(entry), False))
-                elif entry.name.endswith(".wit") and entry.is_file():
+                elif entry.name.endswith(".wit"):
                     groups.append(([entry], False))
     except OSError as exc:
         raise WitError([io_diagnostic(f"cannot list folder: {exc.strerror or 'error'}", str(path))]) from None
