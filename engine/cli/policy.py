@@ -51,10 +51,10 @@ def lint(paths: tuple[str, ...], output_format: str, as_json: bool) -> None:
             click.echo(f"{len(err.diagnostics)} error(s)")
         sys.exit(EXIT_USAGE)
     if fmt == "json":
-        emit_json({"ok": True, "files": list(program.files), "rules": len(program.rules),
+        emit_json({"ok": True, "files": list(program.files), "rules": program.statements,
                    "diagnostics": []})
     else:
-        click.echo(f"ok: {len(program.rules)} statement(s) in {len(program.files)} file(s)")
+        click.echo(f"ok: {program.statements} statement(s) in {len(program.files)} file(s)")
 
 
 def _read_facts(path: str) -> Any:

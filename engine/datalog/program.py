@@ -57,8 +57,10 @@ def sort_facts(rows: Iterable[tuple]) -> list[tuple]:
 class Program:
     """A loaded program: rules checked, strata ordered, every rule body compiled to a join plan."""
 
-    def __init__(self, rules: Sequence[Rule], strata: Sequence[Stratum], files: Sequence[str]):
+    def __init__(self, rules: Sequence[Rule], strata: Sequence[Stratum], files: Sequence[str],
+                 statements: int | None = None):
         self.rules = tuple(rules)
+        self.statements = len(self.rules) if statements is None else statements  # as written
         self.files = tuple(files)
         self.strata = tuple(strata)
         self.arities: dict[str, int] = {}
@@ -197,13 +199,14 @@ def _build(sources: Iterable[tuple[str, str]], diagnostics: list[Diagnostic],
         rules.extend(parsed)
         diagnostics.extend(problems)
     diagnostics.extend(check_reserved(rules))
+    statements = len(rules)
     rules.extend(conclusion_rules(rules))
     diagnostics.extend(check_program(rules, inputs))
     strata, problems = stratify(rules)
     diagnostics.extend(problems)
     if diagnostics:
         raise LoadError(sort_diagnostics(diagnostics))
-    return Program(rules, strata, files)
+    return Program(rules, strata, files, statements)
 
 
 def load(paths: PathLike | Iterable[PathLike], *, inputs: Mapping[str, int] | None = None) -> Program:
