@@ -73,7 +73,8 @@ def _load(path: Path, transformer: Any) -> Any | None:
             return None
         with os.fdopen(fd, "rb") as handle:
             fd = -1
-            return Lark.load(handle, transformer=transformer)
+            # Lark.load() takes no options; _load is what lark's own cache uses to add them
+            return Lark.__new__(Lark)._load(handle, transformer=transformer)
     except Exception:  # a corrupt or foreign cache is simply ignored and rebuilt
         return None
     finally:
@@ -90,7 +91,7 @@ def _store(path: Path, parser: Any) -> None:
         return
     try:
         with os.fdopen(fd, "wb") as handle:
-            parser.save(handle)
+            parser.save(handle, exclude_options=("transformer",))
         os.chmod(tmp, 0o600)
         os.replace(tmp, path)
     except Exception:

@@ -13,6 +13,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from lark import Transformer
+
 from engine.wit import ast
 from engine.wit.errors import Problem, WitError, io_diagnostic
 
@@ -94,228 +96,224 @@ def _with_gates(node: Any, gates: tuple, attr_start: str = "start") -> Any:
     return replace(node, gates=gates, **{attr_start: min(gates[0].pos.offset, getattr(node, attr_start))})
 
 
-def _build_transformer() -> Any:
-    from lark import Token, Transformer
+class Builder(Transformer):
+    """Callbacks run at each LALR reduction; they return ast nodes."""
 
-    def tokens(children: list, kind: str) -> list:
-        return [c for c in children if isinstance(c, Token) and c.type == kind]
+    # ---- packages and paths
+    def package_name(self, ch):
+        ver = _version(ch[2]) if len(ch) > 2 else None
+        return ast.PackageName(_ident(ch[0]), _ident(ch[1]), ver, _pos(ch[0]))
 
-    class Builder(Transformer):
-        """Callbacks run at each LALR reduction; they return ast nodes."""
+    def package_decl(self, ch):
+        return ch[1]
 
-        # ---- packages and paths
-        def package_name(self, ch):
-            ver = _version(ch[2]) if len(ch) > 2 else None
-            return ast.PackageName(_ident(ch[0]), _ident(ch[1]), ver, _pos(ch[0]))
+    def local_path(self, ch):
+        return ast.UsePath(None, _ident(ch[0]))
 
-        def package_decl(self, ch):
-            return ch[1]
+    def foreign_path(self, ch):
+        ver = _version(ch[3]) if len(ch) > 3 else None
+        pkg = ast.PackageName(_ident(ch[0]), _ident(ch[1]), ver, _pos(ch[0]))
+        return ast.UsePath(pkg, _ident(ch[2]))
 
-        def local_path(self, ch):
-            return ast.UsePath(None, _ident(ch[0]))
+    def start(self, ch):
+        return ch
 
-        def foreign_path(self, ch):
-            ver = _version(ch[3]) if len(ch) > 3 else None
-            pkg = ast.PackageName(_ident(ch[0]), _ident(ch[1]), ver, _pos(ch[0]))
-            return ast.UsePath(pkg, _ident(ch[2]))
+    def nested_package(self, ch):
+        return ast.NestedPackage(ch[1], tuple(ch[2:]), ch[0].start_pos)
 
-        def start(self, ch):
-            return ch
+    def toplevel_item(self, ch):
+        return _with_gates(ch[1], ch[0])
 
-        def nested_package(self, ch):
-            return ast.NestedPackage(ch[1], tuple(ch[2:]), ch[0].start_pos)
+    # ---- gates
+    def gates(self, ch):
+        return tuple(ch)
 
-        def toplevel_item(self, ch):
-            return _with_gates(ch[1], ch[0])
+    def gate_arg(self, ch):
+        return (ch[0], ch[1])
 
-        # ---- gates
-        def gates(self, ch):
-            return tuple(ch)
+    def gate(self, ch):
+        at, name, args = ch[0], str(ch[1]), ch[2:]
+        if name not in GATE_KEYS:
+            raise _problem(f"unknown gate `@{name[:40]}`; expected @since, @unstable or @deprecated", at)
+        want = GATE_KEYS[name]
+        if len(args) != 1 or str(args[0][0]) != want:
+            raise _problem(f"`@{name}` takes exactly one argument, `{want} = ...`", at)
+        value = args[0][1]
+        if want == "version":
+            if value.type != "VERSION":
+                raise _problem(f"`@{name}(version = ...)` needs a semver version", value)
+            text = _version(value)
+        else:
+            if value.type != "ID":
+                raise _problem("`@unstable(feature = ...)` needs a feature name", value)
+            text = _ident(value).name
+        return ast.Gate(name, text, _pos(at))
 
-        def gate_arg(self, ch):
-            return (ch[0], ch[1])
+    # ---- interfaces and worlds
+    def interface(self, ch):
+        return ast.Interface(_ident(ch[1]), tuple(ch[2:]), (), ch[0].start_pos)
 
-        def gate(self, ch):
-            at, name, args = ch[0], str(ch[1]), ch[2:]
-            if name not in GATE_KEYS:
-                raise _problem(f"unknown gate `@{name[:40]}`; expected @since, @unstable or @deprecated", at)
-            want = GATE_KEYS[name]
-            if len(args) != 1 or str(args[0][0]) != want:
-                raise _problem(f"`@{name}` takes exactly one argument, `{want} = ...`", at)
-            value = args[0][1]
-            if want == "version":
-                if value.type != "VERSION":
-                    raise _problem(f"`@{name}(version = ...)` needs a semver version", value)
-                text = _version(value)
-            else:
-                if value.type != "ID":
-                    raise _problem("`@unstable(feature = ...)` needs a feature name", value)
-                text = _ident(value).name
-            return ast.Gate(name, text, _pos(at))
+    def world(self, ch):
+        return ast.World(_ident(ch[1]), tuple(ch[2:]), (), ch[0].start_pos)
 
-        # ---- interfaces and worlds
-        def interface(self, ch):
-            return ast.Interface(_ident(ch[1]), tuple(ch[2:]), (), ch[0].start_pos)
+    def toplevel_use(self, ch):
+        alias = _ident(ch[3]) if len(ch) > 3 else None
+        return ast.TopUse(ch[1], alias, (), ch[0].start_pos)
 
-        def world(self, ch):
-            return ast.World(_ident(ch[1]), tuple(ch[2:]), (), ch[0].start_pos)
+    def interface_item(self, ch):
+        return _with_gates(ch[1], ch[0])
 
-        def toplevel_use(self, ch):
-            alias = _ident(ch[3]) if len(ch) > 3 else None
-            return ast.TopUse(ch[1], alias, (), ch[0].start_pos)
+    world_item = interface_item
 
-        def interface_item(self, ch):
-            return _with_gates(ch[1], ch[0])
+    def use_item(self, ch):
+        return ast.UseItem(ch[1], tuple(ch[2:]), (), ch[0].start_pos)
 
-        world_item = interface_item
+    def use_name(self, ch):
+        return (_ident(ch[0]), _ident(ch[2]) if len(ch) > 2 else None)
 
-        def use_item(self, ch):
-            return ast.UseItem(ch[1], tuple(ch[2:]), (), ch[0].start_pos)
+    # ---- functions
+    def func_item(self, ch):
+        return ast.FuncItem(_ident(ch[0]), ch[1], (), ch[0].start_pos)
 
-        def use_name(self, ch):
-            return (_ident(ch[0]), _ident(ch[2]) if len(ch) > 2 else None)
+    def func_type(self, ch):
+        is_async = ch[0].type == "ASYNC"
+        rest = ch[2:] if is_async else ch[1:]
+        result = rest[1] if len(rest) > 1 else None
+        return ast.Func(rest[0], result, is_async, _pos(ch[0]))
 
-        # ---- functions
-        def func_item(self, ch):
-            return ast.FuncItem(_ident(ch[0]), ch[1], (), ch[0].start_pos)
+    def params(self, ch):
+        return tuple(ch)
 
-        def func_type(self, ch):
-            is_async = ch[0].type == "ASYNC"
-            rest = ch[2:] if is_async else ch[1:]
-            result = rest[1] if len(rest) > 1 else None
-            return ast.Func(rest[0], result, is_async, _pos(ch[0]))
+    def param(self, ch):
+        return (_ident(ch[0]), ch[1])
 
-        def params(self, ch):
-            return tuple(ch)
+    def result(self, ch):
+        return ch[0]
 
-        def param(self, ch):
-            return (_ident(ch[0]), ch[1])
+    # ---- type definitions
+    def type_alias(self, ch):
+        return ast.TypeDef("alias", _ident(ch[1]), ch[2], (), ch[0].start_pos)
 
-        def result(self, ch):
-            return ch[0]
+    def record(self, ch):
+        return ast.TypeDef("record", _ident(ch[1]), tuple(ch[2:]), (), ch[0].start_pos)
 
-        # ---- type definitions
-        def type_alias(self, ch):
-            return ast.TypeDef("alias", _ident(ch[1]), ch[2], (), ch[0].start_pos)
+    def field(self, ch):
+        return ast.Field(_ident(ch[0]), ch[1], ch[0].start_pos)
 
-        def record(self, ch):
-            return ast.TypeDef("record", _ident(ch[1]), tuple(ch[2:]), (), ch[0].start_pos)
+    def variant(self, ch):
+        return ast.TypeDef("variant", _ident(ch[1]), tuple(ch[2:]), (), ch[0].start_pos)
 
-        def field(self, ch):
-            return ast.Field(_ident(ch[0]), ch[1], ch[0].start_pos)
+    def case(self, ch):
+        return ast.Case(_ident(ch[0]), ch[1] if len(ch) > 1 else None, ch[0].start_pos)
 
-        def variant(self, ch):
-            return ast.TypeDef("variant", _ident(ch[1]), tuple(ch[2:]), (), ch[0].start_pos)
+    def enum(self, ch):
+        cases = tuple(ast.Case(_ident(t), None, t.start_pos) for t in ch[2:])
+        return ast.TypeDef("enum", _ident(ch[1]), cases, (), ch[0].start_pos)
 
-        def case(self, ch):
-            return ast.Case(_ident(ch[0]), ch[1] if len(ch) > 1 else None, ch[0].start_pos)
+    def flags(self, ch):
+        cases = tuple(ast.Case(_ident(t), None, t.start_pos) for t in ch[2:])
+        return ast.TypeDef("flags", _ident(ch[1]), cases, (), ch[0].start_pos)
 
-        def enum(self, ch):
-            cases = tuple(ast.Case(_ident(t), None, t.start_pos) for t in ch[2:])
-            return ast.TypeDef("enum", _ident(ch[1]), cases, (), ch[0].start_pos)
+    def resource(self, ch):
+        return ast.TypeDef("resource", _ident(ch[1]), tuple(ch[2:]), (), ch[0].start_pos)
 
-        def flags(self, ch):
-            cases = tuple(ast.Case(_ident(t), None, t.start_pos) for t in ch[2:])
-            return ast.TypeDef("flags", _ident(ch[1]), cases, (), ch[0].start_pos)
+    def resource_item(self, ch):
+        return _with_gates(ch[1], ch[0])
 
-        def resource(self, ch):
-            return ast.TypeDef("resource", _ident(ch[1]), tuple(ch[2:]), (), ch[0].start_pos)
+    def constructor(self, ch):
+        tok = ch[0]
+        func = ast.Func(ch[1], ch[2] if len(ch) > 2 else None, False, _pos(tok))
+        return ast.ResourceFunc("constructor", ast.Ident("constructor", _pos(tok)), func, (), tok.start_pos)
 
-        def resource_item(self, ch):
-            return _with_gates(ch[1], ch[0])
+    def method(self, ch):
+        return ast.ResourceFunc("method", _ident(ch[0]), ch[1], (), ch[0].start_pos)
 
-        def constructor(self, ch):
-            tok = ch[0]
-            func = ast.Func(ch[1], ch[2] if len(ch) > 2 else None, False, _pos(tok))
-            return ast.ResourceFunc("constructor", ast.Ident("constructor", _pos(tok)), func, (), tok.start_pos)
+    def static_method(self, ch):
+        return ast.ResourceFunc("static", _ident(ch[0]), ch[2], (), ch[0].start_pos)
 
-        def method(self, ch):
-            return ast.ResourceFunc("method", _ident(ch[0]), ch[1], (), ch[0].start_pos)
+    # ---- world items
+    def import_item(self, ch):
+        return replace(ch[1], direction="import", start=ch[0].start_pos)
 
-        def static_method(self, ch):
-            return ast.ResourceFunc("static", _ident(ch[0]), ch[2], (), ch[0].start_pos)
+    def export_item(self, ch):
+        return replace(ch[1], direction="export", start=ch[0].start_pos)
 
-        # ---- world items
-        def import_item(self, ch):
-            return replace(ch[1], direction="import", start=ch[0].start_pos)
+    def extern_func(self, ch):
+        name = _ident(ch[0])
+        return ast.Extern("", "func", name, ch[1], (), None, (), 0, name.pos)
 
-        def export_item(self, ch):
-            return replace(ch[1], direction="export", start=ch[0].start_pos)
+    def extern_inline(self, ch):
+        name = _ident(ch[0])
+        return ast.Extern("", "inline", name, None, tuple(ch[2:]), None, (), 0, name.pos)
 
-        def extern_func(self, ch):
-            name = _ident(ch[0])
-            return ast.Extern("", "func", name, ch[1], (), None, (), 0, name.pos)
+    def extern_named_path(self, ch):
+        name = _ident(ch[0])
+        return ast.Extern("", "path", name, None, (), ch[1], (), 0, name.pos)
 
-        def extern_inline(self, ch):
-            name = _ident(ch[0])
-            return ast.Extern("", "inline", name, None, tuple(ch[2:]), None, (), 0, name.pos)
+    def extern_path(self, ch):
+        return ast.Extern("", "path", None, None, (), ch[0], (), 0, ch[0].pos)
 
-        def extern_named_path(self, ch):
-            name = _ident(ch[0])
-            return ast.Extern("", "path", name, None, (), ch[1], (), 0, name.pos)
+    def include_item(self, ch):
+        return ast.Include(ch[1], tuple(ch[3:]), (), ch[0].start_pos)
 
-        def extern_path(self, ch):
-            return ast.Extern("", "path", None, None, (), ch[0], (), 0, ch[0].pos)
+    def include_name(self, ch):
+        return (_ident(ch[0]), _ident(ch[2]))
 
-        def include_item(self, ch):
-            return ast.Include(ch[1], tuple(ch[3:]), (), ch[0].start_pos)
+    # ---- types
+    def prim(self, ch):
+        return ast.TPrim(str(ch[0]), _pos(ch[0]))
 
-        def include_name(self, ch):
-            return (_ident(ch[0]), _ident(ch[2]))
+    def named_type(self, ch):
+        return ast.TNamed(_ident(ch[0]))
 
-        # ---- types
-        def prim(self, ch):
-            return ast.TPrim(str(ch[0]), _pos(ch[0]))
+    def list_type(self, ch):
+        return _nest(ast.TList(ch[1], None, _pos(ch[0])), ch[0], ch[1])
 
-        def named_type(self, ch):
-            return ast.TNamed(_ident(ch[0]))
+    def fixed_list_type(self, ch):
+        size_tok = ch[2]
+        size = int(str(size_tok)[:12])
+        if size <= 0 or size > 0xFFFFFFFF:
+            raise _problem("fixed-size list length must be between 1 and 4294967295", size_tok)
+        return _nest(ast.TList(ch[1], size, _pos(ch[0])), ch[0], ch[1])
 
-        def list_type(self, ch):
-            return _nest(ast.TList(ch[1], None, _pos(ch[0])), ch[0], ch[1])
+    def option_type(self, ch):
+        return _nest(ast.TOption(ch[1], _pos(ch[0])), ch[0], ch[1])
 
-        def fixed_list_type(self, ch):
-            size_tok = ch[2]
-            size = int(str(size_tok)[:12])
-            if size <= 0 or size > 0xFFFFFFFF:
-                raise _problem("fixed-size list length must be between 1 and 4294967295", size_tok)
-            return _nest(ast.TList(ch[1], size, _pos(ch[0])), ch[0], ch[1])
+    def result_empty(self, ch):
+        return ast.TResult(None, None, _pos(ch[0]))
 
-        def option_type(self, ch):
-            return _nest(ast.TOption(ch[1], _pos(ch[0])), ch[0], ch[1])
+    def result_ok(self, ch):
+        return _nest(ast.TResult(ch[1], None, _pos(ch[0])), ch[0], ch[1])
 
-        def result_empty(self, ch):
-            return ast.TResult(None, None, _pos(ch[0]))
+    def result_err(self, ch):
+        return _nest(ast.TResult(None, ch[2], _pos(ch[0])), ch[0], ch[2])
 
-        def result_ok(self, ch):
-            return _nest(ast.TResult(ch[1], None, _pos(ch[0])), ch[0], ch[1])
+    def result_both(self, ch):
+        return _nest(ast.TResult(ch[1], ch[2], _pos(ch[0])), ch[0], ch[1], ch[2])
 
-        def result_err(self, ch):
-            return _nest(ast.TResult(None, ch[2], _pos(ch[0])), ch[0], ch[2])
+    def tuple_type(self, ch):
+        items = tuple(ch[1:])
+        return _nest(ast.TTuple(items, _pos(ch[0])), ch[0], *items)
 
-        def result_both(self, ch):
-            return _nest(ast.TResult(ch[1], ch[2], _pos(ch[0])), ch[0], ch[1], ch[2])
+    def future_type(self, ch):
+        elem = ch[1] if len(ch) > 1 else None
+        return _nest(ast.TFuture(elem, _pos(ch[0])), ch[0], elem)
 
-        def tuple_type(self, ch):
-            items = tuple(ch[1:])
-            return _nest(ast.TTuple(items, _pos(ch[0])), ch[0], *items)
+    def stream_type(self, ch):
+        elem = ch[1] if len(ch) > 1 else None
+        return _nest(ast.TStream(elem, _pos(ch[0])), ch[0], elem)
 
-        def future_type(self, ch):
-            elem = ch[1] if len(ch) > 1 else None
-            return _nest(ast.TFuture(elem, _pos(ch[0])), ch[0], elem)
+    def own_type(self, ch):
+        return ast.THandle("own", _ident(ch[1]), _pos(ch[0]))
 
-        def stream_type(self, ch):
-            elem = ch[1] if len(ch) > 1 else None
-            return _nest(ast.TStream(elem, _pos(ch[0])), ch[0], elem)
+    def borrow_type(self, ch):
+        return ast.THandle("borrow", _ident(ch[1]), _pos(ch[0]))
 
-        def own_type(self, ch):
-            return ast.THandle("own", _ident(ch[1]), _pos(ch[0]))
+    def map_type(self, ch):
+        return _nest(ast.TMap(ch[1], ch[2], _pos(ch[0])), ch[0], ch[1], ch[2])
 
-        def borrow_type(self, ch):
-            return ast.THandle("borrow", _ident(ch[1]), _pos(ch[0]))
 
-        def map_type(self, ch):
-            return _nest(ast.TMap(ch[1], ch[2], _pos(ch[0])), ch[0], ch[1], ch[2])
-
+def _build_transformer() -> "Builder":
     return Builder()
 
 
