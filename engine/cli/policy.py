@@ -86,23 +86,22 @@ def _atoms(texts: Sequence[str], option: str) -> list[tuple[str, tuple]]:
 
 
 def _human_eval(facts: dict[str, list], conclusions: list, explained: list, missed: list) -> None:
+    """Sections (facts, conclusions, explanations, summary) separated by one blank line."""
     from engine.datalog.ast import format_fact
 
-    for pred, rows in facts.items():
-        for row in rows:
-            click.echo(f"{format_fact(pred, row)}.")
-    for c in conclusions:
-        click.echo(f"{c.severity} {format_fact(c.code, c.args)}: {bound_text(c.message, 512)}  [{c.location}]")
+    sections: list[list[str]] = [
+        [f"{format_fact(pred, row)}." for pred, rows in facts.items() for row in rows],
+        [f"{c.severity} {format_fact(c.code, c.args)}: {bound_text(c.message, 512)}  [{c.location}]"
+         for c in conclusions],
+    ]
     for text, proof in explained:
-        click.echo(f"\nexplain {text}:")
-        for line in (proof.render() if proof else [f"{text} does not hold"]):
-            click.echo(f"  {line}")
+        sections.append([f"explain {text}:"] + [
+            f"  {line}" for line in (proof.render() if proof else [f"{text} does not hold"])])
     for text, answer in missed:
-        click.echo(f"\nwhy not {text}:")
-        for line in answer.render():
-            click.echo(f"  {line}")
+        sections.append([f"why not {text}:"] + [f"  {line}" for line in answer.render()])
     counts = {s: sum(1 for c in conclusions if c.severity == s) for s in ("deny", "warn", "info")}
-    click.echo(f"\n{counts['deny']} deny, {counts['warn']} warn, {counts['info']} info")
+    sections.append([f"{counts['deny']} deny, {counts['warn']} warn, {counts['info']} info"])
+    click.echo("\n\n".join("\n".join(lines) for lines in sections if lines))
 
 
 @policy.command("eval")

@@ -116,6 +116,7 @@ class Result:
     def __init__(self, program: Program, relations: dict[str, Relation]):
         self.program = program
         self._relations = relations
+        self._sorted: dict[str, list[tuple]] = {}
 
     def predicates(self) -> list[str]:
         """Every predicate known to the program or given as input."""
@@ -123,8 +124,10 @@ class Result:
 
     def facts(self, pred: str) -> list[tuple]:
         """The facts of `pred`, sorted; empty for a predicate nobody mentions."""
-        rel = self._relations.get(pred)
-        return sort_facts(rel.rows) if rel else []
+        if pred not in self._sorted:
+            rel = self._relations.get(pred)
+            self._sorted[pred] = sort_facts(rel.rows) if rel else []
+        return list(self._sorted[pred])
 
     def holds(self, pred: str, args: tuple) -> bool:
         rel = self._relations.get(pred)
