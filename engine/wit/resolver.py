@@ -639,12 +639,20 @@ class Resolver:
         def implicit(iid: str) -> m.WorldItem:
             return m.WorldItem(iid, "interface", interface=iid, implicit=True)
 
-        def add_import(iid: str) -> None:
-            if iid in new_imports:
+        def add_import(root: str) -> None:
+            if root in new_imports:
                 return
-            for dep in self.deps.get(iid, ()):
-                add_import(dep)
-            new_imports[iid] = imports.get(iid) or implicit(iid)
+            stack = [(root, iter(self.deps.get(root, ())))]
+            visiting = {root}
+            while stack:
+                iid, it = stack[-1]
+                dep = next(it, None)
+                if dep is None:
+                    stack.pop()
+                    new_imports.setdefault(iid, imports.get(iid) or implicit(iid))
+                elif dep not in new_imports and dep not in visiting:
+                    visiting.add(dep)
+                    stack.append((dep, iter(self.deps.get(dep, ()))))
 
         for dep in type_deps:
             add_import(dep)
@@ -685,13 +693,62 @@ class Resolver:
 
     # ---- whole resolve ---------------------------------------------------------------------
 
-    def run(self) -> m.Resolve:
-        for table in self.tables.values():
-            for name, (node, _file) in table.interfaces.items():
+    def _syntactic_deps(self, table: _PkgTable, node: ast.Interface, file: ast.File) -> list[tuple[_PkgTable, str]]:
+        """Interfaces an interface `use`s, found from the syntax alone (for build order)."""
+        out = []
+        for item in node.items:
+            if not isinstance(item, ast.UseItem):
+                continue
+            path = item.path
+            if path.package is None:
+                use = table.top_uses.get(file.path, {}).get(path.name.name)
+                if use is not None:
+                    path = use.path
+            target = table
+            if path.package is not None:
                 try:
-                    self.ensure_interface(table, name, node.name.pos)
-                except Problem as problem:
-                    self.record(problem, _file)
+                    target = self.find_package(path.package, table.unit)
+                except Problem:
+                    continue
+            if path.name.name in target.interfaces:
+                out.append((target, path.name.name))
+        return out
+
+    def _interface_order(self) -> list[tuple[_PkgTable, str]]:
+        """All interfaces, dependencies first, so resolving them never recurses deeply.
+        Cycles are skipped here; resolving reports them."""
+        order: list[tuple[_PkgTable, str]] = []
+        state: dict[tuple[str, str], int] = {}
+        for table in self.tables.values():
+            for name in table.interfaces:
+                if (table.unit.key, name) in state:
+                    continue
+                state[(table.unit.key, name)] = 1
+                node, file = table.interfaces[name]
+                stack = [(table, name, iter(self._syntactic_deps(table, node, file)))]
+                while stack:
+                    t, n, it = stack[-1]
+                    nxt = next(it, None)
+                    if nxt is None:
+                        state[(t.unit.key, n)] = 2
+                        order.append((t, n))
+                        stack.pop()
+                        continue
+                    key = (nxt[0].unit.key, nxt[1])
+                    if key not in state:
+                        state[key] = 1
+                        dnode, dfile = nxt[0].interfaces[nxt[1]]
+                        stack.append((nxt[0], nxt[1], iter(self._syntactic_deps(nxt[0], dnode, dfile))))
+        return order
+
+    def run(self) -> m.Resolve:
+        for table, name in self._interface_order():
+            node, _file = table.interfaces[name]
+            try:
+                self.ensure_interface(table, name, node.name.pos)
+            except Problem as problem:
+                self.record(problem, _file)
+        for table in self.tables.values():
             for name, (node, _file) in table.worlds.items():
                 try:
                     self.ensure_world(table, name, node.name.pos)
@@ -859,4 +916,7 @@ def resolve_path(path: str | Path, features: Iterable[str] = ()) -> m.Resolve:
     Raises WitError listing every problem (each with file, line, column).
     """
     units = load_units(Path(path))
-    return Resolver(units, features).run()
+    try:
+        return Resolver(units, features).run()
+    except RecursionError:
+        raise WitError([wit_diagnostic("definitions are nested too deeply to resolve", str(path))]) from None

@@ -96,14 +96,24 @@ class _Renderer:
         return ("async " if func.is_async else "") + text
 
 
+def _too_deep() -> WitError:
+    return WitError([wit_diagnostic("types are nested too deeply to spell out", None)])
+
+
 def type_text(ty: m.Type, resolve: m.Resolve, form: str = "structural") -> str:
     """Canonical text of one type."""
-    return _Renderer(resolve, form).text(ty)
+    try:
+        return _Renderer(resolve, form).text(ty)
+    except RecursionError:
+        raise _too_deep() from None
 
 
 def signature(func: m.Function, resolve: m.Resolve, form: str = "structural") -> str:
     """Canonical text of a function's signature, e.g. `func(config-json: string) -> string`."""
-    return _Renderer(resolve, form).function(func)
+    try:
+        return _Renderer(resolve, form).function(func)
+    except RecursionError:
+        raise _too_deep() from None
 
 
 @dataclass(frozen=True)
@@ -135,7 +145,10 @@ def world_surface(world: m.World, resolve: m.Resolve, form: str = "structural") 
                 interfaces[key] = m.frozen_map((n, renderer.function(f)) for n, f in iface.functions.items())
         return interfaces, functions
 
-    imp_ifaces, imp_funcs = split(world.imports)
-    exp_ifaces, exp_funcs = split(world.exports)
+    try:
+        imp_ifaces, imp_funcs = split(world.imports)
+        exp_ifaces, exp_funcs = split(world.exports)
+    except RecursionError:
+        raise _too_deep() from None
     return WorldSurface(world.id, m.frozen_map(imp_ifaces), m.frozen_map(imp_funcs),
                         m.frozen_map(exp_funcs), m.frozen_map(exp_ifaces))

@@ -246,3 +246,30 @@ def test_folder_errors_from_several_files_are_all_reported(write_wit, tmp_path):
         resolve_path(tmp_path / "pkg")
     files = sorted(d.location.file.rsplit("/", 1)[-1] for d in info.value.diagnostics)
     assert files == ["a.wit", "b.wit"]
+
+
+def test_long_use_chains_resolve_without_deep_recursion(write_wit):
+    n = 600
+    source = "package a:b;\n" + "\n".join(f"interface i{k} {{ use i{k + 1}.{{t}}; }}" for k in range(n))
+    source += f"\ninterface i{n} {{ type t = u8; }}\nworld w {{ import i0; }}\n"
+    r = resolve_path(write_wit(source))
+    assert len(r.worlds["a:b/w"].imports) == n + 1
+
+
+def test_absurd_nesting_is_a_wit_error_not_a_crash(write_wit):
+    from engine.wit import signature
+
+    n = 3000
+    source = "package a:b;\ninterface i {\n" + "\n".join(f"record r{k} {{ x: r{k + 1} }}" for k in range(n))
+    source += f"\nrecord r{n} {{ x: u8 }}\nf: func() -> r0;\n}}\n"
+    with pytest.raises(WitError, match="nested too deeply"):
+        resolve_path(write_wit(source))
+    source = source.replace(f"record r{n // 2} {{ x: r{n // 2 + 1} }}", f"record r{n // 2} {{ x: u8 }}")
+    short = "package a:b;\ninterface i {\n" + "\n".join(f"record r{k} {{ x: r{k + 1} }}" for k in range(400))
+    short += "\nrecord r400 { x: u8 }\nf: func() -> r0;\n}\n"
+    r = resolve_path(write_wit(short, "short.wit"))
+    try:
+        text = signature(r.interfaces["a:b/i"].functions["f"], r)
+        assert text.count("record{") == 401
+    except WitError as exc:
+        assert "nested too deeply" in exc.diagnostics[0].message
