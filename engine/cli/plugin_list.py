@@ -41,9 +41,9 @@ def render_list(report) -> str:
             f"tools={len(item['tools'])} diagnostics={len(item['diagnostics'])} "
             f"classification={_value(item['classification'])}"
         )
-        reasons = [d["message"] for d in item["diagnostics"]]
-        reasons += [c["message"] for c in item["conclusions"] if c["severity"] == "warn"]
-        lines.extend(f"    diagnostic: {message}" for message in reasons[:3])
+        reasons = [f"    diagnostic: {d['message']}" for d in item["diagnostics"]]
+        reasons += [f"    {c['severity']}: {c['message']}" for c in item["conclusions"] if c["severity"] != "deny"]
+        lines.extend(reasons[:3])
     if len(items) > MAX_HUMAN_ITEMS:
         lines.append(f"  ... {len(items) - MAX_HUMAN_ITEMS} more plugin package(s) omitted")
     return "\n".join(lines) + "\n"

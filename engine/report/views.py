@@ -73,13 +73,22 @@ def conclusion_location(conclusion, package: Package | None, subject=None) -> Lo
     return location
 
 
+def qualified_message(conclusion, package: Package | None) -> str:
+    """The message, prefixed with the item it concerns when the message does not name it
+    (spec §4.2 writes service/ingress diagnostics as ``service `name`: reason``)."""
+    item = conclusion_item(conclusion, package)
+    if item is None or item[0] == "host_api" or f"`{item[1]}`" in conclusion.message:
+        return conclusion.message
+    return f"{item[0]} `{item[1]}`: {conclusion.message}"
+
+
 def conclusion_dict(conclusion, package: Package | None, subject=None) -> dict[str, Any]:
     location = conclusion_location(conclusion, package, subject)
     rule = conclusion.location
     return {
         "severity": conclusion.severity,
         "code": conclusion.code,
-        "message": bound_text(conclusion.message),
+        "message": bound_text(qualified_message(conclusion, package)),
         "args": list(conclusion.args),
         "location": _location_dict(location),
         "rule": _location_dict(rule),
