@@ -203,7 +203,7 @@ class Resolver:
         if state == "done":
             return iid
         if state == "busy":
-            raise _problem(f"interface `{name}` depends on itself (cycle through `use`)", pos)
+            raise _problem(f"`use` of interface `{name}` forms a cycle (cycle through `use`)", pos)
         if state == "failed":
             raise _Broken()
         self.state[iid] = "busy"
@@ -839,22 +839,29 @@ class _View:
             return ty.key
         return None
 
-    def has_borrow(self, ty: m.Type | None, seen: set[str] | None = None) -> bool:
-        if ty is None:
-            return False
-        seen = set() if seen is None else seen
-        if isinstance(ty, m.Handle):
-            return ty.kind == "borrow"
-        if isinstance(ty, m.Ref):
-            if ty.key in seen or ty.key not in self.types:
-                return False
-            seen.add(ty.key)
-            td = self.types[ty.key]
-            if td.kind == "resource":
-                return False
-            parts = [td.target] + [f.type for f in td.fields] + [c.type for c in td.cases]
-            return any(self.has_borrow(p, seen) for p in parts)
-        return any(self.has_borrow(p, seen) for p in _children(ty))
+    def has_borrow(self, ty: m.Type | None) -> bool:
+        """Does `ty` contain a borrow handle, looking through named types (iteratively)?"""
+        seen: set[str] = set()
+        stack = [ty]
+        while stack:
+            t = stack.pop()
+            if t is None:
+                continue
+            if isinstance(t, m.Handle):
+                if t.kind == "borrow":
+                    return True
+            elif isinstance(t, m.Ref):
+                if t.key in seen or t.key not in self.types:
+                    continue
+                seen.add(t.key)
+                td = self.types[t.key]
+                if td.kind != "resource":
+                    stack.append(td.target)
+                    stack.extend(f.type for f in td.fields)
+                    stack.extend(c.type for c in td.cases)
+            else:
+                stack.extend(_children(t))
+        return False
 
 
 def _children(ty: m.Type) -> list:
