@@ -162,6 +162,9 @@ def eval_(paths: tuple[str, ...], facts_file: str | None, queries: tuple[str, ..
 def test_(paths: tuple[str, ...], output_format: str, as_json: bool) -> None:
     """Run the cases of *.test.toml files in PATHS (files or folders). Exit 0 all pass, 1 not."""
     from engine.datalog.cases import CaseRunner, find_test_files
+    from engine.report.policy_cases import register
+
+    register()  # cases may name a plugin package, its grants and policy folders
 
     fmt = resolve_format(output_format, as_json)
     files, problems = find_test_files(paths)

@@ -1,0 +1,68 @@
+"""`yoi policy test` cases that name a plugin package instead of raw facts.
+
+    [[case]]
+    name = "counter without an ingress grant is partial"
+    package = "../examples/instance-counter"     # folder or .yoi-plugin, relative to this file
+    grants = "grants/counter.toml"              # optional: judge by this [[plugins.enabled]] config
+    policy = ["."]                              # optional: org rule folders besides rules/
+    expect_status = "partial"
+    expect_conclusions = [{ code = "surface_not_granted", args = ["project:example.counter", "ingress", "counter-events"] }]
+
+The package goes through the same graph and fact export as `yoi plugin check`, and the case runs
+the built-in rules plus `policy` and `rules`, so a policy test sees exactly what CI would.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+from engine.datalog.cases import CaseError, CaseInput, FactProvider, Outcome, register_expectation, register_fact_provider
+from engine.diagnostics import DiagnosticError
+
+
+def _paths(value: Any, key: str, base: Path) -> tuple[Path, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise CaseError(f"`{key}` must be a path or a list of paths")
+    return tuple(base / v for v in value)
+
+
+def _package_case(case: Mapping[str, Any], base: Path) -> CaseInput:
+    from engine.grants.config import load_config
+    from engine.graph.build import build_graph
+    from engine.graph.facts import export_facts
+    from engine.report.subjects import check_subject
+    from engine.resources import rules_dir
+
+    (package,) = _paths(case["package"], "package", base)
+    if not package.exists():
+        raise CaseError(f"package `{case['package']}` does not exist")
+    config = None
+    if "grants" in case:
+        (grants,) = _paths(case["grants"], "grants", base)
+        try:
+            config = load_config(grants)
+        except DiagnosticError as error:
+            raise CaseError(f"grants `{case['grants']}`: {error.diagnostics[0].message}") from None
+    policy = _paths(case.get("policy", []), "policy", base)
+    subject = check_subject(package, config)
+    facts = export_facts(build_graph([subject]))
+    return CaseInput(facts=facts, rules=(rules_dir(), *policy), context=subject.ref)
+
+
+def _expect_status(value: Any, outcome: Outcome) -> list[str]:
+    if not isinstance(value, str):
+        raise CaseError("`expect_status` must be a status word")
+    if outcome.context is None:
+        raise CaseError("`expect_status` needs a `package` case")
+    found = [row[1] for row in outcome.result.facts("status") if row[0] == outcome.context]
+    status = found[0] if found else "rejected"
+    return [] if status == value else [f"expected status {value}, got {status}"]
+
+
+def register() -> None:
+    """Make `package` cases and `expect_status` available to the case runner (idempotent)."""
+    register_fact_provider(FactProvider(("package", "grants", "policy"), _package_case))
+    register_expectation("expect_status", _expect_status)
