@@ -364,6 +364,12 @@ def _syntax_problem(exc: Any, source: str) -> Problem:
         prev = history[-1] if history else None
         if tok.type == "$END":
             return Problem("unexpected end of file", *_end_of(source))
+        if str(tok) == "static" or (str(tok) == "func" and prev is not None and str(prev) == "static"):
+            return _problem("`static` functions are only allowed inside a `resource` block", tok)
+        if str(tok) == "constructor" and prev is not None and str(prev) == "async":
+            return _problem("a constructor cannot be `async`", prev)
+        if tok.type == "LPAR" and prev is not None and str(prev) == "constructor" and prev.type == "ID":
+            return _problem("constructors are only allowed inside a `resource` block", prev)
         if prev is not None and str(prev) in KEYWORDS and tok.type in ("COLON", "LBRACE", "SEMICOLON", "EQUAL") \
                 and prev.type != "ID":
             return _problem(f"`{prev}` is a keyword; write `%{prev}` to use it as a name", prev)

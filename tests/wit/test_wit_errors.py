@@ -168,7 +168,13 @@ CASES = [
     ("method-twice", "package a:b;\ninterface i { resource r { m: func(); m: func(); } }\n",
      [(2, 39, "more than one function `m`")]),
     ("async-constructor-is-syntax", "package a:b;\ninterface i { resource r { async constructor(); } }\n",
-     [(2, 34, "unexpected `constructor`")]),
+     [(2, 28, "a constructor cannot be `async`")]),
+    ("static-outside-resource", "package a:b;\ninterface i { f: static func(); }\n",
+     [(2, 18, "`static` functions are only allowed inside a `resource`")]),
+    ("constructor-outside-resource", "package a:b;\ninterface i { constructor(); }\n",
+     [(2, 15, "constructors are only allowed inside a `resource`")]),
+    ("constructor-in-record", "package a:b;\ninterface i { record r { constructor(); } }\n",
+     [(2, 26, "constructors are only allowed inside a `resource`")]),
     ("package-mismatch", None, [(1, 9, "does not match")]),
 ]
 
