@@ -206,7 +206,7 @@ facts = { edge = [["a", true]] }
         "expected conclusion reach_blocked(...) is missing",
     ]
     assert failures["typo"] == ["error: unknown key `expect_fact`"]
-    assert failures["no facts source"] == ["error: a case needs exactly one of `facts`"]
+    assert failures["no facts source"][0].startswith("error: a case needs exactly one of `facts`")
     assert failures["bad rules"][0].startswith("rules do not load: ")
     assert failures["bool fact"][0].startswith("bad facts: `edge` row 0: a boolean")
     human = run("test", work / "t.test.toml")
@@ -231,20 +231,23 @@ def test_fact_provider_registry_is_the_extension_point(work):
     from engine.datalog import cases
 
     def provider(case, base):
-        return cases.CaseInput({"edge": [(case["package"], "x")]}, context="ctx")
+        return cases.CaseInput({"edge": [(case["fixture"], "x")]}, context="ctx")
 
     def expect_context(value, outcome):
         return [] if outcome.context == value else ["wrong context"]
 
-    cases.register_fact_provider(cases.FactProvider(("package", "grants"), provider))
+    cases.register_fact_provider(cases.FactProvider(("fixture", "fixture_options"), provider))
     cases.register_expectation("expect_context", expect_context)
     try:
         (work / "p.test.toml").write_text(
-            '[[case]]\nname = "pkg"\nrules = ["rules"]\npackage = "a"\ngrants = "g"\n'
+            '[[case]]\nname = "fixture"\nrules = ["rules"]\nfixture = "a"\nfixture_options = 1\n'
             'expect_context = "ctx"\nexpect_facts = { ok = [["x"]] }\n'
-            '[[case]]\nname = "two sources"\nrules = ["rules"]\npackage = "a"\nfacts = {}\n')
+            '[[case]]\nname = "two sources"\nrules = ["rules"]\nfixture = "a"\nfacts = {}\n'
+            '[[case]]\nname = "wrong context"\nrules = ["rules"]\nfixture = "a"\nexpect_context = "no"\n')
         data = json.loads(run("test", work / "p.test.toml", "--json").stdout)
-        assert [c["passed"] for c in data["cases"]] == [True, False]
-        assert data["cases"][1]["failures"] == ["error: a case needs exactly one of `facts` or `package`"]
+        assert [c["passed"] for c in data["cases"]] == [True, False, False]
+        assert data["cases"][1]["failures"][0].startswith("error: a case needs exactly one of `facts`")
+        assert "`fixture`" in data["cases"][1]["failures"][0]
+        assert data["cases"][2]["failures"] == ["wrong context"]
     finally:
-        del cases.FACT_PROVIDERS["package"], cases.EXPECTATIONS["expect_context"]
+        del cases.FACT_PROVIDERS["fixture"], cases.EXPECTATIONS["expect_context"]
