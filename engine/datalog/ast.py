@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Union
+from typing import Iterator, Union
 
 from engine.diagnostics import Location
 
@@ -130,6 +130,16 @@ class Rule:
         if not self.body:
             return f"{head}."
         return f"{head} :- {', '.join(str(lit) for lit in self.body)}."
+
+
+def rule_atoms(rule: Rule) -> Iterator[Atom]:
+    """The head and every body atom, negated ones included (not builtins)."""
+    yield rule.head
+    for lit in rule.body:
+        if isinstance(lit, Atom):
+            yield lit
+        elif isinstance(lit, Negation):
+            yield lit.atom
 
 
 def literal_vars(lit: Literal) -> list[Var]:

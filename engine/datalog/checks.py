@@ -7,24 +7,17 @@ file at once, each at its file:line:column.
 from __future__ import annotations
 
 import difflib
-from typing import Iterable, Iterator, Mapping
+from typing import Iterable, Mapping
 
 from engine.diagnostics import Diagnostic, Location
-from engine.datalog.ast import BUILTINS, Atom, Builtin, Comparison, Const, Negation, Rule, Var, literal_vars
+from engine.datalog.ast import (
+    BUILTINS, Atom, Builtin, Comparison, Const, Negation, Rule, Var, literal_vars, rule_atoms,
+)
 from engine.datalog.builtins import compile_regex
 from engine.datalog.parser import rule_diagnostic
 from engine.datalog.template import template_fields
 
 RESERVED = frozenset({"not", "deny", "warn", "info"})
-
-
-def _atoms(rule: Rule) -> Iterator[Atom]:
-    yield rule.head
-    for lit in rule.body:
-        if isinstance(lit, Atom):
-            yield lit
-        elif isinstance(lit, Negation):
-            yield lit.atom
 
 
 def _where(loc: Location) -> str:
@@ -36,7 +29,7 @@ def check_arities(rules: Iterable[Rule], inputs: Mapping[str, int] | None) -> li
     out: list[Diagnostic] = []
     first: dict[str, Atom] = {}
     for rule in rules:
-        for atom in _atoms(rule):
+        for atom in rule_atoms(rule):
             if inputs is not None and atom.pred in inputs and inputs[atom.pred] != atom.arity:
                 out.append(rule_diagnostic(
                     "arity", f"`{atom.pred}` has {atom.arity} argument(s) here but the input "
@@ -55,7 +48,7 @@ def check_names(rules: list[Rule], inputs: Mapping[str, int] | None) -> list[Dia
     out: list[Diagnostic] = []
     defined = {rule.head.pred for rule in rules}
     for rule in rules:
-        for atom in _atoms(rule):
+        for atom in rule_atoms(rule):
             if atom.pred in RESERVED:
                 out.append(rule_diagnostic(
                     "reserved-name", f"`{atom.pred}` is a reserved word, not a predicate name",

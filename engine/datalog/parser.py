@@ -17,7 +17,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from engine.diagnostics import Diagnostic, Location
 from engine.datalog.ast import (
-    BUILTINS, Atom, Builtin, Comparison, Const, Literal, Negation, Rule, Term, Value, Var,
+    BUILTINS, Atom, Builtin, Comparison, Const, Literal, Negation, Rule, Term, Var,
 )
 
 INT_LIMIT = 2**63  # integers are 64-bit signed: anything wider is a mistake, not a value

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence, Union
 
 from engine.diagnostics import Diagnostic, DiagnosticError, Location
-from engine.datalog.ast import SEVERITIES, Atom, Const, Rule, Value, Var, format_fact, literal_vars
+from engine.datalog.ast import SEVERITIES, Atom, Const, Rule, Value, Var, rule_atoms
 from engine.datalog.desugar import CONCLUSION_PREDICATE, check_reserved, conclusion_rules
 from engine.datalog.checks import check_program, sort_diagnostics
 from engine.datalog.evaluator import CompiledStratum, Relation, evaluate_strata
@@ -65,11 +65,8 @@ class Program:
         self.strata = tuple(strata)
         self.arities: dict[str, int] = {}
         for rule in self.rules:
-            for atom in [rule.head] + [lit for lit in rule.body if isinstance(lit, Atom)]:
+            for atom in rule_atoms(rule):
                 self.arities.setdefault(atom.pred, atom.arity)
-            for lit in rule.body:
-                if hasattr(lit, "atom"):
-                    self.arities.setdefault(lit.atom.pred, lit.atom.arity)
         self.derived = frozenset(rule.head.pred for rule in self.rules)
         self.conclusions = frozenset(r.head.pred for r in self.rules if r.is_conclusion)
         self._not_input = self.conclusions | {CONCLUSION_PREDICATE}
@@ -244,5 +241,4 @@ def parse_atom(text: str) -> tuple[str, tuple]:
     return atom.pred, tuple(a.value for a in atom.args if isinstance(a, Const))
 
 
-__all__ = ["Program", "Result", "Conclusion", "LoadError", "load", "loads", "parse_atom",
-           "sort_facts", "literal_vars"]
+__all__ = ["Program", "Result", "Conclusion", "LoadError", "load", "loads", "parse_atom", "sort_facts"]
