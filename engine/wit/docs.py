@@ -2,15 +2,14 @@
 
 The grammar ignores comments; this module finds, for an item starting at an offset, the run of
 comments written right before it (only whitespace and plain `//` comments in between) and
-keeps the doc ones. WIT has no string literals, so a regex scan finds every comment.
+keeps the doc ones (comments are found by engine/wit/comments.py).
 """
 
 from __future__ import annotations
 
 import bisect
-import re
 
-_COMMENT_RE = re.compile(r"//[^\n]*|/\*[\s\S]*?\*/")
+from engine.wit.comments import UnterminatedComment, scan
 
 
 def _doc_text(comment: str) -> str | None:
@@ -27,7 +26,11 @@ class DocIndex:
 
     def __init__(self, source: str):
         self.source = source
-        self.spans = [(m.start(), m.end(), m.group(0)) for m in _COMMENT_RE.finditer(source)]
+        try:
+            found = scan(source)[1]
+        except UnterminatedComment:
+            found = []
+        self.spans = [(start, end, source[start:end]) for start, end in found]
         self.ends = [end for _, end, _ in self.spans]
 
     def docs_before(self, offset: int) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 from lark import Transformer
 
 from engine.wit import ast
+from engine.wit.comments import UnterminatedComment, scan
 from engine.wit.errors import Problem, WitError, io_diagnostic
 
 GRAMMAR_PATH = Path(__file__).with_name("grammar.lark")
@@ -392,7 +393,13 @@ def parse_text(source: str, path: str = "<input>") -> ast.File:
     from lark.exceptions import UnexpectedInput
 
     try:
-        children = get_parser().parse(source)
+        lexable, _ = scan(source)
+    except UnterminatedComment as exc:
+        line = source.count("\n", 0, exc.offset) + 1
+        column = exc.offset - (source.rfind("\n", 0, exc.offset) + 1) + 1
+        raise WitError([Problem("unterminated block comment", line, column).diagnostic(path)]) from None
+    try:
+        children = get_parser().parse(lexable)
     except Problem as problem:
         raise WitError([problem.diagnostic(path)]) from None
     except UnexpectedInput as exc:

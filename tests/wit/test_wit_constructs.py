@@ -265,3 +265,18 @@ def test_resource_alias_is_still_the_resource(write_wit):
     assert signature(i.functions["f"], r) == "func(x: borrow<r>) -> own<r>"
     assert signature(i.functions["g"], r) == "func() -> own<r>"
     assert r.resource_of("a:b/i#r2").key == "a:b/i#r"
+
+
+def test_nested_block_comments_keep_positions_and_docs(write_wit):
+    r = resolve_path(write_wit("""
+        package a:b;
+        /* outer /* inner */ still a comment // with a line comment inside */
+        interface i {
+          // a line comment with /* an opener that is not one
+          /** docs /* nested */ too */
+          f: func(x: nope-not-checked-here);
+        }
+        """.replace("nope-not-checked-here", "u8")))
+    f = r.interfaces["a:b/i"].functions["f"]
+    assert f.docs == "docs /* nested */ too"
+    assert (f.location.line, f.location.column) == (6, 3)

@@ -175,6 +175,9 @@ CASES = [
      [(2, 15, "constructors are only allowed inside a `resource`")]),
     ("constructor-in-record", "package a:b;\ninterface i { record r { constructor(); } }\n",
      [(2, 26, "constructors are only allowed inside a `resource`")]),
+    ("unterminated-comment", "package a:b;\n  /* open /* nested */\ninterface i {}\n",
+     [(2, 3, "unterminated block comment")]),
+    ("stray-comment-end", "package a:b; */\n", [(1, 14, "unexpected character `*`")]),
     ("package-mismatch", None, [(1, 9, "does not match")]),
 ]
 
