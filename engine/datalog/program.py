@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib.resources import files
+
 import os
 from dataclasses import asdict, dataclass
 from functools import cached_property
@@ -23,6 +25,7 @@ from engine.diagnostics import bounded_message
 
 PathLike = Union[str, "os.PathLike[str]"]
 MAX_RULES_FILE_BYTES = 4 * 1024 * 1024
+MAX_LOAD_DIAGNOSTICS = 200  # a report a person reads; the first problems are the useful ones
 
 
 class LoadError(DiagnosticError):
@@ -189,13 +192,37 @@ def _rule_files(paths: Iterable[PathLike], diagnostics: list[Diagnostic]) -> lis
     return out
 
 
+def _parse_cached(text: str, label: str) -> tuple[list[Rule], list[Diagnostic]]:
+    """parse_text, with clean results kept in the user's private cache (engine/cache.py).
+
+    Building the grammar and parsing the built-in rules is most of a `check` process's own
+    time; the key covers the file's label and text and the grammar, so edits are never missed.
+    """
+    import pickle
+
+    from engine.cache import cache_key, read_private, write_private
+
+    grammar = files("engine.datalog").joinpath("grammar.lark").read_text(encoding="utf-8")
+    name = f"rules-{cache_key('datalog-ast', grammar, label, text)}.pickle"
+    cached = read_private(name)
+    if cached is not None:
+        try:
+            return pickle.loads(cached), []
+        except Exception:  # a corrupt entry is ignored and rebuilt
+            pass
+    parsed, problems = parse_text(text, label)
+    if not problems:
+        write_private(name, pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL))
+    return parsed, problems
+
+
 def _build(sources: Iterable[tuple[str, str]], diagnostics: list[Diagnostic],
            inputs: Mapping[str, int] | None) -> Program:
     rules: list[Rule] = []
     files = []
     for text, label in sources:
         files.append(label)
-        parsed, problems = parse_text(text, label)
+        parsed, problems = _parse_cached(text, label)
         rules.extend(parsed)
         diagnostics.extend(problems)
     diagnostics.extend(check_reserved(rules))
@@ -205,7 +232,12 @@ def _build(sources: Iterable[tuple[str, str]], diagnostics: list[Diagnostic],
     strata, problems = stratify(rules)
     diagnostics.extend(problems)
     if diagnostics:
-        raise LoadError(sort_diagnostics(diagnostics))
+        found = sort_diagnostics(diagnostics)
+        if len(found) > MAX_LOAD_DIAGNOSTICS:
+            more = len(found) - MAX_LOAD_DIAGNOSTICS
+            found = found[:MAX_LOAD_DIAGNOSTICS] + [rule_diagnostic(
+                "too-many", f"{more} more problem(s) not shown", found[MAX_LOAD_DIAGNOSTICS].location)]
+        raise LoadError(found)
     return Program(rules, strata, files, statements)
 
 

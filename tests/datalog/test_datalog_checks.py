@@ -147,3 +147,20 @@ def test_all_problems_of_all_files_are_reported_together_in_file_order(tmp_path)
         ("rules.unknown-builtin", Location(b, 1, 15)),
         ("rules.unstratifiable", Location(b, 2, 15)),
     ]
+
+
+def test_a_flood_of_problems_is_capped_with_a_count():
+    text = "".join(f"p{i}(X) :- q(Y).\n" for i in range(300))
+    with pytest.raises(LoadError) as err:
+        loads(text)
+    diags = err.value.diagnostics
+    assert len(diags) == 201
+    assert diags[-1].code == "rules.too-many" and diags[-1].message == "100 more problem(s) not shown"
+
+
+def test_the_grammar_is_built_once():
+    from engine.datalog import parser
+
+    loads("p(1).")
+    assert parser._parser() is parser._parser()
+    assert parser._parser.cache_info().currsize == 1

@@ -53,3 +53,24 @@ def test_random_atoms(text):
     except LoadError:
         return
     assert isinstance(pred, str) and isinstance(args, tuple)
+
+
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.floats(), st.text(max_size=5)),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=3), inner, max_size=2)),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(["p", "q", "d", "conclusion", "Bad", "x"]), json_values, max_size=4))
+def test_random_input_facts_only_raise_facts_error(facts):
+    from engine.datalog import FactsError
+
+    program = loads('q(X) :- p(X, _).\ndeny d(X) "x" :- q(X).\n')
+    try:
+        result = program.evaluate(facts)
+    except FactsError as err:
+        assert err.diagnostics and all(d.code.startswith("rules.facts-") for d in err.diagnostics)
+        return
+    assert all(isinstance(row, tuple) for row in result.facts("q"))
