@@ -8,12 +8,17 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from engine.diagnostics import bound_text
+
 CHECK_GUIDANCE = {
     "partial": "enablement guidance: not ready to enable; replace the generated placeholder component "
     "and rerun check; this command does not mutate config",
     "rejected": "enablement guidance: not ready to enable; fix diagnostics first; this command does not "
     "mutate config",
 }
+# Partial because the rules denied some items (not only because of the placeholder).
+PARTIAL_DENIED_GUIDANCE = ("enablement guidance: not ready to enable; some items are denied, fix diagnostics first; "
+                           "this command does not mutate config")
 CHECK_SAFETY = "safety: no Plugin execution; no enablement config mutation; no secrets generated"
 
 
@@ -31,11 +36,7 @@ def render_check(report: dict[str, Any]) -> str:
             f"entries={len(package['entries'])} source={package['source']} "
             f"surfaces={join_or_none(package['surfaces'])} tools={len(package['tools'])}"
         )
-        lines.append(CHECK_GUIDANCE.get(
-            report["status"],
-            f"enablement guidance: pin reference `{package['reference']}` and digest "
-            f"`{package['digest']}` explicitly; this command does not mutate config",
-        ))
+        lines.append(_guidance(report, package))
     lines.extend(_inspection_lines(report))
     if report["diagnostics"]:
         lines.append("diagnostics:")
@@ -48,6 +49,16 @@ def render_check(report: dict[str, Any]) -> str:
     lines.append("next steps:")
     lines.extend(f"  - {step}" for step in report["next_steps"])
     return "\n".join(lines) + "\n"
+
+
+def _guidance(report: dict[str, Any], package: dict[str, Any]) -> str:
+    status = report["status"]
+    if status == "partial" and any(d.get("severity") == "deny" for d in report["diagnostics"]):
+        return PARTIAL_DENIED_GUIDANCE
+    if status in CHECK_GUIDANCE:
+        return CHECK_GUIDANCE[status]
+    return (f"enablement guidance: pin reference `{package['reference']}` and digest "
+            f"`{package['digest']}` explicitly; this command does not mutate config")
 
 
 def _diagnostic_line(diagnostic: dict[str, Any]) -> str:
@@ -73,7 +84,7 @@ def _inspection_lines(report: dict[str, Any]) -> list[str]:
             continue
         parts = []
         for entry in entries:
-            name = entry.get("name") or entry["permission"]
+            name = bound_text(entry.get("name") or entry["permission"])
             parts.append(f"{name}={'eligible' if entry['eligible'] else 'denied'}")
         lines.append(f"{title}: {', '.join(parts)}")
     return lines

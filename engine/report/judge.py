@@ -60,7 +60,7 @@ def check_report(evaluation, input_path: str | Path) -> dict[str, Any]:
         status = "disabled"
         steps = [f"The grants file has no enablement for `{ref}`; add one to judge it against real grants."]
     else:
-        steps = next_steps(status, ref)
+        steps = _steps(status, ref, conclusions)
     inspected = inspection(evaluation, ref)
     denials = sum(1 for c in conclusions if c["severity"] == "deny")
     return {
@@ -80,6 +80,21 @@ def check_report(evaluation, input_path: str | Path) -> dict[str, Any]:
         "safety": dict(SAFETY),
         "next_steps": steps,
     }
+
+
+PARTIAL_DENIED_STEP = "Fix the reported diagnostics: the items they deny cannot be used until then."
+
+
+def _steps(status: str, ref: str, conclusions: list[dict[str, Any]]) -> list[str]:
+    """The reference's next steps; `partial` names what actually makes the package partial
+    (the reference only knew the placeholder, the rules also deny single items)."""
+    steps = next_steps(status, ref)
+    if status != "partial":
+        return steps
+    placeholder = any(c["code"] == "artifact_is_placeholder" for c in conclusions)
+    denied = any(c["severity"] == "deny" for c in conclusions)
+    lead = [PARTIAL_DENIED_STEP] if denied or not placeholder else []
+    return lead + (steps if placeholder else steps[1:])
 
 
 def list_item(evaluation, subject) -> dict[str, Any]:

@@ -406,6 +406,19 @@ def test_tool_problems_with_placeholder_stay_rejected(tmp_path):
     assert report["static_inspection"]["diagnostics"] == 4
 
 
+def test_denied_tool_and_placeholder_partial_names_both(tmp_path):
+    bad = '[[tools]]\nname = "Bad Tool"\ndescription = "x"\ninput_schema = { type = "object" }\n'
+    folder = write_dir(tmp_path / "pkg", package_files(MANIFEST + bad, component=TOOL_TEMPLATE_PLACEHOLDER))
+    report = run_json(folder, 0)
+    assert report["status"] == "partial"
+    assert report["next_steps"] == [
+        "Fix the reported diagnostics: the items they deny cannot be used until then.",
+        "Replace the generated placeholder component artifact with a real built component.",
+        "Run `yoi plugin check <path>` again before enabling or execution.",
+        "Do not enable this Plugin while check status is partial.",
+    ]
+
+
 def test_tools_are_inspected_for_every_declared_surface(tmp_path):
     # Changed from the reference (§4.2, §9 quirk 2): a tool is judged even when `surfaces`
     # omits "tool", so a bad tool cannot slip through; the omission itself is a warning.
@@ -433,9 +446,19 @@ def test_long_tool_diagnostics_are_cli_bounded(tmp_path):
     text = MANIFEST + f'[[tools]]\nname = "{name}"\ndescription = "d"\ninput_schema = {{ type = "string" }}\n'
     # One good tool and one bad one: the bad one is denied, the good one stays usable, so the
     # rules call the package partial (the reference rejected it; check exits 0 for partial).
-    report = run_json(write_dir(tmp_path / "pkg", package_files(text)), 0)
+    folder = write_dir(tmp_path / "pkg", package_files(text))
+    report = run_json(folder, 0)
     assert report["status"] == "partial"
     assert [t["eligible"] for t in report["inspection"]["tools"]] == [True, False]
+    # Partial because of a denial, not a placeholder: the guidance says so.
+    assert report["next_steps"] == [
+        "Fix the reported diagnostics: the items they deny cannot be used until then.",
+        "Run `yoi plugin check <path>` again before enabling or execution.",
+        "Do not enable this Plugin while check status is partial.",
+    ]
+    assert run(str(folder)).stdout.splitlines()[2] == (
+        "enablement guidance: not ready to enable; some items are denied, fix diagnostics first; "
+        "this command does not mutate config")
     # The reference joined one tool's problems with `; ` and bounded the result: so does the
     # inspection entry of that tool; each rule diagnostic is bounded on its own.
     joined = report["inspection"]["tools"][1]["diagnostic"]
