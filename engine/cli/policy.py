@@ -132,6 +132,10 @@ def eval_(paths: tuple[str, ...], facts_file: str | None, queries: tuple[str, ..
         result = program.evaluate(raw, source=facts_file)
     except DiagnosticError as err:
         _fail_with(err.diagnostics)
+    for pred, args in explain_atoms + why_not_atoms:
+        arity = program.arities.get(pred)
+        if arity is not None and arity != len(args):
+            fail(GROUP, f"`{pred}` takes {arity} argument(s), not {len(args)}")
     known = set(result.predicates())
     for pred in queries:
         if pred not in known:

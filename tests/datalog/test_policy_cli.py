@@ -124,6 +124,7 @@ def test_eval_usage_errors_are_exit_2(work):
         (["--explain", "ok(X)"], "takes values only"),
         (["--why-not", "ok("], "unexpected end of input"),
         (["--query", "nothing_here"], "no rule and no input fact"),
+        (["--explain", 'ok("a", "b")'], "`ok` takes 1 argument(s), not 2"),
     ]:
         done = run("eval", work / "rules", *args)
         assert done.exit_code == 2, (args, done.output)
