@@ -23,7 +23,7 @@ GRAMMAR_PATH = Path(__file__).with_name("grammar.lark")
 MAX_TYPE_DEPTH = 64  # nesting of list/option/result/... deeper than this is refused
 
 KEYWORDS = frozenset(
-    "as async bool borrow char constructor enum error-context export f32 f64 flags func "
+    "as async bool borrow char constructor enum error-context export f32 f64 flags from func "
     "future import include interface list map option own package record resource result "
     "s8 s16 s32 s64 static stream string tuple type u8 u16 u32 u64 use variant with world".split()
 )
@@ -50,11 +50,11 @@ def _problem(message: str, tok: Any) -> Problem:
 
 def identifier_error(name: str) -> str | None:
     """Why `name` (without `%`) is not a WIT identifier, or None when it is one."""
-    for part in name.split("-"):
+    for index, part in enumerate(name.split("-")):
         if not part:
             return f"identifier `{name}` has an empty word (leading, trailing or double `-`)"
-        if not part[0].isascii() or not part[0].isalpha():
-            return f"identifier `{name}`: each word must start with a letter"
+        if index == 0 and not (part[0].isascii() and part[0].isalpha()):
+            return f"identifier `{name}` must start with a letter"
         letters = [c for c in part if c.isalpha()]
         if not (all(c.islower() for c in letters) or all(c.isupper() for c in letters)):
             return f"identifier `{name}`: each word must be all lowercase or all UPPERCASE"

@@ -222,12 +222,14 @@ def test_escaped_keywords_and_acronyms(write_wit):
           type %type = u32;
           record %record { %variant: %type, HTTP-code: u16 }
           %list: func() -> %record;
+          utf-8: func(http-2: u8, v-0a: u8);
         }
         """))
     i = r.interfaces["foo:flags/interface"]
     assert list(i.types) == ["type", "record"]
     assert [f.name for f in i.types["record"].fields] == ["variant", "HTTP-code"]
     assert signature(i.functions["list"], r) == "func() -> record{variant: u32, HTTP-code: u16}"
+    assert signature(i.functions["utf-8"], r) == "func(http-2: u8, v-0a: u8)"
 
 
 def test_folder_package_over_several_files_with_deps_file_and_folder(write_wit, tmp_path):
