@@ -118,3 +118,24 @@ def test_why_not_for_a_fact_that_holds_and_for_an_input_only_predicate():
 def test_explain_is_the_same_on_every_run():
     first = [s.to_dict() for s in result().explain("tool_ok", ("p", "fs_read")).steps]
     assert first == [s.to_dict() for s in result().explain("tool_ok", ("p", "fs_read")).steps]
+
+
+def test_kept_derivations_do_not_depend_on_string_hashing():
+    """Evaluation iterates insertion-ordered lists and dicts only, so another hash seed (another
+    process) keeps the same proofs."""
+    import subprocess
+    import sys
+
+    script = (
+        "import json; from engine.datalog import loads\n"
+        "text = 'p(X, Y) :- e(X, Y).\\np(X, Z) :- p(X, Y), e(Y, Z).\\n'\n"
+        "edges = [(f'n{i}', f'n{(i * 7 + j) % 40}') for i in range(40) for j in (1, 3, 5)]\n"
+        "r = loads(text).evaluate({'e': edges})\n"
+        "print(json.dumps([r.explain('p', ('n0', f'n{i}')).to_dict() for i in range(40)]))\n"
+    )
+    outputs = {
+        subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                       env={"PYTHONHASHSEED": seed, "PATH": ""}).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(outputs) == 1
