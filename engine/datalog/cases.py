@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 from engine.diagnostics import Diagnostic, DiagnosticError, Location
-from engine.datalog.ast import format_fact
+from engine.datalog.ast import SEVERITIES, format_fact
 from engine.datalog.facts import normalize_facts
 from engine.datalog.parser import rule_diagnostic
 from engine.datalog.program import LoadError, Program, Result, load
@@ -104,26 +104,37 @@ def register_fact_provider(provider: FactProvider) -> None:
     FACT_PROVIDERS[provider.keys[0]] = provider
 
 
-def _expected_rows(value: Any, key: str) -> list[tuple[str, tuple]]:
+def _values(value: Any, key: str, arities: Mapping[str, int]) -> dict[str, list[tuple]]:
     try:
-        facts = normalize_facts(_table_of_rows(value, key), {}, frozenset())
+        return normalize_facts(_table_of_rows(value, key), arities, frozenset())
     except DiagnosticError as err:
         raise CaseError(f"`{key}`: {err.diagnostics[0].message}") from None
+
+
+def _expected_rows(value: Any, key: str, result: Result) -> list[tuple[str, tuple]]:
+    """Rows to look up; a predicate neither the rules nor the facts know is a typo, not a pass."""
+    facts = _values(value, key, result.program.arities)
+    known = set(result.predicates())
+    for pred in facts:
+        if pred not in known:
+            raise CaseError(f"`{key}`: no rule and no input fact mentions `{pred}`")
     return [(pred, row) for pred, rows in facts.items() for row in rows]
 
 
 def _expect_facts(value: Any, outcome: Outcome) -> list[str]:
+    rows = _expected_rows(value, "expect_facts", outcome.result)
     return [f"expected fact {format_fact(p, row)} does not hold"
-            for p, row in _expected_rows(value, "expect_facts") if not outcome.result.holds(p, row)]
+            for p, row in rows if not outcome.result.holds(p, row)]
 
 
 def _expect_no_facts(value: Any, outcome: Outcome) -> list[str]:
-    return [f"fact {format_fact(p, row)} holds but must not"
-            for p, row in _expected_rows(value, "expect_no_facts") if outcome.result.holds(p, row)]
+    rows = _expected_rows(value, "expect_no_facts", outcome.result)
+    return [f"fact {format_fact(p, row)} holds but must not" for p, row in rows if outcome.result.holds(p, row)]
 
 
-def _conclusion_patterns(value: Any, key: str) -> list[tuple[str, str | None, tuple | None]]:
-    """`[{code, args?, severity?}]`: without args any arguments match."""
+def _conclusion_patterns(value: Any, key: str, result: Result) -> list[tuple[str, str | None, tuple | None]]:
+    """`[{code, args?, severity?}]`: without args (or severity) any matches. The code must be a
+    conclusion of the rules under test, so a misspelt code cannot pass `expect_no_conclusions`."""
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
         raise CaseError(f"`{key}` must be a list of {{ code = ..., args = [...] }} tables")
     out = []
@@ -131,12 +142,16 @@ def _conclusion_patterns(value: Any, key: str) -> list[tuple[str, str | None, tu
         unknown = set(item) - {"code", "args", "severity"}
         if unknown or not isinstance(item.get("code"), str):
             raise CaseError(f"`{key}` entries take `code` (required), `args`, `severity`")
-        args = item.get("args")
+        code, severity, args = item["code"], item.get("severity"), item.get("args")
+        if code not in result.program.conclusions:
+            raise CaseError(f"`{key}`: `{code}` is not a conclusion of these rules")
+        if severity is not None and severity not in SEVERITIES:
+            raise CaseError(f"`{key}`: severity must be one of {', '.join(SEVERITIES)}")
         if args is not None:
             if not isinstance(args, list):
                 raise CaseError(f"`{key}`: `args` must be a list of values")
-            args = _expected_rows({item["code"]: [args]}, key)[0][1]
-        out.append((item["code"], item.get("severity"), args))
+            args = _values({code: [args]}, key, result.program.arities)[code][0]
+        out.append((code, severity, args))
     return out
 
 
@@ -152,12 +167,14 @@ def _describe(code: str, severity: str | None, args: tuple | None) -> str:
 
 def _expect_conclusions(value: Any, outcome: Outcome) -> list[str]:
     return [f"expected conclusion {_describe(*p)} is missing"
-            for p in _conclusion_patterns(value, "expect_conclusions") if not _matching(outcome, *p)]
+            for p in _conclusion_patterns(value, "expect_conclusions", outcome.result)
+            if not _matching(outcome, *p)]
 
 
 def _expect_no_conclusions(value: Any, outcome: Outcome) -> list[str]:
     return [f"conclusion {_describe(*p)} was concluded but must not be"
-            for p in _conclusion_patterns(value, "expect_no_conclusions") if _matching(outcome, *p)]
+            for p in _conclusion_patterns(value, "expect_no_conclusions", outcome.result)
+            if _matching(outcome, *p)]
 
 
 EXPECTATIONS: dict[str, Expectation] = {

@@ -215,6 +215,41 @@ facts = { edge = [["a", true]] }
     assert human.stdout.startswith(f"FAIL {work / 't.test.toml'}::wrong: expected fact")
 
 
+def test_policy_test_typos_in_expectations_are_errors_not_passes(work):
+    (work / "t.test.toml").write_text("""\
+[[case]]
+name = "misspelt predicate"
+rules = ["rules"]
+facts = {}
+expect_no_facts = { okk = [["b"]] }
+
+[[case]]
+name = "misspelt code"
+rules = ["rules"]
+facts = {}
+expect_no_conclusions = [{ code = "reach_blockd" }]
+
+[[case]]
+name = "wrong arity"
+rules = ["rules"]
+facts = {}
+expect_no_facts = { ok = [["b", "c"]] }
+
+[[case]]
+name = "bad severity"
+rules = ["rules"]
+facts = {}
+expect_no_conclusions = [{ code = "reach_blocked", severity = "error" }]
+""")
+    data = json.loads(run("test", work / "t.test.toml", "--json").stdout)
+    assert [c["failures"] for c in data["cases"]] == [
+        ["error: `expect_no_facts`: no rule and no input fact mentions `okk`"],
+        ["error: `expect_no_conclusions`: `reach_blockd` is not a conclusion of these rules"],
+        ["error: `expect_no_facts`: `ok` row 0 has 2 value(s) but the program uses 1"],
+        ["error: `expect_no_conclusions`: severity must be one of deny, warn, info"],
+    ]
+
+
 def test_policy_test_bad_files_are_exit_2(work):
     (work / "a.test.toml").write_text("[[case]\n")
     done = run("test", work / "a.test.toml")
