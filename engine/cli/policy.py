@@ -16,6 +16,16 @@ MAX_FACTS_FILE_BYTES = 256 * 1024 * 1024
 GROUP = "policy"
 
 
+def _load(paths: Sequence[str]):
+    """Load rules for lint/eval; PATHS without a single rules file is a usage error."""
+    from engine.datalog import load
+
+    program = load(paths)
+    if not program.files:
+        fail(GROUP, "no *.rules files in " + ", ".join(paths))
+    return program
+
+
 def _line(diag: Diagnostic) -> str:
     return f"{diag.location}: {diag.severity}: {bound_text(diag.message, 512)} [{diag.code}]"
 
@@ -37,11 +47,11 @@ def policy() -> None:
 @format_options("human", "json")
 def lint(paths: tuple[str, ...], output_format: str, as_json: bool) -> None:
     """Run every load-time check on PATHS (files, or folders of *.rules). Exit 0 clean, 2 errors."""
-    from engine.datalog import LoadError, load
+    from engine.datalog import LoadError
 
     fmt = resolve_format(output_format, as_json)
     try:
-        program = load(paths)
+        program = _load(paths)
     except LoadError as err:
         if fmt == "json":
             emit_json({"ok": False, "diagnostics": [d.to_dict() for d in err.diagnostics]})
@@ -118,13 +128,13 @@ def _human_eval(facts: dict[str, list], conclusions: list, explained: list, miss
 def eval_(paths: tuple[str, ...], facts_file: str | None, queries: tuple[str, ...],
           explains: tuple[str, ...], why_nots: tuple[str, ...], output_format: str, as_json: bool) -> None:
     """Evaluate the rules in PATHS on input facts. Exit 0 no deny, 1 deny, 2 bad input."""
-    from engine.datalog import LoadError, load
+    from engine.datalog import LoadError
     from engine.datalog.ast import format_fact
 
     fmt = resolve_format(output_format, as_json)
     explain_atoms, why_not_atoms = _atoms(explains, "--explain"), _atoms(why_nots, "--why-not")
     try:
-        program = load(paths)
+        program = _load(paths)
     except LoadError as err:
         _fail_with(err.diagnostics)
     raw = _read_facts(facts_file) if facts_file else {}

@@ -63,6 +63,15 @@ def test_lint_missing_path_is_exit_2(work):
     assert done.exit_code == 2 and "rules.io" in done.stdout
 
 
+def test_paths_without_rules_files_are_a_usage_error(work):
+    empty = work / "empty"
+    empty.mkdir()
+    for command in ("lint", "eval"):
+        done = run(command, empty)
+        assert done.exit_code == 2 and done.stdout == ""
+        assert done.stderr == f"yoi policy: no *.rules files in {empty}\n"
+
+
 def test_eval_json_shape_and_no_deny_exit_0(work):
     done = run("eval", work / "rules", "--facts", work / "facts.json", "--json")
     assert done.exit_code == 0, done.output
