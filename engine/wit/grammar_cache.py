@@ -104,7 +104,7 @@ def _store(path: Path, parser: Any) -> None:
 def build(grammar: str, transformer: Any) -> Any:
     from lark import Lark
 
-    return Lark(grammar, parser="lalr", lexer="contextual", transformer=transformer,
+    return Lark(grammar, parser="lalr", lexer="basic", transformer=transformer,
                 maybe_placeholders=False)
 
 
