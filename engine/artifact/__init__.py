@@ -33,15 +33,35 @@ def clear_cache() -> None:
         _cache.clear()
 
 
+def _inspect_component_on_disk(data: bytes, sha256: str) -> ArtifactInfo:
+    """Component types cost a compile (and importing wasmtime); keep them in the user's cache."""
+    import json
+    from importlib.metadata import version
+
+    from engine.artifact.model import info_from_json, info_to_json
+    from engine.cache import cache_key, read_private, write_private
+
+    name = f"artifact-{cache_key('component-types', sha256, version('wasmtime'))}.json"
+    cached = read_private(name)
+    if cached is not None:
+        try:
+            return info_from_json(json.loads(cached))
+        except (ValueError, KeyError, TypeError):
+            pass
+    from engine.artifact.component_types import inspect_component
+
+    info = inspect_component(data)
+    write_private(name, json.dumps(info_to_json(info)).encode())
+    return info
+
+
 def _inspect_component_cached(data: bytes) -> ArtifactInfo:
     key = hashlib.sha256(data).hexdigest()
     with _cache_lock:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
-    from engine.artifact.component_types import inspect_component
-
-    info = inspect_component(data)
+    info = _inspect_component_on_disk(data, key)
     with _cache_lock:
         _cache[key] = info
         while len(_cache) > CACHE_ENTRIES:

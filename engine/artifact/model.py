@@ -67,3 +67,24 @@ class ArtifactInfo:
 def unreadable(message: str, code: str = "artifact.unreadable", kind: str = "malformed") -> ArtifactInfo:
     """An "unreadable" result carrying one bounded diagnostic."""
     return ArtifactInfo(form="unreadable", diagnostics=(Diagnostic(kind, "artifact", message, code=code),))
+
+
+def info_to_json(info: ArtifactInfo) -> dict:
+    """A JSON form of an ArtifactInfo, for the on-disk inspection cache."""
+    return {
+        "form": info.form,
+        "placeholder": info.placeholder,
+        "imports": [[i.interface, i.name, i.kind, i.signature] for i in info.imports],
+        "exports": [[e.interface, e.name, e.kind, e.signature] for e in info.exports],
+        "diagnostics": [[d.kind, d.phase, d.message, d.code] for d in info.diagnostics],
+    }
+
+
+def info_from_json(data: dict) -> ArtifactInfo:
+    return ArtifactInfo(
+        form=data["form"],
+        placeholder=data["placeholder"],
+        imports=tuple(ArtifactImport(*row) for row in data["imports"]),
+        exports=tuple(ArtifactExport(*row) for row in data["exports"]),
+        diagnostics=tuple(Diagnostic(kind, phase, message, code=code) for kind, phase, message, code in data["diagnostics"]),
+    )

@@ -212,10 +212,26 @@ class _Gen:
         code = f"def run({signature}):\n" + "\n".join(self.lines) + "\n"
         namespace: dict[str, object] = {f"K{i}": v for i, v in enumerate(self.consts)}
         namespace.update({f"B_{n}": f for n, f in FUNCTIONS.items()})
-        exec(compile(code, f"<rule {self.rule.location}>", "exec"), namespace)
+        exec(compile_cached(code, f"<rule {self.rule.location}>"), namespace)
         delta_pred = None if self.delta is None else self.rule.body[self.delta].pred
         return Variant(self.rule_index, self.rule.head.pred, self.delta, delta_pred, tuple(self.sources),
                        namespace["run"], code)
+
+
+# Generated join code, compiled once: (source, filename) -> code object. `load` fills it from
+# and saves it to the user's private cache, so a fresh process skips most `compile` calls.
+CODE_CACHE: dict[tuple[str, str], object] = {}
+USED: list[set] = []  # stack of key sets recording what a load compiled or reused
+
+
+def compile_cached(code: str, filename: str):
+    key = (code, filename)
+    compiled = CODE_CACHE.get(key)
+    if compiled is None:
+        compiled = CODE_CACHE[key] = compile(code, filename, "exec")
+    if USED:
+        USED[-1].add(key)
+    return compiled
 
 
 def compile_rule(rule: Rule, rule_index: int, delta: int | None = None) -> Variant:

@@ -252,7 +252,32 @@ def load(paths: PathLike | Iterable[PathLike], *, inputs: Mapping[str, int] | No
         text = _read(path, label, diagnostics)
         if text is not None:
             sources.append((text, label))
-    return _build(sources, diagnostics, inputs)
+    return _with_code_cache(sources, lambda: _build(sources, diagnostics, inputs))
+
+
+def _with_code_cache(sources: list[tuple[str, str]], build):
+    """Run `build` with the generated join code of these sources preloaded from the user's
+    private cache, and save it back when something had to be compiled."""
+    import marshal
+
+    from engine.cache import cache_key, read_private, write_private
+    from engine.datalog.plan import CODE_CACHE, USED
+
+    name = f"rules-code-{cache_key('datalog-code', *(t + chr(0) + l for t, l in sources))}.marshal"
+    cached = read_private(name)
+    if cached is not None:
+        try:
+            CODE_CACHE.update(marshal.loads(cached))
+        except (ValueError, EOFError, TypeError):
+            cached = None
+    USED.append(set())
+    try:
+        program = build()
+    finally:
+        used = USED.pop()
+    if cached is None:
+        write_private(name, marshal.dumps({key: CODE_CACHE[key] for key in used}))
+    return program
 
 
 def loads(text: str, file: str = "<string>", *, inputs: Mapping[str, int] | None = None) -> Program:

@@ -15,6 +15,7 @@ from typing import Any, Iterator
 import cerberus
 from cerberus import errors as cerr
 
+from engine.schemas import trusted_validator
 from engine.package.manifest_schema import PERMISSION_FIELDS, PERMISSION_SCHEMAS
 from engine.package.model import FS_OPERATIONS, PERMISSION_KINDS, SURFACES
 
@@ -142,7 +143,7 @@ def _validator(schema: dict) -> cerberus.Validator:
     cache = _LOCAL.__dict__.setdefault("validators", {})
     validator = cache.get(id(schema))
     if validator is None:
-        validator = cache[id(schema)] = cerberus.Validator(schema, allow_unknown=False)
+        validator = cache[id(schema)] = trusted_validator(schema, allow_unknown=False)
     return validator
 
 

@@ -16,7 +16,32 @@ class WorldSummary:
 
 @cache
 def world_summary(world_id: str) -> WorldSummary | None:
-    """Summary of one of our bundled worlds, or None when the world is unknown."""
+    """Summary of one of our bundled worlds, or None when the world is unknown.
+
+    Parsing and resolving the bundled WIT costs more than the rest of a `check`, so summaries
+    are kept in the user's cache, keyed by the content of every bundled .wit file.
+    """
+    import json
+
+    from engine.cache import cache_key, read_private, write_private
+    from engine.resources import wit_dir
+
+    sources = sorted(wit_dir().rglob("*.wit"))
+    name = f"world-{cache_key(world_id, *(p.read_bytes() for p in sources))}.json"
+    cached = read_private(name)
+    if cached is not None:
+        try:
+            data = json.loads(cached)
+            return WorldSummary(exports=tuple(map(tuple, data["exports"])), imports=tuple(map(tuple, data["imports"])))
+        except (ValueError, KeyError, TypeError):
+            pass
+    summary = _summarize(world_id)
+    if summary is not None:
+        write_private(name, json.dumps({"exports": summary.exports, "imports": summary.imports}).encode())
+    return summary
+
+
+def _summarize(world_id: str) -> WorldSummary | None:
     from engine import wit
 
     try:

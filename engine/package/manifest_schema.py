@@ -17,6 +17,7 @@ from typing import Any
 import cerberus
 from cerberus import errors as cerberus_errors
 
+from engine.schemas import trusted_validator
 from engine.package.model import HOST_APIS, SURFACES
 
 U32_MAX = 2**32 - 1
@@ -115,7 +116,7 @@ def _validator(name: str) -> cerberus.Validator:
     cache = _LOCAL.__dict__.setdefault("validators", {})
     if name not in cache:
         schema = MANIFEST_SCHEMA if name == "manifest" else PERMISSION_SCHEMAS[name]
-        cache[name] = _StrictValidator(schema, allow_unknown=False)
+        cache[name] = trusted_validator(schema, _StrictValidator, allow_unknown=False)
     return cache[name]
 
 
