@@ -561,6 +561,7 @@ class Resolver:
                 if key in sides["import"] and not key.startswith("["):
                     self.error(f"`{key}` is both imported and exported", file, positions.get(("export", key)))
         self.validate_scope(scope)
+        self.deps[wid] = list(dict.fromkeys(scope.deps))
         imports, exports = self.elaborate(sides["import"], sides["export"], scope.deps, file, node.name.pos)
         types = {n: self.types[k] for n, k in scope.names.items() if k is not None and k in self.types}
         return m.World(

@@ -282,3 +282,17 @@ def test_nested_block_comments_keep_positions_and_docs(write_wit):
     f = r.interfaces["a:b/i"].functions["f"]
     assert f.docs == "docs /* nested */ too"
     assert (f.location.line, f.location.column) == (6, 3)
+
+
+def test_include_brings_the_types_and_their_interfaces(write_wit):
+    r = resolve_path(write_wit("""
+        package a:b;
+        interface types { type id = u64; }
+        world base { use types.{id}; import get: func() -> id; }
+        world app { include base; export run: func(); }
+        """))
+    app = r.worlds["a:b/app"]
+    assert set(app.imports) == {"a:b/types", "get"}
+    assert app.imports["a:b/types"].implicit
+    assert app.types["id"].key == "a:b/base#id"
+    assert signature(app.imports["get"].function, r) == "func() -> u64"
