@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# Keep the suite hermetic: derived-data caches (engine/cache.py) go to a fresh private folder,
+# never to the user's own cache, and subprocesses inherit the setting.
+os.environ["YOI_CACHE"] = tempfile.mkdtemp(prefix="yoi-test-cache-")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = PROJECT_ROOT.parent / "shared"
