@@ -57,7 +57,6 @@ def check_report(evaluation, input_path: str | Path) -> dict[str, Any]:
     if subject.package is None:
         steps = ["Fix the reported package diagnostic and run `yoi plugin check` again."]
     elif not subject.configured:
-        status = "disabled"
         steps = [f"The grants file has no enablement for `{ref}`; add one to judge it against real grants."]
     else:
         steps = _steps(status, ref, conclusions)
@@ -137,7 +136,7 @@ def list_item(evaluation, subject) -> dict[str, Any]:
         "configured": subject.configured,
         "discovered": subject.discovered,
         "resolved": subject.resolved,
-        "static_eligible": bool(inspected) and not any(c["severity"] == "deny" for c in conclusions),
+        "static_eligible": evaluation.holds("static_eligible", ref),
         "declared_surfaces": sorted(set(manifest.surfaces)) if manifest else [],
         "enabled_surfaces": list(subject.enabled_surfaces),
         "requested_permissions": sorted({p.label for p in manifest.permissions}) if manifest else [],
