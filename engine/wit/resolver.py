@@ -8,9 +8,7 @@ remembered as broken so one mistake does not cascade into many messages.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.diagnostics import Diagnostic, Location
@@ -19,54 +17,16 @@ from engine.wit import model as m
 from engine.wit.docs import DocIndex
 from engine.wit.errors import Problem, WitError, wit_diagnostic
 from engine.wit.loader import Unit, load_units
+from engine.wit.scope import Broken, PkgTable, Scope, iface_id, problem_at
+from engine.wit.typeview import TypeView, edges
+from engine.wit.worlds import WorldResolver
 
 
-class _Broken(Problem):
-    """A reference to something that already failed: silently skipped (no new message)."""
-
-    def __init__(self) -> None:
-        super().__init__("broken reference")
-
-
-def _problem(message: str, pos: ast.Pos) -> Problem:
-    return Problem(message, pos.line, pos.column)
-
-
-def _iface_id(pkg: ast.PackageName, name: str) -> str:
-    base = f"{pkg.namespace.name}:{pkg.name.name}/{name}"
-    return f"{base}@{pkg.version}" if pkg.version else base
-
-
-@dataclass
-class _PkgTable:
-    unit: Unit
-    interfaces: dict[str, tuple[ast.Interface, ast.File]] = field(default_factory=dict)
-    worlds: dict[str, tuple[ast.World, ast.File]] = field(default_factory=dict)
-    disabled: dict[str, str] = field(default_factory=dict)
-    top_uses: dict[str, dict[str, ast.TopUse]] = field(default_factory=dict)
-
-
-@dataclass
-class _Scope:
-    """A namespace of types (and freestanding functions) of one interface or world."""
-
-    owner: str
-    file: ast.File
-    names: dict[str, str | None] = field(default_factory=dict)  # type name -> key (None: broken)
-    kinds: dict[str, str] = field(default_factory=dict)
-    taken: dict[str, str] = field(default_factory=dict)  # any name -> what it is
-    disabled: dict[str, str] = field(default_factory=dict)
-    deps: list[str] = field(default_factory=list)  # interfaces this scope `use`s, in order
-    handle_checks: list[tuple[str, ast.Pos]] = field(default_factory=list)
-    result_checks: list[tuple[m.Type, ast.Pos]] = field(default_factory=list)
-    ctor_checks: list[tuple[str, m.Type, ast.Pos]] = field(default_factory=list)
-
-
-class Resolver:
+class Resolver(WorldResolver):
     def __init__(self, units: list[Unit], features: Iterable[str] = ()):
         self.features = frozenset(features)
         self.errors: list[Diagnostic] = []
-        self.tables: dict[str, _PkgTable] = {}
+        self.tables: dict[str, PkgTable] = {}
         self.types: dict[str, m.TypeDef] = {}
         self.interfaces: dict[str, m.Interface] = {}
         self.worlds: dict[str, m.World] = {}
@@ -84,7 +44,7 @@ class Resolver:
         self.errors.append(wit_diagnostic(message, file.path, line, col))
 
     def record(self, problem: Problem, file: ast.File) -> None:
-        if not isinstance(problem, _Broken):
+        if not isinstance(problem, Broken):
             self.errors.append(problem.diagnostic(file.path))
 
     def docs(self, file: ast.File, start: int) -> str:
@@ -120,8 +80,8 @@ class Resolver:
 
     # ---- package tables --------------------------------------------------------------------
 
-    def _table(self, unit: Unit) -> _PkgTable:
-        table = _PkgTable(unit)
+    def _table(self, unit: Unit) -> PkgTable:
+        table = PkgTable(unit)
         seen: dict[str, str] = {}
         for file, items in unit.parts:
             uses = table.top_uses.setdefault(file.path, {})
@@ -154,7 +114,7 @@ class Resolver:
                                file, (use.alias or use.path.name).pos)
         return table
 
-    def find_package(self, pkg: ast.PackageName, here: Unit) -> _PkgTable:
+    def find_package(self, pkg: ast.PackageName, here: Unit) -> PkgTable:
         key = str(pkg)
         if key in self.tables:
             return self.tables[key]
@@ -163,9 +123,9 @@ class Resolver:
             matches = [t for k, t in self.tables.items() if k.split("@", 1)[0] == base]
             if len(matches) == 1:
                 return matches[0]
-        raise _problem(f"package `{key}` not found (dependencies go in a `deps/` folder)", pkg.pos)
+        raise problem_at(f"package `{key}` not found (dependencies go in a `deps/` folder)", pkg.pos)
 
-    def _note_pkg_ref(self, here: Unit, target: _PkgTable, pos: ast.Pos, file: ast.File) -> None:
+    def _note_pkg_ref(self, here: Unit, target: PkgTable, pos: ast.Pos, file: ast.File) -> None:
         if target.unit.key != here.key:
             self.pkg_refs.setdefault(here.key, []).append((target.unit.key, pos, file))
 
@@ -186,26 +146,26 @@ class Resolver:
         self._note_pkg_ref(unit, target, path.package.pos, file)
         return self._local_interface(target, path.name.name, path.name.pos, unit)
 
-    def _local_interface(self, table: _PkgTable, name: str, pos: ast.Pos, here: Unit) -> str:
+    def _local_interface(self, table: PkgTable, name: str, pos: ast.Pos, here: Unit) -> str:
         if name in table.interfaces:
             return self.ensure_interface(table, name, pos)
         if name in table.worlds:
-            raise _problem(f"`{name}` is a world, not an interface", pos)
+            raise problem_at(f"`{name}` is a world, not an interface", pos)
         if name in table.disabled:
-            raise _problem(f"interface `{name}` is gated by feature `{table.disabled[name]}`, "
+            raise problem_at(f"interface `{name}` is gated by feature `{table.disabled[name]}`, "
                            "which is not enabled", pos)
         where = "" if table.unit.key == here.key else f" in package `{table.unit.key}`"
-        raise _problem(f"interface `{name}` is not defined{where}", pos)
+        raise problem_at(f"interface `{name}` is not defined{where}", pos)
 
-    def ensure_interface(self, table: _PkgTable, name: str, pos: ast.Pos) -> str:
-        iid = _iface_id(table.unit.name, name)
+    def ensure_interface(self, table: PkgTable, name: str, pos: ast.Pos) -> str:
+        iid = iface_id(table.unit.name, name)
         state = self.state.get(iid)
         if state == "done":
             return iid
         if state == "busy":
-            raise _problem(f"`use` of interface `{name}` forms a cycle (cycle through `use`)", pos)
+            raise problem_at(f"`use` of interface `{name}` forms a cycle (cycle through `use`)", pos)
         if state == "failed":
-            raise _Broken()
+            raise Broken()
         self.state[iid] = "busy"
         node, file = table.interfaces[name]
         try:
@@ -213,13 +173,13 @@ class Resolver:
                 iid, name, node.items, table.unit, file, node.start, node.name.pos, node.gates)
         except RecursionError:
             self.state[iid] = "failed"
-            raise _problem("definitions are nested too deeply to resolve", pos) from None
+            raise problem_at("definitions are nested too deeply to resolve", pos) from None
         self.state[iid] = "done"
         return iid
 
     def build_interface(self, iid: str, name: str | None, items: tuple, unit: Unit, file: ast.File,
                         start: int, pos: ast.Pos, gates: tuple[ast.Gate, ...]) -> m.Interface:
-        scope = _Scope(iid, file)
+        scope = Scope(iid, file)
         active = self.active_items(items, scope, file, unit)
         functions: dict[str, m.Function] = {}
         self.define_types(scope, active, unit, functions)
@@ -237,7 +197,7 @@ class Resolver:
             iid, name, unit.key, m.frozen_map(types), m.frozen_map(functions),
             self.docs(file, start), self.location(file, pos), tuple(m.Gate(g.kind, g.value) for g in gates))
 
-    def active_items(self, items: tuple, scope: _Scope, file: ast.File, unit: Unit) -> list:
+    def active_items(self, items: tuple, scope: Scope, file: ast.File, unit: Unit) -> list:
         active = []
         for item in items:
             ok, _ = self.gates(item.gates, file, unit.name)
@@ -249,7 +209,7 @@ class Resolver:
                 scope.disabled[n] = feature
         return active
 
-    def claim(self, scope: _Scope, ident: ast.Ident, what: str) -> bool:
+    def claim(self, scope: Scope, ident: ast.Ident, what: str) -> bool:
         if ident.name in scope.taken:
             self.error(f"`{ident.name}` is defined more than once (already a {scope.taken[ident.name]})",
                        scope.file, ident.pos)
@@ -257,7 +217,7 @@ class Resolver:
         scope.taken[ident.name] = what
         return True
 
-    def define_types(self, scope: _Scope, items: list, unit: Unit, functions: dict[str, m.Function],
+    def define_types(self, scope: Scope, items: list, unit: Unit, functions: dict[str, m.Function],
                      world_names: dict[str, str] | None = None) -> None:
         file = scope.file
         # pass 1: every name, so definitions may refer to each other in any order
@@ -287,7 +247,7 @@ class Resolver:
                 except Problem as problem:
                     self.record(problem, file)
 
-    def use_item(self, scope: _Scope, item: ast.UseItem, unit: Unit) -> None:
+    def use_item(self, scope: Scope, item: ast.UseItem, unit: Unit) -> None:
         file = scope.file
         try:
             target_id = self.interface_path(item.path, unit, file)
@@ -314,21 +274,21 @@ class Resolver:
                 gates=tuple(m.Gate(g.kind, g.value) for g in item.gates))
             scope.names[local.name] = key
 
-    def lookup(self, scope: _Scope, ident: ast.Ident) -> str:
+    def lookup(self, scope: Scope, ident: ast.Ident) -> str:
         name = ident.name
         if name in scope.names:
             key = scope.names[name]
             if key is None:
-                raise _Broken()
+                raise Broken()
             return key
         if name in scope.disabled:
-            raise _problem(f"type `{name}` is gated by feature `{scope.disabled[name]}`, which is not enabled",
+            raise problem_at(f"type `{name}` is gated by feature `{scope.disabled[name]}`, which is not enabled",
                            ident.pos)
         if scope.taken.get(name) == "function":
-            raise _problem(f"`{name}` is a function, not a type", ident.pos)
-        raise _problem(f"type `{name}` is not defined", ident.pos)
+            raise problem_at(f"`{name}` is a function, not a type", ident.pos)
+        raise problem_at(f"type `{name}` is not defined", ident.pos)
 
-    def convert(self, t: object, scope: _Scope) -> m.Type:
+    def convert(self, t: object, scope: Scope) -> m.Type:
         if isinstance(t, ast.TPrim):
             return m.Prim(t.name)
         if isinstance(t, ast.TNamed):
@@ -355,7 +315,7 @@ class Resolver:
             return m.MapOf(self.convert(t.key, scope), self.convert(t.value, scope))
         raise TypeError(f"unknown type node {type(t).__name__}")  # pragma: no cover
 
-    def typedef(self, scope: _Scope, item: ast.TypeDef, unit: Unit, functions: dict[str, m.Function]) -> None:
+    def typedef(self, scope: Scope, item: ast.TypeDef, unit: Unit, functions: dict[str, m.Function]) -> None:
         file = scope.file
         key = f"{scope.owner}#{item.name.name}"
         common = dict(docs=self.docs(file, item.start), location=self.location(file, item.name.pos),
@@ -369,7 +329,7 @@ class Resolver:
             for f in item.body:
                 fields.append(m.Field(f.name.name, self.convert(f.type, scope), self.docs(file, f.start)))
             if not fields:
-                raise _problem(f"record `{item.name.name}` must have at least one field", item.name.pos)
+                raise problem_at(f"record `{item.name.name}` must have at least one field", item.name.pos)
             td = m.TypeDef(key, item.name.name, scope.owner, "record", fields=tuple(fields), **common)
         elif kind in ("variant", "enum", "flags"):
             self._unique(item.body, "case" if kind != "flags" else "flag", file)
@@ -378,7 +338,7 @@ class Resolver:
                        self.docs(file, c.start))
                 for c in item.body)
             if not cases:
-                raise _problem(f"{kind} `{item.name.name}` must have at least one "
+                raise problem_at(f"{kind} `{item.name.name}` must have at least one "
                                f"{'flag' if kind == 'flags' else 'case'}", item.name.pos)
             td = m.TypeDef(key, item.name.name, scope.owner, kind, cases=cases, **common)
         else:  # resource
@@ -392,10 +352,10 @@ class Resolver:
         seen: set[str] = set()
         for entry in entries:
             if entry.name.name in seen:
-                raise _problem(f"{what} `{entry.name.name}` is defined more than once", entry.name.pos)
+                raise problem_at(f"{what} `{entry.name.name}` is defined more than once", entry.name.pos)
             seen.add(entry.name.name)
 
-    def resource_functions(self, scope: _Scope, item: ast.TypeDef, key: str, unit: Unit,
+    def resource_functions(self, scope: Scope, item: ast.TypeDef, key: str, unit: Unit,
                            functions: dict[str, m.Function]) -> None:
         rname = item.name.name
         for rf in item.body:
@@ -412,7 +372,7 @@ class Resolver:
             except Problem as problem:
                 self.record(problem, scope.file)
 
-    def function(self, name: str, kind: str, func: ast.Func, scope: _Scope, resource: str | None,
+    def function(self, name: str, kind: str, func: ast.Func, scope: Scope, resource: str | None,
                  item: object, file: ast.File, unit: Unit) -> m.Function:
         params: list[m.Param] = []
         if kind == "method":
@@ -420,7 +380,7 @@ class Resolver:
         seen = {p.name for p in params}
         for ident, ty in func.params:
             if ident.name in seen:
-                raise _problem(f"parameter `{ident.name}` is defined more than once", ident.pos)
+                raise problem_at(f"parameter `{ident.name}` is defined more than once", ident.pos)
             seen.add(ident.name)
             params.append(m.Param(ident.name, self.convert(ty, scope)))
         result = self.convert(func.result, scope) if func.result is not None else None
@@ -428,7 +388,7 @@ class Resolver:
             scope.result_checks.append((result, func.result.pos))
         if kind == "constructor":
             if func.is_async:
-                raise _problem("a constructor cannot be `async`", func.pos)
+                raise problem_at("a constructor cannot be `async`", func.pos)
             if result is None:
                 result = m.Handle("own", resource)
             else:
@@ -440,10 +400,10 @@ class Resolver:
 
     # ---- validation of one scope ------------------------------------------------------------
 
-    def validate_scope(self, scope: _Scope) -> None:
+    def validate_scope(self, scope: Scope) -> None:
         file = scope.file
         self._check_cycles(scope)
-        view = _View(self.types)
+        view = TypeView(self.types)
         for key, pos in scope.handle_checks:
             if key in self.types and view.resource_of(key) is None and not view.broken(key):
                 name = key.rsplit("#", 1)[-1]
@@ -459,14 +419,14 @@ class Resolver:
                 rname = resource.rsplit("#", 1)[-1]
                 self.error(f"constructor of `{rname}` must return `{rname}` or `result<{rname}, E>`", file, pos)
 
-    def _check_cycles(self, scope: _Scope) -> None:
+    def _check_cycles(self, scope: Scope) -> None:
         prefix = scope.owner + "#"
         local = [k for k in scope.names.values() if k and k.startswith(prefix) and k in self.types]
         color: dict[str, int] = {}
         for root in local:
             if root in color:
                 continue
-            stack = [(root, iter(_edges(self.types[root])))]
+            stack = [(root, iter(edges(self.types[root])))]
             color[root] = 1
             path = [root]
             while stack:
@@ -489,212 +449,11 @@ class Resolver:
                 if nxt not in color:
                     color[nxt] = 1
                     path.append(nxt)
-                    stack.append((nxt, iter(_edges(self.types[nxt]))))
+                    stack.append((nxt, iter(edges(self.types[nxt]))))
 
     # ---- worlds ----------------------------------------------------------------------------
 
-    def world_path(self, path: ast.UsePath, unit: Unit, file: ast.File) -> str:
-        table = self.tables[unit.key]
-        if path.package is None:
-            name = path.name.name
-            use = table.top_uses.get(file.path, {}).get(name)
-            if use is not None and use.path.package is not None:
-                return self.world_path(use.path, unit, file)
-            target = table
-        else:
-            target = self.find_package(path.package, unit)
-            self._note_pkg_ref(unit, target, path.package.pos, file)
-            name = path.name.name
-        if name in target.worlds:
-            return self.ensure_world(target, name, path.name.pos)
-        if name in target.interfaces:
-            raise _problem(f"`{name}` is an interface, not a world", path.name.pos)
-        if name in target.disabled:
-            raise _problem(f"world `{name}` is gated by feature `{target.disabled[name]}`, which is not enabled",
-                           path.name.pos)
-        where = "" if target.unit.key == unit.key else f" in package `{target.unit.key}`"
-        raise _problem(f"world `{name}` is not defined{where}", path.name.pos)
-
-    def ensure_world(self, table: _PkgTable, name: str, pos: ast.Pos) -> str:
-        wid = _iface_id(table.unit.name, name)
-        state = self.state.get(wid)
-        if state == "done":
-            return wid
-        if state == "busy":
-            raise _problem(f"world `{name}` includes itself (cycle through `include`)", pos)
-        if state == "failed":
-            raise _Broken()
-        self.state[wid] = "busy"
-        node, file = table.worlds[name]
-        try:
-            self.worlds[wid] = self.build_world(wid, node, table.unit, file)
-        except RecursionError:
-            self.state[wid] = "failed"
-            raise _problem("definitions are nested too deeply to resolve", pos) from None
-        self.state[wid] = "done"
-        return wid
-
-    def build_world(self, wid: str, node: ast.World, unit: Unit, file: ast.File) -> m.World:
-        scope = _Scope(wid, file)
-        items = self.active_items(node.items, scope, file, unit)
-        resource_funcs: dict[str, m.Function] = {}
-        self.define_types(scope, items, unit, resource_funcs)
-        sides: dict[str, dict[str, m.WorldItem]] = {"import": {}, "export": {}}
-        positions: dict[tuple[str, str], ast.Pos] = {}
-        for name, func in resource_funcs.items():
-            sides["import"][name] = m.WorldItem(name, "function", function=func, location=func.location)
-        for item in items:
-            if not isinstance(item, ast.Extern):
-                continue
-            try:
-                self.world_extern(wid, item, scope, unit, sides, positions)
-            except Problem as problem:
-                self.record(problem, file)
-        for item in items:
-            if isinstance(item, ast.Include):
-                try:
-                    self.include(item, scope, unit, sides, positions)
-                except Problem as problem:
-                    self.record(problem, file)
-        for key, item in sides["export"].items():
-            if item.kind == "function" or item.interface != key:
-                if key in sides["import"] and not key.startswith("["):
-                    self.error(f"`{key}` is both imported and exported", file, positions.get(("export", key)))
-        self.validate_scope(scope)
-        self.deps[wid] = list(dict.fromkeys(scope.deps))
-        imports, exports = self.elaborate(sides["import"], sides["export"], scope.deps, file, node.name.pos)
-        types = {n: self.types[k] for n, k in scope.names.items() if k is not None and k in self.types}
-        return m.World(
-            wid, node.name.name, unit.key, m.frozen_map(imports), m.frozen_map(exports), m.frozen_map(types),
-            self.docs(file, node.start), self.location(file, node.name.pos),
-            tuple(m.Gate(g.kind, g.value) for g in node.gates))
-
-    def world_extern(self, wid: str, item: ast.Extern, scope: _Scope, unit: Unit,
-                     sides: dict[str, dict[str, m.WorldItem]], positions: dict) -> None:
-        file = scope.file
-        side = sides[item.direction]
-        common = dict(docs=self.docs(file, item.start), location=self.location(file, item.pos),
-                      gates=tuple(m.Gate(g.kind, g.value) for g in item.gates))
-        if item.kind == "func":
-            func = self.function(item.name.name, "freestanding", item.func, scope, None, item, file, unit)
-            entry = m.WorldItem(item.name.name, "function", function=func, **common)
-        elif item.kind == "inline":
-            iid = f"{wid}/{item.name.name}"
-            self.interfaces[iid] = self.build_interface(
-                iid, None, item.items, unit, file, item.start, item.name.pos, item.gates)
-            entry = m.WorldItem(item.name.name, "interface", interface=iid, **common)
-        else:
-            iid = self.interface_path(item.path, unit, file)
-            key = item.name.name if item.name is not None else iid
-            entry = m.WorldItem(key, "interface", interface=iid, **common)
-        key = entry.key
-        if key in side or (item.direction == "import" and key in scope.taken and item.name is not None):
-            what = "interface" if item.name is None else "name"
-            raise _problem(f"{item.direction} of {what} `{key}` is given more than once in this world", item.pos)
-        side[key] = entry
-        positions[(item.direction, key)] = item.pos
-
-    def include(self, item: ast.Include, scope: _Scope, unit: Unit,
-                sides: dict[str, dict[str, m.WorldItem]], positions: dict) -> None:
-        file = scope.file
-        other = self.worlds[self.world_path(item.path, unit, file)]
-        renames = {old.name: new for old, new in item.renames}
-        names = {k for side in (other.imports, other.exports) for k, v in side.items()
-                 if v.kind == "function" or v.interface != k} | set(other.types)
-        for old, _new in item.renames:
-            if old.name not in names:
-                raise _problem(f"`{old.name}` in `with` is not a name imported or exported by world "
-                               f"`{other.id}`", old.pos)
-        for direction, source in (("import", other.imports), ("export", other.exports)):
-            side = sides[direction]
-            for key, entry in source.items():
-                if entry.implicit:
-                    continue
-                plain = entry.kind == "function" or entry.interface != key
-                new_key = renames[key].name if plain and key in renames else key
-                if new_key in side:
-                    if not plain and side[new_key].interface == entry.interface:
-                        continue
-                    raise _problem(f"{direction} `{new_key}` of included world `{other.id}` conflicts with an "
-                                   f"existing {direction}; rename it with `with {{ {key} as ... }}`",
-                                   item.path.name.pos)
-                side[new_key] = m.WorldItem(new_key, entry.kind, entry.interface, entry.function, False,
-                                            entry.docs, entry.location, entry.gates)
-                positions[(direction, new_key)] = item.path.name.pos
-        for name, td in other.types.items():
-            new_name = renames[name].name if name in renames else name
-            if new_name in scope.names:
-                if scope.names[new_name] == td.key:
-                    continue
-                raise _problem(f"type `{new_name}` of included world `{other.id}` conflicts with an existing "
-                               f"name; rename it with `with {{ {name} as ... }}`", item.path.name.pos)
-            scope.names[new_name] = td.key
-            scope.taken[new_name] = "type"
-        scope.deps.extend(self.deps.get(other.id, []))
-
-    def elaborate(self, imports: dict[str, m.WorldItem], exports: dict[str, m.WorldItem],
-                  type_deps: list[str], file: ast.File, pos: ast.Pos) -> tuple[dict, dict]:
-        """Add the interfaces that imported/exported items depend on, as the reference does."""
-        new_imports: dict[str, m.WorldItem] = {}
-
-        def implicit(iid: str) -> m.WorldItem:
-            return m.WorldItem(iid, "interface", interface=iid, implicit=True)
-
-        def add_import(root: str) -> None:
-            if root in new_imports:
-                return
-            stack = [(root, iter(self.deps.get(root, ())))]
-            visiting = {root}
-            while stack:
-                iid, it = stack[-1]
-                dep = next(it, None)
-                if dep is None:
-                    stack.pop()
-                    new_imports.setdefault(iid, imports.get(iid) or implicit(iid))
-                elif dep not in new_imports and dep not in visiting:
-                    visiting.add(dep)
-                    stack.append((dep, iter(self.deps.get(dep, ()))))
-
-        for dep in type_deps:
-            add_import(dep)
-        for key, entry in imports.items():
-            if entry.kind == "interface":
-                for dep in self.deps.get(entry.interface, ()):
-                    add_import(dep)
-            new_imports[key] = entry
-        export_ifaces: dict[str, str] = {}
-        for k, e in exports.items():
-            if e.kind == "interface":
-                export_ifaces.setdefault(e.interface, k)
-        new_exports = {k: e for k, e in exports.items() if e.kind == "function"}
-        required: set[str] = set()
-
-        def add_export(iid: str, key: str, as_export: bool) -> bool:
-            if key in new_exports:
-                return as_export
-            if not as_export and iid in required:
-                return True
-            for dep in self.deps.get(iid, ()):
-                dep_export = as_export and dep in export_ifaces
-                if not add_export(dep, export_ifaces[dep] if dep_export else dep, dep_export):
-                    return False
-            if as_export:
-                new_exports[key] = exports[key]
-            else:
-                required.add(iid)
-                if key not in new_imports:
-                    new_imports[key] = imports.get(key) or implicit(iid)
-            return True
-
-        for key, entry in exports.items():
-            if entry.kind == "interface" and not add_export(entry.interface, key, True):
-                self.error(f"exported interface `{key}` depends on an interface in incompatible ways "
-                           "(an imported dependency itself depends on an export)", file, pos)
-        return new_imports, new_exports
-
-    # ---- whole resolve ---------------------------------------------------------------------
-
-    def _syntactic_deps(self, table: _PkgTable, node: ast.Interface, file: ast.File) -> list[tuple[_PkgTable, str]]:
+    def _syntactic_deps(self, table: PkgTable, node: ast.Interface, file: ast.File) -> list[tuple[PkgTable, str]]:
         """Interfaces an interface `use`s, found from the syntax alone (for build order)."""
         out = []
         for item in node.items:
@@ -715,10 +474,10 @@ class Resolver:
                 out.append((target, path.name.name))
         return out
 
-    def _interface_order(self) -> list[tuple[_PkgTable, str]]:
+    def _interface_order(self) -> list[tuple[PkgTable, str]]:
         """All interfaces, dependencies first, so resolving them never recurses deeply.
         Cycles are skipped here; resolving reports them."""
-        order: list[tuple[_PkgTable, str]] = []
+        order: list[tuple[PkgTable, str]] = []
         state: dict[tuple[str, str], int] = {}
         for table in self.tables.values():
             for name in table.interfaces:
@@ -765,8 +524,8 @@ class Resolver:
             file = unit.file
             packages[key] = m.Package(
                 key, unit.name.namespace.name, unit.name.name.name, unit.name.version,
-                m.frozen_map((n, _iface_id(unit.name, n)) for n in table.interfaces),
-                m.frozen_map((n, _iface_id(unit.name, n)) for n in table.worlds),
+                m.frozen_map((n, iface_id(unit.name, n)) for n in table.interfaces),
+                m.frozen_map((n, iface_id(unit.name, n)) for n in table.worlds),
                 self.docs(file, _package_start(unit)), self.location(file, unit.name.pos))
         main = tuple(k for k in order if self.tables[k].unit.main)
         return m.Resolve(m.frozen_map(packages), m.frozen_map(self.interfaces), m.frozen_map(self.worlds),
@@ -803,100 +562,6 @@ def _package_start(unit: Unit) -> int:
     offset = unit.name.pos.offset
     found = unit.file.source.rfind("package", 0, offset)
     return found if found >= 0 else offset
-
-
-class _View:
-    """Read-only questions about types while resolving (tolerates broken definitions)."""
-
-    def __init__(self, types: dict[str, m.TypeDef]):
-        self.types = types
-
-    def dealias(self, ty: m.Type) -> m.Type:
-        for _ in range(len(self.types) + 1):
-            if not isinstance(ty, m.Ref) or ty.key not in self.types:
-                return ty
-            td = self.types[ty.key]
-            if td.kind not in ("alias", "use") or td.target is None:
-                return ty
-            ty = td.target
-        return ty
-
-    def broken(self, key: str) -> bool:
-        ty = self.dealias(m.Ref(key))
-        return isinstance(ty, m.Ref) and ty.key not in self.types
-
-    def resource_of(self, key: str) -> m.TypeDef | None:
-        ty = self.dealias(m.Ref(key))
-        if isinstance(ty, m.Ref) and ty.key in self.types and self.types[ty.key].kind == "resource":
-            return self.types[ty.key]
-        return None
-
-    def resource_key(self, ty: m.Type) -> str | None:
-        if isinstance(ty, m.Handle) and ty.kind == "own":
-            td = self.resource_of(ty.key)
-            return td.key if td else None
-        ty = self.dealias(ty)
-        if isinstance(ty, m.Ref) and ty.key in self.types and self.types[ty.key].kind == "resource":
-            return ty.key
-        return None
-
-    def has_borrow(self, ty: m.Type | None) -> bool:
-        """Does `ty` contain a borrow handle, looking through named types (iteratively)?"""
-        seen: set[str] = set()
-        stack = [ty]
-        while stack:
-            t = stack.pop()
-            if t is None:
-                continue
-            if isinstance(t, m.Handle):
-                if t.kind == "borrow":
-                    return True
-            elif isinstance(t, m.Ref):
-                if t.key in seen or t.key not in self.types:
-                    continue
-                seen.add(t.key)
-                td = self.types[t.key]
-                if td.kind != "resource":
-                    stack.append(td.target)
-                    stack.extend(f.type for f in td.fields)
-                    stack.extend(c.type for c in td.cases)
-            else:
-                stack.extend(_children(t))
-        return False
-
-
-def _children(ty: m.Type) -> list:
-    if isinstance(ty, (m.ListOf, m.OptionOf)):
-        return [ty.element]
-    if isinstance(ty, m.ResultOf):
-        return [ty.ok, ty.err]
-    if isinstance(ty, m.TupleOf):
-        return list(ty.items)
-    if isinstance(ty, (m.FutureOf, m.StreamOf)):
-        return [ty.element]
-    if isinstance(ty, m.MapOf):
-        return [ty.key, ty.value]
-    return []
-
-
-def _refs(ty: m.Type | None) -> Iterable[str]:
-    """Keys a type depends on by value (handles do not count: resources are nominal)."""
-    if ty is None or isinstance(ty, (m.Prim, m.Handle)):
-        return
-    if isinstance(ty, m.Ref):
-        yield ty.key
-        return
-    for child in _children(ty):
-        yield from _refs(child)
-
-
-def _edges(td: m.TypeDef) -> list[str]:
-    out = list(_refs(td.target))
-    for f in td.fields:
-        out.extend(_refs(f.type))
-    for c in td.cases:
-        out.extend(_refs(c.type))
-    return out
 
 
 def _item_names(item: object) -> list[str]:

@@ -1,0 +1,159 @@
+"""Resolving worlds: items, `include` (with renames), plain-name checks, elaboration.
+
+A mixin of the Resolver (engine/wit/resolver.py): it uses the resolver's tables, scopes and
+type machinery, and adds what only worlds have.
+"""
+
+from __future__ import annotations
+
+from engine.wit import ast
+from engine.wit import model as m
+from engine.wit.elaborate import elaborate
+from engine.wit.errors import Problem
+from engine.wit.loader import Unit
+from engine.wit.scope import Broken, PkgTable, Scope, iface_id, problem_at
+
+
+class WorldResolver:
+    def world_path(self, path: ast.UsePath, unit: Unit, file: ast.File) -> str:
+        table = self.tables[unit.key]
+        if path.package is None:
+            name = path.name.name
+            use = table.top_uses.get(file.path, {}).get(name)
+            if use is not None and use.path.package is not None:
+                return self.world_path(use.path, unit, file)
+            target = table
+        else:
+            target = self.find_package(path.package, unit)
+            self._note_pkg_ref(unit, target, path.package.pos, file)
+            name = path.name.name
+        if name in target.worlds:
+            return self.ensure_world(target, name, path.name.pos)
+        if name in target.interfaces:
+            raise problem_at(f"`{name}` is an interface, not a world", path.name.pos)
+        if name in target.disabled:
+            raise problem_at(f"world `{name}` is gated by feature `{target.disabled[name]}`, which is not enabled",
+                           path.name.pos)
+        where = "" if target.unit.key == unit.key else f" in package `{target.unit.key}`"
+        raise problem_at(f"world `{name}` is not defined{where}", path.name.pos)
+
+    def ensure_world(self, table: PkgTable, name: str, pos: ast.Pos) -> str:
+        wid = iface_id(table.unit.name, name)
+        state = self.state.get(wid)
+        if state == "done":
+            return wid
+        if state == "busy":
+            raise problem_at(f"world `{name}` includes itself (cycle through `include`)", pos)
+        if state == "failed":
+            raise Broken()
+        self.state[wid] = "busy"
+        node, file = table.worlds[name]
+        try:
+            self.worlds[wid] = self.build_world(wid, node, table.unit, file)
+        except RecursionError:
+            self.state[wid] = "failed"
+            raise problem_at("definitions are nested too deeply to resolve", pos) from None
+        self.state[wid] = "done"
+        return wid
+
+    def build_world(self, wid: str, node: ast.World, unit: Unit, file: ast.File) -> m.World:
+        scope = Scope(wid, file)
+        items = self.active_items(node.items, scope, file, unit)
+        resource_funcs: dict[str, m.Function] = {}
+        self.define_types(scope, items, unit, resource_funcs)
+        sides: dict[str, dict[str, m.WorldItem]] = {"import": {}, "export": {}}
+        positions: dict[tuple[str, str], ast.Pos] = {}
+        for name, func in resource_funcs.items():
+            sides["import"][name] = m.WorldItem(name, "function", function=func, location=func.location)
+        for item in items:
+            if not isinstance(item, ast.Extern):
+                continue
+            try:
+                self.world_extern(wid, item, scope, unit, sides, positions)
+            except Problem as problem:
+                self.record(problem, file)
+        for item in items:
+            if isinstance(item, ast.Include):
+                try:
+                    self.include(item, scope, unit, sides, positions)
+                except Problem as problem:
+                    self.record(problem, file)
+        for key, item in sides["export"].items():
+            if item.kind == "function" or item.interface != key:
+                if key in sides["import"] and not key.startswith("["):
+                    self.error(f"`{key}` is both imported and exported", file, positions.get(("export", key)))
+        self.validate_scope(scope)
+        self.deps[wid] = list(dict.fromkeys(scope.deps))
+        imports, exports, ok = elaborate(sides["import"], sides["export"], scope.deps, self.deps)
+        if not ok:
+            self.error("an exported interface depends on an interface in incompatible ways (an imported "
+                       "dependency itself depends on an export)", file, node.name.pos)
+        types = {n: self.types[k] for n, k in scope.names.items() if k is not None and k in self.types}
+        return m.World(
+            wid, node.name.name, unit.key, m.frozen_map(imports), m.frozen_map(exports), m.frozen_map(types),
+            self.docs(file, node.start), self.location(file, node.name.pos),
+            tuple(m.Gate(g.kind, g.value) for g in node.gates))
+
+    def world_extern(self, wid: str, item: ast.Extern, scope: Scope, unit: Unit,
+                     sides: dict[str, dict[str, m.WorldItem]], positions: dict) -> None:
+        file = scope.file
+        side = sides[item.direction]
+        common = dict(docs=self.docs(file, item.start), location=self.location(file, item.pos),
+                      gates=tuple(m.Gate(g.kind, g.value) for g in item.gates))
+        if item.kind == "func":
+            func = self.function(item.name.name, "freestanding", item.func, scope, None, item, file, unit)
+            entry = m.WorldItem(item.name.name, "function", function=func, **common)
+        elif item.kind == "inline":
+            iid = f"{wid}/{item.name.name}"
+            self.interfaces[iid] = self.build_interface(
+                iid, None, item.items, unit, file, item.start, item.name.pos, item.gates)
+            entry = m.WorldItem(item.name.name, "interface", interface=iid, **common)
+        else:
+            iid = self.interface_path(item.path, unit, file)
+            key = item.name.name if item.name is not None else iid
+            entry = m.WorldItem(key, "interface", interface=iid, **common)
+        key = entry.key
+        if key in side or (item.direction == "import" and key in scope.taken and item.name is not None):
+            what = "interface" if item.name is None else "name"
+            raise problem_at(f"{item.direction} of {what} `{key}` is given more than once in this world", item.pos)
+        side[key] = entry
+        positions[(item.direction, key)] = item.pos
+
+    def include(self, item: ast.Include, scope: Scope, unit: Unit,
+                sides: dict[str, dict[str, m.WorldItem]], positions: dict) -> None:
+        file = scope.file
+        other = self.worlds[self.world_path(item.path, unit, file)]
+        renames = {old.name: new for old, new in item.renames}
+        names = {k for side in (other.imports, other.exports) for k, v in side.items()
+                 if v.kind == "function" or v.interface != k} | set(other.types)
+        for old, _new in item.renames:
+            if old.name not in names:
+                raise problem_at(f"`{old.name}` in `with` is not a name imported or exported by world "
+                               f"`{other.id}`", old.pos)
+        for direction, source in (("import", other.imports), ("export", other.exports)):
+            side = sides[direction]
+            for key, entry in source.items():
+                if entry.implicit:
+                    continue
+                plain = entry.kind == "function" or entry.interface != key
+                new_key = renames[key].name if plain and key in renames else key
+                if new_key in side:
+                    if not plain and side[new_key].interface == entry.interface:
+                        continue
+                    raise problem_at(f"{direction} `{new_key}` of included world `{other.id}` conflicts with an "
+                                   f"existing {direction}; rename it with `with {{ {key} as ... }}`",
+                                   item.path.name.pos)
+                side[new_key] = m.WorldItem(new_key, entry.kind, entry.interface, entry.function, False,
+                                            entry.docs, entry.location, entry.gates)
+                positions[(direction, new_key)] = item.path.name.pos
+        for name, td in other.types.items():
+            new_name = renames[name].name if name in renames else name
+            if new_name in scope.names:
+                if scope.names[new_name] == td.key:
+                    continue
+                raise problem_at(f"type `{new_name}` of included world `{other.id}` conflicts with an existing "
+                               f"name; rename it with `with {{ {name} as ... }}`", item.path.name.pos)
+            scope.names[new_name] = td.key
+            scope.taken[new_name] = "type"
+        scope.deps.extend(self.deps.get(other.id, []))
+
