@@ -163,7 +163,7 @@ class Resolver(WorldResolver):
         if state == "done":
             return iid
         if state == "busy":
-            raise problem_at(f"`use` of interface `{name}` forms a cycle (cycle through `use`)", pos)
+            raise problem_at(f"`use` of interface `{name}` forms a cycle", pos)
         if state == "failed":
             raise Broken()
         self.state[iid] = "busy"

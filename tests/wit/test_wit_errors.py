@@ -129,7 +129,14 @@ CASES = [
         interface x { use y.{t}; type u = u8; }
         interface y { use x.{u}; type t = u8; }
         """, [(2, 19, "`use` of interface `y` forms a cycle")]),
-    ("use-itself", "package a:b;\ninterface i { use i.{t}; }\n", [(2, 19, "cycle through `use`")]),
+    ("use-itself", "package a:b;\ninterface i { use i.{t}; }\n", [(2, 19, "`use` of interface `i` forms a cycle")]),
+    ("export-depends-on-import-depending-on-export", """
+        package a:b;
+        interface c { type t = u8; }
+        interface b { use c.{t}; }
+        interface a { use b.{t}; }
+        world w { export c; export a; }
+        """, [(5, 7, "depends on an interface in incompatible ways")]),
     ("include-cycle", "package a:b;\nworld w1 { include w2; }\nworld w2 { include w1; }\n",
      [(3, 20, "cycle through `include`")]),
     ("package-cycle", """
