@@ -8,9 +8,6 @@ from typing import Callable
 
 import pytest
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-CORPUS = PROJECT_ROOT.parent / "shared" / "corpora" / "wit-interfaces"
-
 
 @pytest.fixture
 def write_wit(tmp_path: Path) -> Callable[..., Path]:
