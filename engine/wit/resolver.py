@@ -588,6 +588,8 @@ def resolve_path(path: str | Path, features: Iterable[str] = ()) -> m.Resolve:
 
     Raises WitError listing every problem (each with file, line, column).
     """
+    if isinstance(features, str):  # one feature name, not its characters
+        features = (features,)
     units = load_units(Path(path))
     try:
         return Resolver(units, features).run()

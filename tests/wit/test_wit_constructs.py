@@ -296,3 +296,8 @@ def test_include_brings_the_types_and_their_interfaces(write_wit):
     assert app.imports["a:b/types"].implicit
     assert app.types["id"].key == "a:b/base#id"
     assert signature(app.imports["get"].function, r) == "func() -> u64"
+
+
+def test_a_single_feature_name_is_not_split_into_characters(write_wit):
+    path = write_wit("package a:b;\ninterface i { @unstable(feature = ab) f: func(); }\n")
+    assert list(resolve_path(path, features="ab").interfaces["a:b/i"].functions) == ["f"]
