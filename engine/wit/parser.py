@@ -21,6 +21,7 @@ from engine.wit.errors import Problem, WitError, io_diagnostic
 
 GRAMMAR_PATH = Path(__file__).with_name("grammar.lark")
 MAX_TYPE_DEPTH = 64  # nesting of list/option/result/... deeper than this is refused
+MAX_FILE_BYTES = 4 * 1024 * 1024  # one .wit file; real ones are a few KiB
 
 KEYWORDS = frozenset(
     "as async bool borrow char constructor enum error-context export f32 f64 flags from func "
@@ -421,9 +422,12 @@ def parse_file(path: Path | str, display: str | None = None) -> ast.File:
     """Read and parse a file; unreadable or non-UTF-8 files become a WitError too."""
     shown = display or str(path)
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise WitError([io_diagnostic(f"cannot read file: {exc.strerror or 'error'}", shown)]) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise WitError([Problem(f"file exceeds {MAX_FILE_BYTES} bytes").diagnostic(shown)])
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
