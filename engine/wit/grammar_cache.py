@@ -4,7 +4,8 @@ lark's own `cache=True` writes a pickle to the shared temp folder, where another
 plant one (loading a pickle runs code). We keep the cache in `$XDG_CACHE_HOME/yoi-plugin-engine`
 (or `~/.cache/...`), created 0700, and only load a file owned by us in a folder owned by us that
 nobody else can write. Anything odd means: build in memory, do not cache. Set
-`YOI_WIT_GRAMMAR_CACHE=off` to disable, or to a folder to use that folder (same checks).
+`YOI_WIT_GRAMMAR_CACHE=off` to disable, or to a folder to use that folder (same checks); when it
+is unset, the engine-wide `YOI_CACHE` setting applies the same way.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 ENV_VAR = "YOI_WIT_GRAMMAR_CACHE"
+SHARED_ENV_VAR = "YOI_CACHE"  # the engine-wide cache setting, used when ENV_VAR is not set
 
 
 def cache_dir() -> Path | None:
-    setting = os.environ.get(ENV_VAR, "")
+    setting = os.environ.get(ENV_VAR) or os.environ.get(SHARED_ENV_VAR, "")
     if setting.lower() in ("off", "0", "no", "false"):
         return None
     if setting:

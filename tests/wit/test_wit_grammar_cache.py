@@ -74,3 +74,11 @@ def test_cache_can_be_switched_off(monkeypatch):
     monkeypatch.setenv(grammar_cache.ENV_VAR, "off")
     assert grammar_cache.cache_file(GRAMMAR) is None
     assert grammar_cache.load_or_build(GRAMMAR, _build_transformer()).parse(SAMPLE)
+
+
+def test_engine_wide_setting_applies_when_ours_is_unset(monkeypatch, tmp_path):
+    monkeypatch.delenv(grammar_cache.ENV_VAR, raising=False)
+    monkeypatch.setenv(grammar_cache.SHARED_ENV_VAR, "off")
+    assert grammar_cache.cache_file(GRAMMAR) is None
+    monkeypatch.setenv(grammar_cache.SHARED_ENV_VAR, str(tmp_path / "shared"))
+    assert grammar_cache.cache_file(GRAMMAR).parent == tmp_path / "shared"
