@@ -126,24 +126,23 @@ def inspection(evaluation, ref: str) -> dict[str, Any] | None:
     requested = {(k, v) for (_, k, v) in evaluation.rows("requests", ref)}
     granted = {(k, v) for (_, k, v) in evaluation.rows("grants", ref)}
 
-    def item_entry(surface: str, name: str) -> dict[str, Any]:
-        entry = {
+    def item_entry(surface: str, name: str, **extra: Any) -> dict[str, Any]:
+        """Spec §4.1 field order; `extra` (a tool's external_write) goes before `diagnostic`."""
+        return {
             "name": name,
             "permission": f"{surface}.{name}",
             "requested": (surface, name) in requested,
             "granted": (surface, name) in granted,
             "eligible": evaluation.holds("eligible", ref, surface, name),
+            **extra,
             "diagnostic": _messages(by_item.get((surface, name), [])),
         }
-        return entry
 
     runtime_diag = _messages([c for c in package_level if c.code.startswith(RUNTIME_PREFIXES) or c.severity == "deny"])
     tools = []
     if "tool" in enabled:
         for tool in manifest.tools:
-            entry = item_entry("tool", tool.name)
-            entry["external_write"] = tool.external_write
-            tools.append(entry)
+            tools.append(item_entry("tool", tool.name, external_write=tool.external_write))
     services = [item_entry("service", s.name) for s in manifest.services] if "service" in enabled else []
     ingresses = [item_entry("ingress", i.name) for i in manifest.ingresses] if "ingress" in enabled else []
     host_apis = []

@@ -1,0 +1,754 @@
+"""Reports from the rule pipeline through the CLI: `check --grants/--policy/--format sarif`,
+`list`/`show` over a workspace (spec §4.3, §7.3), `explain`, `graph`, and the README's main
+command. Every package is real: manifests and wasm built in tmp_path, archives written with
+write_archive, configs bound to the real digests.
+
+Isolation: XDG_DATA_HOME points at an empty folder, so the user store is empty unless a test
+fills it. The builtin store (the bundled examples) is always discovered; these tests account for
+it: its packages appear as `builtin:*` items, `disabled` unless the workspace config enables them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+import jsonschema
+import pytest
+import wasmtime
+from click.testing import CliRunner
+
+from engine.cli.main import cli
+from engine.package.archive import write_archive
+from engine.package.materialize import load_package_path
+from engine.package.model import Package
+from wasm_builders import INSTANCE_WORLD_EXPORTS, TOOL_WORLD_EXPORTS, component
+
+ROOT = Path(__file__).resolve().parents[2]
+SARIF_SCHEMA = ROOT / "tests" / "report" / "fixtures" / "sarif-schema-2.1.0.json"
+EXAMPLES_WORKSPACE = ROOT / "examples" / "workspace"
+BUILTIN_REFS = {"builtin:example.raw-echo", "builtin:example.component-echo", "builtin:example.counter"}
+
+TOOL_COMPONENT = component(TOOL_WORLD_EXPORTS)
+INSTANCE_COMPONENT = component(INSTANCE_WORLD_EXPORTS)
+# A raw yoi-plugin-wasm-1 module whose start function traps: any execution would fail loudly.
+TRAPPING_RAW_MODULE = wasmtime.wat2wasm(
+    '(module (memory (export "memory") 1) (func $boom unreachable) (start $boom)'
+    ' (func (export "yoi_tool_call")))'
+)
+
+ITEM_KEYS = [  # spec §4.3, exact names and order; ours follow
+    "reference", "local_ref", "status", "source", "package", "package_path", "version", "schema_version",
+    "api_version", "digest", "configured", "discovered", "resolved", "static_eligible", "declared_surfaces",
+    "enabled_surfaces", "requested_permissions", "configured_grants", "configured_https_grants",
+    "configured_fs_grants", "tools", "static_runtime", "diagnostics",
+]
+TOOL_KEYS = ["name", "permission", "requested", "granted", "eligible", "external_write", "diagnostic"]
+STATUSES = {"active", "partial", "rejected", "disabled", "missing"}
+
+
+# -- packages and configs ------------------------------------------------------------------------
+
+def surface(name: str) -> str:
+    return f'{{ kind = "surface", surface = "{name}" }}'
+
+
+def item(kind: str, name: str) -> str:
+    return f'{{ kind = "{kind}", name = "{name}" }}'
+
+
+def tool_table(name: str, schema: str = '{ type = "object" }') -> str:
+    return f'\n[[tools]]\nname = "{name}"\ndescription = "Tool {name}."\ninput_schema = {schema}\n'
+
+
+def manifest(pkg_id: str, tools=("Echo",), *, runtime: str = "tool", services=(), ingresses=(),
+             requested=None, schema_version: int = 1, version: str = "1.0.0", tables: str | None = None) -> str:
+    """A plugin.toml requesting exactly what it declares (unless `requested` says otherwise)."""
+    surfaces = (["tool"] if tools else []) + (["service"] if services else []) + (["ingress"] if ingresses else [])
+    if requested is None:
+        requested = [surface(s) for s in surfaces] + [item("tool", t) for t in tools]
+        requested += [item("service", s) for s in services] + [item("ingress", i) for i in ingresses]
+    runtimes = {
+        "tool": 'kind = "wasm-component"\ncomponent = "plugin.wasm"\nworld = "yoi:plugin/tool@1.0.0"',
+        "instance": 'kind = "wasm-component"\ncomponent = "plugin.wasm"\nworld = "yoi:plugin/instance@1.0.0"',
+        "raw": 'kind = "wasm"\nabi = "yoi-plugin-wasm-1"\nentry = "plugin.wasm"',
+    }
+    text = (
+        f'schema_version = {schema_version}\nid = "{pkg_id}"\nname = "{pkg_id}"\nversion = "{version}"\n'
+        f"surfaces = {json.dumps(surfaces)}\npermissions = [\n" + "".join(f"  {p},\n" for p in requested) + "]\n\n"
+        f"[runtime]\n{runtimes[runtime]}\n"
+    )
+    text += tables if tables is not None else "".join(tool_table(t) for t in tools)
+    text += "".join(f'\n[[services]]\nname = "{s}"\ndescription = "Service {s}."\n' for s in services)
+    text += "".join(f'\n[[ingresses]]\nname = "{i}"\ndescription = "Ingress {i}."\n' for i in ingresses)
+    return text
+
+
+def files_for(text: str, artifact: bytes | None = TOOL_COMPONENT) -> dict[str, bytes]:
+    files = {"plugin.toml": text.encode()}
+    if artifact is not None:
+        files["plugin.wasm"] = artifact
+    return files
+
+
+def write_folder(root: Path, files: dict[str, bytes]) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (root / name).write_bytes(data)
+    return root
+
+
+def enablement(ref: str, package: Package | None, surfaces=("tool",), grants=(), *, bind: bool = True,
+               pin_digest: str | None = None) -> str:
+    """One [[plugins.enabled]] table; grants bound to `package` (id, version, digest) when `bind`."""
+    lines = ["[[plugins.enabled]]", f'id = "{ref}"']
+    if pin_digest is not None:
+        lines.append(f'digest = "{pin_digest}"')
+    lines.append(f"surfaces = {json.dumps(list(surfaces))}")
+    lines.append("[plugins.enabled.grants]")
+    if bind and package is not None:
+        lines += [f'id = "{ref}"', f'version = "{package.manifest.version}"', f'digest = "{package.digest}"']
+    lines.append("permissions = [" + ", ".join(grants) + "]")
+    return "\n".join(lines) + "\n"
+
+
+class Workspace:
+    """A workspace in tmp_path: project store `.yoi/plugins`, config `.yoi/config.toml`."""
+
+    def __init__(self, root: Path, user_home: Path):
+        self.root = root
+        self.store = root / ".yoi" / "plugins"
+        self.store.mkdir(parents=True)
+        self.user_store = user_home / "yoi" / "plugins"
+
+    def add(self, name: str, files: dict[str, bytes], *, user: bool = False) -> Path:
+        store = self.user_store if user else self.store
+        store.mkdir(parents=True, exist_ok=True)
+        path = store / f"{name}.yoi-plugin"
+        path.write_bytes(write_archive(files))
+        return path
+
+    def package(self, name: str, *, user: bool = False) -> Package:
+        return load_package_path((self.user_store if user else self.store) / f"{name}.yoi-plugin")
+
+    def configure(self, *tables: str) -> Path:
+        config = self.root / ".yoi" / "config.toml"
+        config.write_text("\n".join(tables))
+        return config
+
+    def run(self, *args: str):
+        return CliRunner().invoke(cli, ["plugin", *args, "--workspace", str(self.root)])
+
+    def list_json(self) -> dict:
+        done = self.run("list", "--json")
+        assert done.exit_code == 0, done.output
+        report = json.loads(done.stdout)
+        assert report["workspace"] == str(self.root.resolve())
+        for entry in report["items"]:
+            assert list(entry)[: len(ITEM_KEYS)] == ITEM_KEYS
+            assert entry["status"] in STATUSES
+        return report
+
+    def items(self) -> dict[str, dict]:
+        """Items by reference, the bundled builtin examples left out (checked to be disabled)."""
+        items = {entry["reference"]: entry for entry in self.list_json()["items"]}
+        assert {ref for ref in items if ref.startswith("builtin:")} == BUILTIN_REFS
+        assert {items.pop(ref)["status"] for ref in BUILTIN_REFS} == {"disabled"}
+        return items
+
+    def show_json(self, ref: str) -> dict:
+        done = self.run("show", ref, "--json")
+        assert done.exit_code == 0, done.output
+        return json.loads(done.stdout)
+
+
+@pytest.fixture
+def ws(tmp_path, monkeypatch) -> Workspace:
+    user_home = tmp_path / "xdg"
+    user_home.mkdir()
+    monkeypatch.setenv("XDG_DATA_HOME", str(user_home))
+    return Workspace(tmp_path / "ws", user_home)
+
+
+def echo_workspace(ws: Workspace, *, artifact: bytes = TOOL_COMPONENT, runtime: str = "tool") -> Package:
+    ws.add("echo", files_for(manifest("example.echo", runtime=runtime), artifact))
+    return ws.package("echo")
+
+
+def grant_tools(*names: str) -> list[str]:
+    return [surface("tool")] + [item("tool", n) for n in names]
+
+
+def diagnostics_of(entry: dict, kind: str | None = None) -> list[str]:
+    return [d["message"] for d in entry["diagnostics"] if kind is None or d["kind"] == kind]
+
+
+# -- check --grants and --policy -----------------------------------------------------------------
+
+def check(*args: str):
+    return CliRunner().invoke(cli, ["plugin", "check", *args])
+
+
+def instance_package(tmp_path: Path) -> tuple[Path, Package]:
+    text = manifest("example.inst", runtime="instance", services=("svc",), ingresses=("events",))
+    folder = write_folder(tmp_path / "inst", files_for(text, INSTANCE_COMPONENT))
+    return folder, load_package_path(folder)
+
+
+def grants_file(tmp_path: Path, *tables: str) -> Path:
+    path = tmp_path / "grants.toml"
+    path.write_text("\n".join(tables))
+    return path
+
+
+def test_check_with_grants_is_active_when_everything_is_granted(tmp_path):
+    folder, package = instance_package(tmp_path)
+    grants = [surface("tool"), surface("service"), surface("ingress"), item("tool", "Echo"),
+              item("service", "svc"), item("ingress", "events")]
+    config = grants_file(tmp_path, enablement("project:example.inst", package, ["tool", "service", "ingress"], grants))
+    done = check(str(folder), "--grants", str(config), "--json")
+    assert done.exit_code == 0, done.output
+    report = json.loads(done.stdout)
+    assert (report["status"], report["grants"], report["diagnostics"]) == ("active", "configured", [])
+    inspection = report["inspection"]
+    assert [(e["name"], e["eligible"]) for key in ("tools", "services", "ingresses") for e in inspection[key]] == [
+        ("Echo", True), ("svc", True), ("events", True)]
+
+
+def test_check_with_grants_missing_ingress_is_partial_and_tool_stays_eligible(tmp_path):
+    folder, package = instance_package(tmp_path)
+    grants = [surface("tool"), surface("service"), item("tool", "Echo"), item("service", "svc")]
+    config = grants_file(tmp_path, enablement("project:example.inst", package, ["tool", "service", "ingress"], grants))
+    done = check(str(folder), "--grants", str(config), "--json")
+    assert done.exit_code == 0, done.output
+    report = json.loads(done.stdout)
+    assert report["status"] == "partial" and report["grants"] == "configured"
+    inspection = report["inspection"]
+    assert inspection["tools"][0]["eligible"] and inspection["services"][0]["eligible"]
+    [ingress] = inspection["ingresses"]
+    assert (ingress["eligible"], ingress["granted"]) == (False, False)
+    assert ingress["diagnostic"] == "granted surfaces.ingress permission is missing"
+    [denial] = report["diagnostics"]
+    assert (denial["kind"], denial["code"], denial["severity"]) == ("grant", "surface_not_granted", "deny")
+    assert "granted surfaces.ingress permission is missing" in denial["message"]
+    lines = (folder / "plugin.toml").read_text().splitlines()
+    assert lines[denial["location"]["line"] - 1] == "[[ingresses]]"
+    human = check(str(folder), "--grants", str(config)).stdout.splitlines()
+    assert "tools: Echo=eligible" in human and "ingresses: events=denied" in human
+
+
+def test_check_with_grants_that_do_not_enable_the_package_exits_1(tmp_path):
+    folder, package = instance_package(tmp_path)
+    config = grants_file(tmp_path, enablement("project:someone.else", package, ["tool"], grant_tools("Echo")))
+    done = check(str(folder), "--grants", str(config), "--json")
+    assert done.exit_code == 1
+    assert "does not enable" in done.stderr and done.stderr.startswith("yoi plugin: ")
+    report = json.loads(done.stdout)
+    assert report["status"] == "disabled" and report["grants"] == "configured"
+    assert "no enablement for `project:example.inst`" in report["next_steps"][0]
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    ("[[plugins.enabled]\n", "could not be parsed"),
+    ('[[plugins.enabled]]\nid = "project:x"\nbogus = 1\n', "bogus"),
+    (None, "could not be read"),
+])
+def test_check_with_a_bad_grants_file_exits_2(tmp_path, content, expected):
+    folder, _ = instance_package(tmp_path)
+    config = tmp_path / "grants.toml"
+    if content is not None:
+        config.write_text(content)
+    done = check(str(folder), "--grants", str(config))
+    assert done.exit_code == 2 and done.stdout == ""
+    assert done.stderr.startswith("yoi plugin: ") and expected in done.stderr
+    assert len(done.stderr.splitlines()) == 1
+
+
+def test_check_with_policy_deny_rule_is_rejected(tmp_path):
+    folder, _ = instance_package(tmp_path)
+    policy = tmp_path / "policy"
+    policy.mkdir()
+    (policy / "org.rules").write_text(
+        'deny org_no_services(P, N) "org policy: services are not allowed (`{N}`)" :-\n    service(P, N).\n')
+    assert check(str(folder)).exit_code == 0  # active without the policy
+    done = check(str(folder), "--policy", str(policy), "--json")
+    assert done.exit_code == 1
+    assert done.stderr == "yoi plugin: plugin check failed; see diagnostics above\n"
+    report = json.loads(done.stdout)
+    assert report["status"] == "rejected"
+    [denial] = [d for d in report["diagnostics"] if d["code"] == "org_no_services"]
+    assert (denial["kind"], denial["severity"]) == ("policy", "deny")
+    assert denial["message"] == "org policy: services are not allowed (`svc`)"
+    [conclusion] = [c for c in report["conclusions"] if c["code"] == "org_no_services"]
+    assert conclusion["rule"]["file"].endswith("org.rules") and conclusion["rule"]["line"] == 1
+
+
+def test_check_with_invalid_policy_rules_exits_2_with_file_and_line(tmp_path):
+    folder, _ = instance_package(tmp_path)
+    policy = tmp_path / "policy"
+    policy.mkdir()
+    (policy / "bad.rules").write_text('# org policy\n\ndeny broken(P "x" :- service(P, _).\n')
+    done = check(str(folder), "--policy", str(policy))
+    assert done.exit_code == 2 and done.stdout == ""
+    assert done.stderr.startswith("yoi plugin: ")
+    assert "bad.rules:3" in done.stderr
+
+
+def test_check_policy_folder_must_exist(tmp_path):
+    folder, _ = instance_package(tmp_path)
+    assert check(str(folder), "--policy", str(tmp_path / "nope")).exit_code == 2
+
+
+# -- check --format sarif ------------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def sarif_validator():
+    schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+def test_check_sarif_is_valid_and_points_at_the_tool_table(tmp_path, monkeypatch):
+    text = manifest("example.two", tools=("Echo", "Other"), requested=grant_tools("Echo"))
+    write_folder(tmp_path / "pkg", files_for(text))
+    monkeypatch.chdir(tmp_path)
+    done = check("pkg", "--format", "sarif")
+    assert done.exit_code == 0, done.output  # Echo stays usable: partial
+    log = json.loads(done.stdout)
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in sarif_validator().iter_errors(log)]
+    assert errors == []
+    assert log["version"] == "2.1.0"
+    [run] = log["runs"]
+    rules = run["tool"]["driver"]["rules"]
+    [denial] = [r for r in run["results"] if r["ruleId"] == "yoi/item_not_requested"]
+    assert rules[denial["ruleIndex"]]["id"] == denial["ruleId"] and denial["level"] == "error"
+    assert "`Other`" in denial["message"]["text"]
+    location = denial["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == "pkg/plugin.toml"
+    lines = text.splitlines()
+    line = location["region"]["startLine"]
+    assert lines[line - 1] == "[[tools]]" and lines[line] == 'name = "Other"'
+
+
+def test_check_sarif_for_a_clean_package_has_no_results(tmp_path, monkeypatch):
+    write_folder(tmp_path / "pkg", files_for(manifest("example.clean")))
+    monkeypatch.chdir(tmp_path)
+    done = check("pkg", "--format", "sarif")
+    assert done.exit_code == 0
+    log = json.loads(done.stdout)
+    assert list(sarif_validator().iter_errors(log)) == []
+    assert log["runs"][0]["results"] == []
+
+
+# -- list / show (spec §7.3) -----------------------------------------------------------------------
+
+def test_active_list_and_show_json_are_structured_and_non_executing(ws):
+    package = echo_workspace(ws, artifact=TRAPPING_RAW_MODULE, runtime="raw")
+    config = ws.configure(enablement("project:example.echo", package, ["tool"], grant_tools("Echo")))
+    before = {p: p.read_bytes() for p in ws.root.rglob("*") if p.is_file()}
+    entry = ws.items()["project:example.echo"]
+    assert entry["status"] == "active"
+    assert (entry["local_ref"], entry["source"], entry["package"]) == ("example.echo", "project", "echo.yoi-plugin")
+    assert entry["package_path"] == str(ws.store / "echo.yoi-plugin")
+    assert (entry["version"], entry["schema_version"], entry["api_version"]) == ("1.0.0", 1, 1)
+    assert entry["digest"] == package.digest
+    assert (entry["configured"], entry["discovered"], entry["resolved"], entry["static_eligible"]) == (True,) * 4
+    assert entry["declared_surfaces"] == entry["enabled_surfaces"] == ["tool"]
+    assert entry["requested_permissions"] == ["surfaces.tool", "tool.Echo"]
+    assert entry["configured_grants"][0] == "surfaces.tool"
+    assert entry["configured_https_grants"] == entry["configured_fs_grants"] == []
+    [tool] = entry["tools"]
+    assert list(tool) == TOOL_KEYS
+    assert tool == {"name": "Echo", "permission": "tool.Echo", "requested": True, "granted": True,
+                    "eligible": True, "external_write": False, "diagnostic": None}
+    runtime = entry["static_runtime"]["runtime"]
+    assert (runtime["status"], runtime["eligible"], runtime["diagnostic"]) == ("wasm/yoi-plugin-wasm-1", True, None)
+    assert entry["diagnostics"] == [] and entry["classification"] == "legacy-raw-tool"
+    assert ws.show_json("project:example.echo") == entry
+    assert ws.show_json("example.echo") == entry  # a unique local id selects too
+    # Human list and show.
+    listed = ws.run("list").stdout.splitlines()
+    assert listed[0] == f"plugin packages (workspace: {ws.root.resolve()})"
+    [line] = [x for x in listed if x.startswith("- project:example.echo ")]
+    assert line.startswith(
+        f"- project:example.echo [active] version=1.0.0 schema_version=1 api_version=1 "
+        f"package_path={ws.store / 'echo.yoi-plugin'} digest={package.digest} source=project "
+        "enabled_surfaces=tool tools=1 diagnostics=0")
+    shown = ws.run("show", "project:example.echo").stdout.splitlines()
+    assert shown[0] == "plugin project:example.echo"
+    for expected in ("  status: active", "  source: project", "  configured: true", "  resolved: true",
+                     "  static_eligible: true", "  declared_surfaces: tool", "  configured_grants: surfaces.tool, tool.Echo",
+                     "  configured_https_grants: (none)", "  runtime: wasm/yoi-plugin-wasm-1 eligible=true", "  tools:",
+                     "    - Echo permission=tool.Echo requested=true granted=true eligible=true external_write=false",
+                     "  services: (none)", "  ingresses: (none)", "  diagnostics: (none)"):
+        assert expected in shown, expected
+    # Nothing ran (the start function would have trapped) and nothing was written.
+    assert {p: p.read_bytes() for p in ws.root.rglob("*") if p.is_file()} == before
+    assert config.read_bytes() == before[config]
+
+
+def test_service_only_enablement_ignores_unselected_tool_static_grants(ws):
+    text = manifest("example.svc", runtime="instance", services=("svc",))
+    ws.add("svc", files_for(text, INSTANCE_COMPONENT))
+    package = ws.package("svc")
+    grants = [surface("service"), item("service", "svc"), surface("tool"), item("tool", "Echo")]
+    ws.configure(enablement("project:example.svc", package, ["service"], grants))
+    entry = ws.items()["project:example.svc"]
+    assert entry["status"] == "active" and entry["static_eligible"] is True
+    assert entry["enabled_surfaces"] == ["service"]
+    assert entry["tools"] == [] and entry["static_runtime"]["tools"] == []
+    assert entry["diagnostics"] == []
+    [service] = entry["static_runtime"]["services"]
+    assert (service["name"], service["eligible"], service["diagnostic"]) == ("svc", True, None)
+    shown = ws.run("show", "project:example.svc").stdout.splitlines()
+    assert "  tools: (none)" in shown and "  services:" in shown
+    assert "    - svc permission=service.svc requested=true granted=true eligible=true" in shown
+
+
+def vocabulary_workspace(ws: Workspace) -> None:
+    active = echo_workspace(ws)
+    ws.add("idle", files_for(manifest("example.idle")))
+    ws.add("denied", files_for(manifest("example.denied")))
+    denied = ws.package("denied")
+    ws.configure(
+        enablement("project:example.echo", active, ["tool"], grant_tools("Echo")),
+        enablement("project:ghost", None, ["tool"], []),
+        enablement("project:example.denied", denied, ["tool"], [surface("tool")]),
+    )
+
+
+def test_human_list_uses_required_status_vocabulary(ws):
+    vocabulary_workspace(ws)
+    items = ws.items()
+    assert {ref: e["status"] for ref, e in items.items()} == {
+        "project:example.echo": "active", "project:example.idle": "disabled",
+        "project:ghost": "missing", "project:example.denied": "rejected",
+    }
+    ghost = items["project:ghost"]
+    assert (ghost["configured"], ghost["discovered"], ghost["package_path"]) == (
+        True, False, str(ws.root / ".yoi" / "plugins" / "ghost.yoi-plugin"))
+    assert diagnostics_of(ghost, "missing") == ["enabled plugin package was not discovered"]
+    idle = items["project:example.idle"]
+    assert idle["tools"][0]["diagnostic"] == "plugin is discovered but not enabled"
+    listed = ws.run("list").stdout.splitlines()
+    statuses = {line.split("[", 1)[1].split("]", 1)[0] for line in listed if line.startswith("- ")}
+    assert statuses == {"active", "disabled", "missing", "rejected"}
+    for ref, status in (("project:example.echo", "active"), ("project:example.idle", "disabled"),
+                        ("project:ghost", "missing"), ("project:example.denied", "rejected")):
+        assert any(line.startswith(f"- {ref} [{status}] ") for line in listed), ref
+    [ghost_line] = [line for line in listed if line.startswith("- project:ghost ")]
+    assert "version=<unknown>" in ghost_line and "digest=<unknown>" in ghost_line
+    assert "    diagnostic: enabled plugin package was not discovered" in listed
+
+
+def test_missing_ref_is_bounded_error(ws):
+    vocabulary_workspace(ws)
+    done = ws.run("show", "project:nope")
+    assert done.exit_code == 1 and done.stdout == ""
+    assert done.stderr == "yoi plugin: plugin package `project:nope` was not found\n"
+    assert len(done.stderr.encode()) < 120
+    long = ws.run("show", "x" * 5000)
+    assert long.exit_code == 1 and len(long.stderr.encode()) < 400 and len(long.stderr.splitlines()) == 1
+
+
+def test_ambiguous_ref_is_bounded_error(ws):
+    echo_workspace(ws)
+    ws.add("echo", files_for(manifest("example.echo")), user=True)
+    items = ws.items()
+    assert items["user:example.echo"]["status"] == items["project:example.echo"]["status"] == "disabled"
+    done = ws.run("show", "example.echo")
+    assert done.exit_code == 1 and done.stdout == ""
+    assert done.stderr == ("yoi plugin: plugin package reference `example.echo` is ambiguous; "
+                           "use a source-qualified ref\n")
+    assert len(done.stderr.encode()) < 160
+    assert ws.show_json("user:example.echo")["source"] == "user"
+
+
+def test_grant_mismatch_is_inspectable(ws):
+    package = echo_workspace(ws)
+    ws.configure(enablement("project:example.echo", package, ["tool"], grant_tools("Other")))
+    entry = ws.show_json("project:example.echo")
+    assert entry["status"] == "rejected" and entry["resolved"] is True and entry["static_eligible"] is False
+    assert {"kind": "static_eligibility", "message": "granted tool permission for `Echo` is missing"} in entry["diagnostics"]
+    [tool] = entry["tools"]
+    assert (tool["eligible"], tool["granted"], tool["diagnostic"]) == (
+        False, False, "granted tool permission for `Echo` is missing")
+    shown = ws.run("show", "project:example.echo").stdout.splitlines()
+    assert "    - [static_eligibility] granted tool permission for `Echo` is missing" in shown
+
+
+def test_grant_binding_mismatch_is_a_rejected_resolution_diagnostic(ws):
+    package = echo_workspace(ws)
+    table = enablement("project:example.echo", package, ["tool"], grant_tools("Echo"))
+    ws.configure(table.replace(package.digest, "sha256:" + "0" * 64))
+    entry = ws.show_json("project:example.echo")
+    assert entry["status"] == "rejected" and entry["resolved"] is False
+    assert entry["static_runtime"] is None
+    assert diagnostics_of(entry, "grant") == ["plugin grant digest binding does not match enabled package digest"]
+
+
+def test_partial_status_represents_mixed_tool_usability(ws):
+    ws.add("two", files_for(manifest("example.two", tools=("Echo", "Other"))))
+    package = ws.package("two")
+    ws.configure(enablement("project:example.two", package, ["tool"], grant_tools("Echo")))
+    entry = ws.items()["project:example.two"]
+    assert entry["status"] == "partial"
+    assert [(t["name"], t["eligible"]) for t in entry["tools"]] == [("Echo", True), ("Other", False)]
+    assert entry["tools"][1]["diagnostic"] == "granted tool permission for `Other` is missing"
+    assert diagnostics_of(entry, "static_eligibility") == ["granted tool permission for `Other` is missing"]
+    listed = ws.run("list").stdout.splitlines()
+    assert any(line.startswith("- project:example.two [partial] ") for line in listed)
+
+
+def test_invalid_manifest_and_digest_mismatch_are_rejected_diagnostics(ws):
+    package = echo_workspace(ws)
+    ws.add("broken", {"plugin.toml": b'schema_version = 1\nid = "example.broken\n', "plugin.wasm": TOOL_COMPONENT})
+    ws.configure(enablement("project:example.echo", package, ["tool"], grant_tools("Echo"),
+                            pin_digest="sha256:" + "0" * 64))
+    items = ws.items()
+    broken = items["project:broken"]
+    assert broken["status"] == "rejected"
+    assert [d["kind"] for d in broken["diagnostics"]] == ["malformed"]
+    assert "could not be parsed" in broken["diagnostics"][0]["message"]
+    assert "example.broken" not in json.dumps(broken["diagnostics"])  # no file contents echoed
+    echo = items["project:example.echo"]
+    assert echo["status"] == "rejected" and echo["resolved"] is False
+    assert echo["diagnostics"] == [
+        {"kind": "digest", "message": "enabled plugin digest pin does not match discovered package digest"}]
+
+
+def test_configured_invalid_or_incompatible_package_is_rejected_not_missing(ws):
+    ws.add("invalid", files_for(manifest("invalid", schema_version=999)))
+    ws.configure(enablement("project:invalid", None, ["tool"], []))
+    entry = ws.items()["project:invalid"]
+    assert entry["status"] == "rejected"
+    assert entry["configured"] is True and entry["resolved"] is False
+    assert "api" in [d["kind"] for d in entry["diagnostics"]]
+    assert entry["package_path"].endswith(".yoi/plugins/invalid.yoi-plugin")
+
+
+def test_configured_present_package_with_missing_manifest_entries_is_rejected_not_missing(ws):
+    ws.add("nomanifest", {"README.md": b"no manifest here"})
+    ws.add("noartifact", files_for(manifest("noartifact"), artifact=None))
+    ws.configure(enablement("project:nomanifest", None, ["tool"], []),
+                 enablement("project:noartifact", None, ["tool"], []))
+    items = ws.items()
+    for ref, needle in (("project:nomanifest", "plugin.toml"), ("project:noartifact", "path not present")):
+        entry = items[ref]
+        assert entry["status"] == "rejected", ref
+        missing = diagnostics_of(entry, "missing")
+        assert missing and any(needle in m for m in missing), (ref, entry["diagnostics"])
+
+
+def test_invalid_tool_schema_and_name_are_rejected_in_json_and_human_output(ws):
+    tables = tool_table("Bad Tool", '{ type = "object", properties = { q = "nope" } }')
+    text = manifest("example.bad", tools=("Bad Tool",), tables=tables)
+    ws.add("bad", files_for(text))
+    package = ws.package("bad")
+    ws.configure(enablement("project:example.bad", package, ["tool"], grant_tools("Bad Tool")))
+    entry = ws.items()["project:example.bad"]
+    assert entry["status"] == "rejected"
+    [tool] = entry["tools"]
+    assert tool["eligible"] is False
+    assert "has invalid name" in tool["diagnostic"] and "has invalid input_schema" in tool["diagnostic"]
+    messages = diagnostics_of(entry, "static_eligibility")
+    assert any("has invalid name" in m for m in messages) and any("$.properties.q" in m for m in messages)
+    shown = ws.run("show", "project:example.bad").stdout
+    assert "eligible=false" in shown and "has invalid name" in shown and "has invalid input_schema" in shown
+    listed = ws.run("list").stdout
+    assert "- project:example.bad [rejected] " in listed and "    diagnostic: " in listed
+
+
+def test_human_show_prints_services_and_ingresses(ws):
+    text = manifest("example.inst", runtime="instance", services=("svc",), ingresses=("events",))
+    ws.add("inst", files_for(text, INSTANCE_COMPONENT))
+    package = ws.package("inst")
+    grants = [surface("tool"), surface("service"), item("tool", "Echo"), item("service", "svc")]
+    ws.configure(enablement("project:example.inst", package, ["tool", "service", "ingress"], grants))
+    shown = ws.run("show", "project:example.inst").stdout.splitlines()
+    assert "  status: partial" in shown and "  classification: instance" in shown
+    services, ingresses = shown.index("  services:"), shown.index("  ingresses:")
+    assert shown[services + 1] == "    - svc permission=service.svc requested=true granted=true eligible=true"
+    assert shown[ingresses + 1] == "    - events permission=ingress.events requested=true granted=false eligible=false"
+    assert shown[ingresses + 2] == "      diagnostic: granted surfaces.ingress permission is missing"
+
+
+def test_list_with_empty_workspace_shows_only_builtin_examples(ws):
+    report = ws.list_json()
+    assert {e["reference"] for e in report["items"]} == BUILTIN_REFS
+    missing = CliRunner().invoke(cli, ["plugin", "list", "--workspace", str(ws.root / "nope")])
+    assert missing.exit_code == 2 and missing.stdout == "" and "does not exist" in missing.stderr
+
+
+# -- explain -------------------------------------------------------------------------------------
+
+def explain(*args: str):
+    return CliRunner().invoke(cli, ["plugin", "explain", *args, "--workspace", str(EXAMPLES_WORKSPACE)])
+
+
+def test_explain_counter_example_human():
+    done = explain("builtin:example.counter")
+    assert done.exit_code == 0, done.output
+    lines = done.stdout.splitlines()
+    assert lines[0] == "plugin builtin:example.counter [partial] classification=instance"
+    tool = lines.index("tool counter: eligible")
+    assert lines[tool + 1] == "  proof:"
+    proof = lines[tool + 2: lines.index("service counter-service: eligible")]
+    assert any("rules/status.rules" in line for line in proof)
+    assert any("rules/authorization.rules" in line for line in proof)
+    assert any('grants("builtin:example.counter", "tool", "counter")' in line for line in proof)
+    ingress = lines.index("ingress counter-events: not eligible")
+    assert lines[ingress + 1].startswith("  deny: granted surfaces.ingress permission is missing")
+    assert lines[ingress + 2] == "  first failing premise per rule:"
+    assert "does not hold" in lines[ingress + 3]
+    assert any("no fact matches" in line for line in lines[ingress + 3:])
+
+
+def test_explain_counter_example_json():
+    done = explain("builtin:example.counter", "--json")
+    assert done.exit_code == 0, done.output
+    report = json.loads(done.stdout)
+    assert (report["reference"], report["status"], report["classification"]) == (
+        "builtin:example.counter", "partial", "instance")
+    items = {(i["surface"], i["name"]): i for i in report["items"]}
+    assert set(items) == {("tool", "counter"), ("service", "counter-service"), ("ingress", "counter-events")}
+    tool = items[("tool", "counter")]
+    assert tool["eligible"] is True and tool["reasons"] == [] and tool["proof"]
+    assert "rules" in json.dumps(tool["proof"])
+    ingress = items[("ingress", "counter-events")]
+    assert ingress["eligible"] is False and "proof" not in ingress
+    assert [r["message"] for r in ingress["reasons"]] == ["granted surfaces.ingress permission is missing"]
+    assert ingress["reasons"][0]["code"] == "surface_not_granted"
+    first = ingress["why_not"]["rules"][0]
+    assert first["reason"].startswith("no fact matches") and first["location"]["file"].endswith("status.rules")
+    assert all(not key.startswith("_") for i in report["items"] for key in i)
+
+
+def test_explain_package_path_and_unknown_ref(tmp_path):
+    folder, _ = instance_package(tmp_path)
+    done = CliRunner().invoke(cli, ["plugin", "explain", str(folder)])
+    assert done.exit_code == 0, done.output
+    assert "tool Echo: eligible" in done.stdout and "ingress events: eligible" in done.stdout
+    missing = explain("builtin:example.nope")
+    assert missing.exit_code == 1 and missing.stdout == ""
+    assert missing.stderr == "yoi plugin: plugin package `builtin:example.nope` was not found\n"
+
+
+# -- graph ---------------------------------------------------------------------------------------
+
+MARKER = "NOT-IN-ANY-GRAPH-7f3a"
+
+
+def graph(*args: str):
+    return CliRunner().invoke(cli, ["plugin", "graph", *args])
+
+
+def _strings(value):
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield key
+            yield from _strings(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _strings(inner)
+    elif isinstance(value, str):
+        yield value
+
+
+@pytest.fixture
+def graph_package(tmp_path) -> Path:
+    files = files_for(manifest("example.graph"))
+    files["notes.txt"] = MARKER.encode()
+    return write_folder(tmp_path / "pkg", files)
+
+
+def test_graph_json_has_typed_nodes_and_no_file_bytes(graph_package):
+    done = graph(str(graph_package), "--format", "json")
+    assert done.exit_code == 0, done.output
+    data = json.loads(done.stdout)
+    types = {node["type"] for node in data["nodes"]}
+    assert {"package", "tool", "world", "artifact_export"} <= types
+    [package] = [n for n in data["nodes"] if n["type"] == "package"]
+    assert package["ref"] == "project:example.graph"
+    assert any(n["type"] == "tool" and "Echo" in json.dumps(n) for n in data["nodes"])
+    assert any(n["type"] == "world" and "yoi:plugin/tool@1.0.0" in json.dumps(n) for n in data["nodes"])
+    assert any(n["type"] == "artifact_export" and "call" in json.dumps(n) for n in data["nodes"])
+    ids = {n["id"] for n in data["nodes"]}
+    assert all(link["source"] in ids and link["target"] in ids for link in data["links"])
+    assert MARKER not in done.stdout and "\\u0000asm" not in done.stdout
+    assert max(len(s) for s in _strings(data)) < 512  # labels and ids only, never file contents
+
+
+@pytest.mark.parametrize(("fmt", "start"), [("dot", 'digraph "yoi" {'), ("mermaid", "flowchart LR")])
+def test_graph_dot_and_mermaid(graph_package, fmt, start):
+    done = graph(str(graph_package), "--format", fmt)
+    assert done.exit_code == 0, done.output
+    assert done.stdout.splitlines()[0] == start
+    assert "project:example.graph" in done.stdout and "Echo" in done.stdout
+    assert MARKER not in done.stdout
+
+
+def test_graph_of_a_workspace_ref_and_unknown_ref():
+    done = graph("builtin:example.counter", "--workspace", str(EXAMPLES_WORKSPACE), "--format", "json")
+    assert done.exit_code == 0, done.output
+    data = json.loads(done.stdout)
+    refs = {n.get("ref") for n in data["nodes"] if n["type"] == "package"}
+    assert refs == {"builtin:example.counter"}  # only the asked-for package's part of the graph
+    assert {"service", "ingress", "grant"} <= {n["type"] for n in data["nodes"]}
+    missing = graph("nope", "--workspace", str(EXAMPLES_WORKSPACE))
+    assert missing.exit_code == 1 and "was not found" in missing.stderr
+
+
+def test_graph_rejects_unknown_format(graph_package):
+    assert graph(str(graph_package), "--format", "svg").exit_code == 2
+
+
+# -- README main command -------------------------------------------------------------------------
+
+def test_readme_main_command_lists_the_examples_with_reasons(tmp_path):
+    # Run as its own process from the checkout root, exactly as the README writes it (and so
+    # that its relative `--policy policy` cannot meet another test's cached rule program).
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = "yoi plugin list --workspace examples/workspace --policy policy"
+    assert command in readme
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path)}
+    script = "import sys; from engine.cli.main import cli; sys.argv[0] = 'yoi'; cli()"
+    done = subprocess.run([sys.executable, "-c", script, *command.split()[1:]], cwd=ROOT, env=env,
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == f"plugin packages (workspace: {EXAMPLES_WORKSPACE})"
+    status = {line.split()[1]: line.split()[2] for line in lines if line.startswith("- ")}
+    assert status == {"builtin:example.component-echo": "[active]", "builtin:example.counter": "[partial]",
+                      "builtin:example.raw-echo": "[active]"}
+    counter = lines.index(next(line for line in lines if line.startswith("- builtin:example.counter ")))
+    assert "classification=instance" in lines[counter] and "diagnostics=1" in lines[counter]
+    assert lines[counter + 1] == "    diagnostic: ingress `counter-events`: granted surfaces.ingress permission is missing"
+    raw = next(line for line in lines if line.startswith("- builtin:example.raw-echo "))
+    assert "classification=legacy-raw-tool" in raw
+
+
+@pytest.mark.xfail(strict=True, reason="engine/report/evaluate.py caches rule programs by the policy path "
+                   "as given, so a relative policy folder in another cwd reuses the first folder's rules")
+def test_relative_policy_folder_is_not_confused_across_working_directories(tmp_path, monkeypatch):
+    from engine.report.evaluate import evaluate, load_rules
+    from engine.report.subjects import check_subject
+
+    package = write_folder(tmp_path / "pkg", files_for(manifest("example.cwd")))
+    codes = []
+    try:
+        for name in ("a", "b"):
+            policy = tmp_path / name / "policy"
+            policy.mkdir(parents=True)
+            (policy / "org.rules").write_text(f'warn org_{name}(P) "policy {name}" :- package(P, _, _, _, _).\n')
+            monkeypatch.chdir(tmp_path / name)
+            evaluation = evaluate([check_subject(package)], policy_dirs=["policy"])
+            codes.append(sorted(c.code for c in evaluation.conclusions()))
+    finally:
+        load_rules.cache_clear()  # do not leave this test's relative key for other tests to hit
+    assert codes == [["org_a"], ["org_b"]]
