@@ -15,6 +15,8 @@ CHECK_GUIDANCE = {
     "and rerun check; this command does not mutate config",
     "rejected": "enablement guidance: not ready to enable; fix diagnostics first; this command does not "
     "mutate config",
+    "disabled": "enablement guidance: the grants file does not enable this package; add an enablement for "
+    "its reference to judge it; this command does not mutate config",
 }
 # Partial because the rules denied some items (not only because of the placeholder).
 PARTIAL_DENIED_GUIDANCE = ("enablement guidance: not ready to enable; some items are denied, fix diagnostics first; "

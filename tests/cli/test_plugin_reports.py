@@ -250,6 +250,10 @@ def test_check_with_grants_that_do_not_enable_the_package_exits_1(tmp_path):
     report = json.loads(done.stdout)
     assert report["status"] == "disabled" and report["grants"] == "configured"
     assert "no enablement for `project:example.inst`" in report["next_steps"][0]
+    human = check(str(folder), "--grants", str(config)).stdout.splitlines()
+    assert human[0] == f"plugin check: {folder} [disabled] input_kind=directory"
+    assert human[2] == ("enablement guidance: the grants file does not enable this package; add an enablement "
+                        "for its reference to judge it; this command does not mutate config")
 
 
 @pytest.mark.parametrize(("content", "expected"), [
