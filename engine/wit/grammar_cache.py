@@ -56,7 +56,7 @@ def cache_file(grammar: str) -> Path | None:
     import lark
 
     key = hashlib.sha256(
-        f"{grammar}\0{lark.__version__}\0{sys.version_info[:2]}".encode("utf-8")
+        f"{grammar}\0{sorted(OPTIONS.items())}\0{lark.__version__}\0{sys.version_info[:2]}".encode("utf-8")
     ).hexdigest()[:24]
     return folder / f"wit-grammar-{key}.lark"
 
@@ -103,11 +103,13 @@ def _store(path: Path, parser: Any) -> None:
             pass
 
 
+OPTIONS = {"parser": "lalr", "lexer": "basic", "maybe_placeholders": False}
+
+
 def build(grammar: str, transformer: Any) -> Any:
     from lark import Lark
 
-    return Lark(grammar, parser="lalr", lexer="basic", transformer=transformer,
-                maybe_placeholders=False)
+    return Lark(grammar, transformer=transformer, **OPTIONS)
 
 
 def load_or_build(grammar: str, transformer: Any) -> Any:

@@ -223,6 +223,8 @@ class Builder(Transformer):
         return _with_gates(ch[1], ch[0])
 
     def constructor(self, ch):
+        if ch[0].type == "ASYNC":
+            raise _problem("a constructor cannot be `async`", ch[0])
         tok = ch[0]
         func = ast.Func(ch[1], ch[2] if len(ch) > 2 else None, False, _pos(tok))
         return ast.ResourceFunc("constructor", ast.Ident("constructor", _pos(tok)), func, (), tok.start_pos)
@@ -352,6 +354,28 @@ def _describe_terminal(name: str) -> str:
     return f"`{name.lower().replace('_', '-')}`"
 
 
+class _Word(str):
+    """The word before an unexpected token, with the position attributes `_problem` reads."""
+
+    line: int
+    column: int
+
+
+def _previous_word(source: str, offset: int | None) -> _Word | None:
+    if offset is None:
+        return None
+    end = len(source[:offset].rstrip())
+    start = end
+    while start > 0 and (source[start - 1].isalnum() or source[start - 1] in "-%"):
+        start -= 1
+    if start == end:
+        return None
+    word = _Word(source[start:end])
+    word.line = source.count("\n", 0, start) + 1
+    word.column = start - (source.rfind("\n", 0, start) + 1) + 1
+    return word
+
+
 def _end_of(source: str) -> tuple[int, int]:
     last = source.rsplit("\n", 1)[-1]
     return source.count("\n") + 1, len(last) + 1
@@ -362,18 +386,14 @@ def _syntax_problem(exc: Any, source: str) -> Problem:
 
     if isinstance(exc, UnexpectedToken):
         tok = exc.token
-        history = getattr(exc, "token_history", None) or []
-        prev = history[-1] if history else None
+        prev = _previous_word(source, getattr(tok, "start_pos", None))
         if tok.type == "$END":
             return Problem("unexpected end of file", *_end_of(source))
-        if str(tok) == "static" or (str(tok) == "func" and prev is not None and str(prev) == "static"):
+        if str(tok) == "static" and "STATIC" not in exc.expected:
             return _problem("`static` functions are only allowed inside a `resource` block", tok)
-        if str(tok) == "constructor" and prev is not None and str(prev) == "async":
-            return _problem("a constructor cannot be `async`", prev)
-        if tok.type == "LPAR" and prev is not None and str(prev) == "constructor" and prev.type == "ID":
-            return _problem("constructors are only allowed inside a `resource` block", prev)
-        if prev is not None and str(prev) in KEYWORDS and tok.type in ("COLON", "LBRACE", "SEMICOLON", "EQUAL") \
-                and prev.type != "ID":
+        if str(tok) == "constructor" and "CONSTRUCTOR" not in exc.expected:
+            return _problem("constructors are only allowed inside a `resource` block", tok)
+        if prev is not None and str(prev) in KEYWORDS and tok.type == "COLON":
             return _problem(f"`{prev}` is a keyword; write `%{prev}` to use it as a name", prev)
         if str(tok) in KEYWORDS and "ID" in exc.expected:
             return _problem(f"`{tok}` is a keyword; write `%{tok}` to use it as a name", tok)
@@ -404,7 +424,7 @@ def parse_text(source: str, path: str = "<input>") -> ast.File:
     except Problem as problem:
         raise WitError([problem.diagnostic(path)]) from None
     except UnexpectedInput as exc:
-        raise WitError([_syntax_problem(exc, source).diagnostic(path)]) from None
+        raise WitError([_syntax_problem(exc, lexable).diagnostic(path)]) from None
     package = None
     items: list = []
     nested: list = []
