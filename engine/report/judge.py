@@ -52,7 +52,11 @@ def check_report(evaluation, input_path: str | Path) -> dict[str, Any]:
     ref = subject.ref
     status = evaluation.value("status", ref, "rejected")
     conclusions = package_conclusions(evaluation, ref)
-    input_diagnostics = [diagnostic_entry(d) for d in subject.diagnostics]
+    # A grant binding problem is found by resolution and again by the rules (same message):
+    # report it once, in the rule's form, which knows where the enablement is written.
+    concluded = {c["message"] for c in conclusions if c["severity"] == "deny"}
+    input_diagnostics = [entry for entry in map(diagnostic_entry, subject.diagnostics)
+                         if entry["message"] not in concluded]
     rule_diagnostics = [conclusion_diagnostic(c) for c in conclusions if c["severity"] in ("deny", "warn")]
     if subject.package is None:
         steps = ["Fix the reported package diagnostic and run `yoi plugin check` again."]

@@ -256,6 +256,32 @@ def test_check_with_grants_that_do_not_enable_the_package_exits_1(tmp_path):
                         "for its reference to judge it; this command does not mutate config")
 
 
+def test_check_with_grants_bound_to_another_digest_is_rejected_once_with_its_location(tmp_path):
+    folder, package = instance_package(tmp_path)
+    table = enablement("project:example.inst", package, ["tool"], grant_tools("Echo"))
+    config = grants_file(tmp_path, "# grants\n", table.replace(package.digest, "sha256:" + "0" * 64))
+    done = check(str(folder), "--grants", str(config), "--json")
+    assert done.exit_code == 1
+    report = json.loads(done.stdout)
+    assert report["status"] == "rejected"
+    [diagnostic] = report["diagnostics"]
+    assert diagnostic["message"] == "plugin grant digest binding does not match enabled package digest"
+    assert (diagnostic["kind"], diagnostic["code"]) == ("grant", "binding_digest_mismatch")
+    assert diagnostic["location"]["file"] == str(config) and diagnostic["location"]["line"] == 3
+    assert all(not t["eligible"] for t in report["inspection"]["tools"])
+
+
+def test_check_with_grants_selecting_an_undeclared_surface_is_rejected(tmp_path):
+    folder, package = instance_package(tmp_path)
+    config = grants_file(tmp_path, enablement("project:example.inst", package, ["tool", "hook"], grant_tools("Echo")))
+    done = check(str(folder), "--grants", str(config), "--json")
+    assert done.exit_code == 1
+    report = json.loads(done.stdout)
+    assert report["status"] == "rejected"
+    assert report["diagnostics"] == [{"kind": "surface", "phase": "resolution",
+                                      "message": "enabled plugin requested undeclared surface `hook`"}]
+
+
 @pytest.mark.parametrize(("content", "expected"), [
     ("[[plugins.enabled]\n", "could not be parsed"),
     ('[[plugins.enabled]]\nid = "project:x"\nbogus = 1\n', "bogus"),
