@@ -49,8 +49,13 @@ def _problem(message: str, tok: Any) -> Problem:
     return Problem(message, tok.line, tok.column)
 
 
+_IDENT_RE = re.compile(r"(?:[a-z][a-z0-9]*|[A-Z][A-Z0-9]*)(?:-(?:[a-z0-9]+|[A-Z0-9]+))*")
+
+
 def identifier_error(name: str) -> str | None:
     """Why `name` (without `%`) is not a WIT identifier, or None when it is one."""
+    if _IDENT_RE.fullmatch(name):
+        return None
     for index, part in enumerate(name.split("-")):
         if not part:
             return f"identifier `{name}` has an empty word (leading, trailing or double `-`)"
