@@ -608,6 +608,39 @@ def test_human_show_prints_services_and_ingresses(ws):
     assert shown[ingresses + 2] == "      diagnostic: granted surfaces.ingress permission is missing"
 
 
+def test_show_human_for_a_missing_package_has_no_inspection(ws):
+    ws.configure(enablement("project:ghost", None, ["tool"], []))
+    shown = ws.run("show", "project:ghost").stdout.splitlines()
+    assert shown[:2] == ["plugin project:ghost", "  status: missing"]
+    assert "  version: <unknown>" in shown and "  resolved: false" in shown and "  tools: (none)" in shown
+    assert not any(line.startswith("  runtime:") for line in shown)
+    assert "    - [missing] enabled plugin package was not discovered" in shown
+
+
+def test_list_explicit_config_and_policy(ws, tmp_path):
+    package = echo_workspace(ws)
+    config = tmp_path / "elsewhere.toml"
+    config.write_text(enablement("project:example.echo", package, ["tool"], grant_tools("Echo")))
+    policy = tmp_path / "policy"
+    policy.mkdir()
+    (policy / "org.rules").write_text('deny org_no_echo(P) "org policy: no echo" :- tool(P, "Echo").\n')
+    assert ws.items()["project:example.echo"]["status"] == "disabled"  # the workspace config is absent
+    done = ws.run("show", "project:example.echo", "--config", str(config), "--json")
+    assert json.loads(done.stdout)["status"] == "active"
+    done = ws.run("show", "project:example.echo", "--config", str(config), "--policy", str(policy), "--json")
+    entry = json.loads(done.stdout)
+    assert entry["status"] == "rejected" and entry["static_eligible"] is False
+    assert {"kind": "static_eligibility", "message": "org policy: no echo"} in entry["diagnostics"]
+    assert ws.run("list", "--config", str(tmp_path / "nope.toml")).exit_code == 2
+
+
+@pytest.mark.parametrize("args", [["show"], ["show", "a", "b"], ["list", "extra"], ["list", "--bogus"],
+                                  ["explain"], ["graph"]])
+def test_list_show_explain_graph_usage_errors_exit_2(args):
+    done = CliRunner().invoke(cli, ["plugin", *args])
+    assert done.exit_code == 2 and done.stdout == ""
+
+
 def test_list_with_empty_workspace_shows_only_builtin_examples(ws):
     report = ws.list_json()
     assert {e["reference"] for e in report["items"]} == BUILTIN_REFS
