@@ -13,6 +13,8 @@ positions (built lazily by the relation), or the fact dict for a membership test
 
 from __future__ import annotations
 
+import threading
+
 from dataclasses import dataclass
 from typing import Callable
 
@@ -218,19 +220,24 @@ class _Gen:
                        namespace["run"], code)
 
 
-# Generated join code, compiled once: (source, filename) -> code object. `load` fills it from
-# and saves it to the user's private cache, so a fresh process skips most `compile` calls.
-CODE_CACHE: dict[tuple[str, str], object] = {}
-USED: list[set] = []  # stack of key sets recording what a load compiled or reused
+# Generated join code of the program being loaded: (source, filename) -> code object. `load`
+# pushes a table preloaded from the user's private cache and saves it back afterwards, so a
+# fresh process skips most `compile` calls; nothing outlives the load that pushed it.
+_LOCAL = threading.local()
+
+
+def code_tables() -> list[dict]:
+    """This thread's stack of code tables (loads in other threads keep their own)."""
+    return _LOCAL.__dict__.setdefault("tables", [])
 
 
 def compile_cached(code: str, filename: str):
+    tables = code_tables()
+    table = tables[-1] if tables else {}
     key = (code, filename)
-    compiled = CODE_CACHE.get(key)
+    compiled = table.get(key)
     if compiled is None:
-        compiled = CODE_CACHE[key] = compile(code, filename, "exec")
-    if USED:
-        USED[-1].add(key)
+        compiled = table[key] = compile(code, filename, "exec")
     return compiled
 
 

@@ -261,22 +261,26 @@ def _with_code_cache(sources: list[tuple[str, str]], build):
     import marshal
 
     from engine.cache import cache_key, read_private, write_private
-    from engine.datalog.plan import CODE_CACHE, USED
+    from engine.datalog.plan import code_tables
 
     name = f"rules-code-{cache_key('datalog-code', *(t + chr(0) + l for t, l in sources))}.marshal"
     cached = read_private(name)
+    table: dict = {}
     if cached is not None:
         try:
-            CODE_CACHE.update(marshal.loads(cached))
+            table = marshal.loads(cached)
         except (ValueError, EOFError, TypeError):
-            cached = None
-    USED.append(set())
+            cached, table = None, {}
+    if not isinstance(table, dict):
+        cached, table = None, {}
+    known = len(table)
+    code_tables().append(table)
     try:
         program = build()
     finally:
-        used = USED.pop()
-    if cached is None:
-        write_private(name, marshal.dumps({key: CODE_CACHE[key] for key in used}))
+        code_tables().pop()
+    if cached is None or len(table) != known:
+        write_private(name, marshal.dumps(table))
     return program
 
 
