@@ -9,6 +9,16 @@ from typing import Callable
 import pytest
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_grammar_cache(tmp_path_factory: pytest.TempPathFactory):
+    """Keep the WIT tests from writing the grammar cache into the user's home."""
+    from engine.wit.grammar_cache import ENV_VAR
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(ENV_VAR, str(tmp_path_factory.mktemp("wit-cache") / "cache"))
+        yield
+
+
 @pytest.fixture
 def write_wit(tmp_path: Path) -> Callable[..., Path]:
     """write_wit(text, name="t.wit") -> path of a real file holding the dedented text."""

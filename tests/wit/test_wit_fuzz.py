@@ -72,3 +72,21 @@ def test_valid_fuzz_seed_resolves(tmp_path):
     path.write_text(VALID)
     r = resolve_path(path, features=["f"])
     assert "e" in r.interfaces["a:b/i@1.0.0"].types
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(["a.wit", "b.wit", "deps/x.wit", "deps/y/c.wit", "deps/y/d.wit"]),
+                          st.lists(st.sampled_from(TOKENS + ["package a:b;", "package x:y;", "interface i {}",
+                                                             "use x:y/i.{t};", "world w { include x:y/w; }"]),
+                                   max_size=12)),
+                min_size=1, max_size=5))
+def test_random_folder_layouts(tmp_path_factory, files):
+    root = tmp_path_factory.mktemp("pkg")
+    for name, tokens in files:
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(" ".join(tokens), encoding="utf-8")
+    try:
+        resolve_path(root)
+    except WitError as exc:
+        assert exc.diagnostics
