@@ -138,7 +138,12 @@ def inspection(evaluation, ref: str) -> dict[str, Any] | None:
             "diagnostic": _messages(by_item.get((surface, name), [])),
         }
 
-    runtime_diag = _messages([c for c in package_level if c.code.startswith(RUNTIME_PREFIXES) or c.severity == "deny"])
+    # The runtime is ineligible when a denial blocks the whole package (the rules' `item_code`
+    # lists the denials that do not); such a denial may still name an item, e.g. an org rule.
+    item_codes = {row[0] for row in evaluation.rows("item_code")}
+    blocking = [c for c in conclusions if c.severity == "deny" and c.code not in item_codes and c not in package_level]
+    runtime_diag = _messages([c for c in package_level if c.code.startswith(RUNTIME_PREFIXES) or c.severity == "deny"]
+                             + blocking)
     tools = []
     if "tool" in enabled:
         for tool in manifest.tools:

@@ -634,6 +634,25 @@ def test_list_explicit_config_and_policy(ws, tmp_path):
     assert ws.run("list", "--config", str(tmp_path / "nope.toml")).exit_code == 2
 
 
+def test_org_denial_naming_an_item_blocks_the_package_and_says_why(ws, tmp_path):
+    ws.add("two", files_for(manifest("example.two", tools=("Echo", "Other"))))
+    package = ws.package("two")
+    ws.configure(enablement("project:example.two", package, ["tool"], grant_tools("Echo", "Other")))
+    policy = tmp_path / "policy"
+    policy.mkdir()
+    (policy / "org.rules").write_text('deny org_no_echo(P, T) "org policy: no {T} here" :- tool(P, T), T = "Echo".\n')
+    done = ws.run("show", "project:example.two", "--policy", str(policy), "--json")
+    assert done.exit_code == 0, done.output
+    entry = json.loads(done.stdout)
+    assert entry["status"] == "rejected"
+    runtime = entry["static_runtime"]["runtime"]
+    assert runtime["eligible"] is False and runtime["diagnostic"] == "org policy: no Echo here"
+    assert [(t["name"], t["eligible"]) for t in entry["tools"]] == [("Echo", False), ("Other", False)]
+    shown = ws.run("show", "project:example.two", "--policy", str(policy)).stdout.splitlines()
+    runtime_line = shown.index("  runtime: wasm-component/yoi:plugin/tool@1.0.0 eligible=false")
+    assert shown[runtime_line + 1] == "    diagnostic: org policy: no Echo here"
+
+
 @pytest.mark.parametrize("args", [["show"], ["show", "a", "b"], ["list", "extra"], ["list", "--bogus"],
                                   ["explain"], ["graph"]])
 def test_list_show_explain_graph_usage_errors_exit_2(args):
