@@ -660,6 +660,31 @@ def test_list_show_explain_graph_usage_errors_exit_2(args):
     assert done.exit_code == 2 and done.stdout == ""
 
 
+def _two_echo_packages(ws: Workspace, first_artifact: bytes = TOOL_COMPONENT) -> dict[str, dict]:
+    ws.add("a", files_for(manifest("example.a"), first_artifact))
+    ws.add("b", files_for(manifest("example.b")))
+    ws.configure(enablement("project:example.a", ws.package("a"), ["tool"], grant_tools("Echo")),
+                 enablement("project:example.b", ws.package("b"), ["tool"], grant_tools("Echo")))
+    return ws.items()
+
+
+def test_same_tool_name_in_two_enabled_packages_is_denied_once(ws):
+    items = _two_echo_packages(ws)
+    assert items["project:example.a"]["status"] == "active"
+    second = items["project:example.b"]
+    assert second["status"] == "rejected" and second["tools"][0]["eligible"] is False
+    assert diagnostics_of(second, "static_eligibility") == [
+        "tool `Echo` is also exposed by enabled package project:example.a; a tool name can be registered only once"]
+
+
+@pytest.mark.xfail(strict=True, reason="rules/status.rules tool_name_collision counts a tool of a package that is "
+                   "itself blocked (here: core bytes declared as a component), so neither tool can register")
+def test_tool_of_a_blocked_package_does_not_collide(ws):
+    items = _two_echo_packages(ws, first_artifact=TRAPPING_RAW_MODULE)
+    assert items["project:example.a"]["status"] == "rejected"
+    assert items["project:example.b"]["status"] == "active"
+
+
 def test_list_with_empty_workspace_shows_only_builtin_examples(ws):
     report = ws.list_json()
     assert {e["reference"] for e in report["items"]} == BUILTIN_REFS
