@@ -12,7 +12,7 @@ from pathlib import Path
 
 from engine.diagnostics import Diagnostic
 from engine.wit import ast
-from engine.wit.errors import Problem, WitError, io_diagnostic, wit_diagnostic
+from engine.wit.errors import WitError, io_diagnostic, wit_diagnostic
 from engine.wit.parser import parse_file
 
 MAX_FILES = 10_000
@@ -125,4 +125,3 @@ def load_units(path: Path) -> list[Unit]:
     return units
 
 
-__all__ = ["Unit", "load_units", "source_groups", "io_diagnostic", "Problem"]
