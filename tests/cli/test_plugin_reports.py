@@ -365,6 +365,21 @@ def test_check_sarif_is_valid_and_points_at_the_tool_table(tmp_path, monkeypatch
     assert lines[line - 1] == "[[tools]]" and lines[line] == 'name = "Other"'
 
 
+def test_check_sarif_grant_binding_result_points_at_the_grants_file(tmp_path, monkeypatch):
+    folder, package = instance_package(tmp_path)
+    table = enablement("project:example.inst", package, ["tool"], grant_tools("Echo"))
+    grants_file(tmp_path, "# org grants\n", table.replace(package.digest, "sha256:" + "0" * 64))
+    monkeypatch.chdir(tmp_path)
+    done = check("inst", "--grants", "grants.toml", "--format", "sarif")
+    assert done.exit_code == 1
+    log = json.loads(done.stdout)
+    assert list(sarif_validator().iter_errors(log)) == []
+    [result] = log["runs"][0]["results"]
+    assert result["ruleId"] == "yoi/binding_digest_mismatch" and result["level"] == "error"
+    location = result["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == "grants.toml" and location["region"]["startLine"] == 3
+
+
 def test_check_sarif_for_a_clean_package_has_no_results(tmp_path, monkeypatch):
     write_folder(tmp_path / "pkg", files_for(manifest("example.clean")))
     monkeypatch.chdir(tmp_path)
