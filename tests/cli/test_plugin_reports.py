@@ -166,11 +166,17 @@ class Workspace:
         return json.loads(done.stdout)
 
 
+@pytest.fixture(autouse=True)
+def user_home(tmp_path, monkeypatch) -> Path:
+    """Every test sees an empty user store (XDG_DATA_HOME), whatever this machine holds."""
+    home = tmp_path / "xdg"
+    home.mkdir()
+    monkeypatch.setenv("XDG_DATA_HOME", str(home))
+    return home
+
+
 @pytest.fixture
-def ws(tmp_path, monkeypatch) -> Workspace:
-    user_home = tmp_path / "xdg"
-    user_home.mkdir()
-    monkeypatch.setenv("XDG_DATA_HOME", str(user_home))
+def ws(tmp_path, user_home) -> Workspace:
     return Workspace(tmp_path / "ws", user_home)
 
 
@@ -832,13 +838,13 @@ def test_graph_rejects_unknown_format(graph_package):
 
 # -- README main command -------------------------------------------------------------------------
 
-def test_readme_main_command_lists_the_examples_with_reasons(tmp_path):
+def test_readme_main_command_lists_the_examples_with_reasons(user_home):
     # Run as its own process from the checkout root, exactly as the README writes it (and so
     # that its relative `--policy policy` cannot meet another test's cached rule program).
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     command = "yoi plugin list --workspace examples/workspace --policy policy"
     assert command in readme
-    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path)}
+    env = {**os.environ, "XDG_DATA_HOME": str(user_home)}
     script = "import sys; from engine.cli.main import cli; sys.argv[0] = 'yoi'; cli()"
     done = subprocess.run([sys.executable, "-c", script, *command.split()[1:]], cwd=ROOT, env=env,
                           capture_output=True, text=True, check=False)
