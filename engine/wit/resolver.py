@@ -153,7 +153,7 @@ class Resolver(WorldResolver):
             raise problem_at(f"`{name}` is a world, not an interface", pos)
         if name in table.disabled:
             raise problem_at(f"interface `{name}` is gated by feature `{table.disabled[name]}`, "
-                           "which is not enabled", pos)
+                             "which is not enabled", pos)
         where = "" if table.unit.key == here.key else f" in package `{table.unit.key}`"
         raise problem_at(f"interface `{name}` is not defined{where}", pos)
 
@@ -339,7 +339,7 @@ class Resolver(WorldResolver):
                 for c in item.body)
             if not cases:
                 raise problem_at(f"{kind} `{item.name.name}` must have at least one "
-                               f"{'flag' if kind == 'flags' else 'case'}", item.name.pos)
+                                 f"{'flag' if kind == 'flags' else 'case'}", item.name.pos)
             td = m.TypeDef(key, item.name.name, scope.owner, kind, cases=cases, **common)
         else:  # resource
             td = m.TypeDef(key, item.name.name, scope.owner, "resource", **common)

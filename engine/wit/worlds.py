@@ -22,6 +22,8 @@ class WorldResolver:
             use = table.top_uses.get(file.path, {}).get(name)
             if use is not None and use.path.package is not None:
                 return self.world_path(use.path, unit, file)
+            if use is not None:  # `use w as alias;` of a world of this package
+                name = use.path.name.name
             target = table
         else:
             target = self.find_package(path.package, unit)
@@ -32,8 +34,8 @@ class WorldResolver:
         if name in target.interfaces:
             raise problem_at(f"`{name}` is an interface, not a world", path.name.pos)
         if name in target.disabled:
-            raise problem_at(f"world `{name}` is gated by feature `{target.disabled[name]}`, which is not enabled",
-                           path.name.pos)
+            raise problem_at(f"world `{name}` is gated by feature `{target.disabled[name]}`, "
+                             "which is not enabled", path.name.pos)
         where = "" if target.unit.key == unit.key else f" in package `{target.unit.key}`"
         raise problem_at(f"world `{name}` is not defined{where}", path.name.pos)
 
@@ -129,7 +131,7 @@ class WorldResolver:
         for old, _new in item.renames:
             if old.name not in names:
                 raise problem_at(f"`{old.name}` in `with` is not a name imported or exported by world "
-                               f"`{other.id}`", old.pos)
+                                 f"`{other.id}`", old.pos)
         for direction, source in (("import", other.imports), ("export", other.exports)):
             side = sides[direction]
             for key, entry in source.items():
@@ -141,7 +143,7 @@ class WorldResolver:
                     if not plain and side[new_key].interface == entry.interface:
                         continue
                     raise problem_at(f"{direction} `{new_key}` of included world `{other.id}` conflicts with an "
-                                   f"existing {direction}; rename it with `with {{ {key} as ... }}`",
+                                     f"existing {direction}; rename it with `with {{ {key} as ... }}`",
                                    item.path.name.pos)
                 side[new_key] = m.WorldItem(new_key, entry.kind, entry.interface, entry.function, False,
                                             entry.docs, entry.location, entry.gates)
@@ -152,7 +154,7 @@ class WorldResolver:
                 if scope.names[new_name] == td.key:
                     continue
                 raise problem_at(f"type `{new_name}` of included world `{other.id}` conflicts with an existing "
-                               f"name; rename it with `with {{ {name} as ... }}`", item.path.name.pos)
+                                 f"name; rename it with `with {{ {name} as ... }}`", item.path.name.pos)
             scope.names[new_name] = td.key
             scope.taken[new_name] = "type"
         scope.deps.extend(self.deps.get(other.id, []))

@@ -301,3 +301,13 @@ def test_include_brings_the_types_and_their_interfaces(write_wit):
 def test_a_single_feature_name_is_not_split_into_characters(write_wit):
     path = write_wit("package a:b;\ninterface i { @unstable(feature = ab) f: func(); }\n")
     assert list(resolve_path(path, features="ab").interfaces["a:b/i"].functions) == ["f"]
+
+
+def test_top_level_use_can_alias_a_local_world_for_include(write_wit):
+    r = resolve_path(write_wit("""
+        package a:b;
+        use base as other;
+        world base { import f: func(); }
+        world app { include other; }
+        """))
+    assert list(r.worlds["a:b/app"].imports) == ["f"]
