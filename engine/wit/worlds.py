@@ -144,7 +144,7 @@ class WorldResolver:
                         continue
                     raise problem_at(f"{direction} `{new_key}` of included world `{other.id}` conflicts with an "
                                      f"existing {direction}; rename it with `with {{ {key} as ... }}`",
-                                   item.path.name.pos)
+                                     item.path.name.pos)
                 side[new_key] = m.WorldItem(new_key, entry.kind, entry.interface, entry.function, False,
                                             entry.docs, entry.location, entry.gates)
                 positions[(direction, new_key)] = item.path.name.pos
