@@ -70,7 +70,19 @@ def entry_path(name: str) -> Path | None:
 def read_private(name: str) -> bytes | None:
     """The bytes of cache entry `name`, or None when absent, unsafe or unreadable."""
     path = entry_path(name)
-    if path is None or not _safe_dir(path.parent, create=False):
+    return None if path is None else read_file(path)
+
+
+def write_private(name: str, data: bytes) -> None:
+    """Store `data` as entry `name` atomically (temp file + rename, mode 0600)."""
+    path = entry_path(name)
+    if path is not None:
+        write_file(path, data)
+
+
+def read_file(path: Path) -> bytes | None:
+    """The bytes of `path` if it and its folder pass the ownership checks, else None."""
+    if not _safe_dir(path.parent, create=False):
         return None
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
@@ -89,10 +101,9 @@ def read_private(name: str) -> bytes | None:
             os.close(fd)
 
 
-def write_private(name: str, data: bytes) -> None:
-    """Store `data` atomically (temp file + rename, mode 0600); failures are ignored."""
-    path = entry_path(name)
-    if path is None or not _safe_dir(path.parent, create=True):
+def write_file(path: Path, data: bytes) -> None:
+    """Write `path` atomically in a private folder (created 0700); failures are ignored."""
+    if not _safe_dir(path.parent, create=True):
         return
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".entry-", suffix=".tmp")

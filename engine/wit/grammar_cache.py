@@ -11,42 +11,23 @@ is unset, the engine-wide `YOI_CACHE` setting applies the same way.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
-import stat
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from engine import cache
+
 ENV_VAR = "YOI_WIT_GRAMMAR_CACHE"
-SHARED_ENV_VAR = "YOI_CACHE"  # the engine-wide cache setting, used when ENV_VAR is not set
 
 
 def cache_dir() -> Path | None:
-    setting = os.environ.get(ENV_VAR) or os.environ.get(SHARED_ENV_VAR, "")
+    """`YOI_WIT_GRAMMAR_CACHE` when set (off or a folder), else the engine-wide cache folder."""
+    setting = os.environ.get(ENV_VAR, "")
     if setting.lower() in ("off", "0", "no", "false"):
         return None
-    if setting:
-        return Path(setting)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "yoi-plugin-engine"
-
-
-def _private(st: os.stat_result, want_dir: bool) -> bool:
-    if not hasattr(os, "getuid") or st.st_uid != os.getuid():
-        return False
-    if want_dir != stat.S_ISDIR(st.st_mode) or (not want_dir and not stat.S_ISREG(st.st_mode)):
-        return False
-    return not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-
-
-def _safe_dir(folder: Path, create: bool) -> bool:
-    try:
-        if create and not folder.exists():
-            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        return _private(os.lstat(folder), want_dir=True)
-    except OSError:
-        return False
+    return Path(setting) if setting else cache.cache_dir()
 
 
 def cache_file(grammar: str) -> Path | None:
@@ -64,43 +45,23 @@ def cache_file(grammar: str) -> Path | None:
 def _load(path: Path, transformer: Any) -> Any | None:
     from lark import Lark
 
-    try:
-        if not _safe_dir(path.parent, create=False):
-            return None
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except OSError:
+    data = cache.read_file(path)
+    if data is None:
         return None
     try:
-        if not _private(os.fstat(fd), want_dir=False):
-            return None
-        with os.fdopen(fd, "rb") as handle:
-            fd = -1
-            # Lark.load() takes no options; _load is what lark's own cache uses to add them
-            return Lark.__new__(Lark)._load(handle, transformer=transformer)
+        # Lark.load() takes no options; _load is what lark's own cache uses to add them
+        return Lark.__new__(Lark)._load(io.BytesIO(data), transformer=transformer)
     except Exception:  # a corrupt or foreign cache is simply ignored and rebuilt
         return None
-    finally:
-        if fd >= 0:
-            os.close(fd)
 
 
 def _store(path: Path, parser: Any) -> None:
-    if not _safe_dir(path.parent, create=True):
-        return
+    buffer = io.BytesIO()
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".wit-grammar-", suffix=".tmp")
-    except OSError:
-        return
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            parser.save(handle, exclude_options=("transformer",))
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
+        parser.save(buffer, exclude_options=("transformer",))
     except Exception:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        return
+    cache.write_file(path, buffer.getvalue())
 
 
 OPTIONS = {"parser": "lalr", "lexer": "basic", "maybe_placeholders": False}

@@ -7,6 +7,7 @@ import stat
 
 import pytest
 
+from engine import cache
 from engine.wit import grammar_cache
 from engine.wit.parser import GRAMMAR_PATH, _build_transformer
 
@@ -78,7 +79,7 @@ def test_cache_can_be_switched_off(monkeypatch):
 
 def test_engine_wide_setting_applies_when_ours_is_unset(monkeypatch, tmp_path):
     monkeypatch.delenv(grammar_cache.ENV_VAR, raising=False)
-    monkeypatch.setenv(grammar_cache.SHARED_ENV_VAR, "off")
+    monkeypatch.setenv(cache.ENV_VAR, "off")
     assert grammar_cache.cache_file(GRAMMAR) is None
-    monkeypatch.setenv(grammar_cache.SHARED_ENV_VAR, str(tmp_path / "shared"))
+    monkeypatch.setenv(cache.ENV_VAR, str(tmp_path / "shared"))
     assert grammar_cache.cache_file(GRAMMAR).parent == tmp_path / "shared"
