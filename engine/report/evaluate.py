@@ -17,12 +17,37 @@ from engine.graph.inputs import Subject
 from engine.resources import rules_dir
 
 
+def load_rules(policy_dirs: Sequence[str | Path] = ()):
+    """The built-in rules plus the `.rules` files of each policy folder (raises LoadError).
+
+    Loaded programs are reused while the rule files are unchanged: the key holds each file's
+    resolved path, size and modification time, so neither another working directory nor an
+    edited policy can be served a stale program.
+    """
+    folders = tuple(str(Path(p).resolve()) for p in (rules_dir(), *policy_dirs))
+    return _load_rules(tuple(_rule_file_states(folders)), folders)
+
+
+def _rule_file_states(folders):
+    for folder in map(Path, folders):
+        yield str(folder), None
+        try:
+            files = sorted(folder.glob("*.rules")) if folder.is_dir() else [folder]
+        except OSError:
+            continue
+        for file in files:
+            try:
+                stat = file.stat()
+            except OSError:
+                continue
+            yield str(file), (stat.st_size, stat.st_mtime_ns)
+
+
 @lru_cache(maxsize=16)
-def load_rules(policy_dirs: tuple[str, ...] = ()):
-    """The built-in rules plus the `.rules` files of each policy folder (raises LoadError)."""
+def _load_rules(states: tuple, folders: tuple[str, ...]):
     from engine import datalog
 
-    return datalog.load([rules_dir(), *(Path(p) for p in policy_dirs)])
+    return datalog.load([Path(f) for f in folders])
 
 
 @dataclass(frozen=True)
@@ -83,6 +108,6 @@ def evaluate(subjects: Iterable[Subject], *, policy_dirs: Sequence[str | Path] =
     subjects = tuple(subjects)
     graph = build_graph(subjects, inspect=inspect)
     facts = export_facts(graph)
-    program = load_rules(tuple(str(p) for p in policy_dirs))
+    program = load_rules(policy_dirs)
     result = program.evaluate(facts)
     return Evaluation(subjects=subjects, graph=graph, facts=facts, result=result)
