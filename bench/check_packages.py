@@ -1,8 +1,9 @@
 """Benchmark: the `yoi plugin check` pipeline, in process, on the bundled examples and on 1,000
 generated packages (as folders and as `.yoi-plugin` archives).
 
-Measured: `build_check_report(path)` = load_package_path (read, archive parse, manifest
-tomllib + cerberus + locations, digest) + tool/placeholder inspection + report dict.
+Measured: `check_path(path)`, the whole `yoi plugin check` pipeline in process: load_package_path
+(read, archive parse, manifest tomllib + cerberus, digest), artifact inspection, graph, facts,
+the built-in rules, and the report dict.
 Baseline in the same run: read the same files and parse plugin.toml with tomllib, nothing else.
 Prints packages/second for both and the ratio (pipeline time / baseline time).
 
@@ -20,7 +21,7 @@ import tomllib
 from pathlib import Path
 
 from engine.package.archive import write_archive
-from engine.report.check import build_check_report
+from engine.report.judge import check_path
 from engine.resources import examples_dir
 
 
@@ -86,7 +87,7 @@ def baseline(path: Path) -> None:
 
 
 def check(path: Path) -> None:
-    report = build_check_report(path)
+    report = check_path(path)
     if report["status"] == "rejected":
         raise SystemExit(f"unexpected rejection of {path}: {report['diagnostics']}")
 
@@ -117,7 +118,7 @@ def main() -> None:
 
     examples = [p for p in sorted(examples_dir().iterdir()) if (p / "plugin.toml").is_file()]
     if examples:
-        build_check_report(examples[0])  # warm imports and cached validators outside the timing
+        check_path(examples[0])  # warm imports and cached validators outside the timing
         report("bundled examples (x100)", examples * 100, args.repeat)
     with tempfile.TemporaryDirectory() as tmp:
         folders, archives = write_packages(Path(tmp), args.count)

@@ -17,17 +17,6 @@ from engine.cli.common import EXIT_POLICY, EXIT_USAGE, emit_json, fail, format_o
 from engine.cli.run import run_guarded
 
 
-def _judge(path: str, grants_file: Path | None, policy_dirs):
-    from engine.grants.config import load_config
-    from engine.report.evaluate import evaluate
-    from engine.report.judge import check_report
-    from engine.report.subjects import check_subject
-
-    config = load_config(grants_file) if grants_file is not None else None
-    evaluation = evaluate([check_subject(path, config)], policy_dirs=policy_dirs)
-    return check_report(evaluation, path)
-
-
 @click.command("check")
 @click.argument("path", type=click.Path(path_type=str))
 @click.option("--grants", "grants_file", type=click.Path(path_type=Path), default=None,
@@ -41,7 +30,9 @@ def check(path: str, grants_file, policy_dirs, output_format: str, as_json: bool
         fail("plugin", f"plugin check input `{path}` could not be read: not found", EXIT_USAGE)
     if not os.access(path, os.R_OK):
         fail("plugin", f"plugin check input `{path}` could not be read: permission denied", EXIT_USAGE)
-    report = run_guarded("plugin", lambda: _judge(path, grants_file, policy_dirs))
+    from engine.report.judge import check_path
+
+    report = run_guarded("plugin", lambda: check_path(path, grants_file, policy_dirs))
     output_format = resolve_format(output_format, as_json)
     if output_format == "json":
         emit_json(report)

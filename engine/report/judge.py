@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from engine.diagnostics import bound_text
-from engine.report.check import SAFETY, diagnostic_entry, input_kind, next_steps, package_report
+from engine.report.check import MATERIALIZE_NEXT_STEPS, SAFETY, diagnostic_entry, input_kind, next_steps, package_report
 from engine.report.views import conclusion_dict, inspection
 
 # Conclusion code prefix -> diagnostic kind in the reference's vocabulary.
@@ -46,6 +46,18 @@ def package_conclusions(evaluation, ref: str) -> list[dict[str, Any]]:
     return [conclusion_dict(c, package, subject) for c in evaluation.conclusions(ref)]
 
 
+def check_path(path: str | Path, grants_file: Path | None = None, policy_dirs: Sequence[str | Path] = ()) -> dict[str, Any]:
+    """The whole `yoi plugin check` pipeline for one folder or archive: package, grants
+    (`grants_file`, else assumed from the package's requests), graph, rules, report."""
+    from engine.grants.config import load_config
+    from engine.report.evaluate import evaluate
+    from engine.report.subjects import check_subject
+
+    config = load_config(grants_file) if grants_file is not None else None
+    evaluation = evaluate([check_subject(path, config)], policy_dirs=policy_dirs)
+    return check_report(evaluation, path)
+
+
 def check_report(evaluation, input_path: str | Path) -> dict[str, Any]:
     """`yoi plugin check` over the single subject of `evaluation`."""
     subject = evaluation.subjects[0]
@@ -59,7 +71,7 @@ def check_report(evaluation, input_path: str | Path) -> dict[str, Any]:
                          if entry["message"] not in concluded]
     rule_diagnostics = [conclusion_diagnostic(c) for c in conclusions if c["severity"] in ("deny", "warn")]
     if subject.package is None:
-        steps = ["Fix the reported package diagnostic and run `yoi plugin check` again."]
+        steps = list(MATERIALIZE_NEXT_STEPS)
     elif not subject.configured:
         steps = [f"The grants file has no enablement for `{ref}`; add one to judge it against real grants."]
     else:
