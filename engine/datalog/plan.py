@@ -13,8 +13,6 @@ positions (built lazily by the relation), or the fact dict for a membership test
 
 from __future__ import annotations
 
-import threading
-
 from dataclasses import dataclass
 from typing import Callable
 
@@ -42,6 +40,7 @@ class Variant:
     sources: tuple[Source, ...]
     run: Callable
     code: str
+    consts: tuple = ()
 
 
 def _order(rule: Rule, delta: int | None) -> list[int]:
@@ -212,33 +211,23 @@ class _Gen:
         defaults += [f"B_{n}=B_{n}" for n in FUNCTIONS]
         signature = ", ".join(self.params + ["D", "NEW"] + defaults)
         code = f"def run({signature}):\n" + "\n".join(self.lines) + "\n"
-        namespace: dict[str, object] = {f"K{i}": v for i, v in enumerate(self.consts)}
-        namespace.update({f"B_{n}": f for n, f in FUNCTIONS.items()})
-        exec(compile_cached(code, f"<rule {self.rule.location}>"), namespace)
+        consts = tuple(self.consts)
+        module = compile(code, code_filename(self.rule), "exec")
         delta_pred = None if self.delta is None else self.rule.body[self.delta].pred
         return Variant(self.rule_index, self.rule.head.pred, self.delta, delta_pred, tuple(self.sources),
-                       namespace["run"], code)
+                       link(module, consts), code, consts)
 
 
-# Generated join code of the program being loaded: (source, filename) -> code object. `load`
-# pushes a table preloaded from the user's private cache and saves it back afterwards, so a
-# fresh process skips most `compile` calls; nothing outlives the load that pushed it.
-_LOCAL = threading.local()
+def code_filename(rule: Rule) -> str:
+    return f"<rule {rule.location}>"
 
 
-def code_tables() -> list[dict]:
-    """This thread's stack of code tables (loads in other threads keep their own)."""
-    return _LOCAL.__dict__.setdefault("tables", [])
-
-
-def compile_cached(code: str, filename: str):
-    tables = code_tables()
-    table = tables[-1] if tables else {}
-    key = (code, filename)
-    compiled = table.get(key)
-    if compiled is None:
-        compiled = table[key] = compile(code, filename, "exec")
-    return compiled
+def link(module, consts: tuple) -> Callable:
+    """The `run` function of a compiled variant module, bound to its constants and builtins."""
+    namespace: dict[str, object] = {f"K{i}": v for i, v in enumerate(consts)}
+    namespace.update({f"B_{n}": f for n, f in FUNCTIONS.items()})
+    exec(module, namespace)
+    return namespace["run"]
 
 
 def compile_rule(rule: Rule, rule_index: int, delta: int | None = None) -> Variant:

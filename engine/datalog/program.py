@@ -18,7 +18,7 @@ from engine.datalog.evaluator import CompiledStratum, Relation, evaluate_strata
 from engine.datalog.explain import Proof, WhyNot, explain, why_not
 from engine.datalog.facts import normalize_facts
 from engine.datalog.parser import parse_query, parse_text, rule_diagnostic
-from engine.datalog.plan import compile_rule
+from engine.datalog.plan import Variant, code_filename, compile_rule, link
 from engine.datalog.stratify import Stratum, stratify
 from engine.datalog.template import render_template
 from engine.diagnostics import bounded_message
@@ -61,7 +61,7 @@ class Program:
     """A loaded program: rules checked, strata ordered, every rule body compiled to a join plan."""
 
     def __init__(self, rules: Sequence[Rule], strata: Sequence[Stratum], files: Sequence[str],
-                 statements: int | None = None):
+                 statements: int | None = None, compiled: Sequence[CompiledStratum] | None = None):
         self.rules = tuple(rules)
         self.statements = len(self.rules) if statements is None else statements  # as written
         self.files = tuple(files)
@@ -73,7 +73,38 @@ class Program:
         self.derived = frozenset(rule.head.pred for rule in self.rules)
         self.conclusions = frozenset(r.head.pred for r in self.rules if r.is_conclusion)
         self._not_input = self.conclusions | {CONCLUSION_PREDICATE}
-        self._compiled = tuple(self._compile(s) for s in self.strata)
+        self._compiled = tuple(compiled) if compiled is not None else tuple(self._compile(s) for s in self.strata)
+
+    def snapshot(self) -> bytes:
+        """The loaded program as bytes: rules, strata and compiled join code (marshal)."""
+        import marshal
+        import pickle
+
+        def variant(v):
+            module = compile(v.code, code_filename(self.rules[v.rule_index]), "exec")
+            return (v.rule_index, v.head, v.delta, v.delta_pred, v.sources, v.code, v.consts,
+                    marshal.dumps(module))
+
+        compiled = [(c.stratum, [variant(v) for v in c.full], [variant(v) for v in c.delta])
+                    for c in self._compiled]
+        state = (self.rules, self.strata, self.files, self.statements, compiled)
+        return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+
+    @classmethod
+    def from_snapshot(cls, data: bytes) -> "Program":
+        """The program a `snapshot()` holds, without parsing, checking or code generation."""
+        import marshal
+        import pickle
+
+        rules, strata, files, statements, compiled = pickle.loads(data)
+
+        def variant(rule_index, head, delta, delta_pred, sources, code, consts, module):
+            run = link(marshal.loads(module), consts)
+            return Variant(rule_index, head, delta, delta_pred, sources, run, code, consts)
+
+        stages = [CompiledStratum(stratum, tuple(variant(*v) for v in full), tuple(variant(*v) for v in delta))
+                  for stratum, full, delta in compiled]
+        return cls(rules, strata, files, statements, stages)
 
     def _compile(self, stratum: Stratum) -> CompiledStratum:
         members = set(stratum.preds)
@@ -192,37 +223,13 @@ def _rule_files(paths: Iterable[PathLike], diagnostics: list[Diagnostic]) -> lis
     return out
 
 
-def _parse_cached(text: str, label: str) -> tuple[list[Rule], list[Diagnostic]]:
-    """parse_text, with clean results kept in the user's private cache (engine/cache.py).
-
-    Building the grammar and parsing the built-in rules is most of a `check` process's own
-    time; the key covers the file's label and text and the grammar, so edits are never missed.
-    """
-    import pickle
-
-    from engine.cache import cache_key, read_private, write_private
-
-    grammar = files("engine.datalog").joinpath("grammar.lark").read_text(encoding="utf-8")
-    name = f"rules-{cache_key('datalog-ast', grammar, label, text)}.pickle"
-    cached = read_private(name)
-    if cached is not None:
-        try:
-            return pickle.loads(cached), []
-        except Exception:  # a corrupt entry is ignored and rebuilt
-            pass
-    parsed, problems = parse_text(text, label)
-    if not problems:
-        write_private(name, pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL))
-    return parsed, problems
-
-
 def _build(sources: Iterable[tuple[str, str]], diagnostics: list[Diagnostic],
            inputs: Mapping[str, int] | None) -> Program:
     rules: list[Rule] = []
     files = []
     for text, label in sources:
         files.append(label)
-        parsed, problems = _parse_cached(text, label)
+        parsed, problems = parse_text(text, label)
         rules.extend(parsed)
         diagnostics.extend(problems)
     diagnostics.extend(check_reserved(rules))
@@ -252,35 +259,33 @@ def load(paths: PathLike | Iterable[PathLike], *, inputs: Mapping[str, int] | No
         text = _read(path, label, diagnostics)
         if text is not None:
             sources.append((text, label))
-    return _with_code_cache(sources, lambda: _build(sources, diagnostics, inputs))
+    if diagnostics:  # unreadable paths: report them with every other problem, cache nothing
+        return _build(sources, diagnostics, inputs)
+    return _cached_program(sources, inputs, lambda: _build(sources, diagnostics, inputs))
 
 
-def _with_code_cache(sources: list[tuple[str, str]], build):
-    """Run `build` with the generated join code of these sources preloaded from the user's
-    private cache, and save it back when something had to be compiled."""
-    import marshal
+def _cached_program(sources: list[tuple[str, str]], inputs: Mapping[str, int] | None, build) -> Program:
+    """`build()`, or the same program restored from the user's private cache (engine/cache.py).
 
+    Building the grammar, parsing, checking and generating join code for the built-in rules is
+    most of a `check` process's own time. A snapshot of a program that loaded cleanly is keyed by
+    every source's label and text, `inputs` and the grammar, so an edit is never missed; a
+    corrupt entry is ignored and rebuilt.
+    """
     from engine.cache import cache_key, read_private, write_private
-    from engine.datalog.plan import code_tables
 
-    name = f"rules-code-{cache_key('datalog-code', *(t + chr(0) + l for t, l in sources))}.marshal"
+    grammar = files("engine.datalog").joinpath("grammar.lark").read_text(encoding="utf-8")
+    parts = [grammar, repr(sorted((inputs or {}).items()))]
+    parts += [f"{label}\0{text}" for text, label in sources]
+    name = f"program-{cache_key('datalog-program', *parts)}.pickle"
     cached = read_private(name)
-    table: dict = {}
     if cached is not None:
         try:
-            table = marshal.loads(cached)
-        except (ValueError, EOFError, TypeError):
-            cached, table = None, {}
-    if not isinstance(table, dict):
-        cached, table = None, {}
-    known = len(table)
-    code_tables().append(table)
-    try:
-        program = build()
-    finally:
-        code_tables().pop()
-    if cached is None or len(table) != known:
-        write_private(name, marshal.dumps(table))
+            return Program.from_snapshot(cached)
+        except Exception:
+            pass
+    program = build()
+    write_private(name, program.snapshot())
     return program
 
 
