@@ -29,6 +29,28 @@ def _goal(ref: str, surface: str, name: str) -> tuple[str, tuple]:
     return "eligible", (ref, surface, name)
 
 
+MAX_WHY_NOT_DEPTH = 8
+
+
+def why_not_chain(result, pred: str, args: tuple) -> list:
+    """why_not for the goal, then for the failing premise, and so on down to a missing input
+    fact: a reviewer sees the root cause, not only the top rule. Follows a premise only when
+    exactly one rule's head could make the fact and its failing literal is a ground atom."""
+    from engine.datalog import LoadError, parse_atom
+
+    chain = [result.why_not(pred, args)]
+    while len(chain) < MAX_WHY_NOT_DEPTH:
+        misses = [miss for miss in chain[-1].rules if miss.literal]  # rules whose head could match
+        if len(misses) != 1 or misses[0].literal.startswith("not "):
+            break
+        try:
+            pred, args = parse_atom(misses[0].literal)
+        except LoadError:
+            break  # not ground: several bindings failed, the rule's own answer is the best one
+        chain.append(result.why_not(pred, args))
+    return chain
+
+
 def explain_package(evaluation, ref: str) -> dict[str, Any]:
     subject = evaluation.subject(ref)
     result = evaluation.result
@@ -67,9 +89,9 @@ def explain_package(evaluation, ref: str) -> dict[str, Any]:
             entry["proof"] = proof.to_dict() if proof else None
             entry["_render"] = proof.render() if proof else []
         else:
-            why = result.why_not(pred, args)
-            entry["why_not"] = why.to_dict()
-            entry["_render"] = why.render()
+            chain = why_not_chain(result, pred, args)
+            entry["why_not"] = [why.to_dict() for why in chain]
+            entry["_render"] = [line for why in chain for line in why.render()]
         out["items"].append(entry)
     return out
 
@@ -88,7 +110,7 @@ def render_explain(report: dict[str, Any]) -> str:
         lines.append(f"{item['surface']} {item['name']}: {state}")
         for reason in item["reasons"]:
             lines.append(f"  {reason['severity']}: {reason['message']}  ({reason['rule']})")
-        lines.append("  proof:" if item["eligible"] else "  first failing premise per rule:")
+        lines.append("  proof:" if item["eligible"] else "  why not, down to the missing fact:")
         lines.extend("    " + line for line in item["_render"])
     return "\n".join(lines) + "\n"
 

@@ -730,9 +730,12 @@ def test_explain_counter_example_human():
     assert any('grants("builtin:example.counter", "tool", "counter")' in line for line in proof)
     ingress = lines.index("ingress counter-events: not eligible")
     assert lines[ingress + 1].startswith("  deny: granted surfaces.ingress permission is missing")
-    assert lines[ingress + 2] == "  first failing premise per rule:"
+    assert lines[ingress + 2] == "  why not, down to the missing fact:"
     assert "does not hold" in lines[ingress + 3]
     assert any("no fact matches" in line for line in lines[ingress + 3:])
+    # the chain ends at the root cause: the missing grant fact
+    assert lines[-2] == '    grants("builtin:example.counter", "surface", "ingress") does not hold'
+
 
 
 def test_explain_counter_example_json():
@@ -750,8 +753,11 @@ def test_explain_counter_example_json():
     assert ingress["eligible"] is False and "proof" not in ingress
     assert [r["message"] for r in ingress["reasons"]] == ["granted surfaces.ingress permission is missing"]
     assert ingress["reasons"][0]["code"] == "surface_not_granted"
-    first = ingress["why_not"]["rules"][0]
+    first = ingress["why_not"][0]["rules"][0]
     assert first["reason"].startswith("no fact matches") and first["location"]["file"].endswith("status.rules")
+    assert [why["fact"] for why in ingress["why_not"]][-2:] == [
+        'surface_granted("builtin:example.counter", "ingress")',
+        'grants("builtin:example.counter", "surface", "ingress")']
     assert all(not key.startswith("_") for i in report["items"] for key in i)
 
 
