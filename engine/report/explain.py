@@ -35,16 +35,20 @@ MAX_WHY_NOT_DEPTH = 8
 def why_not_chain(result, pred: str, args: tuple) -> list:
     """why_not for the goal, then for the failing premise, and so on down to a missing input
     fact: a reviewer sees the root cause, not only the top rule. Follows a premise only when
-    exactly one rule's head could make the fact and its failing literal is a ground atom."""
+    every rule that could make the fact fails at the same ground atom."""
     from engine.datalog import LoadError, parse_atom
 
     chain = [result.why_not(pred, args)]
     while len(chain) < MAX_WHY_NOT_DEPTH:
-        misses = [miss for miss in chain[-1].rules if miss.literal]  # rules whose head could match
-        if len(misses) != 1 or misses[0].literal.startswith("not "):
+        # the failing literals of the rules whose head could make the fact
+        literals = {miss.literal for miss in chain[-1].rules if miss.literal}
+        if len(literals) != 1:
+            break
+        (literal,) = literals
+        if literal.startswith("not "):
             break
         try:
-            pred, args = parse_atom(misses[0].literal)
+            pred, args = parse_atom(literal)
         except LoadError:
             break  # not ground: several bindings failed, the rule's own answer is the best one
         chain.append(result.why_not(pred, args))
