@@ -138,12 +138,10 @@ def inspection(evaluation, ref: str) -> dict[str, Any] | None:
             "diagnostic": _messages(by_item.get((surface, name), [])),
         }
 
-    # The runtime is ineligible when a denial blocks the whole package (the rules' `item_code`
-    # lists the denials that do not); such a denial may still name an item, e.g. an org rule.
-    item_codes = {row[0] for row in evaluation.rows("item_code")}
-    blocking = [c for c in conclusions if c.severity == "deny" and c.code not in item_codes and c not in package_level]
-    runtime_diag = _messages([c for c in package_level if c.code.startswith(RUNTIME_PREFIXES) or c.severity == "deny"]
-                             + blocking)
+    # The runtime is ineligible when a denial blocks the whole package (rules: `blocking`); such
+    # a denial may still name an item, e.g. an org rule about one tool.
+    blocking = {code for (_, code) in evaluation.rows("blocking", ref)}
+    runtime_diag = _messages([c for c in conclusions if c.code in blocking])
     tools = []
     if "tool" in enabled:
         for tool in manifest.tools:
@@ -177,7 +175,3 @@ def inspection(evaluation, ref: str) -> dict[str, Any] | None:
         "ingresses": ingresses,
         "abi": [conclusion_dict(c, package, subject) for c in conclusions if c.code.startswith(ABI_PREFIXES)],
     }
-
-
-def status(evaluation, ref: str) -> str:
-    return evaluation.value("status", ref, "rejected")
