@@ -7,25 +7,22 @@ bad package must not hide good ones. Nothing here runs plugin code.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 from engine.diagnostics import Diagnostic, DiagnosticError, Subject
-from engine.package.archive import read_archive
 from engine.package.digest import package_digest
-from engine.package.ids import is_safe_id
 from engine.package.limits import DEFAULT_LIMITS, Limits
+from engine.package.manifest import ManifestError
 from engine.package.materialize import (
-    MANIFEST_FILE, io_error_text, materialize, read_directory, read_package_file,
+    DEFAULT_LABEL, MANIFEST_FILE, PACKAGE_SUFFIX, diagnostic, io_error_text, materialize,
+    read_package_files,
 )
 from engine.package.model import SOURCES, Package
 
 PHASE = "discovery"
-PACKAGE_SUFFIX = ".yoi-plugin"
-DEFAULT_LABEL = "<plugin-package>"
 
 
 class _FromEnvironment:
@@ -146,42 +143,21 @@ class _StoreScan:
         try:
             canonical = candidate.resolve(strict=True)
         except (OSError, RuntimeError, ValueError) as error:
-            raise _failure("io", f"plugin package could not be read: {io_error_text(error)}") from None
+            raise diagnostic("io", f"plugin package could not be read: {io_error_text(error)}") from None
         if not canonical.is_relative_to(root):
-            raise _failure("traversal", "plugin package path escapes its source store")
-        if self.store.folders:
-            files = read_directory(canonical, self.limits)
-            kind = "directory"
-        else:
-            files = read_archive(read_package_file(canonical, self.limits), self.limits)
-            kind = "package"
+            raise diagnostic("traversal", "plugin package path escapes its source store")
+        files, kind = read_package_files(canonical, directory=self.store.folders, limits=self.limits)
         try:
             return materialize(files, source=self.store.source, path=str(candidate), label=label,
                                input_kind=kind)
         except DiagnosticError as error:
-            ref = _identity_hint(files, self.store.source, self.limits)
+            # Spec §1.3: once the manifest's id is known to be safe, diagnostics carry the identity.
+            local_id = error.local_id if isinstance(error, ManifestError) else None
+            ref = f"{self.store.source}:{local_id}" if local_id else None
             digest = package_digest(files)
             raise DiagnosticError(
                 [_attach(d, ref=ref, digest=digest) for d in error.diagnostics]
             ) from None
-
-
-def _identity_hint(files, source: str, limits: Limits) -> str | None:
-    """The identity of a package whose manifest failed later than its `id` check (spec §1.3:
-    diagnostics carry the identity once the id is known to be safe)."""
-    data = files.get(MANIFEST_FILE)
-    if data is None or len(data) > limits.max_manifest_size_bytes:
-        return None
-    try:
-        document = tomllib.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return None
-    local_id = document.get("id")
-    return f"{source}:{local_id}" if is_safe_id(local_id) else None
-
-
-def _failure(kind: str, message: str) -> DiagnosticError:
-    return DiagnosticError(Diagnostic(kind=kind, phase=PHASE, message=message))
 
 
 def _attach(diag: Diagnostic, **fields) -> Diagnostic:

@@ -50,6 +50,15 @@ MAX_SCHEMA_DIAGNOSTICS = 32
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)$")
 
 
+class ManifestError(DiagnosticError):
+    """A manifest that parsed as TOML but failed later. `local_id` is its `id` when that is a safe
+    id, so discovery can name the package in its diagnostics (spec §1.3) without parsing again."""
+
+    def __init__(self, diagnostics: list[Diagnostic] | Diagnostic, local_id: str | None):
+        super().__init__(diagnostics)
+        self.local_id = local_id
+
+
 def load_manifest(data: bytes, entries: Collection[str], *, file: str = "plugin.toml") -> Manifest:
     """Parse and validate manifest bytes; `entries` are the package's normalized paths, against
     which runtime and hook path references are checked. Raises DiagnosticError."""
@@ -68,14 +77,15 @@ def load_manifest(data: bytes, entries: Collection[str], *, file: str = "plugin.
 
 def _load_text(text: str, entries: frozenset[str], file: str) -> Manifest:
     document = _parse_toml(text, file)
+    local_id = document.get("id") if is_safe_id(document.get("id")) else None
     locations = LazyLocations(text, file)
     problems = schema_problems(document)
     if problems:
-        raise DiagnosticError(_schema_diagnostics(problems, locations))
+        raise ManifestError(_schema_diagnostics(problems, locations), local_id)
     manifest = _build(document, locations)
     failure = validate_manifest(manifest, entries)
     if failure is not None:
-        raise DiagnosticError(failure)
+        raise ManifestError(failure, local_id)
     return manifest
 
 

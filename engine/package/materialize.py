@@ -23,6 +23,8 @@ from engine.package.model import Package
 from engine.package.paths import normalize_archive_path
 
 MANIFEST_FILE = "plugin.toml"
+PACKAGE_SUFFIX = ".yoi-plugin"
+DEFAULT_LABEL = "<plugin-package>"
 PHASE = "discovery"
 
 
@@ -156,18 +158,21 @@ def read_package_file(path: str | os.PathLike[str], limits: Limits = DEFAULT_LIM
 
 def input_label(path: str | os.PathLike[str]) -> str:
     name = Path(path).name
-    return name or Path(os.path.abspath(path)).name or "<plugin-package>"
+    return name or Path(os.path.abspath(path)).name or DEFAULT_LABEL
+
+
+def read_package_files(
+    path: str | os.PathLike[str], *, directory: bool, limits: Limits = DEFAULT_LIMITS
+) -> tuple[dict[str, bytes], str]:
+    """The files of a package folder or `.yoi-plugin` archive, with the input kind to record."""
+    if directory:
+        return read_directory(path, limits), "directory"
+    return read_archive(read_package_file(path, limits), limits), "package"
 
 
 def load_package_path(
     path: str | os.PathLike[str], source: str = "project", limits: Limits = DEFAULT_LIMITS
 ) -> Package:
     """A folder is read as a directory package, anything else as a `.yoi-plugin` archive."""
-    label = input_label(path)
-    if os.path.isdir(path):
-        files = read_directory(path, limits)
-        kind = "directory"
-    else:
-        files = read_archive(read_package_file(path, limits), limits)
-        kind = "package"
-    return materialize(files, source=source, path=str(path), label=label, input_kind=kind)
+    files, kind = read_package_files(path, directory=os.path.isdir(path), limits=limits)
+    return materialize(files, source=source, path=str(path), label=input_label(path), input_kind=kind)

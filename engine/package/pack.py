@@ -14,11 +14,10 @@ from pathlib import Path
 from engine.package.archive import write_archive
 from engine.package.limits import DEFAULT_LIMITS, Limits
 from engine.package.materialize import (
-    input_label, io_failure, load_package_path, materialize, read_directory,
+    PACKAGE_SUFFIX, input_label, io_failure, load_package_path, materialize, read_directory,
 )
 from engine.package.model import Package
 
-PACKAGE_SUFFIX = ".yoi-plugin"
 FALLBACK_NAME = "plugin"
 
 

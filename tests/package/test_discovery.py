@@ -124,6 +124,19 @@ def test_bad_package_never_hides_good_ones(tmp_path):
     assert all(d.subject.source == "project" for d in result.diagnostics)
 
 
+def test_deeply_nested_manifest_is_a_diagnostic_not_a_crash(tmp_path):
+    store = project_store(tmp_path / "ws")
+    nested = b'schema_version = 1\nid = "deep"\nx = ' + b"[" * 5000 + b"]" * 5000 + b"\n"
+    store.mkdir(parents=True)
+    (store / "deep.yoi-plugin").write_bytes(write_archive({"plugin.toml": nested}))
+    put(store, "ok.yoi-plugin", "ok")
+    result = run(tmp_path / "ws")
+    assert summary(result) == [("project:ok", "ok.yoi-plugin")]
+    assert diags(result) == [("malformed", "manifest",
+                              "plugin.toml could not be parsed: values are nested too deeply",
+                              "project", "deep.yoi-plugin")]
+
+
 def test_symlink_escaping_the_store_is_traversal(tmp_path):
     outside = put(tmp_path / "elsewhere", "evil.yoi-plugin", "evil")
     store = project_store(tmp_path / "ws")
