@@ -8,7 +8,7 @@ remembered as broken so one mistake does not cascade into many messages.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from engine.diagnostics import Diagnostic, Location
@@ -20,6 +20,9 @@ from engine.wit.loader import Unit, load_units
 from engine.wit.scope import Broken, PkgTable, Scope, iface_id, problem_at
 from engine.wit.typeview import TypeView, edges
 from engine.wit.worlds import WorldResolver
+
+
+_ARTICLE = {"interface": "an", "world": "a"}
 
 
 class Resolver(WorldResolver):
@@ -56,8 +59,16 @@ class Resolver(WorldResolver):
     def location(self, file: ast.File, pos: ast.Pos) -> Location:
         return Location(file.path, pos.line, pos.column)
 
-    def gates(self, gates: tuple[ast.Gate, ...], file: ast.File, pkg: ast.PackageName) -> tuple[bool, tuple[m.Gate, ...]]:
-        """(active?, model gates); bad combinations are reported here."""
+    def meta(self, file: ast.File, node, pos: ast.Pos | None = None) -> dict:
+        """docs, location and gates of a model item made from `node` (an ast item with `start`
+        and `gates`), located at `pos` (default: its name)."""
+        return {"docs": self.docs(file, node.start),
+                "location": self.location(file, pos or node.name.pos),
+                "gates": tuple(m.Gate(g.kind, g.value) for g in node.gates)}
+
+    def disabled_by(self, gates: tuple[ast.Gate, ...], file: ast.File, pkg: ast.PackageName) -> str | None:
+        """The feature (not enabled) that gates an item out, or None when the item is active.
+        Bad gate combinations are reported here."""
         kinds = [g.kind for g in gates]
         for g in gates:
             if kinds.count(g.kind) > 1:
@@ -72,11 +83,7 @@ class Resolver(WorldResolver):
         if "since" in kinds and pkg.version is None:
             g = gates[kinds.index("since")]
             self.error("`@since` is only allowed in a package with a version", file, g.pos)
-        active = all(g.value in self.features for g in gates if g.kind == "unstable")
-        return active, tuple(m.Gate(g.kind, g.value) for g in gates)
-
-    def _feature(self, gates: tuple[ast.Gate, ...]) -> str:
-        return next((g.value for g in gates if g.kind == "unstable" and g.value not in self.features), "")
+        return next((g.value for g in gates if g.kind == "unstable" and g.value not in self.features), None)
 
     # ---- package tables --------------------------------------------------------------------
 
@@ -88,9 +95,9 @@ class Resolver(WorldResolver):
             for item in items:
                 name = item.name if not isinstance(item, ast.TopUse) else (item.alias or item.path.name)
                 what = {ast.Interface: "interface", ast.World: "world", ast.TopUse: "use"}[type(item)]
-                active, _ = self.gates(item.gates, file, unit.name)
-                if not active:
-                    table.disabled[name.name] = self._feature(item.gates)
+                feature = self.disabled_by(item.gates, file, unit.name)
+                if feature is not None:
+                    table.disabled[name.name] = feature
                     continue
                 if isinstance(item, ast.TopUse):
                     if name.name in uses:
@@ -131,56 +138,73 @@ class Resolver(WorldResolver):
 
     # ---- interfaces ------------------------------------------------------------------------
 
-    def interface_path(self, path: ast.UsePath, unit: Unit, file: ast.File) -> str:
-        """The id of the interface `path` names, resolving it if needed."""
+    def target(self, path: ast.UsePath, unit: Unit, file: ast.File, *,
+               note: bool = True) -> tuple[PkgTable, str, ast.Pos]:
+        """(package table, item name, position) that `path` names, following a top-level
+        `use ... as`; `note` records a reference to another package (for package order)."""
         table = self.tables[unit.key]
+        pos = path.name.pos
         if path.package is None:
-            name = path.name.name
-            use = table.top_uses.get(file.path, {}).get(name)
-            if use is not None and use.path.package is not None:
-                return self.interface_path(use.path, unit, file)
-            if use is not None:
-                name = use.path.name.name
-            return self._local_interface(table, name, path.name.pos, unit)
+            use = table.top_uses.get(file.path, {}).get(path.name.name)
+            if use is None:
+                return table, path.name.name, pos
+            if use.path.package is None:  # `use w as alias;` of an item of this package
+                return table, use.path.name.name, pos
+            path = use.path
         target = self.find_package(path.package, unit)
-        self._note_pkg_ref(unit, target, path.package.pos, file)
-        return self._local_interface(target, path.name.name, path.name.pos, unit)
+        if note:
+            self._note_pkg_ref(unit, target, path.package.pos, file)
+        return target, path.name.name, path.name.pos
 
-    def _local_interface(self, table: PkgTable, name: str, pos: ast.Pos, here: Unit) -> str:
-        if name in table.interfaces:
-            return self.ensure_interface(table, name, pos)
-        if name in table.worlds:
-            raise problem_at(f"`{name}` is a world, not an interface", pos)
+    def lookup_item(self, path: ast.UsePath, unit: Unit, file: ast.File, kind: str) -> str:
+        """The id of the interface or world (`kind`) `path` names, resolving it if needed."""
+        table, name, pos = self.target(path, unit, file)
+        items = {"interface": table.interfaces, "world": table.worlds}
+        other = "world" if kind == "interface" else "interface"
+        if name in items[kind]:
+            ensure = self.ensure_interface if kind == "interface" else self.ensure_world
+            return ensure(table, name, pos)
+        if name in items[other]:
+            raise problem_at(f"`{name}` is {_ARTICLE[other]} {other}, not {_ARTICLE[kind]} {kind}", pos)
         if name in table.disabled:
-            raise problem_at(f"interface `{name}` is gated by feature `{table.disabled[name]}`, "
+            raise problem_at(f"{kind} `{name}` is gated by feature `{table.disabled[name]}`, "
                              "which is not enabled", pos)
-        where = "" if table.unit.key == here.key else f" in package `{table.unit.key}`"
-        raise problem_at(f"interface `{name}` is not defined{where}", pos)
+        where = "" if table.unit.key == unit.key else f" in package `{table.unit.key}`"
+        raise problem_at(f"{kind} `{name}` is not defined{where}", pos)
+
+    def ensure(self, item_id: str, build, pos: ast.Pos, cycle: str) -> str:
+        """Build an interface or world once: memoized, a re-entry is the cycle `cycle`."""
+        state = self.state.get(item_id)
+        if state == "done":
+            return item_id
+        if state == "busy":
+            raise problem_at(cycle, pos)
+        if state == "failed":
+            raise Broken()
+        self.state[item_id] = "busy"
+        try:
+            build()
+        except RecursionError:
+            self.state[item_id] = "failed"
+            raise problem_at("definitions are nested too deeply to resolve", pos) from None
+        self.state[item_id] = "done"
+        return item_id
 
     def ensure_interface(self, table: PkgTable, name: str, pos: ast.Pos) -> str:
         iid = iface_id(table.unit.name, name)
-        state = self.state.get(iid)
-        if state == "done":
-            return iid
-        if state == "busy":
-            raise problem_at(f"`use` of interface `{name}` forms a cycle", pos)
-        if state == "failed":
-            raise Broken()
-        self.state[iid] = "busy"
         node, file = table.interfaces[name]
-        try:
-            self.interfaces[iid] = self.build_interface(
-                iid, name, node.items, table.unit, file, node.start, node.name.pos, node.gates)
-        except RecursionError:
-            self.state[iid] = "failed"
-            raise problem_at("definitions are nested too deeply to resolve", pos) from None
-        self.state[iid] = "done"
-        return iid
 
-    def build_interface(self, iid: str, name: str | None, items: tuple, unit: Unit, file: ast.File,
-                        start: int, pos: ast.Pos, gates: tuple[ast.Gate, ...]) -> m.Interface:
+        def build() -> None:
+            self.interfaces[iid] = self.build_interface(
+                iid, name, node, table.unit, file)
+
+        return self.ensure(iid, build, pos, f"`use` of interface `{name}` forms a cycle")
+
+    def build_interface(self, iid: str, name: str | None, node: ast.Interface | ast.Extern, unit: Unit,
+                        file: ast.File) -> m.Interface:
+        """An interface, or the inline interface of a world's `import x: interface { ... }`."""
         scope = Scope(iid, file)
-        active = self.active_items(items, scope, file, unit)
+        active = self.active_items(node.items, scope, file, unit)
         functions: dict[str, m.Function] = {}
         self.define_types(scope, active, unit, functions)
         for item in active:
@@ -190,21 +214,16 @@ class Resolver(WorldResolver):
                     functions[func.name] = func
                 except Problem as problem:
                     self.record(problem, file)
-        self.validate_scope(scope)
-        self.deps[iid] = list(dict.fromkeys(scope.deps))
-        types = {n: self.types[k] for n, k in scope.names.items() if k is not None and k in self.types}
-        return m.Interface(
-            iid, name, unit.key, m.frozen_map(types), m.frozen_map(functions),
-            self.docs(file, start), self.location(file, pos), tuple(m.Gate(g.kind, g.value) for g in gates))
+        types = self.finish_scope(scope)
+        return m.Interface(iid, name, unit.key, types, m.frozen_map(functions), **self.meta(file, node))
 
     def active_items(self, items: tuple, scope: Scope, file: ast.File, unit: Unit) -> list:
         active = []
         for item in items:
-            ok, _ = self.gates(item.gates, file, unit.name)
-            if ok:
+            feature = self.disabled_by(item.gates, file, unit.name)
+            if feature is None:
                 active.append(item)
                 continue
-            feature = self._feature(item.gates)
             for n in _item_names(item):
                 scope.disabled[n] = feature
         return active
@@ -250,7 +269,7 @@ class Resolver(WorldResolver):
     def use_item(self, scope: Scope, item: ast.UseItem, unit: Unit) -> None:
         file = scope.file
         try:
-            target_id = self.interface_path(item.path, unit, file)
+            target_id = self.lookup_item(item.path, unit, file, "interface")
         except Problem as problem:
             self.record(problem, file)
             return
@@ -269,9 +288,7 @@ class Resolver(WorldResolver):
                 continue
             key = f"{scope.owner}#{local.name}"
             self.types[key] = m.TypeDef(
-                key, local.name, scope.owner, "use", target=m.Ref(td.key),
-                docs=self.docs(file, item.start), location=self.location(file, local.pos),
-                gates=tuple(m.Gate(g.kind, g.value) for g in item.gates))
+                key, local.name, scope.owner, "use", target=m.Ref(td.key), **self.meta(file, item, local.pos))
             scope.names[local.name] = key
 
     def lookup(self, scope: Scope, ident: ast.Ident) -> str:
@@ -318,8 +335,7 @@ class Resolver(WorldResolver):
     def typedef(self, scope: Scope, item: ast.TypeDef, unit: Unit, functions: dict[str, m.Function]) -> None:
         file = scope.file
         key = f"{scope.owner}#{item.name.name}"
-        common = dict(docs=self.docs(file, item.start), location=self.location(file, item.name.pos),
-                      gates=tuple(m.Gate(g.kind, g.value) for g in item.gates))
+        common = self.meta(file, item)
         kind = item.kind
         if kind == "alias":
             td = m.TypeDef(key, item.name.name, scope.owner, "alias", target=self.convert(item.body, scope), **common)
@@ -359,8 +375,7 @@ class Resolver(WorldResolver):
                            functions: dict[str, m.Function]) -> None:
         rname = item.name.name
         for rf in item.body:
-            ok, _ = self.gates(rf.gates, scope.file, unit.name)
-            if not ok:
+            if self.disabled_by(rf.gates, scope.file, unit.name) is not None:
                 continue
             name = f"[{rf.kind}]{rname}" if rf.kind == "constructor" else f"[{rf.kind}]{rname}.{rf.name.name}"
             if name in functions:
@@ -393,12 +408,16 @@ class Resolver(WorldResolver):
                 result = m.Handle("own", resource)
             else:
                 scope.ctor_checks.append((resource, result, func.result.pos))
-        return m.Function(
-            name, kind, tuple(params), result, func.is_async, resource,
-            self.docs(file, item.start), self.location(file, item.name.pos),
-            tuple(m.Gate(g.kind, g.value) for g in item.gates))
+        return m.Function(name, kind, tuple(params), result, func.is_async, resource, **self.meta(file, item))
 
     # ---- validation of one scope ------------------------------------------------------------
+
+    def finish_scope(self, scope: Scope) -> Mapping[str, m.TypeDef]:
+        """Validate a built interface or world, record the interfaces it uses (for world
+        elaboration) and return its types by name."""
+        self.validate_scope(scope)
+        self.deps[scope.owner] = list(dict.fromkeys(scope.deps))
+        return m.frozen_map((n, self.types[k]) for n, k in scope.names.items() if k is not None and k in self.types)
 
     def validate_scope(self, scope: Scope) -> None:
         file = scope.file
@@ -459,19 +478,12 @@ class Resolver(WorldResolver):
         for item in node.items:
             if not isinstance(item, ast.UseItem):
                 continue
-            path = item.path
-            if path.package is None:
-                use = table.top_uses.get(file.path, {}).get(path.name.name)
-                if use is not None:
-                    path = use.path
-            target = table
-            if path.package is not None:
-                try:
-                    target = self.find_package(path.package, table.unit)
-                except Problem:
-                    continue
-            if path.name.name in target.interfaces:
-                out.append((target, path.name.name))
+            try:
+                target, name, _ = self.target(item.path, table.unit, file, note=False)
+            except Problem:
+                continue
+            if name in target.interfaces:
+                out.append((target, name))
         return out
 
     def _interface_order(self) -> list[tuple[PkgTable, str]]:

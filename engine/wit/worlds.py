@@ -11,52 +11,18 @@ from engine.wit import model as m
 from engine.wit.elaborate import elaborate
 from engine.wit.errors import Problem
 from engine.wit.loader import Unit
-from engine.wit.scope import Broken, PkgTable, Scope, iface_id, problem_at
+from engine.wit.scope import PkgTable, Scope, iface_id, problem_at
 
 
 class WorldResolver:
-    def world_path(self, path: ast.UsePath, unit: Unit, file: ast.File) -> str:
-        table = self.tables[unit.key]
-        if path.package is None:
-            name = path.name.name
-            use = table.top_uses.get(file.path, {}).get(name)
-            if use is not None and use.path.package is not None:
-                return self.world_path(use.path, unit, file)
-            if use is not None:  # `use w as alias;` of a world of this package
-                name = use.path.name.name
-            target = table
-        else:
-            target = self.find_package(path.package, unit)
-            self._note_pkg_ref(unit, target, path.package.pos, file)
-            name = path.name.name
-        if name in target.worlds:
-            return self.ensure_world(target, name, path.name.pos)
-        if name in target.interfaces:
-            raise problem_at(f"`{name}` is an interface, not a world", path.name.pos)
-        if name in target.disabled:
-            raise problem_at(f"world `{name}` is gated by feature `{target.disabled[name]}`, "
-                             "which is not enabled", path.name.pos)
-        where = "" if target.unit.key == unit.key else f" in package `{target.unit.key}`"
-        raise problem_at(f"world `{name}` is not defined{where}", path.name.pos)
-
     def ensure_world(self, table: PkgTable, name: str, pos: ast.Pos) -> str:
         wid = iface_id(table.unit.name, name)
-        state = self.state.get(wid)
-        if state == "done":
-            return wid
-        if state == "busy":
-            raise problem_at(f"world `{name}` includes itself (cycle through `include`)", pos)
-        if state == "failed":
-            raise Broken()
-        self.state[wid] = "busy"
         node, file = table.worlds[name]
-        try:
+
+        def build() -> None:
             self.worlds[wid] = self.build_world(wid, node, table.unit, file)
-        except RecursionError:
-            self.state[wid] = "failed"
-            raise problem_at("definitions are nested too deeply to resolve", pos) from None
-        self.state[wid] = "done"
-        return wid
+
+        return self.ensure(wid, build, pos, f"world `{name}` includes itself (cycle through `include`)")
 
     def build_world(self, wid: str, node: ast.World, unit: Unit, file: ast.File) -> m.World:
         scope = Scope(wid, file)
@@ -84,34 +50,28 @@ class WorldResolver:
             if item.kind == "function" or item.interface != key:
                 if key in sides["import"] and not key.startswith("["):
                     self.error(f"`{key}` is both imported and exported", file, positions.get(("export", key)))
-        self.validate_scope(scope)
-        self.deps[wid] = list(dict.fromkeys(scope.deps))
+        types = self.finish_scope(scope)
         imports, exports, ok = elaborate(sides["import"], sides["export"], scope.deps, self.deps)
         if not ok:
             self.error("an exported interface depends on an interface in incompatible ways (an imported "
                        "dependency itself depends on an export)", file, node.name.pos)
-        types = {n: self.types[k] for n, k in scope.names.items() if k is not None and k in self.types}
-        return m.World(
-            wid, node.name.name, unit.key, m.frozen_map(imports), m.frozen_map(exports), m.frozen_map(types),
-            self.docs(file, node.start), self.location(file, node.name.pos),
-            tuple(m.Gate(g.kind, g.value) for g in node.gates))
+        return m.World(wid, node.name.name, unit.key, m.frozen_map(imports), m.frozen_map(exports), types,
+                       **self.meta(file, node))
 
     def world_extern(self, wid: str, item: ast.Extern, scope: Scope, unit: Unit,
                      sides: dict[str, dict[str, m.WorldItem]], positions: dict) -> None:
         file = scope.file
         side = sides[item.direction]
-        common = dict(docs=self.docs(file, item.start), location=self.location(file, item.pos),
-                      gates=tuple(m.Gate(g.kind, g.value) for g in item.gates))
+        common = self.meta(file, item, item.pos)
         if item.kind == "func":
             func = self.function(item.name.name, "freestanding", item.func, scope, None, item, file, unit)
             entry = m.WorldItem(item.name.name, "function", function=func, **common)
         elif item.kind == "inline":
             iid = f"{wid}/{item.name.name}"
-            self.interfaces[iid] = self.build_interface(
-                iid, None, item.items, unit, file, item.start, item.name.pos, item.gates)
+            self.interfaces[iid] = self.build_interface(iid, None, item, unit, file)
             entry = m.WorldItem(item.name.name, "interface", interface=iid, **common)
         else:
-            iid = self.interface_path(item.path, unit, file)
+            iid = self.lookup_item(item.path, unit, file, "interface")
             key = item.name.name if item.name is not None else iid
             entry = m.WorldItem(key, "interface", interface=iid, **common)
         key = entry.key
@@ -124,7 +84,7 @@ class WorldResolver:
     def include(self, item: ast.Include, scope: Scope, unit: Unit,
                 sides: dict[str, dict[str, m.WorldItem]], positions: dict) -> None:
         file = scope.file
-        other = self.worlds[self.world_path(item.path, unit, file)]
+        other = self.worlds[self.lookup_item(item.path, unit, file, "world")]
         renames = {old.name: new for old, new in item.renames}
         names = {k for side in (other.imports, other.exports) for k, v in side.items()
                  if v.kind == "function" or v.interface != k} | set(other.types)
