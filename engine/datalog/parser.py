@@ -44,9 +44,14 @@ class SyntaxProblem(Exception):
 
 
 @cache
+def grammar_text() -> str:
+    """The grammar source (also part of the program cache key, engine/datalog/program.py)."""
+    return files("engine.datalog").joinpath("grammar.lark").read_text(encoding="utf-8")
+
+
+@cache
 def _parser() -> Lark:
-    grammar = files("engine.datalog").joinpath("grammar.lark").read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", start=["start", "query"], maybe_placeholders=False)
+    return Lark(grammar_text(), parser="lalr", start=["start", "query"], maybe_placeholders=False)
 
 
 def rule_diagnostic(code: str, message: str, location: Location | None) -> Diagnostic:

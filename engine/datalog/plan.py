@@ -14,6 +14,7 @@ positions (built lazily by the relation), or the fact dict for a membership test
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import CodeType
 from typing import Callable
 
 from engine.datalog.ast import Atom, Builtin, Comparison, Const, Literal, Negation, Rule, Term, Var, literal_vars
@@ -31,16 +32,27 @@ class Source:
 
 @dataclass(frozen=True)
 class Variant:
-    """One compiled way to evaluate a rule; `delta` is the body index that reads new facts."""
+    """One compiled way to evaluate a rule: `run(*sources, D, NEW)` adds new `head` facts.
 
-    rule_index: int
+    `delta_pred` is the predicate whose last-round facts it reads (None: it reads all facts).
+    `module` and `consts` are what `run` is made of, kept so a snapshot can store them.
+    """
+
     head: str
-    delta: int | None
     delta_pred: str | None
     sources: tuple[Source, ...]
+    module: CodeType
+    consts: tuple
     run: Callable
-    code: str
-    consts: tuple = ()
+
+
+def make_variant(head: str, delta_pred: str | None, sources: tuple[Source, ...], module: CodeType,
+                 consts: tuple) -> Variant:
+    """A Variant with `run` linked: the compiled module executed with its constants and builtins."""
+    namespace: dict[str, object] = {f"K{i}": v for i, v in enumerate(consts)}
+    namespace.update({f"B_{n}": f for n, f in FUNCTIONS.items()})
+    exec(module, namespace)
+    return Variant(head, delta_pred, sources, module, consts, namespace["run"])
 
 
 def _order(rule: Rule, delta: int | None) -> list[int]:
@@ -211,23 +223,9 @@ class _Gen:
         defaults += [f"B_{n}=B_{n}" for n in FUNCTIONS]
         signature = ", ".join(self.params + ["D", "NEW"] + defaults)
         code = f"def run({signature}):\n" + "\n".join(self.lines) + "\n"
-        consts = tuple(self.consts)
-        module = compile(code, code_filename(self.rule), "exec")
+        module = compile(code, f"<rule {self.rule.location}>", "exec")
         delta_pred = None if self.delta is None else self.rule.body[self.delta].pred
-        return Variant(self.rule_index, self.rule.head.pred, self.delta, delta_pred, tuple(self.sources),
-                       link(module, consts), code, consts)
-
-
-def code_filename(rule: Rule) -> str:
-    return f"<rule {rule.location}>"
-
-
-def link(module, consts: tuple) -> Callable:
-    """The `run` function of a compiled variant module, bound to its constants and builtins."""
-    namespace: dict[str, object] = {f"K{i}": v for i, v in enumerate(consts)}
-    namespace.update({f"B_{n}": f for n, f in FUNCTIONS.items()})
-    exec(module, namespace)
-    return namespace["run"]
+        return make_variant(self.rule.head.pred, delta_pred, tuple(self.sources), module, tuple(self.consts))
 
 
 def compile_rule(rule: Rule, rule_index: int, delta: int | None = None) -> Variant:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from importlib.resources import files
-
+import marshal
 import os
+import pickle
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
@@ -17,8 +17,8 @@ from engine.datalog.checks import check_program, sort_diagnostics
 from engine.datalog.evaluator import CompiledStratum, Relation, evaluate_strata
 from engine.datalog.explain import Proof, WhyNot, explain, why_not
 from engine.datalog.facts import normalize_facts
-from engine.datalog.parser import parse_query, parse_text, rule_diagnostic
-from engine.datalog.plan import Variant, code_filename, compile_rule, link
+from engine.datalog.parser import grammar_text, parse_query, parse_text, rule_diagnostic
+from engine.datalog.plan import compile_rule, make_variant
 from engine.datalog.stratify import Stratum, stratify
 from engine.datalog.template import render_template
 from engine.diagnostics import bounded_message
@@ -73,17 +73,13 @@ class Program:
         self.derived = frozenset(rule.head.pred for rule in self.rules)
         self.conclusions = frozenset(r.head.pred for r in self.rules if r.is_conclusion)
         self._not_input = self.conclusions | {CONCLUSION_PREDICATE}
-        self._compiled = tuple(compiled) if compiled is not None else tuple(self._compile(s) for s in self.strata)
+        self._compiled = tuple(compiled) if compiled is not None else self._compile_all()
 
     def snapshot(self) -> bytes:
         """The loaded program as bytes: rules, strata and compiled join code (marshal)."""
-        import marshal
-        import pickle
 
         def variant(v):
-            module = compile(v.code, code_filename(self.rules[v.rule_index]), "exec")
-            return (v.rule_index, v.head, v.delta, v.delta_pred, v.sources, v.code, v.consts,
-                    marshal.dumps(module))
+            return (v.head, v.delta_pred, v.sources, marshal.dumps(v.module), v.consts)
 
         compiled = [(c.stratum, [variant(v) for v in c.full], [variant(v) for v in c.delta])
                     for c in self._compiled]
@@ -93,31 +89,32 @@ class Program:
     @classmethod
     def from_snapshot(cls, data: bytes) -> "Program":
         """The program a `snapshot()` holds, without parsing, checking or code generation."""
-        import marshal
-        import pickle
-
         rules, strata, files, statements, compiled = pickle.loads(data)
 
-        def variant(rule_index, head, delta, delta_pred, sources, code, consts, module):
-            run = link(marshal.loads(module), consts)
-            return Variant(rule_index, head, delta, delta_pred, sources, run, code, consts)
+        def variant(head, delta_pred, sources, module, consts):
+            return make_variant(head, delta_pred, sources, marshal.loads(module), consts)
 
         stages = [CompiledStratum(stratum, tuple(variant(*v) for v in full), tuple(variant(*v) for v in delta))
                   for stratum, full, delta in compiled]
         return cls(rules, strata, files, statements, stages)
 
-    def _compile(self, stratum: Stratum) -> CompiledStratum:
-        members = set(stratum.preds)
-        full, delta = [], []
+    def _compile_all(self) -> tuple[CompiledStratum, ...]:
+        """Every stratum's variants: each rule once, and in a recursive stratum one semi-naive
+        variant per body atom of the same stratum."""
+        by_head: dict[str, list[int]] = {}
         for index, rule in enumerate(self.rules):
-            if rule.head.pred not in members or not rule.body:
-                continue
-            full.append(compile_rule(rule, index))
-            if stratum.recursive:
-                delta.extend(
-                    compile_rule(rule, index, i) for i, lit in enumerate(rule.body)
-                    if isinstance(lit, Atom) and lit.pred in members)
-        return CompiledStratum(stratum, tuple(full), tuple(delta))
+            if rule.body:
+                by_head.setdefault(rule.head.pred, []).append(index)
+        out = []
+        for stratum in self.strata:
+            members = set(stratum.preds)
+            indexes = sorted(i for pred in stratum.preds for i in by_head.get(pred, ()))
+            full = tuple(compile_rule(self.rules[i], i) for i in indexes)
+            delta = tuple(
+                compile_rule(self.rules[i], i, d) for i in indexes if stratum.recursive
+                for d, lit in enumerate(self.rules[i].body) if isinstance(lit, Atom) and lit.pred in members)
+            out.append(CompiledStratum(stratum, full, delta))
+        return tuple(out)
 
     def evaluate(self, facts: Mapping[str, Iterable[Any]] | None = None, *,
                  source: str | None = None) -> "Result":
@@ -261,30 +258,32 @@ def load(paths: PathLike | Iterable[PathLike], *, inputs: Mapping[str, int] | No
             sources.append((text, label))
     if diagnostics:  # unreadable paths: report them with every other problem, cache nothing
         return _build(sources, diagnostics, inputs)
-    return _cached_program(sources, inputs, lambda: _build(sources, diagnostics, inputs))
+    return _cached_program(sources, inputs)
 
 
-def _cached_program(sources: list[tuple[str, str]], inputs: Mapping[str, int] | None, build) -> Program:
-    """`build()`, or the same program restored from the user's private cache (engine/cache.py).
+def _cached_program(sources: list[tuple[str, str]], inputs: Mapping[str, int] | None) -> Program:
+    """The program of `sources`, restored from the user's private cache (engine/cache.py) when
+    it holds one, else built (and stored there).
 
     Building the grammar, parsing, checking and generating join code for the built-in rules is
     most of a `check` process's own time. A snapshot of a program that loaded cleanly is keyed by
     every source's label and text, `inputs` and the grammar, so an edit is never missed; a
-    corrupt entry is ignored and rebuilt.
+    corrupt entry is ignored and rebuilt. With the cache off, no key or snapshot is computed.
     """
-    from engine.cache import cache_key, read_private, write_private
+    from engine.cache import cache_dir, cache_key, read_private, write_private
 
-    grammar = files("engine.datalog").joinpath("grammar.lark").read_text(encoding="utf-8")
-    parts = [grammar, repr(sorted((inputs or {}).items()))]
+    if cache_dir() is None:
+        return _build(sources, [], inputs)
+    parts = [grammar_text(), repr(sorted((inputs or {}).items()))]
     parts += [f"{label}\0{text}" for text, label in sources]
     name = f"program-{cache_key('datalog-program', *parts)}.pickle"
     cached = read_private(name)
     if cached is not None:
         try:
             return Program.from_snapshot(cached)
-        except Exception:
+        except Exception:  # any corruption (pickle, marshal, shape): rebuild
             pass
-    program = build()
+    program = _build(sources, [], inputs)
     write_private(name, program.snapshot())
     return program
 
