@@ -8,10 +8,28 @@ runtime builds validators from them directly.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+import threading
+from dataclasses import dataclass
+from typing import Any, Iterator, Mapping
 
 import cerberus
+from cerberus import errors as cerberus_errors
 from cerberus.schema import DefinitionSchema
+
+# How a cerberus type name reads in a message ("must be a table").
+TYPE_WORDS = {
+    "string": "a string", "integer": "an integer", "boolean": "a boolean",
+    "list": "an array", "dict": "a table",
+}
+
+
+@dataclass(frozen=True)
+class SchemaProblem:
+    """One schema violation: where (document path of str keys and int indexes) and what (a
+    bounded text that never quotes a value from the file)."""
+
+    path: tuple
+    message: str
 
 
 class _TrustedDefinition(DefinitionSchema):
@@ -29,3 +47,27 @@ def trusted_validator(schema: Mapping[str, Any], validator_class: type = cerberu
 def check_definition(schema: Mapping[str, Any], validator_class: type = cerberus.Validator) -> None:
     """Cerberus's full schema check (raises SchemaError); used by the tests."""
     validator_class(schema)
+
+
+_LOCAL = threading.local()
+
+
+def cached_validator(schema: Mapping[str, Any], validator_class: type = cerberus.Validator, **options: Any):
+    """`trusted_validator`, built once per schema, class and thread: building one costs more than
+    validating a document, and a validator keeps per-run state (so threads do not share one).
+    Keyed by the schema's id, so pass module constants only."""
+    cache = _LOCAL.__dict__.setdefault("validators", {})
+    key = (id(schema), validator_class, tuple(sorted(options.items())))
+    validator = cache.get(key)
+    if validator is None:
+        validator = cache[key] = trusted_validator(schema, validator_class, **options)
+    return validator
+
+
+def leaf_errors(errors) -> Iterator[cerberus_errors.ValidationError]:
+    """The leaf errors of a cerberus error list, group errors (nested schemas) flattened."""
+    for error in errors:
+        if error.is_group_error:
+            yield from leaf_errors(error.child_errors)
+        else:
+            yield error

@@ -16,8 +16,8 @@ from typing import Any
 
 from engine.diagnostics import Diagnostic, DiagnosticError, Location
 from engine.grants.model import Enablement, EnablementConfig, FsGrant, Grants, HttpsGrant
-from engine.grants.schema import PERMISSION_VALUE_FIELD, check_plugins
-from engine.package.model import Permission
+from engine.grants.schema import check_plugins
+from engine.package.manifest_schema import permission_from_table
 
 MAX_CONFIG_BYTES = 1024 * 1024
 MAX_REPORTED_PROBLEMS = 20
@@ -157,9 +157,7 @@ def _grants(table: dict) -> Grants:
         id=table.get("id"),
         version=table.get("version"),
         digest=table.get("digest"),
-        permissions=tuple(
-            Permission(p["kind"], p.get(PERMISSION_VALUE_FIELD[p["kind"]])) for p in table.get("permissions", ())
-        ),
+        permissions=tuple(permission_from_table(p) for p in table.get("permissions", ())),
         https=tuple(
             HttpsGrant(h.get("host", ""), tuple(h.get("methods", ())), tuple(h.get("path_prefixes", ())))
             for h in table.get("https", ())

@@ -8,16 +8,13 @@ shape and the `kind` value, then the exact fields of that kind.
 from __future__ import annotations
 
 import re
-import threading
-from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
-import cerberus
 from cerberus import errors as cerr
 
-from engine.schemas import trusted_validator
-from engine.package.manifest_schema import PERMISSION_FIELDS, PERMISSION_SCHEMAS
+from engine.package.manifest_schema import PERMISSION_SCHEMAS
 from engine.package.model import FS_OPERATIONS, PERMISSION_KINDS, SURFACES
+from engine.schemas import TYPE_WORDS, SchemaProblem, cached_validator, leaf_errors
 
 _STRING = {"type": "string"}
 _STRING_LIST = {"type": "list", "schema": _STRING}
@@ -27,10 +24,6 @@ PERMISSION_SHAPE = {
     "allow_unknown": True,  # fields are checked per kind in the second pass
     "schema": {"kind": {"type": "string", "required": True, "allowed": list(PERMISSION_KINDS)}},
 }
-
-# Spec §1.6 permission objects are the same in manifests and grants: one definition, shared
-# with the manifest schema (kind -> value field, kind -> strict cerberus schema).
-PERMISSION_VALUE_FIELD = PERMISSION_FIELDS
 
 HTTPS_SCHEMA = {"host": _STRING, "methods": _STRING_LIST, "path_prefixes": _STRING_LIST}
 FS_SCHEMA = {
@@ -69,21 +62,9 @@ PLUGINS_SCHEMA = {
     }
 }
 
-_TYPE_WORDS = {
-    "string": "a string", "list": "an array", "dict": "a table", "boolean": "a boolean",
-    "integer": "an integer",
-}
 # Key names are named in messages only when they look like short identifiers, so a message never
 # carries arbitrary file text (nor a long token pasted as a key); values are never named at all.
 _TOKEN_RE = re.compile(r"[A-Za-z0-9_.-]{1,32}")
-
-
-@dataclass(frozen=True)
-class SchemaProblem:
-    """One leaf schema error: where (document path) and a message free of file content."""
-
-    path: tuple
-    message: str
 
 
 def token(value: object) -> str | None:
@@ -101,14 +82,6 @@ def format_path(path: tuple) -> str:
     return out
 
 
-def _leaves(errors) -> Iterator[cerr.ValidationError]:
-    for error in errors:
-        if error.is_group_error:
-            yield from _leaves(error.child_errors)
-        else:
-            yield error
-
-
 def _describe(error: cerr.ValidationError, path: tuple) -> str:
     where = f"plugin config key `{format_path(path)}`"
     if error.code == cerr.UNKNOWN_FIELD.code:
@@ -116,7 +89,7 @@ def _describe(error: cerr.ValidationError, path: tuple) -> str:
     if error.code == cerr.REQUIRED_FIELD.code:
         return f"{where} is required"
     if error.rule == "type":
-        return f"{where} must be {_TYPE_WORDS.get(error.constraint, error.constraint)}"
+        return f"{where} must be {TYPE_WORDS.get(error.constraint, error.constraint)}"
     if error.rule == "allowed":
         return f"{where} must be one of: {', '.join(error.constraint)}"
     return f"{where} is invalid"
@@ -124,27 +97,14 @@ def _describe(error: cerr.ValidationError, path: tuple) -> str:
 
 def check(document: dict, schema: dict, prefix: tuple = ()) -> list[SchemaProblem]:
     """Validate `document` strictly; return its leaf problems with paths under `prefix`."""
-    validator = _validator(schema)
+    validator = cached_validator(schema, allow_unknown=False)
     if validator.validate(document):
         return []
     problems = []
-    for error in _leaves(validator._errors):
+    for error in leaf_errors(validator._errors):
         path = prefix + tuple(error.document_path)
         problems.append(SchemaProblem(path, _describe(error, path)))
     return problems
-
-
-_LOCAL = threading.local()
-
-
-def _validator(schema: dict) -> cerberus.Validator:
-    """Build each schema's validator once per thread: construction checks the schema itself, and
-    a validator keeps per-run state."""
-    cache = _LOCAL.__dict__.setdefault("validators", {})
-    validator = cache.get(id(schema))
-    if validator is None:
-        validator = cache[id(schema)] = trusted_validator(schema, allow_unknown=False)
-    return validator
 
 
 def check_plugins(plugins: Any) -> list[SchemaProblem]:

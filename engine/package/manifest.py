@@ -27,7 +27,7 @@ from engine.diagnostics import (
 from engine.package.ids import is_safe_id
 from engine.package.limits import DEFAULT_LIMITS
 from engine.package.manifest_locations import LazyLocations, nearest_location
-from engine.package.manifest_schema import PERMISSION_FIELDS, path_text, schema_problems
+from engine.package.manifest_schema import path_text, permission_from_table, schema_problems
 from engine.package.model import (
     COMPONENT_KIND,
     INSTANCE_WORLD,
@@ -38,7 +38,6 @@ from engine.package.model import (
     Hook,
     Ingress,
     Manifest,
-    Permission,
     Runtime,
     Service,
     Tool,
@@ -165,10 +164,7 @@ def _build(doc: dict[str, Any], locations: Mapping[str, Location]) -> Manifest:
             )
             for i in doc.get("ingresses", ())
         ),
-        permissions=tuple(
-            Permission(p["kind"], p.get(PERMISSION_FIELDS[p["kind"]]) if PERMISSION_FIELDS[p["kind"]] else None)
-            for p in doc.get("permissions", ())
-        ),
+        permissions=tuple(permission_from_table(p) for p in doc.get("permissions", ())),
         locations=locations,
     )
 

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-from dataclasses import dataclass
 from typing import Any
 
 import cerberus
 from cerberus import errors as cerberus_errors
 
-from engine.schemas import trusted_validator
-from engine.package.model import HOST_APIS, SURFACES
+from engine.package.model import HOST_APIS, SURFACES, Permission
+from engine.schemas import TYPE_WORDS, SchemaProblem, cached_validator, leaf_errors
 
 U32_MAX = 2**32 - 1
 KEY_TEXT_LIMIT = 64  # characters of one untrusted key name shown in a message
@@ -100,6 +98,12 @@ PERMISSION_SCHEMAS = {
 }
 
 
+def permission_from_table(item: dict) -> Permission:
+    """A schema-valid permission object (manifest or grant, spec §1.6) as a `Permission`."""
+    field = PERMISSION_FIELDS[item["kind"]]
+    return Permission(item["kind"], item.get(field) if field else None)
+
+
 class _StrictValidator(cerberus.Validator):
     """Cerberus counts `True` as an integer (bool subclasses int); TOML does not."""
 
@@ -107,30 +111,13 @@ class _StrictValidator(cerberus.Validator):
     types_mapping["integer"] = cerberus.TypeDefinition("integer", (int,), (bool,))
 
 
-_LOCAL = threading.local()
-
-
-def _validator(name: str) -> cerberus.Validator:
-    """Schemas are compiled once per thread: building a cerberus validator checks its schema,
-    which costs more than validating a manifest, and a validator keeps per-run state."""
-    cache = _LOCAL.__dict__.setdefault("validators", {})
-    if name not in cache:
-        schema = MANIFEST_SCHEMA if name == "manifest" else PERMISSION_SCHEMAS[name]
-        cache[name] = trusted_validator(schema, _StrictValidator, allow_unknown=False)
-    return cache[name]
-
-
-@dataclass(frozen=True)
-class SchemaProblem:
-    """One schema violation: where (document path) and what (bounded text, no file values)."""
-
-    path: Path
-    message: str
+def _validator(schema: dict) -> cerberus.Validator:
+    return cached_validator(schema, _StrictValidator, allow_unknown=False)
 
 
 def schema_problems(document: dict[str, Any]) -> list[SchemaProblem]:
     """All schema violations of a parsed manifest, top level first, then permission objects."""
-    validator = _validator("manifest")
+    validator = _validator(MANIFEST_SCHEMA)
     problems: list[SchemaProblem] = []
     if not validator.validate(document, normalize=False):
         problems.extend(_flatten(validator._errors))
@@ -146,27 +133,19 @@ def _permission_problems(item: dict, path: Path) -> list[SchemaProblem]:
     kind = item["kind"]
     if kind not in PERMISSION_SCHEMAS:
         return [SchemaProblem(path + ("kind",), f"unknown permission kind {quote_key(kind)} in {format_path(path)}")]
-    validator = _validator(kind)
+    validator = _validator(PERMISSION_SCHEMAS[kind])
     if validator.validate(item, normalize=False):
         return []
-    return [SchemaProblem(path + p.path, p.message) for p in _flatten(validator._errors, prefix=path)]
+    return _flatten(validator._errors, prefix=path)
 
 
 def _flatten(errors, prefix: Path = ()) -> list[SchemaProblem]:
+    """Leaf problems with their paths under `prefix` (the permission object's own path)."""
     out: list[SchemaProblem] = []
-    for error in errors:
-        if error.is_group_error:
-            out.extend(_flatten(error.child_errors, prefix))
-            continue
-        path = tuple(error.document_path)
-        out.append(SchemaProblem(path, _describe(error, format_path(prefix + path))))
+    for error in leaf_errors(errors):
+        path = prefix + tuple(error.document_path)
+        out.append(SchemaProblem(path, _describe(error, format_path(path))))
     return out
-
-
-_TYPE_WORDS = {
-    "string": "a string", "integer": "an integer", "boolean": "a boolean",
-    "list": "an array", "dict": "a table",
-}
 
 
 def _describe(error, where: str) -> str:
@@ -176,7 +155,7 @@ def _describe(error, where: str) -> str:
     if code == cerberus_errors.REQUIRED_FIELD.code:
         return f"missing required key {where}"
     if code == cerberus_errors.BAD_TYPE.code:
-        return f"{where} must be {_TYPE_WORDS.get(error.constraint, error.constraint)}"
+        return f"{where} must be {TYPE_WORDS.get(error.constraint, error.constraint)}"
     if code == cerberus_errors.UNALLOWED_VALUE.code:
         return f"{where} must be one of {', '.join(error.constraint)}"
     if code in (cerberus_errors.MIN_VALUE.code, cerberus_errors.MAX_VALUE.code):

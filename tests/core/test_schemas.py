@@ -1,10 +1,12 @@
 """Every constant cerberus schema passes cerberus's own schema check (engine/schemas.py trusts them)."""
 
+import threading
+
 import pytest
 
 from engine.grants import schema as grants_schema
 from engine.package import manifest_schema
-from engine.schemas import check_definition, trusted_validator
+from engine.schemas import cached_validator, check_definition, trusted_validator
 
 SCHEMAS = [
     ("manifest", manifest_schema.MANIFEST_SCHEMA, manifest_schema._StrictValidator),
@@ -27,3 +29,17 @@ def test_trusted_validator_validates_like_a_checked_one():
     assert validator.validate({"a": 1})
     assert not validator.validate({"a": "x"})
     assert not validator.validate({"a": 1, "b": 2})
+
+
+_CACHED = {"a": {"type": "integer"}}  # a constant, as cached_validator's key is the schema's id
+
+
+def test_cached_validator_is_built_once_per_thread():
+    first = cached_validator(_CACHED, allow_unknown=False)
+    assert cached_validator(_CACHED, allow_unknown=False) is first
+    assert not first.validate({"b": 1})
+    elsewhere = []
+    thread = threading.Thread(target=lambda: elsewhere.append(cached_validator(_CACHED, allow_unknown=False)))
+    thread.start()
+    thread.join()
+    assert elsewhere[0] is not first and elsewhere[0].validate({"a": 1})
