@@ -223,29 +223,31 @@ class Resolve:
     types: Mapping[str, TypeDef]
     main: tuple[str, ...]
 
-    def typedef(self, key: str) -> TypeDef:
-        return self.types[key]
-
-    def world(self, world_id: str) -> World:
-        return self.worlds[world_id]
-
-    def interface(self, interface_id: str) -> Interface:
-        return self.interfaces[interface_id]
-
     def dealias(self, ty: Type) -> Type:
         """Follow `type x = y` and `use` until a non-alias (a definition or a structural type)."""
-        seen = 0
-        while isinstance(ty, Ref):
-            td = self.types[ty.key]
-            if td.kind not in ("alias", "use") or td.target is None or seen > len(self.types):
-                return ty
-            ty = td.target
-            seen += 1
-        return ty
+        return dealias(self.types, ty)
 
     def resource_of(self, key: str) -> TypeDef | None:
         """The resource a handle's key names (through aliases), or None."""
-        ty = self.dealias(Ref(key))
-        if isinstance(ty, Ref) and self.types[ty.key].kind == "resource":
-            return self.types[ty.key]
-        return None
+        return resource_of(self.types, key)
+
+
+def dealias(types: Mapping[str, TypeDef], ty: Type) -> Type:
+    """Follow aliases and `use` in `types` until a non-alias. A key missing from `types` (while
+    resolving: a definition that failed) or an alias cycle ends the walk where it is."""
+    for _ in range(len(types) + 1):
+        if not isinstance(ty, Ref) or ty.key not in types:
+            return ty
+        td = types[ty.key]
+        if td.kind not in ("alias", "use") or td.target is None:
+            return ty
+        ty = td.target
+    return ty
+
+
+def resource_of(types: Mapping[str, TypeDef], key: str) -> TypeDef | None:
+    """The resource definition `key` names through aliases, or None (not a resource, or broken)."""
+    ty = dealias(types, Ref(key))
+    if isinstance(ty, Ref) and ty.key in types and types[ty.key].kind == "resource":
+        return types[ty.key]
+    return None

@@ -17,33 +17,18 @@ class TypeView:
     def __init__(self, types: dict[str, m.TypeDef]):
         self.types = types
 
-    def dealias(self, ty: m.Type) -> m.Type:
-        for _ in range(len(self.types) + 1):
-            if not isinstance(ty, m.Ref) or ty.key not in self.types:
-                return ty
-            td = self.types[ty.key]
-            if td.kind not in ("alias", "use") or td.target is None:
-                return ty
-            ty = td.target
-        return ty
-
     def broken(self, key: str) -> bool:
-        ty = self.dealias(m.Ref(key))
+        ty = m.dealias(self.types, m.Ref(key))
         return isinstance(ty, m.Ref) and ty.key not in self.types
 
     def resource_of(self, key: str) -> m.TypeDef | None:
-        ty = self.dealias(m.Ref(key))
-        if isinstance(ty, m.Ref) and ty.key in self.types and self.types[ty.key].kind == "resource":
-            return self.types[ty.key]
-        return None
+        return m.resource_of(self.types, key)
 
     def resource_key(self, ty: m.Type) -> str | None:
-        if isinstance(ty, m.Handle) and ty.kind == "own":
-            td = self.resource_of(ty.key)
+        """The resource key of `own<r>` or of a (possibly aliased) resource type, else None."""
+        if isinstance(ty, m.Ref) or (isinstance(ty, m.Handle) and ty.kind == "own"):
+            td = m.resource_of(self.types, ty.key)
             return td.key if td else None
-        ty = self.dealias(ty)
-        if isinstance(ty, m.Ref) and ty.key in self.types and self.types[ty.key].kind == "resource":
-            return ty.key
         return None
 
     def has_borrow(self, ty: m.Type | None) -> bool:
