@@ -7,8 +7,6 @@ line but never repeat the file's text: `config` tables may carry secrets.
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 import re
 import tomllib
 from pathlib import Path
@@ -18,12 +16,12 @@ from engine.diagnostics import Diagnostic, DiagnosticError, Location
 from engine.grants.model import Enablement, EnablementConfig, FsGrant, Grants, HttpsGrant
 from engine.grants.schema import check_plugins
 from engine.package.manifest_schema import permission_from_table
+from engine.package.toml_input import toml_error_position, toml_to_json
 
 MAX_CONFIG_BYTES = 1024 * 1024
 MAX_REPORTED_PROBLEMS = 20
 _TOO_DEEP = "plugin config nests values too deeply"
 
-_TOML_AT_RE = re.compile(r"\(at line (\d+), column (\d+)\)\s*$")
 # `[[plugins.enabled]]`, allowing spaces and quoted key parts.
 _HEADER_RE = re.compile(
     r"""[ \t]*\[\[[ \t]*(?:plugins|"plugins"|'plugins')[ \t]*\.[ \t]*"""
@@ -67,7 +65,8 @@ def parse_config(text: str, file: str) -> EnablementConfig:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise _error(
-            "malformed", "plugin config could not be parsed as TOML", _toml_location(error, text, file)
+            "malformed", "plugin config could not be parsed as TOML",
+            Location(file, *toml_error_position(error, text)),
         ) from None
     except RecursionError:
         raise _error("malformed", _TOO_DEEP, Location(file)) from None
@@ -100,15 +99,6 @@ def _plugins_config(plugins: Any, text: str, file: str) -> EnablementConfig:
         ),
         file,
     )
-
-
-def _toml_location(error: tomllib.TOMLDecodeError, text: str, file: str) -> Location:
-    """tomllib (3.11) only states the position inside its message: take it from there."""
-    match = _TOML_AT_RE.search(str(error))
-    if match:
-        return Location(file, int(match.group(1)), int(match.group(2)))
-    last = text.rsplit("\n", 1)[-1]  # "(at end of document)"
-    return Location(file, text.count("\n") + 1, len(last) + 1)
 
 
 def _entry_location(path: tuple, spots: list, file: str) -> Location:
@@ -147,7 +137,7 @@ def _enablement(entry: dict, location: Location) -> Enablement:
         digest=entry.get("digest"),
         surfaces=tuple(entry.get("surfaces", ())),
         grants=_grants(entry.get("grants", {})),
-        config=_json_value(entry["config"]) if "config" in entry else None,
+        config=toml_to_json(entry["config"], non_finite_as_text=True) if "config" in entry else None,
         location=location,
     )
 
@@ -164,16 +154,3 @@ def _grants(table: dict) -> Grants:
         ),
         fs=tuple(FsGrant(f.get("root", ""), tuple(f.get("operations", ()))) for f in table.get("fs", ())),
     )
-
-
-def _json_value(value: Any) -> Any:
-    """TOML -> JSON-compatible: dates/times become ISO strings, non-finite floats become strings."""
-    if isinstance(value, dict):
-        return {key: _json_value(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_json_value(item) for item in value]
-    if isinstance(value, (dt.datetime, dt.date, dt.time)):
-        return value.isoformat()
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    return value

@@ -12,9 +12,7 @@ column, never tomllib's text (which quotes the input).
 from __future__ import annotations
 
 import math
-import re
 import tomllib
-from datetime import date, datetime, time
 from typing import Any, Collection, Mapping
 
 from engine.diagnostics import (
@@ -43,10 +41,10 @@ from engine.package.model import (
     Tool,
 )
 from engine.package.paths import normalize_archive_path
+from engine.package.toml_input import toml_error_position, toml_to_json
 
 PHASE = "manifest"
 MAX_SCHEMA_DIAGNOSTICS = 32
-_TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)$")
 
 
 class ManifestError(DiagnosticError):
@@ -100,22 +98,12 @@ def _parse_toml(text: str, file: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        line, column = _error_position(str(error), text)
+        line, column = toml_error_position(error, text)
     raise _error(
         "malformed",
         f"plugin.toml could not be parsed at line {line}, column {column}",
         Location(file, line, column),
     )
-
-
-def _error_position(error_text: str, text: str) -> tuple[int, int]:
-    """tomllib (3.11) puts the position only in its message: `(at line L, column C)` or
-    `(at end of document)`, which we turn into the last line and column."""
-    match = _TOML_POSITION.search(error_text)
-    if match:
-        return int(match.group(1)), int(match.group(2))
-    last_newline = text.rfind("\n")
-    return text.count("\n") + 1, len(text) - last_newline
 
 
 def _schema_diagnostics(problems, locations: Mapping[str, Location]) -> list[Diagnostic]:
@@ -145,13 +133,13 @@ def _build(doc: dict[str, Any], locations: Mapping[str, Location]) -> Manifest:
         runtime=Runtime(**runtime) if runtime is not None else None,
         hooks=tuple(Hook(**hook) for hook in doc.get("hooks", ())),
         tools=tuple(
-            Tool(t["name"], t["description"], to_json(t["input_schema"]), t.get("external_write", False))
+            Tool(t["name"], t["description"], toml_to_json(t["input_schema"]), t.get("external_write", False))
             for t in doc.get("tools", ())
         ),
         services=tuple(
             Service(
                 s["name"], s["description"], s.get("lifecycle", ""),
-                to_json(s["status_schema"]) if "status_schema" in s else None,
+                toml_to_json(s["status_schema"]) if "status_schema" in s else None,
                 tuple(s.get("side_effects", ())),
             )
             for s in doc.get("services", ())
@@ -159,7 +147,7 @@ def _build(doc: dict[str, Any], locations: Mapping[str, Location]) -> Manifest:
         ingresses=tuple(
             Ingress(
                 i["name"], i["description"], tuple(i.get("event_kinds", ())),
-                to_json(i["input_schema"]) if "input_schema" in i else None,
+                toml_to_json(i["input_schema"]) if "input_schema" in i else None,
                 tuple(i.get("sources", ())), tuple(i.get("side_effects", ())),
             )
             for i in doc.get("ingresses", ())
@@ -167,20 +155,6 @@ def _build(doc: dict[str, Any], locations: Mapping[str, Location]) -> Manifest:
         permissions=tuple(permission_from_table(p) for p in doc.get("permissions", ())),
         locations=locations,
     )
-
-
-def to_json(value: Any) -> Any:
-    """A TOML value as the JSON value the reference hands on (serde toml -> serde_json):
-    tables -> dicts, arrays -> lists, date/times -> their TOML text, NaN/inf -> null."""
-    if isinstance(value, dict):
-        return {key: to_json(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [to_json(item) for item in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, (datetime, date, time)):
-        return value.isoformat()
-    return value
 
 
 # -- semantic validation (§1.8, first failure wins) ------------------------------------------
