@@ -16,7 +16,6 @@ Value = Union[str, int]
 
 BUILTINS = {"startswith": 2, "endswith": 2, "contains": 2, "glob": 2, "regex": 2}
 SEVERITIES = ("deny", "warn", "info")
-COMPARISONS = ("=", "!=", "<", "<=", ">", ">=")
 
 
 def format_value(value: Value) -> str:
@@ -132,14 +131,19 @@ class Rule:
         return f"{head} :- {', '.join(str(lit) for lit in self.body)}."
 
 
-def rule_atoms(rule: Rule) -> Iterator[Atom]:
-    """The head and every body atom, negated ones included (not builtins)."""
-    yield rule.head
+def body_atoms(rule: Rule) -> Iterator[Atom]:
+    """Every body atom, negated ones included (not builtins)."""
     for lit in rule.body:
         if isinstance(lit, Atom):
             yield lit
         elif isinstance(lit, Negation):
             yield lit.atom
+
+
+def rule_atoms(rule: Rule) -> Iterator[Atom]:
+    """The head and every body atom, negated ones included (not builtins)."""
+    yield rule.head
+    yield from body_atoms(rule)
 
 
 def literal_vars(lit: Literal) -> list[Var]:

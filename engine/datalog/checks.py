@@ -7,21 +7,18 @@ file at once, each at its file:line:column.
 from __future__ import annotations
 
 import difflib
+from functools import lru_cache
 from typing import Iterable, Mapping
 
 from engine.diagnostics import Diagnostic, Location
 from engine.datalog.ast import (
-    BUILTINS, Atom, Builtin, Comparison, Const, Negation, Rule, Var, literal_vars, rule_atoms,
+    BUILTINS, Atom, Builtin, Comparison, Const, Negation, Rule, Var, body_atoms, literal_vars, rule_atoms,
 )
 from engine.datalog.builtins import compile_regex
 from engine.datalog.parser import rule_diagnostic
 from engine.datalog.template import template_fields
 
 RESERVED = frozenset({"not", "deny", "warn", "info"})
-
-
-def _where(loc: Location) -> str:
-    return str(loc)
 
 
 def check_arities(rules: Iterable[Rule], inputs: Mapping[str, int] | None) -> list[Diagnostic]:
@@ -39,7 +36,7 @@ def check_arities(rules: Iterable[Rule], inputs: Mapping[str, int] | None) -> li
             if seen.arity != atom.arity:
                 out.append(rule_diagnostic(
                     "arity", f"`{atom.pred}` has {atom.arity} argument(s) here but "
-                    f"{seen.arity} at {_where(seen.location)}", atom.location))
+                    f"{seen.arity} at {seen.location}", atom.location))
     return out
 
 
@@ -62,8 +59,8 @@ def check_names(rules: list[Rule], inputs: Mapping[str, int] | None) -> list[Dia
                 out.append(rule_diagnostic(
                     "builtin-arity", f"builtin `{lit.name}` takes {BUILTINS[lit.name]} arguments, "
                     f"not {len(lit.args)}", lit.location))
-            atom = lit.atom if isinstance(lit, Negation) else lit
-            if isinstance(atom, Atom) and atom.pred not in defined and atom.pred not in RESERVED:
+        for atom in body_atoms(rule):
+            if atom.pred not in defined and atom.pred not in RESERVED:
                 out.extend(_undefined(atom, inputs))
     return out
 
@@ -72,16 +69,24 @@ def _undefined(atom: Atom, inputs: Mapping[str, int] | None) -> list[Diagnostic]
     """A body predicate no rule defines is an input; one that looks like a builtin is a typo."""
     if inputs is not None and atom.pred in inputs:
         return []
-    close = difflib.get_close_matches(atom.pred, list(BUILTINS), n=1, cutoff=0.8)
+    close = _close_builtin(atom.pred)
     if close:
         return [rule_diagnostic(
-            "unknown-builtin", f"unknown builtin `{atom.pred}` (did you mean `{close[0]}`?)",
+            "unknown-builtin", f"unknown builtin `{atom.pred}` (did you mean `{close}`?)",
             atom.location)]
     if inputs is not None:
         return [rule_diagnostic(
             "unknown-predicate", f"`{atom.pred}` is neither defined by a rule nor an input "
             "predicate", atom.location)]
     return []
+
+
+@lru_cache(maxsize=4096)
+def _close_builtin(name: str) -> str | None:
+    """The builtin `name` is a likely typo of, if any. Every input predicate of every load asks,
+    so the difflib work is done once per distinct name, not once per use."""
+    close = difflib.get_close_matches(name, BUILTINS, n=1, cutoff=0.8)
+    return close[0] if close else None
 
 
 def check_safety(rule: Rule) -> list[Diagnostic]:
@@ -150,12 +155,12 @@ def check_conclusions(rules: list[Rule]) -> list[Diagnostic]:
             if seen.severity != rule.severity:
                 out.append(rule_diagnostic(
                     "conclusion-severity", f"conclusion `{rule.head.pred}` is `{rule.severity}` "
-                    f"here but `{seen.severity}` at {_where(seen.location)}", rule.location))
+                    f"here but `{seen.severity}` at {seen.location}", rule.location))
     for rule in rules:
         if not rule.is_conclusion and rule.head.pred in conclusion:
             out.append(rule_diagnostic(
                 "conclusion-conflict", f"`{rule.head.pred}` is defined by a conclusion at "
-                f"{_where(conclusion[rule.head.pred].location)} and by this ordinary "
+                f"{conclusion[rule.head.pred].location} and by this ordinary "
                 f"{'rule' if rule.body else 'fact'}", rule.location))
     return out
 

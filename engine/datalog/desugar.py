@@ -8,7 +8,9 @@ with no edit to the built-in rules. `conclusion` is therefore a reserved predica
 
 from __future__ import annotations
 
-from engine.datalog.ast import Atom, Const, Rule
+from engine.diagnostics import Diagnostic
+from engine.datalog.ast import Atom, Const, Rule, body_atoms
+from engine.datalog.parser import rule_diagnostic
 
 CONCLUSION_PREDICATE = "conclusion"
 
@@ -32,20 +34,16 @@ def conclusion_rules(rules: list[Rule]) -> list[Rule]:
     return out
 
 
-def check_reserved(rules: list[Rule]) -> list:
+def check_reserved(rules: list[Rule]) -> list[Diagnostic]:
     """User rules may read `conclusion/3` but never define it or use it with another arity."""
-    from engine.datalog.ast import Negation
-    from engine.datalog.parser import rule_diagnostic
-
     out = []
     for rule in rules:
         if rule.head.pred == CONCLUSION_PREDICATE:
             out.append(rule_diagnostic(
                 "reserved-name", "`conclusion` is derived by the engine from every conclusion "
                 "and cannot be defined by a rule or fact", rule.head.location))
-        for lit in rule.body:
-            atom = lit.atom if isinstance(lit, Negation) else lit
-            if isinstance(atom, Atom) and atom.pred == CONCLUSION_PREDICATE and atom.arity != 3:
+        for atom in body_atoms(rule):
+            if atom.pred == CONCLUSION_PREDICATE and atom.arity != 3:
                 out.append(rule_diagnostic(
                     "arity", "`conclusion` takes 3 arguments (subject, severity, code), "
                     f"not {atom.arity}", atom.location))
