@@ -272,10 +272,13 @@ class NestedPackage:
 
 @dataclass(frozen=True, slots=True)
 class File:
-    """One parsed `.wit` file: an optional `package` header, items and nested packages."""
+    """One parsed `.wit` file: an optional `package` header, items and nested packages.
+    `comments` are the (start, end) offsets of every comment, found once while parsing and
+    read again for doc comments."""
 
     path: str
     source: str
     package: PackageName | None
     items: tuple[TopItem, ...]
     nested: tuple[NestedPackage, ...]
+    comments: tuple[tuple[int, int], ...] = ()

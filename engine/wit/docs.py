@@ -2,14 +2,13 @@
 
 The grammar ignores comments; this module finds, for an item starting at an offset, the run of
 comments written right before it (only whitespace and plain `//` comments in between) and
-keeps the doc ones (comments are found by engine/wit/comments.py).
+keeps the doc ones (comments are found while parsing, by engine/wit/comments.py).
 """
 
 from __future__ import annotations
 
 import bisect
-
-from engine.wit.comments import UnterminatedComment, scan
+from collections.abc import Sequence
 
 
 def _doc_text(comment: str) -> str | None:
@@ -24,13 +23,9 @@ def _doc_text(comment: str) -> str | None:
 class DocIndex:
     """Comments of one file, for looking up the docs of items by start offset."""
 
-    def __init__(self, source: str):
+    def __init__(self, source: str, comments: Sequence[tuple[int, int]]):
         self.source = source
-        try:
-            found = scan(source)[1]
-        except UnterminatedComment:
-            found = []
-        self.spans = [(start, end, source[start:end]) for start, end in found]
+        self.spans = [(start, end, source[start:end]) for start, end in comments]
         self.ends = [end for _, end, _ in self.spans]
 
     def docs_before(self, offset: int) -> str:

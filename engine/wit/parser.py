@@ -419,7 +419,7 @@ def parse_text(source: str, path: str = "<input>") -> ast.File:
     from lark.exceptions import UnexpectedInput
 
     try:
-        lexable, _ = scan(source)
+        lexable, comments = scan(source)
     except UnterminatedComment as exc:
         line = source.count("\n", 0, exc.offset) + 1
         column = exc.offset - (source.rfind("\n", 0, exc.offset) + 1) + 1
@@ -440,7 +440,7 @@ def parse_text(source: str, path: str = "<input>") -> ast.File:
             nested.append(child)
         else:
             items.append(child)
-    return ast.File(path, source, package, tuple(items), tuple(nested))
+    return ast.File(path, source, package, tuple(items), tuple(nested), tuple(comments))
 
 
 def parse_file(path: Path | str, display: str | None = None) -> ast.File:

@@ -53,7 +53,7 @@ class Resolver(WorldResolver):
     def docs(self, file: ast.File, start: int) -> str:
         index = self.doc_index.get(file.path)
         if index is None:
-            index = self.doc_index[file.path] = DocIndex(file.source)
+            index = self.doc_index[file.path] = DocIndex(file.source, file.comments)
         return index.docs_before(start)
 
     def location(self, file: ast.File, pos: ast.Pos) -> Location:
