@@ -6,23 +6,17 @@ from pathlib import Path
 
 from engine.grants.config import load_config
 from engine.grants.resolve import resolve
-from engine.package.archive import write_archive
 from engine.package.digest import package_digest
 from engine.package.discovery import discover
 from engine.resources import examples_dir
+from package_files import manifest_text, write_package_archive
+
+HOOK = '\n[[hooks]]\nid = "summarize"\nfile = "hooks/summarize.md"\n'
 
 
-def manifest(local_id: str, version: str = "1.0.0", extra: str = "") -> bytes:
-    return (
-        f'schema_version = 1\nid = "{local_id}"\nname = "{local_id}"\nversion = "{version}"\n'
-        f'{extra}\n[[hooks]]\nid = "summarize"\nfile = "hooks/summarize.md"\n'
-    ).encode()
-
-
-def store_package(store: Path, file_name: str, local_id: str, **kw) -> str:
-    files = {"plugin.toml": manifest(local_id, **kw), "hooks/summarize.md": b"# summarize\n"}
-    store.mkdir(parents=True, exist_ok=True)
-    (store / file_name).write_bytes(write_archive(files))
+def store_package(store: Path, file_name: str, local_id: str, version: str = "1.0.0", extra: str = "") -> str:
+    manifest = manifest_text(local_id, version, name=local_id, extra=extra + HOOK)
+    files = write_package_archive(store / file_name, manifest, {"hooks/summarize.md": "# summarize\n"})
     return package_digest(files)
 
 

@@ -1,4 +1,5 @@
-"""Fixtures for building real packages in tests: folders on disk and hand-made stored ZIPs.
+"""Fixtures for building real packages in tests: folders on disk (tests/support/package_files.py)
+and hand-made stored ZIPs.
 
 `build_zip` writes every header field explicitly so tests can make hostile archives (bad
 signatures, disagreeing headers, symlink attributes, wrong sizes) that no ZIP library would.
@@ -11,34 +12,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import pytest
-
-MINIMAL_MANIFEST = """\
-schema_version = 1
-id = "{id}"
-name = "Example package"
-version = "{version}"
-"""
-
-
-def manifest_text(id: str = "example.pkg", version: str = "0.1.0") -> str:
-    """A valid manifest without runtime (valid at manifest level, spec §1.3)."""
-    return MINIMAL_MANIFEST.format(id=id, version=version)
-
-
-def write_package_dir(
-    root: Path, manifest: str | None = None, files: Mapping[str, bytes | str] | None = None
-) -> Path:
-    """Create `root` with plugin.toml (unless manifest is None and files lack it) and `files`."""
-    root.mkdir(parents=True, exist_ok=True)
-    all_files: dict[str, bytes | str] = {}
-    if manifest is not None:
-        all_files["plugin.toml"] = manifest
-    all_files.update(files or {})
-    for relative, content in all_files.items():
-        target = root / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
-    return root
+from package_files import write_package_dir
 
 
 def build_zip(
@@ -98,8 +72,3 @@ def zip_builder() -> Callable[..., bytes]:
 @pytest.fixture
 def package_dir_writer() -> Callable[..., Path]:
     return write_package_dir
-
-
-@pytest.fixture
-def make_manifest() -> Callable[..., str]:
-    return manifest_text

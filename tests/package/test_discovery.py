@@ -5,23 +5,20 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
-
 from engine.package.archive import write_archive
 from engine.package.discovery import Discovery, default_user_data_home, discover
 from engine.package.limits import Limits
 from engine.resources import examples_dir
+from package_files import manifest_text, write_package_archive
 
 
-def manifest(id: str, version: str = "0.1.0") -> bytes:
-    return f'schema_version = 1\nid = "{id}"\nname = "N"\nversion = "{version}"\n'.encode()
+def manifest(id: str, version: str = "0.1.0") -> str:
+    return manifest_text(id, version, name="N")
 
 
 def put(store: Path, file_name: str, id: str, version: str = "0.1.0", **files: bytes) -> Path:
-    store.mkdir(parents=True, exist_ok=True)
-    target = store / file_name
-    target.write_bytes(write_archive({"plugin.toml": manifest(id, version), **files}))
-    return target
+    write_package_archive(store / file_name, manifest(id, version), files)
+    return store / file_name
 
 
 def project_store(workspace: Path) -> Path:
@@ -216,7 +213,7 @@ def test_store_that_is_a_file_cannot_be_listed(tmp_path):
 
 def test_builtin_store_holds_folder_packages(tmp_path, package_dir_writer):
     builtin = tmp_path / "builtin"
-    package_dir_writer(builtin / "alpha", manifest("alpha").decode(), {"data.txt": "d"})
+    package_dir_writer(builtin / "alpha", manifest("alpha"), {"data.txt": "d"})
     package_dir_writer(builtin / "no-manifest", None, {"README.md": "r"})
     (builtin / "loose.txt").parent.mkdir(exist_ok=True)
     (builtin / "loose.txt").write_text("x")
@@ -228,8 +225,8 @@ def test_builtin_store_holds_folder_packages(tmp_path, package_dir_writer):
 
 def test_builtin_store_symlink_escape_and_bad_folder(tmp_path, package_dir_writer):
     builtin = tmp_path / "builtin"
-    outside = package_dir_writer(tmp_path / "outside", manifest("outside").decode())
-    package_dir_writer(builtin / "good", manifest("good").decode())
+    outside = package_dir_writer(tmp_path / "outside", manifest("outside"))
+    package_dir_writer(builtin / "good", manifest("good"))
     package_dir_writer(builtin / "bad", "schema_version = 1\n")
     os.symlink(outside, builtin / "linked")
     result = run(None, None, builtin)
