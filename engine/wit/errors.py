@@ -27,13 +27,11 @@ def io_diagnostic(message: str, file: str | None) -> Diagnostic:
 class Problem(Exception):
     """Internal: a problem at a position in the file being parsed or resolved."""
 
-    def __init__(self, message: str, line: int | None = None, column: int | None = None,
-                 file: str | None = None):
+    def __init__(self, message: str, line: int | None = None, column: int | None = None):
         super().__init__(message)
         self.message = message
         self.line = line
         self.column = column
-        self.file = file
 
-    def diagnostic(self, file: str | None = None) -> Diagnostic:
-        return wit_diagnostic(self.message, self.file or file, self.line, self.column)
+    def diagnostic(self, file: str | None) -> Diagnostic:
+        return wit_diagnostic(self.message, file, self.line, self.column)

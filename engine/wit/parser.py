@@ -86,21 +86,19 @@ def _version(tok: Any) -> str:
     return text
 
 
-def _depth(node: Any) -> int:
-    return getattr(node, "depth", 1)
-
-
-def _nest(node: Any, tok: Any, *children: Any) -> Any:
-    depth = 1 + max((_depth(c) for c in children if c is not None), default=0)
+def _depth(tok: Any, *children: Any) -> int:
+    """Nesting depth of a type built around `children` (checked here, while parsing, so
+    later recursive walks over types stay shallow)."""
+    depth = 1 + max((getattr(c, "depth", 1) for c in children if c is not None), default=0)
     if depth > MAX_TYPE_DEPTH:
         raise _problem(f"types are nested too deeply (more than {MAX_TYPE_DEPTH} levels)", tok)
-    return replace(node, depth=depth)
+    return depth
 
 
-def _with_gates(node: Any, gates: tuple, attr_start: str = "start") -> Any:
+def _with_gates(node: Any, gates: tuple) -> Any:
     if not gates:
         return node
-    return replace(node, gates=gates, **{attr_start: min(gates[0].pos.offset, getattr(node, attr_start))})
+    return replace(node, gates=gates, start=min(gates[0].pos.offset, node.start))
 
 
 class Builder(Transformer):
@@ -276,41 +274,41 @@ class Builder(Transformer):
         return ast.TNamed(_ident(ch[0]))
 
     def list_type(self, ch):
-        return _nest(ast.TList(ch[1], None, _pos(ch[0])), ch[0], ch[1])
+        return ast.TList(ch[1], None, _pos(ch[0]), _depth(ch[0], ch[1]))
 
     def fixed_list_type(self, ch):
         size_tok = ch[2]
         size = int(str(size_tok)[:12])
         if size <= 0 or size > 0xFFFFFFFF:
             raise _problem("fixed-size list length must be between 1 and 4294967295", size_tok)
-        return _nest(ast.TList(ch[1], size, _pos(ch[0])), ch[0], ch[1])
+        return ast.TList(ch[1], size, _pos(ch[0]), _depth(ch[0], ch[1]))
 
     def option_type(self, ch):
-        return _nest(ast.TOption(ch[1], _pos(ch[0])), ch[0], ch[1])
+        return ast.TOption(ch[1], _pos(ch[0]), _depth(ch[0], ch[1]))
 
     def result_empty(self, ch):
         return ast.TResult(None, None, _pos(ch[0]))
 
     def result_ok(self, ch):
-        return _nest(ast.TResult(ch[1], None, _pos(ch[0])), ch[0], ch[1])
+        return ast.TResult(ch[1], None, _pos(ch[0]), _depth(ch[0], ch[1]))
 
     def result_err(self, ch):
-        return _nest(ast.TResult(None, ch[2], _pos(ch[0])), ch[0], ch[2])
+        return ast.TResult(None, ch[2], _pos(ch[0]), _depth(ch[0], ch[2]))
 
     def result_both(self, ch):
-        return _nest(ast.TResult(ch[1], ch[2], _pos(ch[0])), ch[0], ch[1], ch[2])
+        return ast.TResult(ch[1], ch[2], _pos(ch[0]), _depth(ch[0], ch[1], ch[2]))
 
     def tuple_type(self, ch):
         items = tuple(ch[1:])
-        return _nest(ast.TTuple(items, _pos(ch[0])), ch[0], *items)
+        return ast.TTuple(items, _pos(ch[0]), _depth(ch[0], *items))
 
     def future_type(self, ch):
         elem = ch[1] if len(ch) > 1 else None
-        return _nest(ast.TFuture(elem, _pos(ch[0])), ch[0], elem)
+        return ast.TFuture(elem, _pos(ch[0]), _depth(ch[0], elem))
 
     def stream_type(self, ch):
         elem = ch[1] if len(ch) > 1 else None
-        return _nest(ast.TStream(elem, _pos(ch[0])), ch[0], elem)
+        return ast.TStream(elem, _pos(ch[0]), _depth(ch[0], elem))
 
     def own_type(self, ch):
         return ast.THandle("own", _ident(ch[1]), _pos(ch[0]))
@@ -319,11 +317,7 @@ class Builder(Transformer):
         return ast.THandle("borrow", _ident(ch[1]), _pos(ch[0]))
 
     def map_type(self, ch):
-        return _nest(ast.TMap(ch[1], ch[2], _pos(ch[0])), ch[0], ch[1], ch[2])
-
-
-def _build_transformer() -> "Builder":
-    return Builder()
+        return ast.TMap(ch[1], ch[2], _pos(ch[0]), _depth(ch[0], ch[1], ch[2]))
 
 
 def get_parser() -> Any:
@@ -334,7 +328,7 @@ def get_parser() -> Any:
             if _parser is None:
                 from engine.wit.grammar_cache import load_or_build
 
-                _parser = load_or_build(GRAMMAR_PATH.read_text(encoding="utf-8"), _build_transformer())
+                _parser = load_or_build(GRAMMAR_PATH.read_text(encoding="utf-8"), Builder())
     return _parser
 
 
@@ -443,9 +437,9 @@ def parse_text(source: str, path: str = "<input>") -> ast.File:
     return ast.File(path, source, package, tuple(items), tuple(nested), tuple(comments))
 
 
-def parse_file(path: Path | str, display: str | None = None) -> ast.File:
+def parse_file(path: Path | str) -> ast.File:
     """Read and parse a file; unreadable or non-UTF-8 files become a WitError too."""
-    shown = display or str(path)
+    shown = str(path)
     try:
         with open(path, "rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)

@@ -236,8 +236,7 @@ class Resolver(WorldResolver):
         scope.taken[ident.name] = what
         return True
 
-    def define_types(self, scope: Scope, items: list, unit: Unit, functions: dict[str, m.Function],
-                     world_names: dict[str, str] | None = None) -> None:
+    def define_types(self, scope: Scope, items: list, unit: Unit, functions: dict[str, m.Function]) -> None:
         file = scope.file
         # pass 1: every name, so definitions may refer to each other in any order
         for item in items:
@@ -245,12 +244,10 @@ class Resolver(WorldResolver):
                 for orig, alias in item.names:
                     local = alias or orig
                     if self.claim(scope, local, "type"):
-                        scope.names[local.name] = None
-                        scope.kinds[local.name] = "use"
+                        scope.names[local.name] = None  # filled in by pass 2
             elif isinstance(item, ast.TypeDef):
                 if self.claim(scope, item.name, "type"):
                     scope.names[item.name.name] = f"{scope.owner}#{item.name.name}"
-                    scope.kinds[item.name.name] = item.kind
             elif isinstance(item, ast.FuncItem):
                 self.claim(scope, item.name, "function")
         # pass 2: `use` targets
@@ -280,8 +277,8 @@ class Resolver(WorldResolver):
         target = self.interfaces[target_id]
         for orig, alias in item.names:
             local = alias or orig
-            if scope.kinds.get(local.name) != "use" or scope.names.get(local.name) is not None:
-                continue
+            if local.name not in scope.names or scope.names[local.name] is not None:
+                continue  # claimed by another item, or already filled by an earlier `use`
             td = target.types.get(orig.name)
             if td is None:
                 self.error(f"type `{orig.name}` is not defined in interface `{target_id}`", file, orig.pos)

@@ -42,7 +42,6 @@ class Scope:
     owner: str
     file: ast.File
     names: dict[str, str | None] = field(default_factory=dict)  # type name -> key (None: broken)
-    kinds: dict[str, str] = field(default_factory=dict)
     taken: dict[str, str] = field(default_factory=dict)  # any name -> what it is
     disabled: dict[str, str] = field(default_factory=dict)
     deps: list[str] = field(default_factory=list)  # interfaces this scope `use`s, in order

@@ -15,9 +15,9 @@ def world_summary(world: m.World) -> dict[str, Any]:
     return {"name": world.id, "imports": list(world.imports), "exports": list(world.exports)}
 
 
-def summarize(resolve: m.Resolve, main_only: bool = False) -> dict[str, Any]:
+def summarize(resolve: m.Resolve) -> dict[str, Any]:
     """packages, named interfaces and worlds, in dependency order (main packages last)."""
-    keys = [k for k in resolve.packages if not main_only or k in resolve.main]
+    keys = list(resolve.packages)
     interfaces, worlds = [], []
     for key in keys:
         pkg = resolve.packages[key]

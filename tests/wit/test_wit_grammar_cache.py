@@ -9,7 +9,7 @@ import pytest
 
 from engine import cache
 from engine.wit import grammar_cache
-from engine.wit.parser import GRAMMAR_PATH, _build_transformer
+from engine.wit.parser import GRAMMAR_PATH, Builder
 
 GRAMMAR = GRAMMAR_PATH.read_text(encoding="utf-8")
 SAMPLE = "package a:b;\ninterface i { f: func(x: list<u8>) -> string; }\n"
@@ -25,56 +25,56 @@ def cache_dir(tmp_path, monkeypatch):
 
 
 def test_cache_is_written_private_and_reused(cache_dir):
-    parser = grammar_cache.load_or_build(GRAMMAR, _build_transformer())
+    parser = grammar_cache.load_or_build(GRAMMAR, Builder())
     path = grammar_cache.cache_file(GRAMMAR)
     assert path.parent == cache_dir and path.is_file()
     assert stat.S_IMODE(os.stat(cache_dir).st_mode) == 0o700
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-    loaded = grammar_cache._load(path, _build_transformer())
+    loaded = grammar_cache._load(path, Builder())
     assert loaded is not None
     assert loaded.parse(SAMPLE) == parser.parse(SAMPLE)
 
 
 def test_group_writable_cache_file_is_not_loaded(cache_dir):
-    grammar_cache.load_or_build(GRAMMAR, _build_transformer())
+    grammar_cache.load_or_build(GRAMMAR, Builder())
     path = grammar_cache.cache_file(GRAMMAR)
     path.chmod(0o666)
-    assert grammar_cache._load(path, _build_transformer()) is None
+    assert grammar_cache._load(path, Builder()) is None
     # the next build replaces it with a private file
-    grammar_cache.load_or_build(GRAMMAR, _build_transformer())
+    grammar_cache.load_or_build(GRAMMAR, Builder())
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
 
 
 def test_world_writable_folder_is_neither_read_nor_written(cache_dir):
     cache_dir.mkdir(mode=0o777)
     cache_dir.chmod(0o777)
-    grammar_cache.load_or_build(GRAMMAR, _build_transformer())
+    grammar_cache.load_or_build(GRAMMAR, Builder())
     assert not any(cache_dir.iterdir())
 
 
 def test_corrupt_cache_is_ignored(cache_dir):
-    grammar_cache.load_or_build(GRAMMAR, _build_transformer())
+    grammar_cache.load_or_build(GRAMMAR, Builder())
     path = grammar_cache.cache_file(GRAMMAR)
     path.write_bytes(b"not a pickle")
     path.chmod(0o600)
-    assert grammar_cache._load(path, _build_transformer()) is None
-    parser = grammar_cache.load_or_build(GRAMMAR, _build_transformer())
+    assert grammar_cache._load(path, Builder()) is None
+    parser = grammar_cache.load_or_build(GRAMMAR, Builder())
     assert parser.parse(SAMPLE)
 
 
 def test_symlinked_cache_file_is_not_followed(cache_dir, tmp_path):
-    grammar_cache.load_or_build(GRAMMAR, _build_transformer())
+    grammar_cache.load_or_build(GRAMMAR, Builder())
     path = grammar_cache.cache_file(GRAMMAR)
     real = tmp_path / "elsewhere.lark"
     path.rename(real)
     path.symlink_to(real)
-    assert grammar_cache._load(path, _build_transformer()) is None
+    assert grammar_cache._load(path, Builder()) is None
 
 
 def test_cache_can_be_switched_off(monkeypatch):
     monkeypatch.setenv(grammar_cache.ENV_VAR, "off")
     assert grammar_cache.cache_file(GRAMMAR) is None
-    assert grammar_cache.load_or_build(GRAMMAR, _build_transformer()).parse(SAMPLE)
+    assert grammar_cache.load_or_build(GRAMMAR, Builder()).parse(SAMPLE)
 
 
 def test_engine_wide_setting_applies_when_ours_is_unset(monkeypatch, tmp_path):
