@@ -12,7 +12,7 @@ from typing import Any, Sequence
 from engine.diagnostics import Diagnostic, Subject, bound_bytes
 from engine.grants.model import Enablement, Grants
 from engine.grants.refs import PluginRef, RefError, parse_ref
-from engine.package.model import SURFACES, Package
+from engine.package.model import SURFACES, Package, sort_surfaces
 
 DIGEST_PREFIX = "sha256:"
 MAX_RAW_REF_BYTES = 256
@@ -109,8 +109,7 @@ def resolve(enabled: Sequence[Enablement], packages: Sequence[Package]) -> Resol
 def _enum_sorted(surfaces: Sequence[str]) -> tuple[str, ...]:
     """Deduplicated, in enum order; an unknown name (only possible when built in code) sorts last
     and is reported as undeclared rather than silently dropped."""
-    rank = {surface: i for i, surface in enumerate(SURFACES)}
-    return tuple(sorted(set(surfaces), key=lambda s: (rank.get(s, len(SURFACES)), s)))
+    return sort_surfaces(surfaces) + tuple(sorted(set(surfaces) - set(SURFACES)))
 
 
 def _diagnostic(kind: str, message: str, enablement: Enablement, subject: Subject) -> Diagnostic:

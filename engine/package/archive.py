@@ -12,7 +12,7 @@ from typing import Mapping, NamedTuple, NoReturn
 
 from engine.diagnostics import Diagnostic, DiagnosticError
 from engine.package.limits import DEFAULT_LIMITS, Limits
-from engine.package.paths import normalize_archive_path
+from engine.package.paths import archive_name, normalize_archive_path
 
 PHASE = "discovery"
 
@@ -31,7 +31,6 @@ S_IFMT = 0o170000
 S_IFLNK = 0o120000
 
 MSG_EOCD_MISSING = "zip end-of-central-directory was not found"
-MSG_EOCD_TRUNCATED = "zip end record is truncated"
 MSG_MULTI_DISK = "multi-disk zip packages are unsupported"
 MSG_TOO_MANY_ENTRIES = "plugin package contains more entries than the configured bound"
 MSG_CENTRAL_OUTSIDE = "zip central directory points outside the package"
@@ -107,9 +106,7 @@ def _short_local_header(view: memoryview, offset: int, entry: _CentralEntry) -> 
 
 
 def _read_central(data: bytes, view: memoryview, limits: Limits) -> list[_CentralEntry]:
-    eocd = _find_eocd(data)
-    if eocd + EOCD_SIZE > len(view):  # unreachable with the search above; kept as a guard
-        raise _fail(MSG_EOCD_TRUNCATED)
+    eocd = _find_eocd(data)  # the search leaves room for the whole end record
     _sig, disk, cd_disk, _disk_entries, total, cd_size, cd_offset = _EOCD.unpack_from(view, eocd)
     if disk != 0 or cd_disk != 0:
         raise _fail(MSG_MULTI_DISK)
@@ -193,12 +190,10 @@ def _path_key(path: str) -> bytes:
 
 
 def _safe_name(path: str) -> bytes:
-    if normalize_archive_path(path) != path:
+    name = archive_name(path)
+    if name is None:
         raise _fail(MSG_TRAVERSAL, "traversal")
-    try:
-        return path.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate cannot be written as a UTF-8 name
-        raise _fail(MSG_TRAVERSAL, "traversal") from None
+    return name
 
 
 def write_archive(files: Mapping[str, bytes], limits: Limits = DEFAULT_LIMITS) -> bytes:

@@ -10,7 +10,7 @@ import re
 
 SAFE_ID_MAX_BYTES = 128
 # ASCII only; fullmatch so a trailing newline never slips through (`$` would allow one).
-SAFE_ID_RE = re.compile(r"(?!\.)[A-Za-z0-9._-]{1,128}(?<!\.)")
+SAFE_ID_RE = re.compile(rf"(?!\.)[A-Za-z0-9._-]{{1,{SAFE_ID_MAX_BYTES}}}(?<!\.)")
 
 
 def is_safe_id(text: object) -> bool:

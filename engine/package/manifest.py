@@ -174,13 +174,13 @@ def validate_manifest(manifest: Manifest, entries: Collection[str]) -> Diagnosti
         if failure is not None:
             kind, message, key = failure
             return _diagnostic(kind, message, at(key) or at("runtime"))
-    for label, items, attr, what in (
-        ("services", manifest.services, "name", "plugin service name is not safe"),
-        ("ingresses", manifest.ingresses, "name", "plugin ingress name is not safe"),
+    for label, items, what in (
+        ("services", manifest.services, "plugin service name is not safe"),
+        ("ingresses", manifest.ingresses, "plugin ingress name is not safe"),
     ):
         for index, item in enumerate(items):
-            if not is_safe_id(getattr(item, attr)):
-                return _diagnostic("malformed", what, at(f"{label}[{index}].{attr}") or at(f"{label}[{index}]"))
+            if not is_safe_id(item.name):
+                return _diagnostic("malformed", what, at(f"{label}[{index}].name") or at(f"{label}[{index}]"))
     for index, hook in enumerate(manifest.hooks):
         where = at(f"hooks[{index}].id") or at(f"hooks[{index}]")
         if not is_safe_id(hook.id):

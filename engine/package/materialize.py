@@ -20,7 +20,7 @@ from engine.package.digest import package_digest
 from engine.package.limits import DEFAULT_LIMITS, Limits
 from engine.package.manifest import load_manifest
 from engine.package.model import Package
-from engine.package.paths import normalize_archive_path
+from engine.package.paths import archive_name
 
 MANIFEST_FILE = "plugin.toml"
 PACKAGE_SUFFIX = ".yoi-plugin"
@@ -105,11 +105,7 @@ class _DirectoryReader:
         if not Path(os.path.realpath(entry.path)).is_relative_to(self.root):
             raise diagnostic("traversal", "plugin directory file escapes the package root")
         relative = "/".join(parts)
-        try:
-            relative.encode("utf-8")
-        except UnicodeEncodeError:
-            relative = ""
-        if not relative or normalize_archive_path(relative) != relative:
+        if archive_name(relative) is None:
             raise diagnostic("traversal", "plugin directory contains an unsafe relative path")
         if len(self.files) + 1 > self.limits.max_entries_per_package:
             raise diagnostic("bounds", "plugin directory contains more files than the configured bound")

@@ -19,3 +19,14 @@ def normalize_archive_path(path: str) -> str | None:
         if segment in ("", ".", ".."):
             return None
     return "/".join(segments)
+
+
+def archive_name(path: str) -> bytes | None:
+    """The UTF-8 name to write for `path` when it is already a normalized archive path, else None
+    (a lone surrogate, e.g. from an undecodable file name, cannot be written as UTF-8)."""
+    if normalize_archive_path(path) != path:
+        return None
+    try:
+        return path.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
