@@ -90,24 +90,51 @@ def _order(rule: Rule, delta: int | None) -> list[int]:
     return order
 
 
+MAX_LOOPS = 16  # nested `for`s per generated function: CPython refuses more than 20 nested blocks
+_CALL_ARGS = "\0"  # stands for the sources, D and NEW in a continuation call until all are known
+
+
 class _Gen:
-    """Emits the source of one variant."""
+    """Emits the source of one variant.
+
+    Filters never indent: each is a guard (`if not (...): continue`, or `return` outside any
+    loop), so only `for` loops nest. Past MAX_LOOPS of them the rest of the body moves into a
+    continuation function `C<n>` called with every variable bound so far, so a rule of any
+    length compiles.
+    """
 
     def __init__(self, rule: Rule, rule_index: int, delta: int | None):
         self.rule, self.rule_index, self.delta = rule, rule_index, delta
-        self.lines: list[str] = []
+        self.functions: list[tuple[list[str], list[str]]] = [([], [])]  # (bound on entry, lines)
         self.depth = 1
+        self.loops = 0  # `for` loops open in the current function
+        self.bound: list[str] = []  # generated names bound so far (row tuples and variables)
         self.vars: dict[str, str] = {}
         self.consts: list[object] = []
         self.sources: list[Source] = []
         self.params: list[str] = []
 
     def emit(self, line: str) -> None:
-        self.lines.append("    " * self.depth + line)
+        self.functions[-1][1].append("    " * self.depth + line)
 
-    def open(self, line: str) -> None:
-        self.emit(line)
+    def loop(self, target: str, iterable: str) -> None:
+        if self.loops == MAX_LOOPS:
+            name = f"C{len(self.functions)}"
+            self.emit(f"{name}({', '.join(self.bound + [_CALL_ARGS])})")
+            self.functions.append((list(self.bound), []))
+            self.depth, self.loops = 1, 0
+        self.emit(f"for {target} in {iterable}:")
         self.depth += 1
+        self.loops += 1
+        self.bound.append(target)
+
+    def guard(self, condition: str) -> None:
+        """Go on only when `condition` holds."""
+        self.emit(f"if not ({condition}): {'continue' if self.loops else 'return'}")
+
+    def assign(self, name: str, expr: str) -> None:
+        self.emit(f"{name} = {expr}")
+        self.bound.append(name)
 
     def const(self, value: object) -> str:
         self.consts.append(value)
@@ -136,22 +163,20 @@ class _Gen:
         t = f"t{index}"
         bound_pos = [p for p, a in enumerate(atom.args) if isinstance(a, Const) or a.name in self.vars]
         if index == self.delta:
-            src = self.source(Source(atom.pred, "delta"))
-            self.open(f"for {t} in {src}:")
+            self.loop(t, self.source(Source(atom.pred, "delta")))
             checks = [f"{t}[{p}] == {self.expr(atom.args[p])}" for p in bound_pos]
             if checks:
-                self.open(f"if {' and '.join(checks)}:")
+                self.guard(" and ".join(checks))
         elif len(bound_pos) == len(atom.args):
             src = self.source(Source(atom.pred, "facts"))
-            self.emit(f"{t} = {self.tuple_expr([self.expr(a) for a in atom.args])}")
-            self.open(f"if {t} in {src}:")
+            self.assign(t, self.tuple_expr([self.expr(a) for a in atom.args]))
+            self.guard(f"{t} in {src}")
         elif bound_pos:
             src = self.source(Source(atom.pred, "index", tuple(bound_pos)))
             key = self.key_expr([self.expr(atom.args[p]) for p in bound_pos])
-            self.open(f"for {t} in {src}.get({key}, ()):")
+            self.loop(t, f"{src}.get({key}, ())")
         else:
-            src = self.source(Source(atom.pred, "rows"))
-            self.open(f"for {t} in {src}:")
+            self.loop(t, self.source(Source(atom.pred, "rows")))
         repeats = []
         for p, arg in enumerate(atom.args):
             if p in bound_pos:
@@ -160,9 +185,9 @@ class _Gen:
                 repeats.append(f"{t}[{p}] == {self.vars[arg.name]}")
             else:
                 self.vars[arg.name] = f"v{len(self.vars)}"
-                self.emit(f"{self.vars[arg.name]} = {t}[{p}]")
+                self.assign(self.vars[arg.name], f"{t}[{p}]")
         if repeats:
-            self.open(f"if {' and '.join(repeats)}:")
+            self.guard(" and ".join(repeats))
 
     def negation(self, lit: Negation) -> None:
         atom = lit.atom
@@ -170,25 +195,25 @@ class _Gen:
         exprs = [self.expr(atom.args[p]) for p in named]
         if len(named) == len(atom.args):
             src = self.source(Source(atom.pred, "facts"))
-            self.open(f"if {self.tuple_expr(exprs) if exprs else '()'} not in {src}:")
+            self.guard(f"{self.tuple_expr(exprs) if exprs else '()'} not in {src}")
         else:
             src = self.source(Source(atom.pred, "index", tuple(named)))
             key = self.key_expr(exprs) if exprs else "()"
-            self.open(f"if {key} not in {src}:")
+            self.guard(f"{key} not in {src}")
 
     def comparison(self, lit: Comparison) -> None:
         left, right = self.expr(lit.left), self.expr(lit.right)
         same = f"type({left}) is type({right})"
         if lit.op == "=":
-            self.open(f"if {same} and {left} == {right}:")
+            self.guard(f"{same} and {left} == {right}")
         elif lit.op == "!=":
-            self.open(f"if not ({same} and {left} == {right}):")
+            self.guard(f"not ({same} and {left} == {right})")
         else:
-            self.open(f"if {same} and {left} {lit.op} {right}:")
+            self.guard(f"{same} and {left} {lit.op} {right}")
 
     def builtin(self, lit: Builtin) -> None:
         call = f"B_{lit.name}({', '.join(self.expr(a) for a in lit.args)})"
-        self.open(f"if {'not ' if lit.negated else ''}{call}:")
+        self.guard(f"{'not ' if lit.negated else ''}{call}")
 
     def head(self) -> None:
         head = self.rule.head
@@ -203,7 +228,7 @@ class _Gen:
                 break
         body = [f"t{i}" for i, lit in enumerate(self.rule.body) if isinstance(lit, Atom)]
         self.emit(f"h = {h}")
-        self.open("if h not in D:")
+        self.guard("h not in D")
         self.emit(f"D[h] = ({', '.join([str(self.rule_index)] + body)},)")
         self.emit("NEW.append(h)")
 
@@ -219,10 +244,14 @@ class _Gen:
             else:
                 self.builtin(lit)
         self.head()
+        shared = self.params + ["D", "NEW"]
         defaults = [f"K{i}=K{i}" for i in range(len(self.consts))]
         defaults += [f"B_{n}=B_{n}" for n in FUNCTIONS]
-        signature = ", ".join(self.params + ["D", "NEW"] + defaults)
-        code = f"def run({signature}):\n" + "\n".join(self.lines) + "\n"
+        code = ""
+        for number, (entry, lines) in enumerate(self.functions):
+            name = f"C{number}" if number else "run"
+            body = "\n".join(lines).replace(_CALL_ARGS, ", ".join(shared))
+            code += f"def {name}({', '.join(entry + shared + defaults)}):\n{body}\n"
         module = compile(code, f"<rule {self.rule.location}>", "exec")
         delta_pred = None if self.delta is None else self.rule.body[self.delta].pred
         return make_variant(self.rule.head.pred, delta_pred, tuple(self.sources), module, tuple(self.consts))

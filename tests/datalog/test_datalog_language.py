@@ -202,3 +202,19 @@ def test_reserved_words_are_not_predicate_names():
     with pytest.raises(LoadError) as err:
         loads("q(X) :- p(X), info(X).")
     assert err.value.diagnostics[0].code == "rules.reserved-name"
+
+
+@pytest.mark.parametrize("length", [1, 20, 21, 60, 150])
+def test_long_rule_bodies_load_and_join(length):
+    """A body of many joined atoms (each its own nested loop), filters and negations in between."""
+    body = []
+    for i in range(length):
+        body += [f"e(X{i}, X{i + 1})", f"X{i + 1} > X{i}", f"not cut(X{i + 1})"]
+    text = f"chain(X0, X{length}) :- {', '.join(body)}.\nrec(X, Y) :- chain(X, Y).\nrec(X, Z) :- rec(X, Y), chain(Y, Z).\n"
+    nodes = length * 2 + 3
+    edges = [(i, i + 1) for i in range(nodes)]
+    result = loads(text).evaluate({"e": edges, "cut": [(nodes + 1,)]})
+    assert result.facts("chain") == [(i, i + length) for i in range(nodes - length + 1)]
+    assert ((0, length) in result.facts("rec")) and result.explain("chain", (0, length)) is not None
+    blocked = loads(text).evaluate({"e": edges, "cut": [(length,)]})
+    assert blocked.facts("chain") == [(i, i + length) for i in range(length, nodes - length + 1)]
