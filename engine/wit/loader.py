@@ -40,9 +40,13 @@ def _wit_files(folder: Path) -> list[Path]:
 
 def source_groups(path: Path) -> list[tuple[list[Path], bool]]:
     """[(files of one group, is_main)]: the path itself first, then each `deps/` entry."""
-    if not path.exists():
-        raise WitError([io_diagnostic("path does not exist", str(path))])
-    if not path.is_dir():
+    try:  # exists() and is_dir() raise for e.g. a name too long or a folder we may not enter
+        is_dir = path.is_dir()
+        if not is_dir and not path.exists():
+            raise WitError([io_diagnostic("path does not exist", str(path))])
+    except OSError as exc:
+        raise WitError([io_diagnostic(f"cannot read path: {exc.strerror or 'error'}", str(path))]) from None
+    if not is_dir:
         return [([path], True)]
     try:
         groups = [(_wit_files(path), True)]

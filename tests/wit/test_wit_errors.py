@@ -257,6 +257,14 @@ def test_non_utf8_file(tmp_path):
     assert "not valid UTF-8" in info.value.diagnostics[0].message
 
 
+def test_path_that_cannot_be_looked_up_is_an_io_error(tmp_path):
+    path = tmp_path / ("x" * 300 + ".wit")  # longer than any file system allows one name to be
+    with pytest.raises(WitError) as info:
+        resolve_path(path)
+    assert info.value.diagnostics[0].code == "wit.io"
+    assert "cannot read path" in info.value.diagnostics[0].message
+
+
 def test_folder_errors_from_several_files_are_all_reported(write_wit, tmp_path):
     write_wit("package a:b;\ninterface i { f: func(; }\n", "pkg/a.wit")
     write_wit("interface j { g: func() -> ; }\n", "pkg/b.wit")
