@@ -149,7 +149,7 @@ class _StoreScan:
         files, kind = read_package_files(canonical, directory=self.store.folders, limits=self.limits)
         try:
             return materialize(files, source=self.store.source, path=str(candidate), label=label,
-                               input_kind=kind)
+                               input_kind=kind, limits=self.limits)
         except DiagnosticError as error:
             # Spec §1.3: once the manifest's id is known to be safe, diagnostics carry the identity.
             local_id = error.local_id if isinstance(error, ManifestError) else None

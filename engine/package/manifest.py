@@ -23,7 +23,7 @@ from engine.diagnostics import (
     bound_bytes,
 )
 from engine.package.ids import is_safe_id
-from engine.package.limits import DEFAULT_LIMITS
+from engine.package.limits import DEFAULT_LIMITS, Limits
 from engine.package.manifest_locations import LazyLocations, nearest_location
 from engine.package.manifest_schema import path_text, permission_from_table, schema_problems
 from engine.package.model import (
@@ -56,10 +56,12 @@ class ManifestError(DiagnosticError):
         self.local_id = local_id
 
 
-def load_manifest(data: bytes, entries: Collection[str], *, file: str = "plugin.toml") -> Manifest:
+def load_manifest(
+    data: bytes, entries: Collection[str], *, file: str = "plugin.toml", limits: Limits = DEFAULT_LIMITS
+) -> Manifest:
     """Parse and validate manifest bytes; `entries` are the package's normalized paths, against
     which runtime and hook path references are checked. Raises DiagnosticError."""
-    if len(data) > DEFAULT_LIMITS.max_manifest_size_bytes:
+    if len(data) > limits.max_manifest_size_bytes:
         raise _error("bounds", "plugin.toml exceeds the configured manifest size bound")
     try:
         text = data.decode("utf-8")

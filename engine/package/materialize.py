@@ -54,13 +54,14 @@ def io_failure(message: str, error: BaseException) -> DiagnosticError:
 
 
 def materialize(
-    files: Mapping[str, bytes], *, source: str, path: str, label: str, input_kind: str
+    files: Mapping[str, bytes], *, source: str, path: str, label: str, input_kind: str,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Package:
     """Validate the root manifest and digest the files into a Package (spec §5.4)."""
     data = files.get(MANIFEST_FILE)
     if data is None:
         raise diagnostic("missing", "plugin package is missing root plugin.toml", "manifest")
-    manifest = load_manifest(data, frozenset(files), file=MANIFEST_FILE)
+    manifest = load_manifest(data, frozenset(files), file=MANIFEST_FILE, limits=limits)
     return Package(
         source=source,
         manifest=manifest,
@@ -171,4 +172,5 @@ def load_package_path(
 ) -> Package:
     """A folder is read as a directory package, anything else as a `.yoi-plugin` archive."""
     files, kind = read_package_files(path, directory=os.path.isdir(path), limits=limits)
-    return materialize(files, source=source, path=str(path), label=input_label(path), input_kind=kind)
+    return materialize(files, source=source, path=str(path), label=input_label(path), input_kind=kind,
+                       limits=limits)

@@ -68,7 +68,7 @@ def pack_directory(
     """Validate `directory`, write its archive to `output` and return (output, re-read package)."""
     files = read_directory(directory, limits)
     materialize(files, source="project", path=str(directory), label=input_label(directory),
-                input_kind="directory")
+                input_kind="directory", limits=limits)
     data = write_archive(files, limits)
     target = Path(output) if output is not None else default_output(Path(directory))
     _write_atomically(target, data)

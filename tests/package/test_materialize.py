@@ -157,6 +157,14 @@ def test_package_size_bound(tmp_path):
     assert failure(load_package_path, archive)[1] == "plugin package exceeds the configured package size bound"
 
 
+def test_manifest_size_bound_follows_the_given_limits(tmp_path, package_dir_writer):
+    root = package_dir_writer(tmp_path / "pkg", MANIFEST + "#" * 40)
+    small = Limits(max_manifest_size_bytes=len(MANIFEST))
+    assert failure(load_package_path, root, limits=small) == (
+        "bounds", "plugin.toml exceeds the configured manifest size bound")
+    assert load_package_path(root).manifest.id == "example.mat"
+
+
 def test_io_error_words():
     assert io_error_text(FileNotFoundError(2, "x", "/secret/path")) == "not found"
     assert io_error_text(PermissionError(13, "x")) == "permission denied"
