@@ -13,12 +13,13 @@ Functions: `func(a: T, b: U) -> R`, `func(a: T)`, `async func() -> R`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Callable, Mapping, TypeVar
 
 from engine.wit import model as m
 from engine.wit.errors import WitError, wit_diagnostic
 
 FORMS = ("structural", "named")
+T = TypeVar("T")
 MAX_TEXT = 1_000_000  # structural spelling can grow exponentially with shared records
 
 
@@ -96,24 +97,22 @@ class _Renderer:
         return ("async " if func.is_async else "") + text
 
 
-def _too_deep() -> WitError:
-    return WitError([wit_diagnostic("types are nested too deeply to spell out", None)])
+def _spelled(render: Callable[[], T]) -> T:
+    """Run `render`; types nested past Python's recursion limit are a WitError, not a crash."""
+    try:
+        return render()
+    except RecursionError:
+        raise WitError([wit_diagnostic("types are nested too deeply to spell out", None)]) from None
 
 
 def type_text(ty: m.Type, resolve: m.Resolve, form: str = "structural") -> str:
     """Canonical text of one type."""
-    try:
-        return _Renderer(resolve, form).text(ty)
-    except RecursionError:
-        raise _too_deep() from None
+    return _spelled(lambda: _Renderer(resolve, form).text(ty))
 
 
 def signature(func: m.Function, resolve: m.Resolve, form: str = "structural") -> str:
     """Canonical text of a function's signature, e.g. `func(config-json: string) -> string`."""
-    try:
-        return _Renderer(resolve, form).function(func)
-    except RecursionError:
-        raise _too_deep() from None
+    return _spelled(lambda: _Renderer(resolve, form).function(func))
 
 
 @dataclass(frozen=True)
@@ -133,6 +132,8 @@ class WorldSurface:
 
 
 def world_surface(world: m.World, resolve: m.Resolve, form: str = "structural") -> WorldSurface:
+    """Signatures of everything a world imports and exports (one renderer: shared types are
+    spelled once)."""
     renderer = _Renderer(resolve, form)
 
     def split(items: Mapping[str, m.WorldItem]) -> tuple[dict, dict]:
@@ -145,10 +146,7 @@ def world_surface(world: m.World, resolve: m.Resolve, form: str = "structural") 
                 interfaces[key] = m.frozen_map((n, renderer.function(f)) for n, f in iface.functions.items())
         return interfaces, functions
 
-    try:
-        imp_ifaces, imp_funcs = split(world.imports)
-        exp_ifaces, exp_funcs = split(world.exports)
-    except RecursionError:
-        raise _too_deep() from None
+    (imp_ifaces, imp_funcs), (exp_ifaces, exp_funcs) = _spelled(
+        lambda: (split(world.imports), split(world.exports)))
     return WorldSurface(world.id, m.frozen_map(imp_ifaces), m.frozen_map(imp_funcs),
                         m.frozen_map(exp_funcs), m.frozen_map(exp_ifaces))
