@@ -15,7 +15,9 @@ import hashlib
 import threading
 from collections import OrderedDict
 
-from engine.artifact.model import FORMS, ArtifactExport, ArtifactImport, ArtifactInfo, unreadable
+from engine.artifact.model import (
+    FORMS, ArtifactExport, ArtifactImport, ArtifactInfo, info_from_json, info_to_json, unreadable,
+)
 from engine.artifact.placeholder import placeholder_kind
 from engine.artifact.sections import MalformedWasm, check_component_framing, classify, inspect_core
 
@@ -38,7 +40,6 @@ def _inspect_component_on_disk(data: bytes, sha256: str) -> ArtifactInfo:
     import json
     from importlib.metadata import version
 
-    from engine.artifact.model import info_from_json, info_to_json
     from engine.cache import cache_key, read_private, write_private
 
     name = f"artifact-{cache_key('component-types', sha256, version('wasmtime'))}.json"

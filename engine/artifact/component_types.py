@@ -157,22 +157,14 @@ def _signature(renderer: TypeRenderer, kind: str, ty: Any) -> str | None:
 
 def describe(engine: Any, component_type: Any) -> tuple[tuple[ArtifactImport, ...], tuple[ArtifactExport, ...]]:
     """Imports and exports of a wasmtime ComponentType, rendered."""
-    imported = list(_items(engine, component_type.imports(engine)))
-    exported = list(_items(engine, component_type.exports(engine)))
+    imported = [(*item, _kind(item[2])) for item in _items(engine, component_type.imports(engine))]
+    exported = [(*item, _kind(item[2])) for item in _items(engine, component_type.exports(engine))]
     renderer = TypeRenderer()
-    for _, name, ty in imported + exported:
-        if _kind(ty) == "resource":
+    for _, name, ty, kind in imported + exported:  # resources first: signatures name them
+        if kind == "resource":
             renderer.add_resource(ty, name)
-    imports = tuple(
-        ArtifactImport(interface, name, kind, _signature(renderer, kind, ty))
-        for interface, name, ty in imported
-        for kind in (_kind(ty),)
-    )
-    exports = tuple(
-        ArtifactExport(interface, name, kind, _signature(renderer, kind, ty))
-        for interface, name, ty in exported
-        for kind in (_kind(ty),)
-    )
+    imports = tuple(ArtifactImport(i, n, k, _signature(renderer, k, ty)) for i, n, ty, k in imported)
+    exports = tuple(ArtifactExport(i, n, k, _signature(renderer, k, ty)) for i, n, ty, k in exported)
     return imports, exports
 
 
