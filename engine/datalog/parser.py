@@ -64,8 +64,8 @@ def _show(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)[1:-1]
 
 
-def _syntax_diagnostic(err: UnexpectedInput, file: str) -> Diagnostic:
-    loc = Location(file, getattr(err, "line", None), getattr(err, "column", None))
+def _syntax_diagnostic(err: UnexpectedInput, builder: "_Builder") -> Diagnostic:
+    line, column = getattr(err, "line", None), getattr(err, "column", None)
     if isinstance(err, UnexpectedCharacters):
         message = f"unexpected character `{_show(err.char)}`"
     elif isinstance(err, UnexpectedEOF):
@@ -73,7 +73,7 @@ def _syntax_diagnostic(err: UnexpectedInput, file: str) -> Diagnostic:
     elif isinstance(err, UnexpectedToken):
         if err.token.type == "$END":
             message = "unexpected end of input (a statement must end with `.`)"
-            loc = Location(file, getattr(err.token, "end_line", None), getattr(err.token, "end_column", None))
+            line, column = getattr(err.token, "end_line", None), getattr(err.token, "end_column", None)
         else:
             message = f"unexpected `{_show(str(err.token))}`"
         expected = sorted({_TERMINAL_WORDS.get(t, t) for t in (err.accepts or err.expected)})
@@ -81,20 +81,35 @@ def _syntax_diagnostic(err: UnexpectedInput, file: str) -> Diagnostic:
             message += "; expected " + ", ".join(expected)
     else:  # pragma: no cover - lark has no other UnexpectedInput kinds today
         message = "syntax error"
-    if loc.line is not None and loc.line < 0:
-        loc = Location(file)
-    return rule_diagnostic("syntax", message, loc)
+    return rule_diagnostic("syntax", message, builder.position(line, column))
 
 
 class _Builder:
-    """Parse tree -> syntax tree for one file (knows the file name for every Location)."""
+    """Parse tree -> syntax tree for one file (knows the file name for every Location).
+
+    Error recovery parses a statement alone; `shift` places its positions back in the file."""
 
     def __init__(self, file: str):
         self.file = file
         self.anon = 0
+        self.lines_before = 0  # lines of the file before the text being parsed
+        self.first_column = 1  # column, in the file, of the text's first character
+
+    def shift(self, line: int, column: int) -> None:
+        self.lines_before, self.first_column = line - 1, column
+
+    def position(self, line: int | None, column: int | None) -> Location:
+        """A position in the text being parsed, as a Location in the file."""
+        if line is None:
+            return Location(self.file, None, column)
+        if line < 0:  # lark's "no position"
+            return Location(self.file)
+        if line == 1 and column is not None:
+            column += self.first_column - 1
+        return Location(self.file, line + self.lines_before, column)
 
     def loc(self, token: Token) -> Location:
-        return Location(self.file, token.line, token.column)
+        return self.position(token.line, token.column)
 
     def first_token(self, node: Tree | Token) -> Token:
         while isinstance(node, Tree):
@@ -186,7 +201,7 @@ def parse_text(text: str, file: str = "<string>") -> tuple[list[Rule], list[Diag
 
 
 def _parse_by_statement(text: str, builder: _Builder, diagnostics: list[Diagnostic]) -> list[Rule]:
-    """Recovery: parse each `.`-terminated chunk alone, padded so positions stay exact."""
+    """Recovery: parse each `.`-terminated chunk alone, its positions shifted to the file's."""
     rules: list[Rule] = []
     errors = 0
     start, line, col = 0, 1, 1
@@ -197,12 +212,12 @@ def _parse_by_statement(text: str, builder: _Builder, diagnostics: list[Diagnost
             continue
         chunk = text[start:pos]
         if chunk.strip():
-            padded = "\n" * (line - 1) + " " * (col - 1) + chunk
+            builder.shift(line, col)
             try:
-                tree = _parser().parse(padded, start="start")
+                tree = _parser().parse(chunk, start="start")
             except UnexpectedInput as err:
                 errors += 1
-                diagnostics.append(_syntax_diagnostic(err, builder.file))
+                diagnostics.append(_syntax_diagnostic(err, builder))
                 if errors >= MAX_SYNTAX_ERRORS:
                     break
             else:
@@ -220,6 +235,6 @@ def parse_query(text: str, file: str = "<atom>") -> tuple[Atom | None, list[Diag
         tree = _parser().parse(text, start="query")
         return _Builder(file).atom(tree.children[0]), []
     except UnexpectedInput as err:
-        return None, [_syntax_diagnostic(err, file)]
+        return None, [_syntax_diagnostic(err, _Builder(file))]
     except SyntaxProblem as problem:
         return None, [rule_diagnostic(problem.code, problem.message, problem.location)]
