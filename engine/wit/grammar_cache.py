@@ -10,10 +10,8 @@ is unset, the engine-wide `YOI_CACHE` setting applies the same way.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +34,7 @@ def cache_file(grammar: str) -> Path | None:
         return None
     import lark
 
-    key = hashlib.sha256(
-        f"{grammar}\0{sorted(OPTIONS.items())}\0{lark.__version__}\0{sys.version_info[:2]}".encode("utf-8")
-    ).hexdigest()[:24]
-    return folder / f"wit-grammar-{key}.lark"
+    return folder / f"wit-grammar-{cache.cache_key(grammar, repr(sorted(OPTIONS.items())), lark.__version__)}.lark"
 
 
 def _load(path: Path, transformer: Any) -> Any | None:
