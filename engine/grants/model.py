@@ -96,7 +96,3 @@ class EnablementConfig:
     enabled: tuple[Enablement, ...] = ()
     file: str | None = None
 
-
-def label_set(permissions) -> frozenset[str]:
-    """Labels of a permission list (§1.6), e.g. for "requested vs granted" reports."""
-    return frozenset(p.label for p in permissions)

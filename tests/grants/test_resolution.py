@@ -8,7 +8,7 @@ import pytest
 
 from engine.diagnostics import Location, Subject
 from engine.grants.config import parse_config
-from engine.grants.model import Enablement, FsGrant, Grants, HttpsGrant, label_set
+from engine.grants.model import Enablement, FsGrant, Grants, HttpsGrant
 from engine.grants.resolve import (
     GRANT_DIGEST_MISMATCH, GRANT_DIGEST_MISSING, GRANT_ID_INVALID, GRANT_ID_MISMATCH, GRANT_ID_MISSING,
     GRANT_VERSION_MISMATCH, GRANT_VERSION_MISSING, ResolvedRecord, binding_error, digest_matches, resolve,
@@ -238,7 +238,7 @@ def test_exact_binding_resolves():
     grants = bound_grants(package)
     (record,) = resolve([Enablement(id="project:example", grants=grants)], [package]).records
     assert record.grants is grants
-    assert label_set(record.grants.permissions) == {"surfaces.tool", "tool.echo"}
+    assert {p.label for p in record.grants.permissions} == {"surfaces.tool", "tool.echo"}
 
 
 # ---- step 6/7: surfaces ---------------------------------------------------------------------------
