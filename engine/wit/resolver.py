@@ -17,6 +17,7 @@ from engine.wit import model as m
 from engine.wit.docs import DocIndex
 from engine.wit.errors import Problem, WitError, wit_diagnostic
 from engine.wit.loader import Unit, load_units
+from engine.wit.order import postorder
 from engine.wit.scope import Broken, PkgTable, Scope, iface_id, problem_at
 from engine.wit.typeview import TypeView, edges
 from engine.wit.worlds import WorldResolver
@@ -436,36 +437,27 @@ class Resolver(WorldResolver):
                 self.error(f"constructor of `{rname}` must return `{rname}` or `result<{rname}, E>`", file, pos)
 
     def _check_cycles(self, scope: Scope) -> None:
+        """A type that contains itself (by value) is reported once and made harmless."""
         prefix = scope.owner + "#"
+
+        def local_edges(key: str) -> Iterable[str]:
+            return (k for k in edges(self.types[key]) if k.startswith(prefix) and k in self.types)
+
+        reported: set[str] = set()
+
+        def report(path: list[str], nxt: str) -> None:
+            if nxt in reported:  # another way round the same cycle
+                return
+            reported.add(nxt)
+            names = " -> ".join(k.rsplit("#", 1)[-1] for k in path[path.index(nxt):] + [nxt])
+            td = self.types[nxt]
+            loc = td.location
+            self.errors.append(wit_diagnostic(f"type `{td.name}` refers to itself ({names})",
+                                              loc.file, loc.line, loc.column))
+            self.types[nxt] = m.TypeDef(td.key, td.name, td.owner, "alias", target=m.Prim("u8"))
+
         local = [k for k in scope.names.values() if k and k.startswith(prefix) and k in self.types]
-        color: dict[str, int] = {}
-        for root in local:
-            if root in color:
-                continue
-            stack = [(root, iter(edges(self.types[root])))]
-            color[root] = 1
-            path = [root]
-            while stack:
-                node, it = stack[-1]
-                nxt = next((k for k in it if k.startswith(prefix) and k in self.types), None)
-                if nxt is None:
-                    color[node] = 2
-                    stack.pop()
-                    path.pop()
-                    continue
-                if color.get(nxt) == 1:
-                    cycle = path[path.index(nxt):] + [nxt]
-                    names = " -> ".join(k.rsplit("#", 1)[-1] for k in cycle)
-                    td = self.types[nxt]
-                    loc = td.location
-                    self.errors.append(wit_diagnostic(f"type `{td.name}` refers to itself ({names})",
-                                                      loc.file, loc.line, loc.column))
-                    self.types[nxt] = m.TypeDef(td.key, td.name, td.owner, "alias", target=m.Prim("u8"))
-                    continue
-                if nxt not in color:
-                    color[nxt] = 1
-                    path.append(nxt)
-                    stack.append((nxt, iter(edges(self.types[nxt]))))
+        postorder(local, local_edges, report)
 
     # ---- worlds ----------------------------------------------------------------------------
 
@@ -486,29 +478,14 @@ class Resolver(WorldResolver):
     def _interface_order(self) -> list[tuple[PkgTable, str]]:
         """All interfaces, dependencies first, so resolving them never recurses deeply.
         Cycles are skipped here; resolving reports them."""
-        order: list[tuple[PkgTable, str]] = []
-        state: dict[tuple[str, str], int] = {}
-        for table in self.tables.values():
-            for name in table.interfaces:
-                if (table.unit.key, name) in state:
-                    continue
-                state[(table.unit.key, name)] = 1
-                node, file = table.interfaces[name]
-                stack = [(table, name, iter(self._syntactic_deps(table, node, file)))]
-                while stack:
-                    t, n, it = stack[-1]
-                    nxt = next(it, None)
-                    if nxt is None:
-                        state[(t.unit.key, n)] = 2
-                        order.append((t, n))
-                        stack.pop()
-                        continue
-                    key = (nxt[0].unit.key, nxt[1])
-                    if key not in state:
-                        state[key] = 1
-                        dnode, dfile = nxt[0].interfaces[nxt[1]]
-                        stack.append((nxt[0], nxt[1], iter(self._syntactic_deps(nxt[0], dnode, dfile))))
-        return order
+
+        def deps(key: tuple[str, str]) -> list[tuple[str, str]]:
+            table = self.tables[key[0]]
+            node, file = table.interfaces[key[1]]
+            return [(t.unit.key, n) for t, n in self._syntactic_deps(table, node, file)]
+
+        roots = [(key, name) for key, table in self.tables.items() for name in table.interfaces]
+        return [(self.tables[key], name) for key, name in postorder(roots, deps)]
 
     def run(self) -> m.Resolve:
         for table, name in self._interface_order():
@@ -542,29 +519,12 @@ class Resolver(WorldResolver):
 
     def _package_order(self) -> list[str]:
         """Dependency order of packages; a cycle between packages is an error."""
-        order: list[str] = []
-        color: dict[str, int] = {}
-        for root in self.tables:
-            if root in color:
-                continue
-            color[root] = 1
-            stack = [(root, iter(self.pkg_refs.get(root, [])))]
-            while stack:
-                node, it = stack[-1]
-                ref = next(it, None)
-                if ref is None:
-                    color[node] = 2
-                    order.append(node)
-                    stack.pop()
-                    continue
-                target, pos, file = ref
-                if color.get(target) == 1:
-                    self.error(f"packages depend on each other in a cycle (`{node}` -> `{target}`)", file, pos)
-                elif target not in color:
-                    color[target] = 1
-                    stack.append((target, iter(self.pkg_refs.get(target, []))))
-        return order
 
+        def report(path: list[str], ref: tuple[str, ast.Pos, ast.File]) -> None:
+            target, pos, file = ref
+            self.error(f"packages depend on each other in a cycle (`{path[-1]}` -> `{target}`)", file, pos)
+
+        return postorder(self.tables, lambda key: self.pkg_refs.get(key, []), report, target=lambda ref: ref[0])
 
 def _package_start(unit: Unit) -> int:
     """Offset of the `package` keyword before the name (docs are written before it)."""

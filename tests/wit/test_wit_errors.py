@@ -145,6 +145,9 @@ CASES = [
         """, [(2, 33, "packages depend on each other in a cycle")]),
     ("type-cycle", "package a:b;\ninterface i { record a { b: b } record b { a: list<a> } }\n",
      [(2, 22, "type `a` refers to itself (a -> b -> a)")]),
+    ("type-cycle-reached-twice",  # s -> q -> r comes back to r after r's cycle was reported
+     "package a:b;\ninterface i { record r { a: s } record s { b: list<r>, c: q } variant q { z(r) } }\n",
+     [(2, 22, "type `r` refers to itself (r -> s -> r)")]),
     ("imported-and-exported", "package a:b;\nworld w { import f: func(); export f: func(); }\n",
      [(2, 36, "`f` is both imported and exported")]),
     ("include-conflict", """
