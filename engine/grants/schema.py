@@ -12,7 +12,7 @@ from typing import Any
 
 from cerberus import errors as cerr
 
-from engine.package.manifest_schema import PERMISSION_SCHEMAS
+from engine.package.manifest_schema import PERMISSION_SCHEMAS, path_text
 from engine.package.model import FS_OPERATIONS, PERMISSION_KINDS, SURFACES
 from engine.schemas import TYPE_WORDS, SchemaProblem, cached_validator, leaf_errors
 
@@ -72,14 +72,8 @@ def token(value: object) -> str | None:
 
 
 def format_path(path: tuple) -> str:
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            name = token(part) or "<key>"
-            out += f".{name}" if out else name
-    return out
+    """`plugins.enabled[0].grants`, with any key that is not a short identifier shown as `<key>`."""
+    return path_text(path, render=lambda key: token(key) or "<key>")
 
 
 def _describe(error: cerr.ValidationError, path: tuple) -> str:
