@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any, NoReturn, Sequence
@@ -12,7 +11,6 @@ import click
 from engine.cli.common import EXIT_OK, EXIT_POLICY, EXIT_USAGE, emit_json, fail, format_options, resolve_format
 from engine.diagnostics import Diagnostic, DiagnosticError, bound_text
 
-MAX_FACTS_FILE_BYTES = 256 * 1024 * 1024
 GROUP = "policy"
 
 
@@ -68,19 +66,12 @@ def lint(paths: tuple[str, ...], output_format: str, as_json: bool) -> None:
 
 
 def _read_facts(path: str) -> Any:
+    from engine.datalog.facts import FactsFileError, read_facts_file
+
     try:
-        file = Path(path)
-        if file.stat().st_size > MAX_FACTS_FILE_BYTES:
-            fail(GROUP, f"facts file {path}: larger than 256 MiB")
-        return json.loads(file.read_bytes().decode("utf-8"))
-    except OSError as err:
-        fail(GROUP, f"facts file {path}: cannot read: {err.strerror or 'error'}")
-    except UnicodeDecodeError:
-        fail(GROUP, f"facts file {path}: not UTF-8")
-    except json.JSONDecodeError as err:
-        fail(GROUP, f"facts file {path}: invalid JSON at line {err.lineno} column {err.colno}: {err.msg}")
-    except RecursionError:
-        fail(GROUP, f"facts file {path}: nested too deeply")
+        return read_facts_file(Path(path))
+    except FactsFileError as err:
+        fail(GROUP, f"facts file {path}: {err}")
 
 
 def _atoms(texts: Sequence[str], option: str) -> list[tuple[str, tuple]]:

@@ -20,7 +20,6 @@ expectation owns is an error, so a typo never turns into a test that silently pa
 
 from __future__ import annotations
 
-import json
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +27,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from engine.diagnostics import Diagnostic, DiagnosticError, Location
 from engine.datalog.ast import SEVERITIES, format_fact
-from engine.datalog.facts import normalize_facts
+from engine.datalog.facts import FactsFileError, normalize_facts, read_facts_file
 from engine.datalog.parser import rule_diagnostic
 from engine.datalog.program import LoadError, Program, Result, load
 
@@ -87,13 +86,10 @@ def _table_of_rows(value: Any, key: str) -> dict[str, list]:
 def _raw_facts(case: Mapping[str, Any], base: Path) -> CaseInput:
     value = case["facts"]
     if isinstance(value, str):
-        path = base / value
         try:
-            value = json.loads(path.read_text(encoding="utf-8"))
-        except OSError as err:
-            raise CaseError(f"cannot read facts file `{value}`: {err.strerror or 'error'}") from None
-        except (UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise CaseError(f"facts file `{value}` is not valid JSON: {err}") from None
+            value = read_facts_file(base / value)
+        except FactsFileError as err:
+            raise CaseError(f"facts file `{value}`: {err}") from None
     return CaseInput(_table_of_rows(value, "facts"))
 
 
@@ -209,7 +205,10 @@ class CaseRunner:
         self._programs: dict[tuple[Path, ...], Program] = {}
 
     def program(self, paths: tuple[Path, ...]) -> Program:
-        key = tuple(p.resolve() for p in paths)
+        try:
+            key = tuple(p.resolve() for p in paths)
+        except (OSError, ValueError):  # e.g. a NUL in a path: load() reports it as unreadable
+            return load(list(paths))
         if key not in self._programs:
             self._programs[key] = load(list(paths))
         return self._programs[key]
@@ -252,6 +251,10 @@ class CaseRunner:
             raise DiagnosticError(_file_diag("not UTF-8", label)) from None
         except tomllib.TOMLDecodeError as err:
             raise DiagnosticError(_file_diag(f"invalid TOML: {err}", label)) from None
+        except ValueError:  # int() refuses a number of more than 4300 digits
+            raise DiagnosticError(_file_diag("invalid TOML: a number with too many digits", label)) from None
+        except RecursionError:
+            raise DiagnosticError(_file_diag("invalid TOML: nested too deeply", label)) from None
         cases = data.get("case")
         if set(data) - {"case"} or not isinstance(cases, list):
             raise DiagnosticError(_file_diag("a test file holds only [[case]] tables", label))

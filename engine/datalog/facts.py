@@ -7,18 +7,47 @@ to 1 or 0.
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from engine.diagnostics import Diagnostic, DiagnosticError, Location
 from engine.datalog.parser import INT_LIMIT
 
 MAX_FACT_DIAGNOSTICS = 20
+MAX_FACTS_FILE_BYTES = 256 * 1024 * 1024
 _NAME_RE = re.compile(r"[a-z][A-Za-z0-9_]*\Z")
 
 
 class FactsError(DiagnosticError):
     """Input facts that do not fit the program (names, arities, value types)."""
+
+
+class FactsFileError(Exception):
+    """A facts file that cannot be read as JSON; the message says why, never what it holds."""
+
+
+def read_facts_file(path: Path) -> Any:
+    """The JSON value of a facts file (`yoi policy eval --facts`, a test case's `facts = "f.json"`)."""
+    try:
+        if path.stat().st_size > MAX_FACTS_FILE_BYTES:
+            raise FactsFileError("larger than 256 MiB")
+        data = path.read_bytes()
+    except OSError as err:
+        raise FactsFileError(f"cannot read: {err.strerror or 'error'}") from None
+    except ValueError:  # a NUL in the path
+        raise FactsFileError("cannot read: not a valid path") from None
+    try:
+        return json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise FactsFileError("not UTF-8") from None
+    except json.JSONDecodeError as err:
+        raise FactsFileError(f"invalid JSON at line {err.lineno} column {err.colno}: {err.msg}") from None
+    except ValueError:  # int() refuses a number of more than 4300 digits
+        raise FactsFileError("invalid JSON: a number with too many digits") from None
+    except RecursionError:
+        raise FactsFileError("nested too deeply") from None
 
 
 def _diag(code: str, message: str, source: str | None) -> Diagnostic:

@@ -272,6 +272,41 @@ def test_policy_test_bad_files_are_exit_2(work):
     assert run("test", work / "nope").exit_code == 2
 
 
+def test_policy_test_unusable_paths_and_nesting_are_reported_not_raised(work):
+    (work / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    (work / "t.test.toml").write_text("""\
+[[case]]
+name = "nul in facts path"
+rules = ["rules"]
+facts = "a\\u0000b.json"
+
+[[case]]
+name = "nul in rules path"
+rules = ["r\\u0000.rules"]
+facts = {}
+
+[[case]]
+name = "facts nested too deeply"
+rules = ["rules"]
+facts = "deep.json"
+""")
+    done = run("test", work / "t.test.toml", "--json")
+    assert done.exit_code == 1, done.output
+    failures = {c["name"]: c["failures"] for c in json.loads(done.stdout)["cases"]}
+    assert failures["nul in facts path"][0].startswith("error: facts file `a\x00b.json`: cannot read")
+    assert failures["nul in rules path"][0].startswith("rules do not load: ")
+    assert failures["facts nested too deeply"] == ["error: facts file `deep.json`: nested too deeply"]
+    (work / "deep.test.toml").write_text("a = " + "[" * 100_000 + "]" * 100_000 + "\n")
+    done = run("test", work / "deep.test.toml")
+    assert done.exit_code == 2 and "nested too deeply" in done.stderr
+    (work / "long.test.toml").write_text("a = " + "1" * 5000 + "\n")
+    done = run("test", work / "long.test.toml")
+    assert done.exit_code == 2 and "a number with too many digits" in done.stderr
+    (work / "long.json").write_text('{"edge": [["a", ' + "1" * 5000 + "]]}")
+    done = run("eval", work / "rules", "--facts", work / "long.json")
+    assert done.exit_code == 2 and "a number with too many digits" in done.stderr
+
+
 def test_fact_provider_registry_is_the_extension_point(work):
     from engine.datalog import cases
 
