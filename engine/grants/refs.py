@@ -51,3 +51,12 @@ def parse_ref(text: str) -> PluginRef:
     if source not in SOURCES:
         raise RefError("malformed", MALFORMED_MESSAGE, "invalid_source")
     return PluginRef(source, local_id)
+
+
+def try_parse_ref(text: str) -> PluginRef | None:
+    """parse_ref, or None for text that is not a valid source-qualified id (reports use this
+    where an invalid id is shown as it is, not rejected)."""
+    try:
+        return parse_ref(text)
+    except RefError:
+        return None

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from engine.diagnostics import bound_text
+from engine.grants.refs import try_parse_ref
 from engine.report.check import MATERIALIZE_NEXT_STEPS, SAFETY, diagnostic_entry, input_kind, next_steps, package_report
 from engine.report.views import conclusion_dict, inspection
 
@@ -117,12 +118,8 @@ def list_item(evaluation, subject) -> dict[str, Any]:
     ref = subject.ref
     package = subject.package
     manifest = package.manifest if package else None
-    try:
-        from engine.grants.refs import parse_ref
-
-        local_ref = parse_ref(ref).local_id
-    except Exception:
-        local_ref = None
+    parsed = try_parse_ref(ref)
+    local_ref = parsed.local_id if parsed else None
     grants = subject.grants
     inspected = inspection(evaluation, ref) if subject.resolved else None
     diagnostics = [{"kind": d.kind, "message": bound_text(d.message)} for d in subject.diagnostics]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from engine.diagnostics import Diagnostic, DiagnosticError
 from engine.grants.model import EnablementConfig, Grants
-from engine.grants.refs import RefError, parse_ref
+from engine.grants.refs import try_parse_ref
 from engine.grants.resolve import resolve
 from engine.graph.inputs import Subject
 from engine.package.model import Package
@@ -38,7 +38,8 @@ def check_subject(path: str | Path, config: EnablementConfig | None = None) -> S
     try:
         package = load_package_path(path, source="project")
     except DiagnosticError as error:
-        label = Path(path).name
+        # Name it by its manifest id when that much was readable, else by the file name.
+        label = getattr(error, "local_id", None) or Path(path).name
         return Subject(ref=f"project:{label}", mode="check", configured=True, package_present=True,
                        package_path=str(path), source="project", diagnostics=tuple(error.diagnostics))
     ref = package.identity
@@ -48,30 +49,16 @@ def check_subject(path: str | Path, config: EnablementConfig | None = None) -> S
             grants_assumed=True, enabled_surfaces=package.manifest.declared_surfaces(),
             configured=True, resolved=True, package_present=True, package_path=str(path),
         )
-    enablements = [e for e in config.enabled if _local_id(e.id) == package.manifest.id]
+    enablements = [e for e in config.enabled if (r := try_parse_ref(e.id)) and r.local_id == package.manifest.id]
     if not enablements:
         return Subject(ref=ref, mode="check", package=package, source=package.source, package_present=True,
                        package_path=str(path))
     enablement = next((e for e in enablements if e.id == ref), enablements[0])
     # Judge the package under the enablement's own source, so its id binding applies as written.
-    source = _source(enablement.id) or package.source
+    source = try_parse_ref(enablement.id).source
     package = replace(package, source=source)
     resolution = resolve([replace(enablement)], [package])
     return _subject_from(package.identity, "check", package, resolution, enablement, str(path))
-
-
-def _local_id(text: str) -> str | None:
-    try:
-        return parse_ref(text).local_id
-    except RefError:
-        return None
-
-
-def _source(text: str) -> str | None:
-    try:
-        return parse_ref(text).source
-    except RefError:
-        return None
 
 
 def _subject_from(ref, mode, package, resolution, enablement, path) -> Subject:
@@ -123,9 +110,8 @@ def workspace_subjects(workspace: Path, config: EnablementConfig, discovery) -> 
         entry = item(enablement.id)
         entry.configured, entry.enablement, entry.grants = True, enablement, enablement.grants
         entry.enabled_surfaces = tuple(enablement.surfaces)
-        try:
-            ref = parse_ref(enablement.id)
-        except RefError:
+        ref = try_parse_ref(enablement.id)
+        if ref is None:
             continue
         entry.source = entry.source or ref.source
         if entry.package_path is None:

@@ -9,6 +9,7 @@ from typing import Sequence
 def evaluate_target(target: str, workspace: Path, config_path: Path | None, policy_dirs: Sequence[Path]):
     """(evaluation, ref). An existing path is judged like `check` (with `--config` as its grants);
     anything else is a reference looked up in the workspace (exact, then unique local id)."""
+    from engine.grants.refs import try_parse_ref
     from engine.report.evaluate import evaluate
     from engine.report.workspace import evaluate_workspace
 
@@ -24,7 +25,7 @@ def evaluate_target(target: str, workspace: Path, config_path: Path | None, poli
     refs = [s.ref for s in evaluation.subjects]
     if target in refs:
         return evaluation, target
-    local = [ref for ref in refs if ref.partition(":")[2] == target]
+    local = [ref for ref in refs if (parsed := try_parse_ref(ref)) and parsed.local_id == target]
     if len(local) == 1:
         return evaluation, local[0]
     from engine.diagnostics import bound_text

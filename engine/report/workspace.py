@@ -13,16 +13,15 @@ from typing import Sequence
 from engine.diagnostics import Diagnostic, DiagnosticError
 from engine.grants.model import EnablementConfig
 
-DEFAULT_CONFIG = Path(".yoi") / "config.toml"
 
 
 def load_workspace_config(workspace: Path, config_path: Path | None) -> EnablementConfig:
     """The explicit config (must exist), else `<workspace>/.yoi/config.toml` when present."""
-    from engine.grants.config import load_config
+    from engine.grants.config import default_config_path, load_config
 
     if config_path is not None:
         return load_config(config_path)
-    default = workspace / DEFAULT_CONFIG
+    default = default_config_path(workspace)
     if default.is_file():
         return load_config(default)
     return EnablementConfig(enabled=(), file=None)
