@@ -7,6 +7,7 @@ from pathlib import Path
 
 from engine.report.evaluate import evaluate
 from engine.report.subjects import check_subject
+from package_files import write_package_dir
 
 RAW_MANIFEST = """
 schema_version = 1
@@ -75,11 +76,8 @@ event_kinds = ["tick"]
 
 
 def write_package(root: Path, manifest: str, files: dict[str, bytes] | None = None) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "plugin.toml").write_text(textwrap.dedent(manifest))
-    for name, data in (files or {}).items():
-        (root / name).write_bytes(data)
-    return root
+    """A package folder from manifest text (dedented) and files."""
+    return write_package_dir(root, textwrap.dedent(manifest), files)
 
 
 def judge(path: Path, config=None, policy_dirs=()):
