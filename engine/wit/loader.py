@@ -18,14 +18,18 @@ from engine.wit.parser import parse_file
 MAX_FILES = 10_000
 
 
-@dataclass
+@dataclass(frozen=True)
 class Unit:
-    """One package's source: its name and the top-level items of each contributing file."""
+    """One package's source: its name and the top-level items of each contributing file
+    (the first file is the one with the package header: docs and locations point there)."""
 
     name: ast.PackageName
-    key: str
     main: bool
-    parts: list[tuple[ast.File, tuple[ast.TopItem, ...]]] = field(default_factory=list)
+    parts: tuple[tuple[ast.File, tuple[ast.TopItem, ...]], ...]
+    key: str = field(init=False)  # `ns:name@version`, the package's id
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", str(self.name))
 
     @property
     def file(self) -> ast.File:
@@ -79,10 +83,8 @@ def _group_units(files: list[ast.File], main: bool, errors: list[Diagnostic]) ->
                 f.path, p.line, p.column))
     with_items = [f for f in files if f.items]
     if header is not None:
-        unit = Unit(header[1], str(header[1]), main)
-        ordered = [header[0]] + [f for f in files if f is not header[0]]  # docs/location: the header file
-        unit.parts = [(f, f.items) for f in ordered if f.items or f is header[0]]
-        units.append(unit)
+        ordered = [header[0]] + [f for f in files if f is not header[0]]
+        units.append(Unit(header[1], main, tuple((f, f.items) for f in ordered if f.items or f is header[0])))
     elif with_items:
         f = with_items[0]
         line, col = _first_item_pos(f)
@@ -90,9 +92,7 @@ def _group_units(files: list[ast.File], main: bool, errors: list[Diagnostic]) ->
             "no `package ns:name;` header found in this file or its folder", f.path, line, col))
     for f in files:
         for nested in f.nested:
-            unit = Unit(nested.name, str(nested.name), main)
-            unit.parts = [(f, nested.items)]
-            units.append(unit)
+            units.append(Unit(nested.name, main, ((f, nested.items),)))
     return units
 
 

@@ -70,6 +70,8 @@ class Resolver(WorldResolver):
     def disabled_by(self, gates: tuple[ast.Gate, ...], file: ast.File, pkg: ast.PackageName) -> str | None:
         """The feature (not enabled) that gates an item out, or None when the item is active.
         Bad gate combinations are reported here."""
+        if not gates:  # most items
+            return None
         kinds = [g.kind for g in gates]
         for g in gates:
             if kinds.count(g.kind) > 1:
