@@ -88,7 +88,7 @@ def _atoms(texts: Sequence[str], option: str) -> list[tuple[str, tuple]]:
 
 def _human_eval(facts: dict[str, list], conclusions: list, explained: list, missed: list) -> None:
     """Sections (facts, conclusions, explanations, summary) separated by one blank line."""
-    from engine.datalog.ast import format_fact
+    from engine.datalog.ast import SEVERITIES, format_fact
 
     sections: list[list[str]] = [
         [f"{format_fact(pred, row)}." for pred, rows in facts.items() for row in rows],
@@ -100,8 +100,8 @@ def _human_eval(facts: dict[str, list], conclusions: list, explained: list, miss
             f"  {line}" for line in (proof.render() if proof else [f"{text} does not hold"])])
     for text, answer in missed:
         sections.append([f"why not {text}:"] + [f"  {line}" for line in answer.render()])
-    counts = {s: sum(1 for c in conclusions if c.severity == s) for s in ("deny", "warn", "info")}
-    sections.append([f"{counts['deny']} deny, {counts['warn']} warn, {counts['info']} info"])
+    counts = [sum(1 for c in conclusions if c.severity == s) for s in SEVERITIES]
+    sections.append([", ".join(f"{n} {s}" for n, s in zip(counts, SEVERITIES))])
     click.echo("\n\n".join("\n".join(lines) for lines in sections if lines))
 
 

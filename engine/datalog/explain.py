@@ -5,13 +5,12 @@ reviewer can follow them without reading the engine.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Mapping
 
 from engine.diagnostics import Location
 from engine.datalog.ast import (
-    Atom, Builtin, Comparison, Const, Literal, Negation, Rule, Term, Value, Var, format_fact,
-    format_value, literal_vars,
+    Atom, Builtin, Comparison, Const, Literal, Negation, Rule, Term, Value, Var, format_fact, literal_vars,
 )
 from engine.datalog.builtins import FUNCTIONS, compare
 from engine.datalog.evaluator import Relation
@@ -91,24 +90,18 @@ def _bind(terms: tuple[Term, ...], values: tuple, env: dict[str, Value]) -> bool
 
 
 def _show(lit: Literal | Atom, env: Mapping[str, Value]) -> str:
-    """A literal with bound variables replaced by their values."""
+    """A literal in rule syntax with its bound variables replaced by their values."""
 
-    def term(t: Term) -> str:
+    def term(t: Term) -> Term:
         if isinstance(t, Var) and not t.anonymous and t.name in env:
-            return format_value(env[t.name])
-        return str(t)
+            return Const(env[t.name], t.location)
+        return t
 
-    def atom(a: Atom | Builtin) -> str:
-        name = a.pred if isinstance(a, Atom) else a.name
-        return f"{name}({', '.join(term(t) for t in a.args)})" if a.args else name
-
-    if isinstance(lit, Atom):
-        return atom(lit)
     if isinstance(lit, Negation):
-        return f"not {atom(lit.atom)}"
+        return str(replace(lit, atom=replace(lit.atom, args=tuple(map(term, lit.atom.args)))))
     if isinstance(lit, Comparison):
-        return f"{term(lit.left)} {lit.op} {term(lit.right)}"
-    return f"{'not ' if lit.negated else ''}{atom(lit)}"
+        return str(replace(lit, left=term(lit.left), right=term(lit.right)))
+    return str(replace(lit, args=tuple(map(term, lit.args))))
 
 
 def explain(rules: tuple[Rule, ...], relations: Mapping[str, Relation], pred: str,
