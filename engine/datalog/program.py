@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import marshal
 import os
 import pickle
 from dataclasses import asdict, dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence, Union
 
-from engine.diagnostics import Diagnostic, DiagnosticError, Location
+from engine import diagnostics as diagnostics_module
+from engine.diagnostics import Diagnostic, DiagnosticError, Location, bounded_message
 from engine.datalog.ast import SEVERITIES, Atom, Const, Rule, Value, Var, rule_atoms
 from engine.datalog.desugar import CONCLUSION_PREDICATE, check_reserved, conclusion_rules
 from engine.datalog.checks import check_program, sort_diagnostics
@@ -21,7 +23,6 @@ from engine.datalog.parser import grammar_text, parse_query, parse_text, rule_di
 from engine.datalog.plan import compile_rule, make_variant
 from engine.datalog.stratify import Stratum, stratify
 from engine.datalog.template import render_template
-from engine.diagnostics import bounded_message
 
 PathLike = Union[str, "os.PathLike[str]"]
 MAX_RULES_FILE_BYTES = 4 * 1024 * 1024
@@ -267,14 +268,14 @@ def _cached_program(sources: list[tuple[str, str]], inputs: Mapping[str, int] | 
 
     Building the grammar, parsing, checking and generating join code for the built-in rules is
     most of a `check` process's own time. A snapshot of a program that loaded cleanly is keyed by
-    every source's label and text, `inputs` and the grammar, so an edit is never missed; a
-    corrupt entry is ignored and rebuilt. With the cache off, no key or snapshot is computed.
+    every source's label and text, `inputs`, the grammar and the engine code a snapshot holds, so
+    an edit to either is never missed; a corrupt entry is ignored and rebuilt. With the cache off, no key or snapshot is computed.
     """
     from engine.cache import cache_dir, cache_key, read_private, write_private
 
     if cache_dir() is None:
         return _build(sources, [], inputs)
-    parts = [grammar_text(), repr(sorted((inputs or {}).items()))]
+    parts = [_engine_source(), grammar_text(), repr(sorted((inputs or {}).items()))]
     parts += [f"{label}\0{text}" for text, label in sources]
     name = f"program-{cache_key('datalog-program', *parts)}.pickle"
     cached = read_private(name)
@@ -286,6 +287,20 @@ def _cached_program(sources: list[tuple[str, str]], inputs: Mapping[str, int] | 
     program = _build(sources, [], inputs)
     write_private(name, program.snapshot())
     return program
+
+
+@cache
+def _engine_source() -> str:
+    """A digest of the code a snapshot is made of (this package's classes and generated join code,
+    and the Location in every node), so an edited engine never reads what an older one wrote,
+    version bump or not."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")) + [Path(diagnostics_module.__file__)]:
+        try:
+            digest.update(path.read_bytes())
+        except OSError:
+            digest.update(b"?")
+    return digest.hexdigest()
 
 
 def loads(text: str, file: str = "<string>", *, inputs: Mapping[str, int] | None = None) -> Program:
