@@ -124,7 +124,8 @@ class Resolver(WorldResolver):
                                file, (use.alias or use.path.name).pos)
         return table
 
-    def find_package(self, pkg: ast.PackageName, here: Unit) -> PkgTable:
+    def find_package(self, pkg: ast.PackageName) -> PkgTable:
+        """The package `pkg` names; without a version, the one version present (if only one)."""
         key = str(pkg)
         if key in self.tables:
             return self.tables[key]
@@ -154,7 +155,7 @@ class Resolver(WorldResolver):
             if use.path.package is None:  # `use w as alias;` of an item of this package
                 return table, use.path.name.name, pos
             path = use.path
-        target = self.find_package(path.package, unit)
+        target = self.find_package(path.package)
         if note:
             self._note_pkg_ref(unit, target, path.package.pos, file)
         return target, path.name.name, path.name.pos
@@ -461,7 +462,7 @@ class Resolver(WorldResolver):
         local = [k for k in scope.names.values() if k and k.startswith(prefix) and k in self.types]
         postorder(local, local_edges, report)
 
-    # ---- worlds ----------------------------------------------------------------------------
+    # ---- order and the whole resolve --------------------------------------------------------
 
     def _syntactic_deps(self, table: PkgTable, node: ast.Interface, file: ast.File) -> list[tuple[PkgTable, str]]:
         """Interfaces an interface `use`s, found from the syntax alone (for build order)."""
@@ -527,6 +528,7 @@ class Resolver(WorldResolver):
             self.error(f"packages depend on each other in a cycle (`{path[-1]}` -> `{target}`)", file, pos)
 
         return postorder(self.tables, lambda key: self.pkg_refs.get(key, []), report, target=lambda ref: ref[0])
+
 
 def _package_start(unit: Unit) -> int:
     """Offset of the `package` keyword before the name (docs are written before it)."""
