@@ -44,6 +44,13 @@ def test_syntax_error_message_says_what_was_expected():
     assert "unexpected end of input" in message("p(X) :- q(X)")
 
 
+def test_syntax_errors_after_many_statements_keep_their_file_positions():
+    good = "".join(f"p{i}(1).\n" for i in range(2000))
+    text = good + 'ok(1). bad(X :- q(X).\n  q(1). r(1 "x").\nw(X) :- q(Y).\n'
+    assert errors(text) == [("rules.syntax", 2001, 14), ("rules.syntax", 2002, 13),
+                            ("rules.unsafe-variable", 2003, 3)]
+
+
 def test_every_syntax_error_of_a_file_is_reported_and_good_statements_are_still_checked():
     text = "p(X :- q(X).\nok(X) :- q(X).\nr(X) :- q(X), .\nbad(Y) :- q(X).\n"
     assert errors(text) == [("rules.syntax", 1, 5), ("rules.syntax", 3, 15), ("rules.unsafe-variable", 4, 5)]
