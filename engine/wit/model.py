@@ -14,10 +14,9 @@ from typing import Mapping, Union
 
 from engine.diagnostics import Location
 
-EMPTY: Mapping = MappingProxyType({})
-
 
 def frozen_map(items) -> Mapping:
+    """A read-only mapping, so a frozen model value cannot be changed through its dicts."""
     return MappingProxyType(dict(items))
 
 
