@@ -90,17 +90,19 @@ def _order(rule: Rule, delta: int | None) -> list[int]:
     return order
 
 
-MAX_LOOPS = 16  # nested `for`s per generated function: CPython refuses more than 20 nested blocks
+# CPython refuses more than 20 nested `for` blocks and 100 levels of indentation in a function.
+MAX_LOOPS = 16  # nested `for`s per generated function
+MAX_DEPTH = 48  # nested `for`s and `if`s per generated function
 _CALL_ARGS = "\0"  # stands for the sources, D and NEW in a continuation call until all are known
 
 
 class _Gen:
     """Emits the source of one variant.
 
-    Filters never indent: each is a guard (`if not (...): continue`, or `return` outside any
-    loop), so only `for` loops nest. Past MAX_LOOPS of them the rest of the body moves into a
-    continuation function `C<n>` called with every variable bound so far, so a rule of any
-    length compiles.
+    Each atom is a `for` (or a membership `if`), each filter an `if` around the rest of the body.
+    Where the nesting would pass MAX_LOOPS or MAX_DEPTH, the rest of the body moves into a
+    continuation function `C<n>` called with every name bound so far, so a rule of any length
+    compiles, and a rule of ordinary length is one function.
     """
 
     def __init__(self, rule: Rule, rule_index: int, delta: int | None):
@@ -117,12 +119,15 @@ class _Gen:
     def emit(self, line: str) -> None:
         self.functions[-1][1].append("    " * self.depth + line)
 
+    def _continue_in_new_function(self) -> None:
+        name = f"C{len(self.functions)}"
+        self.emit(f"{name}({', '.join(self.bound + [_CALL_ARGS])})")
+        self.functions.append((list(self.bound), []))
+        self.depth, self.loops = 1, 0
+
     def loop(self, target: str, iterable: str) -> None:
-        if self.loops == MAX_LOOPS:
-            name = f"C{len(self.functions)}"
-            self.emit(f"{name}({', '.join(self.bound + [_CALL_ARGS])})")
-            self.functions.append((list(self.bound), []))
-            self.depth, self.loops = 1, 0
+        if self.loops == MAX_LOOPS or self.depth >= MAX_DEPTH:
+            self._continue_in_new_function()
         self.emit(f"for {target} in {iterable}:")
         self.depth += 1
         self.loops += 1
@@ -130,7 +135,10 @@ class _Gen:
 
     def guard(self, condition: str) -> None:
         """Go on only when `condition` holds."""
-        self.emit(f"if not ({condition}): {'continue' if self.loops else 'return'}")
+        if self.depth >= MAX_DEPTH:
+            self._continue_in_new_function()
+        self.emit(f"if {condition}:")
+        self.depth += 1
 
     def assign(self, name: str, expr: str) -> None:
         self.emit(f"{name} = {expr}")

@@ -218,3 +218,9 @@ def test_long_rule_bodies_load_and_join(length):
     assert ((0, length) in result.facts("rec")) and result.explain("chain", (0, length)) is not None
     blocked = loads(text).evaluate({"e": edges, "cut": [(length,)]})
     assert blocked.facts("chain") == [(i, i + length) for i in range(length, nodes - length + 1)]
+
+
+def test_a_rule_with_hundreds_of_filters_loads_and_filters():
+    filters = ", ".join(f"X != {i}, not r(X)" for i in range(200))
+    program = loads(f"p(X) :- q(X), {filters}.")
+    assert program.evaluate({"q": [(500,), (3,), (7,)], "r": [(7,)]}).facts("p") == [(500,)]
