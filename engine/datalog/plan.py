@@ -235,7 +235,7 @@ class _Gen:
                 h = f"t{i}"
                 break
         body = [f"t{i}" for i, lit in enumerate(self.rule.body) if isinstance(lit, Atom)]
-        self.emit(f"h = {h}")
+        self.assign("h", h)
         self.guard("h not in D")
         self.emit(f"D[h] = ({', '.join([str(self.rule_index)] + body)},)")
         self.emit("NEW.append(h)")
