@@ -126,6 +126,22 @@ def _clusters(graph, ids: Mapping[Any, str]) -> tuple[dict[str, list[Any]], list
 # --- DOT ----------------------------------------------------------------------------------------
 
 
+def _node_section(graph, ids, clusters: bool, node_line, cluster) -> list[str]:
+    """Node lines in a stable order, grouped per package when `clusters`; `cluster(number, ref)`
+    gives a group's opening lines and closing line in the target syntax."""
+    if not clusters:
+        return [node_line(n, "  ") for n in sorted(graph.nodes, key=ids.__getitem__)]
+    grouped, shared = _clusters(graph, ids)
+    lines: list[str] = []
+    for number, (ref, nodes) in enumerate(grouped.items()):
+        opening, closing = cluster(number, ref)
+        lines.extend(opening)
+        lines.extend(node_line(n, "    ") for n in nodes)
+        lines.append(closing)
+    lines.extend(node_line(n, "  ") for n in shared)
+    return lines
+
+
 def dot_quote(text: str) -> str:
     """A DOT double-quoted string: backslashes and quotes escaped, newlines as DOT line breaks."""
     text = str(text).replace("\\", "\\\\").replace('"', '\\"')
@@ -143,16 +159,11 @@ def render_dot(graph, *, clusters: bool = True, name: str = "yoi") -> str:
         label = f"{_node_type(node, data)}\n{node_name(node, data)}"
         return f"{indent}{dot_quote(ids[node])} [label={dot_quote(label)}];"
 
-    if clusters:
-        grouped, shared = _clusters(graph, ids)
-        for number, (ref, nodes) in enumerate(grouped.items()):
-            lines.append(f"  subgraph {dot_quote(f'cluster_{number}')} {{")
-            lines.append(f"    label={dot_quote('package ' + str(ref))};")
-            lines.extend(node_line(n, "    ") for n in nodes)
-            lines.append("  }")
-        lines.extend(node_line(n, "  ") for n in shared)
-    else:
-        lines.extend(node_line(n, "  ") for n in sorted(graph.nodes, key=ids.__getitem__))
+    def cluster(number: int, ref) -> tuple[list[str], str]:
+        opening = [f"  subgraph {dot_quote(f'cluster_{number}')} {{", f"    label={dot_quote('package ' + str(ref))};"]
+        return opening, "  }"
+
+    lines.extend(_node_section(graph, ids, clusters, node_line, cluster))
     for source, target, label, _ in _sorted_edges(graph, ids):
         lines.append(f"  {dot_quote(source)} -> {dot_quote(target)} [label={dot_quote(label)}];")
     lines.append("}")
@@ -182,15 +193,10 @@ def render_mermaid(graph, *, clusters: bool = True) -> str:
         label = f"{mermaid_text(_node_type(node, data))}<br/>{mermaid_text(node_name(node, data))}"
         return f'{indent}{safe[node]}["{label}"]'
 
-    if clusters:
-        grouped, shared = _clusters(graph, ids)
-        for number, (ref, nodes) in enumerate(grouped.items()):
-            lines.append(f'  subgraph c{number}["{mermaid_text("package " + str(ref))}"]')
-            lines.extend(node_line(n, "    ") for n in nodes)
-            lines.append("  end")
-        lines.extend(node_line(n, "  ") for n in shared)
-    else:
-        lines.extend(node_line(n, "  ") for n in sorted(graph.nodes, key=ids.__getitem__))
+    def cluster(number: int, ref) -> tuple[list[str], str]:
+        return [f'  subgraph c{number}["{mermaid_text("package " + str(ref))}"]'], "  end"
+
+    lines.extend(_node_section(graph, ids, clusters, node_line, cluster))
     by_id = {ids[n]: safe[n] for n in graph.nodes}
     for source, target, label, _ in _sorted_edges(graph, ids):
         lines.append(f'  {by_id[source]} -->|"{mermaid_text(label)}"| {by_id[target]}')
