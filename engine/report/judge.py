@@ -92,6 +92,7 @@ def check_report(evaluation, input_path: str | Path) -> dict[str, Any]:
         },
         "inspection": inspected,
         "conclusions": conclusions,
+        "plan": _plan_dict(evaluation, ref),
         "grants": "assumed" if subject.grants_assumed else "configured",
         "safety": dict(SAFETY),
         "next_steps": steps,
@@ -161,6 +162,7 @@ def list_item(evaluation, subject) -> dict[str, Any]:
         "diagnostics": diagnostics,
         "classification": evaluation.value("classification", ref),
         "conclusions": conclusions,
+        "plan": _plan_dict(evaluation, ref),
     }
 
 
@@ -179,3 +181,11 @@ def select_item(items: Sequence[dict[str, Any]], ref: str) -> dict[str, Any]:
     if not local:
         raise LookupError(f"plugin package `{bound_text(ref)}` was not found")
     raise LookupError(f"plugin package reference `{bound_text(ref)}` is ambiguous; use a source-qualified ref")
+
+
+def _plan_dict(evaluation, ref: str) -> dict[str, Any] | None:
+    """What the runtime would be allowed to start for `ref` (DESIGN decision 2), if anything."""
+    from engine.report.plan import plan_for
+
+    plan = plan_for(evaluation, ref)
+    return plan.to_dict() if plan else None

@@ -96,9 +96,14 @@ class Plan:
 
 def make_plans(evaluation) -> tuple[Plan, ...]:
     """One plan per package the rules call plannable, in ref order."""
-    return tuple(
-        plan for (ref,) in evaluation.rows("plannable") if (plan := _plan_for(evaluation, ref)) is not None
-    )
+    return tuple(plan for (ref,) in evaluation.rows("plannable") if (plan := plan_for(evaluation, ref)) is not None)
+
+
+def plan_for(evaluation, ref: str) -> Plan | None:
+    """The plan for `ref`, or None when the rules do not approve anything of it."""
+    if not evaluation.holds("plannable", ref):
+        return None
+    return _plan_for(evaluation, ref)
 
 
 def _plan_for(evaluation, ref: str) -> Plan | None:
