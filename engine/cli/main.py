@@ -25,5 +25,27 @@ def cli() -> None:
     """
 
 
+def main() -> None:
+    """The console script: `cli`, with a last line of defence against tracebacks.
+
+    Every expected failure is reported by the commands themselves; anything else is a bug, shown
+    as one bounded line (no traceback, no file content) with exit 2. `YOI_DEBUG=1` re-raises.
+    """
+    import os
+    import sys
+
+    try:
+        cli(standalone_mode=True)
+    except Exception as error:  # noqa: BLE001 - the point is to catch what nobody expected
+        if os.environ.get("YOI_DEBUG"):
+            raise
+        from engine.diagnostics import bound_text, redact_secret_like
+
+        detail = bound_text(redact_secret_like(str(error)), 160)
+        click.echo(f"yoi: internal error ({type(error).__name__}: {detail}); "
+                   "please report it, with YOI_DEBUG=1 for details", err=True)
+        sys.exit(2)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    cli()
+    main()
