@@ -10,7 +10,8 @@ import pytest
 
 # Keep the suite hermetic: derived-data caches (engine/cache.py) go to a fresh private folder,
 # never to the user's own cache, and subprocesses inherit the setting.
-os.environ["YOI_CACHE"] = tempfile.mkdtemp(prefix="yoi-test-cache-")
+_CACHE = tempfile.TemporaryDirectory(prefix="yoi-test-cache-")  # removed when the run ends
+os.environ["YOI_CACHE"] = _CACHE.name
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = PROJECT_ROOT.parent / "shared"
