@@ -93,6 +93,15 @@ def _read_request(conn: ssl.SSLSocket) -> bytes:
     return head + b"\r\n\r\n" + rest
 
 
+def _close_listener(listener: socket.socket) -> None:
+    """shutdown() wakes a thread blocked in accept() (close() alone does not, on Linux)."""
+    try:
+        listener.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    listener.close()
+
+
 @pytest.fixture(scope="session")
 def test_ca(tmp_path_factory) -> tuple[trustme.CA, Path]:
     ca = trustme.CA()
@@ -111,7 +120,6 @@ def https_server(test_ca):
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
-    listener.settimeout(0.1)
     server = HttpsServer(listener.getsockname()[1], bundle)
     server.reissue = lambda *names: ca.issue_cert(*names).configure_cert(context)
     stop = threading.Event()
@@ -132,8 +140,6 @@ def https_server(test_ca):
         while not stop.is_set():
             try:
                 raw, _ = listener.accept()
-            except socket.timeout:
-                continue
             except OSError:
                 return
             if stop.is_set():
@@ -146,7 +152,7 @@ def https_server(test_ca):
     thread.start()
     yield server
     stop.set()
-    listener.close()
+    _close_listener(listener)
     thread.join(5)
 
 
@@ -156,7 +162,6 @@ def tripwire():
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
-    listener.settimeout(0.1)
     hits: list[int] = []
     stop = threading.Event()
 
@@ -164,8 +169,6 @@ def tripwire():
         while not stop.is_set():
             try:
                 conn, _ = listener.accept()
-            except socket.timeout:
-                continue
             except OSError:
                 return
             hits.append(1)
@@ -175,7 +178,7 @@ def tripwire():
     thread.start()
     yield listener.getsockname()[1], hits
     stop.set()
-    listener.close()
+    _close_listener(listener)
     thread.join(5)
 
 

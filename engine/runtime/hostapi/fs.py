@@ -110,6 +110,13 @@ class FsApi:
             except HostApiError as error:
                 last = error
                 continue
+            if op == "read" and parts:
+                try:
+                    _existing_leaf(fd, parts)  # for read the leaf is part of what must resolve
+                except HostApiError as error:
+                    os.close(fd)
+                    last = error
+                    continue
             try:
                 if op == "read":
                     return _read(fd, parts)
@@ -131,7 +138,7 @@ def _walk(root: str, parts: list[str], include_leaf: bool) -> int:
             try:
                 next_fd = os.open(name, _DIR_FLAGS, dir_fd=fd)
             except OSError as error:
-                raise _component_error(error, parts[: index + 1]) from None
+                raise _component_error(error, parts[: index + 1], fd) from None
             os.close(fd)
             fd = next_fd
     except BaseException:
@@ -149,7 +156,7 @@ def _open_root(root_text: str) -> int:
     try:
         return os.open(root, _DIR_FLAGS)
     except OSError as error:
-        if error.errno == errno.ELOOP:
+        if error.errno in (errno.ELOOP, errno.ENOTDIR) and _is_symlink(root, None):
             raise HostApiError("configured fs grant root must not be a symlink") from None
         if error.errno == errno.ENOTDIR:
             # O_DIRECTORY also fails with ENOTDIR when a parent of the root is not a directory.
@@ -157,8 +164,18 @@ def _open_root(root_text: str) -> int:
         raise HostApiError("configured fs grant root is unavailable") from None
 
 
-def _component_error(error: OSError, parts: list[str]) -> HostApiError:
+def _is_symlink(name: str, dir_fd: int | None) -> bool:
+    """Whether `name` is a symlink: O_NOFOLLOW|O_DIRECTORY reports one as ENOTDIR on Linux."""
+    try:
+        return stat.S_ISLNK(os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode)
+    except OSError:
+        return False
+
+
+def _component_error(error: OSError, parts: list[str], dir_fd: int) -> HostApiError:
     shown = shown_path(parts)
+    if error.errno in (errno.ELOOP, errno.ENOTDIR) and _is_symlink(parts[-1], dir_fd):
+        return HostApiError(f"FS path symlink escape is denied: {shown}")
     if error.errno == errno.ELOOP:
         return HostApiError(f"FS path symlink escape is denied: {shown}")
     if error.errno == errno.ENOTDIR:
@@ -172,24 +189,28 @@ def _leaf_stat(parent: int, parts: list[str]) -> os.stat_result | None:
     except FileNotFoundError:
         return None
     except OSError as error:
-        raise _component_error(error, parts) from None
+        raise _component_error(error, parts, parent) from None
+
+
+def _existing_leaf(parent: int, parts: list[str]) -> os.stat_result:
+    info = _leaf_stat(parent, parts)
+    if info is None:
+        raise HostApiError(f"FS path component is unavailable for {shown_path(parts)}: No such file or directory")
+    if stat.S_ISLNK(info.st_mode):
+        raise HostApiError(f"FS path symlink escape is denied: {shown_path(parts)}")
+    return info
 
 
 def _read(parent: int, parts: list[str]) -> str:
     shown = shown_path(parts)
     if not parts:
         raise HostApiError(f"FS read target is not a regular file: {shown}")
-    info = _leaf_stat(parent, parts)
-    if info is None:
-        raise HostApiError(f"FS path component is unavailable for {shown}: No such file or directory")
-    if stat.S_ISLNK(info.st_mode):
-        raise HostApiError(f"FS path symlink escape is denied: {shown}")
-    if not stat.S_ISREG(info.st_mode):
+    if not stat.S_ISREG(_existing_leaf(parent, parts).st_mode):
         raise HostApiError(f"FS read target is not a regular file: {shown}")
     try:
         fd = os.open(parts[-1], os.O_RDONLY | os.O_NONBLOCK | _NOFOLLOW, dir_fd=parent)
     except OSError as error:
-        raise _component_error(error, parts) from None
+        raise _component_error(error, parts, parent) from None
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):  # swapped between the stat and the open
             raise HostApiError(f"FS read target is not a regular file: {shown}")
