@@ -53,7 +53,9 @@ def envelope_text(ingress: PlannedIngress, event: str | dict, limit: int) -> str
 
 def _dumps(value: object) -> str:
     try:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        text.encode("utf-8")  # a lone surrogate cannot cross into the guest
+        return text
     except (TypeError, ValueError, RecursionError) as error:
         raise _invalid(f"plugin ingress event is not valid JSON: {error}") from None
 

@@ -113,3 +113,13 @@ def test_the_ingress_surface_outside_the_plan_is_denied_while_the_tool_works(mak
 ])
 def test_the_schema_subset_validator(schema, value, error):
     assert schema_error(schema, value) == error
+
+
+def test_a_lone_surrogate_is_refused_not_a_guest_fault(registry_and_plan):
+    registry, plan = registry_and_plan
+    hostile = '{"kind":"tick","source":"x","payload":"\\ud800"}'
+    fault = fault_of(registry.deliver_ingress, plan.ref, "open", hostile)
+    assert fault.kind == "invalid_input"
+    assert fault_of(registry.call_tool, plan.ref, "count", {"a": "\ud800"}).kind == "invalid_input"
+    assert registry.call_tool(plan.ref, "count", '"\\ud800"')["summary"] == "count 1"
+    assert registry.status(plan.ref)["lifecycle"] == "started"
