@@ -40,6 +40,9 @@ GRANTS_SCHEMA = {
     "fs": {"type": "list", "schema": {"type": "dict", "schema": FS_SCHEMA}},
 }
 
+# `[plugins.host]`: host settings (not grants); see engine.grants.model.HostSettings.
+HOST_SCHEMA = {"https_ca_bundle": {"type": "string", "empty": False}}
+
 ENABLEMENT_SCHEMA = {
     "id": _STRING,
     "version": _STRING,
@@ -55,6 +58,7 @@ PLUGINS_SCHEMA = {
         "type": "dict",
         "schema": {
             "enabled": {"type": "list", "schema": {"type": "dict", "schema": ENABLEMENT_SCHEMA}},
+            "host": {"type": "dict", "schema": HOST_SCHEMA},
             # Written by startup resolution (§3.7); tolerated and ignored here.
             "resolved": {"type": "list"},
             "diagnostics": {"type": "list"},
