@@ -9,7 +9,7 @@ import click
 from engine.cli.common import EXIT_POLICY, emit_json, fail
 from engine.cli.options import workspace_options
 from engine.cli.run import run_guarded
-from engine.report.human import join_or_none
+from engine.report.human import allowlist_lines, join_or_none
 
 MAX_HUMAN_ITEMS = 128
 MAX_SHOW_DIAGNOSTICS = 48
@@ -75,6 +75,7 @@ def render_show(item) -> str:
                 for key in ("diagnostic", "note"):
                     if api.get(key):
                         lines.append(f"      {key}: {api[key]}")
+    lines.extend(allowlist_lines(item.get("plan"), "  "))
     sections = [("tools", item["tools"])]
     if inspected is not None:
         sections += [("services", inspected["services"]), ("ingresses", inspected["ingresses"])]
