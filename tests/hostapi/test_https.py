@@ -157,7 +157,8 @@ def test_disallowed_targets_are_refused_before_the_network(https_server, tripwir
 def test_the_literal_grant_of_one_loopback_address_does_not_open_others_or_other_spellings(https_server, connects):
     apis = apis_for(https_server)
     for url in (f"https://2130706433:{https_server.port}/api/x", f"https://127.1:{https_server.port}/api/x",
-                f"https://[::ffff:127.0.0.1]:{https_server.port}/api/x", f"https://localhost:{https_server.port}/api/x"):
+                f"https://[::ffff:127.0.0.1]:{https_server.port}/api/x",
+                f"https://localhost:{https_server.port}/api/x"):
         ok, message = apis.dispatch("https", "request", request(url=url))
         assert not ok, url
     assert connects() == []
@@ -170,7 +171,7 @@ def test_missing_grant_or_api_denies_before_network(https_server, connects):
         (("https",), [https_grant("127.0.0.1", ("TRACE",))], "granted host_api.https allowlist is missing"),
     ):
         apis = apis_for(https_server, grants, host_apis=plan_apis)
-        assert not apis.allowed("https")
+        assert apis.allowed("https") == ("https" in plan_apis)
         ok, message = apis.dispatch("https", "request", request(url=https_server.url()))
         assert (ok, message) == (False, f"plugin host API dispatch denied: {reason}")
     assert connects() == [] and https_server.connections == 0
@@ -202,7 +203,8 @@ def _headers(*pairs):
     ({"headers": _headers(("", "v"))}, "HTTPS request header name is invalid"),
     ({"headers": _headers(("bad name", "v"))}, "HTTPS request header name is invalid"),
     ({"headers": _headers(("x-big", "v" * 1025))}, "HTTPS request header `x-big` exceeds 1024 bytes"),
-    ({"headers": _headers(("Authorization", "Bearer sk-live-123"))}, "HTTPS request header `Authorization` is credential-like"),
+    ({"headers": _headers(("Authorization", "Bearer sk-live-123"))},
+     "HTTPS request header `Authorization` is credential-like"),
     ({"headers": _headers(("X-API-KEY", "k"))}, "is credential-like"),
     ({"headers": _headers(("Cookie", "a=b"))}, "is credential-like"),
     ({"headers": _headers(("Host", "evil.example"))}, "HTTPS request header `Host` is set by the host"),
@@ -328,5 +330,6 @@ def test_no_redirects_are_followed(https_server):
 def test_unknown_operations_and_apis_never_raise(https_server):
     apis = apis_for(https_server)
     assert apis.dispatch("https", "get", b"{}") == (False, "unsupported https host API operation `get`")
-    assert apis.dispatch("ftp", "request", b"{}") == (False, "plugin host API dispatch denied: unsupported host API `ftp`")
+    assert apis.dispatch("ftp", "request", b"{}") == (
+        False, "plugin host API dispatch denied: unsupported host API `ftp`")
     assert apis.dispatch("https", "request", None)[0] is False

@@ -95,10 +95,9 @@ def component_guest(apis: tuple[str, ...] = ("https", "fs"), call: bool = True) 
     host_instance = " ".join(f'(export "{op}" (func $h_{op}))' for api in apis for op in _INTERFACES[api][1])
     handle = ("\n      ".join(dispatch) + "\n      (call $build (i32.load (i32.const 8)) (i32.load (i32.const 12)))"
               if call else "(call $failed)")
-    string = "string"
     lifts = {
-        "start": f'(param "config-json" {string})', "handle-tool": f'(param "name" {string}) (param "input-json" {string})',
-        "handle-ingress": f'(param "name" {string}) (param "event-json" {string})', "status": "", "stop": "",
+        "start": '(param "config-json" string)', "handle-tool": '(param "name" string) (param "input-json" string)',
+        "handle-ingress": '(param "name" string) (param "event-json" string)', "status": "", "stop": "",
     }
     core_of = {"start": "$i \"start\"", "handle-tool": "$fw \"handle-tool\"", "handle-ingress": "$i \"ingress\"",
                "status": "$i \"lifecycle\"", "stop": "$i \"lifecycle\""}

@@ -40,8 +40,9 @@ class HostApis:
         self._fs = FsApi(plan.fs_allowlist)
 
     def allowed(self, api: str) -> bool:
-        """The plan authorizes `api` and carries an allowlist it could use (spec §3.5)."""
-        return self.denial(api) is None
+        """`api` is in the plan (CONTRACT.md): what instantiation checks for each import. Every
+        call is authorized again, with the allowlist, by `dispatch`."""
+        return api in self._plan_apis
 
     def denial(self, api: str) -> str | None:
         """Why `api` may not be used, in the reference's words, or None when it may."""

@@ -89,7 +89,8 @@ class HttpsApi:
 
     def __init__(self, grants: tuple[HttpsGrant, ...], ca_bundle: str | Path | None, resolver: Resolver | None):
         self._grants = tuple(
-            _Grant(canonical_grant_host(g.host), frozenset(m.strip().upper() for m in g.methods), tuple(g.path_prefixes))
+            _Grant(canonical_grant_host(g.host), frozenset(m.strip().upper() for m in g.methods),
+                   tuple(g.path_prefixes))
             for g in grants
         )
         self._ca_bundle = ca_bundle
