@@ -164,6 +164,15 @@ def test_the_literal_grant_of_one_loopback_address_does_not_open_others_or_other
     assert connects() == []
 
 
+@pytest.mark.parametrize("host", ["0.0.0.0", "0.1.2.3", "224.0.0.1", "255.255.255.255", "[::]", "[ff02::1]",
+                                  "[::ffff:0.0.0.0]"])
+def test_a_literal_grant_never_opens_unspecified_multicast_or_broadcast_addresses(https_server, connects, host):
+    grant = https_grant(host, ("GET",))
+    ok, message = apis_for(https_server, [grant]).dispatch("https", "request", request(url=f"https://{host}:1/"))
+    assert not ok and message.startswith("HTTPS blocked local/private host"), message
+    assert connects() == []
+
+
 def test_missing_grant_or_api_denies_before_network(https_server, connects):
     for plan_apis, grants, reason in (
         ((), [https_grant()], "host_api.https is not authorized by the plugin's plan"),

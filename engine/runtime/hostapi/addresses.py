@@ -44,6 +44,17 @@ def is_public(address: IPAddress) -> bool:
     return not any(address in net for net in _FORBIDDEN_V4) and address.is_global
 
 
+def is_never_a_destination(address: IPAddress) -> bool:
+    """Unspecified, `0/8`, multicast, reserved and broadcast addresses: not a host anyone can
+    name in a grant (0.0.0.0 would reach this machine, multicast many)."""
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = _embedded_v4(address)
+        if embedded is not None:
+            return is_never_a_destination(embedded)
+        return address.is_unspecified or address.is_multicast
+    return int(address) >> 24 == 0 or int(address) >= 224 << 24
+
+
 def _embedded_v4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     """IPv4-mapped (::ffff:a.b.c.d) and IPv4-compatible (first six segments zero, spec §6.10)."""
     if address.ipv4_mapped is not None:

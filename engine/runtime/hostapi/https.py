@@ -30,7 +30,8 @@ from urllib.parse import unquote, urlsplit
 from engine.diagnostics import bound_bytes, bounded_message, redact_secret_like, truncate_utf8
 from engine.grants.model import HttpsGrant
 from engine.runtime.hostapi.addresses import (
-    HostSyntaxError, IPAddress, canonical_grant_host, is_local_name, is_public, parse_url_host,
+    HostSyntaxError, IPAddress, canonical_grant_host, is_local_name, is_never_a_destination, is_public,
+    parse_url_host,
 )
 from engine.runtime.hostapi.descriptor import HostApiError, check_fields, decode_object
 
@@ -128,7 +129,9 @@ class HttpsApi:
     def _check_static_target(self, target: Target) -> None:
         if is_local_name(target.host):
             raise HostApiError(f'HTTPS blocked local/private host "{target.host}"')
-        if target.address is not None and not is_public(target.address) and not self._literal_grant(target.host):
+        if target.address is None or is_public(target.address):
+            return
+        if is_never_a_destination(target.address) or not self._literal_grant(target.host):
             raise HostApiError(f'HTTPS blocked local/private host "{target.host}"')
 
     def _covered(self, method: str, target: Target) -> bool:
