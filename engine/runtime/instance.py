@@ -14,22 +14,31 @@ import threading
 import time
 from collections import deque
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any, Callable, Iterator
 
-from engine.plan import Plan
+from engine.plan import HOST_MAXIMA, RAISABLE_LIMITS, Plan, RuntimeLimits
 from engine.runtime.errors import FATAL_KINDS, RuntimeFault, bounded
 from engine.runtime.guests import Guest, make_guest
 from engine.runtime.ingress import apply_output_commands, envelope_text
 from engine.runtime.outputs import decode_ingress_output, tool_input_text
 
 DIAGNOSTIC_RING = 64
+
+
+def cap_limits(limits: RuntimeLimits) -> RuntimeLimits:
+    """The plan's limits, none above the host maxima (the host branch caps them when it makes
+    plans; a plan built another way must not lift them either)."""
+    capped = {name: min(getattr(limits, name), getattr(HOST_MAXIMA, name)) for name in RAISABLE_LIMITS}
+    return replace(limits, **capped)
 SERVICE_STATE = {"ready": "pending", "started": "running", "stopped": "stopped", "failed": "failed"}
 
 
 class InstanceHandle:
     def __init__(self, plan: Plan, engine: Callable[[], Any], apis_factory: Callable[[Plan], Any],
                  queue_limit: int) -> None:
-        self.plan = plan
+        capped = cap_limits(plan.limits)
+        self.plan = plan if capped == plan.limits else replace(plan, limits=capped)
         self._engine = engine  # the registry's WasmEngine, created on first use
         self._apis_factory = apis_factory
         self.queue_limit = queue_limit
@@ -75,7 +84,9 @@ class InstanceHandle:
     # ---- diagnostics, failure, restart ---------------------------------------------------------
 
     def _note(self, message: str, state: str | None = None) -> None:
-        self.diagnostics.append({"state": state or self.lifecycle, "message": bounded(message)})
+        entry = {"state": state or self.lifecycle, "message": bounded(message)}
+        with self._guard:  # snapshot() copies the ring from other threads
+            self.diagnostics.append(entry)
 
     def _fail(self, fault: RuntimeFault) -> None:
         self.guest = None  # the store goes with it: never enter a trapped instance again
@@ -219,6 +230,8 @@ class InstanceHandle:
 
     def snapshot(self) -> dict[str, Any]:
         policy = self.plan.restart
+        with self._guard:
+            diagnostics = list(self.diagnostics)
         services = [{"name": s.name, "lifecycle": s.lifecycle, "state": SERVICE_STATE[self.lifecycle]}
                     for s in self.plan.services]
         return {
@@ -226,7 +239,7 @@ class InstanceHandle:
             "status_update": self.status_update, "services": services,
             "restarts": {"count": self.restart_count, "max": policy.max_restarts,
                          "next_attempt_in_ms": self._next_attempt_in_ms()},
-            "diagnostics": list(self.diagnostics), "limits": self.plan.limits.to_dict(),
+            "diagnostics": diagnostics, "limits": self.plan.limits.to_dict(),
             "queue": {"running": self._exec.locked(), "waiting": self._waiting, "limit": self.queue_limit,
                       "busy_refusals": self.busy_refusals},
             "calls": dict(self.calls),
