@@ -185,7 +185,8 @@ class InstanceHandle:
         envelope = envelope_text(ingress, event, plan.limits.max_input_bytes)
         limit = plan.limits.max_output_bytes
         with self._slot():
-            output = self._guarded(lambda: f"plugin ingress `{name}` of `{plan.ref}`", lambda guest: decode_ingress_output(guest.ingress(name, envelope), limit))
+            output = self._guarded(lambda: f"plugin ingress `{name}` of `{plan.ref}`",
+                                   lambda guest: decode_ingress_output(guest.ingress(name, envelope), limit))
             self.calls["ingress"] += 1
             outcome = apply_output_commands(output)
             if outcome.has_update:

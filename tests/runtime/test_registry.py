@@ -112,10 +112,11 @@ def test_tools_come_only_from_plans_with_the_tool_surface(make_registry, tmp_pat
     assert registry.refs() == (shown.ref, hidden.ref)
 
 
-def test_importing_the_runtime_does_not_import_wasmtime():
-    code = "import sys, engine.runtime; print('wasmtime' in sys.modules)"
+def test_importing_the_runtime_imports_neither_wasmtime_nor_the_rule_layers():
+    code = ("import sys, engine.runtime, engine.runtime.instance; print(sorted(m for m in sys.modules if "
+            "m.startswith(('wasmtime', 'engine.graph', 'engine.datalog', 'engine.report', 'engine.rules'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
-    assert out.stdout.strip() == "False"
+    assert out.stdout.strip() == "[]"
 
 
 def test_python_values_that_are_not_json_are_refused(make_registry, tmp_path):
