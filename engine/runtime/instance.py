@@ -14,22 +14,31 @@ import threading
 import time
 from collections import deque
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any, Callable, Iterator
 
-from engine.plan import Plan
+from engine.plan import HOST_MAXIMA, RAISABLE_LIMITS, Plan, RuntimeLimits
 from engine.runtime.errors import FATAL_KINDS, RuntimeFault, bounded
 from engine.runtime.guests import Guest, make_guest
 from engine.runtime.ingress import apply_output_commands, envelope_text
 from engine.runtime.outputs import decode_ingress_output, tool_input_text
 
 DIAGNOSTIC_RING = 64
+
+
+def cap_limits(limits: RuntimeLimits) -> RuntimeLimits:
+    """The plan's limits, none above the host maxima (the host branch caps them when it makes
+    plans; a plan built another way must not lift them either)."""
+    capped = {name: min(getattr(limits, name), getattr(HOST_MAXIMA, name)) for name in RAISABLE_LIMITS}
+    return replace(limits, **capped)
 SERVICE_STATE = {"ready": "pending", "started": "running", "stopped": "stopped", "failed": "failed"}
 
 
 class InstanceHandle:
     def __init__(self, plan: Plan, engine: Callable[[], Any], apis_factory: Callable[[Plan], Any],
                  queue_limit: int) -> None:
-        self.plan = plan
+        capped = cap_limits(plan.limits)
+        self.plan = plan if capped == plan.limits else replace(plan, limits=capped)
         self._engine = engine  # the registry's WasmEngine, created on first use
         self._apis_factory = apis_factory
         self.queue_limit = queue_limit
@@ -50,8 +59,8 @@ class InstanceHandle:
 
     # ---- queue ---------------------------------------------------------------------------------
 
-    @contextmanager
-    def _slot(self, bounded_queue: bool = True) -> Iterator[None]:
+    def _enter(self, bounded_queue: bool = True) -> None:
+        """Wait for the instance (at most `queue_limit` callers wait; the next is refused)."""
         with self._guard:
             if bounded_queue and self._waiting >= self.queue_limit:
                 self.busy_refusals += 1
@@ -63,6 +72,10 @@ class InstanceHandle:
         finally:
             with self._guard:
                 self._waiting -= 1
+
+    @contextmanager
+    def _slot(self, bounded_queue: bool = True) -> Iterator[None]:
+        self._enter(bounded_queue)
         try:
             yield
         finally:
@@ -71,7 +84,9 @@ class InstanceHandle:
     # ---- diagnostics, failure, restart ---------------------------------------------------------
 
     def _note(self, message: str, state: str | None = None) -> None:
-        self.diagnostics.append({"state": state or self.lifecycle, "message": bounded(message)})
+        entry = {"state": state or self.lifecycle, "message": bounded(message)}
+        with self._guard:  # snapshot() copies the ring from other threads
+            self.diagnostics.append(entry)
 
     def _fail(self, fault: RuntimeFault) -> None:
         self.guest = None  # the store goes with it: never enter a trapped instance again
@@ -122,14 +137,15 @@ class InstanceHandle:
                                                  " (legacy tool runtime adapted behind PluginInstanceRegistry)"))
         return guest
 
-    def _guarded(self, what: str, action: Callable[[Guest], Any]) -> Any:
-        """Run `action` on the started guest; classify and record its faults."""
+    def _guarded(self, what: Callable[[], str], action: Callable[[Guest], Any]) -> Any:
+        """Run `action` on the started guest; classify and record its faults (`what` names the
+        operation in the diagnostic; built only when something failed)."""
         guest = self._ensure_started()
         try:
             return action(guest)
         except RuntimeFault as fault:
             self.calls["faults"] += 1
-            wrapped = RuntimeFault(fault.kind, f"{what} failed closed: {fault.message}")
+            wrapped = RuntimeFault(fault.kind, f"{what()} failed closed: {fault.message}")
             if fault.kind in FATAL_KINDS or fault.kind == "failed":
                 self._fail(wrapped)
             else:
@@ -150,11 +166,14 @@ class InstanceHandle:
         if tool not in self._tools:
             raise RuntimeFault("not_found", f"plugin tool `{tool}` of `{plan.ref}` is not in the plan")
         text = tool_input_text(tool, value, plan.limits.max_input_bytes)
-        with self._slot():
-            what = f"plugin tool `{tool}` from `{plan.ref}` (digest {plan.digest})"
-            output = self._guarded(what, lambda guest: guest.tool(tool, text))
+        self._enter()  # the hot path: no context-manager generator
+        try:
+            output = self._guarded(lambda: f"plugin tool `{tool}` from `{plan.ref}` (digest {plan.digest})",
+                                   lambda guest: guest.tool(tool, text))
             self.calls["tool"] += 1
             return output
+        finally:
+            self._exec.release()
 
     def deliver_ingress(self, name: str, event: str | dict) -> dict[str, Any]:
         plan = self.plan
@@ -166,8 +185,8 @@ class InstanceHandle:
         envelope = envelope_text(ingress, event, plan.limits.max_input_bytes)
         limit = plan.limits.max_output_bytes
         with self._slot():
-            what = f"plugin ingress `{name}` of `{plan.ref}`"
-            output = self._guarded(what, lambda guest: decode_ingress_output(guest.ingress(name, envelope), limit))
+            output = self._guarded(lambda: f"plugin ingress `{name}` of `{plan.ref}`",
+                                   lambda guest: decode_ingress_output(guest.ingress(name, envelope), limit))
             self.calls["ingress"] += 1
             outcome = apply_output_commands(output)
             if outcome.has_update:
@@ -186,7 +205,7 @@ class InstanceHandle:
             try:
                 if self.lifecycle == "started" and self.guest is not None and self.guest.keeps_state:
                     try:
-                        status = self._guarded(f"plugin component status of `{self.plan.ref}`",
+                        status = self._guarded(lambda: f"plugin component status of `{self.plan.ref}`",
                                                lambda guest: guest.status())
                         self.component_status = status
                     except RuntimeFault:
@@ -201,7 +220,7 @@ class InstanceHandle:
         with self._slot(bounded_queue=False):
             if self.lifecycle == "started" and self.guest is not None:
                 try:
-                    self.component_status = self._guarded(f"plugin component stop of `{self.plan.ref}`",
+                    self.component_status = self._guarded(lambda: f"plugin component stop of `{self.plan.ref}`",
                                                           lambda guest: guest.stop())
                 except RuntimeFault:
                     pass
@@ -212,6 +231,8 @@ class InstanceHandle:
 
     def snapshot(self) -> dict[str, Any]:
         policy = self.plan.restart
+        with self._guard:
+            diagnostics = list(self.diagnostics)
         services = [{"name": s.name, "lifecycle": s.lifecycle, "state": SERVICE_STATE[self.lifecycle]}
                     for s in self.plan.services]
         return {
@@ -219,7 +240,7 @@ class InstanceHandle:
             "status_update": self.status_update, "services": services,
             "restarts": {"count": self.restart_count, "max": policy.max_restarts,
                          "next_attempt_in_ms": self._next_attempt_in_ms()},
-            "diagnostics": list(self.diagnostics), "limits": self.plan.limits.to_dict(),
+            "diagnostics": diagnostics, "limits": self.plan.limits.to_dict(),
             "queue": {"running": self._exec.locked(), "waiting": self._waiting, "limit": self.queue_limit,
                       "busy_refusals": self.busy_refusals},
             "calls": dict(self.calls),

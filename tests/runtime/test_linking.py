@@ -5,11 +5,15 @@ the package digest re-check before anything is loaded."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 import wasmtime
 from runtime_guests import build, fault_of, forwarding_wat, instance_wat, package_plan
 from wasm_builders import INSTANCE_WORLD_EXPORTS, component
+
+from engine.package.digest import package_digest
+from engine.package.materialize import read_directory
 
 EVENT = {"kind": "tick", "source": "s", "payload": {}}
 
@@ -57,11 +61,6 @@ def test_a_package_changed_after_planning_is_refused(make_registry, tmp_path):
 
 
 def test_a_replaced_artifact_is_refused_even_with_an_updated_plan_digest(make_registry, tmp_path):
-    from dataclasses import replace
-
-    from engine.package.digest import package_digest
-    from engine.package.materialize import read_directory
-
     plan = package_plan(tmp_path / "p", build(instance_wat()))
     (tmp_path / "p" / plan.artifact_path).write_bytes(build(instance_wat(tool=("unreachable", "{}"))))
     forged = replace(plan, digest=package_digest(read_directory(tmp_path / "p")))
