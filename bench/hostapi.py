@@ -25,8 +25,9 @@ from pathlib import Path
 import trustme
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "support"))
-from hostapi_plans import HostConfigForTests, fs_grant, https_grant, make_plan  # noqa: E402
+from hostapi_plans import fs_grant, https_grant, make_plan  # noqa: E402
 
+from engine.runtime import HostConfig  # noqa: E402
 from engine.runtime.hostapi import HostApis  # noqa: E402
 
 
@@ -84,7 +85,7 @@ def main() -> None:
         threading.Thread(target=server.serve_forever, daemon=True).start()
         port = server.server_address[1]
         apis = HostApis(make_plan(("https",), https=[https_grant("127.0.0.1", ("GET",))]),
-                        HostConfigForTests(bundle))
+                        HostConfig(https_ca_bundle=bundle))
         get = json.dumps({"method": "GET", "url": f"https://127.0.0.1:{port}/x"}).encode()
         assert apis.dispatch("https", "request", get)[0]
         client_context = ssl.create_default_context(cafile=str(bundle))

@@ -6,8 +6,9 @@ import json
 import time
 
 import pytest
-from hostapi_plans import HostConfigForTests, https_grant, make_plan
+from hostapi_plans import https_grant, make_plan
 
+from engine.runtime import HostConfig
 from engine.runtime.hostapi import HostApis
 from engine.runtime.hostapi.https import MAX_RESPONSE_BODY_BYTES
 
@@ -18,7 +19,8 @@ def request(method="GET", url="", **extra) -> bytes:
 
 def apis_for(server, grants=None, resolver=None, host_apis=("https",)) -> HostApis:
     grants = grants if grants is not None else [https_grant("127.0.0.1", ("GET", "POST"), ("/api/",))]
-    return HostApis(make_plan(host_apis, https=grants), HostConfigForTests(server.ca_bundle, resolver))
+    return HostApis(make_plan(host_apis, https=grants),
+                    HostConfig(https_ca_bundle=server.ca_bundle, resolver=resolver))
 
 
 def test_granted_request_reaches_the_loopback_server_through_a_literal_address_grant(https_server):
@@ -290,10 +292,11 @@ def test_certificate_for_another_name_or_untrusted_ca_is_refused(https_server, t
     ok, message = apis_for(https_server).dispatch("https", "request", request(url=https_server.url()))
     assert not ok and "certificate verify failed" in message and "127.0.0.1" in message
     https_server.reissue("127.0.0.1")
-    untrusted = HostApis(make_plan(("https",), https=[https_grant()]), HostConfigForTests(None, None))
+    untrusted = HostApis(make_plan(("https",), https=[https_grant()]), HostConfig())
     ok, message = untrusted.dispatch("https", "request", request(url=https_server.url()))
     assert not ok and "certificate verify failed" in message
-    missing = HostApis(make_plan(("https",), https=[https_grant()]), HostConfigForTests(tmp_path / "none.pem"))
+    missing = HostApis(make_plan(("https",), https=[https_grant()]),
+                       HostConfig(https_ca_bundle=tmp_path / "none.pem"))
     assert missing.dispatch("https", "request", request(url=https_server.url())) == (
         False, "HTTPS CA bundle configured for the host could not be loaded")
 

@@ -1,10 +1,6 @@
-"""Plans and host configs for host API tests: real `Plan` values, as the runtime receives them."""
+"""Plans for host API tests: real `Plan` values, as the runtime receives them."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 
 from engine.grants.model import FsGrant, HttpsGrant
 from engine.plan import Plan
@@ -26,13 +22,3 @@ def https_grant(host="127.0.0.1", methods=("GET", "POST"), prefixes=()) -> Https
 
 def fs_grant(root, operations=("read", "list", "write")) -> FsGrant:
     return FsGrant(str(root), tuple(operations))
-
-
-@dataclass
-class HostConfigForTests:
-    """The two HostConfig fields the host APIs read (engine.runtime.HostConfig has them too)."""
-
-    https_ca_bundle: Path | None = None
-    resolver: Callable[[str, int], list[str]] | None = None
-    cache_dir: Path | None = None
-    epoch_tick_ms: int = 10
