@@ -238,3 +238,17 @@ def test_write_keeps_the_mode_of_an_existing_file_and_replaces_it(tree):
     os.chmod(root / "a.txt", 0o600)
     assert call(fs_apis(fs_grant(root)), "write", path="a.txt", content="new")[0]
     assert (root / "a.txt").read_text() == "new" and (root / "a.txt").stat().st_mode & 0o777 == 0o600
+
+
+def test_list_stops_scanning_a_huge_folder(tree, monkeypatch):
+    from engine.runtime.hostapi import fs
+
+    root, _ = tree
+    monkeypatch.setattr(fs, "MAX_LIST_SCAN", 3)  # the bound, not the folder, is made small
+    for index in range(5):
+        (root / "sub" / f"n{index}").write_text("")
+    listing = json.loads(call(fs_apis(fs_grant(root)), "list", path="sub")[1])
+    assert len(listing["entries"]) == 3 and listing["truncated"] is True
+    monkeypatch.setattr(fs, "MAX_LIST_SCAN", 6)
+    listing = json.loads(call(fs_apis(fs_grant(root)), "list", path="sub")[1])
+    assert len(listing["entries"]) == 6 and listing["truncated"] is False

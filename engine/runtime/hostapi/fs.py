@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno
 import heapq
+import itertools
 import json
 import os
 import secrets
@@ -30,6 +31,9 @@ MAX_PATH_BYTES = 4096
 MAX_READ_BYTES = 65536
 MAX_WRITE_BYTES = 65536
 MAX_LIST_ENTRIES = 256
+# A host call is not interrupted by the guest's deadline, so a folder with millions of entries
+# must not hold it: the scan stops here (the answer is then `truncated`).
+MAX_LIST_SCAN = 100_000
 OPERATIONS = ("read", "list", "write")
 _PATH_SHOWN_BYTES = 160
 _NOFOLLOW = os.O_NOFOLLOW | os.O_CLOEXEC | getattr(os, "O_NOCTTY", 0)
@@ -244,15 +248,18 @@ def _list(directory: int, parts: list[str]) -> str:
     try:
         # scandir closes the fd it is given, so hand it a duplicate.
         with os.scandir(os.dup(directory)) as entries:
-            # The 257 smallest names, in O(257) memory however large the directory is.
-            chosen = heapq.nsmallest(MAX_LIST_ENTRIES + 1, ((e.name, _entry_kind(e)) for e in entries))
+            # The 257 smallest names of the scanned entries, in O(257) memory.
+            scan = itertools.islice(entries, MAX_LIST_SCAN)
+            chosen = heapq.nsmallest(MAX_LIST_ENTRIES + 1, ((e.name, _entry_kind(e)) for e in scan))
+            unscanned = next(entries, None) is not None
     except OSError as error:
         raise HostApiError(f"FS list failed for {shown}: {_os_error_text(error)}") from None
     listed = [
         {"name": os.fsencode(name).decode("utf-8", errors="replace"), "kind": kind}
         for name, kind in chosen[:MAX_LIST_ENTRIES]
     ]
-    return json.dumps({"path": shown, "entries": listed, "truncated": len(chosen) > MAX_LIST_ENTRIES},
+    truncated = len(chosen) > MAX_LIST_ENTRIES or unscanned
+    return json.dumps({"path": shown, "entries": listed, "truncated": truncated},
                       ensure_ascii=False)
 
 
