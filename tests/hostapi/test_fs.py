@@ -56,7 +56,7 @@ def test_read_list_and_write_inside_the_root(tree):
     ("", "FS path must not be empty"),
     ("a.txt\u0000x", "FS path contains a NUL byte"),
     ("a" * 4097, "FS path exceeds 4096 bytes"),
-    ("\ud800", "FS path is not valid UTF-8"),
+    ("\ud800", "invalid FS read request JSON: a \\u escape is a lone surrogate"),
     ("missing.txt", "FS path component is unavailable for missing.txt"),
     ("a.txt/x", "FS path component is unavailable for a.txt: not a directory"),
     ("sub", "FS read target is not a regular file: sub"),

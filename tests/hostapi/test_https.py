@@ -198,6 +198,8 @@ def test_missing_grant_or_api_denies_before_network(https_server, connects):
     (b'{"url":"https://127.0.0.1/"}', "invalid HTTPS request JSON: missing field `method`"),
     (b'{"method":1,"url":"https://127.0.0.1/"}', "invalid HTTPS request JSON: field `method` must be a string"),
     (b'{"method":"GET","url":"https://127.0.0.1/","body":NaN}', "invalid HTTPS request JSON"),
+    (b'{"method":"\\ud800","url":"https://127.0.0.1/"}', "invalid HTTPS request JSON: a \\u escape is a lone"),
+    (b'{"method":"GET","url":"https://127.0.0.1/","body":"\\udfff"}', "invalid HTTPS request JSON: a \\u escape"),
 ])
 def test_malformed_descriptors_are_refused(https_server, descriptor, expected):
     ok, message = apis_for(https_server).dispatch("https", "request", descriptor)

@@ -44,7 +44,8 @@ def decode_object(data: bytes, what: str, fields: dict[str, tuple[type, bool]]) 
     """
     prefix = f"invalid {what} JSON"
     try:
-        value = json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+        text = data.decode("utf-8")
+        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
     except UnicodeDecodeError:
         raise HostApiError(f"{prefix}: descriptor is not UTF-8") from None
     except RecursionError:
@@ -53,7 +54,18 @@ def decode_object(data: bytes, what: str, fields: dict[str, tuple[type, bool]]) 
         raise HostApiError(f"{prefix}: {error.msg} at line {error.lineno} column {error.colno}") from None
     except ValueError as error:
         raise HostApiError(f"{prefix}: {error}") from None
+    if "\\u" in text and _has_lone_surrogate(value):
+        raise HostApiError(f"{prefix}: a \\u escape is a lone surrogate (not valid UTF-8)")
     return check_fields(value, what, fields)
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    """JSON can spell a lone surrogate (`"\\ud800"`), which no UTF-8 text, path or header holds."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def check_fields(value: Any, what: str, fields: dict[str, tuple[type, bool]]) -> dict[str, Any]:

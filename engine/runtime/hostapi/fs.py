@@ -96,10 +96,7 @@ class FsApi:
         parts = relative_parts(fields["path"])
         content = b""
         if op == "write":
-            try:
-                content = fields["content"].encode("utf-8")
-            except UnicodeEncodeError:
-                raise HostApiError("FS write content is not valid UTF-8") from None
+            content = fields["content"].encode("utf-8")  # lone surrogates were refused by decode_object
             if len(content) > MAX_WRITE_BYTES:
                 raise HostApiError(f"FS write content exceeds {MAX_WRITE_BYTES} bytes")
             if not parts or fields["path"].endswith("/"):
