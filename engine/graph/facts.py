@@ -56,6 +56,13 @@ FACT_SCHEMA: dict[str, tuple[str, ...]] = {
 }
 
 
+
+def schema_arities() -> dict[str, int]:
+    """The schema as load-time inputs (predicate -> arity): rules loaded against it may read
+    only these and what some loaded rule derives (engine.datalog.load(..., inputs=...))."""
+    return {pred: len(args) for pred, args in FACT_SCHEMA.items()}
+
+
 def _bool_facts(out, node_attrs, ref) -> None:
     for flag in ("configured", "discovered", "resolved", "package_present"):
         if node_attrs.get(flag):

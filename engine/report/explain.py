@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.report.verdict import PER_SURFACE_VIEW
 from engine.report.views import conclusion_item
 
 
@@ -61,6 +62,7 @@ def explain_package(evaluation, ref: str) -> dict[str, Any]:
     out: dict[str, Any] = {
         "reference": ref,
         "status": evaluation.value("status", ref, "rejected"),
+        "verdict_view": PER_SURFACE_VIEW,  # eligibility per item, as startup sees it
         "classification": evaluation.value("classification", ref),
         "items": [],
         "package_denials": [],

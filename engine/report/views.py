@@ -29,7 +29,9 @@ def conclusion_item(conclusion, package: Package | None) -> tuple[str, str] | No
                 return surface, args[1]
         if code.startswith("host_api_"):
             return "host_api", args[1]
-    if package is not None and len(args) >= 2:
+    if package is not None and len(args) >= 2 and not code.startswith(RUNTIME_PREFIXES):
+        # An org rule about a manifest item; an artifact's import or export that happens to
+        # share a tool's name is not about that tool.
         manifest = package.manifest
         names = {("tool", t.name) for t in manifest.tools} | {("service", s.name) for s in manifest.services}
         names |= {("ingress", i.name) for i in manifest.ingresses}
