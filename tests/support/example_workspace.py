@@ -56,3 +56,58 @@ def yoi(*args: str, stdin: str | None = None, env: dict | None = None, timeout: 
     return subprocess.run([sys.executable, "-c", "from engine.cli.main import main; main()", *args],
                           input=stdin, capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, **(env or {})}, cwd=ROOT)
+
+
+def _leb(data: bytes, at: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        byte = data[at]
+        at += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            return value, at
+
+
+def uncompilable(module: bytes) -> bytes:
+    """`module` with the last byte of its first function body (its `end`) replaced by 0xFF, an
+    opcode that does not exist: every section still reads, but wasmtime refuses to compile it.
+    So a compile attempt of such an artifact cannot go unnoticed."""
+    at = 8
+    while at < len(module):
+        section, at = module[at], at + 1
+        size, at = _leb(module, at)
+        if section == 10:
+            _, body = _leb(module, at)  # function count
+            body_size, body = _leb(module, body)
+            end = body + body_size - 1
+            assert module[end] == 0x0B
+            return module[:end] + b"\xff" + module[end + 1:]
+        at += size
+    raise ValueError("module has no code section")
+
+
+def add_raw_package(workspace: Path, local_id: str, tool: str, *, grant_tool: bool = True,
+                    artifact: bytes | None = None) -> tuple[str, str]:
+    """A copy of the raw-echo example as `project:<local_id>` exposing `tool`, in the project
+    store; returns (ref, enablement table). Without `grant_tool` the rules reject it (nothing of
+    it is eligible). `artifact` defaults to the example's module made uncompilable."""
+    from engine.package.archive import write_archive
+    from engine.package.digest import package_digest
+
+    source = EXAMPLES / "raw-echo"
+    manifest = (source / "plugin.toml").read_text().replace('"example.raw-echo"', f'"{local_id}"')
+    manifest = manifest.replace('"raw_echo"', f'"{tool}"')
+    if artifact is None:
+        artifact = uncompilable((source / "echo.wasm").read_bytes())
+    files = {"plugin.toml": manifest.encode(), "echo.wasm": artifact}
+    store = workspace / ".yoi" / "plugins"
+    store.mkdir(parents=True, exist_ok=True)
+    (store / f"{local_id}.yoi-plugin").write_bytes(write_archive(files))
+    ref, digest = f"project:{local_id}", package_digest(files)
+    permissions = ['{ kind = "surface", surface = "tool" }']
+    if grant_tool:
+        permissions.append(f'{{ kind = "tool", name = "{tool}" }}')
+    table = (f'\n[[plugins.enabled]]\nid = "{ref}"\nversion = "0.1.0"\n\n[plugins.enabled.grants]\n'
+             f'id = "{ref}"\nversion = "0.1.0"\ndigest = "{digest}"\npermissions = [{", ".join(permissions)}]\n')
+    return ref, table
