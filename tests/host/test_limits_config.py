@@ -113,3 +113,24 @@ def test_bad_limits_and_restart_tables_are_config_errors(workspace, table, messa
     result = run("plugin", "list", "--workspace", str(workspace))
     assert result.exit_code == 2
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_registry_runs_with_the_enablements_limits(workspace, tmp_path):
+    """The effective (capped) limits and restart policy reach the runtime through the plan: one
+    unit of fuel cannot even start the counter, and the failure is not retried (max_restarts 0)."""
+    from engine.host.startup import start_plans
+    from engine.runtime import HostConfig, RuntimeFault
+
+    starving = "\n[plugins.enabled.limits]\nfuel = 1\ntimeout_ms = 99999999\n[plugins.enabled.restart]\nmax_restarts = 0\n"
+    write_config(workspace, enablement("instance-counter", extra=starving), enablement("raw-echo", extra=LIMITS))
+    report = start_plans(workspace, host=HostConfig(cache_dir=tmp_path / "compiled"))
+    with report.registry as registry:
+        with pytest.raises(RuntimeFault) as fault:
+            registry.start(COUNTER)
+        assert fault.value.kind == "fuel"
+        status = registry.status(COUNTER)
+        assert status["limits"]["fuel"] == 1 and status["limits"]["timeout_ms"] == HOST_MAXIMA.timeout_ms
+        assert status["restarts"]["max"] == 0
+        raw = registry.status("builtin:example.raw-echo")["limits"]
+        assert raw["fuel"] == 20_000_000 and raw["memory_bytes"] == 16 * 1024 * 1024
+        assert registry.call_tool("builtin:example.raw-echo", "raw_echo", "{}")["summary"] == "echo from raw_echo"
