@@ -70,3 +70,20 @@ def test_call_of_a_policy_denied_package_is_refused_with_the_rules_reason(worksp
     assert f"denied: plugin package `{ref}` was refused at startup [rejected]: blocked by the org" in result.stderr
     assert f"refused {ref} [rejected]" in result.stderr and "reason: blocked by the org" in result.stderr
     assert "WASM module error" not in result.stderr  # its (uncompilable) artifact was never compiled
+
+
+def test_review_commands_never_import_the_runtime(workspace):
+    """`list`/`show` and the lazily registered run commands: listing them loads no runtime code (wasmtime
+    itself may be imported by static component inspection on a cold cache, which runs nothing)."""
+    probe = ("import sys\nfrom engine.cli.main import cli\n"
+             "for args in (['plugin', '--help'], ['plugin', 'list', '--workspace', sys.argv[1]],\n"
+             "             ['plugin', 'show', 'example.counter', '--workspace', sys.argv[1]]):\n"
+             "    try:\n        cli(args)\n    except SystemExit:\n        pass\n"
+             "loaded = sorted(m for m in sys.modules if m.startswith(('engine.runtime', 'engine.host')))\n"
+             "print('LOADED', loaded)\n")
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", probe, str(workspace)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("LOADED []"), result.stdout[-400:]
