@@ -220,6 +220,7 @@ class InstanceHandle:
             "restarts": {"count": self.restart_count, "max": policy.max_restarts,
                          "next_attempt_in_ms": self._next_attempt_in_ms()},
             "diagnostics": list(self.diagnostics), "limits": self.plan.limits.to_dict(),
-            "queue": {"waiting": self._waiting, "limit": self.queue_limit, "busy_refusals": self.busy_refusals},
+            "queue": {"running": self._exec.locked(), "waiting": self._waiting, "limit": self.queue_limit,
+                      "busy_refusals": self.busy_refusals},
             "calls": dict(self.calls),
         }
