@@ -41,19 +41,21 @@ def _parse_json(text: str, option: str) -> Any:
         fail("plugin", f"`{option}` is not valid JSON", EXIT_USAGE)
 
 
-def _run_one(workspace, config_path, policy_dirs, quiet: bool, ref: str, action) -> None:
-    """Start the gate, run `action(registry, ref)` on the planned ref, print its JSON result."""
+def _run_one(workspace, config_path, policy_dirs, quiet: bool, ref: str, method: str, name: str,
+             payload: str, option: str) -> None:
+    """Check `payload` is JSON, start the gate, then `registry.<method>(ref, name, payload)` on
+    the planned ref (started first) and print its JSON result."""
     from engine.host.startup import HostError, lookup_ref
+    from engine.runtime import RuntimeFault
 
+    _parse_json(payload, option)
     report = _start(workspace, config_path, policy_dirs, quiet)
     registry = report.registry
     try:
-        result = action(registry, lookup_ref(report, ref))
-    except HostError as error:
-        fail("plugin", f"{error.kind}: {error.message}", EXIT_USAGE if error.kind in INPUT_FAULTS else EXIT_POLICY)
-    except Exception as error:  # noqa: BLE001 - a RuntimeFault; anything else reaches main()'s guard
-        if not hasattr(error, "kind") or not hasattr(error, "message"):
-            raise
+        planned = lookup_ref(report, ref)
+        registry.start(planned)
+        result = getattr(registry, method)(planned, name, payload)
+    except (HostError, RuntimeFault) as error:
         fail("plugin", f"{error.kind}: {error.message}", EXIT_USAGE if error.kind in INPUT_FAULTS else EXIT_POLICY)
     finally:
         registry.close()
@@ -68,13 +70,7 @@ def _run_one(workspace, config_path, policy_dirs, quiet: bool, ref: str, action)
 @click.option("-q", "--quiet", is_flag=True, help="Do not print the startup report on stderr.")
 def call(ref, tool, input_json, workspace, config_path, policy_dirs, quiet):
     """Call TOOL of plugin REF once and print its ToolOutput JSON (exit 1 if refused or failed)."""
-    _parse_json(input_json, "--input")
-
-    def action(registry, planned_ref):
-        registry.start(planned_ref)
-        return registry.call_tool(planned_ref, tool, input_json)
-
-    _run_one(workspace, config_path, policy_dirs, quiet, ref, action)
+    _run_one(workspace, config_path, policy_dirs, quiet, ref, "call_tool", tool, input_json, "--input")
 
 
 @click.command("ingress")
@@ -85,13 +81,7 @@ def call(ref, tool, input_json, workspace, config_path, policy_dirs, quiet):
 @click.option("-q", "--quiet", is_flag=True, help="Do not print the startup report on stderr.")
 def ingress(ref, name, event_json, workspace, config_path, policy_dirs, quiet):
     """Deliver one event to ingress NAME of plugin REF and print the delivery report JSON."""
-    _parse_json(event_json, "--event")
-
-    def action(registry, planned_ref):
-        registry.start(planned_ref)
-        return registry.deliver_ingress(planned_ref, name, event_json)
-
-    _run_one(workspace, config_path, policy_dirs, quiet, ref, action)
+    _run_one(workspace, config_path, policy_dirs, quiet, ref, "deliver_ingress", name, event_json, "--event")
 
 
 @click.command("serve")
