@@ -48,7 +48,7 @@ def _timed(action, calls: int) -> float:
 def measure(calls: int, rounds: int, env: dict) -> dict[str, float]:
     """Median seconds per `calls` calls of each way, rounds interleaved so that a noisy neighbour
     slows all four alike."""
-    from engine.host.serve import ServeLoop
+    from engine.host.serve import ServeLoop, encode_response
     from engine.host.startup import start_plans
 
     report = start_plans(WORKSPACE)
@@ -78,7 +78,7 @@ def measure(calls: int, rounds: int, env: dict) -> dict[str, float]:
         loop = ServeLoop(report, registry)
         ways = {
             "registry": lambda n: _timed(lambda: registry.call_tool(REF, "counter", "{}"), n),
-            "loop": lambda n: _timed(lambda: json.dumps(loop.respond(line), separators=(",", ":")).encode(), n),
+            "loop": lambda n: _timed(lambda: encode_response(loop.respond(line)), n),
             "serve-rr": lambda n: _timed(lock_step, n),
             "serve-pipe": pipelined,
         }

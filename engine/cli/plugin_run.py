@@ -33,10 +33,10 @@ def _start(workspace, config_path, policy_dirs, quiet: bool):
 
 
 def _parse_json(text: str, option: str) -> Any:
-    from engine.host.serve import reject_json_constant
+    from engine.host.serve import loads_strict
 
     try:
-        return json.loads(text, parse_constant=reject_json_constant)
+        return loads_strict(text)
     except (ValueError, RecursionError):
         fail("plugin", f"`{option}` is not valid JSON", EXIT_USAGE)
 
@@ -59,7 +59,7 @@ def _run_one(workspace, config_path, policy_dirs, quiet: bool, ref: str, method:
         fail("plugin", f"{error.kind}: {error.message}", EXIT_USAGE if error.kind in INPUT_FAULTS else EXIT_POLICY)
     finally:
         registry.close()
-    click.echo(json.dumps(result, ensure_ascii=False))
+    click.echo(json.dumps(result, ensure_ascii=True))  # guest text: escape bidi and zero-width characters
 
 
 @click.command("call")

@@ -29,9 +29,21 @@ OPS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
 }
 
 
-def reject_json_constant(name: str) -> Any:
-    """json.loads hook: NaN and Infinity are not JSON."""
+def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError("number out of range")
+    return value
+
+
+def loads_strict(data: str | bytes) -> Any:
+    """json.loads without NaN/Infinity and without numbers that overflow to infinity, so that what
+    is passed on re-encodes as standard JSON. Raises ValueError or RecursionError."""
+    return json.loads(data, parse_constant=_reject_constant, parse_float=_finite_float)
 
 
 def read_lines(stream: BinaryIO, limit: int = MAX_LINE_BYTES):
@@ -70,7 +82,7 @@ class ServeLoop:
         if line is None:
             return _error(None, "invalid_request", f"request line exceeds {MAX_LINE_BYTES} bytes")
         try:
-            request = json.loads(line, parse_constant=reject_json_constant)
+            request = loads_strict(line)
         except (ValueError, RecursionError):
             return _error(None, "invalid_request", "request line is not valid JSON")
         if not isinstance(request, dict):
@@ -134,8 +146,16 @@ class ServeLoop:
         for line in read_lines(stdin):
             if line is not None and not line.strip():
                 continue  # blank lines are not requests
-            response = self.respond(line)
-            write(json.dumps(response, ensure_ascii=True, separators=(",", ":")).encode() + b"\n")
+            write(encode_response(self.respond(line)) + b"\n")
+
+
+def encode_response(response: dict[str, Any]) -> bytes:
+    """One response line (ASCII JSON); an `id` too deep to encode again is answered as null."""
+    try:
+        return json.dumps(response, ensure_ascii=True, separators=(",", ":")).encode()
+    except (RecursionError, ValueError, TypeError):
+        fallback = _error(None, "invalid_request", "request `id` cannot be echoed")
+        return json.dumps(fallback, separators=(",", ":")).encode()
 
 
 def _error(request_id: Any, kind: str, message: str) -> dict[str, Any]:

@@ -88,6 +88,8 @@ def test_serve_end_to_end(server):
         ('{"id": 14, "op": "ingress", "plugin": "example.counter", "ingress": "counter-events", "event": '
          '{"kind": "tock", "source": "example", "payload": {}}}', 14, "invalid_input"),
         ('{"id": 15, "op": "tools", "x": NaN}', None, "invalid_request"),
+        ('{"id": 16, "op": "call", "plugin": "example.counter", "tool": "counter", "input": {"x": 1e999}}', None,
+         "invalid_request"),
         ("[" * 100000 + "]" * 100000, None, "invalid_request"),
     ]:
         response = send(server, line)
@@ -150,3 +152,20 @@ def test_serve_refuses_a_policy_denied_package_with_the_rules_reason(workspace, 
                                 "at startup [rejected]: raw modules are retired"}
     assert "raw_echo" not in {t["name"] for t in tools["result"]}
     assert b"refused builtin:example.raw-echo [rejected]\n    reason: raw modules are retired" in err
+
+
+def test_serve_loop_answers_every_line_shape_in_process(workspace):
+    """The loop itself, without a registry call: hostile lines get bounded answers, never raise."""
+    from engine.host.serve import ServeLoop, encode_response, read_lines
+    from engine.host.startup import evaluate_startup
+    import io
+
+    loop = ServeLoop(evaluate_startup(workspace), registry=None)
+    lines = list(read_lines(io.BytesIO(b"a\n" + b"x" * 50 + b"\nlast"), limit=10))
+    assert lines == [b"a", None, b"last"]
+    for line in (b"\xff\xfe", b'{"id": 1, "op": "call", "plugin": "\\ud800", "tool": "t"}', b"1e999999",
+                 b'{"id": ' + b"[" * 990 + b"]" * 990 + b', "op": 5}', b'{"id": {"a": [1]}, "op": null}'):
+        response = loop.respond(line)
+        assert response["ok"] is False and response["error"]["kind"] in ("invalid_request", "not_found")
+        assert json.loads(encode_response(response))["ok"] is False
+    assert loop.respond(b'{"id": {"a": [1]}, "op": null}')["id"] == {"a": [1]}
