@@ -143,6 +143,9 @@ class RawGuest(Guest):
     def __init__(self, wasm: WasmEngine, plan: Plan, apis: Any, module: Any) -> None:
         self.wasm, self.plan, self.module = wasm, plan, module
         check_raw_imports(((imp.module, imp.name) for imp in module.imports), plan.host_apis)
+        entry = next((e.type for e in module.exports if e.name == "yoi_tool_call"), None)
+        if not isinstance(entry, wasm.wasmtime.FuncType) or entry.params or entry.results:
+            raise RuntimeFault("load", "WASM module error: guest must export `yoi_tool_call: () -> ()`")
         self.linker = wasm.wasmtime.Linker(wasm.engine)
         self.host = RawHost(wasm.wasmtime, self.linker, apis)
 
@@ -153,9 +156,7 @@ class RawGuest(Guest):
         store = self.wasm.new_store(limits, RAW_COUNTS)
         # instantiation runs the module's start function: it gets the call's fuel and deadline too
         instance = self.wasm.run(store, limits, "module instantiation", lambda: self.linker.instantiate(store, self.module))
-        entry = instance.exports(store).get("yoi_tool_call")
-        if not isinstance(entry, self.wasm.wasmtime.Func) or entry.type(store).params or entry.type(store).results:
-            raise RuntimeFault("load", "WASM module error: guest must export `yoi_tool_call: () -> ()`")
+        entry = instance.exports(store)["yoi_tool_call"]  # checked when the module was loaded
         self.wasm.run(store, limits, "guest call `yoi_tool_call`", lambda: entry(store))
         if call.output_error is not None:
             raise RuntimeFault("invalid_output", f"WASM output error: {call.output_error}")

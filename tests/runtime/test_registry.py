@@ -116,3 +116,13 @@ def test_importing_the_runtime_does_not_import_wasmtime():
     code = "import sys, engine.runtime; print('wasmtime' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "False"
+
+
+def test_python_values_that_are_not_json_are_refused(make_registry, tmp_path):
+    plan = package_plan(tmp_path / "p", build(instance_wat()), ingresses=("events",))
+    registry = make_registry([plan])
+    for value in ({"x": float("nan")}, {"x": object()}, {"x": "\ud800"}):
+        assert fault_of(registry.call_tool, plan.ref, "count", value).kind == "invalid_input"
+        event = {"kind": "tick", "source": "s", "payload": value}
+        assert fault_of(registry.deliver_ingress, plan.ref, "events", event).kind == "invalid_input"
+    assert registry.call_tool(plan.ref, "count", {"x": 1.5})["summary"] == "count 1"
