@@ -157,8 +157,8 @@ def _add_limits(graph, ref: str, enablement) -> None:
     requested = dict(enablement.limits) if enablement is not None else {}
     restart = dict(enablement.restart) if enablement is not None else {}
     node = ("limits", ref)
-    graph.add_node(node, type="limits", requested=requested, effective=effective_limits(requested),
-                   restart=restart_policy(restart))
+    graph.add_node(node, type="limits", requested=requested, effective=effective_limits(requested).to_dict(),
+                   restart=restart_policy(restart).to_dict())
     graph.add_edge(("package", ref), node, label="limited_by")
 
 

@@ -195,10 +195,10 @@ def _fs_grant(out, node, a):
 def _limits(out, node, a):
     ref, effective = node[1], a["effective"]
     for name in RAISABLE_LIMITS:
-        out["limit"].add((ref, name, getattr(effective, name)))
+        out["limit"].add((ref, name, effective[name]))
     for name, value in a["requested"].items():
         out["limit_requested"].add((ref, name, value))
-    for name, value in a["restart"].to_dict().items():
+    for name, value in a["restart"].items():
         out["restart"].add((ref, name, value))
 
 

@@ -134,3 +134,20 @@ def test_the_registry_runs_with_the_enablements_limits(workspace, tmp_path):
         raw = registry.status("builtin:example.raw-echo")["limits"]
         assert raw["fuel"] == 20_000_000 and raw["memory_bytes"] == 16 * 1024 * 1024
         assert registry.call_tool("builtin:example.raw-echo", "raw_echo", "{}")["summary"] == "echo from raw_echo"
+
+
+def test_limit_facts_without_an_enablement_are_the_defaults():
+    from engine.graph.build import build_graph
+    from engine.graph.facts import export_facts
+    from engine.report.subjects import check_subject
+
+    graph = build_graph([check_subject(EXAMPLES / "instance-counter")])
+    facts = export_facts(graph)
+    ref = "project:example.counter"
+    assert {(n, v) for (p, n, v) in facts["limit"] if p == ref} == {
+        ("fuel", 5_000_000), ("timeout_ms", 1000), ("memory_bytes", 2 * 1024 * 1024), ("table_elements", 256)}
+    assert facts["limit_requested"] == set()
+    assert ("fuel", 10**10) in facts["limit_maximum"] and ("timeout_ms", 1000) in facts["limit_default"]
+    assert (ref, "max_restarts", 3) in facts["restart"]
+    node = graph.nodes[("limits", ref)]
+    assert node["effective"]["fuel"] == 5_000_000 and node["restart"]["backoff_ms"] == 100  # plain JSON data
