@@ -78,7 +78,8 @@ def evaluate_startup(workspace: Path, config_path: Path | None = None,
             denied_items[subject.ref] = denied[:MAX_REASONS]
             continue
         reasons = [d["message"] for d in item["diagnostics"]]
-        reasons += [c["message"] for c in item["conclusions"] if c["severity"] == "deny" and c["message"] not in reasons]
+        reasons += [c["message"] for c in item["conclusions"]
+                    if c["severity"] == "deny" and c["message"] not in reasons]
         if not reasons:
             reasons = ["no surface of the package is eligible to run"]
         refused.append({"ref": subject.ref, "status": item["status"], "reasons": reasons[:MAX_REASONS]})
@@ -125,10 +126,12 @@ def lookup_ref(report: StartupReport, ref: str) -> str:
             return local[0]
         local_refused = [r for r in refused if r.partition(":")[2] == ref]
         if len(local) + len(local_refused) > 1:
-            raise HostError("not_found", f"plugin reference `{bound_text(ref)}` is ambiguous; use a source-qualified ref")
+            raise HostError("not_found",
+                            f"plugin reference `{bound_text(ref)}` is ambiguous; use a source-qualified ref")
         if not local_refused:
             raise HostError("not_found", f"plugin package `{bound_text(ref)}` is not enabled in this workspace")
         ref = local_refused[0]
     entry = refused[ref]
     reasons = "; ".join(entry["reasons"][:2])
-    raise HostError("denied", f"plugin package `{bound_text(ref)}` was refused at startup [{entry['status']}]: {reasons}")
+    raise HostError("denied",
+                    f"plugin package `{bound_text(ref)}` was refused at startup [{entry['status']}]: {reasons}")

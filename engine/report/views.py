@@ -58,7 +58,8 @@ def conclusion_location(conclusion, package: Package | None, subject=None) -> Lo
         index = next((i for i, p in enumerate(manifest.permissions)
                       if p.kind == "host_api" and p.value == item[1]), None)
         key = f"permissions[{index}]" if index is not None else "permissions"
-    elif conclusion.code.startswith(("binding_", LIMIT_PREFIX)) and subject is not None and subject.enablement is not None:
+    elif (conclusion.code.startswith(("binding_", LIMIT_PREFIX)) and subject is not None
+          and subject.enablement is not None):
         return subject.enablement.location
     elif conclusion.code.startswith(RUNTIME_PREFIXES):
         key = "runtime"

@@ -102,7 +102,8 @@ def test_a_policy_can_deny_on_the_effective_limit(limited, tmp_path):
     ("[plugins.enabled.limits]\ntimeout_ms = 1.5\n", "`plugins.enabled[0].limits.timeout_ms` must be an integer"),
     ("[plugins.enabled.limits]\nmax_input_bytes = 1\n", "`plugins.enabled[0].limits.max_input_bytes` is not allowed"),
     ("limits = 5\n", "`plugins.enabled[0].limits` must be a table"),
-    ("[plugins.enabled.restart]\nmax_restarts = 101\n", "`plugins.enabled[0].restart.max_restarts` must be at most 100"),
+    ("[plugins.enabled.restart]\nmax_restarts = 101\n",
+     "`plugins.enabled[0].restart.max_restarts` must be at most 100"),
     ("[plugins.enabled.restart]\nbackoff_ms = 0\n", "`plugins.enabled[0].restart.backoff_ms` must be at least 1"),
     ("[plugins.enabled.restart]\nbackoff_ms = 9000\n",
      "`plugins.enabled[0].restart.backoff_max_ms` must be at least `backoff_ms` (9000)"),
@@ -121,7 +122,8 @@ def test_the_registry_runs_with_the_enablements_limits(workspace, tmp_path):
     from engine.host.startup import start_plans
     from engine.runtime import HostConfig, RuntimeFault
 
-    starving = "\n[plugins.enabled.limits]\nfuel = 1\ntimeout_ms = 99999999\n[plugins.enabled.restart]\nmax_restarts = 0\n"
+    starving = ("\n[plugins.enabled.limits]\nfuel = 1\ntimeout_ms = 99999999\n"
+                "[plugins.enabled.restart]\nmax_restarts = 0\n")
     write_config(workspace, enablement("instance-counter", extra=starving), enablement("raw-echo", extra=LIMITS))
     report = start_plans(workspace, host=HostConfig(cache_dir=tmp_path / "compiled"))
     with report.registry as registry:

@@ -68,7 +68,8 @@ def test_serve_end_to_end(server):
     assert delivered["ok"] and delivered["result"]["output"] == {"accepted": True, "count": 2, "events": 1}
     status = send(server, {"id": 5, "op": "status", "plugin": COUNTER})["result"]
     assert status["lifecycle"] == "started" and status["component_status"]["data"] == {"count": 2, "events": 1}
-    assert status["services"][0]["name"] == "counter-service" and status["calls"] == {"tool": 2, "ingress": 1, "faults": 0}
+    assert status["services"][0]["name"] == "counter-service"
+    assert status["calls"] == {"tool": 2, "ingress": 1, "faults": 0}
 
     # lazily started on first use: another instance, untouched by the counter's state
     raw = send(server, {"id": 6, "op": "call", "plugin": "builtin:example.raw-echo", "tool": "raw_echo",
@@ -141,7 +142,8 @@ def test_serve_with_nothing_planned_still_answers(tmp_path, user_home):
 def test_serve_refuses_a_policy_denied_package_with_the_rules_reason(workspace, tmp_path):
     policy = tmp_path / "policy"
     policy.mkdir()
-    (policy / "org.rules").write_text('deny no_raw(P) "raw modules are retired" :- classification(P, "legacy-raw-tool").\n')
+    (policy / "org.rules").write_text(
+        'deny no_raw(P) "raw modules are retired" :- classification(P, "legacy-raw-tool").\n')
     process = serve(workspace, "--policy", str(policy))
     out, err = process.communicate(
         b'{"id": 1, "op": "call", "plugin": "example.raw-echo", "tool": "raw_echo", "input": {}}\n'

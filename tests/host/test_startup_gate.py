@@ -17,7 +17,8 @@ from engine.runtime import HostConfig, RuntimeFault
 
 ORG_POLICY = ('deny org_blocks_package(P) "org policy: package {P} is not allowed here" :-\n'
               '    package(P, _, LocalId, _, _), startswith(LocalId, "blocked.").\n'
-              'deny org_blocks_raw_echo(P) "org policy: raw echo is retired" :- package(P, _, "example.raw-echo", _, _).\n')
+              'deny org_blocks_raw_echo(P) "org policy: raw echo is retired" :-\n'
+              '    package(P, _, "example.raw-echo", _, _).\n')
 
 
 @pytest.fixture
