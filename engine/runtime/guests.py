@@ -62,9 +62,10 @@ def make_guest(wasm: WasmEngine, plan: Plan, apis: Any) -> Guest:
     if kind == "raw":
         return RawGuest(wasm, plan, apis, wasm.compile(data, "module"))
     component = wasm.compile(data, "component")
-    check_component_imports(component.type.imports(wasm.engine).keys(), plan.host_apis)
+    imported = frozenset(component.type.imports(wasm.engine))
+    check_component_imports(imported, plan.host_apis)
     linker = wasm.wasmtime.component.Linker(wasm.engine)
-    define_component_host(linker, apis)
+    define_component_host(linker, apis, imported)
     if kind == "instance":
         return InstanceGuest(wasm, plan, component, linker)
     return ToolComponentGuest(wasm, plan, component, linker)
@@ -155,7 +156,8 @@ class RawGuest(Guest):
         self.host.call = call
         store = self.wasm.new_store(limits, RAW_COUNTS)
         # instantiation runs the module's start function: it gets the call's fuel and deadline too
-        instance = self.wasm.run(store, limits, "module instantiation", lambda: self.linker.instantiate(store, self.module))
+        instance = self.wasm.run(store, limits, "module instantiation",
+                                 lambda: self.linker.instantiate(store, self.module))
         entry = instance.exports(store)["yoi_tool_call"]  # checked when the module was loaded
         self.wasm.run(store, limits, "guest call `yoi_tool_call`", lambda: entry(store))
         if call.output_error is not None:
