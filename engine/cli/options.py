@@ -18,3 +18,11 @@ def workspace_options(func: Callable) -> Callable:
     func = click.option("--workspace", type=click.Path(path_type=Path), default=Path("."), show_default=True,
                         help="Workspace root (its .yoi/plugins is the project store).")(func)
     return func
+
+
+def fail_on_option(default: str | None, help_text: str) -> Callable:
+    """`--fail-on deny|warn`: the least severe conclusion that fails the run (exit 1)."""
+    from engine.report.verdict import FAIL_ON_LEVELS
+
+    return click.option("--fail-on", "fail_on", type=click.Choice(FAIL_ON_LEVELS), default=default,
+                        show_default=default is not None, help=help_text)

@@ -2,8 +2,10 @@
 
 The package, its grants (assumed from its own requests, or the real enablement from `--grants`),
 its declared world and its artifact go through the graph and the rules; the report always goes
-to stdout. Exit 0 for active or partial, 1 for rejected (or not enabled by `--grants`), 2 when
-the input, the grants file or a policy folder cannot be read.
+to stdout. `check` is a gate: the status is the rules' `gate_status`, where any deny rejects.
+Exit 0 for active or partial, 1 for rejected (or not enabled by `--grants`), for a whole-run deny
+(an org rule whose conclusion names no package) or, with `--fail-on warn`, for any warning; 2 when
+the input, the grants file or a policy folder cannot be read or the policy does not load.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 import click
 
 from engine.cli.common import EXIT_POLICY, EXIT_USAGE, emit_json, fail, format_options, resolve_format
+from engine.cli.options import fail_on_option
 from engine.cli.run import run_guarded
 
 
@@ -23,8 +26,9 @@ from engine.cli.run import run_guarded
               help="Config with [[plugins.enabled]]: judge the package by its real enablement.")
 @click.option("--policy", "policy_dirs", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder of extra .rules files (org policy); repeatable.")
+@fail_on_option("deny", "Fail (exit 1) on any conclusion of this severity or worse: `warn` fails on warnings too.")
 @format_options("human", "json", "sarif")
-def check(path: str, grants_file, policy_dirs, output_format: str, as_json: bool) -> None:
+def check(path: str, grants_file, policy_dirs, fail_on: str, output_format: str, as_json: bool) -> None:
     """Check a plugin folder or .yoi-plugin archive: manifest, grants, ABI, surfaces."""
     if not os.path.exists(path):
         fail("plugin", f"plugin check input `{path}` could not be read: not found", EXIT_USAGE)
@@ -32,7 +36,7 @@ def check(path: str, grants_file, policy_dirs, output_format: str, as_json: bool
         fail("plugin", f"plugin check input `{path}` could not be read: permission denied", EXIT_USAGE)
     from engine.report.judge import check_path
 
-    report = run_guarded("plugin", lambda: check_path(path, grants_file, policy_dirs))
+    report = run_guarded("plugin", lambda: check_path(path, grants_file, policy_dirs, fail_on))
     output_format = resolve_format(output_format, as_json)
     if output_format == "json":
         emit_json(report)
@@ -49,3 +53,8 @@ def check(path: str, grants_file, policy_dirs, output_format: str, as_json: bool
         fail("plugin", "plugin check failed; see diagnostics above", EXIT_POLICY)
     if report["status"] == "disabled":
         fail("plugin", "plugin check failed: the grants file does not enable this package", EXIT_POLICY)
+    from engine.report.verdict import failure_reasons
+
+    reasons = failure_reasons([], report["conclusions"], report["run_findings"], fail_on)
+    if reasons:
+        fail("plugin", "plugin check failed: " + "; ".join(reasons), EXIT_POLICY)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from engine.cli.common import EXIT_POLICY, emit_json, fail
+from engine.cli.common import EXIT_USAGE, emit_json, fail
 from engine.cli.options import workspace_options
 from engine.cli.run import run_guarded
 
@@ -21,7 +21,7 @@ def explain(target, workspace, config_path, policy_dirs, as_json):
     try:
         evaluation, ref = run_guarded("plugin", lambda: evaluate_target(target, workspace, config_path, policy_dirs))
     except LookupError as error:
-        fail("plugin", str(error), EXIT_POLICY)
+        fail("plugin", str(error), EXIT_USAGE)
     report = explain_package(evaluation, ref)
     if as_json:
         emit_json(json_ready(report))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from engine.cli.common import EXIT_POLICY, fail
+from engine.cli.common import EXIT_USAGE, fail
 from engine.cli.options import workspace_options
 from engine.cli.run import run_guarded
 
@@ -24,7 +24,7 @@ def graph(target, workspace, config_path, policy_dirs, output_format):
     try:
         evaluation, ref = run_guarded("plugin", lambda: evaluate_target(target, workspace, config_path, policy_dirs))
     except LookupError as error:
-        fail("plugin", str(error), EXIT_POLICY)
+        fail("plugin", str(error), EXIT_USAGE)
     full = evaluation.graph
     keep = nx.descendants(full, ("package", ref)) | {("package", ref)}
     click.echo(render_graph(full.subgraph(keep).copy(), output_format), nl=False)

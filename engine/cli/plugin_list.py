@@ -1,4 +1,9 @@
-"""`yoi plugin list` and `yoi plugin show REF` over a workspace (spec §4.3, extended)."""
+"""`yoi plugin list` and `yoi plugin show REF` over a workspace (spec §4.3, extended).
+
+Statuses are the per-surface view startup uses (good surfaces start). `list` exits 0 as a
+report, except for a whole-run deny (an org rule whose conclusion names no package) and, with
+`--fail-on deny|warn`, a rejected or missing package or a conclusion of that severity or worse.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +11,22 @@ from pathlib import Path
 
 import click
 
-from engine.cli.common import EXIT_POLICY, emit_json, fail
-from engine.cli.options import workspace_options
+from engine.cli.common import EXIT_POLICY, EXIT_USAGE, emit_json, fail
+from engine.cli.options import fail_on_option, workspace_options
 from engine.cli.run import run_guarded
-from engine.report.human import allowlist_lines, join_or_none
+from engine.report.human import allowlist_lines, join_or_none, run_finding_lines, verdict_line
+from engine.report.views import limits_line
 
 MAX_HUMAN_ITEMS = 128
 MAX_SHOW_DIAGNOSTICS = 48
 
 
-def _items(workspace: Path, config_path, policy_dirs):
+def _items(workspace: Path, config_path, policy_dirs, fail_on: str | None = None):
     from engine.report.judge import list_report
     from engine.report.workspace import evaluate_workspace
 
     evaluation = evaluate_workspace(workspace, config_path, policy_dirs)
-    return list_report(evaluation, str(workspace.resolve()))
+    return list_report(evaluation, str(workspace.resolve()), fail_on)
 
 
 def _value(value) -> str:
@@ -46,7 +52,13 @@ def render_list(report) -> str:
         lines.extend(reasons[:3])
     if len(items) > MAX_HUMAN_ITEMS:
         lines.append(f"  ... {len(items) - MAX_HUMAN_ITEMS} more plugin package(s) omitted")
+    lines.extend(run_finding_lines(report.get("run_findings", ())))
+    lines.append(verdict_line(report))
     return "\n".join(lines) + "\n"
+
+
+def _pairs(values: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in values.items()) or "(none)"
 
 
 def _flags(entry, *names) -> str:
@@ -76,6 +88,11 @@ def render_show(item) -> str:
                     if api.get(key):
                         lines.append(f"      {key}: {api[key]}")
     lines.extend(allowlist_lines(item.get("plan"), "  "))
+    limits = item.get("limits")
+    if limits is not None:
+        lines.append(f"  limits: {_pairs(limits['effective'])}")
+        lines.append(f"  raised_limits: {limits_line(limits) or '(none)'}")
+        lines.append(f"  restart: {_pairs(limits['restart'])}")
     sections = [("tools", item["tools"])]
     if inspected is not None:
         sections += [("services", inspected["services"]), ("ingresses", inspected["ingresses"])]
@@ -89,6 +106,11 @@ def render_show(item) -> str:
             lines.append(f"    - {entry['name']} permission={entry['permission']} {flags}")
             if entry.get("diagnostic"):
                 lines.append(f"      diagnostic: {entry['diagnostic']}")
+    planned = item.get("planned_services") or []
+    lines.append("  planned_services:" if planned else "  planned_services: (none)")
+    lines.extend(f"    - {s['name']} lifecycle={s['lifecycle'] or '(unset)'}" for s in planned)
+    if planned:
+        lines.append("    (planned, not running: live state is in `yoi plugin serve` status)")
     diagnostics = item["diagnostics"]
     if not diagnostics:
         lines.append("  diagnostics: (none)")
@@ -106,14 +128,23 @@ def render_show(item) -> str:
 
 @click.command("list")
 @workspace_options
+@fail_on_option(None, "Fail (exit 1) on a rejected or missing package or a conclusion of this severity or worse "
+                "(default: report only).")
 @click.option("--json", "as_json", is_flag=True, help="JSON output.")
-def list_cmd(workspace, config_path, policy_dirs, as_json):
+def list_cmd(workspace, config_path, policy_dirs, fail_on, as_json):
     """List discovered and enabled plugin packages with their status and reasons."""
-    report = run_guarded("plugin", lambda: _items(workspace, config_path, policy_dirs))
+    from engine.report.verdict import failure_reasons
+
+    report = run_guarded("plugin", lambda: _items(workspace, config_path, policy_dirs, fail_on))
     if as_json:
         emit_json(report)
     else:
         click.echo(render_list(report), nl=False)
+    items = report["items"]
+    reasons = failure_reasons([item["status"] for item in items], [c for item in items for c in item["conclusions"]],
+                              report["run_findings"], fail_on, ("rejected", "missing") if fail_on else ())
+    if reasons:
+        fail("plugin", "plugin list failed: " + "; ".join(reasons), EXIT_POLICY)
 
 
 @click.command("show")
@@ -128,7 +159,7 @@ def show(ref, workspace, config_path, policy_dirs, as_json):
     try:
         item = select_item(report["items"], ref)
     except LookupError as error:
-        fail("plugin", str(error), EXIT_POLICY)
+        fail("plugin", str(error), EXIT_USAGE)
     if as_json:
         emit_json(item)
     else:

@@ -1,7 +1,12 @@
-"""`yoi plugin pack DIR [--output FILE]`: write a deterministic `.yoi-plugin` archive (spec §5.6)."""
+"""`yoi plugin pack DIR [--output FILE]`: write a deterministic `.yoi-plugin` archive (spec §5.6).
+
+Exit 0 packed, 1 when the package fails validation, 2 for usage or I/O errors (a missing or
+unreadable input, a file given instead of a folder, an output that cannot be written).
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -22,12 +27,16 @@ def pack(directory: str, output: str | None, output_format: str, as_json: bool) 
     """Pack a plugin folder into a deterministic stored .yoi-plugin archive."""
     from engine.package.pack import pack_directory
 
+    if os.path.exists(directory) and not os.path.isdir(directory):
+        fail("plugin", "plugin pack failed: the input is a file, not a package directory "
+             "(`yoi plugin check` reads .yoi-plugin archives)", EXIT_USAGE)
     try:
         written, package = pack_directory(Path(directory), Path(output) if output else None)
     except DiagnosticError as error:
+        # Unreadable input and unwritable output are input errors (2); a package that fails
+        # validation is a verdict on the package (1), as in `check`.
         first = error.diagnostics[0]
-        unreadable = first.kind == "io" and first.message.startswith("plugin directory")
-        fail("plugin", f"plugin pack failed: {first.message}", EXIT_USAGE if unreadable else EXIT_POLICY)
+        fail("plugin", f"plugin pack failed: {first.message}", EXIT_USAGE if first.kind == "io" else EXIT_POLICY)
     output_path = str(written)
     if resolve_format(output_format, as_json) == "json":
         emit_json({

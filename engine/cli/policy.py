@@ -14,14 +14,38 @@ from engine.diagnostics import Diagnostic, DiagnosticError, bound_text
 GROUP = "policy"
 
 
-def _load(paths: Sequence[str]):
-    """Load rules for lint/eval; PATHS without a single rules file is a usage error."""
-    from engine.datalog import load
+SCHEMAS = ("plugin",)
 
-    program = load(paths)
-    if not program.files:
+
+def _load(paths: Sequence[str], inputs: dict[str, int | None] | None = None, builtin: bool = False):
+    """Load rules for lint/eval; PATHS without a single rules file is a usage error. With
+    `inputs`, a body predicate that is neither an input nor derived by a loaded rule (or an input
+    used with another arity) is a load error; `builtin` loads the built-in rules first."""
+    from engine.datalog import load
+    from engine.resources import rules_dir
+
+    program = load([*([rules_dir()] if builtin else []), *paths], inputs=inputs)
+    if not any(Path(p).is_file() or any(Path(p).glob("*.rules")) for p in paths):
         fail(GROUP, "no *.rules files in " + ", ".join(paths))
     return program
+
+
+def _schema_inputs(schema: str | None) -> dict[str, int | None] | None:
+    """The input predicates of a named schema (`plugin`: the facts `yoi plugin` commands export)."""
+    if schema is None:
+        return None
+    from engine.graph.facts import schema_arities
+
+    return dict(schema_arities())
+
+
+def _facts_inputs(raw: Any) -> dict[str, int | None] | None:
+    """A facts file's predicates as the inputs of `policy eval` (any arity here: evaluation checks
+    each row against the rules and reports it at the facts file). None when the file is not an
+    object, so evaluation reports its shape."""
+    if not isinstance(raw, dict):
+        return None
+    return {str(pred): None for pred in raw}
 
 
 def _line(diag: Diagnostic) -> str:
@@ -42,14 +66,17 @@ def policy() -> None:
 
 @policy.command()
 @click.argument("paths", nargs=-1, required=True)
+@click.option("--schema", type=click.Choice(SCHEMAS), default=None,
+              help="Check PATHS as a policy over this fact schema (`plugin`: what `--policy` loads): with the "
+                   "built-in rules, every body predicate must be a schema fact or derived by a rule.")
 @format_options("human", "json")
-def lint(paths: tuple[str, ...], output_format: str, as_json: bool) -> None:
+def lint(paths: tuple[str, ...], schema: str | None, output_format: str, as_json: bool) -> None:
     """Run every load-time check on PATHS (files, or folders of *.rules). Exit 0 clean, 2 errors."""
     from engine.datalog import LoadError
 
     fmt = resolve_format(output_format, as_json)
     try:
-        program = _load(paths)
+        program = _load(paths, _schema_inputs(schema), builtin=schema is not None)
     except LoadError as err:
         if fmt == "json":
             emit_json({"ok": False, "diagnostics": [d.to_dict() for d in err.diagnostics]})
@@ -124,11 +151,12 @@ def eval_(paths: tuple[str, ...], facts_file: str | None, queries: tuple[str, ..
 
     fmt = resolve_format(output_format, as_json)
     explain_atoms, why_not_atoms = _atoms(explains, "--explain"), _atoms(why_nots, "--why-not")
+    raw = _read_facts(facts_file) if facts_file else {}
     try:
-        program = _load(paths)
+        # The facts file's predicates are the inputs: a rule reading anything else is a typo.
+        program = _load(paths, _facts_inputs(raw) if facts_file else None)
     except LoadError as err:
         _fail_with(err.diagnostics)
-    raw = _read_facts(facts_file) if facts_file else {}
     try:
         result = program.evaluate(raw, source=facts_file)
     except DiagnosticError as err:

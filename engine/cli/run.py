@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Callable, TypeVar
 
+import click
+
 from engine.cli.common import EXIT_USAGE, fail
-from engine.diagnostics import DiagnosticError
+from engine.diagnostics import DiagnosticError, bound_text
 
 T = TypeVar("T")
+MAX_RULE_PROBLEMS = 20
 
 
 def run_guarded(group: str, body: Callable[[], T]) -> T:
-    """Bad input (unreadable config, bad policy rules) exits 2 with its first diagnostic."""
+    """Bad input (unreadable config, bad policy rules) exits 2: invalid rules with each problem
+    at its file:line:column (the first MAX_RULE_PROBLEMS), other input with its first diagnostic."""
     from engine.datalog import LoadError
 
     try:
         return body()
+    except LoadError as error:
+        problems = error.diagnostics
+        for diag in problems[:MAX_RULE_PROBLEMS]:
+            click.echo(f"yoi {group}: " + bound_text(f"policy rules are invalid: {diag.location}: {diag.message}"),
+                       err=True)
+        if len(problems) > MAX_RULE_PROBLEMS:
+            click.echo(f"yoi {group}: {len(problems) - MAX_RULE_PROBLEMS} more problem(s) not shown", err=True)
+        sys.exit(EXIT_USAGE)
     except DiagnosticError as error:
         first = error.diagnostics[0]
         where = f"{first.location}: " if first.location and first.location.file else ""
         fail(group, f"{where}{first.message}", EXIT_USAGE)
-    except LoadError as error:
-        first = error.diagnostics[0]
-        fail(group, f"policy rules are invalid: {first.location}: {first.message}", EXIT_USAGE)

@@ -40,11 +40,13 @@ class CaseError(Exception):
 
 @dataclass(frozen=True)
 class CaseInput:
-    """What a provider gives a case: its facts, extra rule paths, and context for expectations."""
+    """What a provider gives a case: its facts, extra rule paths, context for expectations and,
+    when the facts follow a published schema, its inputs (rules are then checked against it)."""
 
     facts: Mapping[str, Any]
     rules: tuple[Path, ...] = ()
     context: Any = None
+    inputs: Mapping[str, int | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -202,15 +204,15 @@ class CaseRunner:
     """Runs cases, loading each distinct rule set once."""
 
     def __init__(self) -> None:
-        self._programs: dict[tuple[Path, ...], Program] = {}
+        self._programs: dict[tuple, Program] = {}
 
-    def program(self, paths: tuple[Path, ...]) -> Program:
+    def program(self, paths: tuple[Path, ...], inputs: Mapping[str, int | None] | None = None) -> Program:
         try:
-            key = tuple(p.resolve() for p in paths)
+            key = (tuple(p.resolve() for p in paths), None if inputs is None else tuple(sorted(inputs.items())))
         except (OSError, ValueError):  # e.g. a NUL in a path: load() reports it as unreadable
-            return load(list(paths))
+            return load(list(paths), inputs=inputs)
         if key not in self._programs:
-            self._programs[key] = load(list(paths))
+            self._programs[key] = load(list(paths), inputs=inputs)
         return self._programs[key]
 
     def run_case(self, case: Any, base: Path) -> list[str]:
@@ -225,7 +227,7 @@ class CaseRunner:
         if not paths:
             raise CaseError("a case needs `rules`")
         try:
-            program = self.program(paths)
+            program = self.program(paths, case_in.inputs)
         except LoadError as err:
             return [f"rules do not load: {d.location}: {d.message}" for d in err.diagnostics[:3]]
         try:

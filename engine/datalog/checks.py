@@ -21,16 +21,18 @@ from engine.datalog.template import template_fields
 RESERVED = frozenset({"not", "deny", "warn", "info"})
 
 
-def check_arities(rules: Iterable[Rule], inputs: Mapping[str, int] | None) -> list[Diagnostic]:
-    """A predicate has one arity everywhere (and the arity of the input schema, when given)."""
+def check_arities(rules: Iterable[Rule], inputs: Mapping[str, int | None] | None) -> list[Diagnostic]:
+    """A predicate has one arity everywhere (and the arity of the input schema, when given;
+    an input whose arity is None, e.g. a facts file's empty list, takes any)."""
     out: list[Diagnostic] = []
     first: dict[str, Atom] = {}
     for rule in rules:
         for atom in rule_atoms(rule):
-            if inputs is not None and atom.pred in inputs and inputs[atom.pred] != atom.arity:
+            expected = inputs.get(atom.pred) if inputs is not None else None
+            if expected is not None and expected != atom.arity:
                 out.append(rule_diagnostic(
                     "arity", f"`{atom.pred}` has {atom.arity} argument(s) here but the input "
-                    f"schema gives it {inputs[atom.pred]}", atom.location))
+                    f"schema gives it {expected}", atom.location))
                 continue
             seen = first.setdefault(atom.pred, atom)
             if seen.arity != atom.arity:
@@ -40,7 +42,7 @@ def check_arities(rules: Iterable[Rule], inputs: Mapping[str, int] | None) -> li
     return out
 
 
-def check_names(rules: list[Rule], inputs: Mapping[str, int] | None) -> list[Diagnostic]:
+def check_names(rules: list[Rule], inputs: Mapping[str, int | None] | None) -> list[Diagnostic]:
     """Reserved words, builtins used as heads or with the wrong arity, unknown builtins/predicates."""
     out: list[Diagnostic] = []
     defined = {rule.head.pred for rule in rules}
@@ -61,12 +63,16 @@ def check_names(rules: list[Rule], inputs: Mapping[str, int] | None) -> list[Dia
                     f"not {len(lit.args)}", lit.location))
         for atom in body_atoms(rule):
             if atom.pred not in defined and atom.pred not in RESERVED:
-                out.extend(_undefined(atom, inputs))
+                out.extend(_undefined(atom, inputs, defined))
     return out
 
 
-def _undefined(atom: Atom, inputs: Mapping[str, int] | None) -> list[Diagnostic]:
-    """A body predicate no rule defines is an input; one that looks like a builtin is a typo."""
+def _undefined(atom: Atom, inputs: Mapping[str, int | None] | None, defined: set[str]) -> list[Diagnostic]:
+    """A body predicate no rule defines is an input; one that looks like a builtin is a typo.
+
+    With an input schema, anything else is a typo too: a misspelt input (`requets`) would match
+    nothing, so a `deny` built on it would silently never fire. The suggestion is the closest
+    input or derived predicate."""
     if inputs is not None and atom.pred in inputs:
         return []
     close = _close_builtin(atom.pred)
@@ -75,9 +81,12 @@ def _undefined(atom: Atom, inputs: Mapping[str, int] | None) -> list[Diagnostic]
             "unknown-builtin", f"unknown builtin `{atom.pred}` (did you mean `{close}`?)",
             atom.location)]
     if inputs is not None:
+        known = sorted(set(inputs) | defined)
+        match = difflib.get_close_matches(atom.pred, known, n=1, cutoff=0.6)
+        hint = f" (did you mean `{match[0]}`?)" if match else ""
         return [rule_diagnostic(
             "unknown-predicate", f"`{atom.pred}` is neither defined by a rule nor an input "
-            "predicate", atom.location)]
+            f"predicate{hint}", atom.location)]
     return []
 
 
@@ -165,7 +174,7 @@ def check_conclusions(rules: list[Rule]) -> list[Diagnostic]:
     return out
 
 
-def check_program(rules: list[Rule], inputs: Mapping[str, int] | None = None) -> list[Diagnostic]:
+def check_program(rules: list[Rule], inputs: Mapping[str, int | None] | None = None) -> list[Diagnostic]:
     """All checks but syntax and stratification, in a stable order."""
     out = check_arities(rules, inputs) + check_names(rules, inputs) + check_conclusions(rules)
     for rule in rules:

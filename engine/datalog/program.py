@@ -222,7 +222,7 @@ def _rule_files(paths: Iterable[PathLike], diagnostics: list[Diagnostic]) -> lis
 
 
 def _build(sources: Iterable[tuple[str, str]], diagnostics: list[Diagnostic],
-           inputs: Mapping[str, int] | None) -> Program:
+           inputs: Mapping[str, int | None] | None) -> Program:
     rules: list[Rule] = []
     files = []
     for text, label in sources:
@@ -246,9 +246,10 @@ def _build(sources: Iterable[tuple[str, str]], diagnostics: list[Diagnostic],
     return Program(rules, strata, files, statements)
 
 
-def load(paths: PathLike | Iterable[PathLike], *, inputs: Mapping[str, int] | None = None) -> Program:
+def load(paths: PathLike | Iterable[PathLike], *, inputs: Mapping[str, int | None] | None = None) -> Program:
     """Load rule files and folders (several at once) into one program; raises LoadError with all
-    problems. `inputs` (predicate -> arity), when given, also rejects unknown body predicates."""
+    problems. `inputs` (predicate -> arity, None for any), when given, also rejects unknown body
+    predicates and input predicates used with another arity."""
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     diagnostics: list[Diagnostic] = []
@@ -262,7 +263,7 @@ def load(paths: PathLike | Iterable[PathLike], *, inputs: Mapping[str, int] | No
     return _cached_program(sources, inputs)
 
 
-def _cached_program(sources: list[tuple[str, str]], inputs: Mapping[str, int] | None) -> Program:
+def _cached_program(sources: list[tuple[str, str]], inputs: Mapping[str, int | None] | None) -> Program:
     """The program of `sources`, restored from the user's private cache (engine/cache.py) when
     it holds one, else built (and stored there).
 
@@ -303,7 +304,7 @@ def _engine_source() -> str:
     return digest.hexdigest()
 
 
-def loads(text: str, file: str = "<string>", *, inputs: Mapping[str, int] | None = None) -> Program:
+def loads(text: str, file: str = "<string>", *, inputs: Mapping[str, int | None] | None = None) -> Program:
     """Load a program from text (tests, embedding)."""
     return _build([(text, file)], [], inputs)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from engine.package.archive import write_archive
 from engine.package.limits import DEFAULT_LIMITS, Limits
 from engine.package.materialize import (
-    PACKAGE_SUFFIX, input_label, io_failure, load_package_path, materialize, read_directory,
+    PACKAGE_SUFFIX, diagnostic, input_label, io_failure, load_package_path, materialize, read_directory,
 )
 from engine.package.model import Package
 
@@ -40,6 +40,10 @@ def _write_atomically(output: Path, data: bytes) -> None:
     parent = output.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        # mkdir says "exists" when a parent is a file: say what is actually in the way.
+        raise diagnostic("io", "plugin package output directory could not be created: "
+                         "a parent of the output is a file, not a directory") from None
     except (OSError, ValueError) as error:
         raise io_failure("plugin package output directory could not be created", error) from None
     temp_name = None

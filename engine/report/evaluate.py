@@ -20,12 +20,33 @@ from engine.resources import rules_dir
 def load_rules(policy_dirs: Sequence[str | Path] = ()):
     """The built-in rules plus the `.rules` files of each policy folder (raises LoadError).
 
+    Policies fail closed: every rule is checked against the published fact schema, so a body
+    predicate that is neither an exported fact nor derived by a loaded rule (a typo such as
+    `requets`) or that has the wrong arity is a load error, not a `deny` that never fires; and a
+    policy folder without a single `*.rules` file is an error, not an empty policy.
+
     Loaded programs are reused while the rule files are unchanged: the key holds each file's
     resolved path, size and modification time, so neither another working directory nor an
     edited policy can be served a stale program.
     """
+    for folder in map(Path, policy_dirs):
+        check_policy_folder(folder)
     folders = tuple(str(Path(p).resolve()) for p in (rules_dir(), *policy_dirs))
     return _load_rules(tuple(_rule_file_states(folders)), folders)
+
+
+def check_policy_folder(folder: Path) -> None:
+    """A `--policy` folder must hold at least one `*.rules` file (raises LoadError)."""
+    from engine.datalog import LoadError
+    from engine.datalog.parser import rule_diagnostic
+    from engine.diagnostics import Location
+
+    try:
+        found = folder.is_dir() and any(p.is_file() for p in folder.glob("*.rules"))
+    except OSError:
+        found = False
+    if not found and folder.is_dir():
+        raise LoadError([rule_diagnostic("io", "policy folder has no *.rules file", Location(str(folder)))])
 
 
 def _rule_file_states(folders):
@@ -46,8 +67,9 @@ def _rule_file_states(folders):
 @lru_cache(maxsize=16)
 def _load_rules(states: tuple, folders: tuple[str, ...]):
     from engine import datalog
+    from engine.graph.facts import schema_arities
 
-    return datalog.load([Path(f) for f in folders])
+    return datalog.load([Path(f) for f in folders], inputs=schema_arities())
 
 
 @dataclass(frozen=True)

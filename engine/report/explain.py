@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from engine.report.human import allowlist_lines
-from engine.report.views import conclusion_item
+from engine.report.verdict import PER_SURFACE_VIEW
+from engine.report.views import conclusion_item, limits_line, limits_view
 
 
 def _items(subject) -> list[tuple[str, str]]:
@@ -62,10 +63,12 @@ def explain_package(evaluation, ref: str) -> dict[str, Any]:
     out: dict[str, Any] = {
         "reference": ref,
         "status": evaluation.value("status", ref, "rejected"),
+        "verdict_view": PER_SURFACE_VIEW,  # eligibility per item, as startup sees it
         "classification": evaluation.value("classification", ref),
         "items": [],
         "package_denials": [],
         "plan_allowlists": _plan_allowlists(evaluation, ref),
+        "limits": limits_view(evaluation, ref),
     }
     if subject is None or subject.package is None:
         out["package_denials"] = [d.message for d in (subject.diagnostics if subject else ())]
@@ -116,6 +119,9 @@ def _plan_allowlists(evaluation, ref: str) -> dict[str, Any] | None:
 def render_explain(report: dict[str, Any]) -> str:
     lines = [f"plugin {report['reference']} [{report['status']}] classification={report['classification']}"]
     lines.extend(allowlist_lines(report.get("plan_allowlists"), "  "))
+    raised = limits_line(report.get("limits"))
+    if raised:
+        lines.append(f"  raised limits: {raised}")
     for denial in report["package_denials"]:
         if isinstance(denial, str):
             lines.append(f"  package: {denial}")

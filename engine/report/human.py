@@ -10,6 +10,7 @@ from typing import Any, Sequence
 
 from engine.diagnostics import bound_text
 from engine.grants.model import FsGrant, HttpsGrant
+from engine.report.views import limits_line
 
 CHECK_GUIDANCE = {
     "partial": "enablement guidance: not ready to enable; replace the generated placeholder component "
@@ -19,9 +20,8 @@ CHECK_GUIDANCE = {
     "disabled": "enablement guidance: the grants file does not enable this package; add an enablement for "
     "its reference to judge it; this command does not mutate config",
 }
-# Partial because the rules denied some items (not only because of the placeholder).
-PARTIAL_DENIED_GUIDANCE = ("enablement guidance: not ready to enable; some items are denied, fix diagnostics first; "
-                           "this command does not mutate config")
+GATE_MEANING = "any deny rejects"
+PER_SURFACE_MEANING = "good surfaces start; `yoi plugin check` is the gate"
 CHECK_SAFETY = "safety: no Plugin execution; no enablement config mutation; no secrets generated"
 
 
@@ -52,6 +52,9 @@ def render_check(report: dict[str, Any]) -> str:
         lines.append(_guidance(report, package))
     lines.extend(_inspection_lines(report))
     lines.extend(allowlist_lines(report.get("plan")))
+    raised = limits_line(report.get("limits"))
+    if raised:
+        lines.append(f"raised limits: {raised}")
     if report["diagnostics"]:
         lines.append("diagnostics:")
         lines.extend(_diagnostic_line(d) for d in report["diagnostics"])
@@ -59,16 +62,35 @@ def render_check(report: dict[str, Any]) -> str:
         lines.append("diagnostics: none")
     notes = [c for c in report.get("conclusions", ()) if c["severity"] == "info"]
     lines.extend(f"note: {c['message']}" for c in notes)
+    lines.extend(run_finding_lines(report.get("run_findings", ())))
+    lines.append(verdict_line(report))
     lines.append(CHECK_SAFETY)
     lines.append("next steps:")
     lines.extend(f"  - {step}" for step in report["next_steps"])
     return "\n".join(lines) + "\n"
 
 
+def verdict_line(report: dict[str, Any]) -> str:
+    """Which view the statuses use and what fails the run, so a reader of either report knows."""
+    view = report.get("verdict_view")
+    meaning = GATE_MEANING if view == "gate" else PER_SURFACE_MEANING
+    return f"verdict: view={view} ({meaning}) fail_on={report.get('fail_on') or 'none'}"
+
+
+def run_finding_lines(findings: Sequence[dict[str, Any]]) -> list[str]:
+    """Conclusions no package owns (zero arity, or not about a package ref), with their rule."""
+    if not findings:
+        return []
+    lines = ["whole-run findings:"]
+    for finding in findings:
+        rule = finding.get("rule")
+        where = f" rule={rule['file']}:{rule['line']}" if rule and rule.get("file") else ""
+        lines.append(f"  - severity={finding['severity']} code={finding['code']}{where} message={finding['message']}")
+    return lines
+
+
 def _guidance(report: dict[str, Any], package: dict[str, Any]) -> str:
     status = report["status"]
-    if status == "partial" and any(d.get("severity") == "deny" for d in report["diagnostics"]):
-        return PARTIAL_DENIED_GUIDANCE
     if status in CHECK_GUIDANCE:
         return CHECK_GUIDANCE[status]
     return (f"enablement guidance: pin reference `{package['reference']}` and digest "

@@ -13,7 +13,9 @@ from typing import Any, Sequence
 from engine.diagnostics import bound_text
 from engine.grants.refs import try_parse_ref
 from engine.report.check import MATERIALIZE_NEXT_STEPS, SAFETY, diagnostic_entry, input_kind, next_steps, package_report
-from engine.report.views import conclusion_dict, inspection
+from engine.report.plan import plan_for
+from engine.report.verdict import GATE_VIEW, PER_SURFACE_VIEW, run_findings
+from engine.report.views import conclusion_dict, inspection, limits_view
 
 # Conclusion code prefix -> diagnostic kind in the reference's vocabulary.
 _KIND_BY_PREFIX = (
@@ -22,6 +24,7 @@ _KIND_BY_PREFIX = (
     ("item_invalid_", "malformed"), ("service_requires", "surface"), ("ingress_requires", "surface"),
     ("artifact_is_placeholder", "placeholder"), ("component_", "abi"), ("raw_", "abi"), ("artifact_", "abi"),
     ("core_", "abi"), ("host_import_", "abi"), ("runtime_", "malformed"), ("tool_name_collision", "duplicate"),
+    ("limit_", "limits"),
 )
 
 
@@ -47,7 +50,8 @@ def package_conclusions(evaluation, ref: str) -> list[dict[str, Any]]:
     return [conclusion_dict(c, package, subject) for c in evaluation.conclusions(ref)]
 
 
-def check_path(path: str | Path, grants_file: Path | None = None, policy_dirs: Sequence[str | Path] = ()) -> dict[str, Any]:
+def check_path(path: str | Path, grants_file: Path | None = None, policy_dirs: Sequence[str | Path] = (),
+               fail_on: str = "deny") -> dict[str, Any]:
     """The whole `yoi plugin check` pipeline for one folder or archive: package, grants
     (`grants_file`, else assumed from the package's requests), graph, rules, report."""
     from engine.grants.config import load_config
@@ -56,14 +60,15 @@ def check_path(path: str | Path, grants_file: Path | None = None, policy_dirs: S
 
     config = load_config(grants_file) if grants_file is not None else None
     evaluation = evaluate([check_subject(path, config)], policy_dirs=policy_dirs)
-    return check_report(evaluation, path)
+    return check_report(evaluation, path, fail_on)
 
 
-def check_report(evaluation, input_path: str | Path) -> dict[str, Any]:
-    """`yoi plugin check` over the single subject of `evaluation`."""
+def check_report(evaluation, input_path: str | Path, fail_on: str = "deny") -> dict[str, Any]:
+    """`yoi plugin check` over the single subject of `evaluation`, in the gate view: the status
+    is the rules' `gate_status`, so any deny rejects."""
     subject = evaluation.subjects[0]
     ref = subject.ref
-    status = evaluation.value("status", ref, "rejected")
+    status = evaluation.value("gate_status", ref, "rejected")
     conclusions = package_conclusions(evaluation, ref)
     # A grant binding problem is found by resolution and again by the rules (same message):
     # report it once, in the rule's form, which knows where the enablement is written.
@@ -82,6 +87,8 @@ def check_report(evaluation, input_path: str | Path) -> dict[str, Any]:
     return {
         "command": "check",
         "status": status,
+        "verdict_view": GATE_VIEW,
+        "fail_on": fail_on,
         "input_path": str(input_path),
         "input_kind": input_kind(input_path),
         "package": package_report(subject.package, str(input_path)) if subject.package else None,
@@ -92,26 +99,27 @@ def check_report(evaluation, input_path: str | Path) -> dict[str, Any]:
         },
         "inspection": inspected,
         "conclusions": conclusions,
-        "plan": _plan_dict(evaluation, ref),
+        "run_findings": run_findings(evaluation),
+        "limits": limits_view(evaluation, ref),
+        "plan": _plan_dict(plan_for(evaluation, ref)),
         "grants": "assumed" if subject.grants_assumed else "configured",
         "safety": dict(SAFETY),
         "next_steps": steps,
     }
 
 
-PARTIAL_DENIED_STEP = "Fix the reported diagnostics: the items they deny cannot be used until then."
+PARTIAL_PROBLEM_STEP = "Fix the reported diagnostics before enabling this Plugin."
 
 
 def _steps(status: str, ref: str, conclusions: list[dict[str, Any]]) -> list[str]:
-    """The reference's next steps; `partial` names what actually makes the package partial
-    (the reference only knew the placeholder, the rules also deny single items)."""
+    """The reference's next steps; `partial` names what actually makes the package partial (in
+    the gate view a denial rejects, so it is the placeholder or a non-blocking input problem)."""
     steps = next_steps(status, ref)
     if status != "partial":
         return steps
-    placeholder = any(c["code"] == "artifact_is_placeholder" for c in conclusions)
-    denied = any(c["severity"] == "deny" for c in conclusions)
-    lead = [PARTIAL_DENIED_STEP] if denied or not placeholder else []
-    return lead + (steps if placeholder else steps[1:])
+    if any(c["code"] == "artifact_is_placeholder" for c in conclusions):
+        return steps
+    return [PARTIAL_PROBLEM_STEP] + steps[1:]
 
 
 def list_item(evaluation, subject) -> dict[str, Any]:
@@ -122,6 +130,7 @@ def list_item(evaluation, subject) -> dict[str, Any]:
     parsed = try_parse_ref(ref)
     local_ref = parsed.local_id if parsed else None
     grants = subject.grants
+    plan = plan_for(evaluation, ref)
     inspected = inspection(evaluation, ref) if subject.resolved else None
     diagnostics = [{"kind": d.kind, "message": bound_text(d.message)} for d in subject.diagnostics]
     conclusions = package_conclusions(evaluation, ref)
@@ -162,12 +171,20 @@ def list_item(evaluation, subject) -> dict[str, Any]:
         "diagnostics": diagnostics,
         "classification": evaluation.value("classification", ref),
         "conclusions": conclusions,
-        "plan": _plan_dict(evaluation, ref),
+        "limits": limits_view(evaluation, ref),
+        # Planned services come from the plan (static); their live state is in `serve`'s status.
+        "planned_services": [{"name": s.name, "lifecycle": s.lifecycle, "description": s.description}
+                             for s in (plan.services if plan else ())],
+        "plan": _plan_dict(plan),
     }
 
 
-def list_report(evaluation, workspace: str) -> dict[str, Any]:
-    return {"workspace": workspace, "items": [list_item(evaluation, s) for s in evaluation.subjects]}
+def list_report(evaluation, workspace: str, fail_on: str | None = None) -> dict[str, Any]:
+    """`yoi plugin list` in the per-surface view (the statuses startup uses), plus the findings
+    of the whole run."""
+    return {"workspace": workspace, "verdict_view": PER_SURFACE_VIEW, "fail_on": fail_on,
+            "items": [list_item(evaluation, s) for s in evaluation.subjects],
+            "run_findings": run_findings(evaluation)}
 
 
 def select_item(items: Sequence[dict[str, Any]], ref: str) -> dict[str, Any]:
@@ -183,9 +200,6 @@ def select_item(items: Sequence[dict[str, Any]], ref: str) -> dict[str, Any]:
     raise LookupError(f"plugin package reference `{bound_text(ref)}` is ambiguous; use a source-qualified ref")
 
 
-def _plan_dict(evaluation, ref: str) -> dict[str, Any] | None:
-    """What the runtime would be allowed to start for `ref` (DESIGN decision 2), if anything."""
-    from engine.report.plan import plan_for
-
-    plan = plan_for(evaluation, ref)
+def _plan_dict(plan) -> dict[str, Any] | None:
+    """What the runtime would be allowed to start (DESIGN decision 2), if anything."""
     return plan.to_dict() if plan else None

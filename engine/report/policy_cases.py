@@ -5,11 +5,13 @@
     package = "../examples/instance-counter"     # folder or .yoi-plugin, relative to this file
     grants = "grants/counter.toml"              # optional: judge by this [[plugins.enabled]] config
     policy = ["."]                              # optional: org rule folders besides rules/
-    expect_status = "partial"
+    expect_status = "partial"                   # per-surface view (list, startup)
+    expect_check_status = "rejected"            # gate view (`yoi plugin check`: any deny rejects)
     expect_conclusions = [{ code = "surface_not_granted", args = ["project:example.counter", "ingress", "counter-events"] }]
 
 The package goes through the same graph and fact export as `yoi plugin check`, and the case runs
-the built-in rules plus `policy` and `rules`, so a policy test sees exactly what CI would.
+the built-in rules plus `policy` and `rules`, so a policy test sees exactly what CI would; like
+`--policy`, those rules are checked against the published fact schema.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ def _paths(value: Any, key: str, base: Path) -> tuple[Path, ...]:
 def _package_case(case: Mapping[str, Any], base: Path) -> CaseInput:
     from engine.grants.config import load_config
     from engine.graph.build import build_graph
-    from engine.graph.facts import export_facts
+    from engine.graph.facts import export_facts, schema_arities
     from engine.report.subjects import check_subject
     from engine.resources import rules_dir
 
@@ -49,20 +51,27 @@ def _package_case(case: Mapping[str, Any], base: Path) -> CaseInput:
     policy = _paths(case.get("policy", []), "policy", base)
     subject = check_subject(package, config)
     facts = export_facts(build_graph([subject]))
-    return CaseInput(facts=facts, rules=(rules_dir(), *policy), context=subject.ref)
+    return CaseInput(facts=facts, rules=(rules_dir(), *policy), context=subject.ref, inputs=schema_arities())
 
 
-def _expect_status(value: Any, outcome: Outcome) -> list[str]:
-    if not isinstance(value, str):
-        raise CaseError("`expect_status` must be a status word")
-    if outcome.context is None:
-        raise CaseError("`expect_status` needs a `package` case")
-    found = [row[1] for row in outcome.result.facts("status") if row[0] == outcome.context]
-    status = found[0] if found else "rejected"
-    return [] if status == value else [f"expected status {value}, got {status}"]
+def _status_expectation(key: str, predicate: str):
+    """An expectation on the status word the rules derive in `predicate` for the case's package."""
+
+    def expect(value: Any, outcome: Outcome) -> list[str]:
+        if not isinstance(value, str):
+            raise CaseError(f"`{key}` must be a status word")
+        if outcome.context is None:
+            raise CaseError(f"`{key}` needs a `package` case")
+        found = [row[1] for row in outcome.result.facts(predicate) if row[0] == outcome.context]
+        status = found[0] if found else "rejected"
+        return [] if status == value else [f"expected {predicate.replace('_', ' ')} {value}, got {status}"]
+
+    return expect
 
 
 def register() -> None:
-    """Make `package` cases and `expect_status` available to the case runner (idempotent)."""
+    """Make `package` cases, `expect_status` (per-surface view) and `expect_check_status` (gate
+    view) available to the case runner (idempotent)."""
     register_fact_provider(FactProvider(("package", "grants", "policy"), _package_case))
-    register_expectation("expect_status", _expect_status)
+    register_expectation("expect_status", _status_expectation("expect_status", "status"))
+    register_expectation("expect_check_status", _status_expectation("expect_check_status", "gate_status"))

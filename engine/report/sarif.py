@@ -131,8 +131,17 @@ def sarif_log(
         "columnKind": "unicodeCodePoints",
         "results": results,
     }
+    properties: dict[str, Any] = {}
+    views = sorted({str(r["verdict_view"]) for r in reports if r.get("verdict_view")})
+    if views:  # which status view the reports use: `gate` for check (any deny rejects)
+        properties["yoi/verdictView"] = views[0] if len(views) == 1 else views
+    fail_on = sorted({str(r["fail_on"]) for r in reports if r.get("fail_on")})
+    if fail_on:
+        properties["yoi/failOn"] = fail_on[0] if len(fail_on) == 1 else fail_on
     if truncated:
-        run["properties"] = {"yoi/truncatedResults": truncated}
+        properties["yoi/truncatedResults"] = truncated
+    if properties:
+        run["properties"] = properties
     return {"$schema": SCHEMA_URI, "version": SARIF_VERSION, "runs": [run]}
 
 
@@ -158,6 +167,7 @@ def _findings(report: Mapping[str, Any], base: Path) -> list[dict[str, Any]]:
             "message": str(conclusion.get("message") or ""),
             "rule_source": _rule_source(conclusion.get("rule"), base),
         })
+    found += _run_findings(report, common, input_path, base)
     concluded = {str(c.get("message") or "") for c in conclusions}
     for diagnostic in report.get("diagnostics") or ():
         # Rule diagnostics mirror conclusions; input diagnostics are reported once, unless a
@@ -172,6 +182,27 @@ def _findings(report: Mapping[str, Any], base: Path) -> list[dict[str, Any]]:
             "message": str(diagnostic.get("message") or ""),
             "rule_source": None,
             "input_error": True,
+        })
+    return found
+
+
+def _run_findings(report: Mapping[str, Any], common: Mapping[str, Any], input_path: str,
+                  base: Path) -> list[dict[str, Any]]:
+    """Conclusions no package owns: located at their rule when it is in the repository (an org
+    policy), else at the input, and marked with scope `run`."""
+    found = []
+    for finding in report.get("run_findings") or ():
+        source = _rule_source(finding.get("rule"), base)
+        if source and source["uri"]:
+            where = {"uri": source["uri"], "line": source["line"], "column": source["column"], "member": None}
+        else:
+            where = _input_where(input_path, False, base)
+        found.append({
+            **common, **where, "package": None, "digest": None, "scope": "run",
+            "rule_id": rule_id(str(finding.get("code") or "")),
+            "severity": finding.get("severity") or "warn",
+            "message": str(finding.get("message") or ""),
+            "rule_source": source,
         })
     return found
 
@@ -274,7 +305,7 @@ def _result(finding: Mapping[str, Any], index: Mapping[str, int], occurrences: d
         related = _physical(source["uri"], source["line"], source["column"])
         related.update(id=0, message={"text": f"rule in {source['name']}"})
         result["relatedLocations"] = [related]
-    properties = {k: finding[k] for k in ("package", "digest", "status") if finding.get(k)}
+    properties = {k: finding[k] for k in ("package", "digest", "status", "scope") if finding.get(k)}
     if source:
         properties["rule"] = f"{source['name']}:{source['line']}"
     if finding.get("member"):

@@ -62,9 +62,10 @@ def make_guest(wasm: WasmEngine, plan: Plan, apis: Any) -> Guest:
     if kind == "raw":
         return RawGuest(wasm, plan, apis, wasm.compile(data, "module"))
     component = wasm.compile(data, "component")
-    check_component_imports(component.type.imports(wasm.engine).keys(), plan.host_apis)
+    imported = frozenset(component.type.imports(wasm.engine))
+    check_component_imports(imported, plan.host_apis)
     linker = wasm.wasmtime.component.Linker(wasm.engine)
-    define_component_host(linker, apis)
+    define_component_host(linker, apis, imported)
     if kind == "instance":
         return InstanceGuest(wasm, plan, component, linker)
     return ToolComponentGuest(wasm, plan, component, linker)

@@ -34,6 +34,13 @@ def cap_limits(limits: RuntimeLimits) -> RuntimeLimits:
 SERVICE_STATE = {"ready": "pending", "started": "running", "stopped": "stopped", "failed": "failed"}
 
 
+def as_fault(error: BaseException) -> RuntimeFault:
+    """`error` itself when it is a RuntimeFault, else an `internal` fault naming it (bounded)."""
+    if isinstance(error, RuntimeFault):
+        return error
+    return RuntimeFault("internal", f"unexpected {type(error).__name__}: {error}")
+
+
 class InstanceHandle:
     def __init__(self, plan: Plan, engine: Callable[[], Any], apis_factory: Callable[[Plan], Any],
                  queue_limit: int) -> None:
@@ -125,13 +132,15 @@ class InstanceHandle:
                 raise RuntimeFault("failed", f"plugin instance `{ref}` failed; restart {self.restart_count + 1}/"
                                              f"{policy.max_restarts} in {wait} ms: {self._last_failure()}")
             self.restart_count += 1
-            self._note(f"restarting plugin instance (restart {self.restart_count}/{policy.max_restarts})", "failed")
+            self._note(f"restarting plugin instance (restart {self.restart_count}/{policy.max_restarts})", "ready")
         try:
             guest = make_guest(self._engine(), self.plan, self._apis_factory(self.plan))
             self.component_status = guest.start(self.plan.config_json)
-        except RuntimeFault as fault:
-            self._fail(RuntimeFault(fault.kind, f"plugin instance startup failed closed: {fault.message}"))
-            raise RuntimeFault(fault.kind, f"plugin instance startup failed closed: {fault.message}") from None
+        except Exception as error:  # noqa: BLE001 - whatever broke, the instance fails closed
+            fault = as_fault(error)
+            wrapped = RuntimeFault(fault.kind, f"plugin instance startup failed closed: {fault.message}")
+            self._fail(wrapped)
+            raise wrapped from None
         self.guest, self.lifecycle = guest, "started"
         self._note("plugin instance started" + ("" if guest.keeps_state else
                                                  " (legacy tool runtime adapted behind PluginInstanceRegistry)"))
@@ -143,7 +152,8 @@ class InstanceHandle:
         guest = self._ensure_started()
         try:
             return action(guest)
-        except RuntimeFault as fault:
+        except Exception as error:  # noqa: BLE001 - a RuntimeFault, or a bug that must not leak a traceback
+            fault = as_fault(error)
             self.calls["faults"] += 1
             wrapped = RuntimeFault(fault.kind, f"{what()} failed closed: {fault.message}")
             if fault.kind in FATAL_KINDS or fault.kind == "failed":

@@ -54,8 +54,9 @@ REFERENCE_REPORT_KEYS = [
     "static_inspection", "safety", "next_steps",
 ]
 REPORT_KEYS = [
-    "command", "status", "input_path", "input_kind", "package", "classification", "diagnostics",
-    "static_inspection", "inspection", "conclusions", "plan", "grants", "safety", "next_steps",
+    "command", "status", "verdict_view", "fail_on", "input_path", "input_kind", "package", "classification",
+    "diagnostics", "static_inspection", "inspection", "conclusions", "run_findings", "limits", "plan", "grants",
+    "safety", "next_steps",
 ]
 PACKAGE_KEYS = [
     "reference", "package", "source", "version", "schema_version", "digest", "package_path",
@@ -73,6 +74,7 @@ ACTIVE_STEPS = [
     "Run `yoi plugin pack <path>` to create a deterministic .yoi-plugin archive.",
 ]
 REJECTED_STEPS = ["Fix the reported diagnostics before enabling or packing this Plugin."]
+GATE_VERDICT_LINE = "verdict: view=gate (any deny rejects) fail_on=deny"
 
 
 def package_files(manifest: str = MANIFEST, component: bytes | None = COMPONENT) -> dict[str, bytes]:
@@ -118,6 +120,7 @@ def run_json(path: Path, expect_exit: int) -> dict:
     # The reference's keys keep their relative order; ours are added between them.
     assert [key for key in report if key in REFERENCE_REPORT_KEYS] == REFERENCE_REPORT_KEYS
     assert report["command"] == "check" and report["safety"] == SAFETY
+    assert (report["verdict_view"], report["fail_on"], report["run_findings"]) == ("gate", "deny", [])
     assert report["input_path"] == str(path)
     for diagnostic in report["diagnostics"]:
         assert list(diagnostic)[:3] == ["kind", "phase", "message"]
@@ -179,6 +182,7 @@ def test_active_human_output(tmp_path):
         "grants=assumed",
         "tools: echo=eligible",
         "diagnostics: none",
+        GATE_VERDICT_LINE,
         "safety: no Plugin execution; no enablement config mutation; no secrets generated",
         "next steps:",
         *(f"  - {step}" for step in ACTIVE_STEPS),
@@ -327,6 +331,7 @@ def test_rejected_human_output(tmp_path):
         f"plugin check: {folder} [rejected] input_kind=directory",
         "diagnostics:",
         "  - kind=missing phase=manifest message=plugin manifest references a path not present in the package",
+        GATE_VERDICT_LINE,
         "safety: no Plugin execution; no enablement config mutation; no secrets generated",
         "next steps:",
         "  - Fix the reported package diagnostic and run `yoi plugin check` again.",
@@ -406,17 +411,13 @@ def test_tool_problems_with_placeholder_stay_rejected(tmp_path):
     assert report["static_inspection"]["diagnostics"] == 4
 
 
-def test_denied_tool_and_placeholder_partial_names_both(tmp_path):
+def test_denied_tool_and_placeholder_is_rejected(tmp_path):
+    # Issue 8: check is a gate; a denied tool rejects even beside a placeholder artifact.
     bad = '[[tools]]\nname = "Bad Tool"\ndescription = "x"\ninput_schema = { type = "object" }\n'
     folder = write_dir(tmp_path / "pkg", package_files(MANIFEST + bad, component=TOOL_TEMPLATE_PLACEHOLDER))
-    report = run_json(folder, 0)
-    assert report["status"] == "partial"
-    assert report["next_steps"] == [
-        "Fix the reported diagnostics: the items they deny cannot be used until then.",
-        "Replace the generated placeholder component artifact with a real built component.",
-        "Run `yoi plugin check <path>` again before enabling or execution.",
-        "Do not enable this Plugin while check status is partial.",
-    ]
+    report = run_json(folder, 1)
+    assert report["status"] == "rejected"
+    assert report["next_steps"] == REJECTED_STEPS
 
 
 def test_tools_are_inspected_for_every_declared_surface(tmp_path):
@@ -444,21 +445,15 @@ def test_good_tool_without_tool_surface_is_active_with_a_warning(tmp_path):
 def test_long_tool_diagnostics_are_cli_bounded(tmp_path):
     name = "x" * 120 + " y"
     text = MANIFEST + f'[[tools]]\nname = "{name}"\ndescription = "d"\ninput_schema = {{ type = "string" }}\n'
-    # One good tool and one bad one: the bad one is denied, the good one stays usable, so the
-    # rules call the package partial (the reference rejected it; check exits 0 for partial).
+    # One good tool and one bad one: the bad one is denied, the good one stays eligible (the
+    # per-surface view of list/startup), but check is a gate: any deny rejects (spec §4.2).
     folder = write_dir(tmp_path / "pkg", package_files(text))
-    report = run_json(folder, 0)
-    assert report["status"] == "partial"
+    report = run_json(folder, 1)
+    assert report["status"] == "rejected"
     assert [t["eligible"] for t in report["inspection"]["tools"]] == [True, False]
-    # Partial because of a denial, not a placeholder: the guidance says so.
-    assert report["next_steps"] == [
-        "Fix the reported diagnostics: the items they deny cannot be used until then.",
-        "Run `yoi plugin check <path>` again before enabling or execution.",
-        "Do not enable this Plugin while check status is partial.",
-    ]
+    assert report["next_steps"] == REJECTED_STEPS
     assert run(str(folder)).stdout.splitlines()[2] == (
-        "enablement guidance: not ready to enable; some items are denied, fix diagnostics first; "
-        "this command does not mutate config")
+        "enablement guidance: not ready to enable; fix diagnostics first; this command does not mutate config")
     # The reference joined one tool's problems with `; ` and bounded the result: so does the
     # inspection entry of that tool; each rule diagnostic is bounded on its own.
     joined = report["inspection"]["tools"][1]["diagnostic"]
@@ -471,7 +466,7 @@ def test_very_long_messages_are_cli_bounded_everywhere(tmp_path):
     name = "x" * 300 + " y"
     text = MANIFEST + f'[[tools]]\nname = "{name}"\ndescription = "d"\ninput_schema = {{ type = "object" }}\n'
     folder = write_dir(tmp_path / "pkg", package_files(text))
-    report = run_json(folder, 0)
+    report = run_json(folder, 1)
     assert report["diagnostics"]
     for message in [d["message"] for d in report["diagnostics"]] + [c["message"] for c in report["conclusions"]]:
         assert len(message) == 241 and message.endswith("\u2026")

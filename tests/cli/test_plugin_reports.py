@@ -225,14 +225,17 @@ def test_check_with_grants_is_active_when_everything_is_granted(tmp_path):
         ("Echo", True), ("svc", True), ("events", True)]
 
 
-def test_check_with_grants_missing_ingress_is_partial_and_tool_stays_eligible(tmp_path):
+def test_check_with_grants_missing_ingress_is_rejected_and_tool_stays_eligible(tmp_path):
+    # Issue 8: under --grants an ungranted item rejects in check (the gate view), while the
+    # per-surface inspection (what startup would start) keeps the good tool and service.
     folder, package = instance_package(tmp_path)
     grants = [surface("tool"), surface("service"), item("tool", "Echo"), item("service", "svc")]
     config = grants_file(tmp_path, enablement("project:example.inst", package, ["tool", "service", "ingress"], grants))
     done = check(str(folder), "--grants", str(config), "--json")
-    assert done.exit_code == 0, done.output
+    assert done.exit_code == 1, done.output
     report = json.loads(done.stdout)
-    assert report["status"] == "partial" and report["grants"] == "configured"
+    assert report["status"] == "rejected" and report["grants"] == "configured"
+    assert report["verdict_view"] == "gate"
     inspection = report["inspection"]
     assert inspection["tools"][0]["eligible"] and inspection["services"][0]["eligible"]
     [ingress] = inspection["ingresses"]
@@ -354,7 +357,7 @@ def test_check_sarif_is_valid_and_points_at_the_tool_table(tmp_path, monkeypatch
     write_folder(tmp_path / "pkg", files_for(text))
     monkeypatch.chdir(tmp_path)
     done = check("pkg", "--format", "sarif")
-    assert done.exit_code == 0, done.output  # Echo stays usable: partial
+    assert done.exit_code == 1, done.output  # Echo stays usable, but check is a gate: any deny rejects
     log = json.loads(done.stdout)
     errors = [f"{list(e.absolute_path)}: {e.message}" for e in sarif_validator().iter_errors(log)]
     assert errors == []
@@ -500,11 +503,11 @@ def test_human_list_uses_required_status_vocabulary(ws):
 def test_missing_ref_is_bounded_error(ws):
     vocabulary_workspace(ws)
     done = ws.run("show", "project:nope")
-    assert done.exit_code == 1 and done.stdout == ""
+    assert done.exit_code == 2 and done.stdout == ""  # a usage error, not a policy verdict
     assert done.stderr == "yoi plugin: plugin package `project:nope` was not found\n"
     assert len(done.stderr.encode()) < 120
     long = ws.run("show", "x" * 5000)
-    assert long.exit_code == 1 and len(long.stderr.encode()) < 400 and len(long.stderr.splitlines()) == 1
+    assert long.exit_code == 2 and len(long.stderr.encode()) < 400 and len(long.stderr.splitlines()) == 1
 
 
 def test_ambiguous_ref_is_bounded_error(ws):
@@ -513,7 +516,7 @@ def test_ambiguous_ref_is_bounded_error(ws):
     items = ws.items()
     assert items["user:example.echo"]["status"] == items["project:example.echo"]["status"] == "disabled"
     done = ws.run("show", "example.echo")
-    assert done.exit_code == 1 and done.stdout == ""
+    assert done.exit_code == 2 and done.stdout == ""
     assert done.stderr == ("yoi plugin: plugin package reference `example.echo` is ambiguous; "
                            "use a source-qualified ref\n")
     assert len(done.stderr.encode()) < 160
@@ -767,8 +770,9 @@ def test_explain_package_path_and_unknown_ref(tmp_path):
     assert done.exit_code == 0, done.output
     assert "tool Echo: eligible" in done.stdout and "ingress events: eligible" in done.stdout
     missing = explain("builtin:example.nope")
-    assert missing.exit_code == 1 and missing.stdout == ""
-    assert missing.stderr == "yoi plugin: plugin package `builtin:example.nope` was not found\n"
+    assert missing.exit_code == 2 and missing.stdout == ""
+    assert missing.stderr == ("yoi plugin: `builtin:example.nope` is not an existing package path, and no plugin "
+                              "package in the workspace has that reference\n")
 
 
 # -- graph ---------------------------------------------------------------------------------------
@@ -833,7 +837,7 @@ def test_graph_of_a_workspace_ref_and_unknown_ref():
     assert refs == {"builtin:example.counter"}  # only the asked-for package's part of the graph
     assert {"service", "ingress", "grant"} <= {n["type"] for n in data["nodes"]}
     missing = graph("nope", "--workspace", str(EXAMPLES_WORKSPACE))
-    assert missing.exit_code == 1 and "was not found" in missing.stderr
+    assert missing.exit_code == 2 and "is not an existing package path" in missing.stderr
 
 
 def test_graph_rejects_unknown_format(graph_package):

@@ -23,7 +23,8 @@ warn long(X) "long path to {X}" :- path("a", X), X = "d".
 def work(tmp_path: Path) -> Path:
     (tmp_path / "rules").mkdir()
     (tmp_path / "rules" / "graph.rules").write_text(RULES)
-    (tmp_path / "facts.json").write_text(json.dumps({"edge": [["a", "b"], ["b", "c"], ["c", "d"]]}))
+    # `blocked: []` declares an input with no facts: the facts file names every input (issue 8).
+    (tmp_path / "facts.json").write_text(json.dumps({"edge": [["a", "b"], ["b", "c"], ["c", "d"]], "blocked": []}))
     (tmp_path / "blocked.json").write_text(json.dumps({"edge": [["a", "b"]], "blocked": [["b"]]}))
     return tmp_path
 
@@ -115,8 +116,8 @@ def test_eval_query_explain_and_why_not(work):
 
 @pytest.mark.parametrize("content,needle", [
     ("{not json", "invalid JSON at line 1 column 2"),
-    ('{"edge": [["a", true]]}', "a boolean"),
-    ('{"edge": [["a"]]}', "rules.facts-arity"),
+    ('{"edge": [["a", true]], "blocked": []}', "a boolean"),
+    ('{"edge": [["a"]], "blocked": []}', "rules.facts-arity"),
     ('["edge"]', "rules.facts-shape"),
 ])
 def test_eval_bad_facts_file_is_exit_2(work, content, needle):

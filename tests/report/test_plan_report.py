@@ -19,8 +19,10 @@ WORKSPACE_GRANTS = ROOT / "examples" / "workspace" / ".yoi" / "config.toml"
 
 
 def test_plan_in_the_check_report_holds_only_eligible_items():
+    # check is a gate (the ungranted ingress rejects), but the plan is what startup would start
+    # in the per-surface view: the good tool and service.
     report = check_path(COUNTER, WORKSPACE_GRANTS)
-    assert report["status"] == "partial"
+    assert report["status"] == "rejected"
     plan = report["plan"]
     assert plan["ref"] == "builtin:example.counter" and plan["classification"] == "instance"
     assert (plan["tools"], plan["services"], plan["ingresses"]) == (["counter"], ["counter-service"], [])

@@ -159,3 +159,17 @@ def test_a_component_artifact_in_a_raw_plan_is_a_load_fault(make_registry, tmp_p
     fault = fault_of(make_registry([plan]).call_tool, plan.ref, "count", {})
     assert fault.kind == "load" and "WASM module error" in fault.message
     assert json.dumps(fault.to_dict())
+
+
+def test_an_archive_package_is_digested_like_its_folder_and_rechecked(make_registry, tmp_path):
+    from engine.package.archive import write_archive
+
+    plan = package_plan(tmp_path / "p", build(instance_wat()))
+    archive = tmp_path / "p.yoi-plugin"
+    archive.write_bytes(write_archive(read_directory(tmp_path / "p")))
+    packed = replace(plan, package_path=str(archive), ref="project:packed")
+    changed = tmp_path / "changed.yoi-plugin"
+    changed.write_bytes(write_archive({**read_directory(tmp_path / "p"), "extra.txt": b"x"}))
+    registry = make_registry([packed, replace(plan, package_path=str(changed), ref="project:changed")])
+    assert registry.call_tool("project:packed", "count", {})["summary"] == "count 1"
+    assert fault_of(registry.start, "project:changed").kind == "load"

@@ -143,3 +143,13 @@ def test_the_engine_and_its_ticker_start_with_the_first_instance_and_stop_on_clo
     assert not ticker.is_alive() and registry.status(plan.ref)["lifecycle"] == "stopped"
     assert fault_of(registry.call_tool, plan.ref, "count", {}).kind == "stopped"
     registry.close()  # idempotent
+
+
+def test_an_unsupported_runtime_kind_fails_closed(make_registry, tmp_path):
+    from dataclasses import replace
+
+    plan = replace(package_plan(tmp_path / "p", build(instance_wat())), runtime_kind="native")
+    registry = make_registry([plan])
+    fault = fault_of(registry.call_tool, plan.ref, "count", {})
+    assert fault.kind == "load" and "unsupported plugin runtime kind `native`" in fault.message
+    assert registry.status(plan.ref)["lifecycle"] == "failed"
