@@ -44,6 +44,7 @@ GRANTS_SCHEMA = {
 
 # `[plugins.host]`: host settings (not grants); see engine.grants.model.HostSettings.
 HOST_SCHEMA = {"https_ca_bundle": {"type": "string", "empty": False}}
+
 # Limits are positive integers; a value above the host maximum is capped (engine/grants/limits.py)
 # and a rule warns about it, so the schema sets no upper bound here. Restart settings are bounded.
 _POSITIVE = {"type": "integer", "min": 1}

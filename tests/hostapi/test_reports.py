@@ -150,3 +150,17 @@ def test_check_with_grants_lists_the_allowlists(workspace):
 def test_broad_roots(root, why, monkeypatch):
     monkeypatch.setenv("HOME", "/home/alice")
     assert broad_root_reason(root) == why
+
+
+def test_the_startup_gate_hands_the_configured_ca_bundle_to_the_runtime(tmp_path, monkeypatch):
+    from engine.host.startup import start_plans
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    root = tmp_path / "ws"
+    (root / ".yoi").mkdir(parents=True)
+    (root / ".yoi" / "config.toml").write_text('[plugins.host]\nhttps_ca_bundle = "certs/ca.pem"\n')
+    report = start_plans(root)
+    try:
+        assert report.registry.host.https_ca_bundle == root / ".yoi" / "certs" / "ca.pem"
+    finally:
+        report.registry.close()
