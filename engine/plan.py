@@ -113,6 +113,8 @@ class Plan:
     def to_dict(self) -> dict[str, Any]:
         return {
             "ref": self.ref, "source": self.source, "version": self.version, "digest": self.digest,
+            "https_allowlist": [g.to_dict() for g in self.https_allowlist],
+            "fs_allowlist": [g.to_dict() for g in self.fs_allowlist],
             "classification": self.classification, "runtime_kind": self.runtime_kind,
             "abi_or_world": self.abi_or_world, "artifact_path": self.artifact_path,
             "artifact_sha256": self.artifact_sha256, "enabled_surfaces": list(self.enabled_surfaces),

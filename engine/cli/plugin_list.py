@@ -14,7 +14,7 @@ import click
 from engine.cli.common import EXIT_POLICY, EXIT_USAGE, emit_json, fail
 from engine.cli.options import fail_on_option, workspace_options
 from engine.cli.run import run_guarded
-from engine.report.human import join_or_none, run_finding_lines, verdict_line
+from engine.report.human import allowlist_lines, join_or_none, run_finding_lines, verdict_line
 from engine.report.views import limits_line
 
 MAX_HUMAN_ITEMS = 128
@@ -87,6 +87,7 @@ def render_show(item) -> str:
                 for key in ("diagnostic", "note"):
                     if api.get(key):
                         lines.append(f"      {key}: {api[key]}")
+    lines.extend(allowlist_lines(item.get("plan"), "  "))
     limits = item.get("limits")
     if limits is not None:
         lines.append(f"  limits: {_pairs(limits['effective'])}")

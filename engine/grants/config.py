@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.diagnostics import Diagnostic, DiagnosticError, Location
-from engine.grants.model import Enablement, EnablementConfig, FsGrant, Grants, HttpsGrant
+from engine.grants.model import Enablement, EnablementConfig, FsGrant, Grants, HostSettings, HttpsGrant
 from engine.grants.schema import check_plugins
 from engine.package.manifest_schema import permission_from_table
 from engine.package.toml_input import toml_error_position, toml_to_json
@@ -98,7 +98,16 @@ def _plugins_config(plugins: Any, text: str, file: str) -> EnablementConfig:
             for entry, spot in zip(entries, spots)
         ),
         file,
+        _host_settings(plugins.get("host", {}), file),
     )
+
+
+def _host_settings(table: dict, file: str) -> HostSettings:
+    """A relative CA bundle path is relative to the config file, not to the working directory."""
+    bundle = table.get("https_ca_bundle")
+    if bundle is not None and not Path(bundle).is_absolute():
+        bundle = str(Path(file).parent / bundle)
+    return HostSettings(https_ca_bundle=bundle)
 
 
 def _entry_location(path: tuple, spots: list, file: str) -> Location:

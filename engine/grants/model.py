@@ -94,9 +94,21 @@ class Enablement:
 
 
 @dataclass(frozen=True)
+class HostSettings:
+    """`[plugins.host]`: settings of the host that runs plugins, never a grant to any of them.
+
+    `https_ca_bundle` is an extra CA bundle (PEM) the https host API trusts besides the system
+    store, resolved against the config file's folder; the host passes it to `HostConfig`.
+    """
+
+    https_ca_bundle: str | None = None
+
+
+@dataclass(frozen=True)
 class EnablementConfig:
     """All enablements of one config file, in file order (duplicates kept: §3.3 resolves each)."""
 
     enabled: tuple[Enablement, ...] = ()
     file: str | None = None
+    host: HostSettings = field(default_factory=HostSettings)
 

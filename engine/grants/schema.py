@@ -42,6 +42,9 @@ GRANTS_SCHEMA = {
     "fs": {"type": "list", "schema": {"type": "dict", "schema": FS_SCHEMA}},
 }
 
+# `[plugins.host]`: host settings (not grants); see engine.grants.model.HostSettings.
+HOST_SCHEMA = {"https_ca_bundle": {"type": "string", "empty": False}}
+
 # Limits are positive integers; a value above the host maximum is capped (engine/grants/limits.py)
 # and a rule warns about it, so the schema sets no upper bound here. Restart settings are bounded.
 _POSITIVE = {"type": "integer", "min": 1}
@@ -65,6 +68,7 @@ PLUGINS_SCHEMA = {
         "type": "dict",
         "schema": {
             "enabled": {"type": "list", "schema": {"type": "dict", "schema": ENABLEMENT_SCHEMA}},
+            "host": {"type": "dict", "schema": HOST_SCHEMA},
             # Written by startup resolution (§3.7); tolerated and ignored here.
             "resolved": {"type": "list"},
             "diagnostics": {"type": "list"},

@@ -6,6 +6,8 @@ here, and docs/rules.md documents the same list. Values are strings or integers 
 
 from __future__ import annotations
 
+import os
+import posixpath
 from collections import defaultdict
 from typing import Iterable
 
@@ -53,6 +55,7 @@ FACT_SCHEMA: dict[str, tuple[str, ...]] = {
     "grant_assumed": ("P",),
     "grant_binding": ("P", "Field", "Value"),
     "grant_section": ("P", "Section"),
+    "fs_root_broad": ("P", "Root", "Why"),
     "https_grant": ("P", "Host", "Method", "PathPrefix"),
     "fs_grant": ("P", "Root", "Operation"),
     "limit": ("P", "Name", "Value"),
@@ -197,6 +200,31 @@ def _https_grant(out, node, a):
 def _fs_grant(out, node, a):
     for operation in a["operations"]:
         out["fs_grant"].add((node[1], a["root"], operation))
+    why = broad_root_reason(a["root"])
+    if why:
+        out["fs_root_broad"].add((node[1], a["root"], why))
+
+
+def broad_root_reason(root: str) -> str | None:
+    """Why an fs grant root hands over far more than a plugin folder, or None.
+
+    Home folders are recognized by shape (`/root`, `/home/<user>`, `/Users/<user>`) and as the
+    `$HOME` of whoever runs the check.
+    """
+    path = posixpath.normpath(root) if root.startswith("/") else None
+    if path is None:
+        return None
+    path = "/" + path.lstrip("/")
+    home = os.environ.get("HOME", "")
+    home = "/" + posixpath.normpath(home).lstrip("/") if home.startswith("/") else None
+    parts = path.strip("/").split("/") if path != "/" else []
+    if not parts:
+        return "the filesystem root"
+    if path == home or path == "/root" or (len(parts) == 2 and parts[0] in ("home", "Users")):
+        return "a home folder"
+    if (home and home.startswith(path + "/")) or (len(parts) == 1 and parts[0] in ("home", "Users")):
+        return "a folder holding home folders"
+    return None
 
 
 def _limits(out, node, a):

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from engine.diagnostics import bound_text
+from engine.grants.model import HostSettings
 from engine.plan import Plan
 
 MAX_REASONS = 8  # per refused package, in the report
@@ -29,6 +30,8 @@ class StartupReport:
     registry: Any = field(default=None, repr=False, compare=False)
     # per planned ref, the items the rules denied (a plan holds only the eligible ones)
     denied_items: dict[str, list[str]] = field(default_factory=dict, compare=False)
+    # `[plugins.host]` of the workspace config: host settings such as the https CA bundle
+    host_settings: HostSettings = field(default_factory=HostSettings, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -63,9 +66,10 @@ def evaluate_startup(workspace: Path, config_path: Path | None = None,
     """Plans and refusals for a workspace; pure evaluation (no wasmtime, no guest code)."""
     from engine.report.judge import list_item
     from engine.report.plan import make_plans
-    from engine.report.workspace import evaluate_workspace
+    from engine.report.workspace import evaluate_workspace, load_workspace_config
 
-    evaluation = evaluate_workspace(workspace, config_path, policy_dirs)
+    config = load_workspace_config(workspace, config_path) if workspace.is_dir() else None
+    evaluation = evaluate_workspace(workspace, config_path, policy_dirs, config=config)
     plans = make_plans(evaluation)
     planned = {plan.ref for plan in plans}
     refused, denied_items = [], {}
@@ -84,7 +88,7 @@ def evaluate_startup(workspace: Path, config_path: Path | None = None,
             reasons = ["no surface of the package is eligible to run"]
         refused.append({"ref": subject.ref, "status": item["status"], "reasons": reasons[:MAX_REASONS]})
     return StartupReport(str(workspace.resolve()), plans, tuple(p.ref for p in plans), tuple(refused),
-                         denied_items=denied_items)
+                         denied_items=denied_items, host_settings=config.host if config else HostSettings())
 
 
 def start_plans(workspace: Path, config_path: Path | None = None, policy_dirs: Sequence[Path] = (), *,
@@ -94,7 +98,10 @@ def start_plans(workspace: Path, config_path: Path | None = None, policy_dirs: S
     from engine.runtime import HostConfig, PluginInstanceRegistry
 
     report = evaluate_startup(workspace, config_path, policy_dirs)
-    registry = PluginInstanceRegistry(report.plans, host=host or HostConfig(), queue_limit=queue_limit)
+    if host is None:
+        bundle = report.host_settings.https_ca_bundle
+        host = HostConfig(https_ca_bundle=Path(bundle) if bundle else None)
+    registry = PluginInstanceRegistry(report.plans, host=host, queue_limit=queue_limit)
     return replace(report, registry=registry)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.report.human import allowlist_lines
 from engine.report.verdict import PER_SURFACE_VIEW
 from engine.report.views import conclusion_item, limits_line, limits_view
 
@@ -66,6 +67,7 @@ def explain_package(evaluation, ref: str) -> dict[str, Any]:
         "classification": evaluation.value("classification", ref),
         "items": [],
         "package_denials": [],
+        "plan_allowlists": _plan_allowlists(evaluation, ref),
         "limits": limits_view(evaluation, ref),
     }
     if subject is None or subject.package is None:
@@ -103,8 +105,20 @@ def explain_package(evaluation, ref: str) -> dict[str, Any]:
     return out
 
 
+def _plan_allowlists(evaluation, ref: str) -> dict[str, Any] | None:
+    """The https and fs allowlist entries the runtime would enforce for `ref` (None: no plan)."""
+    from engine.report.plan import plan_for
+
+    plan = plan_for(evaluation, ref)
+    if plan is None:
+        return None
+    return {"https_allowlist": [g.to_dict() for g in plan.https_allowlist],
+            "fs_allowlist": [g.to_dict() for g in plan.fs_allowlist]}
+
+
 def render_explain(report: dict[str, Any]) -> str:
     lines = [f"plugin {report['reference']} [{report['status']}] classification={report['classification']}"]
+    lines.extend(allowlist_lines(report.get("plan_allowlists"), "  "))
     raised = limits_line(report.get("limits"))
     if raised:
         lines.append(f"  raised limits: {raised}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from engine.diagnostics import bound_text
+from engine.grants.model import FsGrant, HttpsGrant
 from engine.report.views import limits_line
 
 CHECK_GUIDANCE = {
@@ -28,6 +29,16 @@ def join_or_none(values: Sequence[str]) -> str:
     return ", ".join(values) if values else "(none)"
 
 
+def allowlist_lines(plan: dict[str, Any] | None, indent: str = "") -> list[str]:
+    """One line per https and fs allowlist entry a plan carries, as its grant label (spec §3.1)."""
+    if not plan:
+        return []
+    https = [HttpsGrant(e["host"], tuple(e["methods"]), tuple(e["path_prefixes"])) for e in plan["https_allowlist"]]
+    fs = [FsGrant(e["root"], tuple(e["operations"])) for e in plan["fs_allowlist"]]
+    return ([f"{indent}https_allowlist: {bound_text(g.label)}" for g in https]
+            + [f"{indent}fs_allowlist: {bound_text(g.label)}" for g in fs])
+
+
 def render_check(report: dict[str, Any]) -> str:
     """The `yoi plugin check` report as text lines (ending with a newline)."""
     lines = [f"plugin check: {report['input_path']} [{report['status']}] input_kind={report['input_kind']}"]
@@ -40,6 +51,7 @@ def render_check(report: dict[str, Any]) -> str:
         )
         lines.append(_guidance(report, package))
     lines.extend(_inspection_lines(report))
+    lines.extend(allowlist_lines(report.get("plan")))
     raised = limits_line(report.get("limits"))
     if raised:
         lines.append(f"raised limits: {raised}")

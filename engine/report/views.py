@@ -16,12 +16,17 @@ ITEM_SURFACES = ("tool", "service", "ingress")
 _PLURAL = {"tool": "tools", "service": "services", "ingress": "ingresses"}
 ABI_PREFIXES = ("component_", "raw_", "artifact_", "core_", "host_import_")
 RUNTIME_PREFIXES = ABI_PREFIXES + ("runtime_",)
+# Warnings about broad allowlist entries (rules/hostapi.rules) belong to their host API.
+GRANT_WARNING_PREFIXES = {"https_grant_": "https", "fs_grant_": "fs"}
 LIMIT_PREFIX = "limit_"
 
 
 def conclusion_item(conclusion, package: Package | None) -> tuple[str, str] | None:
     """(surface, name) of the manifest item a conclusion is about, if it is about one."""
     args, code = conclusion.args, conclusion.code
+    for prefix, api in GRANT_WARNING_PREFIXES.items():
+        if code.startswith(prefix):
+            return "host_api", api
     if code.startswith(LIMIT_PREFIX):
         return None  # about the enablement's limits, even when a limit name equals an item name
     if len(args) >= 3 and args[1] in ITEM_SURFACES:
@@ -49,6 +54,9 @@ def conclusion_location(conclusion, package: Package | None, subject=None) -> Lo
     """Where in plugin.toml (or the grants config) a reviewer should look for a conclusion."""
     if package is None:
         return None
+    if conclusion.code.startswith(tuple(GRANT_WARNING_PREFIXES)) and subject is not None \
+            and subject.enablement is not None:
+        return subject.enablement.location  # the grant is written there, not in plugin.toml
     manifest = package.manifest
     item = conclusion_item(conclusion, package)
     key = None

@@ -27,15 +27,18 @@ def load_workspace_config(workspace: Path, config_path: Path | None) -> Enableme
     return EnablementConfig(enabled=(), file=None)
 
 
-def evaluate_workspace(workspace: Path, config_path: Path | None = None, policy_dirs: Sequence[Path] = (), **discover_options):
-    """Evaluation over every discovered package and every enablement of the workspace."""
+def evaluate_workspace(workspace: Path, config_path: Path | None = None, policy_dirs: Sequence[Path] = (),
+                       config: EnablementConfig | None = None, **discover_options):
+    """Evaluation over every discovered package and every enablement of the workspace (`config`:
+    the workspace config when the caller already loaded it, so it is not parsed twice)."""
     from engine.package.discovery import discover
     from engine.report.evaluate import evaluate
     from engine.report.subjects import workspace_subjects
 
     if not workspace.is_dir():
         raise DiagnosticError(Diagnostic("io", "config", f"workspace `{workspace}` does not exist: not found"))
-    config = load_workspace_config(workspace, config_path)
+    if config is None:
+        config = load_workspace_config(workspace, config_path)
     discovery = discover(workspace, **discover_options)
     subjects = workspace_subjects(workspace, config, discovery)
     return evaluate(subjects, policy_dirs=policy_dirs)

@@ -489,3 +489,22 @@ def test_random_valid_toml_under_plugins_yields_config_or_diagnostics(header, ta
         assert all(d.phase == "config" and d.kind == "malformed" for d in error.diagnostics)
     else:
         assert isinstance(result, EnablementConfig)
+
+
+def test_host_settings_carry_the_https_ca_bundle_relative_to_the_config_file(tmp_path):
+    config = parse_config('[plugins.host]\nhttps_ca_bundle = "certs/ca.pem"\n', str(tmp_path / "config.toml"))
+    assert config.host.https_ca_bundle == str(tmp_path / "certs" / "ca.pem")
+    config = parse_config('[plugins.host]\nhttps_ca_bundle = "/etc/ca.pem"\n', str(tmp_path / "config.toml"))
+    assert config.host.https_ca_bundle == "/etc/ca.pem"
+    assert parse_config("[plugins]\n", "c.toml").host.https_ca_bundle is None
+
+
+@pytest.mark.parametrize("text, words", [
+    ('[plugins.host]\nproxy = "http://x"\n', "plugin config key `plugins.host.proxy` is not allowed"),
+    ("[plugins.host]\nhttps_ca_bundle = 1\n", "plugin config key `plugins.host.https_ca_bundle` must be a string"),
+    ('[plugins.host]\nhttps_ca_bundle = ""\n', "plugin config key `plugins.host.https_ca_bundle` is invalid"),
+])
+def test_host_settings_are_strict(text, words):
+    with pytest.raises(DiagnosticError) as caught:
+        parse_config(text, "c.toml")
+    assert caught.value.diagnostics[0].message == words

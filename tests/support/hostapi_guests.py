@@ -1,0 +1,137 @@
+"""Guests that call host APIs, built from WAT: a raw module and an instance-world component.
+
+Both pass their tool input, unchanged, as the descriptor of one host API call and return a
+ToolOutput whose `content` is the host's answer as a JSON string (escaped in WAT), so a test sees
+exactly what the guest received. The component picks the call by tool name: `get` -> https
+request, `read`, `ls` -> fs list, `write`.
+"""
+
+from __future__ import annotations
+
+from runtime_guests import _RUNTIME, _wat_string
+
+TOOL_FOR_OP = {"request": "get", "read": "read", "list": "ls", "write": "write"}
+_INTERFACES = {"https": ("yoi:host/https@1.0.0", ("request",)), "fs": ("yoi:host/fs@1.0.0", ("read", "list", "write"))}
+_PREFIX = b'{"summary":"ok","content":"'
+_FAILED = b'{"summary":"failed"}'
+_READY = b'{"state":"ready"}'
+
+# Copy `len` bytes from `src` to `dst` as the inside of a JSON string; returns the end of output.
+_ESCAPE = r"""
+    (func $escape (param $src i32) (param $len i32) (param $dst i32) (result i32)
+      (local $i i32) (local $b i32)
+      (block $done (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $len)))
+        (local.set $b (i32.load8_u (i32.add (local.get $src) (local.get $i))))
+        (if (i32.or (i32.or (i32.eq (local.get $b) (i32.const 34)) (i32.eq (local.get $b) (i32.const 92)))
+                    (i32.lt_u (local.get $b) (i32.const 32)))
+          (then
+            (i32.store8 (local.get $dst) (i32.const 92))
+            (i32.store8 offset=1 (local.get $dst) (i32.const 117))
+            (i32.store8 offset=2 (local.get $dst) (i32.const 48))
+            (i32.store8 offset=3 (local.get $dst) (i32.const 48))
+            (i32.store8 offset=4 (local.get $dst) (i32.load8_u offset=64 (i32.shr_u (local.get $b) (i32.const 4))))
+            (i32.store8 offset=5 (local.get $dst) (i32.load8_u offset=64 (i32.and (local.get $b) (i32.const 15))))
+            (local.set $dst (i32.add (local.get $dst) (i32.const 6))))
+          (else
+            (i32.store8 (local.get $dst) (local.get $b))
+            (local.set $dst (i32.add (local.get $dst) (i32.const 1)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+      (local.get $dst))
+"""
+
+
+def _data() -> str:
+    return " ".join(f'(data (i32.const {at}) "{_wat_string(text)}")' for at, text in (
+        (64, b"0123456789abcdef"), (80, _PREFIX), (120, b'"}'), (128, _FAILED), (160, _READY)))
+
+
+def raw_guest(api: str, op: str, call: bool = True) -> str:
+    """A raw `yoi-plugin-wasm-1` module calling `yoi:<api>` `op` with its input (or, with
+    `call=False`, importing it but never calling it)."""
+    module = f"yoi:{api}"
+    body = """
+        (local $n i32) (local $rc i32) (local $end i32)
+        (local.set $n (call $in_len))
+        (drop (call $in_read (i32.const 1024) (local.get $n)))
+        (local.set $rc (call $call (i32.const 1024) (local.get $n)))
+        (if (i32.eq (local.get $rc) (i32.const -1))
+          (then (drop (call $out (i32.const 128) (i32.const 20))) (return)))
+        (drop (call $resp_read (i32.const 0x20000) (local.get $rc)))
+        (memory.copy (i32.const 0xA0000) (i32.const 80) (i32.const 27))
+        (local.set $end (call $escape (i32.const 0x20000) (local.get $rc) (i32.const 0xA001B)))
+        (memory.copy (local.get $end) (i32.const 120) (i32.const 2))
+        (drop (call $out (i32.const 0xA0000) (i32.sub (i32.add (local.get $end) (i32.const 2)) (i32.const 0xA0000))))
+    """ if call else "(drop (call $out (i32.const 128) (i32.const 20)))"
+    return f"""(module
+  (import "yoi:tool" "input_len" (func $in_len (result i32)))
+  (import "yoi:tool" "input_read" (func $in_read (param i32 i32) (result i32)))
+  (import "yoi:tool" "output_write" (func $out (param i32 i32) (result i32)))
+  (import "{module}" "{op}" (func $call (param i32 i32) (result i32)))
+  (import "{module}" "response_read" (func $resp_read (param i32 i32) (result i32)))
+  (memory (export "memory") 24)
+  {_data()}
+  {_ESCAPE}
+  (func (export "yoi_tool_call") {body}))"""
+
+
+def component_guest(apis: tuple[str, ...] = ("https", "fs"), call: bool = True) -> str:
+    """An instance-world component importing the yoi host interfaces of `apis`; its handle-tool
+    calls the one named by the tool (see TOOL_FOR_OP) unless `call=False`."""
+    options = '(memory (core memory $i "memory")) (realloc (core func $i "cabi_realloc")) string-encoding=utf8'
+    signature = '(func (param "request-json" string) (result string))'
+    imports, lowers, fwd_imports, dispatch = [], [], [], []
+    for api in apis:
+        interface, ops = _INTERFACES[api]
+        exports = " ".join(f'(export "{op}" {signature})' for op in ops)
+        imports.append(f'  (import "{interface}" (instance ${api} {exports}))')
+        for op in ops:
+            lowers.append(f'  (core func $h_{op} (canon lower (func ${api} "{op}") {options}))')
+            fwd_imports.append(f'    (import "host" "{op}" (func ${op} (param i32 i32 i32)))')
+            length = len(TOOL_FOR_OP[op])
+            dispatch.append(f"(if (i32.eq (local.get 1) (i32.const {length})) "
+                            f"(then (call ${op} (local.get 2) (local.get 3) (i32.const 8))))")
+    host_instance = " ".join(f'(export "{op}" (func $h_{op}))' for api in apis for op in _INTERFACES[api][1])
+    handle = ("\n      ".join(dispatch) + "\n      (call $build (i32.load (i32.const 8)) (i32.load (i32.const 12)))"
+              if call else "(call $failed)")
+    lifts = {
+        "start": '(param "config-json" string)', "handle-tool": '(param "name" string) (param "input-json" string)',
+        "handle-ingress": '(param "name" string) (param "event-json" string)', "status": "", "stop": "",
+    }
+    core_of = {"start": "$i \"start\"", "handle-tool": "$fw \"handle-tool\"", "handle-ingress": "$i \"ingress\"",
+               "status": "$i \"lifecycle\"", "stop": "$i \"lifecycle\""}
+    lifted = "\n".join(
+        f'  (func (export "{name}") {params} (result string) (canon lift (core func {core_of[name]}) {options} '
+        f'(post-return (core func $i "cabi_post"))))' for name, params in lifts.items())
+    return f"""(component
+{chr(10).join(imports)}
+  (core module $m
+    (memory (export "memory") 2)
+    (table $t 1 funcref)
+    {_RUNTIME}
+    {_data()}
+    {_ESCAPE}
+    (func (export "lifecycle") (result i32) (call $begin) (call $emit (i32.const 160) (i32.const 17)) (call $finish))
+    (func (export "start") (param i32 i32) (result i32)
+      (call $begin) (call $emit (i32.const 160) (i32.const 17)) (call $finish))
+    (func (export "ingress") (param i32 i32 i32 i32) (result i32)
+      (call $begin) (call $emit (i32.const 160) (i32.const 17)) (call $finish))
+    (func (export "failed") (result i32) (call $begin) (call $emit (i32.const 128) (i32.const 20)) (call $finish))
+    (func (export "build") (param $src i32) (param $len i32) (result i32)
+      (call $begin) (call $emit (i32.const 80) (i32.const 27))
+      (call $ensure (i32.add (global.get $cur) (i32.add (i32.mul (local.get $len) (i32.const 6)) (i32.const 2))))
+      (global.set $cur (call $escape (local.get $src) (local.get $len) (global.get $cur)))
+      (call $emit (i32.const 120) (i32.const 2))
+      (call $finish)))
+  (core instance $i (instantiate $m))
+{chr(10).join(lowers)}
+  (core module $fwd
+{chr(10).join(fwd_imports)}
+    (import "m" "build" (func $build (param i32 i32) (result i32)))
+    (import "m" "failed" (func $failed (result i32)))
+    (import "m" "memory" (memory 1))
+    (func (export "handle-tool") (param i32 i32 i32 i32) (result i32)
+      {handle}))
+  (core instance $fw (instantiate $fwd (with "host" (instance {host_instance})) (with "m" (instance $i))))
+{lifted})"""
