@@ -8,9 +8,9 @@ with no edit to the built-in rules. `conclusion` is therefore a reserved predica
 
 from __future__ import annotations
 
-from engine.diagnostics import Diagnostic
 from engine.datalog.ast import Atom, Const, Rule, body_atoms
 from engine.datalog.parser import rule_diagnostic
+from engine.diagnostics import Diagnostic
 
 CONCLUSION_PREDICATE = "conclusion"
 

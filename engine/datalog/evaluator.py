@@ -21,7 +21,7 @@ from engine.datalog.stratify import Stratum
 class Relation:
     """All facts of one predicate."""
 
-    __slots__ = ("arity", "facts", "rows", "indexes")
+    __slots__ = ("arity", "facts", "indexes", "rows")
 
     def __init__(self, arity: int):
         self.arity = arity

@@ -15,10 +15,19 @@ from importlib.resources import files
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from engine.diagnostics import Diagnostic, Location
 from engine.datalog.ast import (
-    BUILTINS, Atom, Builtin, Comparison, Const, Literal, Negation, Rule, Term, Var,
+    BUILTINS,
+    Atom,
+    Builtin,
+    Comparison,
+    Const,
+    Literal,
+    Negation,
+    Rule,
+    Term,
+    Var,
 )
+from engine.diagnostics import Diagnostic, Location
 
 INT_LIMIT = 2**63  # integers are 64-bit signed: anything wider is a mistake, not a value
 MAX_SYNTAX_ERRORS = 50  # per file; beyond this the rest of the file is not worth reporting
@@ -64,7 +73,7 @@ def _show(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)[1:-1]
 
 
-def _syntax_diagnostic(err: UnexpectedInput, builder: "_Builder") -> Diagnostic:
+def _syntax_diagnostic(err: UnexpectedInput, builder: _Builder) -> Diagnostic:
     line, column = getattr(err, "line", None), getattr(err, "column", None)
     if isinstance(err, UnexpectedCharacters):
         message = f"unexpected character `{_show(err.char)}`"
@@ -175,7 +184,7 @@ class _Builder:
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            raise SyntaxProblem("bad-string", "string holds a lone surrogate escape", self.loc(token))
+            raise SyntaxProblem("bad-string", "string holds a lone surrogate escape", self.loc(token)) from None
         return value
 
 

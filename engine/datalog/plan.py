@@ -13,9 +13,9 @@ positions (built lazily by the relation), or the fact dict for a membership test
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import CodeType
-from typing import Callable
 
 from engine.datalog.ast import Atom, Builtin, Comparison, Const, Literal, Negation, Rule, Term, Var, literal_vars
 from engine.datalog.builtins import FUNCTIONS
@@ -78,10 +78,7 @@ def _order(rule: Rule, delta: int | None) -> list[int]:
 
     place_filters()
     while positives:
-        if delta is not None and delta in positives:
-            pick = delta
-        else:
-            pick = max(positives, key=lambda i: (bound_count(i), -i))
+        pick = delta if delta is not None and delta in positives else max(positives, key=lambda i: (bound_count(i), -i))
         positives.remove(pick)
         order.append(pick)
         bound.update(v.name for v in literal_vars(rule.body[pick]))

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from engine.diagnostics import Diagnostic
 from engine.datalog.ast import Atom, Negation, Rule
 from engine.datalog.parser import rule_diagnostic
+from engine.diagnostics import Diagnostic
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,10 @@ and reused, so a workspace of a thousand packages pays for parsing the rules onc
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from engine.graph.build import build_graph
 from engine.graph.facts import export_facts

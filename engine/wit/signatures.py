@@ -12,8 +12,9 @@ Functions: `func(a: T, b: U) -> R`, `func(a: T)`, `async func() -> R`.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping, TypeVar
+from typing import TypeVar
 
 from engine.wit import model as m
 from engine.wit.errors import WitError, wit_diagnostic
