@@ -93,6 +93,20 @@ def _syntax_diagnostic(err: UnexpectedInput, builder: _Builder) -> Diagnostic:
     return rule_diagnostic("syntax", message, builder.position(line, column))
 
 
+def _tree(node: Tree | Token) -> Tree:
+    """The grammar puts a subtree here: a token means grammar and builder disagree."""
+    if isinstance(node, Tree):
+        return node
+    raise TypeError(f"rule parser: expected a subtree, got token {node.type}")
+
+
+def _token(node: Tree | Token) -> Token:
+    """The grammar puts a token here: a subtree means grammar and builder disagree."""
+    if isinstance(node, Token):
+        return node
+    raise TypeError(f"rule parser: expected a token, got subtree {node.data}")
+
+
 class _Builder:
     """Parse tree -> syntax tree for one file (knows the file name for every Location).
 
@@ -120,21 +134,16 @@ class _Builder:
     def loc(self, token: Token) -> Location:
         return self.position(token.line, token.column)
 
-    def first_token(self, node: Tree | Token) -> Token:
-        while isinstance(node, Tree):
-            node = node.children[0]
-        return node
-
     def statement(self, tree: Tree) -> Rule:
         if tree.data == "rule":
-            head = self.atom(tree.children[0])
-            body = self.body(tree.children[2]) if len(tree.children) == 4 else ()
+            head = self.atom(_tree(tree.children[0]))
+            body = self.body(_tree(tree.children[2])) if len(tree.children) == 4 else ()
             return Rule(head, body, head.location)
         severity_tree, atom_tree, message, _, body_tree, _ = tree.children
-        token = severity_tree.children[0]
+        token = _token(_tree(severity_tree).children[0])
         return Rule(
-            self.atom(atom_tree), self.body(body_tree), self.loc(token),
-            severity=str(token), message=self.string(message),
+            self.atom(_tree(atom_tree)), self.body(_tree(body_tree)), self.loc(token),
+            severity=str(token), message=self.string(_token(message)),
         )
 
     def body(self, tree: Tree) -> tuple[Literal, ...]:
@@ -147,19 +156,17 @@ class _Builder:
                 return Builtin(atom.pred, atom.args, atom.location)
             return atom
         if tree.data == "negation":
-            atom = self.atom(tree.children[1])
-            loc = self.loc(tree.children[0])
+            atom = self.atom(_tree(tree.children[1]))
+            loc = self.loc(_token(tree.children[0]))
             if atom.pred in BUILTINS:
                 return Builtin(atom.pred, atom.args, loc, negated=True)
             return Negation(atom, loc)
-        left, op_tree, right = tree.children
-        return Comparison(
-            str(op_tree.children[0]), self.term(left), self.term(right), self.loc(self.first_token(left))
-        )
+        left, op_tree, right = (_token(tree.children[0]), _tree(tree.children[1]), _token(tree.children[2]))
+        return Comparison(str(op_tree.children[0]), self.term(left), self.term(right), self.loc(left))
 
     def atom(self, tree: Tree) -> Atom:
-        name = tree.children[0]
-        args = tuple(self.term(c) for c in tree.children[1:] if c.type not in ("LPAR", "RPAR", "COMMA"))
+        name, *rest = (_token(child) for child in tree.children)
+        args = tuple(self.term(c) for c in rest if c.type not in ("LPAR", "RPAR", "COMMA"))
         return Atom(str(name), args, self.loc(name))
 
     def term(self, token: Token) -> Term:
@@ -192,7 +199,7 @@ def _statements(tree: Tree, builder: _Builder, diagnostics: list[Diagnostic]) ->
     rules = []
     for child in tree.children:
         try:
-            rules.append(builder.statement(child))
+            rules.append(builder.statement(_tree(child)))
         except SyntaxProblem as problem:
             diagnostics.append(rule_diagnostic(problem.code, problem.message, problem.location))
     return rules
@@ -209,7 +216,9 @@ def parse_text(text: str, file: str = "<string>") -> tuple[list[Rule], list[Diag
     return _statements(tree, builder, diagnostics), diagnostics
 
 
-def _parse_by_statement(text: str, builder: _Builder, diagnostics: list[Diagnostic]) -> list[Rule]:
+def _parse_by_statement(
+    text: str, builder: _Builder, diagnostics: list[Diagnostic]
+) -> tuple[list[Rule], list[Diagnostic]]:
     """Recovery: parse each `.`-terminated chunk alone, its positions shifted to the file's."""
     rules: list[Rule] = []
     errors = 0
@@ -242,7 +251,7 @@ def parse_query(text: str, file: str = "<atom>") -> tuple[Atom | None, list[Diag
     """Parse one atom written in rule syntax (CLI ATOM arguments)."""
     try:
         tree = _parser().parse(text, start="query")
-        return _Builder(file).atom(tree.children[0]), []
+        return _Builder(file).atom(_tree(tree.children[0])), []
     except UnexpectedInput as err:
         return None, [_syntax_diagnostic(err, _Builder(file))]
     except SyntaxProblem as problem:

@@ -25,7 +25,7 @@ def stratify(rules: list[Rule]) -> tuple[list[Stratum], list[Diagnostic]]:
     A negative dependency inside a strongly connected component is negation through recursion:
     reported once per offending `not`, naming one cycle through it.
     """
-    deps = nx.DiGraph()  # head -> body predicate: "depends on"
+    deps: nx.DiGraph[str] = nx.DiGraph()  # head -> body predicate: "depends on"
     negations: list[tuple[str, Negation]] = []
     for rule in rules:
         deps.add_node(rule.head.pred)

@@ -103,7 +103,10 @@ def resolve(enabled: Sequence[Enablement], packages: Sequence[Package]) -> Resol
     diagnostics: list[Diagnostic] = []
     for enablement in enabled:
         outcome = _resolve_one(enablement, by_identity)
-        (records if isinstance(outcome, ResolvedRecord) else diagnostics).append(outcome)
+        if isinstance(outcome, ResolvedRecord):
+            records.append(outcome)
+        else:
+            diagnostics.append(outcome)
     return Resolution(tuple(records), tuple(diagnostics))
 
 

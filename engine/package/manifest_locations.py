@@ -57,7 +57,10 @@ class _Scanner:
         return self.text[self.pos] if self.pos < len(self.text) else ""
 
     def skip(self, pattern: re.Pattern[str]) -> None:
-        self.pos = pattern.match(self.text, self.pos).end()
+        match = pattern.match(self.text, self.pos)
+        if match is None:  # the skip patterns all match the empty string; kept for safety
+            raise _Stop
+        self.pos = match.end()
 
     def expect(self, token: str) -> None:
         if not self.text.startswith(token, self.pos):

@@ -140,11 +140,13 @@ def world_surface(world: m.World, resolve: m.Resolve, form: str = "structural") 
     def split(items: Mapping[str, m.WorldItem]) -> tuple[dict, dict]:
         interfaces, functions = {}, {}
         for key, item in items.items():
-            if item.kind == "function":
+            if item.function is not None:
                 functions[key] = renderer.function(item.function)
-            else:
+            elif item.interface is not None:
                 iface = resolve.interfaces[item.interface]
                 interfaces[key] = m.frozen_map((n, renderer.function(f)) for n, f in iface.functions.items())
+            else:  # the resolver always sets one; a bare item would silently drop from the surface
+                raise ValueError(f"world item `{key}` names neither a function nor an interface")
         return interfaces, functions
 
     (imp_ifaces, imp_funcs), (exp_ifaces, exp_funcs) = _spelled(
