@@ -49,19 +49,20 @@ class Proof:
         return {"fact": self.steps[0].fact, "holds": True,
                 "steps": [step.to_dict() for step in self.steps]}
 
-    def render(self) -> list[str]:
-        """Indented tree; a step already printed is referred to, not repeated."""
+    def render(self, shown: set[str] | None = None) -> list[str]:
+        """Indented tree; a fact already printed, here or in an earlier proof that shared `shown`,
+        is referred to, not repeated with its sub-proof."""
         lines: list[str] = []
-        shown: set[int] = set()
+        shown = set() if shown is None else shown
         stack: list[tuple[int, int]] = [(0, 0)]
         while stack:
             index, depth = stack.pop()
             step = self.steps[index]
             pad = "  " * depth
-            if index in shown:
+            if step.fact in shown:
                 lines.append(f"{pad}{step.fact}  (shown above)")
                 continue
-            shown.add(index)
+            shown.add(step.fact)
             if step.source == "input":
                 lines.append(f"{pad}{step.fact}  [input fact]")
             else:
