@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import click
 
+from engine.cli.complete import complete_refs
 from engine.cli.common import EXIT_POLICY, emit_json, fail
 from engine.cli.options import workspace_options
 from engine.cli.run import run_guarded
 
 
 @click.command("explain")
-@click.argument("target")
+@click.argument("target", shell_complete=complete_refs)
 @workspace_options
 @click.option("--proof", is_flag=True, help="Print every proof and why-not chain in full.")
 @click.option("--json", "as_json", is_flag=True, help="JSON output (always the full structure).")
