@@ -22,6 +22,7 @@ MANIFEST = "plugin.toml"
 ARCHIVE_SUFFIX = ".yoi-plugin"
 MAX_ANCESTORS = 64  # a changed file deeper than this below its package is not looked up
 MAX_TARGETS = 10_000
+MAX_DIRS = 100_000  # folders walked looking for packages under one given folder
 SKIP_DIRS = {".git", ".venv", "node_modules", "__pycache__"}
 
 
@@ -37,9 +38,12 @@ def _bounded(found: Iterable[Path]) -> list[Path]:
 
 def _manifests_under(folder: Path) -> Iterable[Path]:
     """Package folders below `folder` (its own first), skipping VCS and virtualenv folders."""
-    stack = [folder]
+    stack, visited = [folder], 0
     while stack:
         current = stack.pop()
+        visited += 1
+        if visited > MAX_DIRS:
+            fail("hook", f"more than {MAX_DIRS} folders under `{folder}`; pass the package folders")
         if (current / MANIFEST).is_file():
             yield current
             continue  # a package does not nest packages

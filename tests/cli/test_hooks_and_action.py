@@ -128,6 +128,17 @@ def test_changed_files_map_to_what_is_checked(repo, monkeypatch):
         Path("wit"), Path(".")]
 
 
+def test_hostile_layouts_map_to_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "loop").mkdir()
+    (tmp_path / "loop" / "again").symlink_to(tmp_path / "loop")  # a cycle is never followed
+    fifo = tmp_path / "fifo-pkg"
+    fifo.mkdir()
+    os.mkfifo(fifo / "plugin.toml")  # not a regular file: not a package, and never opened
+    assert package_targets([".", "fifo-pkg/plugin.toml", "loop/again/again/x"]) == []
+    assert wit_roots([]) == []
+
+
 # -- action.yml -----------------------------------------------------------------------------
 
 def _command(words: list[str]) -> tuple[click.Command, list[str]]:
