@@ -183,7 +183,8 @@ def test_action_names_only_existing_commands_and_options():
         assert path == ["hook", "plugin-check"]
         known = {opt for param in command.params for opt in param.opts if opt.startswith("--")}
         assert options <= known, options - known
-    formats = [value for step in ACTION["runs"]["steps"] for value in re.findall(r"--format\s+(\w+)", step.get("run", ""))]
+    scripts = [step.get("run", "") for step in ACTION["runs"]["steps"]]
+    formats = [value for script in scripts for value in re.findall(r"--format\s+(\w+)", script)]
     assert formats == ["sarif"]
     (option,) = [p for p in calls[0][0].params if "--format" in p.opts]
     assert "sarif" in option.type.choices

@@ -34,7 +34,8 @@ def workspace(tmp_path_factory) -> Path:
     store.mkdir(parents=True)
     wasm = {"tool.wasm": core_module()}
     for index in range(COUNT):
-        folder = write_package(root / "src" / f"p{index}", RAW_MANIFEST.replace('id = "t.raw"', f'id = "pkg{index:02}"'), wasm)
+        manifest = RAW_MANIFEST.replace('id = "t.raw"', f'id = "pkg{index:02}"')
+        folder = write_package(root / "src" / f"p{index}", manifest, wasm)
         pack_directory(folder, store / f"pkg{index:02}.yoi-plugin")
     return root
 
