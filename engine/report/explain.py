@@ -169,7 +169,7 @@ def _packed(head: str, facts: list[str]) -> list[str]:
 def _full(item: dict[str, Any], shown: set[str]) -> list[str]:
     if item["eligible"]:
         proof = item["_proof"]
-        return ["  proof:"] + ["    " + line for line in (proof.render(shown) if proof else [])]
+        return ["  proof:"] + ["    " + line for line in (proof.render(seen=shown) if proof else [])]
     return ["  why not, down to the missing fact:"] + [
         "    " + line for why in item["_chain"] for line in why.render()]
 
