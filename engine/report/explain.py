@@ -13,6 +13,7 @@ from typing import Any
 from engine.report.views import conclusion_item
 
 SUMMARY_WIDTH = 110
+MAX_SUMMARY_FACTS = 12  # a proof over a long chain can rest on thousands; --proof/JSON have them all
 
 
 def _items(subject) -> list[tuple[str, str]]:
@@ -146,7 +147,10 @@ def _summary(item: dict[str, Any], quoted_ref: str) -> list[str]:
         return fact.replace(quoted_ref, "P")
 
     if item["eligible"]:
-        return _packed("  from input facts: ", [short(fact) for fact in sorted(item["decided_by"])])
+        facts = [short(fact) for fact in sorted(item["decided_by"])]
+        if len(facts) > MAX_SUMMARY_FACTS:
+            facts = facts[:MAX_SUMMARY_FACTS] + [f"... {len(facts) - MAX_SUMMARY_FACTS} more (see --proof)"]
+        return _packed("  from input facts: ", facts)
     missing = item["missing"]
     if missing["input"]:
         return [f"  missing input fact: {short(missing['fact'])}"]

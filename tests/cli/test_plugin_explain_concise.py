@@ -59,3 +59,15 @@ def test_json_keeps_the_full_structure_and_the_summary():
     assert len(ingress["why_not"]) > 1
     assert ingress["missing"] == {"fact": 'grants("builtin:example.counter", "surface", "ingress")', "input": True}
     assert json.loads(explain("--json", "--proof")) == report
+
+
+def test_summary_of_a_long_proof_is_bounded():
+    from engine.report.explain import MAX_SUMMARY_FACTS, render_explain
+
+    facts = [f'edge("p", {i})' for i in range(500)]
+    report = {"reference": "p", "status": "active", "classification": "instance", "package_denials": [],
+              "items": [{"surface": "tool", "name": "t", "eligible": True, "surface_enabled": True,
+                         "reasons": [], "decided_by": facts}]}
+    lines = render_explain(report).splitlines()
+    assert len(lines) < 8 and lines[-2].endswith(f"... {500 - MAX_SUMMARY_FACTS} more (see --proof)")
+    assert sum(line.count("edge(P, ") for line in lines) == MAX_SUMMARY_FACTS
