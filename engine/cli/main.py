@@ -14,6 +14,7 @@ from engine.cli.lazy import LazyGroup
         "plugin": "engine.cli.plugin:plugin",
         "wit": "engine.cli.wit:wit",
         "policy": "engine.cli.policy:policy",
+        "hook": "engine.cli.hook:hook",
     },
     context_settings={"help_option_names": ["-h", "--help"]},
 )

@@ -13,6 +13,7 @@ PLUGIN_COMMANDS = {
     "show": "engine.cli.plugin_list:show",
     "explain": "engine.cli.plugin_explain:explain",
     "graph": "engine.cli.plugin_graph:graph",
+    "schema": "engine.cli.plugin_schema:schema",
     # These run plugin code (behind the startup gate); only they import the runtime.
     "call": "engine.cli.plugin_run:call",
     "ingress": "engine.cli.plugin_run:ingress",

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from engine.cli.common import EXIT_POLICY, EXIT_USAGE, emit_json, fail
+from engine.cli.complete import complete_refs
 from engine.cli.options import fail_on_option, workspace_options
 from engine.cli.run import run_guarded
 from engine.report.human import allowlist_lines, join_or_none, run_finding_lines, verdict_line
@@ -21,11 +22,11 @@ MAX_HUMAN_ITEMS = 128
 MAX_SHOW_DIAGNOSTICS = 48
 
 
-def _items(workspace: Path, config_path, policy_dirs, fail_on: str | None = None):
+def _items(workspace: Path, config_path, policy_dirs, fail_on: str | None = None, progress=None):
     from engine.report.judge import list_report
     from engine.report.workspace import evaluate_workspace
 
-    evaluation = evaluate_workspace(workspace, config_path, policy_dirs)
+    evaluation = evaluate_workspace(workspace, config_path, policy_dirs, progress=progress)
     return list_report(evaluation, str(workspace.resolve()), fail_on)
 
 
@@ -133,9 +134,11 @@ def render_show(item) -> str:
 @click.option("--json", "as_json", is_flag=True, help="JSON output.")
 def list_cmd(workspace, config_path, policy_dirs, fail_on, as_json):
     """List discovered and enabled plugin packages with their status and reasons."""
+    from engine.cli.progress import Progress
     from engine.report.verdict import failure_reasons
 
-    report = run_guarded("plugin", lambda: _items(workspace, config_path, policy_dirs, fail_on))
+    with Progress("reading plugin packages", enabled=not as_json) as progress:
+        report = run_guarded("plugin", lambda: _items(workspace, config_path, policy_dirs, fail_on, progress))
     if as_json:
         emit_json(report)
     else:
@@ -148,7 +151,7 @@ def list_cmd(workspace, config_path, policy_dirs, fail_on, as_json):
 
 
 @click.command("show")
-@click.argument("ref")
+@click.argument("ref", shell_complete=complete_refs)
 @workspace_options
 @click.option("--json", "as_json", is_flag=True, help="JSON output.")
 def show(ref, workspace, config_path, policy_dirs, as_json):

@@ -65,15 +65,23 @@ def check(paths: tuple[str, ...], features: tuple[str, ...], output_format: str,
 
     Exit 0 when every path resolves, 1 when any is invalid WIT, 2 when a path cannot be read.
     """
-    results, codes = [], []
-    for path in paths:
-        result, code = _check_one(path, features)
-        results.append(result)
-        codes.append(code)
-        if code == EXIT_USAGE:
-            first = result["diagnostics"][0]["message"] if result["diagnostics"] else "cannot read"
-            click.echo(f"yoi wit: {bound_text(f'{path}: {first}')}", err=True)
-    if resolve_format(output_format, as_json) == "json":
+    from engine.cli.progress import Progress
+
+    output_format = resolve_format(output_format, as_json)
+    results, codes, unreadable = [], [], []
+    with Progress("checking WIT", enabled=output_format == "human") as progress:
+        progress.add(len(paths))
+        for path in paths:
+            result, code = _check_one(path, features)
+            results.append(result)
+            codes.append(code)
+            if code == EXIT_USAGE:
+                first = result["diagnostics"][0]["message"] if result["diagnostics"] else "cannot read"
+                unreadable.append(f"yoi wit: {bound_text(f'{path}: {first}')}")
+            progress.advance(1)
+    for line in unreadable:  # after the bar, so the two never interleave
+        click.echo(line, err=True)
+    if output_format == "json":
         emit_json(results)
     else:
         for result in results:

@@ -49,19 +49,22 @@ class Proof:
         return {"fact": self.steps[0].fact, "holds": True,
                 "steps": [step.to_dict() for step in self.steps]}
 
-    def render(self) -> list[str]:
-        """Indented tree; a step already printed is referred to, not repeated."""
+    def render(self, seen: set[str] | None = None) -> list[str]:
+        """Indented tree; a step already printed is referred to, not repeated. `seen` carries the
+        facts printed by earlier proofs of the same report, so those are referred to as well."""
         lines: list[str] = []
         shown: set[int] = set()
+        seen = set() if seen is None else seen
         stack: list[tuple[int, int]] = [(0, 0)]
         while stack:
             index, depth = stack.pop()
             step = self.steps[index]
             pad = "  " * depth
-            if index in shown:
+            if index in shown or step.fact in seen:
                 lines.append(f"{pad}{step.fact}  (shown above)")
                 continue
             shown.add(index)
+            seen.add(step.fact)
             if step.source == "input":
                 lines.append(f"{pad}{step.fact}  [input fact]")
             else:

@@ -39,6 +39,12 @@ def evaluate_workspace(workspace: Path, config_path: Path | None = None, policy_
         raise DiagnosticError(Diagnostic("io", "config", f"workspace `{workspace}` does not exist: not found"))
     if config is None:
         config = load_workspace_config(workspace, config_path)
+    progress = discover_options.get("progress")
     discovery = discover(workspace, **discover_options)
     subjects = workspace_subjects(workspace, config, discovery)
-    return evaluate(subjects, policy_dirs=policy_dirs)
+    if progress is not None:
+        progress.add(len(subjects))  # graph and rules, reported done when the evaluation is
+    evaluation = evaluate(subjects, policy_dirs=policy_dirs)
+    if progress is not None:
+        progress.advance(len(subjects))
+    return evaluation

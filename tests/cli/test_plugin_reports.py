@@ -721,7 +721,7 @@ def explain(*args: str):
 
 
 def test_explain_counter_example_human():
-    done = explain("builtin:example.counter")
+    done = explain("builtin:example.counter", "--proof")
     assert done.exit_code == 0, done.output
     lines = done.stdout.splitlines()
     assert lines[0] == "plugin builtin:example.counter [partial] classification=instance"
