@@ -179,9 +179,9 @@ def test_(paths: tuple[str, ...], output_format: str, as_json: bool) -> None:
         fail(GROUP, "no *.test.toml files found")
     runner = CaseRunner()
     results = []
-    for path, label in files:
+    for path, label, found in files:
         try:
-            results.extend(runner.run_file(path, label))
+            results.extend(runner.run_file(path, label, found))
         except DiagnosticError as err:
             _fail_with(err.diagnostics)
     passed = sum(1 for r in results if r.passed)

@@ -28,16 +28,16 @@ class FactsFileError(Exception):
     """A facts file that cannot be read as JSON; the message says why, never what it holds."""
 
 
-def read_facts_file(path: Path) -> Any:
-    """The JSON value of a facts file (`yoi policy eval --facts`, a test case's `facts = "f.json"`)."""
+def read_facts_file(path: Path, *, follow_symlinks: bool = True) -> Any:
+    """The JSON value of a facts file (`yoi policy eval --facts`, a test case's `facts = "f.json"`).
+
+    A facts file a test case names is found, not given: it is read without following a symlink."""
+    from engine.safe_read import ReadError, read_bounded
+
     try:
-        if path.stat().st_size > MAX_FACTS_FILE_BYTES:
-            raise FactsFileError("larger than 256 MiB")
-        data = path.read_bytes()
-    except OSError as err:
-        raise FactsFileError(f"cannot read: {err.strerror or 'error'}") from None
-    except ValueError:  # a NUL in the path
-        raise FactsFileError("cannot read: not a valid path") from None
+        data = read_bounded(path, MAX_FACTS_FILE_BYTES, follow_symlinks=follow_symlinks)
+    except ReadError as err:
+        raise FactsFileError(f"cannot read: {err.reason}") from None
     try:
         return json.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
