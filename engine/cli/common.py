@@ -8,7 +8,7 @@ from typing import Any, Callable, NoReturn
 
 import click
 
-from engine.diagnostics import bound_text
+from engine.diagnostics import bound_text, escape_text
 
 EXIT_OK = 0
 EXIT_POLICY = 1
@@ -40,5 +40,5 @@ def emit_json(value: Any) -> None:
 
 def fail(group: str, message: str, code: int = EXIT_USAGE) -> NoReturn:
     """Print `yoi <group>: <message>` (bounded) on stderr and exit with `code`."""
-    click.echo(f"yoi {group}: {bound_text(message)}", err=True)
+    click.echo(f"yoi {group}: {escape_text(bound_text(message))}", err=True)
     sys.exit(code)

@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from engine.cli.common import EXIT_OK, EXIT_POLICY, EXIT_USAGE, emit_json, format_options, resolve_format
-from engine.diagnostics import bound_text
+from engine.diagnostics import bound_text, escape_text, human_lines
 
 
 @click.group()
@@ -72,11 +72,10 @@ def check(paths: tuple[str, ...], features: tuple[str, ...], output_format: str,
         codes.append(code)
         if code == EXIT_USAGE:
             first = result["diagnostics"][0]["message"] if result["diagnostics"] else "cannot read"
-            click.echo(f"yoi wit: {bound_text(f'{path}: {first}')}", err=True)
+            click.echo(f"yoi wit: {escape_text(bound_text(f'{path}: {first}'))}", err=True)
     if resolve_format(output_format, as_json) == "json":
         emit_json(results)
     else:
         for result in results:
-            for line in _human(result):
-                click.echo(line)
+            click.echo(human_lines(_human(result)), nl=False)
     raise SystemExit(max(codes))

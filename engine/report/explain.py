@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.diagnostics import human_lines
 from engine.report.views import conclusion_item
 
 
@@ -116,7 +117,7 @@ def render_explain(report: dict[str, Any]) -> str:
             lines.append(f"  {reason['severity']}: {reason['message']}  ({reason['rule']})")
         lines.append("  proof:" if item["eligible"] else "  why not, down to the missing fact:")
         lines.extend("    " + line for line in item["_render"])
-    return "\n".join(lines) + "\n"
+    return human_lines(lines)
 
 
 def json_ready(report: dict[str, Any]) -> dict[str, Any]:

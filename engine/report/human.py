@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from engine.diagnostics import bound_text
+from engine.diagnostics import bound_text, human_lines
 
 CHECK_GUIDANCE = {
     "partial": "enablement guidance: not ready to enable; replace the generated placeholder component "
@@ -50,7 +50,7 @@ def render_check(report: dict[str, Any]) -> str:
     lines.append(CHECK_SAFETY)
     lines.append("next steps:")
     lines.extend(f"  - {step}" for step in report["next_steps"])
-    return "\n".join(lines) + "\n"
+    return human_lines(lines)
 
 
 def _guidance(report: dict[str, Any], package: dict[str, Any]) -> str:
