@@ -64,14 +64,17 @@ def run_child(command: list[str], cwd: Path) -> tuple[float, float, int]:
     script = (
         "import resource, subprocess, sys, time\n"
         "start = time.perf_counter()\n"
-        "done = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)\n"
+        "done = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE)\n"
         "elapsed = time.perf_counter() - start\n"
         "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
         "print(elapsed, rss, len(done.stdout), done.returncode)\n"
+        "sys.stderr.write(done.stderr.decode(errors='replace')[-2000:])\n"
     )
     out = subprocess.run([sys.executable, "-c", script, *command], cwd=cwd, capture_output=True, text=True,
                          check=True, env={**os.environ, "YOI_CACHE": os.environ.get("YOI_CACHE", "")})
-    elapsed, rss_kib, size, _code = out.stdout.split()
+    elapsed, rss_kib, size, code = out.stdout.split()
+    if code not in ("0", "1"):  # 1: some package rejected, which is the point here
+        raise SystemExit(f"{' '.join(command[-4:])} exited {code}: {out.stderr}")
     return float(elapsed), int(rss_kib) / 1024, int(size)
 
 

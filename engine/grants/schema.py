@@ -12,6 +12,7 @@ from typing import Any
 
 from cerberus import errors as cerr
 
+from engine.package.ids import has_invisible
 from engine.package.manifest_schema import PERMISSION_SCHEMAS, path_text
 from engine.package.model import FS_OPERATIONS, PERMISSION_KINDS, SURFACES
 from engine.schemas import TYPE_WORDS, SchemaProblem, cached_validator, leaf_errors
@@ -120,7 +121,11 @@ def check_plugins(plugins: Any) -> list[SchemaProblem]:
         grants = enablement.get("grants", {})
         for j, permission in enumerate(grants.get("permissions", ())):
             prefix = ("plugins", "enabled", i, "grants", "permissions", j)
-            problems += check(permission, PERMISSION_SCHEMAS[permission["kind"]], prefix)
+            found = check(permission, PERMISSION_SCHEMAS[permission["kind"]], prefix)
+            if not found and any(has_invisible(value) for value in permission.values()):
+                found = [SchemaProblem(prefix, f"plugin config key `{format_path(prefix)}` names a permission "
+                                       "with bidi or zero-width characters")]
+            problems += found
         for j, fs in enumerate(grants.get("fs", ())):
             if "root" in fs and not canonical_fs_root(fs["root"]):
                 path = ("plugins", "enabled", i, "grants", "fs", j, "root")
