@@ -95,7 +95,7 @@ class _DirectoryReader:
                 if entry.is_file(follow_symlinks=False):  # FIFOs, sockets, devices: ignored (spec §5.6)
                     self.add_file(entry, parts)
             except FolderTooDeep as error:
-                raise diagnostic("bounds", f"plugin directory {error}") from None
+                raise diagnostic("bounds", f"plugin directory nests folders deeper than {error.depth} levels") from None
             except (OSError, ValueError) as error:
                 raise io_failure("plugin directory could not be read", error) from None
 
