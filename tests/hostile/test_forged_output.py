@@ -58,6 +58,7 @@ def assert_safe(text: str) -> None:
     assert found is None, f"raw {found.group()!r} in output"
 
 
+@pytest.mark.slow  # seven child processes
 def test_list_show_check_explain_graph_escape_hostile_package_strings(hostile_workspace):
     ws = hostile_workspace
     listed = run_yoi("plugin", "list", "--workspace", ws)
