@@ -14,7 +14,6 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from pathlib import Path
 
 _READ_CHUNK = 1024 * 1024
 
@@ -88,17 +87,10 @@ def read_bounded(path: str | os.PathLike[str], limit: int, *, follow_symlinks: b
 
 
 def read_bounded_text(path: str | os.PathLike[str], limit: int, *, follow_symlinks: bool = True) -> str:
-    """`read_bounded`, decoded as UTF-8 (a decoding failure is a ReadError of kind malformed)."""
+    """`read_bounded`, decoded as UTF-8 (a decoding failure is a ReadError of kind `encoding`)."""
     data = read_bounded(path, limit, follow_symlinks=follow_symlinks)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise ReadError("malformed", f"not UTF-8 (byte {error.start})") from None
+        raise ReadError("encoding", f"not UTF-8 (byte {error.start})") from None
 
-
-def is_symlink(path: str | os.PathLike[str]) -> bool:
-    """True for a symlink (dangling or not); False when the path cannot be examined."""
-    try:
-        return Path(path).is_symlink()
-    except (OSError, ValueError):
-        return False

@@ -247,7 +247,7 @@ class CaseRunner:
         try:
             data = tomllib.loads(read_bounded_text(path, MAX_TEST_FILE_BYTES, follow_symlinks=not found))
         except ReadError as err:
-            message = err.reason if err.reason.startswith("not UTF-8") else f"cannot read: {err.reason}"
+            message = err.reason if err.kind == "encoding" else f"cannot read: {err.reason}"
             raise DiagnosticError(_file_diag(message, label)) from None
         except tomllib.TOMLDecodeError as err:
             raise DiagnosticError(_file_diag(f"invalid TOML: {err}", label)) from None

@@ -189,7 +189,7 @@ def _read(path: Path, label: str, diagnostics: list[Diagnostic], follow_symlinks
     try:
         return read_bounded_text(path, MAX_RULES_FILE_BYTES, follow_symlinks=follow_symlinks)
     except ReadError as err:
-        code = "encoding" if err.reason.startswith("not UTF-8") else "io"
+        code = "encoding" if err.kind == "encoding" else "io"
         message = err.reason if code == "encoding" else f"cannot read: {err.reason}"
         diagnostics.append(rule_diagnostic(code, message, Location(label)))
         return None

@@ -140,3 +140,18 @@ def test_package_archive_that_is_a_device_or_fifo_is_refused(fifo):
         assert done.returncode in (1, 2), done.stderr
         report = json.loads(done.stdout)
         assert [d["message"] for d in report["diagnostics"]] == ["plugin package candidate is not a regular file"]
+
+
+def test_rules_file_that_is_not_utf8_or_too_big_is_a_load_error(tmp_path):
+    from engine.datalog import LoadError, load
+    from engine.datalog.program import MAX_RULES_FILE_BYTES
+
+    (tmp_path / "bad.rules").write_bytes(b"p(\xff).\n")
+    with pytest.raises(LoadError) as info:
+        load(tmp_path / "bad.rules")
+    assert [(d.code, d.message) for d in info.value.diagnostics] == [("rules.encoding", "not UTF-8 (byte 2)")]
+    with (tmp_path / "big.rules").open("wb") as handle:
+        handle.truncate(MAX_RULES_FILE_BYTES + 1)  # sparse: no real bytes written
+    with pytest.raises(LoadError) as info:
+        load(tmp_path / "big.rules")
+    assert [(d.code, d.message) for d in info.value.diagnostics] == [("rules.io", "cannot read: larger than 4 MiB")]
