@@ -1,8 +1,8 @@
 """Tool-name collisions stay linear (issue 8 item 7).
 
 `yoi plugin list` over a workspace of N enabled packages that all expose the same 550 tool names
-(granted through one `tool_namespace` permission each), run as a child process so its time and
-peak RSS (resource.getrusage(RUSAGE_CHILDREN).ru_maxrss) are its own. One package keeps each
+(granted through one `tool_namespace` permission each), run as a child process so its CPU time
+and peak RSS (resource.getrusage(RUSAGE_CHILDREN)) are its own. One package keeps each
 name; every other package gets one diagnostic per tool naming the keeper. Going from 32 to 128
 packages (4x) must cost about 4x, not 16x: the report prints the growth factors of time and of
 memory above the process floor (`python -c "import engine.cli.main"` measured in the same run).
@@ -60,19 +60,22 @@ def make_workspace(root: Path, count: int, tools: int) -> None:
 
 
 def run_child(command: list[str], cwd: Path) -> tuple[float, float, int]:
-    """(seconds, peak RSS in MiB, output bytes) of one child process, measured on its own."""
+    """(CPU seconds, peak RSS in MiB, output bytes) of one child process, measured on its own.
+
+    CPU time (user + system), not wall time: on a shared machine the wall clock of the same run
+    varied 3x with the load, the CPU time far less."""
     script = (
         "import resource, subprocess, sys, time\n"
         "start = time.perf_counter()\n"
         "done = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE)\n"
         "elapsed = time.perf_counter() - start\n"
-        "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
-        "print(elapsed, rss, len(done.stdout), done.returncode)\n"
+        "usage = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "print(usage.ru_utime + usage.ru_stime, usage.ru_maxrss, len(done.stdout), done.returncode, elapsed)\n"
         "sys.stderr.write(done.stderr.decode(errors='replace')[-2000:])\n"
     )
     out = subprocess.run([sys.executable, "-c", script, *command], cwd=cwd, capture_output=True, text=True,
                          check=True, env={**os.environ, "YOI_CACHE": os.environ.get("YOI_CACHE", "")})
-    elapsed, rss_kib, size, code = out.stdout.split()
+    elapsed, rss_kib, size, code, _wall = out.stdout.split()
     if code not in ("0", "1"):  # 1: some package rejected, which is the point here
         raise SystemExit(f"{' '.join(command[-4:])} exited {code}: {out.stderr}")
     return float(elapsed), int(rss_kib) / 1024, int(size)
@@ -86,7 +89,7 @@ def main() -> None:
     args = parser.parse_args()
     floor_cmd = [sys.executable, "-c", "import engine.cli.main"]
     floor = min(run_child(floor_cmd, ROOT)[:2] for _ in range(args.runs))
-    print(f"floor (import engine.cli.main): {floor[0]:.2f} s, {floor[1]:.0f} MiB")
+    print(f"floor (import engine.cli.main): {floor[0]:.2f} s CPU, {floor[1]:.0f} MiB")
     rows = []
     for count in args.counts:
         with tempfile.TemporaryDirectory() as tmp:
@@ -96,7 +99,7 @@ def main() -> None:
             run_child(command, ROOT)  # warm the rule cache once
             seconds, rss, size = min(run_child(command, ROOT) for _ in range(args.runs))
         rows.append((count, seconds, rss))
-        print(f"list over {count} packages x {args.tools} shared tools: {seconds:.2f} s, "
+        print(f"list over {count} packages x {args.tools} shared tools: {seconds:.2f} s CPU, "
               f"peak RSS {rss:.0f} MiB, output {size / 1024:.0f} KiB")
     for (n0, t0, m0), (n1, t1, m1) in zip(rows, rows[1:]):
         time_growth = (t1 - floor[0]) / max(t0 - floor[0], 1e-9)

@@ -14,6 +14,7 @@ from typing import Any, Iterable, Mapping
 
 from engine.diagnostics import Diagnostic, DiagnosticError, Location
 from engine.datalog.parser import INT_LIMIT
+from engine.safe_read import ReadError, read_bounded
 
 MAX_FACT_DIAGNOSTICS = 20
 MAX_FACTS_FILE_BYTES = 256 * 1024 * 1024
@@ -32,8 +33,6 @@ def read_facts_file(path: Path, *, follow_symlinks: bool = True) -> Any:
     """The JSON value of a facts file (`yoi policy eval --facts`, a test case's `facts = "f.json"`).
 
     A facts file a test case names is found, not given: it is read without following a symlink."""
-    from engine.safe_read import ReadError, read_bounded
-
     try:
         data = read_bounded(path, MAX_FACTS_FILE_BYTES, follow_symlinks=follow_symlinks)
     except ReadError as err:

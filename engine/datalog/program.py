@@ -23,6 +23,7 @@ from engine.datalog.parser import grammar_text, parse_query, parse_text, rule_di
 from engine.datalog.plan import compile_rule, make_variant
 from engine.datalog.stratify import Stratum, stratify
 from engine.datalog.template import render_template
+from engine.safe_read import ReadError, read_bounded_text
 
 PathLike = Union[str, "os.PathLike[str]"]
 MAX_RULES_FILE_BYTES = 4 * 1024 * 1024
@@ -184,8 +185,6 @@ class Result:
 
 
 def _read(path: Path, label: str, diagnostics: list[Diagnostic], follow_symlinks: bool = True) -> str | None:
-    from engine.safe_read import ReadError, read_bounded_text
-
     try:
         return read_bounded_text(path, MAX_RULES_FILE_BYTES, follow_symlinks=follow_symlinks)
     except ReadError as err:
