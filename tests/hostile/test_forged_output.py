@@ -138,3 +138,18 @@ def _archive(tmp_path: Path, manifest: str) -> Path:
     path = tmp_path / "p.yoi-plugin"
     path.write_bytes(write_archive({"plugin.toml": manifest.encode(), "echo.wasm": (RAW_ECHO / "echo.wasm").read_bytes()}))
     return path
+
+
+def test_json_output_stays_valid_utf8_for_a_file_name_that_is_not(tmp_path):
+    config = add_enabled_package(tmp_path, "placeholder.yoi-plugin", "bytes", raw_echo_manifest("bytes"), ())
+    store = tmp_path / ".yoi" / "plugins"
+    import os
+
+    os.rename(store / "placeholder.yoi-plugin", os.fsencode(store) + b"/\xff.yoi-plugin")
+    (tmp_path / ".yoi" / "config.toml").write_text(config)
+    done = run_yoi("plugin", "list", "--workspace", tmp_path, "--json")
+    assert "\udcff" not in done.stdout  # run_yoi decodes with surrogateescape: a raw 0xff byte would show
+    item = next(i for i in json.loads(done.stdout)["items"] if i["reference"] == "project:bytes")
+    assert item["package_path"].endswith("/\udcff.yoi-plugin")  # the \udcff escape, parsed back
+    human = run_yoi("plugin", "list", "--workspace", tmp_path)
+    assert "/\\udcff.yoi-plugin" in human.stdout and "\udcff" not in human.stdout
