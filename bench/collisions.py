@@ -105,7 +105,8 @@ def main() -> None:
         time_growth = (t1 - floor[0]) / max(t0 - floor[0], 1e-9)
         memory_growth = (m1 - floor[1]) / max(m0 - floor[1], 1e-9)
         print(f"{n0} -> {n1} packages ({n1 / n0:.0f}x): time above floor x{time_growth:.1f}, "
-              f"memory above floor x{memory_growth:.1f} (linear: about x{n1 / n0:.0f}; quadratic: x{(n1 / n0) ** 2:.0f})")
+              f"memory above floor x{memory_growth:.1f} "
+              f"(linear: about x{n1 / n0:.0f}; quadratic: x{(n1 / n0) ** 2:.0f})")
 
 
 if __name__ == "__main__":

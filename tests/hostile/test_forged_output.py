@@ -5,14 +5,16 @@ must be SemVer; tool and permission names refuse bidi and zero-width characters.
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
 import pytest
 
 from engine.diagnostics import escape_text, human_lines
+from engine.package.archive import write_archive
 from engine.package.ids import has_invisible, is_semver
-from hostile import add_enabled_package, raw_echo_manifest, run_yoi
+from hostile import RAW_ECHO, add_enabled_package, raw_echo_manifest, run_yoi
 
 # Everything a terminal would act on or hide; none of it may reach human output raw.
 UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff]")
@@ -46,8 +48,6 @@ def hostile_workspace(tmp_path: Path) -> Path:
         "evil", tools=("ok_tool", "raw\\u202eecho"), permission_names=("ok_tool",)), ("ok_tool",))
     forged = raw_echo_manifest("forged", version="0.1.0\\u001b[2J\\r\\n- builtin:example.fake [active]")
     store = tmp_path / ".yoi" / "plugins"
-    from engine.package.archive import write_archive
-
     (store / "forged.yoi-plugin").write_bytes(write_archive({"plugin.toml": forged.encode()}))
     (tmp_path / ".yoi" / "config.toml").write_text(config)
     return tmp_path
@@ -132,19 +132,15 @@ def test_permission_names_with_invisible_characters_are_rejected(tmp_path):
 
 
 def _archive(tmp_path: Path, manifest: str) -> Path:
-    from engine.package.archive import write_archive
-    from hostile import RAW_ECHO
-
     path = tmp_path / "p.yoi-plugin"
-    path.write_bytes(write_archive({"plugin.toml": manifest.encode(), "echo.wasm": (RAW_ECHO / "echo.wasm").read_bytes()}))
+    artifact = (RAW_ECHO / "echo.wasm").read_bytes()
+    path.write_bytes(write_archive({"plugin.toml": manifest.encode(), "echo.wasm": artifact}))
     return path
 
 
 def test_json_output_stays_valid_utf8_for_a_file_name_that_is_not(tmp_path):
     config = add_enabled_package(tmp_path, "placeholder.yoi-plugin", "bytes", raw_echo_manifest("bytes"), ())
     store = tmp_path / ".yoi" / "plugins"
-    import os
-
     os.rename(store / "placeholder.yoi-plugin", os.fsencode(store) + b"/\xff.yoi-plugin")
     (tmp_path / ".yoi" / "config.toml").write_text(config)
     done = run_yoi("plugin", "list", "--workspace", tmp_path, "--json")

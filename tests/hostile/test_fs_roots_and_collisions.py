@@ -11,7 +11,7 @@ import pytest
 from engine.diagnostics import DiagnosticError
 from engine.grants.config import parse_config
 from engine.grants.schema import canonical_fs_root
-from hostile import add_enabled_package, raw_echo_manifest, run_yoi
+from hostile import RAW_ECHO, add_enabled_package, raw_echo_manifest, run_yoi
 
 
 def fs_config(root: str) -> str:
@@ -38,8 +38,6 @@ def test_canonical_fs_roots_pass_unchanged(root):
 
 
 def test_dotdot_root_cannot_slip_past_an_org_rule_on_etc(tmp_path):
-    from hostile import RAW_ECHO
-
     (tmp_path / "org").mkdir()
     (tmp_path / "org" / "org.rules").write_text(
         'deny no_etc(P) "fs grants must not reach /etc" :- fs_grant(P, R, _), startswith(R, "/etc").\n')
