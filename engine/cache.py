@@ -101,6 +101,18 @@ def read_file(path: Path) -> bytes | None:
             os.close(fd)
 
 
+def is_private_file(path: Path) -> bool:
+    """True when `path` is a regular file (not a symlink) in a private folder, owned by the current
+    user and writable by nobody else: the check before handing a path to a loader that trusts it
+    (wasmtime's deserialize_file)."""
+    if not _safe_dir(path.parent, create=False):
+        return False
+    try:
+        return _private(os.lstat(path), want_dir=False)
+    except OSError:
+        return False
+
+
 def write_file(path: Path, data: bytes) -> None:
     """Write `path` atomically in a private folder (created 0700); failures are ignored."""
     if not _safe_dir(path.parent, create=True):

@@ -119,4 +119,6 @@ class Plan:
             "authorized_surfaces": list(self.authorized_surfaces),
             "tools": [t.name for t in self.tools], "services": [s.name for s in self.services],
             "ingresses": [i.name for i in self.ingresses], "host_apis": list(self.host_apis),
+            "limits": self.limits.to_dict(), "raised_limits": self.limits.raised(),
+            "restart": self.restart.to_dict(),
         }

@@ -15,9 +15,14 @@ PLUGIN_COMMANDS = {
     "show": "engine.cli.plugin_list:show",
     "explain": "engine.cli.plugin_explain:explain",
     "graph": "engine.cli.plugin_graph:graph",
+    # These run plugin code (behind the startup gate); only they import the runtime.
+    "call": "engine.cli.plugin_run:call",
+    "ingress": "engine.cli.plugin_run:ingress",
+    "serve": "engine.cli.plugin_run:serve",
 }
 
 
 @click.group(cls=LazyGroup, lazy_commands=PLUGIN_COMMANDS)
 def plugin() -> None:
-    """Create, build, check, pack, list and show plugin packages."""
+    """Create, build, check, pack, list and show plugin packages; call, ingress and serve run what the rules
+    planned."""

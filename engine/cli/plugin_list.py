@@ -10,6 +10,7 @@ from engine.cli.common import EXIT_POLICY, emit_json, fail
 from engine.cli.options import workspace_options
 from engine.cli.run import run_guarded
 from engine.report.human import join_or_none
+from engine.report.views import limits_line
 
 MAX_HUMAN_ITEMS = 128
 MAX_SHOW_DIAGNOSTICS = 48
@@ -49,6 +50,10 @@ def render_list(report) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _pairs(values: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in values.items()) or "(none)"
+
+
 def _flags(entry, *names) -> str:
     return " ".join(f"{name}={str(entry[name]).lower()}" for name in names if name in entry)
 
@@ -75,6 +80,11 @@ def render_show(item) -> str:
                 for key in ("diagnostic", "note"):
                     if api.get(key):
                         lines.append(f"      {key}: {api[key]}")
+    limits = item.get("limits")
+    if limits is not None:
+        lines.append(f"  limits: {_pairs(limits['effective'])}")
+        lines.append(f"  raised_limits: {limits_line(limits) or '(none)'}")
+        lines.append(f"  restart: {_pairs(limits['restart'])}")
     sections = [("tools", item["tools"])]
     if inspected is not None:
         sections += [("services", inspected["services"]), ("ingresses", inspected["ingresses"])]
@@ -88,6 +98,11 @@ def render_show(item) -> str:
             lines.append(f"    - {entry['name']} permission={entry['permission']} {flags}")
             if entry.get("diagnostic"):
                 lines.append(f"      diagnostic: {entry['diagnostic']}")
+    planned = item.get("planned_services") or []
+    lines.append("  planned_services:" if planned else "  planned_services: (none)")
+    lines.extend(f"    - {s['name']} lifecycle={s['lifecycle'] or '(unset)'}" for s in planned)
+    if planned:
+        lines.append("    (planned, not running: live state is in `yoi plugin serve` status)")
     diagnostics = item["diagnostics"]
     if not diagnostics:
         lines.append("  diagnostics: (none)")

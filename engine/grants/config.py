@@ -139,6 +139,8 @@ def _enablement(entry: dict, location: Location) -> Enablement:
         grants=_grants(entry.get("grants", {})),
         config=toml_to_json(entry["config"], non_finite_as_text=True) if "config" in entry else None,
         location=location,
+        limits=tuple(entry.get("limits", {}).items()),
+        restart=tuple(entry.get("restart", {}).items()),
     )
 
 

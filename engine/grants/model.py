@@ -87,6 +87,10 @@ class Enablement:
     grants: Grants = field(default_factory=Grants)
     config: Any = field(default=None, repr=False)
     location: Location | None = field(default=None, compare=False)
+    # As written in `limits` / `restart` (name, value), schema-checked; engine/grants/limits.py
+    # turns them into the effective values a plan carries.
+    limits: tuple[tuple[str, int], ...] = ()
+    restart: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)

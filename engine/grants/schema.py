@@ -12,8 +12,10 @@ from typing import Any
 
 from cerberus import errors as cerr
 
-from engine.package.manifest_schema import PERMISSION_SCHEMAS, path_text
+from engine.grants.limits import RESTART_BOUNDS, restart_problem
+from engine.package.manifest_schema import PERMISSION_SCHEMAS, _StrictValidator, path_text
 from engine.package.model import FS_OPERATIONS, PERMISSION_KINDS, SURFACES
+from engine.plan import RAISABLE_LIMITS
 from engine.schemas import TYPE_WORDS, SchemaProblem, cached_validator, leaf_errors
 
 _STRING = {"type": "string"}
@@ -40,6 +42,12 @@ GRANTS_SCHEMA = {
     "fs": {"type": "list", "schema": {"type": "dict", "schema": FS_SCHEMA}},
 }
 
+# Limits are positive integers; a value above the host maximum is capped (engine/grants/limits.py)
+# and a rule warns about it, so the schema sets no upper bound here. Restart settings are bounded.
+_POSITIVE = {"type": "integer", "min": 1}
+LIMITS_SCHEMA = {name: _POSITIVE for name in RAISABLE_LIMITS}
+RESTART_SCHEMA = {name: {"type": "integer", "min": low, "max": high} for name, (low, high) in RESTART_BOUNDS.items()}
+
 ENABLEMENT_SCHEMA = {
     "id": _STRING,
     "version": _STRING,
@@ -47,6 +55,8 @@ ENABLEMENT_SCHEMA = {
     "surfaces": {"type": "list", "schema": {"type": "string", "allowed": list(SURFACES)}},
     "grants": {"type": "dict", "schema": GRANTS_SCHEMA},
     "config": {},  # any TOML value; opaque (and possibly secret)
+    "limits": {"type": "dict", "schema": LIMITS_SCHEMA},
+    "restart": {"type": "dict", "schema": RESTART_SCHEMA},
 }
 
 # Validated as the document {"plugins": <table>} so error paths start at `plugins`.
@@ -84,6 +94,8 @@ def _describe(error: cerr.ValidationError, path: tuple) -> str:
         return f"{where} is required"
     if error.rule == "type":
         return f"{where} must be {TYPE_WORDS.get(error.constraint, error.constraint)}"
+    if error.rule in ("min", "max"):
+        return f"{where} must be {'at least' if error.rule == 'min' else 'at most'} {error.constraint}"
     if error.rule == "allowed":
         return f"{where} must be one of: {', '.join(error.constraint)}"
     return f"{where} is invalid"
@@ -91,7 +103,7 @@ def _describe(error: cerr.ValidationError, path: tuple) -> str:
 
 def check(document: dict, schema: dict, prefix: tuple = ()) -> list[SchemaProblem]:
     """Validate `document` strictly; return its leaf problems with paths under `prefix`."""
-    validator = cached_validator(schema, allow_unknown=False)
+    validator = cached_validator(schema, _StrictValidator, allow_unknown=False)
     if validator.validate(document):
         return []
     problems = []
@@ -110,4 +122,8 @@ def check_plugins(plugins: Any) -> list[SchemaProblem]:
         for j, permission in enumerate(enablement.get("grants", {}).get("permissions", ())):
             prefix = ("plugins", "enabled", i, "grants", "permissions", j)
             problems += check(permission, PERMISSION_SCHEMAS[permission["kind"]], prefix)
+        problem = restart_problem(enablement.get("restart"))
+        if problem is not None:
+            path = ("plugins", "enabled", i, "restart", "backoff_max_ms")
+            problems.append(SchemaProblem(path, f"plugin config key `{format_path(path)}` {problem}"))
     return problems

@@ -62,6 +62,7 @@ def _add_subject(graph, subject: Subject, inspect, worlds) -> None:
     if package is not None:
         _add_manifest_items(graph, ref, package)
         _add_runtime(graph, ref, package, inspect, worlds)
+        _add_limits(graph, ref, subject.enablement)
     if subject.grants is not None:
         _add_grant(graph, ref, subject.grants, assumed=subject.grants_assumed)
 
@@ -147,6 +148,18 @@ def _add_runtime(graph, ref: str, package: Package, inspect, worlds) -> None:
                 fn_node = ("world_function", runtime.world, "export", item.interface, item.name)
                 if graph.has_node(fn_node):
                     graph.add_edge(node, fn_node, label="implements")
+
+
+def _add_limits(graph, ref: str, enablement) -> None:
+    """What the enablement asks (`limits`, `restart`) and what the plan would carry."""
+    from engine.grants.limits import effective_limits, restart_policy
+
+    requested = dict(enablement.limits) if enablement is not None else {}
+    restart = dict(enablement.restart) if enablement is not None else {}
+    node = ("limits", ref)
+    graph.add_node(node, type="limits", requested=requested, effective=effective_limits(requested),
+                   restart=restart_policy(restart))
+    graph.add_edge(("package", ref), node, label="limited_by")
 
 
 def _add_world(graph, world_id: str, worlds) -> tuple:

@@ -11,6 +11,8 @@ from typing import Iterable
 
 import networkx as nx
 
+from engine.plan import DEFAULT_LIMITS, HOST_MAXIMA, RAISABLE_LIMITS
+
 # predicate -> argument names; the documented, tested public schema.
 FACT_SCHEMA: dict[str, tuple[str, ...]] = {
     "package": ("P", "Source", "LocalId", "Version", "Digest"),
@@ -53,6 +55,11 @@ FACT_SCHEMA: dict[str, tuple[str, ...]] = {
     "grant_section": ("P", "Section"),
     "https_grant": ("P", "Host", "Method", "PathPrefix"),
     "fs_grant": ("P", "Root", "Operation"),
+    "limit": ("P", "Name", "Value"),
+    "limit_requested": ("P", "Name", "Value"),
+    "limit_default": ("Name", "Value"),
+    "limit_maximum": ("Name", "Value"),
+    "restart": ("P", "Name", "Value"),
 }
 
 
@@ -70,6 +77,7 @@ def export_facts(graph: nx.MultiDiGraph) -> dict[str, set[tuple]]:
         exporter = _EXPORTERS.get(kind)
         if exporter is not None:
             exporter(out, node, attrs)
+    _limit_bounds(out)
     return {pred: out.get(pred, set()) for pred in FACT_SCHEMA}
 
 
@@ -184,6 +192,23 @@ def _fs_grant(out, node, a):
         out["fs_grant"].add((node[1], a["root"], operation))
 
 
+def _limits(out, node, a):
+    ref, effective = node[1], a["effective"]
+    for name in RAISABLE_LIMITS:
+        out["limit"].add((ref, name, getattr(effective, name)))
+    for name, value in a["requested"].items():
+        out["limit_requested"].add((ref, name, value))
+    for name, value in a["restart"].to_dict().items():
+        out["restart"].add((ref, name, value))
+
+
+def _limit_bounds(out) -> None:
+    """The host's defaults and maxima, so rules can compare a package's limits with them."""
+    for name in RAISABLE_LIMITS:
+        out["limit_default"].add((name, getattr(DEFAULT_LIMITS, name)))
+        out["limit_maximum"].add((name, getattr(HOST_MAXIMA, name)))
+
+
 _EXPORTERS = {
     "package": _package,
     "diagnostic": _diagnostic,
@@ -201,6 +226,7 @@ _EXPORTERS = {
     "grant": _grant,
     "https_grant": _https_grant,
     "fs_grant": _fs_grant,
+    "limits": _limits,
 }
 
 

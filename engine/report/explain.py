@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.report.views import conclusion_item
+from engine.report.views import conclusion_item, limits_line, limits_view
 
 
 def _items(subject) -> list[tuple[str, str]]:
@@ -64,6 +64,7 @@ def explain_package(evaluation, ref: str) -> dict[str, Any]:
         "classification": evaluation.value("classification", ref),
         "items": [],
         "package_denials": [],
+        "limits": limits_view(evaluation, ref),
     }
     if subject is None or subject.package is None:
         out["package_denials"] = [d.message for d in (subject.diagnostics if subject else ())]
@@ -102,6 +103,9 @@ def explain_package(evaluation, ref: str) -> dict[str, Any]:
 
 def render_explain(report: dict[str, Any]) -> str:
     lines = [f"plugin {report['reference']} [{report['status']}] classification={report['classification']}"]
+    raised = limits_line(report.get("limits"))
+    if raised:
+        lines.append(f"  raised limits: {raised}")
     for denial in report["package_denials"]:
         if isinstance(denial, str):
             lines.append(f"  package: {denial}")

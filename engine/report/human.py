@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from engine.diagnostics import bound_text
+from engine.report.views import limits_line
 
 CHECK_GUIDANCE = {
     "partial": "enablement guidance: not ready to enable; replace the generated placeholder component "
@@ -40,6 +41,9 @@ def render_check(report: dict[str, Any]) -> str:
         )
         lines.append(_guidance(report, package))
     lines.extend(_inspection_lines(report))
+    raised = limits_line(report.get("limits"))
+    if raised:
+        lines.append(f"raised limits: {raised}")
     if report["diagnostics"]:
         lines.append("diagnostics:")
         lines.extend(_diagnostic_line(d) for d in report["diagnostics"])

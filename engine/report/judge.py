@@ -13,7 +13,8 @@ from typing import Any, Sequence
 from engine.diagnostics import bound_text
 from engine.grants.refs import try_parse_ref
 from engine.report.check import MATERIALIZE_NEXT_STEPS, SAFETY, diagnostic_entry, input_kind, next_steps, package_report
-from engine.report.views import conclusion_dict, inspection
+from engine.report.plan import plan_for
+from engine.report.views import conclusion_dict, inspection, limits_view
 
 # Conclusion code prefix -> diagnostic kind in the reference's vocabulary.
 _KIND_BY_PREFIX = (
@@ -22,6 +23,7 @@ _KIND_BY_PREFIX = (
     ("item_invalid_", "malformed"), ("service_requires", "surface"), ("ingress_requires", "surface"),
     ("artifact_is_placeholder", "placeholder"), ("component_", "abi"), ("raw_", "abi"), ("artifact_", "abi"),
     ("core_", "abi"), ("host_import_", "abi"), ("runtime_", "malformed"), ("tool_name_collision", "duplicate"),
+    ("limit_", "limits"),
 )
 
 
@@ -92,7 +94,8 @@ def check_report(evaluation, input_path: str | Path) -> dict[str, Any]:
         },
         "inspection": inspected,
         "conclusions": conclusions,
-        "plan": _plan_dict(evaluation, ref),
+        "limits": limits_view(evaluation, ref),
+        "plan": _plan_dict(plan_for(evaluation, ref)),
         "grants": "assumed" if subject.grants_assumed else "configured",
         "safety": dict(SAFETY),
         "next_steps": steps,
@@ -122,6 +125,7 @@ def list_item(evaluation, subject) -> dict[str, Any]:
     parsed = try_parse_ref(ref)
     local_ref = parsed.local_id if parsed else None
     grants = subject.grants
+    plan = plan_for(evaluation, ref)
     inspected = inspection(evaluation, ref) if subject.resolved else None
     diagnostics = [{"kind": d.kind, "message": bound_text(d.message)} for d in subject.diagnostics]
     conclusions = package_conclusions(evaluation, ref)
@@ -162,7 +166,11 @@ def list_item(evaluation, subject) -> dict[str, Any]:
         "diagnostics": diagnostics,
         "classification": evaluation.value("classification", ref),
         "conclusions": conclusions,
-        "plan": _plan_dict(evaluation, ref),
+        "limits": limits_view(evaluation, ref),
+        # Planned services come from the plan (static); their live state is in `serve`'s status.
+        "planned_services": [{"name": s.name, "lifecycle": s.lifecycle, "description": s.description}
+                             for s in (plan.services if plan else ())],
+        "plan": _plan_dict(plan),
     }
 
 
@@ -183,9 +191,6 @@ def select_item(items: Sequence[dict[str, Any]], ref: str) -> dict[str, Any]:
     raise LookupError(f"plugin package reference `{bound_text(ref)}` is ambiguous; use a source-qualified ref")
 
 
-def _plan_dict(evaluation, ref: str) -> dict[str, Any] | None:
-    """What the runtime would be allowed to start for `ref` (DESIGN decision 2), if anything."""
-    from engine.report.plan import plan_for
-
-    plan = plan_for(evaluation, ref)
+def _plan_dict(plan) -> dict[str, Any] | None:
+    """What the runtime would be allowed to start (DESIGN decision 2), if anything."""
     return plan.to_dict() if plan else None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 
+from engine.grants.limits import effective_limits, restart_policy
 from engine.package.model import sort_surfaces
 from engine.plan import Plan, PlannedIngress, PlannedService, PlannedTool, freeze_json
 
@@ -46,7 +47,7 @@ def _plan_for(evaluation, ref: str) -> Plan | None:
         for i in manifest.ingresses if ("ingress", i.name) in eligible
     )
     host_apis = tuple(api for (_, api) in evaluation.rows("host_api_eligible", ref))
-    grants = subject.grants
+    grants, enablement = subject.grants, subject.enablement
     return Plan(
         ref=ref, source=package.source, version=manifest.version, digest=package.digest,
         package_path=str(package.path), classification=evaluation.value("classification", ref, ""),
@@ -58,4 +59,6 @@ def _plan_for(evaluation, ref: str) -> Plan | None:
         https_allowlist=tuple(grants.https) if grants and "https" in host_apis else (),
         fs_allowlist=tuple(grants.fs) if grants and "fs" in host_apis else (),
         config_json=freeze_json(subject.config),
+        limits=effective_limits(dict(enablement.limits) if enablement else None),
+        restart=restart_policy(dict(enablement.restart) if enablement else None),
     )

@@ -16,11 +16,14 @@ ITEM_SURFACES = ("tool", "service", "ingress")
 _PLURAL = {"tool": "tools", "service": "services", "ingress": "ingresses"}
 ABI_PREFIXES = ("component_", "raw_", "artifact_", "core_", "host_import_")
 RUNTIME_PREFIXES = ABI_PREFIXES + ("runtime_",)
+LIMIT_PREFIX = "limit_"
 
 
 def conclusion_item(conclusion, package: Package | None) -> tuple[str, str] | None:
     """(surface, name) of the manifest item a conclusion is about, if it is about one."""
     args, code = conclusion.args, conclusion.code
+    if code.startswith(LIMIT_PREFIX):
+        return None  # about the enablement's limits, even when a limit name equals an item name
     if len(args) >= 3 and args[1] in ITEM_SURFACES:
         return args[1], args[2]
     if len(args) >= 2:
@@ -55,7 +58,7 @@ def conclusion_location(conclusion, package: Package | None, subject=None) -> Lo
         index = next((i for i, p in enumerate(manifest.permissions)
                       if p.kind == "host_api" and p.value == item[1]), None)
         key = f"permissions[{index}]" if index is not None else "permissions"
-    elif conclusion.code.startswith("binding_") and subject is not None and subject.enablement is not None:
+    elif conclusion.code.startswith(("binding_", LIMIT_PREFIX)) and subject is not None and subject.enablement is not None:
         return subject.enablement.location
     elif conclusion.code.startswith(RUNTIME_PREFIXES):
         key = "runtime"
@@ -175,3 +178,29 @@ def inspection(evaluation, ref: str) -> dict[str, Any] | None:
         "ingresses": ingresses,
         "abi": [conclusion_dict(c, package, subject) for c in conclusions if c.code.startswith(ABI_PREFIXES)],
     }
+
+
+def limits_view(evaluation, ref: str) -> dict[str, Any] | None:
+    """Effective runtime limits and restart policy (what a plan carries), with the limits the
+    rules found raised or capped; None when there is no package."""
+    subject = evaluation.subject(ref)
+    if subject is None or subject.package is None:
+        return None
+    return {
+        "effective": {name: value for (_, name, value) in evaluation.rows("limit", ref)},
+        "raised": {name: value for (_, name, value) in evaluation.rows("limit_raised", ref)},
+        "capped": {name: {"requested": requested, "maximum": maximum}
+                   for (_, name, requested, maximum) in evaluation.rows("limit_capped", ref)},
+        "restart": {name: value for (_, name, value) in evaluation.rows("restart", ref)},
+    }
+
+
+def limits_line(limits: dict[str, Any] | None) -> str | None:
+    """`fuel=20000000 (capped from 10^11)`-style text of the raised limits, for human reports."""
+    if not limits or not limits["raised"]:
+        return None
+    parts = []
+    for name, value in limits["raised"].items():
+        capped = limits["capped"].get(name)
+        parts.append(f"{name}={value}" + (f" (capped from {capped['requested']})" if capped else ""))
+    return ", ".join(parts)

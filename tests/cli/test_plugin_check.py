@@ -55,7 +55,7 @@ REFERENCE_REPORT_KEYS = [
 ]
 REPORT_KEYS = [
     "command", "status", "input_path", "input_kind", "package", "classification", "diagnostics",
-    "static_inspection", "inspection", "conclusions", "plan", "grants", "safety", "next_steps",
+    "static_inspection", "inspection", "conclusions", "limits", "plan", "grants", "safety", "next_steps",
 ]
 PACKAGE_KEYS = [
     "reference", "package", "source", "version", "schema_version", "digest", "package_path",

@@ -12,7 +12,7 @@ SCHEMAS = [
     ("manifest", manifest_schema.MANIFEST_SCHEMA, manifest_schema._StrictValidator),
     *[(f"permission.{kind}", schema, manifest_schema._StrictValidator)
       for kind, schema in manifest_schema.PERMISSION_SCHEMAS.items()],
-    ("plugins", grants_schema.PLUGINS_SCHEMA, None),
+    ("plugins", grants_schema.PLUGINS_SCHEMA, manifest_schema._StrictValidator),
 ]
 
 

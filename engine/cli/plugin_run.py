@@ -1,0 +1,120 @@
+"""`yoi plugin call|ingress|serve`: the commands that run plugin code, behind the startup gate.
+
+Each one evaluates the workspace exactly as `list` does (engine/host/startup.py), prints the
+startup report (planned and refused packages, with the rules' reasons) on stderr and hands only
+plans to the runtime. This module is loaded only for these commands, so `check`/`list` never
+import wasmtime.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from engine.cli.common import EXIT_POLICY, EXIT_USAGE, fail
+from engine.cli.options import workspace_options
+from engine.cli.run import run_guarded
+
+# Fault kinds that mean the caller's input was wrong (exit 2); every other fault is a refusal or
+# a failure of the plugin (exit 1).
+INPUT_FAULTS = frozenset({"invalid_input", "invalid_request"})
+
+
+def _start(workspace, config_path, policy_dirs, quiet: bool):
+    from engine.host.startup import start_plans
+
+    report = run_guarded("plugin", lambda: start_plans(workspace, config_path, policy_dirs))
+    if not quiet:
+        click.echo(report.render(), err=True, nl=False)
+    return report
+
+
+def _parse_json(text: str, option: str) -> Any:
+    from engine.host.serve import reject_json_constant
+
+    try:
+        return json.loads(text, parse_constant=reject_json_constant)
+    except (ValueError, RecursionError):
+        fail("plugin", f"`{option}` is not valid JSON", EXIT_USAGE)
+
+
+def _run_one(workspace, config_path, policy_dirs, quiet: bool, ref: str, action) -> None:
+    """Start the gate, run `action(registry, ref)` on the planned ref, print its JSON result."""
+    from engine.host.startup import HostError, lookup_ref
+
+    report = _start(workspace, config_path, policy_dirs, quiet)
+    registry = report.registry
+    try:
+        result = action(registry, lookup_ref(report, ref))
+    except HostError as error:
+        fail("plugin", f"{error.kind}: {error.message}", EXIT_USAGE if error.kind in INPUT_FAULTS else EXIT_POLICY)
+    except Exception as error:  # noqa: BLE001 - a RuntimeFault; anything else reaches main()'s guard
+        if not hasattr(error, "kind") or not hasattr(error, "message"):
+            raise
+        fail("plugin", f"{error.kind}: {error.message}", EXIT_USAGE if error.kind in INPUT_FAULTS else EXIT_POLICY)
+    finally:
+        registry.close()
+    click.echo(json.dumps(result, ensure_ascii=False))
+
+
+@click.command("call")
+@click.argument("ref")
+@click.argument("tool")
+@click.option("--input", "input_json", default="{}", show_default=True, help="Tool input as JSON text.")
+@workspace_options
+@click.option("-q", "--quiet", is_flag=True, help="Do not print the startup report on stderr.")
+def call(ref, tool, input_json, workspace, config_path, policy_dirs, quiet):
+    """Call TOOL of plugin REF once and print its ToolOutput JSON (exit 1 if refused or failed)."""
+    _parse_json(input_json, "--input")
+
+    def action(registry, planned_ref):
+        registry.start(planned_ref)
+        return registry.call_tool(planned_ref, tool, input_json)
+
+    _run_one(workspace, config_path, policy_dirs, quiet, ref, action)
+
+
+@click.command("ingress")
+@click.argument("ref")
+@click.argument("name")
+@click.option("--event", "event_json", required=True, help="Ingress event envelope as JSON text.")
+@workspace_options
+@click.option("-q", "--quiet", is_flag=True, help="Do not print the startup report on stderr.")
+def ingress(ref, name, event_json, workspace, config_path, policy_dirs, quiet):
+    """Deliver one event to ingress NAME of plugin REF and print the delivery report JSON."""
+    _parse_json(event_json, "--event")
+
+    def action(registry, planned_ref):
+        registry.start(planned_ref)
+        return registry.deliver_ingress(planned_ref, name, event_json)
+
+    _run_one(workspace, config_path, policy_dirs, quiet, ref, action)
+
+
+@click.command("serve")
+@workspace_options
+@click.option("-q", "--quiet", is_flag=True, help="Do not print the startup report on stderr.")
+def serve(workspace, config_path, policy_dirs, quiet):
+    """Keep plugin instances alive and answer JSON-lines requests on stdin (one response line
+    per request on stdout); EOF stops every instance and exits 0."""
+    from engine.host.serve import ServeLoop
+
+    report = _start(workspace, config_path, policy_dirs, quiet)
+    out = sys.stdout.buffer
+
+    def write(data: bytes) -> None:
+        out.write(data)
+        out.flush()
+
+    try:
+        ServeLoop(report, report.registry).run(sys.stdin.buffer, write)
+    except BrokenPipeError:
+        # The client went away: same as EOF. Point stdout at /dev/null so the exit flush is quiet.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    finally:
+        report.registry.close()

@@ -1,0 +1,142 @@
+"""`yoi plugin serve`: keep instances alive and answer JSON-lines requests on stdin/stdout.
+
+One request per line, one response line per request, in request order:
+`{"id", "ok": true, "result"}` or `{"id", "ok": false, "error": {"kind", "message"}}`. A line
+that is not a JSON object, names an unknown op or field, or is longer than MAX_LINE_BYTES gets an
+error response and the loop goes on; a too-long line is skipped in chunks, never held whole.
+Instances start on first use (or with `start`); EOF stops every instance.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, BinaryIO, Callable
+
+from engine.diagnostics import bound_text, redact_secret_like
+from engine.host.startup import HostError, StartupReport, lookup_ref
+
+MAX_LINE_BYTES = 1024 * 1024
+_DRAIN_CHUNK = 64 * 1024
+
+# op -> (required fields, optional fields), besides `id` and `op`.
+OPS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "tools": (frozenset(), frozenset({"plugin"})),
+    "start": (frozenset({"plugin"}), frozenset()),
+    "status": (frozenset({"plugin"}), frozenset()),
+    "stop": (frozenset({"plugin"}), frozenset()),
+    "call": (frozenset({"plugin", "tool"}), frozenset({"input"})),
+    "ingress": (frozenset({"plugin", "ingress", "event"}), frozenset()),
+}
+
+
+def reject_json_constant(name: str) -> Any:
+    """json.loads hook: NaN and Infinity are not JSON."""
+    raise ValueError(f"{name} is not JSON")
+
+
+def read_lines(stream: BinaryIO, limit: int = MAX_LINE_BYTES):
+    """Yield each line (bytes without the newline), or None for a line longer than `limit`, which
+    is consumed in bounded chunks up to its newline."""
+    while True:
+        line = stream.readline(limit + 1)
+        if not line:
+            return
+        if len(line) > limit and not line.endswith(b"\n"):
+            while True:
+                rest = stream.readline(_DRAIN_CHUNK)
+                if not rest or rest.endswith(b"\n"):
+                    break
+            yield None
+            continue
+        yield line.rstrip(b"\r\n")
+
+
+def descriptor_dict(descriptor) -> dict[str, Any]:
+    return {"name": descriptor.name, "description": descriptor.description,
+            "input_schema": descriptor.input_schema, "origin": descriptor.origin,
+            "plugin_ref": descriptor.plugin_ref}
+
+
+class ServeLoop:
+    """Answers requests against one registry built from the startup report's plans."""
+
+    def __init__(self, report: StartupReport, registry) -> None:
+        self.report = report
+        self.registry = registry
+        self._entered: set[str] = set()  # refs started (or stopped) in this run
+
+    def respond(self, line: bytes | None) -> dict[str, Any]:
+        """The response to one input line; never raises."""
+        if line is None:
+            return _error(None, "invalid_request", f"request line exceeds {MAX_LINE_BYTES} bytes")
+        try:
+            request = json.loads(line, parse_constant=reject_json_constant)
+        except (ValueError, RecursionError):
+            return _error(None, "invalid_request", "request line is not valid JSON")
+        if not isinstance(request, dict):
+            return _error(None, "invalid_request", "request must be a JSON object")
+        request_id = request.get("id")
+        try:
+            return {"id": request_id, "ok": True, "result": self.handle(request)}
+        except HostError as error:
+            return {"id": request_id, "ok": False, "error": error.to_dict()}
+        except Exception as error:  # noqa: BLE001 - RuntimeFault, or a bug: either way one bounded answer
+            to_dict = getattr(error, "to_dict", None)
+            if callable(to_dict) and hasattr(error, "kind"):
+                return {"id": request_id, "ok": False, "error": to_dict()}
+            message = bound_text(redact_secret_like(f"{type(error).__name__}: {error}"), 512)
+            return _error(request_id, "internal", message)
+
+    def handle(self, request: dict[str, Any]) -> Any:
+        op = request.get("op")
+        if not isinstance(op, str) or op not in OPS:
+            raise HostError("invalid_request", f"`op` must be one of: {', '.join(OPS)}")
+        required, optional = OPS[op]
+        fields = set(request) - {"id", "op"}
+        unknown = sorted(fields - required - optional)
+        if unknown:
+            raise HostError("invalid_request", f"op `{op}` does not take field(s): "
+                            + ", ".join(bound_text(str(f), 64) for f in unknown[:8]))
+        missing = sorted(required - fields)
+        if missing:
+            raise HostError("invalid_request", f"op `{op}` needs field(s): {', '.join(missing)}")
+        for name in ("tool", "ingress"):
+            if name in request and not isinstance(request[name], str):
+                raise HostError("invalid_request", f"`{name}` must be a string")
+        ref = lookup_ref(self.report, request["plugin"]) if "plugin" in request else None
+        return self._dispatch(op, ref, request)
+
+    def _dispatch(self, op: str, ref: str | None, request: dict[str, Any]) -> Any:
+        registry = self.registry
+        if op == "tools":
+            return [descriptor_dict(d) for d in registry.tools() if ref is None or d.plugin_ref == ref]
+        if op == "status":
+            return registry.status(ref)
+        if op == "start":
+            result = registry.start(ref)
+            self._entered.add(ref)
+            return result
+        if op == "stop":
+            self._entered.add(ref)  # stop is final: never start it lazily afterwards
+            return registry.stop(ref)
+        self._ensure_started(ref)
+        if op == "call":
+            return registry.call_tool(ref, request["tool"], json.dumps(request.get("input", {})))
+        return registry.deliver_ingress(ref, request["ingress"], json.dumps(request["event"]))
+
+    def _ensure_started(self, ref: str) -> None:
+        if ref not in self._entered:
+            self.registry.start(ref)
+            self._entered.add(ref)
+
+    def run(self, stdin: BinaryIO, write: Callable[[bytes], None]) -> None:
+        """Answer every line of `stdin` until EOF; `write` gets one response line at a time."""
+        for line in read_lines(stdin):
+            if line is not None and not line.strip():
+                continue  # blank lines are not requests
+            response = self.respond(line)
+            write(json.dumps(response, ensure_ascii=True, separators=(",", ":")).encode() + b"\n")
+
+
+def _error(request_id: Any, kind: str, message: str) -> dict[str, Any]:
+    return {"id": request_id, "ok": False, "error": {"kind": kind, "message": message}}

@@ -1,0 +1,40 @@
+"""The one error type the runtime raises: `RuntimeFault`, a kind plus a bounded, redacted message.
+
+Callers (the CLI, `serve`, library users) branch on `.kind`; the message is safe to print because
+it is bounded to 512 bytes and secret-like values are redacted when the fault is made (spec §6.12).
+"""
+
+from __future__ import annotations
+
+from engine.diagnostics import bounded_message, redact_secret_like
+
+FAULT_KINDS = frozenset(
+    {
+        "not_found", "denied", "invalid_input", "invalid_output", "busy", "stopped", "failed",
+        "timeout", "trap", "fuel", "limit", "load", "internal",
+    }
+)
+# Faults that mean the guest's store can no longer be trusted: the instance is marked failed.
+FATAL_KINDS = frozenset({"timeout", "trap", "fuel", "limit", "internal"})
+
+
+def bounded(text: str) -> str:
+    """Redact, then bound to 512 bytes (control characters become spaces)."""
+    return bounded_message(redact_secret_like(text))
+
+
+class RuntimeFault(Exception):
+    """A refused or failed runtime operation; `kind` is one of FAULT_KINDS."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        if kind not in FAULT_KINDS:
+            kind, message = "internal", f"unknown fault kind {kind!r}: {message}"
+        self.kind = kind
+        self.message = bounded(message)
+        super().__init__(self.message)
+
+    def to_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "message": self.message}
+
+    def __repr__(self) -> str:
+        return f"RuntimeFault({self.kind!r}, {self.message!r})"

@@ -1,0 +1,210 @@
+"""Linking host APIs into guests: component `yoi:host/https@1.0.0` and `yoi:host/fs@1.0.0`
+functions, and the raw ABI `yoi:tool` / `yoi:https` / `yoi:fs` imports (spec §6.8).
+
+Host functions never raise: wasmtime-py stashes a Python exception from a host function in a
+module global (racy across threads) and an exception kills a component instance. Component host
+functions return errors as JSON data `{"error": {"message": ...}}`; raw imports return -1 and, for
+output and host-API failures, record an output error that fails the whole tool call (§6.8).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.runtime.errors import RuntimeFault, bounded
+
+COMPONENT_HOST_INTERFACES = {
+    "yoi:host/https@1.0.0": ("https", ("request",)),
+    "yoi:host/fs@1.0.0": ("fs", ("read", "list", "write")),
+}
+RAW_HOST_MODULES = {"yoi:https": "https", "yoi:fs": "fs"}
+RAW_DESCRIPTOR_LIMITS = {"https": 49152, "fs": 65536}
+RAW_TOOL_FIELDS = ("tool_name_len", "tool_name_read", "input_len", "input_read", "output_write")
+RAW_HOST_FIELDS = {"https": ("request", "response_len", "response_read"),
+                   "fs": ("read", "list", "write", "response_len", "response_read")}
+NO_AMBIENT = "no WASI filesystem, ambient network, environment, or other imports are available"
+
+
+def host_error_json(message: str) -> str:
+    return json.dumps({"error": {"message": bounded(message)}}, ensure_ascii=False)
+
+
+def _dispatch(apis: Any, api: str, op: str, descriptor: bytes) -> tuple[bool, str]:
+    """HostApis.dispatch, re-authorized on every call, with any exception turned into data."""
+    try:
+        if not apis.allowed(api):
+            return False, f"plugin host API dispatch denied: host API `{api}` is not in the plan"
+        ok, text = apis.dispatch(api, op, descriptor)
+        return bool(ok), str(text)
+    except Exception as error:  # a host API bug must not kill the guest  # noqa: BLE001
+        return False, f"host API {api} failed: {type(error).__name__}"
+
+
+def denied_import(api: str) -> RuntimeFault:
+    return RuntimeFault("denied", f"plugin host API dispatch denied: host API `{api}` is not in the plan")
+
+
+# ---- components ---------------------------------------------------------------------------------
+
+def check_component_imports(import_names, host_apis: tuple[str, ...]) -> None:
+    """Spec §6.7 import validation: yoi host interfaces whose API the plan grants, nothing else."""
+    for name in import_names:
+        known = COMPONENT_HOST_INTERFACES.get(name)
+        if known is None:
+            raise RuntimeFault("load", f"unsupported component import `{name}`; {NO_AMBIENT}")
+        if known[0] not in host_apis:
+            raise denied_import(known[0])
+
+
+def define_component_host(linker: Any, apis: Any) -> None:
+    """Define every yoi host function on a component linker (unused ones cost nothing)."""
+    with linker.root() as root:
+        for interface, (api, ops) in COMPONENT_HOST_INTERFACES.items():
+            with root.add_instance(interface) as instance:
+                for op in ops:
+                    instance.add_func(op, _component_func(apis, api, op))
+
+
+def _component_func(apis: Any, api: str, op: str):
+    def host_function(_store: Any, request_json: Any) -> str:
+        try:
+            data = request_json.encode("utf-8", "surrogatepass") if isinstance(request_json, str) else b""
+            ok, text = _dispatch(apis, api, op, data)
+            return text if ok else host_error_json(text)
+        except Exception:  # noqa: BLE001
+            return host_error_json(f"host API {api} failed")
+
+    return host_function
+
+
+# ---- raw core modules ---------------------------------------------------------------------------
+
+@dataclass
+class RawCall:
+    """Host state of one raw tool call: inputs, the last output, the first output error and the
+    last host-API response per API."""
+
+    tool_name: bytes
+    input: bytes
+    output_limit: int
+    output: bytes = b""
+    output_error: str | None = None
+    responses: dict[str, bytes] = field(default_factory=lambda: {"https": b"", "fs": b""})
+
+
+def check_raw_imports(imports, host_apis: tuple[str, ...]) -> None:
+    """Spec §6.8 import validation, in the reference's order and words."""
+    for module, name in imports:
+        if module == "yoi:tool":
+            if name not in RAW_TOOL_FIELDS:
+                raise RuntimeFault("load", f"unsupported host import `{name}`; no filesystem, ambient network, "
+                                           "environment, or WASI imports are available")
+        elif module in RAW_HOST_MODULES:
+            api = RAW_HOST_MODULES[module]
+            if api not in host_apis:
+                raise denied_import(api)
+            if name not in RAW_HOST_FIELDS[api]:
+                raise RuntimeFault("load", f"unsupported {api} host import `{name}`")
+        else:
+            raise RuntimeFault("load", f"unsupported import module `{module}`; only `yoi:tool`, `yoi:https`, "
+                                       "and `yoi:fs` are available")
+
+
+class RawHost:
+    """The raw ABI imports on one Linker, reading the current call from `self.call` (calls to one
+    instance are serialized, so one slot is enough)."""
+
+    def __init__(self, wasmtime: Any, linker: Any, apis: Any) -> None:
+        self.wasmtime = wasmtime
+        self.apis = apis
+        self.call: RawCall | None = None
+        i32 = wasmtime.ValType.i32()
+        length = wasmtime.FuncType([], [i32])
+        ptr_len = wasmtime.FuncType([i32, i32], [i32])
+        tool = {
+            "tool_name_len": (length, lambda: len(self.call.tool_name), False),
+            "tool_name_read": (ptr_len, lambda c, p, n: self._copy_out(c, self.call.tool_name, p, n), True),
+            "input_len": (length, lambda: len(self.call.input), False),
+            "input_read": (ptr_len, lambda c, p, n: self._copy_out(c, self.call.input, p, n), True),
+            "output_write": (ptr_len, self._output_write, True),
+        }
+        for name, (ty, fn, caller) in tool.items():
+            linker.define_func("yoi:tool", name, ty, _never_raise(fn, caller), access_caller=caller)
+        for module, api in RAW_HOST_MODULES.items():
+            for op in RAW_HOST_FIELDS[api]:
+                if op == "response_len":
+                    fn, ty, caller = (lambda a=api: len(self.call.responses[a])), length, False
+                elif op == "response_read":
+                    fn, ty, caller = (lambda c, p, n, a=api: self._copy_out(c, self.call.responses[a], p, n)), \
+                        ptr_len, True
+                else:
+                    fn, ty, caller = (lambda c, p, n, a=api, o=op: self._host_call(c, a, o, p, n)), ptr_len, True
+                linker.define_func(module, op, ty, _never_raise(fn, caller), access_caller=caller)
+
+    def _memory(self, caller: Any) -> Any:
+        memory = caller.get("memory")
+        return memory if isinstance(memory, self.wasmtime.Memory) else None
+
+    def _copy_out(self, caller: Any, data: bytes, ptr: int, length: int) -> int:
+        """Copy `data` into guest memory: exact length, in bounds, else -1 (no output error)."""
+        memory = self._memory(caller)
+        if ptr < 0 or length < 0 or length != len(data) or memory is None:
+            return -1
+        if ptr + length > memory.data_len(caller):
+            return -1
+        memory.write(caller, data, ptr)
+        return length
+
+    def _read_guest(self, caller: Any, ptr: int, length: int, limit: int, what: str) -> bytes | str:
+        memory = self._memory(caller)
+        if ptr < 0 or length < 0:
+            return f"guest {what} pointer/length is invalid"
+        if length > limit:
+            return f"guest {what} exceeds {limit} bytes"
+        if memory is None:
+            return "guest did not export linear memory"
+        if ptr + length > memory.data_len(caller):
+            return f"guest {what} memory range is invalid"
+        return bytes(memory.read(caller, ptr, ptr + length))
+
+    def _fail(self, message: str) -> int:
+        if self.call.output_error is None:
+            self.call.output_error = bounded(message)
+        return -1
+
+    def _output_write(self, caller: Any, ptr: int, length: int) -> int:
+        data = self._read_guest(caller, ptr, length, self.call.output_limit, "output")
+        if isinstance(data, str):
+            return self._fail(data)
+        self.call.output = data
+        return length
+
+    def _host_call(self, caller: Any, api: str, op: str, ptr: int, length: int) -> int:
+        data = self._read_guest(caller, ptr, length, RAW_DESCRIPTOR_LIMITS[api], "input")
+        if isinstance(data, str):
+            return self._fail(data)
+        ok, text = _dispatch(self.apis, api, op, data)
+        if not ok:
+            return self._fail(text)
+        response = text.encode("utf-8", "surrogatepass")
+        self.call.responses[api] = response
+        return len(response)
+
+
+def _never_raise(fn, caller: bool):
+    """Wrap a raw import so an unexpected exception becomes -1 instead of a racy Python raise."""
+    if caller:
+        def wrapped(c, p, n):
+            try:
+                return fn(c, p, n)
+            except Exception:  # noqa: BLE001
+                return -1
+    else:
+        def wrapped():
+            try:
+                return fn()
+            except Exception:  # noqa: BLE001
+                return -1
+    return wrapped

@@ -1,0 +1,225 @@
+"""One plugin instance per package ref (issue 9 item 3): lifecycle, the per-instance call queue,
+failure and restart with backoff, and the bounded diagnostics ring.
+
+Calls to one instance are serialized by `_exec`; at most `queue_limit` callers wait for it and
+the next one is refused (`busy`). A fault that leaves the guest untrustworthy (trap, timeout,
+fuel, limit, lifecycle error) discards the guest (a trapped component instance cannot be entered
+again) and marks the instance failed; a later call restarts it once the backoff has passed, at
+most `max_restarts` times. `stop` is final for the run.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
+
+from engine.plan import Plan
+from engine.runtime.errors import FATAL_KINDS, RuntimeFault, bounded
+from engine.runtime.guests import Guest, make_guest
+from engine.runtime.ingress import apply_output_commands, envelope_text
+from engine.runtime.outputs import decode_ingress_output, tool_input_text
+
+DIAGNOSTIC_RING = 64
+SERVICE_STATE = {"ready": "pending", "started": "running", "stopped": "stopped", "failed": "failed"}
+
+
+class InstanceHandle:
+    def __init__(self, plan: Plan, engine: Callable[[], Any], apis_factory: Callable[[Plan], Any],
+                 queue_limit: int) -> None:
+        self.plan = plan
+        self._engine = engine  # the registry's WasmEngine, created on first use
+        self._apis_factory = apis_factory
+        self.queue_limit = queue_limit
+        self.lifecycle = "ready"
+        self.guest: Guest | None = None
+        self.component_status: Any = None
+        self.status_update: Any = None
+        self.diagnostics: deque[dict[str, str]] = deque(maxlen=DIAGNOSTIC_RING)
+        self.restart_count = 0
+        self._next_attempt = 0.0
+        self.busy_refusals = 0
+        self.calls = {"tool": 0, "ingress": 0, "faults": 0}
+        self._exec = threading.Lock()
+        self._guard = threading.Lock()
+        self._waiting = 0
+        self._tools = {tool.name: tool for tool in plan.tools}
+        self._ingresses = {ingress.name: ingress for ingress in plan.ingresses}
+
+    # ---- queue ---------------------------------------------------------------------------------
+
+    @contextmanager
+    def _slot(self, bounded_queue: bool = True) -> Iterator[None]:
+        with self._guard:
+            if bounded_queue and self._waiting >= self.queue_limit:
+                self.busy_refusals += 1
+                raise RuntimeFault("busy", f"plugin instance `{self.plan.ref}` is busy: {self._waiting} calls are "
+                                           f"already waiting (queue limit {self.queue_limit})")
+            self._waiting += 1
+        try:
+            self._exec.acquire()
+        finally:
+            with self._guard:
+                self._waiting -= 1
+        try:
+            yield
+        finally:
+            self._exec.release()
+
+    # ---- diagnostics, failure, restart ---------------------------------------------------------
+
+    def _note(self, message: str, state: str | None = None) -> None:
+        self.diagnostics.append({"state": state or self.lifecycle, "message": bounded(message)})
+
+    def _fail(self, fault: RuntimeFault) -> None:
+        self.guest = None  # the store goes with it: never enter a trapped instance again
+        self.lifecycle = "failed"
+        policy = self.plan.restart
+        delay = min(policy.backoff_ms * (2 ** min(self.restart_count, 30)), policy.backoff_max_ms)
+        self._next_attempt = time.monotonic() + delay / 1000
+        self._note(f"plugin instance failed: {fault.message}", "failed")
+
+    def _last_failure(self) -> str:
+        for entry in reversed(self.diagnostics):
+            if entry["state"] == "failed":
+                return entry["message"]
+        return "no diagnostic"
+
+    def _next_attempt_in_ms(self) -> int | None:
+        if self.lifecycle != "failed" or self.restart_count >= self.plan.restart.max_restarts:
+            return None
+        return max(0, int((self._next_attempt - time.monotonic()) * 1000))
+
+    def _ensure_started(self) -> Guest:
+        """The running guest, starting or restarting it when allowed (caller holds `_exec`)."""
+        if self.lifecycle == "started" and self.guest is not None:
+            return self.guest
+        ref = self.plan.ref
+        if self.lifecycle == "stopped":
+            raise RuntimeFault("stopped", f"plugin instance `{ref}` is stopped")
+        if self.lifecycle == "failed":
+            policy = self.plan.restart
+            if self.restart_count >= policy.max_restarts:
+                raise RuntimeFault("failed", f"plugin instance `{ref}` failed and is not restarted again "
+                                             f"({self.restart_count}/{policy.max_restarts} restarts used): "
+                                             f"{self._last_failure()}")
+            wait = self._next_attempt_in_ms()
+            if wait:
+                raise RuntimeFault("failed", f"plugin instance `{ref}` failed; restart {self.restart_count + 1}/"
+                                             f"{policy.max_restarts} in {wait} ms: {self._last_failure()}")
+            self.restart_count += 1
+            self._note(f"restarting plugin instance (restart {self.restart_count}/{policy.max_restarts})", "failed")
+        try:
+            guest = make_guest(self._engine(), self.plan, self._apis_factory(self.plan))
+            self.component_status = guest.start(self.plan.config_json)
+        except RuntimeFault as fault:
+            self._fail(RuntimeFault(fault.kind, f"plugin instance startup failed closed: {fault.message}"))
+            raise RuntimeFault(fault.kind, f"plugin instance startup failed closed: {fault.message}") from None
+        self.guest, self.lifecycle = guest, "started"
+        self._note("plugin instance started" + ("" if guest.keeps_state else
+                                                 " (legacy tool runtime adapted behind PluginInstanceRegistry)"))
+        return guest
+
+    def _guarded(self, what: str, action: Callable[[Guest], Any]) -> Any:
+        """Run `action` on the started guest; classify and record its faults."""
+        guest = self._ensure_started()
+        try:
+            return action(guest)
+        except RuntimeFault as fault:
+            self.calls["faults"] += 1
+            wrapped = RuntimeFault(fault.kind, f"{what} failed closed: {fault.message}")
+            if fault.kind in FATAL_KINDS or fault.kind == "failed":
+                self._fail(wrapped)
+            else:
+                self._note(wrapped.message)
+            raise wrapped from None
+
+    # ---- operations ----------------------------------------------------------------------------
+
+    def start(self) -> dict[str, Any]:
+        with self._slot():
+            self._ensure_started()
+            return self.snapshot()
+
+    def call_tool(self, tool: str, value: str | dict) -> dict[str, Any]:
+        plan = self.plan
+        if "tool" not in plan.authorized_surfaces:
+            raise RuntimeFault("denied", f"plugin tool surface of `{plan.ref}` is not in the plan")
+        if tool not in self._tools:
+            raise RuntimeFault("not_found", f"plugin tool `{tool}` of `{plan.ref}` is not in the plan")
+        text = tool_input_text(tool, value, plan.limits.max_input_bytes)
+        with self._slot():
+            what = f"plugin tool `{tool}` from `{plan.ref}` (digest {plan.digest})"
+            output = self._guarded(what, lambda guest: guest.tool(tool, text))
+            self.calls["tool"] += 1
+            return output
+
+    def deliver_ingress(self, name: str, event: str | dict) -> dict[str, Any]:
+        plan = self.plan
+        if "ingress" not in plan.authorized_surfaces:
+            raise RuntimeFault("denied", f"plugin ingress surface of `{plan.ref}` is not in the plan")
+        ingress = self._ingresses.get(name)
+        if ingress is None:
+            raise RuntimeFault("not_found", f"plugin ingress `{name}` of `{plan.ref}` is not in the plan")
+        envelope = envelope_text(ingress, event, plan.limits.max_input_bytes)
+        limit = plan.limits.max_output_bytes
+        with self._slot():
+            what = f"plugin ingress `{name}` of `{plan.ref}`"
+            output = self._guarded(what, lambda guest: decode_ingress_output(guest.ingress(name, envelope), limit))
+            self.calls["ingress"] += 1
+            outcome = apply_output_commands(output)
+            if outcome.has_update:
+                self.status_update = outcome.status_update
+            for message in outcome.refused:
+                self._note(message)
+            return {
+                "plugin_ref": plan.ref, "ingress": name, "accepted": True, "output": output,
+                "applied_commands": list(outcome.applied), "diagnostics": list(outcome.refused),
+            }
+
+    def status(self) -> dict[str, Any]:
+        """A snapshot; a started component is asked for its status when it is not busy (a status
+        request never waits behind a long call)."""
+        if self._exec.acquire(blocking=False):
+            try:
+                if self.lifecycle == "started" and self.guest is not None and self.guest.keeps_state:
+                    try:
+                        status = self._guarded(f"plugin component status of `{self.plan.ref}`",
+                                               lambda guest: guest.status())
+                        self.component_status = status
+                    except RuntimeFault:
+                        pass  # recorded as a diagnostic by _guarded
+                return self.snapshot()
+            finally:
+                self._exec.release()
+        return self.snapshot()
+
+    def stop(self) -> dict[str, Any]:
+        """Final for the run: the guest's `stop` runs if it is started; it never restarts."""
+        with self._slot(bounded_queue=False):
+            if self.lifecycle == "started" and self.guest is not None:
+                try:
+                    self.component_status = self._guarded(f"plugin component stop of `{self.plan.ref}`",
+                                                          lambda guest: guest.stop())
+                except RuntimeFault:
+                    pass
+            self.guest = None
+            self.lifecycle = "stopped"
+            self._note("plugin instance stopped", "stopped")
+            return self.snapshot()
+
+    def snapshot(self) -> dict[str, Any]:
+        policy = self.plan.restart
+        services = [{"name": s.name, "lifecycle": s.lifecycle, "state": SERVICE_STATE[self.lifecycle]}
+                    for s in self.plan.services]
+        return {
+            "plugin_ref": self.plan.ref, "lifecycle": self.lifecycle, "component_status": self.component_status,
+            "status_update": self.status_update, "services": services,
+            "restarts": {"count": self.restart_count, "max": policy.max_restarts,
+                         "next_attempt_in_ms": self._next_attempt_in_ms()},
+            "diagnostics": list(self.diagnostics), "limits": self.plan.limits.to_dict(),
+            "queue": {"waiting": self._waiting, "limit": self.queue_limit, "busy_refusals": self.busy_refusals},
+            "calls": dict(self.calls),
+        }

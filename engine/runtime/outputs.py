@@ -1,0 +1,109 @@
+"""Decoding what crosses the guest boundary: tool input (spec §6.5), ToolOutput (§6.9), lifecycle
+outputs (§6.7) and ingress outputs (§6.6, bounded to a JSON object here).
+
+Every check returns a RuntimeFault with the reference's wording, so a caller sees the same words
+the reference host would print.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from engine.runtime.errors import RuntimeFault
+
+MAX_SUMMARY_BYTES = 1024
+
+
+def parse_json_text(text: str | bytes, failure: str) -> Any:
+    """json.loads, or an `invalid_output` fault `<failure>: <parse error>`."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as error:
+        raise RuntimeFault("invalid_output", f"{failure}: {error}") from None
+
+
+def tool_input_text(tool: str, value: str | dict, limit: int) -> str:
+    """The input JSON text for `tool`, checked for size and syntax (spec §6.5 steps 1-2)."""
+    if isinstance(value, str):
+        text = value
+    else:
+        try:
+            text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        except (TypeError, ValueError, RecursionError) as error:
+            raise RuntimeFault("invalid_input", f"plugin tool `{tool}` input is not valid JSON: {error}") from None
+    if len(text.encode("utf-8", "surrogatepass")) > limit:
+        raise RuntimeFault("invalid_input", f"plugin tool `{tool}` input exceeds {limit} bytes")
+    try:
+        json.loads(text)
+        text.encode("utf-8")
+    except (ValueError, RecursionError) as error:
+        raise RuntimeFault("invalid_input", f"plugin tool `{tool}` input is not valid JSON: {error}") from None
+    return text
+
+
+def _utf8(raw: bytes | str, what: str) -> str:
+    if isinstance(raw, str):
+        return raw
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise RuntimeFault("invalid_output", f"{what} is not UTF-8: {error}") from None
+
+
+def decode_tool_output(raw: bytes | str | None, limit: int) -> dict[str, Any]:
+    """Spec §6.9: a ToolOutput object `{summary, content?}` or an `invalid_output` fault."""
+    if not raw:
+        raise RuntimeFault("invalid_output", "guest did not call output_write")
+    size = len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8", "surrogatepass"))
+    if size > limit:
+        raise RuntimeFault("invalid_output", f"guest output exceeds {limit} bytes")
+    text = _utf8(raw, "guest output")
+    value = parse_json_text(text, "guest output is not valid JSON")
+    if not isinstance(value, dict):
+        raise RuntimeFault("invalid_output", "guest output JSON must be an object")
+    for key in value:
+        if key not in ("summary", "content"):
+            raise RuntimeFault("invalid_output", f"guest output contains unsupported key `{key}`")
+    if "summary" not in value:
+        raise RuntimeFault("invalid_output", "guest output must include a summary string")
+    summary = value["summary"]
+    if not isinstance(summary, str):
+        raise RuntimeFault("invalid_output", "guest output summary must be a string")
+    if not summary:
+        raise RuntimeFault("invalid_output", "guest output summary must not be empty")
+    if len(summary.encode("utf-8")) > MAX_SUMMARY_BYTES:
+        raise RuntimeFault("invalid_output", f"guest output summary exceeds {MAX_SUMMARY_BYTES} bytes")
+    content = value.get("content")
+    if content is not None and not isinstance(content, str):
+        raise RuntimeFault("invalid_output", "guest output content must be a string or null")
+    if content is not None and len(content.encode("utf-8")) > limit:
+        raise RuntimeFault("invalid_output", f"guest output content exceeds {limit} bytes")
+    return {"summary": summary} if content is None else {"summary": summary, "content": content}
+
+
+def decode_lifecycle(phase: str, raw: str, limit: int) -> Any:
+    """Spec §6.7 lifecycle output: bounded JSON; an `error` key or state `failed` is a failure
+    (kind `failed`, which marks the instance failed)."""
+    if len(raw.encode("utf-8", "surrogatepass")) > limit:
+        raise RuntimeFault("invalid_output", f"plugin component {phase} output exceeds {limit} bytes")
+    value = parse_json_text(raw, f"plugin component {phase} output is not JSON")
+    if isinstance(value, dict) and "error" in value:
+        raise RuntimeFault("failed", f"plugin component {phase} returned error: {_compact(value['error'])}")
+    if isinstance(value, dict) and value.get("state") == "failed":
+        raise RuntimeFault("failed", f"plugin component {phase} returned failed status: {_compact(value)}")
+    return value
+
+
+def decode_ingress_output(raw: str, limit: int) -> dict[str, Any]:
+    """Ingress output must be a bounded JSON object (stricter than the reference's any-JSON)."""
+    if len(raw.encode("utf-8", "surrogatepass")) > limit:
+        raise RuntimeFault("invalid_output", f"plugin ingress output exceeds {limit} bytes")
+    value = parse_json_text(raw, "plugin ingress output is not JSON")
+    if not isinstance(value, dict):
+        raise RuntimeFault("invalid_output", "plugin ingress output must be a JSON object")
+    return value
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
