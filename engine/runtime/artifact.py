@@ -21,7 +21,7 @@ def load_artifact(plan: Plan) -> bytes:
     try:
         files, _ = read_package_files(plan.package_path, directory=os.path.isdir(plan.package_path))
     except DiagnosticError as error:
-        raise RuntimeFault("load", f"package/module load error: {error.diagnostic.message}") from None
+        raise RuntimeFault("load", f"package/module load error: {error}") from None
     found = package_digest(files)
     if found != plan.digest:
         raise RuntimeFault("load", f"package/module load error: package digest is {found}, but the plan approved "

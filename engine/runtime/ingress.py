@@ -30,9 +30,10 @@ def _invalid(message: str) -> RuntimeFault:
 def envelope_text(ingress: PlannedIngress, event: str | dict, limit: int) -> str:
     """The checked envelope as the JSON text handed to the guest (field order kind, source,
     payload, then the optional fields)."""
+    text = event if isinstance(event, str) else _dumps(event)
+    if len(text.encode("utf-8", "surrogatepass")) > limit:
+        raise _invalid(f"plugin ingress event exceeds {limit} bytes")
     if isinstance(event, str):
-        if len(event.encode("utf-8", "surrogatepass")) > limit:
-            raise _invalid(f"plugin ingress event exceeds {limit} bytes")
         try:
             event = json.loads(event)
         except (ValueError, RecursionError) as error:
@@ -47,13 +48,16 @@ def envelope_text(ingress: PlannedIngress, event: str | dict, limit: int) -> str
             raise _invalid(f"plugin ingress event must include `{key}`")
     _check_fields(ingress, event)
     ordered = {key: event[key] for key in (*REQUIRED_KEYS, *OPTIONAL_KEYS) if key in event}
+    return _dumps(ordered)
+
+
+def _dumps(value: object) -> str:
     try:
-        text = json.dumps(ordered, ensure_ascii=False, separators=(",", ":"))
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        text.encode("utf-8")  # a lone surrogate cannot cross into the guest
+        return text
     except (TypeError, ValueError, RecursionError) as error:
         raise _invalid(f"plugin ingress event is not valid JSON: {error}") from None
-    if len(text.encode("utf-8", "surrogatepass")) > limit:
-        raise _invalid(f"plugin ingress event exceeds {limit} bytes")
-    return text
 
 
 def _check_fields(ingress: PlannedIngress, event: dict) -> None:

@@ -50,8 +50,8 @@ class InstanceHandle:
 
     # ---- queue ---------------------------------------------------------------------------------
 
-    @contextmanager
-    def _slot(self, bounded_queue: bool = True) -> Iterator[None]:
+    def _enter(self, bounded_queue: bool = True) -> None:
+        """Wait for the instance (at most `queue_limit` callers wait; the next is refused)."""
         with self._guard:
             if bounded_queue and self._waiting >= self.queue_limit:
                 self.busy_refusals += 1
@@ -63,6 +63,10 @@ class InstanceHandle:
         finally:
             with self._guard:
                 self._waiting -= 1
+
+    @contextmanager
+    def _slot(self, bounded_queue: bool = True) -> Iterator[None]:
+        self._enter(bounded_queue)
         try:
             yield
         finally:
@@ -122,14 +126,15 @@ class InstanceHandle:
                                                  " (legacy tool runtime adapted behind PluginInstanceRegistry)"))
         return guest
 
-    def _guarded(self, what: str, action: Callable[[Guest], Any]) -> Any:
-        """Run `action` on the started guest; classify and record its faults."""
+    def _guarded(self, what: Callable[[], str], action: Callable[[Guest], Any]) -> Any:
+        """Run `action` on the started guest; classify and record its faults (`what` names the
+        operation in the diagnostic; built only when something failed)."""
         guest = self._ensure_started()
         try:
             return action(guest)
         except RuntimeFault as fault:
             self.calls["faults"] += 1
-            wrapped = RuntimeFault(fault.kind, f"{what} failed closed: {fault.message}")
+            wrapped = RuntimeFault(fault.kind, f"{what()} failed closed: {fault.message}")
             if fault.kind in FATAL_KINDS or fault.kind == "failed":
                 self._fail(wrapped)
             else:
@@ -150,11 +155,14 @@ class InstanceHandle:
         if tool not in self._tools:
             raise RuntimeFault("not_found", f"plugin tool `{tool}` of `{plan.ref}` is not in the plan")
         text = tool_input_text(tool, value, plan.limits.max_input_bytes)
-        with self._slot():
-            what = f"plugin tool `{tool}` from `{plan.ref}` (digest {plan.digest})"
-            output = self._guarded(what, lambda guest: guest.tool(tool, text))
+        self._enter()  # the hot path: no context-manager generator
+        try:
+            output = self._guarded(lambda: f"plugin tool `{tool}` from `{plan.ref}` (digest {plan.digest})",
+                                   lambda guest: guest.tool(tool, text))
             self.calls["tool"] += 1
             return output
+        finally:
+            self._exec.release()
 
     def deliver_ingress(self, name: str, event: str | dict) -> dict[str, Any]:
         plan = self.plan
@@ -166,8 +174,7 @@ class InstanceHandle:
         envelope = envelope_text(ingress, event, plan.limits.max_input_bytes)
         limit = plan.limits.max_output_bytes
         with self._slot():
-            what = f"plugin ingress `{name}` of `{plan.ref}`"
-            output = self._guarded(what, lambda guest: decode_ingress_output(guest.ingress(name, envelope), limit))
+            output = self._guarded(lambda: f"plugin ingress `{name}` of `{plan.ref}`", lambda guest: decode_ingress_output(guest.ingress(name, envelope), limit))
             self.calls["ingress"] += 1
             outcome = apply_output_commands(output)
             if outcome.has_update:
@@ -186,7 +193,7 @@ class InstanceHandle:
             try:
                 if self.lifecycle == "started" and self.guest is not None and self.guest.keeps_state:
                     try:
-                        status = self._guarded(f"plugin component status of `{self.plan.ref}`",
+                        status = self._guarded(lambda: f"plugin component status of `{self.plan.ref}`",
                                                lambda guest: guest.status())
                         self.component_status = status
                     except RuntimeFault:
@@ -201,7 +208,7 @@ class InstanceHandle:
         with self._slot(bounded_queue=False):
             if self.lifecycle == "started" and self.guest is not None:
                 try:
-                    self.component_status = self._guarded(f"plugin component stop of `{self.plan.ref}`",
+                    self.component_status = self._guarded(lambda: f"plugin component stop of `{self.plan.ref}`",
                                                           lambda guest: guest.stop())
                 except RuntimeFault:
                     pass
@@ -220,6 +227,7 @@ class InstanceHandle:
             "restarts": {"count": self.restart_count, "max": policy.max_restarts,
                          "next_attempt_in_ms": self._next_attempt_in_ms()},
             "diagnostics": list(self.diagnostics), "limits": self.plan.limits.to_dict(),
-            "queue": {"waiting": self._waiting, "limit": self.queue_limit, "busy_refusals": self.busy_refusals},
+            "queue": {"running": self._exec.locked(), "waiting": self._waiting, "limit": self.queue_limit,
+                      "busy_refusals": self.busy_refusals},
             "calls": dict(self.calls),
         }

@@ -32,11 +32,12 @@ def tool_input_text(tool: str, value: str | dict, limit: int) -> str:
             text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
         except (TypeError, ValueError, RecursionError) as error:
             raise RuntimeFault("invalid_input", f"plugin tool `{tool}` input is not valid JSON: {error}") from None
-    if len(text.encode("utf-8", "surrogatepass")) > limit:
+    if len(text) > limit // 4 and len(text.encode("utf-8", "surrogatepass")) > limit:
         raise RuntimeFault("invalid_input", f"plugin tool `{tool}` input exceeds {limit} bytes")
     try:
         json.loads(text)
-        text.encode("utf-8")
+        if not text.isascii():
+            text.encode("utf-8")  # a lone surrogate cannot cross into the guest
     except (ValueError, RecursionError) as error:
         raise RuntimeFault("invalid_input", f"plugin tool `{tool}` input is not valid JSON: {error}") from None
     return text

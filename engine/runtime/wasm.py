@@ -11,8 +11,8 @@ its (not configurable) 2 MiB async stack, so 2 MiB is the largest safe value.
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import math
 import os
 import threading
 from pathlib import Path
@@ -38,7 +38,9 @@ _LIMIT_WORDS = ("exceeds memory limits", "exceeds table limits", "resource limit
                 "growing table", "minimum size of")
 
 
+@functools.lru_cache(maxsize=1)
 def wasmtime_version() -> str:
+    """Part of the cache key (reading package metadata costs about a millisecond: once)."""
     from importlib.metadata import version
 
     return version("wasmtime")
@@ -138,7 +140,7 @@ class WasmEngine:
         """Run `call` (which enters the guest) with a fresh fuel budget and wall-clock deadline;
         any wasmtime failure becomes a classified RuntimeFault."""
         store.set_fuel(limits.fuel)
-        store.set_epoch_deadline(math.ceil(limits.timeout_ms / self.tick_ms) + 1)
+        store.set_epoch_deadline(-(-limits.timeout_ms // self.tick_ms) + 1)  # ceil, then the partial tick
         try:
             return call()
         except RuntimeFault:

@@ -1,0 +1,196 @@
+"""Runtime costs on the bundled instance example (examples/instance-counter), issue 9:
+
+(a) call_tool through the registry vs a direct wasmtime call of the same export (target <= 1.3x)
+(b) the instance path vs per-call instantiation of the same component (target >= 20x faster)
+(d) ingress deliveries per second through the registry
+(e) cold start (compile) vs start from the compiled-artifact cache (target >= 10x faster)
+(f) resident memory per started instance, 100 instances in one process
+
+Run: python bench/runtime.py   (baselines are measured in the same run; prints a table)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from engine.package.materialize import load_package_path
+from engine.plan import Plan, PlannedIngress, PlannedService, PlannedTool
+from engine.runtime import HostConfig, PluginInstanceRegistry
+
+COUNTER = Path(__file__).resolve().parents[1] / "examples" / "instance-counter"
+EVENT = {"kind": "tick", "source": "example", "payload": {}}
+
+
+def counter_plan(ref: str = "builtin:example.counter") -> Plan:
+    package = load_package_path(COUNTER, source="builtin")
+    runtime = package.manifest.runtime
+    artifact = package.files[runtime.artifact_path]
+    return Plan(
+        ref=ref, source="builtin", version=package.manifest.version, digest=package.digest,
+        package_path=str(COUNTER), classification="instance", runtime_kind=runtime.kind,
+        abi_or_world=runtime.world, artifact_path=runtime.artifact_path,
+        artifact_sha256=hashlib.sha256(artifact).hexdigest(),
+        enabled_surfaces=("tool", "service", "ingress"), authorized_surfaces=("tool", "service", "ingress"),
+        tools=(PlannedTool("counter", "", '{"type":"object"}', False),),
+        services=(PlannedService("counter-service", "", "host-managed"),),
+        ingresses=(PlannedIngress("counter-events", "", ("tick",), ("example",), '{"type":"object"}'),),
+        host_apis=(), config_json='{"label":"demo"}',
+    )
+
+
+def rates(*fns, seconds: float = 0.6) -> list[float]:
+    """Median per-call seconds of each function, timed in interleaved batches so that load from
+    other processes hits every function alike."""
+    sizes = []
+    for fn in fns:
+        fn()
+        start, n = time.perf_counter(), 0
+        while time.perf_counter() - start < 0.03:
+            fn()
+            n += 1
+        sizes.append(max(5, int(n * seconds / 0.03 / 7 / len(fns))))
+    samples: list[list[float]] = [[] for _ in fns]
+    for _ in range(7):
+        for index, fn in enumerate(fns):
+            start = time.perf_counter()
+            for _ in range(sizes[index]):
+                fn()
+            samples[index].append((time.perf_counter() - start) / sizes[index])
+    return [statistics.median(s) for s in samples]
+
+
+def direct(cache_dir: Path):
+    """A hand-written host for the same component: one engine, one store, per-call fuel and
+    deadline, JSON decoding of the result: the floor the registry is compared with."""
+    import wasmtime
+    from wasmtime.component import Component, Linker
+
+    from engine.runtime.wasm import COMPONENT_COUNTS, WasmEngine
+
+    wasm = WasmEngine(HostConfig(cache_dir=cache_dir))
+    data = (COUNTER / "counter.component.wasm").read_bytes()
+    component: Component = wasm.compile(data, "component")
+    linker = Linker(wasm.engine)
+
+    def instantiate():
+        store = wasmtime.Store(wasm.engine)
+        store.set_limits(memory_size=2 << 20, table_elements=256, **COMPONENT_COUNTS)
+        store.set_fuel(5_000_000)
+        store.set_epoch_deadline(101)
+        return store, linker.instantiate(store, component)
+
+    store, instance = instantiate()
+    handle_tool = instance.get_func(store, "handle-tool")
+
+    def call():
+        store.set_fuel(5_000_000)
+        store.set_epoch_deadline(101)
+        return json.loads(handle_tool(store, "counter", "{}"))
+
+    def per_call_instance():
+        fresh_store, fresh = instantiate()
+        fresh.get_func(fresh_store, "start")(fresh_store, "{}")
+        fresh_store.set_fuel(5_000_000)
+        return json.loads(fresh.get_func(fresh_store, "handle-tool")(fresh_store, "counter", "{}"))
+
+    return wasm, call, per_call_instance
+
+
+FRESH = """
+import sys, time
+sys.path.insert(0, {bench!r})
+from pathlib import Path
+from runtime import counter_plan
+from engine.runtime import HostConfig, PluginInstanceRegistry
+plan = counter_plan()
+with PluginInstanceRegistry([plan], HostConfig(cache_dir=Path({folder!r}))) as registry:
+    registry._engine()  # wasmtime imported, engine made: time the start itself
+    start = time.perf_counter()
+    registry.start(plan.ref)
+    print(time.perf_counter() - start)
+"""
+
+
+def fresh_process_start(folder: Path) -> float:
+    """Seconds for the first `start` (load and digest, compile or cache, instantiate, start) in a
+    new Python process, after wasmtime is imported."""
+    code = FRESH.format(bench=str(Path(__file__).parent), folder=str(folder))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip())
+
+
+def rss_kib() -> int:
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def main() -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="yoi-bench-runtime-"))
+    plan = counter_plan()
+    rows = []
+    with PluginInstanceRegistry([plan], HostConfig(cache_dir=tmp / "a")) as registry:
+        registry.start(plan.ref)
+        wasm, direct_call, per_call_instance = direct(tmp / "a")
+        via_registry, floor, per_call, ingress = rates(
+            lambda: registry.call_tool(plan.ref, "counter", "{}"), direct_call, per_call_instance,
+            lambda: registry.deliver_ingress(plan.ref, "counter-events", EVENT))
+        rows.append(("(a) call_tool via registry vs direct wasmtime call", via_registry, floor,
+                     f"{via_registry / floor:.2f}x the direct call (target <= 1.3x)"))
+        rows.append(("(b) per-call instantiation vs instance path", per_call, via_registry,
+                     f"instance path {per_call / via_registry:.1f}x faster (target >= 20x)"))
+        rows.append(("(d) ingress delivery via registry", ingress, via_registry,
+                     f"{1 / ingress:,.0f} deliveries/s"))
+        wasm.close()
+
+    cold, warm = [], []
+    for index in range(5):
+        for folder, bucket in ((tmp / f"cold{index}", cold), (tmp / "warm", warm)):
+            with PluginInstanceRegistry([plan], HostConfig(cache_dir=folder)) as registry:
+                registry._engine()  # engine and ticker exist already: measure the start only
+                start = time.perf_counter()
+                registry.start(plan.ref)
+                bucket.append(time.perf_counter() - start)
+    cold_s, warm_s = statistics.median(cold), statistics.median(warm[1:])
+    rows.append(("(e) start: cold compile vs compiled-artifact cache", cold_s, warm_s,
+                 f"cached start {cold_s / warm_s:.1f}x faster (target >= 10x)"))
+
+    fresh_cold, fresh_warm = [], []
+    for index in range(5):
+        fresh_cold.append(fresh_process_start(tmp / f"fresh-cold{index}"))
+        fresh_warm.append(fresh_process_start(tmp / "fresh-warm"))
+    cold_s, warm_s = statistics.median(fresh_cold), statistics.median(fresh_warm[1:])
+    rows.append(("(e) same, first start in a fresh process", cold_s, warm_s,
+                 f"cached start {cold_s / warm_s:.1f}x faster (target >= 10x)"))
+
+    plans = [replace(plan, ref=f"builtin:example.counter-{i}") for i in range(100)]
+    with PluginInstanceRegistry(plans, HostConfig(cache_dir=tmp / "a")) as registry:
+        registry.start(plans[0].ref)
+        before = rss_kib()
+        for p in plans[1:]:
+            registry.start(p.ref)
+        per_instance = (rss_kib() - before) / 99
+        rows.append(("(f) resident memory per started instance (100)", per_instance, 0.0,
+                     f"{per_instance:,.0f} KiB per instance"))
+
+    print(f"{'measurement':<52} {'value':>12} {'baseline':>12}  result")
+    for label, value, base, note in rows:
+        unit = "KiB" if label.startswith("(f)") else "us"
+        scale = 1 if unit == "KiB" else 1e6
+        print(f"{label:<52} {value * scale:>10.1f}{unit:>2} {base * scale:>10.1f}{unit:>2}  {note}")
+    print(f"wasmtime {__import__('importlib.metadata').metadata.version('wasmtime')}, pid {os.getpid()}")
+
+
+if __name__ == "__main__":
+    main()

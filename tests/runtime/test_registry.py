@@ -1,0 +1,118 @@
+"""The registry through real plans: the bundled examples via the real pipeline, legacy component
+and raw tools, instance state, one instance shared by tool and ingress, plan re-checks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from runtime_guests import build, fault_of, instance_wat, package_plan
+
+from engine.grants.config import load_config
+from engine.report.evaluate import evaluate
+from engine.report.plan import make_plans
+from engine.report.subjects import check_subject
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+WORKSPACE_GRANTS = EXAMPLES / "workspace" / ".yoi" / "config.toml"
+
+
+def pipeline_plans(package: Path, config_text: str | None = None, tmp_path: Path | None = None):
+    config_path = WORKSPACE_GRANTS
+    if config_text is not None:
+        config_path = tmp_path / "config.toml"
+        config_path.write_text(config_text)
+    return make_plans(evaluate([check_subject(package, load_config(config_path))]))
+
+
+def test_counter_from_the_pipeline_keeps_state_and_refuses_the_ungranted_ingress(make_registry):
+    (plan,) = pipeline_plans(EXAMPLES / "instance-counter")
+    registry = make_registry([plan])
+    ref = plan.ref
+    assert registry.call_tool(ref, "counter", {})["summary"] == "counter is at 1"
+    assert registry.call_tool(ref, "counter", "{}") == {"summary": "counter is at 2", "content": '{"count":2}'}
+    fault = fault_of(registry.deliver_ingress, ref, "counter-events", {"kind": "tick", "source": "example",
+                                                                       "payload": {}})
+    assert fault.kind == "denied" and "ingress surface" in fault.message
+    status = registry.status(ref)
+    assert status["lifecycle"] == "started"
+    assert status["component_status"] == {"state": "ready", "data": {"count": 2, "events": 0}}
+    assert status["services"] == [{"name": "counter-service", "lifecycle": "host-managed", "state": "running"}]
+    (tool,) = registry.tools()
+    assert tool.name == "counter" and tool.input_schema == {"type": "object", "additionalProperties": False}
+    assert tool.origin == {"kind": "plugin", "plugin_id": ref.split(":", 1)[1], "plugin_ref": ref,
+                           "source": plan.source, "digest": plan.digest, "package_version": "0.1.0",
+                           "package_api_version": 1, "surface": "tool"}
+
+
+def test_a_missing_service_grant_leaves_the_service_out_while_the_tool_works(make_registry, tmp_path):
+    text = WORKSPACE_GRANTS.read_text().replace('  { kind = "service", name = "counter-service" },\n', "")
+    (plan,) = pipeline_plans(EXAMPLES / "instance-counter", text, tmp_path)
+    assert plan.services == () and "service" not in plan.authorized_surfaces
+    registry = make_registry([plan])
+    assert registry.call_tool(plan.ref, "counter", {})["summary"] == "counter is at 1"
+    assert registry.status(plan.ref)["services"] == []
+
+
+def test_legacy_component_and_raw_tools_run_per_call(make_registry, tmp_path):
+    echo = (EXAMPLES / "component-echo" / "echo.component.wasm").read_bytes()
+    raw = (EXAMPLES / "raw-echo" / "echo.wasm").read_bytes()
+    component_plan = package_plan(tmp_path / "cecho", echo, runtime="tool-component", tools=("component_echo",))
+    raw_plan = package_plan(tmp_path / "recho", raw, runtime="raw", tools=("raw_echo",))
+    registry = make_registry([component_plan, raw_plan])
+    text = {"text": "h\u00e9llo \"quoted\" \u2713"}
+    for plan, tool in ((component_plan, "component_echo"), (raw_plan, "raw_echo")):
+        first = registry.call_tool(plan.ref, tool, text)
+        assert first["summary"].endswith(tool)
+        assert first["content"] == '{"text":"h\u00e9llo \\"quoted\\" \u2713"}'
+        assert registry.call_tool(plan.ref, tool, "{}")["content"] == "{}"
+        assert registry.status(plan.ref)["lifecycle"] == "started"
+
+
+def test_tool_and_ingress_reach_the_same_instance(make_registry, tmp_path):
+    plan = package_plan(tmp_path / "shared", build(instance_wat()), tools=("count",), services=("svc",),
+                        ingresses=("events",))
+    registry = make_registry([plan])
+    assert registry.call_tool(plan.ref, "count", {})["summary"] == "count 1"
+    report = registry.deliver_ingress(plan.ref, "events", {"kind": "tick", "source": "any", "payload": None})
+    assert report["output"] == {"accepted": True, "count": 2} and report["accepted"] is True
+    assert registry.call_tool(plan.ref, "count", {})["summary"] == "count 3"
+    assert registry.status(plan.ref)["services"][0]["state"] == "running"
+
+
+def test_unknown_refs_tools_and_ingresses_are_not_found(make_registry, tmp_path):
+    plan = package_plan(tmp_path / "p", build(instance_wat()), tools=("count",), ingresses=("events",))
+    registry = make_registry([plan])
+    assert fault_of(registry.call_tool, "project:nope", "count", {}).kind == "not_found"
+    assert fault_of(registry.call_tool, plan.ref, "other", {}).kind == "not_found"
+    assert fault_of(registry.deliver_ingress, plan.ref, "other", {}).kind == "not_found"
+    assert fault_of(registry.status, "project:nope").kind == "not_found"
+    assert registry.status(plan.ref)["lifecycle"] == "ready"  # nothing was started by refusals
+
+
+def test_tool_input_is_checked_before_the_guest_runs(make_registry, tmp_path):
+    plan = package_plan(tmp_path / "p", build(instance_wat()))
+    registry = make_registry([plan])
+    oversize = fault_of(registry.call_tool, plan.ref, "count", '{"a":"' + "x" * 70000 + '"}')
+    assert oversize.kind == "invalid_input" and oversize.message == "plugin tool `count` input exceeds 65536 bytes"
+    broken = fault_of(registry.call_tool, plan.ref, "count", "{nope")
+    assert broken.kind == "invalid_input" and "input is not valid JSON" in broken.message
+    assert registry.call_tool(plan.ref, "count", {})["summary"] == "count 1"
+
+
+def test_tools_come_only_from_plans_with_the_tool_surface(make_registry, tmp_path):
+    shown = package_plan(tmp_path / "a", build(instance_wat()), tools=("count",))
+    hidden = package_plan(tmp_path / "b", build(instance_wat()), tools=("count",), surfaces=("service",),
+                          services=("svc",))
+    registry = make_registry([shown, hidden])
+    assert [(t.plugin_ref, t.name) for t in registry.tools()] == [(shown.ref, "count")]
+    assert fault_of(registry.call_tool, hidden.ref, "count", {}).kind == "denied"
+    assert registry.refs() == (shown.ref, hidden.ref)
+
+
+def test_importing_the_runtime_does_not_import_wasmtime():
+    code = "import sys, engine.runtime; print('wasmtime' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "False"
