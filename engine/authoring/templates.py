@@ -19,7 +19,10 @@ from engine.resources import data_dir, wit_dir
 
 ID_MARK = "__PLUGIN_ID__"
 ARTIFACT = "plugin.component.wasm"
-PYTHON_MEMORY_BYTES = 16 * 1024 * 1024  # a stub-wasi CPython guest starts with ~12.4 MiB
+# A stub-wasi CPython guest starts with ~12.4 MiB of linear memory and a function table of about
+# 5,700 entries, both far over the defaults (2 MiB, 256 entries): its enablement raises both.
+PYTHON_MEMORY_BYTES = 16 * 1024 * 1024
+PYTHON_TABLE_ELEMENTS = 8192
 HOST_WIT = "deps/yoi-host/yoi-host-v1.wit"
 
 
@@ -102,7 +105,8 @@ def enablement(template: Template, manifest: dict, digest: str = "sha256:<digest
     ]
     if template.language == "python":
         lines += ["[plugins.enabled.limits]",
-                  f"memory_bytes = {PYTHON_MEMORY_BYTES}  # a Python guest starts with about 12.4 MiB", ""]
+                  f"memory_bytes = {PYTHON_MEMORY_BYTES}  # a Python guest starts with about 12.4 MiB",
+                  f"table_elements = {PYTHON_TABLE_ELEMENTS}  # and about 5,700 function table entries", ""]
     lines += [
         "[plugins.enabled.grants]", f"id = {_toml_string(ref)}", f"version = {_toml_string(manifest['version'])}",
         f"digest = {_toml_string(digest)}", "permissions = [", permissions.rstrip("\n"), "]",
