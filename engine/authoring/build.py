@@ -134,15 +134,26 @@ def _write_atomically(target: Path, data: bytes) -> None:
 
 
 def build_wat(source: Path) -> bytes:
-    from wasmtime import WasmtimeError, wat2wasm
+    """Assemble and validate (wat2wasm only parses; a module that does not type-check is a failed
+    build here, not a surprise at check or run time)."""
+    from wasmtime import Engine, Module, WasmtimeError, wat2wasm
+    from wasmtime.component import Component
 
     text = _read_bounded(source, MAX_SOURCE_BYTES, f"WAT source `{source.name}`")
     try:
-        return bytes(wat2wasm(text.decode("utf-8")))
+        data = bytes(wat2wasm(text.decode("utf-8")))
     except UnicodeDecodeError:
         raise BuildError(f"WAT source `{source.name}` is not UTF-8") from None
     except WasmtimeError as error:
         raise BuildError(f"WAT source `{source.name}` does not assemble: {error}", 1) from None
+    try:
+        if data[4:8] == b"\x01\x00\x00\x00":
+            Module.validate(Engine(), data)
+        else:
+            Component(Engine(), data)
+    except WasmtimeError as error:
+        raise BuildError(f"WAT source `{source.name}` does not validate: {error}", 1) from None
+    return data
 
 
 def build_world_text(world_id: str, host_apis: set[str]) -> str:
@@ -163,14 +174,20 @@ def build_world_text(world_id: str, host_apis: set[str]) -> str:
 
 
 def _log_tail(log: Path) -> str:
+    """The last bytes of the builder's output, without the wrapper's own traceback lines."""
     with open(log, "rb") as handle:
         handle.seek(max(os.path.getsize(log) - LOG_TAIL_BYTES, 0))
-        return handle.read().decode("utf-8", "replace").strip()
+        lines = handle.read().decode("utf-8", "replace").splitlines()
+    if lines and lines[0].startswith("Traceback (most recent call last):"):  # how componentize-py fails
+        lines = lines[1:]
+        while lines and lines[0].startswith(" "):
+            lines = lines[1:]
+    return " | ".join(line.strip() for line in lines if line.strip())
 
 
 def _run_bounded(command: list[str], cwd: Path, log: Path, timeout: float) -> int:
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env.update(PYTHONDONTWRITEBYTECODE="1", RUST_BACKTRACE="0", RUST_LIB_BACKTRACE="0")  # errors, not stacks
     with open(log, "wb") as out:
         process = subprocess.Popen(command, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                    env=env, start_new_session=True)

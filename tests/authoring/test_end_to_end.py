@@ -92,8 +92,6 @@ def test_wat_instance_from_template_to_serve(tmp_path, user_home):
 
 @pytest.mark.slow
 def test_python_instance_from_template_to_serve(python_instance, tmp_path, user_home):
-    check = yoi("plugin", "check", str(python_instance), "--json")
-    assert check.returncode == 0 and json.loads(check.stdout)["status"] == "active"
     workspace = tmp_path / "ws"
     ref = enable(python_instance, workspace, "python-instance")
     responses, stderr = serve(workspace, lifecycle_requests(ref))
