@@ -62,9 +62,10 @@ def make_guest(wasm: WasmEngine, plan: Plan, apis: Any) -> Guest:
     if kind == "raw":
         return RawGuest(wasm, plan, apis, wasm.compile(data, "module"))
     component = wasm.compile(data, "component")
-    check_component_imports(component.type.imports(wasm.engine).keys(), plan.host_apis)
+    imported = frozenset(component.type.imports(wasm.engine))
+    check_component_imports(imported, plan.host_apis)
     linker = wasm.wasmtime.component.Linker(wasm.engine)
-    define_component_host(linker, apis)
+    define_component_host(linker, apis, imported)
     if kind == "instance":
         return InstanceGuest(wasm, plan, component, linker)
     return ToolComponentGuest(wasm, plan, component, linker)
@@ -143,6 +144,9 @@ class RawGuest(Guest):
     def __init__(self, wasm: WasmEngine, plan: Plan, apis: Any, module: Any) -> None:
         self.wasm, self.plan, self.module = wasm, plan, module
         check_raw_imports(((imp.module, imp.name) for imp in module.imports), plan.host_apis)
+        entry = next((e.type for e in module.exports if e.name == "yoi_tool_call"), None)
+        if not isinstance(entry, wasm.wasmtime.FuncType) or entry.params or entry.results:
+            raise RuntimeFault("load", "WASM module error: guest must export `yoi_tool_call: () -> ()`")
         self.linker = wasm.wasmtime.Linker(wasm.engine)
         self.host = RawHost(wasm.wasmtime, self.linker, apis)
 
@@ -152,10 +156,9 @@ class RawGuest(Guest):
         self.host.call = call
         store = self.wasm.new_store(limits, RAW_COUNTS)
         # instantiation runs the module's start function: it gets the call's fuel and deadline too
-        instance = self.wasm.run(store, limits, "module instantiation", lambda: self.linker.instantiate(store, self.module))
-        entry = instance.exports(store).get("yoi_tool_call")
-        if not isinstance(entry, self.wasm.wasmtime.Func) or entry.type(store).params or entry.type(store).results:
-            raise RuntimeFault("load", "WASM module error: guest must export `yoi_tool_call: () -> ()`")
+        instance = self.wasm.run(store, limits, "module instantiation",
+                                 lambda: self.linker.instantiate(store, self.module))
+        entry = instance.exports(store)["yoi_tool_call"]  # checked when the module was loaded
         self.wasm.run(store, limits, "guest call `yoi_tool_call`", lambda: entry(store))
         if call.output_error is not None:
             raise RuntimeFault("invalid_output", f"WASM output error: {call.output_error}")

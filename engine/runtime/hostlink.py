@@ -58,10 +58,13 @@ def check_component_imports(import_names, host_apis: tuple[str, ...]) -> None:
             raise denied_import(known[0])
 
 
-def define_component_host(linker: Any, apis: Any) -> None:
-    """Define every yoi host function on a component linker (unused ones cost nothing)."""
+def define_component_host(linker: Any, apis: Any, imported) -> None:
+    """Define the yoi host functions of the interfaces the component imports (each interface
+    whole, so a mismatching guest fails to link with wasmtime's own message)."""
     with linker.root() as root:
         for interface, (api, ops) in COMPONENT_HOST_INTERFACES.items():
+            if interface not in imported:
+                continue
             with root.add_instance(interface) as instance:
                 for op in ops:
                     instance.add_func(op, _component_func(apis, api, op))

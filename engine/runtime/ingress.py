@@ -14,6 +14,7 @@ from typing import Any
 
 from engine.plan import PlannedIngress
 from engine.runtime.errors import RuntimeFault, bounded
+from engine.runtime.outputs import dump_json
 from engine.runtime.schema_check import schema_error
 
 REQUIRED_KEYS = ("kind", "source", "payload")
@@ -53,7 +54,7 @@ def envelope_text(ingress: PlannedIngress, event: str | dict, limit: int) -> str
 
 def _dumps(value: object) -> str:
     try:
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        text = dump_json(value)
         text.encode("utf-8")  # a lone surrogate cannot cross into the guest
         return text
     except (TypeError, ValueError, RecursionError) as error:

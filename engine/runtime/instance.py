@@ -14,22 +14,38 @@ import threading
 import time
 from collections import deque
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any, Callable, Iterator
 
-from engine.plan import Plan
+from engine.plan import HOST_MAXIMA, RAISABLE_LIMITS, Plan, RuntimeLimits
 from engine.runtime.errors import FATAL_KINDS, RuntimeFault, bounded
 from engine.runtime.guests import Guest, make_guest
 from engine.runtime.ingress import apply_output_commands, envelope_text
 from engine.runtime.outputs import decode_ingress_output, tool_input_text
 
 DIAGNOSTIC_RING = 64
+
+
+def cap_limits(limits: RuntimeLimits) -> RuntimeLimits:
+    """The plan's limits, none above the host maxima (the host branch caps them when it makes
+    plans; a plan built another way must not lift them either)."""
+    capped = {name: min(getattr(limits, name), getattr(HOST_MAXIMA, name)) for name in RAISABLE_LIMITS}
+    return replace(limits, **capped)
 SERVICE_STATE = {"ready": "pending", "started": "running", "stopped": "stopped", "failed": "failed"}
+
+
+def as_fault(error: BaseException) -> RuntimeFault:
+    """`error` itself when it is a RuntimeFault, else an `internal` fault naming it (bounded)."""
+    if isinstance(error, RuntimeFault):
+        return error
+    return RuntimeFault("internal", f"unexpected {type(error).__name__}: {error}")
 
 
 class InstanceHandle:
     def __init__(self, plan: Plan, engine: Callable[[], Any], apis_factory: Callable[[Plan], Any],
                  queue_limit: int) -> None:
-        self.plan = plan
+        capped = cap_limits(plan.limits)
+        self.plan = plan if capped == plan.limits else replace(plan, limits=capped)
         self._engine = engine  # the registry's WasmEngine, created on first use
         self._apis_factory = apis_factory
         self.queue_limit = queue_limit
@@ -75,7 +91,9 @@ class InstanceHandle:
     # ---- diagnostics, failure, restart ---------------------------------------------------------
 
     def _note(self, message: str, state: str | None = None) -> None:
-        self.diagnostics.append({"state": state or self.lifecycle, "message": bounded(message)})
+        entry = {"state": state or self.lifecycle, "message": bounded(message)}
+        with self._guard:  # snapshot() copies the ring from other threads
+            self.diagnostics.append(entry)
 
     def _fail(self, fault: RuntimeFault) -> None:
         self.guest = None  # the store goes with it: never enter a trapped instance again
@@ -114,13 +132,15 @@ class InstanceHandle:
                 raise RuntimeFault("failed", f"plugin instance `{ref}` failed; restart {self.restart_count + 1}/"
                                              f"{policy.max_restarts} in {wait} ms: {self._last_failure()}")
             self.restart_count += 1
-            self._note(f"restarting plugin instance (restart {self.restart_count}/{policy.max_restarts})", "failed")
+            self._note(f"restarting plugin instance (restart {self.restart_count}/{policy.max_restarts})", "ready")
         try:
             guest = make_guest(self._engine(), self.plan, self._apis_factory(self.plan))
             self.component_status = guest.start(self.plan.config_json)
-        except RuntimeFault as fault:
-            self._fail(RuntimeFault(fault.kind, f"plugin instance startup failed closed: {fault.message}"))
-            raise RuntimeFault(fault.kind, f"plugin instance startup failed closed: {fault.message}") from None
+        except Exception as error:  # noqa: BLE001 - whatever broke, the instance fails closed
+            fault = as_fault(error)
+            wrapped = RuntimeFault(fault.kind, f"plugin instance startup failed closed: {fault.message}")
+            self._fail(wrapped)
+            raise wrapped from None
         self.guest, self.lifecycle = guest, "started"
         self._note("plugin instance started" + ("" if guest.keeps_state else
                                                  " (legacy tool runtime adapted behind PluginInstanceRegistry)"))
@@ -132,7 +152,8 @@ class InstanceHandle:
         guest = self._ensure_started()
         try:
             return action(guest)
-        except RuntimeFault as fault:
+        except Exception as error:  # noqa: BLE001 - a RuntimeFault, or a bug that must not leak a traceback
+            fault = as_fault(error)
             self.calls["faults"] += 1
             wrapped = RuntimeFault(fault.kind, f"{what()} failed closed: {fault.message}")
             if fault.kind in FATAL_KINDS or fault.kind == "failed":
@@ -174,7 +195,8 @@ class InstanceHandle:
         envelope = envelope_text(ingress, event, plan.limits.max_input_bytes)
         limit = plan.limits.max_output_bytes
         with self._slot():
-            output = self._guarded(lambda: f"plugin ingress `{name}` of `{plan.ref}`", lambda guest: decode_ingress_output(guest.ingress(name, envelope), limit))
+            output = self._guarded(lambda: f"plugin ingress `{name}` of `{plan.ref}`",
+                                   lambda guest: decode_ingress_output(guest.ingress(name, envelope), limit))
             self.calls["ingress"] += 1
             outcome = apply_output_commands(output)
             if outcome.has_update:
@@ -219,6 +241,8 @@ class InstanceHandle:
 
     def snapshot(self) -> dict[str, Any]:
         policy = self.plan.restart
+        with self._guard:
+            diagnostics = list(self.diagnostics)
         services = [{"name": s.name, "lifecycle": s.lifecycle, "state": SERVICE_STATE[self.lifecycle]}
                     for s in self.plan.services]
         return {
@@ -226,7 +250,7 @@ class InstanceHandle:
             "status_update": self.status_update, "services": services,
             "restarts": {"count": self.restart_count, "max": policy.max_restarts,
                          "next_attempt_in_ms": self._next_attempt_in_ms()},
-            "diagnostics": list(self.diagnostics), "limits": self.plan.limits.to_dict(),
+            "diagnostics": diagnostics, "limits": self.plan.limits.to_dict(),
             "queue": {"running": self._exec.locked(), "waiting": self._waiting, "limit": self.queue_limit,
                       "busy_refusals": self.busy_refusals},
             "calls": dict(self.calls),

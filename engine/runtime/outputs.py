@@ -23,23 +23,32 @@ def parse_json_text(text: str | bytes, failure: str) -> Any:
         raise RuntimeFault("invalid_output", f"{failure}: {error}") from None
 
 
+def dump_json(value: Any) -> str:
+    """Compact JSON text of a Python value; NaN and infinities are not JSON and raise ValueError."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def tool_input_text(tool: str, value: str | dict, limit: int) -> str:
     """The input JSON text for `tool`, checked for size and syntax (spec §6.5 steps 1-2)."""
-    if isinstance(value, str):
-        text = value
-    else:
-        try:
-            text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-        except (TypeError, ValueError, RecursionError) as error:
-            raise RuntimeFault("invalid_input", f"plugin tool `{tool}` input is not valid JSON: {error}") from None
-    if len(text) > limit // 4 and len(text.encode("utf-8", "surrogatepass")) > limit:
-        raise RuntimeFault("invalid_input", f"plugin tool `{tool}` input exceeds {limit} bytes")
+    def invalid(why: str) -> RuntimeFault:
+        return RuntimeFault("invalid_input", f"plugin tool `{tool}` input {why}")
+
     try:
-        json.loads(text)
-        if not text.isascii():
-            text.encode("utf-8")  # a lone surrogate cannot cross into the guest
-    except (ValueError, RecursionError) as error:
-        raise RuntimeFault("invalid_input", f"plugin tool `{tool}` input is not valid JSON: {error}") from None
+        text = value if isinstance(value, str) else dump_json(value)  # serializing is the check
+    except (TypeError, ValueError, RecursionError) as error:
+        raise invalid(f"is not valid JSON: {error}") from None
+    if len(text) > limit // 4 and len(text.encode("utf-8", "surrogatepass")) > limit:
+        raise invalid(f"exceeds {limit} bytes")
+    if isinstance(value, str):
+        try:
+            json.loads(text)
+        except (ValueError, RecursionError) as error:
+            raise invalid(f"is not valid JSON: {error}") from None
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise invalid("is not valid UTF-8") from None
     return text
 
 

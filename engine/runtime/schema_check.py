@@ -3,7 +3,7 @@
 engine.package.input_schema checks that a *schema* is in the subset; this checks an *instance*
 against such a schema. The subset is small (type, properties, required, additionalProperties,
 items, enum), so a few lines suffice and no general JSON-Schema library is pulled into the runtime.
-The walk is iterative-free but depth-bounded by the schema, which is itself bounded at install.
+The recursion follows the schema (bounded when the manifest is validated), never the value alone.
 """
 
 from __future__ import annotations

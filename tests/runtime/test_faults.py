@@ -6,9 +6,10 @@ from __future__ import annotations
 import time
 
 import pytest
+import wasmtime
 from runtime_guests import (
     COUNT, SPIN, TOOL_OK, TRAP, build, fault_of, grow_memory, grow_table, instance_wat, loop, package_plan,
-    when_name_is,
+    tool_wat, when_name_is,
 )
 
 from engine.plan import RestartPolicy, RuntimeLimits
@@ -148,3 +149,24 @@ def test_the_diagnostics_ring_keeps_the_last_64(make_registry, tmp_path):
         assert fault_of(registry.call_tool, plan.ref, "count", {}).kind == "invalid_output"
     diagnostics = registry.status(plan.ref)["diagnostics"]
     assert len(diagnostics) == 64 and all("not valid JSON" in d["message"] for d in diagnostics)
+
+
+def test_limits_above_the_host_maxima_are_capped(make_registry, tmp_path):
+    huge = RuntimeLimits(fuel=10**15, timeout_ms=10**9, memory_bytes=1 << 40, table_elements=10**9)
+    plan = package_plan(tmp_path / "p", build(instance_wat()), limits=huge)
+    limits = make_registry([plan]).status(plan.ref)["limits"]
+    assert (limits["fuel"], limits["timeout_ms"]) == (10**10, 30_000)
+    assert (limits["memory_bytes"], limits["table_elements"]) == (256 << 20, 65536)
+
+
+def test_legacy_per_call_runs_have_deadlines_and_fail_like_instances(make_registry, tmp_path):
+    spin = wasmtime.wat2wasm('(module (memory (export "memory") 1) (func (export "yoi_tool_call") '
+                             '(loop $l (br $l))))')
+    raw = package_plan(tmp_path / "raw", spin, runtime="raw", limits=SLOW)
+    component = package_plan(tmp_path / "tool", build(tool_wat(call=(TRAP, TOOL_OK))), runtime="tool-component")
+    registry = make_registry([raw, component])
+    timeout = fault_of(registry.call_tool, raw.ref, "count", {})
+    assert timeout.kind == "timeout" and "guest call `yoi_tool_call` timed out after 100 ms" in timeout.message
+    trap = fault_of(registry.call_tool, component.ref, "count", {})
+    assert trap.kind == "trap" and "guest call `call`" in trap.message
+    assert [registry.status(p.ref)["lifecycle"] for p in (raw, component)] == ["failed", "failed"]

@@ -8,7 +8,7 @@ import json
 import pytest
 from runtime_guests import COUNT, INGRESS_OK, build, fault_of, instance_wat, package_plan
 
-from engine.plan import PlannedIngress
+from engine.plan import PlannedIngress, RuntimeLimits
 from engine.runtime.schema_check import schema_error
 
 SCHEMA = {"type": "object", "properties": {"n": {"type": "integer"}, "tag": {"type": "string", "enum": ["a", "b"]}},
@@ -85,8 +85,6 @@ def test_only_status_updates_are_applied_from_output_commands(make_registry, tmp
     ('{"pad":"' + "x" * 3000 + '"}', "plugin ingress output exceeds 2048 bytes"),
 ])
 def test_ingress_output_must_be_a_bounded_json_object(reply, words, make_registry, tmp_path):
-    from engine.plan import RuntimeLimits
-
     plan = package_plan(tmp_path / "p", build(instance_wat(ingress=("", reply))), ingresses=(OPEN,),
                         limits=RuntimeLimits(max_output_bytes=2048))
     registry = make_registry([plan])

@@ -5,11 +5,15 @@ the package digest re-check before anything is loaded."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 import wasmtime
 from runtime_guests import build, fault_of, forwarding_wat, instance_wat, package_plan
 from wasm_builders import INSTANCE_WORLD_EXPORTS, component
+
+from engine.package.digest import package_digest
+from engine.package.materialize import read_directory
 
 EVENT = {"kind": "tick", "source": "s", "payload": {}}
 
@@ -57,11 +61,6 @@ def test_a_package_changed_after_planning_is_refused(make_registry, tmp_path):
 
 
 def test_a_replaced_artifact_is_refused_even_with_an_updated_plan_digest(make_registry, tmp_path):
-    from dataclasses import replace
-
-    from engine.package.digest import package_digest
-    from engine.package.materialize import read_directory
-
     plan = package_plan(tmp_path / "p", build(instance_wat()))
     (tmp_path / "p" / plan.artifact_path).write_bytes(build(instance_wat(tool=("unreachable", "{}"))))
     forged = replace(plan, digest=package_digest(read_directory(tmp_path / "p")))
@@ -160,3 +159,17 @@ def test_a_component_artifact_in_a_raw_plan_is_a_load_fault(make_registry, tmp_p
     fault = fault_of(make_registry([plan]).call_tool, plan.ref, "count", {})
     assert fault.kind == "load" and "WASM module error" in fault.message
     assert json.dumps(fault.to_dict())
+
+
+def test_an_archive_package_is_digested_like_its_folder_and_rechecked(make_registry, tmp_path):
+    from engine.package.archive import write_archive
+
+    plan = package_plan(tmp_path / "p", build(instance_wat()))
+    archive = tmp_path / "p.yoi-plugin"
+    archive.write_bytes(write_archive(read_directory(tmp_path / "p")))
+    packed = replace(plan, package_path=str(archive), ref="project:packed")
+    changed = tmp_path / "changed.yoi-plugin"
+    changed.write_bytes(write_archive({**read_directory(tmp_path / "p"), "extra.txt": b"x"}))
+    registry = make_registry([packed, replace(plan, package_path=str(changed), ref="project:changed")])
+    assert registry.call_tool("project:packed", "count", {})["summary"] == "count 1"
+    assert fault_of(registry.start, "project:changed").kind == "load"

@@ -112,7 +112,44 @@ def test_tools_come_only_from_plans_with_the_tool_surface(make_registry, tmp_pat
     assert registry.refs() == (shown.ref, hidden.ref)
 
 
-def test_importing_the_runtime_does_not_import_wasmtime():
-    code = "import sys, engine.runtime; print('wasmtime' in sys.modules)"
+def test_importing_the_runtime_imports_neither_wasmtime_nor_the_rule_layers():
+    code = ("import sys, engine.runtime, engine.runtime.instance; print(sorted(m for m in sys.modules if "
+            "m.startswith(('wasmtime', 'engine.graph', 'engine.datalog', 'engine.report', 'engine.rules'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
-    assert out.stdout.strip() == "False"
+    assert out.stdout.strip() == "[]"
+
+
+def test_python_values_that_are_not_json_are_refused(make_registry, tmp_path):
+    plan = package_plan(tmp_path / "p", build(instance_wat()), ingresses=("events",))
+    registry = make_registry([plan])
+    for value in ({"x": float("nan")}, {"x": object()}, {"x": "\ud800"}):
+        assert fault_of(registry.call_tool, plan.ref, "count", value).kind == "invalid_input"
+        event = {"kind": "tick", "source": "s", "payload": value}
+        assert fault_of(registry.deliver_ingress, plan.ref, "events", event).kind == "invalid_input"
+    assert registry.call_tool(plan.ref, "count", {"x": 1.5})["summary"] == "count 1"
+
+
+def test_the_engine_and_its_ticker_start_with_the_first_instance_and_stop_on_close(tmp_path):
+    from engine.runtime import HostConfig, PluginInstanceRegistry
+
+    plan = package_plan(tmp_path / "p", build(instance_wat()))
+    registry = PluginInstanceRegistry([plan], HostConfig(cache_dir=tmp_path / "c"))
+    registry.tools(), registry.status(plan.ref)
+    assert registry._wasm is None  # nothing compiled, no thread, until something starts
+    registry.start(plan.ref)
+    ticker = registry._wasm._ticker
+    assert ticker.is_alive()
+    registry.close()
+    assert not ticker.is_alive() and registry.status(plan.ref)["lifecycle"] == "stopped"
+    assert fault_of(registry.call_tool, plan.ref, "count", {}).kind == "stopped"
+    registry.close()  # idempotent
+
+
+def test_an_unsupported_runtime_kind_fails_closed(make_registry, tmp_path):
+    from dataclasses import replace
+
+    plan = replace(package_plan(tmp_path / "p", build(instance_wat())), runtime_kind="native")
+    registry = make_registry([plan])
+    fault = fault_of(registry.call_tool, plan.ref, "count", {})
+    assert fault.kind == "load" and "unsupported plugin runtime kind `native`" in fault.message
+    assert registry.status(plan.ref)["lifecycle"] == "failed"
