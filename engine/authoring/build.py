@@ -105,6 +105,30 @@ def _manifest(root: Path):
         raise BuildError(f"plugin.toml is invalid: {error.diagnostics[0].message}") from None
 
 
+def _copy_sources(source: Path, dest: Path, what: str) -> None:
+    """Copy a source folder for the builder: regular files and folders only (a symlink or FIFO
+    is refused, never followed or opened), at most MAX_ENTRIES files of MAX_SOURCE_BYTES each,
+    no `__pycache__` (componentize-py's CPython writes one beside what it imports)."""
+    if source.is_symlink() or not source.is_dir():
+        raise BuildError(f"{what} is not a folder")
+    count = 0
+    for folder, dirs, files in os.walk(source):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        relative = Path(folder).relative_to(source)
+        (dest / relative).mkdir(parents=True, exist_ok=True)
+        for name in [*dirs, *files]:
+            path = Path(folder, name)
+            info = os.lstat(path)
+            if stat.S_ISDIR(info.st_mode):
+                continue
+            if not stat.S_ISREG(info.st_mode):
+                raise BuildError(f"{what} holds `{(relative / name).as_posix()}`, which is not a regular file or folder")
+            count += 1
+            if count > MAX_ENTRIES:
+                raise BuildError(f"{what} holds more than {MAX_ENTRIES} files")
+            (dest / relative / name).write_bytes(_read_bounded(path, MAX_SOURCE_BYTES, f"{what} file `{name}`"))
+
+
 def _target(root: Path, artifact: str) -> Path:
     target = root / artifact
     for parent in [*reversed(target.relative_to(root).parents)][1:]:
@@ -215,10 +239,9 @@ def build_python(root: Path, manifest, timeout: float) -> bytes:
 
     with tempfile.TemporaryDirectory(prefix="yoi-build-") as staging_name:
         staging = Path(staging_name)
-        shutil.copytree(wit, staging / "wit", symlinks=True)
-        # componentize-py's embedded CPython writes __pycache__ beside the sources it imports:
-        # build from a copy, so the package (and its digest) is not changed behind the author.
-        shutil.copytree(root / "src", staging / "src", symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
+        _copy_sources(wit, staging / "wit", "wit/")
+        # Build from a copy, so the package (and its digest) is not changed behind the author.
+        _copy_sources(root / "src", staging / "src", "src/")
         (staging / "wit" / BUILD_WORLD_FILE).write_text(build_world_text(manifest.runtime.world, host_apis))
         shutil.copytree(Path(yoi_pdk.__file__).parent, staging / "lib" / "yoi_pdk",
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))

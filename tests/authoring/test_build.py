@@ -148,3 +148,19 @@ def test_a_failing_python_build_shows_a_bounded_tail_and_keeps_the_placeholder(t
     assert "componentize-py failed" in message and "SyntaxError" in message
     assert placeholder_kind((folder / "plugin.component.wasm").read_bytes()) == "tool-template"
     assert not (folder / "src/__pycache__").exists()
+
+
+def test_python_sources_that_are_not_regular_files_are_refused_before_building(tmp_path):
+    import os
+
+    folder = tmp_path / "p"
+    create("python-tool", str(folder))
+    os.mkfifo(folder / "src" / "pipe.py")
+    assert "`pipe.py`, which is not a regular file or folder" in failure(str(folder))
+    (folder / "src" / "pipe.py").unlink()
+    (folder / "src" / "secrets.py").symlink_to(tmp_path / "elsewhere.py")
+    assert "`secrets.py`, which is not a regular file" in failure(str(folder))
+    (folder / "src" / "secrets.py").unlink()
+    (folder / "wit" / "loop").symlink_to(folder / "wit")
+    assert "wit/ holds `loop`" in failure(str(folder))
+    assert placeholder_kind((folder / "plugin.component.wasm").read_bytes()) == "tool-template"
