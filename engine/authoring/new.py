@@ -1,9 +1,11 @@
 """`yoi plugin new`: write a template into a fresh folder, atomically (spec §5.8).
 
 The destination must not be a symlink (never followed), must not be a non-directory, and must
-be empty if it exists. Files are written to a temporary sibling folder and renamed into place
-in one step, so an interrupted or failed `new` leaves nothing half-written; renaming onto an
-existing empty folder is atomic too, and fails if something appeared in it meanwhile.
+be empty if it exists. A missing destination is written as a temporary sibling folder renamed
+into place in one step, so an interrupted or failed `new` leaves nothing half-written. An
+existing empty folder is kept (it may be a shell's working directory, which a rename would
+orphan): the files are staged in a hidden folder inside it and each top-level entry is renamed
+into place; if one rename fails, those already moved are taken back.
 """
 
 from __future__ import annotations
@@ -37,24 +39,25 @@ class NewResult:
     files: tuple[str, ...]
 
 
-def _check_destination(dest: Path) -> bool:
-    """True when `dest` exists (an empty folder); raises NewError for every refusal."""
+def _check_destination(dest: Path, shown: str) -> bool:
+    """True when `dest` exists (an empty folder); raises NewError for every refusal (naming the
+    destination as the user wrote it, `shown`)."""
     try:
         info = os.lstat(dest)
     except FileNotFoundError:
         return False
     except OSError as error:
-        raise NewError(f"plugin template destination `{dest}` could not be inspected: {error.strerror}") from None
+        raise NewError(f"plugin template destination `{shown}` could not be inspected: {error.strerror}") from None
     if stat.S_ISLNK(info.st_mode):
-        raise NewError(f"plugin template destination `{dest}` is a symlink; refusing to follow it")
+        raise NewError(f"plugin template destination `{shown}` is a symlink; refusing to follow it")
     if not stat.S_ISDIR(info.st_mode):
-        raise NewError(f"plugin template destination `{dest}` already exists and is not a directory")
+        raise NewError(f"plugin template destination `{shown}` already exists and is not a directory")
     try:
         with os.scandir(dest) as entries:
             if next(entries, None) is not None:
-                raise NewError(f"plugin template destination `{dest}` is not empty")
+                raise NewError(f"plugin template destination `{shown}` is not empty")
     except OSError as error:
-        raise NewError(f"plugin template destination `{dest}` could not be listed: {error.strerror}") from None
+        raise NewError(f"plugin template destination `{shown}` could not be listed: {error.strerror}") from None
     return True
 
 
@@ -66,30 +69,52 @@ def create(template_name: str, destination: str, plugin_id: str | None = None) -
     if not is_safe_id(plugin_id):
         raise NewError("plugin id is not a safe local id (letters, digits, `-`, `_`, `.`; at most 128 bytes; "
                        "no leading or trailing `.`)")
-    dest = Path(destination)
-    exists = _check_destination(dest)
+    dest = Path(os.path.abspath(destination))
+    exists = _check_destination(dest, destination)
     files = render(template, plugin_id)
-    parent = dest.absolute().parent
     try:
-        parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{dest.name or 'plugin'}.", suffix=".tmp", dir=parent))
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{dest.name or 'plugin'}.", suffix=".tmp",
+                                        dir=dest if exists else dest.parent))
     except OSError as error:
-        raise NewError(f"plugin template destination `{dest}` could not be prepared: {error.strerror}") from None
+        raise NewError(f"plugin template destination `{destination}` could not be prepared: {error.strerror}") from None
     try:
-        os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes it 0700
-        for name, data in files.items():
-            target = staging / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        if not exists or _check_destination(dest):
-            os.rename(staging, dest)  # atomic; onto an empty folder only
+        _write(staging, files)
+        if exists:
+            _move_entries(staging, dest)
+        else:
+            os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes it 0700
+            os.rename(staging, dest)  # atomic; fails if something appeared there meanwhile
     except OSError as error:
+        raise NewError(f"plugin template could not be written to `{destination}`: {error.strerror}") from None
+    finally:
         shutil.rmtree(staging, ignore_errors=True)
-        raise NewError(f"plugin template could not be written to `{dest}`: {error.strerror}") from None
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+    return NewResult(template.name, destination, plugin_id, tuple(files))
+
+
+def _write(staging: Path, files: dict[str, bytes]) -> None:
+    for name, data in files.items():
+        target = staging / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+
+def _move_entries(staging: Path, dest: Path) -> None:
+    """Rename each top-level entry of `staging` into `dest`; on failure, take them back."""
+    moved: list[str] = []
+    try:
+        for name in sorted(os.listdir(staging)):
+            if os.path.lexists(dest / name):
+                raise FileExistsError(17, "destination is no longer empty")
+            os.rename(staging / name, dest / name)
+            moved.append(name)
+    except OSError:
+        for name in moved:
+            try:
+                os.rename(dest / name, staging / name)
+            except OSError:
+                pass
         raise
-    return NewResult(template.name, str(dest), plugin_id, tuple(files))
 
 
 def _umask() -> int:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 import tomllib
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
 
+from engine.package.paths import normalize_archive_path
 from engine.artifact.placeholder import INSTANCE_TEMPLATE_PLACEHOLDER, TOOL_TEMPLATE_PLACEHOLDER
 from engine.resources import data_dir, wit_dir
 
@@ -81,8 +81,8 @@ def render(template: Template, plugin_id: str) -> dict[str, bytes]:
     files[ARTIFACT] = template.placeholder
     files["README.md"] = readme(template, plugin_id, tomllib.loads(files["plugin.toml"].decode())).encode()
     for name in files:  # template paths are relative with only normal components (spec §5.8)
-        parts = PurePosixPath(name).parts
-        assert parts and all(p not in ("", ".", "..") for p in parts) and not name.startswith("/"), name
+        if normalize_archive_path(name) != name:
+            raise ValueError(f"template {template.name} holds an unsafe path")
     return files
 
 

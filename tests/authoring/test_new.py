@@ -13,7 +13,7 @@ from engine.authoring.new import create
 from engine.authoring.templates import TEMPLATES
 from engine.grants.config import load_config
 from engine.resources import wit_dir
-from example_workspace import yoi
+from example_workspace import ROOT, yoi
 
 
 @pytest.mark.parametrize("name", sorted(TEMPLATES))
@@ -138,3 +138,20 @@ def test_python_templates_run_on_the_host_through_the_glue(tmp_path, monkeypatch
     tool = load("python-tool")
     assert json.loads(tool.call("example_echo", '{"text":"hi"}')) == {"summary": "echo: hi", "content": "hi"}
     assert json.loads(json.loads(tool.call("example_echo", "{}"))["content"])["error"]["code"] == "invalid_input"
+
+
+def test_new_into_the_current_empty_folder_keeps_it(tmp_path):
+    """`yoi plugin new wat-tool .` in an empty working directory fills that very folder (a rename
+    over it would leave the shell in a deleted directory)."""
+    import subprocess
+    import sys
+
+    here = tmp_path / "here"
+    here.mkdir()
+    inode = here.stat().st_ino
+    result = subprocess.run([sys.executable, "-c", "from engine.cli.main import main; main()", "plugin", "new",
+                             "wat-tool", "."], cwd=here, capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0, result.stderr
+    assert here.stat().st_ino == inode
+    assert sorted(os.listdir(here)) == ["README.md", "plugin.component.wasm", "plugin.toml", "src", "wit"]
