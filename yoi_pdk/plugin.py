@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from yoi_pdk.bounds import describe_exception, to_json
+from yoi_pdk.bounds import describe_exception
 from yoi_pdk.host import Fs, Https, default_fs, default_https
 from yoi_pdk.outputs import (
     DEFAULT_SUMMARY, IngressEvent, PluginStatus, ServiceOutput, ToolError, ToolOutput, bounded_json, lifecycle_error,

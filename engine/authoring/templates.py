@@ -13,8 +13,8 @@ import json
 import tomllib
 from dataclasses import dataclass
 
-from engine.package.paths import normalize_archive_path
 from engine.artifact.placeholder import INSTANCE_TEMPLATE_PLACEHOLDER, TOOL_TEMPLATE_PLACEHOLDER
+from engine.package.paths import normalize_archive_path
 from engine.resources import data_dir, wit_dir
 
 ID_MARK = "__PLUGIN_ID__"

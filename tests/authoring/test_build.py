@@ -4,7 +4,10 @@ builds with exit 1 and the old artifact untouched; the Python build's bounds."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
+import tomllib
 
 import pytest
 import wasmtime
@@ -38,8 +41,6 @@ def test_built_wat_instance_is_active_under_a_granting_enablement(tmp_path):
     assert human.stdout.startswith(f"plugin build: {folder} [built] language=wat builder=wasmtime.wat2wasm\n")
     assert "artifact: plugin.component.wasm size=" in human.stdout and "[active]" in human.stdout
     digest = json.loads(yoi("plugin", "check", str(folder), "--json").stdout)["package"]["digest"]
-    import tomllib
-
     grants = tmp_path / "config.toml"
     grants.write_text(enablement(TEMPLATES["wat-instance"], tomllib.loads((folder / "plugin.toml").read_text()), digest))
     checked = yoi("plugin", "check", str(folder), "--grants", str(grants), "--json")
@@ -77,8 +78,6 @@ def test_bad_input_is_refused_with_exit_2(tmp_path):
 
 
 def test_a_fifo_manifest_does_not_hang_the_build(tmp_path):
-    import os
-
     os.mkfifo(tmp_path / "plugin.toml")
     assert "plugin.toml is not a regular file" in failure(str(tmp_path))
 
@@ -111,8 +110,6 @@ def test_a_wat_error_fails_with_exit_1_and_keeps_the_placeholder(tmp_path):
 def test_python_build_without_componentize_py_says_how_to_install_it(tmp_path):
     folder = tmp_path / "p"
     create("python-tool", str(folder))
-    import subprocess
-
     hide = "import sys; sys.modules['componentize_py'] = None; from engine.cli.main import main; main()"
     result = subprocess.run([sys.executable, "-c", hide, "plugin", "build", str(folder)], capture_output=True,
                             text=True, timeout=120)
@@ -151,8 +148,6 @@ def test_a_failing_python_build_shows_a_bounded_tail_and_keeps_the_placeholder(t
 
 
 def test_python_sources_that_are_not_regular_files_are_refused_before_building(tmp_path):
-    import os
-
     folder = tmp_path / "p"
     create("python-tool", str(folder))
     os.mkfifo(folder / "src" / "pipe.py")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import subprocess
+import sys
 import tomllib
 
 import pytest
@@ -113,9 +116,8 @@ def test_refusals_leave_everything_as_it_was(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "dangling", "full", "link", "target"]
 
 
-def test_python_templates_run_on_the_host_through_the_glue(tmp_path, monkeypatch):
+def test_python_templates_run_on_the_host_through_the_glue(tmp_path):
     """The generated guests are plain Python over yoi_pdk: their behaviour is testable on the host."""
-    import importlib.util
 
     def load(name):
         create(name, str(tmp_path / name))
@@ -143,9 +145,6 @@ def test_python_templates_run_on_the_host_through_the_glue(tmp_path, monkeypatch
 def test_new_into_the_current_empty_folder_keeps_it(tmp_path):
     """`yoi plugin new wat-tool .` in an empty working directory fills that very folder (a rename
     over it would leave the shell in a deleted directory)."""
-    import subprocess
-    import sys
-
     here = tmp_path / "here"
     here.mkdir()
     inode = here.stat().st_ino
