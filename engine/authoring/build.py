@@ -39,7 +39,8 @@ BUILD_WORLD_FILE = "yoi-build-guest.wit"
 DEFAULT_TIMEOUT_S = 600.0
 MAX_SOURCE_BYTES = 4 * 1024 * 1024
 LOG_TAIL_BYTES = 2048
-MAX_ENTRIES = 4096  # files looked at when listing the package folder
+MAX_ENTRIES = 4096  # files and folders looked at in the package folder
+MAX_DEPTH = 32
 PDK_HINT = "install it with: pip install 'yoi-plugin-engine[pdk]'"
 # Runs componentize-py's console entry point with this very interpreter (no PATH lookup).
 _RUNNER = "import sys; from componentize_py import script; sys.argv[0] = 'componentize-py'; sys.exit(script())"
@@ -78,16 +79,36 @@ def _read_bounded(path: Path, limit: int, what: str) -> bytes:
     return data
 
 
+def _walk(root: Path, what: str):
+    """(relative POSIX path, lstat result) of everything under `root`, iteratively, depth-first;
+    at most MAX_ENTRIES entries and MAX_DEPTH levels, symlinked folders not entered, `__pycache__`
+    skipped. Raises BuildError past a bound."""
+    stack: list[tuple[Path, tuple[str, ...]]] = [(root, ())]
+    seen = 0
+    while stack:
+        folder, parts = stack.pop()
+        if len(parts) > MAX_DEPTH:
+            raise BuildError(f"{what} is nested more than {MAX_DEPTH} folders deep")
+        try:
+            names = sorted(os.listdir(folder))
+        except OSError as error:
+            raise BuildError(f"{what} could not be listed: {error.strerror}") from None
+        for name in names:
+            seen += 1
+            if seen > MAX_ENTRIES:
+                raise BuildError(f"{what} holds more than {MAX_ENTRIES} entries")
+            path = folder / name
+            info = os.lstat(path)
+            if stat.S_ISDIR(info.st_mode):
+                if name != "__pycache__":
+                    stack.append((path, (*parts, name)))
+                continue
+            yield "/".join((*parts, name)), info
+
+
 def _entries(root: Path) -> set[str]:
     """Relative paths of the regular files under `root` (bounded), for manifest path checks."""
-    found: set[str] = set()
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(folder, d))]
-        for name in files:
-            found.add(Path(folder, name).relative_to(root).as_posix())
-            if len(found) > MAX_ENTRIES:
-                raise BuildError(f"plugin folder holds more than {MAX_ENTRIES} files")
-    return found
+    return {name for name, info in _walk(root, "the plugin folder") if stat.S_ISREG(info.st_mode)}
 
 
 def _manifest(root: Path):
@@ -107,26 +128,17 @@ def _manifest(root: Path):
 
 def _copy_sources(source: Path, dest: Path, what: str) -> None:
     """Copy a source folder for the builder: regular files and folders only (a symlink or FIFO
-    is refused, never followed or opened), at most MAX_ENTRIES files of MAX_SOURCE_BYTES each,
+    is refused, never followed or opened), bounded by `_walk`, files at most MAX_SOURCE_BYTES,
     no `__pycache__` (componentize-py's CPython writes one beside what it imports)."""
     if source.is_symlink() or not source.is_dir():
         raise BuildError(f"{what} is not a folder")
-    count = 0
-    for folder, dirs, files in os.walk(source):
-        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-        relative = Path(folder).relative_to(source)
-        (dest / relative).mkdir(parents=True, exist_ok=True)
-        for name in [*dirs, *files]:
-            path = Path(folder, name)
-            info = os.lstat(path)
-            if stat.S_ISDIR(info.st_mode):
-                continue
-            if not stat.S_ISREG(info.st_mode):
-                raise BuildError(f"{what} holds `{(relative / name).as_posix()}`, which is not a regular file or folder")
-            count += 1
-            if count > MAX_ENTRIES:
-                raise BuildError(f"{what} holds more than {MAX_ENTRIES} files")
-            (dest / relative / name).write_bytes(_read_bounded(path, MAX_SOURCE_BYTES, f"{what} file `{name}`"))
+    dest.mkdir(parents=True, exist_ok=True)
+    for name, info in _walk(source, what):
+        if not stat.S_ISREG(info.st_mode):
+            raise BuildError(f"{what} holds `{name}`, which is not a regular file or folder")
+        target = dest / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(_read_bounded(source / name, MAX_SOURCE_BYTES, f"{what} file `{name}`"))
 
 
 def _target(root: Path, artifact: str) -> Path:
@@ -277,7 +289,10 @@ def build(directory: str, timeout: float = DEFAULT_TIMEOUT_S) -> BuildResult:
         found = "both" if sources else "neither"
         raise BuildError(f"a build needs exactly one source, {PYTHON_SOURCE} (Python, for a component) or "
                          f"src/{wat_source.name} (WAT); found {found}")
-    target = _target(root, artifact)
+    try:
+        target = _target(root, artifact)
+    except OSError as error:
+        raise BuildError(f"artifact path `{artifact}` cannot be prepared: {error.strerror}") from None
     started = time.perf_counter()
     if sources[0] == python_source:
         if runtime.kind != "wasm-component":
@@ -286,5 +301,8 @@ def build(directory: str, timeout: float = DEFAULT_TIMEOUT_S) -> BuildResult:
     else:
         language, builder, data = "wat", "wasmtime.wat2wasm", build_wat(wat_source)
     elapsed_ms = (time.perf_counter() - started) * 1000
-    _write_atomically(target, data)
+    try:
+        _write_atomically(target, data)
+    except OSError as error:
+        raise BuildError(f"artifact `{artifact}` could not be written: {error.strerror}", 1) from None
     return BuildResult(directory, language, builder, artifact, len(data), elapsed_ms)

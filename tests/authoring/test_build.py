@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -159,3 +160,19 @@ def test_python_sources_that_are_not_regular_files_are_refused_before_building(t
     (folder / "wit" / "loop").symlink_to(folder / "wit")
     assert "wit/ holds `loop`" in failure(str(folder))
     assert placeholder_kind((folder / "plugin.component.wasm").read_bytes()) == "tool-template"
+
+
+def test_deep_or_crowded_package_folders_are_bounded(tmp_path):
+    folder = tmp_path / "w"
+    create("wat-tool", str(folder))
+    deep = folder / "docs"
+    for index in range(40):
+        deep = deep / f"d{index}"
+    deep.mkdir(parents=True)
+    assert "nested more than 32 folders deep" in failure(str(folder))
+    shutil.rmtree(folder / "docs")
+    crowd = folder / "crowd"
+    crowd.mkdir()
+    for index in range(4100):
+        (crowd / f"f{index}").touch()
+    assert "more than 4096 entries" in failure(str(folder))
