@@ -46,8 +46,9 @@ def _check_destination(dest: Path, shown: str) -> bool:
         info = os.lstat(dest)
     except FileNotFoundError:
         return False
-    except OSError as error:
-        raise NewError(f"plugin template destination `{shown}` could not be inspected: {error.strerror}") from None
+    except (OSError, ValueError) as error:  # ValueError: a NUL byte in the path
+        reason = getattr(error, "strerror", None) or "invalid path"
+        raise NewError(f"plugin template destination `{shown}` could not be inspected: {reason}") from None
     if stat.S_ISLNK(info.st_mode):
         raise NewError(f"plugin template destination `{shown}` is a symlink; refusing to follow it")
     if not stat.S_ISDIR(info.st_mode):
