@@ -18,12 +18,15 @@ from engine.wit.docs import DocIndex
 from engine.wit.errors import Problem, WitError, wit_diagnostic
 from engine.wit.loader import Unit, load_units
 from engine.wit.order import postorder
+from engine.wit.semver import newer
 from engine.wit.scope import Broken, PkgTable, Scope, iface_id, problem_at
 from engine.wit.typeview import TypeView, edges
 from engine.wit.worlds import WorldResolver
 
 
 _ARTICLE = {"interface": "an", "world": "a"}
+# wit-parser takes only these as `map` keys (not floats, not named types, even aliases of these)
+MAP_KEYS = frozenset("bool u8 u16 u32 u64 s8 s16 s32 s64 char string".split())
 
 
 class Resolver(WorldResolver):
@@ -38,6 +41,8 @@ class Resolver(WorldResolver):
         self.state: dict[str, str] = {}
         self.doc_index: dict[str, DocIndex] = {}
         self.pkg_refs: dict[str, list[tuple[str, ast.Pos, ast.File]]] = {}
+        self.foreign_kinds: dict[str, dict[tuple[str, str], str]] = {}
+        self.broken_refs: set[tuple[str, ...]] = set()  # foreign paths and `use` aliases already reported
         for unit in units:
             self.tables[unit.key] = self._table(unit)
 
@@ -67,9 +72,11 @@ class Resolver(WorldResolver):
                 "location": self.location(file, pos or node.name.pos),
                 "gates": tuple(m.Gate(g.kind, g.value) for g in node.gates)}
 
-    def disabled_by(self, gates: tuple[ast.Gate, ...], file: ast.File, pkg: ast.PackageName) -> str | None:
+    def disabled_by(self, gates: tuple[ast.Gate, ...], file: ast.File, pkg: ast.PackageName,
+                    pos: ast.Pos | None = None) -> str | None:
         """The feature (not enabled) that gates an item out, or None when the item is active.
-        Bad gate combinations are reported here."""
+        Bad gate combinations, and `@since` a version the package has not reached (reported at
+        `pos`, the item's name), are reported here."""
         if not gates:  # most items
             return None
         kinds = [g.kind for g in gates]
@@ -86,43 +93,112 @@ class Resolver(WorldResolver):
         if "since" in kinds and pkg.version is None:
             g = gates[kinds.index("since")]
             self.error("`@since` is only allowed in a package with a version", file, g.pos)
+        elif "since" in kinds and newer(since := gates[kinds.index("since")].value, pkg.version):
+            self.error(f"feature gate cannot reference unreleased version {since} of package [{pkg}] "
+                       f"(current version {pkg.version})", file, pos or gates[kinds.index("since")].pos)
         return next((g.value for g in gates if g.kind == "unstable" and g.value not in self.features), None)
 
     # ---- package tables --------------------------------------------------------------------
+
+    def gated_out(self, gates: tuple[ast.Gate, ...]) -> bool:
+        return any(g.kind == "unstable" and g.value not in self.features for g in gates)
+
+    def resource_gates(self, item: ast.TypeDef, file: ast.File, unit: Unit) -> None:
+        for rf in item.body:
+            self.disabled_by(rf.gates, file, unit.name, rf.name.pos)
+
+    def excluded_contents(self, item: object, file: ast.File, unit: Unit) -> None:
+        """wit-parser drops an item of an inactive feature after resolving it; what it holds must
+        then be gated out too: a type of a dropped interface or world, a function of a dropped
+        resource, is an error."""
+        if isinstance(item, ast.TypeDef) and item.kind == "resource":
+            for rf in item.body:
+                if self.disabled_by(rf.gates, file, unit.name, rf.name.pos) is None:
+                    self.error("found a reference to a type which is excluded due to its feature not being "
+                               "activated", file, rf.name.pos)
+            return
+        if isinstance(item, ast.Extern) and item.kind == "inline":
+            owner, children = "interface", item.items
+        elif isinstance(item, (ast.Interface, ast.World)):
+            owner, children = ("interface" if isinstance(item, ast.Interface) else "world"), item.items
+        else:
+            return
+        for child in children:
+            if isinstance(child, ast.TypeDef):
+                pos = child.name.pos
+            elif isinstance(child, ast.UseItem) and child.names:  # each name is a type of the owner
+                pos = child.names[0][0].pos
+            else:
+                continue
+            if self.disabled_by(child.gates, file, unit.name, _item_pos(child)) is None:
+                self.error(f"found a reference to a {owner} which is excluded due to its feature not being "
+                           f"activated; this type is not gated by a feature but its {owner} is", file, pos)
 
     def _table(self, unit: Unit) -> PkgTable:
         table = PkgTable(unit)
         seen: dict[str, str] = {}
         for file, items in unit.parts:
             uses = table.top_uses.setdefault(file.path, {})
+            in_file: set[str] = set()  # a top-level `use` is scoped to its file
             for item in items:
                 name = item.name if not isinstance(item, ast.TopUse) else (item.alias or item.path.name)
                 what = {ast.Interface: "interface", ast.World: "world", ast.TopUse: "use"}[type(item)]
-                feature = self.disabled_by(item.gates, file, unit.name)
-                if feature is not None:
-                    table.disabled[name.name] = feature
-                    continue
                 if isinstance(item, ast.TopUse):
-                    if name.name in uses:
-                        self.error(f"`{name.name}` is imported by `use` more than once in this file", file, name.pos)
-                    else:
-                        uses[name.name] = item
-                    continue
-                if name.name in seen:
+                    if item.gates:
+                        self.error("attributes not allowed on top-level use", file, item.gates[0].pos)
+                elif name.name in seen:
                     self.error(f"`{name.name}` is defined more than once in package `{unit.key}` "
                                f"(already a {seen[name.name]})", file, name.pos)
                     continue
+                if name.name in in_file:
+                    self.error(f"duplicate name `{name.name}` in this file", file, name.pos)
+                    continue
+                in_file.add(name.name)
+                if isinstance(item, ast.TopUse):
+                    uses[name.name] = item
+                    continue
                 seen[name.name] = what
-                if isinstance(item, ast.Interface):
+                feature = self.disabled_by(item.gates, file, unit.name, name.pos)
+                if feature is not None:
+                    table.disabled[name.name] = feature
+                    self.excluded_contents(item, file, unit)
+                elif isinstance(item, ast.Interface):
                     table.interfaces[name.name] = (item, file)
                 else:
                     table.worlds[name.name] = (item, file)
+        return table
+
+    def check_paths(self, table: PkgTable) -> None:
+        """What wit-parser checks before resolving anything: a foreign `pkg/name` is an interface
+        or a world depending on where a file of the package first mentions it (`include`: a world,
+        anything else: an interface) and must be that in its package; a top-level `use` of this
+        package names an existing interface or world (not another file's `use`)."""
+        unit = table.unit
+        kinds = self.foreign_kinds[unit.key] = {}
+        for file, items in sorted(unit.parts, key=lambda part: part[0].path):
+            for path, kind in _paths(items):
+                key = (str(path.package), path.name.name)
+                if path.package is None or key in kinds:
+                    continue
+                kinds[key] = kind
+                try:
+                    target = self.find_package(path.package)
+                except Problem as problem:
+                    self.record(problem, file)
+                    self.broken_refs.add((unit.key, *key))
+                    continue
+                if path.name.name not in (target.interfaces if kind == "interface" else target.worlds) \
+                        and path.name.name not in target.disabled:
+                    self.error(f"{kind} '{path.name.name}' not found in package '{target.unit.key}'", file,
+                               path.name.pos)
+                    self.broken_refs.add((unit.key, *key))
         for file, _ in unit.parts:
             for name, use in table.top_uses.get(file.path, {}).items():
-                if name in seen:
-                    self.error(f"`use` of `{name}` conflicts with the {seen[name]} of that name in this package",
-                               file, (use.alias or use.path.name).pos)
-        return table
+                used = use.path.name
+                if use.path.package is None and not any(used.name in d for d in
+                                                        (table.interfaces, table.worlds, table.disabled)):
+                    self.error(f"interface or world `{used.name}` does not exist", file, used.pos)
+                    self.broken_refs.add((file.path, name))
 
     def find_package(self, pkg: ast.PackageName) -> PkgTable:
         """The package `pkg` names; without a version, the one version present (if only one)."""
@@ -162,9 +238,21 @@ class Resolver(WorldResolver):
 
     def lookup_item(self, path: ast.UsePath, unit: Unit, file: ast.File, kind: str) -> str:
         """The id of the interface or world (`kind`) `path` names, resolving it if needed."""
+        other = "world" if kind == "interface" else "interface"
+        named = path
+        if path.package is None and path.name.name in self.tables[unit.key].top_uses.get(file.path, {}):
+            if (file.path, path.name.name) in self.broken_refs:
+                raise Broken()
+            named = self.tables[unit.key].top_uses[file.path][path.name.name].path
+        if named.package is not None:
+            key = (str(named.package), named.name.name)
+            if (unit.key, *key) in self.broken_refs:
+                raise Broken()
+            if self.foreign_kinds.get(unit.key, {}).get(key, kind) != kind:
+                raise problem_at(f"name `{path.name.name}` is defined as {_ARTICLE[other]} {other}, "
+                                 f"not {_ARTICLE[kind]} {kind}", path.name.pos)
         table, name, pos = self.target(path, unit, file)
         items = {"interface": table.interfaces, "world": table.worlds}
-        other = "world" if kind == "interface" else "interface"
         if name in items[kind]:
             ensure = self.ensure_interface if kind == "interface" else self.ensure_world
             return ensure(table, name, pos)
@@ -224,10 +312,13 @@ class Resolver(WorldResolver):
     def active_items(self, items: tuple, scope: Scope, file: ast.File, unit: Unit) -> list:
         active = []
         for item in items:
-            feature = self.disabled_by(item.gates, file, unit.name)
+            feature = self.disabled_by(item.gates, file, unit.name, _item_pos(item))
             if feature is None:
                 active.append(item)
+                if isinstance(item, ast.TypeDef) and item.kind == "resource":
+                    self.resource_gates(item, file, unit)
                 continue
+            self.excluded_contents(item, file, unit)
             for n in _item_names(item):
                 scope.disabled[n] = feature
         return active
@@ -330,7 +421,11 @@ class Resolver(WorldResolver):
             scope.handle_checks.append((key, t.name.pos))
             return m.Handle(t.kind, key)
         if isinstance(t, ast.TMap):
-            return m.MapOf(self.convert(t.key, scope), self.convert(t.value, scope))
+            key = self.convert(t.key, scope)
+            if not (isinstance(key, m.Prim) and key.name in MAP_KEYS):
+                raise problem_at("invalid map key type: map keys must be bool, u8, u16, u32, u64, s8, s16, "
+                                 "s32, s64, char, or string", t.pos)
+            return m.MapOf(key, self.convert(t.value, scope))
         raise TypeError(f"unknown type node {type(t).__name__}")  # pragma: no cover
 
     def typedef(self, scope: Scope, item: ast.TypeDef, unit: Unit, functions: dict[str, m.Function]) -> None:
@@ -345,8 +440,6 @@ class Resolver(WorldResolver):
             self._unique(item.body, "field", file)
             for f in item.body:
                 fields.append(m.Field(f.name.name, self.convert(f.type, scope), self.docs(file, f.start)))
-            if not fields:
-                raise problem_at(f"record `{item.name.name}` must have at least one field", item.name.pos)
             td = m.TypeDef(key, item.name.name, scope.owner, "record", fields=tuple(fields), **common)
         elif kind in ("variant", "enum", "flags"):
             self._unique(item.body, "case" if kind != "flags" else "flag", file)
@@ -354,9 +447,8 @@ class Resolver(WorldResolver):
                 m.Case(c.name.name, self.convert(c.type, scope) if c.type is not None else None,
                        self.docs(file, c.start))
                 for c in item.body)
-            if not cases:
-                raise problem_at(f"{kind} `{item.name.name}` must have at least one "
-                                 f"{'flag' if kind == 'flags' else 'case'}", item.name.pos)
+            if not cases and kind != "flags":  # empty records and flags are valid, as in wit-parser
+                raise problem_at(f"{kind} `{item.name.name}` must have at least one case", item.name.pos)
             td = m.TypeDef(key, item.name.name, scope.owner, kind, cases=cases, **common)
         else:  # resource
             td = m.TypeDef(key, item.name.name, scope.owner, "resource", **common)
@@ -375,14 +467,17 @@ class Resolver(WorldResolver):
     def resource_functions(self, scope: Scope, item: ast.TypeDef, key: str, unit: Unit,
                            functions: dict[str, m.Function]) -> None:
         rname = item.name.name
+        plain: set[str] = set()  # a method and a static function share one namespace
         for rf in item.body:
-            if self.disabled_by(rf.gates, scope.file, unit.name) is not None:
+            if self.gated_out(rf.gates):
                 continue
             name = f"[{rf.kind}]{rname}" if rf.kind == "constructor" else f"[{rf.kind}]{rname}.{rf.name.name}"
-            if name in functions:
+            if name in functions or (rf.kind != "constructor" and rf.name.name in plain):
                 what = "constructor" if rf.kind == "constructor" else f"function `{rf.name.name}`"
                 self.error(f"resource `{rname}` has more than one {what}", scope.file, rf.name.pos)
                 continue
+            if rf.kind != "constructor":
+                plain.add(rf.name.name)
             try:
                 functions[name] = self.function(name, rf.kind, rf.func, scope, key, rf, scope.file, unit)
             except Problem as problem:
@@ -491,6 +586,8 @@ class Resolver(WorldResolver):
         return [(self.tables[key], name) for key, name in postorder(roots, deps)]
 
     def run(self) -> m.Resolve:
+        for table in self.tables.values():
+            self.check_paths(table)
         for table, name in self._interface_order():
             node, _file = table.interfaces[name]
             try:
@@ -535,6 +632,33 @@ def _package_start(unit: Unit) -> int:
     offset = unit.name.pos.offset
     found = unit.file.source.rfind("package", 0, offset)
     return found if found >= 0 else offset
+
+
+def _paths(items: tuple) -> Iterable[tuple[ast.UsePath, str]]:
+    """Every path the items of one file refer to, in order, with the kind it must name."""
+    for item in items:
+        if isinstance(item, ast.TopUse):
+            yield item.path, "interface"
+            continue
+        for child in item.items:
+            if isinstance(child, ast.UseItem):
+                yield child.path, "interface"
+            elif isinstance(child, ast.Include):
+                yield child.path, "world"
+            elif isinstance(child, ast.Extern) and child.kind == "path":
+                yield child.path, "interface"
+            elif isinstance(child, ast.Extern) and child.kind == "inline":
+                yield from ((u.path, "interface") for u in child.items if isinstance(u, ast.UseItem))
+
+
+def _item_pos(item: object) -> ast.Pos | None:
+    """Where wit-parser points for an item: its name, or the path it refers to."""
+    if isinstance(item, ast.Extern):
+        return item.pos
+    if isinstance(item, (ast.Include, ast.UseItem)):
+        return item.path.name.pos
+    name = getattr(item, "name", None)
+    return name.pos if isinstance(name, ast.Ident) else None
 
 
 def _item_names(item: object) -> list[str]:

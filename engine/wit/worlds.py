@@ -27,6 +27,8 @@ class WorldResolver:
     def build_world(self, wid: str, node: ast.World, unit: Unit, file: ast.File) -> m.World:
         scope = Scope(wid, file)
         items = self.active_items(node.items, scope, file, unit)
+        scope.inline_imports = {i.name.name for i in items
+                                if isinstance(i, ast.Extern) and i.kind == "inline" and i.direction == "import"}
         resource_funcs: dict[str, m.Function] = {}
         self.define_types(scope, items, unit, resource_funcs)
         sides: dict[str, dict[str, m.WorldItem]] = {"import": {}, "export": {}}
@@ -46,10 +48,13 @@ class WorldResolver:
                     self.include(item, scope, unit, sides, positions)
                 except Problem as problem:
                     self.record(problem, file)
-        for key, item in sides["export"].items():
-            if item.kind == "function" or item.interface != key:
-                if key in sides["import"] and not key.startswith("["):
-                    self.error(f"`{key}` is both imported and exported", file, positions.get(("export", key)))
+        # imports and exports are separate namespaces (the same plain name may be in both), but
+        # within one side kebab-case names are case-insensitive; world types count as imports
+        type_names = [n for n, k in scope.names.items() if k is not None]
+        for direction, side in sides.items():
+            names = [k for k, v in side.items() if v.kind == "function" or v.interface != k]
+            self.case_clashes(wid, node, direction, (type_names if direction == "import" else []) + names,
+                              positions, file)
         types = self.finish_scope(scope)
         imports, exports, ok = elaborate(sides["import"], sides["export"], scope.deps, self.deps)
         if not ok:
@@ -57,6 +62,16 @@ class WorldResolver:
                        "dependency itself depends on an export)", file, node.name.pos)
         return m.World(wid, node.name.name, unit.key, m.frozen_map(imports), m.frozen_map(exports), types,
                        **self.meta(file, node))
+
+    def case_clashes(self, wid: str, node: ast.World, direction: str, names: list[str], positions: dict,
+                     file: ast.File) -> None:
+        seen: dict[str, str] = {}
+        for name in names:
+            first = seen.setdefault(name.lower(), name)
+            if first != name:
+                self.error(f"{direction} `{name}` in world `{node.name.name}` conflicts with {direction} `{first}` "
+                           "(kebab-case identifiers are case-insensitive)", file,
+                           positions.get((direction, name), node.name.pos))
 
     def world_extern(self, wid: str, item: ast.Extern, scope: Scope, unit: Unit,
                      sides: dict[str, dict[str, m.WorldItem]], positions: dict) -> None:
@@ -68,6 +83,8 @@ class WorldResolver:
             entry = m.WorldItem(item.name.name, "function", function=func, **common)
         elif item.kind == "inline":
             iid = f"{wid}/{item.name.name}"
+            if item.direction == "export" and item.name.name in scope.inline_imports:  # a separate namespace
+                iid = f"{wid}/[export]{item.name.name}"
             self.interfaces[iid] = self.build_interface(iid, None, item, unit, file)
             entry = m.WorldItem(item.name.name, "interface", interface=iid, **common)
         else:
