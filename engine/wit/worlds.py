@@ -56,10 +56,10 @@ class WorldResolver:
             self.case_clashes(wid, node, direction, (type_names if direction == "import" else []) + names,
                               positions, file)
         types = self.finish_scope(scope)
-        imports, exports, ok = elaborate(sides["import"], sides["export"], scope.deps, self.deps)
-        if not ok:
-            self.error("an exported interface depends on an interface in incompatible ways (an imported "
-                       "dependency itself depends on an export)", file, node.name.pos)
+        imports, exports, failed = elaborate(sides["import"], sides["export"], scope.deps, self.deps)
+        if failed is not None:
+            self.error(f"interface `{failed}` transitively depends on an interface in incompatible ways (an "
+                       "imported dependency itself depends on an export)", file, node.name.pos)
         return m.World(wid, node.name.name, unit.key, m.frozen_map(imports), m.frozen_map(exports), types,
                        **self.meta(file, node))
 

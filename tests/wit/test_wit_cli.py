@@ -38,10 +38,13 @@ SCHEMA = {
                                "functions": {"type": "array", "items": {"type": "string"}},
                                "types": {"type": "array", "items": {"type": "string"}}}}},
             "worlds": {"type": "array", "items": {
-                "type": "object", "additionalProperties": False, "required": ["name", "imports", "exports"],
+                "type": "object", "additionalProperties": False,
+                "required": ["name", "imports", "exports", "import_interfaces", "export_interfaces"],
                 "properties": {"name": {"type": "string"},
                                "imports": {"type": "array", "items": {"type": "string"}},
-                               "exports": {"type": "array", "items": {"type": "string"}}}}},
+                               "exports": {"type": "array", "items": {"type": "string"}},
+                               "import_interfaces": {"type": "object", "additionalProperties": {"type": "string"}},
+                               "export_interfaces": {"type": "object", "additionalProperties": {"type": "string"}}}}},
         },
     },
 }
