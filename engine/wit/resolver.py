@@ -246,11 +246,11 @@ class Resolver(WorldResolver):
             named = self.tables[unit.key].top_uses[file.path][path.name.name].path
         if named.package is not None:
             key = (str(named.package), named.name.name)
-            if (unit.key, *key) in self.broken_refs:
-                raise Broken()
             if self.foreign_kinds.get(unit.key, {}).get(key, kind) != kind:
                 raise problem_at(f"name `{path.name.name}` is defined as {_ARTICLE[other]} {other}, "
                                  f"not {_ARTICLE[kind]} {kind}", path.name.pos)
+            if (unit.key, *key) in self.broken_refs:
+                raise Broken()
         table, name, pos = self.target(path, unit, file)
         items = {"interface": table.interfaces, "world": table.worlds}
         if name in items[kind]:
@@ -368,7 +368,8 @@ class Resolver(WorldResolver):
         if target_id == scope.owner:
             self.error("an interface cannot `use` itself", file, item.path.name.pos)
             return
-        scope.deps.append(target_id)
+        if item.names:  # only types brought in make a dependency (an empty `use` makes none)
+            scope.deps.append(target_id)
         target = self.interfaces[target_id]
         for orig, alias in item.names:
             local = alias or orig
