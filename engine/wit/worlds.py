@@ -6,6 +6,8 @@ type machinery, and adds what only worlds have.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from engine.wit import ast
 from engine.wit import model as m
 from engine.wit.elaborate import elaborate
@@ -115,14 +117,17 @@ class WorldResolver:
                 if entry.implicit:
                     continue
                 plain = entry.kind == "function" or entry.interface != key
-                new_key = renames[key].name if plain and key in renames else key
+                new_key = _renamed(key, renames) if plain else key
                 if new_key in side:
                     if not plain and side[new_key].interface == entry.interface:
                         continue
                     raise problem_at(f"{direction} `{new_key}` of included world `{other.id}` conflicts with an "
                                      f"existing {direction}; rename it with `with {{ {key} as ... }}`",
                                      item.path.name.pos)
-                side[new_key] = m.WorldItem(new_key, entry.kind, entry.interface, entry.function, False,
+                func = entry.function
+                if func is not None and func.name != new_key:
+                    func = replace(func, name=new_key)
+                side[new_key] = m.WorldItem(new_key, entry.kind, entry.interface, func, False,
                                             entry.docs, entry.location, entry.gates)
                 positions[(direction, new_key)] = item.path.name.pos
         for name, td in other.types.items():
@@ -136,3 +141,17 @@ class WorldResolver:
             scope.taken[new_name] = "type"
         scope.deps.extend(self.deps.get(other.id, []))
 
+
+
+def _renamed(key: str, renames: dict[str, ast.Ident]) -> str:
+    """A world item's name after `include w with { old as new }`, as wit-parser renames it: a
+    plain name, or the resource part of `[constructor]r`, `[method]r.m`, `[static]r.m`."""
+    if key in renames:
+        return renames[key].name
+    if not key.startswith("[") or "]" not in key:
+        return key
+    kind, rest = key.split("]", 1)
+    name, dot, member = rest.partition(".")
+    if name in renames:
+        return f"{kind}]{renames[name].name}{dot}{member}"
+    return key
