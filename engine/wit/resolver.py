@@ -30,8 +30,12 @@ MAP_KEYS = frozenset("bool u8 u16 u32 u64 s8 s16 s32 s64 char string".split())
 
 
 class Resolver(WorldResolver):
-    def __init__(self, units: list[Unit], features: Iterable[str] = ()):
+    def __init__(self, units: list[Unit], features: Iterable[str] = (), *, shadow: bool = False):
         self.features = frozenset(features)
+        # shadow: every feature on, to find what wit-parser reports inside items it later drops
+        # (it resolves everything first); checks it makes only after dropping them are skipped
+        self.shadow = shadow
+        self.excluded_any = False  # some item was gated out (then a shadow pass is worth running)
         self.errors: list[Diagnostic] = []
         self.tables: dict[str, PkgTable] = {}
         self.types: dict[str, m.TypeDef] = {}
@@ -93,15 +97,18 @@ class Resolver(WorldResolver):
         if "since" in kinds and pkg.version is None:
             g = gates[kinds.index("since")]
             self.error("`@since` is only allowed in a package with a version", file, g.pos)
-        elif "since" in kinds and newer(since := gates[kinds.index("since")].value, pkg.version):
+        elif "since" in kinds and not self.shadow and newer(since := gates[kinds.index("since")].value, pkg.version):
             self.error(f"feature gate cannot reference unreleased version {since} of package [{pkg}] "
                        f"(current version {pkg.version})", file, pos or gates[kinds.index("since")].pos)
-        return next((g.value for g in gates if g.kind == "unstable" and g.value not in self.features), None)
+        feature = None if self.shadow else next(
+            (g.value for g in gates if g.kind == "unstable" and g.value not in self.features), None)
+        self.excluded_any = self.excluded_any or feature is not None
+        return feature
 
     # ---- package tables --------------------------------------------------------------------
 
     def gated_out(self, gates: tuple[ast.Gate, ...]) -> bool:
-        return any(g.kind == "unstable" and g.value not in self.features for g in gates)
+        return not self.shadow and any(g.kind == "unstable" and g.value not in self.features for g in gates)
 
     def resource_gates(self, item: ast.TypeDef, file: ast.File, unit: Unit) -> None:
         for rf in item.body:
@@ -175,23 +182,30 @@ class Resolver(WorldResolver):
         package names an existing interface or world (not another file's `use`)."""
         unit = table.unit
         kinds = self.foreign_kinds[unit.key] = {}
+        mentions: dict[tuple[str, str], tuple[ast.UsePath, ast.File, bool]] = {}
         for file, items in sorted(unit.parts, key=lambda part: part[0].path):
-            for path, kind in _paths(items):
+            for path, kind, gates in _paths(items):
                 key = (str(path.package), path.name.name)
-                if path.package is None or key in kinds:
+                if path.package is None:
                     continue
-                kinds[key] = kind
-                try:
-                    target = self.find_package(path.package)
-                except Problem as problem:
-                    self.record(problem, file)
-                    self.broken_refs.add((unit.key, *key))
-                    continue
-                if path.name.name not in (target.interfaces if kind == "interface" else target.worlds) \
-                        and path.name.name not in target.disabled:
-                    self.error(f"{kind} '{path.name.name}' not found in package '{target.unit.key}'", file,
-                               path.name.pos)
-                    self.broken_refs.add((unit.key, *key))
+                first = mentions.get(key)
+                if first is None:
+                    kinds[key] = kind
+                    mentions[key] = (path, file, not self.gated_out(gates))
+                elif not first[2] and not self.gated_out(gates):
+                    mentions[key] = (*first[:2], True)
+        for key, (path, file, enabled) in mentions.items():
+            try:  # the package must exist even when every mention is gated out
+                target = self.find_package(path.package)
+            except Problem as problem:
+                self.record(problem, file)
+                self.broken_refs.add((unit.key, *key))
+                continue
+            kind = kinds[key]
+            if enabled and not self.shadow and path.name.name not in (
+                    target.interfaces if kind == "interface" else target.worlds) and path.name.name not in target.disabled:
+                self.error(f"{kind} '{path.name.name}' not found in package '{target.unit.key}'", file, path.name.pos)
+                self.broken_refs.add((unit.key, *key))
         for file, _ in unit.parts:
             for name, use in table.top_uses.get(file.path, {}).items():
                 used = use.path.name
@@ -253,6 +267,8 @@ class Resolver(WorldResolver):
                 raise Broken()
         table, name, pos = self.target(path, unit, file)
         items = {"interface": table.interfaces, "world": table.worlds}
+        if self.shadow and named.package is not None and name not in items[kind]:
+            raise Broken()  # wit-parser checks a foreign target only for what it keeps
         if name in items[kind]:
             ensure = self.ensure_interface if kind == "interface" else self.ensure_world
             return ensure(table, name, pos)
@@ -524,7 +540,7 @@ class Resolver(WorldResolver):
             if key in self.types and view.resource_of(key) is None and not view.broken(key):
                 name = key.rsplit("#", 1)[-1]
                 self.error(f"`{name}` is not a resource; `own`/`borrow` need a resource type", file, pos)
-        for ty, pos in scope.result_checks:
+        for ty, pos in () if self.shadow else scope.result_checks:  # checked on what is kept
             if view.has_borrow(ty):
                 self.error("a function result cannot contain a `borrow` handle", file, pos)
         for resource, ty, pos in scope.ctor_checks:
@@ -635,21 +651,22 @@ def _package_start(unit: Unit) -> int:
     return found if found >= 0 else offset
 
 
-def _paths(items: tuple) -> Iterable[tuple[ast.UsePath, str]]:
-    """Every path the items of one file refer to, in order, with the kind it must name."""
+def _paths(items: tuple) -> Iterable[tuple[ast.UsePath, str, tuple[ast.Gate, ...]]]:
+    """Every path the items of one file refer to, in order, with the kind it must name and the
+    gates of the statement it is written in (only those count, as in wit-parser)."""
     for item in items:
         if isinstance(item, ast.TopUse):
-            yield item.path, "interface"
+            yield item.path, "interface", item.gates
             continue
         for child in item.items:
             if isinstance(child, ast.UseItem):
-                yield child.path, "interface"
+                yield child.path, "interface", child.gates
             elif isinstance(child, ast.Include):
-                yield child.path, "world"
+                yield child.path, "world", child.gates
             elif isinstance(child, ast.Extern) and child.kind == "path":
-                yield child.path, "interface"
+                yield child.path, "interface", child.gates
             elif isinstance(child, ast.Extern) and child.kind == "inline":
-                yield from ((u.path, "interface") for u in child.items if isinstance(u, ast.UseItem))
+                yield from ((u.path, "interface", u.gates) for u in child.items if isinstance(u, ast.UseItem))
 
 
 def _item_pos(item: object) -> ast.Pos | None:
@@ -690,6 +707,19 @@ def resolve_path(path: str | Path, features: Iterable[str] = ()) -> m.Resolve:
         features = (features,)
     units = load_units(Path(path))
     try:
-        return Resolver(units, features).run()
+        resolver = Resolver(units, features)
+        try:
+            resolve, errors = resolver.run(), []
+        except WitError as exc:
+            resolve, errors = None, list(exc.diagnostics)
+        if resolver.excluded_any:  # wit-parser resolves gated-out items too before dropping them
+            shadow = Resolver(units, shadow=True)
+            try:
+                shadow.run()
+            except WitError as exc:
+                errors.extend(exc.diagnostics)
     except RecursionError:
         raise WitError([wit_diagnostic("definitions are nested too deeply to resolve", str(path))]) from None
+    if errors:
+        raise WitError(_dedupe(errors))
+    return resolve

@@ -47,19 +47,22 @@ class WorldResolver:
         for item in items:
             if isinstance(item, ast.Include):
                 try:
-                    self.include(item, scope, unit, sides, positions)
+                    if self.shadow:  # includes are merged after gated items are dropped
+                        self.lookup_item(item.path, unit, file, "world")
+                    else:
+                        self.include(item, scope, unit, sides, positions)
                 except Problem as problem:
                     self.record(problem, file)
         # imports and exports are separate namespaces (the same plain name may be in both), but
         # within one side kebab-case names are case-insensitive; world types count as imports
         type_names = [n for n, k in scope.names.items() if k is not None]
-        for direction, side in sides.items():
+        for direction, side in () if self.shadow else sides.items():
             names = [k for k, v in side.items() if v.kind == "function" or v.interface != k]
             self.case_clashes(wid, node, direction, (type_names if direction == "import" else []) + names,
                               positions, file)
         types = self.finish_scope(scope)
         imports, exports, failed = elaborate(sides["import"], sides["export"], scope.deps, self.deps)
-        if failed is not None:
+        if failed is not None and not self.shadow:
             self.error(f"interface `{failed}` transitively depends on an interface in incompatible ways (an "
                        "imported dependency itself depends on an export)", file, node.name.pos)
         return m.World(wid, node.name.name, unit.key, m.frozen_map(imports), m.frozen_map(exports), types,

@@ -312,3 +312,26 @@ def test_10_top_level_use_of_a_missing_interface(tmp_path):
 def test_10_top_level_use_takes_no_gates(tmp_path):
     got = errors_of(tmp_path, "package a:b@1.0.0;\ninterface x {}\n@since(version = 1.0.0)\nuse x as y;\n")
     assert got == [("t.wit", 3, 1, "attributes not allowed on top-level use")]
+
+
+@pytest.mark.parametrize("body, column, text", [
+    ("@unstable(feature = off) type t = nope;", 49, "type `nope` is not defined"),
+    ("@unstable(feature = off) type t = u8; type t = u16;", 58, "`t` is defined more than once"),
+    ("@unstable(feature = off) f: func(x: nope);", 51, "type `nope` is not defined"),
+    ("@unstable(feature = off) use nope.{x};", 44, "interface `nope` is not defined"),
+], ids=["unknown-type", "duplicate", "unknown-param-type", "unknown-use"])
+def test_6_gated_out_items_are_still_resolved(tmp_path, body, column, text):
+    """wit-parser resolves every item before it drops those of inactive features."""
+    got = errors_of(tmp_path, f"package a:b;\ninterface i {{ {body} }}\n")
+    assert [(g[1], g[2]) for g in got] == [(2, column)] and text in got[0][3]
+
+
+def test_6_checks_made_on_kept_items_only(tmp_path):
+    """A borrowed result, or a foreign interface that does not exist, matter only for items that
+    are kept (wit-parser checks them after dropping gated-out items)."""
+    r = resolve_tree(tmp_path, {
+        "root.wit": "package a:b;\ninterface i {\n  @unstable(feature = off) f: func() -> borrow<r>;\n  resource r;\n"
+                    "  @unstable(feature = off) use foo:bar/missing.{x};\n}\nworld w {\n"
+                    "  @unstable(feature = off) import foo:bar/a-world;\n}\n",
+        "deps/bar.wit": "package foo:bar;\ninterface other {}\nworld a-world {}\n"})
+    assert list(r.interfaces["a:b/i"].functions) == [] and list(r.worlds["a:b/w"].imports) == []
