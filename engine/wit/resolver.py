@@ -454,16 +454,14 @@ class Resolver(WorldResolver):
             td = m.TypeDef(key, item.name.name, scope.owner, "alias", target=self.convert(item.body, scope), **common)
         elif kind == "record":
             fields = []
-            self._unique(item.body, "field", file)
-            for f in item.body:
+            for f in self._unique(item.body, "field", file):
                 fields.append(m.Field(f.name.name, self.convert(f.type, scope), self.docs(file, f.start)))
             td = m.TypeDef(key, item.name.name, scope.owner, "record", fields=tuple(fields), **common)
         elif kind in ("variant", "enum", "flags"):
-            self._unique(item.body, "case" if kind != "flags" else "flag", file)
             cases = tuple(
                 m.Case(c.name.name, self.convert(c.type, scope) if c.type is not None else None,
                        self.docs(file, c.start))
-                for c in item.body)
+                for c in self._unique(item.body, "case" if kind != "flags" else "flag", file))
             if not cases and kind != "flags":  # empty records and flags are valid, as in wit-parser
                 raise problem_at(f"{kind} `{item.name.name}` must have at least one case", item.name.pos)
             td = m.TypeDef(key, item.name.name, scope.owner, kind, cases=cases, **common)
@@ -474,12 +472,18 @@ class Resolver(WorldResolver):
             return
         self.types[key] = td
 
-    def _unique(self, entries: tuple, what: str, file: ast.File) -> None:
+    def _unique(self, entries: tuple, what: str, file: ast.File) -> list:
+        """`entries` without repeated names; each repeat is reported, and the type is still
+        defined (so what refers to it is not reported too)."""
         seen: set[str] = set()
+        kept = []
         for entry in entries:
             if entry.name.name in seen:
-                raise problem_at(f"{what} `{entry.name.name}` is defined more than once", entry.name.pos)
+                self.error(f"{what} `{entry.name.name}` is defined more than once", file, entry.name.pos)
+                continue
             seen.add(entry.name.name)
+            kept.append(entry)
+        return kept
 
     def resource_functions(self, scope: Scope, item: ast.TypeDef, key: str, unit: Unit,
                            functions: dict[str, m.Function]) -> None:

@@ -335,3 +335,11 @@ def test_6_checks_made_on_kept_items_only(tmp_path):
                     "  @unstable(feature = off) import foo:bar/a-world;\n}\n",
         "deps/bar.wit": "package foo:bar;\ninterface other {}\nworld a-world {}\n"})
     assert list(r.interfaces["a:b/i"].functions) == [] and list(r.worlds["a:b/w"].imports) == []
+
+
+def test_duplicate_field_is_reported_once_without_cascade(tmp_path):
+    """We refuse repeated field names (wit-parser resolves them, the component validator does
+    not); the record is still defined, so a `use` of it elsewhere is not reported as well."""
+    got = errors_of(tmp_path, "package a:b;\ninterface x { use y.{r}; f: func(a: r); }\n"
+                    "interface y { record r { f: u8, f: u8 } }\n")
+    assert got == [("t.wit", 3, 33, "field `f` is defined more than once")]
