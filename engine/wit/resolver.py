@@ -197,6 +197,9 @@ class Resolver(WorldResolver):
         for key, (path, file, enabled) in mentions.items():
             try:  # the package must exist even when every mention is gated out
                 target = self.find_package(path.package)
+                if target is table:  # its own items are named without the package
+                    raise problem_at(f"package `{unit.key}` creates a dependency cycle (it names itself)",
+                                     path.package.pos)
             except Problem as problem:
                 self.record(problem, file)
                 self.broken_refs.add((unit.key, *key))
@@ -215,15 +218,11 @@ class Resolver(WorldResolver):
                     self.broken_refs.add((file.path, name))
 
     def find_package(self, pkg: ast.PackageName) -> PkgTable:
-        """The package `pkg` names; without a version, the one version present (if only one)."""
+        """The package `pkg` names, version included (`wasi:io` does not find `wasi:io@0.2.0`,
+        as in wit-parser)."""
         key = str(pkg)
         if key in self.tables:
             return self.tables[key]
-        if pkg.version is None:
-            base = f"{pkg.namespace.name}:{pkg.name.name}"
-            matches = [t for k, t in self.tables.items() if k.split("@", 1)[0] == base]
-            if len(matches) == 1:
-                return matches[0]
         raise problem_at(f"package `{key}` not found (dependencies go in a `deps/` folder)", pkg.pos)
 
     def _note_pkg_ref(self, here: Unit, target: PkgTable, pos: ast.Pos, file: ast.File) -> None:

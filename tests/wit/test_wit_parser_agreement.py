@@ -343,3 +343,14 @@ def test_duplicate_field_is_reported_once_without_cascade(tmp_path):
     got = errors_of(tmp_path, "package a:b;\ninterface x { use y.{r}; f: func(a: r); }\n"
                     "interface y { record r { f: u8, f: u8 } }\n")
     assert got == [("t.wit", 3, 33, "field `f` is defined more than once")]
+
+
+def test_10_a_reference_without_its_version_finds_nothing(tmp_path):
+    got = errors_of(tmp_path, {"root.wit": "package my:app;\ninterface i { use wasi:io/streams.{s}; }\n",
+                               "deps/io.wit": "package wasi:io@0.2.0;\ninterface streams { type s = u8; }\n"})
+    assert got == [("root.wit", 2, 19, "package `wasi:io` not found (dependencies go in a `deps/` folder)")]
+
+
+def test_10_a_package_naming_itself_is_a_cycle(tmp_path):
+    got = errors_of(tmp_path, "package a:b;\ninterface x { type t = u8; }\ninterface y { use a:b/x.{t}; }\n")
+    assert got == [("t.wit", 3, 19, "package `a:b` creates a dependency cycle (it names itself)")]
