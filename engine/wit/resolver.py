@@ -523,7 +523,7 @@ class Resolver(WorldResolver):
             if result is None:
                 result = m.Handle("own", resource)
             else:
-                scope.ctor_checks.append((resource, result, func.result.pos))
+                _check_constructor_result(resource, result, func.result)
         return m.Function(name, kind, tuple(params), result, func.is_async, resource, **self.meta(file, item))
 
     # ---- validation of one scope ------------------------------------------------------------
@@ -546,13 +546,6 @@ class Resolver(WorldResolver):
         for ty, pos in () if self.shadow else scope.result_checks:  # checked on what is kept
             if view.has_borrow(ty):
                 self.error("a function result cannot contain a `borrow` handle", file, pos)
-        for resource, ty, pos in scope.ctor_checks:
-            ok = ty
-            if isinstance(ok, m.ResultOf):
-                ok = ok.ok
-            if ok is None or view.resource_key(ok) != resource:
-                rname = resource.rsplit("#", 1)[-1]
-                self.error(f"constructor of `{rname}` must return `{rname}` or `result<{rname}, E>`", file, pos)
 
     def _check_cycles(self, scope: Scope) -> None:
         """A type that contains itself (by value) is reported once and made harmless."""
@@ -652,6 +645,17 @@ def _package_start(unit: Unit) -> int:
     offset = unit.name.pos.offset
     found = unit.file.source.rfind("package", 0, offset)
     return found if found >= 0 else offset
+
+
+def _check_constructor_result(resource: str, result: m.Type, node: ast.TypeExpr) -> None:
+    """A declared constructor result is `result<r>` or `result<r, E>`, `r` being the resource
+    itself (not an alias of it), as wit-parser requires."""
+    if not isinstance(result, m.ResultOf):
+        raise problem_at("if a constructor return type is declared it must be a `result`", node.pos)
+    ok = result.ok
+    if not (isinstance(ok, m.Ref) or (isinstance(ok, m.Handle) and ok.kind == "own")) or ok.key != resource:
+        pos = node.ok.pos if isinstance(node, ast.TResult) and node.ok is not None else node.pos
+        raise problem_at("the `ok` type must be the resource being constructed", pos)
 
 
 def _paths(items: tuple) -> Iterable[tuple[ast.UsePath, str, tuple[ast.Gate, ...]]]:

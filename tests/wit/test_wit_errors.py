@@ -175,7 +175,9 @@ CASES = [
         }
         """, [(6, 16, "result cannot contain a `borrow`")]),
     ("constructor-wrong-result", "package a:b;\ninterface i { resource r { constructor() -> u32; } }\n",
-     [(2, 45, "constructor of `r` must return `r` or `result<r, E>`")]),
+     [(2, 45, "if a constructor return type is declared it must be a `result`")]),
+    ("constructor-wrong-ok", "package a:b;\ninterface i { resource r { constructor() -> result<u32>; } }\n",
+     [(2, 52, "the `ok` type must be the resource being constructed")]),
     ("constructor-twice", "package a:b;\ninterface i { resource r { constructor(); constructor(); } }\n",
      [(2, 43, "more than one constructor")]),
     ("method-twice", "package a:b;\ninterface i { resource r { m: func(); m: func(); } }\n",

@@ -354,3 +354,20 @@ def test_10_a_reference_without_its_version_finds_nothing(tmp_path):
 def test_10_a_package_naming_itself_is_a_cycle(tmp_path):
     got = errors_of(tmp_path, "package a:b;\ninterface x { type t = u8; }\ninterface y { use a:b/x.{t}; }\n")
     assert got == [("t.wit", 3, 19, "package `a:b` creates a dependency cycle (it names itself)")]
+
+
+@pytest.mark.parametrize("result, column, text", [
+    ("r", 45, "if a constructor return type is declared it must be a `result`"),
+    ("own<r>", 45, "must be a `result`"),
+    ("result<q>", 52, "the `ok` type must be the resource being constructed"),
+    ("result<_, string>", 45, "the `ok` type must be the resource being constructed"),
+], ids=["plain", "own", "alias", "no-ok"])
+def test_constructor_result_is_a_result_of_the_resource_itself(tmp_path, result, column, text):
+    got = errors_of(tmp_path, f"package a:b;\ninterface i {{ resource r {{ constructor() -> {result}; }} type q = r; }}\n")
+    assert [(g[1], g[2]) for g in got] == [(2, column)] and text in got[0][3]
+
+
+@pytest.mark.parametrize("result", ["result<r>", "result<r, string>", "result<own<r>, u8>"])
+def test_constructor_results_that_are_fine(tmp_path, result):
+    r = resolve_tree(tmp_path, f"package a:b;\ninterface i {{ resource r {{ constructor() -> {result}; }} }}\n")
+    assert signature(r.interfaces["a:b/i"].functions["[constructor]r"], r).startswith("func() -> result<own<r>")
