@@ -371,3 +371,15 @@ def test_constructor_result_is_a_result_of_the_resource_itself(tmp_path, result,
 def test_constructor_results_that_are_fine(tmp_path, result):
     r = resolve_tree(tmp_path, f"package a:b;\ninterface i {{ resource r {{ constructor() -> {result}; }} }}\n")
     assert signature(r.interfaces["a:b/i"].functions["[constructor]r"], r).startswith("func() -> result<own<r>")
+
+
+def test_byte_order_mark_is_skipped(tmp_path):
+    path = tmp_path / "bom.wit"
+    path.write_bytes(b"\xef\xbb\xbfpackage a:b;\ninterface i { f: func(); }\n")
+    assert list(resolve_path(path).interfaces) == ["a:b/i"]
+
+
+@pytest.mark.parametrize("gate", ["@since(version = 1.0.0,)", "@since(version = 1.0.0, feature = x)"])
+def test_gate_takes_one_argument_without_trailing_comma(tmp_path, gate):
+    got = errors_of(tmp_path, f"package a:b@1.0.0;\ninterface i {{ {gate} f: func(); }}\n")
+    assert [(g[1], g[2]) for g in got] == [(2, 37)] and "unexpected `,`; expected `)`" in got[0][3]
