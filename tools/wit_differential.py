@@ -121,16 +121,17 @@ def ours(path: Path) -> Outcome:
     except WitError as exc:
         return Outcome(False, " | ".join(f"{Path(d.location.file or '').name}:{d.location.line}:"
                                          f"{d.location.column} {d.message}" for d in exc.diagnostics[:5]))
-    worlds = {wid: (_names(wid, w.imports), _names(wid, w.exports)) for wid, w in resolve.worlds.items()}
+    inline = {iid for iid, iface in resolve.interfaces.items() if iface.name is None}
+    worlds = {wid: (_names(w.imports, inline), _names(w.exports, inline)) for wid, w in resolve.worlds.items()}
     return Outcome(True, worlds=worlds)
 
 
-def _names(wid: str, items) -> frozenset:
+def _names(items, inline: set[str]) -> frozenset:
     """Import/export names as the encoded world has them (world resources' functions included);
     a label of a named interface comes with it (`label=ns:pkg/iface`)."""
     names = set()
     for key, item in items.items():
-        labelled = item.kind == "interface" and item.interface != key and not item.interface.startswith(wid + "/")
+        labelled = item.kind == "interface" and item.interface != key and item.interface not in inline
         names.add(f"{key}={item.interface}" if labelled else key)
     return frozenset(names)
 
@@ -389,6 +390,7 @@ def main() -> None:
          if (b / "shared/corpora/wit-interfaces").is_dir()), PROJECT_ROOT.parent / "shared/corpora/wit-interfaces"))
     parser.add_argument("--extra", type=Path, action="append", default=[],
                         help="more folders of inputs (e.g. wit-parser's tests/ui and tests/ui/parse-fail)")
+    parser.add_argument("--mutate-extra", action="store_true", help="mutate the --extra inputs too")
     parser.add_argument("--random", type=int, default=4, help="random edits per corpus input")
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--show", type=int, default=30, help="disagreements to print")
@@ -396,10 +398,11 @@ def main() -> None:
 
     bases = corpus_entries(args.corpus) + [PROJECT_ROOT / "wit"]
     inputs: list[tuple[str, Path]] = [("corpus", b) for b in bases]
-    for extra in args.extra:
-        inputs += [(f"extra {extra.name}", p) for p in corpus_entries(extra)]
+    extras = [(extra, p) for extra in args.extra for p in corpus_entries(extra)]
+    inputs += [(f"extra {extra.name}", p) for extra, p in extras]
+    to_mutate = [b for b in bases if b.name != "wit"] + ([p for _, p in extras] if args.mutate_extra else [])
     with tempfile.TemporaryDirectory(prefix="wit-diff-") as tmp:
-        inputs += generate([b for b in bases if b.name != "wit"], Path(tmp), args.random, args.seed)
+        inputs += generate(to_mutate, Path(tmp), args.random, args.seed)
         mine = [ours(path) for _, path in inputs]
         jobs = [{"path": str(path), "features": FEATURES, "worlds": sorted(o.worlds) if o.ok else []}
                 for (_, path), o in zip(inputs, mine)]

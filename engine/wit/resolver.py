@@ -376,6 +376,10 @@ class Resolver(WorldResolver):
     def use_item(self, scope: Scope, item: ast.UseItem, unit: Unit) -> None:
         file = scope.file
         try:
+            if not item.names:  # names nothing, so refers to nothing a feature may have dropped
+                table, name, _ = self.target(item.path, unit, file, note=False)
+                if name in table.disabled and name not in table.interfaces and name not in table.worlds:
+                    return
             target_id = self.lookup_item(item.path, unit, file, "interface")
         except Problem as problem:
             self.record(problem, file)

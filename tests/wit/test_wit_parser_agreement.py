@@ -383,3 +383,14 @@ def test_byte_order_mark_is_skipped(tmp_path):
 def test_gate_takes_one_argument_without_trailing_comma(tmp_path, gate):
     got = errors_of(tmp_path, f"package a:b@1.0.0;\ninterface i {{ {gate} f: func(); }}\n")
     assert [(g[1], g[2]) for g in got] == [(2, 37)] and "unexpected `,`; expected `)`" in got[0][3]
+
+
+def test_6_empty_use_of_a_gated_out_interface_is_fine(tmp_path):
+    r = resolve_tree(tmp_path, "package a:b;\n@unstable(feature = off)\ninterface gated { f: func(); }\n"
+                     "interface i { use gated.{}; }\n")
+    assert list(r.interfaces) == ["a:b/i"]
+    got = errors_of(tmp_path / "2", "package a:b;\n@unstable(feature = off)\ninterface gated { type t = u8; }\n"
+                    "interface i { use gated.{t}; }\n")
+    assert ("t.wit", 3, 24, "found a reference to a interface which is excluded due to its feature not being "
+            "activated; this type is not gated by a feature but its interface is") in got
+    assert any(g[1:3] == (4, 19) and "gated by feature `off`" in g[3] for g in got)
