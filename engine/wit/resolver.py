@@ -16,9 +16,10 @@ from engine.wit import ast
 from engine.wit import model as m
 from engine.wit.docs import DocIndex
 from engine.wit.errors import Problem, WitError, wit_diagnostic
+from engine.wit.gating import GateResolver, item_pos
 from engine.wit.loader import Unit, load_units
 from engine.wit.order import postorder
-from engine.wit.semver import newer
+from engine.wit.paths import PathResolver
 from engine.wit.scope import Broken, PkgTable, Scope, iface_id, problem_at
 from engine.wit.typeview import TypeView, edges
 from engine.wit.worlds import WorldResolver
@@ -29,7 +30,7 @@ _ARTICLE = {"interface": "an", "world": "a"}
 MAP_KEYS = frozenset("bool u8 u16 u32 u64 s8 s16 s32 s64 char string".split())
 
 
-class Resolver(WorldResolver):
+class Resolver(WorldResolver, GateResolver, PathResolver):
     def __init__(self, units: list[Unit], features: Iterable[str] = (), *, shadow: bool = False):
         self.features = frozenset(features)
         # shadow: every feature on, to find what wit-parser reports inside items it later drops
@@ -76,70 +77,7 @@ class Resolver(WorldResolver):
                 "location": self.location(file, pos or node.name.pos),
                 "gates": tuple(m.Gate(g.kind, g.value) for g in node.gates)}
 
-    def disabled_by(self, gates: tuple[ast.Gate, ...], file: ast.File, pkg: ast.PackageName,
-                    pos: ast.Pos | None = None) -> str | None:
-        """The feature (not enabled) that gates an item out, or None when the item is active.
-        Bad gate combinations, and `@since` a version the package has not reached (reported at
-        `pos`, the item's name), are reported here."""
-        if not gates:  # most items
-            return None
-        kinds = [g.kind for g in gates]
-        for g in gates:
-            if kinds.count(g.kind) > 1:
-                self.error(f"`@{g.kind}` is given more than once", file, g.pos)
-                break
-        if "since" in kinds and "unstable" in kinds:
-            g = gates[kinds.index("unstable")]
-            self.error("an item cannot be both `@since` and `@unstable`", file, g.pos)
-        if "deprecated" in kinds and not ("since" in kinds or "unstable" in kinds):
-            g = gates[kinds.index("deprecated")]
-            self.error("`@deprecated` needs an `@since` or `@unstable` gate on the same item", file, g.pos)
-        if "since" in kinds and pkg.version is None:
-            g = gates[kinds.index("since")]
-            self.error("`@since` is only allowed in a package with a version", file, g.pos)
-        elif "since" in kinds and not self.shadow and newer(since := gates[kinds.index("since")].value, pkg.version):
-            self.error(f"feature gate cannot reference unreleased version {since} of package [{pkg}] "
-                       f"(current version {pkg.version})", file, pos or gates[kinds.index("since")].pos)
-        feature = None if self.shadow else next(
-            (g.value for g in gates if g.kind == "unstable" and g.value not in self.features), None)
-        self.excluded_any = self.excluded_any or feature is not None
-        return feature
-
     # ---- package tables --------------------------------------------------------------------
-
-    def gated_out(self, gates: tuple[ast.Gate, ...]) -> bool:
-        return not self.shadow and any(g.kind == "unstable" and g.value not in self.features for g in gates)
-
-    def resource_gates(self, item: ast.TypeDef, file: ast.File, unit: Unit) -> None:
-        for rf in item.body:
-            self.disabled_by(rf.gates, file, unit.name, rf.name.pos)
-
-    def excluded_contents(self, item: object, file: ast.File, unit: Unit) -> None:
-        """wit-parser drops an item of an inactive feature after resolving it; what it holds must
-        then be gated out too: a type of a dropped interface or world, a function of a dropped
-        resource, is an error."""
-        if isinstance(item, ast.TypeDef) and item.kind == "resource":
-            for rf in item.body:
-                if self.disabled_by(rf.gates, file, unit.name, rf.name.pos) is None:
-                    self.error("found a reference to a type which is excluded due to its feature not being "
-                               "activated", file, rf.name.pos)
-            return
-        if isinstance(item, ast.Extern) and item.kind == "inline":
-            owner, children = "interface", item.items
-        elif isinstance(item, (ast.Interface, ast.World)):
-            owner, children = ("interface" if isinstance(item, ast.Interface) else "world"), item.items
-        else:
-            return
-        for child in children:
-            if isinstance(child, ast.TypeDef):
-                pos = child.name.pos
-            elif isinstance(child, ast.UseItem) and child.names:  # each name is a type of the owner
-                pos = child.names[0][0].pos
-            else:
-                continue
-            if self.disabled_by(child.gates, file, unit.name, _item_pos(child)) is None:
-                self.error(f"found a reference to a {owner} which is excluded due to its feature not being "
-                           f"activated; this type is not gated by a feature but its {owner} is", file, pos)
 
     def _table(self, unit: Unit) -> PkgTable:
         table = PkgTable(unit)
@@ -174,56 +112,6 @@ class Resolver(WorldResolver):
                 else:
                     table.worlds[name.name] = (item, file)
         return table
-
-    def check_paths(self, table: PkgTable) -> None:
-        """What wit-parser checks before resolving anything: a foreign `pkg/name` is an interface
-        or a world depending on where a file of the package first mentions it (`include`: a world,
-        anything else: an interface) and must be that in its package; a top-level `use` of this
-        package names an existing interface or world (not another file's `use`)."""
-        unit = table.unit
-        kinds = self.foreign_kinds[unit.key] = {}
-        mentions: dict[tuple[str, str], tuple[ast.UsePath, ast.File, bool]] = {}
-        for file, items in sorted(unit.parts, key=lambda part: part[0].path):
-            for path, kind, gates in _paths(items):
-                key = (str(path.package), path.name.name)
-                if path.package is None:
-                    continue
-                first = mentions.get(key)
-                if first is None:
-                    kinds[key] = kind
-                    mentions[key] = (path, file, not self.gated_out(gates))
-                elif not first[2] and not self.gated_out(gates):
-                    mentions[key] = (*first[:2], True)
-        for key, (path, file, enabled) in mentions.items():
-            try:  # the package must exist even when every mention is gated out
-                target = self.find_package(path.package)
-                if target is table:  # its own items are named without the package
-                    raise problem_at(f"package `{unit.key}` creates a dependency cycle (it names itself)",
-                                     path.package.pos)
-            except Problem as problem:
-                self.record(problem, file)
-                self.broken_refs.add((unit.key, *key))
-                continue
-            kind = kinds[key]
-            if enabled and not self.shadow and path.name.name not in (
-                    target.interfaces if kind == "interface" else target.worlds) and path.name.name not in target.disabled:
-                self.error(f"{kind} '{path.name.name}' not found in package '{target.unit.key}'", file, path.name.pos)
-                self.broken_refs.add((unit.key, *key))
-        for file, _ in unit.parts:
-            for name, use in table.top_uses.get(file.path, {}).items():
-                used = use.path.name
-                if use.path.package is None and not any(used.name in d for d in
-                                                        (table.interfaces, table.worlds, table.disabled)):
-                    self.error(f"interface or world `{used.name}` does not exist", file, used.pos)
-                    self.broken_refs.add((file.path, name))
-
-    def find_package(self, pkg: ast.PackageName) -> PkgTable:
-        """The package `pkg` names, version included (`wasi:io` does not find `wasi:io@0.2.0`,
-        as in wit-parser)."""
-        key = str(pkg)
-        if key in self.tables:
-            return self.tables[key]
-        raise problem_at(f"package `{key}` not found (dependencies go in a `deps/` folder)", pkg.pos)
 
     def _note_pkg_ref(self, here: Unit, target: PkgTable, pos: ast.Pos, file: ast.File) -> None:
         if target.unit.key != here.key:
@@ -327,7 +215,7 @@ class Resolver(WorldResolver):
     def active_items(self, items: tuple, scope: Scope, file: ast.File, unit: Unit) -> list:
         active = []
         for item in items:
-            feature = self.disabled_by(item.gates, file, unit.name, _item_pos(item))
+            feature = self.disabled_by(item.gates, file, unit.name, item_pos(item))
             if feature is None:
                 active.append(item)
                 if isinstance(item, ast.TypeDef) and item.kind == "resource":
@@ -660,34 +548,6 @@ def _check_constructor_result(resource: str, result: m.Type, node: ast.TypeExpr)
     if not (isinstance(ok, m.Ref) or (isinstance(ok, m.Handle) and ok.kind == "own")) or ok.key != resource:
         pos = node.ok.pos if isinstance(node, ast.TResult) and node.ok is not None else node.pos
         raise problem_at("the `ok` type must be the resource being constructed", pos)
-
-
-def _paths(items: tuple) -> Iterable[tuple[ast.UsePath, str, tuple[ast.Gate, ...]]]:
-    """Every path the items of one file refer to, in order, with the kind it must name and the
-    gates of the statement it is written in (only those count, as in wit-parser)."""
-    for item in items:
-        if isinstance(item, ast.TopUse):
-            yield item.path, "interface", item.gates
-            continue
-        for child in item.items:
-            if isinstance(child, ast.UseItem):
-                yield child.path, "interface", child.gates
-            elif isinstance(child, ast.Include):
-                yield child.path, "world", child.gates
-            elif isinstance(child, ast.Extern) and child.kind == "path":
-                yield child.path, "interface", child.gates
-            elif isinstance(child, ast.Extern) and child.kind == "inline":
-                yield from ((u.path, "interface", u.gates) for u in child.items if isinstance(u, ast.UseItem))
-
-
-def _item_pos(item: object) -> ast.Pos | None:
-    """Where wit-parser points for an item: its name, or the path it refers to."""
-    if isinstance(item, ast.Extern):
-        return item.pos
-    if isinstance(item, (ast.Include, ast.UseItem)):
-        return item.path.name.pos
-    name = getattr(item, "name", None)
-    return name.pos if isinstance(name, ast.Ident) else None
 
 
 def _item_names(item: object) -> list[str]:

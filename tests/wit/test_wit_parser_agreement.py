@@ -229,7 +229,8 @@ def test_7_distinct_resource_function_names_resolve(tmp_path):
      "  export GET-USER: func() -> string;\n", 6, 10,
      "export `GET-USER` in world `example` conflicts with export `get-user` "
      "(kebab-case identifiers are case-insensitive)"),
-    ("  import a: interface {}\n  import A: func();\n", 5, 10, "import `A` in world `example` conflicts with import `a`"),
+    ("  import a: interface {}\n  import A: func();\n", 5, 10,
+     "import `A` in world `example` conflicts with import `a`"),
     ("  type t = u8;\n  import T: func();\n", 5, 10, "import `T` in world `example` conflicts with import `t`"),
 ], ids=["exports", "imports", "type-and-import"])
 def test_8_world_names_differing_only_in_case(tmp_path, body, line, column, text):
@@ -363,7 +364,8 @@ def test_10_a_package_naming_itself_is_a_cycle(tmp_path):
     ("result<_, string>", 45, "the `ok` type must be the resource being constructed"),
 ], ids=["plain", "own", "alias", "no-ok"])
 def test_constructor_result_is_a_result_of_the_resource_itself(tmp_path, result, column, text):
-    got = errors_of(tmp_path, f"package a:b;\ninterface i {{ resource r {{ constructor() -> {result}; }} type q = r; }}\n")
+    source = f"package a:b;\ninterface i {{ resource r {{ constructor() -> {result}; }} type q = r; }}\n"
+    got = errors_of(tmp_path, source)
     assert [(g[1], g[2]) for g in got] == [(2, column)] and text in got[0][3]
 
 
