@@ -284,7 +284,9 @@ class Resolver(WorldResolver, GateResolver, PathResolver):
                 continue  # claimed by another item, or already filled by an earlier `use`
             td = target.types.get(orig.name)
             if td is None:
-                self.error(f"type `{orig.name}` is not defined in interface `{target_id}`", file, orig.pos)
+                # wit-parser checks a type of another package only where the `use` is kept
+                if not (self.shadow and target.package != unit.key):
+                    self.error(f"type `{orig.name}` is not defined in interface `{target_id}`", file, orig.pos)
                 continue
             key = f"{scope.owner}#{local.name}"
             self.types[key] = m.TypeDef(

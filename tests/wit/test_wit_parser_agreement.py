@@ -396,3 +396,11 @@ def test_6_empty_use_of_a_gated_out_interface_is_fine(tmp_path):
     assert ("t.wit", 3, 24, "found a reference to a interface which is excluded due to its feature not being "
             "activated; this type is not gated by a feature but its interface is") in got
     assert any(g[1:3] == (4, 19) and "gated by feature `off`" in g[3] for g in got)
+
+
+def test_6_gated_out_use_of_a_missing_foreign_type_is_fine(tmp_path):
+    source = ("package a:b;\ninterface types {\n  @unstable(feature = off)\n  use c:d/stable@0.2.3.{missing};\n}\n"
+              "package c:d@0.2.3 {\n  interface stable {}\n}\n")
+    assert list(resolve_tree(tmp_path, source).interfaces) == ["c:d/stable@0.2.3", "a:b/types"]
+    got = errors_of(tmp_path / "2", source.replace("  @unstable(feature = off)\n", ""))
+    assert got == [("t.wit", 3, 25, "type `missing` is not defined in interface `c:d/stable@0.2.3`")]
