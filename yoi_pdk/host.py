@@ -68,8 +68,10 @@ def _call(function: Any, descriptor: dict[str, Any], limit: int, api: str) -> di
     return value
 
 
-class Https:
-    """Outbound HTTPS to granted hosts, methods and path prefixes."""
+class _HostApi:
+    """A host API helper over its generated binding (None when the guest was built without it)."""
+
+    api = ""
 
     def __init__(self, binding: Any = None):
         self._binding = binding
@@ -78,11 +80,21 @@ class Https:
     def available(self) -> bool:
         return self._binding is not None
 
+    def _linked(self) -> Any:
+        if self._binding is None:
+            raise _missing(self.api)
+        return self._binding
+
+
+class Https(_HostApi):
+    """Outbound HTTPS to granted hosts, methods and path prefixes."""
+
+    api = "https"
+
     def request(self, method: str, url: str, headers: dict[str, str] | None = None,
                 body: str | None = None) -> dict[str, Any]:
         """`{status, headers: [{name, value}], body, truncated}` or a HostError."""
-        if self._binding is None:
-            raise _missing("https")
+        binding = self._linked()
         if method not in HTTPS_METHODS:
             raise HostError(f"HTTPS method `{bound_text(method, 16)}` is not allowed")
         pairs = list((headers or {}).items())
@@ -100,7 +112,7 @@ class Https:
             if byte_len(body) > MAX_HTTPS_BODY_BYTES:
                 raise HostError(f"HTTPS request body exceeds {MAX_HTTPS_BODY_BYTES} bytes")
             descriptor["body"] = body
-        return _call(self._binding.request, descriptor, MAX_HTTPS_DESCRIPTOR_BYTES, "https")
+        return _call(binding.request, descriptor, MAX_HTTPS_DESCRIPTOR_BYTES, "https")
 
     def get_json(self, url: str) -> Any:
         """GET `url` and parse the body as JSON (HostError when it is not)."""
@@ -111,19 +123,13 @@ class Https:
             raise HostError(f"https: response body of status {response.get('status')} is not JSON") from None
 
 
-class Fs:
+class Fs(_HostApi):
     """Files under the fs grant roots: read, list and write, each granted separately."""
 
-    def __init__(self, binding: Any = None):
-        self._binding = binding
-
-    @property
-    def available(self) -> bool:
-        return self._binding is not None
+    api = "fs"
 
     def _path(self, path: str) -> str:
-        if self._binding is None:
-            raise _missing("fs")
+        self._linked()
         if not path:
             raise HostError("FS path must not be empty")
         if byte_len(path) > MAX_FS_PATH_BYTES:
@@ -146,7 +152,7 @@ class Fs:
         return self._op("write", {"path": path, "content": content})
 
     def _op(self, name: str, descriptor: dict[str, Any]) -> dict[str, Any]:
-        return _call(getattr(self._binding, name), descriptor, MAX_FS_DESCRIPTOR_BYTES, "fs")
+        return _call(getattr(self._linked(), name), descriptor, MAX_FS_DESCRIPTOR_BYTES, "fs")
 
 
 def default_https() -> Https:

@@ -9,43 +9,30 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from rule_cases import RAW_MANIFEST, codes, judge, write_package
+from wasm_builders import core_module, with_custom_section
 
 from engine.cli.main import cli
-from rule_cases import RAW_MANIFEST, codes, judge, write_package
-from wasm_builders import core_module
 
 REFERENCE_LIMIT = 8 * 1024 * 1024
 CODE = "artifact_over_reference_limit"
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
-def _leb(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
-
-
 def module_of_size(total: int) -> bytes:
     """A valid raw-ABI core module (from WAT) padded to exactly `total` bytes with a custom section."""
     base = core_module(imports=[("yoi:tool", "input_len", "(result i32)")])
-    name = b"padding"
-    pad = total - len(base) - 1 - len(name) - 1 - 5  # id, name length, name, section size (guess 5)
-    for _ in range(3):  # the section-size LEB length depends on the padding: settle it
-        payload = _leb(len(name)) + name + bytes(pad)
-        pad += total - len(base) - 1 - len(_leb(len(payload))) - len(payload)
-    payload = _leb(len(name)) + name + bytes(pad)
-    data = base + b"\x00" + _leb(len(payload)) + payload
-    assert len(data) == total
+    pad = total - len(base)
+    while len(data := with_custom_section(base, b"padding", bytes(pad))) != total:
+        pad -= len(data) - total  # the section's length prefix takes some of the bytes
     return data
 
 
 @pytest.fixture(scope="module")
 def big_package(tmp_path_factory) -> tuple[Path, int]:
     size = REFERENCE_LIMIT + 1
-    return write_package(tmp_path_factory.mktemp("big") / "pkg", RAW_MANIFEST, {"tool.wasm": module_of_size(size)}), size
+    folder = tmp_path_factory.mktemp("big") / "pkg"
+    return write_package(folder, RAW_MANIFEST, {"tool.wasm": module_of_size(size)}), size
 
 
 def test_an_artifact_over_8_mib_gets_the_warning_and_stays_usable(big_package):
