@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from python_guest import workspace_with_python_guest  # noqa: E402
+from python_guest import workspace_with_python_guest
 
 ROOT = Path(__file__).resolve().parents[1]
 
