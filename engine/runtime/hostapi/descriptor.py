@@ -83,10 +83,10 @@ def check_fields(value: Any, what: str, fields: dict[str, tuple[type, bool]]) ->
             if required:
                 raise HostApiError(f"{prefix}: missing field `{name}`")
             continue
-        if not isinstance(item, kind) or isinstance(item, bool) and kind is not bool:
+        if not isinstance(item, kind) or (isinstance(item, bool) and kind is not bool):
             raise HostApiError(f"{prefix}: field `{name}` must be {_TYPE_WORDS.get(kind, kind.__name__)}")
         out[name] = item
     return out
 
 
-_TYPE_WORDS = {str: "a string", list: "an array", dict: "an object"}
+_TYPE_WORDS: dict[type, str] = {str: "a string", list: "an array", dict: "an object"}
