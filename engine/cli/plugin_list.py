@@ -15,11 +15,13 @@ from engine.cli.common import EXIT_POLICY, EXIT_USAGE, emit_json, fail
 from engine.cli.complete import complete_refs
 from engine.cli.options import fail_on_option, workspace_options
 from engine.cli.run import run_guarded
+from engine.diagnostics import human_lines
 from engine.report.human import allowlist_lines, join_or_none, run_finding_lines, verdict_line
 from engine.report.views import limits_line
 
 MAX_HUMAN_ITEMS = 128
 MAX_SHOW_DIAGNOSTICS = 48
+MAX_LIST_REASONS = 3  # per package in `list`; `show REF` has the rest
 
 
 def _items(workspace: Path, config_path, policy_dirs, fail_on: str | None = None, progress=None):
@@ -50,12 +52,14 @@ def render_list(report) -> str:
         )
         reasons = [f"    diagnostic: {d['message']}" for d in item["diagnostics"]]
         reasons += [f"    {c['severity']}: {c['message']}" for c in item["conclusions"] if c["severity"] != "deny"]
-        lines.extend(reasons[:3])
+        lines.extend(reasons[:MAX_LIST_REASONS])
+        if len(reasons) > MAX_LIST_REASONS:
+            lines.append(f"    ... and {len(reasons) - MAX_LIST_REASONS} more (yoi plugin show {item['reference']})")
     if len(items) > MAX_HUMAN_ITEMS:
         lines.append(f"  ... {len(items) - MAX_HUMAN_ITEMS} more plugin package(s) omitted")
     lines.extend(run_finding_lines(report.get("run_findings", ())))
     lines.append(verdict_line(report))
-    return "\n".join(lines) + "\n"
+    return human_lines(lines)
 
 
 def _pairs(values: dict) -> str:
@@ -124,7 +128,7 @@ def render_show(item) -> str:
     if notes:
         lines.append("  notes:")
         lines.extend(f"    - [{c['severity']}] {c['message']}" for c in notes)
-    return "\n".join(lines) + "\n"
+    return human_lines(lines)
 
 
 @click.command("list")

@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from engine.cli.common import EXIT_OK, EXIT_POLICY, EXIT_USAGE, emit_json, format_options, resolve_format
-from engine.diagnostics import bound_text
+from engine.diagnostics import bound_text, escape_text, human_lines
 
 
 @click.group()
@@ -77,7 +77,7 @@ def check(paths: tuple[str, ...], features: tuple[str, ...], output_format: str,
             codes.append(code)
             if code == EXIT_USAGE:
                 first = result["diagnostics"][0]["message"] if result["diagnostics"] else "cannot read"
-                unreadable.append(f"yoi wit: {bound_text(f'{path}: {first}')}")
+                unreadable.append(f"yoi wit: {escape_text(bound_text(f'{path}: {first}'))}")
             progress.advance(1)
     for line in unreadable:  # after the bar, so the two never interleave
         click.echo(line, err=True)
@@ -85,6 +85,5 @@ def check(paths: tuple[str, ...], features: tuple[str, ...], output_format: str,
         emit_json(results)
     else:
         for result in results:
-            for line in _human(result):
-                click.echo(line)
+            click.echo(human_lines(_human(result)), nl=False)
     raise SystemExit(max(codes))

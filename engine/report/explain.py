@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from engine.diagnostics import human_lines
 from engine.report.human import allowlist_lines
 from engine.report.verdict import PER_SURFACE_VIEW
 from engine.report.views import conclusion_item, limits_line, limits_view
@@ -159,7 +160,7 @@ def render_explain(report: dict[str, Any], proof: bool = False) -> str:
             lines.extend(_summary(item, json.dumps(ref, ensure_ascii=False)))
     if report["items"] and not proof:
         lines.append(f"(P = {ref}; --proof prints the full proofs)")
-    return "\n".join(lines) + "\n"
+    return human_lines(lines)
 
 
 def _summary(item: dict[str, Any], quoted_ref: str) -> list[str]:

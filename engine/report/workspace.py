@@ -7,6 +7,7 @@ list/show read a different folder than its Pod (spec §9.4); we read the one tha
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Sequence
 
@@ -22,8 +23,8 @@ def load_workspace_config(workspace: Path, config_path: Path | None) -> Enableme
     if config_path is not None:
         return load_config(config_path)
     default = default_config_path(workspace)
-    if default.is_file():
-        return load_config(default)
+    if os.path.lexists(default):  # a FIFO or dangling link there is an error, not "no config"
+        return load_config(default, follow_symlinks=False)
     return EnablementConfig(enabled=(), file=None)
 
 
