@@ -17,6 +17,15 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = PROJECT_ROOT.parent / "shared"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _remove_deep_trees():
+    """Deep test trees go at the end of the run, before pytest's recursive clean-up meets them."""
+    yield
+    from hostile import remove_deep_trees
+
+    remove_deep_trees()
+
+
 @pytest.fixture(scope="session")
 def project_root() -> Path:
     return PROJECT_ROOT

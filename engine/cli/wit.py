@@ -50,8 +50,10 @@ def _human(result: dict[str, Any]) -> list[str]:
                      f"{len(iface['types'])} types")
     for world in result["worlds"]:
         lines.append(f"  world {world['name']}")
-        lines.append(f"    imports: {bound_text(', '.join(world['imports']) or '-')}")
-        lines.append(f"    exports: {bound_text(', '.join(world['exports']) or '-')}")
+        for side in ("imports", "exports"):
+            labels = world[f"{side[:-1]}_interfaces"]
+            names = [f"{n} ({labels[n]})" if n in labels else n for n in world[side]]
+            lines.append(f"    {side}: {bound_text(', '.join(names) or '-')}")
     return lines
 
 

@@ -42,13 +42,14 @@ def load_rules(policy_dirs: Sequence[str | Path] = ()) -> Program:
 
 
 def check_policy_folder(folder: Path) -> None:
-    """A `--policy` folder must hold at least one `*.rules` file (raises LoadError)."""
+    """A `--policy` folder must hold at least one `*.rules` entry (raises LoadError). An entry that
+    is no regular file (a FIFO, a symlink) counts here, so that reading it reports what it is."""
     from engine.datalog import LoadError
     from engine.datalog.parser import rule_diagnostic
     from engine.diagnostics import Location
 
     try:
-        found = folder.is_dir() and any(p.is_file() for p in folder.glob("*.rules"))
+        found = folder.is_dir() and any(p.is_symlink() or not p.is_dir() for p in folder.glob("*.rules"))
     except OSError:
         found = False
     if not found and folder.is_dir():

@@ -414,7 +414,8 @@ def parse_text(source: str, path: str = "<input>") -> ast.File:
     from lark.exceptions import UnexpectedInput
 
     try:
-        lexable, comments = scan(source)
+        # a UTF-8 byte order mark is skipped, as in wit-parser (a space keeps every offset)
+        lexable, comments = scan(" " + source[1:] if source.startswith("\ufeff") else source)
     except UnterminatedComment as exc:
         line = source.count("\n", 0, exc.offset) + 1
         column = exc.offset - (source.rfind("\n", 0, exc.offset) + 1) + 1

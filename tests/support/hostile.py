@@ -35,14 +35,50 @@ def run_yoi(*args: object, memory_mib: int = 1024, cwd: Path | None = None) -> s
     )
 
 
+DEEP_TREES: list[Path] = []  # removed by remove_deep_trees() when the session ends
+
+
 def nest_folders(root: Path, depth: int, name: str = "d") -> Path:
-    """`root/d/d/.../d` (`depth` levels), made one level at a time (os.makedirs recurses)."""
+    """`root/d/d/.../d` (`depth` levels), made one level at a time (os.makedirs recurses).
+
+    The tree is registered for removal at the end of the session: Python 3.11's shutil.rmtree
+    recurses once per level, so pytest's own clean-up of old temporary folders would die with a
+    RecursionError on it in a later run."""
     path = root
     path.mkdir(parents=True, exist_ok=True)
+    DEEP_TREES.append(root / name)
     for _ in range(depth):
         path = path / name
         path.mkdir()
     return path
+
+
+def remove_tree_iteratively(root: Path) -> None:
+    """Remove `root` and everything under it without recursion (symlinks are removed, not followed)."""
+    stack = [root]
+    while stack:
+        path = stack[-1]
+        try:
+            entries = [] if path.is_symlink() or not path.is_dir() else list(path.iterdir())
+        except OSError:
+            entries = []
+        dirs = [e for e in entries if e.is_dir() and not e.is_symlink()]
+        for entry in entries:
+            if entry not in dirs:
+                entry.unlink(missing_ok=True)
+        if dirs:
+            stack.extend(dirs)
+            continue
+        stack.pop()
+        if path.is_symlink() or path.is_file():
+            path.unlink(missing_ok=True)
+        elif path.exists():
+            path.rmdir()
+
+
+def remove_deep_trees() -> None:
+    while DEEP_TREES:
+        remove_tree_iteratively(DEEP_TREES.pop())
 
 
 def raw_echo_manifest(local_id: str, *, tools: tuple[str, ...] = ("raw_echo",), version: str = "0.1.0",
