@@ -24,10 +24,9 @@ from engine.wit.scope import Broken, PkgTable, Scope, iface_id, problem_at
 from engine.wit.typeview import TypeView, edges
 from engine.wit.worlds import WorldResolver
 
-
 _ARTICLE = {"interface": "an", "world": "a"}
 # wit-parser takes only these as `map` keys (not floats, not named types, even aliases of these)
-MAP_KEYS = frozenset("bool u8 u16 u32 u64 s8 s16 s32 s64 char string".split())
+MAP_KEYS = frozenset(["bool", "u8", "u16", "u32", "u64", "s8", "s16", "s32", "s64", "char", "string"])
 
 
 class Resolver(WorldResolver, GateResolver, PathResolver):
