@@ -124,16 +124,17 @@ class Resolver(WorldResolver, GateResolver, PathResolver):
         `use ... as`; `note` records a reference to another package (for package order)."""
         table = self.tables[unit.key]
         pos = path.name.pos
-        if path.package is None:
+        package = path.package
+        if package is None:
             use = table.top_uses.get(file.path, {}).get(path.name.name)
             if use is None:
                 return table, path.name.name, pos
             if use.path.package is None:  # `use w as alias;` of an item of this package
                 return table, use.path.name.name, pos
-            path = use.path
-        target = self.find_package(path.package)
+            path, package = use.path, use.path.package
+        target = self.find_package(package)
         if note:
-            self._note_pkg_ref(unit, target, path.package.pos, file)
+            self._note_pkg_ref(unit, target, package.pos, file)
         return target, path.name.name, path.name.pos
 
     def lookup_item(self, path: ast.UsePath, unit: Unit, file: ast.File, kind: str) -> str:
@@ -152,7 +153,7 @@ class Resolver(WorldResolver, GateResolver, PathResolver):
             if (unit.key, *key) in self.broken_refs:
                 raise Broken()
         table, name, pos = self.target(path, unit, file)
-        items = {"interface": table.interfaces, "world": table.worlds}
+        items: dict[str, Mapping[str, object]] = {"interface": table.interfaces, "world": table.worlds}
         if self.shadow and named.package is not None and name not in items[kind]:
             raise Broken()  # wit-parser checks a foreign target only for what it keeps
         if name in items[kind]:
@@ -330,11 +331,11 @@ class Resolver(WorldResolver, GateResolver, PathResolver):
             scope.handle_checks.append((key, t.name.pos))
             return m.Handle(t.kind, key)
         if isinstance(t, ast.TMap):
-            key = self.convert(t.key, scope)
-            if not (isinstance(key, m.Prim) and key.name in MAP_KEYS):
+            key_type = self.convert(t.key, scope)
+            if not (isinstance(key_type, m.Prim) and key_type.name in MAP_KEYS):
                 raise problem_at("invalid map key type: map keys must be bool, u8, u16, u32, u64, s8, s16, "
                                  "s32, s64, char, or string", t.pos)
-            return m.MapOf(key, self.convert(t.value, scope))
+            return m.MapOf(key_type, self.convert(t.value, scope))
         raise TypeError(f"unknown type node {type(t).__name__}")  # pragma: no cover
 
     def typedef(self, scope: Scope, item: ast.TypeDef, unit: Unit, functions: dict[str, m.Function]) -> None:
@@ -455,7 +456,7 @@ class Resolver(WorldResolver, GateResolver, PathResolver):
             reported.add(nxt)
             names = " -> ".join(k.rsplit("#", 1)[-1] for k in path[path.index(nxt):] + [nxt])
             td = self.types[nxt]
-            loc = td.location
+            loc = td.location or Location(None)  # every type written in a file has a location
             self.errors.append(wit_diagnostic(f"type `{td.name}` refers to itself ({names})",
                                               loc.file, loc.line, loc.column))
             self.types[nxt] = m.TypeDef(td.key, td.name, td.owner, "alias", target=m.Prim("u8"))
@@ -501,9 +502,9 @@ class Resolver(WorldResolver, GateResolver, PathResolver):
             except Problem as problem:
                 self.record(problem, _file)
         for table in self.tables.values():
-            for name, (node, _file) in table.worlds.items():
+            for name, (world_node, _file) in table.worlds.items():
                 try:
-                    self.ensure_world(table, name, node.name.pos)
+                    self.ensure_world(table, name, world_node.name.pos)
                 except Problem as problem:
                     self.record(problem, _file)
         order = self._package_order()
@@ -592,6 +593,6 @@ def resolve_path(path: str | Path, features: Iterable[str] = ()) -> m.Resolve:
                 errors.extend(exc.diagnostics)
     except RecursionError:
         raise WitError([wit_diagnostic("definitions are nested too deeply to resolve", str(path))]) from None
-    if errors:
+    if errors or resolve is None:  # a WitError holds at least one diagnostic
         raise WitError(_dedupe(errors))
     return resolve
