@@ -400,7 +400,9 @@ class Resolver(WorldResolver, GateResolver, PathResolver):
     def function(self, name: str, kind: str, func: ast.Func, scope: Scope, resource: str | None,
                  item: object, file: ast.File, unit: Unit) -> m.Function:
         params: list[m.Param] = []
-        if kind == "method":
+        if kind in ("method", "constructor") and resource is None:
+            raise TypeError(f"a {kind} needs the resource it belongs to")  # the callers' contract
+        if kind == "method" and resource is not None:
             params.append(m.Param("self", m.Handle("borrow", resource)))
         seen = {p.name for p in params}
         for ident, ty in func.params:
@@ -408,16 +410,17 @@ class Resolver(WorldResolver, GateResolver, PathResolver):
                 raise problem_at(f"parameter `{ident.name}` is defined more than once", ident.pos)
             seen.add(ident.name)
             params.append(m.Param(ident.name, self.convert(ty, scope)))
-        result = self.convert(func.result, scope) if func.result is not None else None
+        result: m.Type | None = None
         if func.result is not None:
+            result = self.convert(func.result, scope)
             scope.result_checks.append((result, func.result.pos))
-        if kind == "constructor":
+            if kind == "constructor" and resource is not None and not func.is_async:  # async is refused below
+                _check_constructor_result(resource, result, func.result)
+        if kind == "constructor" and resource is not None:
             if func.is_async:
                 raise problem_at("a constructor cannot be `async`", func.pos)
             if result is None:
                 result = m.Handle("own", resource)
-            else:
-                _check_constructor_result(resource, result, func.result)
         return m.Function(name, kind, tuple(params), result, func.is_async, resource, **self.meta(file, item))
 
     # ---- validation of one scope ------------------------------------------------------------
