@@ -8,7 +8,7 @@ the reference host would print.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Callable
 
 from engine.runtime.errors import RuntimeFault
 
@@ -16,11 +16,28 @@ MAX_SUMMARY_BYTES = 1024
 
 
 def parse_json_text(text: str | bytes, failure: str) -> Any:
-    """json.loads, or an `invalid_output` fault `<failure>: <parse error>`."""
+    """Strict json.loads, or an `invalid_output` fault `<failure>: <parse error>`."""
     try:
-        return json.loads(text)
+        return loads_input(text)  # strict: NaN from a guest must not reach a caller's JSON either
     except (ValueError, RecursionError) as error:
         raise RuntimeFault("invalid_output", f"{failure}: {error}") from None
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if number in (float("inf"), float("-inf")):
+        raise ValueError(f"number {text[:32]} is out of range")
+    return number
+
+
+def loads_input(text: str) -> Any:
+    """json.loads for caller input: NaN, Infinity and numbers that overflow to infinity are
+    refused (ValueError), so a guest never sees what standard JSON parsers reject or misread."""
+    return json.loads(text, parse_constant=_not_json, parse_float=_finite)
 
 
 def dump_json(value: Any) -> str:
@@ -28,8 +45,11 @@ def dump_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
-def tool_input_text(tool: str, value: str | dict, limit: int) -> str:
-    """The input JSON text for `tool`, checked for size and syntax (spec §6.5 steps 1-2)."""
+def tool_input_text(tool: str, value: str | dict, limit: int,
+                    validate: Callable[[Any, str], str | None] | None = None) -> str:
+    """The input JSON text for `tool`, checked for size and syntax (spec §6.5 steps 1-2) and, with
+    `validate` (the tool's compiled `input_schema`), against the schema (an addition: the
+    reference only checks size and syntax)."""
     def invalid(why: str) -> RuntimeFault:
         return RuntimeFault("invalid_input", f"plugin tool `{tool}` input {why}")
 
@@ -41,9 +61,13 @@ def tool_input_text(tool: str, value: str | dict, limit: int) -> str:
         raise invalid(f"exceeds {limit} bytes")
     if isinstance(value, str):
         try:
-            json.loads(text)
+            value = loads_input(text)
         except (ValueError, RecursionError) as error:
             raise invalid(f"is not valid JSON: {error}") from None
+    if validate is not None:
+        mismatch = validate(value, "$")
+        if mismatch is not None:
+            raise invalid(f"does not match its input_schema: {mismatch}")
     if not text.isascii():
         try:
             text.encode("utf-8")
