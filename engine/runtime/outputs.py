@@ -34,10 +34,13 @@ def _finite(text: str) -> float:
     return number
 
 
+_STRICT = json.JSONDecoder(parse_constant=_not_json, parse_float=_finite)  # made once: loads() makes one per call
+
+
 def loads_input(text: str) -> Any:
-    """json.loads for caller input: NaN, Infinity and numbers that overflow to infinity are
-    refused (ValueError), so a guest never sees what standard JSON parsers reject or misread."""
-    return json.loads(text, parse_constant=_not_json, parse_float=_finite)
+    """json.loads for text: NaN, Infinity and numbers that overflow to infinity are refused
+    (ValueError), so a guest never sees what standard JSON parsers reject or misread."""
+    return _STRICT.decode(text)
 
 
 def dump_json(value: Any) -> str:

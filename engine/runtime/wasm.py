@@ -151,6 +151,52 @@ class WasmEngine:
             raise RuntimeFault("trap", f"WASM execution error: {what}: {last_line(error)}") from None
 
 
+def bind_string_func(func: Any, store: Any) -> Callable[..., Any]:
+    """`func(store, *args)` for a component function of strings to a string, with its types read
+    once. wasmtime-py 50's `Func.__call__` asks the engine for the function's type and converts
+    every parameter type to Python on each call (about a third of a small call); a guest's
+    export types never change, so they are read when the function is first looked up. Any other
+    signature, or a wasmtime-py without these internals, takes the ordinary call."""
+    def plain(*args: Any) -> Any:
+        return func(store, *args)
+
+    try:
+        from ctypes import byref, pointer
+
+        from wasmtime import _ffi as ffi
+        from wasmtime.component._enter import enter_wasm
+        from wasmtime.component._types import String
+
+        func_type = func.type(store)
+        param_types = [ty for _name, ty in func_type.params]
+        result_type = func_type.result
+        val_t, call_c, delete = ffi.wasmtime_component_val_t, ffi.wasmtime_component_func_call, \
+            ffi.wasmtime_component_val_delete
+    except (ImportError, AttributeError):
+        return plain
+    if not isinstance(result_type, String) or not all(isinstance(ty, String) for ty in param_types):
+        return plain
+    count, raw_func = len(param_types), func._func
+
+    def call(*args: Any) -> Any:
+        if len(args) != count:
+            raise TypeError(f"wrong number of parameters provided: given {len(args)}, expected {count}")
+        params = (val_t * count)()
+        converted = 0
+        try:
+            for ty, value in zip(param_types, args):
+                ty.convert_to_c(store, value, pointer(params[converted]))
+                converted += 1
+            result = val_t()
+            enter_wasm(lambda: call_c(byref(raw_func), store._context(), params, converted, byref(result), 1))
+            return result_type.convert_from_c(result)
+        finally:
+            for index in range(converted):
+                delete(byref(params[index]))
+
+    return call
+
+
 def last_line(error: BaseException) -> str:
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     return lines[-1] if lines else type(error).__name__
