@@ -14,7 +14,7 @@ from typing import Any
 
 from engine.plan import PlannedIngress
 from engine.runtime.errors import RuntimeFault, bounded
-from engine.runtime.outputs import dump_json, loads_input
+from engine.runtime.outputs import dump_json, loads_input, utf8_exceeds
 from engine.runtime.schema_check import Validator
 
 REQUIRED_KEYS = ("kind", "source", "payload")
@@ -32,7 +32,7 @@ def envelope_text(ingress: PlannedIngress, event: str | dict, limit: int, valida
     """The checked envelope as the JSON text handed to the guest (field order kind, source,
     payload, then the optional fields); `validate` is the ingress' compiled `input_schema`."""
     text = event if isinstance(event, str) else _dumps(event)
-    if len(text.encode("utf-8", "surrogatepass")) > limit:
+    if utf8_exceeds(text, limit):
         raise _invalid(f"plugin ingress event exceeds {limit} bytes")
     if isinstance(event, str):
         try:

@@ -208,3 +208,21 @@ def test_non_standard_json_numbers_are_refused_in_input_and_in_guest_output(make
     fault = fault_of(registry.deliver_ingress, plan.ref, "events", {"kind": "tick", "source": "s", "payload": {}})
     assert fault.kind == "invalid_output" and "NaN is not JSON" in fault.message
     assert registry.call_tool(plan.ref, "count", '{"x": 1e300}')["summary"] == "count 2"
+
+
+def test_repeated_object_keys_in_input_are_refused(make_registry, tmp_path):
+    """Parsers disagree on which duplicate wins, so a schema check of one value could pass while
+    the guest reads the other: `{"q": "evil", "q": "safe"}` is refused before either happens."""
+    from dataclasses import replace
+
+    from engine.plan import PlannedTool
+
+    schema = '{"type":"object","properties":{"q":{"type":"string","enum":["safe"]}}}'
+    plan = package_plan(tmp_path / "p", build(instance_wat()), ingresses=("events",))
+    plan = replace(plan, tools=(PlannedTool("count", "", schema, False),))
+    registry = make_registry([plan])
+    fault = fault_of(registry.call_tool, plan.ref, "count", '{"q": "evil", "q": "safe"}')
+    assert fault.kind == "invalid_input" and 'object key "q" appears twice' in fault.message
+    event = '{"kind": "tick", "source": "s", "payload": {"a": {"b": 1, "b": 2}}}'
+    assert fault_of(registry.deliver_ingress, plan.ref, "events", event).kind == "invalid_input"
+    assert registry.call_tool(plan.ref, "count", '{"q": "safe"}')["summary"] == "count 1"
