@@ -10,7 +10,6 @@ most `max_restarts` times. `stop` is final for the run.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections import deque
@@ -23,7 +22,7 @@ from engine.runtime.errors import FATAL_KINDS, RuntimeFault, bounded
 from engine.runtime.guests import Guest, make_guest
 from engine.runtime.ingress import apply_output_commands, envelope_text
 from engine.runtime.outputs import decode_ingress_output, tool_input_text
-from engine.runtime.schema_check import compile_schema
+from engine.runtime.schema_check import compile_schema_json
 
 DIAGNOSTIC_RING = 64
 
@@ -64,9 +63,9 @@ class InstanceHandle:
         self._guard = threading.Lock()
         self._waiting = 0
         # input_schema validators compiled once per plan (every call is checked against them)
-        self._tools = {tool.name: compile_schema(tool.input_schema) for tool in plan.tools}
+        self._tools = {tool.name: compile_schema_json(tool.input_schema_json) for tool in plan.tools}
         self._ingresses = {ingress.name: (ingress, None if ingress.input_schema_json is None
-                                          else compile_schema(json.loads(ingress.input_schema_json)))
+                                          else compile_schema_json(ingress.input_schema_json))
                            for ingress in plan.ingresses}
 
     # ---- queue ---------------------------------------------------------------------------------

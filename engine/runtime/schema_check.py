@@ -11,6 +11,7 @@ The JSON path of a mismatch is only built when there is one, so a passing check 
 
 from __future__ import annotations
 
+import json
 from typing import Any, Callable
 
 from engine.diagnostics import bound_text
@@ -138,6 +139,15 @@ def compile_schema(schema: Any) -> Validator:
         return f"{root}{''.join(reversed(segments))}: {why}"
 
     return validate
+
+
+def compile_schema_json(text: str) -> Validator:
+    """`compile_schema` of a plan's frozen schema text; text that is not JSON (a hand-made plan)
+    gives a validator that refuses every value: fail closed, not at registry construction."""
+    try:
+        return compile_schema(json.loads(text))
+    except (ValueError, TypeError, RecursionError):
+        return lambda value, root="$": f"{root}: the plan's input_schema is not JSON; nothing is accepted"
 
 
 def schema_error(schema: Any, value: Any, path: str = "$") -> str | None:

@@ -226,3 +226,14 @@ def test_repeated_object_keys_in_input_are_refused(make_registry, tmp_path):
     event = '{"kind": "tick", "source": "s", "payload": {"a": {"b": 1, "b": 2}}}'
     assert fault_of(registry.deliver_ingress, plan.ref, "events", event).kind == "invalid_input"
     assert registry.call_tool(plan.ref, "count", '{"q": "safe"}')["summary"] == "count 1"
+
+
+def test_a_hand_made_plan_with_a_schema_that_is_not_json_refuses_every_input(make_registry, tmp_path):
+    from dataclasses import replace
+
+    from engine.plan import PlannedTool
+
+    plan = package_plan(tmp_path / "p", build(instance_wat()))
+    registry = make_registry([replace(plan, tools=(PlannedTool("count", "", "{not json", False),))])
+    fault = fault_of(registry.call_tool, plan.ref, "count", {})
+    assert fault.kind == "invalid_input" and "the plan's input_schema is not JSON" in fault.message
