@@ -77,9 +77,9 @@ class StartupReport:
         if self.run_findings:
             from engine.report.human import run_finding_lines
 
-            lines.extend(run_finding_lines(self.run_findings[:MAX_FINDINGS]))
+            lines.extend("  " + line for line in run_finding_lines(self.run_findings[:MAX_FINDINGS]))
             if len(self.run_findings) > MAX_FINDINGS:
-                lines.append(f"  ... and {len(self.run_findings) - MAX_FINDINGS} more whole-run finding(s)")
+                lines.append(f"    ... and {len(self.run_findings) - MAX_FINDINGS} more whole-run finding(s)")
         if self.run_denials:
             lines.append(f"  {self.run_denied_message()}; nothing was started")
         return "\n".join(lines) + "\n"

@@ -95,3 +95,13 @@ def test_a_whole_run_warning_is_reported_and_blocks_nothing(workspace, tmp_path)
     assert "3 plugin package(s) planned, 0 refused" in result.stderr
     assert "severity=warn code=org_notice" in result.stderr and "message=org policy: audit week" in result.stderr
     assert "startup refused" not in result.stderr
+
+
+def test_the_startup_report_shows_at_most_sixteen_findings():
+    from engine.host.startup import StartupReport
+
+    findings = tuple({"severity": "warn", "code": f"w{i}", "message": f"m{i}", "rule": None} for i in range(20))
+    text = StartupReport("/ws", (), (), (), run_findings=findings).render()
+    assert "  whole-run findings:" in text.splitlines()
+    assert "code=w15 " in text and "code=w16 " not in text and "... and 4 more whole-run finding(s)" in text
+    assert "startup refused" not in text  # warnings block nothing
