@@ -43,11 +43,8 @@ class _FolderReader:
         self.files: dict[str, bytes] = {}
         self.total = 0
 
-    def read(self, root: str) -> dict[str, bytes]:
-        try:
-            root_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-        except OSError as error:
-            raise _load_error(f"plugin directory could not be read: {error.strerror or error}") from None
+    def read(self, root_fd: int) -> dict[str, bytes]:
+        """Read the folder open as `root_fd` (closed here)."""
         pending = [(root_fd, "", 0)]
         try:
             while pending:
@@ -112,8 +109,14 @@ def read_verified_files(plan: Plan) -> dict[str, bytes]:
     """The package's files, read again now (a folder or a `.yoi-plugin` archive)."""
     path = plan.package_path
     try:
-        if os.path.isdir(path):
-            return _FolderReader().read(path)
+        root_fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC | os.O_NONBLOCK)
+    except NotADirectoryError:
+        root_fd = None  # an archive (or something that will fail to read as one)
+    except OSError as error:
+        raise _load_error(f"plugin package could not be read: {error.strerror or error}") from None
+    if root_fd is not None:
+        return _FolderReader().read(root_fd)
+    try:
         return read_archive(read_package_file(path))
     except DiagnosticError as error:
         raise _load_error(str(error)) from None

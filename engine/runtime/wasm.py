@@ -57,6 +57,12 @@ def wasmtime_version() -> str:
     return version("wasmtime")
 
 
+@functools.lru_cache(maxsize=1)
+def _key_suffix() -> str:
+    """What besides the artifact names a compiled artifact: wasmtime, engine settings, machine."""
+    return f"{wasmtime_version()}\0{ENGINE_SETTINGS}\0{os.uname().machine}"
+
+
 class WasmEngine:
     """One wasmtime Engine (fuel + epoch), its epoch ticker thread, and compiled artifacts."""
 
@@ -112,8 +118,7 @@ class WasmEngine:
     def _cache_path(self, sha: str, kind: str) -> Path | None:
         if self._cache_folder is None:
             return None
-        key = hashlib.sha256(f"{sha}\0{kind}\0{wasmtime_version()}\0{ENGINE_SETTINGS}\0{os.uname().machine}"
-                             .encode()).hexdigest()[:40]
+        key = hashlib.sha256(f"{sha}\0{kind}\0{_key_suffix()}".encode()).hexdigest()[:40]
         return self._cache_folder / f"{key}.{kind}.cwasm"
 
     def _from_disk(self, sha: str, kind: str) -> Any:
