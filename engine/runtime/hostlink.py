@@ -1,6 +1,12 @@
 """Linking host APIs into guests: component `yoi:host/https@1.0.0` and `yoi:host/fs@1.0.0`
 functions, and the raw ABI `yoi:tool` / `yoi:https` / `yoi:fs` imports (spec §6.8).
 
+Every host API call belongs to the guest call that makes it: `wasm.WasmEngine.run` opens a
+`GuestCallBudget` (the call's wall-clock deadline and at most MAX_HOST_CALLS_PER_GUEST_CALL host
+API calls) for the thread running the guest, and each host function draws on it. wasmtime's epoch
+deadline cannot interrupt a Python host function, so the deadline is handed to the host API,
+which bounds its own waits by it; once the host function returns, the epoch interrupts the guest.
+
 Host functions never raise: wasmtime-py stashes a Python exception from a host function in a
 module global (racy across threads) and an exception kills a component instance. Component host
 functions return errors as JSON data `{"error": {"message": ...}}`; raw imports return -1 and, for
@@ -10,17 +16,19 @@ output and host-API failures, record an output error that fails the whole tool c
 from __future__ import annotations
 
 import json
+import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from engine.runtime.errors import RuntimeFault, bounded
+from engine.runtime.hostapi.surface import DESCRIPTOR_LIMITS, MAX_HOST_CALLS_PER_GUEST_CALL, not_in_plan
 
 COMPONENT_HOST_INTERFACES = {
     "yoi:host/https@1.0.0": ("https", ("request",)),
     "yoi:host/fs@1.0.0": ("fs", ("read", "list", "write")),
 }
 RAW_HOST_MODULES = {"yoi:https": "https", "yoi:fs": "fs"}
-RAW_DESCRIPTOR_LIMITS = {"https": 49152, "fs": 65536}
 RAW_TOOL_FIELDS = ("tool_name_len", "tool_name_read", "input_len", "input_read", "output_write")
 RAW_HOST_FIELDS = {"https": ("request", "response_len", "response_read"),
                    "fs": ("read", "list", "write", "response_len", "response_read")}
@@ -31,19 +39,47 @@ def host_error_json(message: str) -> str:
     return json.dumps({"error": {"message": bounded(message)}}, ensure_ascii=False)
 
 
+@dataclass
+class GuestCallBudget:
+    """What the host API calls of one guest call may still use: time and a number of calls."""
+
+    deadline: float
+    calls_left: int = MAX_HOST_CALLS_PER_GUEST_CALL
+
+
+_CURRENT = threading.local()  # the budget of the guest call running on this thread
+
+
+def enter_guest_call(timeout_ms: int) -> GuestCallBudget | None:
+    """Open the budget of a guest call starting now; returns the one it replaces (for leave)."""
+    previous = getattr(_CURRENT, "budget", None)
+    _CURRENT.budget = GuestCallBudget(time.monotonic() + timeout_ms / 1000)
+    return previous
+
+
+def leave_guest_call(previous: GuestCallBudget | None) -> None:
+    _CURRENT.budget = previous
+
+
 def _dispatch(apis: Any, api: str, op: str, descriptor: bytes) -> tuple[bool, str]:
-    """HostApis.dispatch, re-authorized on every call, with any exception turned into data."""
+    """HostApis.dispatch (which re-authorizes every call) within the current guest call's budget,
+    with any exception turned into data."""
+    budget = getattr(_CURRENT, "budget", None)
+    if budget is None:  # every guest entry runs under WasmEngine.run: fail closed if one does not
+        return False, f"host API {api} refused: not inside a guest call"
+    if budget.calls_left <= 0:
+        return False, (f"host API {api} refused: a guest call may make at most {MAX_HOST_CALLS_PER_GUEST_CALL} "
+                       "host API calls")
+    budget.calls_left -= 1
     try:
-        if not apis.allowed(api):
-            return False, f"plugin host API dispatch denied: host API `{api}` is not in the plan"
-        ok, text = apis.dispatch(api, op, descriptor)
+        ok, text = apis.dispatch(api, op, descriptor, budget.deadline)
         return bool(ok), str(text)
     except Exception as error:  # a host API bug must not kill the guest  # noqa: BLE001
         return False, f"host API {api} failed: {type(error).__name__}"
 
 
 def denied_import(api: str) -> RuntimeFault:
-    return RuntimeFault("denied", f"plugin host API dispatch denied: host API `{api}` is not in the plan")
+    return RuntimeFault("denied", not_in_plan(api))
 
 
 # ---- components ---------------------------------------------------------------------------------
@@ -185,7 +221,7 @@ class RawHost:
         return length
 
     def _host_call(self, caller: Any, api: str, op: str, ptr: int, length: int) -> int:
-        data = self._read_guest(caller, ptr, length, RAW_DESCRIPTOR_LIMITS[api], "input")
+        data = self._read_guest(caller, ptr, length, DESCRIPTOR_LIMITS[api], "input")
         if isinstance(data, str):
             return self._fail(data)
         ok, text = _dispatch(self.apis, api, op, data)

@@ -177,7 +177,7 @@ def test_a_literal_grant_never_opens_unspecified_multicast_or_broadcast_addresse
 
 def test_missing_grant_or_api_denies_before_network(https_server, connects):
     for plan_apis, grants, reason in (
-        ((), [https_grant()], "host_api.https is not authorized by the plugin's plan"),
+        ((), [https_grant()], "host API `https` is not in the plan"),
         (("https",), [], "granted host_api.https allowlist is missing"),
         (("https",), [https_grant("127.0.0.1", ("TRACE",))], "granted host_api.https allowlist is missing"),
     ):

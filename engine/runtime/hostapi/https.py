@@ -35,7 +35,6 @@ from engine.runtime.hostapi.addresses import (
 )
 from engine.runtime.hostapi.descriptor import HostApiError, check_fields, decode_object
 
-MAX_DESCRIPTOR_BYTES = 49152
 MAX_BODY_BYTES = 32768
 MAX_HEADERS = 16
 MAX_HEADER_NAME_BYTES = 64
@@ -104,7 +103,8 @@ class HttpsApi:
         """Spec §3.5: some grant names a host and one of the allowed methods."""
         return any(g.host and g.methods & set(METHODS) for g in self._grants)
 
-    def request(self, descriptor: bytes) -> str:
+    def request(self, descriptor: bytes, deadline: float | None = None) -> str:
+        """One request; lookup, connect, TLS, send and receive share min(5 s, time to `deadline`)."""
         fields = decode_object(descriptor, "HTTPS request", _FIELDS)
         method = fields["method"]
         if method not in METHODS:
@@ -119,7 +119,8 @@ class HttpsApi:
             raise HostApiError("invalid HTTPS URL: IPv4 hosts must be written as four decimal numbers (a.b.c.d)")
         if not self._covered(method, target):
             raise HostApiError(f"HTTPS request {method} {target.safe_url} is not covered by host/method/path grants")
-        deadline = time.monotonic() + TIMEOUT_S
+        own = time.monotonic() + TIMEOUT_S
+        deadline = own if deadline is None else min(own, deadline)
         addresses = [target.address] if target.address is not None else self._resolve(target, deadline)
         return _exchange(self._ssl_context(), target, addresses, method, headers, body, deadline)
 
@@ -292,7 +293,7 @@ def _exchange(context: ssl.SSLContext, target: Target, addresses: list[IPAddress
         try:
             sock.settimeout(_remaining(deadline))
             with context.wrap_socket(sock, server_hostname=target.host) as tls:
-                tls.sendall(_request_bytes(target, method, headers, body))
+                _send_all(tls, _request_bytes(target, method, headers, body), deadline)
                 status, response_headers, raw_body, truncated = _ResponseReader(tls, deadline).read()
         finally:
             sock.close()
@@ -309,6 +310,14 @@ def _exchange(context: ssl.SSLContext, target: Target, addresses: list[IPAddress
         {"status": status, "headers": _filtered_headers(response_headers), "body": text, "truncated": truncated},
         ensure_ascii=False,
     )
+
+
+def _send_all(sock: ssl.SSLSocket, data: bytes, deadline: float) -> None:
+    """sendall with one deadline for the whole request (a socket timeout bounds each send)."""
+    view = memoryview(data)
+    while view:
+        sock.settimeout(_remaining(deadline))
+        view = view[sock.send(view):]
 
 
 def _remaining(deadline: float) -> float:
