@@ -107,9 +107,14 @@ def define_component_host(linker: Any, apis: Any, imported) -> None:
 
 
 def _component_func(apis: Any, api: str, op: str):
+    limit = DESCRIPTOR_LIMITS[api]
+
     def host_function(_store: Any, request_json: Any) -> str:
         try:
-            data = request_json.encode("utf-8", "surrogatepass") if isinstance(request_json, str) else b""
+            text = request_json if isinstance(request_json, str) else ""
+            # A character is at least one byte, so limit + 1 of them are enough for dispatch to
+            # refuse an oversize descriptor: a huge guest string is not encoded whole.
+            data = text[: limit + 1].encode("utf-8", "surrogatepass")
             ok, text = _dispatch(apis, api, op, data)
             return text if ok else host_error_json(text)
         except Exception:  # noqa: BLE001
@@ -193,7 +198,8 @@ class RawHost:
             return -1
         if ptr + length > memory.data_len(caller):
             return -1
-        memory.write(caller, data, ptr)
+        if length:  # wasmtime-py refuses even an empty write at the very end of memory
+            memory.write(caller, data, ptr)
         return length
 
     def _read_guest(self, caller: Any, ptr: int, length: int, limit: int, what: str) -> bytes | str:

@@ -5,35 +5,9 @@ from __future__ import annotations
 import json
 import os
 
-import pytest
 from hostapi_guests import TOOL_FOR_OP, component_guest, raw_guest
 from hostapi_plans import fs_grant, https_grant
 from runtime_guests import build, fault_of, package_plan
-
-from engine.runtime import HostConfig, PluginInstanceRegistry
-
-
-@pytest.fixture
-def registry_for(tmp_path, https_server):
-    made = []
-
-    def factory(plans):
-        host = HostConfig(cache_dir=tmp_path / "compiled", https_ca_bundle=https_server.ca_bundle)
-        registry = PluginInstanceRegistry(plans, host=host)
-        made.append(registry)
-        return registry
-
-    yield factory
-    for registry in made:
-        registry.close()
-
-
-@pytest.fixture
-def files(tmp_path):
-    root = tmp_path / "granted"
-    root.mkdir()
-    (root / "hello.txt").write_text('hi "there"\n')
-    return root
 
 
 def _grants(plan, https_server, root):

@@ -44,6 +44,8 @@ MAX_RESPONSE_HEAD_BYTES = 32768
 MAX_RESPONSE_HEADER_LINES = 100
 MAX_ADDRESSES_TRIED = 4
 TIMEOUT_S = 5.0
+MAX_LOOKUP_THREADS = 8
+_LOOKUP_SLOTS = threading.BoundedSemaphore(MAX_LOOKUP_THREADS)
 USER_AGENT = "yoi-plugin-https-host-api/0.1"
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 CREDENTIAL_HEADERS = frozenset({
@@ -185,7 +187,14 @@ def _system_resolver(host: str, port: int) -> list[str]:
 
 
 def _before_deadline(work: Callable[[], Any], deadline: float) -> Any:
-    """Run `work` in a helper thread and give up at the deadline (getaddrinfo has no timeout)."""
+    """Run `work` in a helper thread and give up at the deadline (getaddrinfo has no timeout).
+
+    A lookup we gave up on keeps its thread until the resolver returns, so at most
+    MAX_LOOKUP_THREADS exist at once (process-wide): a guest looping on slow names cannot pile up
+    threads; past the bound a lookup waits for a slot until the deadline.
+    """
+    if not _LOOKUP_SLOTS.acquire(timeout=max(0.0, deadline - time.monotonic())):
+        raise TimeoutError
     box: dict[str, Any] = {}
 
     def run() -> None:
@@ -193,9 +202,15 @@ def _before_deadline(work: Callable[[], Any], deadline: float) -> Any:
             box["value"] = work()
         except BaseException as error:  # handed to the caller
             box["error"] = error
+        finally:
+            _LOOKUP_SLOTS.release()
 
     thread = threading.Thread(target=run, name="yoi-https-resolve", daemon=True)
-    thread.start()
+    try:
+        thread.start()
+    except BaseException:
+        _LOOKUP_SLOTS.release()
+        raise
     thread.join(max(0.0, deadline - time.monotonic()))
     if thread.is_alive():
         raise TimeoutError
@@ -251,7 +266,8 @@ def parse_target(url: str) -> Target:
     except HostSyntaxError as error:
         raise HostApiError(f"invalid HTTPS URL: {error}") from None
     path = parts.path or "/"
-    if any(segment in (".", "..") for segment in unquote(path).split("/")):
+    # `..;x` is `..` to servers that strip path parameters (Tomcat and friends).
+    if any(segment.split(";", 1)[0] in (".", "..") for segment in unquote(path).split("/")):
         raise HostApiError("invalid HTTPS URL: path must not contain `.` or `..` segments")
     shown_host = f"[{host}]" if address is not None and address.version == 6 else host
     authority = shown_host if port == 443 else f"{shown_host}:{port}"
