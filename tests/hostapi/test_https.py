@@ -300,6 +300,8 @@ def test_response_headers_are_filtered_redacted_and_capped(https_server):
     (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "chunk size is invalid"),
     (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", "closed before the response body was complete"),
     (b"HTTP/1.1 100 Continue\r\n\r\n" * 6, "too many interim responses"),
+    (b"HTTP/1.1 099 Odd\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", "response is not HTTP/1.x"),
+    (b"HTTP/1.1 200 OK\r\nContent-Length: " + b"9" * 5000 + b"\r\n\r\n", "Content-Length is invalid"),
 ])
 def test_hostile_responses_fail_with_a_bounded_message(https_server, raw, expected):
     https_server.respond = _respond_with(raw)

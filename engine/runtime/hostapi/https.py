@@ -451,7 +451,7 @@ class _ResponseReader:
         return line
 
     def _read_head(self) -> tuple[int, list[tuple[str, str]]]:
-        match = re.fullmatch(r"HTTP/1\.[01] ([0-9]{3})(?: .*)?", self._head_line())
+        match = re.fullmatch(r"HTTP/1\.[01] ([1-9][0-9]{2})(?: .*)?", self._head_line())  # 000-099: no status
         if not match:
             raise _ProtocolError("response is not HTTP/1.x")
         headers = []
@@ -474,7 +474,7 @@ class _ResponseReader:
             return self._until_close(cap)
         lengths = {v.strip() for name, v in headers if name.lower() == "content-length"}
         if lengths:
-            if len(lengths) != 1 or not next(iter(lengths)).isdigit():
+            if len(lengths) != 1 or not next(iter(lengths)).isdigit() or len(next(iter(lengths))) > 19:
                 raise _ProtocolError("response Content-Length is invalid")
             return self._exactly(min(int(next(iter(lengths))), cap))
         return self._until_close(cap)
