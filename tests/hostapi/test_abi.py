@@ -144,3 +144,20 @@ def test_one_instance_survives_every_escape_and_keeps_serving(tmp_path, https_se
     assert registry.status(comp.ref)["lifecycle"] == "started"
     assert content(registry.call_tool(comp.ref, "get", {"method": "GET", "url": https_server.url()}))["body"] == "hello"
     assert content(registry.call_tool(comp.ref, "read", {"path": "hello.txt"}))["content"] == 'hi "there"\n'
+
+
+def test_importing_the_runtime_loads_the_host_api_bounds_but_not_the_network_code():
+    """hostlink takes the descriptor bounds from hostapi/surface.py on the `import engine.runtime`
+    path; https/fs (ssl, sockets) load only when an instance builds its HostApis."""
+    import subprocess
+    import sys
+
+    code = ("import sys, engine.runtime, engine.runtime.hostlink as h; print(h.DESCRIPTOR_LIMITS, sorted(m for m in "
+            "sys.modules if m in ('ssl', 'engine.runtime.hostapi.https', 'engine.runtime.hostapi.fs', "
+            "'engine.runtime.hostapi.dispatch')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "{'https': 49152, 'fs': 65536} []"
+    from engine.runtime.hostapi import HostApis
+    from engine.runtime.hostapi.dispatch import HostApis as loaded
+
+    assert HostApis is loaded
