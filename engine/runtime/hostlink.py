@@ -39,7 +39,7 @@ def host_error_json(message: str) -> str:
     return json.dumps({"error": {"message": bounded(message)}}, ensure_ascii=False)
 
 
-@dataclass
+@dataclass(slots=True)
 class GuestCallBudget:
     """What the host API calls of one guest call may still use: time and a number of calls."""
 
