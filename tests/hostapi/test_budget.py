@@ -150,3 +150,30 @@ def test_a_write_keeps_permission_bits_but_drops_setuid_setgid_and_sticky(files)
     ok, _ = apis.dispatch("fs", "write", json.dumps({"path": "tool.sh", "content": "echo hi\n"}).encode())
     assert ok and target.read_text() == "echo hi\n"
     assert stat.S_IMODE(target.stat().st_mode) == 0o755
+
+
+def test_lookups_given_up_at_the_deadline_hold_at_most_8_threads(https_server, connects):
+    """A resolver that never answers (until released): each lookup is given up at its deadline but
+    keeps its thread; the ninth finds no free slot and times out without starting a tenth thread."""
+    import threading
+
+    from engine.runtime.hostapi.https import MAX_LOOKUP_THREADS
+
+    release, calls = threading.Event(), []
+
+    def stuck(host, port):
+        calls.append(host)
+        release.wait(30)
+        return ["93.184.216.34"]
+
+    apis = HostApis(make_plan(("https",), https=[https_grant("api.test", ("GET",))]),
+                    HostConfig(https_ca_bundle=https_server.ca_bundle, resolver=stuck))
+    descriptor = json.dumps({"method": "GET", "url": "https://api.test/x"}).encode()
+    try:
+        for _ in range(MAX_LOOKUP_THREADS + 1):
+            assert apis.dispatch("https", "request", descriptor, time.monotonic() + 0.05) == (
+                False, 'DNS lookup for "api.test" timed out')
+        assert len(calls) == MAX_LOOKUP_THREADS == 8
+    finally:
+        release.set()
+    assert connects() == []
