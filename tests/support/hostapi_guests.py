@@ -179,7 +179,8 @@ def raw_probe_guest(probes: list[tuple[str, str, tuple[int, ...], int]]) -> str:
         checks.append(f"(if (i32.ne (call {func} {call_args}) (i32.const {expected})) "
                       f"(then (call $out (i32.const 128) (i32.const {len(_FAILED)})) (return)))")
     if "$yoi_tool_output_write" not in seen:
-        imports.append('  (import "yoi:tool" "output_write" (func $yoi_tool_output_write (param i32 i32) (result i32)))')
+        imports.append('  (import "yoi:tool" "output_write" '
+                       '(func $yoi_tool_output_write (param i32 i32) (result i32)))')
     body = "\n    ".join(checks)
     return f"""(module
 {chr(10).join(imports)}
