@@ -17,7 +17,10 @@ import time
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-CORPUS = PROJECT_ROOT.parent / "shared" / "corpora" / "wit-interfaces"
+# ../shared from the project root; from a worktree (/work/wt/<branch>) it is one level further up
+CORPUS = next((base / "shared" / "corpora" / "wit-interfaces" for base in PROJECT_ROOT.parents[:2]
+               if (base / "shared" / "corpora" / "wit-interfaces").is_dir()),
+              PROJECT_ROOT.parent / "shared" / "corpora" / "wit-interfaces")
 sys.path.insert(0, str(PROJECT_ROOT))
 
 FIRST_PARSE = """

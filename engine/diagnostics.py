@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import Any, Iterable
 
 ELLIPSIS = "\u2026"
 CLI_TEXT_LIMIT_CHARS = 240  # spec §4.6 bound_text
@@ -41,6 +41,14 @@ _SECRET_RE = re.compile(
     re.IGNORECASE,
 )
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# What can forge or hide text on a terminal: C0/C1 controls (ESC starts ANSI sequences, CR
+# rewrites a line), line/paragraph separators, bidi marks, embeddings, overrides and isolates
+# (U+061C, U+200E/F, U+202A-E, U+2066-9), zero-width characters (U+200B-D, U+2060, U+FEFF)
+# and lone surrogates (which cannot even be written to a UTF-8 terminal).
+_UNSAFE_RE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff\ud800-\udfff]"
+)
+_NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def truncate_utf8(text: str, limit_bytes: int) -> str:
@@ -69,6 +77,19 @@ def bound_text(text: str, limit_chars: int = CLI_TEXT_LIMIT_CHARS) -> str:
     if len(text) <= limit_chars:
         return text
     return text[:limit_chars] + ELLIPSIS
+
+
+def escape_text(text: str) -> str:
+    """For human output: every character of `_UNSAFE_RE` becomes a visible escape (`\\n`,
+    `\\u001b`, `\\u202e`), so a package, file, config, rule or case string cannot move the cursor,
+    start a line, recolour the terminal or reorder what is shown. JSON and SARIF escape themselves."""
+    return _UNSAFE_RE.sub(lambda m: _NAMED_ESCAPES.get(m.group()) or f"\\u{ord(m.group()):04x}", str(text))
+
+
+def human_lines(lines: Iterable[str]) -> str:
+    """The lines of a human report, each escaped (`escape_text`), joined, ending with a newline.
+    Escaping each line before joining is what keeps a newline inside a value from starting one."""
+    return "".join(escape_text(line) + "\n" for line in lines)
 
 
 def redact_secret_like(text: str) -> str:

@@ -9,8 +9,9 @@ runtime builds validators from them directly.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import cerberus
 from cerberus import errors as cerberus_errors

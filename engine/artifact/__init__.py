@@ -16,13 +16,24 @@ import threading
 from collections import OrderedDict
 
 from engine.artifact.model import (
-    FORMS, ArtifactExport, ArtifactImport, ArtifactInfo, info_from_json, info_to_json, unreadable,
+    FORMS,
+    ArtifactExport,
+    ArtifactImport,
+    ArtifactInfo,
+    info_from_json,
+    info_to_json,
+    unreadable,
 )
 from engine.artifact.placeholder import placeholder_kind
 from engine.artifact.sections import MalformedWasm, check_component_framing, classify, inspect_core
 
 __all__ = [
-    "FORMS", "ArtifactExport", "ArtifactImport", "ArtifactInfo", "inspect_artifact", "clear_cache",
+    "FORMS",
+    "ArtifactExport",
+    "ArtifactImport",
+    "ArtifactInfo",
+    "clear_cache",
+    "inspect_artifact",
 ]
 
 CACHE_ENTRIES = 64

@@ -12,7 +12,8 @@ the WIT front end produces, so equal text means equal ABI:
 from __future__ import annotations
 
 import threading
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from engine.artifact.model import ArtifactExport, ArtifactImport, ArtifactInfo, unreadable
 from engine.diagnostics import bound_bytes
@@ -38,8 +39,8 @@ def inspection_engine() -> Any:
 def error_text(exc: BaseException) -> str:
     """wasmtime's multi-line error as one bounded line ("Caused by:" chains joined by ': ')."""
     parts = []
-    for line in str(exc).splitlines():
-        line = line.strip()
+    for raw in str(exc).splitlines():
+        line = raw.strip()
         if not line or line == "Caused by:":
             continue
         head, _, rest = line.partition(": ")
@@ -56,7 +57,20 @@ class TypeRenderer:
 
     def __init__(self) -> None:
         from wasmtime.component import (
-            F32, F64, S8, S16, S32, S64, U8, U16, U32, U64, Bool, Char, ErrorContext, String,
+            F32,
+            F64,
+            S8,
+            S16,
+            S32,
+            S64,
+            U8,
+            U16,
+            U32,
+            U64,
+            Bool,
+            Char,
+            ErrorContext,
+            String,
         )
 
         self._primitives = {
@@ -72,10 +86,20 @@ class TypeRenderer:
     def _resource_name(self, resource_type: Any) -> str:
         return next((name for known, name in self._resources if known == resource_type), "resource")
 
-    def value(self, t: Any) -> str:  # noqa: C901 - one branch per type constructor
+    def value(self, t: Any) -> str:
         from wasmtime.component import (
-            BorrowType, EnumType, FlagsType, FutureType, ListType, OptionType, OwnType,
-            RecordType, ResultType, StreamType, TupleType, VariantType,
+            BorrowType,
+            EnumType,
+            FlagsType,
+            FutureType,
+            ListType,
+            OptionType,
+            OwnType,
+            RecordType,
+            ResultType,
+            StreamType,
+            TupleType,
+            VariantType,
         )
 
         name = self._primitives.get(type(t))

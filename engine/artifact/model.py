@@ -86,5 +86,7 @@ def info_from_json(data: dict) -> ArtifactInfo:
         placeholder=data["placeholder"],
         imports=tuple(ArtifactImport(*row) for row in data["imports"]),
         exports=tuple(ArtifactExport(*row) for row in data["exports"]),
-        diagnostics=tuple(Diagnostic(kind, phase, message, code=code) for kind, phase, message, code in data["diagnostics"]),
+        diagnostics=tuple(
+            Diagnostic(kind, phase, message, code=code) for kind, phase, message, code in data["diagnostics"]
+        ),
     )

@@ -56,7 +56,7 @@ def classify(data: bytes) -> str:
 class _Reader:
     """A cursor over data[pos:end] whose every read stays inside that window."""
 
-    __slots__ = ("data", "pos", "end")
+    __slots__ = ("data", "end", "pos")
 
     def __init__(self, data: bytes, pos: int, end: int):
         self.data, self.pos, self.end = data, pos, end

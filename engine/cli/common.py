@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from typing import Any, Callable, NoReturn
 
 import click
 
-from engine.diagnostics import bound_text
+from engine.diagnostics import bound_text, escape_text
 
 EXIT_OK = 0
 EXIT_POLICY = 1
@@ -33,12 +34,19 @@ def resolve_format(output_format: str, as_json: bool) -> str:
     return "json" if as_json else output_format
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def emit_json(value: Any) -> None:
-    """Pretty-printed JSON plus a newline on stdout, the only thing a JSON command prints."""
-    click.echo(json.dumps(value, indent=2, ensure_ascii=False))
+    """Pretty-printed JSON plus a newline on stdout, the only thing a JSON command prints.
+
+    A file name that is not UTF-8 arrives as lone surrogates (surrogateescape); written raw they
+    would make the output invalid UTF-8, so they are written as JSON `\\udcXX` escapes."""
+    text = json.dumps(value, indent=2, ensure_ascii=False)
+    click.echo(_LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
 def fail(group: str, message: str, code: int = EXIT_USAGE) -> NoReturn:
     """Print `yoi <group>: <message>` (bounded) on stderr and exit with `code`."""
-    click.echo(f"yoi {group}: {bound_text(message)}", err=True)
+    click.echo(f"yoi {group}: {escape_text(bound_text(message))}", err=True)
     sys.exit(code)

@@ -14,6 +14,7 @@ from engine.cli.lazy import LazyGroup
         "plugin": "engine.cli.plugin:plugin",
         "wit": "engine.cli.wit:wit",
         "policy": "engine.cli.policy:policy",
+        "hook": "engine.cli.hook:hook",
     },
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -39,9 +40,9 @@ def main() -> None:
     except Exception as error:  # noqa: BLE001 - the point is to catch what nobody expected
         if os.environ.get("YOI_DEBUG"):
             raise
-        from engine.diagnostics import bound_text, redact_secret_like
+        from engine.diagnostics import bound_text, escape_text, redact_secret_like
 
-        detail = bound_text(redact_secret_like(str(error)), 160)
+        detail = escape_text(bound_text(redact_secret_like(str(error)), 160))
         click.echo(f"yoi: internal error ({type(error).__name__}: {detail}); "
                    "please report it, with YOI_DEBUG=1 for details", err=True)
         sys.exit(2)

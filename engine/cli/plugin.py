@@ -9,10 +9,13 @@ from engine.cli.lazy import LazyGroup
 PLUGIN_COMMANDS = {
     "check": "engine.cli.plugin_check:check",
     "pack": "engine.cli.plugin_pack:pack",
+    "new": "engine.cli.plugin_new:new",
+    "build": "engine.cli.plugin_build:build",
     "list": "engine.cli.plugin_list:list_cmd",
     "show": "engine.cli.plugin_list:show",
     "explain": "engine.cli.plugin_explain:explain",
     "graph": "engine.cli.plugin_graph:graph",
+    "schema": "engine.cli.plugin_schema:schema",
     # These run plugin code (behind the startup gate); only they import the runtime.
     "call": "engine.cli.plugin_run:call",
     "ingress": "engine.cli.plugin_run:ingress",
@@ -22,4 +25,5 @@ PLUGIN_COMMANDS = {
 
 @click.group(cls=LazyGroup, lazy_commands=PLUGIN_COMMANDS)
 def plugin() -> None:
-    """Check, pack, list and show plugin packages; call, ingress and serve run what the rules planned."""
+    """Create, build, check, pack, list and show plugin packages; call, ingress and serve run what the rules
+    planned."""

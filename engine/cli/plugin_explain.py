@@ -5,15 +5,17 @@ from __future__ import annotations
 import click
 
 from engine.cli.common import EXIT_USAGE, emit_json, fail
+from engine.cli.complete import complete_refs
 from engine.cli.options import workspace_options
 from engine.cli.run import run_guarded
 
 
 @click.command("explain")
-@click.argument("target")
+@click.argument("target", shell_complete=complete_refs)
 @workspace_options
-@click.option("--json", "as_json", is_flag=True, help="JSON output.")
-def explain(target, workspace, config_path, policy_dirs, as_json):
+@click.option("--proof", is_flag=True, help="Print every proof and why-not chain in full.")
+@click.option("--json", "as_json", is_flag=True, help="JSON output (always the full structure).")
+def explain(target, workspace, config_path, policy_dirs, proof, as_json):
     """Explain, for every tool, service, ingress and host API, why it is eligible or not."""
     from engine.report.explain import explain_package, json_ready, render_explain
     from engine.report.target import evaluate_target
@@ -26,4 +28,4 @@ def explain(target, workspace, config_path, policy_dirs, as_json):
     if as_json:
         emit_json(json_ready(report))
     else:
-        click.echo(render_explain(report), nl=False)
+        click.echo(render_explain(report, proof=proof), nl=False)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import click
 
 from engine.cli.common import EXIT_USAGE, fail
+from engine.cli.complete import complete_refs
 from engine.cli.options import workspace_options
 from engine.cli.run import run_guarded
 
 
 @click.command("graph")
-@click.argument("target")
+@click.argument("target", shell_complete=complete_refs)
 @workspace_options
 @click.option("--format", "output_format", type=click.Choice(["dot", "mermaid", "json"]), default="dot",
               show_default=True)

@@ -12,20 +12,23 @@ from pathlib import Path
 import click
 
 from engine.cli.common import EXIT_POLICY, EXIT_USAGE, emit_json, fail
+from engine.cli.complete import complete_refs
 from engine.cli.options import fail_on_option, workspace_options
 from engine.cli.run import run_guarded
+from engine.diagnostics import human_lines
 from engine.report.human import allowlist_lines, join_or_none, run_finding_lines, verdict_line
 from engine.report.views import limits_line
 
 MAX_HUMAN_ITEMS = 128
 MAX_SHOW_DIAGNOSTICS = 48
+MAX_LIST_REASONS = 3  # per package in `list`; `show REF` has the rest
 
 
-def _items(workspace: Path, config_path, policy_dirs, fail_on: str | None = None):
+def _items(workspace: Path, config_path, policy_dirs, fail_on: str | None = None, progress=None):
     from engine.report.judge import list_report
     from engine.report.workspace import evaluate_workspace
 
-    evaluation = evaluate_workspace(workspace, config_path, policy_dirs)
+    evaluation = evaluate_workspace(workspace, config_path, policy_dirs, progress=progress)
     return list_report(evaluation, str(workspace.resolve()), fail_on)
 
 
@@ -49,12 +52,14 @@ def render_list(report) -> str:
         )
         reasons = [f"    diagnostic: {d['message']}" for d in item["diagnostics"]]
         reasons += [f"    {c['severity']}: {c['message']}" for c in item["conclusions"] if c["severity"] != "deny"]
-        lines.extend(reasons[:3])
+        lines.extend(reasons[:MAX_LIST_REASONS])
+        if len(reasons) > MAX_LIST_REASONS:
+            lines.append(f"    ... and {len(reasons) - MAX_LIST_REASONS} more (yoi plugin show {item['reference']})")
     if len(items) > MAX_HUMAN_ITEMS:
         lines.append(f"  ... {len(items) - MAX_HUMAN_ITEMS} more plugin package(s) omitted")
     lines.extend(run_finding_lines(report.get("run_findings", ())))
     lines.append(verdict_line(report))
-    return "\n".join(lines) + "\n"
+    return human_lines(lines)
 
 
 def _pairs(values: dict) -> str:
@@ -123,7 +128,7 @@ def render_show(item) -> str:
     if notes:
         lines.append("  notes:")
         lines.extend(f"    - [{c['severity']}] {c['message']}" for c in notes)
-    return "\n".join(lines) + "\n"
+    return human_lines(lines)
 
 
 @click.command("list")
@@ -133,9 +138,11 @@ def render_show(item) -> str:
 @click.option("--json", "as_json", is_flag=True, help="JSON output.")
 def list_cmd(workspace, config_path, policy_dirs, fail_on, as_json):
     """List discovered and enabled plugin packages with their status and reasons."""
+    from engine.cli.progress import Progress
     from engine.report.verdict import failure_reasons
 
-    report = run_guarded("plugin", lambda: _items(workspace, config_path, policy_dirs, fail_on))
+    with Progress("reading plugin packages", enabled=not as_json) as progress:
+        report = run_guarded("plugin", lambda: _items(workspace, config_path, policy_dirs, fail_on, progress))
     if as_json:
         emit_json(report)
     else:
@@ -148,7 +155,7 @@ def list_cmd(workspace, config_path, policy_dirs, fail_on, as_json):
 
 
 @click.command("show")
-@click.argument("ref")
+@click.argument("ref", shell_complete=complete_refs)
 @workspace_options
 @click.option("--json", "as_json", is_flag=True, help="JSON output.")
 def show(ref, workspace, config_path, policy_dirs, as_json):

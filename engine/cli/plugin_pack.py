@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from engine.cli.common import EXIT_POLICY, EXIT_USAGE, emit_json, fail, format_options, resolve_format
-from engine.diagnostics import DiagnosticError, bound_text
+from engine.diagnostics import DiagnosticError, bound_text, human_lines
 from engine.report.check import SAFETY, package_report
 
 HUMAN_SAFETY = "safety: deterministic stored .yoi-plugin archive; no Plugin execution; no config mutation"
@@ -48,9 +48,9 @@ def pack(directory: str, output: str | None, output_format: str, as_json: bool) 
             "safety": SAFETY,
         })
         return
-    click.echo(f"plugin pack: {output_path} [packed]")
-    click.echo(bound_text(
-        f"package: {package.identity} version={package.manifest.version} "
-        f"digest={package.digest} entries={len(package.files)}", 1000,
-    ))
-    click.echo(HUMAN_SAFETY)
+    click.echo(human_lines([
+        f"plugin pack: {output_path} [packed]",
+        bound_text(f"package: {package.identity} version={package.manifest.version} "
+                   f"digest={package.digest} entries={len(package.files)}", 1000),
+        HUMAN_SAFETY,
+    ]), nl=False)

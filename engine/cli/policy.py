@@ -9,7 +9,7 @@ from typing import Any, NoReturn, Sequence
 import click
 
 from engine.cli.common import EXIT_OK, EXIT_POLICY, EXIT_USAGE, emit_json, fail, format_options, resolve_format
-from engine.diagnostics import Diagnostic, DiagnosticError, bound_text
+from engine.diagnostics import Diagnostic, DiagnosticError, bound_text, escape_text, human_lines
 
 GROUP = "policy"
 
@@ -55,7 +55,7 @@ def _line(diag: Diagnostic) -> str:
 def _fail_with(diagnostics: Sequence[Diagnostic]) -> NoReturn:
     """Input errors: every diagnostic on stderr, exit 2."""
     for diag in diagnostics:
-        click.echo(f"yoi {GROUP}: {_line(diag)}", err=True)
+        click.echo(f"yoi {GROUP}: {escape_text(_line(diag))}", err=True)
     sys.exit(EXIT_USAGE)
 
 
@@ -81,9 +81,7 @@ def lint(paths: tuple[str, ...], schema: str | None, output_format: str, as_json
         if fmt == "json":
             emit_json({"ok": False, "diagnostics": [d.to_dict() for d in err.diagnostics]})
         else:
-            for diag in err.diagnostics:
-                click.echo(_line(diag))
-            click.echo(f"{len(err.diagnostics)} error(s)")
+            click.echo(human_lines([*map(_line, err.diagnostics), f"{len(err.diagnostics)} error(s)"]), nl=False)
         sys.exit(EXIT_USAGE)
     if fmt == "json":
         emit_json({"ok": True, "files": list(program.files), "rules": program.statements,
@@ -129,7 +127,7 @@ def _human_eval(facts: dict[str, list], conclusions: list, explained: list, miss
         sections.append([f"why not {text}:"] + [f"  {line}" for line in answer.render()])
     counts = [sum(1 for c in conclusions if c.severity == s) for s in SEVERITIES]
     sections.append([", ".join(f"{n} {s}" for n, s in zip(counts, SEVERITIES))])
-    click.echo("\n\n".join("\n".join(lines) for lines in sections if lines))
+    click.echo("\n".join(human_lines(lines) for lines in sections if lines), nl=False)
 
 
 @policy.command("eval")
@@ -207,9 +205,9 @@ def test_(paths: tuple[str, ...], output_format: str, as_json: bool) -> None:
         fail(GROUP, "no *.test.toml files found")
     runner = CaseRunner()
     results = []
-    for path, label in files:
+    for path, label, found in files:
         try:
-            results.extend(runner.run_file(path, label))
+            results.extend(runner.run_file(path, label, found))
         except DiagnosticError as err:
             _fail_with(err.diagnostics)
     passed = sum(1 for r in results if r.passed)
@@ -217,9 +215,11 @@ def test_(paths: tuple[str, ...], output_format: str, as_json: bool) -> None:
     if fmt == "json":
         emit_json({"cases": [r.to_dict() for r in results], "passed": passed, "failed": failed})
     else:
+        lines = []
         for r in results:
             status = "PASS" if r.passed else "FAIL"
             detail = "" if r.passed else ": " + "; ".join(bound_text(f, 300) for f in r.failures)
-            click.echo(f"{status} {r.file}::{r.name}{detail}")
-        click.echo(f"{passed} passed, {failed} failed")
+            lines.append(f"{status} {r.file}::{r.name}{detail}")
+        lines.append(f"{passed} passed, {failed} failed")
+        click.echo(human_lines(lines), nl=False)
     sys.exit(EXIT_OK if failed == 0 else EXIT_POLICY)

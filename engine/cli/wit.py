@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from engine.cli.common import EXIT_OK, EXIT_POLICY, EXIT_USAGE, emit_json, format_options, resolve_format
-from engine.diagnostics import bound_text
+from engine.diagnostics import bound_text, escape_text, human_lines
 
 
 @click.group()
@@ -50,8 +50,10 @@ def _human(result: dict[str, Any]) -> list[str]:
                      f"{len(iface['types'])} types")
     for world in result["worlds"]:
         lines.append(f"  world {world['name']}")
-        lines.append(f"    imports: {bound_text(', '.join(world['imports']) or '-')}")
-        lines.append(f"    exports: {bound_text(', '.join(world['exports']) or '-')}")
+        for side in ("imports", "exports"):
+            labels = world[f"{side[:-1]}_interfaces"]
+            names = [f"{n} ({labels[n]})" if n in labels else n for n in world[side]]
+            lines.append(f"    {side}: {bound_text(', '.join(names) or '-')}")
     return lines
 
 
@@ -65,18 +67,25 @@ def check(paths: tuple[str, ...], features: tuple[str, ...], output_format: str,
 
     Exit 0 when every path resolves, 1 when any is invalid WIT, 2 when a path cannot be read.
     """
-    results, codes = [], []
-    for path in paths:
-        result, code = _check_one(path, features)
-        results.append(result)
-        codes.append(code)
-        if code == EXIT_USAGE:
-            first = result["diagnostics"][0]["message"] if result["diagnostics"] else "cannot read"
-            click.echo(f"yoi wit: {bound_text(f'{path}: {first}')}", err=True)
-    if resolve_format(output_format, as_json) == "json":
+    from engine.cli.progress import Progress
+
+    output_format = resolve_format(output_format, as_json)
+    results, codes, unreadable = [], [], []
+    with Progress("checking WIT", enabled=output_format == "human") as progress:
+        progress.add(len(paths))
+        for path in paths:
+            result, code = _check_one(path, features)
+            results.append(result)
+            codes.append(code)
+            if code == EXIT_USAGE:
+                first = result["diagnostics"][0]["message"] if result["diagnostics"] else "cannot read"
+                unreadable.append(f"yoi wit: {escape_text(bound_text(f'{path}: {first}'))}")
+            progress.advance(1)
+    for line in unreadable:  # after the bar, so the two never interleave
+        click.echo(line, err=True)
+    if output_format == "json":
         emit_json(results)
     else:
         for result in results:
-            for line in _human(result):
-                click.echo(line)
+            click.echo(human_lines(_human(result)), nl=False)
     raise SystemExit(max(codes))

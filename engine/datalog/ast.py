@@ -7,12 +7,12 @@ back in the rule syntax (used by explanations, why-not answers and error message
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator, Union
 
 from engine.diagnostics import Location
 
-Value = Union[str, int]
+Value = str | int
 
 BUILTINS = {"startswith": 2, "endswith": 2, "contains": 2, "glob": 2, "regex": 2}
 SEVERITIES = ("deny", "warn", "info")
@@ -52,7 +52,7 @@ class Const:
         return format_value(self.value)
 
 
-Term = Union[Var, Const]
+Term = Var | Const
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ class Builtin:
         return f"not {call}" if self.negated else call
 
 
-Literal = Union[Atom, Negation, Comparison, Builtin]
+Literal = Atom | Negation | Comparison | Builtin
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from fnmatch import fnmatchcase
 from functools import lru_cache
+from typing import TypeVar
 
 from engine.datalog.ast import Value
 
@@ -61,6 +62,17 @@ def compare(op: str, left: Value, right: Value) -> bool:
         return not (type(left) is type(right) and left == right)
     if type(left) is not type(right):
         return False
+    if isinstance(left, str) and isinstance(right, str):
+        return _ordered(op, left, right)
+    if isinstance(left, int) and isinstance(right, int):
+        return _ordered(op, left, right)
+    return False
+
+
+_Ordered = TypeVar("_Ordered", str, int)
+
+
+def _ordered(op: str, left: _Ordered, right: _Ordered) -> bool:
     if op == "<":
         return left < right
     if op == "<=":

@@ -30,6 +30,8 @@ from engine.datalog.ast import SEVERITIES, format_fact
 from engine.datalog.facts import FactsFileError, normalize_facts, read_facts_file
 from engine.datalog.parser import rule_diagnostic
 from engine.datalog.program import LoadError, Program, Result, load
+from engine.safe_read import ReadError, read_bounded_text
+from engine.walk import FolderTooDeep, walk_entries
 
 MAX_TEST_FILE_BYTES = 4 * 1024 * 1024
 
@@ -89,7 +91,7 @@ def _raw_facts(case: Mapping[str, Any], base: Path) -> CaseInput:
     value = case["facts"]
     if isinstance(value, str):
         try:
-            value = read_facts_file(base / value)
+            value = read_facts_file(base / value, follow_symlinks=False)
         except FactsFileError as err:
             raise CaseError(f"facts file `{value}`: {err}") from None
     return CaseInput(_table_of_rows(value, "facts"))
@@ -241,16 +243,14 @@ class CaseRunner:
                 failures.extend(check(case[key], outcome))
         return failures
 
-    def run_file(self, path: Path, label: str) -> list[CaseResult]:
-        """Every case of one test file; raises DiagnosticError when the file itself is unusable."""
+    def run_file(self, path: Path, label: str, found: bool = False) -> list[CaseResult]:
+        """Every case of one test file; raises DiagnosticError when the file itself is unusable.
+        A file `found` in a folder walk is read without following a symlink."""
         try:
-            if path.stat().st_size > MAX_TEST_FILE_BYTES:
-                raise DiagnosticError(_file_diag("test file is larger than 4 MiB", label))
-            data = tomllib.loads(path.read_bytes().decode("utf-8"))
-        except OSError as err:
-            raise DiagnosticError(_file_diag(f"cannot read: {err.strerror or 'error'}", label)) from None
-        except UnicodeDecodeError:
-            raise DiagnosticError(_file_diag("not UTF-8", label)) from None
+            data = tomllib.loads(read_bounded_text(path, MAX_TEST_FILE_BYTES, follow_symlinks=not found))
+        except ReadError as err:
+            message = err.reason if err.kind == "encoding" else f"cannot read: {err.reason}"
+            raise DiagnosticError(_file_diag(message, label)) from None
         except tomllib.TOMLDecodeError as err:
             raise DiagnosticError(_file_diag(f"invalid TOML: {err}", label)) from None
         except ValueError:  # int() refuses a number of more than 4300 digits
@@ -276,16 +276,33 @@ def _file_diag(message: str, label: str) -> Diagnostic:
     return rule_diagnostic("test-file", message, Location(label))
 
 
-def find_test_files(paths: Iterable[str | Path]) -> tuple[list[tuple[Path, str]], list[Diagnostic]]:
-    """Files as given; folders contribute their `*.test.toml` files (recursively, sorted)."""
-    files, problems = [], []
+def find_test_files(paths: Iterable[str | Path]) -> tuple[list[tuple[Path, str, bool]], list[Diagnostic]]:
+    """(file, label, found in a folder): files as given; folders contribute their `*.test.toml`
+    entries (walked iteratively with a depth bound, sorted). A found entry that is not a folder is
+    kept even when it is no regular file, so reading it reports the problem instead of skipping a
+    test silently."""
+    files: list[tuple[Path, str, bool]] = []
+    problems: list[Diagnostic] = []
     for item in paths:
         path = Path(item)
         if path.is_dir():
-            files.extend((p, str(p)) for p in sorted(path.rglob("*.test.toml")) if p.is_file())
-        elif path.is_file():
-            files.append((path, str(path)))
+            problems.extend(_walk_test_folder(path, files))
+        elif path.exists() or path.is_symlink():
+            files.append((path, str(path), False))
         else:
             problems.append(_file_diag("no such file or folder", str(path)))
     return files, problems
 
+
+def _walk_test_folder(folder: Path, out: list[tuple[Path, str, bool]]) -> list[Diagnostic]:
+    found = []
+    try:
+        for entry, _ in walk_entries(folder):
+            if entry.name.endswith(".test.toml") and not entry.is_dir(follow_symlinks=False):
+                found.append(Path(entry.path))
+    except FolderTooDeep as err:
+        return [_file_diag(str(err), str(folder))]
+    except OSError as err:
+        return [_file_diag(f"cannot list folder: {err.strerror or 'error'}", str(folder))]
+    out.extend((p, str(p), True) for p in sorted(found))
+    return []

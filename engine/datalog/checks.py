@@ -7,16 +7,26 @@ file at once, each at its file:line:column.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
-from typing import Iterable, Mapping
 
-from engine.diagnostics import Diagnostic, Location
 from engine.datalog.ast import (
-    BUILTINS, Atom, Builtin, Comparison, Const, Negation, Rule, Var, body_atoms, literal_vars, rule_atoms,
+    BUILTINS,
+    Atom,
+    Builtin,
+    Comparison,
+    Const,
+    Negation,
+    Rule,
+    Var,
+    body_atoms,
+    literal_vars,
+    rule_atoms,
 )
 from engine.datalog.builtins import compile_regex
 from engine.datalog.parser import rule_diagnostic
 from engine.datalog.template import template_fields
+from engine.diagnostics import Diagnostic, Location
 
 RESERVED = frozenset({"not", "deny", "warn", "info"})
 
@@ -192,4 +202,4 @@ def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
     return sorted(diagnostics, key=key)
 
 
-__all__ = ["check_program", "sort_diagnostics", "RESERVED"]
+__all__ = ["RESERVED", "check_program", "sort_diagnostics"]

@@ -8,9 +8,9 @@ with no edit to the built-in rules. `conclusion` is therefore a reserved predica
 
 from __future__ import annotations
 
-from engine.diagnostics import Diagnostic
 from engine.datalog.ast import Atom, Const, Rule, body_atoms
 from engine.datalog.parser import rule_diagnostic
+from engine.diagnostics import Diagnostic
 
 CONCLUSION_PREDICATE = "conclusion"
 
@@ -20,14 +20,14 @@ def conclusion_rules(rules: list[Rule]) -> list[Rule]:
     out: list[Rule] = []
     seen: set[tuple[str, str]] = set()
     for rule in rules:
-        head = rule.head
-        if not rule.is_conclusion or not head.args or (head.pred, rule.severity) in seen:
+        head, severity = rule.head, rule.severity
+        if severity is None or not head.args or (head.pred, severity) in seen:  # not a conclusion, or done
             continue
-        seen.add((head.pred, rule.severity))
+        seen.add((head.pred, severity))
         location = rule.location
         derived = Atom(
             CONCLUSION_PREDICATE,
-            (head.args[0], Const(rule.severity, location), Const(head.pred, location)),
+            (head.args[0], Const(severity, location), Const(head.pred, location)),
             location,
         )
         out.append(Rule(head=derived, body=(Atom(head.pred, head.args, location),), location=location))

@@ -11,36 +11,44 @@ input derives the same facts with the same kept derivations, run after run.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from operator import itemgetter
 
 from engine.datalog.plan import Variant
 from engine.datalog.stratify import Stratum
 
+KeyOf = Callable[[tuple], Hashable]  # a row's index key: its values at the bound positions
+Index = dict[Hashable, list[tuple]]
+
+
+def _no_key(row: tuple) -> tuple[()]:
+    return ()
+
 
 class Relation:
     """All facts of one predicate."""
 
-    __slots__ = ("arity", "facts", "rows", "indexes")
+    __slots__ = ("arity", "facts", "indexes", "rows")
 
     def __init__(self, arity: int):
         self.arity = arity
         self.facts: dict[tuple, tuple | None] = {}
         self.rows: list[tuple] = []
-        self.indexes: dict[tuple[int, ...], tuple[itemgetter, dict]] = {}
+        self.indexes: dict[tuple[int, ...], tuple[KeyOf, Index]] = {}
 
-    def index(self, positions: tuple[int, ...]) -> dict:
+    def index(self, positions: tuple[int, ...]) -> Index:
         """Rows keyed by their values at `positions` (a bare value for one position)."""
         entry = self.indexes.get(positions)
         if entry is None:
-            getter = itemgetter(*positions) if positions else (lambda t: ())
+            getter: KeyOf = itemgetter(*positions) if positions else _no_key
             entry = (getter, {})
             self.indexes[positions] = entry
             self._add_to_index(entry, self.rows)
         return entry[1]
 
     @staticmethod
-    def _add_to_index(entry: tuple, rows: list[tuple]) -> None:
+    def _add_to_index(entry: tuple[KeyOf, Index], rows: list[tuple]) -> None:
         getter, index = entry
         get = index.get
         for row in rows:
@@ -74,7 +82,7 @@ class CompiledStratum:
 
 def _run(variant: Variant, relations: dict[str, Relation], delta: dict[str, list[tuple]],
          new: dict[str, list[tuple]]) -> None:
-    args = []
+    args: list[list[tuple] | Index | dict[tuple, tuple | None]] = []
     for src in variant.sources:
         rel = relations[src.pred]
         if src.kind == "delta":
@@ -92,7 +100,7 @@ def evaluate_strata(strata: tuple[CompiledStratum, ...], relations: dict[str, Re
     """Run every stratum to its fixpoint, in order; `relations` already holds the base facts."""
     for compiled in strata:
         preds = compiled.stratum.preds
-        new = {p: [] for p in preds}
+        new: dict[str, list[tuple]] = {p: [] for p in preds}
         for variant in compiled.full:
             _run(variant, relations, {}, new)
         for p in preds:
@@ -103,7 +111,8 @@ def evaluate_strata(strata: tuple[CompiledStratum, ...], relations: dict[str, Re
         while any(delta.values()):
             new = {p: [] for p in preds}
             for variant in compiled.delta:
-                if delta[variant.delta_pred]:
+                # a variant without a delta predicate reads all facts: running it is always sound
+                if variant.delta_pred is None or delta[variant.delta_pred]:
                     _run(variant, relations, delta, new)
             for p in preds:
                 relations[p].commit(new[p])

@@ -16,6 +16,8 @@ from engine.datalog.builtins import FUNCTIONS, compare
 from engine.datalog.evaluator import Relation
 
 MAX_BINDINGS = 10_000  # why_not explores at most this many partial matches per literal
+MAX_RENDER_DEPTH = 32  # a rendered proof is at most this many levels deep ...
+MAX_RENDER_STEPS = 256  # ... and shows at most this many steps
 
 
 def _loc(location: Location | None) -> dict | None:
@@ -49,19 +51,28 @@ class Proof:
         return {"fact": self.steps[0].fact, "holds": True,
                 "steps": [step.to_dict() for step in self.steps]}
 
-    def render(self) -> list[str]:
-        """Indented tree; a step already printed is referred to, not repeated."""
+    def render(self, max_depth: int = MAX_RENDER_DEPTH, max_steps: int = MAX_RENDER_STEPS,
+               seen: set[str] | None = None) -> list[str]:
+        """Indented tree; a step already printed is referred to, not repeated. `seen` carries the
+        facts printed by earlier proofs of the same report, so those are referred to as well.
+
+        Bounded for people: premises deeper than `max_depth` levels and steps past `max_steps`
+        are cut, with a closing `... N more steps` line (the JSON form keeps every step). A
+        5,000-step chain printed in full was 75 MB of indentation."""
         lines: list[str] = []
         shown: set[int] = set()
+        seen = set() if seen is None else seen
+        cut = False  # a subtree left out for depth; steps merely referred to are not "not shown"
         stack: list[tuple[int, int]] = [(0, 0)]
-        while stack:
+        while stack and len(shown) < max_steps:
             index, depth = stack.pop()
             step = self.steps[index]
             pad = "  " * depth
-            if index in shown:
+            if index in shown or step.fact in seen:
                 lines.append(f"{pad}{step.fact}  (shown above)")
                 continue
             shown.add(index)
+            seen.add(step.fact)
             if step.source == "input":
                 lines.append(f"{pad}{step.fact}  [input fact]")
             else:
@@ -70,7 +81,15 @@ class Proof:
             if step.rule and step.source == "rule":
                 lines.append(f"{pad}  rule: {step.rule}")
             lines.extend(f"{pad}  holds: {c}" for c in step.conditions)
+            if depth + 1 >= max_depth and step.premises:
+                lines.append(f"{pad}  ... premises deeper than {max_depth} levels not shown")
+                cut = True
+                continue
             stack.extend((p, depth + 1) for p in reversed(step.premises))
+        hidden = len(self.steps) - len(shown)
+        if hidden and (cut or stack):
+            lines.append(f"... {hidden} more step{'s' if hidden != 1 else ''} not shown "
+                         "(the JSON output has the whole proof)")
         return lines
 
 

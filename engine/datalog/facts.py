@@ -14,6 +14,7 @@ from typing import Any, Iterable, Mapping
 
 from engine.diagnostics import Diagnostic, DiagnosticError, Location
 from engine.datalog.parser import INT_LIMIT
+from engine.safe_read import ReadError, read_bounded
 
 MAX_FACT_DIAGNOSTICS = 20
 MAX_FACTS_FILE_BYTES = 256 * 1024 * 1024
@@ -28,16 +29,14 @@ class FactsFileError(Exception):
     """A facts file that cannot be read as JSON; the message says why, never what it holds."""
 
 
-def read_facts_file(path: Path) -> Any:
-    """The JSON value of a facts file (`yoi policy eval --facts`, a test case's `facts = "f.json"`)."""
+def read_facts_file(path: Path, *, follow_symlinks: bool = True) -> Any:
+    """The JSON value of a facts file (`yoi policy eval --facts`, a test case's `facts = "f.json"`).
+
+    A facts file a test case names is found, not given: it is read without following a symlink."""
     try:
-        if path.stat().st_size > MAX_FACTS_FILE_BYTES:
-            raise FactsFileError("larger than 256 MiB")
-        data = path.read_bytes()
-    except OSError as err:
-        raise FactsFileError(f"cannot read: {err.strerror or 'error'}") from None
-    except ValueError:  # a NUL in the path
-        raise FactsFileError("cannot read: not a valid path") from None
+        data = read_bounded(path, MAX_FACTS_FILE_BYTES, follow_symlinks=follow_symlinks)
+    except ReadError as err:
+        raise FactsFileError(f"cannot read: {err.reason}") from None
     try:
         return json.loads(data.decode("utf-8"))
     except UnicodeDecodeError:

@@ -15,10 +15,19 @@ from importlib.resources import files
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from engine.diagnostics import Diagnostic, Location
 from engine.datalog.ast import (
-    BUILTINS, Atom, Builtin, Comparison, Const, Literal, Negation, Rule, Term, Var,
+    BUILTINS,
+    Atom,
+    Builtin,
+    Comparison,
+    Const,
+    Literal,
+    Negation,
+    Rule,
+    Term,
+    Var,
 )
+from engine.diagnostics import Diagnostic, Location
 
 INT_LIMIT = 2**63  # integers are 64-bit signed: anything wider is a mistake, not a value
 MAX_SYNTAX_ERRORS = 50  # per file; beyond this the rest of the file is not worth reporting
@@ -64,7 +73,7 @@ def _show(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)[1:-1]
 
 
-def _syntax_diagnostic(err: UnexpectedInput, builder: "_Builder") -> Diagnostic:
+def _syntax_diagnostic(err: UnexpectedInput, builder: _Builder) -> Diagnostic:
     line, column = getattr(err, "line", None), getattr(err, "column", None)
     if isinstance(err, UnexpectedCharacters):
         message = f"unexpected character `{_show(err.char)}`"
@@ -82,6 +91,20 @@ def _syntax_diagnostic(err: UnexpectedInput, builder: "_Builder") -> Diagnostic:
     else:  # pragma: no cover - lark has no other UnexpectedInput kinds today
         message = "syntax error"
     return rule_diagnostic("syntax", message, builder.position(line, column))
+
+
+def _tree(node: Tree | Token) -> Tree:
+    """The grammar puts a subtree here: a token means grammar and builder disagree."""
+    if isinstance(node, Tree):
+        return node
+    raise TypeError(f"rule parser: expected a subtree, got token {node.type}")
+
+
+def _token(node: Tree | Token) -> Token:
+    """The grammar puts a token here: a subtree means grammar and builder disagree."""
+    if isinstance(node, Token):
+        return node
+    raise TypeError(f"rule parser: expected a token, got subtree {node.data}")
 
 
 class _Builder:
@@ -111,21 +134,16 @@ class _Builder:
     def loc(self, token: Token) -> Location:
         return self.position(token.line, token.column)
 
-    def first_token(self, node: Tree | Token) -> Token:
-        while isinstance(node, Tree):
-            node = node.children[0]
-        return node
-
     def statement(self, tree: Tree) -> Rule:
         if tree.data == "rule":
-            head = self.atom(tree.children[0])
-            body = self.body(tree.children[2]) if len(tree.children) == 4 else ()
+            head = self.atom(_tree(tree.children[0]))
+            body = self.body(_tree(tree.children[2])) if len(tree.children) == 4 else ()
             return Rule(head, body, head.location)
         severity_tree, atom_tree, message, _, body_tree, _ = tree.children
-        token = severity_tree.children[0]
+        token = _token(_tree(severity_tree).children[0])
         return Rule(
-            self.atom(atom_tree), self.body(body_tree), self.loc(token),
-            severity=str(token), message=self.string(message),
+            self.atom(_tree(atom_tree)), self.body(_tree(body_tree)), self.loc(token),
+            severity=str(token), message=self.string(_token(message)),
         )
 
     def body(self, tree: Tree) -> tuple[Literal, ...]:
@@ -138,19 +156,17 @@ class _Builder:
                 return Builtin(atom.pred, atom.args, atom.location)
             return atom
         if tree.data == "negation":
-            atom = self.atom(tree.children[1])
-            loc = self.loc(tree.children[0])
+            atom = self.atom(_tree(tree.children[1]))
+            loc = self.loc(_token(tree.children[0]))
             if atom.pred in BUILTINS:
                 return Builtin(atom.pred, atom.args, loc, negated=True)
             return Negation(atom, loc)
-        left, op_tree, right = tree.children
-        return Comparison(
-            str(op_tree.children[0]), self.term(left), self.term(right), self.loc(self.first_token(left))
-        )
+        left, op_tree, right = (_token(tree.children[0]), _tree(tree.children[1]), _token(tree.children[2]))
+        return Comparison(str(op_tree.children[0]), self.term(left), self.term(right), self.loc(left))
 
     def atom(self, tree: Tree) -> Atom:
-        name = tree.children[0]
-        args = tuple(self.term(c) for c in tree.children[1:] if c.type not in ("LPAR", "RPAR", "COMMA"))
+        name, *rest = (_token(child) for child in tree.children)
+        args = tuple(self.term(c) for c in rest if c.type not in ("LPAR", "RPAR", "COMMA"))
         return Atom(str(name), args, self.loc(name))
 
     def term(self, token: Token) -> Term:
@@ -175,7 +191,7 @@ class _Builder:
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            raise SyntaxProblem("bad-string", "string holds a lone surrogate escape", self.loc(token))
+            raise SyntaxProblem("bad-string", "string holds a lone surrogate escape", self.loc(token)) from None
         return value
 
 
@@ -183,7 +199,7 @@ def _statements(tree: Tree, builder: _Builder, diagnostics: list[Diagnostic]) ->
     rules = []
     for child in tree.children:
         try:
-            rules.append(builder.statement(child))
+            rules.append(builder.statement(_tree(child)))
         except SyntaxProblem as problem:
             diagnostics.append(rule_diagnostic(problem.code, problem.message, problem.location))
     return rules
@@ -200,7 +216,9 @@ def parse_text(text: str, file: str = "<string>") -> tuple[list[Rule], list[Diag
     return _statements(tree, builder, diagnostics), diagnostics
 
 
-def _parse_by_statement(text: str, builder: _Builder, diagnostics: list[Diagnostic]) -> list[Rule]:
+def _parse_by_statement(
+    text: str, builder: _Builder, diagnostics: list[Diagnostic]
+) -> tuple[list[Rule], list[Diagnostic]]:
     """Recovery: parse each `.`-terminated chunk alone, its positions shifted to the file's."""
     rules: list[Rule] = []
     errors = 0
@@ -233,7 +251,7 @@ def parse_query(text: str, file: str = "<atom>") -> tuple[Atom | None, list[Diag
     """Parse one atom written in rule syntax (CLI ATOM arguments)."""
     try:
         tree = _parser().parse(text, start="query")
-        return _Builder(file).atom(tree.children[0]), []
+        return _Builder(file).atom(_tree(tree.children[0])), []
     except UnexpectedInput as err:
         return None, [_syntax_diagnostic(err, _Builder(file))]
     except SyntaxProblem as problem:

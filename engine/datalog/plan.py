@@ -13,9 +13,9 @@ positions (built lazily by the relation), or the fact dict for a membership test
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import CodeType
-from typing import Callable
 
 from engine.datalog.ast import Atom, Builtin, Comparison, Const, Literal, Negation, Rule, Term, Var, literal_vars
 from engine.datalog.builtins import FUNCTIONS
@@ -52,15 +52,19 @@ def make_variant(head: str, delta_pred: str | None, sources: tuple[Source, ...],
     namespace: dict[str, object] = {f"K{i}": v for i, v in enumerate(consts)}
     namespace.update({f"B_{n}": f for n, f in FUNCTIONS.items()})
     exec(module, namespace)
-    return Variant(head, delta_pred, sources, module, consts, namespace["run"])
+    run = namespace["run"]
+    if not callable(run):
+        raise TypeError("a compiled rule module must define the function `run`")
+    return Variant(head, delta_pred, sources, module, consts, run)
 
 
 def _order(rule: Rule, delta: int | None) -> list[int]:
     """Body indexes in evaluation order: delta atom first, then greedily the most bound atom,
     filters as soon as all their variables are bound."""
     bound: set[str] = set()
-    positives = [i for i, lit in enumerate(rule.body) if isinstance(lit, Atom)]
-    filters = [i for i, lit in enumerate(rule.body) if not isinstance(lit, Atom)]
+    atoms = {i: lit for i, lit in enumerate(rule.body) if isinstance(lit, Atom)}
+    positives = list(atoms)
+    filters = [i for i in range(len(rule.body)) if i not in atoms]
     order: list[int] = []
 
     def place_filters() -> None:
@@ -71,17 +75,14 @@ def _order(rule: Rule, delta: int | None) -> list[int]:
                 order.append(i)
                 filters.remove(i)
 
-    def bound_count(i: int) -> tuple[int, int]:
-        atom = rule.body[i]
+    def bound_count(i: int) -> tuple[bool, int]:
+        atom = atoms[i]
         n = sum(1 for a in atom.args if isinstance(a, Const) or a.name in bound)
         return (n == len(atom.args), n)
 
     place_filters()
     while positives:
-        if delta is not None and delta in positives:
-            pick = delta
-        else:
-            pick = max(positives, key=lambda i: (bound_count(i), -i))
+        pick = delta if delta is not None and delta in positives else max(positives, key=lambda i: (bound_count(i), -i))
         positives.remove(pick)
         order.append(pick)
         bound.update(v.name for v in literal_vars(rule.body[pick]))
@@ -107,6 +108,10 @@ class _Gen:
 
     def __init__(self, rule: Rule, rule_index: int, delta: int | None):
         self.rule, self.rule_index, self.delta = rule, rule_index, delta
+        delta_atom = None if delta is None else rule.body[delta]
+        if delta_atom is not None and not isinstance(delta_atom, Atom):
+            raise ValueError(f"semi-naive delta {delta} is not a positive body atom")
+        self.delta_pred = None if delta_atom is None else delta_atom.pred
         self.functions: list[tuple[list[str], list[str]]] = [([], [])]  # (bound on entry, lines)
         self.depth = 1
         self.loops = 0  # `for` loops open in the current function
@@ -187,7 +192,7 @@ class _Gen:
             self.loop(t, self.source(Source(atom.pred, "rows")))
         repeats = []
         for p, arg in enumerate(atom.args):
-            if p in bound_pos:
+            if p in bound_pos or not isinstance(arg, Var):  # constants are always bound
                 continue
             if arg.name in self.vars:
                 repeats.append(f"{t}[{p}] == {self.vars[arg.name]}")
@@ -261,8 +266,7 @@ class _Gen:
             body = "\n".join(lines).replace(_CALL_ARGS, ", ".join(shared))
             code += f"def {name}({', '.join(entry + shared + defaults)}):\n{body}\n"
         module = compile(code, f"<rule {self.rule.location}>", "exec")
-        delta_pred = None if self.delta is None else self.rule.body[self.delta].pred
-        return make_variant(self.rule.head.pred, delta_pred, tuple(self.sources), module, tuple(self.consts))
+        return make_variant(self.rule.head.pred, self.delta_pred, tuple(self.sources), module, tuple(self.consts))
 
 
 def compile_rule(rule: Rule, rule_index: int, delta: int | None = None) -> Variant:

@@ -23,6 +23,7 @@ from engine.datalog.parser import grammar_text, parse_query, parse_text, rule_di
 from engine.datalog.plan import compile_rule, make_variant
 from engine.datalog.stratify import Stratum, stratify
 from engine.datalog.template import render_template
+from engine.safe_read import ReadError, read_bounded_text
 
 PathLike = Union[str, "os.PathLike[str]"]
 MAX_RULES_FILE_BYTES = 4 * 1024 * 1024
@@ -183,41 +184,36 @@ class Result:
         return why_not(self.program.rules, self._relations, pred, tuple(args))
 
 
-def _read(path: Path, label: str, diagnostics: list[Diagnostic]) -> str | None:
+def _read(path: Path, label: str, diagnostics: list[Diagnostic], follow_symlinks: bool = True) -> str | None:
     try:
-        if path.stat().st_size > MAX_RULES_FILE_BYTES:
-            diagnostics.append(rule_diagnostic("io", "rules file is larger than 4 MiB", Location(label)))
-            return None
-        data = path.read_bytes()
-    except OSError as err:
-        diagnostics.append(rule_diagnostic("io", f"cannot read: {err.strerror or 'error'}", Location(label)))
-        return None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        diagnostics.append(rule_diagnostic(
-            "encoding", f"not UTF-8 (byte {err.start})", Location(label)))
+        return read_bounded_text(path, MAX_RULES_FILE_BYTES, follow_symlinks=follow_symlinks)
+    except ReadError as err:
+        code = "encoding" if err.kind == "encoding" else "io"
+        message = err.reason if code == "encoding" else f"cannot read: {err.reason}"
+        diagnostics.append(rule_diagnostic(code, message, Location(label)))
         return None
 
 
-def _rule_files(paths: Iterable[PathLike], diagnostics: list[Diagnostic]) -> list[tuple[Path, str]]:
-    """Files in the order given; a folder contributes its `*.rules` files sorted by name."""
-    out: list[tuple[Path, str]] = []
+def _rule_files(paths: Iterable[PathLike], diagnostics: list[Diagnostic]) -> list[tuple[Path, str, bool]]:
+    """(file, label, found in a folder) in the order given; a folder contributes its `*.rules`
+    entries sorted by name. An entry that is not a folder is kept even when it is no regular file
+    (a FIFO, a symlink): reading it then reports why, instead of a policy silently going missing."""
+    out: list[tuple[Path, str, bool]] = []
     seen: set[Path] = set()
     for item in paths:
         path = Path(item)
         if path.is_dir():
-            found = [(p, str(p)) for p in sorted(path.glob("*.rules")) if p.is_file()]
-        elif path.is_file():
-            found = [(path, str(path))]
+            found = [(p, str(p), True) for p in sorted(path.glob("*.rules")) if p.is_symlink() or not p.is_dir()]
+        elif path.exists():
+            found = [(path, str(path), False)]
         else:
             diagnostics.append(rule_diagnostic("io", "no such file or folder", Location(str(path))))
             continue
-        for file, label in found:
-            key = file.resolve()
+        for file, label, in_folder in found:
+            key = Path(os.path.realpath(file))  # never raises on a symlink loop
             if key not in seen:
                 seen.add(key)
-                out.append((file, label))
+                out.append((file, label, in_folder))
     return out
 
 
@@ -254,8 +250,8 @@ def load(paths: PathLike | Iterable[PathLike], *, inputs: Mapping[str, int | Non
         paths = [paths]
     diagnostics: list[Diagnostic] = []
     sources = []
-    for path, label in _rule_files(paths, diagnostics):
-        text = _read(path, label, diagnostics)
+    for path, label, found in _rule_files(paths, diagnostics):
+        text = _read(path, label, diagnostics, follow_symlinks=not found)
         if text is not None:
             sources.append((text, label))
     if diagnostics:  # unreadable paths: report them with every other problem, cache nothing

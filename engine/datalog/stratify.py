@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from engine.diagnostics import Diagnostic
 from engine.datalog.ast import Atom, Negation, Rule
 from engine.datalog.parser import rule_diagnostic
+from engine.diagnostics import Diagnostic
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ def stratify(rules: list[Rule]) -> tuple[list[Stratum], list[Diagnostic]]:
     A negative dependency inside a strongly connected component is negation through recursion:
     reported once per offending `not`, naming one cycle through it.
     """
-    deps = nx.DiGraph()  # head -> body predicate: "depends on"
+    deps: nx.DiGraph[str] = nx.DiGraph()  # head -> body predicate: "depends on"
     negations: list[tuple[str, Negation]] = []
     for rule in rules:
         deps.add_node(rule.head.pred)

@@ -17,6 +17,7 @@ from engine.grants.model import Enablement, EnablementConfig, FsGrant, Grants, H
 from engine.grants.schema import check_plugins
 from engine.package.manifest_schema import permission_from_table
 from engine.package.toml_input import toml_error_position, toml_to_json
+from engine.safe_read import ReadError, read_bounded
 
 MAX_CONFIG_BYTES = 1024 * 1024
 MAX_REPORTED_PROBLEMS = 20
@@ -39,18 +40,19 @@ def default_config_path(workspace: str | Path) -> Path:
     return Path(workspace) / ".yoi" / "config.toml"
 
 
-def load_config(path: str | Path) -> EnablementConfig:
-    """Read and parse a config file; unreadable or oversized files are `io`/`bounds` errors."""
+def load_config(path: str | Path, *, follow_symlinks: bool = True) -> EnablementConfig:
+    """Read and parse a config file; unreadable, non-regular or oversized files are errors.
+
+    A config named on the command line may be a symlink; one found in a workspace is not followed
+    (`follow_symlinks=False`): a checkout must not point the host at another file."""
     file = str(path)
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_CONFIG_BYTES + 1)
-    except (OSError, ValueError) as error:  # ValueError: e.g. a NUL in the path
-        from engine.package.materialize import io_error_text  # the shared §5.5 words; error path only
-
-        raise _error("io", f"plugin config could not be read: {io_error_text(error)}", Location(file)) from None
-    if len(data) > MAX_CONFIG_BYTES:
-        raise _error("bounds", "plugin config exceeds the configured size bound", Location(file))
+        data = read_bounded(path, MAX_CONFIG_BYTES, follow_symlinks=follow_symlinks)
+    except ReadError as error:
+        kind = "bounds" if error.kind == "bounds" else "io"
+        message = ("plugin config exceeds the configured size bound" if kind == "bounds"
+                   else f"plugin config could not be read: {error.reason}")
+        raise _error(kind, message, Location(file)) from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:

@@ -6,8 +6,9 @@ not. The same id listed twice resolves twice (no dedup), exactly like the refere
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Sequence
+from typing import Any
 
 from engine.diagnostics import Diagnostic, Subject, bound_bytes
 from engine.grants.model import Enablement, Grants
@@ -102,7 +103,10 @@ def resolve(enabled: Sequence[Enablement], packages: Sequence[Package]) -> Resol
     diagnostics: list[Diagnostic] = []
     for enablement in enabled:
         outcome = _resolve_one(enablement, by_identity)
-        (records if isinstance(outcome, ResolvedRecord) else diagnostics).append(outcome)
+        if isinstance(outcome, ResolvedRecord):
+            records.append(outcome)
+        else:
+            diagnostics.append(outcome)
     return Resolution(tuple(records), tuple(diagnostics))
 
 
@@ -127,7 +131,8 @@ def _resolve_one(
     found = by_identity.get(ref, [])
     if len(found) != 1:
         subject = Subject(ref=str(ref), source=ref.source)
-        return _diagnostic("missing" if not found else "duplicate", MISSING if not found else DUPLICATE, enablement, subject)
+        kind, message = ("duplicate", DUPLICATE) if found else ("missing", MISSING)
+        return _diagnostic(kind, message, enablement, subject)
     package = found[0]
     subject = Subject(ref=str(ref), source=ref.source, label=package.label, digest=package.digest)
     if enablement.digest is not None and not digest_matches(enablement.digest, package.digest):

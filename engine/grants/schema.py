@@ -13,6 +13,7 @@ from typing import Any
 from cerberus import errors as cerr
 
 from engine.grants.limits import RESTART_BOUNDS, restart_problem
+from engine.package.ids import has_invisible
 from engine.package.manifest_schema import PERMISSION_SCHEMAS, _StrictValidator, path_text
 from engine.package.model import FS_OPERATIONS, PERMISSION_KINDS, SURFACES
 from engine.plan import RAISABLE_LIMITS
@@ -117,15 +118,35 @@ def check(document: dict, schema: dict, prefix: tuple = ()) -> list[SchemaProble
     return problems
 
 
+def canonical_fs_root(root: str) -> bool:
+    """An absolute path in canonical form: `/`, or `/` then segments that are neither empty (a
+    repeated or trailing `/`), `.` nor `..`, and no NUL. `/srv/../etc` and `//etc/` name `/etc`
+    without saying so; a rule matching `/etc` must not be able to miss them."""
+    if not root.startswith("/") or "\0" in root:
+        return False
+    return root == "/" or all(part not in ("", ".", "..") for part in root[1:].split("/"))
+
+
 def check_plugins(plugins: Any) -> list[SchemaProblem]:
-    """Both passes over the `plugins` table; permission fields are checked only if the shape is ok."""
+    """Both passes over the `plugins` table; permission fields are checked only if the shape is
+    ok, and so are fs grant roots (which must be canonical, `canonical_fs_root`)."""
     problems = check({"plugins": plugins}, PLUGINS_SCHEMA)
     if problems:
         return problems
     for i, enablement in enumerate(plugins.get("enabled", ())):
-        for j, permission in enumerate(enablement.get("grants", {}).get("permissions", ())):
+        grants = enablement.get("grants", {})
+        for j, permission in enumerate(grants.get("permissions", ())):
             prefix = ("plugins", "enabled", i, "grants", "permissions", j)
-            problems += check(permission, PERMISSION_SCHEMAS[permission["kind"]], prefix)
+            found = check(permission, PERMISSION_SCHEMAS[permission["kind"]], prefix)
+            if not found and any(has_invisible(value) for value in permission.values()):
+                found = [SchemaProblem(prefix, f"plugin config key `{format_path(prefix)}` names a permission "
+                                       "with bidi or zero-width characters")]
+            problems += found
+        for j, fs in enumerate(grants.get("fs", ())):
+            if "root" in fs and not canonical_fs_root(fs["root"]):
+                path = ("plugins", "enabled", i, "grants", "fs", j, "root")
+                problems.append(SchemaProblem(path, f"plugin config key `{format_path(path)}` must be an absolute, "
+                                              "canonical path (no `.` or `..` segment, no repeated or trailing `/`)"))
         problem = restart_problem(enablement.get("restart"))
         if problem is not None:
             path = ("plugins", "enabled", i, "restart", "backoff_max_ms")

@@ -44,6 +44,7 @@ FACT_SCHEMA: dict[str, tuple[str, ...]] = {
     "tool_name_error": ("P", "Tool", "Reason"),
     "tool_schema_error": ("P", "Tool", "Reason"),
     "tool_duplicate": ("P", "Tool"),
+    "tool_name_next": ("P", "Tool", "Next"),
     "service": ("P", "Service"),
     "ingress": ("P", "Ingress"),
     "item_name_error": ("P", "Surface", "Name", "Reason"),
@@ -88,6 +89,7 @@ def export_facts(graph: nx.MultiDiGraph) -> dict[str, set[tuple]]:
         if exporter is not None:
             exporter(out, node, attrs)
     _limit_bounds(out)
+    out["tool_name_next"] = _tool_name_chains(out["tool"])
     return {pred: out.get(pred, set()) for pred in FACT_SCHEMA}
 
 
@@ -123,6 +125,22 @@ def _tool(out, node, a):
         out["tool_schema_error"].add((ref, name, a["schema_error"]))
     if a["duplicate"]:
         out["tool_duplicate"].add((ref, name))
+
+
+def _tool_name_chains(tools: set[tuple]) -> set[tuple]:
+    """`(P, Tool, Next)`: Next is the next package in ref order after P that declares Tool.
+
+    Only names declared by two or more packages get links, so the facts are linear in the
+    number of tools; rules walk the chain to find the package that keeps a shared name."""
+    by_name: dict[str, list[str]] = defaultdict(list)
+    for ref, name in tools:
+        by_name[name].append(ref)
+    links = set()
+    for name, refs in by_name.items():
+        if len(refs) > 1:
+            refs.sort()
+            links.update((a, name, b) for a, b in zip(refs, refs[1:]))
+    return links
 
 
 def _service_or_ingress(out, node, a):

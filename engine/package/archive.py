@@ -8,7 +8,8 @@ would reject packed archives). Every structural problem becomes one Diagnostic i
 from __future__ import annotations
 
 import struct
-from typing import Mapping, NamedTuple, NoReturn
+from collections.abc import Mapping
+from typing import NamedTuple, NoReturn
 
 from engine.diagnostics import Diagnostic, DiagnosticError
 from engine.package.limits import DEFAULT_LIMITS, Limits

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from typing import Mapping
+from collections.abc import Mapping
 
 DIGEST_PREFIX = b"yoi-plugin-package-digest-v1\x00"
 _U64_BE = struct.Struct(">Q")

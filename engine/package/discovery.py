@@ -93,9 +93,10 @@ def _error(kind: str, message: str, subject: Subject) -> Diagnostic:
 class _StoreScan:
     """Scan one store; collects packages and diagnostics."""
 
-    def __init__(self, store: _Store, limits: Limits):
+    def __init__(self, store: _Store, limits: Limits, progress=None):
         self.store = store
         self.limits = limits
+        self.progress = progress
         self.packages: list[Package] = []
         self.diagnostics: list[Diagnostic] = []
 
@@ -118,6 +119,8 @@ class _StoreScan:
             self._store_error("plugin store contains more packages than the configured discovery bound",
                               kind="bounds")
             candidates = candidates[:bound]
+        if self.progress is not None:
+            self.progress.add(len(candidates))
         for candidate in candidates:
             label = candidate.name or DEFAULT_LABEL
             try:
@@ -125,6 +128,8 @@ class _StoreScan:
             except DiagnosticError as error:
                 for diag in error.diagnostics:
                     self.diagnostics.append(_attach(diag, source=source, label=label))
+            if self.progress is not None:
+                self.progress.advance(1)
 
     def _store_error(self, message: str, kind: str = "io") -> None:
         self.diagnostics.append(_error(kind, message, Subject(source=self.store.source)))
@@ -177,15 +182,17 @@ def discover(
     user_data_home: Path | None | _FromEnvironment = FROM_ENVIRONMENT,
     builtin_dir: Path | None | _FromEnvironment = FROM_ENVIRONMENT,
     limits: Limits = DEFAULT_LIMITS,
+    progress=None,
 ) -> Discovery:
     """Discover packages in user, project and builtin stores (None disables a store).
+    `progress` (engine.cli.progress.Progress or alike) is told of each package read.
 
     Duplicate identities are reported once per identity and all stay listed, so enabling one of
     them fails as ambiguous instead of silently picking a winner."""
     packages: list[Package] = []
     diagnostics: list[Diagnostic] = []
     for store in _stores(workspace, user_data_home, builtin_dir):
-        scan = _StoreScan(store, limits)
+        scan = _StoreScan(store, limits, progress)
         scan.run()
         packages += scan.packages
         diagnostics += scan.diagnostics

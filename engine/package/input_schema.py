@@ -41,7 +41,8 @@ def _node(schema: Any, path: str, *, root: bool = False) -> str:
             raise _SchemaError(f"{path}: unsupported schema keyword `{key}`")
 
     if "type" not in schema:
-        raise _SchemaError("root schema must declare type = `object`" if root else f"{path}: schema node must declare type")
+        problem = "root schema must declare type = `object`" if root else f"{path}: schema node must declare type"
+        raise _SchemaError(problem)
     node_type = schema["type"]
     if not isinstance(node_type, str):
         raise _SchemaError(f"{path}: type must be a string")
@@ -119,5 +120,5 @@ def json_equal(left: Any, right: Any) -> bool:
     if isinstance(left, dict):
         return left.keys() == right.keys() and all(json_equal(left[k], right[k]) for k in left)
     if isinstance(left, list):
-        return len(left) == len(right) and all(json_equal(a, b) for a, b in zip(left, right))
+        return len(left) == len(right) and all(json_equal(a, b) for a, b in zip(left, right, strict=True))
     return left == right

@@ -22,7 +22,7 @@ from engine.diagnostics import (
     Location,
     bound_bytes,
 )
-from engine.package.ids import is_safe_id
+from engine.package.ids import has_invisible, is_safe_id, is_semver
 from engine.package.limits import DEFAULT_LIMITS, Limits
 from engine.package.manifest_locations import LazyLocations, nearest_location
 from engine.package.manifest_schema import path_text, permission_from_table, schema_problems
@@ -171,6 +171,12 @@ def validate_manifest(manifest: Manifest, entries: Collection[str]) -> Diagnosti
     for key in ("name", "version"):
         if not getattr(manifest, key).strip():
             return _diagnostic("malformed", "plugin manifest name and version are required", at(key))
+    if not is_semver(manifest.version):  # a departure: the reference takes any non-blank text
+        return _diagnostic("version", "plugin manifest version is not a SemVer 2.0.0 version", at("version"))
+    for index, permission in enumerate(manifest.permissions):
+        if has_invisible(permission.value):
+            return _diagnostic("malformed", "plugin permission name contains bidi or zero-width characters",
+                               at(f"permissions[{index}]") or at("permissions"))
     if manifest.runtime is not None:
         failure = _runtime_failure(manifest.runtime, entries)
         if failure is not None:

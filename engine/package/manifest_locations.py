@@ -10,9 +10,10 @@ over lines, strings of all four kinds and comments; values are skipped, never in
 from __future__ import annotations
 
 import bisect
+import contextlib
 import re
 import tomllib
-from typing import Iterator, Mapping
+from collections.abc import Iterator, Mapping
 
 from engine.diagnostics import Location
 
@@ -56,7 +57,10 @@ class _Scanner:
         return self.text[self.pos] if self.pos < len(self.text) else ""
 
     def skip(self, pattern: re.Pattern[str]) -> None:
-        self.pos = pattern.match(self.text, self.pos).end()
+        match = pattern.match(self.text, self.pos)
+        if match is None:  # the skip patterns all match the empty string; kept for safety
+            raise _Stop
+        self.pos = match.end()
 
     def expect(self, token: str) -> None:
         if not self.text.startswith(token, self.pos):
@@ -190,10 +194,8 @@ def scan_locations(text: str, file: str = "plugin.toml") -> Mapping[str, Locatio
     """Map key paths (`tools[0].name`) to their first position in `text`; best effort: a shape
     the scanner does not follow ends the scan, keeping what it found (it never raises)."""
     scanner = _Scanner(text, file)
-    try:
+    with contextlib.suppress(_Stop, tomllib.TOMLDecodeError, RecursionError, IndexError, KeyError):
         scanner.scan()
-    except (_Stop, tomllib.TOMLDecodeError, RecursionError, IndexError, KeyError):
-        pass
     return scanner.found
 
 

@@ -30,7 +30,7 @@ def _string(required: bool = False) -> dict:
 
 _STRINGS = {"type": "list", "schema": {"type": "string"}}
 _ANY_REQUIRED = {"required": True}
-_ANY = {}
+_ANY: dict[str, object] = {}
 
 
 def _table_list(schema: dict) -> dict:

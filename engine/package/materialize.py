@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import errno
 import os
-import stat
 from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
@@ -21,6 +20,8 @@ from engine.package.limits import DEFAULT_LIMITS, Limits
 from engine.package.manifest import load_manifest
 from engine.package.model import Package
 from engine.package.paths import archive_name
+from engine.safe_read import ReadError, read_bounded
+from engine.walk import FolderTooDeep, walk_entries
 
 MANIFEST_FILE = "plugin.toml"
 PACKAGE_SUFFIX = ".yoi-plugin"
@@ -74,7 +75,7 @@ def materialize(
 
 
 class _DirectoryReader:
-    """One recursive walk of a package folder, enforcing §5.6 step 1 as it goes."""
+    """One iterative walk of a package folder (engine.walk), enforcing §5.6 step 1 as it goes."""
 
     def __init__(self, root: Path, limits: Limits):
         self.root = root
@@ -82,27 +83,23 @@ class _DirectoryReader:
         self.files: dict[str, bytes] = {}
         self.total = 0
 
-    def walk(self, folder: Path, prefix: tuple[str, ...]) -> None:
-        try:
-            with os.scandir(folder) as it:
-                entries = sorted(it, key=lambda e: os.fsencode(e.name))
-        except (OSError, ValueError) as error:
-            raise io_failure("plugin directory could not be listed", error) from None
-        for entry in entries:
+    def walk(self) -> None:
+        entries = walk_entries(self.root)
+        while True:
             try:
+                entry, parts = next(entries, (None, ()))
+                if entry is None:
+                    return
                 if entry.is_symlink():
                     raise diagnostic("traversal", "plugin directory contains a symlink entry")
-                if entry.is_dir(follow_symlinks=False):
-                    self.walk(Path(entry.path), prefix + (entry.name,))
-                elif entry.is_file(follow_symlinks=False):
-                    self.add_file(entry, prefix + (entry.name,))
-            except OSError as error:
+                if entry.is_file(follow_symlinks=False):  # FIFOs, sockets, devices: ignored (spec §5.6)
+                    self.add_file(entry, parts)
+            except FolderTooDeep as error:
+                raise diagnostic("bounds", f"plugin directory nests folders deeper than {error.depth} levels") from None
+            except (OSError, ValueError) as error:
                 raise io_failure("plugin directory could not be read", error) from None
 
     def add_file(self, entry: os.DirEntry, parts: tuple[str, ...]) -> None:
-        size = entry.stat(follow_symlinks=False).st_size
-        if size > self.limits.max_file_size_bytes:
-            raise diagnostic("bounds", "plugin directory file exceeds the configured per-file bound")
         if not Path(os.path.realpath(entry.path)).is_relative_to(self.root):
             raise diagnostic("traversal", "plugin directory file escapes the package root")
         relative = "/".join(parts)
@@ -110,10 +107,12 @@ class _DirectoryReader:
             raise diagnostic("traversal", "plugin directory contains an unsafe relative path")
         if len(self.files) + 1 > self.limits.max_entries_per_package:
             raise diagnostic("bounds", "plugin directory contains more files than the configured bound")
-        with open(entry.path, "rb") as handle:  # bounded read: the file may grow after stat
-            content = handle.read(self.limits.max_file_size_bytes + 1)
-        if len(content) > self.limits.max_file_size_bytes:
-            raise diagnostic("bounds", "plugin directory file exceeds the configured per-file bound")
+        try:
+            content = read_bounded(entry.path, self.limits.max_file_size_bytes, follow_symlinks=False)
+        except ReadError as error:
+            if error.kind == "bounds":
+                raise diagnostic("bounds", "plugin directory file exceeds the configured per-file bound") from None
+            raise diagnostic(error.kind, f"plugin directory could not be read: {error.reason}") from None
         self.total += len(content)
         if self.total > self.limits.max_expanded_size_bytes:
             raise diagnostic("bounds", "plugin directory expanded size exceeds the configured bound")
@@ -129,28 +128,21 @@ def read_directory(path: str | os.PathLike[str], limits: Limits = DEFAULT_LIMITS
     if not root.is_dir():
         raise diagnostic("malformed", "plugin directory input is not a directory")
     reader = _DirectoryReader(root, limits)
-    reader.walk(root, ())
+    reader.walk()
     return reader.files
 
 
-def read_package_file(path: str | os.PathLike[str], limits: Limits = DEFAULT_LIMITS) -> bytes:
+def read_package_file(path: str | os.PathLike[str], limits: Limits = DEFAULT_LIMITS,
+                      follow_symlinks: bool = True) -> bytes:
     """Read a `.yoi-plugin` file after the regular-file and size checks of spec §5.5."""
     try:
-        info = os.stat(path)
-    except (OSError, ValueError) as error:
-        raise io_failure("plugin package metadata could not be read", error) from None
-    if not stat.S_ISREG(info.st_mode):
-        raise diagnostic("malformed", "plugin package candidate is not a regular file")
-    if info.st_size > limits.max_package_size_bytes:
-        raise diagnostic("bounds", "plugin package exceeds the configured package size bound")
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(limits.max_package_size_bytes + 1)
-    except (OSError, ValueError) as error:
-        raise io_failure("plugin package content could not be read", error) from None
-    if len(data) > limits.max_package_size_bytes:  # grew after stat
-        raise diagnostic("bounds", "plugin package exceeds the configured package size bound")
-    return data
+        return read_bounded(path, limits.max_package_size_bytes, follow_symlinks=follow_symlinks)
+    except ReadError as error:
+        if error.kind == "bounds":
+            raise diagnostic("bounds", "plugin package exceeds the configured package size bound") from None
+        if error.kind == "malformed":
+            raise diagnostic("malformed", "plugin package candidate is not a regular file") from None
+        raise diagnostic(error.kind, f"plugin package metadata could not be read: {error.reason}") from None
 
 
 def input_label(path: str | os.PathLike[str]) -> str:

@@ -6,9 +6,10 @@ with the files and digest into a `Package`. Later stages (grants, graph, runtime
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from engine.diagnostics import Location
 

@@ -7,6 +7,7 @@ and the written file is re-read with full validation to produce the report.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -14,7 +15,13 @@ from pathlib import Path
 from engine.package.archive import write_archive
 from engine.package.limits import DEFAULT_LIMITS, Limits
 from engine.package.materialize import (
-    PACKAGE_SUFFIX, diagnostic, input_label, io_failure, load_package_path, materialize, read_directory,
+    PACKAGE_SUFFIX,
+    diagnostic,
+    input_label,
+    io_failure,
+    load_package_path,
+    materialize,
+    read_directory,
 )
 from engine.package.model import Package
 
@@ -60,10 +67,8 @@ def _write_atomically(output: Path, data: bytes) -> None:
         raise io_failure("plugin package output could not be written", error) from None
     finally:
         if temp_name is not None:
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(temp_name)
-            except OSError:
-                pass
 
 
 def pack_directory(

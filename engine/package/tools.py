@@ -9,6 +9,7 @@ from __future__ import annotations
 import unicodedata
 from collections import Counter
 
+from engine.package.ids import has_invisible
 from engine.package.input_schema import validate_input_schema
 from engine.package.model import Manifest, Tool
 
@@ -23,6 +24,8 @@ def validate_tool_name(name: str) -> str | None:
         return "name is longer than 128 bytes"
     if any(_is_control_or_whitespace(ch) for ch in name):
         return "name must not contain whitespace or control characters"
+    if has_invisible(name):  # a departure: the reference accepts them (docs/reference-differences.md)
+        return "name must not contain bidi or zero-width characters"
     return None
 
 

@@ -48,8 +48,10 @@ def next_steps(status: str, reference: str) -> list[str]:
     if status == "active":
         return [
             "Package metadata is valid without executing Plugin code.",
-            f"To enable after review, add an explicit plugin enablement entry for `{reference}` "
-            "with matching digest and grants.",
+            (
+                f"To enable after review, add an explicit plugin enablement entry for `{reference}` "
+                "with matching digest and grants."
+            ),
             "Run `yoi plugin pack <path>` to create a deterministic .yoi-plugin archive.",
         ]
     if status == "partial":

@@ -6,18 +6,24 @@ and reused, so a workspace of a thousand packages pays for parsing the rules onc
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from engine.graph.build import build_graph
 from engine.graph.facts import export_facts
 from engine.graph.inputs import Subject
 from engine.resources import rules_dir
 
+if TYPE_CHECKING:  # the rule engine itself is imported when rules are first loaded
+    import networkx as nx
 
-def load_rules(policy_dirs: Sequence[str | Path] = ()):
+    from engine.datalog.program import Conclusion, Program, Result
+
+
+def load_rules(policy_dirs: Sequence[str | Path] = ()) -> Program:
     """The built-in rules plus the `.rules` files of each policy folder (raises LoadError).
 
     Policies fail closed: every rule is checked against the published fact schema, so a body
@@ -36,13 +42,14 @@ def load_rules(policy_dirs: Sequence[str | Path] = ()):
 
 
 def check_policy_folder(folder: Path) -> None:
-    """A `--policy` folder must hold at least one `*.rules` file (raises LoadError)."""
+    """A `--policy` folder must hold at least one `*.rules` entry (raises LoadError). An entry that
+    is no regular file (a FIFO, a symlink) counts here, so that reading it reports what it is."""
     from engine.datalog import LoadError
     from engine.datalog.parser import rule_diagnostic
     from engine.diagnostics import Location
 
     try:
-        found = folder.is_dir() and any(p.is_file() for p in folder.glob("*.rules"))
+        found = folder.is_dir() and any(p.is_symlink() or not p.is_dir() for p in folder.glob("*.rules"))
     except OSError:
         found = False
     if not found and folder.is_dir():
@@ -65,7 +72,7 @@ def _rule_file_states(folders):
 
 
 @lru_cache(maxsize=16)
-def _load_rules(states: tuple, folders: tuple[str, ...]):
+def _load_rules(states: tuple, folders: tuple[str, ...]) -> Program:
     from engine import datalog
     from engine.graph.facts import schema_arities
 
@@ -77,9 +84,9 @@ class Evaluation:
     """Everything one evaluation produced; reports and plans are views over it."""
 
     subjects: tuple[Subject, ...]
-    graph: object
+    graph: nx.MultiDiGraph
     facts: dict
-    result: object
+    result: Result
 
     def subject(self, ref: str) -> Subject | None:
         if "_subjects" not in self.__dict__:
@@ -101,7 +108,7 @@ class Evaluation:
         rows = self.rows(predicate, ref)
         return rows[0][1] if rows else default
 
-    def conclusions(self, ref: str | None = None) -> list:
+    def conclusions(self, ref: str | None = None) -> list[Conclusion]:
         if ref is None:
             return list(self.result.conclusions)
         return self._conclusions_by_ref().get(ref, [])
@@ -126,10 +133,15 @@ class Evaluation:
         return self.__dict__["_conclusions"]
 
 
-def evaluate(subjects: Iterable[Subject], *, policy_dirs: Sequence[str | Path] = (), inspect=None) -> Evaluation:
-    subjects = tuple(subjects)
-    graph = build_graph(subjects, inspect=inspect)
+def evaluate(
+    subjects: Iterable[Subject],
+    *,
+    policy_dirs: Sequence[str | Path] = (),
+    inspect: Callable[[bytes], object] | None = None,
+) -> Evaluation:
+    ordered = tuple(subjects)
+    graph = build_graph(ordered, inspect=inspect)
     facts = export_facts(graph)
     program = load_rules(policy_dirs)
     result = program.evaluate(facts)
-    return Evaluation(subjects=subjects, graph=graph, facts=facts, result=result)
+    return Evaluation(subjects=ordered, graph=graph, facts=facts, result=result)

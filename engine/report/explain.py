@@ -1,16 +1,22 @@
 """`yoi plugin explain`: for every tool, service, ingress and host API, eligible or not, and why.
 
 An eligible item comes with the proof the rules kept; an ineligible one with the denials that
-concern it and, per rule that could have made it eligible, the first premise that failed.
+concern it and, per rule that could have made it eligible, the first premise that failed. The
+human summary names only what decided: the input facts of the proof, or the missing one.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from engine.diagnostics import human_lines
 from engine.report.human import allowlist_lines
 from engine.report.verdict import PER_SURFACE_VIEW
 from engine.report.views import conclusion_item, limits_line, limits_view
+
+SUMMARY_WIDTH = 110
+MAX_SUMMARY_FACTS = 12  # a proof over a long chain can rest on thousands; --proof/JSON have them all
 
 
 def _items(subject) -> list[tuple[str, str]]:
@@ -96,11 +102,13 @@ def explain_package(evaluation, ref: str) -> dict[str, Any]:
         if eligible:
             proof = result.explain(pred, args)
             entry["proof"] = proof.to_dict() if proof else None
-            entry["_render"] = proof.render() if proof else []
+            entry["decided_by"] = [step.fact for step in proof.steps if step.source == "input"] if proof else []
+            entry["_proof"] = proof
         else:
             chain = why_not_chain(result, pred, args)
             entry["why_not"] = [why.to_dict() for why in chain]
-            entry["_render"] = [line for why in chain for line in why.render()]
+            entry["missing"] = _missing(chain[-1])
+            entry["_chain"] = chain
         out["items"].append(entry)
     return out
 
@@ -116,8 +124,19 @@ def _plan_allowlists(evaluation, ref: str) -> dict[str, Any] | None:
             "fs_allowlist": [g.to_dict() for g in plan.fs_allowlist]}
 
 
-def render_explain(report: dict[str, Any]) -> str:
-    lines = [f"plugin {report['reference']} [{report['status']}] classification={report['classification']}"]
+def _missing(root) -> dict[str, Any]:
+    """The root cause of a denial: an input fact nobody stated, or the premises that failed."""
+    if not root.rules:
+        return {"fact": root.fact, "input": True}
+    return {"fact": root.fact, "input": False, "failed": [miss.literal or miss.reason for miss in root.rules]}
+
+
+def render_explain(report: dict[str, Any], proof: bool = False) -> str:
+    """Per item: the verdict, the conclusions about it and the input facts that decided it (or,
+    for a denial, the missing one). `proof` prints every proof and why-not chain in full, a fact
+    proven once being referred to afterwards."""
+    ref = report["reference"]
+    lines = [f"plugin {ref} [{report['status']}] classification={report['classification']}"]
     lines.extend(allowlist_lines(report.get("plan_allowlists"), "  "))
     raised = limits_line(report.get("limits"))
     if raised:
@@ -127,6 +146,7 @@ def render_explain(report: dict[str, Any]) -> str:
             lines.append(f"  package: {denial}")
         else:
             lines.append(f"  package {denial['severity']}: {denial['message']}  ({denial['rule']})")
+    shown: set[str] = set()
     for item in report["items"]:
         state = "eligible" if item["eligible"] else "not eligible"
         if not item["surface_enabled"]:
@@ -134,9 +154,49 @@ def render_explain(report: dict[str, Any]) -> str:
         lines.append(f"{item['surface']} {item['name']}: {state}")
         for reason in item["reasons"]:
             lines.append(f"  {reason['severity']}: {reason['message']}  ({reason['rule']})")
-        lines.append("  proof:" if item["eligible"] else "  why not, down to the missing fact:")
-        lines.extend("    " + line for line in item["_render"])
-    return "\n".join(lines) + "\n"
+        if proof:
+            lines.extend(_full(item, shown))
+        else:
+            lines.extend(_summary(item, json.dumps(ref, ensure_ascii=False)))
+    if report["items"] and not proof:
+        lines.append(f"(P = {ref}; --proof prints the full proofs)")
+    return human_lines(lines)
+
+
+def _summary(item: dict[str, Any], quoted_ref: str) -> list[str]:
+    def short(fact: str) -> str:
+        return fact.replace(quoted_ref, "P")
+
+    if item["eligible"]:
+        facts = [short(fact) for fact in sorted(item["decided_by"])]
+        if len(facts) > MAX_SUMMARY_FACTS:
+            facts = facts[:MAX_SUMMARY_FACTS] + [f"... {len(facts) - MAX_SUMMARY_FACTS} more (see --proof)"]
+        return _packed("  from input facts: ", facts)
+    missing = item["missing"]
+    if missing["input"]:
+        return [f"  missing input fact: {short(missing['fact'])}"]
+    failed = "; ".join(short(text) for text in missing["failed"])
+    return [f"  {short(missing['fact'])} does not hold: {failed}"]
+
+
+def _packed(head: str, facts: list[str]) -> list[str]:
+    """`facts` after `head`, as many per line as fit SUMMARY_WIDTH; a fact is never split."""
+    lines, line = [], head
+    for index, fact in enumerate(facts):
+        text = fact + ("," if index < len(facts) - 1 else "")
+        if line not in (head, "    ") and len(line) + len(text) > SUMMARY_WIDTH:
+            lines.append(line.rstrip())
+            line = "    "
+        line += text + " "
+    return lines + [line.rstrip()]
+
+
+def _full(item: dict[str, Any], shown: set[str]) -> list[str]:
+    if item["eligible"]:
+        proof = item["_proof"]
+        return ["  proof:"] + ["    " + line for line in (proof.render(seen=shown) if proof else [])]
+    return ["  why not, down to the missing fact:"] + [
+        "    " + line for why in item["_chain"] for line in why.render()]
 
 
 def json_ready(report: dict[str, Any]) -> dict[str, Any]:

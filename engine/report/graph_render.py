@@ -11,6 +11,8 @@ import json
 import math
 from typing import Any, Mapping
 
+from engine.diagnostics import escape_text
+
 FORMATS = ("dot", "mermaid", "json")
 
 
@@ -144,9 +146,9 @@ def _node_section(graph, ids, clusters: bool, node_line, cluster) -> list[str]:
 
 def dot_quote(text: str) -> str:
     """A DOT double-quoted string: backslashes and quotes escaped, newlines as DOT line breaks."""
-    text = str(text).replace("\\", "\\\\").replace('"', '\\"')
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")
-    return '"' + text + '"'
+    text = str(text).replace("\r\n", "\n").replace("\r", "\n")
+    lines = (escape_text(line).replace("\\", "\\\\").replace('"', '\\"') for line in text.split("\n"))
+    return '"' + "\\n".join(lines) + '"'
 
 
 def render_dot(graph, *, clusters: bool = True, name: str = "yoi") -> str:
@@ -180,7 +182,8 @@ _MERMAID_ENTITIES = {
 
 def mermaid_text(text: str) -> str:
     """Text safe inside a quoted Mermaid label (entity codes; no raw quotes, markup or newlines)."""
-    return "".join(_MERMAID_ENTITIES.get(ch, ch) for ch in str(text))
+    plain = escape_text(str(text).replace("\r", " ").replace("\n", " ").replace("\t", " "))
+    return "".join(_MERMAID_ENTITIES.get(ch, ch) for ch in plain)
 
 
 def render_mermaid(graph, *, clusters: bool = True) -> str:

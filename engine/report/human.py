@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from engine.diagnostics import bound_text
+from engine.diagnostics import bound_text, human_lines
 from engine.grants.model import FsGrant, HttpsGrant
 from engine.report.views import limits_line
 
@@ -67,7 +67,7 @@ def render_check(report: dict[str, Any]) -> str:
     lines.append(CHECK_SAFETY)
     lines.append("next steps:")
     lines.extend(f"  - {step}" for step in report["next_steps"])
-    return "\n".join(lines) + "\n"
+    return human_lines(lines)
 
 
 def verdict_line(report: dict[str, Any]) -> str:

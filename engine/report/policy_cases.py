@@ -7,7 +7,9 @@
     policy = ["."]                              # optional: org rule folders besides rules/
     expect_status = "partial"                   # per-surface view (list, startup)
     expect_check_status = "rejected"            # gate view (`yoi plugin check`: any deny rejects)
-    expect_conclusions = [{ code = "surface_not_granted", args = ["project:example.counter", "ingress", "counter-events"] }]
+    expect_conclusions = [
+      { code = "surface_not_granted", args = ["project:example.counter", "ingress", "counter-events"] },
+    ]
 
 The package goes through the same graph and fact export as `yoi plugin check`, and the case runs
 the built-in rules plus `policy` and `rules`, so a policy test sees exactly what CI would; like
@@ -16,10 +18,18 @@ the built-in rules plus `policy` and `rules`, so a policy test sees exactly what
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
-from engine.datalog.cases import CaseError, CaseInput, FactProvider, Outcome, register_expectation, register_fact_provider
+from engine.datalog.cases import (
+    CaseError,
+    CaseInput,
+    FactProvider,
+    Outcome,
+    register_expectation,
+    register_fact_provider,
+)
 from engine.diagnostics import DiagnosticError
 
 

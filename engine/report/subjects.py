@@ -7,11 +7,11 @@ resolution) and attaches every discovery/resolution diagnostic to the reference 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from engine.diagnostics import Diagnostic, DiagnosticError
-from engine.grants.model import EnablementConfig, Grants
+from engine.grants.model import Enablement, EnablementConfig, Grants
 from engine.grants.refs import try_parse_ref
 from engine.grants.resolve import resolve
 from engine.graph.inputs import Subject
@@ -49,14 +49,13 @@ def check_subject(path: str | Path, config: EnablementConfig | None = None) -> S
             grants_assumed=True, enabled_surfaces=package.manifest.declared_surfaces(),
             configured=True, resolved=True, package_present=True, package_path=str(path),
         )
-    enablements = [e for e in config.enabled if (r := try_parse_ref(e.id)) and r.local_id == package.manifest.id]
-    if not enablements:
+    matches = [(e, r) for e in config.enabled if (r := try_parse_ref(e.id)) and r.local_id == package.manifest.id]
+    if not matches:
         return Subject(ref=ref, mode="check", package=package, source=package.source, package_present=True,
                        package_path=str(path))
-    enablement = next((e for e in enablements if e.id == ref), enablements[0])
+    enablement, enabled_ref = next(((e, r) for e, r in matches if e.id == ref), matches[0])
     # Judge the package under the enablement's own source, so its id binding applies as written.
-    source = try_parse_ref(enablement.id).source
-    package = replace(package, source=source)
+    package = replace(package, source=enabled_ref.source)
     resolution = resolve([replace(enablement)], [package])
     return _subject_from(package.identity, "check", package, resolution, enablement, str(path))
 
@@ -77,7 +76,7 @@ class _Item:
     ref: str
     package: Package | None = None
     source: str | None = None
-    enablement: object = None
+    enablement: Enablement | None = None
     grants: Grants | None = None
     enabled_surfaces: tuple = ()
     configured: bool = False
@@ -85,13 +84,13 @@ class _Item:
     package_present: bool = False
     package_path: str | None = None
     config: object = None
-    diagnostics: list = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
 
     def subject(self) -> Subject:
         return Subject(ref=self.ref, mode="workspace", package=self.package, source=self.source,
                        enablement=self.enablement, grants=self.grants, enabled_surfaces=self.enabled_surfaces,
                        configured=self.configured, resolved=self.resolved, package_present=self.package_present,
-                       package_path=self.package_path, config=self.config, diagnostics=tuple(self.diagnostics or ()))
+                       package_path=self.package_path, config=self.config, diagnostics=tuple(self.diagnostics))
 
 
 def workspace_subjects(workspace: Path, config: EnablementConfig, discovery) -> tuple[Subject, ...]:
@@ -99,7 +98,7 @@ def workspace_subjects(workspace: Path, config: EnablementConfig, discovery) -> 
     items: dict[str, _Item] = {}
 
     def item(ref: str) -> _Item:
-        return items.setdefault(ref, _Item(ref=ref, diagnostics=[]))
+        return items.setdefault(ref, _Item(ref=ref))
 
     for package in discovery.packages:
         entry = item(package.identity)

@@ -7,6 +7,7 @@ list/show read a different folder than its Pod (spec §9.4); we read the one tha
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Sequence
 
@@ -22,8 +23,8 @@ def load_workspace_config(workspace: Path, config_path: Path | None) -> Enableme
     if config_path is not None:
         return load_config(config_path)
     default = default_config_path(workspace)
-    if default.is_file():
-        return load_config(default)
+    if os.path.lexists(default):  # a FIFO or dangling link there is an error, not "no config"
+        return load_config(default, follow_symlinks=False)
     return EnablementConfig(enabled=(), file=None)
 
 
@@ -39,6 +40,12 @@ def evaluate_workspace(workspace: Path, config_path: Path | None = None, policy_
         raise DiagnosticError(Diagnostic("io", "config", f"workspace `{workspace}` does not exist: not found"))
     if config is None:
         config = load_workspace_config(workspace, config_path)
+    progress = discover_options.get("progress")
     discovery = discover(workspace, **discover_options)
     subjects = workspace_subjects(workspace, config, discovery)
-    return evaluate(subjects, policy_dirs=policy_dirs)
+    if progress is not None:
+        progress.add(len(subjects))  # graph and rules, reported done when the evaluation is
+    evaluation = evaluate(subjects, policy_dirs=policy_dirs)
+    if progress is not None:
+        progress.advance(len(subjects))
+    return evaluation

@@ -9,7 +9,6 @@ offset, used to find the doc comments written just before an item).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +55,7 @@ class TNamed:
 
 @dataclass(frozen=True, slots=True)
 class TList:
-    element: "TypeExpr"
+    element: TypeExpr
     size: int | None
     pos: Pos
     depth: int = 1
@@ -64,36 +63,36 @@ class TList:
 
 @dataclass(frozen=True, slots=True)
 class TOption:
-    element: "TypeExpr"
+    element: TypeExpr
     pos: Pos
     depth: int = 1
 
 
 @dataclass(frozen=True, slots=True)
 class TResult:
-    ok: "TypeExpr | None"
-    err: "TypeExpr | None"
+    ok: TypeExpr | None
+    err: TypeExpr | None
     pos: Pos
     depth: int = 1
 
 
 @dataclass(frozen=True, slots=True)
 class TTuple:
-    items: "tuple[TypeExpr, ...]"
+    items: tuple[TypeExpr, ...]
     pos: Pos
     depth: int = 1
 
 
 @dataclass(frozen=True, slots=True)
 class TFuture:
-    element: "TypeExpr | None"
+    element: TypeExpr | None
     pos: Pos
     depth: int = 1
 
 
 @dataclass(frozen=True, slots=True)
 class TStream:
-    element: "TypeExpr | None"
+    element: TypeExpr | None
     pos: Pos
     depth: int = 1
 
@@ -107,13 +106,13 @@ class THandle:
 
 @dataclass(frozen=True, slots=True)
 class TMap:
-    key: "TypeExpr"
-    value: "TypeExpr"
+    key: TypeExpr
+    value: TypeExpr
     pos: Pos
     depth: int = 1
 
 
-TypeExpr = Union[TPrim, TNamed, TList, TOption, TResult, TTuple, TFuture, TStream, THandle, TMap]
+TypeExpr = TPrim | TNamed | TList | TOption | TResult | TTuple | TFuture | TStream | THandle | TMap
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +206,7 @@ class FuncItem:
     start: int
 
 
-InterfaceItem = Union[UseItem, TypeDef, FuncItem]
+InterfaceItem = UseItem | TypeDef | FuncItem
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,7 +240,7 @@ class Include:
     start: int
 
 
-WorldItem = Union[Extern, UseItem, TypeDef, Include]
+WorldItem = Extern | UseItem | TypeDef | Include
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,7 +259,7 @@ class TopUse:
     start: int
 
 
-TopItem = Union[Interface, World, TopUse]
+TopItem = Interface | World | TopUse
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,17 +28,26 @@ class DocIndex:
         self.spans = [(start, end, source[start:end]) for start, end in comments]
         self.ends = [end for _, end, _ in self.spans]
 
-    def docs_before(self, offset: int) -> str:
+    def _docs(self, offset: int) -> list[tuple[int, str]]:
+        """(start, text) of the doc comments right before `offset`, last first."""
         i = bisect.bisect_right(self.ends, offset) - 1
         limit = offset
-        found: list[str] = []
+        found: list[tuple[int, str]] = []
         while i >= 0:
             start, end, text = self.spans[i]
             if self.source[end:limit].strip():
                 break
             doc = _doc_text(text)
             if doc is not None:
-                found.append(doc)
+                found.append((start, doc))
             limit = start
             i -= 1
-        return "\n".join(reversed(found))
+        return found
+
+    def docs_before(self, offset: int) -> str:
+        return "\n".join(text for _, text in reversed(self._docs(offset)))
+
+    def first_doc_before(self, offset: int) -> int | None:
+        """Offset of the first doc comment of the item at `offset`, or None when it has none."""
+        found = self._docs(offset)
+        return found[-1][0] if found else None

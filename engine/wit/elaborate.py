@@ -7,9 +7,9 @@ from engine.wit import model as m
 
 
 def elaborate(imports: dict[str, m.WorldItem], exports: dict[str, m.WorldItem], type_deps: list[str],
-              deps: dict[str, list[str]]) -> tuple[dict[str, m.WorldItem], dict[str, m.WorldItem], bool]:
-    """(imports, exports, ok); ok is False when an exported interface depends on an
-    imported one that itself depends on an export (no valid order exists)."""
+              deps: dict[str, list[str]]) -> tuple[dict[str, m.WorldItem], dict[str, m.WorldItem], str | None]:
+    """(imports, exports, failed): `failed` is the first exported interface (key) that depends on
+    an interface both as an import and as an export (no valid order exists), else None."""
     new_imports: dict[str, m.WorldItem] = {}
 
     def implicit(iid: str) -> m.WorldItem:
@@ -37,23 +37,22 @@ def elaborate(imports: dict[str, m.WorldItem], exports: dict[str, m.WorldItem], 
             for dep in deps.get(entry.interface, ()):
                 add_import(dep)
         new_imports[key] = entry
-    export_ifaces: dict[str, str] = {}
-    for k, e in exports.items():
-        if e.kind == "interface":
-            export_ifaces.setdefault(e.interface, k)
+    exported_ids = {k for k, e in exports.items() if e.kind == "interface" and e.interface == k}
     new_exports = {k: e for k, e in exports.items() if e.kind == "function"}
     required: set[str] = set()
 
     def add_export(iid: str, key: str, as_export: bool) -> bool:
+        # wit-parser's add_world_export: a dependency is an export only when exported by its id
         if key in new_exports:
             return as_export
         if not as_export and iid in required:
             return True
         for dep in deps.get(iid, ()):
-            dep_export = as_export and dep in export_ifaces
-            if not add_export(dep, export_ifaces[dep] if dep_export else dep, dep_export):
+            if not add_export(dep, dep, as_export and dep in exported_ids):
                 return False
         if as_export:
+            if iid in required:
+                return False
             new_exports[key] = exports[key]
         else:
             required.add(iid)
@@ -61,10 +60,9 @@ def elaborate(imports: dict[str, m.WorldItem], exports: dict[str, m.WorldItem], 
                 new_imports[key] = imports.get(key) or implicit(iid)
         return True
 
-    ok = True
+    failed = None
     for key, entry in exports.items():
         if entry.kind == "interface" and not add_export(entry.interface, key, True):
-            ok = False
-    return new_imports, new_exports, ok
-
-# ---- whole resolve ---------------------------------------------------------------------
+            failed = key
+            break
+    return new_imports, new_exports, failed

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from engine.diagnostics import Diagnostic
 from engine.wit import ast
+from engine.wit.docs import DocIndex
 from engine.wit.errors import WitError, io_diagnostic, wit_diagnostic
 from engine.wit.parser import parse_file
 
@@ -81,19 +82,36 @@ def _group_units(files: list[ast.File], main: bool, errors: list[Diagnostic]) ->
             errors.append(wit_diagnostic(
                 f"package `{f.package}` does not match `{header[1]}` declared in {Path(header[0].path).name}",
                 f.path, p.line, p.column))
-    with_items = [f for f in files if f.items]
     if header is not None:
         ordered = [header[0]] + [f for f in files if f is not header[0]]
         units.append(Unit(header[1], main, tuple((f, f.items) for f in ordered if f.items or f is header[0])))
-    elif with_items:
-        f = with_items[0]
-        line, col = _first_item_pos(f)
+        _check_package_docs(files, errors)
+    elif files:  # as in wit-parser, even a folder of only nested packages needs its own header
+        f = next((f for f in files if f.items), files[0])
+        line, col = _first_item_pos(f) if f.items else (None, None)
         errors.append(wit_diagnostic(
-            "no `package ns:name;` header found in this file or its folder", f.path, line, col))
+            "no `package` header was found in any WIT file for this package", f.path, line, col))
     for f in files:
         for nested in f.nested:
             units.append(Unit(nested.name, main, ((f, nested.items),)))
     return units
+
+
+def _check_package_docs(files: list[ast.File], errors: list[Diagnostic]) -> None:
+    """At most one of a package's `package` headers may carry doc comments (wit-parser)."""
+    documented = 0
+    for f in sorted(files, key=lambda f: f.path):
+        if f.package is None:
+            continue
+        start = f.source.rfind("package", 0, f.package.pos.offset)
+        doc = DocIndex(f.source, f.comments).first_doc_before(start if start >= 0 else f.package.pos.offset)
+        if doc is None:
+            continue
+        documented += 1
+        if documented > 1:
+            line = f.source.count("\n", 0, doc) + 1
+            errors.append(wit_diagnostic("found doc comments on multiple 'package' items", f.path, line,
+                                         doc - (f.source.rfind("\n", 0, doc) + 1) + 1))
 
 
 def _first_item_pos(f: ast.File) -> tuple[int, int]:

@@ -8,9 +8,9 @@ Owner ids: interfaces `ns:pkg/name@ver`, worlds the same shape, an inline world 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping, Union
 
 from engine.diagnostics import Location
 
@@ -37,34 +37,34 @@ class Ref:
 
 @dataclass(frozen=True, slots=True)
 class ListOf:
-    element: "Type"
+    element: Type
     size: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class OptionOf:
-    element: "Type"
+    element: Type
 
 
 @dataclass(frozen=True, slots=True)
 class ResultOf:
-    ok: "Type | None"
-    err: "Type | None"
+    ok: Type | None
+    err: Type | None
 
 
 @dataclass(frozen=True, slots=True)
 class TupleOf:
-    items: "tuple[Type, ...]"
+    items: tuple[Type, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class FutureOf:
-    element: "Type | None"
+    element: Type | None
 
 
 @dataclass(frozen=True, slots=True)
 class StreamOf:
-    element: "Type | None"
+    element: Type | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,11 +77,11 @@ class Handle:
 
 @dataclass(frozen=True, slots=True)
 class MapOf:
-    key: "Type"
-    value: "Type"
+    key: Type
+    value: Type
 
 
-Type = Union[Prim, Ref, ListOf, OptionOf, ResultOf, TupleOf, FutureOf, StreamOf, Handle, MapOf]
+Type = Prim | Ref | ListOf | OptionOf | ResultOf | TupleOf | FutureOf | StreamOf | Handle | MapOf
 
 
 # ---- definitions ---------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Any
 
 from lark import Transformer
 
+from engine.safe_read import ReadError, read_bounded
 from engine.wit import ast
 from engine.wit.comments import UnterminatedComment, scan
 from engine.wit.errors import Problem, WitError, io_diagnostic
@@ -413,7 +414,8 @@ def parse_text(source: str, path: str = "<input>") -> ast.File:
     from lark.exceptions import UnexpectedInput
 
     try:
-        lexable, comments = scan(source)
+        # a UTF-8 byte order mark is skipped, as in wit-parser (a space keeps every offset)
+        lexable, comments = scan(" " + source[1:] if source.startswith("\ufeff") else source)
     except UnterminatedComment as exc:
         line = source.count("\n", 0, exc.offset) + 1
         column = exc.offset - (source.rfind("\n", 0, exc.offset) + 1) + 1
@@ -440,13 +442,12 @@ def parse_text(source: str, path: str = "<input>") -> ast.File:
 def parse_file(path: Path | str) -> ast.File:
     """Read and parse a file; unreadable or non-UTF-8 files become a WitError too."""
     shown = str(path)
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise WitError([io_diagnostic(f"cannot read file: {exc.strerror or 'error'}", shown)]) from None
-    if len(data) > MAX_FILE_BYTES:
-        raise WitError([Problem(f"file exceeds {MAX_FILE_BYTES} bytes").diagnostic(shown)])
+    try:  # deps/ folders are often symlinked, so a final symlink is followed; FIFOs are refused
+        data = read_bounded(path, MAX_FILE_BYTES)
+    except ReadError as exc:
+        if exc.kind == "bounds":
+            raise WitError([Problem(f"file exceeds {MAX_FILE_BYTES} bytes").diagnostic(shown)]) from None
+        raise WitError([io_diagnostic(f"cannot read file: {exc.reason}", shown)]) from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

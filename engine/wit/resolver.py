@@ -16,19 +16,27 @@ from engine.wit import ast
 from engine.wit import model as m
 from engine.wit.docs import DocIndex
 from engine.wit.errors import Problem, WitError, wit_diagnostic
+from engine.wit.gating import GateResolver, item_pos
 from engine.wit.loader import Unit, load_units
 from engine.wit.order import postorder
+from engine.wit.paths import PathResolver
 from engine.wit.scope import Broken, PkgTable, Scope, iface_id, problem_at
 from engine.wit.typeview import TypeView, edges
 from engine.wit.worlds import WorldResolver
 
 
 _ARTICLE = {"interface": "an", "world": "a"}
+# wit-parser takes only these as `map` keys (not floats, not named types, even aliases of these)
+MAP_KEYS = frozenset("bool u8 u16 u32 u64 s8 s16 s32 s64 char string".split())
 
 
-class Resolver(WorldResolver):
-    def __init__(self, units: list[Unit], features: Iterable[str] = ()):
+class Resolver(WorldResolver, GateResolver, PathResolver):
+    def __init__(self, units: list[Unit], features: Iterable[str] = (), *, shadow: bool = False):
         self.features = frozenset(features)
+        # shadow: every feature on, to find what wit-parser reports inside items it later drops
+        # (it resolves everything first); checks it makes only after dropping them are skipped
+        self.shadow = shadow
+        self.excluded_any = False  # some item was gated out (then a shadow pass is worth running)
         self.errors: list[Diagnostic] = []
         self.tables: dict[str, PkgTable] = {}
         self.types: dict[str, m.TypeDef] = {}
@@ -38,6 +46,8 @@ class Resolver(WorldResolver):
         self.state: dict[str, str] = {}
         self.doc_index: dict[str, DocIndex] = {}
         self.pkg_refs: dict[str, list[tuple[str, ast.Pos, ast.File]]] = {}
+        self.foreign_kinds: dict[str, dict[tuple[str, str], str]] = {}
+        self.broken_refs: set[tuple[str, ...]] = set()  # foreign paths and `use` aliases already reported
         for unit in units:
             self.tables[unit.key] = self._table(unit)
 
@@ -67,27 +77,6 @@ class Resolver(WorldResolver):
                 "location": self.location(file, pos or node.name.pos),
                 "gates": tuple(m.Gate(g.kind, g.value) for g in node.gates)}
 
-    def disabled_by(self, gates: tuple[ast.Gate, ...], file: ast.File, pkg: ast.PackageName) -> str | None:
-        """The feature (not enabled) that gates an item out, or None when the item is active.
-        Bad gate combinations are reported here."""
-        if not gates:  # most items
-            return None
-        kinds = [g.kind for g in gates]
-        for g in gates:
-            if kinds.count(g.kind) > 1:
-                self.error(f"`@{g.kind}` is given more than once", file, g.pos)
-                break
-        if "since" in kinds and "unstable" in kinds:
-            g = gates[kinds.index("unstable")]
-            self.error("an item cannot be both `@since` and `@unstable`", file, g.pos)
-        if "deprecated" in kinds and not ("since" in kinds or "unstable" in kinds):
-            g = gates[kinds.index("deprecated")]
-            self.error("`@deprecated` needs an `@since` or `@unstable` gate on the same item", file, g.pos)
-        if "since" in kinds and pkg.version is None:
-            g = gates[kinds.index("since")]
-            self.error("`@since` is only allowed in a package with a version", file, g.pos)
-        return next((g.value for g in gates if g.kind == "unstable" and g.value not in self.features), None)
-
     # ---- package tables --------------------------------------------------------------------
 
     def _table(self, unit: Unit) -> PkgTable:
@@ -95,46 +84,34 @@ class Resolver(WorldResolver):
         seen: dict[str, str] = {}
         for file, items in unit.parts:
             uses = table.top_uses.setdefault(file.path, {})
+            in_file: set[str] = set()  # a top-level `use` is scoped to its file
             for item in items:
                 name = item.name if not isinstance(item, ast.TopUse) else (item.alias or item.path.name)
                 what = {ast.Interface: "interface", ast.World: "world", ast.TopUse: "use"}[type(item)]
-                feature = self.disabled_by(item.gates, file, unit.name)
-                if feature is not None:
-                    table.disabled[name.name] = feature
-                    continue
                 if isinstance(item, ast.TopUse):
-                    if name.name in uses:
-                        self.error(f"`{name.name}` is imported by `use` more than once in this file", file, name.pos)
-                    else:
-                        uses[name.name] = item
-                    continue
-                if name.name in seen:
+                    if item.gates:
+                        self.error("attributes not allowed on top-level use", file, item.gates[0].pos)
+                elif name.name in seen:
                     self.error(f"`{name.name}` is defined more than once in package `{unit.key}` "
                                f"(already a {seen[name.name]})", file, name.pos)
                     continue
+                if name.name in in_file:
+                    self.error(f"duplicate name `{name.name}` in this file", file, name.pos)
+                    continue
+                in_file.add(name.name)
+                if isinstance(item, ast.TopUse):
+                    uses[name.name] = item
+                    continue
                 seen[name.name] = what
-                if isinstance(item, ast.Interface):
+                feature = self.disabled_by(item.gates, file, unit.name, name.pos)
+                if feature is not None:
+                    table.disabled[name.name] = feature
+                    self.excluded_contents(item, file, unit)
+                elif isinstance(item, ast.Interface):
                     table.interfaces[name.name] = (item, file)
                 else:
                     table.worlds[name.name] = (item, file)
-        for file, _ in unit.parts:
-            for name, use in table.top_uses.get(file.path, {}).items():
-                if name in seen:
-                    self.error(f"`use` of `{name}` conflicts with the {seen[name]} of that name in this package",
-                               file, (use.alias or use.path.name).pos)
         return table
-
-    def find_package(self, pkg: ast.PackageName) -> PkgTable:
-        """The package `pkg` names; without a version, the one version present (if only one)."""
-        key = str(pkg)
-        if key in self.tables:
-            return self.tables[key]
-        if pkg.version is None:
-            base = f"{pkg.namespace.name}:{pkg.name.name}"
-            matches = [t for k, t in self.tables.items() if k.split("@", 1)[0] == base]
-            if len(matches) == 1:
-                return matches[0]
-        raise problem_at(f"package `{key}` not found (dependencies go in a `deps/` folder)", pkg.pos)
 
     def _note_pkg_ref(self, here: Unit, target: PkgTable, pos: ast.Pos, file: ast.File) -> None:
         if target.unit.key != here.key:
@@ -162,9 +139,23 @@ class Resolver(WorldResolver):
 
     def lookup_item(self, path: ast.UsePath, unit: Unit, file: ast.File, kind: str) -> str:
         """The id of the interface or world (`kind`) `path` names, resolving it if needed."""
+        other = "world" if kind == "interface" else "interface"
+        named = path
+        if path.package is None and path.name.name in self.tables[unit.key].top_uses.get(file.path, {}):
+            if (file.path, path.name.name) in self.broken_refs:
+                raise Broken()
+            named = self.tables[unit.key].top_uses[file.path][path.name.name].path
+        if named.package is not None:
+            key = (str(named.package), named.name.name)
+            if self.foreign_kinds.get(unit.key, {}).get(key, kind) != kind:
+                raise problem_at(f"name `{path.name.name}` is defined as {_ARTICLE[other]} {other}, "
+                                 f"not {_ARTICLE[kind]} {kind}", path.name.pos)
+            if (unit.key, *key) in self.broken_refs:
+                raise Broken()
         table, name, pos = self.target(path, unit, file)
         items = {"interface": table.interfaces, "world": table.worlds}
-        other = "world" if kind == "interface" else "interface"
+        if self.shadow and named.package is not None and name not in items[kind]:
+            raise Broken()  # wit-parser checks a foreign target only for what it keeps
         if name in items[kind]:
             ensure = self.ensure_interface if kind == "interface" else self.ensure_world
             return ensure(table, name, pos)
@@ -224,10 +215,13 @@ class Resolver(WorldResolver):
     def active_items(self, items: tuple, scope: Scope, file: ast.File, unit: Unit) -> list:
         active = []
         for item in items:
-            feature = self.disabled_by(item.gates, file, unit.name)
+            feature = self.disabled_by(item.gates, file, unit.name, item_pos(item))
             if feature is None:
                 active.append(item)
+                if isinstance(item, ast.TypeDef) and item.kind == "resource":
+                    self.resource_gates(item, file, unit)
                 continue
+            self.excluded_contents(item, file, unit)
             for n in _item_names(item):
                 scope.disabled[n] = feature
         return active
@@ -270,6 +264,10 @@ class Resolver(WorldResolver):
     def use_item(self, scope: Scope, item: ast.UseItem, unit: Unit) -> None:
         file = scope.file
         try:
+            if not item.names:  # names nothing, so refers to nothing a feature may have dropped
+                table, name, _ = self.target(item.path, unit, file, note=False)
+                if name in table.disabled and name not in table.interfaces and name not in table.worlds:
+                    return
             target_id = self.lookup_item(item.path, unit, file, "interface")
         except Problem as problem:
             self.record(problem, file)
@@ -277,7 +275,8 @@ class Resolver(WorldResolver):
         if target_id == scope.owner:
             self.error("an interface cannot `use` itself", file, item.path.name.pos)
             return
-        scope.deps.append(target_id)
+        if item.names:  # only types brought in make a dependency (an empty `use` makes none)
+            scope.deps.append(target_id)
         target = self.interfaces[target_id]
         for orig, alias in item.names:
             local = alias or orig
@@ -285,7 +284,9 @@ class Resolver(WorldResolver):
                 continue  # claimed by another item, or already filled by an earlier `use`
             td = target.types.get(orig.name)
             if td is None:
-                self.error(f"type `{orig.name}` is not defined in interface `{target_id}`", file, orig.pos)
+                # wit-parser checks a type of another package only where the `use` is kept
+                if not (self.shadow and target.package != unit.key):
+                    self.error(f"type `{orig.name}` is not defined in interface `{target_id}`", file, orig.pos)
                 continue
             key = f"{scope.owner}#{local.name}"
             self.types[key] = m.TypeDef(
@@ -330,7 +331,11 @@ class Resolver(WorldResolver):
             scope.handle_checks.append((key, t.name.pos))
             return m.Handle(t.kind, key)
         if isinstance(t, ast.TMap):
-            return m.MapOf(self.convert(t.key, scope), self.convert(t.value, scope))
+            key = self.convert(t.key, scope)
+            if not (isinstance(key, m.Prim) and key.name in MAP_KEYS):
+                raise problem_at("invalid map key type: map keys must be bool, u8, u16, u32, u64, s8, s16, "
+                                 "s32, s64, char, or string", t.pos)
+            return m.MapOf(key, self.convert(t.value, scope))
         raise TypeError(f"unknown type node {type(t).__name__}")  # pragma: no cover
 
     def typedef(self, scope: Scope, item: ast.TypeDef, unit: Unit, functions: dict[str, m.Function]) -> None:
@@ -342,21 +347,16 @@ class Resolver(WorldResolver):
             td = m.TypeDef(key, item.name.name, scope.owner, "alias", target=self.convert(item.body, scope), **common)
         elif kind == "record":
             fields = []
-            self._unique(item.body, "field", file)
-            for f in item.body:
+            for f in self._unique(item.body, "field", file):
                 fields.append(m.Field(f.name.name, self.convert(f.type, scope), self.docs(file, f.start)))
-            if not fields:
-                raise problem_at(f"record `{item.name.name}` must have at least one field", item.name.pos)
             td = m.TypeDef(key, item.name.name, scope.owner, "record", fields=tuple(fields), **common)
         elif kind in ("variant", "enum", "flags"):
-            self._unique(item.body, "case" if kind != "flags" else "flag", file)
             cases = tuple(
                 m.Case(c.name.name, self.convert(c.type, scope) if c.type is not None else None,
                        self.docs(file, c.start))
-                for c in item.body)
-            if not cases:
-                raise problem_at(f"{kind} `{item.name.name}` must have at least one "
-                                 f"{'flag' if kind == 'flags' else 'case'}", item.name.pos)
+                for c in self._unique(item.body, "case" if kind != "flags" else "flag", file))
+            if not cases and kind != "flags":  # empty records and flags are valid, as in wit-parser
+                raise problem_at(f"{kind} `{item.name.name}` must have at least one case", item.name.pos)
             td = m.TypeDef(key, item.name.name, scope.owner, kind, cases=cases, **common)
         else:  # resource
             td = m.TypeDef(key, item.name.name, scope.owner, "resource", **common)
@@ -365,24 +365,33 @@ class Resolver(WorldResolver):
             return
         self.types[key] = td
 
-    def _unique(self, entries: tuple, what: str, file: ast.File) -> None:
+    def _unique(self, entries: tuple, what: str, file: ast.File) -> list:
+        """`entries` without repeated names; each repeat is reported, and the type is still
+        defined (so what refers to it is not reported too)."""
         seen: set[str] = set()
+        kept = []
         for entry in entries:
             if entry.name.name in seen:
-                raise problem_at(f"{what} `{entry.name.name}` is defined more than once", entry.name.pos)
+                self.error(f"{what} `{entry.name.name}` is defined more than once", file, entry.name.pos)
+                continue
             seen.add(entry.name.name)
+            kept.append(entry)
+        return kept
 
     def resource_functions(self, scope: Scope, item: ast.TypeDef, key: str, unit: Unit,
                            functions: dict[str, m.Function]) -> None:
         rname = item.name.name
+        plain: set[str] = set()  # a method and a static function share one namespace
         for rf in item.body:
-            if self.disabled_by(rf.gates, scope.file, unit.name) is not None:
+            if self.gated_out(rf.gates):
                 continue
             name = f"[{rf.kind}]{rname}" if rf.kind == "constructor" else f"[{rf.kind}]{rname}.{rf.name.name}"
-            if name in functions:
+            if name in functions or (rf.kind != "constructor" and rf.name.name in plain):
                 what = "constructor" if rf.kind == "constructor" else f"function `{rf.name.name}`"
                 self.error(f"resource `{rname}` has more than one {what}", scope.file, rf.name.pos)
                 continue
+            if rf.kind != "constructor":
+                plain.add(rf.name.name)
             try:
                 functions[name] = self.function(name, rf.kind, rf.func, scope, key, rf, scope.file, unit)
             except Problem as problem:
@@ -408,7 +417,7 @@ class Resolver(WorldResolver):
             if result is None:
                 result = m.Handle("own", resource)
             else:
-                scope.ctor_checks.append((resource, result, func.result.pos))
+                _check_constructor_result(resource, result, func.result)
         return m.Function(name, kind, tuple(params), result, func.is_async, resource, **self.meta(file, item))
 
     # ---- validation of one scope ------------------------------------------------------------
@@ -428,16 +437,9 @@ class Resolver(WorldResolver):
             if key in self.types and view.resource_of(key) is None and not view.broken(key):
                 name = key.rsplit("#", 1)[-1]
                 self.error(f"`{name}` is not a resource; `own`/`borrow` need a resource type", file, pos)
-        for ty, pos in scope.result_checks:
+        for ty, pos in () if self.shadow else scope.result_checks:  # checked on what is kept
             if view.has_borrow(ty):
                 self.error("a function result cannot contain a `borrow` handle", file, pos)
-        for resource, ty, pos in scope.ctor_checks:
-            ok = ty
-            if isinstance(ok, m.ResultOf):
-                ok = ok.ok
-            if ok is None or view.resource_key(ok) != resource:
-                rname = resource.rsplit("#", 1)[-1]
-                self.error(f"constructor of `{rname}` must return `{rname}` or `result<{rname}, E>`", file, pos)
 
     def _check_cycles(self, scope: Scope) -> None:
         """A type that contains itself (by value) is reported once and made harmless."""
@@ -491,6 +493,8 @@ class Resolver(WorldResolver):
         return [(self.tables[key], name) for key, name in postorder(roots, deps)]
 
     def run(self) -> m.Resolve:
+        for table in self.tables.values():
+            self.check_paths(table)
         for table, name in self._interface_order():
             node, _file = table.interfaces[name]
             try:
@@ -537,6 +541,17 @@ def _package_start(unit: Unit) -> int:
     return found if found >= 0 else offset
 
 
+def _check_constructor_result(resource: str, result: m.Type, node: ast.TypeExpr) -> None:
+    """A declared constructor result is `result<r>` or `result<r, E>`, `r` being the resource
+    itself (not an alias of it), as wit-parser requires."""
+    if not isinstance(result, m.ResultOf):
+        raise problem_at("if a constructor return type is declared it must be a `result`", node.pos)
+    ok = result.ok
+    if not (isinstance(ok, m.Ref) or (isinstance(ok, m.Handle) and ok.kind == "own")) or ok.key != resource:
+        pos = node.ok.pos if isinstance(node, ast.TResult) and node.ok is not None else node.pos
+        raise problem_at("the `ok` type must be the resource being constructed", pos)
+
+
 def _item_names(item: object) -> list[str]:
     if isinstance(item, ast.UseItem):
         return [(alias or orig).name for orig, alias in item.names]
@@ -565,6 +580,19 @@ def resolve_path(path: str | Path, features: Iterable[str] = ()) -> m.Resolve:
         features = (features,)
     units = load_units(Path(path))
     try:
-        return Resolver(units, features).run()
+        resolver = Resolver(units, features)
+        try:
+            resolve, errors = resolver.run(), []
+        except WitError as exc:
+            resolve, errors = None, list(exc.diagnostics)
+        if resolver.excluded_any:  # wit-parser resolves gated-out items too before dropping them
+            shadow = Resolver(units, shadow=True)
+            try:
+                shadow.run()
+            except WitError as exc:
+                errors.extend(exc.diagnostics)
     except RecursionError:
         raise WitError([wit_diagnostic("definitions are nested too deeply to resolve", str(path))]) from None
+    if errors:
+        raise WitError(_dedupe(errors))
+    return resolve

@@ -47,6 +47,6 @@ class Scope:
     deps: list[str] = field(default_factory=list)  # interfaces this scope `use`s, in order
     handle_checks: list[tuple[str, ast.Pos]] = field(default_factory=list)
     result_checks: list[tuple[m.Type, ast.Pos]] = field(default_factory=list)
-    ctor_checks: list[tuple[str, m.Type, ast.Pos]] = field(default_factory=list)
+    inline_imports: set[str] = field(default_factory=set)  # worlds: names of `import x: interface {..}`
 
 

@@ -12,8 +12,9 @@ Functions: `func(a: T, b: U) -> R`, `func(a: T)`, `async func() -> R`.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping, TypeVar
+from typing import TypeVar
 
 from engine.wit import model as m
 from engine.wit.errors import WitError, wit_diagnostic
@@ -139,11 +140,13 @@ def world_surface(world: m.World, resolve: m.Resolve, form: str = "structural") 
     def split(items: Mapping[str, m.WorldItem]) -> tuple[dict, dict]:
         interfaces, functions = {}, {}
         for key, item in items.items():
-            if item.kind == "function":
+            if item.function is not None:
                 functions[key] = renderer.function(item.function)
-            else:
+            elif item.interface is not None:
                 iface = resolve.interfaces[item.interface]
                 interfaces[key] = m.frozen_map((n, renderer.function(f)) for n, f in iface.functions.items())
+            else:  # the resolver always sets one; a bare item would silently drop from the surface
+                raise ValueError(f"world item `{key}` names neither a function nor an interface")
         return interfaces, functions
 
     (imp_ifaces, imp_funcs), (exp_ifaces, exp_funcs) = _spelled(

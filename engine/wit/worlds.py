@@ -6,6 +6,8 @@ type machinery, and adds what only worlds have.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from engine.wit import ast
 from engine.wit import model as m
 from engine.wit.elaborate import elaborate
@@ -27,6 +29,8 @@ class WorldResolver:
     def build_world(self, wid: str, node: ast.World, unit: Unit, file: ast.File) -> m.World:
         scope = Scope(wid, file)
         items = self.active_items(node.items, scope, file, unit)
+        scope.inline_imports = {i.name.name for i in items
+                                if isinstance(i, ast.Extern) and i.kind == "inline" and i.direction == "import"}
         resource_funcs: dict[str, m.Function] = {}
         self.define_types(scope, items, unit, resource_funcs)
         sides: dict[str, dict[str, m.WorldItem]] = {"import": {}, "export": {}}
@@ -43,20 +47,36 @@ class WorldResolver:
         for item in items:
             if isinstance(item, ast.Include):
                 try:
-                    self.include(item, scope, unit, sides, positions)
+                    if self.shadow:  # includes are merged after gated items are dropped
+                        self.lookup_item(item.path, unit, file, "world")
+                    else:
+                        self.include(item, scope, unit, sides, positions)
                 except Problem as problem:
                     self.record(problem, file)
-        for key, item in sides["export"].items():
-            if item.kind == "function" or item.interface != key:
-                if key in sides["import"] and not key.startswith("["):
-                    self.error(f"`{key}` is both imported and exported", file, positions.get(("export", key)))
+        # imports and exports are separate namespaces (the same plain name may be in both), but
+        # within one side kebab-case names are case-insensitive; world types count as imports
+        type_names = [n for n, k in scope.names.items() if k is not None]
+        for direction, side in () if self.shadow else sides.items():
+            names = [k for k, v in side.items() if v.kind == "function" or v.interface != k]
+            self.case_clashes(wid, node, direction, (type_names if direction == "import" else []) + names,
+                              positions, file)
         types = self.finish_scope(scope)
-        imports, exports, ok = elaborate(sides["import"], sides["export"], scope.deps, self.deps)
-        if not ok:
-            self.error("an exported interface depends on an interface in incompatible ways (an imported "
-                       "dependency itself depends on an export)", file, node.name.pos)
+        imports, exports, failed = elaborate(sides["import"], sides["export"], scope.deps, self.deps)
+        if failed is not None and not self.shadow:
+            self.error(f"interface `{failed}` transitively depends on an interface in incompatible ways (an "
+                       "imported dependency itself depends on an export)", file, node.name.pos)
         return m.World(wid, node.name.name, unit.key, m.frozen_map(imports), m.frozen_map(exports), types,
                        **self.meta(file, node))
+
+    def case_clashes(self, wid: str, node: ast.World, direction: str, names: list[str], positions: dict,
+                     file: ast.File) -> None:
+        seen: dict[str, str] = {}
+        for name in names:
+            first = seen.setdefault(name.lower(), name)
+            if first != name:
+                self.error(f"{direction} `{name}` in world `{node.name.name}` conflicts with {direction} `{first}` "
+                           "(kebab-case identifiers are case-insensitive)", file,
+                           positions.get((direction, name), node.name.pos))
 
     def world_extern(self, wid: str, item: ast.Extern, scope: Scope, unit: Unit,
                      sides: dict[str, dict[str, m.WorldItem]], positions: dict) -> None:
@@ -68,6 +88,8 @@ class WorldResolver:
             entry = m.WorldItem(item.name.name, "function", function=func, **common)
         elif item.kind == "inline":
             iid = f"{wid}/{item.name.name}"
+            if item.direction == "export" and item.name.name in scope.inline_imports:  # a separate namespace
+                iid = f"{wid}/[export]{item.name.name}"
             self.interfaces[iid] = self.build_interface(iid, None, item, unit, file)
             entry = m.WorldItem(item.name.name, "interface", interface=iid, **common)
         else:
@@ -98,14 +120,17 @@ class WorldResolver:
                 if entry.implicit:
                     continue
                 plain = entry.kind == "function" or entry.interface != key
-                new_key = renames[key].name if plain and key in renames else key
+                new_key = _renamed(key, renames) if plain else key
                 if new_key in side:
                     if not plain and side[new_key].interface == entry.interface:
                         continue
                     raise problem_at(f"{direction} `{new_key}` of included world `{other.id}` conflicts with an "
                                      f"existing {direction}; rename it with `with {{ {key} as ... }}`",
                                      item.path.name.pos)
-                side[new_key] = m.WorldItem(new_key, entry.kind, entry.interface, entry.function, False,
+                func = entry.function
+                if func is not None and func.name != new_key:
+                    func = replace(func, name=new_key)
+                side[new_key] = m.WorldItem(new_key, entry.kind, entry.interface, func, False,
                                             entry.docs, entry.location, entry.gates)
                 positions[(direction, new_key)] = item.path.name.pos
         for name, td in other.types.items():
@@ -119,3 +144,17 @@ class WorldResolver:
             scope.taken[new_name] = "type"
         scope.deps.extend(self.deps.get(other.id, []))
 
+
+
+def _renamed(key: str, renames: dict[str, ast.Ident]) -> str:
+    """A world item's name after `include w with { old as new }`, as wit-parser renames it: a
+    plain name, or the resource part of `[constructor]r`, `[method]r.m`, `[static]r.m`."""
+    if key in renames:
+        return renames[key].name
+    if not key.startswith("[") or "]" not in key:
+        return key
+    kind, rest = key.split("]", 1)
+    name, dot, member = rest.partition(".")
+    if name in renames:
+        return f"{kind}]{renames[name].name}{dot}{member}"
+    return key

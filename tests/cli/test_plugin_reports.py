@@ -698,7 +698,8 @@ def test_same_tool_name_in_two_enabled_packages_is_denied_once(ws):
     second = items["project:example.b"]
     assert second["status"] == "rejected" and second["tools"][0]["eligible"] is False
     assert diagnostics_of(second, "static_eligibility") == [
-        "tool `Echo` is also exposed by enabled package project:example.a; a tool name can be registered only once"]
+        "tool `Echo` is also exposed by enabled package project:example.a, which keeps the name; "
+        "a tool name can be registered only once"]
 
 
 def test_tool_of_a_blocked_package_does_not_collide(ws):
@@ -721,7 +722,7 @@ def explain(*args: str):
 
 
 def test_explain_counter_example_human():
-    done = explain("builtin:example.counter")
+    done = explain("builtin:example.counter", "--proof")
     assert done.exit_code == 0, done.output
     lines = done.stdout.splitlines()
     assert lines[0] == "plugin builtin:example.counter [partial] classification=instance"

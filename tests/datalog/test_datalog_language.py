@@ -81,6 +81,17 @@ def test_comparisons_numeric_lexicographic_and_mixed_types(op, expected):
     assert len(expected) == {"!=": 12}.get(op, len(expected))
 
 
+@pytest.mark.parametrize("op", ["=", "!=", "<", "<=", ">", ">="])
+def test_explanations_compare_like_compiled_rules(op):
+    """`builtins.compare` (what explanations re-check) agrees with the compiled comparison."""
+    from engine.datalog.builtins import compare
+
+    text = f"r(X, Y) :- a(X), b(Y), X {op} Y."
+    facts = {"a": [(v,) for v in VALUES], "b": [(v,) for v in VALUES]}
+    compiled = set(facts_of(text, "r", facts))
+    assert {(x, y) for x in VALUES for y in VALUES if compare(op, x, y)} == compiled
+
+
 def test_comparison_between_constants_and_variables():
     text = 'r(X) :- a(X), X >= 2, "b" > "a", X != 3.'
     assert facts_of(text, "r", {"a": [(1,), (2,), (3,), (4,), ("z",)]}) == [(2,), (4,)]

@@ -192,22 +192,23 @@ def test_expanded_bound(zip_builder):
 
 
 def test_default_expanded_bound_with_shared_local_data():
-    # Nine central entries (distinct names) share one 8 MiB local entry: the running sum of
-    # declared sizes crosses 64 MiB at the ninth while only 8 MiB is ever allocated.
+    # Central entries (distinct names) share one maximal local entry: the running sum of declared
+    # sizes crosses the expanded bound at entry `over` while only one file's size is allocated.
     size = DEFAULT_LIMITS.max_file_size_bytes
+    over = DEFAULT_LIMITS.max_expanded_size_bytes // size + 1
     local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0x0800, 0, 0, 0, 0, size, size, 1, 0) + b"a"
     body = local + bytes(size)
     central = b"".join(
         struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0x0800, 0, 0, 0, 0, size, size,
                     2, 0, 0, 0, 0, 0, 0) + f"f{i}".encode()
-        for i in range(9)
+        for i in range(over)
     )
-    eocd = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 9, 9, len(central), len(body), 0)
+    eocd = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, over, over, len(central), len(body), 0)
     assert rejected(body + central + eocd) == (
         "bounds", "plugin package expanded size exceeds the configured bound")
-    eight = central[: len(central) // 9 * 8]
-    eocd = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 8, 8, len(eight), len(body), 0)
-    assert len(read_archive(body + eight + eocd)) == 8
+    fits = central[: len(central) // over * (over - 1)]
+    eocd = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, over - 1, over - 1, len(fits), len(body), 0)
+    assert len(read_archive(body + fits + eocd)) == over - 1
 
 
 def test_local_header_bad_signature(zip_builder):

@@ -67,9 +67,9 @@ def test_same_id_in_user_and_project_are_distinct(tmp_path):
 
 def test_duplicate_identity_reported_once_and_all_kept(tmp_path):
     store = project_store(tmp_path / "ws")
-    put(store, "b.yoi-plugin", "dup", "2.0")
-    put(store, "a.yoi-plugin", "dup", "1.0")
-    put(store, "c.yoi-plugin", "dup", "1.0", extra=b"x")
+    put(store, "b.yoi-plugin", "dup", "2.0.0")
+    put(store, "a.yoi-plugin", "dup", "1.0.0")
+    put(store, "c.yoi-plugin", "dup", "1.0.0", extra=b"x")
     put(store, "other.yoi-plugin", "solo")
     result = run(tmp_path / "ws")
     assert [p.identity for p in result.packages] == ["project:dup"] * 3 + ["project:solo"]

@@ -46,7 +46,7 @@ def toml_like(draw) -> str:
         st.text(max_size=20),
     )
     prefix = draw(st.booleans())
-    head = 'schema_version = 1\nid = "p"\nname = "n"\nversion = "1"\n' if prefix else ""
+    head = 'schema_version = 1\nid = "p"\nname = "n"\nversion = "1.0.0"\n' if prefix else ""
     return head + "\n".join(draw(st.lists(line, max_size=8)))
 
 
@@ -54,7 +54,7 @@ VALID = """\
 schema_version = 1
 id = "p"
 name = "n"
-version = "1"
+version = "1.0.0"
 surfaces = ["tool"]
 permissions = [
   { kind = "surface", surface = "tool" },

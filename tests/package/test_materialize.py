@@ -9,7 +9,7 @@ import pytest
 from engine.diagnostics import DiagnosticError
 from engine.package.archive import write_archive
 from engine.package.digest import package_digest
-from engine.package.limits import Limits
+from engine.package.limits import DEFAULT_LIMITS, Limits
 from engine.package.materialize import (
     io_error_text, load_package_path, materialize, read_directory, read_package_file,
 )
@@ -151,9 +151,9 @@ def test_package_size_bound(tmp_path):
     archive.write_bytes(write_archive({"plugin.toml": MANIFEST.encode(), "pad": b"x" * 300}))
     assert failure(read_package_file, archive, Limits(max_package_size_bytes=200)) == (
         "bounds", "plugin package exceeds the configured package size bound")
-    # the default 16 MiB bound, using a sparse file so nothing large is written
+    # the default bound, using a sparse file so nothing large is written
     with open(archive, "r+b") as handle:
-        handle.truncate(16 * 1024 * 1024 + 1)
+        handle.truncate(DEFAULT_LIMITS.max_package_size_bytes + 1)
     assert failure(load_package_path, archive)[1] == "plugin package exceeds the configured package size bound"
 
 

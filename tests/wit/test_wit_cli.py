@@ -38,10 +38,13 @@ SCHEMA = {
                                "functions": {"type": "array", "items": {"type": "string"}},
                                "types": {"type": "array", "items": {"type": "string"}}}}},
             "worlds": {"type": "array", "items": {
-                "type": "object", "additionalProperties": False, "required": ["name", "imports", "exports"],
+                "type": "object", "additionalProperties": False,
+                "required": ["name", "imports", "exports", "import_interfaces", "export_interfaces"],
                 "properties": {"name": {"type": "string"},
                                "imports": {"type": "array", "items": {"type": "string"}},
-                               "exports": {"type": "array", "items": {"type": "string"}}}}},
+                               "exports": {"type": "array", "items": {"type": "string"}},
+                               "import_interfaces": {"type": "object", "additionalProperties": {"type": "string"}},
+                               "export_interfaces": {"type": "object", "additionalProperties": {"type": "string"}}}}},
         },
     },
 }
@@ -79,12 +82,13 @@ def test_invalid_wit_exits_1_with_positions(write_wit):
 
 
 def test_human_output(write_wit):
-    bad = write_wit("package a:b;\nworld w { import f: func(); export f: func(); }\n")
+    bad = write_wit("package a:b;\nworld w { import f: func(); import F: func(); }\n")
     result = run(str(bad))
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
         f"{bad}: invalid (1 problem)",
-        f"  {bad}:2:36: `f` is both imported and exported",
+        f"  {bad}:2:36: import `F` in world `w` conflicts with import `f` (kebab-case identifiers are "
+        "case-insensitive)",
     ]
     ok = run(str(wit_dir()))
     assert ok.exit_code == 0

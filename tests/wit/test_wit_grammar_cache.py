@@ -62,6 +62,32 @@ def test_corrupt_cache_is_ignored(cache_dir):
     assert parser.parse(SAMPLE)
 
 
+def test_altered_cache_that_still_unpickles_is_refused(cache_dir):
+    """Renaming the `interface` keyword inside the pickle leaves a loadable but wrong parser;
+    the checksum in front of the pickle must catch it before lark sees it."""
+    grammar_cache.load_or_build(GRAMMAR, Builder())
+    path = grammar_cache.cache_file(GRAMMAR)
+    data = path.read_bytes()
+    keyword = b"\x8c\tinterface"  # the pickled string "interface", as the INTERFACE terminal stores it
+    assert keyword in data
+    path.write_bytes(data.replace(keyword, b"\x8c\tinterfacf"))
+    path.chmod(0o600)
+    assert grammar_cache._load(path, Builder()) is None
+    parser = grammar_cache.load_or_build(GRAMMAR, Builder())
+    assert parser.parse(SAMPLE)
+    assert grammar_cache._load(path, Builder()).parse(SAMPLE) == parser.parse(SAMPLE)  # rewritten intact
+
+
+def test_truncated_cache_is_refused(cache_dir):
+    grammar_cache.load_or_build(GRAMMAR, Builder())
+    path = grammar_cache.cache_file(GRAMMAR)
+    data = path.read_bytes()
+    for size in (0, 16, 32, len(data) // 2, len(data) - 1):
+        path.write_bytes(data[:size])
+        path.chmod(0o600)
+        assert grammar_cache._load(path, Builder()) is None
+
+
 def test_symlinked_cache_file_is_not_followed(cache_dir, tmp_path):
     grammar_cache.load_or_build(GRAMMAR, Builder())
     path = grammar_cache.cache_file(GRAMMAR)

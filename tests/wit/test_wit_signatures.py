@@ -91,3 +91,15 @@ def test_world_surface_lists_imports_and_exports(write_wit):
     assert dict(s.import_functions) == {"now": "func() -> u64"}
     assert dict(s.exports) == {"run": "func(input: string) -> result<string, string>"}
     assert dict(s.export_interfaces) == {"api": {"ping": "func()"}}
+
+
+def test_world_item_without_target_is_refused_not_dropped(write_wit):
+    """An import naming neither a function nor an interface must not vanish from the surface
+    (a dropped import would make two different worlds compare equal)."""
+    from dataclasses import replace
+
+    r = resolve_path(write_wit("package a:b;\nworld w { import now: func() -> u64; }\n"))
+    world = r.worlds["a:b/w"]
+    hollow = replace(world, imports={"now": replace(world.imports["now"], function=None)})
+    with pytest.raises(ValueError, match="neither a function nor an interface"):
+        world_surface(hollow, r)

@@ -1,0 +1,1 @@
+"""Authoring support: `yoi plugin new` (templates) and `yoi plugin build` (artifacts)."""

@@ -1,0 +1,308 @@
+"""`yoi plugin build`: turn a package folder's sources into the artifact its manifest names.
+
+- WAT (`src/<artifact name>.wat`): assembled in process with `wasmtime.wat2wasm`.
+- Python (`src/app.py`): componentize-py, run as a bounded subprocess (time limit, output to a
+  file of which only a redacted tail is ever shown) with `--stub-wasi`, so the component imports
+  no WASI. componentize-py puts every import of the target world into the component, and the
+  yoi worlds import both host interfaces; so the build targets a generated world with the same
+  exports and only the host interfaces plugin.toml requests (`host_api` permissions). A guest
+  that asks for no host API imports nothing at all.
+
+The artifact replaces the old one atomically (temp file + rename in the same folder); a failed
+build leaves the old artifact (or the placeholder) untouched.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.diagnostics import bounded_message, redact_secret_like
+from engine.package.limits import DEFAULT_LIMITS
+from engine.package.manifest import load_manifest
+from engine.package.paths import normalize_archive_path
+
+PYTHON_SOURCE = "src/app.py"
+PYTHON_APP = "app"
+BUILD_WORLD = "yoi-build-guest"
+BUILD_WORLD_FILE = "yoi-build-guest.wit"
+DEFAULT_TIMEOUT_S = 600.0
+MAX_SOURCE_BYTES = 4 * 1024 * 1024
+LOG_TAIL_BYTES = 2048
+MAX_ENTRIES = 4096  # files and folders looked at in the package folder
+MAX_DEPTH = 32
+PDK_HINT = "install it with: pip install 'yoi-plugin-engine[pdk]'"
+# Runs componentize-py's console entry point with this very interpreter (no PATH lookup).
+_RUNNER = "import sys; from componentize_py import script; sys.argv[0] = 'componentize-py'; sys.exit(script())"
+
+
+class BuildError(Exception):
+    """A build that did not produce an artifact; `exit_code` 2 for bad input, 1 for a failure."""
+
+    def __init__(self, message: str, exit_code: int = 2):
+        super().__init__(bounded_message(redact_secret_like(message), 1024))
+        self.exit_code = exit_code
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    directory: str
+    language: str
+    builder: str
+    artifact: str
+    size_bytes: int
+    build_ms: float
+
+
+def _read_bounded(path: Path, limit: int, what: str) -> bytes:
+    """A regular file's bytes, at most `limit`; never follows a symlink or blocks on a FIFO."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError as error:
+        raise BuildError(f"{what} could not be read: {error.strerror}") from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise BuildError(f"{what} is not a regular file")
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise BuildError(f"{what} exceeds {limit} bytes")
+    return data
+
+
+def _walk(root: Path, what: str):
+    """(relative POSIX path, lstat result) of everything under `root`, iteratively, depth-first;
+    at most MAX_ENTRIES entries and MAX_DEPTH levels, symlinked folders not entered, `__pycache__`
+    skipped. Raises BuildError past a bound."""
+    stack: list[tuple[Path, tuple[str, ...]]] = [(root, ())]
+    seen = 0
+    while stack:
+        folder, parts = stack.pop()
+        if len(parts) > MAX_DEPTH:
+            raise BuildError(f"{what} is nested more than {MAX_DEPTH} folders deep")
+        try:
+            names = sorted(os.listdir(folder))
+        except OSError as error:
+            raise BuildError(f"{what} could not be listed: {error.strerror}") from None
+        for name in names:
+            seen += 1
+            if seen > MAX_ENTRIES:
+                raise BuildError(f"{what} holds more than {MAX_ENTRIES} entries")
+            path = folder / name
+            info = os.lstat(path)
+            if stat.S_ISDIR(info.st_mode):
+                if name != "__pycache__":
+                    stack.append((path, (*parts, name)))
+                continue
+            yield "/".join((*parts, name)), info
+
+
+def _entries(root: Path) -> set[str]:
+    """Relative paths of the regular files under `root` (bounded), for manifest path checks."""
+    return {name for name, info in _walk(root, "the plugin folder") if stat.S_ISREG(info.st_mode)}
+
+
+def _manifest(root: Path):
+    data = _read_bounded(root / "plugin.toml", DEFAULT_LIMITS.max_manifest_size_bytes, "plugin.toml")
+    try:  # the artifact may not exist yet: count the path it names as present
+        runtime = tomllib.loads(data.decode("utf-8")).get("runtime") or {}
+        planned = {p for p in (runtime.get("component"), runtime.get("entry")) if isinstance(p, str)}
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, AttributeError):
+        planned = set()
+    from engine.diagnostics import DiagnosticError
+
+    try:
+        return load_manifest(data, _entries(root) | {p for p in planned if normalize_archive_path(p)})
+    except DiagnosticError as error:
+        raise BuildError(f"plugin.toml is invalid: {error.diagnostics[0].message}") from None
+
+
+def _copy_sources(source: Path, dest: Path, what: str) -> None:
+    """Copy a source folder for the builder: regular files and folders only (a symlink or FIFO
+    is refused, never followed or opened), bounded by `_walk`, files at most MAX_SOURCE_BYTES,
+    no `__pycache__` (componentize-py's CPython writes one beside what it imports)."""
+    if source.is_symlink() or not source.is_dir():
+        raise BuildError(f"{what} is not a folder")
+    dest.mkdir(parents=True, exist_ok=True)
+    for name, info in _walk(source, what):
+        if not stat.S_ISREG(info.st_mode):
+            raise BuildError(f"{what} holds `{name}`, which is not a regular file or folder")
+        target = dest / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(_read_bounded(source / name, MAX_SOURCE_BYTES, f"{what} file `{name}`"))
+
+
+def _target(root: Path, artifact: str) -> Path:
+    target = root / artifact
+    for parent in [*reversed(target.relative_to(root).parents)][1:]:
+        if (root / parent).is_symlink():
+            raise BuildError(f"artifact folder `{parent.as_posix()}` is a symlink; refusing to write through it")
+    if target.is_symlink() or (target.exists() and not target.is_file()):
+        raise BuildError(f"artifact path `{artifact}` is not a regular file; refusing to replace it")
+    (root / Path(artifact).parent).mkdir(parents=True, exist_ok=True)
+    return target
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, 0o644)
+        os.replace(temp, target)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise
+
+
+def build_wat(source: Path) -> bytes:
+    """Assemble and validate (wat2wasm only parses; a module that does not type-check is a failed
+    build here, not a surprise at check or run time)."""
+    from wasmtime import Engine, Module, WasmtimeError, wat2wasm
+    from wasmtime.component import Component
+
+    text = _read_bounded(source, MAX_SOURCE_BYTES, f"WAT source `{source.name}`")
+    try:
+        data = bytes(wat2wasm(text.decode("utf-8")))
+    except UnicodeDecodeError:
+        raise BuildError(f"WAT source `{source.name}` is not UTF-8") from None
+    except WasmtimeError as error:
+        raise BuildError(f"WAT source `{source.name}` does not assemble: {error}", 1) from None
+    try:
+        if data[4:8] == b"\x01\x00\x00\x00":
+            Module.validate(Engine(), data)
+        else:
+            Component(Engine(), data)
+    except WasmtimeError as error:
+        raise BuildError(f"WAT source `{source.name}` does not validate: {error}", 1) from None
+    return data
+
+
+def build_world_text(world_id: str, host_apis: set[str]) -> str:
+    """A world with the exports of bundled world `world_id` and only the host interfaces whose
+    API is in `host_apis`, in the `yoi:plugin@1.0.0` package of the folder's wit/."""
+    from engine.wit.bundled import bundled_resolve, load_world
+    from engine.wit.signatures import world_surface
+
+    surface = world_surface(load_world(world_id), bundled_resolve())
+    lines = ["package yoi:plugin@1.0.0;", "",
+             f"/// Generated by `yoi plugin build`: {world_id}, with only the host interfaces plugin.toml requests.",
+             f"world {BUILD_WORLD} {{"]
+    for interface in surface.imports:
+        if interface.split("/")[-1].split("@")[0] in host_apis:
+            lines.append(f"  import {interface};")
+    lines += [f"  export %{name}: {signature};" for name, signature in surface.exports.items()]
+    return "\n".join([*lines, "}", ""])
+
+
+def _log_tail(log: Path) -> str:
+    """The last bytes of the builder's output, without the wrapper's own traceback lines."""
+    with open(log, "rb") as handle:
+        handle.seek(max(os.path.getsize(log) - LOG_TAIL_BYTES, 0))
+        lines = handle.read().decode("utf-8", "replace").splitlines()
+    if lines and lines[0].startswith("Traceback (most recent call last):"):  # how componentize-py fails
+        lines = lines[1:]
+        while lines and lines[0].startswith(" "):
+            lines = lines[1:]
+    return " | ".join(line.strip() for line in lines if line.strip())
+
+
+def _run_bounded(command: list[str], cwd: Path, log: Path, timeout: float) -> int:
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
+    env.update(PYTHONDONTWRITEBYTECODE="1", RUST_BACKTRACE="0", RUST_LIB_BACKTRACE="0")  # errors, not stacks
+    with open(log, "wb") as out:
+        process = subprocess.Popen(command, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                   env=env, start_new_session=True)
+        try:
+            return process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            raise BuildError(f"componentize-py did not finish within {timeout:g} s; the build was stopped", 1) from None
+        except BaseException:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            raise
+
+
+def build_python(root: Path, manifest, timeout: float) -> bytes:
+    if importlib.util.find_spec("componentize_py") is None:
+        raise BuildError(f"building a Python guest needs componentize-py, which is not installed; {PDK_HINT}")
+    wit = root / "wit"
+    if not wit.is_dir() or wit.is_symlink():
+        raise BuildError("the package has no wit/ folder (the yoi:plugin worlds and deps/yoi-host); "
+                         "`yoi plugin new` writes one")
+    host_apis = {p.value for p in manifest.permissions if p.kind == "host_api"}
+    import yoi_pdk
+
+    with tempfile.TemporaryDirectory(prefix="yoi-build-") as staging_name:
+        staging = Path(staging_name)
+        _copy_sources(wit, staging / "wit", "wit/")
+        # Build from a copy, so the package (and its digest) is not changed behind the author.
+        _copy_sources(root / "src", staging / "src", "src/")
+        (staging / "wit" / BUILD_WORLD_FILE).write_text(build_world_text(manifest.runtime.world, host_apis))
+        shutil.copytree(Path(yoi_pdk.__file__).parent, staging / "lib" / "yoi_pdk",
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        output = staging / "out.wasm"
+        command = [sys.executable, "-c", _RUNNER, "-q", "-d", str(staging / "wit"), "-w", BUILD_WORLD,
+                   "componentize", "--stub-wasi", "-p", str(staging / "src"), "-p", str(staging / "lib"),
+                   PYTHON_APP, "-o", str(output)]
+        code = _run_bounded(command, staging, staging / "build.log", timeout)
+        if code != 0 or not output.is_file():
+            tail = _log_tail(staging / "build.log").replace(staging_name, "<build>")
+            raise BuildError(f"componentize-py failed (exit {code}): {tail}", 1)
+        size = output.stat().st_size
+        if size > DEFAULT_LIMITS.max_file_size_bytes:
+            raise BuildError(f"the built component is {size} bytes, over the {DEFAULT_LIMITS.max_file_size_bytes}"
+                             "-byte per-file package bound", 1)
+        return output.read_bytes()
+
+
+def build(directory: str, timeout: float = DEFAULT_TIMEOUT_S) -> BuildResult:
+    """Build the artifact of the package folder `directory`; raises BuildError."""
+    if os.path.islink(directory) or not os.path.isdir(directory):
+        raise BuildError(f"plugin build input `{directory}` is not a plugin folder")
+    root = Path(directory).resolve()
+    manifest = _manifest(root)
+    runtime = manifest.runtime
+    if runtime is None or runtime.artifact_path is None:
+        raise BuildError("plugin.toml declares no runtime artifact to build")
+    artifact = runtime.artifact_path
+    wat_source = root / "src" / (Path(artifact).name.removesuffix(".wasm") + ".wat")
+    python_source = root / PYTHON_SOURCE
+    sources = [p for p in (python_source, wat_source) if p.is_file()]
+    if len(sources) != 1:
+        found = "both" if sources else "neither"
+        raise BuildError(f"a build needs exactly one source, {PYTHON_SOURCE} (Python, for a component) or "
+                         f"src/{wat_source.name} (WAT); found {found}")
+    try:
+        target = _target(root, artifact)
+    except OSError as error:
+        raise BuildError(f"artifact path `{artifact}` cannot be prepared: {error.strerror}") from None
+    started = time.perf_counter()
+    if sources[0] == python_source:
+        if runtime.kind != "wasm-component":
+            raise BuildError("Python guests are components: set runtime kind = \"wasm-component\"")
+        language, builder, data = "python", "componentize-py", build_python(root, manifest, timeout)
+    else:
+        language, builder, data = "wat", "wasmtime.wat2wasm", build_wat(wat_source)
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    try:
+        _write_atomically(target, data)
+    except OSError as error:
+        raise BuildError(f"artifact `{artifact}` could not be written: {error.strerror}", 1) from None
+    return BuildResult(directory, language, builder, artifact, len(data), elapsed_ms)

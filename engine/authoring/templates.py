@@ -1,0 +1,183 @@
+"""The templates `yoi plugin new` writes, rendered in memory before anything touches the disk.
+
+A template is a folder of `templates/<name>/` (plugin.toml and sources, with `__PLUGIN_ID__`
+where the id goes), plus what every template gets: the WIT files of its world from the engine's
+own `wit/`, a placeholder artifact that `check` recognizes (so a fresh template is `partial`, not
+broken), and a README whose enablement is derived from the rendered manifest, so the two always
+agree.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import dataclass
+
+from engine.artifact.placeholder import INSTANCE_TEMPLATE_PLACEHOLDER, TOOL_TEMPLATE_PLACEHOLDER
+from engine.package.paths import normalize_archive_path
+from engine.resources import data_dir, wit_dir
+
+ID_MARK = "__PLUGIN_ID__"
+ARTIFACT = "plugin.component.wasm"
+# A stub-wasi CPython guest starts with ~12.4 MiB of linear memory and a function table of about
+# 5,700 entries, both far over the defaults (2 MiB, 256 entries): its enablement raises both.
+PYTHON_MEMORY_BYTES = 16 * 1024 * 1024
+PYTHON_TABLE_ELEMENTS = 8192
+HOST_WIT = "deps/yoi-host/yoi-host-v1.wit"
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    default_id: str
+    language: str  # python | wat
+    world_file: str  # the bundled WIT file that defines the template's world
+    summary: str
+
+    @property
+    def instance(self) -> bool:
+        return "instance" in self.world_file
+
+    @property
+    def placeholder(self) -> bytes:
+        return INSTANCE_TEMPLATE_PLACEHOLDER if self.instance else TOOL_TEMPLATE_PLACEHOLDER
+
+
+TEMPLATES = {
+    t.name: t for t in (
+        Template("python-instance", "example.python_instance", "python", "yoi-plugin-instance-v1.wit",
+                 "An instance plugin in Python (yoi_pdk): one Tool, one Service and one Ingress sharing "
+                 "a counter kept in the instance."),
+        Template("python-tool", "example.python_tool", "python", "yoi-plugin-tool-v1.wit",
+                 "A Tool-only plugin in Python (yoi_pdk): a stateless echo tool."),
+        Template("wat-instance", "example.wat_instance", "wat", "yoi-plugin-instance-v1.wit",
+                 "An instance plugin hand-written in WebAssembly text: one Tool, one Service and one "
+                 "Ingress sharing a counter kept in core globals."),
+        Template("wat-tool", "example.wat_tool", "wat", "yoi-plugin-tool-v1.wit",
+                 "A Tool-only plugin hand-written in WebAssembly text: a stateless echo tool."),
+    )
+}
+
+
+def template_names() -> tuple[str, ...]:
+    return tuple(TEMPLATES)
+
+
+def _template_files(template: Template) -> list[tuple[str, bytes]]:
+    root = data_dir("templates") / template.name
+    files = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        files.append((path.relative_to(root).as_posix(), path.read_bytes()))
+    return files
+
+
+def render(template: Template, plugin_id: str) -> dict[str, bytes]:
+    """Every file of the new package, by relative POSIX path, in the order they are listed."""
+    files: dict[str, bytes] = {}
+    for name, data in _template_files(template):
+        files[name] = data.replace(ID_MARK.encode(), plugin_id.encode())
+    for name in (template.world_file, HOST_WIT):
+        files[f"wit/{name}"] = (wit_dir() / name).read_bytes()
+    files[ARTIFACT] = template.placeholder
+    files["README.md"] = readme(template, plugin_id, tomllib.loads(files["plugin.toml"].decode())).encode()
+    for name in files:  # template paths are relative with only normal components (spec §5.8)
+        if normalize_archive_path(name) != name:
+            raise ValueError(f"template {template.name} holds an unsafe path")
+    return files
+
+
+def _toml_string(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _permission_toml(permission: dict) -> str:
+    return "{ " + ", ".join(f"{k} = {_toml_string(v)}" for k, v in permission.items()) + " }"
+
+
+def enablement(template: Template, manifest: dict, digest: str = "sha256:<digest printed by pack>") -> str:
+    """The `[[plugins.enabled]]` entry granting exactly what the manifest requests."""
+    ref = f"project:{manifest['id']}"
+    surfaces = ", ".join(_toml_string(s) for s in manifest.get("surfaces", []))
+    permissions = "".join(f"  {_permission_toml(p)},\n" for p in manifest.get("permissions", []))
+    lines = [
+        "[[plugins.enabled]]", f"id = {_toml_string(ref)}", f"digest = {_toml_string(digest)}",
+        f"surfaces = [{surfaces}]", "",
+    ]
+    if template.language == "python":
+        lines += ["[plugins.enabled.limits]",
+                  f"memory_bytes = {PYTHON_MEMORY_BYTES}  # a Python guest starts with about 12.4 MiB",
+                  f"table_elements = {PYTHON_TABLE_ELEMENTS}  # and about 5,700 function table entries", ""]
+    lines += [
+        "[plugins.enabled.grants]", f"id = {_toml_string(ref)}", f"version = {_toml_string(manifest['version'])}",
+        f"digest = {_toml_string(digest)}", "permissions = [", permissions.rstrip("\n"), "]",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _serve_lines(manifest: dict) -> list[str]:
+    ref = f"project:{manifest['id']}"
+    lines = []
+    for tool in manifest.get("tools", []):
+        lines.append({"id": 1, "op": "call", "plugin": ref, "tool": tool["name"], "input": {}})
+    for ingress in manifest.get("ingresses", []):
+        kind = (ingress.get("event_kinds") or ["example"])[0]
+        source = (ingress.get("sources") or ["readme"])[0]
+        lines.append({"id": 2, "op": "ingress", "plugin": ref, "ingress": ingress["name"],
+                      "event": {"kind": kind, "source": source, "payload": {}}})
+    lines.append({"id": 3, "op": "status", "plugin": ref})
+    lines.append({"id": 4, "op": "stop", "plugin": ref})
+    return [json.dumps(line) for line in lines]
+
+
+def readme(template: Template, plugin_id: str, manifest: dict) -> str:
+    build_note = (
+        "   Python guests are built with componentize-py (`pip install 'yoi-plugin-engine[pdk]'`), with\n"
+        "   WASI replaced by trapping stubs: the guest gets no clock, randomness, files or network of its\n"
+        "   own; it reaches the outside only through the granted `https`/`fs` host APIs (`ctx.https`,\n"
+        "   `ctx.fs`). A build takes a few seconds and writes an ~18 MB artifact.\n"
+        if template.language == "python" else
+        "   WAT needs nothing but the engine: wasmtime assembles `src/plugin.component.wat`.\n"
+    )
+    source = "src/app.py" if template.language == "python" else "src/plugin.component.wat"
+    serve = "\n".join(f"       {line}" for line in _serve_lines(manifest))
+    return f"""# {plugin_id}
+
+Generated by `yoi plugin new {template.name}`. {template.summary}
+
+- `plugin.toml`: the manifest (what the package declares and requests).
+- `{source}`: the guest source.
+- `wit/`: the world the artifact must implement (`{manifest['runtime']['world']}`) and the host interfaces.
+- `{ARTIFACT}`: a placeholder until you build; `yoi plugin check .` reports the package as
+  `partial` until then. Do not enable it before building.
+
+## Next steps
+
+Below, `WS` is your workspace (the folder whose `.yoi/` holds the project plugin store and config).
+
+1. Build the artifact; `build` prints its size and build time, then checks the package:
+
+       yoi plugin build .
+
+{build_note}
+2. Pack it into the workspace's project store; `pack` prints the package digest:
+
+       yoi plugin pack . --output WS/.yoi/plugins/{plugin_id}.yoi-plugin
+
+3. Enable it: paste this into `WS/.yoi/config.toml`, with the digest from step 2 in both places:
+
+```toml
+{enablement(template, manifest).rstrip()}
+```
+
+4. Check it exactly as a host will judge it (exit 0 when it may run):
+
+       yoi plugin check WS/.yoi/plugins/{plugin_id}.yoi-plugin --grants WS/.yoi/config.toml
+
+5. Run it: `yoi plugin serve --workspace WS` reads one JSON request per line on stdin and answers
+   one line each, for example:
+
+{serve}
+
+See docs/authoring.md (the PDK, the manifest) and docs/runtime.md (lifecycle, limits) of
+yoi-plugin-engine.
+"""

@@ -1,0 +1,169 @@
+"""`yoi hook ...`: the commands behind .pre-commit-hooks.yaml and action.yml.
+
+pre-commit passes the changed files; these commands map them to what the real commands check
+(a plugin.toml to its package folder, a .wit file to the folder it resolves in, a .rules file
+to its rules folder and the policy cases beside it) and run those commands unchanged, so a hook
+and a manual `yoi plugin check` can never disagree. Exit code: the worst of the runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from pathlib import Path
+from typing import Any, Iterable
+
+import click
+
+from engine.cli.common import EXIT_OK, EXIT_USAGE, emit_json, fail, format_options, resolve_format
+
+MANIFEST = "plugin.toml"
+ARCHIVE_SUFFIX = ".yoi-plugin"
+MAX_ANCESTORS = 64  # a changed file deeper than this below its package is not looked up
+MAX_TARGETS = 10_000
+MAX_DIRS = 100_000  # folders walked looking for packages under one given folder
+SKIP_DIRS = {".git", ".venv", "node_modules", "__pycache__"}
+
+
+def _bounded(found: Iterable[Path]) -> list[Path]:
+    out: list[Path] = []
+    for path in found:
+        if path not in out:
+            out.append(path)
+        if len(out) > MAX_TARGETS:
+            fail("hook", f"more than {MAX_TARGETS} targets; pass fewer paths")
+    return out
+
+
+def _manifests_under(folder: Path) -> Iterable[Path]:
+    """Package folders below `folder` (its own first), skipping VCS and virtualenv folders."""
+    stack, visited = [folder], 0
+    while stack:
+        current = stack.pop()
+        visited += 1
+        if visited > MAX_DIRS:
+            fail("hook", f"more than {MAX_DIRS} folders under `{folder}`; pass the package folders")
+        if (current / MANIFEST).is_file():
+            yield current
+            continue  # a package does not nest packages
+        try:
+            children = sorted((p for p in current.iterdir() if p.is_dir() and not p.is_symlink()), reverse=True)
+        except OSError:
+            continue
+        stack.extend(p for p in children if p.name not in SKIP_DIRS)
+
+
+def package_targets(paths: Iterable[str]) -> list[Path]:
+    """The package folders or archives that changed files belong to: a plugin.toml's folder, an
+    archive itself, a folder's packages, or the nearest ancestor with a plugin.toml."""
+    def each() -> Iterable[Path]:
+        for text in paths:
+            path = Path(text)
+            if path.suffix == ARCHIVE_SUFFIX and path.is_file():
+                yield path
+            elif path.is_dir():
+                yield from _manifests_under(path)
+            else:
+                for parent in list(path.parents)[:MAX_ANCESTORS]:
+                    if (parent / MANIFEST).is_file():
+                        yield parent
+                        break
+    return _bounded(each())
+
+
+def wit_roots(paths: Iterable[str]) -> list[Path]:
+    """The folder each .wit file resolves in: its own, or the one holding the `deps/` it is in."""
+    def each() -> Iterable[Path]:
+        for text in paths:
+            path = Path(text)
+            parts = path.parent.parts
+            yield Path(*parts[: parts.index("deps")]) if "deps" in parts else path.parent
+    return _bounded(each())
+
+
+def _run(ctx: click.Context, command: click.Command, capture: bool = False, **params: Any) -> tuple[int, str]:
+    """Invoke a yoi command in this process with its own defaults; (exit code, captured stdout)."""
+    out = io.StringIO()
+    redirect = contextlib.redirect_stdout(out) if capture else contextlib.nullcontext()
+    code: Any = EXIT_OK
+    with redirect:
+        try:
+            ctx.invoke(command, **params)
+        except SystemExit as stop:
+            code = stop.code
+        except click.exceptions.Exit as stop:
+            code = stop.exit_code
+    return (code if isinstance(code, int) else EXIT_USAGE), out.getvalue()
+
+
+@click.group()
+def hook() -> None:
+    """Run checks on the files pre-commit (or CI) names: each maps them to what to check."""
+
+
+@hook.command("plugin-check")
+@click.argument("files", nargs=-1, type=click.Path(path_type=str))
+@click.option("--grants", "grants_file", type=click.Path(path_type=Path), default=None,
+              help="Config with [[plugins.enabled]]: judge each package by its real enablement.")
+@click.option("--policy", "policy_dirs", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Folder of extra .rules files (org policy); repeatable.")
+@format_options("human", "json", "sarif")
+@click.pass_context
+def plugin_check(ctx: click.Context, files, grants_file, policy_dirs, output_format: str, as_json: bool) -> None:
+    """`yoi plugin check` on the package of each FILE (a plugin.toml, a file inside a package, a
+    folder of packages or a .yoi-plugin archive). JSON: a list of reports; SARIF: one log."""
+    from engine.cli.plugin_check import check
+
+    output_format = resolve_format(output_format, as_json)
+    targets = package_targets(files)
+    codes, reports = [EXIT_OK], []
+    for target in targets:
+        code, text = _run(ctx, check, capture=output_format != "human", path=str(target),
+                          grants_file=grants_file, policy_dirs=policy_dirs,
+                          output_format="human" if output_format == "human" else "json", as_json=False)
+        codes.append(code)
+        if output_format != "human" and text.strip():
+            reports.append(json.loads(text))
+    if output_format == "json":
+        emit_json(reports)
+    elif output_format == "sarif":
+        from engine import __version__
+        from engine.report.sarif import sarif_log
+
+        emit_json(sarif_log(reports, tool_version=__version__))
+    ctx.exit(max(codes))
+
+
+@hook.command("wit-check")
+@click.argument("files", nargs=-1, type=click.Path(path_type=str))
+@format_options("human", "json")
+@click.pass_context
+def wit_check(ctx: click.Context, files, output_format: str, as_json: bool) -> None:
+    """`yoi wit check` on the folder each changed .wit FILE resolves in."""
+    from engine.cli.wit import check
+
+    roots = [str(root) for root in wit_roots(files)]
+    if roots:
+        ctx.exit(_run(ctx, check, paths=tuple(roots), output_format=output_format, as_json=as_json)[0])
+
+
+@hook.command("policy-test")
+@click.argument("files", nargs=-1, type=click.Path(path_type=str))
+@click.option("--cases", "case_paths", multiple=True, type=click.Path(exists=True, path_type=str),
+              help="Policy case files or folders to run on every change (besides those found); repeatable.")
+@click.pass_context
+def policy_test(ctx: click.Context, files, case_paths) -> None:
+    """`yoi policy lint` on the folder of each changed .rules FILE, then `yoi policy test` on the
+    changed *.test.toml files, the cases under those rules folders, and `--cases`."""
+    from engine.cli.policy import lint, test_
+
+    rules_dirs = _bounded(Path(f).parent for f in files if f.endswith(".rules"))
+    cases = [*case_paths, *(f for f in files if f.endswith(".test.toml")),
+             *(str(d) for d in rules_dirs if any(d.rglob("*.test.toml")))]
+    codes = [EXIT_OK]
+    if rules_dirs:
+        codes.append(_run(ctx, lint, paths=tuple(str(d) for d in rules_dirs))[0])
+    if cases:
+        codes.append(_run(ctx, test_, paths=tuple(dict.fromkeys(cases)))[0])
+    ctx.exit(max(codes))

@@ -1,0 +1,211 @@
+"""pre-commit hooks and the GitHub Action (issue 13 item 2).
+
+Each hook of .pre-commit-hooks.yaml runs, as pre-commit would, as a real subprocess over the
+files of a sample repository that its `files` pattern selects; action.yml parses, names only
+commands and options of the real click tree, and its check step runs in bash on the sample.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+import yaml
+
+from engine.cli.hook import package_targets, wit_roots
+from engine.cli.main import cli
+from rule_cases import RAW_MANIFEST, write_package
+from wasm_builders import core_module
+
+ROOT = Path(__file__).resolve().parents[2]
+HOOKS = {hook["id"]: hook for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
+YOI = Path(sys.executable).parent / "yoi"
+BIN = [str(YOI)] if YOI.exists() else [sys.executable, "-m", "engine.cli.main"]
+
+RULES = 'deny org_no_fs_write(P, R) "no fs write under {R}" :- fs_grant(P, R, "write").\n'
+CASE = """
+[[case]]
+name = "fs write is denied"
+rules = ["."]
+facts = { fs_grant = [["project:p", "/srv", "write"]] }
+expect_conclusions = [{ code = "org_no_fs_write" }]
+"""
+WIT = "package acme:demo@0.1.0;\n\ninterface api {\n  ping: func() -> string;\n}\n"
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory) -> Path:
+    """A repository with a good and a rejected package, passing and failing policy cases,
+    resolvable WIT (with deps) and broken WIT."""
+    root = tmp_path_factory.mktemp("repo")
+    wasm = {"tool.wasm": core_module()}
+    write_package(root / "plugins" / "good", RAW_MANIFEST, wasm)
+    write_package(root / "plugins" / "bad", RAW_MANIFEST.replace(', { kind = "tool", name = "echo" }', ""), wasm)
+    (root / "plugins" / "good" / "README.md").write_text("notes\n")
+    for name, case in (("policy", CASE), ("policy-bad", CASE.replace('"write"]', '"read"]'))):
+        (root / name).mkdir()
+        (root / name / "org.rules").write_text(RULES)
+        (root / name / "org.test.toml").write_text(case)
+    shutil.copytree(ROOT / "wit", root / "wit")
+    (root / "wit-extra").mkdir()
+    (root / "wit-extra" / "demo.wit").write_text(WIT)
+    (root / "wit-bad").mkdir()
+    (root / "wit-bad" / "broken.wit").write_text("package acme:broken;\ninterface {\n")
+    return root
+
+
+def _files(root: Path, hook: dict, under: tuple[str, ...]) -> list[str]:
+    """What pre-commit passes: repository-relative paths the hook's `files` regex selects."""
+    paths = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    return [p for p in paths if re.search(hook["files"], p) and p.startswith(under)]
+
+
+def _run_hook(root: Path, hook_id: str, *under: str, args: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    hook = HOOKS[hook_id]
+    files = _files(root, hook, under)
+    assert files, f"{hook_id} selects no file under {under}"
+    command = shlex.split(hook["entry"])
+    assert command[0] == "yoi"
+    return subprocess.run([*BIN, *command[1:], *hook.get("args", []), *args, *files],
+                          cwd=root, capture_output=True, text=True, timeout=120)
+
+
+def test_hooks_are_the_three_asked_for():
+    assert set(HOOKS) == {"yoi-plugin-check", "yoi-policy-test", "yoi-wit-check"}
+    assert all(hook["language"] == "python" for hook in HOOKS.values())
+    assert re.search(HOOKS["yoi-plugin-check"]["files"], "plugins/a/plugin.toml")
+    assert not re.search(HOOKS["yoi-plugin-check"]["files"], "plugins/a/not-plugin.toml.bak")
+
+
+def test_plugin_check_hook_exit_codes(repo):
+    good = _run_hook(repo, "yoi-plugin-check", "plugins/good")
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert "plugin check: plugins/good [active]" in good.stdout
+    both = _run_hook(repo, "yoi-plugin-check", "plugins/")
+    assert both.returncode == 1
+    assert "plugins/bad [rejected]" in both.stdout and "plugins/good [active]" in both.stdout
+
+
+def test_policy_test_hook_exit_codes(repo):
+    passing = _run_hook(repo, "yoi-policy-test", "policy/")
+    assert passing.returncode == 0, passing.stdout + passing.stderr
+    assert "PASS policy/org.test.toml::fs write is denied" in passing.stdout
+    failing = _run_hook(repo, "yoi-policy-test", "policy-bad/")
+    assert failing.returncode == 1 and "FAIL policy-bad/org.test.toml" in failing.stdout
+    (repo / "policy-bad" / "broken.rules").write_text("deny x( :-\n")
+    try:
+        broken = _run_hook(repo, "yoi-policy-test", "policy-bad/broken.rules")
+        assert broken.returncode == 2
+    finally:
+        (repo / "policy-bad" / "broken.rules").unlink()
+
+
+def test_wit_check_hook_exit_codes(repo):
+    good = _run_hook(repo, "yoi-wit-check", "wit/", "wit-extra/")
+    assert good.returncode == 0, good.stdout + good.stderr
+    # a file under deps/ is resolved with the folder that holds deps/, never alone
+    assert good.stdout.count("wit: ok") == 1 and "wit-extra: ok" in good.stdout
+    bad = _run_hook(repo, "yoi-wit-check", "wit-bad/", "wit/")
+    assert bad.returncode == 1 and "wit-bad: invalid" in bad.stdout
+
+
+def test_changed_files_map_to_what_is_checked(repo, monkeypatch):
+    monkeypatch.chdir(repo)
+    assert package_targets(["plugins/good/plugin.toml", "plugins/good/README.md", "plugins/good"]) == [
+        Path("plugins/good")]
+    assert package_targets(["plugins"]) == [Path("plugins/bad"), Path("plugins/good")]
+    assert package_targets(["policy/org.rules", "nowhere/x.toml"]) == []
+    assert wit_roots(["wit/deps/yoi-host/yoi-host-v1.wit", "wit/yoi-plugin-tool-v1.wit", "a.wit"]) == [
+        Path("wit"), Path(".")]
+
+
+def test_hostile_layouts_map_to_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "loop").mkdir()
+    (tmp_path / "loop" / "again").symlink_to(tmp_path / "loop")  # a cycle is never followed
+    fifo = tmp_path / "fifo-pkg"
+    fifo.mkdir()
+    os.mkfifo(fifo / "plugin.toml")  # not a regular file: not a package, and never opened
+    assert package_targets([".", "fifo-pkg/plugin.toml", "loop/again/again/x"]) == []
+    assert wit_roots([]) == []
+
+
+# -- action.yml -----------------------------------------------------------------------------
+
+def _command(words: list[str]) -> tuple[click.Command, list[str]]:
+    """Resolve `yoi w1 w2 ...` in the click tree; (command, its path)."""
+    command: click.Command = cli
+    path = []
+    for word in words:
+        if not isinstance(command, click.Group) or word.startswith("-"):
+            break
+        found = command.get_command(click.Context(command), word)
+        if found is None:
+            break
+        command, path = found, [*path, word]
+    return command, path
+
+
+def _yoi_calls(script: str) -> list[tuple[click.Command, list[str], set[str]]]:
+    """Each `yoi ...` line of a script: its command, path and the long options the script uses."""
+    options = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", script))
+    calls = []
+    for line in script.splitlines():
+        match = re.search(r"(?:^|[;&|(]\s*)yoi\s+(.*)", line.strip())
+        if match:
+            command, path = _command(match.group(1).split())
+            calls.append((command, path, options))
+    return calls
+
+
+def test_action_is_a_composite_that_uploads_sarif():
+    assert ACTION["runs"]["using"] == "composite"
+    uses = [step.get("uses", "") for step in ACTION["runs"]["steps"]]
+    assert any(u.startswith("github/codeql-action/upload-sarif@") for u in uses)
+    assert "pip install" in ACTION["runs"]["steps"][1]["run"]
+    for name, spec in ACTION["inputs"].items():
+        assert spec["description"] and "default" in spec, name
+
+
+def test_action_names_only_existing_commands_and_options():
+    calls = [call for step in ACTION["runs"]["steps"] for call in _yoi_calls(step.get("run", ""))]
+    assert calls, "the action runs yoi"
+    for command, path, options in calls:
+        assert path == ["hook", "plugin-check"]
+        known = {opt for param in command.params for opt in param.opts if opt.startswith("--")}
+        assert options <= known, options - known
+    scripts = [step.get("run", "") for step in ACTION["runs"]["steps"]]
+    formats = [value for script in scripts for value in re.findall(r"--format\s+(\w+)", script)]
+    assert formats == ["sarif"]
+    (option,) = [p for p in calls[0][0].params if "--format" in p.opts]
+    assert "sarif" in option.type.choices
+    for hook in HOOKS.values():
+        command, path = _command(shlex.split(hook["entry"])[1:])
+        assert path == shlex.split(hook["entry"])[1:], hook["entry"]
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_action_check_step_runs_and_writes_one_sarif_log(repo, tmp_path):
+    step = next(s for s in ACTION["runs"]["steps"] if s.get("id") == "check")
+    output = tmp_path / "github_output"
+    env = {**os.environ, "PATH": f"{YOI.parent}{os.pathsep}{os.environ['PATH']}", "RUNNER_TEMP": str(tmp_path),
+           "GITHUB_OUTPUT": str(output), "YOI_PATHS": "plugins", "YOI_GRANTS": "", "YOI_POLICY": "policy"}
+    if not YOI.exists():
+        pytest.skip("the yoi console script is not installed beside this interpreter")
+    done = subprocess.run(["bash", "-c", step["run"]], cwd=repo, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr  # a rejection is reported, then failed by the last step
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
+    assert outputs["exit-code"] == "1"
+    log = json.loads(Path(outputs["sarif"]).read_text())
+    (run,) = log["runs"]
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]}
+    assert "plugins/bad/plugin.toml" in uris
