@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -163,21 +164,22 @@ class RawHost:
     def __init__(self, wasmtime: Any, linker: Any, apis: Any) -> None:
         self.wasmtime = wasmtime
         self.apis = apis
-        self.call: RawCall | None = None
+        self.call = RawCall(b"", b"", 0)  # replaced by each tool call before the guest runs
         i32 = wasmtime.ValType.i32()
         length = wasmtime.FuncType([], [i32])
         ptr_len = wasmtime.FuncType([i32, i32], [i32])
-        tool = {
+        tool: dict[str, tuple[Any, Callable[..., int], bool]] = {
             "tool_name_len": (length, lambda: len(self.call.tool_name), False),
             "tool_name_read": (ptr_len, lambda c, p, n: self._copy_out(c, self.call.tool_name, p, n), True),
             "input_len": (length, lambda: len(self.call.input), False),
             "input_read": (ptr_len, lambda c, p, n: self._copy_out(c, self.call.input, p, n), True),
             "output_write": (ptr_len, self._output_write, True),
         }
-        for name, (ty, fn, caller) in tool.items():
-            linker.define_func("yoi:tool", name, ty, _never_raise(fn, caller), access_caller=caller)
+        for name, (ty, tool_fn, caller) in tool.items():
+            linker.define_func("yoi:tool", name, ty, _never_raise(tool_fn), access_caller=caller)
         for module, api in RAW_HOST_MODULES.items():
             for op in RAW_HOST_FIELDS[api]:
+                fn: Callable[..., int]
                 if op == "response_len":
                     fn, ty, caller = (lambda a=api: len(self.call.responses[a])), length, False
                 elif op == "response_read":
@@ -185,7 +187,7 @@ class RawHost:
                         ptr_len, True
                 else:
                     fn, ty, caller = (lambda c, p, n, a=api, o=op: self._host_call(c, a, o, p, n)), ptr_len, True
-                linker.define_func(module, op, ty, _never_raise(fn, caller), access_caller=caller)
+                linker.define_func(module, op, ty, _never_raise(fn), access_caller=caller)
 
     def _memory(self, caller: Any) -> Any:
         memory = caller.get("memory")
@@ -238,18 +240,12 @@ class RawHost:
         return len(response)
 
 
-def _never_raise(fn, caller: bool):
+def _never_raise(fn: Callable[..., int]) -> Callable[..., int]:
     """Wrap a raw import so an unexpected exception becomes -1 instead of a racy Python raise."""
-    if caller:
-        def wrapped(c, p, n):
-            try:
-                return fn(c, p, n)
-            except Exception:  # noqa: BLE001
-                return -1
-    else:
-        def wrapped():
-            try:
-                return fn()
-            except Exception:  # noqa: BLE001
-                return -1
+    def wrapped(*args: Any) -> int:
+        try:
+            return fn(*args)
+        except Exception:  # noqa: BLE001
+            return -1
+
     return wrapped

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
 import ssl
@@ -23,7 +24,6 @@ from pathlib import Path
 
 import pytest
 import trustme
-
 
 CONNECTS: list[tuple[str, int]] = []
 _ACTIVE = threading.Event()
@@ -96,10 +96,8 @@ def _read_request(conn: ssl.SSLSocket) -> bytes:
 
 def _close_listener(listener: socket.socket) -> None:
     """shutdown() wakes a thread blocked in accept() (close() alone does not, on Linux)."""
-    try:
+    with contextlib.suppress(OSError):
         listener.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
     listener.close()
 
 

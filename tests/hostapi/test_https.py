@@ -130,7 +130,7 @@ SSRF_CASES = [
     ("GET", "https://127.0.0.1.1/api/x", "invalid HTTPS URL: host ends in a number but is not an IPv4 address"),
     ("GET", "https://0x7g.0.0.1/api/x", "invalid HTTPS URL"),
     ("GET", "https://%31%32%37.0.0.2/api/x", "invalid HTTPS URL"),
-    ("GET", "https://１２７.0.0.2/api/x", "invalid HTTPS URL"),
+    ("GET", "https://１２７.0.0.2/api/x", "invalid HTTPS URL"),  # noqa: RUF001 - fullwidth digits on purpose
     ("GET", "https://127.0.0.1\\@evil.example/api/x", "invalid HTTPS URL"),
     ("GET", "https://user:token@127.0.0.1:{port}/api/x", "HTTPS URLs with embedded credentials are not allowed"),
     ("GET", "https://127.0.0.1:{port}/api/../admin", "path must not contain"),
@@ -171,7 +171,7 @@ def test_the_literal_grant_of_one_loopback_address_does_not_open_others_or_other
     for url in (f"https://2130706433:{https_server.port}/api/x", f"https://127.1:{https_server.port}/api/x",
                 f"https://[::ffff:127.0.0.1]:{https_server.port}/api/x",
                 f"https://localhost:{https_server.port}/api/x"):
-        ok, message = apis.dispatch("https", "request", request(url=url))
+        ok, _ = apis.dispatch("https", "request", request(url=url))
         assert not ok, url
     assert connects() == []
 

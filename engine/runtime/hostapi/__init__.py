@@ -10,7 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from engine.runtime.hostapi.surface import (
-    API_OPERATIONS, DESCRIPTOR_LIMITS, MAX_HOST_CALLS_PER_GUEST_CALL, not_in_plan,
+    API_OPERATIONS,
+    DESCRIPTOR_LIMITS,
+    MAX_HOST_CALLS_PER_GUEST_CALL,
+    not_in_plan,
 )
 
 
@@ -22,4 +25,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["HostApis", "API_OPERATIONS", "DESCRIPTOR_LIMITS", "MAX_HOST_CALLS_PER_GUEST_CALL", "not_in_plan"]
+__all__ = ["API_OPERATIONS", "DESCRIPTOR_LIMITS", "MAX_HOST_CALLS_PER_GUEST_CALL", "HostApis", "not_in_plan"]

@@ -63,7 +63,7 @@ class HostApis:
             return True, self._dispatch(api, op, bytes(descriptor), deadline)
         except HostApiError as error:
             return False, bounded_message(error.message if error.redacted else redact_secret_like(error.message))
-        except Exception as error:  # a bug must not cross into wasm: fail the call, not the host
+        except Exception as error:  # noqa: BLE001 - a bug must not cross into wasm: fail the call, not the host
             return False, bounded_message(f"host API {api} failed internally ({type(error).__name__})")
 
     def _dispatch(self, api: str, op: str, descriptor: bytes, deadline: float | None) -> str:

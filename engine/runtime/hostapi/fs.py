@@ -11,6 +11,7 @@ reader never sees half a file. File contents never appear in an error.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import heapq
 import itertools
@@ -332,14 +333,10 @@ def _replace_file(parent: int, parts: list[str], shown: str, content: bytes) -> 
 
 
 def _discard(name: str, parent: int) -> None:
-    try:
+    with contextlib.suppress(OSError):
         os.unlink(name, dir_fd=parent)
-    except OSError:
-        pass
 
 
 def _fsync_dir(fd: int) -> None:
-    try:
+    with contextlib.suppress(OSError):  # some filesystems refuse fsync on directories; the file is synced
         os.fsync(fd)
-    except OSError:  # some filesystems refuse fsync on directories; the file itself is synced
-        pass

@@ -30,7 +30,12 @@ from urllib.parse import unquote, urlsplit
 from engine.diagnostics import bound_bytes, bounded_message, redact_secret_like, truncate_utf8
 from engine.grants.model import HttpsGrant
 from engine.runtime.hostapi.addresses import (
-    HostSyntaxError, IPAddress, canonical_grant_host, is_local_name, is_never_a_destination, is_public,
+    HostSyntaxError,
+    IPAddress,
+    canonical_grant_host,
+    is_local_name,
+    is_never_a_destination,
+    is_public,
     parse_url_host,
 )
 from engine.runtime.hostapi.descriptor import HostApiError, check_fields, decode_object
@@ -150,7 +155,7 @@ class HttpsApi:
             answers = _before_deadline(lambda: self._resolver(host, target.port), deadline)
         except TimeoutError:
             raise HostApiError(f'DNS lookup for "{host}" timed out') from None
-        except Exception as error:  # the resolver is foreign code: any failure is a lookup failure
+        except Exception as error:  # noqa: BLE001 - the resolver is foreign code: any failure is a lookup failure
             raise HostApiError(f'DNS lookup failed for "{host}": {_error_text(error)}') from None
         addresses: list[IPAddress] = []
         for answer in answers or ():
@@ -183,7 +188,7 @@ class HttpsApi:
 
 def _system_resolver(host: str, port: int) -> list[str]:
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
-    return [info[4][0] for info in infos]
+    return [str(info[4][0]) for info in infos]
 
 
 def _before_deadline(work: Callable[[], Any], deadline: float) -> Any:
@@ -200,7 +205,7 @@ def _before_deadline(work: Callable[[], Any], deadline: float) -> Any:
     def run() -> None:
         try:
             box["value"] = work()
-        except BaseException as error:  # handed to the caller
+        except BaseException as error:  # noqa: BLE001 - handed to the caller
             box["error"] = error
         finally:
             _LOOKUP_SLOTS.release()
@@ -313,7 +318,7 @@ def _exchange(context: ssl.SSLContext, target: Target, addresses: list[IPAddress
                 status, response_headers, raw_body, truncated = _ResponseReader(tls, deadline).read()
         finally:
             sock.close()
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         raise HostApiError(f"HTTPS request to {target.safe_url} timed out") from None
     except _ProtocolError as error:
         raise HostApiError(f"HTTPS request to {target.safe_url} failed: {error}") from None
@@ -454,7 +459,7 @@ class _ResponseReader:
         match = re.fullmatch(r"HTTP/1\.[01] ([1-9][0-9]{2})(?: .*)?", self._head_line())  # 000-099: no status
         if not match:
             raise _ProtocolError("response is not HTTP/1.x")
-        headers = []
+        headers: list[tuple[str, str]] = []
         while line := self._head_line():
             if len(headers) == MAX_RESPONSE_HEADER_LINES:
                 raise _ProtocolError(f"response has more than {MAX_RESPONSE_HEADER_LINES} header lines")
