@@ -11,7 +11,7 @@ import stat
 import time
 from dataclasses import replace
 
-from hostapi_guests import raw_loop_guest
+from hostapi_guests import TOOL_FOR_OP, component_guest, raw_loop_guest
 from hostapi_plans import fs_grant, https_grant, make_plan
 from runtime_guests import build, fault_of, package_plan
 
@@ -60,6 +60,25 @@ def test_straight_line_host_calls_past_the_deadline_fail_at_once(tmp_path, https
     fault = fault_of(registry.call_tool, plan.ref, "count", {"method": "GET", "url": https_server.url()})
     assert fault.kind == "invalid_output", fault  # the first error recorded fails the call (spec §6.8)
     assert fault.message.endswith(f"WASM output error: HTTPS request to {https_server.url()} timed out")
+    assert https_server.connections == 1
+
+
+def test_a_component_gets_the_deadline_as_data_before_the_epoch_ends_its_call(tmp_path, https_server, files):
+    """A coarse epoch (1 s ticks: the guest's 300 ms deadline lands 1-2 s out) leaves the guest
+    running after its request is cut at 300 ms, so it receives the timeout as data and answers;
+    a request that ran its own 5 s would return after the epoch deadline and the guest would be
+    interrupted (kind `timeout`)."""
+    from engine.runtime import PluginInstanceRegistry
+
+    https_server.respond = drip
+    plan = guest_plan(tmp_path, "comp", component_guest(("https",)), "https", https_server, files,
+                      runtime="instance", tools=(TOOL_FOR_OP["request"],))
+    host = HostConfig(cache_dir=tmp_path / "compiled", https_ca_bundle=https_server.ca_bundle, epoch_tick_ms=1000)
+    with PluginInstanceRegistry([plan], host=host) as registry:
+        output = registry.call_tool(plan.ref, "get", {"method": "GET", "url": https_server.url()})
+        assert json.loads(output["content"]) == {
+            "error": {"message": f"HTTPS request to {https_server.url()} timed out"}}
+        assert registry.status(plan.ref)["lifecycle"] == "started"
     assert https_server.connections == 1
 
 
