@@ -22,6 +22,7 @@ from engine import cache
 from engine.plan import RuntimeLimits
 from engine.runtime.config import HostConfig
 from engine.runtime.errors import RuntimeFault
+from engine.runtime.hostlink import enter_guest_call, leave_guest_call
 
 MAX_WASM_STACK = 2 * 1024 * 1024
 # The reference allows 8 MiB (spec §6.7, §6.8); a componentize-py Python guest is about 18 MiB, so
@@ -156,9 +157,11 @@ class WasmEngine:
 
     def run(self, store: Any, limits: RuntimeLimits, what: str, call: Callable[[], Any]) -> Any:
         """Run `call` (which enters the guest) with a fresh fuel budget and wall-clock deadline;
-        any wasmtime failure becomes a classified RuntimeFault."""
+        any wasmtime failure becomes a classified RuntimeFault. Host API calls the guest makes
+        get the same deadline (and a cap on their number) through hostlink's call budget."""
         store.set_fuel(limits.fuel)
         store.set_epoch_deadline(-(-limits.timeout_ms // self.tick_ms) + 1)  # ceil, then the partial tick
+        previous = enter_guest_call(limits.timeout_ms)
         try:
             return call()
         except RuntimeFault:
@@ -167,6 +170,8 @@ class WasmEngine:
             raise classify(error, what, limits) from None
         except (TypeError, ValueError, UnicodeError) as error:  # lift/lower type errors, bad strings
             raise RuntimeFault("trap", f"WASM execution error: {what}: {last_line(error)}") from None
+        finally:
+            leave_guest_call(previous)
 
 
 def bind_string_func(func: Any, store: Any) -> Callable[..., Any]:
