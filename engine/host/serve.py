@@ -4,7 +4,8 @@ One request per line, one response line per request, in request order:
 `{"id", "ok": true, "result"}` or `{"id", "ok": false, "error": {"kind", "message"}}`. A line
 that is not a JSON object, names an unknown op or field, or is longer than MAX_LINE_BYTES gets an
 error response and the loop goes on; a too-long line is skipped in chunks, never held whole.
-Instances start on first use (or with `start`); EOF stops every instance.
+Instances start on first use (or with `start`); EOF stops every instance. After a whole-run
+deny at startup every well-formed request is answered with an error of kind `denied`.
 """
 
 from __future__ import annotations
@@ -115,6 +116,9 @@ class ServeLoop:
         for name in ("tool", "ingress"):
             if name in request and not isinstance(request[name], str):
                 raise HostError("invalid_request", f"`{name}` must be a string")
+        blocked = self.report.run_denied_message()
+        if blocked:  # a whole-run deny: the run failed closed, every op is refused
+            raise HostError("denied", blocked)
         ref = lookup_ref(self.report, request["plugin"]) if "plugin" in request else None
         return self._dispatch(op, ref, request)
 
