@@ -48,7 +48,7 @@ class GateResolver(ResolverState):
         return not self.shadow and any(g.kind == "unstable" and g.value not in self.features for g in gates)
 
     def resource_gates(self, item: ast.TypeDef, file: ast.File, unit: Unit) -> None:
-        for rf in item.body:
+        for rf in item.members(ast.ResourceFunc):
             self.disabled_by(rf.gates, file, unit.name, rf.name.pos)
 
     def excluded_contents(self, item: object, file: ast.File, unit: Unit) -> None:
@@ -56,7 +56,7 @@ class GateResolver(ResolverState):
         then be gated out too: a type of a dropped interface or world, a function of a dropped
         resource, is an error."""
         if isinstance(item, ast.TypeDef) and item.kind == "resource":
-            for rf in item.body:
+            for rf in item.members(ast.ResourceFunc):
                 if self.disabled_by(rf.gates, file, unit.name, rf.name.pos) is None:
                     self.error("found a reference to a type which is excluded due to its feature not being "
                                "activated", file, rf.name.pos)

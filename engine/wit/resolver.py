@@ -347,14 +347,14 @@ class Resolver(WorldResolver, GateResolver, PathResolver):
             td = m.TypeDef(key, item.name.name, scope.owner, "alias", target=self.convert(item.body, scope), **common)
         elif kind == "record":
             fields = []
-            for f in self._unique(item.body, "field", file):
+            for f in self._unique(item.members(ast.Field), "field", file):
                 fields.append(m.Field(f.name.name, self.convert(f.type, scope), self.docs(file, f.start)))
             td = m.TypeDef(key, item.name.name, scope.owner, "record", fields=tuple(fields), **common)
         elif kind in ("variant", "enum", "flags"):
             cases = tuple(
                 m.Case(c.name.name, self.convert(c.type, scope) if c.type is not None else None,
                        self.docs(file, c.start))
-                for c in self._unique(item.body, "case" if kind != "flags" else "flag", file))
+                for c in self._unique(item.members(ast.Case), "case" if kind != "flags" else "flag", file))
             if not cases and kind != "flags":  # empty records and flags are valid, as in wit-parser
                 raise problem_at(f"{kind} `{item.name.name}` must have at least one case", item.name.pos)
             td = m.TypeDef(key, item.name.name, scope.owner, kind, cases=cases, **common)
@@ -382,7 +382,7 @@ class Resolver(WorldResolver, GateResolver, PathResolver):
                            functions: dict[str, m.Function]) -> None:
         rname = item.name.name
         plain: set[str] = set()  # a method and a static function share one namespace
-        for rf in item.body:
+        for rf in item.members(ast.ResourceFunc):
             if self.gated_out(rf.gates):
                 continue
             name = f"[{rf.kind}]{rname}" if rf.kind == "constructor" else f"[{rf.kind}]{rname}.{rf.name.name}"
