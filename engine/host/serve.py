@@ -11,7 +11,8 @@ deny at startup every well-formed request is answered with an error of kind `den
 from __future__ import annotations
 
 import json
-from typing import Any, BinaryIO, Callable
+from collections.abc import Callable
+from typing import Any, BinaryIO
 
 from engine.diagnostics import bound_text, redact_secret_like
 from engine.host.startup import HostError, StartupReport, lookup_ref
@@ -126,6 +127,8 @@ class ServeLoop:
         registry = self.registry
         if op == "tools":
             return [descriptor_dict(d) for d in registry.tools() if ref is None or d.plugin_ref == ref]
+        if ref is None:  # handle() already refused it: every other op requires `plugin` (OPS)
+            raise HostError("invalid_request", f"op `{op}` needs field(s): plugin")
         if op == "status":
             return registry.status(ref)
         if op == "start":

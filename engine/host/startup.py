@@ -11,9 +11,10 @@ run as it fails `list`: startup then refuses every package, naming the finding, 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from engine.diagnostics import bound_text
 from engine.grants.model import HostSettings
@@ -65,8 +66,8 @@ class StartupReport:
 
     def render(self) -> str:
         """The human startup report (a host prints it on stderr)."""
-        lines = [f"yoi plugin host: {len(self.plans)} plugin package(s) planned, {len(self.refused)} refused "
-                 f"(workspace: {bound_text(self.workspace)})"]
+        lines = [(f"yoi plugin host: {len(self.plans)} plugin package(s) planned, {len(self.refused)} refused "
+                  f"(workspace: {bound_text(self.workspace)})")]
         for plan in self.plans:
             tools = ",".join(t.name for t in plan.tools) or "-"
             lines.append(f"  planned {plan.ref} [{plan.classification}] tools={bound_text(tools)} "

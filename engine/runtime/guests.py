@@ -16,7 +16,11 @@ from engine.plan import Plan
 from engine.runtime.artifact import load_artifact
 from engine.runtime.errors import RuntimeFault
 from engine.runtime.hostlink import (
-    RawCall, RawHost, check_component_imports, check_raw_imports, define_component_host,
+    RawCall,
+    RawHost,
+    check_component_imports,
+    check_raw_imports,
+    define_component_host,
 )
 from engine.runtime.outputs import decode_lifecycle, decode_tool_output
 from engine.runtime.wasm import COMPONENT_COUNTS, RAW_COUNTS, WasmEngine, bind_string_func

@@ -13,9 +13,10 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import replace
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from engine.plan import HOST_MAXIMA, RAISABLE_LIMITS, Plan, RuntimeLimits
 from engine.runtime.errors import FATAL_KINDS, RuntimeFault, bounded
@@ -234,11 +235,9 @@ class InstanceHandle:
         """Final for the run: the guest's `stop` runs if it is started; it never restarts."""
         with self._slot(bounded_queue=False):
             if self.lifecycle == "started" and self.guest is not None:
-                try:
+                with suppress(RuntimeFault):
                     self.component_status = self._guarded(lambda: f"plugin component stop of `{self.plan.ref}`",
                                                           lambda guest: guest.stop())
-                except RuntimeFault:
-                    pass
             self.guest = None
             self.lifecycle = "stopped"
             self._note("plugin instance stopped", "stopped")

@@ -8,7 +8,8 @@ the reference host would print.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from engine.runtime.errors import RuntimeFault
 
@@ -38,8 +39,10 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     value = dict(pairs)
     if len(value) != len(pairs):
         seen: set[str] = set()
-        duplicate = next(key for key, _ in pairs if key in seen or seen.add(key))
-        raise ValueError(f"object key {json.dumps(duplicate[:64])} appears twice")
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"object key {json.dumps(key[:64])} appears twice")
+            seen.add(key)
     return value
 
 

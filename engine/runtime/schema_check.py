@@ -12,7 +12,8 @@ The JSON path of a mismatch is only built when there is one, so a passing check 
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from engine.diagnostics import bound_text
 from engine.package.input_schema import json_equal
@@ -124,12 +125,20 @@ def _compile_object(schema: dict, depth: int) -> Check | None:
     return check_object
 
 
+def _accept_all(value: Any, root: str = "$") -> None:
+    return None
+
+
+def _refuse_all(value: Any, root: str = "$") -> str:
+    return f"{root}: the plan's input_schema is not JSON; nothing is accepted"
+
+
 def compile_schema(schema: Any) -> Validator:
     """A validator for `schema`: `validator(value, root_path)` -> `<path>: <why>` of the first
     mismatch, or None."""
     check = _compile(schema, 0)
     if check is _accept:
-        return lambda value, root="$": None
+        return _accept_all
 
     def validate(value: Any, root: str = "$") -> str | None:
         mismatch = check(value)
@@ -147,7 +156,7 @@ def compile_schema_json(text: str) -> Validator:
     try:
         return compile_schema(json.loads(text))
     except (ValueError, TypeError, RecursionError):
-        return lambda value, root="$": f"{root}: the plan's input_schema is not JSON; nothing is accepted"
+        return _refuse_all
 
 
 def schema_error(schema: Any, value: Any, path: str = "$") -> str | None:

@@ -11,12 +11,14 @@ its (not configurable) 2 MiB async stack, so 2 MiB is the largest safe value.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from engine import cache
 from engine.plan import RuntimeLimits
@@ -142,10 +144,8 @@ class WasmEngine:
             raise RuntimeFault("load", f"{what}: {last_line(error)}") from None
         path = self._cache_path(sha, kind)
         if path is not None:
-            try:
+            with contextlib.suppress(wasmtime.WasmtimeError):
                 cache.write_file(path, compiled.serialize())
-            except wasmtime.WasmtimeError:
-                pass
         return compiled
 
     # ---- running -------------------------------------------------------------------------------
@@ -207,7 +207,7 @@ def bind_string_func(func: Any, store: Any) -> Callable[..., Any]:
         params = (val_t * count)()
         converted = 0
         try:
-            for ty, value in zip(param_types, args):
+            for ty, value in zip(param_types, args, strict=True):  # the count is checked above
                 ty.convert_to_c(store, value, pointer(params[converted]))
                 converted += 1
             result = val_t()
