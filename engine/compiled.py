@@ -45,10 +45,27 @@ def new_engine() -> Any:
 
 @functools.lru_cache(maxsize=1)
 def wasmtime_version() -> str:
-    """Part of the cache key (reading package metadata costs about a millisecond: once)."""
+    """Part of the cache key. Read from the name of the installed wheel's dist-info folder:
+    importlib.metadata parses the METADATA file as e-mail, which cost 1-2 ms of the first start
+    in a process (more than the rest of a cached start); it stays the fallback."""
+    import wasmtime
+
+    site = os.path.dirname(os.path.dirname(os.path.abspath(wasmtime.__file__)))
+    try:
+        found = [name for name in os.listdir(site) if name.startswith("wasmtime-") and name.endswith(".dist-info")]
+    except OSError:
+        found = []
+    if len(found) == 1:
+        return found[0][len("wasmtime-"):-len(".dist-info")]
     from importlib.metadata import version
 
     return version("wasmtime")
+
+
+@functools.lru_cache(maxsize=1)
+def _key_suffix() -> str:
+    """What besides the artifact names a compiled artifact: wasmtime, engine settings, machine."""
+    return f"{wasmtime_version()}\0{ENGINE_SETTINGS}\0{os.uname().machine}"
 
 
 def default_folder() -> Path | None:
@@ -59,8 +76,7 @@ def default_folder() -> Path | None:
 
 def cache_path(folder: Path, sha256: str, kind: str) -> Path:
     """Where the compiled form of the artifact with this sha256 lives in `folder`."""
-    key = hashlib.sha256(f"{sha256}\0{kind}\0{wasmtime_version()}\0{ENGINE_SETTINGS}\0{os.uname().machine}"
-                         .encode()).hexdigest()[:40]
+    key = hashlib.sha256(f"{sha256}\0{kind}\0{_key_suffix()}".encode()).hexdigest()[:40]
     return folder / f"{key}.{kind}.cwasm"
 
 

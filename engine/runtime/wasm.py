@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from engine import compiled as compiled_cache
 from engine.compiled import ENGINE_SETTINGS, MAX_WASM_STACK, wasmtime_version  # noqa: F401 (re-exported)
 from engine.plan import RuntimeLimits
 from engine.runtime.config import HostConfig
 from engine.runtime.errors import RuntimeFault
+from engine.runtime.hostlink import enter_guest_call, leave_guest_call
 
 # The reference allows 8 MiB (spec §6.7, §6.8); a componentize-py Python guest is about 18 MiB, so
 # artifacts may be as large as a package file may be (engine/package/limits.py).
@@ -102,9 +104,11 @@ class WasmEngine:
 
     def run(self, store: Any, limits: RuntimeLimits, what: str, call: Callable[[], Any]) -> Any:
         """Run `call` (which enters the guest) with a fresh fuel budget and wall-clock deadline;
-        any wasmtime failure becomes a classified RuntimeFault."""
+        any wasmtime failure becomes a classified RuntimeFault. Host API calls the guest makes
+        get the same deadline (and a cap on their number) through hostlink's call budget."""
         store.set_fuel(limits.fuel)
         store.set_epoch_deadline(-(-limits.timeout_ms // self.tick_ms) + 1)  # ceil, then the partial tick
+        previous = enter_guest_call(limits.timeout_ms)
         try:
             return call()
         except RuntimeFault:
@@ -113,6 +117,54 @@ class WasmEngine:
             raise classify(error, what, limits) from None
         except (TypeError, ValueError, UnicodeError) as error:  # lift/lower type errors, bad strings
             raise RuntimeFault("trap", f"WASM execution error: {what}: {last_line(error)}") from None
+        finally:
+            leave_guest_call(previous)
+
+
+def bind_string_func(func: Any, store: Any) -> Callable[..., Any]:
+    """`func(store, *args)` for a component function of strings to a string, with its types read
+    once. wasmtime-py 50's `Func.__call__` asks the engine for the function's type and converts
+    every parameter type to Python on each call (about a third of a small call); a guest's
+    export types never change, so they are read when the function is first looked up. Any other
+    signature, or a wasmtime-py without these internals, takes the ordinary call."""
+    def plain(*args: Any) -> Any:
+        return func(store, *args)
+
+    try:
+        from ctypes import byref, pointer
+
+        from wasmtime import _ffi as ffi
+        from wasmtime.component._enter import enter_wasm
+        from wasmtime.component._types import String
+
+        func_type = func.type(store)
+        param_types = [ty for _name, ty in func_type.params]
+        result_type = func_type.result
+        val_t, call_c, delete = ffi.wasmtime_component_val_t, ffi.wasmtime_component_func_call, \
+            ffi.wasmtime_component_val_delete
+    except (ImportError, AttributeError):
+        return plain
+    if not isinstance(result_type, String) or not all(isinstance(ty, String) for ty in param_types):
+        return plain
+    count, raw_func = len(param_types), func._func
+
+    def call(*args: Any) -> Any:
+        if len(args) != count:
+            raise TypeError(f"wrong number of parameters provided: given {len(args)}, expected {count}")
+        params = (val_t * count)()
+        converted = 0
+        try:
+            for ty, value in zip(param_types, args, strict=True):  # the count is checked above
+                ty.convert_to_c(store, value, pointer(params[converted]))
+                converted += 1
+            result = val_t()
+            enter_wasm(lambda: call_c(byref(raw_func), store._context(), params, converted, byref(result), 1))
+            return result_type.convert_from_c(result)
+        finally:
+            for index in range(converted):
+                delete(byref(params[index]))
+
+    return call
 
 
 def last_line(error: BaseException) -> str:
