@@ -253,6 +253,7 @@ class InstanceHandle:
             "plugin_ref": self.plan.ref, "lifecycle": self.lifecycle, "component_status": self.component_status,
             "status_update": self.status_update, "services": services,
             "restarts": {"count": self.restart_count, "max": policy.max_restarts,
+                         "backoff_ms": policy.backoff_ms, "backoff_max_ms": policy.backoff_max_ms,
                          "next_attempt_in_ms": self._next_attempt_in_ms()},
             "diagnostics": diagnostics, "limits": self.plan.limits.to_dict(),
             "queue": {"running": self._exec.locked(), "waiting": self._waiting, "limit": self.queue_limit,
