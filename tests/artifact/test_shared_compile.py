@@ -10,12 +10,12 @@ import os
 import stat
 
 import pytest
+from wasm_builders import INSTANCE_WORLD_EXPORTS, TOOL_WORLD_EXPORTS, S, component
 
 from engine import compiled
 from engine.artifact import clear_cache, inspect_artifact
 from engine.runtime import HostConfig
 from engine.runtime.wasm import WasmEngine
-from wasm_builders import INSTANCE_WORLD_EXPORTS, TOOL_WORLD_EXPORTS, S, component
 
 DATA = component(TOOL_WORLD_EXPORTS)
 OTHER = component({"other": ([("x", S)], S)})
