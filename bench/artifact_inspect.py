@@ -6,9 +6,12 @@ Run: python bench/artifact_inspect.py   (prints numbers; baselines measured in t
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from pathlib import Path
+
+os.environ["YOI_CACHE"] = "off"  # "cold" means a compile each time, not a compiled-artifact cache load
 
 from wasmtime import Config, Engine, Module, wat2wasm
 

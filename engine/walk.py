@@ -29,10 +29,11 @@ def _sorted_entries(folder: str | os.PathLike[str]) -> list[os.DirEntry]:
 
 
 def walk_entries(
-    root: str | os.PathLike[str], max_depth: int = MAX_FOLDER_DEPTH
+    root: str | os.PathLike[str], max_depth: int = MAX_FOLDER_DEPTH, skip: frozenset[str] = frozenset()
 ) -> Iterator[tuple[os.DirEntry, tuple[str, ...]]]:
     """(entry, path parts below root) for everything under `root`, in pre-order with names in
-    byte order; a folder (not a symlink to one) is entered right after it is yielded.
+    byte order; a folder (not a symlink to one) is entered right after it is yielded, unless its
+    name is in `skip` (then it is yielded but not entered).
 
     Raises OSError when a folder cannot be listed and FolderTooDeep past `max_depth` levels."""
     stack = [iter(_sorted_entries(root))]
@@ -45,7 +46,7 @@ def walk_entries(
             continue
         parts = prefixes[-1] + (entry.name,)
         yield entry, parts
-        if entry.is_dir(follow_symlinks=False):
+        if entry.is_dir(follow_symlinks=False) and entry.name not in skip:
             if len(parts) >= max_depth:
                 raise FolderTooDeep(max_depth)
             stack.append(iter(_sorted_entries(entry.path)))

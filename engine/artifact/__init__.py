@@ -62,7 +62,7 @@ def _inspect_component_on_disk(data: bytes, sha256: str) -> ArtifactInfo:
             pass
     from engine.artifact.component_types import inspect_component
 
-    info = inspect_component(data)
+    info = inspect_component(data, sha256)
     write_private(name, json.dumps(info_to_json(info)).encode())
     return info
 

@@ -1,8 +1,11 @@
 """Component imports/exports with full function types, via wasmtime's `Component(...).type`.
 
 Building a `Component` compiles it (milliseconds for small artifacts, seconds for an 18 MB Python
-guest) but never instantiates or runs it: no start function, no import is called. wasmtime is
-imported inside the functions only, so paths that never inspect a component never load it.
+guest) but never instantiates or runs it: no start function, no import is called. The engine has
+the runtime's settings and the compile goes through the shared compiled-artifact cache
+(engine/compiled.py), so a component that `check` compiled starts without compiling again, and
+one the runtime compiled is inspected without compiling. wasmtime is imported inside the
+functions only, so paths that never inspect a component never load it.
 
 Types are rendered in the structural canonical signature text of the team brief, the same text
 the WIT front end produces, so equal text means equal ABI:
@@ -11,10 +14,12 @@ the WIT front end produces, so equal text means equal ABI:
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Iterator
 from typing import Any
 
+from engine import compiled
 from engine.artifact.model import ArtifactExport, ArtifactImport, ArtifactInfo, unreadable
 from engine.diagnostics import bound_bytes
 
@@ -24,15 +29,12 @@ _engine: Any = None
 
 
 def inspection_engine() -> Any:
-    """One engine for type inspection, compiling without optimization (code is never run)."""
+    """One engine for type inspection per process, with the runtime's settings (engine/compiled.py):
+    its compiled artifacts are the runtime's, so compiling once serves both."""
     global _engine
     with _engine_lock:
         if _engine is None:
-            from wasmtime import Config, Engine
-
-            config = Config()
-            config.cranelift_opt_level = "none"
-            _engine = Engine(config)
+            _engine = compiled.new_engine()
         return _engine
 
 
@@ -192,15 +194,18 @@ def describe(engine: Any, component_type: Any) -> tuple[tuple[ArtifactImport, ..
     return imports, exports
 
 
-def inspect_component(data: bytes) -> ArtifactInfo:
-    """Compile (never instantiate) and describe a component; incompatible bytes -> unreadable."""
+def inspect_component(data: bytes, sha256: str | None = None) -> ArtifactInfo:
+    """Compile (never instantiate) and describe a component; incompatible bytes -> unreadable.
+    The compiled form comes from, or goes to, the shared compiled-artifact cache."""
     from wasmtime import WasmtimeError
-    from wasmtime.component import Component
 
     engine = inspection_engine()
+    sha256 = sha256 or hashlib.sha256(data).hexdigest()
+    folder = compiled.default_folder()
     try:
-        component = Component(engine, data)
-    except WasmtimeError as exc:
+        component = compiled.load(engine, folder, sha256, "component") or \
+            compiled.compile_and_store(engine, folder, data, sha256, "component")
+    except (WasmtimeError, ValueError, TypeError) as exc:
         return unreadable(f"component is incompatible: {error_text(exc)}", code="artifact.incompatible", kind="abi")
     try:
         imports, exports = describe(engine, component.type)

@@ -19,12 +19,12 @@ import importlib.util
 import os
 import shutil
 import signal
-import stat
 import subprocess
 import sys
 import tempfile
 import time
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +32,8 @@ from engine.diagnostics import bounded_message, redact_secret_like
 from engine.package.limits import DEFAULT_LIMITS
 from engine.package.manifest import load_manifest
 from engine.package.paths import normalize_archive_path
+from engine.safe_read import ReadError, read_bounded
+from engine.walk import FolderTooDeep, walk_entries
 
 PYTHON_SOURCE = "src/app.py"
 PYTHON_APP = "app"
@@ -41,7 +43,6 @@ DEFAULT_TIMEOUT_S = 600.0
 MAX_SOURCE_BYTES = 4 * 1024 * 1024
 LOG_TAIL_BYTES = 2048
 MAX_ENTRIES = 4096  # files and folders looked at in the package folder
-MAX_DEPTH = 32
 PDK_HINT = "install it with: pip install 'yoi-plugin-engine[pdk]'"
 # Runs componentize-py's console entry point with this very interpreter (no PATH lookup).
 _RUNNER = "import sys; from componentize_py import script; sys.argv[0] = 'componentize-py'; sys.exit(script())"
@@ -68,48 +69,30 @@ class BuildResult:
 def _read_bounded(path: Path, limit: int, what: str) -> bytes:
     """A regular file's bytes, at most `limit`; never follows a symlink or blocks on a FIFO."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
-    except OSError as error:
-        raise BuildError(f"{what} could not be read: {error.strerror}") from None
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            raise BuildError(f"{what} is not a regular file")
-        data = handle.read(limit + 1)
-    if len(data) > limit:
-        raise BuildError(f"{what} exceeds {limit} bytes")
-    return data
+        return read_bounded(path, limit, follow_symlinks=False)
+    except ReadError as error:
+        raise BuildError(f"{what} could not be read: {error.reason}") from None
 
 
-def _walk(root: Path, what: str):
-    """(relative POSIX path, lstat result) of everything under `root`, iteratively, depth-first;
-    at most MAX_ENTRIES entries and MAX_DEPTH levels, symlinked folders not entered, `__pycache__`
-    skipped. Raises BuildError past a bound."""
-    stack: list[tuple[Path, tuple[str, ...]]] = [(root, ())]
-    seen = 0
-    while stack:
-        folder, parts = stack.pop()
-        if len(parts) > MAX_DEPTH:
-            raise BuildError(f"{what} is nested more than {MAX_DEPTH} folders deep")
-        try:
-            names = sorted(os.listdir(folder))
-        except OSError as error:
-            raise BuildError(f"{what} could not be listed: {error.strerror}") from None
-        for name in names:
-            seen += 1
+def _walk(root: Path, what: str) -> Iterator[tuple[str, os.DirEntry]]:
+    """(relative POSIX path, entry) of everything but folders under `root` (engine.walk: iterative,
+    symlinked folders not entered, MAX_FOLDER_DEPTH levels), `__pycache__` skipped, at most
+    MAX_ENTRIES entries looked at. Raises BuildError past a bound."""
+    try:
+        for seen, (entry, parts) in enumerate(walk_entries(root, skip=frozenset({"__pycache__"})), 1):
             if seen > MAX_ENTRIES:
                 raise BuildError(f"{what} holds more than {MAX_ENTRIES} entries")
-            path = folder / name
-            info = os.lstat(path)
-            if stat.S_ISDIR(info.st_mode):
-                if name != "__pycache__":
-                    stack.append((path, (*parts, name)))
-                continue
-            yield "/".join((*parts, name)), info
+            if not entry.is_dir(follow_symlinks=False):
+                yield "/".join(parts), entry
+    except FolderTooDeep as error:
+        raise BuildError(f"{what} is nested more than {error.depth} folders deep") from None
+    except OSError as error:
+        raise BuildError(f"{what} could not be listed: {error.strerror}") from None
 
 
 def _entries(root: Path) -> set[str]:
     """Relative paths of the regular files under `root` (bounded), for manifest path checks."""
-    return {name for name, info in _walk(root, "the plugin folder") if stat.S_ISREG(info.st_mode)}
+    return {name for name, entry in _walk(root, "the plugin folder") if entry.is_file(follow_symlinks=False)}
 
 
 def _manifest(root: Path):
@@ -134,8 +117,8 @@ def _copy_sources(source: Path, dest: Path, what: str) -> None:
     if source.is_symlink() or not source.is_dir():
         raise BuildError(f"{what} is not a folder")
     dest.mkdir(parents=True, exist_ok=True)
-    for name, info in _walk(source, what):
-        if not stat.S_ISREG(info.st_mode):
+    for name, entry in _walk(source, what):
+        if not entry.is_file(follow_symlinks=False):
             raise BuildError(f"{what} holds `{name}`, which is not a regular file or folder")
         target = dest / name
         target.parent.mkdir(parents=True, exist_ok=True)

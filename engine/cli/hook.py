@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 from engine.cli.common import EXIT_OK, EXIT_USAGE, emit_json, fail, format_options, resolve_format
+from engine.cli.options import grants_option, policy_option
 
 MANIFEST = "plugin.toml"
 ARCHIVE_SUFFIX = ".yoi-plugin"
@@ -105,10 +106,8 @@ def hook() -> None:
 
 @hook.command("plugin-check")
 @click.argument("files", nargs=-1, type=click.Path(path_type=str))
-@click.option("--grants", "grants_file", type=click.Path(path_type=Path), default=None,
-              help="Config with [[plugins.enabled]]: judge each package by its real enablement.")
-@click.option("--policy", "policy_dirs", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Folder of extra .rules files (org policy); repeatable.")
+@grants_option("Config with [[plugins.enabled]]: judge each package by its real enablement.")
+@policy_option
 @format_options("human", "json", "sarif")
 @click.pass_context
 def plugin_check(ctx: click.Context, files, grants_file, policy_dirs, output_format: str, as_json: bool) -> None:

@@ -7,12 +7,19 @@ from pathlib import Path
 
 import click
 
+policy_option = click.option("--policy", "policy_dirs", multiple=True,
+                             type=click.Path(exists=True, file_okay=False, path_type=Path),
+                             help="Folder of extra .rules files (org policy); repeatable.")
+
+
+def grants_option(help_text: str) -> Callable:
+    """`--grants FILE`: judge packages by a real enablement instead of their own requests."""
+    return click.option("--grants", "grants_file", type=click.Path(path_type=Path), default=None, help=help_text)
+
 
 def workspace_options(func: Callable) -> Callable:
     """`--workspace DIR`, `--config FILE` and repeatable `--policy DIR`."""
-    func = click.option("--policy", "policy_dirs", multiple=True,
-                        type=click.Path(exists=True, file_okay=False, path_type=Path),
-                        help="Folder of extra .rules files (org policy); repeatable.")(func)
+    func = policy_option(func)
     func = click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
                         help="Enablement/grant config (default <workspace>/.yoi/config.toml).")(func)
     func = click.option("--workspace", type=click.Path(path_type=Path), default=Path("."), show_default=True,

@@ -11,21 +11,18 @@ the input, the grants file or a policy folder cannot be read or the policy does 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import click
 
 from engine.cli.common import EXIT_POLICY, EXIT_USAGE, emit_json, fail, format_options, resolve_format
-from engine.cli.options import fail_on_option
+from engine.cli.options import fail_on_option, grants_option, policy_option
 from engine.cli.run import run_guarded
 
 
 @click.command("check")
 @click.argument("path", type=click.Path(path_type=str))
-@click.option("--grants", "grants_file", type=click.Path(path_type=Path), default=None,
-              help="Config with [[plugins.enabled]]: judge the package by its real enablement.")
-@click.option("--policy", "policy_dirs", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Folder of extra .rules files (org policy); repeatable.")
+@grants_option("Config with [[plugins.enabled]]: judge the package by its real enablement.")
+@policy_option
 @fail_on_option("deny", "Fail (exit 1) on any conclusion of this severity or worse: `warn` fails on warnings too.")
 @format_options("human", "json", "sarif")
 def check(path: str, grants_file, policy_dirs, fail_on: str, output_format: str, as_json: bool) -> None:

@@ -38,6 +38,7 @@ FACT_SCHEMA: dict[str, tuple[str, ...]] = {
     "artifact": ("P", "Form"),
     "artifact_placeholder": ("P", "Which"),
     "artifact_problem": ("P", "Message"),
+    "artifact_size": ("P", "Bytes"),
     "artifact_export": ("P", "Interface", "Func", "Kind", "Sig"),
     "artifact_import": ("P", "Interface", "Func", "Kind", "Sig"),
     "tool": ("P", "Tool"),
@@ -185,6 +186,8 @@ def _world_function(out, node, a):
 def _artifact(out, node, a):
     ref = node[1]
     out["artifact"].add((ref, a["form"]))
+    if a["form"] != "missing":
+        out["artifact_size"].add((ref, a["size"]))
     if a.get("placeholder"):
         out["artifact_placeholder"].add((ref, a["placeholder"]))
     for message in a.get("diagnostics", ()):

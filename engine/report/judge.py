@@ -23,9 +23,9 @@ _KIND_BY_PREFIX = (
     ("binding_", "grant"), ("surface_not_", "grant"), ("item_not_", "grant"), ("external_write_", "grant"),
     ("host_api_", "grant"), ("tool_invalid_", "malformed"), ("tool_duplicate", "malformed"),
     ("item_invalid_", "malformed"), ("service_requires", "surface"), ("ingress_requires", "surface"),
-    ("artifact_is_placeholder", "placeholder"), ("component_", "abi"), ("raw_", "abi"), ("artifact_", "abi"),
-    ("core_", "abi"), ("host_import_", "abi"), ("runtime_", "malformed"), ("tool_name_collision", "duplicate"),
-    ("limit_", "limits"),
+    ("artifact_is_placeholder", "placeholder"), ("artifact_over_reference_limit", "limits"), ("component_", "abi"),
+    ("raw_", "abi"), ("artifact_", "abi"), ("core_", "abi"), ("host_import_", "abi"), ("runtime_", "malformed"),
+    ("tool_name_collision", "duplicate"), ("limit_", "limits"),
 )
 
 

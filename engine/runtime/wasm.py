@@ -4,33 +4,28 @@ running one guest call under its own fuel budget and wall-clock deadline.
 This is the only module that imports wasmtime, and it does so when a registry first needs an
 engine, so `import engine.runtime` stays cheap for commands that never run wasm.
 
-Settings: fuel metering and epoch interruption on; the component model on; max wasm stack 2 MiB.
-The reference uses 8 MiB, but wasmtime-py 50 aborts the whole process when max_wasm_stack exceeds
-its (not configurable) 2 MiB async stack, so 2 MiB is the largest safe value.
+Settings (engine/compiled.py, shared with static inspection so both use one compiled-artifact
+cache): fuel metering and epoch interruption on; the component model on; max wasm stack 2 MiB.
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import hashlib
-import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from engine import cache
+from engine import compiled as compiled_cache
+from engine.compiled import ENGINE_SETTINGS, MAX_WASM_STACK, wasmtime_version  # noqa: F401 (re-exported)
 from engine.plan import RuntimeLimits
 from engine.runtime.config import HostConfig
 from engine.runtime.errors import RuntimeFault
 from engine.runtime.hostlink import enter_guest_call, leave_guest_call
 
-MAX_WASM_STACK = 2 * 1024 * 1024
 # The reference allows 8 MiB (spec §6.7, §6.8); a componentize-py Python guest is about 18 MiB, so
 # artifacts may be as large as a package file may be (engine/package/limits.py).
 MAX_ARTIFACT_BYTES = 32 * 1024 * 1024
-ENGINE_SETTINGS = f"fuel=1;epoch=1;component-model=1;max-wasm-stack={MAX_WASM_STACK}"
 # Store limits on the number of core instances, memories and tables (measured, docs/runtime.md):
 # a raw module is exactly one of each. A component is a tree of core instances: the bundled
 # examples have 1, a libc+main component 2, a componentize-py 0.25 guest 38 instances with one
@@ -43,31 +38,6 @@ _LIMIT_WORDS = ("exceeds memory limits", "exceeds table limits", "resource limit
                 "growing table", "minimum size of")
 
 
-@functools.lru_cache(maxsize=1)
-def wasmtime_version() -> str:
-    """Part of the cache key. Read from the name of the installed wheel's dist-info folder:
-    importlib.metadata parses the METADATA file as e-mail, which cost 1-2 ms of the first start
-    in a process (more than the rest of a cached start); it stays the fallback."""
-    import wasmtime
-
-    site = os.path.dirname(os.path.dirname(os.path.abspath(wasmtime.__file__)))
-    try:
-        found = [name for name in os.listdir(site) if name.startswith("wasmtime-") and name.endswith(".dist-info")]
-    except OSError:
-        found = []
-    if len(found) == 1:
-        return found[0][len("wasmtime-"):-len(".dist-info")]
-    from importlib.metadata import version
-
-    return version("wasmtime")
-
-
-@functools.lru_cache(maxsize=1)
-def _key_suffix() -> str:
-    """What besides the artifact names a compiled artifact: wasmtime, engine settings, machine."""
-    return f"{wasmtime_version()}\0{ENGINE_SETTINGS}\0{os.uname().machine}"
-
-
 class WasmEngine:
     """One wasmtime Engine (fuel + epoch), its epoch ticker thread, and compiled artifacts."""
 
@@ -76,12 +46,7 @@ class WasmEngine:
         import wasmtime.component
 
         self.wasmtime = wasmtime
-        config = wasmtime.Config()
-        config.consume_fuel = True
-        config.epoch_interruption = True
-        config.wasm_component_model = True
-        config.max_wasm_stack = MAX_WASM_STACK
-        self.engine = wasmtime.Engine(config)
+        self.engine = compiled_cache.new_engine()
         self.tick_ms = max(1, int(host.epoch_tick_ms))
         self._cache_folder = _cache_folder(host)
         self._compiled: dict[tuple[str, str], Any] = {}
@@ -117,36 +82,18 @@ class WasmEngine:
             self._compiled[(kind, sha)] = compiled
         return compiled
 
-    def _loader(self, kind: str) -> Any:
-        return self.wasmtime.component.Component if kind == "component" else self.wasmtime.Module
-
     def _cache_path(self, sha: str, kind: str) -> Path | None:
-        if self._cache_folder is None:
-            return None
-        key = hashlib.sha256(f"{sha}\0{kind}\0{_key_suffix()}".encode()).hexdigest()[:40]
-        return self._cache_folder / f"{key}.{kind}.cwasm"
+        return None if self._cache_folder is None else compiled_cache.cache_path(self._cache_folder, sha, kind)
 
     def _from_disk(self, sha: str, kind: str) -> Any:
-        path = self._cache_path(sha, kind)
-        if path is None or not cache.is_private_file(path):
-            return None
-        try:
-            return self._loader(kind).deserialize_file(self.engine, str(path))
-        except (self.wasmtime.WasmtimeError, OSError, ValueError):
-            return None  # stale or corrupt: compile again and overwrite
+        return compiled_cache.load(self.engine, self._cache_folder, sha, kind)
 
     def _compile_fresh(self, data: bytes, sha: str, kind: str) -> Any:
-        wasmtime = self.wasmtime
         try:
-            compiled = self._loader(kind)(self.engine, data)
-        except (wasmtime.WasmtimeError, ValueError, TypeError) as error:
+            return compiled_cache.compile_and_store(self.engine, self._cache_folder, data, sha, kind)
+        except (self.wasmtime.WasmtimeError, ValueError, TypeError) as error:
             what = "component is incompatible" if kind == "component" else "WASM module error"
             raise RuntimeFault("load", f"{what}: {last_line(error)}") from None
-        path = self._cache_path(sha, kind)
-        if path is not None:
-            with contextlib.suppress(wasmtime.WasmtimeError):
-                cache.write_file(path, compiled.serialize())
-        return compiled
 
     # ---- running -------------------------------------------------------------------------------
 
@@ -247,5 +194,4 @@ def _cache_folder(host: HostConfig) -> Path | None:
         return None
     if host.cache_dir is not None:
         return Path(host.cache_dir)
-    folder = cache.cache_dir()
-    return None if folder is None else folder / "compiled-wasm"
+    return compiled_cache.default_folder()

@@ -35,6 +35,9 @@ def enable(folder, workspace, template: str) -> str:
     assert report["status"] == "active"
     # the reviewer sees the limits the template's enablement raises (a Python guest needs more memory)
     assert report["limits"]["raised"] == tomllib.loads(table)["plugins"]["enabled"][0].get("limits", {})
+    # an 18 MB Python guest is over the reference's 8 MiB artifact bound: accepted here, never silently
+    codes = {d.get("code") for d in report["diagnostics"]}
+    assert ("artifact_over_reference_limit" in codes) == template.startswith("python")
     return f"project:{local_id}"
 
 

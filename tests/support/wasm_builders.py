@@ -63,3 +63,19 @@ def core_module(imports=(), exports_call=True, call_type="", memory=True) -> byt
         lines.append(f'  (func (export "yoi_tool_call") {call_type} {"i32.const 0" if "result" in call_type else ""})')
     lines.append(")")
     return wasmtime.wat2wasm("\n".join(lines))
+
+
+def leb128(value: int) -> bytes:
+    """Unsigned LEB128, as wasm section and name lengths are written."""
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def with_custom_section(wasm: bytes, name: bytes, payload: bytes) -> bytes:
+    """`wasm` with a custom section appended: still valid, now larger and with its own sha256."""
+    body = leb128(len(name)) + name + payload
+    return wasm + b"\x00" + leb128(len(body)) + body
