@@ -34,6 +34,7 @@ from engine.runtime.hostapi.addresses import (
     parse_url_host,
 )
 from engine.runtime.hostapi.descriptor import HostApiError, check_fields, decode_object
+from engine.safe_read import ReadError, read_bounded
 
 MAX_DESCRIPTOR_BYTES = 49152
 MAX_BODY_BYTES = 32768
@@ -44,6 +45,7 @@ MAX_RESPONSE_BODY_BYTES = 65536
 MAX_RESPONSE_HEAD_BYTES = 32768
 MAX_RESPONSE_HEADER_LINES = 100
 MAX_ADDRESSES_TRIED = 4
+MAX_CA_BUNDLE_BYTES = 4 * 1024 * 1024  # a system bundle is about 200 KiB
 TIMEOUT_S = 5.0
 USER_AGENT = "yoi-plugin-https-host-api/0.1"
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -170,9 +172,12 @@ class HttpsApi:
                 context = ssl.create_default_context()
                 context.minimum_version = ssl.TLSVersion.TLSv1_2
                 if self._ca_bundle is not None:
+                    # Read it ourselves, bounded and non-blocking: OpenSSL's own open of a FIFO
+                    # named in the config would block this call (and every later one) forever.
                     try:
-                        context.load_verify_locations(cafile=str(self._ca_bundle))
-                    except (OSError, ssl.SSLError, ValueError):
+                        data = read_bounded(self._ca_bundle, MAX_CA_BUNDLE_BYTES)
+                        context.load_verify_locations(cadata=data.decode("ascii") if b"-----BEGIN" in data else data)
+                    except (ReadError, OSError, ssl.SSLError, ValueError):
                         raise HostApiError("HTTPS CA bundle configured for the host could not be loaded") from None
                 self._context = context
             return self._context
