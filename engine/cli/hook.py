@@ -56,13 +56,14 @@ def _manifests_under(folder: Path) -> Iterable[Path]:
 
 
 def _targets_of(path: Path) -> Iterable[Path]:
-    if path.suffix == ARCHIVE_SUFFIX and path.is_file():
+    # os.path: False, not OSError, for a name too long to be a path
+    if path.suffix == ARCHIVE_SUFFIX and os.path.isfile(path):
         yield path
-    elif path.is_dir():
+    elif os.path.isdir(path):
         yield from _manifests_under(path)
     else:
         for parent in list(path.parents)[:MAX_ANCESTORS]:
-            if (parent / MANIFEST).is_file():
+            if os.path.isfile(parent / MANIFEST):
                 yield parent
                 break
 
