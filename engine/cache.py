@@ -13,6 +13,7 @@ Anything odd means: compute in memory, cache nothing. `YOI_CACHE=off` disables t
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat
@@ -127,7 +128,5 @@ def write_file(path: Path, data: bytes) -> None:
         os.chmod(tmp, 0o600)
         os.replace(tmp, path)
     except OSError:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass

@@ -9,8 +9,9 @@ reference cuts at a byte offset and can split a UTF-8 character, spec §6.12).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Iterable
+from typing import Any
 
 ELLIPSIS = "\u2026"
 CLI_TEXT_LIMIT_CHARS = 240  # spec §4.6 bound_text
@@ -151,11 +152,11 @@ class Diagnostic:
         if not self.code:
             object.__setattr__(self, "code", f"{self.phase}.{self.kind}")
 
-    def with_subject(self, **fields: Any) -> "Diagnostic":
+    def with_subject(self, **fields: Any) -> Diagnostic:
         base = self.subject or Subject()
         return replace(self, subject=replace(base, **fields))
 
-    def with_location(self, location: Location | None) -> "Diagnostic":
+    def with_location(self, location: Location | None) -> Diagnostic:
         return replace(self, location=location)
 
     def to_dict(self) -> dict[str, Any]:

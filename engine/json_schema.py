@@ -12,7 +12,8 @@ taplo, the engine of Even Better TOML, implements older drafts best.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 ITEMS = "[]"  # path step for the items of an array

@@ -44,7 +44,7 @@ def _open_error(error: OSError | ValueError, follow_symlinks: bool) -> ReadError
         return ReadError("malformed", "not a regular file")
     if error.errno == errno.EISDIR:
         return ReadError("malformed", "a folder, not a regular file")
-    words = {
+    words: dict[int | None, str] = {  # errno is None for an OSError raised without one
         errno.ENOENT: "not found", errno.ENOTDIR: "not found", errno.EACCES: "permission denied",
         errno.EPERM: "permission denied",
         errno.ENAMETOOLONG: "invalid input", errno.EINVAL: "invalid input",

@@ -9,7 +9,7 @@ given. A recursive walk dies with an internal RecursionError on a tree a thousan
 from __future__ import annotations
 
 import os
-from typing import Iterator
+from collections.abc import Iterator
 
 # Real package and policy trees are a handful of levels deep; 64 leaves room for generated ones.
 MAX_FOLDER_DEPTH = 64

@@ -14,6 +14,7 @@ build leaves the old artifact (or the placeholder) untouched.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import shutil
@@ -162,10 +163,8 @@ def _write_atomically(target: Path, data: bytes) -> None:
         os.chmod(temp, 0o644)
         os.replace(temp, target)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(temp)
-        except OSError:
-            pass
         raise
 
 

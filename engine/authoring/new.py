@@ -10,6 +10,7 @@ into place; if one rename fails, those already moved are taken back.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import stat
@@ -111,10 +112,8 @@ def _move_entries(staging: Path, dest: Path) -> None:
             moved.append(name)
     except OSError:
         for name in moved:
-            try:
+            with contextlib.suppress(OSError):
                 os.rename(dest / name, staging / name)
-            except OSError:
-                pass
         raise
 
 

@@ -7,6 +7,7 @@ completion must never print an error into the user's prompt.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import click
@@ -17,14 +18,13 @@ MAX_ITEMS = 500
 
 def workspace_refs(workspace: Path, config_path: Path | None = None) -> list[str]:
     """Every discovered package ref and enabled id of `workspace`, plus unique local ids."""
+    from engine.diagnostics import DiagnosticError
     from engine.package.discovery import discover
     from engine.report.workspace import load_workspace_config
 
     refs = [package.identity for package in discover(workspace).packages]
-    try:
+    with contextlib.suppress(DiagnosticError, OSError):  # a broken config still completes the discovered refs
         refs += [enablement.id for enablement in load_workspace_config(workspace, config_path).enabled]
-    except Exception:  # noqa: BLE001 - a broken config still completes the discovered refs
-        pass
     locals_ = [ref.partition(":")[2] for ref in refs if ":" in ref]
     unique = [name for name in locals_ if locals_.count(name) == 1]
     return sorted(set(refs) | set(unique))

@@ -37,7 +37,7 @@ def main() -> None:
 
     try:
         cli(standalone_mode=True)
-    except Exception as error:  # noqa: BLE001 - the point is to catch what nobody expected
+    except Exception as error:  # the point is to catch what nobody expected (re-raised under YOI_DEBUG)
         if os.environ.get("YOI_DEBUG"):
             raise
         from engine.diagnostics import bound_text, escape_text, redact_secret_like

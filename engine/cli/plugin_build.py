@@ -20,7 +20,8 @@ from engine.diagnostics import bound_text
 @format_options("human", "json")
 def build(directory: str, timeout: float, output_format: str, as_json: bool) -> None:
     """Build a package folder's artifact (WAT with wasmtime, Python with componentize-py), then check it."""
-    from engine.authoring.build import BuildError, build as build_package
+    from engine.authoring.build import BuildError
+    from engine.authoring.build import build as build_package
     from engine.report.judge import check_path
 
     try:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn, Sequence
+from typing import Any, NoReturn
 
 import click
 
@@ -126,7 +127,7 @@ def _human_eval(facts: dict[str, list], conclusions: list, explained: list, miss
     for text, answer in missed:
         sections.append([f"why not {text}:"] + [f"  {line}" for line in answer.render()])
     counts = [sum(1 for c in conclusions if c.severity == s) for s in SEVERITIES]
-    sections.append([", ".join(f"{n} {s}" for n, s in zip(counts, SEVERITIES))])
+    sections.append([", ".join(f"{n} {s}" for n, s in zip(counts, SEVERITIES, strict=True))])
     click.echo("\n".join(human_lines(lines) for lines in sections if lines), nl=False)
 
 

@@ -43,8 +43,8 @@ def _human(result: dict[str, Any]) -> list[str]:
             where = ":".join(str(x) for x in (d["file"], d["line"], d["column"]) if x is not None)
             lines.append(f"  {bound_text(where)}: {bound_text(d['message'])}")
         return lines
-    lines = [f"{result['path']}: ok ({len(result['packages'])} packages, "
-             f"{len(result['interfaces'])} interfaces, {len(result['worlds'])} worlds)"]
+    lines = [(f"{result['path']}: ok ({len(result['packages'])} packages, "
+              f"{len(result['interfaces'])} interfaces, {len(result['worlds'])} worlds)")]
     for iface in result["interfaces"]:
         lines.append(f"  interface {iface['name']}: {len(iface['functions'])} functions, "
                      f"{len(iface['types'])} types")

@@ -22,15 +22,16 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
-from engine.diagnostics import Diagnostic, DiagnosticError, Location
 from engine.datalog.ast import SEVERITIES, format_fact
 from engine.datalog.facts import FactsFileError, normalize_facts, read_facts_file
 from engine.datalog.parser import rule_diagnostic
 from engine.datalog.program import LoadError, Program, Result, load
+from engine.diagnostics import Diagnostic, DiagnosticError, Location
 from engine.safe_read import ReadError, read_bounded_text
 from engine.walk import FolderTooDeep, walk_entries
 

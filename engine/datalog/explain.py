@@ -5,15 +5,27 @@ reviewer can follow them without reading the engine.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Mapping
+from typing import Any
 
-from engine.diagnostics import Location
 from engine.datalog.ast import (
-    Atom, Builtin, Comparison, Const, Literal, Negation, Rule, Term, Value, Var, format_fact, literal_vars,
+    Atom,
+    Builtin,
+    Comparison,
+    Const,
+    Literal,
+    Negation,
+    Rule,
+    Term,
+    Value,
+    Var,
+    format_fact,
+    literal_vars,
 )
 from engine.datalog.builtins import FUNCTIONS, compare
 from engine.datalog.evaluator import Relation
+from engine.diagnostics import Location
 
 MAX_BINDINGS = 10_000  # why_not explores at most this many partial matches per literal
 MAX_RENDER_DEPTH = 32  # a rendered proof is at most this many levels deep ...
@@ -95,7 +107,7 @@ class Proof:
 
 def _bind(terms: tuple[Term, ...], values: tuple, env: dict[str, Value]) -> bool:
     """Extend `env` so `terms` match `values`; False when a constant or a bound variable differs."""
-    for term, value in zip(terms, values):
+    for term, value in zip(terms, values, strict=True):  # one arity per predicate
         if isinstance(term, Const):
             if not (type(term.value) is type(value) and term.value == value):
                 return False
@@ -145,7 +157,7 @@ def explain(rules: tuple[Rule, ...], relations: Mapping[str, Relation], pred: st
         env: dict[str, Value] = {}
         _bind(rule.head.args, fact, env)
         premises = []
-        for lit, body_fact in zip(positives, derivation[1:]):
+        for lit, body_fact in zip(positives, derivation[1:], strict=True):  # one body fact per positive atom
             _bind(lit.args, body_fact, env)
             key = (lit.pred, body_fact)
             if key not in index:
@@ -217,8 +229,8 @@ def _matches(atom: Atom, env: Mapping[str, Value], relations: Mapping[str, Relat
         return []
     positions = tuple(p for p, t in enumerate(atom.args)
                       if isinstance(t, Const) or (not t.anonymous and t.name in env))
-    values = [atom.args[p].value if isinstance(atom.args[p], Const) else env[atom.args[p].name]
-              for p in positions]
+    bound = [atom.args[p] for p in positions]
+    values = [t.value if isinstance(t, Const) else env[t.name] for t in bound]
     if positions:
         key = values[0] if len(values) == 1 else tuple(values)
         candidates = rel.index(positions).get(key, ())

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
-from engine.diagnostics import Diagnostic, DiagnosticError, Location
 from engine.datalog.parser import INT_LIMIT
+from engine.diagnostics import Diagnostic, DiagnosticError, Location
 from engine.safe_read import ReadError, read_bounded
 
 MAX_FACT_DIAGNOSTICS = 20
@@ -73,12 +74,14 @@ def _convert_rows(pred: str, rows: Iterable[Any], arity: int | None, from_progra
                   out: list[tuple]) -> tuple[str, str] | None:
     """Append checked rows to `out`; the first problem as (code, message). Hot on big inputs:
     exact type tests first, the slow general checks only for what they do not settle."""
-    for n, row in enumerate(rows):
-        kind = type(row)
-        if kind is not tuple:
-            if kind is not list and not isinstance(row, (list, tuple)):
-                return "facts-shape", f"`{pred}` row {n}: a row must be a list of values"
-            row = tuple(row)
+    for n, given in enumerate(rows):
+        kind = type(given)
+        if kind is tuple:
+            row = given
+        elif kind is list or isinstance(given, (list, tuple)):
+            row = tuple(given)
+        else:
+            return "facts-shape", f"`{pred}` row {n}: a row must be a list of values"
         if arity is None:
             arity = len(row)
         if len(row) != arity:

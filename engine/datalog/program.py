@@ -6,16 +6,16 @@ import hashlib
 import marshal
 import os
 import pickle
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence, Union
+from typing import Any, Union
 
 from engine import diagnostics as diagnostics_module
-from engine.diagnostics import Diagnostic, DiagnosticError, Location, bounded_message
 from engine.datalog.ast import SEVERITIES, Atom, Const, Rule, Value, Var, rule_atoms
-from engine.datalog.desugar import CONCLUSION_PREDICATE, check_reserved, conclusion_rules
 from engine.datalog.checks import check_program, sort_diagnostics
+from engine.datalog.desugar import CONCLUSION_PREDICATE, check_reserved, conclusion_rules
 from engine.datalog.evaluator import CompiledStratum, Relation, evaluate_strata
 from engine.datalog.explain import Proof, WhyNot, explain, why_not
 from engine.datalog.facts import normalize_facts
@@ -23,6 +23,7 @@ from engine.datalog.parser import grammar_text, parse_query, parse_text, rule_di
 from engine.datalog.plan import compile_rule, make_variant
 from engine.datalog.stratify import Stratum, stratify
 from engine.datalog.template import render_template
+from engine.diagnostics import Diagnostic, DiagnosticError, Location, bounded_message
 from engine.safe_read import ReadError, read_bounded_text
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -89,7 +90,7 @@ class Program:
         return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
 
     @classmethod
-    def from_snapshot(cls, data: bytes) -> "Program":
+    def from_snapshot(cls, data: bytes) -> Program:
         """The program a `snapshot()` holds, without parsing, checking or code generation."""
         rules, strata, files, statements, compiled = pickle.loads(data)
 
@@ -119,14 +120,15 @@ class Program:
         return tuple(out)
 
     def evaluate(self, facts: Mapping[str, Iterable[Any]] | None = None, *,
-                 source: str | None = None) -> "Result":
+                 source: str | None = None) -> Result:
         """Evaluate on input facts `{pred: rows}`. Input facts for a predicate the rules also
         define are allowed: the rules add to them (union). Raises FactsError on bad input."""
         inputs = normalize_facts(facts or {}, self.arities, self._not_input, source)
         relations = {pred: Relation(arity) for pred, arity in self.arities.items()}
         for index, rule in enumerate(self.rules):
-            if not rule.body:
-                relations[rule.head.pred].add_base(tuple(a.value for a in rule.head.args), (index,))
+            if not rule.body:  # a fact: the safety check proved its head holds constants only
+                relations[rule.head.pred].add_base(tuple(a.value for a in rule.head.args if isinstance(a, Const)),
+                                                   (index,))
         for pred, rows in inputs.items():
             rel = relations.get(pred)
             if rel is None:
@@ -169,8 +171,11 @@ class Result:
         out = []
         for pred in sorted(self.program.conclusions):
             for args in self.facts(pred):
-                rule = self.program.rules[self._relations[pred].facts[args][0]]
-                values = {a.name: v for a, v in zip(rule.head.args, args) if isinstance(a, Var)}
+                derivation = self._relations[pred].facts[args]
+                assert derivation is not None, "conclusions are never input facts (normalize_facts refuses them)"
+                rule = self.program.rules[derivation[0]]
+                assert rule.severity is not None, "only conclusion rules derive a conclusion (conclusion-conflict)"
+                values = {a.name: v for a, v in zip(rule.head.args, args, strict=True) if isinstance(a, Var)}
                 message = bounded_message(render_template(rule.message or "", values))
                 out.append(Conclusion(rule.severity, pred, args, message, rule.location))
         rank = {s: i for i, s in enumerate(SEVERITIES)}
@@ -266,7 +271,8 @@ def _cached_program(sources: list[tuple[str, str]], inputs: Mapping[str, int | N
     Building the grammar, parsing, checking and generating join code for the built-in rules is
     most of a `check` process's own time. A snapshot of a program that loaded cleanly is keyed by
     every source's label and text, `inputs`, the grammar and the engine code a snapshot holds, so
-    an edit to either is never missed; a corrupt entry is ignored and rebuilt. With the cache off, no key or snapshot is computed.
+    an edit to either is never missed; a corrupt entry is ignored and rebuilt. With the cache off,
+    no key or snapshot is computed.
     """
     from engine.cache import cache_dir, cache_key, read_private, write_private
 
@@ -279,7 +285,7 @@ def _cached_program(sources: list[tuple[str, str]], inputs: Mapping[str, int | N
     if cached is not None:
         try:
             return Program.from_snapshot(cached)
-        except Exception:  # any corruption (pickle, marshal, shape): rebuild
+        except Exception:  # noqa: BLE001 - unpickling damaged bytes can raise almost anything: rebuild
             pass
     program = _build(sources, [], inputs)
     write_private(name, program.snapshot())
@@ -313,9 +319,9 @@ def parse_atom(text: str) -> tuple[str, tuple]:
         if bad:
             diagnostics = [rule_diagnostic("not-ground", f"an atom to look up takes values only, "
                                            f"not the variable `{bad[0]}`", bad[0].location)]
-    if diagnostics:
+    if diagnostics or atom is None:  # parse_query gives an atom or diagnostics
         raise LoadError(diagnostics)
     return atom.pred, tuple(a.value for a in atom.args if isinstance(a, Const))
 
 
-__all__ = ["Program", "Result", "Conclusion", "LoadError", "load", "loads", "parse_atom", "sort_facts"]
+__all__ = ["Conclusion", "LoadError", "Program", "Result", "load", "loads", "parse_atom", "sort_facts"]

@@ -97,7 +97,7 @@ def _plugins_config(plugins: Any, text: str, file: str) -> EnablementConfig:
     return EnablementConfig(
         tuple(
             _enablement(entry, Location(file, *spot) if spot else Location(file))
-            for entry, spot in zip(entries, spots)
+            for entry, spot in zip(entries, spots, strict=True)  # spots has one per entry, or is all None
         ),
         file,
         _host_settings(plugins.get("host", {}), file),

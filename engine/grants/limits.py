@@ -9,8 +9,8 @@ no such ceiling to fall back to, so the schema refuses values outside RESTART_BO
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
-from typing import Mapping
 
 from engine.plan import DEFAULT_LIMITS, HOST_MAXIMA, RAISABLE_LIMITS, RestartPolicy, RuntimeLimits
 

@@ -49,7 +49,7 @@ HOST_SCHEMA = {"https_ca_bundle": {"type": "string", "empty": False}}
 # Limits are positive integers; a value above the host maximum is capped (engine/grants/limits.py)
 # and a rule warns about it, so the schema sets no upper bound here. Restart settings are bounded.
 _POSITIVE = {"type": "integer", "min": 1}
-LIMITS_SCHEMA = {name: _POSITIVE for name in RAISABLE_LIMITS}
+LIMITS_SCHEMA = dict.fromkeys(RAISABLE_LIMITS, _POSITIVE)
 RESTART_SCHEMA = {name: {"type": "integer", "min": low, "max": high} for name, (low, high) in RESTART_BOUNDS.items()}
 
 ENABLEMENT_SCHEMA = {
@@ -144,7 +144,7 @@ def check_plugins(plugins: Any) -> list[SchemaProblem]:
             problems += found
         for j, fs in enumerate(grants.get("fs", ())):
             if "root" in fs and not canonical_fs_root(fs["root"]):
-                path = ("plugins", "enabled", i, "grants", "fs", j, "root")
+                path: tuple[str | int, ...] = ("plugins", "enabled", i, "grants", "fs", j, "root")
                 problems.append(SchemaProblem(path, f"plugin config key `{format_path(path)}` must be an absolute, "
                                               "canonical path (no `.` or `..` segment, no repeated or trailing `/`)"))
         problem = restart_problem(enablement.get("restart"))

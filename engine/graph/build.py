@@ -10,13 +10,16 @@ graph as facts and rules/*.rules decide.
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import networkx as nx
 
 from engine.graph.inputs import Subject
 from engine.graph.worlds import WorldSummary, world_summary
-from engine.package.model import Package
+from engine.package.model import Ingress, Package, Service
+
+NodeKey = tuple[str | int, ...]  # (node type, ...): see the module docstring
 
 
 def build_graph(
@@ -28,7 +31,7 @@ def build_graph(
     """Return the graph for `subjects`. `inspect` defaults to engine.artifact.inspect_artifact."""
     if inspect is None:
         from engine.artifact import inspect_artifact as inspect
-    graph = nx.MultiDiGraph()
+    graph: nx.MultiDiGraph[NodeKey] = nx.MultiDiGraph()
     for subject in subjects:
         _add_subject(graph, subject, inspect, worlds)
     return graph
@@ -89,18 +92,21 @@ def _add_manifest_items(graph, ref: str, package: Package) -> None:
     pkg_node = ("package", ref)
     duplicates = duplicate_tool_names(manifest)
     for index, tool in enumerate(manifest.tools):
-        node = ("tool", ref, tool.name)
+        node: NodeKey = ("tool", ref, tool.name)
         graph.add_node(
             node, type="tool", name=tool.name, index=index, external_write=tool.external_write,
             name_error=validate_tool_name(tool.name), schema_error=validate_input_schema(tool.input_schema),
             duplicate=tool.name in duplicates,
         )
         graph.add_edge(pkg_node, node, label="declares")
-    for kind, items in (("service", manifest.services), ("ingress", manifest.ingresses)):
+    declared: tuple[tuple[str, Sequence[Service | Ingress]], ...] = (
+        ("service", manifest.services), ("ingress", manifest.ingresses))
+    for kind, items in declared:
         for index, item in enumerate(items):
             node = (kind, ref, item.name)
-            attrs = dict(type=kind, name=item.name, index=index, name_error=validate_tool_name(item.name))
-            if kind == "ingress":
+            attrs: dict[str, Any] = {"type": kind, "name": item.name, "index": index,
+                                     "name_error": validate_tool_name(item.name)}
+            if isinstance(item, Ingress):
                 attrs.update(event_kinds=tuple(item.event_kinds), sources=tuple(item.sources))
             graph.add_node(node, **attrs)
             graph.add_edge(pkg_node, node, label="declares")
@@ -185,11 +191,12 @@ def _add_world(graph, world_id: str, worlds) -> tuple:
 
 def _add_grant(graph, ref: str, grants, *, assumed: bool) -> None:
     grant_node = ("grant", ref)
-    graph.add_node(grant_node, type="grant", assumed=assumed, id=grants.id, version=grants.version, digest=grants.digest,
-                   has_permissions=bool(grants.permissions), has_https=bool(grants.https), has_fs=bool(grants.fs))
+    graph.add_node(grant_node, type="grant", assumed=assumed, id=grants.id, version=grants.version,
+                   digest=grants.digest, has_permissions=bool(grants.permissions), has_https=bool(grants.https),
+                   has_fs=bool(grants.fs))
     graph.add_edge(("package", ref), grant_node, label="granted")
     for index, permission in enumerate(grants.permissions):
-        node = ("permission", ref, "grant", permission.kind, permission.value or "")
+        node: NodeKey = ("permission", ref, "grant", permission.kind, permission.value or "")
         graph.add_node(node, type="permission", side="grant", kind=permission.kind,
                        value=permission.value or "", label_text=permission.label, index=index)
         graph.add_edge(grant_node, node, label="grants")

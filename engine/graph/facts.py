@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import posixpath
 from collections import defaultdict
-from typing import Iterable
+from collections.abc import Iterable
+from itertools import pairwise
 
 import networkx as nx
 
@@ -135,11 +136,11 @@ def _tool_name_chains(tools: set[tuple]) -> set[tuple]:
     by_name: dict[str, list[str]] = defaultdict(list)
     for ref, name in tools:
         by_name[name].append(ref)
-    links = set()
+    links: set[tuple[str, str, str]] = set()
     for name, refs in by_name.items():
         if len(refs) > 1:
             refs.sort()
-            links.update((a, name, b) for a, b in zip(refs, refs[1:]))
+            links.update((a, name, b) for a, b in pairwise(refs))
     return links
 
 
@@ -229,12 +230,11 @@ def broad_root_reason(root: str) -> str | None:
     Home folders are recognized by shape (`/root`, `/home/<user>`, `/Users/<user>`) and as the
     `$HOME` of whoever runs the check.
     """
-    path = posixpath.normpath(root) if root.startswith("/") else None
-    if path is None:
+    if not root.startswith("/"):
         return None
-    path = "/" + path.lstrip("/")
-    home = os.environ.get("HOME", "")
-    home = "/" + posixpath.normpath(home).lstrip("/") if home.startswith("/") else None
+    path = "/" + posixpath.normpath(root).lstrip("/")
+    home_env = os.environ.get("HOME", "")
+    home = "/" + posixpath.normpath(home_env).lstrip("/") if home_env.startswith("/") else None
     parts = path.strip("/").split("/") if path != "/" else []
     if not parts:
         return "the filesystem root"

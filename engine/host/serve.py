@@ -4,13 +4,15 @@ One request per line, one response line per request, in request order:
 `{"id", "ok": true, "result"}` or `{"id", "ok": false, "error": {"kind", "message"}}`. A line
 that is not a JSON object, names an unknown op or field, or is longer than MAX_LINE_BYTES gets an
 error response and the loop goes on; a too-long line is skipped in chunks, never held whole.
-Instances start on first use (or with `start`); EOF stops every instance.
+Instances start on first use (or with `start`); EOF stops every instance. After a whole-run
+deny at startup every well-formed request is answered with an error of kind `denied`.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any, BinaryIO, Callable
+from collections.abc import Callable
+from typing import Any, BinaryIO
 
 from engine.diagnostics import bound_text, redact_secret_like
 from engine.host.startup import HostError, StartupReport, lookup_ref
@@ -115,6 +117,9 @@ class ServeLoop:
         for name in ("tool", "ingress"):
             if name in request and not isinstance(request[name], str):
                 raise HostError("invalid_request", f"`{name}` must be a string")
+        blocked = self.report.run_denied_message()
+        if blocked:  # a whole-run deny: the run failed closed, every op is refused
+            raise HostError("denied", blocked)
         ref = lookup_ref(self.report, request["plugin"]) if "plugin" in request else None
         return self._dispatch(op, ref, request)
 
@@ -122,6 +127,8 @@ class ServeLoop:
         registry = self.registry
         if op == "tools":
             return [descriptor_dict(d) for d in registry.tools() if ref is None or d.plugin_ref == ref]
+        if ref is None:  # handle() already refused it: every other op requires `plugin` (OPS)
+            raise HostError("invalid_request", f"op `{op}` needs field(s): plugin")
         if op == "status":
             return registry.status(ref)
         if op == "start":

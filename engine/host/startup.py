@@ -4,19 +4,24 @@ Starting is: discover, resolve, evaluate the built-in rules plus any `--policy` 
 plans, and hand only plans to the runtime (DESIGN decision 2). A package the rules did not plan
 (rejected, denied by an org policy, missing, ...) is reported as refused with the reasons `list`
 shows, and nothing of it ever reaches engine.runtime: its artifact is never compiled there.
+
+A whole-run finding (a conclusion no package owns, issue 8 point 2) that is a `deny` fails the
+run as it fails `list`: startup then refuses every package, naming the finding, and plans nothing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from engine.diagnostics import bound_text
 from engine.grants.model import HostSettings
 from engine.plan import Plan
 
 MAX_REASONS = 8  # per refused package, in the report
+MAX_FINDINGS = 16  # whole-run findings shown in the human report
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,20 @@ class StartupReport:
     denied_items: dict[str, list[str]] = field(default_factory=dict, compare=False)
     # `[plugins.host]` of the workspace config: host settings such as the https CA bundle
     host_settings: HostSettings = field(default_factory=HostSettings, compare=False)
+    # conclusions no package owns (engine.report.verdict.run_findings); a deny among them blocks the run
+    run_findings: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def run_denials(self) -> tuple[dict[str, Any], ...]:
+        return tuple(f for f in self.run_findings if f["severity"] == "deny")
+
+    def run_denied_message(self) -> str | None:
+        """Why every request is refused (a whole-run deny), or None when the run may start."""
+        denials = self.run_denials
+        if not denials:
+            return None
+        more = f" (and {len(denials) - 1} more)" if len(denials) > 1 else ""
+        return f"startup refused every plugin package: {finding_reason(denials[0])}{more}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -42,12 +61,13 @@ class StartupReport:
                          "denied": list(self.denied_items.get(p.ref, ()))}
                         for p in self.plans],
             "refused": [dict(entry) for entry in self.refused],
+            "run_findings": [dict(finding) for finding in self.run_findings],
         }
 
     def render(self) -> str:
         """The human startup report (a host prints it on stderr)."""
-        lines = [f"yoi plugin host: {len(self.plans)} plugin package(s) planned, {len(self.refused)} refused "
-                 f"(workspace: {bound_text(self.workspace)})"]
+        lines = [(f"yoi plugin host: {len(self.plans)} plugin package(s) planned, {len(self.refused)} refused "
+                  f"(workspace: {bound_text(self.workspace)})")]
         for plan in self.plans:
             tools = ",".join(t.name for t in plan.tools) or "-"
             lines.append(f"  planned {plan.ref} [{plan.classification}] tools={bound_text(tools)} "
@@ -58,7 +78,20 @@ class StartupReport:
         for entry in self.refused:
             lines.append(f"  refused {bound_text(entry['ref'])} [{entry['status']}]")
             lines.extend(f"    reason: {reason}" for reason in entry["reasons"])
+        if self.run_findings:
+            from engine.report.human import run_finding_lines
+
+            lines.extend("  " + line for line in run_finding_lines(self.run_findings[:MAX_FINDINGS]))
+            if len(self.run_findings) > MAX_FINDINGS:
+                lines.append(f"    ... and {len(self.run_findings) - MAX_FINDINGS} more whole-run finding(s)")
+        if self.run_denials:
+            lines.append(f"  {self.run_denied_message()}; nothing was started")
         return "\n".join(lines) + "\n"
+
+
+def finding_reason(finding: dict[str, Any]) -> str:
+    """A whole-run deny as a refusal reason: its code and (bounded) message."""
+    return f"whole-run deny finding `{bound_text(str(finding['code']), 128)}`: {finding['message']}"
 
 
 def evaluate_startup(workspace: Path, config_path: Path | None = None,
@@ -66,10 +99,13 @@ def evaluate_startup(workspace: Path, config_path: Path | None = None,
     """Plans and refusals for a workspace; pure evaluation (no wasmtime, no guest code)."""
     from engine.report.judge import list_item
     from engine.report.plan import make_plans
+    from engine.report.verdict import run_findings
     from engine.report.workspace import evaluate_workspace, load_workspace_config
 
     config = load_workspace_config(workspace, config_path) if workspace.is_dir() else None
     evaluation = evaluate_workspace(workspace, config_path, policy_dirs, config=config)
+    findings = tuple(run_findings(evaluation))
+    denials = [finding_reason(f) for f in findings if f["severity"] == "deny"]
     plans = make_plans(evaluation)
     planned = {plan.ref for plan in plans}
     refused, denied_items = [], {}
@@ -77,6 +113,9 @@ def evaluate_startup(workspace: Path, config_path: Path | None = None,
         if not subject.configured:
             continue  # a package nobody enabled is not refused, it was never asked for
         item = list_item(evaluation, subject)
+        if denials and subject.ref in planned:  # a whole-run deny fails closed: nothing is planned
+            refused.append({"ref": subject.ref, "status": "rejected", "reasons": denials[:MAX_REASONS]})
+            continue
         if subject.ref in planned:
             denied = [c["message"] for c in item["conclusions"] if c["severity"] == "deny"]
             denied_items[subject.ref] = denied[:MAX_REASONS]
@@ -86,9 +125,13 @@ def evaluate_startup(workspace: Path, config_path: Path | None = None,
                     if c["severity"] == "deny" and c["message"] not in reasons]
         if not reasons:
             reasons = ["no surface of the package is eligible to run"]
+        reasons = denials + reasons
         refused.append({"ref": subject.ref, "status": item["status"], "reasons": reasons[:MAX_REASONS]})
+    if denials:
+        plans, denied_items = (), {}
     return StartupReport(str(workspace.resolve()), plans, tuple(p.ref for p in plans), tuple(refused),
-                         denied_items=denied_items, host_settings=config.host if config else HostSettings())
+                         denied_items=denied_items, host_settings=config.host if config else HostSettings(),
+                         run_findings=findings)
 
 
 def start_plans(workspace: Path, config_path: Path | None = None, policy_dirs: Sequence[Path] = (), *,
@@ -123,6 +166,9 @@ def lookup_ref(report: StartupReport, ref: str) -> str:
     unknown package raises HostError saying why it cannot run."""
     if not isinstance(ref, str) or not ref:
         raise HostError("invalid_request", "`plugin` must be a non-empty string")
+    blocked = report.run_denied_message()
+    if blocked:
+        raise HostError("denied", blocked)
     planned = report.started_refs
     if ref in planned:
         return ref

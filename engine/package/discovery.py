@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from engine.diagnostics import Diagnostic, DiagnosticError, Subject
 from engine.package.digest import package_digest
 from engine.package.limits import DEFAULT_LIMITS, Limits
 from engine.package.manifest import ManifestError
 from engine.package.materialize import (
-    DEFAULT_LABEL, MANIFEST_FILE, PACKAGE_SUFFIX, diagnostic, io_error_text, materialize,
+    DEFAULT_LABEL,
+    MANIFEST_FILE,
+    PACKAGE_SUFFIX,
+    diagnostic,
+    io_error_text,
+    materialize,
     read_package_files,
 )
 from engine.package.model import SOURCES, Package
@@ -179,8 +184,8 @@ def _sort_key(package: Package) -> tuple:
 def discover(
     workspace: Path | None,
     *,
-    user_data_home: Path | None | _FromEnvironment = FROM_ENVIRONMENT,
-    builtin_dir: Path | None | _FromEnvironment = FROM_ENVIRONMENT,
+    user_data_home: Path | _FromEnvironment | None = FROM_ENVIRONMENT,
+    builtin_dir: Path | _FromEnvironment | None = FROM_ENVIRONMENT,
     limits: Limits = DEFAULT_LIMITS,
     progress=None,
 ) -> Discovery:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import math
 import tomllib
-from typing import Any, Collection, Mapping
+from collections.abc import Collection, Mapping
+from typing import Any
 
 from engine.diagnostics import (
     MANIFEST_MESSAGE_LIMIT_BYTES,
@@ -182,20 +183,20 @@ def validate_manifest(manifest: Manifest, entries: Collection[str]) -> Diagnosti
         if failure is not None:
             kind, message, key = failure
             return _diagnostic(kind, message, at(key) or at("runtime"))
-    for label, items, what in (
-        ("services", manifest.services, "plugin service name is not safe"),
-        ("ingresses", manifest.ingresses, "plugin ingress name is not safe"),
+    for label, names, what in (
+        ("services", [service.name for service in manifest.services], "plugin service name is not safe"),
+        ("ingresses", [ingress.name for ingress in manifest.ingresses], "plugin ingress name is not safe"),
     ):
-        for index, item in enumerate(items):
-            if not is_safe_id(item.name):
+        for index, name in enumerate(names):
+            if not is_safe_id(name):
                 return _diagnostic("malformed", what, at(f"{label}[{index}].name") or at(f"{label}[{index}]"))
     for index, hook in enumerate(manifest.hooks):
         where = at(f"hooks[{index}].id") or at(f"hooks[{index}]")
         if not is_safe_id(hook.id):
             return _diagnostic("malformed", "plugin hook id is not safe", where)
-        failure = _path_failure(hook.file, entries)
-        if failure is not None:
-            return _diagnostic(*failure, at(f"hooks[{index}].file") or where)
+        path_failure = _path_failure(hook.file, entries)
+        if path_failure is not None:
+            return _diagnostic(*path_failure, at(f"hooks[{index}].file") or where)
     return None
 
 

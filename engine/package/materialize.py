@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
 
 from engine.diagnostics import Diagnostic, DiagnosticError
 from engine.package.archive import read_archive

@@ -6,7 +6,8 @@ output read ours the same way.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from engine.diagnostics import bound_text, human_lines
 from engine.grants.model import FsGrant, HttpsGrant
@@ -111,8 +112,8 @@ def _inspection_lines(report: dict[str, Any]) -> list[str]:
     if not inspection:
         return []
     runtime = inspection["runtime"]
-    lines = [f"classification: {inspection['classification']} runtime={runtime['status']} "
-             f"eligible={str(runtime['eligible']).lower()} grants={report.get('grants', 'assumed')}"]
+    lines = [(f"classification: {inspection['classification']} runtime={runtime['status']} "
+              f"eligible={str(runtime['eligible']).lower()} grants={report.get('grants', 'assumed')}")]
     for title, key in (("tools", "tools"), ("services", "services"), ("ingresses", "ingresses"),
                        ("host APIs", "host_apis")):
         entries = inspection[key]

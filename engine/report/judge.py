@@ -7,8 +7,9 @@ per-surface eligibility, ABI findings and the rule `conclusions`. Status comes f
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from engine.diagnostics import bound_text
 from engine.grants.refs import try_parse_ref
@@ -138,9 +139,10 @@ def list_item(evaluation, subject) -> dict[str, Any]:
         diagnostics += [{"kind": "static_eligibility", "message": c["message"]}
                         for c in conclusions if c["severity"] == "deny"]
     diagnostics.sort(key=lambda d: (d["kind"], d["message"]))
+    requested = manifest.permissions if manifest else ()
     tools = inspected["tools"] if inspected else [
         {"name": t.name, "permission": f"tool.{t.name}",
-         "requested": any(p.kind == "tool" and p.value == t.name for p in manifest.permissions),
+         "requested": any(p.kind == "tool" and p.value == t.name for p in requested),
          "granted": False, "eligible": False, "external_write": t.external_write,
          "diagnostic": "plugin is discovered but not enabled"}
         for t in (manifest.tools if manifest else ())
@@ -150,7 +152,8 @@ def list_item(evaluation, subject) -> dict[str, Any]:
         "local_ref": local_ref,
         "status": evaluation.value("status", ref, "rejected"),
         "source": subject.source,
-        "package": Path(package.path).name if package else (Path(subject.package_path).name if subject.package_path else None),
+        "package": (Path(package.path).name if package
+                    else Path(subject.package_path).name if subject.package_path else None),
         "package_path": subject.package_path,
         "version": manifest.version if manifest else None,
         "schema_version": manifest.schema_version if manifest else None,

@@ -8,7 +8,8 @@ names the view a report uses, collects the conclusions no package of the evaluat
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 GATE_VIEW = "gate"
 PER_SURFACE_VIEW = "per-surface"

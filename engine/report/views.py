@@ -7,10 +7,11 @@ surface and the rule conclusions.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from engine.diagnostics import Location, bound_text
-from engine.package.model import Package
+from engine.package.model import Ingress, Package, Service, Tool
 
 ITEM_SURFACES = ("tool", "service", "ingress")
 _PLURAL = {"tool": "tools", "service": "services", "ingress": "ingresses"}
@@ -61,7 +62,9 @@ def conclusion_location(conclusion, package: Package | None, subject=None) -> Lo
     item = conclusion_item(conclusion, package)
     key = None
     if item and item[0] in _PLURAL:
-        items = {"tool": manifest.tools, "service": manifest.services, "ingress": manifest.ingresses}[item[0]]
+        by_kind: dict[str, Sequence[Tool | Service | Ingress]] = {
+            "tool": manifest.tools, "service": manifest.services, "ingress": manifest.ingresses}
+        items = by_kind[item[0]]
         index = next((i for i, it in enumerate(items) if it.name == item[1]), None)
         key = f"{_PLURAL[item[0]]}[{index}]" if index is not None else None
     elif item and item[0] == "host_api":

@@ -8,12 +8,11 @@ list/show read a different folder than its Pod (spec §9.4); we read the one tha
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from engine.diagnostics import Diagnostic, DiagnosticError
 from engine.grants.model import EnablementConfig
-
 
 
 def load_workspace_config(workspace: Path, config_path: Path | None) -> EnablementConfig:

@@ -3,9 +3,9 @@ network, and how often the epoch ticker runs. Nothing here can widen what a plan
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,14 @@ from engine.plan import Plan
 from engine.runtime.artifact import load_artifact
 from engine.runtime.errors import RuntimeFault
 from engine.runtime.hostlink import (
-    RawCall, RawHost, check_component_imports, check_raw_imports, define_component_host,
+    RawCall,
+    RawHost,
+    check_component_imports,
+    check_raw_imports,
+    define_component_host,
 )
 from engine.runtime.outputs import decode_lifecycle, decode_tool_output
-from engine.runtime.wasm import COMPONENT_COUNTS, RAW_COUNTS, WasmEngine
+from engine.runtime.wasm import COMPONENT_COUNTS, RAW_COUNTS, WasmEngine, bind_string_func
 
 INSTANCE_WORLD = "yoi:plugin/instance@1.0.0"
 TOOL_WORLD = "yoi:plugin/tool@1.0.0"
@@ -96,12 +100,11 @@ class InstanceGuest(Guest):
     def _call(self, export: str, *args: str) -> str:
         func = self._funcs.get(export)
         if func is None:
-            func = self.instance.get_func(self.store, export)
-            if func is None:
+            found = self.instance.get_func(self.store, export)
+            if found is None:
                 raise RuntimeFault("load", f"component does not export expected `{INSTANCE_WORLD}` {export} function")
-            self._funcs[export] = func
-        store = self.store
-        result = self.wasm.run(store, self.plan.limits, f"guest call `{export}`", lambda: func(store, *args))
+            func = self._funcs[export] = bind_string_func(found, self.store)
+        result = self.wasm.run(self.store, self.plan.limits, f"guest call `{export}`", lambda: func(*args))
         return _string_result(result, export)
 
     def _lifecycle(self, phase: str, *args: str) -> Any:

@@ -1,6 +1,12 @@
 """Linking host APIs into guests: component `yoi:host/https@1.0.0` and `yoi:host/fs@1.0.0`
 functions, and the raw ABI `yoi:tool` / `yoi:https` / `yoi:fs` imports (spec §6.8).
 
+Every host API call belongs to the guest call that makes it: `wasm.WasmEngine.run` opens a
+`GuestCallBudget` (the call's wall-clock deadline and at most MAX_HOST_CALLS_PER_GUEST_CALL host
+API calls) for the thread running the guest, and each host function draws on it. wasmtime's epoch
+deadline cannot interrupt a Python host function, so the deadline is handed to the host API,
+which bounds its own waits by it; once the host function returns, the epoch interrupts the guest.
+
 Host functions never raise: wasmtime-py stashes a Python exception from a host function in a
 module global (racy across threads) and an exception kills a component instance. Component host
 functions return errors as JSON data `{"error": {"message": ...}}`; raw imports return -1 and, for
@@ -10,17 +16,20 @@ output and host-API failures, record an output error that fails the whole tool c
 from __future__ import annotations
 
 import json
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from engine.runtime.errors import RuntimeFault, bounded
+from engine.runtime.hostapi.surface import DESCRIPTOR_LIMITS, MAX_HOST_CALLS_PER_GUEST_CALL, not_in_plan
 
 COMPONENT_HOST_INTERFACES = {
     "yoi:host/https@1.0.0": ("https", ("request",)),
     "yoi:host/fs@1.0.0": ("fs", ("read", "list", "write")),
 }
 RAW_HOST_MODULES = {"yoi:https": "https", "yoi:fs": "fs"}
-RAW_DESCRIPTOR_LIMITS = {"https": 49152, "fs": 65536}
 RAW_TOOL_FIELDS = ("tool_name_len", "tool_name_read", "input_len", "input_read", "output_write")
 RAW_HOST_FIELDS = {"https": ("request", "response_len", "response_read"),
                    "fs": ("read", "list", "write", "response_len", "response_read")}
@@ -31,19 +40,47 @@ def host_error_json(message: str) -> str:
     return json.dumps({"error": {"message": bounded(message)}}, ensure_ascii=False)
 
 
+@dataclass(slots=True)
+class GuestCallBudget:
+    """What the host API calls of one guest call may still use: time and a number of calls."""
+
+    deadline: float
+    calls_left: int = MAX_HOST_CALLS_PER_GUEST_CALL
+
+
+_CURRENT = threading.local()  # the budget of the guest call running on this thread
+
+
+def enter_guest_call(timeout_ms: int) -> GuestCallBudget | None:
+    """Open the budget of a guest call starting now; returns the one it replaces (for leave)."""
+    previous = getattr(_CURRENT, "budget", None)
+    _CURRENT.budget = GuestCallBudget(time.monotonic() + timeout_ms / 1000)
+    return previous
+
+
+def leave_guest_call(previous: GuestCallBudget | None) -> None:
+    _CURRENT.budget = previous
+
+
 def _dispatch(apis: Any, api: str, op: str, descriptor: bytes) -> tuple[bool, str]:
-    """HostApis.dispatch, re-authorized on every call, with any exception turned into data."""
+    """HostApis.dispatch (which re-authorizes every call) within the current guest call's budget,
+    with any exception turned into data."""
+    budget = getattr(_CURRENT, "budget", None)
+    if budget is None:  # every guest entry runs under WasmEngine.run: fail closed if one does not
+        return False, f"host API {api} refused: not inside a guest call"
+    if budget.calls_left <= 0:
+        return False, (f"host API {api} refused: a guest call may make at most {MAX_HOST_CALLS_PER_GUEST_CALL} "
+                       "host API calls")
+    budget.calls_left -= 1
     try:
-        if not apis.allowed(api):
-            return False, f"plugin host API dispatch denied: host API `{api}` is not in the plan"
-        ok, text = apis.dispatch(api, op, descriptor)
+        ok, text = apis.dispatch(api, op, descriptor, budget.deadline)
         return bool(ok), str(text)
     except Exception as error:  # a host API bug must not kill the guest  # noqa: BLE001
         return False, f"host API {api} failed: {type(error).__name__}"
 
 
 def denied_import(api: str) -> RuntimeFault:
-    return RuntimeFault("denied", f"plugin host API dispatch denied: host API `{api}` is not in the plan")
+    return RuntimeFault("denied", not_in_plan(api))
 
 
 # ---- components ---------------------------------------------------------------------------------
@@ -71,9 +108,14 @@ def define_component_host(linker: Any, apis: Any, imported) -> None:
 
 
 def _component_func(apis: Any, api: str, op: str):
+    limit = DESCRIPTOR_LIMITS[api]
+
     def host_function(_store: Any, request_json: Any) -> str:
         try:
-            data = request_json.encode("utf-8", "surrogatepass") if isinstance(request_json, str) else b""
+            text = request_json if isinstance(request_json, str) else ""
+            # A character is at least one byte, so limit + 1 of them are enough for dispatch to
+            # refuse an oversize descriptor: a huge guest string is not encoded whole.
+            data = text[: limit + 1].encode("utf-8", "surrogatepass")
             ok, text = _dispatch(apis, api, op, data)
             return text if ok else host_error_json(text)
         except Exception:  # noqa: BLE001
@@ -122,21 +164,22 @@ class RawHost:
     def __init__(self, wasmtime: Any, linker: Any, apis: Any) -> None:
         self.wasmtime = wasmtime
         self.apis = apis
-        self.call: RawCall | None = None
+        self.call = RawCall(b"", b"", 0)  # replaced by each tool call before the guest runs
         i32 = wasmtime.ValType.i32()
         length = wasmtime.FuncType([], [i32])
         ptr_len = wasmtime.FuncType([i32, i32], [i32])
-        tool = {
+        tool: dict[str, tuple[Any, Callable[..., int], bool]] = {
             "tool_name_len": (length, lambda: len(self.call.tool_name), False),
             "tool_name_read": (ptr_len, lambda c, p, n: self._copy_out(c, self.call.tool_name, p, n), True),
             "input_len": (length, lambda: len(self.call.input), False),
             "input_read": (ptr_len, lambda c, p, n: self._copy_out(c, self.call.input, p, n), True),
             "output_write": (ptr_len, self._output_write, True),
         }
-        for name, (ty, fn, caller) in tool.items():
-            linker.define_func("yoi:tool", name, ty, _never_raise(fn, caller), access_caller=caller)
+        for name, (ty, tool_fn, caller) in tool.items():
+            linker.define_func("yoi:tool", name, ty, _never_raise(tool_fn), access_caller=caller)
         for module, api in RAW_HOST_MODULES.items():
             for op in RAW_HOST_FIELDS[api]:
+                fn: Callable[..., int]
                 if op == "response_len":
                     fn, ty, caller = (lambda a=api: len(self.call.responses[a])), length, False
                 elif op == "response_read":
@@ -144,7 +187,7 @@ class RawHost:
                         ptr_len, True
                 else:
                     fn, ty, caller = (lambda c, p, n, a=api, o=op: self._host_call(c, a, o, p, n)), ptr_len, True
-                linker.define_func(module, op, ty, _never_raise(fn, caller), access_caller=caller)
+                linker.define_func(module, op, ty, _never_raise(fn), access_caller=caller)
 
     def _memory(self, caller: Any) -> Any:
         memory = caller.get("memory")
@@ -157,7 +200,8 @@ class RawHost:
             return -1
         if ptr + length > memory.data_len(caller):
             return -1
-        memory.write(caller, data, ptr)
+        if length:  # wasmtime-py refuses even an empty write at the very end of memory
+            memory.write(caller, data, ptr)
         return length
 
     def _read_guest(self, caller: Any, ptr: int, length: int, limit: int, what: str) -> bytes | str:
@@ -185,7 +229,7 @@ class RawHost:
         return length
 
     def _host_call(self, caller: Any, api: str, op: str, ptr: int, length: int) -> int:
-        data = self._read_guest(caller, ptr, length, RAW_DESCRIPTOR_LIMITS[api], "input")
+        data = self._read_guest(caller, ptr, length, DESCRIPTOR_LIMITS[api], "input")
         if isinstance(data, str):
             return self._fail(data)
         ok, text = _dispatch(self.apis, api, op, data)
@@ -196,18 +240,12 @@ class RawHost:
         return len(response)
 
 
-def _never_raise(fn, caller: bool):
+def _never_raise(fn: Callable[..., int]) -> Callable[..., int]:
     """Wrap a raw import so an unexpected exception becomes -1 instead of a racy Python raise."""
-    if caller:
-        def wrapped(c, p, n):
-            try:
-                return fn(c, p, n)
-            except Exception:  # noqa: BLE001
-                return -1
-    else:
-        def wrapped():
-            try:
-                return fn()
-            except Exception:  # noqa: BLE001
-                return -1
+    def wrapped(*args: Any) -> int:
+        try:
+            return fn(*args)
+        except Exception:  # noqa: BLE001
+            return -1
+
     return wrapped

@@ -14,8 +14,8 @@ from typing import Any
 
 from engine.plan import PlannedIngress
 from engine.runtime.errors import RuntimeFault, bounded
-from engine.runtime.outputs import dump_json
-from engine.runtime.schema_check import schema_error
+from engine.runtime.outputs import dump_json, loads_input, utf8_exceeds
+from engine.runtime.schema_check import Validator
 
 REQUIRED_KEYS = ("kind", "source", "payload")
 OPTIONAL_KEYS = ("created_at", "attempt", "correlation_id")
@@ -28,15 +28,15 @@ def _invalid(message: str) -> RuntimeFault:
     return RuntimeFault("invalid_input", message)
 
 
-def envelope_text(ingress: PlannedIngress, event: str | dict, limit: int) -> str:
+def envelope_text(ingress: PlannedIngress, event: str | dict, limit: int, validate: Validator | None = None) -> str:
     """The checked envelope as the JSON text handed to the guest (field order kind, source,
-    payload, then the optional fields)."""
+    payload, then the optional fields); `validate` is the ingress' compiled `input_schema`."""
     text = event if isinstance(event, str) else _dumps(event)
-    if len(text.encode("utf-8", "surrogatepass")) > limit:
+    if utf8_exceeds(text, limit):
         raise _invalid(f"plugin ingress event exceeds {limit} bytes")
     if isinstance(event, str):
         try:
-            event = json.loads(event)
+            event = loads_input(event)
         except (ValueError, RecursionError) as error:
             raise _invalid(f"plugin ingress event is not valid JSON: {error}") from None
     if not isinstance(event, dict):
@@ -47,7 +47,7 @@ def envelope_text(ingress: PlannedIngress, event: str | dict, limit: int) -> str
     for key in REQUIRED_KEYS:
         if key not in event:
             raise _invalid(f"plugin ingress event must include `{key}`")
-    _check_fields(ingress, event)
+    _check_fields(ingress, event, validate)
     ordered = {key: event[key] for key in (*REQUIRED_KEYS, *OPTIONAL_KEYS) if key in event}
     return _dumps(ordered)
 
@@ -61,7 +61,7 @@ def _dumps(value: object) -> str:
         raise _invalid(f"plugin ingress event is not valid JSON: {error}") from None
 
 
-def _check_fields(ingress: PlannedIngress, event: dict) -> None:
+def _check_fields(ingress: PlannedIngress, event: dict, validate: Validator | None) -> None:
     kind, source = event["kind"], event["source"]
     if not isinstance(kind, str) or not isinstance(source, str):
         raise _invalid("plugin ingress event `kind` and `source` must be strings")
@@ -76,8 +76,8 @@ def _check_fields(ingress: PlannedIngress, event: dict) -> None:
         raise _invalid("plugin ingress event `attempt` must be a non-negative integer")
     if "correlation_id" in event and not isinstance(event["correlation_id"], str):
         raise _invalid("plugin ingress event `correlation_id` must be a string")
-    if ingress.input_schema_json is not None:
-        error = schema_error(json.loads(ingress.input_schema_json), event["payload"], "$.payload")
+    if validate is not None:
+        error = validate(event["payload"], "$.payload")
         if error is not None:
             raise _invalid(f"plugin ingress `{ingress.name}` payload does not match its input_schema: {error}")
 

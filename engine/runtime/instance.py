@@ -13,15 +13,17 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import replace
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from engine.plan import HOST_MAXIMA, RAISABLE_LIMITS, Plan, RuntimeLimits
 from engine.runtime.errors import FATAL_KINDS, RuntimeFault, bounded
 from engine.runtime.guests import Guest, make_guest
 from engine.runtime.ingress import apply_output_commands, envelope_text
 from engine.runtime.outputs import decode_ingress_output, tool_input_text
+from engine.runtime.schema_check import compile_schema_json
 
 DIAGNOSTIC_RING = 64
 
@@ -61,8 +63,11 @@ class InstanceHandle:
         self._exec = threading.Lock()
         self._guard = threading.Lock()
         self._waiting = 0
-        self._tools = {tool.name: tool for tool in plan.tools}
-        self._ingresses = {ingress.name: ingress for ingress in plan.ingresses}
+        # input_schema validators compiled once per plan (every call is checked against them)
+        self._tools = {tool.name: compile_schema_json(tool.input_schema_json) for tool in plan.tools}
+        self._ingresses = {ingress.name: (ingress, None if ingress.input_schema_json is None
+                                          else compile_schema_json(ingress.input_schema_json))
+                           for ingress in plan.ingresses}
 
     # ---- queue ---------------------------------------------------------------------------------
 
@@ -173,9 +178,10 @@ class InstanceHandle:
         plan = self.plan
         if "tool" not in plan.authorized_surfaces:
             raise RuntimeFault("denied", f"plugin tool surface of `{plan.ref}` is not in the plan")
-        if tool not in self._tools:
+        validate = self._tools.get(tool)
+        if validate is None:
             raise RuntimeFault("not_found", f"plugin tool `{tool}` of `{plan.ref}` is not in the plan")
-        text = tool_input_text(tool, value, plan.limits.max_input_bytes)
+        text = tool_input_text(tool, value, plan.limits.max_input_bytes, validate)
         self._enter()  # the hot path: no context-manager generator
         try:
             output = self._guarded(lambda: f"plugin tool `{tool}` from `{plan.ref}` (digest {plan.digest})",
@@ -189,10 +195,10 @@ class InstanceHandle:
         plan = self.plan
         if "ingress" not in plan.authorized_surfaces:
             raise RuntimeFault("denied", f"plugin ingress surface of `{plan.ref}` is not in the plan")
-        ingress = self._ingresses.get(name)
-        if ingress is None:
+        if name not in self._ingresses:
             raise RuntimeFault("not_found", f"plugin ingress `{name}` of `{plan.ref}` is not in the plan")
-        envelope = envelope_text(ingress, event, plan.limits.max_input_bytes)
+        ingress, validate = self._ingresses[name]
+        envelope = envelope_text(ingress, event, plan.limits.max_input_bytes, validate)
         limit = plan.limits.max_output_bytes
         with self._slot():
             output = self._guarded(lambda: f"plugin ingress `{name}` of `{plan.ref}`",
@@ -229,11 +235,9 @@ class InstanceHandle:
         """Final for the run: the guest's `stop` runs if it is started; it never restarts."""
         with self._slot(bounded_queue=False):
             if self.lifecycle == "started" and self.guest is not None:
-                try:
+                with suppress(RuntimeFault):
                     self.component_status = self._guarded(lambda: f"plugin component stop of `{self.plan.ref}`",
                                                           lambda guest: guest.stop())
-                except RuntimeFault:
-                    pass
             self.guest = None
             self.lifecycle = "stopped"
             self._note("plugin instance stopped", "stopped")
@@ -249,6 +253,7 @@ class InstanceHandle:
             "plugin_ref": self.plan.ref, "lifecycle": self.lifecycle, "component_status": self.component_status,
             "status_update": self.status_update, "services": services,
             "restarts": {"count": self.restart_count, "max": policy.max_restarts,
+                         "backoff_ms": policy.backoff_ms, "backoff_max_ms": policy.backoff_max_ms,
                          "next_attempt_in_ms": self._next_attempt_in_ms()},
             "diagnostics": diagnostics, "limits": self.plan.limits.to_dict(),
             "queue": {"running": self._exec.locked(), "waiting": self._waiting, "limit": self.queue_limit,

@@ -8,6 +8,7 @@ the reference host would print.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from engine.runtime.errors import RuntimeFault
@@ -15,12 +16,54 @@ from engine.runtime.errors import RuntimeFault
 MAX_SUMMARY_BYTES = 1024
 
 
-def parse_json_text(text: str | bytes, failure: str) -> Any:
-    """json.loads, or an `invalid_output` fault `<failure>: <parse error>`."""
+def parse_json_text(text: str, failure: str) -> Any:
+    """Strict json.loads of guest output, or an `invalid_output` fault `<failure>: <parse error>`."""
     try:
-        return json.loads(text)
+        return _STRICT.decode(text)  # NaN from a guest must not reach a caller's JSON either
     except (ValueError, RecursionError) as error:
         raise RuntimeFault("invalid_output", f"{failure}: {error}") from None
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if number in (float("inf"), float("-inf")):
+        raise ValueError(f"number {text[:32]} is out of range")
+    return number
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"object key {json.dumps(key[:64])} appears twice")
+            seen.add(key)
+    return value
+
+
+# Made once (json.loads makes a decoder per call with these options).
+_STRICT = json.JSONDecoder(parse_constant=_not_json, parse_float=_finite)
+_STRICT_INPUT = json.JSONDecoder(parse_constant=_not_json, parse_float=_finite, object_pairs_hook=_unique_keys)
+
+
+def loads_input(text: str) -> Any:
+    """json.loads for caller input that goes to a guest: NaN, Infinity, numbers that overflow
+    to infinity and repeated object keys are refused (ValueError). Parsers disagree on all of
+    them (which duplicate wins, what NaN is), so the value checked here could differ from the
+    value the guest reads from the same text."""
+    return _STRICT_INPUT.decode(text)
+
+
+def utf8_exceeds(text: str, limit: int) -> bool:
+    """Whether `text` is longer than `limit` bytes in UTF-8, encoding it only when the character
+    count cannot decide (UTF-8 takes 1 to 4 bytes per character)."""
+    count = len(text)
+    return count > limit or (count > limit // 4 and len(text.encode("utf-8", "surrogatepass")) > limit)
 
 
 def dump_json(value: Any) -> str:
@@ -28,8 +71,11 @@ def dump_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
-def tool_input_text(tool: str, value: str | dict, limit: int) -> str:
-    """The input JSON text for `tool`, checked for size and syntax (spec §6.5 steps 1-2)."""
+def tool_input_text(tool: str, value: str | dict, limit: int,
+                    validate: Callable[[Any, str], str | None] | None = None) -> str:
+    """The input JSON text for `tool`, checked for size and syntax (spec §6.5 steps 1-2) and, with
+    `validate` (the tool's compiled `input_schema`), against the schema (an addition: the
+    reference only checks size and syntax)."""
     def invalid(why: str) -> RuntimeFault:
         return RuntimeFault("invalid_input", f"plugin tool `{tool}` input {why}")
 
@@ -37,13 +83,17 @@ def tool_input_text(tool: str, value: str | dict, limit: int) -> str:
         text = value if isinstance(value, str) else dump_json(value)  # serializing is the check
     except (TypeError, ValueError, RecursionError) as error:
         raise invalid(f"is not valid JSON: {error}") from None
-    if len(text) > limit // 4 and len(text.encode("utf-8", "surrogatepass")) > limit:
+    if utf8_exceeds(text, limit):
         raise invalid(f"exceeds {limit} bytes")
     if isinstance(value, str):
         try:
-            json.loads(text)
+            value = loads_input(text)
         except (ValueError, RecursionError) as error:
             raise invalid(f"is not valid JSON: {error}") from None
+    if validate is not None:
+        mismatch = validate(value, "$")
+        if mismatch is not None:
+            raise invalid(f"does not match its input_schema: {mismatch}")
     if not text.isascii():
         try:
             text.encode("utf-8")
@@ -65,8 +115,7 @@ def decode_tool_output(raw: bytes | str | None, limit: int) -> dict[str, Any]:
     """Spec §6.9: a ToolOutput object `{summary, content?}` or an `invalid_output` fault."""
     if not raw:
         raise RuntimeFault("invalid_output", "guest did not call output_write")
-    size = len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8", "surrogatepass"))
-    if size > limit:
+    if len(raw) > limit if isinstance(raw, bytes) else utf8_exceeds(raw, limit):
         raise RuntimeFault("invalid_output", f"guest output exceeds {limit} bytes")
     text = _utf8(raw, "guest output")
     value = parse_json_text(text, "guest output is not valid JSON")
@@ -95,7 +144,7 @@ def decode_tool_output(raw: bytes | str | None, limit: int) -> dict[str, Any]:
 def decode_lifecycle(phase: str, raw: str, limit: int) -> Any:
     """Spec §6.7 lifecycle output: bounded JSON; an `error` key or state `failed` is a failure
     (kind `failed`, which marks the instance failed)."""
-    if len(raw.encode("utf-8", "surrogatepass")) > limit:
+    if utf8_exceeds(raw, limit):
         raise RuntimeFault("invalid_output", f"plugin component {phase} output exceeds {limit} bytes")
     value = parse_json_text(raw, f"plugin component {phase} output is not JSON")
     if isinstance(value, dict) and "error" in value:
@@ -107,7 +156,7 @@ def decode_lifecycle(phase: str, raw: str, limit: int) -> Any:
 
 def decode_ingress_output(raw: str, limit: int) -> dict[str, Any]:
     """Ingress output must be a bounded JSON object (stricter than the reference's any-JSON)."""
-    if len(raw.encode("utf-8", "surrogatepass")) > limit:
+    if utf8_exceeds(raw, limit):
         raise RuntimeFault("invalid_output", f"plugin ingress output exceeds {limit} bytes")
     value = parse_json_text(raw, "plugin ingress output is not JSON")
     if not isinstance(value, dict):

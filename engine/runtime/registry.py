@@ -8,7 +8,8 @@ first instance starts, so building a registry (or importing this module) costs n
 from __future__ import annotations
 
 import threading
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from engine.plan import Plan
 from engine.runtime.config import HostConfig

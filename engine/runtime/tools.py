@@ -43,7 +43,7 @@ def origin_of(plan: Plan) -> dict[str, Any]:
 
 def descriptors(plans: tuple[Plan, ...]) -> tuple[ToolDescriptor, ...]:
     """Every tool a plan approves, in plan order; schemas stay the plan's frozen JSON text."""
-    out = []
+    out: list[ToolDescriptor] = []
     for plan in plans:
         if "tool" not in plan.authorized_surfaces:
             continue

@@ -11,17 +11,20 @@ its (not configurable) 2 MiB async stack, so 2 MiB is the largest safe value.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from engine import cache
 from engine.plan import RuntimeLimits
 from engine.runtime.config import HostConfig
 from engine.runtime.errors import RuntimeFault
+from engine.runtime.hostlink import enter_guest_call, leave_guest_call
 
 MAX_WASM_STACK = 2 * 1024 * 1024
 # The reference allows 8 MiB (spec §6.7, §6.8); a componentize-py Python guest is about 18 MiB, so
@@ -42,10 +45,27 @@ _LIMIT_WORDS = ("exceeds memory limits", "exceeds table limits", "resource limit
 
 @functools.lru_cache(maxsize=1)
 def wasmtime_version() -> str:
-    """Part of the cache key (reading package metadata costs about a millisecond: once)."""
+    """Part of the cache key. Read from the name of the installed wheel's dist-info folder:
+    importlib.metadata parses the METADATA file as e-mail, which cost 1-2 ms of the first start
+    in a process (more than the rest of a cached start); it stays the fallback."""
+    import wasmtime
+
+    site = os.path.dirname(os.path.dirname(os.path.abspath(wasmtime.__file__)))
+    try:
+        found = [name for name in os.listdir(site) if name.startswith("wasmtime-") and name.endswith(".dist-info")]
+    except OSError:
+        found = []
+    if len(found) == 1:
+        return found[0][len("wasmtime-"):-len(".dist-info")]
     from importlib.metadata import version
 
     return version("wasmtime")
+
+
+@functools.lru_cache(maxsize=1)
+def _key_suffix() -> str:
+    """What besides the artifact names a compiled artifact: wasmtime, engine settings, machine."""
+    return f"{wasmtime_version()}\0{ENGINE_SETTINGS}\0{os.uname().machine}"
 
 
 class WasmEngine:
@@ -103,8 +123,7 @@ class WasmEngine:
     def _cache_path(self, sha: str, kind: str) -> Path | None:
         if self._cache_folder is None:
             return None
-        key = hashlib.sha256(f"{sha}\0{kind}\0{wasmtime_version()}\0{ENGINE_SETTINGS}\0{os.uname().machine}"
-                             .encode()).hexdigest()[:40]
+        key = hashlib.sha256(f"{sha}\0{kind}\0{_key_suffix()}".encode()).hexdigest()[:40]
         return self._cache_folder / f"{key}.{kind}.cwasm"
 
     def _from_disk(self, sha: str, kind: str) -> Any:
@@ -125,10 +144,8 @@ class WasmEngine:
             raise RuntimeFault("load", f"{what}: {last_line(error)}") from None
         path = self._cache_path(sha, kind)
         if path is not None:
-            try:
+            with contextlib.suppress(wasmtime.WasmtimeError):
                 cache.write_file(path, compiled.serialize())
-            except wasmtime.WasmtimeError:
-                pass
         return compiled
 
     # ---- running -------------------------------------------------------------------------------
@@ -140,9 +157,11 @@ class WasmEngine:
 
     def run(self, store: Any, limits: RuntimeLimits, what: str, call: Callable[[], Any]) -> Any:
         """Run `call` (which enters the guest) with a fresh fuel budget and wall-clock deadline;
-        any wasmtime failure becomes a classified RuntimeFault."""
+        any wasmtime failure becomes a classified RuntimeFault. Host API calls the guest makes
+        get the same deadline (and a cap on their number) through hostlink's call budget."""
         store.set_fuel(limits.fuel)
         store.set_epoch_deadline(-(-limits.timeout_ms // self.tick_ms) + 1)  # ceil, then the partial tick
+        previous = enter_guest_call(limits.timeout_ms)
         try:
             return call()
         except RuntimeFault:
@@ -151,6 +170,54 @@ class WasmEngine:
             raise classify(error, what, limits) from None
         except (TypeError, ValueError, UnicodeError) as error:  # lift/lower type errors, bad strings
             raise RuntimeFault("trap", f"WASM execution error: {what}: {last_line(error)}") from None
+        finally:
+            leave_guest_call(previous)
+
+
+def bind_string_func(func: Any, store: Any) -> Callable[..., Any]:
+    """`func(store, *args)` for a component function of strings to a string, with its types read
+    once. wasmtime-py 50's `Func.__call__` asks the engine for the function's type and converts
+    every parameter type to Python on each call (about a third of a small call); a guest's
+    export types never change, so they are read when the function is first looked up. Any other
+    signature, or a wasmtime-py without these internals, takes the ordinary call."""
+    def plain(*args: Any) -> Any:
+        return func(store, *args)
+
+    try:
+        from ctypes import byref, pointer
+
+        from wasmtime import _ffi as ffi
+        from wasmtime.component._enter import enter_wasm
+        from wasmtime.component._types import String
+
+        func_type = func.type(store)
+        param_types = [ty for _name, ty in func_type.params]
+        result_type = func_type.result
+        val_t, call_c, delete = ffi.wasmtime_component_val_t, ffi.wasmtime_component_func_call, \
+            ffi.wasmtime_component_val_delete
+    except (ImportError, AttributeError):
+        return plain
+    if not isinstance(result_type, String) or not all(isinstance(ty, String) for ty in param_types):
+        return plain
+    count, raw_func = len(param_types), func._func
+
+    def call(*args: Any) -> Any:
+        if len(args) != count:
+            raise TypeError(f"wrong number of parameters provided: given {len(args)}, expected {count}")
+        params = (val_t * count)()
+        converted = 0
+        try:
+            for ty, value in zip(param_types, args, strict=True):  # the count is checked above
+                ty.convert_to_c(store, value, pointer(params[converted]))
+                converted += 1
+            result = val_t()
+            enter_wasm(lambda: call_c(byref(raw_func), store._context(), params, converted, byref(result), 1))
+            return result_type.convert_from_c(result)
+        finally:
+            for index in range(converted):
+                delete(byref(params[index]))
+
+    return call
 
 
 def last_line(error: BaseException) -> str:

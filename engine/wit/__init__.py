@@ -13,9 +13,17 @@ Public API (imports are lazy, so `import engine.wit` stays cheap and builds no g
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.wit.errors import WitError
+
+if TYPE_CHECKING:  # the type checker sees the lazy names' real types, not __getattr__'s Any
+    from engine.wit.bundled import INSTANCE_WORLD, TOOL_WORLD, bundled_resolve, load_world
+    from engine.wit.model import Function, Interface, Package, Resolve, TypeDef, World, WorldItem
+    from engine.wit.parser import parse_text
+    from engine.wit.resolver import resolve_path
+    from engine.wit.signatures import WorldSurface, signature, type_text, world_surface
+    from engine.wit.summary import summarize
 
 _LAZY = {
     "resolve_path": "engine.wit.resolver",
@@ -38,7 +46,13 @@ _LAZY = {
     "WorldItem": "engine.wit.model",
 }
 
-__all__ = ["WitError", *_LAZY]
+# Spelled out (not derived from _LAZY) so linters and type checkers read it; tests/wit/test_wit_package.py
+# keeps __all__, _LAZY and the TYPE_CHECKING imports in step.
+__all__ = [
+    "INSTANCE_WORLD", "TOOL_WORLD", "Function", "Interface", "Package", "Resolve", "TypeDef", "WitError", "World",
+    "WorldItem", "WorldSurface", "bundled_resolve", "load_world", "parse_text", "resolve_path", "signature",
+    "summarize", "type_text", "world_surface",
+]
 
 
 def __getattr__(name: str) -> Any:

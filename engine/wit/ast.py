@@ -9,6 +9,9 @@ offset, used to find the doc comments written just before an item).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
+
+_Member = TypeVar("_Member", "Field", "Case", "ResourceFunc")
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,13 +184,20 @@ class ResourceFunc:
 
 @dataclass(frozen=True, slots=True)
 class TypeDef:
-    """`kind` is alias|record|variant|enum|flags|resource; `body` depends on it."""
+    """`kind` is alias|record|variant|enum|flags|resource; `body` depends on it: the aliased
+    type, or a tuple of fields, cases or resource functions (read those with `members`)."""
 
     kind: str
     name: Ident
     body: object
     gates: tuple[Gate, ...]
     start: int
+
+    def members(self, member: type[_Member]) -> tuple[_Member, ...]:
+        """The body's fields, cases or resource functions, as `member` says (the parser builds a
+        body of one kind of member, so this only gives the type checker the type)."""
+        body = self.body
+        return tuple(x for x in body if isinstance(x, member)) if isinstance(body, tuple) else ()
 
 
 @dataclass(frozen=True, slots=True)

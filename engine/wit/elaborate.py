@@ -33,7 +33,7 @@ def elaborate(imports: dict[str, m.WorldItem], exports: dict[str, m.WorldItem], 
     for dep in type_deps:
         add_import(dep)
     for key, entry in imports.items():
-        if entry.kind == "interface":
+        if entry.kind == "interface" and entry.interface is not None:  # an interface item always has its id
             for dep in deps.get(entry.interface, ()):
                 add_import(dep)
         new_imports[key] = entry
@@ -62,7 +62,7 @@ def elaborate(imports: dict[str, m.WorldItem], exports: dict[str, m.WorldItem], 
 
     failed = None
     for key, entry in exports.items():
-        if entry.kind == "interface" and not add_export(entry.interface, key, True):
+        if entry.kind == "interface" and entry.interface is not None and not add_export(entry.interface, key, True):
             failed = key
             break
     return new_imports, new_exports, failed

@@ -10,9 +10,10 @@ from __future__ import annotations
 from engine.wit import ast
 from engine.wit.loader import Unit
 from engine.wit.semver import newer
+from engine.wit.state import ResolverState
 
 
-class GateResolver:
+class GateResolver(ResolverState):
     def disabled_by(self, gates: tuple[ast.Gate, ...], file: ast.File, pkg: ast.PackageName,
                     pos: ast.Pos | None = None) -> str | None:
         """The feature (not enabled) that gates an item out, or None when the item is active.
@@ -31,12 +32,13 @@ class GateResolver:
         if "deprecated" in kinds and not ("since" in kinds or "unstable" in kinds):
             g = gates[kinds.index("deprecated")]
             self.error("`@deprecated` needs an `@since` or `@unstable` gate on the same item", file, g.pos)
-        if "since" in kinds and pkg.version is None:
+        if "since" in kinds:
             g = gates[kinds.index("since")]
-            self.error("`@since` is only allowed in a package with a version", file, g.pos)
-        elif "since" in kinds and not self.shadow and newer(since := gates[kinds.index("since")].value, pkg.version):
-            self.error(f"feature gate cannot reference unreleased version {since} of package [{pkg}] "
-                       f"(current version {pkg.version})", file, pos or gates[kinds.index("since")].pos)
+            if pkg.version is None:
+                self.error("`@since` is only allowed in a package with a version", file, g.pos)
+            elif not self.shadow and newer(g.value, pkg.version):
+                self.error(f"feature gate cannot reference unreleased version {g.value} of package [{pkg}] "
+                           f"(current version {pkg.version})", file, pos or g.pos)
         feature = None if self.shadow else next(
             (g.value for g in gates if g.kind == "unstable" and g.value not in self.features), None)
         self.excluded_any = self.excluded_any or feature is not None
@@ -46,7 +48,7 @@ class GateResolver:
         return not self.shadow and any(g.kind == "unstable" and g.value not in self.features for g in gates)
 
     def resource_gates(self, item: ast.TypeDef, file: ast.File, unit: Unit) -> None:
-        for rf in item.body:
+        for rf in item.members(ast.ResourceFunc):
             self.disabled_by(rf.gates, file, unit.name, rf.name.pos)
 
     def excluded_contents(self, item: object, file: ast.File, unit: Unit) -> None:
@@ -54,11 +56,12 @@ class GateResolver:
         then be gated out too: a type of a dropped interface or world, a function of a dropped
         resource, is an error."""
         if isinstance(item, ast.TypeDef) and item.kind == "resource":
-            for rf in item.body:
+            for rf in item.members(ast.ResourceFunc):
                 if self.disabled_by(rf.gates, file, unit.name, rf.name.pos) is None:
                     self.error("found a reference to a type which is excluded due to its feature not being "
                                "activated", file, rf.name.pos)
             return
+        children: tuple[ast.InterfaceItem | ast.WorldItem, ...]
         if isinstance(item, ast.Extern) and item.kind == "inline":
             owner, children = "interface", item.items
         elif isinstance(item, (ast.Interface, ast.World)):

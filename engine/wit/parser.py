@@ -24,11 +24,12 @@ GRAMMAR_PATH = Path(__file__).with_name("grammar.lark")
 MAX_TYPE_DEPTH = 64  # nesting of list/option/result/... deeper than this is refused
 MAX_FILE_BYTES = 4 * 1024 * 1024  # one .wit file; real ones are a few KiB
 
-KEYWORDS = frozenset(
-    "as async bool borrow char constructor enum error-context export f32 f64 flags from func "
-    "future import include interface list map option own package record resource result "
-    "s8 s16 s32 s64 static stream string tuple type u8 u16 u32 u64 use variant with world".split()
-)
+KEYWORDS = frozenset({
+    "as", "async", "bool", "borrow", "char", "constructor", "enum", "error-context", "export", "f32", "f64", "flags",
+    "from", "func", "future", "import", "include", "interface", "list", "map", "option", "own", "package", "record",
+    "resource", "result", "s8", "s16", "s32", "s64", "static", "stream", "string", "tuple", "type", "u8", "u16",
+    "u32", "u64", "use", "variant", "with", "world",
+})
 GATE_KEYS = {"since": "version", "unstable": "feature", "deprecated": "version"}
 
 _SEMVER_RE = re.compile(

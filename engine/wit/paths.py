@@ -11,9 +11,10 @@ from collections.abc import Iterable
 from engine.wit import ast
 from engine.wit.errors import Problem
 from engine.wit.scope import PkgTable, problem_at
+from engine.wit.state import ResolverState
 
 
-class PathResolver:
+class PathResolver(ResolverState):
     def check_paths(self, table: PkgTable) -> None:
         """What wit-parser checks before resolving anything: a foreign `pkg/name` is an interface
         or a world depending on where a file of the package first mentions it (`include`: a world,
@@ -34,11 +35,13 @@ class PathResolver:
                 elif not first[2] and not self.gated_out(gates):
                     mentions[key] = (*first[:2], True)
         for key, (path, file, enabled) in mentions.items():
+            package = path.package
+            assert package is not None, "only paths that name a package are recorded"
             try:  # the package must exist even when every mention is gated out
-                target = self.find_package(path.package)
+                target = self.find_package(package)
                 if target is table:  # its own items are named without the package
                     raise problem_at(f"package `{unit.key}` creates a dependency cycle (it names itself)",
-                                     path.package.pos)
+                                     package.pos)
             except Problem as problem:
                 self.record(problem, file)
                 self.broken_refs.add((unit.key, *key))
@@ -77,7 +80,7 @@ def foreign_paths(items: tuple) -> Iterable[tuple[ast.UsePath, str, tuple[ast.Ga
                 yield child.path, "interface", child.gates
             elif isinstance(child, ast.Include):
                 yield child.path, "world", child.gates
-            elif isinstance(child, ast.Extern) and child.kind == "path":
+            elif isinstance(child, ast.Extern) and child.kind == "path" and child.path is not None:
                 yield child.path, "interface", child.gates
             elif isinstance(child, ast.Extern) and child.kind == "inline":
                 yield from ((u.path, "interface", u.gates) for u in child.items if isinstance(u, ast.UseItem))

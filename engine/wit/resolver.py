@@ -24,10 +24,9 @@ from engine.wit.scope import Broken, PkgTable, Scope, iface_id, problem_at
 from engine.wit.typeview import TypeView, edges
 from engine.wit.worlds import WorldResolver
 
-
 _ARTICLE = {"interface": "an", "world": "a"}
 # wit-parser takes only these as `map` keys (not floats, not named types, even aliases of these)
-MAP_KEYS = frozenset("bool u8 u16 u32 u64 s8 s16 s32 s64 char string".split())
+MAP_KEYS = frozenset(["bool", "u8", "u16", "u32", "u64", "s8", "s16", "s32", "s64", "char", "string"])
 
 
 class Resolver(WorldResolver, GateResolver, PathResolver):
@@ -125,16 +124,17 @@ class Resolver(WorldResolver, GateResolver, PathResolver):
         `use ... as`; `note` records a reference to another package (for package order)."""
         table = self.tables[unit.key]
         pos = path.name.pos
-        if path.package is None:
+        package = path.package
+        if package is None:
             use = table.top_uses.get(file.path, {}).get(path.name.name)
             if use is None:
                 return table, path.name.name, pos
             if use.path.package is None:  # `use w as alias;` of an item of this package
                 return table, use.path.name.name, pos
-            path = use.path
-        target = self.find_package(path.package)
+            path, package = use.path, use.path.package
+        target = self.find_package(package)
         if note:
-            self._note_pkg_ref(unit, target, path.package.pos, file)
+            self._note_pkg_ref(unit, target, package.pos, file)
         return target, path.name.name, path.name.pos
 
     def lookup_item(self, path: ast.UsePath, unit: Unit, file: ast.File, kind: str) -> str:
@@ -153,7 +153,7 @@ class Resolver(WorldResolver, GateResolver, PathResolver):
             if (unit.key, *key) in self.broken_refs:
                 raise Broken()
         table, name, pos = self.target(path, unit, file)
-        items = {"interface": table.interfaces, "world": table.worlds}
+        items: dict[str, Mapping[str, object]] = {"interface": table.interfaces, "world": table.worlds}
         if self.shadow and named.package is not None and name not in items[kind]:
             raise Broken()  # wit-parser checks a foreign target only for what it keeps
         if name in items[kind]:
@@ -331,11 +331,11 @@ class Resolver(WorldResolver, GateResolver, PathResolver):
             scope.handle_checks.append((key, t.name.pos))
             return m.Handle(t.kind, key)
         if isinstance(t, ast.TMap):
-            key = self.convert(t.key, scope)
-            if not (isinstance(key, m.Prim) and key.name in MAP_KEYS):
+            key_type = self.convert(t.key, scope)
+            if not (isinstance(key_type, m.Prim) and key_type.name in MAP_KEYS):
                 raise problem_at("invalid map key type: map keys must be bool, u8, u16, u32, u64, s8, s16, "
                                  "s32, s64, char, or string", t.pos)
-            return m.MapOf(key, self.convert(t.value, scope))
+            return m.MapOf(key_type, self.convert(t.value, scope))
         raise TypeError(f"unknown type node {type(t).__name__}")  # pragma: no cover
 
     def typedef(self, scope: Scope, item: ast.TypeDef, unit: Unit, functions: dict[str, m.Function]) -> None:
@@ -347,14 +347,14 @@ class Resolver(WorldResolver, GateResolver, PathResolver):
             td = m.TypeDef(key, item.name.name, scope.owner, "alias", target=self.convert(item.body, scope), **common)
         elif kind == "record":
             fields = []
-            for f in self._unique(item.body, "field", file):
+            for f in self._unique(item.members(ast.Field), "field", file):
                 fields.append(m.Field(f.name.name, self.convert(f.type, scope), self.docs(file, f.start)))
             td = m.TypeDef(key, item.name.name, scope.owner, "record", fields=tuple(fields), **common)
         elif kind in ("variant", "enum", "flags"):
             cases = tuple(
                 m.Case(c.name.name, self.convert(c.type, scope) if c.type is not None else None,
                        self.docs(file, c.start))
-                for c in self._unique(item.body, "case" if kind != "flags" else "flag", file))
+                for c in self._unique(item.members(ast.Case), "case" if kind != "flags" else "flag", file))
             if not cases and kind != "flags":  # empty records and flags are valid, as in wit-parser
                 raise problem_at(f"{kind} `{item.name.name}` must have at least one case", item.name.pos)
             td = m.TypeDef(key, item.name.name, scope.owner, kind, cases=cases, **common)
@@ -382,7 +382,7 @@ class Resolver(WorldResolver, GateResolver, PathResolver):
                            functions: dict[str, m.Function]) -> None:
         rname = item.name.name
         plain: set[str] = set()  # a method and a static function share one namespace
-        for rf in item.body:
+        for rf in item.members(ast.ResourceFunc):
             if self.gated_out(rf.gates):
                 continue
             name = f"[{rf.kind}]{rname}" if rf.kind == "constructor" else f"[{rf.kind}]{rname}.{rf.name.name}"
@@ -400,7 +400,9 @@ class Resolver(WorldResolver, GateResolver, PathResolver):
     def function(self, name: str, kind: str, func: ast.Func, scope: Scope, resource: str | None,
                  item: object, file: ast.File, unit: Unit) -> m.Function:
         params: list[m.Param] = []
-        if kind == "method":
+        if kind in ("method", "constructor") and resource is None:
+            raise TypeError(f"a {kind} needs the resource it belongs to")  # the callers' contract
+        if kind == "method" and resource is not None:
             params.append(m.Param("self", m.Handle("borrow", resource)))
         seen = {p.name for p in params}
         for ident, ty in func.params:
@@ -408,16 +410,17 @@ class Resolver(WorldResolver, GateResolver, PathResolver):
                 raise problem_at(f"parameter `{ident.name}` is defined more than once", ident.pos)
             seen.add(ident.name)
             params.append(m.Param(ident.name, self.convert(ty, scope)))
-        result = self.convert(func.result, scope) if func.result is not None else None
+        result: m.Type | None = None
         if func.result is not None:
+            result = self.convert(func.result, scope)
             scope.result_checks.append((result, func.result.pos))
-        if kind == "constructor":
+            if kind == "constructor" and resource is not None and not func.is_async:  # async is refused below
+                _check_constructor_result(resource, result, func.result)
+        if kind == "constructor" and resource is not None:
             if func.is_async:
                 raise problem_at("a constructor cannot be `async`", func.pos)
             if result is None:
                 result = m.Handle("own", resource)
-            else:
-                _check_constructor_result(resource, result, func.result)
         return m.Function(name, kind, tuple(params), result, func.is_async, resource, **self.meta(file, item))
 
     # ---- validation of one scope ------------------------------------------------------------
@@ -456,7 +459,7 @@ class Resolver(WorldResolver, GateResolver, PathResolver):
             reported.add(nxt)
             names = " -> ".join(k.rsplit("#", 1)[-1] for k in path[path.index(nxt):] + [nxt])
             td = self.types[nxt]
-            loc = td.location
+            loc = td.location or Location(None)  # every type written in a file has a location
             self.errors.append(wit_diagnostic(f"type `{td.name}` refers to itself ({names})",
                                               loc.file, loc.line, loc.column))
             self.types[nxt] = m.TypeDef(td.key, td.name, td.owner, "alias", target=m.Prim("u8"))
@@ -502,9 +505,9 @@ class Resolver(WorldResolver, GateResolver, PathResolver):
             except Problem as problem:
                 self.record(problem, _file)
         for table in self.tables.values():
-            for name, (node, _file) in table.worlds.items():
+            for name, (world_node, _file) in table.worlds.items():
                 try:
-                    self.ensure_world(table, name, node.name.pos)
+                    self.ensure_world(table, name, world_node.name.pos)
                 except Problem as problem:
                     self.record(problem, _file)
         order = self._package_order()
@@ -593,6 +596,6 @@ def resolve_path(path: str | Path, features: Iterable[str] = ()) -> m.Resolve:
                 errors.extend(exc.diagnostics)
     except RecursionError:
         raise WitError([wit_diagnostic("definitions are nested too deeply to resolve", str(path))]) from None
-    if errors:
+    if errors or resolve is None:  # a WitError holds at least one diagnostic
         raise WitError(_dedupe(errors))
     return resolve

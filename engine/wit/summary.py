@@ -26,7 +26,8 @@ def world_summary(world: m.World) -> dict[str, Any]:
 def summarize(resolve: m.Resolve) -> dict[str, Any]:
     """packages, named interfaces and worlds, in dependency order (main packages last)."""
     keys = list(resolve.packages)
-    interfaces, worlds = [], []
+    interfaces: list[dict[str, Any]] = []
+    worlds: list[dict[str, Any]] = []
     for key in keys:
         pkg = resolve.packages[key]
         interfaces.extend(interface_summary(resolve.interfaces[i]) for i in pkg.interfaces.values())

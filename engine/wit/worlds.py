@@ -14,9 +14,10 @@ from engine.wit.elaborate import elaborate
 from engine.wit.errors import Problem
 from engine.wit.loader import Unit
 from engine.wit.scope import PkgTable, Scope, iface_id, problem_at
+from engine.wit.state import ResolverState
 
 
-class WorldResolver:
+class WorldResolver(ResolverState):
     def ensure_world(self, table: PkgTable, name: str, pos: ast.Pos) -> str:
         wid = iface_id(table.unit.name, name)
         node, file = table.worlds[name]
@@ -29,8 +30,8 @@ class WorldResolver:
     def build_world(self, wid: str, node: ast.World, unit: Unit, file: ast.File) -> m.World:
         scope = Scope(wid, file)
         items = self.active_items(node.items, scope, file, unit)
-        scope.inline_imports = {i.name.name for i in items
-                                if isinstance(i, ast.Extern) and i.kind == "inline" and i.direction == "import"}
+        scope.inline_imports = {i.name.name for i in items if isinstance(i, ast.Extern) and i.kind == "inline"
+                                and i.direction == "import" and i.name is not None}
         resource_funcs: dict[str, m.Function] = {}
         self.define_types(scope, items, unit, resource_funcs)
         sides: dict[str, dict[str, m.WorldItem]] = {"import": {}, "export": {}}
@@ -84,15 +85,18 @@ class WorldResolver:
         side = sides[item.direction]
         common = self.meta(file, item, item.pos)
         if item.kind == "func":
+            assert item.name is not None and item.func is not None, "the parser names a func extern and its signature"
             func = self.function(item.name.name, "freestanding", item.func, scope, None, item, file, unit)
             entry = m.WorldItem(item.name.name, "function", function=func, **common)
         elif item.kind == "inline":
+            assert item.name is not None, "the parser names an inline extern"
             iid = f"{wid}/{item.name.name}"
             if item.direction == "export" and item.name.name in scope.inline_imports:  # a separate namespace
                 iid = f"{wid}/[export]{item.name.name}"
             self.interfaces[iid] = self.build_interface(iid, None, item, unit, file)
             entry = m.WorldItem(item.name.name, "interface", interface=iid, **common)
         else:
+            assert item.path is not None, "the parser gives a path extern its path"
             iid = self.lookup_item(item.path, unit, file, "interface")
             key = item.name.name if item.name is not None else iid
             entry = m.WorldItem(key, "interface", interface=iid, **common)

@@ -31,7 +31,10 @@ def enable(folder, workspace, template: str) -> str:
     config = write_config(workspace, table)
     checked = yoi("plugin", "check", str(archive), "--grants", str(config), "--json")
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert json.loads(checked.stdout)["status"] == "active"
+    report = json.loads(checked.stdout)
+    assert report["status"] == "active"
+    # the reviewer sees the limits the template's enablement raises (a Python guest needs more memory)
+    assert report["limits"]["raised"] == tomllib.loads(table)["plugins"]["enabled"][0].get("limits", {})
     return f"project:{local_id}"
 
 

@@ -239,7 +239,7 @@ def test_policy_eval_takes_the_facts_file_as_its_inputs(tmp_path):
 
 
 def test_policy_test_package_case_checks_its_policy_against_the_schema(tmp_path):
-    policy = policy_dir(tmp_path / "policy", TYPO)
+    policy_dir(tmp_path / "policy", TYPO)
     package_dir(tmp_path / "pkg", manifest())
     (tmp_path / "gate.test.toml").write_text(
         '[[case]]\nname = "typo"\npackage = "pkg"\npolicy = ["policy"]\nexpect_check_status = "active"\n')

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 
 import pytest
 
@@ -54,12 +55,28 @@ def test_keys_change_with_every_part():
     assert cache.cache_key("a", b"b") == cache.cache_key("a", "b")
 
 
-def test_a_corrupt_rules_cache_entry_is_rebuilt(cache_root):
+# Each fails differently inside Program.from_snapshot (UnpicklingError, EOFError, TypeError,
+# ValueError): the reason its caller catches any exception.
+DAMAGE = [b"garbage", None, pickle.dumps(42), pickle.dumps((1, 2))]
+
+
+@pytest.mark.parametrize("damage", DAMAGE, ids=["garbage", "truncated", "not-a-tuple", "wrong-shape"])
+def test_a_corrupt_rules_cache_entry_is_rebuilt_and_replaced(cache_root, damage):
     from engine.datalog import load
     from engine.resources import rules_dir
 
     first = load([rules_dir()])
-    for entry in cache_root.iterdir():
-        entry.write_bytes(b"garbage")
+    (entry,) = cache_root.glob("program-*.pickle")
+    good = entry.read_bytes()
+    entry.write_bytes(good[: len(good) // 2] if damage is None else damage)
     again = load([rules_dir()])
-    assert len(again.rules) == len(first.rules)
+    assert again.statements == first.statements
+    assert entry.read_bytes() == good  # the rebuilt program is stored again
+
+
+def test_a_failed_write_leaves_no_temporary_file(cache_root):
+    cache.write_private("entry.json", b"x")
+    (cache_root / "taken").mkdir()  # os.replace cannot put a file over a folder
+    cache.write_private("taken", b"y")
+    assert sorted(path.name for path in cache_root.iterdir()) == ["entry.json", "taken"]
+    assert (cache_root / "taken").is_dir()

@@ -124,7 +124,8 @@ def test_the_registry_runs_with_the_enablements_limits(workspace, tmp_path):
 
     starving = ("\n[plugins.enabled.limits]\nfuel = 1\ntimeout_ms = 99999999\n"
                 "[plugins.enabled.restart]\nmax_restarts = 0\n")
-    write_config(workspace, enablement("instance-counter", extra=starving), enablement("raw-echo", extra=LIMITS))
+    write_config(workspace, enablement("instance-counter", extra=starving),
+                 enablement("raw-echo", extra=LIMITS + RESTART))
     report = start_plans(workspace, host=HostConfig(cache_dir=tmp_path / "compiled"))
     with report.registry as registry:
         with pytest.raises(RuntimeFault) as fault:
@@ -133,6 +134,8 @@ def test_the_registry_runs_with_the_enablements_limits(workspace, tmp_path):
         status = registry.status(COUNTER)
         assert status["limits"]["fuel"] == 1 and status["limits"]["timeout_ms"] == HOST_MAXIMA.timeout_ms
         assert status["restarts"]["max"] == 0
+        assert registry.status("builtin:example.raw-echo")["restarts"] == {
+            "count": 0, "max": 5, "backoff_ms": 20, "backoff_max_ms": 400, "next_attempt_in_ms": None}
         raw = registry.status("builtin:example.raw-echo")["limits"]
         assert raw["fuel"] == 20_000_000 and raw["memory_bytes"] == 16 * 1024 * 1024
         assert registry.call_tool("builtin:example.raw-echo", "raw_echo", "{}")["summary"] == "echo from raw_echo"

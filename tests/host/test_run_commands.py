@@ -43,6 +43,8 @@ def test_ingress_delivers_to_the_instance(workspace):
     (["call", "example.counter", "counter", "--input", "{not json"], 2, "`--input` is not valid JSON"),
     (["call", "example.counter", "counter", "--input", "NaN"], 2, "`--input` is not valid JSON"),
     (["call", "example.raw-echo", "raw_echo", "--input", '{"a": -1e400}'], 2, "`--input` is not valid JSON"),
+    (["call", "example.counter", "counter", "--input", '{"x": 1}'], 2,
+     "invalid_input: plugin tool `counter` input does not match its input_schema: $: property `x` is not allowed"),
     (["call", "example.counter", "no_such_tool"], 1, "not_found:"),
     (["call", "no.such.plugin", "counter"], 1, "not_found: plugin package `no.such.plugin` is not enabled"),
     (["call", "example.raw-echo", "raw_echo", "--input", json.dumps({"text": "x" * 70000})], 2,

@@ -4,41 +4,14 @@ response per request in order, state kept across calls, malformed lines answered
 from __future__ import annotations
 
 import json
-import os
-import selectors
-import subprocess
-import sys
 
 import pytest
 
-from example_workspace import ROOT
 from engine.host.serve import MAX_LINE_BYTES
+from serve_client import SAFETY_TIMEOUT, send, serve
 
 COUNTER = "example.counter"
 TICK = {"kind": "tick", "source": "example", "payload": {}}
-SAFETY_TIMEOUT = 120  # a hung server fails the test instead of hanging the suite
-
-
-def serve(workspace, *extra):
-    return subprocess.Popen(
-        [sys.executable, "-c", "from engine.cli.main import main; main()", "plugin", "serve",
-         "--workspace", str(workspace), *extra],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=dict(os.environ))
-
-
-def read_line(process) -> dict:
-    """One response line, waiting at most SAFETY_TIMEOUT (the server must flush per response)."""
-    with selectors.DefaultSelector() as selector:
-        selector.register(process.stdout, selectors.EVENT_READ)
-        assert selector.select(SAFETY_TIMEOUT), "no response from serve"
-    return json.loads(process.stdout.readline())
-
-
-def send(process, request) -> dict:
-    line = request if isinstance(request, (bytes, str)) else json.dumps(request)
-    process.stdin.write((line.encode() if isinstance(line, str) else line) + b"\n")
-    process.stdin.flush()
-    return read_line(process)
 
 
 @pytest.fixture

@@ -7,10 +7,12 @@
   answers (raw bytes, so hostile responses are possible) and read what it received.
 - `tripwire`: a plain TCP listener on loopback that counts connections, for "refused before the
   network" tests.
+- `registry_for`: real runtime registries trusting the server's CA; `files`: a granted folder.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
 import ssl
@@ -22,7 +24,6 @@ from pathlib import Path
 
 import pytest
 import trustme
-
 
 CONNECTS: list[tuple[str, int]] = []
 _ACTIVE = threading.Event()
@@ -95,10 +96,8 @@ def _read_request(conn: ssl.SSLSocket) -> bytes:
 
 def _close_listener(listener: socket.socket) -> None:
     """shutdown() wakes a thread blocked in accept() (close() alone does not, on Linux)."""
-    try:
+    with contextlib.suppress(OSError):
         listener.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
     listener.close()
 
 
@@ -187,3 +186,30 @@ def connects():
     """Connections made (through the audit hook) during the test."""
     start = len(CONNECTS)
     return lambda: CONNECTS[start:]
+
+
+@pytest.fixture
+def registry_for(tmp_path, https_server):
+    """Build PluginInstanceRegistry values that trust `https_server`'s CA; closed after the test."""
+    from engine.runtime import HostConfig, PluginInstanceRegistry
+
+    made = []
+
+    def factory(plans):
+        host = HostConfig(cache_dir=tmp_path / "compiled", https_ca_bundle=https_server.ca_bundle)
+        registry = PluginInstanceRegistry(plans, host=host)
+        made.append(registry)
+        return registry
+
+    yield factory
+    for registry in made:
+        registry.close()
+
+
+@pytest.fixture
+def files(tmp_path):
+    """A granted folder holding hello.txt."""
+    root = tmp_path / "granted"
+    root.mkdir()
+    (root / "hello.txt").write_text('hi "there"\n')
+    return root

@@ -5,35 +5,9 @@ from __future__ import annotations
 import json
 import os
 
-import pytest
 from hostapi_guests import TOOL_FOR_OP, component_guest, raw_guest
 from hostapi_plans import fs_grant, https_grant
 from runtime_guests import build, fault_of, package_plan
-
-from engine.runtime import HostConfig, PluginInstanceRegistry
-
-
-@pytest.fixture
-def registry_for(tmp_path, https_server):
-    made = []
-
-    def factory(plans):
-        host = HostConfig(cache_dir=tmp_path / "compiled", https_ca_bundle=https_server.ca_bundle)
-        registry = PluginInstanceRegistry(plans, host=host)
-        made.append(registry)
-        return registry
-
-    yield factory
-    for registry in made:
-        registry.close()
-
-
-@pytest.fixture
-def files(tmp_path):
-    root = tmp_path / "granted"
-    root.mkdir()
-    (root / "hello.txt").write_text('hi "there"\n')
-    return root
 
 
 def _grants(plan, https_server, root):
@@ -170,3 +144,20 @@ def test_one_instance_survives_every_escape_and_keeps_serving(tmp_path, https_se
     assert registry.status(comp.ref)["lifecycle"] == "started"
     assert content(registry.call_tool(comp.ref, "get", {"method": "GET", "url": https_server.url()}))["body"] == "hello"
     assert content(registry.call_tool(comp.ref, "read", {"path": "hello.txt"}))["content"] == 'hi "there"\n'
+
+
+def test_importing_the_runtime_loads_the_host_api_bounds_but_not_the_network_code():
+    """hostlink takes the descriptor bounds from hostapi/surface.py on the `import engine.runtime`
+    path; https/fs (ssl, sockets) load only when an instance builds its HostApis."""
+    import subprocess
+    import sys
+
+    code = ("import sys, engine.runtime, engine.runtime.hostlink as h; print(h.DESCRIPTOR_LIMITS, sorted(m for m in "
+            "sys.modules if m in ('ssl', 'engine.runtime.hostapi.https', 'engine.runtime.hostapi.fs', "
+            "'engine.runtime.hostapi.dispatch')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "{'https': 49152, 'fs': 65536} []"
+    from engine.runtime.hostapi import HostApis
+    from engine.runtime.hostapi.dispatch import HostApis as loaded
+
+    assert HostApis is loaded

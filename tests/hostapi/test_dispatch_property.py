@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 
-from hypothesis import HealthCheck, given, settings, strategies as st
 from hostapi_plans import fs_grant, https_grant, make_plan
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from engine.runtime.hostapi import HostApis
 

@@ -139,7 +139,7 @@ def test_operations_are_separate_grants(tree):
 def test_missing_api_or_scope_denies(tree):
     root, _ = tree
     assert call(fs_apis(fs_grant(root), host_apis=()), "read", path="a.txt") == (
-        False, "plugin host API dispatch denied: host_api.fs is not authorized by the plugin's plan")
+        False, "plugin host API dispatch denied: host API `fs` is not in the plan")
     assert call(fs_apis(host_apis=("fs",)), "read", path="a.txt") == (
         False, "plugin host API dispatch denied: granted host_api.fs scope allowlist is missing")
     assert call(fs_apis(fs_grant(root, ())), "read", path="a.txt")[1].endswith("scope allowlist is missing")

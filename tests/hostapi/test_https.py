@@ -133,11 +133,21 @@ SSRF_CASES = [
     ("GET", "https://127.0.0.1.1/api/x", "invalid HTTPS URL: host ends in a number but is not an IPv4 address"),
     ("GET", "https://0x7g.0.0.1/api/x", "invalid HTTPS URL"),
     ("GET", "https://%31%32%37.0.0.2/api/x", "invalid HTTPS URL"),
-    ("GET", "https://１２７.0.0.2/api/x", "invalid HTTPS URL"),
+    ("GET", "https://１２７.0.0.2/api/x", "invalid HTTPS URL"),  # noqa: RUF001 - fullwidth digits on purpose
     ("GET", "https://127.0.0.1\\@evil.example/api/x", "invalid HTTPS URL"),
     ("GET", "https://user:token@127.0.0.1:{port}/api/x", "HTTPS URLs with embedded credentials are not allowed"),
     ("GET", "https://127.0.0.1:{port}/api/../admin", "path must not contain"),
     ("GET", "https://127.0.0.1:{port}/api/%2e%2E/admin", "path must not contain"),
+    ("GET", "https://127.0.0.1:{port}/api/..;/admin", "path must not contain"),  # `..` to Tomcat and friends
+    ("GET", "https://127.0.0.1:{port}/api/%2e%2e;x=1/admin", "path must not contain"),
+    ("GET", "https://127.0.0.1:{port}/api/.;/x", "path must not contain"),
+    # IDNA: Unicode hosts are refused (punycode only), so no mapping (fullwidth dots, `ⓛ`) can
+    # turn a name into another; a punycode name is a plain DNS name its grant must spell.
+    ("GET", "https://ⓛocalhost/api/x", "invalid HTTPS URL"),
+    ("GET", "https://127\u30020.0.1/api/x", "invalid HTTPS URL"),
+    ("GET", "https://bücher.example/api/x", "invalid HTTPS URL: URL must be ASCII"),
+    ("GET", "https://xn--bcher-kva.example/api/x", "is not covered by host/method/path grants"),
+    ("GET", "https://a.localhost./api/x", 'HTTPS blocked local/private host "a.localhost"'),
     ("GET", "https://127.0.0.1:{port}/admin", "is not covered by host/method/path grants"),
     ("DELETE", "https://127.0.0.1:{port}/api/x", "is not covered by host/method/path grants"),
     ("GET", "https:///api/x", "HTTPS URL must include a host"),
@@ -164,7 +174,7 @@ def test_the_literal_grant_of_one_loopback_address_does_not_open_others_or_other
     for url in (f"https://2130706433:{https_server.port}/api/x", f"https://127.1:{https_server.port}/api/x",
                 f"https://[::ffff:127.0.0.1]:{https_server.port}/api/x",
                 f"https://localhost:{https_server.port}/api/x"):
-        ok, message = apis.dispatch("https", "request", request(url=url))
+        ok, _ = apis.dispatch("https", "request", request(url=url))
         assert not ok, url
     assert connects() == []
 
@@ -180,7 +190,7 @@ def test_a_literal_grant_never_opens_unspecified_multicast_or_broadcast_addresse
 
 def test_missing_grant_or_api_denies_before_network(https_server, connects):
     for plan_apis, grants, reason in (
-        ((), [https_grant()], "host_api.https is not authorized by the plugin's plan"),
+        ((), [https_grant()], "host API `https` is not in the plan"),
         (("https",), [], "granted host_api.https allowlist is missing"),
         (("https",), [https_grant("127.0.0.1", ("TRACE",))], "granted host_api.https allowlist is missing"),
     ):
@@ -195,6 +205,8 @@ def test_missing_grant_or_api_denies_before_network(https_server, connects):
     (b"x" * 49153, "HTTPS request descriptor exceeds 49152 bytes"),
     (b"{", "invalid HTTPS request JSON: Expecting property name"),
     (b"\xff", "invalid HTTPS request JSON: descriptor is not UTF-8"),
+    (b'\xef\xbb\xbf{"method":"GET","url":"https://127.0.0.1/"}', "invalid HTTPS request JSON: Unexpected UTF-8 BOM"),
+    (b'\xef\xbb\xbf', "invalid HTTPS request JSON: Unexpected UTF-8 BOM"),
     (b"[" * 40000, "invalid HTTPS request JSON"),
     (b'{"method":"GET","url":"https://127.0.0.1/","extra":1}', "invalid HTTPS request JSON: unknown field"),
     (b'{"method":"GET","method":"POST","url":"https://127.0.0.1/"}', "invalid HTTPS request JSON: duplicate field"),
@@ -226,6 +238,13 @@ def _headers(*pairs):
     ({"headers": _headers(("Host", "evil.example"))}, "HTTPS request header `Host` is set by the host"),
     ({"headers": _headers(("Transfer-Encoding", "chunked"))}, "is set by the host"),
     ({"headers": _headers(("x-inject", "a\r\nHost: evil"))}, "HTTPS request header `x-inject` has an invalid value"),
+    ({"headers": _headers(("x-inject", "a\nX: b"))}, "HTTPS request header `x-inject` has an invalid value"),
+    ({"headers": _headers(("x-inject", "a\rX: b"))}, "HTTPS request header `x-inject` has an invalid value"),
+    ({"headers": _headers(("x-inject", "a\u0000b"))}, "HTTPS request header `x-inject` has an invalid value"),
+    ({"headers": _headers(("x-inject", "a\u007fb"))}, "HTTPS request header `x-inject` has an invalid value"),
+    ({"headers": _headers(("x-inject", "caf\u00e9"))}, "HTTPS request header `x-inject` has an invalid value"),
+    ({"headers": _headers(("x-inj\r\nect", "v"))}, "HTTPS request header name is invalid"),
+    ({"headers": _headers(("x-inject:", "v"))}, "HTTPS request header name is invalid"),
     ({"headers": [{"name": "x", "value": "v", "extra": 1}]}, "invalid HTTPS request header JSON: unknown field"),
     ({"body": "b" * 32769}, "HTTPS request body exceeds 32768 bytes"),
 ])
@@ -284,6 +303,8 @@ def test_response_headers_are_filtered_redacted_and_capped(https_server):
     (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "chunk size is invalid"),
     (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", "closed before the response body was complete"),
     (b"HTTP/1.1 100 Continue\r\n\r\n" * 6, "too many interim responses"),
+    (b"HTTP/1.1 099 Odd\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", "response is not HTTP/1.x"),
+    (b"HTTP/1.1 200 OK\r\nContent-Length: " + b"9" * 5000 + b"\r\n\r\n", "Content-Length is invalid"),
 ])
 def test_hostile_responses_fail_with_a_bounded_message(https_server, raw, expected):
     https_server.respond = _respond_with(raw)

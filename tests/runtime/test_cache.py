@@ -74,3 +74,11 @@ def test_no_cache_when_disabled(make_registry, tmp_path):
     folder = tmp_path / "compiled"
     make_registry([plan], host=HostConfig(cache_dir=folder, use_cache=False)).start(plan.ref)
     assert cached_files(folder) == []
+
+
+def test_the_cache_key_names_the_installed_wasmtime_version():
+    from importlib.metadata import version
+
+    from engine.runtime.wasm import wasmtime_version
+
+    assert wasmtime_version() == version("wasmtime")

@@ -126,7 +126,8 @@ def test_restart_with_exponential_backoff_up_to_the_maximum(make_registry, tmp_p
     assert fault_of(registry.call_tool, plan.ref, "boom", {}).kind == "trap"
     final = fault_of(registry.call_tool, plan.ref, "count", {})
     assert final.kind == "failed" and "not restarted again (2/2 restarts used)" in final.message
-    assert registry.status(plan.ref)["restarts"] == {"count": 2, "max": 2, "next_attempt_in_ms": None}
+    assert registry.status(plan.ref)["restarts"] == {"count": 2, "max": 2, "backoff_ms": 40, "backoff_max_ms": 1000,
+                                                     "next_attempt_in_ms": None}
 
 
 def test_a_stopped_instance_refuses_everything_for_the_run(make_registry, tmp_path):

@@ -119,7 +119,7 @@ def test_a_lone_surrogate_is_refused_not_a_guest_fault(registry_and_plan):
     fault = fault_of(registry.deliver_ingress, plan.ref, "open", hostile)
     assert fault.kind == "invalid_input"
     assert fault_of(registry.call_tool, plan.ref, "count", {"a": "\ud800"}).kind == "invalid_input"
-    assert registry.call_tool(plan.ref, "count", '"\\ud800"')["summary"] == "count 1"
+    assert registry.call_tool(plan.ref, "count", '{"a": "\\ud800"}')["summary"] == "count 1"  # escaped: ASCII text
     assert registry.status(plan.ref)["lifecycle"] == "started"
 
 

@@ -173,3 +173,37 @@ def test_an_archive_package_is_digested_like_its_folder_and_rechecked(make_regis
     registry = make_registry([packed, replace(plan, package_path=str(changed), ref="project:changed")])
     assert registry.call_tool("project:packed", "count", {})["summary"] == "count 1"
     assert fault_of(registry.start, "project:changed").kind == "load"
+
+
+def test_the_fast_string_call_matches_the_ordinary_call(tmp_path):
+    from engine.runtime import HostConfig
+    from engine.runtime.wasm import WasmEngine, bind_string_func
+
+    wasm = WasmEngine(HostConfig(cache_dir=tmp_path))
+    try:
+        compiled = wasm.compile(build(instance_wat()), "component")
+        store = wasmtime.Store(wasm.engine)
+        store.set_fuel(10**6)
+        store.set_epoch_deadline(10**6)
+        instance = wasmtime.component.Linker(wasm.engine).instantiate(store, compiled)
+        func = instance.get_func(store, "handle-tool")
+        fast = bind_string_func(func, store)
+        assert fast.__name__ == "call"  # the fast path, not the fallback
+        assert fast("count", "{}") == '{"summary":"count 1","content":"{\\"count\\":1}"}'
+        assert func(store, "count", "{}") == '{"summary":"count 2","content":"{\\"count\\":2}"}'
+        with pytest.raises(TypeError):
+            fast("count")
+        with pytest.raises(TypeError):
+            fast("count", 7)
+        assert fast("count", "{}").startswith('{"summary":"count 3"')
+        # another signature (here `handle-tool` returning u32) takes wasmtime-py's ordinary call
+        exports = {**INSTANCE_WORLD_EXPORTS, "handle-tool": ([("name", "string"), ("input-json", "string")], "u32")}
+        other = wasm.compile(component(exports), "component")
+        store = wasmtime.Store(wasm.engine)
+        store.set_fuel(10**6)
+        store.set_epoch_deadline(10**6)
+        instance = wasmtime.component.Linker(wasm.engine).instantiate(store, other)
+        plain = bind_string_func(instance.get_func(store, "handle-tool"), store)
+        assert plain.__name__ == "plain" and plain("count", "{}") == 0
+    finally:
+        wasm.close()

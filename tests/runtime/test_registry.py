@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from runtime_guests import build, fault_of, instance_wat, package_plan
+from runtime_guests import COUNT, build, fault_of, instance_wat, package_plan
 
 from engine.grants.config import load_config
 from engine.report.evaluate import evaluate
@@ -153,3 +153,87 @@ def test_an_unsupported_runtime_kind_fails_closed(make_registry, tmp_path):
     fault = fault_of(registry.call_tool, plan.ref, "count", {})
     assert fault.kind == "load" and "unsupported plugin runtime kind `native`" in fault.message
     assert registry.status(plan.ref)["lifecycle"] == "failed"
+
+
+def test_tool_input_is_checked_against_the_plans_input_schema_before_the_guest_runs(make_registry):
+    """The counter's schema is `{type = "object", additionalProperties = false}`: an extra key or
+    a wrong type is `invalid_input` naming the JSON path; the guest is never entered (its count
+    does not move) and the instance stays started."""
+    (plan,) = pipeline_plans(EXAMPLES / "instance-counter")
+    registry = make_registry([plan])
+    ref = plan.ref
+    assert registry.call_tool(ref, "counter", {})["summary"] == "counter is at 1"
+    hostile_key = "k\x1b[2J" + "x" * 5000
+    for value, why in (({"extra": 1}, "$: property `extra` is not allowed"), ("[]", "$: expected object"),
+                       ('"text"', "$: expected object"), (7, "$: expected object"),
+                       ({hostile_key: 1}, "$: property `k [2Jxxx")):
+        fault = fault_of(registry.call_tool, ref, "counter", value)
+        assert fault.kind == "invalid_input", fault
+        assert fault.message.startswith(f"plugin tool `counter` input does not match its input_schema: {why}")
+        assert len(fault.message) < 300 and "\x1b" not in fault.message
+    status = registry.status(ref)
+    assert status["lifecycle"] == "started" and status["calls"] == {"tool": 1, "ingress": 0, "faults": 0}
+    assert registry.call_tool(ref, "counter", "{}")["summary"] == "counter is at 2"
+
+
+def test_required_and_nested_properties_are_checked_with_their_path(make_registry, tmp_path):
+    from dataclasses import replace
+
+    from engine.plan import PlannedTool
+
+    schema = ('{"type":"object","required":["query"],"additionalProperties":false,"properties":{'
+              '"query":{"type":"string"},"tags":{"type":"array","items":{"type":"string","enum":["a","b"]}}}}')
+    plan = package_plan(tmp_path / "p", build(instance_wat()))
+    plan = replace(plan, tools=(PlannedTool("count", "", schema, False),))
+    registry = make_registry([plan])
+    for value, why in (({}, "$: missing required property `query`"),
+                       ({"query": 1}, "$.query: expected string"),
+                       ({"query": "q", "tags": ["a", "c"]}, "$.tags[1]: value is not one of the enum values"),
+                       ('{"query": "q", "tags": {}}', "$.tags: expected array")):
+        fault = fault_of(registry.call_tool, plan.ref, "count", value)
+        assert fault.kind == "invalid_input" and fault.message.endswith(f"input_schema: {why}"), fault
+    assert registry.call_tool(plan.ref, "count", {"query": "q", "tags": ["b"]})["summary"] == "count 1"
+    assert registry.status(plan.ref)["lifecycle"] == "started"
+
+
+def test_non_standard_json_numbers_are_refused_in_input_and_in_guest_output(make_registry, tmp_path):
+    """NaN, Infinity and numbers that overflow to infinity are not JSON: refused in caller input
+    (the guest is not entered) and in guest output (a caller's JSON would carry them on)."""
+    plan = package_plan(tmp_path / "p", build(instance_wat(ingress=(COUNT, '{"n":NaN}'))), ingresses=("events",))
+    registry = make_registry([plan])
+    for text in ('{"x": NaN}', '{"x": -Infinity}', '{"x": 1e400}'):
+        assert fault_of(registry.call_tool, plan.ref, "count", text).kind == "invalid_input"
+        event = '{"kind": "tick", "source": "s", "payload": %s}' % text
+        assert fault_of(registry.deliver_ingress, plan.ref, "events", event).kind == "invalid_input"
+    fault = fault_of(registry.deliver_ingress, plan.ref, "events", {"kind": "tick", "source": "s", "payload": {}})
+    assert fault.kind == "invalid_output" and "NaN is not JSON" in fault.message
+    assert registry.call_tool(plan.ref, "count", '{"x": 1e300}')["summary"] == "count 2"
+
+
+def test_repeated_object_keys_in_input_are_refused(make_registry, tmp_path):
+    """Parsers disagree on which duplicate wins, so a schema check of one value could pass while
+    the guest reads the other: `{"q": "evil", "q": "safe"}` is refused before either happens."""
+    from dataclasses import replace
+
+    from engine.plan import PlannedTool
+
+    schema = '{"type":"object","properties":{"q":{"type":"string","enum":["safe"]}}}'
+    plan = package_plan(tmp_path / "p", build(instance_wat()), ingresses=("events",))
+    plan = replace(plan, tools=(PlannedTool("count", "", schema, False),))
+    registry = make_registry([plan])
+    fault = fault_of(registry.call_tool, plan.ref, "count", '{"q": "evil", "q": "safe"}')
+    assert fault.kind == "invalid_input" and 'object key "q" appears twice' in fault.message
+    event = '{"kind": "tick", "source": "s", "payload": {"a": {"b": 1, "b": 2}}}'
+    assert fault_of(registry.deliver_ingress, plan.ref, "events", event).kind == "invalid_input"
+    assert registry.call_tool(plan.ref, "count", '{"q": "safe"}')["summary"] == "count 1"
+
+
+def test_a_hand_made_plan_with_a_schema_that_is_not_json_refuses_every_input(make_registry, tmp_path):
+    from dataclasses import replace
+
+    from engine.plan import PlannedTool
+
+    plan = package_plan(tmp_path / "p", build(instance_wat()))
+    registry = make_registry([replace(plan, tools=(PlannedTool("count", "", "{not json", False),))])
+    fault = fault_of(registry.call_tool, plan.ref, "count", {})
+    assert fault.kind == "invalid_input" and "the plan's input_schema is not JSON" in fault.message

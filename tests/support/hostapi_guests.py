@@ -15,6 +15,7 @@ _INTERFACES = {"https": ("yoi:host/https@1.0.0", ("request",)), "fs": ("yoi:host
 _PREFIX = b'{"summary":"ok","content":"'
 _FAILED = b'{"summary":"failed"}'
 _READY = b'{"state":"ready"}'
+_DONE = b'{"summary":"done"}'
 
 # Copy `len` bytes from `src` to `dst` as the inside of a JSON string; returns the end of output.
 _ESCAPE = r"""
@@ -44,7 +45,7 @@ _ESCAPE = r"""
 
 def _data() -> str:
     return " ".join(f'(data (i32.const {at}) "{_wat_string(text)}")' for at, text in (
-        (64, b"0123456789abcdef"), (80, _PREFIX), (120, b'"}'), (128, _FAILED), (160, _READY)))
+        (64, b"0123456789abcdef"), (80, _PREFIX), (120, b'"}'), (128, _FAILED), (160, _READY), (192, _DONE)))
 
 
 def raw_guest(api: str, op: str, call: bool = True) -> str:
@@ -135,3 +136,57 @@ def component_guest(apis: tuple[str, ...] = ("https", "fs"), call: bool = True) 
       {handle}))
   (core instance $fw (instantiate $fwd (with "host" (instance {host_instance})) (with "m" (instance $i))))
 {lifted})"""
+
+
+def raw_loop_guest(api: str, op: str, times: int = 0, unrolled: bool = False) -> str:
+    """A raw module that calls `yoi:<api>` `op` with its input `times` times (0: until stopped),
+    ignoring the answers, then writes `{"summary":"done"}`. `unrolled` makes the calls straight-line
+    code: wasmtime checks the epoch deadline only at function entries and loop headers, so nothing
+    interrupts such a guest between its host calls."""
+    call = "(drop (call $call (i32.const 1024) (local.get $n)))"
+    again = "(br $again)" if times == 0 else f"(br_if $again (i32.lt_u (local.get $i) (i32.const {times})))"
+    calls = " ".join([call] * times) if unrolled else f"""(loop $again
+      {call}
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      {again})"""
+    return f"""(module
+  (import "yoi:tool" "input_len" (func $in_len (result i32)))
+  (import "yoi:tool" "input_read" (func $in_read (param i32 i32) (result i32)))
+  (import "yoi:tool" "output_write" (func $out (param i32 i32) (result i32)))
+  (import "yoi:{api}" "{op}" (func $call (param i32 i32) (result i32)))
+  (memory (export "memory") 2)
+  {_data()}
+  (func (export "yoi_tool_call")
+    (local $n i32) (local $i i32)
+    (local.set $n (call $in_len))
+    (drop (call $in_read (i32.const 1024) (local.get $n)))
+    {calls}
+    (drop (call $out (i32.const 192) (i32.const {len(_DONE)})))))"""
+
+
+def raw_probe_guest(probes: list[tuple[str, str, tuple[int, ...], int]]) -> str:
+    """A raw module with one page of memory (it ends at 65536) that makes each probe
+    `(module, name, args, expected)` in turn: a call with i32 `args` that must return `expected`.
+    It writes `{"summary":"done"}` when all did, `{"summary":"failed"}` at the first that did not."""
+    imports, seen, checks = [], set(), []
+    for module, name, args, expected in probes:
+        func = f"${module.replace(':', '_')}_{name}"
+        if func not in seen:
+            seen.add(func)
+            params = f"(param {' '.join(['i32'] * len(args))}) " if args else ""
+            imports.append(f'  (import "{module}" "{name}" (func {func} {params}(result i32)))')
+        call_args = " ".join(f"(i32.const {value})" for value in args)
+        checks.append(f"(if (i32.ne (call {func} {call_args}) (i32.const {expected})) "
+                      f"(then (call $out (i32.const 128) (i32.const {len(_FAILED)})) (return)))")
+    if "$yoi_tool_output_write" not in seen:
+        imports.append('  (import "yoi:tool" "output_write" '
+                       '(func $yoi_tool_output_write (param i32 i32) (result i32)))')
+    body = "\n    ".join(checks)
+    return f"""(module
+{chr(10).join(imports)}
+  (memory (export "memory") 1 1)
+  {_data()}
+  (func $out (param i32 i32) (drop (call $yoi_tool_output_write (local.get 0) (local.get 1))))
+  (func (export "yoi_tool_call")
+    {body}
+    (call $out (i32.const 192) (i32.const {len(_DONE)}))))"""

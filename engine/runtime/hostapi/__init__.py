@@ -1,81 +1,28 @@
 """Host APIs a plugin may call (`https`, `fs`), re-authorized against its plan on every call.
 
-`HostApis` is the one interface the runtime links to guest imports (CONTRACT.md): pure Python, no
-wasmtime, and `dispatch` never raises, so no Python exception can cross into a wasm frame. Errors
-are redacted, then bounded (spec §6.12; bounding last keeps every message within 512 bytes, where
-the reference bounds https errors first and a redaction can then push them past the bound).
+`HostApis` (dispatch.py) is the one interface the runtime links to guest imports (CONTRACT.md).
+It is loaded on first use, so importing this package (as hostlink.py does for the descriptor
+bounds in surface.py) does not load ssl or sockets.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from engine.diagnostics import bounded_message, redact_secret_like
-from engine.plan import Plan
-from engine.runtime.hostapi.descriptor import HostApiError
-from engine.runtime.hostapi.fs import MAX_DESCRIPTOR_BYTES as FS_MAX_DESCRIPTOR_BYTES
-from engine.runtime.hostapi.fs import FsApi
-from engine.runtime.hostapi.https import MAX_DESCRIPTOR_BYTES as HTTPS_MAX_DESCRIPTOR_BYTES
-from engine.runtime.hostapi.https import HttpsApi
-
-API_OPERATIONS = {"https": ("request",), "fs": ("read", "list", "write")}
-DESCRIPTOR_LIMITS = {"https": HTTPS_MAX_DESCRIPTOR_BYTES, "fs": FS_MAX_DESCRIPTOR_BYTES}
-_DESCRIPTOR_WORDS = {"https": "HTTPS request", "fs": "FS request"}
-_ALLOWLIST_MISSING = {
-    "https": "granted host_api.https allowlist is missing",
-    "fs": "granted host_api.fs scope allowlist is missing",
-}
+from engine.runtime.hostapi.surface import (
+    API_OPERATIONS,
+    DESCRIPTOR_LIMITS,
+    MAX_HOST_CALLS_PER_GUEST_CALL,
+    not_in_plan,
+)
 
 
-class HostApis:
-    """The host APIs of one plan: built once per instance handle, consulted on every call."""
+def __getattr__(name: str) -> Any:
+    if name == "HostApis":
+        from engine.runtime.hostapi.dispatch import HostApis
 
-    def __init__(self, plan: Plan, host: Any = None):
-        self._plan_apis = frozenset(plan.host_apis)
-        self._https = HttpsApi(
-            plan.https_allowlist,
-            ca_bundle=getattr(host, "https_ca_bundle", None),
-            resolver=getattr(host, "resolver", None),
-        )
-        self._fs = FsApi(plan.fs_allowlist)
-
-    def allowed(self, api: str) -> bool:
-        """`api` is in the plan (CONTRACT.md): what instantiation checks for each import. Every
-        call is authorized again, with the allowlist, by `dispatch`."""
-        return api in self._plan_apis
-
-    def denial(self, api: str) -> str | None:
-        """Why `api` may not be used, in the reference's words, or None when it may."""
-        if api not in API_OPERATIONS:
-            return f"unsupported host API `{bounded_message(api, 32)}`"
-        if api not in self._plan_apis:
-            return f"host_api.{api} is not authorized by the plugin's plan"
-        if not (self._https if api == "https" else self._fs).usable:
-            return _ALLOWLIST_MISSING[api]
-        return None
-
-    def dispatch(self, api: str, op: str, descriptor: bytes) -> tuple[bool, str]:
-        """Run one guest request: (True, response JSON) or (False, bounded redacted error)."""
-        try:
-            return True, self._dispatch(api, op, bytes(descriptor))
-        except HostApiError as error:
-            return False, bounded_message(error.message if error.redacted else redact_secret_like(error.message))
-        except Exception as error:  # a bug must not cross into wasm: fail the call, not the host
-            return False, bounded_message(f"host API {api} failed internally ({type(error).__name__})")
-
-    def _dispatch(self, api: str, op: str, descriptor: bytes) -> str:
-        if api in API_OPERATIONS and op not in API_OPERATIONS[api]:
-            raise HostApiError(f"unsupported {api} host API operation `{bounded_message(op, 32)}`")
-        limit = DESCRIPTOR_LIMITS.get(api)
-        if limit is not None and len(descriptor) > limit:
-            raise HostApiError(f"{_DESCRIPTOR_WORDS[api]} descriptor exceeds {limit} bytes")
-        reason = self.denial(api)
-        if reason is not None:
-            raise HostApiError(f"plugin host API dispatch denied: {reason}")
-        if api == "https":
-            return self._https.request(descriptor)
-        return self._fs.run(op, descriptor)
+        return HostApis
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-
-__all__ = ["HostApis", "API_OPERATIONS", "DESCRIPTOR_LIMITS"]
+__all__ = ["API_OPERATIONS", "DESCRIPTOR_LIMITS", "MAX_HOST_CALLS_PER_GUEST_CALL", "HostApis", "not_in_plan"]

@@ -117,9 +117,9 @@ def parse_url_host(raw: str) -> tuple[str, IPAddress | None]:
             raise HostSyntaxError("invalid IPv6 literal") from None
         return str(address), address
     host = raw.lower()
-    address = _whatwg_ipv4(host)
-    if address is not None:
-        return str(address), address
+    v4 = _whatwg_ipv4(host)
+    if v4 is not None:
+        return str(v4), v4
     host = host[:-1] if host.endswith(".") else host
     if len(host) > MAX_HOST_CHARS or not all(_DNS_LABEL.fullmatch(label) for label in host.split(".")):
         raise HostSyntaxError("host is not a valid DNS name")

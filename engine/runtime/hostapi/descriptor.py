@@ -8,6 +8,7 @@ that describes the problem and never repeats the guest's text.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -37,7 +38,7 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def decode_object(data: bytes, what: str, fields: dict[str, tuple[type, bool]]) -> dict[str, Any]:
+def decode_object(data: bytes, what: str, fields: Mapping[str, tuple[type, bool]]) -> dict[str, Any]:
     """Decode `data` as one JSON object with exactly the given fields: name -> (type, required).
 
     A `None` value counts as absent for optional fields (serde's Option).
@@ -68,7 +69,7 @@ def _has_lone_surrogate(value: Any) -> bool:
     return False
 
 
-def check_fields(value: Any, what: str, fields: dict[str, tuple[type, bool]]) -> dict[str, Any]:
+def check_fields(value: Any, what: str, fields: Mapping[str, tuple[type, bool]]) -> dict[str, Any]:
     """`value` must be an object with exactly the given fields: name -> (type, required)."""
     prefix = f"invalid {what} JSON"
     if not isinstance(value, dict):
@@ -83,10 +84,10 @@ def check_fields(value: Any, what: str, fields: dict[str, tuple[type, bool]]) ->
             if required:
                 raise HostApiError(f"{prefix}: missing field `{name}`")
             continue
-        if not isinstance(item, kind) or isinstance(item, bool) and kind is not bool:
+        if not isinstance(item, kind) or (isinstance(item, bool) and kind is not bool):
             raise HostApiError(f"{prefix}: field `{name}` must be {_TYPE_WORDS.get(kind, kind.__name__)}")
         out[name] = item
     return out
 
 
-_TYPE_WORDS = {str: "a string", list: "an array", dict: "an object"}
+_TYPE_WORDS: dict[type, str] = {str: "a string", list: "an array", dict: "an object"}

@@ -11,6 +11,7 @@ reader never sees half a file. File contents never appear in an error.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import heapq
 import itertools
@@ -19,6 +20,7 @@ import os
 import secrets
 import stat
 import threading
+import time
 import weakref
 from typing import Any
 
@@ -26,14 +28,15 @@ from engine.diagnostics import bound_bytes, redact_secret_like
 from engine.grants.model import FsGrant
 from engine.runtime.hostapi.descriptor import HostApiError, decode_object
 
-MAX_DESCRIPTOR_BYTES = 65536
 MAX_PATH_BYTES = 4096
 MAX_READ_BYTES = 65536
 MAX_WRITE_BYTES = 65536
 MAX_LIST_ENTRIES = 256
-# A host call is not interrupted by the guest's deadline, so a folder with millions of entries
-# must not hold it: the scan stops here (the answer is then `truncated`).
+# A host call is not interrupted by wasmtime's epoch deadline, so a folder with millions of entries
+# must not hold it: the scan stops here (the answer is then `truncated`), and it fails when the
+# guest call's deadline passes (checked every _DEADLINE_EVERY entries).
 MAX_LIST_SCAN = 100_000
+_DEADLINE_EVERY = 512
 OPERATIONS = ("read", "list", "write")
 _PATH_SHOWN_BYTES = 160
 _NOFOLLOW = os.O_NOFOLLOW | os.O_CLOEXEC | getattr(os, "O_NOCTTY", 0)
@@ -91,7 +94,8 @@ class FsApi:
         """Spec §3.5: some grant has a non-blank absolute root and at least one operation."""
         return any(g.root.strip() and os.path.isabs(g.root.strip()) and g.operations for g in self._grants)
 
-    def run(self, op: str, descriptor: bytes) -> str:
+    def run(self, op: str, descriptor: bytes, deadline: float | None = None) -> str:
+        """One request; `deadline` (monotonic) bounds the list scan and the wait for a write lock."""
         fields = decode_object(descriptor, f"FS {op} request", _FIELDS[op])
         parts = relative_parts(fields["path"])
         content = b""
@@ -122,8 +126,8 @@ class FsApi:
                 if op == "read":
                     return _read(fd, parts)
                 if op == "list":
-                    return _list(fd, parts)
-                return _write(fd, parts, content)
+                    return _list(fd, parts, deadline)
+                return _write(fd, parts, content, deadline)
             finally:
                 os.close(fd)
         assert last is not None
@@ -240,13 +244,21 @@ def _entry_kind(entry: os.DirEntry) -> str:
     return "other"
 
 
-def _list(directory: int, parts: list[str]) -> str:
+def _within(entries: Any, deadline: float | None, shown: str) -> Any:
+    """The entries, failing the listing once the guest call's deadline has passed."""
+    for count, entry in enumerate(entries):
+        if deadline is not None and count % _DEADLINE_EVERY == 0 and time.monotonic() >= deadline:
+            raise HostApiError(f"FS list of {shown} stopped: the guest call has used up its time limit")
+        yield entry
+
+
+def _list(directory: int, parts: list[str], deadline: float | None) -> str:
     shown = shown_path(parts)
     try:
         # scandir closes the fd it is given, so hand it a duplicate.
         with os.scandir(os.dup(directory)) as entries:
             # The 257 smallest names of the scanned entries, in O(257) memory.
-            scan = itertools.islice(entries, MAX_LIST_SCAN)
+            scan = itertools.islice(_within(entries, deadline, shown), MAX_LIST_SCAN)
             chosen = heapq.nsmallest(MAX_LIST_ENTRIES + 1, ((e.name, _entry_kind(e)) for e in scan))
             unscanned = next(entries, None) is not None
     except OSError as error:
@@ -271,50 +283,60 @@ def _target_lock(parent: int, name: str) -> Any:
         return lock
 
 
-def _write(parent: int, parts: list[str], content: bytes) -> str:
+def _write(parent: int, parts: list[str], content: bytes, deadline: float | None) -> str:
     shown = shown_path(parts)
     name = parts[-1]
-    with _target_lock(parent, name):
-        existing = _leaf_stat(parent, parts)
-        if existing is not None:
-            if stat.S_ISLNK(existing.st_mode):
-                raise HostApiError(f"FS path symlink escape is denied: {shown}")
-            if stat.S_ISDIR(existing.st_mode):
-                raise HostApiError(f"FS write target is a directory: {shown}")
-            if not stat.S_ISREG(existing.st_mode):
-                raise HostApiError(f"FS write target is not a regular file: {shown}")
-        mode = stat.S_IMODE(existing.st_mode) if existing is not None else 0o644
-        temp = f".{name[:32]}.yoi-write-{secrets.token_hex(6)}"
+    lock = _target_lock(parent, name)
+    # Another instance may be writing the same file: wait for it only as long as this call may run.
+    if not lock.acquire(timeout=-1 if deadline is None else max(0.0, deadline - time.monotonic())):
+        raise HostApiError(f"FS write of {shown} stopped: the guest call has used up its time limit "
+                           "waiting for another writer")
+    try:
+        return _replace_file(parent, parts, shown, content)
+    finally:
+        lock.release()
+
+
+def _replace_file(parent: int, parts: list[str], shown: str, content: bytes) -> str:
+    """Write `content` to a temporary file, fsync it and rename it over `name` (caller holds the lock)."""
+    name = parts[-1]
+    existing = _leaf_stat(parent, parts)
+    if existing is not None:
+        if stat.S_ISLNK(existing.st_mode):
+            raise HostApiError(f"FS path symlink escape is denied: {shown}")
+        if stat.S_ISDIR(existing.st_mode):
+            raise HostApiError(f"FS write target is a directory: {shown}")
+        if not stat.S_ISREG(existing.st_mode):
+            raise HostApiError(f"FS write target is not a regular file: {shown}")
+    # The permission bits survive; setuid, setgid and sticky do not (guest bytes never run setuid).
+    mode = stat.S_IMODE(existing.st_mode) & 0o777 if existing is not None else 0o644
+    temp = f".{name[:32]}.yoi-write-{secrets.token_hex(6)}"
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600, dir_fd=parent)
+    except OSError as error:
+        raise HostApiError(f"FS write failed for {shown}: {_os_error_text(error)}") from None
+    try:
         try:
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600, dir_fd=parent)
-        except OSError as error:
-            raise HostApiError(f"FS write failed for {shown}: {_os_error_text(error)}") from None
-        try:
-            try:
-                view = memoryview(content)
-                while view:
-                    view = view[os.write(fd, view):]
-                os.fchmod(fd, mode)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.rename(temp, name, src_dir_fd=parent, dst_dir_fd=parent)
-        except OSError as error:
-            _discard(temp, parent)
-            raise HostApiError(f"FS write failed for {shown}: {_os_error_text(error)}") from None
-        _fsync_dir(parent)
+            view = memoryview(content)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fchmod(fd, mode)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.rename(temp, name, src_dir_fd=parent, dst_dir_fd=parent)
+    except OSError as error:
+        _discard(temp, parent)
+        raise HostApiError(f"FS write failed for {shown}: {_os_error_text(error)}") from None
+    _fsync_dir(parent)
     return json.dumps({"path": shown, "bytes_written": len(content)}, ensure_ascii=False)
 
 
 def _discard(name: str, parent: int) -> None:
-    try:
+    with contextlib.suppress(OSError):
         os.unlink(name, dir_fd=parent)
-    except OSError:
-        pass
 
 
 def _fsync_dir(fd: int) -> None:
-    try:
+    with contextlib.suppress(OSError):  # some filesystems refuse fsync on directories; the file is synced
         os.fsync(fd)
-    except OSError:  # some filesystems refuse fsync on directories; the file itself is synced
-        pass

@@ -30,13 +30,17 @@ from urllib.parse import unquote, urlsplit
 from engine.diagnostics import bound_bytes, bounded_message, redact_secret_like, truncate_utf8
 from engine.grants.model import HttpsGrant
 from engine.runtime.hostapi.addresses import (
-    HostSyntaxError, IPAddress, canonical_grant_host, is_local_name, is_never_a_destination, is_public,
+    HostSyntaxError,
+    IPAddress,
+    canonical_grant_host,
+    is_local_name,
+    is_never_a_destination,
+    is_public,
     parse_url_host,
 )
 from engine.runtime.hostapi.descriptor import HostApiError, check_fields, decode_object
 from engine.safe_read import ReadError, read_bounded
 
-MAX_DESCRIPTOR_BYTES = 49152
 MAX_BODY_BYTES = 32768
 MAX_HEADERS = 16
 MAX_HEADER_NAME_BYTES = 64
@@ -47,6 +51,8 @@ MAX_RESPONSE_HEADER_LINES = 100
 MAX_ADDRESSES_TRIED = 4
 MAX_CA_BUNDLE_BYTES = 4 * 1024 * 1024  # a system bundle is about 200 KiB
 TIMEOUT_S = 5.0
+MAX_LOOKUP_THREADS = 8
+_LOOKUP_SLOTS = threading.BoundedSemaphore(MAX_LOOKUP_THREADS)
 USER_AGENT = "yoi-plugin-https-host-api/0.1"
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 CREDENTIAL_HEADERS = frozenset({
@@ -106,7 +112,8 @@ class HttpsApi:
         """Spec §3.5: some grant names a host and one of the allowed methods."""
         return any(g.host and g.methods & set(METHODS) for g in self._grants)
 
-    def request(self, descriptor: bytes) -> str:
+    def request(self, descriptor: bytes, deadline: float | None = None) -> str:
+        """One request; lookup, connect, TLS, send and receive share min(5 s, time to `deadline`)."""
         fields = decode_object(descriptor, "HTTPS request", _FIELDS)
         method = fields["method"]
         if method not in METHODS:
@@ -121,7 +128,8 @@ class HttpsApi:
             raise HostApiError("invalid HTTPS URL: IPv4 hosts must be written as four decimal numbers (a.b.c.d)")
         if not self._covered(method, target):
             raise HostApiError(f"HTTPS request {method} {target.safe_url} is not covered by host/method/path grants")
-        deadline = time.monotonic() + TIMEOUT_S
+        own = time.monotonic() + TIMEOUT_S
+        deadline = own if deadline is None else min(own, deadline)
         addresses = [target.address] if target.address is not None else self._resolve(target, deadline)
         return _exchange(self._ssl_context(), target, addresses, method, headers, body, deadline)
 
@@ -149,7 +157,7 @@ class HttpsApi:
             answers = _before_deadline(lambda: self._resolver(host, target.port), deadline)
         except TimeoutError:
             raise HostApiError(f'DNS lookup for "{host}" timed out') from None
-        except Exception as error:  # the resolver is foreign code: any failure is a lookup failure
+        except Exception as error:  # noqa: BLE001 - the resolver is foreign code: any failure is a lookup failure
             raise HostApiError(f'DNS lookup failed for "{host}": {_error_text(error)}') from None
         addresses: list[IPAddress] = []
         for answer in answers or ():
@@ -185,21 +193,34 @@ class HttpsApi:
 
 def _system_resolver(host: str, port: int) -> list[str]:
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
-    return [info[4][0] for info in infos]
+    return [str(info[4][0]) for info in infos]
 
 
 def _before_deadline(work: Callable[[], Any], deadline: float) -> Any:
-    """Run `work` in a helper thread and give up at the deadline (getaddrinfo has no timeout)."""
+    """Run `work` in a helper thread and give up at the deadline (getaddrinfo has no timeout).
+
+    A lookup we gave up on keeps its thread until the resolver returns, so at most
+    MAX_LOOKUP_THREADS exist at once (process-wide): a guest looping on slow names cannot pile up
+    threads; past the bound a lookup waits for a slot until the deadline.
+    """
+    if not _LOOKUP_SLOTS.acquire(timeout=max(0.0, deadline - time.monotonic())):
+        raise TimeoutError
     box: dict[str, Any] = {}
 
     def run() -> None:
         try:
             box["value"] = work()
-        except BaseException as error:  # handed to the caller
+        except BaseException as error:  # noqa: BLE001 - handed to the caller
             box["error"] = error
+        finally:
+            _LOOKUP_SLOTS.release()
 
     thread = threading.Thread(target=run, name="yoi-https-resolve", daemon=True)
-    thread.start()
+    try:
+        thread.start()
+    except BaseException:
+        _LOOKUP_SLOTS.release()
+        raise
     thread.join(max(0.0, deadline - time.monotonic()))
     if thread.is_alive():
         raise TimeoutError
@@ -255,7 +276,8 @@ def parse_target(url: str) -> Target:
     except HostSyntaxError as error:
         raise HostApiError(f"invalid HTTPS URL: {error}") from None
     path = parts.path or "/"
-    if any(segment in (".", "..") for segment in unquote(path).split("/")):
+    # `..;x` is `..` to servers that strip path parameters (Tomcat and friends).
+    if any(segment.split(";", 1)[0] in (".", "..") for segment in unquote(path).split("/")):
         raise HostApiError("invalid HTTPS URL: path must not contain `.` or `..` segments")
     shown_host = f"[{host}]" if address is not None and address.version == 6 else host
     authority = shown_host if port == 443 else f"{shown_host}:{port}"
@@ -297,11 +319,11 @@ def _exchange(context: ssl.SSLContext, target: Target, addresses: list[IPAddress
         try:
             sock.settimeout(_remaining(deadline))
             with context.wrap_socket(sock, server_hostname=target.host) as tls:
-                tls.sendall(_request_bytes(target, method, headers, body))
+                _send_all(tls, _request_bytes(target, method, headers, body), deadline)
                 status, response_headers, raw_body, truncated = _ResponseReader(tls, deadline).read()
         finally:
             sock.close()
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         raise HostApiError(f"HTTPS request to {target.safe_url} timed out") from None
     except _ProtocolError as error:
         raise HostApiError(f"HTTPS request to {target.safe_url} failed: {error}") from None
@@ -314,6 +336,14 @@ def _exchange(context: ssl.SSLContext, target: Target, addresses: list[IPAddress
         {"status": status, "headers": _filtered_headers(response_headers), "body": text, "truncated": truncated},
         ensure_ascii=False,
     )
+
+
+def _send_all(sock: ssl.SSLSocket, data: bytes, deadline: float) -> None:
+    """sendall with one deadline for the whole request (a socket timeout bounds each send)."""
+    view = memoryview(data)
+    while view:
+        sock.settimeout(_remaining(deadline))
+        view = view[sock.send(view):]
 
 
 def _remaining(deadline: float) -> float:
@@ -431,10 +461,10 @@ class _ResponseReader:
         return line
 
     def _read_head(self) -> tuple[int, list[tuple[str, str]]]:
-        match = re.fullmatch(r"HTTP/1\.[01] ([0-9]{3})(?: .*)?", self._head_line())
+        match = re.fullmatch(r"HTTP/1\.[01] ([1-9][0-9]{2})(?: .*)?", self._head_line())  # 000-099: no status
         if not match:
             raise _ProtocolError("response is not HTTP/1.x")
-        headers = []
+        headers: list[tuple[str, str]] = []
         while line := self._head_line():
             if len(headers) == MAX_RESPONSE_HEADER_LINES:
                 raise _ProtocolError(f"response has more than {MAX_RESPONSE_HEADER_LINES} header lines")
@@ -454,7 +484,7 @@ class _ResponseReader:
             return self._until_close(cap)
         lengths = {v.strip() for name, v in headers if name.lower() == "content-length"}
         if lengths:
-            if len(lengths) != 1 or not next(iter(lengths)).isdigit():
+            if len(lengths) != 1 or not next(iter(lengths)).isdigit() or len(next(iter(lengths))) > 19:
                 raise _ProtocolError("response Content-Length is invalid")
             return self._exactly(min(int(next(iter(lengths))), cap))
         return self._until_close(cap)

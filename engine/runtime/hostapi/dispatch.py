@@ -1,0 +1,82 @@
+"""`HostApis`: the host APIs of one plan (`https`, `fs`), re-authorized on every call.
+
+`HostApis` is the one interface the runtime links to guest imports (CONTRACT.md): pure Python, no
+wasmtime, and `dispatch` never raises, so no Python exception can cross into a wasm frame. Errors
+are redacted, then bounded (spec §6.12; bounding last keeps every message within 512 bytes, where
+the reference bounds https errors first and a redaction can then push them past the bound).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from engine.diagnostics import bounded_message, redact_secret_like
+from engine.plan import Plan
+from engine.runtime.hostapi.descriptor import HostApiError
+from engine.runtime.hostapi.fs import FsApi
+from engine.runtime.hostapi.https import HttpsApi
+from engine.runtime.hostapi.surface import API_OPERATIONS, DENIED, DESCRIPTOR_LIMITS, not_in_plan
+
+_DESCRIPTOR_WORDS = {"https": "HTTPS request", "fs": "FS request"}
+_ALLOWLIST_MISSING = {
+    "https": "granted host_api.https allowlist is missing",
+    "fs": "granted host_api.fs scope allowlist is missing",
+}
+
+
+class HostApis:
+    """The host APIs of one plan: built once per instance handle, consulted on every call."""
+
+    def __init__(self, plan: Plan, host: Any = None):
+        self._plan_apis = frozenset(plan.host_apis)
+        self._https = HttpsApi(
+            plan.https_allowlist,
+            ca_bundle=getattr(host, "https_ca_bundle", None),
+            resolver=getattr(host, "resolver", None),
+        )
+        self._fs = FsApi(plan.fs_allowlist)
+
+    def allowed(self, api: str) -> bool:
+        """`api` is in the plan (CONTRACT.md): what instantiation checks for each import. Every
+        call is authorized again, with the allowlist, by `dispatch`."""
+        return api in self._plan_apis
+
+    def denial(self, api: str) -> str | None:
+        """Why `api` may not be used (the whole diagnostic), or None when it may."""
+        if api not in API_OPERATIONS:
+            return f"{DENIED}: unsupported host API `{bounded_message(api, 32)}`"
+        if api not in self._plan_apis:
+            return not_in_plan(api)
+        if not (self._https if api == "https" else self._fs).usable:
+            return f"{DENIED}: {_ALLOWLIST_MISSING[api]}"
+        return None
+
+    def dispatch(self, api: str, op: str, descriptor: bytes, deadline: float | None = None) -> tuple[bool, str]:
+        """Run one guest request: (True, response JSON) or (False, bounded redacted error).
+
+        `deadline` (a `time.monotonic()` value) is the end of the guest call making the request:
+        wasmtime's epoch deadline cannot interrupt a host function, so the request itself must
+        not outlive it. Past it, the request fails at once.
+        """
+        try:
+            return True, self._dispatch(api, op, bytes(descriptor), deadline)
+        except HostApiError as error:
+            return False, bounded_message(error.message if error.redacted else redact_secret_like(error.message))
+        except Exception as error:  # noqa: BLE001 - a bug must not cross into wasm: fail the call, not the host
+            return False, bounded_message(f"host API {api} failed internally ({type(error).__name__})")
+
+    def _dispatch(self, api: str, op: str, descriptor: bytes, deadline: float | None) -> str:
+        if api in API_OPERATIONS and op not in API_OPERATIONS[api]:
+            raise HostApiError(f"unsupported {api} host API operation `{bounded_message(op, 32)}`")
+        limit = DESCRIPTOR_LIMITS.get(api)
+        if limit is not None and len(descriptor) > limit:
+            raise HostApiError(f"{_DESCRIPTOR_WORDS[api]} descriptor exceeds {limit} bytes")
+        reason = self.denial(api)
+        if reason is not None:
+            raise HostApiError(reason)
+        if deadline is not None and time.monotonic() >= deadline:
+            raise HostApiError(f"host API {api} {op} refused: the guest call has used up its time limit")
+        if api == "https":
+            return self._https.request(descriptor, deadline)
+        return self._fs.run(op, descriptor, deadline)
