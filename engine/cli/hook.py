@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -56,21 +57,31 @@ def _manifests_under(folder: Path) -> Iterable[Path]:
         stack.extend(p for p in children if p.name not in SKIP_DIRS)
 
 
-def package_targets(paths: Iterable[str]) -> list[Path]:
+def _targets_of(path: Path) -> Iterable[Path]:
+    # os.path: False, not OSError, for a name too long to be a path
+    if path.suffix == ARCHIVE_SUFFIX and os.path.isfile(path):
+        yield path
+    elif os.path.isdir(path):
+        yield from _manifests_under(path)
+    else:
+        for parent in list(path.parents)[:MAX_ANCESTORS]:
+            if os.path.isfile(parent / MANIFEST):
+                yield parent
+                break
+
+
+def package_targets(paths: Iterable[str], unmatched: list[str] | None = None) -> list[Path]:
     """The package folders or archives that changed files belong to: a plugin.toml's folder, an
-    archive itself, a folder's packages, or the nearest ancestor with a plugin.toml."""
+    archive itself, a folder's packages, or the nearest ancestor with a plugin.toml. Paths that
+    lead to no package are appended to `unmatched` when it is given."""
     def each() -> Iterable[Path]:
         for text in paths:
-            path = Path(text)
-            if path.suffix == ARCHIVE_SUFFIX and path.is_file():
-                yield path
-            elif path.is_dir():
-                yield from _manifests_under(path)
-            else:
-                for parent in list(path.parents)[:MAX_ANCESTORS]:
-                    if (parent / MANIFEST).is_file():
-                        yield parent
-                        break
+            found = False
+            for target in _targets_of(Path(text)):
+                found = True
+                yield target
+            if not found and unmatched is not None:
+                unmatched.append(text)
     return _bounded(each())
 
 
@@ -116,7 +127,11 @@ def plugin_check(ctx: click.Context, files, grants_file, policy_dirs, output_for
     from engine.cli.plugin_check import check
 
     output_format = resolve_format(output_format, as_json)
-    targets = package_targets(files)
+    unmatched: list[str] = []
+    targets = package_targets(files, unmatched)
+    if unmatched:  # a misspelled path must not pass as "no package rejected" (fail closed)
+        fail("hook", f"`{unmatched[0]}` is not a package, a folder holding packages, or a file in one"
+             + ("" if os.path.lexists(unmatched[0]) else " (it does not exist)"))
     codes, reports = [EXIT_OK], []
     for target in targets:
         code, text = _run(ctx, check, capture=output_format != "human", path=str(target),

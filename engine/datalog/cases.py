@@ -20,6 +20,7 @@ expectation owns is an error, so a typo never turns into a test that silently pa
 
 from __future__ import annotations
 
+import os
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -286,9 +287,9 @@ def find_test_files(paths: Iterable[str | Path]) -> tuple[list[tuple[Path, str, 
     problems: list[Diagnostic] = []
     for item in paths:
         path = Path(item)
-        if path.is_dir():
+        if os.path.isdir(path):  # os.path: False, not OSError, for a name too long to be a path
             problems.extend(_walk_test_folder(path, files))
-        elif path.exists() or path.is_symlink():
+        elif os.path.lexists(path):
             files.append((path, str(path), False))
         else:
             problems.append(_file_diag("no such file or folder", str(path)))

@@ -207,9 +207,9 @@ def _rule_files(paths: Iterable[PathLike], diagnostics: list[Diagnostic]) -> lis
     seen: set[Path] = set()
     for item in paths:
         path = Path(item)
-        if path.is_dir():
+        if os.path.isdir(path):  # os.path: False, not OSError, for a name too long to be a path
             found = [(p, str(p), True) for p in sorted(path.glob("*.rules")) if p.is_symlink() or not p.is_dir()]
-        elif path.exists():
+        elif os.path.exists(path):
             found = [(path, str(path), False)]
         else:
             diagnostics.append(rule_diagnostic("io", "no such file or folder", Location(str(path))))

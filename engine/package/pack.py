@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -43,6 +44,20 @@ def _current_umask() -> int:
     return mask
 
 
+def _refuse_special_output(output: Path) -> None:
+    """Overwrite only a regular file: the rename would otherwise replace whatever entry is there,
+    and as root `--output /dev/null` would swap the device node for an archive."""
+    try:
+        info = os.lstat(output)
+    except FileNotFoundError:
+        return
+    except (OSError, ValueError) as error:
+        raise io_failure("plugin package output could not be written", error) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise diagnostic("io", "plugin package output could not be written: it exists and is not a regular file "
+                         "(a folder, symlink, FIFO, device or socket is never replaced)")
+
+
 def _write_atomically(output: Path, data: bytes) -> None:
     parent = output.parent
     try:
@@ -53,6 +68,7 @@ def _write_atomically(output: Path, data: bytes) -> None:
                          "a parent of the output is a file, not a directory") from None
     except (OSError, ValueError) as error:
         raise io_failure("plugin package output directory could not be created", error) from None
+    _refuse_special_output(output)
     temp_name = None
     try:
         fd, temp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=parent)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -14,7 +15,7 @@ def evaluate_target(target: str, workspace: Path, config_path: Path | None, poli
     from engine.report.workspace import evaluate_workspace
 
     path = Path(target)
-    if path.exists():
+    if os.path.exists(path):  # False, not OSError, for a name too long to be a path
         from engine.grants.config import load_config
         from engine.report.subjects import check_subject
 

@@ -35,7 +35,7 @@ def evaluate_workspace(workspace: Path, config_path: Path | None = None, policy_
     from engine.report.evaluate import evaluate
     from engine.report.subjects import workspace_subjects
 
-    if not workspace.is_dir():
+    if not os.path.isdir(workspace):  # False, not OSError, for a name too long to be a path
         raise DiagnosticError(Diagnostic("io", "config", f"workspace `{workspace}` does not exist: not found"))
     if config is None:
         config = load_workspace_config(workspace, config_path)

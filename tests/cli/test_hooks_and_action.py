@@ -139,6 +139,24 @@ def test_hostile_layouts_map_to_nothing(tmp_path, monkeypatch):
     assert wit_roots([]) == []
 
 
+def test_plugin_check_hook_fails_closed_on_paths_that_hold_no_package(repo):
+    """A misspelled `paths:` of the action, an empty folder or a FIFO plugin.toml is exit 2 with
+    the path named, never exit 0 with an empty report that reads as "nothing rejected"."""
+    (repo / "empty").mkdir(exist_ok=True)
+    fifo = repo / "fifo-pkg"
+    fifo.mkdir(exist_ok=True)
+    if not (fifo / "plugin.toml").exists():
+        os.mkfifo(fifo / "plugin.toml")
+    for path, words in (("plugnis", "does not exist"), ("empty", "is not a package"),
+                        ("fifo-pkg/plugin.toml", "is not a package")):
+        for fmt in ("human", "sarif"):
+            result = subprocess.run([*BIN, "hook", "plugin-check", "--format", fmt, "plugins/good", path],
+                                    cwd=repo, capture_output=True, text=True, timeout=120)
+            assert result.returncode == 2, (path, fmt, result.stdout[-300:], result.stderr)
+            assert f"`{path}`" in result.stderr and words in result.stderr
+            assert "Traceback" not in result.stderr and result.stdout == ""
+
+
 # -- action.yml -----------------------------------------------------------------------------
 
 def _command(words: list[str]) -> tuple[click.Command, list[str]]:

@@ -165,6 +165,18 @@ def test_a_flood_of_problems_is_capped_with_a_count():
     assert diags[-1].code == "rules.too-many" and diags[-1].message == "100 more problem(s) not shown"
 
 
+def test_a_body_longer_than_the_bound_is_refused_before_any_planning():
+    """Planning is quadratic in the body length: 20,000 atoms (240 KB) took minutes and gigabytes.
+    The bound is checked first, so the refusal costs a parse."""
+    from engine.datalog.checks import MAX_BODY_LITERALS
+
+    body = ", ".join(f"q{i}(X)" for i in range(2_000))
+    assert errors(f"p(X) :- {body}.") == [("rules.body-too-long", 1, 1)]
+    assert "2000 literals; at most 512" in message(f"p(X) :- {body}.")
+    at_bound = ", ".join(f"q{i}(X)" for i in range(MAX_BODY_LITERALS))
+    assert loads(f"p(X) :- {at_bound}.").statements == 1
+
+
 def test_the_grammar_is_built_once():
     from engine.datalog import parser
 

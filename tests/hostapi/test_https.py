@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
 import time
+from pathlib import Path
 
 import pytest
 from hostapi_plans import https_grant, make_plan
 
 from engine.runtime import HostConfig
 from engine.runtime.hostapi import HostApis
-from engine.runtime.hostapi.https import MAX_RESPONSE_BODY_BYTES
+from engine.runtime.hostapi.https import MAX_CA_BUNDLE_BYTES, MAX_RESPONSE_BODY_BYTES
 
 
 def request(method="GET", url="", **extra) -> bytes:
@@ -322,6 +325,23 @@ def test_certificate_for_another_name_or_untrusted_ca_is_refused(https_server, t
                        HostConfig(https_ca_bundle=tmp_path / "none.pem"))
     assert missing.dispatch("https", "request", request(url=https_server.url())) == (
         False, "HTTPS CA bundle configured for the host could not be loaded")
+
+
+def test_a_ca_bundle_that_is_a_fifo_a_device_or_huge_is_refused_without_blocking(https_server, tmp_path):
+    """OpenSSL opening a FIFO with no writer blocks forever (under the context lock, so every later
+    call of the plan too): the host reads the bundle itself, non-blocking and bounded."""
+    os.mkfifo(tmp_path / "ca.pem")
+    (tmp_path / "big.pem").write_bytes(b"#" * (MAX_CA_BUNDLE_BYTES + 1))
+    for bundle in (tmp_path / "ca.pem", Path("/dev/zero"), tmp_path / "big.pem", tmp_path):
+        apis = HostApis(make_plan(("https",), https=[https_grant()]), HostConfig(https_ca_bundle=bundle))
+        answers = []
+        worker = threading.Thread(target=lambda a=apis: answers.append(
+            a.dispatch("https", "request", request(url=https_server.url()))), daemon=True)
+        worker.start()
+        worker.join(60)  # a hang guard, not a speed assertion
+        assert not worker.is_alive(), f"{bundle} blocked the call"
+        assert answers == [(False, "HTTPS CA bundle configured for the host could not be loaded")]
+    assert https_server.connections == 0
 
 
 @pytest.mark.slow

@@ -184,3 +184,20 @@ def test_console_script_end_to_end(plugin_dir, tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["output_path"] == str(output)
+
+
+def test_output_that_is_a_symlink_fifo_or_device_is_never_replaced(plugin_dir, tmp_path):
+    """The atomic rename replaces any directory entry: as root, `--output /dev/null` swapped the
+    device node for an archive. Only a regular file is overwritten; anything else is exit 2."""
+    target = tmp_path / "target.yoi-plugin"
+    target.write_bytes(b"keep")
+    (tmp_path / "link.yoi-plugin").symlink_to(target)
+    os.mkfifo(tmp_path / "fifo.yoi-plugin")
+    # (not /dev/null itself: a regression would then break the machine running the tests)
+    for output in (tmp_path / "link.yoi-plugin", tmp_path / "fifo.yoi-plugin"):
+        result = invoke(str(plugin_dir), "--output", str(output))
+        assert result.exit_code == 2, result.output
+        assert "exists and is not a regular file" in result.stderr and result.stdout == ""
+    assert target.read_bytes() == b"keep" and (tmp_path / "link.yoi-plugin").is_symlink()
+    assert (tmp_path / "fifo.yoi-plugin").is_fifo()
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []

@@ -121,3 +121,18 @@ def test_a_lone_surrogate_is_refused_not_a_guest_fault(registry_and_plan):
     assert fault_of(registry.call_tool, plan.ref, "count", {"a": "\ud800"}).kind == "invalid_input"
     assert registry.call_tool(plan.ref, "count", '{"a": "\\ud800"}')["summary"] == "count 1"  # escaped: ASCII text
     assert registry.status(plan.ref)["lifecycle"] == "started"
+
+
+def test_an_ingress_never_calls_a_tool_nor_changes_the_tool_list(make_registry, tmp_path):
+    """MISSION: Service/Ingress never call tools, and the model-visible tools are fixed for the run,
+    whatever an ingress output asks for."""
+    commands = [{"kind": kind, "tool": "count", "name": "count", "input": {}, "description": "new"}
+                for kind in ("tool_call", "call_tool", "register_tool", "tool")]
+    reply = json.dumps({"accepted": True, "output_commands": commands})
+    plan = package_plan(tmp_path / "p", build(instance_wat(ingress=(COUNT, reply))), ingresses=(OPEN,))
+    registry = make_registry([plan])
+    before = registry.tools()
+    report = registry.deliver_ingress(plan.ref, "open", {"kind": "tick", "source": "s", "payload": 1})
+    assert report["applied_commands"] == [] and len(report["diagnostics"]) == len(commands)
+    assert registry.status(plan.ref)["calls"] == {"tool": 0, "ingress": 1, "faults": 0}
+    assert registry.tools() == before and [t.name for t in before] == ["count"]

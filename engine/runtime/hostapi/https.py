@@ -39,6 +39,7 @@ from engine.runtime.hostapi.addresses import (
     parse_url_host,
 )
 from engine.runtime.hostapi.descriptor import HostApiError, check_fields, decode_object
+from engine.safe_read import ReadError, read_bounded
 
 MAX_BODY_BYTES = 32768
 MAX_HEADERS = 16
@@ -48,6 +49,7 @@ MAX_RESPONSE_BODY_BYTES = 65536
 MAX_RESPONSE_HEAD_BYTES = 32768
 MAX_RESPONSE_HEADER_LINES = 100
 MAX_ADDRESSES_TRIED = 4
+MAX_CA_BUNDLE_BYTES = 4 * 1024 * 1024  # a system bundle is about 200 KiB
 TIMEOUT_S = 5.0
 MAX_LOOKUP_THREADS = 8
 _LOOKUP_SLOTS = threading.BoundedSemaphore(MAX_LOOKUP_THREADS)
@@ -178,9 +180,12 @@ class HttpsApi:
                 context = ssl.create_default_context()
                 context.minimum_version = ssl.TLSVersion.TLSv1_2
                 if self._ca_bundle is not None:
+                    # Read it ourselves, bounded and non-blocking: OpenSSL's own open of a FIFO
+                    # named in the config would block this call (and every later one) forever.
                     try:
-                        context.load_verify_locations(cafile=str(self._ca_bundle))
-                    except (OSError, ssl.SSLError, ValueError):
+                        data = read_bounded(self._ca_bundle, MAX_CA_BUNDLE_BYTES)
+                        context.load_verify_locations(cadata=data.decode("ascii") if b"-----BEGIN" in data else data)
+                    except (ReadError, OSError, ssl.SSLError, ValueError):
                         raise HostApiError("HTTPS CA bundle configured for the host could not be loaded") from None
                 self._context = context
             return self._context
