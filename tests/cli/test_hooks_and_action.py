@@ -22,6 +22,8 @@ import yaml
 
 from engine.cli.hook import package_targets, wit_roots
 from engine.cli.main import cli
+from engine.walk import MAX_FOLDER_DEPTH
+from hostile import nest_folders
 from rule_cases import RAW_MANIFEST, write_package
 from wasm_builders import core_module
 
@@ -107,6 +109,17 @@ def test_policy_test_hook_exit_codes(repo):
         assert broken.returncode == 2
     finally:
         (repo / "policy-bad" / "broken.rules").unlink()
+
+
+def test_policy_test_hook_over_1000_nested_folders_is_an_input_error(tmp_path):
+    """Looking for cases beside a changed .rules file walks the folder iteratively (pathlib's
+    rglob recursed once per level: an internal RecursionError)."""
+    (tmp_path / "org.rules").write_text(RULES)
+    nest_folders(tmp_path, 1000)
+    done = subprocess.run([*BIN, "hook", "policy-test", "org.rules"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2 and "internal error" not in done.stderr, done.stderr
+    assert f"error: folders nest deeper than {MAX_FOLDER_DEPTH} levels [rules.test-file]" in done.stderr
 
 
 def test_wit_check_hook_exit_codes(repo):
