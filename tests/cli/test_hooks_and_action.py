@@ -20,7 +20,7 @@ import click
 import pytest
 import yaml
 
-from engine.cli.hook import package_targets, wit_roots
+from engine.cli.hook import MAX_TARGETS, package_targets, wit_roots
 from engine.cli.main import cli
 from engine.walk import MAX_FOLDER_DEPTH
 from hostile import nest_folders
@@ -139,6 +139,18 @@ def test_changed_files_map_to_what_is_checked(repo, monkeypatch):
     assert package_targets(["policy/org.rules", "nowhere/x.toml"]) == []
     assert wit_roots(["wit/deps/yoi-host/yoi-host-v1.wit", "wit/yoi-plugin-tool-v1.wit", "a.wit"]) == [
         Path("wit"), Path(".")]
+
+
+def test_targets_are_deduplicated_in_order_and_bounded(tmp_path, monkeypatch):
+    """pre-commit may pass thousands of files: each maps to its target once, in first-seen order,
+    and past MAX_TARGETS distinct targets the hook stops with a usage error (exit 2)."""
+    monkeypatch.chdir(tmp_path)
+    files = [f"w{i}/x.wit" for i in range(MAX_TARGETS)]
+    roots = wit_roots([*files, *reversed(files)])
+    assert roots == [Path(f"w{i}") for i in range(MAX_TARGETS)]
+    with pytest.raises(SystemExit) as stop:
+        wit_roots([*files, "one-more/x.wit"])
+    assert stop.value.code == 2
 
 
 def test_hostile_layouts_map_to_nothing(tmp_path, monkeypatch):
