@@ -150,8 +150,10 @@ def manifest_json_schema() -> dict[str, Any]:
             ("hooks", ITEMS, "id"): safe,
             ("services", ITEMS, "name"): safe,
             ("ingresses", ITEMS, "name"): safe,
-            # manifest.py refuses a version that is not SemVer; an editor should say so too
-            ("version",): {"pattern": f"^{SEMVER_RE.pattern}$", "description": "A SemVer 2.0.0 version, e.g. 0.1.0."},
+            # manifest.py refuses a version that is not SemVer; an editor should say so too. `[0-9]`,
+            # not `\d`: SEMVER_RE is ASCII, while `\d` is any Unicode digit in Rust regex (taplo).
+            ("version",): {"pattern": "^" + SEMVER_RE.pattern.replace(r"\d", "[0-9]") + "$",
+                           "description": "A SemVer 2.0.0 version, e.g. 0.1.0."},
             ("schema_version",): {"description": "Manifest schema version; this engine supports 1."},
             ("surfaces",): {"description": "Surfaces the package declares (each also needs a permission)."},
             ("permissions",): {"description": "What the package requests; the enablement config grants it."},
