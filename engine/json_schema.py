@@ -135,8 +135,8 @@ def to_json_schema(
 
 
 def manifest_json_schema() -> dict[str, Any]:
-    """`plugin.toml` (spec §1): the cerberus schema, tagged permissions, safe ids."""
-    from engine.package.ids import SAFE_ID_PATTERN
+    """`plugin.toml` (spec §1): the cerberus schema, tagged permissions, safe ids, SemVer version."""
+    from engine.package.ids import SAFE_ID_PATTERN, SEMVER_RE
     from engine.package.manifest_schema import MANIFEST_SCHEMA, PERMISSION_SCHEMAS
 
     safe = {"pattern": SAFE_ID_PATTERN}
@@ -151,6 +151,10 @@ def manifest_json_schema() -> dict[str, Any]:
             ("hooks", ITEMS, "id"): safe,
             ("services", ITEMS, "name"): safe,
             ("ingresses", ITEMS, "name"): safe,
+            # manifest.py refuses a version that is not SemVer; an editor should say so too. `[0-9]`,
+            # not `\d`: SEMVER_RE is ASCII, while `\d` is any Unicode digit in Rust regex (taplo).
+            ("version",): {"pattern": "^" + SEMVER_RE.pattern.replace(r"\d", "[0-9]") + "$",
+                           "description": "A SemVer 2.0.0 version, e.g. 0.1.0."},
             ("schema_version",): {"description": "Manifest schema version; this engine supports 1."},
             ("surfaces",): {"description": "Surfaces the package declares (each also needs a permission)."},
             ("permissions",): {"description": "What the package requests; the enablement config grants it."},

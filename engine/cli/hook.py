@@ -30,13 +30,14 @@ SKIP_DIRS = {".git", ".venv", "node_modules", "__pycache__"}
 
 
 def _bounded(found: Iterable[Path]) -> list[Path]:
-    out: list[Path] = []
+    """`found` without repeats, in first-seen order, failing past MAX_TARGETS (a dict, not a list
+    scan: 10,000 targets cost 10 s of pairwise comparisons that way)."""
+    out: dict[Path, None] = {}
     for path in found:
-        if path not in out:
-            out.append(path)
+        out[path] = None
         if len(out) > MAX_TARGETS:
             fail("hook", f"more than {MAX_TARGETS} targets; pass fewer paths")
-    return out
+    return list(out)
 
 
 def _manifests_under(folder: Path) -> Iterable[Path]:
@@ -163,6 +164,16 @@ def wit_check(ctx: click.Context, files, output_format: str, as_json: bool) -> N
         ctx.exit(_run(ctx, check, paths=tuple(roots), output_format=output_format, as_json=as_json)[0])
 
 
+def _may_hold_cases(folder: Path) -> bool:
+    """Whether `yoi policy test` has something to say about `folder`: case files below it, or a
+    tree it cannot walk (too deep, unreadable), which it then reports. The walk is `policy test`'s
+    own, iterative and depth-bounded (pathlib's rglob recurses once per level)."""
+    from engine.datalog.cases import find_test_files
+
+    found, problems = find_test_files([str(folder)])
+    return bool(found or problems)
+
+
 @hook.command("policy-test")
 @click.argument("files", nargs=-1, type=click.Path(path_type=str))
 @click.option("--cases", "case_paths", multiple=True, type=click.Path(exists=True, path_type=str),
@@ -175,7 +186,7 @@ def policy_test(ctx: click.Context, files, case_paths) -> None:
 
     rules_dirs = _bounded(Path(f).parent for f in files if f.endswith(".rules"))
     cases = [*case_paths, *(f for f in files if f.endswith(".test.toml")),
-             *(str(d) for d in rules_dirs if any(d.rglob("*.test.toml")))]
+             *(str(d) for d in rules_dirs if _may_hold_cases(d))]
     codes = [EXIT_OK]
     if rules_dirs:
         codes.append(_run(ctx, lint, paths=tuple(str(d) for d in rules_dirs))[0])

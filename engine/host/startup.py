@@ -19,6 +19,7 @@ from typing import Any
 from engine.diagnostics import bound_text
 from engine.grants.model import HostSettings
 from engine.plan import Plan
+from engine.report.verdict import PER_SURFACE_VIEW
 
 MAX_REASONS = 8  # per refused package, in the report
 MAX_FINDINGS = 16  # whole-run findings shown in the human report
@@ -55,6 +56,7 @@ class StartupReport:
     def to_dict(self) -> dict[str, Any]:
         return {
             "workspace": self.workspace,
+            "verdict_view": PER_SURFACE_VIEW,  # good surfaces start; `yoi plugin check` is the gate
             "started": [{"ref": p.ref, "classification": p.classification,
                          "tools": [t.name for t in p.tools], "services": [s.name for s in p.services],
                          "ingresses": [i.name for i in p.ingresses], "raised_limits": p.limits.raised(),
@@ -67,7 +69,7 @@ class StartupReport:
     def render(self) -> str:
         """The human startup report (a host prints it on stderr)."""
         lines = [(f"yoi plugin host: {len(self.plans)} plugin package(s) planned, {len(self.refused)} refused "
-                  f"(workspace: {bound_text(self.workspace)})")]
+                  f"(workspace: {bound_text(self.workspace)}; view={PER_SURFACE_VIEW}: good surfaces start)")]
         for plan in self.plans:
             tools = ",".join(t.name for t in plan.tools) or "-"
             lines.append(f"  planned {plan.ref} [{plan.classification}] tools={bound_text(tools)} "

@@ -13,6 +13,16 @@ from engine.wit.semver import newer
 from engine.wit.state import ResolverState
 
 
+def excluded(kind: str) -> str:
+    """wit-parser's words for a reference to an item of an inactive feature ("a interface" as it has it)."""
+    return f"found a reference to a {kind} which is excluded due to its feature not being activated"
+
+
+def excluded_reference(kind: str, name: str, feature: str) -> str:
+    """A reference to `name`, gated out by `feature`: wit-parser's words, then which item and feature."""
+    return f"{excluded(kind)}: `{name}` is gated by feature `{feature}`, which is not enabled"
+
+
 class GateResolver(ResolverState):
     def disabled_by(self, gates: tuple[ast.Gate, ...], file: ast.File, pkg: ast.PackageName,
                     pos: ast.Pos | None = None) -> str | None:
@@ -58,8 +68,7 @@ class GateResolver(ResolverState):
         if isinstance(item, ast.TypeDef) and item.kind == "resource":
             for rf in item.members(ast.ResourceFunc):
                 if self.disabled_by(rf.gates, file, unit.name, rf.name.pos) is None:
-                    self.error("found a reference to a type which is excluded due to its feature not being "
-                               "activated", file, rf.name.pos)
+                    self.error(excluded("type"), file, rf.name.pos)
             return
         children: tuple[ast.InterfaceItem | ast.WorldItem, ...]
         if isinstance(item, ast.Extern) and item.kind == "inline":
@@ -76,8 +85,7 @@ class GateResolver(ResolverState):
             else:
                 continue
             if self.disabled_by(child.gates, file, unit.name, item_pos(child)) is None:
-                self.error(f"found a reference to a {owner} which is excluded due to its feature not being "
-                           f"activated; this type is not gated by a feature but its {owner} is", file, pos)
+                self.error(f"{excluded(owner)}; this type is not gated by a feature but its {owner} is", file, pos)
 
 
 def item_pos(item: object) -> ast.Pos | None:

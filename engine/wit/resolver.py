@@ -16,7 +16,7 @@ from engine.wit import ast
 from engine.wit import model as m
 from engine.wit.docs import DocIndex
 from engine.wit.errors import Problem, WitError, wit_diagnostic
-from engine.wit.gating import GateResolver, item_pos
+from engine.wit.gating import GateResolver, excluded_reference, item_pos
 from engine.wit.loader import Unit, load_units
 from engine.wit.order import postorder
 from engine.wit.paths import PathResolver
@@ -162,8 +162,7 @@ class Resolver(WorldResolver, GateResolver, PathResolver):
         if name in items[other]:
             raise problem_at(f"`{name}` is {_ARTICLE[other]} {other}, not {_ARTICLE[kind]} {kind}", pos)
         if name in table.disabled:
-            raise problem_at(f"{kind} `{name}` is gated by feature `{table.disabled[name]}`, "
-                             "which is not enabled", pos)
+            raise problem_at(excluded_reference(kind, name, table.disabled[name]), pos)
         where = "" if table.unit.key == unit.key else f" in package `{table.unit.key}`"
         raise problem_at(f"{kind} `{name}` is not defined{where}", pos)
 
@@ -301,8 +300,7 @@ class Resolver(WorldResolver, GateResolver, PathResolver):
                 raise Broken()
             return key
         if name in scope.disabled:
-            raise problem_at(f"type `{name}` is gated by feature `{scope.disabled[name]}`, which is not enabled",
-                           ident.pos)
+            raise problem_at(excluded_reference("type", name, scope.disabled[name]), ident.pos)
         if scope.taken.get(name) == "function":
             raise problem_at(f"`{name}` is a function, not a type", ident.pos)
         raise problem_at(f"type `{name}` is not defined", ident.pos)

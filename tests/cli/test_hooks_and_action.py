@@ -20,8 +20,10 @@ import click
 import pytest
 import yaml
 
-from engine.cli.hook import package_targets, wit_roots
+from engine.cli.hook import MAX_TARGETS, package_targets, wit_roots
 from engine.cli.main import cli
+from engine.walk import MAX_FOLDER_DEPTH
+from hostile import nest_folders
 from rule_cases import RAW_MANIFEST, write_package
 from wasm_builders import core_module
 
@@ -109,6 +111,17 @@ def test_policy_test_hook_exit_codes(repo):
         (repo / "policy-bad" / "broken.rules").unlink()
 
 
+def test_policy_test_hook_over_1000_nested_folders_is_an_input_error(tmp_path):
+    """Looking for cases beside a changed .rules file walks the folder iteratively (pathlib's
+    rglob recursed once per level: an internal RecursionError)."""
+    (tmp_path / "org.rules").write_text(RULES)
+    nest_folders(tmp_path, 1000)
+    done = subprocess.run([*BIN, "hook", "policy-test", "org.rules"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2 and "internal error" not in done.stderr, done.stderr
+    assert f"error: folders nest deeper than {MAX_FOLDER_DEPTH} levels [rules.test-file]" in done.stderr
+
+
 def test_wit_check_hook_exit_codes(repo):
     good = _run_hook(repo, "yoi-wit-check", "wit/", "wit-extra/")
     assert good.returncode == 0, good.stdout + good.stderr
@@ -126,6 +139,18 @@ def test_changed_files_map_to_what_is_checked(repo, monkeypatch):
     assert package_targets(["policy/org.rules", "nowhere/x.toml"]) == []
     assert wit_roots(["wit/deps/yoi-host/yoi-host-v1.wit", "wit/yoi-plugin-tool-v1.wit", "a.wit"]) == [
         Path("wit"), Path(".")]
+
+
+def test_targets_are_deduplicated_in_order_and_bounded(tmp_path, monkeypatch):
+    """pre-commit may pass thousands of files: each maps to its target once, in first-seen order,
+    and past MAX_TARGETS distinct targets the hook stops with a usage error (exit 2)."""
+    monkeypatch.chdir(tmp_path)
+    files = [f"w{i}/x.wit" for i in range(MAX_TARGETS)]
+    roots = wit_roots([*files, *reversed(files)])
+    assert roots == [Path(f"w{i}") for i in range(MAX_TARGETS)]
+    with pytest.raises(SystemExit) as stop:
+        wit_roots([*files, "one-more/x.wit"])
+    assert stop.value.code == 2
 
 
 def test_hostile_layouts_map_to_nothing(tmp_path, monkeypatch):

@@ -28,7 +28,7 @@ from engine.grants.schema import PLUGINS_SCHEMA, check
 from engine.json_schema import (
     ITEMS, SchemaTranslationError, config_json_schema, manifest_json_schema, to_json_schema,
 )
-from engine.package.ids import SAFE_ID_PATTERN, is_safe_id
+from engine.package.ids import SAFE_ID_PATTERN, is_safe_id, is_semver
 from engine.package.manifest_schema import MANIFEST_SCHEMA, PERMISSION_SCHEMAS, schema_problems
 from engine.package.model import FS_OPERATIONS, HOST_APIS, SURFACES
 
@@ -60,8 +60,10 @@ def _safe_id_values(doc: dict):
 
 
 def engine_accepts_manifest(doc: dict) -> bool:
-    """Cerberus (both passes) and the safe-id rule of validate_manifest, which the schema states."""
-    return not schema_problems(doc) and all(is_safe_id(value) for value in _safe_id_values(doc))
+    """Cerberus (both passes) and the safe-id and SemVer rules of validate_manifest, which the
+    schema states as patterns."""
+    return (not schema_problems(doc) and all(is_safe_id(value) for value in _safe_id_values(doc))
+            and is_semver(doc["version"]))
 
 
 def engine_accepts_config(doc: dict) -> bool:
@@ -133,7 +135,7 @@ def test_schemas_mean_the_same_in_older_drafts(draft):
 
 # -- a hand-written corpus: same verdict, and the expected one ------------------------------
 
-BASE = {"schema_version": 1, "id": "p", "name": "n", "version": "1"}
+BASE = {"schema_version": 1, "id": "p", "name": "n", "version": "1.0.0"}
 MANIFEST_CORPUS = [
     (BASE, True),
     (BASE | {"tools": [{"name": "t", "description": "d", "input_schema": {"type": "object"}}]}, True),
@@ -159,6 +161,14 @@ MANIFEST_CORPUS = [
     (BASE | {"id": "a" * 128}, True),
     (BASE | {"services": [{"name": "bad name", "description": "d"}]}, False),
     (BASE | {"hooks": [{"id": "h.", "file": "h.wasm"}]}, False),
+    (BASE | {"version": "1.2.3-rc.1+build.5"}, True),
+    (BASE | {"version": "1"}, False),
+    (BASE | {"version": "v1.0.0"}, False),
+    (BASE | {"version": "01.0.0"}, False),
+    (BASE | {"version": "1.0.0\n"}, False),
+    (BASE | {"version": "0.1.0\u001b[2J"}, False),
+    (BASE | {"version": "1\uff11.0.0"}, False),  # a fullwidth digit: `\d` in Python and Rust regex
+    (BASE | {"version": "1.1\u0661.0"}, False),  # an Arabic-Indic digit
 ]
 CONFIG_CORPUS = [
     ({}, True),
@@ -209,6 +219,8 @@ ANY = st.recursive(  # TOML values: no null
     lambda inner: st.one_of(st.lists(inner, max_size=2), st.dictionaries(STRINGS, inner, max_size=2)),
     max_leaves=4,
 )
+_ODD_VERSIONS = st.one_of(st.sampled_from(["1", "1.0.0 ", "01.0.0", "1.1\u0661.0"]), STRINGS)
+VERSIONS = rarely(st.sampled_from(["0.1.0", "1.2.3-rc.1+b.5"]), _ODD_VERSIONS, 5)
 _INTEGERS = rarely(st.integers(0, 3), st.sampled_from([-1, 2**32]), 10)
 _SCALARS = {"string": STRINGS, "boolean": st.booleans(), "integer": _INTEGERS}
 
@@ -233,7 +245,8 @@ def table(schema: dict, variants=None) -> st.SearchStrategy:
         return st.one_of(*[table(variants.get(kind, {"kind": {"type": "string"}})).map(
             lambda doc, kind=kind: doc | {"kind": kind}) for kind in kinds])
 
-    fields = {key: (value_for(rules, PERMISSION_SCHEMAS), rules.get("required")) for key, rules in schema.items()}
+    fields = {key: (VERSIONS if key == "version" else value_for(rules, PERMISSION_SCHEMAS), rules.get("required"))
+              for key, rules in schema.items()}
 
     @st.composite
     def build(draw):
@@ -264,6 +277,14 @@ def test_generated_configs_same_verdict(doc):
 @given(st.one_of(STRINGS, st.text(alphabet="ab.-_\n é", max_size=130)))
 def test_safe_id_pattern_is_the_safe_id_rule(text):
     assert bool(re.search(SAFE_ID_PATTERN[:-1] + r"\Z", text)) is is_safe_id(text)
+
+
+@SETTINGS
+@given(st.one_of(VERSIONS, st.from_regex(r"\A[0-9]{1,3}\.[0-9]{1,2}\.[0-9](-[0-9A-Za-z.-]{0,6})?"
+                                          r"(\+[0-9A-Za-z.-]{0,6})?\Z")))
+def test_version_pattern_is_the_semver_rule(text):
+    pattern = manifest_json_schema()["properties"]["version"]["pattern"]
+    assert bool(re.search(pattern[:-1] + r"\Z", text)) is is_semver(text)
 
 
 # -- the generator ---------------------------------------------------------------------------

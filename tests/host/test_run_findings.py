@@ -40,6 +40,8 @@ def test_a_whole_run_deny_refuses_every_package_and_compiles_nothing(workspace, 
     assert not cache.exists()  # nothing was compiled, not even into the cache
     data = report.to_dict()
     assert data["started"] == [] and {f["code"] for f in data["run_findings"]} == {"org_freeze", "org_notice"}
+    assert data["verdict_view"] == "per-surface"  # the report names the view its statuses use (issue 8 point 1)
+    assert "; view=per-surface: good surfaces start)" in report.render().splitlines()[0]
 
 
 @pytest.mark.parametrize("args", [

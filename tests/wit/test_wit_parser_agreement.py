@@ -203,6 +203,19 @@ def test_6_the_same_package_is_fine_with_the_feature_on(tmp_path):
     assert list(r.interfaces["a:b/a"].functions) == ["[constructor]r", "[method]r.m"]
 
 
+@pytest.mark.parametrize("side", ["import", "export"])
+def test_6_world_item_naming_an_excluded_interface(tmp_path, side):
+    """An ungated world import or export of an interface that an inactive feature excludes."""
+    source = f"package a:b;\n@unstable(feature = off)\ninterface a {{\n  f: func();\n}}\nworld w {{\n  {side} a;\n}}\n"
+    got = errors_of(tmp_path, source)
+    assert [g[:3] for g in got] == [("t.wit", 7, len(side) + 4)]
+    assert got[0][3].startswith("found a reference to a interface which is excluded due to its feature not being "
+                                "activated")  # wit-parser's words, then ours
+    assert "`a` is gated by feature `off`, which is not enabled" in got[0][3]
+    r = resolve_tree(tmp_path / "on", source, features=("off",))
+    assert list(getattr(r.worlds["a:b/w"], f"{side}s")) == ["a:b/a"]
+
+
 def test_6_excluded_contents_that_are_gated_too_disappear(tmp_path):
     r = resolve_tree(tmp_path, "package a:b;\n@unstable(feature = off)\ninterface a {\n"
                      "  @unstable(feature = off) type a = u32;\n}\ninterface b {}\n")
