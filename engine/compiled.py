@@ -56,7 +56,7 @@ def wasmtime_version() -> str:
     except OSError:
         found = []
     if len(found) == 1:
-        return found[0][len("wasmtime-"):-len(".dist-info")]
+        return found[0][len("wasmtime-") : -len(".dist-info")]
     from importlib.metadata import version
 
     return version("wasmtime")

@@ -21,17 +21,41 @@ MESSAGE_LIMIT_BYTES = 512  # spec §6.12 bounded_message
 # Resolution/discovery kinds of spec §3.7 plus the ones check/list add.
 KINDS = frozenset(
     {
-        "missing", "duplicate", "ambiguous", "version", "digest", "api", "surface", "grant",
-        "malformed", "traversal", "bounds", "io", "placeholder", "static_eligibility",
-        "schema", "wit", "rule", "abi", "usage",
+        "missing",
+        "duplicate",
+        "ambiguous",
+        "version",
+        "digest",
+        "api",
+        "surface",
+        "grant",
+        "malformed",
+        "traversal",
+        "bounds",
+        "io",
+        "placeholder",
+        "static_eligibility",
+        "schema",
+        "wit",
+        "rule",
+        "abi",
+        "usage",
     }
 )
 PHASES = frozenset({"discovery", "manifest", "resolution", "runtime", "wit", "rules", "artifact", "config"})
 SEVERITIES = ("error", "warning", "info")
 
 _SECRET_WORDS = (
-    "authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key",
-    "x-auth-token", "api-key", "token", "secret", "password",
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+    "x-api-key",
+    "x-auth-token",
+    "api-key",
+    "token",
+    "secret",
+    "password",
 )
 # Words after which the next run is a credential scheme, not the credential itself: redacting
 # only `Bearer` would leave the token visible (the reference does exactly that).
@@ -46,9 +70,7 @@ _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # rewrites a line), line/paragraph separators, bidi marks, embeddings, overrides and isolates
 # (U+061C, U+200E/F, U+202A-E, U+2066-9), zero-width characters (U+200B-D, U+2060, U+FEFF)
 # and lone surrogates (which cannot even be written to a UTF-8 terminal).
-_UNSAFE_RE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff\ud800-\udfff]"
-)
+_UNSAFE_RE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff\ud800-\udfff]")
 _NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 

@@ -45,9 +45,12 @@ def _open_error(error: OSError | ValueError, follow_symlinks: bool) -> ReadError
     if error.errno == errno.EISDIR:
         return ReadError("malformed", "a folder, not a regular file")
     words: dict[int | None, str] = {  # errno is None for an OSError raised without one
-        errno.ENOENT: "not found", errno.ENOTDIR: "not found", errno.EACCES: "permission denied",
+        errno.ENOENT: "not found",
+        errno.ENOTDIR: "not found",
+        errno.EACCES: "permission denied",
         errno.EPERM: "permission denied",
-        errno.ENAMETOOLONG: "invalid input", errno.EINVAL: "invalid input",
+        errno.ENAMETOOLONG: "invalid input",
+        errno.EINVAL: "invalid input",
     }
     return ReadError("io", words.get(error.errno, "I/O error"))
 
@@ -93,4 +96,3 @@ def read_bounded_text(path: str | os.PathLike[str], limit: int, *, follow_symlin
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise ReadError("encoding", f"not UTF-8 (byte {error.start})") from None
-

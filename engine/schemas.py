@@ -19,8 +19,11 @@ from cerberus.schema import DefinitionSchema
 
 # How a cerberus type name reads in a message ("must be a table").
 TYPE_WORDS = {
-    "string": "a string", "integer": "an integer", "boolean": "a boolean",
-    "list": "an array", "dict": "a table",
+    "string": "a string",
+    "integer": "an integer",
+    "boolean": "a boolean",
+    "list": "an array",
+    "dict": "a table",
 }
 
 

@@ -76,8 +76,19 @@ class TypeRenderer:
         )
 
         self._primitives = {
-            Bool: "bool", S8: "s8", U8: "u8", S16: "s16", U16: "u16", S32: "s32", U32: "u32",
-            S64: "s64", U64: "u64", F32: "f32", F64: "f64", Char: "char", String: "string",
+            Bool: "bool",
+            S8: "s8",
+            U8: "u8",
+            S16: "s16",
+            U16: "u16",
+            S32: "s32",
+            U32: "u32",
+            S64: "s64",
+            U64: "u64",
+            F32: "f32",
+            F64: "f64",
+            Char: "char",
+            String: "string",
             ErrorContext: "error-context",
         }
         self._resources: list[tuple[Any, str]] = []
@@ -149,8 +160,11 @@ def _kind(ty: Any) -> str:
     from wasmtime.component import ComponentInstanceType, ComponentType, FuncType, ModuleType, ResourceType
 
     for cls, kind in (
-        (FuncType, "func"), (ComponentInstanceType, "instance"), (ComponentType, "component"),
-        (ModuleType, "module"), (ResourceType, "resource"),
+        (FuncType, "func"),
+        (ComponentInstanceType, "instance"),
+        (ComponentType, "component"),
+        (ModuleType, "module"),
+        (ResourceType, "resource"),
     ):
         if isinstance(ty, cls):
             return kind
@@ -203,8 +217,9 @@ def inspect_component(data: bytes, sha256: str | None = None) -> ArtifactInfo:
     sha256 = sha256 or hashlib.sha256(data).hexdigest()
     folder = compiled.default_folder()
     try:
-        component = compiled.load(engine, folder, sha256, "component") or \
-            compiled.compile_and_store(engine, folder, data, sha256, "component")
+        component = compiled.load(engine, folder, sha256, "component") or compiled.compile_and_store(
+            engine, folder, data, sha256, "component"
+        )
     except (WasmtimeError, ValueError, TypeError) as exc:
         return unreadable(f"component is incompatible: {error_text(exc)}", code="artifact.incompatible", kind="abi")
     try:

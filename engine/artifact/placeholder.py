@@ -24,7 +24,7 @@ _MAX_PLACEHOLDER_LEN = max(map(len, PLACEHOLDERS))
 
 
 def placeholder_kind(data: bytes) -> str | None:
-    """"tool-template" / "instance-template" when `data` is exactly that placeholder, else None."""
+    """ "tool-template" / "instance-template" when `data` is exactly that placeholder, else None."""
     if len(data) > _MAX_PLACEHOLDER_LEN:
         return None
     return PLACEHOLDERS.get(bytes(data))

@@ -24,9 +24,20 @@ MAX_CORE_SECTION_ID = 13  # tag section (exception handling)
 EXTERNAL_KINDS = {0x00: "func", 0x01: "table", 0x02: "memory", 0x03: "global", 0x04: "tag"}
 NUMERIC_TYPES = {0x7F: "i32", 0x7E: "i64", 0x7D: "f32", 0x7C: "f64", 0x7B: "v128"}
 ABSTRACT_HEAP_TYPES = {
-    0x70: "func", 0x6F: "extern", 0x6E: "any", 0x6D: "eq", 0x6C: "i31", 0x6B: "struct",
-    0x6A: "array", 0x69: "exn", 0x71: "none", 0x72: "noextern", 0x73: "nofunc", 0x74: "noexn",
-    0x68: "cont", 0x75: "nocont",
+    0x70: "func",
+    0x6F: "extern",
+    0x6E: "any",
+    0x6D: "eq",
+    0x6C: "i31",
+    0x6B: "struct",
+    0x6A: "array",
+    0x69: "exn",
+    0x71: "none",
+    0x72: "noextern",
+    0x73: "nofunc",
+    0x74: "noexn",
+    0x68: "cont",
+    0x75: "nocont",
 }
 PACKED_TYPES = {0x78: "i8", 0x77: "i16"}
 
@@ -115,7 +126,7 @@ class _Reader:
         length = self.unsigned()
         if length > self.end - self.pos:
             raise self.fail("name extends past the section")
-        raw = self.data[self.pos:self.pos + length]
+        raw = self.data[self.pos : self.pos + length]
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:

@@ -69,15 +69,18 @@ def create(template_name: str, destination: str, plugin_id: str | None = None) -
         raise NewError(f"unsupported plugin template `{template_name}` (supported: {', '.join(TEMPLATES)})")
     plugin_id = template.default_id if plugin_id is None else plugin_id
     if not is_safe_id(plugin_id):
-        raise NewError("plugin id is not a safe local id (letters, digits, `-`, `_`, `.`; at most 128 bytes; "
-                       "no leading or trailing `.`)")
+        raise NewError(
+            "plugin id is not a safe local id (letters, digits, `-`, `_`, `.`; at most 128 bytes; "
+            "no leading or trailing `.`)"
+        )
     dest = Path(os.path.abspath(destination))
     exists = _check_destination(dest, destination)
     files = render(template, plugin_id)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{dest.name or 'plugin'}.", suffix=".tmp",
-                                        dir=dest if exists else dest.parent))
+        staging = Path(
+            tempfile.mkdtemp(prefix=f".{dest.name or 'plugin'}.", suffix=".tmp", dir=dest if exists else dest.parent)
+        )
     except OSError as error:
         raise NewError(f"plugin template destination `{destination}` could not be prepared: {error.strerror}") from None
     try:

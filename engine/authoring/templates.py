@@ -44,17 +44,38 @@ class Template:
 
 
 TEMPLATES = {
-    t.name: t for t in (
-        Template("python-instance", "example.python_instance", "python", "yoi-plugin-instance-v1.wit",
-                 "An instance plugin in Python (yoi_pdk): one Tool, one Service and one Ingress sharing "
-                 "a counter kept in the instance."),
-        Template("python-tool", "example.python_tool", "python", "yoi-plugin-tool-v1.wit",
-                 "A Tool-only plugin in Python (yoi_pdk): a stateless echo tool."),
-        Template("wat-instance", "example.wat_instance", "wat", "yoi-plugin-instance-v1.wit",
-                 "An instance plugin hand-written in WebAssembly text: one Tool, one Service and one "
-                 "Ingress sharing a counter kept in core globals."),
-        Template("wat-tool", "example.wat_tool", "wat", "yoi-plugin-tool-v1.wit",
-                 "A Tool-only plugin hand-written in WebAssembly text: a stateless echo tool."),
+    t.name: t
+    for t in (
+        Template(
+            "python-instance",
+            "example.python_instance",
+            "python",
+            "yoi-plugin-instance-v1.wit",
+            "An instance plugin in Python (yoi_pdk): one Tool, one Service and one Ingress sharing "
+            "a counter kept in the instance.",
+        ),
+        Template(
+            "python-tool",
+            "example.python_tool",
+            "python",
+            "yoi-plugin-tool-v1.wit",
+            "A Tool-only plugin in Python (yoi_pdk): a stateless echo tool.",
+        ),
+        Template(
+            "wat-instance",
+            "example.wat_instance",
+            "wat",
+            "yoi-plugin-instance-v1.wit",
+            "An instance plugin hand-written in WebAssembly text: one Tool, one Service and one "
+            "Ingress sharing a counter kept in core globals.",
+        ),
+        Template(
+            "wat-tool",
+            "example.wat_tool",
+            "wat",
+            "yoi-plugin-tool-v1.wit",
+            "A Tool-only plugin hand-written in WebAssembly text: a stateless echo tool.",
+        ),
     )
 }
 
@@ -100,16 +121,27 @@ def enablement(template: Template, manifest: dict, digest: str = "sha256:<digest
     surfaces = ", ".join(_toml_string(s) for s in manifest.get("surfaces", []))
     permissions = "".join(f"  {_permission_toml(p)},\n" for p in manifest.get("permissions", []))
     lines = [
-        "[[plugins.enabled]]", f"id = {_toml_string(ref)}", f"digest = {_toml_string(digest)}",
-        f"surfaces = [{surfaces}]", "",
+        "[[plugins.enabled]]",
+        f"id = {_toml_string(ref)}",
+        f"digest = {_toml_string(digest)}",
+        f"surfaces = [{surfaces}]",
+        "",
     ]
     if template.language == "python":
-        lines += ["[plugins.enabled.limits]",
-                  f"memory_bytes = {PYTHON_MEMORY_BYTES}  # a Python guest starts with about 12.4 MiB",
-                  f"table_elements = {PYTHON_TABLE_ELEMENTS}  # and about 5,700 function table entries", ""]
+        lines += [
+            "[plugins.enabled.limits]",
+            f"memory_bytes = {PYTHON_MEMORY_BYTES}  # a Python guest starts with about 12.4 MiB",
+            f"table_elements = {PYTHON_TABLE_ELEMENTS}  # and about 5,700 function table entries",
+            "",
+        ]
     lines += [
-        "[plugins.enabled.grants]", f"id = {_toml_string(ref)}", f"version = {_toml_string(manifest['version'])}",
-        f"digest = {_toml_string(digest)}", "permissions = [", permissions.rstrip("\n"), "]",
+        "[plugins.enabled.grants]",
+        f"id = {_toml_string(ref)}",
+        f"version = {_toml_string(manifest['version'])}",
+        f"digest = {_toml_string(digest)}",
+        "permissions = [",
+        permissions.rstrip("\n"),
+        "]",
     ]
     return "\n".join(lines) + "\n"
 
@@ -122,8 +154,15 @@ def _serve_lines(manifest: dict) -> list[str]:
     for ingress in manifest.get("ingresses", []):
         kind = (ingress.get("event_kinds") or ["example"])[0]
         source = (ingress.get("sources") or ["readme"])[0]
-        lines.append({"id": 2, "op": "ingress", "plugin": ref, "ingress": ingress["name"],
-                      "event": {"kind": kind, "source": source, "payload": {}}})
+        lines.append(
+            {
+                "id": 2,
+                "op": "ingress",
+                "plugin": ref,
+                "ingress": ingress["name"],
+                "event": {"kind": kind, "source": source, "payload": {}},
+            }
+        )
     lines.append({"id": 3, "op": "status", "plugin": ref})
     lines.append({"id": 4, "op": "stop", "plugin": ref})
     return [json.dumps(line) for line in lines]
@@ -135,8 +174,8 @@ def readme(template: Template, plugin_id: str, manifest: dict) -> str:
         "   WASI replaced by trapping stubs: the guest gets no clock, randomness, files or network of its\n"
         "   own; it reaches the outside only through the granted `https`/`fs` host APIs (`ctx.https`,\n"
         "   `ctx.fs`). A build takes a few seconds and writes an ~18 MB artifact.\n"
-        if template.language == "python" else
-        "   WAT needs nothing but the engine: wasmtime assembles `src/plugin.component.wat`.\n"
+        if template.language == "python"
+        else "   WAT needs nothing but the engine: wasmtime assembles `src/plugin.component.wat`.\n"
     )
     source = "src/app.py" if template.language == "python" else "src/plugin.component.wat"
     serve = "\n".join(f"       {line}" for line in _serve_lines(manifest))
@@ -146,7 +185,7 @@ Generated by `yoi plugin new {template.name}`. {template.summary}
 
 - `plugin.toml`: the manifest (what the package declares and requests).
 - `{source}`: the guest source.
-- `wit/`: the world the artifact must implement (`{manifest['runtime']['world']}`) and the host interfaces.
+- `wit/`: the world the artifact must implement (`{manifest["runtime"]["world"]}`) and the host interfaces.
 - `{ARTIFACT}`: a placeholder until you build; `yoi plugin check .` reports the package as
   `partial` until then. Do not enable it before building.
 

@@ -23,8 +23,12 @@ def format_options(*formats: str) -> Callable:
     def decorate(func: Callable) -> Callable:
         func = click.option("--json", "as_json", is_flag=True, help="Short for --format json.")(func)
         func = click.option(
-            "--format", "output_format", type=click.Choice(formats), default=formats[0],
-            show_default=True, help="Output format.",
+            "--format",
+            "output_format",
+            type=click.Choice(formats),
+            default=formats[0],
+            show_default=True,
+            help="Output format.",
         )(func)
         return func
 

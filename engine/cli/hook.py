@@ -75,6 +75,7 @@ def package_targets(paths: Iterable[str], unmatched: list[str] | None = None) ->
     """The package folders or archives that changed files belong to: a plugin.toml's folder, an
     archive itself, a folder's packages, or the nearest ancestor with a plugin.toml. Paths that
     lead to no package are appended to `unmatched` when it is given."""
+
     def each() -> Iterable[Path]:
         for text in paths:
             found = False
@@ -83,16 +84,19 @@ def package_targets(paths: Iterable[str], unmatched: list[str] | None = None) ->
                 yield target
             if not found and unmatched is not None:
                 unmatched.append(text)
+
     return _bounded(each())
 
 
 def wit_roots(paths: Iterable[str]) -> list[Path]:
     """The folder each .wit file resolves in: its own, or the one holding the `deps/` it is in."""
+
     def each() -> Iterable[Path]:
         for text in paths:
             path = Path(text)
             parts = path.parent.parts
             yield Path(*parts[: parts.index("deps")]) if "deps" in parts else path.parent
+
     return _bounded(each())
 
 
@@ -131,13 +135,23 @@ def plugin_check(ctx: click.Context, files, grants_file, policy_dirs, output_for
     unmatched: list[str] = []
     targets = package_targets(files, unmatched)
     if unmatched:  # a misspelled path must not pass as "no package rejected" (fail closed)
-        fail("hook", f"`{unmatched[0]}` is not a package, a folder holding packages, or a file in one"
-             + ("" if os.path.lexists(unmatched[0]) else " (it does not exist)"))
+        fail(
+            "hook",
+            f"`{unmatched[0]}` is not a package, a folder holding packages, or a file in one"
+            + ("" if os.path.lexists(unmatched[0]) else " (it does not exist)"),
+        )
     codes, reports = [EXIT_OK], []
     for target in targets:
-        code, text = _run(ctx, check, capture=output_format != "human", path=str(target),
-                          grants_file=grants_file, policy_dirs=policy_dirs,
-                          output_format="human" if output_format == "human" else "json", as_json=False)
+        code, text = _run(
+            ctx,
+            check,
+            capture=output_format != "human",
+            path=str(target),
+            grants_file=grants_file,
+            policy_dirs=policy_dirs,
+            output_format="human" if output_format == "human" else "json",
+            as_json=False,
+        )
         codes.append(code)
         if output_format != "human" and text.strip():
             reports.append(json.loads(text))
@@ -176,8 +190,13 @@ def _may_hold_cases(folder: Path) -> bool:
 
 @hook.command("policy-test")
 @click.argument("files", nargs=-1, type=click.Path(path_type=str))
-@click.option("--cases", "case_paths", multiple=True, type=click.Path(exists=True, path_type=str),
-              help="Policy case files or folders to run on every change (besides those found); repeatable.")
+@click.option(
+    "--cases",
+    "case_paths",
+    multiple=True,
+    type=click.Path(exists=True, path_type=str),
+    help="Policy case files or folders to run on every change (besides those found); repeatable.",
+)
 @click.pass_context
 def policy_test(ctx: click.Context, files, case_paths) -> None:
     """`yoi policy lint` on the folder of each changed .rules FILE, then `yoi policy test` on the
@@ -185,8 +204,11 @@ def policy_test(ctx: click.Context, files, case_paths) -> None:
     from engine.cli.policy import lint, test_
 
     rules_dirs = _bounded(Path(f).parent for f in files if f.endswith(".rules"))
-    cases = [*case_paths, *(f for f in files if f.endswith(".test.toml")),
-             *(str(d) for d in rules_dirs if _may_hold_cases(d))]
+    cases = [
+        *case_paths,
+        *(f for f in files if f.endswith(".test.toml")),
+        *(str(d) for d in rules_dirs if _may_hold_cases(d)),
+    ]
     codes = [EXIT_OK]
     if rules_dirs:
         codes.append(_run(ctx, lint, paths=tuple(str(d) for d in rules_dirs))[0])

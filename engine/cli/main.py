@@ -43,8 +43,10 @@ def main() -> None:
         from engine.diagnostics import bound_text, escape_text, redact_secret_like
 
         detail = escape_text(bound_text(redact_secret_like(str(error)), 160))
-        click.echo(f"yoi: internal error ({type(error).__name__}: {detail}); "
-                   "please report it, with YOI_DEBUG=1 for details", err=True)
+        click.echo(
+            f"yoi: internal error ({type(error).__name__}: {detail}); please report it, with YOI_DEBUG=1 for details",
+            err=True,
+        )
         sys.exit(2)
 
 

@@ -7,9 +7,13 @@ from pathlib import Path
 
 import click
 
-policy_option = click.option("--policy", "policy_dirs", multiple=True,
-                             type=click.Path(exists=True, file_okay=False, path_type=Path),
-                             help="Folder of extra .rules files (org policy); repeatable.")
+policy_option = click.option(
+    "--policy",
+    "policy_dirs",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder of extra .rules files (org policy); repeatable.",
+)
 
 
 def grants_option(help_text: str) -> Callable:
@@ -20,10 +24,20 @@ def grants_option(help_text: str) -> Callable:
 def workspace_options(func: Callable) -> Callable:
     """`--workspace DIR`, `--config FILE` and repeatable `--policy DIR`."""
     func = policy_option(func)
-    func = click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
-                        help="Enablement/grant config (default <workspace>/.yoi/config.toml).")(func)
-    func = click.option("--workspace", type=click.Path(path_type=Path), default=Path("."), show_default=True,
-                        help="Workspace root (its .yoi/plugins is the project store).")(func)
+    func = click.option(
+        "--config",
+        "config_path",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Enablement/grant config (default <workspace>/.yoi/config.toml).",
+    )(func)
+    func = click.option(
+        "--workspace",
+        type=click.Path(path_type=Path),
+        default=Path("."),
+        show_default=True,
+        help="Workspace root (its .yoi/plugins is the project store).",
+    )(func)
     return func
 
 
@@ -31,5 +45,11 @@ def fail_on_option(default: str | None, help_text: str) -> Callable:
     """`--fail-on deny|warn`: the least severe conclusion that fails the run (exit 1)."""
     from engine.report.verdict import FAIL_ON_LEVELS
 
-    return click.option("--fail-on", "fail_on", type=click.Choice(FAIL_ON_LEVELS), default=default,
-                        show_default=default is not None, help=help_text)
+    return click.option(
+        "--fail-on",
+        "fail_on",
+        type=click.Choice(FAIL_ON_LEVELS),
+        default=default,
+        show_default=default is not None,
+        help=help_text,
+    )

@@ -15,8 +15,13 @@ from engine.diagnostics import bound_text
 
 @click.command("build")
 @click.argument("directory", type=click.Path(path_type=str))
-@click.option("--timeout", type=click.FloatRange(1, 3600), default=600, show_default=True,
-              help="Seconds a Python build may take before it is stopped.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(1, 3600),
+    default=600,
+    show_default=True,
+    help="Seconds a Python build may take before it is stopped.",
+)
 @format_options("human", "json")
 def build(directory: str, timeout: float, output_format: str, as_json: bool) -> None:
     """Build a package folder's artifact (WAT with wasmtime, Python with componentize-py), then check it."""
@@ -30,17 +35,31 @@ def build(directory: str, timeout: float, output_format: str, as_json: bool) -> 
         fail("plugin", f"plugin build failed: {error}", error.exit_code)
     report = run_guarded("plugin", lambda: check_path(directory))
     if resolve_format(output_format, as_json) == "json":
-        emit_json({"command": "build", "directory": directory, "language": result.language,
-                   "builder": result.builder, "artifact": result.artifact, "size_bytes": result.size_bytes,
-                   "build_ms": round(result.build_ms, 1), "check": report})
+        emit_json(
+            {
+                "command": "build",
+                "directory": directory,
+                "language": result.language,
+                "builder": result.builder,
+                "artifact": result.artifact,
+                "size_bytes": result.size_bytes,
+                "build_ms": round(result.build_ms, 1),
+                "check": report,
+            }
+        )
     else:
         from engine.report.human import render_check
 
-        click.echo(bound_text(f"plugin build: {directory} [built] language={result.language} "
-                              f"builder={result.builder}", 1000))
-        click.echo(bound_text(f"artifact: {result.artifact} size={result.size_bytes} bytes "
-                              f"({result.size_bytes / 1048576:.1f} MiB) build_time={result.build_ms / 1000:.2f} s",
-                              1000))
+        click.echo(
+            bound_text(f"plugin build: {directory} [built] language={result.language} builder={result.builder}", 1000)
+        )
+        click.echo(
+            bound_text(
+                f"artifact: {result.artifact} size={result.size_bytes} bytes "
+                f"({result.size_bytes / 1048576:.1f} MiB) build_time={result.build_ms / 1000:.2f} s",
+                1000,
+            )
+        )
         click.echo(render_check(report), nl=False)
     if report["status"] in ("rejected", "disabled"):
         fail("plugin", "plugin check of the built package failed; see diagnostics above", EXIT_POLICY)

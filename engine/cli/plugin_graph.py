@@ -13,8 +13,9 @@ from engine.cli.run import run_guarded
 @click.command("graph")
 @click.argument("target", shell_complete=complete_refs)
 @workspace_options
-@click.option("--format", "output_format", type=click.Choice(["dot", "mermaid", "json"]), default="dot",
-              show_default=True)
+@click.option(
+    "--format", "output_format", type=click.Choice(["dot", "mermaid", "json"]), default="dot", show_default=True
+)
 def graph(target, workspace, config_path, policy_dirs, output_format):
     """Print the package graph (packages, surfaces, permissions, grants, world, artifact)."""
     import networkx as nx

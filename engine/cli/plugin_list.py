@@ -72,12 +72,31 @@ def _flags(entry, *names) -> str:
 
 def render_show(item) -> str:
     lines = [f"plugin {item['reference']}"]
-    for key in ("status", "classification", "source", "package", "package_path", "schema_version", "api_version",
-                "version", "digest", "configured", "discovered", "resolved", "static_eligible"):
+    for key in (
+        "status",
+        "classification",
+        "source",
+        "package",
+        "package_path",
+        "schema_version",
+        "api_version",
+        "version",
+        "digest",
+        "configured",
+        "discovered",
+        "resolved",
+        "static_eligible",
+    ):
         value = item[key]
         lines.append(f"  {key}: {str(value).lower() if isinstance(value, bool) else _value(value)}")
-    for key in ("declared_surfaces", "enabled_surfaces", "requested_permissions", "configured_grants",
-                "configured_https_grants", "configured_fs_grants"):
+    for key in (
+        "declared_surfaces",
+        "enabled_surfaces",
+        "requested_permissions",
+        "configured_grants",
+        "configured_https_grants",
+        "configured_fs_grants",
+    ):
         lines.append(f"  {key}: {join_or_none(item[key])}")
     inspected = item["static_runtime"]
     if inspected is not None:
@@ -133,8 +152,10 @@ def render_show(item) -> str:
 
 @click.command("list")
 @workspace_options
-@fail_on_option(None, "Fail (exit 1) on a rejected or missing package or a conclusion of this severity or worse "
-                "(default: report only).")
+@fail_on_option(
+    None,
+    "Fail (exit 1) on a rejected or missing package or a conclusion of this severity or worse (default: report only).",
+)
 @click.option("--json", "as_json", is_flag=True, help="JSON output.")
 def list_cmd(workspace, config_path, policy_dirs, fail_on, as_json):
     """List discovered and enabled plugin packages with their status and reasons."""
@@ -148,8 +169,13 @@ def list_cmd(workspace, config_path, policy_dirs, fail_on, as_json):
     else:
         click.echo(render_list(report), nl=False)
     items = report["items"]
-    reasons = failure_reasons([item["status"] for item in items], [c for item in items for c in item["conclusions"]],
-                              report["run_findings"], fail_on, ("rejected", "missing") if fail_on else ())
+    reasons = failure_reasons(
+        [item["status"] for item in items],
+        [c for item in items for c in item["conclusions"]],
+        report["run_findings"],
+        fail_on,
+        ("rejected", "missing") if fail_on else (),
+    )
     if reasons:
         fail("plugin", "plugin list failed: " + "; ".join(reasons), EXIT_POLICY)
 

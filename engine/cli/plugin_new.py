@@ -25,8 +25,17 @@ def new(template: str, destination: str, plugin_id: str | None, output_format: s
         fail("plugin", str(error), EXIT_USAGE)
     steps = next_steps(result)
     if resolve_format(output_format, as_json) == "json":
-        emit_json({"command": "new", "template": result.template, "destination": result.destination,
-                   "id": result.plugin_id, "files": list(result.files), "safety": SAFETY, "next_steps": steps})
+        emit_json(
+            {
+                "command": "new",
+                "template": result.template,
+                "destination": result.destination,
+                "id": result.plugin_id,
+                "files": list(result.files),
+                "safety": SAFETY,
+                "next_steps": steps,
+            }
+        )
         return
     click.echo(bound_text(f"created plugin template `{result.template}` at {result.destination}", 1000))
     click.echo("files:")

@@ -20,16 +20,25 @@ HUMAN_SAFETY = "safety: deterministic stored .yoi-plugin archive; no Plugin exec
 
 @click.command("pack")
 @click.argument("directory", type=click.Path(path_type=str))
-@click.option("--output", "output", type=click.Path(dir_okay=False, path_type=str), default=None,
-              help="Archive to write (default: <DIR name>.yoi-plugin beside DIR).")
+@click.option(
+    "--output",
+    "output",
+    type=click.Path(dir_okay=False, path_type=str),
+    default=None,
+    help="Archive to write (default: <DIR name>.yoi-plugin beside DIR).",
+)
 @format_options("human", "json")
 def pack(directory: str, output: str | None, output_format: str, as_json: bool) -> None:
     """Pack a plugin folder into a deterministic stored .yoi-plugin archive."""
     from engine.package.pack import pack_directory
 
     if os.path.exists(directory) and not os.path.isdir(directory):
-        fail("plugin", "plugin pack failed: the input is a file, not a package directory "
-             "(`yoi plugin check` reads .yoi-plugin archives)", EXIT_USAGE)
+        fail(
+            "plugin",
+            "plugin pack failed: the input is a file, not a package directory "
+            "(`yoi plugin check` reads .yoi-plugin archives)",
+            EXIT_USAGE,
+        )
     try:
         written, package = pack_directory(Path(directory), Path(output) if output else None)
     except DiagnosticError as error:
@@ -39,18 +48,28 @@ def pack(directory: str, output: str | None, output_format: str, as_json: bool) 
         fail("plugin", f"plugin pack failed: {first.message}", EXIT_USAGE if first.kind == "io" else EXIT_POLICY)
     output_path = str(written)
     if resolve_format(output_format, as_json) == "json":
-        emit_json({
-            "command": "pack",
-            "status": "packed",
-            "input_path": directory,
-            "output_path": output_path,
-            "package": package_report(package, output_path),
-            "safety": SAFETY,
-        })
+        emit_json(
+            {
+                "command": "pack",
+                "status": "packed",
+                "input_path": directory,
+                "output_path": output_path,
+                "package": package_report(package, output_path),
+                "safety": SAFETY,
+            }
+        )
         return
-    click.echo(human_lines([
-        f"plugin pack: {output_path} [packed]",
-        bound_text(f"package: {package.identity} version={package.manifest.version} "
-                   f"digest={package.digest} entries={len(package.files)}", 1000),
-        HUMAN_SAFETY,
-    ]), nl=False)
+    click.echo(
+        human_lines(
+            [
+                f"plugin pack: {output_path} [packed]",
+                bound_text(
+                    f"package: {package.identity} version={package.manifest.version} "
+                    f"digest={package.digest} entries={len(package.files)}",
+                    1000,
+                ),
+                HUMAN_SAFETY,
+            ]
+        ),
+        nl=False,
+    )

@@ -41,8 +41,9 @@ def _parse_json(text: str, option: str) -> Any:
         fail("plugin", f"`{option}` is not valid JSON", EXIT_USAGE)
 
 
-def _run_one(workspace, config_path, policy_dirs, quiet: bool, ref: str, method: str, name: str,
-             payload: str, option: str) -> None:
+def _run_one(
+    workspace, config_path, policy_dirs, quiet: bool, ref: str, method: str, name: str, payload: str, option: str
+) -> None:
     """Check `payload` is JSON, start the gate, then `registry.<method>(ref, name, payload)` on
     the planned ref (started first) and print its JSON result."""
     from engine.host.startup import HostError, lookup_ref

@@ -67,9 +67,13 @@ def policy() -> None:
 
 @policy.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--schema", type=click.Choice(SCHEMAS), default=None,
-              help="Check PATHS as a policy over this fact schema (`plugin`: what `--policy` loads): with the "
-                   "built-in rules, every body predicate must be a schema fact or derived by a rule.")
+@click.option(
+    "--schema",
+    type=click.Choice(SCHEMAS),
+    default=None,
+    help="Check PATHS as a policy over this fact schema (`plugin`: what `--policy` loads): with the "
+    "built-in rules, every body predicate must be a schema fact or derived by a rule.",
+)
 @format_options("human", "json")
 def lint(paths: tuple[str, ...], schema: str | None, output_format: str, as_json: bool) -> None:
     """Run every load-time check on PATHS (files, or folders of *.rules). Exit 0 clean, 2 errors."""
@@ -85,8 +89,7 @@ def lint(paths: tuple[str, ...], schema: str | None, output_format: str, as_json
             click.echo(human_lines([*map(_line, err.diagnostics), f"{len(err.diagnostics)} error(s)"]), nl=False)
         sys.exit(EXIT_USAGE)
     if fmt == "json":
-        emit_json({"ok": True, "files": list(program.files), "rules": program.statements,
-                   "diagnostics": []})
+        emit_json({"ok": True, "files": list(program.files), "rules": program.statements, "diagnostics": []})
     else:
         click.echo(f"ok: {program.statements} statement(s) in {len(program.files)} file(s)")
 
@@ -118,12 +121,15 @@ def _human_eval(facts: dict[str, list], conclusions: list, explained: list, miss
 
     sections: list[list[str]] = [
         [f"{format_fact(pred, row)}." for pred, rows in facts.items() for row in rows],
-        [f"{c.severity} {format_fact(c.code, c.args)}: {bound_text(c.message, 512)}  [{c.location}]"
-         for c in conclusions],
+        [
+            f"{c.severity} {format_fact(c.code, c.args)}: {bound_text(c.message, 512)}  [{c.location}]"
+            for c in conclusions
+        ],
     ]
     for text, proof in explained:
-        sections.append([f"explain {text}:"] + [
-            f"  {line}" for line in (proof.render() if proof else [f"{text} does not hold"])])
+        sections.append(
+            [f"explain {text}:"] + [f"  {line}" for line in (proof.render() if proof else [f"{text} does not hold"])]
+        )
     for text, answer in missed:
         sections.append([f"why not {text}:"] + [f"  {line}" for line in answer.render()])
     counts = [sum(1 for c in conclusions if c.severity == s) for s in SEVERITIES]
@@ -133,17 +139,38 @@ def _human_eval(facts: dict[str, list], conclusions: list, explained: list, miss
 
 @policy.command("eval")
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--facts", "facts_file", metavar="FILE.json",
-              help='Input facts: {"predicate": [[arg, ...], ...], ...}.')
-@click.option("--query", "queries", multiple=True, metavar="PRED",
-              help="Print only these predicates (default: every derived predicate).")
-@click.option("--explain", "explains", multiple=True, metavar="ATOM",
-              help='Show why a fact holds, e.g. tool_ok("project:echo", "echo").')
-@click.option("--why-not", "why_nots", multiple=True, metavar="ATOM",
-              help="Show, per rule, the first body literal that found no match.")
+@click.option("--facts", "facts_file", metavar="FILE.json", help='Input facts: {"predicate": [[arg, ...], ...], ...}.')
+@click.option(
+    "--query",
+    "queries",
+    multiple=True,
+    metavar="PRED",
+    help="Print only these predicates (default: every derived predicate).",
+)
+@click.option(
+    "--explain",
+    "explains",
+    multiple=True,
+    metavar="ATOM",
+    help='Show why a fact holds, e.g. tool_ok("project:echo", "echo").',
+)
+@click.option(
+    "--why-not",
+    "why_nots",
+    multiple=True,
+    metavar="ATOM",
+    help="Show, per rule, the first body literal that found no match.",
+)
 @format_options("human", "json")
-def eval_(paths: tuple[str, ...], facts_file: str | None, queries: tuple[str, ...],
-          explains: tuple[str, ...], why_nots: tuple[str, ...], output_format: str, as_json: bool) -> None:
+def eval_(
+    paths: tuple[str, ...],
+    facts_file: str | None,
+    queries: tuple[str, ...],
+    explains: tuple[str, ...],
+    why_nots: tuple[str, ...],
+    output_format: str,
+    as_json: bool,
+) -> None:
     """Evaluate the rules in PATHS on input facts. Exit 0 no deny, 1 deny, 2 bad input."""
     from engine.datalog import LoadError
     from engine.datalog.ast import format_fact
@@ -177,12 +204,19 @@ def eval_(paths: tuple[str, ...], facts_file: str | None, queries: tuple[str, ..
         explanation = None
         if explained or missed:
             explanation = {
-                "explain": [proof.to_dict() if proof else {"fact": text, "holds": False, "steps": []}
-                            for text, proof in explained],
+                "explain": [
+                    proof.to_dict() if proof else {"fact": text, "holds": False, "steps": []}
+                    for text, proof in explained
+                ],
                 "why_not": [answer.to_dict() for _, answer in missed],
             }
-        emit_json({"facts": {p: [list(r) for r in rows] for p, rows in facts.items()},
-                   "conclusions": [c.to_dict() for c in conclusions], "explanation": explanation})
+        emit_json(
+            {
+                "facts": {p: [list(r) for r in rows] for p, rows in facts.items()},
+                "conclusions": [c.to_dict() for c in conclusions],
+                "explanation": explanation,
+            }
+        )
     else:
         _human_eval(facts, conclusions, explained, missed)
     sys.exit(EXIT_POLICY if any(c.severity == "deny" for c in conclusions) else EXIT_OK)

@@ -25,8 +25,9 @@ def run_guarded(group: str, body: Callable[[], T]) -> T:
     except LoadError as error:
         problems = error.diagnostics
         for diag in problems[:MAX_RULE_PROBLEMS]:
-            click.echo(f"yoi {group}: " + bound_text(f"policy rules are invalid: {diag.location}: {diag.message}"),
-                       err=True)
+            click.echo(
+                f"yoi {group}: " + bound_text(f"policy rules are invalid: {diag.location}: {diag.message}"), err=True
+            )
         if len(problems) > MAX_RULE_PROBLEMS:
             click.echo(f"yoi {group}: {len(problems) - MAX_RULE_PROBLEMS} more problem(s) not shown", err=True)
         sys.exit(EXIT_USAGE)

@@ -18,15 +18,24 @@ def wit() -> None:
 def _check_one(path: str, features: tuple[str, ...]) -> tuple[dict[str, Any], int]:
     from engine.wit import WitError, resolve_path, summarize
 
-    result: dict[str, Any] = {"path": path, "ok": False, "diagnostics": [], "packages": [],
-                              "interfaces": [], "worlds": []}
+    result: dict[str, Any] = {
+        "path": path,
+        "ok": False,
+        "diagnostics": [],
+        "packages": [],
+        "interfaces": [],
+        "worlds": [],
+    }
     try:
         resolve = resolve_path(path, features)
     except WitError as exc:
         result["diagnostics"] = [
-            {"message": d.message, "file": d.location.file if d.location else None,
-             "line": d.location.line if d.location else None,
-             "column": d.location.column if d.location else None}
+            {
+                "message": d.message,
+                "file": d.location.file if d.location else None,
+                "line": d.location.line if d.location else None,
+                "column": d.location.column if d.location else None,
+            }
             for d in exc.diagnostics
         ]
         unreadable = any(d.code == "wit.io" for d in exc.diagnostics)
@@ -43,11 +52,14 @@ def _human(result: dict[str, Any]) -> list[str]:
             where = ":".join(str(x) for x in (d["file"], d["line"], d["column"]) if x is not None)
             lines.append(f"  {bound_text(where)}: {bound_text(d['message'])}")
         return lines
-    lines = [(f"{result['path']}: ok ({len(result['packages'])} packages, "
-              f"{len(result['interfaces'])} interfaces, {len(result['worlds'])} worlds)")]
+    lines = [
+        (
+            f"{result['path']}: ok ({len(result['packages'])} packages, "
+            f"{len(result['interfaces'])} interfaces, {len(result['worlds'])} worlds)"
+        )
+    ]
     for iface in result["interfaces"]:
-        lines.append(f"  interface {iface['name']}: {len(iface['functions'])} functions, "
-                     f"{len(iface['types'])} types")
+        lines.append(f"  interface {iface['name']}: {len(iface['functions'])} functions, {len(iface['types'])} types")
     for world in result["worlds"]:
         lines.append(f"  world {world['name']}")
         for side in ("imports", "exports"):
@@ -59,8 +71,13 @@ def _human(result: dict[str, Any]) -> list[str]:
 
 @wit.command("check")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("--feature", "features", multiple=True, metavar="NAME",
-              help="Enable items gated by @unstable(feature = NAME). Repeatable.")
+@click.option(
+    "--feature",
+    "features",
+    multiple=True,
+    metavar="NAME",
+    help="Enable items gated by @unstable(feature = NAME). Repeatable.",
+)
 @format_options("human", "json")
 def check(paths: tuple[str, ...], features: tuple[str, ...], output_format: str, as_json: bool) -> None:
     """Resolve each PATH (a .wit file, or a folder with its deps/) and report it.

@@ -49,7 +49,10 @@ def regex(s: Value, pattern: Value) -> bool:
 
 
 FUNCTIONS = {
-    "startswith": startswith, "endswith": endswith, "contains": contains, "glob": glob,
+    "startswith": startswith,
+    "endswith": endswith,
+    "contains": contains,
+    "glob": glob,
     "regex": regex,
 }
 

@@ -78,13 +78,13 @@ class CaseResult:
     failures: tuple[str, ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "name": self.name, "passed": self.passed,
-                "failures": list(self.failures)}
+        return {"file": self.file, "name": self.name, "passed": self.passed, "failures": list(self.failures)}
 
 
 def _table_of_rows(value: Any, key: str) -> dict[str, list]:
     if not isinstance(value, dict) or not all(
-            isinstance(rows, list) and all(isinstance(r, list) for r in rows) for rows in value.values()):
+        isinstance(rows, list) and all(isinstance(r, list) for r in rows) for rows in value.values()
+    ):
         raise CaseError(f"`{key}` must be a table of predicate = [[value, ...], ...]")
     return value
 
@@ -125,8 +125,7 @@ def _expected_rows(value: Any, key: str, result: Result) -> list[tuple[str, tupl
 
 def _expect_facts(value: Any, outcome: Outcome) -> list[str]:
     rows = _expected_rows(value, "expect_facts", outcome.result)
-    return [f"expected fact {format_fact(p, row)} does not hold"
-            for p, row in rows if not outcome.result.holds(p, row)]
+    return [f"expected fact {format_fact(p, row)} does not hold" for p, row in rows if not outcome.result.holds(p, row)]
 
 
 def _expect_no_facts(value: Any, outcome: Outcome) -> list[str]:
@@ -158,8 +157,10 @@ def _conclusion_patterns(value: Any, key: str, result: Result) -> list[tuple[str
 
 
 def _matching(outcome: Outcome, code: str, severity: str | None, args: tuple | None) -> bool:
-    return any(c.code == code and (severity is None or c.severity == severity)
-               and (args is None or c.args == args) for c in outcome.result.conclusions)
+    return any(
+        c.code == code and (severity is None or c.severity == severity) and (args is None or c.args == args)
+        for c in outcome.result.conclusions
+    )
 
 
 def _describe(code: str, severity: str | None, args: tuple | None) -> str:
@@ -168,15 +169,19 @@ def _describe(code: str, severity: str | None, args: tuple | None) -> str:
 
 
 def _expect_conclusions(value: Any, outcome: Outcome) -> list[str]:
-    return [f"expected conclusion {_describe(*p)} is missing"
-            for p in _conclusion_patterns(value, "expect_conclusions", outcome.result)
-            if not _matching(outcome, *p)]
+    return [
+        f"expected conclusion {_describe(*p)} is missing"
+        for p in _conclusion_patterns(value, "expect_conclusions", outcome.result)
+        if not _matching(outcome, *p)
+    ]
 
 
 def _expect_no_conclusions(value: Any, outcome: Outcome) -> list[str]:
-    return [f"conclusion {_describe(*p)} was concluded but must not be"
-            for p in _conclusion_patterns(value, "expect_no_conclusions", outcome.result)
-            if _matching(outcome, *p)]
+    return [
+        f"conclusion {_describe(*p)} was concluded but must not be"
+        for p in _conclusion_patterns(value, "expect_no_conclusions", outcome.result)
+        if _matching(outcome, *p)
+    ]
 
 
 EXPECTATIONS: dict[str, Expectation] = {

@@ -44,15 +44,23 @@ def check_arities(rules: Iterable[Rule], inputs: Mapping[str, int | None] | None
         for atom in rule_atoms(rule):
             expected = inputs.get(atom.pred) if inputs is not None else None
             if expected is not None and expected != atom.arity:
-                out.append(rule_diagnostic(
-                    "arity", f"`{atom.pred}` has {atom.arity} argument(s) here but the input "
-                    f"schema gives it {expected}", atom.location))
+                out.append(
+                    rule_diagnostic(
+                        "arity",
+                        f"`{atom.pred}` has {atom.arity} argument(s) here but the input schema gives it {expected}",
+                        atom.location,
+                    )
+                )
                 continue
             seen = first.setdefault(atom.pred, atom)
             if seen.arity != atom.arity:
-                out.append(rule_diagnostic(
-                    "arity", f"`{atom.pred}` has {atom.arity} argument(s) here but "
-                    f"{seen.arity} at {seen.location}", atom.location))
+                out.append(
+                    rule_diagnostic(
+                        "arity",
+                        f"`{atom.pred}` has {atom.arity} argument(s) here but {seen.arity} at {seen.location}",
+                        atom.location,
+                    )
+                )
     return out
 
 
@@ -63,18 +71,26 @@ def check_names(rules: list[Rule], inputs: Mapping[str, int | None] | None) -> l
     for rule in rules:
         for atom in rule_atoms(rule):
             if atom.pred in RESERVED:
-                out.append(rule_diagnostic(
-                    "reserved-name", f"`{atom.pred}` is a reserved word, not a predicate name",
-                    atom.location))
+                out.append(
+                    rule_diagnostic(
+                        "reserved-name", f"`{atom.pred}` is a reserved word, not a predicate name", atom.location
+                    )
+                )
         if rule.head.pred in BUILTINS:
-            out.append(rule_diagnostic(
-                "builtin-head", f"`{rule.head.pred}` is a builtin and cannot be defined",
-                rule.head.location))
+            out.append(
+                rule_diagnostic(
+                    "builtin-head", f"`{rule.head.pred}` is a builtin and cannot be defined", rule.head.location
+                )
+            )
         for lit in rule.body:
             if isinstance(lit, Builtin) and len(lit.args) != BUILTINS[lit.name]:
-                out.append(rule_diagnostic(
-                    "builtin-arity", f"builtin `{lit.name}` takes {BUILTINS[lit.name]} arguments, "
-                    f"not {len(lit.args)}", lit.location))
+                out.append(
+                    rule_diagnostic(
+                        "builtin-arity",
+                        f"builtin `{lit.name}` takes {BUILTINS[lit.name]} arguments, not {len(lit.args)}",
+                        lit.location,
+                    )
+                )
         for atom in body_atoms(rule):
             if atom.pred not in defined and atom.pred not in RESERVED:
                 out.extend(_undefined(atom, inputs, defined))
@@ -91,16 +107,22 @@ def _undefined(atom: Atom, inputs: Mapping[str, int | None] | None, defined: set
         return []
     close = _close_builtin(atom.pred)
     if close:
-        return [rule_diagnostic(
-            "unknown-builtin", f"unknown builtin `{atom.pred}` (did you mean `{close}`?)",
-            atom.location)]
+        return [
+            rule_diagnostic(
+                "unknown-builtin", f"unknown builtin `{atom.pred}` (did you mean `{close}`?)", atom.location
+            )
+        ]
     if inputs is not None:
         known = sorted(set(inputs) | defined)
         match = difflib.get_close_matches(atom.pred, known, n=1, cutoff=0.6)
         hint = f" (did you mean `{match[0]}`?)" if match else ""
-        return [rule_diagnostic(
-            "unknown-predicate", f"`{atom.pred}` is neither defined by a rule nor an input "
-            f"predicate{hint}", atom.location)]
+        return [
+            rule_diagnostic(
+                "unknown-predicate",
+                f"`{atom.pred}` is neither defined by a rule nor an input predicate{hint}",
+                atom.location,
+            )
+        ]
     return []
 
 
@@ -119,36 +141,50 @@ def check_safety(rule: Rule) -> list[Diagnostic]:
     positive = {v.name for lit in rule.body if isinstance(lit, Atom) for v in literal_vars(lit)}
     for var in (a for a in rule.head.args if isinstance(a, Var)):
         if var.anonymous:
-            out.append(rule_diagnostic(
-                "unsafe-variable", "anonymous variable `_` in the head", var.location))
+            out.append(rule_diagnostic("unsafe-variable", "anonymous variable `_` in the head", var.location))
         elif var.name not in positive:
-            out.append(rule_diagnostic(
-                "unsafe-variable", f"head variable `{var.name}` does not appear in a positive "
-                "atom of the body", var.location))
+            out.append(
+                rule_diagnostic(
+                    "unsafe-variable",
+                    f"head variable `{var.name}` does not appear in a positive atom of the body",
+                    var.location,
+                )
+            )
     for lit in rule.body:
         if isinstance(lit, Atom):
             continue
-        what = "negated atom" if isinstance(lit, Negation) else (
-            "comparison" if isinstance(lit, Comparison) else f"builtin `{lit.name}`")
+        what = (
+            "negated atom"
+            if isinstance(lit, Negation)
+            else ("comparison" if isinstance(lit, Comparison) else f"builtin `{lit.name}`")
+        )
         for var in literal_vars(lit):
             if var.anonymous and isinstance(lit, Negation):
                 continue  # `not p(X, _)`: no fact p(X, anything)
             if var.anonymous:
-                out.append(rule_diagnostic(
-                    "unsafe-variable", f"anonymous variable `_` in a {what}", var.location))
+                out.append(rule_diagnostic("unsafe-variable", f"anonymous variable `_` in a {what}", var.location))
             elif var.name not in positive:
-                out.append(rule_diagnostic(
-                    "unsafe-variable", f"variable `{var.name}` of a {what} does not appear in a "
-                    "positive atom of the body", var.location))
+                out.append(
+                    rule_diagnostic(
+                        "unsafe-variable",
+                        f"variable `{var.name}` of a {what} does not appear in a positive atom of the body",
+                        var.location,
+                    )
+                )
     return out
 
 
 def check_body_size(rule: Rule) -> list[Diagnostic]:
     if len(rule.body) <= MAX_BODY_LITERALS:
         return []
-    return [rule_diagnostic(
-        "body-too-long", f"rule body has {len(rule.body)} literals; at most {MAX_BODY_LITERALS} are allowed "
-        "(split it with intermediate predicates)", rule.location)]
+    return [
+        rule_diagnostic(
+            "body-too-long",
+            f"rule body has {len(rule.body)} literals; at most {MAX_BODY_LITERALS} are allowed "
+            "(split it with intermediate predicates)",
+            rule.location,
+        )
+    ]
 
 
 def check_template(rule: Rule) -> list[Diagnostic]:
@@ -157,9 +193,12 @@ def check_template(rule: Rule) -> list[Diagnostic]:
     head_vars = {a.name for a in rule.head.args if isinstance(a, Var) and not a.anonymous}
     return [
         rule_diagnostic(
-            "template-variable", f"message names `{{{name}}}`, which is not a variable of the "
-            f"head `{rule.head}`", rule.location)
-        for name in dict.fromkeys(template_fields(rule.message)) if name not in head_vars
+            "template-variable",
+            f"message names `{{{name}}}`, which is not a variable of the head `{rule.head}`",
+            rule.location,
+        )
+        for name in dict.fromkeys(template_fields(rule.message))
+        if name not in head_vars
     ]
 
 
@@ -171,8 +210,9 @@ def check_regexes(rule: Rule) -> list[Diagnostic]:
             if isinstance(pattern, Const) and isinstance(pattern.value, str):
                 compiled = compile_regex(pattern.value)
                 if isinstance(compiled, str):
-                    out.append(rule_diagnostic(
-                        "bad-regex", f"regex pattern does not compile: {compiled}", pattern.location))
+                    out.append(
+                        rule_diagnostic("bad-regex", f"regex pattern does not compile: {compiled}", pattern.location)
+                    )
     return out
 
 
@@ -184,15 +224,25 @@ def check_conclusions(rules: list[Rule]) -> list[Diagnostic]:
         if rule.is_conclusion:
             seen = conclusion.setdefault(rule.head.pred, rule)
             if seen.severity != rule.severity:
-                out.append(rule_diagnostic(
-                    "conclusion-severity", f"conclusion `{rule.head.pred}` is `{rule.severity}` "
-                    f"here but `{seen.severity}` at {seen.location}", rule.location))
+                out.append(
+                    rule_diagnostic(
+                        "conclusion-severity",
+                        f"conclusion `{rule.head.pred}` is `{rule.severity}` "
+                        f"here but `{seen.severity}` at {seen.location}",
+                        rule.location,
+                    )
+                )
     for rule in rules:
         if not rule.is_conclusion and rule.head.pred in conclusion:
-            out.append(rule_diagnostic(
-                "conclusion-conflict", f"`{rule.head.pred}` is defined by a conclusion at "
-                f"{conclusion[rule.head.pred].location} and by this ordinary "
-                f"{'rule' if rule.body else 'fact'}", rule.location))
+            out.append(
+                rule_diagnostic(
+                    "conclusion-conflict",
+                    f"`{rule.head.pred}` is defined by a conclusion at "
+                    f"{conclusion[rule.head.pred].location} and by this ordinary "
+                    f"{'rule' if rule.body else 'fact'}",
+                    rule.location,
+                )
+            )
     return out
 
 

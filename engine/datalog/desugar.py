@@ -39,12 +39,21 @@ def check_reserved(rules: list[Rule]) -> list[Diagnostic]:
     out = []
     for rule in rules:
         if rule.head.pred == CONCLUSION_PREDICATE:
-            out.append(rule_diagnostic(
-                "reserved-name", "`conclusion` is derived by the engine from every conclusion "
-                "and cannot be defined by a rule or fact", rule.head.location))
+            out.append(
+                rule_diagnostic(
+                    "reserved-name",
+                    "`conclusion` is derived by the engine from every conclusion "
+                    "and cannot be defined by a rule or fact",
+                    rule.head.location,
+                )
+            )
         for atom in body_atoms(rule):
             if atom.pred == CONCLUSION_PREDICATE and atom.arity != 3:
-                out.append(rule_diagnostic(
-                    "arity", "`conclusion` takes 3 arguments (subject, severity, code), "
-                    f"not {atom.arity}", atom.location))
+                out.append(
+                    rule_diagnostic(
+                        "arity",
+                        f"`conclusion` takes 3 arguments (subject, severity, code), not {atom.arity}",
+                        atom.location,
+                    )
+                )
     return out

@@ -80,8 +80,9 @@ class CompiledStratum:
     delta: tuple[Variant, ...]  # recursive strata: one variant per recursive body atom
 
 
-def _run(variant: Variant, relations: dict[str, Relation], delta: dict[str, list[tuple]],
-         new: dict[str, list[tuple]]) -> None:
+def _run(
+    variant: Variant, relations: dict[str, Relation], delta: dict[str, list[tuple]], new: dict[str, list[tuple]]
+) -> None:
     args: list[list[tuple] | Index | dict[tuple, tuple | None]] = []
     for src in variant.sources:
         rel = relations[src.pred]

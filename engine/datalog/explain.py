@@ -48,9 +48,14 @@ class ProofStep:
     conditions: tuple[str, ...]  # negations, comparisons and builtins that held, with values
 
     def to_dict(self) -> dict[str, Any]:
-        return {"fact": self.fact, "source": self.source, "rule": self.rule,
-                "location": _loc(self.location), "premises": list(self.premises),
-                "conditions": list(self.conditions)}
+        return {
+            "fact": self.fact,
+            "source": self.source,
+            "rule": self.rule,
+            "location": _loc(self.location),
+            "premises": list(self.premises),
+            "conditions": list(self.conditions),
+        }
 
 
 @dataclass(frozen=True)
@@ -60,11 +65,11 @@ class Proof:
     steps: tuple[ProofStep, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"fact": self.steps[0].fact, "holds": True,
-                "steps": [step.to_dict() for step in self.steps]}
+        return {"fact": self.steps[0].fact, "holds": True, "steps": [step.to_dict() for step in self.steps]}
 
-    def render(self, max_depth: int = MAX_RENDER_DEPTH, max_steps: int = MAX_RENDER_STEPS,
-               seen: set[str] | None = None) -> list[str]:
+    def render(
+        self, max_depth: int = MAX_RENDER_DEPTH, max_steps: int = MAX_RENDER_STEPS, seen: set[str] | None = None
+    ) -> list[str]:
         """Indented tree; a step already printed is referred to, not repeated. `seen` carries the
         facts printed by earlier proofs of the same report, so those are referred to as well.
 
@@ -100,8 +105,9 @@ class Proof:
             stack.extend((p, depth + 1) for p in reversed(step.premises))
         hidden = len(self.steps) - len(shown)
         if hidden and (cut or stack):
-            lines.append(f"... {hidden} more step{'s' if hidden != 1 else ''} not shown "
-                         "(the JSON output has the whole proof)")
+            lines.append(
+                f"... {hidden} more step{'s' if hidden != 1 else ''} not shown (the JSON output has the whole proof)"
+            )
         return lines
 
 
@@ -135,8 +141,7 @@ def _show(lit: Literal | Atom, env: Mapping[str, Value]) -> str:
     return str(replace(lit, args=tuple(map(term, lit.args))))
 
 
-def explain(rules: tuple[Rule, ...], relations: Mapping[str, Relation], pred: str,
-            args: tuple) -> Proof | None:
+def explain(rules: tuple[Rule, ...], relations: Mapping[str, Relation], pred: str, args: tuple) -> Proof | None:
     """The kept proof of `pred(args)`, or None when it does not hold."""
     rel = relations.get(pred)
     if rel is None or args not in rel.facts:
@@ -167,8 +172,13 @@ def explain(rules: tuple[Rule, ...], relations: Mapping[str, Relation], pred: st
             premises.append(index[key])
         conditions = tuple(_show(lit, env) for lit in rule.body if not isinstance(lit, Atom))
         steps[index[(p, fact)]] = ProofStep(
-            format_fact(p, fact), "rule" if rule.body else "stated", str(rule), rule.location,
-            tuple(premises), conditions)
+            format_fact(p, fact),
+            "rule" if rule.body else "stated",
+            str(rule),
+            rule.location,
+            tuple(premises),
+            conditions,
+        )
     return Proof(tuple(steps))  # type: ignore[arg-type]
 
 
@@ -183,8 +193,13 @@ class RuleMiss:
     reason: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rule": self.rule, "location": _loc(self.location), "literal": self.literal,
-                "literal_location": _loc(self.literal_location), "reason": self.reason}
+        return {
+            "rule": self.rule,
+            "location": _loc(self.location),
+            "literal": self.literal,
+            "literal_location": _loc(self.literal_location),
+            "reason": self.reason,
+        }
 
 
 @dataclass(frozen=True)
@@ -195,8 +210,7 @@ class WhyNot:
     note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"fact": self.fact, "holds": self.holds, "note": self.note,
-                "rules": [r.to_dict() for r in self.rules]}
+        return {"fact": self.fact, "holds": self.holds, "note": self.note, "rules": [r.to_dict() for r in self.rules]}
 
     def render(self) -> list[str]:
         if self.holds:
@@ -213,8 +227,7 @@ class WhyNot:
 
 def _holds(lit: Literal, env: Mapping[str, Value], relations: Mapping[str, Relation]) -> bool:
     if isinstance(lit, Comparison):
-        return compare(lit.op, *(t.value if isinstance(t, Const) else env[t.name]
-                                 for t in (lit.left, lit.right)))
+        return compare(lit.op, *(t.value if isinstance(t, Const) else env[t.name] for t in (lit.left, lit.right)))
     if isinstance(lit, Builtin):
         values = [t.value if isinstance(t, Const) else env[t.name] for t in lit.args]
         return FUNCTIONS[lit.name](*values) != lit.negated
@@ -227,8 +240,7 @@ def _matches(atom: Atom, env: Mapping[str, Value], relations: Mapping[str, Relat
     rel = relations.get(atom.pred)
     if rel is None:
         return []
-    positions = tuple(p for p, t in enumerate(atom.args)
-                      if isinstance(t, Const) or (not t.anonymous and t.name in env))
+    positions = tuple(p for p, t in enumerate(atom.args) if isinstance(t, Const) or (not t.anonymous and t.name in env))
     bound = [atom.args[p] for p in positions]
     values = [t.value if isinstance(t, Const) else env[t.name] for t in bound]
     if positions:
@@ -251,8 +263,13 @@ def _rule_miss(rule: Rule, args: tuple, relations: Mapping[str, Relation]) -> Ru
     leaves none. A filter whose variables are bound only later is tried once they are."""
     env0: dict[str, Value] = {}
     if not _bind(rule.head.args, args, env0):
-        return RuleMiss(str(rule), rule.location, None, None,
-                        f"the head `{rule.head}` cannot produce {format_fact(rule.head.pred, args)}")
+        return RuleMiss(
+            str(rule),
+            rule.location,
+            None,
+            None,
+            f"the head `{rule.head}` cannot produce {format_fact(rule.head.pred, args)}",
+        )
     envs = [env0]
     pending: list[Literal] = []
     for lit in rule.body:
@@ -260,8 +277,13 @@ def _rule_miss(rule: Rule, args: tuple, relations: Mapping[str, Relation]) -> Ru
             before = envs
             envs = [e for env in envs for e in _matches(lit, env, relations)][:MAX_BINDINGS]
             if not envs:
-                return RuleMiss(str(rule), rule.location, _show(lit, before[0]), lit.location,
-                                f"no fact matches `{_show(lit, before[0])}`")
+                return RuleMiss(
+                    str(rule),
+                    rule.location,
+                    _show(lit, before[0]),
+                    lit.location,
+                    f"no fact matches `{_show(lit, before[0])}`",
+                )
         else:
             pending.append(lit)
         for filt in list(pending):
@@ -271,14 +293,16 @@ def _rule_miss(rule: Rule, args: tuple, relations: Mapping[str, Relation]) -> Ru
                 envs = [env for env in envs if _holds(filt, env, relations)]
                 if not envs:
                     shown = _show(filt, before[0])
-                    reason = (f"`{shown}` fails: {_show(filt.atom, before[0])} holds"
-                              if isinstance(filt, Negation) else f"`{shown}` is false")
+                    reason = (
+                        f"`{shown}` fails: {_show(filt.atom, before[0])} holds"
+                        if isinstance(filt, Negation)
+                        else f"`{shown}` is false"
+                    )
                     return RuleMiss(str(rule), rule.location, shown, filt.location, reason)
     return None
 
 
-def why_not(rules: tuple[Rule, ...], relations: Mapping[str, Relation], pred: str,
-            args: tuple) -> WhyNot:
+def why_not(rules: tuple[Rule, ...], relations: Mapping[str, Relation], pred: str, args: tuple) -> WhyNot:
     fact = format_fact(pred, args)
     rel = relations.get(pred)
     if rel is not None and args in rel.facts:

@@ -51,8 +51,9 @@ def read_facts_file(path: Path, *, follow_symlinks: bool = True) -> Any:
 
 
 def _diag(code: str, message: str, source: str | None) -> Diagnostic:
-    return Diagnostic("malformed", "rules", message, code=f"rules.{code}",
-                      location=Location(source) if source else None)
+    return Diagnostic(
+        "malformed", "rules", message, code=f"rules.{code}", location=Location(source) if source else None
+    )
 
 
 def _bad_value(value: Any) -> str | None:
@@ -70,8 +71,9 @@ def _bad_value(value: Any) -> str | None:
     return names.get(kind, f"a value of type {kind.__name__}")
 
 
-def _convert_rows(pred: str, rows: Iterable[Any], arity: int | None, from_program: bool,
-                  out: list[tuple]) -> tuple[str, str] | None:
+def _convert_rows(
+    pred: str, rows: Iterable[Any], arity: int | None, from_program: bool, out: list[tuple]
+) -> tuple[str, str] | None:
     """Append checked rows to `out`; the first problem as (code, message). Hot on big inputs:
     exact type tests first, the slow general checks only for what they do not settle."""
     for n, given in enumerate(rows):
@@ -101,7 +103,9 @@ def _convert_rows(pred: str, rows: Iterable[Any], arity: int | None, from_progra
 
 
 def normalize_facts(
-    facts: Mapping[str, Iterable[Any]], arities: Mapping[str, int], conclusions: frozenset[str],
+    facts: Mapping[str, Iterable[Any]],
+    arities: Mapping[str, int],
+    conclusions: frozenset[str],
     source: str | None = None,
 ) -> dict[str, list[tuple]]:
     """Check and convert `{pred: rows}`; raises FactsError listing (at most 20) problems."""
@@ -113,12 +117,22 @@ def normalize_facts(
         if len(problems) >= MAX_FACT_DIAGNOSTICS:
             break
         if not isinstance(pred, str) or not _NAME_RE.match(pred):
-            problems.append(_diag("facts-predicate", f"`{str(pred)[:60]}` is not a predicate name "
-                                  "(lowercase letter, then letters, digits, `_`)", source))
+            problems.append(
+                _diag(
+                    "facts-predicate",
+                    f"`{str(pred)[:60]}` is not a predicate name (lowercase letter, then letters, digits, `_`)",
+                    source,
+                )
+            )
             continue
         if pred in conclusions:
-            problems.append(_diag("facts-conclusion", f"`{pred}` is derived from conclusions only; "
-                                  "it cannot be given as input", source))
+            problems.append(
+                _diag(
+                    "facts-conclusion",
+                    f"`{pred}` is derived from conclusions only; it cannot be given as input",
+                    source,
+                )
+            )
             continue
         if isinstance(rows, (str, bytes, Mapping)) or not isinstance(rows, Iterable):
             problems.append(_diag("facts-shape", f"facts of `{pred}` must be a list of rows", source))

@@ -33,10 +33,26 @@ INT_LIMIT = 2**63  # integers are 64-bit signed: anything wider is a mistake, no
 MAX_SYNTAX_ERRORS = 50  # per file; beyond this the rest of the file is not worth reporting
 
 _TERMINAL_WORDS = {
-    "DENY": "`deny`", "WARN": "`warn`", "INFO": "`info`", "NOT": "`not`", "IMPLIES": "`:-`",
-    "DOT": "`.`", "COMMA": "`,`", "LPAR": "`(`", "RPAR": "`)`", "EQ": "`=`", "NE": "`!=`",
-    "LT": "`<`", "LE": "`<=`", "GT": "`>`", "GE": "`>=`", "NAME": "a predicate name",
-    "VAR": "a variable", "ANON": "`_`", "INT": "an integer", "STRING": "a string",
+    "DENY": "`deny`",
+    "WARN": "`warn`",
+    "INFO": "`info`",
+    "NOT": "`not`",
+    "IMPLIES": "`:-`",
+    "DOT": "`.`",
+    "COMMA": "`,`",
+    "LPAR": "`(`",
+    "RPAR": "`)`",
+    "EQ": "`=`",
+    "NE": "`!=`",
+    "LT": "`<`",
+    "LE": "`<=`",
+    "GT": "`>`",
+    "GE": "`>=`",
+    "NAME": "a predicate name",
+    "VAR": "a variable",
+    "ANON": "`_`",
+    "INT": "an integer",
+    "STRING": "a string",
     "$END": "end of input",
 }
 # Statement chunks for error recovery: a statement ends at a `.` outside strings and comments.
@@ -142,8 +158,11 @@ class _Builder:
         severity_tree, atom_tree, message, _, body_tree, _ = tree.children
         token = _token(_tree(severity_tree).children[0])
         return Rule(
-            self.atom(_tree(atom_tree)), self.body(_tree(body_tree)), self.loc(token),
-            severity=str(token), message=self.string(_token(message)),
+            self.atom(_tree(atom_tree)),
+            self.body(_tree(body_tree)),
+            self.loc(token),
+            severity=str(token),
+            message=self.string(_token(message)),
         )
 
     def body(self, tree: Tree) -> tuple[Literal, ...]:

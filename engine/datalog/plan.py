@@ -46,8 +46,9 @@ class Variant:
     run: Callable
 
 
-def make_variant(head: str, delta_pred: str | None, sources: tuple[Source, ...], module: CodeType,
-                 consts: tuple) -> Variant:
+def make_variant(
+    head: str, delta_pred: str | None, sources: tuple[Source, ...], module: CodeType, consts: tuple
+) -> Variant:
     """A Variant with `run` linked: the compiled module executed with its constants and builtins."""
     namespace: dict[str, object] = {f"K{i}": v for i, v in enumerate(consts)}
     namespace.update({f"B_{n}": f for n, f in FUNCTIONS.items()})
@@ -235,8 +236,11 @@ class _Gen:
             if not isinstance(lit, Atom):
                 continue
             names = [a.name for a in lit.args if isinstance(a, Var)]
-            if (head.args and len(names) == len(lit.args) == len(set(names))
-                    and names == [a.name if isinstance(a, Var) else None for a in head.args]):
+            if (
+                head.args
+                and len(names) == len(lit.args) == len(set(names))
+                and names == [a.name if isinstance(a, Var) else None for a in head.args]
+            ):
                 h = f"t{i}"
                 break
         body = [f"t{i}" for i, lit in enumerate(self.rule.body) if isinstance(lit, Atom)]

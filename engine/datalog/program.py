@@ -46,9 +46,13 @@ class Conclusion:
     location: Location | None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"severity": self.severity, "code": self.code, "args": list(self.args),
-                "message": self.message,
-                "location": asdict(self.location) if self.location else None}
+        return {
+            "severity": self.severity,
+            "code": self.code,
+            "args": list(self.args),
+            "message": self.message,
+            "location": asdict(self.location) if self.location else None,
+        }
 
 
 def sort_facts(rows: Iterable[tuple]) -> list[tuple]:
@@ -63,8 +67,14 @@ def sort_facts(rows: Iterable[tuple]) -> list[tuple]:
 class Program:
     """A loaded program: rules checked, strata ordered, every rule body compiled to a join plan."""
 
-    def __init__(self, rules: Sequence[Rule], strata: Sequence[Stratum], files: Sequence[str],
-                 statements: int | None = None, compiled: Sequence[CompiledStratum] | None = None):
+    def __init__(
+        self,
+        rules: Sequence[Rule],
+        strata: Sequence[Stratum],
+        files: Sequence[str],
+        statements: int | None = None,
+        compiled: Sequence[CompiledStratum] | None = None,
+    ):
         self.rules = tuple(rules)
         self.statements = len(self.rules) if statements is None else statements  # as written
         self.files = tuple(files)
@@ -84,8 +94,7 @@ class Program:
         def variant(v):
             return (v.head, v.delta_pred, v.sources, marshal.dumps(v.module), v.consts)
 
-        compiled = [(c.stratum, [variant(v) for v in c.full], [variant(v) for v in c.delta])
-                    for c in self._compiled]
+        compiled = [(c.stratum, [variant(v) for v in c.full], [variant(v) for v in c.delta]) for c in self._compiled]
         state = (self.rules, self.strata, self.files, self.statements, compiled)
         return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
 
@@ -97,8 +106,10 @@ class Program:
         def variant(head, delta_pred, sources, module, consts):
             return make_variant(head, delta_pred, sources, marshal.loads(module), consts)
 
-        stages = [CompiledStratum(stratum, tuple(variant(*v) for v in full), tuple(variant(*v) for v in delta))
-                  for stratum, full, delta in compiled]
+        stages = [
+            CompiledStratum(stratum, tuple(variant(*v) for v in full), tuple(variant(*v) for v in delta))
+            for stratum, full, delta in compiled
+        ]
         return cls(rules, strata, files, statements, stages)
 
     def _compile_all(self) -> tuple[CompiledStratum, ...]:
@@ -114,21 +125,25 @@ class Program:
             indexes = sorted(i for pred in stratum.preds for i in by_head.get(pred, ()))
             full = tuple(compile_rule(self.rules[i], i) for i in indexes)
             delta = tuple(
-                compile_rule(self.rules[i], i, d) for i in indexes if stratum.recursive
-                for d, lit in enumerate(self.rules[i].body) if isinstance(lit, Atom) and lit.pred in members)
+                compile_rule(self.rules[i], i, d)
+                for i in indexes
+                if stratum.recursive
+                for d, lit in enumerate(self.rules[i].body)
+                if isinstance(lit, Atom) and lit.pred in members
+            )
             out.append(CompiledStratum(stratum, full, delta))
         return tuple(out)
 
-    def evaluate(self, facts: Mapping[str, Iterable[Any]] | None = None, *,
-                 source: str | None = None) -> Result:
+    def evaluate(self, facts: Mapping[str, Iterable[Any]] | None = None, *, source: str | None = None) -> Result:
         """Evaluate on input facts `{pred: rows}`. Input facts for a predicate the rules also
         define are allowed: the rules add to them (union). Raises FactsError on bad input."""
         inputs = normalize_facts(facts or {}, self.arities, self._not_input, source)
         relations = {pred: Relation(arity) for pred, arity in self.arities.items()}
         for index, rule in enumerate(self.rules):
             if not rule.body:  # a fact: the safety check proved its head holds constants only
-                relations[rule.head.pred].add_base(tuple(a.value for a in rule.head.args if isinstance(a, Const)),
-                                                   (index,))
+                relations[rule.head.pred].add_base(
+                    tuple(a.value for a in rule.head.args if isinstance(a, Const)), (index,)
+                )
         for pred, rows in inputs.items():
             rel = relations.get(pred)
             if rel is None:
@@ -222,8 +237,9 @@ def _rule_files(paths: Iterable[PathLike], diagnostics: list[Diagnostic]) -> lis
     return out
 
 
-def _build(sources: Iterable[tuple[str, str]], diagnostics: list[Diagnostic],
-           inputs: Mapping[str, int | None] | None) -> Program:
+def _build(
+    sources: Iterable[tuple[str, str]], diagnostics: list[Diagnostic], inputs: Mapping[str, int | None] | None
+) -> Program:
     rules: list[Rule] = []
     files = []
     for text, label in sources:
@@ -241,8 +257,9 @@ def _build(sources: Iterable[tuple[str, str]], diagnostics: list[Diagnostic],
         found = sort_diagnostics(diagnostics)
         if len(found) > MAX_LOAD_DIAGNOSTICS:
             more = len(found) - MAX_LOAD_DIAGNOSTICS
-            found = found[:MAX_LOAD_DIAGNOSTICS] + [rule_diagnostic(
-                "too-many", f"{more} more problem(s) not shown", found[MAX_LOAD_DIAGNOSTICS].location)]
+            found = found[:MAX_LOAD_DIAGNOSTICS] + [
+                rule_diagnostic("too-many", f"{more} more problem(s) not shown", found[MAX_LOAD_DIAGNOSTICS].location)
+            ]
         raise LoadError(found)
     return Program(rules, strata, files, statements)
 
@@ -317,8 +334,11 @@ def parse_atom(text: str) -> tuple[str, tuple]:
     if atom is not None:
         bad = [v for v in atom.args if isinstance(v, Var)]
         if bad:
-            diagnostics = [rule_diagnostic("not-ground", f"an atom to look up takes values only, "
-                                           f"not the variable `{bad[0]}`", bad[0].location)]
+            diagnostics = [
+                rule_diagnostic(
+                    "not-ground", f"an atom to look up takes values only, not the variable `{bad[0]}`", bad[0].location
+                )
+            ]
     if diagnostics or atom is None:  # parse_query gives an atom or diagnostics
         raise LoadError(diagnostics)
     return atom.pred, tuple(a.value for a in atom.args if isinstance(a, Const))

@@ -44,11 +44,14 @@ def stratify(rules: list[Rule]) -> tuple[list[Stratum], list[Diagnostic]]:
             members = condensed.nodes[component[head]]["members"]
             path = nx.shortest_path(deps.subgraph(members), body, head) if body != head else [head]
             cycle = " -> ".join([f"`{head}`", f"not `{body}`"] + [f"`{p}`" for p in path[1:]])
-            diagnostics.append(rule_diagnostic(
-                "unstratifiable", f"negation inside recursion: {cycle} (each depends on the next)",
-                lit.location))
+            diagnostics.append(
+                rule_diagnostic(
+                    "unstratifiable", f"negation inside recursion: {cycle} (each depends on the next)", lit.location
+                )
+            )
     order = nx.lexicographical_topological_sort(
-        condensed.reverse(copy=False), key=lambda n: min(condensed.nodes[n]["members"]))
+        condensed.reverse(copy=False), key=lambda n: min(condensed.nodes[n]["members"])
+    )
     strata = []
     for node in order:
         members = tuple(sorted(condensed.nodes[node]["members"]))

@@ -50,8 +50,11 @@ def load_config(path: str | Path, *, follow_symlinks: bool = True) -> Enablement
         data = read_bounded(path, MAX_CONFIG_BYTES, follow_symlinks=follow_symlinks)
     except ReadError as error:
         kind = "bounds" if error.kind == "bounds" else "io"
-        message = ("plugin config exceeds the configured size bound" if kind == "bounds"
-                   else f"plugin config could not be read: {error.reason}")
+        message = (
+            "plugin config exceeds the configured size bound"
+            if kind == "bounds"
+            else f"plugin config could not be read: {error.reason}"
+        )
         raise _error(kind, message, Location(file)) from None
     try:
         text = data.decode("utf-8")
@@ -67,7 +70,8 @@ def parse_config(text: str, file: str) -> EnablementConfig:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise _error(
-            "malformed", "plugin config could not be parsed as TOML",
+            "malformed",
+            "plugin config could not be parsed as TOML",
             Location(file, *toml_error_position(error, text)),
         ) from None
     except RecursionError:
@@ -87,13 +91,17 @@ def _plugins_config(plugins: Any, text: str, file: str) -> EnablementConfig:
     headers = _enablement_header_lines(text)
     spots = headers if len(headers) == len(entries) else [None] * len(entries)
     if problems:
-        raise DiagnosticError([
-            Diagnostic(
-                kind="malformed", phase="config", message=p.message,
-                location=_entry_location(p.path, spots, file),
-            )
-            for p in problems[:MAX_REPORTED_PROBLEMS]
-        ])
+        raise DiagnosticError(
+            [
+                Diagnostic(
+                    kind="malformed",
+                    phase="config",
+                    message=p.message,
+                    location=_entry_location(p.path, spots, file),
+                )
+                for p in problems[:MAX_REPORTED_PROBLEMS]
+            ]
+        )
     return EnablementConfig(
         tuple(
             _enablement(entry, Location(file, *spot) if spot else Location(file))

@@ -27,8 +27,9 @@ def effective_limits(requested: Mapping[str, int] | None) -> RuntimeLimits:
     """The defaults, overridden by what the enablement asks, each capped to the host maximum."""
     if not requested:
         return DEFAULT_LIMITS
-    values = {name: min(int(requested[name]), getattr(HOST_MAXIMA, name))
-              for name in RAISABLE_LIMITS if name in requested}
+    values = {
+        name: min(int(requested[name]), getattr(HOST_MAXIMA, name)) for name in RAISABLE_LIMITS if name in requested
+    }
     return replace(DEFAULT_LIMITS, **values)
 
 

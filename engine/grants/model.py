@@ -111,4 +111,3 @@ class EnablementConfig:
     enabled: tuple[Enablement, ...] = ()
     file: str | None = None
     host: HostSettings = field(default_factory=HostSettings)
-

@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from engine.package.ids import is_safe_id
 from engine.package.model import SOURCES
 
-AMBIGUOUS_MESSAGE = (
-    "plugin enablement id must be source-qualified as user:<id>, project:<id>, or builtin:<id>"
-)
+AMBIGUOUS_MESSAGE = "plugin enablement id must be source-qualified as user:<id>, project:<id>, or builtin:<id>"
 MALFORMED_MESSAGE = "plugin enablement id is not a valid source-qualified plugin id"
 
 

@@ -62,8 +62,10 @@ class Resolution:
 def digest_matches(expected: str | None, actual: str | None) -> bool:
     """Both must carry the `sha256:` prefix and be byte-identical (so uppercase hex never matches)."""
     return (
-        isinstance(expected, str) and isinstance(actual, str)
-        and expected.startswith(DIGEST_PREFIX) and actual.startswith(DIGEST_PREFIX)
+        isinstance(expected, str)
+        and isinstance(actual, str)
+        and expected.startswith(DIGEST_PREFIX)
+        and actual.startswith(DIGEST_PREFIX)
         and expected == actual
     )
 
@@ -120,9 +122,7 @@ def _diagnostic(kind: str, message: str, enablement: Enablement, subject: Subjec
     return Diagnostic(kind=kind, phase="resolution", message=message, location=enablement.location, subject=subject)
 
 
-def _resolve_one(
-    enablement: Enablement, by_identity: dict[PluginRef, list[Package]]
-) -> ResolvedRecord | Diagnostic:
+def _resolve_one(enablement: Enablement, by_identity: dict[PluginRef, list[Package]]) -> ResolvedRecord | Diagnostic:
     try:
         ref = parse_ref(enablement.id)
     except RefError as error:
@@ -149,6 +149,11 @@ def _resolve_one(
             message = f"enabled plugin requested undeclared surface `{surface}`"
             return _diagnostic("surface", message, enablement, replace(subject, surface=surface))
     return ResolvedRecord(
-        ref=str(ref), source=ref.source, package=package, enabled_surfaces=selected,
-        grants=enablement.grants, config=enablement.config, enablement=enablement,
+        ref=str(ref),
+        source=ref.source,
+        package=package,
+        enabled_surfaces=selected,
+        grants=enablement.grants,
+        config=enablement.config,
+        enablement=enablement,
     )

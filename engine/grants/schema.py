@@ -139,14 +139,24 @@ def check_plugins(plugins: Any) -> list[SchemaProblem]:
             prefix = ("plugins", "enabled", i, "grants", "permissions", j)
             found = check(permission, PERMISSION_SCHEMAS[permission["kind"]], prefix)
             if not found and any(has_invisible(value) for value in permission.values()):
-                found = [SchemaProblem(prefix, f"plugin config key `{format_path(prefix)}` names a permission "
-                                       "with bidi or zero-width characters")]
+                found = [
+                    SchemaProblem(
+                        prefix,
+                        f"plugin config key `{format_path(prefix)}` names a permission "
+                        "with bidi or zero-width characters",
+                    )
+                ]
             problems += found
         for j, fs in enumerate(grants.get("fs", ())):
             if "root" in fs and not canonical_fs_root(fs["root"]):
                 path: tuple[str | int, ...] = ("plugins", "enabled", i, "grants", "fs", j, "root")
-                problems.append(SchemaProblem(path, f"plugin config key `{format_path(path)}` must be an absolute, "
-                                              "canonical path (no `.` or `..` segment, no repeated or trailing `/`)"))
+                problems.append(
+                    SchemaProblem(
+                        path,
+                        f"plugin config key `{format_path(path)}` must be an absolute, "
+                        "canonical path (no `.` or `..` segment, no repeated or trailing `/`)",
+                    )
+                )
         problem = restart_problem(enablement.get("restart"))
         if problem is not None:
             path = ("plugins", "enabled", i, "restart", "backoff_max_ms")

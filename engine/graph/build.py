@@ -78,8 +78,12 @@ def _add_surfaces(graph, subject: Subject) -> None:
     for surface in sorted(listed | declared | enabled):
         node = ("surface", subject.ref, surface)
         graph.add_node(
-            node, type="surface", name=surface,
-            listed=surface in listed, declared=surface in declared, enabled=surface in enabled,
+            node,
+            type="surface",
+            name=surface,
+            listed=surface in listed,
+            declared=surface in declared,
+            enabled=surface in enabled,
         )
         graph.add_edge(("package", subject.ref), node, label="declares" if surface in declared else "enables")
 
@@ -94,26 +98,44 @@ def _add_manifest_items(graph, ref: str, package: Package) -> None:
     for index, tool in enumerate(manifest.tools):
         node: NodeKey = ("tool", ref, tool.name)
         graph.add_node(
-            node, type="tool", name=tool.name, index=index, external_write=tool.external_write,
-            name_error=validate_tool_name(tool.name), schema_error=validate_input_schema(tool.input_schema),
+            node,
+            type="tool",
+            name=tool.name,
+            index=index,
+            external_write=tool.external_write,
+            name_error=validate_tool_name(tool.name),
+            schema_error=validate_input_schema(tool.input_schema),
             duplicate=tool.name in duplicates,
         )
         graph.add_edge(pkg_node, node, label="declares")
     declared: tuple[tuple[str, Sequence[Service | Ingress]], ...] = (
-        ("service", manifest.services), ("ingress", manifest.ingresses))
+        ("service", manifest.services),
+        ("ingress", manifest.ingresses),
+    )
     for kind, items in declared:
         for index, item in enumerate(items):
             node = (kind, ref, item.name)
-            attrs: dict[str, Any] = {"type": kind, "name": item.name, "index": index,
-                                     "name_error": validate_tool_name(item.name)}
+            attrs: dict[str, Any] = {
+                "type": kind,
+                "name": item.name,
+                "index": index,
+                "name_error": validate_tool_name(item.name),
+            }
             if isinstance(item, Ingress):
                 attrs.update(event_kinds=tuple(item.event_kinds), sources=tuple(item.sources))
             graph.add_node(node, **attrs)
             graph.add_edge(pkg_node, node, label="declares")
     for index, permission in enumerate(manifest.permissions):
         node = ("permission", ref, "request", permission.kind, permission.value or "")
-        graph.add_node(node, type="permission", side="request", kind=permission.kind,
-                       value=permission.value or "", label_text=permission.label, index=index)
+        graph.add_node(
+            node,
+            type="permission",
+            side="request",
+            kind=permission.kind,
+            value=permission.value or "",
+            label_text=permission.label,
+            index=index,
+        )
         graph.add_edge(pkg_node, node, label="requests")
 
 
@@ -141,14 +163,27 @@ def _add_runtime(graph, ref: str, package: Package, inspect, worlds) -> None:
         graph.add_edge(rt_node, art_node, label="loads")
         return
     info = inspect(data)
-    graph.add_node(art_node, type="artifact", form=info.form, path=path, placeholder=info.placeholder,
-                   size=len(data), diagnostics=tuple(d.message for d in info.diagnostics))
+    graph.add_node(
+        art_node,
+        type="artifact",
+        form=info.form,
+        path=path,
+        placeholder=info.placeholder,
+        size=len(data),
+        diagnostics=tuple(d.message for d in info.diagnostics),
+    )
     graph.add_edge(rt_node, art_node, label="loads")
     for label, items in (("exports", info.exports), ("imports", info.imports)):
         for item in items:
             node = ("artifact_" + label[:-1], ref, item.interface, item.name)
-            graph.add_node(node, type="artifact_" + label[:-1], interface=item.interface, name=item.name,
-                           kind=item.kind, signature=item.signature or "")
+            graph.add_node(
+                node,
+                type="artifact_" + label[:-1],
+                interface=item.interface,
+                name=item.name,
+                kind=item.kind,
+                signature=item.signature or "",
+            )
             graph.add_edge(art_node, node, label=label)
             if label == "exports" and runtime.world:
                 fn_node = ("world_function", runtime.world, "export", item.interface, item.name)
@@ -163,8 +198,13 @@ def _add_limits(graph, ref: str, enablement) -> None:
     requested = dict(enablement.limits) if enablement is not None else {}
     restart = dict(enablement.restart) if enablement is not None else {}
     node = ("limits", ref)
-    graph.add_node(node, type="limits", requested=requested, effective=effective_limits(requested).to_dict(),
-                   restart=restart_policy(restart).to_dict())
+    graph.add_node(
+        node,
+        type="limits",
+        requested=requested,
+        effective=effective_limits(requested).to_dict(),
+        restart=restart_policy(restart).to_dict(),
+    )
     graph.add_edge(("package", ref), node, label="limited_by")
 
 
@@ -179,8 +219,9 @@ def _add_world(graph, world_id: str, worlds) -> tuple:
     for direction, functions in (("export", summary.exports), ("import", summary.imports)):
         for interface, name, signature in functions:
             fn_node = ("world_function", world_id, direction, interface, name)
-            graph.add_node(fn_node, type="world_function", direction=direction, interface=interface,
-                           name=name, signature=signature)
+            graph.add_node(
+                fn_node, type="world_function", direction=direction, interface=interface, name=name, signature=signature
+            )
             graph.add_edge(node, fn_node, label=direction + "s")
             if interface:
                 iface_node = ("interface", interface)
@@ -191,25 +232,46 @@ def _add_world(graph, world_id: str, worlds) -> tuple:
 
 def _add_grant(graph, ref: str, grants, *, assumed: bool) -> None:
     grant_node = ("grant", ref)
-    graph.add_node(grant_node, type="grant", assumed=assumed, id=grants.id, version=grants.version,
-                   digest=grants.digest, has_permissions=bool(grants.permissions), has_https=bool(grants.https),
-                   has_fs=bool(grants.fs))
+    graph.add_node(
+        grant_node,
+        type="grant",
+        assumed=assumed,
+        id=grants.id,
+        version=grants.version,
+        digest=grants.digest,
+        has_permissions=bool(grants.permissions),
+        has_https=bool(grants.https),
+        has_fs=bool(grants.fs),
+    )
     graph.add_edge(("package", ref), grant_node, label="granted")
     for index, permission in enumerate(grants.permissions):
         node: NodeKey = ("permission", ref, "grant", permission.kind, permission.value or "")
-        graph.add_node(node, type="permission", side="grant", kind=permission.kind,
-                       value=permission.value or "", label_text=permission.label, index=index)
+        graph.add_node(
+            node,
+            type="permission",
+            side="grant",
+            kind=permission.kind,
+            value=permission.value or "",
+            label_text=permission.label,
+            index=index,
+        )
         graph.add_edge(grant_node, node, label="grants")
     for index, entry in enumerate(grants.https):
         node = ("https_grant", ref, index)
-        graph.add_node(node, type="https_grant", host=normalize_host(entry.host),
-                       methods=tuple(m.strip().upper() for m in entry.methods),
-                       path_prefixes=tuple(entry.path_prefixes), label_text=entry.label)
+        graph.add_node(
+            node,
+            type="https_grant",
+            host=normalize_host(entry.host),
+            methods=tuple(m.strip().upper() for m in entry.methods),
+            path_prefixes=tuple(entry.path_prefixes),
+            label_text=entry.label,
+        )
         graph.add_edge(grant_node, node, label="allows")
     for index, entry in enumerate(grants.fs):
         node = ("fs_grant", ref, index)
-        graph.add_node(node, type="fs_grant", root=entry.root.strip(), operations=tuple(entry.operations),
-                       label_text=entry.label)
+        graph.add_node(
+            node, type="fs_grant", root=entry.root.strip(), operations=tuple(entry.operations), label_text=entry.label
+        )
         graph.add_edge(grant_node, node, label="allows")
 
 

@@ -69,7 +69,6 @@ FACT_SCHEMA: dict[str, tuple[str, ...]] = {
 }
 
 
-
 def schema_arities() -> dict[str, int]:
     """The schema as load-time inputs (predicate -> arity): rules loaded against it may read
     only these and what some loaded rule derives (engine.datalog.load(..., inputs=...))."""
@@ -197,6 +196,7 @@ def _artifact(out, node, a):
 def _artifact_item(pred):
     def export(out, node, a):
         out[pred].add((node[1], a["interface"], a["name"], a["kind"], a["signature"]))
+
     return export
 
 

@@ -66,9 +66,13 @@ def read_lines(stream: BinaryIO, limit: int = MAX_LINE_BYTES):
 
 
 def descriptor_dict(descriptor) -> dict[str, Any]:
-    return {"name": descriptor.name, "description": descriptor.description,
-            "input_schema": descriptor.input_schema, "origin": descriptor.origin,
-            "plugin_ref": descriptor.plugin_ref}
+    return {
+        "name": descriptor.name,
+        "description": descriptor.description,
+        "input_schema": descriptor.input_schema,
+        "origin": descriptor.origin,
+        "plugin_ref": descriptor.plugin_ref,
+    }
 
 
 class ServeLoop:
@@ -109,8 +113,10 @@ class ServeLoop:
         fields = set(request) - {"id", "op"}
         unknown = sorted(fields - required - optional)
         if unknown:
-            raise HostError("invalid_request", f"op `{op}` does not take field(s): "
-                            + ", ".join(bound_text(str(f), 64) for f in unknown[:8]))
+            raise HostError(
+                "invalid_request",
+                f"op `{op}` does not take field(s): " + ", ".join(bound_text(str(f), 64) for f in unknown[:8]),
+            )
         missing = sorted(required - fields)
         if missing:
             raise HostError("invalid_request", f"op `{op}` needs field(s): {', '.join(missing)}")

@@ -57,23 +57,36 @@ class StartupReport:
         return {
             "workspace": self.workspace,
             "verdict_view": PER_SURFACE_VIEW,  # good surfaces start; `yoi plugin check` is the gate
-            "started": [{"ref": p.ref, "classification": p.classification,
-                         "tools": [t.name for t in p.tools], "services": [s.name for s in p.services],
-                         "ingresses": [i.name for i in p.ingresses], "raised_limits": p.limits.raised(),
-                         "denied": list(self.denied_items.get(p.ref, ()))}
-                        for p in self.plans],
+            "started": [
+                {
+                    "ref": p.ref,
+                    "classification": p.classification,
+                    "tools": [t.name for t in p.tools],
+                    "services": [s.name for s in p.services],
+                    "ingresses": [i.name for i in p.ingresses],
+                    "raised_limits": p.limits.raised(),
+                    "denied": list(self.denied_items.get(p.ref, ())),
+                }
+                for p in self.plans
+            ],
             "refused": [dict(entry) for entry in self.refused],
             "run_findings": [dict(finding) for finding in self.run_findings],
         }
 
     def render(self) -> str:
         """The human startup report (a host prints it on stderr)."""
-        lines = [(f"yoi plugin host: {len(self.plans)} plugin package(s) planned, {len(self.refused)} refused "
-                  f"(workspace: {bound_text(self.workspace)}; view={PER_SURFACE_VIEW}: good surfaces start)")]
+        lines = [
+            (
+                f"yoi plugin host: {len(self.plans)} plugin package(s) planned, {len(self.refused)} refused "
+                f"(workspace: {bound_text(self.workspace)}; view={PER_SURFACE_VIEW}: good surfaces start)"
+            )
+        ]
         for plan in self.plans:
             tools = ",".join(t.name for t in plan.tools) or "-"
-            lines.append(f"  planned {plan.ref} [{plan.classification}] tools={bound_text(tools)} "
-                         f"services={len(plan.services)} ingresses={len(plan.ingresses)}")
+            lines.append(
+                f"  planned {plan.ref} [{plan.classification}] tools={bound_text(tools)} "
+                f"services={len(plan.services)} ingresses={len(plan.ingresses)}"
+            )
             if plan.limits.raised():
                 lines.append("    raised limits: " + ", ".join(f"{k}={v}" for k, v in plan.limits.raised().items()))
             lines.extend(f"    denied: {message}" for message in self.denied_items.get(plan.ref, ()))
@@ -96,8 +109,9 @@ def finding_reason(finding: dict[str, Any]) -> str:
     return f"whole-run deny finding `{bound_text(str(finding['code']), 128)}`: {finding['message']}"
 
 
-def evaluate_startup(workspace: Path, config_path: Path | None = None,
-                     policy_dirs: Sequence[Path] = ()) -> StartupReport:
+def evaluate_startup(
+    workspace: Path, config_path: Path | None = None, policy_dirs: Sequence[Path] = ()
+) -> StartupReport:
     """Plans and refusals for a workspace; pure evaluation (no wasmtime, no guest code)."""
     from engine.report.judge import list_item
     from engine.report.plan import make_plans
@@ -123,21 +137,34 @@ def evaluate_startup(workspace: Path, config_path: Path | None = None,
             denied_items[subject.ref] = denied[:MAX_REASONS]
             continue
         reasons = [d["message"] for d in item["diagnostics"]]
-        reasons += [c["message"] for c in item["conclusions"]
-                    if c["severity"] == "deny" and c["message"] not in reasons]
+        reasons += [
+            c["message"] for c in item["conclusions"] if c["severity"] == "deny" and c["message"] not in reasons
+        ]
         if not reasons:
             reasons = ["no surface of the package is eligible to run"]
         reasons = denials + reasons
         refused.append({"ref": subject.ref, "status": item["status"], "reasons": reasons[:MAX_REASONS]})
     if denials:
         plans, denied_items = (), {}
-    return StartupReport(str(workspace.resolve()), plans, tuple(p.ref for p in plans), tuple(refused),
-                         denied_items=denied_items, host_settings=config.host if config else HostSettings(),
-                         run_findings=findings)
+    return StartupReport(
+        str(workspace.resolve()),
+        plans,
+        tuple(p.ref for p in plans),
+        tuple(refused),
+        denied_items=denied_items,
+        host_settings=config.host if config else HostSettings(),
+        run_findings=findings,
+    )
 
 
-def start_plans(workspace: Path, config_path: Path | None = None, policy_dirs: Sequence[Path] = (), *,
-                host=None, queue_limit: int = 32) -> StartupReport:
+def start_plans(
+    workspace: Path,
+    config_path: Path | None = None,
+    policy_dirs: Sequence[Path] = (),
+    *,
+    host=None,
+    queue_limit: int = 32,
+) -> StartupReport:
     """`evaluate_startup`, then a PluginInstanceRegistry built from the plans alone (instances
     start lazily, or with `registry.start`). The caller closes `report.registry`."""
     from engine.runtime import HostConfig, PluginInstanceRegistry
@@ -181,12 +208,14 @@ def lookup_ref(report: StartupReport, ref: str) -> str:
             return local[0]
         local_refused = [r for r in refused if r.partition(":")[2] == ref]
         if len(local) + len(local_refused) > 1:
-            raise HostError("not_found",
-                            f"plugin reference `{bound_text(ref)}` is ambiguous; use a source-qualified ref")
+            raise HostError(
+                "not_found", f"plugin reference `{bound_text(ref)}` is ambiguous; use a source-qualified ref"
+            )
         if not local_refused:
             raise HostError("not_found", f"plugin package `{bound_text(ref)}` is not enabled in this workspace")
         ref = local_refused[0]
     entry = refused[ref]
     reasons = "; ".join(entry["reasons"][:2])
-    raise HostError("denied",
-                    f"plugin package `{bound_text(ref)}` was refused at startup [{entry['status']}]: {reasons}")
+    raise HostError(
+        "denied", f"plugin package `{bound_text(ref)}` was refused at startup [{entry['status']}]: {reasons}"
+    )

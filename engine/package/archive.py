@@ -74,9 +74,7 @@ class _CentralEntry(NamedTuple):
     local_offset: int
 
 
-def _short_header(
-    view: memoryview, offset: int, signature: int, malformed: str, truncated: str
-) -> NoReturn:
+def _short_header(view: memoryview, offset: int, signature: int, malformed: str, truncated: str) -> NoReturn:
     """A header that does not fit: a wrong signature (when readable) is reported first."""
     if offset + 4 <= len(view) and _U32.unpack_from(view, offset)[0] != signature:
         raise _fail(malformed)
@@ -121,9 +119,25 @@ def _read_central(data: bytes, view: memoryview, limits: Limits) -> list[_Centra
     for _ in range(total):
         if cursor + CENTRAL_SIZE > size:
             _short_header(view, cursor, CENTRAL_SIG, MSG_CENTRAL_MALFORMED, MSG_CENTRAL_TRUNCATED)
-        (sig, _made, _needed, flags, method, _time, _date, _crc, compressed, uncompressed,
-         name_len, extra_len, comment_len, _disk, _internal, external, local_offset
-         ) = _CENTRAL.unpack_from(view, cursor)
+        (
+            sig,
+            _made,
+            _needed,
+            flags,
+            method,
+            _time,
+            _date,
+            _crc,
+            compressed,
+            uncompressed,
+            name_len,
+            extra_len,
+            comment_len,
+            _disk,
+            _internal,
+            external,
+            local_offset,
+        ) = _CENTRAL.unpack_from(view, cursor)
         if sig != CENTRAL_SIG:
             raise _fail(MSG_CENTRAL_MALFORMED)
         name_start = cursor + CENTRAL_SIZE
@@ -137,9 +151,7 @@ def _read_central(data: bytes, view: memoryview, limits: Limits) -> list[_Centra
         path = normalize_archive_path(name)
         if path is None:
             raise _fail(MSG_TRAVERSAL, "traversal")
-        entries.append(
-            _CentralEntry(path, flags, method, compressed, uncompressed, external, local_offset)
-        )
+        entries.append(_CentralEntry(path, flags, method, compressed, uncompressed, external, local_offset))
         cursor = name_end + extra_len + comment_len
     return entries
 
@@ -167,8 +179,9 @@ def read_archive(data: bytes, limits: Limits = DEFAULT_LIMITS) -> dict[str, byte
         offset = entry.local_offset
         if offset + LOCAL_SIZE > size:
             _short_local_header(view, offset, entry)
-        (sig, _needed, flags, method, _time, _date, _crc, _csize, _usize, name_len, extra_len
-         ) = _LOCAL.unpack_from(view, offset)
+        (sig, _needed, flags, method, _time, _date, _crc, _csize, _usize, name_len, extra_len) = _LOCAL.unpack_from(
+            view, offset
+        )
         if sig != LOCAL_SIG:
             raise _fail(MSG_LOCAL_MALFORMED)
         if flags != entry.flags or method != entry.method:
@@ -215,11 +228,28 @@ def write_archive(files: Mapping[str, bytes], limits: Limits = DEFAULT_LIMITS) -
         name = names[path]
         content = bytes(files[path])
         size = len(content)
-        header = _LOCAL.pack(LOCAL_SIG, VERSION, FLAG_UTF8, METHOD_STORED, 0, 0, 0, size, size,
-                             len(name), 0)
+        header = _LOCAL.pack(LOCAL_SIG, VERSION, FLAG_UTF8, METHOD_STORED, 0, 0, 0, size, size, len(name), 0)
         central.append(
-            _CENTRAL.pack(CENTRAL_SIG, VERSION, VERSION, FLAG_UTF8, METHOD_STORED, 0, 0, 0, size,
-                          size, len(name), 0, 0, 0, 0, 0, offset) + name
+            _CENTRAL.pack(
+                CENTRAL_SIG,
+                VERSION,
+                VERSION,
+                FLAG_UTF8,
+                METHOD_STORED,
+                0,
+                0,
+                0,
+                size,
+                size,
+                len(name),
+                0,
+                0,
+                0,
+                0,
+                0,
+                offset,
+            )
+            + name
         )
         parts += (header, name, content)
         offset += len(header) + len(name) + size

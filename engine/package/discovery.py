@@ -121,8 +121,7 @@ class _StoreScan:
             return
         bound = self.limits.max_packages_per_store
         if len(candidates) > bound:
-            self._store_error("plugin store contains more packages than the configured discovery bound",
-                              kind="bounds")
+            self._store_error("plugin store contains more packages than the configured discovery bound", kind="bounds")
             candidates = candidates[:bound]
         if self.progress is not None:
             self.progress.add(len(candidates))
@@ -158,16 +157,15 @@ class _StoreScan:
             raise diagnostic("traversal", "plugin package path escapes its source store")
         files, kind = read_package_files(canonical, directory=self.store.folders, limits=self.limits)
         try:
-            return materialize(files, source=self.store.source, path=str(candidate), label=label,
-                               input_kind=kind, limits=self.limits)
+            return materialize(
+                files, source=self.store.source, path=str(candidate), label=label, input_kind=kind, limits=self.limits
+            )
         except DiagnosticError as error:
             # Spec §1.3: once the manifest's id is known to be safe, diagnostics carry the identity.
             local_id = error.local_id if isinstance(error, ManifestError) else None
             ref = f"{self.store.source}:{local_id}" if local_id else None
             digest = package_digest(files)
-            raise DiagnosticError(
-                [_attach(d, ref=ref, digest=digest) for d in error.diagnostics]
-            ) from None
+            raise DiagnosticError([_attach(d, ref=ref, digest=digest) for d in error.diagnostics]) from None
 
 
 def _attach(diag: Diagnostic, **fields) -> Diagnostic:
@@ -207,8 +205,11 @@ def discover(
     for package in packages:
         if counts[package.identity] > 1 and package.identity not in seen:
             seen.add(package.identity)
-            diagnostics.append(_error(
-                "duplicate", "duplicate plugin package identity in one source store",
-                Subject(ref=package.identity, source=package.source),
-            ))
+            diagnostics.append(
+                _error(
+                    "duplicate",
+                    "duplicate plugin package identity in one source store",
+                    Subject(ref=package.identity, source=package.source),
+                )
+            )
     return Discovery(tuple(packages), tuple(diagnostics))

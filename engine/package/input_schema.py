@@ -108,7 +108,7 @@ def _enum(values: Any, path: str) -> None:
     if not values:
         raise _SchemaError(f"{path}: enum must not be empty")
     for index, value in enumerate(values):
-        if any(json_equal(value, other) for other in values[index + 1:]):
+        if any(json_equal(value, other) for other in values[index + 1 :]):
             raise _SchemaError(f"{path}: enum entries must be unique")
 
 

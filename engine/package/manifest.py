@@ -124,6 +124,7 @@ def _schema_diagnostics(problems, locations: Mapping[str, Location]) -> list[Dia
 
 # -- building the model ----------------------------------------------------------------------
 
+
 def _build(doc: dict[str, Any], locations: Mapping[str, Location]) -> Manifest:
     runtime = doc.get("runtime")
     return Manifest(
@@ -141,7 +142,9 @@ def _build(doc: dict[str, Any], locations: Mapping[str, Location]) -> Manifest:
         ),
         services=tuple(
             Service(
-                s["name"], s["description"], s.get("lifecycle", ""),
+                s["name"],
+                s["description"],
+                s.get("lifecycle", ""),
                 toml_to_json(s["status_schema"]) if "status_schema" in s else None,
                 tuple(s.get("side_effects", ())),
             )
@@ -149,9 +152,12 @@ def _build(doc: dict[str, Any], locations: Mapping[str, Location]) -> Manifest:
         ),
         ingresses=tuple(
             Ingress(
-                i["name"], i["description"], tuple(i.get("event_kinds", ())),
+                i["name"],
+                i["description"],
+                tuple(i.get("event_kinds", ())),
                 toml_to_json(i["input_schema"]) if "input_schema" in i else None,
-                tuple(i.get("sources", ())), tuple(i.get("side_effects", ())),
+                tuple(i.get("sources", ())),
+                tuple(i.get("side_effects", ())),
             )
             for i in doc.get("ingresses", ())
         ),
@@ -161,6 +167,7 @@ def _build(doc: dict[str, Any], locations: Mapping[str, Location]) -> Manifest:
 
 
 # -- semantic validation (§1.8, first failure wins) ------------------------------------------
+
 
 def validate_manifest(manifest: Manifest, entries: Collection[str]) -> Diagnostic | None:
     """The reference's `validate_manifest` order, without step 5 (a rule): the first failure."""
@@ -176,8 +183,11 @@ def validate_manifest(manifest: Manifest, entries: Collection[str]) -> Diagnosti
         return _diagnostic("version", "plugin manifest version is not a SemVer 2.0.0 version", at("version"))
     for index, permission in enumerate(manifest.permissions):
         if has_invisible(permission.value):
-            return _diagnostic("malformed", "plugin permission name contains bidi or zero-width characters",
-                               at(f"permissions[{index}]") or at("permissions"))
+            return _diagnostic(
+                "malformed",
+                "plugin permission name contains bidi or zero-width characters",
+                at(f"permissions[{index}]") or at("permissions"),
+            )
     if manifest.runtime is not None:
         failure = _runtime_failure(manifest.runtime, entries)
         if failure is not None:

@@ -87,8 +87,13 @@ MANIFEST_SCHEMA = {
 
 # Permission kind -> (value field or None, schema of the whole object). Spec §1.6.
 PERMISSION_FIELDS: dict[str, str | None] = {
-    "surface": "surface", "tool": "name", "tool_namespace": "namespace", "service": "name",
-    "ingress": "name", "external_write": None, "host_api": "api",
+    "surface": "surface",
+    "tool": "name",
+    "tool_namespace": "namespace",
+    "service": "name",
+    "ingress": "name",
+    "external_write": None,
+    "host_api": "api",
 }
 _VALUE_RULES = {"surface": {"allowed": list(SURFACES)}, "host_api": {"allowed": list(HOST_APIS)}}
 PERMISSION_SCHEMAS = {

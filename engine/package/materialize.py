@@ -55,7 +55,12 @@ def io_failure(message: str, error: BaseException) -> DiagnosticError:
 
 
 def materialize(
-    files: Mapping[str, bytes], *, source: str, path: str, label: str, input_kind: str,
+    files: Mapping[str, bytes],
+    *,
+    source: str,
+    path: str,
+    label: str,
+    input_kind: str,
     limits: Limits = DEFAULT_LIMITS,
 ) -> Package:
     """Validate the root manifest and digest the files into a Package (spec §5.4)."""
@@ -132,8 +137,9 @@ def read_directory(path: str | os.PathLike[str], limits: Limits = DEFAULT_LIMITS
     return reader.files
 
 
-def read_package_file(path: str | os.PathLike[str], limits: Limits = DEFAULT_LIMITS,
-                      follow_symlinks: bool = True) -> bytes:
+def read_package_file(
+    path: str | os.PathLike[str], limits: Limits = DEFAULT_LIMITS, follow_symlinks: bool = True
+) -> bytes:
     """Read a `.yoi-plugin` file after the regular-file and size checks of spec §5.5."""
     try:
         return read_bounded(path, limits.max_package_size_bytes, follow_symlinks=follow_symlinks)
@@ -164,5 +170,4 @@ def load_package_path(
 ) -> Package:
     """A folder is read as a directory package, anything else as a `.yoi-plugin` archive."""
     files, kind = read_package_files(path, directory=os.path.isdir(path), limits=limits)
-    return materialize(files, source=source, path=str(path), label=input_label(path), input_kind=kind,
-                       limits=limits)
+    return materialize(files, source=source, path=str(path), label=input_label(path), input_kind=kind, limits=limits)

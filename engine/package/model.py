@@ -51,8 +51,12 @@ class Permission:
 
     def to_toml_dict(self) -> dict[str, str]:
         field_name = {
-            "surface": "surface", "tool": "name", "tool_namespace": "namespace",
-            "service": "name", "ingress": "name", "host_api": "api",
+            "surface": "surface",
+            "tool": "name",
+            "tool_namespace": "namespace",
+            "service": "name",
+            "ingress": "name",
+            "host_api": "api",
         }.get(self.kind)
         out = {"kind": self.kind}
         if field_name is not None:
@@ -134,8 +138,11 @@ class Manifest:
         """Spec §1.2: `surfaces` plus every surface implied by a non-empty section."""
         declared = set(self.surfaces)
         for surface, present in (
-            ("hook", self.hooks), ("tool", self.tools), ("service", self.services),
-            ("ingress", self.ingresses), ("wasm", self.runtime),
+            ("hook", self.hooks),
+            ("tool", self.tools),
+            ("service", self.services),
+            ("ingress", self.ingresses),
+            ("wasm", self.runtime),
         ):
             if present:
                 declared.add(surface)

@@ -54,8 +54,11 @@ def _refuse_special_output(output: Path) -> None:
     except (OSError, ValueError) as error:
         raise io_failure("plugin package output could not be written", error) from None
     if not stat.S_ISREG(info.st_mode):
-        raise diagnostic("io", "plugin package output could not be written: it exists and is not a regular file "
-                         "(a folder, symlink, FIFO, device or socket is never replaced)")
+        raise diagnostic(
+            "io",
+            "plugin package output could not be written: it exists and is not a regular file "
+            "(a folder, symlink, FIFO, device or socket is never replaced)",
+        )
 
 
 def _write_atomically(output: Path, data: bytes) -> None:
@@ -64,8 +67,10 @@ def _write_atomically(output: Path, data: bytes) -> None:
         parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
         # mkdir says "exists" when a parent is a file: say what is actually in the way.
-        raise diagnostic("io", "plugin package output directory could not be created: "
-                         "a parent of the output is a file, not a directory") from None
+        raise diagnostic(
+            "io",
+            "plugin package output directory could not be created: a parent of the output is a file, not a directory",
+        ) from None
     except (OSError, ValueError) as error:
         raise io_failure("plugin package output directory could not be created", error) from None
     _refuse_special_output(output)
@@ -92,8 +97,14 @@ def pack_directory(
 ) -> tuple[Path, Package]:
     """Validate `directory`, write its archive to `output` and return (output, re-read package)."""
     files = read_directory(directory, limits)
-    materialize(files, source="project", path=str(directory), label=input_label(directory),
-                input_kind="directory", limits=limits)
+    materialize(
+        files,
+        source="project",
+        path=str(directory),
+        label=input_label(directory),
+        input_kind="directory",
+        limits=limits,
+    )
     data = write_archive(files, limits)
     target = Path(output) if output is not None else default_output(Path(directory))
     _write_atomically(target, data)

@@ -85,8 +85,14 @@ def explain_package(evaluation, ref: str) -> dict[str, Any]:
             continue
         item = conclusion_item(conclusion, subject.package)
         if item is None:
-            out["package_denials"].append({"code": conclusion.code, "severity": conclusion.severity,
-                                           "message": conclusion.message, "rule": str(conclusion.location)})
+            out["package_denials"].append(
+                {
+                    "code": conclusion.code,
+                    "severity": conclusion.severity,
+                    "message": conclusion.message,
+                    "rule": str(conclusion.location),
+                }
+            )
         else:
             denials.setdefault(item, []).append(conclusion)
     enabled = set(subject.enabled_surfaces)
@@ -94,10 +100,14 @@ def explain_package(evaluation, ref: str) -> dict[str, Any]:
         pred, args = _goal(ref, surface, name)
         eligible = result.holds(pred, args)
         entry: dict[str, Any] = {
-            "surface": surface, "name": name, "eligible": eligible,
+            "surface": surface,
+            "name": name,
+            "eligible": eligible,
             "surface_enabled": surface == "host_api" or surface in enabled,
-            "reasons": [{"code": c.code, "severity": c.severity, "message": c.message, "rule": str(c.location)}
-                        for c in denials.get((surface, name), [])],
+            "reasons": [
+                {"code": c.code, "severity": c.severity, "message": c.message, "rule": str(c.location)}
+                for c in denials.get((surface, name), [])
+            ],
         }
         if eligible:
             proof = result.explain(pred, args)
@@ -120,8 +130,10 @@ def _plan_allowlists(evaluation, ref: str) -> dict[str, Any] | None:
     plan = plan_for(evaluation, ref)
     if plan is None:
         return None
-    return {"https_allowlist": [g.to_dict() for g in plan.https_allowlist],
-            "fs_allowlist": [g.to_dict() for g in plan.fs_allowlist]}
+    return {
+        "https_allowlist": [g.to_dict() for g in plan.https_allowlist],
+        "fs_allowlist": [g.to_dict() for g in plan.fs_allowlist],
+    }
 
 
 def _missing(root) -> dict[str, Any]:
@@ -195,8 +207,7 @@ def _full(item: dict[str, Any], shown: set[str]) -> list[str]:
     if item["eligible"]:
         proof = item["_proof"]
         return ["  proof:"] + ["    " + line for line in (proof.render(seen=shown) if proof else [])]
-    return ["  why not, down to the missing fact:"] + [
-        "    " + line for why in item["_chain"] for line in why.render()]
+    return ["  why not, down to the missing fact:"] + ["    " + line for why in item["_chain"] for line in why.render()]
 
 
 def json_ready(report: dict[str, Any]) -> dict[str, Any]:

@@ -154,8 +154,12 @@ def dot_quote(text: str) -> str:
 
 def render_dot(graph, *, clusters: bool = True, name: str = "yoi") -> str:
     ids = _ids(graph)
-    lines = [f"digraph {dot_quote(name)} {{", "  rankdir=LR;", '  node [shape=box, fontname="Helvetica"];',
-             '  edge [fontname="Helvetica", fontsize=10];']
+    lines = [
+        f"digraph {dot_quote(name)} {{",
+        "  rankdir=LR;",
+        '  node [shape=box, fontname="Helvetica"];',
+        '  edge [fontname="Helvetica", fontsize=10];',
+    ]
 
     def node_line(node, indent: str) -> str:
         data = graph.nodes[node]
@@ -176,8 +180,15 @@ def render_dot(graph, *, clusters: bool = True, name: str = "yoi") -> str:
 # --- Mermaid ------------------------------------------------------------------------------------
 
 _MERMAID_ENTITIES = {
-    "#": "#35;", '"': "#quot;", "<": "#lt;", ">": "#gt;", "&": "#amp;", "`": "#96;",
-    "\n": " ", "\r": " ", "\t": " ",
+    "#": "#35;",
+    '"': "#quot;",
+    "<": "#lt;",
+    ">": "#gt;",
+    "&": "#amp;",
+    "`": "#96;",
+    "\n": " ",
+    "\r": " ",
+    "\t": " ",
 }
 
 

@@ -16,8 +16,7 @@ from engine.report.views import limits_line
 CHECK_GUIDANCE = {
     "partial": "enablement guidance: not ready to enable; replace the generated placeholder component "
     "and rerun check; this command does not mutate config",
-    "rejected": "enablement guidance: not ready to enable; fix diagnostics first; this command does not "
-    "mutate config",
+    "rejected": "enablement guidance: not ready to enable; fix diagnostics first; this command does not mutate config",
     "disabled": "enablement guidance: the grants file does not enable this package; add an enablement for "
     "its reference to judge it; this command does not mutate config",
 }
@@ -36,8 +35,9 @@ def allowlist_lines(plan: dict[str, Any] | None, indent: str = "") -> list[str]:
         return []
     https = [HttpsGrant(e["host"], tuple(e["methods"]), tuple(e["path_prefixes"])) for e in plan["https_allowlist"]]
     fs = [FsGrant(e["root"], tuple(e["operations"])) for e in plan["fs_allowlist"]]
-    return ([f"{indent}https_allowlist: {bound_text(g.label)}" for g in https]
-            + [f"{indent}fs_allowlist: {bound_text(g.label)}" for g in fs])
+    return [f"{indent}https_allowlist: {bound_text(g.label)}" for g in https] + [
+        f"{indent}fs_allowlist: {bound_text(g.label)}" for g in fs
+    ]
 
 
 def render_check(report: dict[str, Any]) -> str:
@@ -94,8 +94,10 @@ def _guidance(report: dict[str, Any], package: dict[str, Any]) -> str:
     status = report["status"]
     if status in CHECK_GUIDANCE:
         return CHECK_GUIDANCE[status]
-    return (f"enablement guidance: pin reference `{package['reference']}` and digest "
-            f"`{package['digest']}` explicitly; this command does not mutate config")
+    return (
+        f"enablement guidance: pin reference `{package['reference']}` and digest "
+        f"`{package['digest']}` explicitly; this command does not mutate config"
+    )
 
 
 def _diagnostic_line(diagnostic: dict[str, Any]) -> str:
@@ -112,10 +114,18 @@ def _inspection_lines(report: dict[str, Any]) -> list[str]:
     if not inspection:
         return []
     runtime = inspection["runtime"]
-    lines = [(f"classification: {inspection['classification']} runtime={runtime['status']} "
-              f"eligible={str(runtime['eligible']).lower()} grants={report.get('grants', 'assumed')}")]
-    for title, key in (("tools", "tools"), ("services", "services"), ("ingresses", "ingresses"),
-                       ("host APIs", "host_apis")):
+    lines = [
+        (
+            f"classification: {inspection['classification']} runtime={runtime['status']} "
+            f"eligible={str(runtime['eligible']).lower()} grants={report.get('grants', 'assumed')}"
+        )
+    ]
+    for title, key in (
+        ("tools", "tools"),
+        ("services", "services"),
+        ("ingresses", "ingresses"),
+        ("host APIs", "host_apis"),
+    ):
         entries = inspection[key]
         if not entries:
             continue

@@ -20,12 +20,26 @@ from engine.report.views import conclusion_dict, inspection, limits_view
 
 # Conclusion code prefix -> diagnostic kind in the reference's vocabulary.
 _KIND_BY_PREFIX = (
-    ("binding_", "grant"), ("surface_not_", "grant"), ("item_not_", "grant"), ("external_write_", "grant"),
-    ("host_api_", "grant"), ("tool_invalid_", "malformed"), ("tool_duplicate", "malformed"),
-    ("item_invalid_", "malformed"), ("service_requires", "surface"), ("ingress_requires", "surface"),
-    ("artifact_is_placeholder", "placeholder"), ("artifact_over_reference_limit", "limits"), ("component_", "abi"),
-    ("raw_", "abi"), ("artifact_", "abi"), ("core_", "abi"), ("host_import_", "abi"), ("runtime_", "malformed"),
-    ("tool_name_collision", "duplicate"), ("limit_", "limits"),
+    ("binding_", "grant"),
+    ("surface_not_", "grant"),
+    ("item_not_", "grant"),
+    ("external_write_", "grant"),
+    ("host_api_", "grant"),
+    ("tool_invalid_", "malformed"),
+    ("tool_duplicate", "malformed"),
+    ("item_invalid_", "malformed"),
+    ("service_requires", "surface"),
+    ("ingress_requires", "surface"),
+    ("artifact_is_placeholder", "placeholder"),
+    ("artifact_over_reference_limit", "limits"),
+    ("component_", "abi"),
+    ("raw_", "abi"),
+    ("artifact_", "abi"),
+    ("core_", "abi"),
+    ("host_import_", "abi"),
+    ("runtime_", "malformed"),
+    ("tool_name_collision", "duplicate"),
+    ("limit_", "limits"),
 )
 
 
@@ -51,8 +65,9 @@ def package_conclusions(evaluation, ref: str) -> list[dict[str, Any]]:
     return [conclusion_dict(c, package, subject) for c in evaluation.conclusions(ref)]
 
 
-def check_path(path: str | Path, grants_file: Path | None = None, policy_dirs: Sequence[str | Path] = (),
-               fail_on: str = "deny") -> dict[str, Any]:
+def check_path(
+    path: str | Path, grants_file: Path | None = None, policy_dirs: Sequence[str | Path] = (), fail_on: str = "deny"
+) -> dict[str, Any]:
     """The whole `yoi plugin check` pipeline for one folder or archive: package, grants
     (`grants_file`, else assumed from the package's requests), graph, rules, report."""
     from engine.grants.config import load_config
@@ -74,8 +89,9 @@ def check_report(evaluation, input_path: str | Path, fail_on: str = "deny") -> d
     # A grant binding problem is found by resolution and again by the rules (same message):
     # report it once, in the rule's form, which knows where the enablement is written.
     concluded = {c["message"] for c in conclusions if c["severity"] == "deny"}
-    input_diagnostics = [entry for entry in map(diagnostic_entry, subject.diagnostics)
-                         if entry["message"] not in concluded]
+    input_diagnostics = [
+        entry for entry in map(diagnostic_entry, subject.diagnostics) if entry["message"] not in concluded
+    ]
     rule_diagnostics = [conclusion_diagnostic(c) for c in conclusions if c["severity"] in ("deny", "warn")]
     if subject.package is None:
         steps = list(MATERIALIZE_NEXT_STEPS)
@@ -95,8 +111,11 @@ def check_report(evaluation, input_path: str | Path, fail_on: str = "deny") -> d
         "package": package_report(subject.package, str(input_path)) if subject.package else None,
         "classification": evaluation.value("classification", ref),
         "diagnostics": input_diagnostics + rule_diagnostics,
-        "static_inspection": None if inspected is None else {
-            "status": "rejected" if denials else "active", "diagnostics": denials,
+        "static_inspection": None
+        if inspected is None
+        else {
+            "status": "rejected" if denials else "active",
+            "diagnostics": denials,
         },
         "inspection": inspected,
         "conclusions": conclusions,
@@ -136,24 +155,35 @@ def list_item(evaluation, subject) -> dict[str, Any]:
     diagnostics = [{"kind": d.kind, "message": bound_text(d.message)} for d in subject.diagnostics]
     conclusions = package_conclusions(evaluation, ref)
     if inspected is not None:
-        diagnostics += [{"kind": "static_eligibility", "message": c["message"]}
-                        for c in conclusions if c["severity"] == "deny"]
+        diagnostics += [
+            {"kind": "static_eligibility", "message": c["message"]} for c in conclusions if c["severity"] == "deny"
+        ]
     diagnostics.sort(key=lambda d: (d["kind"], d["message"]))
     requested = manifest.permissions if manifest else ()
-    tools = inspected["tools"] if inspected else [
-        {"name": t.name, "permission": f"tool.{t.name}",
-         "requested": any(p.kind == "tool" and p.value == t.name for p in requested),
-         "granted": False, "eligible": False, "external_write": t.external_write,
-         "diagnostic": "plugin is discovered but not enabled"}
-        for t in (manifest.tools if manifest else ())
-    ]
+    tools = (
+        inspected["tools"]
+        if inspected
+        else [
+            {
+                "name": t.name,
+                "permission": f"tool.{t.name}",
+                "requested": any(p.kind == "tool" and p.value == t.name for p in requested),
+                "granted": False,
+                "eligible": False,
+                "external_write": t.external_write,
+                "diagnostic": "plugin is discovered but not enabled",
+            }
+            for t in (manifest.tools if manifest else ())
+        ]
+    )
     return {
         "reference": ref,
         "local_ref": local_ref,
         "status": evaluation.value("status", ref, "rejected"),
         "source": subject.source,
-        "package": (Path(package.path).name if package
-                    else Path(subject.package_path).name if subject.package_path else None),
+        "package": (
+            Path(package.path).name if package else Path(subject.package_path).name if subject.package_path else None
+        ),
         "package_path": subject.package_path,
         "version": manifest.version if manifest else None,
         "schema_version": manifest.schema_version if manifest else None,
@@ -176,8 +206,10 @@ def list_item(evaluation, subject) -> dict[str, Any]:
         "conclusions": conclusions,
         "limits": limits_view(evaluation, ref),
         # Planned services come from the plan (static); their live state is in `serve`'s status.
-        "planned_services": [{"name": s.name, "lifecycle": s.lifecycle, "description": s.description}
-                             for s in (plan.services if plan else ())],
+        "planned_services": [
+            {"name": s.name, "lifecycle": s.lifecycle, "description": s.description}
+            for s in (plan.services if plan else ())
+        ],
         "plan": _plan_dict(plan),
     }
 
@@ -185,9 +217,13 @@ def list_item(evaluation, subject) -> dict[str, Any]:
 def list_report(evaluation, workspace: str, fail_on: str | None = None) -> dict[str, Any]:
     """`yoi plugin list` in the per-surface view (the statuses startup uses), plus the findings
     of the whole run."""
-    return {"workspace": workspace, "verdict_view": PER_SURFACE_VIEW, "fail_on": fail_on,
-            "items": [list_item(evaluation, s) for s in evaluation.subjects],
-            "run_findings": run_findings(evaluation)}
+    return {
+        "workspace": workspace,
+        "verdict_view": PER_SURFACE_VIEW,
+        "fail_on": fail_on,
+        "items": [list_item(evaluation, s) for s in evaluation.subjects],
+        "run_findings": run_findings(evaluation),
+    }
 
 
 def select_item(items: Sequence[dict[str, Any]], ref: str) -> dict[str, Any]:

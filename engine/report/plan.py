@@ -36,26 +36,42 @@ def _plan_for(evaluation, ref: str) -> Plan | None:
     eligible = {(s, n) for (_, s, n) in evaluation.rows("eligible", ref)}
     tools = tuple(
         PlannedTool(t.name, t.description, freeze_json(t.input_schema), t.external_write)
-        for t in manifest.tools if ("tool", t.name) in eligible
+        for t in manifest.tools
+        if ("tool", t.name) in eligible
     )
     services = tuple(
         PlannedService(s.name, s.description, s.lifecycle) for s in manifest.services if ("service", s.name) in eligible
     )
     ingresses = tuple(
-        PlannedIngress(i.name, i.description, tuple(i.event_kinds), tuple(i.sources),
-                       None if i.input_schema is None else freeze_json(i.input_schema))
-        for i in manifest.ingresses if ("ingress", i.name) in eligible
+        PlannedIngress(
+            i.name,
+            i.description,
+            tuple(i.event_kinds),
+            tuple(i.sources),
+            None if i.input_schema is None else freeze_json(i.input_schema),
+        )
+        for i in manifest.ingresses
+        if ("ingress", i.name) in eligible
     )
     host_apis = tuple(api for (_, api) in evaluation.rows("host_api_eligible", ref))
     grants, enablement = subject.grants, subject.enablement
     return Plan(
-        ref=ref, source=package.source, version=manifest.version, digest=package.digest,
-        package_path=str(package.path), classification=evaluation.value("classification", ref, ""),
-        runtime_kind=runtime.kind, abi_or_world=(runtime.abi if runtime.kind == "wasm" else runtime.world) or "",
-        artifact_path=runtime.artifact_path or "", artifact_sha256=hashlib.sha256(artifact).hexdigest(),
+        ref=ref,
+        source=package.source,
+        version=manifest.version,
+        digest=package.digest,
+        package_path=str(package.path),
+        classification=evaluation.value("classification", ref, ""),
+        runtime_kind=runtime.kind,
+        abi_or_world=(runtime.abi if runtime.kind == "wasm" else runtime.world) or "",
+        artifact_path=runtime.artifact_path or "",
+        artifact_sha256=hashlib.sha256(artifact).hexdigest(),
         enabled_surfaces=tuple(subject.enabled_surfaces),
         authorized_surfaces=sort_surfaces(s for (s, _) in eligible),
-        tools=tools, services=services, ingresses=ingresses, host_apis=host_apis,
+        tools=tools,
+        services=services,
+        ingresses=ingresses,
+        host_apis=host_apis,
         https_allowlist=tuple(grants.https) if grants and "https" in host_apis else (),
         fs_allowlist=tuple(grants.fs) if grants and "fs" in host_apis else (),
         config_json=freeze_json(subject.config),

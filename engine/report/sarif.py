@@ -48,7 +48,7 @@ def unreadable_rule_id(kind: str) -> str:
 
 
 def humanize(code: str) -> str:
-    """"yoi/item_not_granted" -> "Item not granted" (the short description of a rule)."""
+    """ "yoi/item_not_granted" -> "Item not granted" (the short description of a rule)."""
     words = re.split(r"[_\-.\s]+", code.rpartition("/")[2])
     text = " ".join(w for w in words if w)
     return (text[:1].upper() + text[1:]) or "Finding"
@@ -85,8 +85,11 @@ def _rule(finding: Mapping[str, Any]) -> dict[str, Any]:
         "Run `yoi plugin explain` on the package to see the rule premises that concluded it."
     )
     # Conclusions are derived, not guessed: "very-high" precision, so GitHub never hides them.
-    properties: dict[str, Any] = {"tags": list(TAGS), "precision": "very-high",
-                                  "problem.severity": PROBLEM_SEVERITY.get(severity, "warning")}
+    properties: dict[str, Any] = {
+        "tags": list(TAGS),
+        "precision": "very-high",
+        "problem.severity": PROBLEM_SEVERITY.get(severity, "warning"),
+    }
     if severity in SECURITY_SEVERITY and not finding.get("input_error"):
         properties["security-severity"] = SECURITY_SEVERITY[severity]
     return {
@@ -161,13 +164,16 @@ def _findings(report: Mapping[str, Any], base: Path) -> list[dict[str, Any]]:
     found = []
     for conclusion in conclusions:
         where = _conclusion_where(conclusion.get("location"), input_path, base)
-        found.append({
-            **common, **where,
-            "rule_id": rule_id(str(conclusion.get("code") or "")),
-            "severity": conclusion.get("severity") or "warn",
-            "message": str(conclusion.get("message") or ""),
-            "rule_source": _rule_source(conclusion.get("rule"), base),
-        })
+        found.append(
+            {
+                **common,
+                **where,
+                "rule_id": rule_id(str(conclusion.get("code") or "")),
+                "severity": conclusion.get("severity") or "warn",
+                "message": str(conclusion.get("message") or ""),
+                "rule_source": _rule_source(conclusion.get("rule"), base),
+            }
+        )
     found += _run_findings(report, common, input_path, base)
     concluded = {str(c.get("message") or "") for c in conclusions}
     for diagnostic in report.get("diagnostics") or ():
@@ -175,20 +181,25 @@ def _findings(report: Mapping[str, Any], base: Path) -> list[dict[str, Any]]:
         # conclusion already says the same thing.
         if diagnostic.get("phase") == "rules" or (package is not None and diagnostic.get("message") in concluded):
             continue
-        found.append({
-            **common, **_input_where(input_path, package is None, base),
-            "rule_id": unreadable_rule_id(str(diagnostic.get("kind") or "")) if package is None
-            else rule_id(f"input_{diagnostic.get('phase') or 'check'}_{diagnostic.get('kind') or 'error'}"),
-            "severity": "deny",
-            "message": str(diagnostic.get("message") or ""),
-            "rule_source": None,
-            "input_error": True,
-        })
+        found.append(
+            {
+                **common,
+                **_input_where(input_path, package is None, base),
+                "rule_id": unreadable_rule_id(str(diagnostic.get("kind") or ""))
+                if package is None
+                else rule_id(f"input_{diagnostic.get('phase') or 'check'}_{diagnostic.get('kind') or 'error'}"),
+                "severity": "deny",
+                "message": str(diagnostic.get("message") or ""),
+                "rule_source": None,
+                "input_error": True,
+            }
+        )
     return found
 
 
-def _run_findings(report: Mapping[str, Any], common: Mapping[str, Any], input_path: str,
-                  base: Path) -> list[dict[str, Any]]:
+def _run_findings(
+    report: Mapping[str, Any], common: Mapping[str, Any], input_path: str, base: Path
+) -> list[dict[str, Any]]:
     """Conclusions no package owns: located at their rule when it is in the repository (an org
     policy), else at the input, and marked with scope `run`."""
     found = []
@@ -198,13 +209,19 @@ def _run_findings(report: Mapping[str, Any], common: Mapping[str, Any], input_pa
             where = {"uri": source["uri"], "line": source["line"], "column": source["column"], "member": None}
         else:
             where = _input_where(input_path, False, base)
-        found.append({
-            **common, **where, "package": None, "digest": None, "scope": "run",
-            "rule_id": rule_id(str(finding.get("code") or "")),
-            "severity": finding.get("severity") or "warn",
-            "message": str(finding.get("message") or ""),
-            "rule_source": source,
-        })
+        found.append(
+            {
+                **common,
+                **where,
+                "package": None,
+                "digest": None,
+                "scope": "run",
+                "rule_id": rule_id(str(finding.get("code") or "")),
+                "severity": finding.get("severity") or "warn",
+                "message": str(finding.get("message") or ""),
+                "rule_source": source,
+            }
+        )
     return found
 
 
@@ -224,8 +241,12 @@ def _conclusion_where(location: Mapping[str, Any] | None, input_path: str, base:
     if file == MANIFEST:
         folder = _package_dir(input_path)
         if folder is None:
-            return {"uri": _uri(Path(input_path), base), "line": 1, "column": 1,
-                    "member": {"file": MANIFEST, "line": _positive(line)}}
+            return {
+                "uri": _uri(Path(input_path), base),
+                "line": 1,
+                "column": 1,
+                "member": {"file": MANIFEST, "line": _positive(line)},
+            }
         target = folder / MANIFEST
     else:
         target = Path(file)
@@ -267,8 +288,12 @@ def _rule_source(rule: Mapping[str, Any] | None, base: Path) -> dict[str, Any] |
     line = _positive(rule.get("line"))
     absolute = Path(os.path.abspath(path))
     inside = absolute.is_relative_to(base) or absolute.resolve().is_relative_to(base)
-    return {"uri": _uri(path, base) if inside else None, "name": path.name, "line": line,
-            "column": _positive(rule.get("column"))}
+    return {
+        "uri": _uri(path, base) if inside else None,
+        "name": path.name,
+        "line": line,
+        "column": _positive(rule.get("column")),
+    }
 
 
 # --- results ---------------------------------------------------------------------------------
@@ -284,10 +309,12 @@ def _fingerprint(finding: Mapping[str, Any], occurrences: dict[str, int]) -> str
 
 
 def _physical(uri: str, line: int, column: int) -> dict[str, Any]:
-    return {"physicalLocation": {
-        "artifactLocation": {"uri": uri},
-        "region": {"startLine": line, "startColumn": column},
-    }}
+    return {
+        "physicalLocation": {
+            "artifactLocation": {"uri": uri},
+            "region": {"startLine": line, "startColumn": column},
+        }
+    }
 
 
 def _result(finding: Mapping[str, Any], index: Mapping[str, int], occurrences: dict[str, int]) -> dict[str, Any]:

@@ -22,8 +22,9 @@ GLOBAL_REF = "<global>"
 
 def assumed_grants(package: Package, ref: str) -> Grants:
     """Grants bound to the package that give exactly what it requests, with no allowlists."""
-    return Grants(id=ref, version=package.manifest.version, digest=package.digest,
-                  permissions=tuple(package.manifest.permissions))
+    return Grants(
+        id=ref, version=package.manifest.version, digest=package.digest, permissions=tuple(package.manifest.permissions)
+    )
 
 
 def check_subject(path: str | Path, config: EnablementConfig | None = None) -> Subject:
@@ -40,19 +41,35 @@ def check_subject(path: str | Path, config: EnablementConfig | None = None) -> S
     except DiagnosticError as error:
         # Name it by its manifest id when that much was readable, else by the file name.
         label = getattr(error, "local_id", None) or Path(path).name
-        return Subject(ref=f"project:{label}", mode="check", configured=True, package_present=True,
-                       package_path=str(path), source="project", diagnostics=tuple(error.diagnostics))
+        return Subject(
+            ref=f"project:{label}",
+            mode="check",
+            configured=True,
+            package_present=True,
+            package_path=str(path),
+            source="project",
+            diagnostics=tuple(error.diagnostics),
+        )
     ref = package.identity
     if config is None:
         return Subject(
-            ref=ref, mode="check", package=package, source=package.source, grants=assumed_grants(package, ref),
-            grants_assumed=True, enabled_surfaces=package.manifest.declared_surfaces(),
-            configured=True, resolved=True, package_present=True, package_path=str(path),
+            ref=ref,
+            mode="check",
+            package=package,
+            source=package.source,
+            grants=assumed_grants(package, ref),
+            grants_assumed=True,
+            enabled_surfaces=package.manifest.declared_surfaces(),
+            configured=True,
+            resolved=True,
+            package_present=True,
+            package_path=str(path),
         )
     matches = [(e, r) for e in config.enabled if (r := try_parse_ref(e.id)) and r.local_id == package.manifest.id]
     if not matches:
-        return Subject(ref=ref, mode="check", package=package, source=package.source, package_present=True,
-                       package_path=str(path))
+        return Subject(
+            ref=ref, mode="check", package=package, source=package.source, package_present=True, package_path=str(path)
+        )
     enablement, enabled_ref = next(((e, r) for e, r in matches if e.id == ref), matches[0])
     # Judge the package under the enablement's own source, so its id binding applies as written.
     package = replace(package, source=enabled_ref.source)
@@ -63,12 +80,32 @@ def check_subject(path: str | Path, config: EnablementConfig | None = None) -> S
 def _subject_from(ref, mode, package, resolution, enablement, path) -> Subject:
     if resolution.records:
         record = resolution.records[0]
-        return Subject(ref=ref, mode=mode, package=package, source=package.source, enablement=enablement,
-                       grants=record.grants, enabled_surfaces=record.enabled_surfaces, configured=True,
-                       resolved=True, package_present=True, package_path=path, config=record.config)
-    return Subject(ref=ref, mode=mode, package=package, source=package.source, enablement=enablement,
-                   grants=enablement.grants, configured=True, package_present=True, package_path=path,
-                   diagnostics=tuple(resolution.diagnostics))
+        return Subject(
+            ref=ref,
+            mode=mode,
+            package=package,
+            source=package.source,
+            enablement=enablement,
+            grants=record.grants,
+            enabled_surfaces=record.enabled_surfaces,
+            configured=True,
+            resolved=True,
+            package_present=True,
+            package_path=path,
+            config=record.config,
+        )
+    return Subject(
+        ref=ref,
+        mode=mode,
+        package=package,
+        source=package.source,
+        enablement=enablement,
+        grants=enablement.grants,
+        configured=True,
+        package_present=True,
+        package_path=path,
+        diagnostics=tuple(resolution.diagnostics),
+    )
 
 
 @dataclass
@@ -87,10 +124,21 @@ class _Item:
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
     def subject(self) -> Subject:
-        return Subject(ref=self.ref, mode="workspace", package=self.package, source=self.source,
-                       enablement=self.enablement, grants=self.grants, enabled_surfaces=self.enabled_surfaces,
-                       configured=self.configured, resolved=self.resolved, package_present=self.package_present,
-                       package_path=self.package_path, config=self.config, diagnostics=tuple(self.diagnostics))
+        return Subject(
+            ref=self.ref,
+            mode="workspace",
+            package=self.package,
+            source=self.source,
+            enablement=self.enablement,
+            grants=self.grants,
+            enabled_surfaces=self.enabled_surfaces,
+            configured=self.configured,
+            resolved=self.resolved,
+            package_present=self.package_present,
+            package_path=self.package_path,
+            config=self.config,
+            diagnostics=tuple(self.diagnostics),
+        )
 
 
 def workspace_subjects(workspace: Path, config: EnablementConfig, discovery) -> tuple[Subject, ...]:

@@ -32,6 +32,8 @@ def evaluate_target(target: str, workspace: Path, config_path: Path | None, poli
     from engine.diagnostics import bound_text
 
     if not local:
-        raise LookupError(f"`{bound_text(target)}` is not an existing package path, and no plugin package in the "
-                          "workspace has that reference")
+        raise LookupError(
+            f"`{bound_text(target)}` is not an existing package path, and no plugin package in the "
+            "workspace has that reference"
+        )
     raise LookupError(f"plugin package reference `{bound_text(target)}` is ambiguous; use a source-qualified ref")

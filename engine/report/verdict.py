@@ -28,9 +28,13 @@ def run_findings(evaluation) -> list[dict[str, Any]]:
     return [conclusion_dict(c, None) for c in evaluation.conclusions() if not c.args or c.args[0] not in refs]
 
 
-def failure_reasons(statuses: Iterable[str], conclusions: Iterable[Mapping[str, Any]],
-                    findings: Iterable[Mapping[str, Any]], fail_on: str | None,
-                    failing_statuses: Iterable[str] = ()) -> list[str]:
+def failure_reasons(
+    statuses: Iterable[str],
+    conclusions: Iterable[Mapping[str, Any]],
+    findings: Iterable[Mapping[str, Any]],
+    fail_on: str | None,
+    failing_statuses: Iterable[str] = (),
+) -> list[str]:
     """Why a run fails (empty: it passes). `failing_statuses` fail on their own (`check`: rejected,
     disabled); a whole-run `deny` always fails; `fail_on` adds package conclusions of that
     severity or worse (`--fail-on warn`: warnings fail too)."""

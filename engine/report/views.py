@@ -55,24 +55,34 @@ def conclusion_location(conclusion, package: Package | None, subject=None) -> Lo
     """Where in plugin.toml (or the grants config) a reviewer should look for a conclusion."""
     if package is None:
         return None
-    if conclusion.code.startswith(tuple(GRANT_WARNING_PREFIXES)) and subject is not None \
-            and subject.enablement is not None:
+    if (
+        conclusion.code.startswith(tuple(GRANT_WARNING_PREFIXES))
+        and subject is not None
+        and subject.enablement is not None
+    ):
         return subject.enablement.location  # the grant is written there, not in plugin.toml
     manifest = package.manifest
     item = conclusion_item(conclusion, package)
     key = None
     if item and item[0] in _PLURAL:
         by_kind: dict[str, Sequence[Tool | Service | Ingress]] = {
-            "tool": manifest.tools, "service": manifest.services, "ingress": manifest.ingresses}
+            "tool": manifest.tools,
+            "service": manifest.services,
+            "ingress": manifest.ingresses,
+        }
         items = by_kind[item[0]]
         index = next((i for i, it in enumerate(items) if it.name == item[1]), None)
         key = f"{_PLURAL[item[0]]}[{index}]" if index is not None else None
     elif item and item[0] == "host_api":
-        index = next((i for i, p in enumerate(manifest.permissions)
-                      if p.kind == "host_api" and p.value == item[1]), None)
+        index = next(
+            (i for i, p in enumerate(manifest.permissions) if p.kind == "host_api" and p.value == item[1]), None
+        )
         key = f"permissions[{index}]" if index is not None else "permissions"
-    elif (conclusion.code.startswith(("binding_", LIMIT_PREFIX)) and subject is not None
-          and subject.enablement is not None):
+    elif (
+        conclusion.code.startswith(("binding_", LIMIT_PREFIX))
+        and subject is not None
+        and subject.enablement is not None
+    ):
         return subject.enablement.location
     elif conclusion.code.startswith(RUNTIME_PREFIXES):
         key = "runtime"
@@ -170,14 +180,16 @@ def inspection(evaluation, ref: str) -> dict[str, Any] | None:
         if ("host_api", api) in requested or ("host_api", api) in granted:
             diag = _messages(by_item.get(("host_api", api), []))
             needs = [c.message for c in by_item.get(("host_api", api), []) if c.severity == "info"]
-            host_apis.append({
-                "permission": f"host_api.{api}",
-                "requested": ("host_api", api) in requested,
-                "granted": ("host_api", api) in granted,
-                "eligible": evaluation.holds("host_api_eligible", ref, api),
-                "diagnostic": diag,
-                "note": bound_text(needs[0]) if needs else None,
-            })
+            host_apis.append(
+                {
+                    "permission": f"host_api.{api}",
+                    "requested": ("host_api", api) in requested,
+                    "granted": ("host_api", api) in granted,
+                    "eligible": evaluation.holds("host_api_eligible", ref, api),
+                    "diagnostic": diag,
+                    "note": bound_text(needs[0]) if needs else None,
+                }
+            )
     return {
         "classification": evaluation.value("classification", ref),
         "runtime": {
@@ -203,8 +215,10 @@ def limits_view(evaluation, ref: str) -> dict[str, Any] | None:
     return {
         "effective": {name: value for (_, name, value) in evaluation.rows("limit", ref)},
         "raised": {name: value for (_, name, value) in evaluation.rows("limit_raised", ref)},
-        "capped": {name: {"requested": requested, "maximum": maximum}
-                   for (_, name, requested, maximum) in evaluation.rows("limit_capped", ref)},
+        "capped": {
+            name: {"requested": requested, "maximum": maximum}
+            for (_, name, requested, maximum) in evaluation.rows("limit_capped", ref)
+        },
         "restart": {name: value for (_, name, value) in evaluation.rows("restart", ref)},
     }
 

@@ -27,8 +27,13 @@ def load_workspace_config(workspace: Path, config_path: Path | None) -> Enableme
     return EnablementConfig(enabled=(), file=None)
 
 
-def evaluate_workspace(workspace: Path, config_path: Path | None = None, policy_dirs: Sequence[Path] = (),
-                       config: EnablementConfig | None = None, **discover_options):
+def evaluate_workspace(
+    workspace: Path,
+    config_path: Path | None = None,
+    policy_dirs: Sequence[Path] = (),
+    config: EnablementConfig | None = None,
+    **discover_options,
+):
     """Evaluation over every discovered package and every enablement of the workspace (`config`:
     the workspace config when the caller already loaded it, so it is not parsed twice)."""
     from engine.package.discovery import discover

@@ -130,8 +130,10 @@ def load_artifact(plan: Plan) -> bytes:
     except UnicodeEncodeError:  # a file name that is not UTF-8 appeared: not the planned package
         raise _load_error("plugin directory contains a file name that is not UTF-8") from None
     if found != plan.digest:
-        raise _load_error(f"package digest is {found}, but the plan approved {plan.digest}; the package "
-                          "changed after planning and is refused")
+        raise _load_error(
+            f"package digest is {found}, but the plan approved {plan.digest}; the package "
+            "changed after planning and is refused"
+        )
     data = files.get(plan.artifact_path)
     if data is None:
         raise _load_error(f"artifact `{plan.artifact_path}` is missing")

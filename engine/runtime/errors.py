@@ -10,8 +10,19 @@ from engine.diagnostics import bounded_message, redact_secret_like
 
 FAULT_KINDS = frozenset(
     {
-        "not_found", "denied", "invalid_input", "invalid_output", "busy", "stopped", "failed",
-        "timeout", "trap", "fuel", "limit", "load", "internal",
+        "not_found",
+        "denied",
+        "invalid_input",
+        "invalid_output",
+        "busy",
+        "stopped",
+        "failed",
+        "timeout",
+        "trap",
+        "fuel",
+        "limit",
+        "load",
+        "internal",
     }
 )
 # Faults that mean the guest's store can no longer be trusted: the instance is marked failed.

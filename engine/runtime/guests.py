@@ -159,8 +159,9 @@ class RawGuest(Guest):
         self.host.call = call
         store = self.wasm.new_store(limits, RAW_COUNTS)
         # instantiation runs the module's start function: it gets the call's fuel and deadline too
-        instance = self.wasm.run(store, limits, "module instantiation",
-                                 lambda: self.linker.instantiate(store, self.module))
+        instance = self.wasm.run(
+            store, limits, "module instantiation", lambda: self.linker.instantiate(store, self.module)
+        )
         entry = instance.exports(store)["yoi_tool_call"]  # checked when the module was loaded
         self.wasm.run(store, limits, "guest call `yoi_tool_call`", lambda: entry(store))
         if call.output_error is not None:

@@ -31,8 +31,10 @@ COMPONENT_HOST_INTERFACES = {
 }
 RAW_HOST_MODULES = {"yoi:https": "https", "yoi:fs": "fs"}
 RAW_TOOL_FIELDS = ("tool_name_len", "tool_name_read", "input_len", "input_read", "output_write")
-RAW_HOST_FIELDS = {"https": ("request", "response_len", "response_read"),
-                   "fs": ("read", "list", "write", "response_len", "response_read")}
+RAW_HOST_FIELDS = {
+    "https": ("request", "response_len", "response_read"),
+    "fs": ("read", "list", "write", "response_len", "response_read"),
+}
 NO_AMBIENT = "no WASI filesystem, ambient network, environment, or other imports are available"
 
 
@@ -69,8 +71,9 @@ def _dispatch(apis: Any, api: str, op: str, descriptor: bytes) -> tuple[bool, st
     if budget is None:  # every guest entry runs under WasmEngine.run: fail closed if one does not
         return False, f"host API {api} refused: not inside a guest call"
     if budget.calls_left <= 0:
-        return False, (f"host API {api} refused: a guest call may make at most {MAX_HOST_CALLS_PER_GUEST_CALL} "
-                       "host API calls")
+        return False, (
+            f"host API {api} refused: a guest call may make at most {MAX_HOST_CALLS_PER_GUEST_CALL} host API calls"
+        )
     budget.calls_left -= 1
     try:
         ok, text = apis.dispatch(api, op, descriptor, budget.deadline)
@@ -84,6 +87,7 @@ def denied_import(api: str) -> RuntimeFault:
 
 
 # ---- components ---------------------------------------------------------------------------------
+
 
 def check_component_imports(import_names, host_apis: tuple[str, ...]) -> None:
     """Spec §6.7 import validation: yoi host interfaces whose API the plan grants, nothing else."""
@@ -126,6 +130,7 @@ def _component_func(apis: Any, api: str, op: str):
 
 # ---- raw core modules ---------------------------------------------------------------------------
 
+
 @dataclass
 class RawCall:
     """Host state of one raw tool call: inputs, the last output, the first output error and the
@@ -144,8 +149,11 @@ def check_raw_imports(imports, host_apis: tuple[str, ...]) -> None:
     for module, name in imports:
         if module == "yoi:tool":
             if name not in RAW_TOOL_FIELDS:
-                raise RuntimeFault("load", f"unsupported host import `{name}`; no filesystem, ambient network, "
-                                           "environment, or WASI imports are available")
+                raise RuntimeFault(
+                    "load",
+                    f"unsupported host import `{name}`; no filesystem, ambient network, "
+                    "environment, or WASI imports are available",
+                )
         elif module in RAW_HOST_MODULES:
             api = RAW_HOST_MODULES[module]
             if api not in host_apis:
@@ -153,8 +161,10 @@ def check_raw_imports(imports, host_apis: tuple[str, ...]) -> None:
             if name not in RAW_HOST_FIELDS[api]:
                 raise RuntimeFault("load", f"unsupported {api} host import `{name}`")
         else:
-            raise RuntimeFault("load", f"unsupported import module `{module}`; only `yoi:tool`, `yoi:https`, "
-                                       "and `yoi:fs` are available")
+            raise RuntimeFault(
+                "load",
+                f"unsupported import module `{module}`; only `yoi:tool`, `yoi:https`, and `yoi:fs` are available",
+            )
 
 
 class RawHost:
@@ -183,8 +193,11 @@ class RawHost:
                 if op == "response_len":
                     fn, ty, caller = (lambda a=api: len(self.call.responses[a])), length, False
                 elif op == "response_read":
-                    fn, ty, caller = (lambda c, p, n, a=api: self._copy_out(c, self.call.responses[a], p, n)), \
-                        ptr_len, True
+                    fn, ty, caller = (
+                        (lambda c, p, n, a=api: self._copy_out(c, self.call.responses[a], p, n)),
+                        ptr_len,
+                        True,
+                    )
                 else:
                     fn, ty, caller = (lambda c, p, n, a=api, o=op: self._host_call(c, a, o, p, n)), ptr_len, True
                 linker.define_func(module, op, ty, _never_raise(fn), access_caller=caller)
@@ -242,6 +255,7 @@ class RawHost:
 
 def _never_raise(fn: Callable[..., int]) -> Callable[..., int]:
     """Wrap a raw import so an unexpected exception becomes -1 instead of a racy Python raise."""
+
     def wrapped(*args: Any) -> int:
         try:
             return fn(*args)

@@ -106,8 +106,12 @@ def apply_output_commands(output: dict[str, Any]) -> CommandOutcome:
             break
         kind = command.get("kind") if isinstance(command, dict) else None
         if kind != APPLIED_COMMAND:
-            refused.append(bounded(f"output command {index} of kind {json.dumps(kind)[:64]} refused: only "
-                                   f"`{APPLIED_COMMAND}` is applied"))
+            refused.append(
+                bounded(
+                    f"output command {index} of kind {json.dumps(kind)[:64]} refused: only "
+                    f"`{APPLIED_COMMAND}` is applied"
+                )
+            )
             continue
         if set(command) - {"kind", "status"}:
             refused.append(f"output command {index} refused: `{APPLIED_COMMAND}` takes only `kind` and `status`")

@@ -33,6 +33,8 @@ def cap_limits(limits: RuntimeLimits) -> RuntimeLimits:
     plans; a plan built another way must not lift them either)."""
     capped = {name: min(getattr(limits, name), getattr(HOST_MAXIMA, name)) for name in RAISABLE_LIMITS}
     return replace(limits, **capped)
+
+
 SERVICE_STATE = {"ready": "pending", "started": "running", "stopped": "stopped", "failed": "failed"}
 
 
@@ -44,8 +46,9 @@ def as_fault(error: BaseException) -> RuntimeFault:
 
 
 class InstanceHandle:
-    def __init__(self, plan: Plan, engine: Callable[[], Any], apis_factory: Callable[[Plan], Any],
-                 queue_limit: int) -> None:
+    def __init__(
+        self, plan: Plan, engine: Callable[[], Any], apis_factory: Callable[[Plan], Any], queue_limit: int
+    ) -> None:
         capped = cap_limits(plan.limits)
         self.plan = plan if capped == plan.limits else replace(plan, limits=capped)
         self._engine = engine  # the registry's WasmEngine, created on first use
@@ -65,9 +68,13 @@ class InstanceHandle:
         self._waiting = 0
         # input_schema validators compiled once per plan (every call is checked against them)
         self._tools = {tool.name: compile_schema_json(tool.input_schema_json) for tool in plan.tools}
-        self._ingresses = {ingress.name: (ingress, None if ingress.input_schema_json is None
-                                          else compile_schema_json(ingress.input_schema_json))
-                           for ingress in plan.ingresses}
+        self._ingresses = {
+            ingress.name: (
+                ingress,
+                None if ingress.input_schema_json is None else compile_schema_json(ingress.input_schema_json),
+            )
+            for ingress in plan.ingresses
+        }
 
     # ---- queue ---------------------------------------------------------------------------------
 
@@ -76,8 +83,11 @@ class InstanceHandle:
         with self._guard:
             if bounded_queue and self._waiting >= self.queue_limit:
                 self.busy_refusals += 1
-                raise RuntimeFault("busy", f"plugin instance `{self.plan.ref}` is busy: {self._waiting} calls are "
-                                           f"already waiting (queue limit {self.queue_limit})")
+                raise RuntimeFault(
+                    "busy",
+                    f"plugin instance `{self.plan.ref}` is busy: {self._waiting} calls are "
+                    f"already waiting (queue limit {self.queue_limit})",
+                )
             self._waiting += 1
         try:
             self._exec.acquire()
@@ -129,13 +139,19 @@ class InstanceHandle:
         if self.lifecycle == "failed":
             policy = self.plan.restart
             if self.restart_count >= policy.max_restarts:
-                raise RuntimeFault("failed", f"plugin instance `{ref}` failed and is not restarted again "
-                                             f"({self.restart_count}/{policy.max_restarts} restarts used): "
-                                             f"{self._last_failure()}")
+                raise RuntimeFault(
+                    "failed",
+                    f"plugin instance `{ref}` failed and is not restarted again "
+                    f"({self.restart_count}/{policy.max_restarts} restarts used): "
+                    f"{self._last_failure()}",
+                )
             wait = self._next_attempt_in_ms()
             if wait:
-                raise RuntimeFault("failed", f"plugin instance `{ref}` failed; restart {self.restart_count + 1}/"
-                                             f"{policy.max_restarts} in {wait} ms: {self._last_failure()}")
+                raise RuntimeFault(
+                    "failed",
+                    f"plugin instance `{ref}` failed; restart {self.restart_count + 1}/"
+                    f"{policy.max_restarts} in {wait} ms: {self._last_failure()}",
+                )
             self.restart_count += 1
             self._note(f"restarting plugin instance (restart {self.restart_count}/{policy.max_restarts})", "ready")
         try:
@@ -147,8 +163,10 @@ class InstanceHandle:
             self._fail(wrapped)
             raise wrapped from None
         self.guest, self.lifecycle = guest, "started"
-        self._note("plugin instance started" + ("" if guest.keeps_state else
-                                                 " (legacy tool runtime adapted behind PluginInstanceRegistry)"))
+        self._note(
+            "plugin instance started"
+            + ("" if guest.keeps_state else " (legacy tool runtime adapted behind PluginInstanceRegistry)")
+        )
         return guest
 
     def _guarded(self, what: Callable[[], str], action: Callable[[Guest], Any]) -> Any:
@@ -184,8 +202,10 @@ class InstanceHandle:
         text = tool_input_text(tool, value, plan.limits.max_input_bytes, validate)
         self._enter()  # the hot path: no context-manager generator
         try:
-            output = self._guarded(lambda: f"plugin tool `{tool}` from `{plan.ref}` (digest {plan.digest})",
-                                   lambda guest: guest.tool(tool, text))
+            output = self._guarded(
+                lambda: f"plugin tool `{tool}` from `{plan.ref}` (digest {plan.digest})",
+                lambda guest: guest.tool(tool, text),
+            )
             self.calls["tool"] += 1
             return output
         finally:
@@ -201,8 +221,10 @@ class InstanceHandle:
         envelope = envelope_text(ingress, event, plan.limits.max_input_bytes, validate)
         limit = plan.limits.max_output_bytes
         with self._slot():
-            output = self._guarded(lambda: f"plugin ingress `{name}` of `{plan.ref}`",
-                                   lambda guest: decode_ingress_output(guest.ingress(name, envelope), limit))
+            output = self._guarded(
+                lambda: f"plugin ingress `{name}` of `{plan.ref}`",
+                lambda guest: decode_ingress_output(guest.ingress(name, envelope), limit),
+            )
             self.calls["ingress"] += 1
             outcome = apply_output_commands(output)
             if outcome.has_update:
@@ -210,8 +232,12 @@ class InstanceHandle:
             for message in outcome.refused:
                 self._note(message)
             return {
-                "plugin_ref": plan.ref, "ingress": name, "accepted": True, "output": output,
-                "applied_commands": list(outcome.applied), "diagnostics": list(outcome.refused),
+                "plugin_ref": plan.ref,
+                "ingress": name,
+                "accepted": True,
+                "output": output,
+                "applied_commands": list(outcome.applied),
+                "diagnostics": list(outcome.refused),
             }
 
     def status(self) -> dict[str, Any]:
@@ -221,8 +247,9 @@ class InstanceHandle:
             try:
                 if self.lifecycle == "started" and self.guest is not None and self.guest.keeps_state:
                     try:
-                        status = self._guarded(lambda: f"plugin component status of `{self.plan.ref}`",
-                                               lambda guest: guest.status())
+                        status = self._guarded(
+                            lambda: f"plugin component status of `{self.plan.ref}`", lambda guest: guest.status()
+                        )
                         self.component_status = status
                     except RuntimeFault:
                         pass  # recorded as a diagnostic by _guarded
@@ -236,8 +263,9 @@ class InstanceHandle:
         with self._slot(bounded_queue=False):
             if self.lifecycle == "started" and self.guest is not None:
                 with suppress(RuntimeFault):
-                    self.component_status = self._guarded(lambda: f"plugin component stop of `{self.plan.ref}`",
-                                                          lambda guest: guest.stop())
+                    self.component_status = self._guarded(
+                        lambda: f"plugin component stop of `{self.plan.ref}`", lambda guest: guest.stop()
+                    )
             self.guest = None
             self.lifecycle = "stopped"
             self._note("plugin instance stopped", "stopped")
@@ -247,16 +275,30 @@ class InstanceHandle:
         policy = self.plan.restart
         with self._guard:
             diagnostics = list(self.diagnostics)
-        services = [{"name": s.name, "lifecycle": s.lifecycle, "state": SERVICE_STATE[self.lifecycle]}
-                    for s in self.plan.services]
+        services = [
+            {"name": s.name, "lifecycle": s.lifecycle, "state": SERVICE_STATE[self.lifecycle]}
+            for s in self.plan.services
+        ]
         return {
-            "plugin_ref": self.plan.ref, "lifecycle": self.lifecycle, "component_status": self.component_status,
-            "status_update": self.status_update, "services": services,
-            "restarts": {"count": self.restart_count, "max": policy.max_restarts,
-                         "backoff_ms": policy.backoff_ms, "backoff_max_ms": policy.backoff_max_ms,
-                         "next_attempt_in_ms": self._next_attempt_in_ms()},
-            "diagnostics": diagnostics, "limits": self.plan.limits.to_dict(),
-            "queue": {"running": self._exec.locked(), "waiting": self._waiting, "limit": self.queue_limit,
-                      "busy_refusals": self.busy_refusals},
+            "plugin_ref": self.plan.ref,
+            "lifecycle": self.lifecycle,
+            "component_status": self.component_status,
+            "status_update": self.status_update,
+            "services": services,
+            "restarts": {
+                "count": self.restart_count,
+                "max": policy.max_restarts,
+                "backoff_ms": policy.backoff_ms,
+                "backoff_max_ms": policy.backoff_max_ms,
+                "next_attempt_in_ms": self._next_attempt_in_ms(),
+            },
+            "diagnostics": diagnostics,
+            "limits": self.plan.limits.to_dict(),
+            "queue": {
+                "running": self._exec.locked(),
+                "waiting": self._waiting,
+                "limit": self.queue_limit,
+                "busy_refusals": self.busy_refusals,
+            },
             "calls": dict(self.calls),
         }

@@ -71,11 +71,13 @@ def dump_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
-def tool_input_text(tool: str, value: str | dict, limit: int,
-                    validate: Callable[[Any, str], str | None] | None = None) -> str:
+def tool_input_text(
+    tool: str, value: str | dict, limit: int, validate: Callable[[Any, str], str | None] | None = None
+) -> str:
     """The input JSON text for `tool`, checked for size and syntax (spec §6.5 steps 1-2) and, with
     `validate` (the tool's compiled `input_schema`), against the schema (an addition: the
     reference only checks size and syntax)."""
+
     def invalid(why: str) -> RuntimeFault:
         return RuntimeFault("invalid_input", f"plugin tool `{tool}` input {why}")
 

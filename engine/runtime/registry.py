@@ -21,8 +21,9 @@ DEFAULT_QUEUE_LIMIT = 32
 
 
 class PluginInstanceRegistry:
-    def __init__(self, plans: Iterable[Plan], host: HostConfig | None = None,
-                 queue_limit: int = DEFAULT_QUEUE_LIMIT) -> None:
+    def __init__(
+        self, plans: Iterable[Plan], host: HostConfig | None = None, queue_limit: int = DEFAULT_QUEUE_LIMIT
+    ) -> None:
         plans = tuple(plans)
         if not all(isinstance(plan, Plan) for plan in plans):
             raise TypeError("PluginInstanceRegistry accepts only engine.plan.Plan values")

@@ -58,8 +58,11 @@ def _compile(schema: Any, depth: int) -> Check:
         checks.append(lambda value: None if type_ok(value) else (expected, []))
     if isinstance(schema.get("enum"), list):
         options = tuple(schema["enum"])
-        checks.append(lambda value: None if any(json_equal(value, o) for o in options)
-                      else ("value is not one of the enum values", []))
+        checks.append(
+            lambda value: (
+                None if any(json_equal(value, o) for o in options) else ("value is not one of the enum values", [])
+            )
+        )
     object_check = _compile_object(schema, depth)
     if object_check is not None:
         checks.append(lambda value: object_check(value) if isinstance(value, dict) else None)

@@ -28,15 +28,25 @@ class ToolDescriptor:
         return json.loads(self.origin_json)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "description": self.description, "input_schema": self.input_schema,
-                "origin": self.origin, "plugin_ref": self.plugin_ref}
+        return {
+            "name": self.name,
+            "description": self.description,
+            "input_schema": self.input_schema,
+            "origin": self.origin,
+            "plugin_ref": self.plugin_ref,
+        }
 
 
 def origin_of(plan: Plan) -> dict[str, Any]:
     """Spec §6.2 tool origin metadata."""
     return {
-        "kind": "plugin", "plugin_id": plan.ref.split(":", 1)[-1], "plugin_ref": plan.ref, "source": plan.source,
-        "digest": plan.digest, "package_version": plan.version, "package_api_version": PACKAGE_API_VERSION,
+        "kind": "plugin",
+        "plugin_id": plan.ref.split(":", 1)[-1],
+        "plugin_ref": plan.ref,
+        "source": plan.source,
+        "digest": plan.digest,
+        "package_version": plan.version,
+        "package_api_version": PACKAGE_API_VERSION,
         "surface": "tool",
     }
 

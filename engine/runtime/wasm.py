@@ -34,8 +34,14 @@ MAX_ARTIFACT_BYTES = 32 * 1024 * 1024
 RAW_COUNTS = {"instances": 1, "memories": 1, "tables": 1}
 COMPONENT_COUNTS = {"instances": 64, "memories": 1, "tables": 2}
 
-_LIMIT_WORDS = ("exceeds memory limits", "exceeds table limits", "resource limit exceeded", "growing memory",
-                "growing table", "minimum size of")
+_LIMIT_WORDS = (
+    "exceeds memory limits",
+    "exceeds table limits",
+    "resource limit exceeded",
+    "growing memory",
+    "growing table",
+    "minimum size of",
+)
 
 
 class WasmEngine:
@@ -127,6 +133,7 @@ def bind_string_func(func: Any, store: Any) -> Callable[..., Any]:
     every parameter type to Python on each call (about a third of a small call); a guest's
     export types never change, so they are read when the function is first looked up. Any other
     signature, or a wasmtime-py without these internals, takes the ordinary call."""
+
     def plain(*args: Any) -> Any:
         return func(store, *args)
 
@@ -140,8 +147,11 @@ def bind_string_func(func: Any, store: Any) -> Callable[..., Any]:
         func_type = func.type(store)
         param_types = [ty for _name, ty in func_type.params]
         result_type = func_type.result
-        val_t, call_c, delete = ffi.wasmtime_component_val_t, ffi.wasmtime_component_func_call, \
-            ffi.wasmtime_component_val_delete
+        val_t, call_c, delete = (
+            ffi.wasmtime_component_val_t,
+            ffi.wasmtime_component_func_call,
+            ffi.wasmtime_component_val_delete,
+        )
     except (ImportError, AttributeError):
         return plain
     if not isinstance(result_type, String) or not all(isinstance(ty, String) for ty in param_types):
@@ -183,8 +193,12 @@ def classify(error: BaseException, what: str, limits: RuntimeLimits) -> RuntimeF
         return RuntimeFault("timeout", f"{what} timed out after {limits.timeout_ms} ms")
     if any(word in lowered for word in _LIMIT_WORDS):
         return RuntimeFault("limit", f"{what} exceeded the store limits: {text}")
-    if "unknown import" in lowered or "matching implementation was not found" in lowered \
-            or "incompatible import type" in lowered or "incompatible type" in lowered:
+    if (
+        "unknown import" in lowered
+        or "matching implementation was not found" in lowered
+        or "incompatible import type" in lowered
+        or "incompatible type" in lowered
+    ):
         return RuntimeFault("load", f"{what} could not be linked: {text}")
     return RuntimeFault("trap", f"WASM execution error: {what}: {text}")
 

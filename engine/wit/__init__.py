@@ -49,9 +49,25 @@ _LAZY = {
 # Spelled out (not derived from _LAZY) so linters and type checkers read it; tests/wit/test_wit_package.py
 # keeps __all__, _LAZY and the TYPE_CHECKING imports in step.
 __all__ = [
-    "INSTANCE_WORLD", "TOOL_WORLD", "Function", "Interface", "Package", "Resolve", "TypeDef", "WitError", "World",
-    "WorldItem", "WorldSurface", "bundled_resolve", "load_world", "parse_text", "resolve_path", "signature",
-    "summarize", "type_text", "world_surface",
+    "INSTANCE_WORLD",
+    "TOOL_WORLD",
+    "Function",
+    "Interface",
+    "Package",
+    "Resolve",
+    "TypeDef",
+    "WitError",
+    "World",
+    "WorldItem",
+    "WorldSurface",
+    "bundled_resolve",
+    "load_world",
+    "parse_text",
+    "resolve_path",
+    "signature",
+    "summarize",
+    "type_text",
+    "world_surface",
 ]
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 from engine.wit import model as m
 
 
-def elaborate(imports: dict[str, m.WorldItem], exports: dict[str, m.WorldItem], type_deps: list[str],
-              deps: dict[str, list[str]]) -> tuple[dict[str, m.WorldItem], dict[str, m.WorldItem], str | None]:
+def elaborate(
+    imports: dict[str, m.WorldItem], exports: dict[str, m.WorldItem], type_deps: list[str], deps: dict[str, list[str]]
+) -> tuple[dict[str, m.WorldItem], dict[str, m.WorldItem], str | None]:
     """(imports, exports, failed): `failed` is the first exported interface (key) that depends on
     an interface both as an import and as an export (no valid order exists), else None."""
     new_imports: dict[str, m.WorldItem] = {}

@@ -9,19 +9,19 @@ class WitError(DiagnosticError):
     """Raised by the WIT front end; `.diagnostics` lists every problem found (at least one)."""
 
 
-def wit_diagnostic(message: str, file: str | None, line: int | None = None,
-                   column: int | None = None) -> Diagnostic:
+def wit_diagnostic(message: str, file: str | None, line: int | None = None, column: int | None = None) -> Diagnostic:
     """One-line, bounded diagnostic pointing at `file:line:column`."""
     return Diagnostic(
-        kind="wit", phase="wit", message=" ".join(message.split()),
+        kind="wit",
+        phase="wit",
+        message=" ".join(message.split()),
         location=Location(file=file, line=line, column=column),
     )
 
 
 def io_diagnostic(message: str, file: str | None) -> Diagnostic:
     """A file or folder that cannot be read (code `wit.io`: the CLI exits 2 for these)."""
-    return Diagnostic(kind="wit", phase="wit", message=message, code="wit.io",
-                      location=Location(file=file))
+    return Diagnostic(kind="wit", phase="wit", message=message, code="wit.io", location=Location(file=file))
 
 
 class Problem(Exception):

@@ -24,8 +24,9 @@ def excluded_reference(kind: str, name: str, feature: str) -> str:
 
 
 class GateResolver(ResolverState):
-    def disabled_by(self, gates: tuple[ast.Gate, ...], file: ast.File, pkg: ast.PackageName,
-                    pos: ast.Pos | None = None) -> str | None:
+    def disabled_by(
+        self, gates: tuple[ast.Gate, ...], file: ast.File, pkg: ast.PackageName, pos: ast.Pos | None = None
+    ) -> str | None:
         """The feature (not enabled) that gates an item out, or None when the item is active.
         Bad gate combinations, and `@since` a version the package has not reached (reported at
         `pos`, the item's name), are reported here."""
@@ -47,10 +48,17 @@ class GateResolver(ResolverState):
             if pkg.version is None:
                 self.error("`@since` is only allowed in a package with a version", file, g.pos)
             elif not self.shadow and newer(g.value, pkg.version):
-                self.error(f"feature gate cannot reference unreleased version {g.value} of package [{pkg}] "
-                           f"(current version {pkg.version})", file, pos or g.pos)
-        feature = None if self.shadow else next(
-            (g.value for g in gates if g.kind == "unstable" and g.value not in self.features), None)
+                self.error(
+                    f"feature gate cannot reference unreleased version {g.value} of package [{pkg}] "
+                    f"(current version {pkg.version})",
+                    file,
+                    pos or g.pos,
+                )
+        feature = (
+            None
+            if self.shadow
+            else next((g.value for g in gates if g.kind == "unstable" and g.value not in self.features), None)
+        )
         self.excluded_any = self.excluded_any or feature is not None
         return feature
 

@@ -55,8 +55,16 @@ def _load(path: Path, transformer: Any) -> Any | None:
     try:
         # Lark.load() takes no options; _load is what lark's own cache uses to add them
         return Lark.__new__(Lark)._load(io.BytesIO(payload), transformer=transformer)
-    except (pickle.UnpicklingError, EOFError, ImportError, AttributeError, LookupError, TypeError, ValueError,
-            LarkError):
+    except (
+        pickle.UnpicklingError,
+        EOFError,
+        ImportError,
+        AttributeError,
+        LookupError,
+        TypeError,
+        ValueError,
+        LarkError,
+    ):
         return None  # intact bytes that this lark cannot read back: rebuilt like a corrupt file
 
 

@@ -79,9 +79,14 @@ def _group_units(files: list[ast.File], main: bool, errors: list[Diagnostic]) ->
             header = (f, f.package)
         elif str(f.package) != str(header[1]):
             p = f.package.pos
-            errors.append(wit_diagnostic(
-                f"package `{f.package}` does not match `{header[1]}` declared in {Path(header[0].path).name}",
-                f.path, p.line, p.column))
+            errors.append(
+                wit_diagnostic(
+                    f"package `{f.package}` does not match `{header[1]}` declared in {Path(header[0].path).name}",
+                    f.path,
+                    p.line,
+                    p.column,
+                )
+            )
     if header is not None:
         ordered = [header[0]] + [f for f in files if f is not header[0]]
         units.append(Unit(header[1], main, tuple((f, f.items) for f in ordered if f.items or f is header[0])))
@@ -89,8 +94,9 @@ def _group_units(files: list[ast.File], main: bool, errors: list[Diagnostic]) ->
     elif files:  # as in wit-parser, even a folder of only nested packages needs its own header
         f = next((f for f in files if f.items), files[0])
         line, col = _first_item_pos(f) if f.items else (None, None)
-        errors.append(wit_diagnostic(
-            "no `package` header was found in any WIT file for this package", f.path, line, col))
+        errors.append(
+            wit_diagnostic("no `package` header was found in any WIT file for this package", f.path, line, col)
+        )
     for f in files:
         for nested in f.nested:
             units.append(Unit(nested.name, main, ((f, nested.items),)))
@@ -110,8 +116,14 @@ def _check_package_docs(files: list[ast.File], errors: list[Diagnostic]) -> None
         documented += 1
         if documented > 1:
             line = f.source.count("\n", 0, doc) + 1
-            errors.append(wit_diagnostic("found doc comments on multiple 'package' items", f.path, line,
-                                         doc - (f.source.rfind("\n", 0, doc) + 1) + 1))
+            errors.append(
+                wit_diagnostic(
+                    "found doc comments on multiple 'package' items",
+                    f.path,
+                    line,
+                    doc - (f.source.rfind("\n", 0, doc) + 1) + 1,
+                )
+            )
 
 
 def _first_item_pos(f: ast.File) -> tuple[int, int]:
@@ -137,13 +149,16 @@ def load_units(path: Path) -> list[Unit]:
     for unit in units:
         if unit.key in seen:
             p = unit.name.pos
-            errors.append(wit_diagnostic(
-                f"package `{unit.key}` is defined more than once (also in {Path(seen[unit.key].file.path).name})",
-                unit.file.path, p.line, p.column))
+            errors.append(
+                wit_diagnostic(
+                    f"package `{unit.key}` is defined more than once (also in {Path(seen[unit.key].file.path).name})",
+                    unit.file.path,
+                    p.line,
+                    p.column,
+                )
+            )
         else:
             seen[unit.key] = unit
     if errors:
         raise WitError(errors)
     return units
-
-

@@ -7,9 +7,12 @@ from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
 
-def postorder(roots: Iterable[Hashable], successors: Callable[[Any], Iterable[Any]],
-              on_cycle: Callable[[list, Any], None] | None = None,
-              target: Callable[[Any], Hashable] = lambda edge: edge) -> list:
+def postorder(
+    roots: Iterable[Hashable],
+    successors: Callable[[Any], Iterable[Any]],
+    on_cycle: Callable[[list, Any], None] | None = None,
+    target: Callable[[Any], Hashable] = lambda edge: edge,
+) -> list:
     """Every node reachable from `roots`, each after the nodes it leads to.
 
     `successors(node)` gives a node's edges and `target(edge)` the node an edge leads to (an edge

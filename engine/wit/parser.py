@@ -24,12 +24,53 @@ GRAMMAR_PATH = Path(__file__).with_name("grammar.lark")
 MAX_TYPE_DEPTH = 64  # nesting of list/option/result/... deeper than this is refused
 MAX_FILE_BYTES = 4 * 1024 * 1024  # one .wit file; real ones are a few KiB
 
-KEYWORDS = frozenset({
-    "as", "async", "bool", "borrow", "char", "constructor", "enum", "error-context", "export", "f32", "f64", "flags",
-    "from", "func", "future", "import", "include", "interface", "list", "map", "option", "own", "package", "record",
-    "resource", "result", "s8", "s16", "s32", "s64", "static", "stream", "string", "tuple", "type", "u8", "u16",
-    "u32", "u64", "use", "variant", "with", "world",
-})
+KEYWORDS = frozenset(
+    {
+        "as",
+        "async",
+        "bool",
+        "borrow",
+        "char",
+        "constructor",
+        "enum",
+        "error-context",
+        "export",
+        "f32",
+        "f64",
+        "flags",
+        "from",
+        "func",
+        "future",
+        "import",
+        "include",
+        "interface",
+        "list",
+        "map",
+        "option",
+        "own",
+        "package",
+        "record",
+        "resource",
+        "result",
+        "s8",
+        "s16",
+        "s32",
+        "s64",
+        "static",
+        "stream",
+        "string",
+        "tuple",
+        "type",
+        "u8",
+        "u16",
+        "u32",
+        "u64",
+        "use",
+        "variant",
+        "with",
+        "world",
+    }
+)
 GATE_KEYS = {"since": "version", "unstable": "feature", "deprecated": "version"}
 
 _SEMVER_RE = re.compile(
@@ -335,12 +376,27 @@ def get_parser() -> Any:
 
 
 _TERMINAL_NAMES = {
-    "ID": "a name", "VERSION": "a version", "INT": "a number", "PRIM": "a type", "AT": "`@`",
-    "UNDERSCORE": "`_`", "$END": "end of file",
+    "ID": "a name",
+    "VERSION": "a version",
+    "INT": "a number",
+    "PRIM": "a type",
+    "AT": "`@`",
+    "UNDERSCORE": "`_`",
+    "$END": "end of file",
 }
 _PUNCT = {
-    "SEMICOLON": ";", "COLON": ":", "COMMA": ",", "DOT": ".", "LBRACE": "{", "RBRACE": "}",
-    "LPAR": "(", "RPAR": ")", "LESSTHAN": "<", "MORETHAN": ">", "EQUAL": "=", "SLASH": "/",
+    "SEMICOLON": ";",
+    "COLON": ":",
+    "COMMA": ",",
+    "DOT": ".",
+    "LBRACE": "{",
+    "RBRACE": "}",
+    "LPAR": "(",
+    "RPAR": ")",
+    "LESSTHAN": "<",
+    "MORETHAN": ">",
+    "EQUAL": "=",
+    "SLASH": "/",
     "__ANON_0": "->",
 }
 

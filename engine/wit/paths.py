@@ -40,8 +40,7 @@ class PathResolver(ResolverState):
             try:  # the package must exist even when every mention is gated out
                 target = self.find_package(package)
                 if target is table:  # its own items are named without the package
-                    raise problem_at(f"package `{unit.key}` creates a dependency cycle (it names itself)",
-                                     package.pos)
+                    raise problem_at(f"package `{unit.key}` creates a dependency cycle (it names itself)", package.pos)
             except Problem as problem:
                 self.record(problem, file)
                 self.broken_refs.add((unit.key, *key))
@@ -54,8 +53,9 @@ class PathResolver(ResolverState):
         for file, _ in unit.parts:
             for name, use in table.top_uses.get(file.path, {}).items():
                 used = use.path.name
-                if use.path.package is None and not any(used.name in d for d in
-                                                        (table.interfaces, table.worlds, table.disabled)):
+                if use.path.package is None and not any(
+                    used.name in d for d in (table.interfaces, table.worlds, table.disabled)
+                ):
                     self.error(f"interface or world `{used.name}` does not exist", file, used.pos)
                     self.broken_refs.add((file.path, name))
 

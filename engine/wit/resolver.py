@@ -72,9 +72,11 @@ class Resolver(WorldResolver, GateResolver, PathResolver):
     def meta(self, file: ast.File, node, pos: ast.Pos | None = None) -> dict:
         """docs, location and gates of a model item made from `node` (an ast item with `start`
         and `gates`), located at `pos` (default: its name)."""
-        return {"docs": self.docs(file, node.start),
-                "location": self.location(file, pos or node.name.pos),
-                "gates": tuple(m.Gate(g.kind, g.value) for g in node.gates)}
+        return {
+            "docs": self.docs(file, node.start),
+            "location": self.location(file, pos or node.name.pos),
+            "gates": tuple(m.Gate(g.kind, g.value) for g in node.gates),
+        }
 
     # ---- package tables --------------------------------------------------------------------
 
@@ -91,8 +93,12 @@ class Resolver(WorldResolver, GateResolver, PathResolver):
                     if item.gates:
                         self.error("attributes not allowed on top-level use", file, item.gates[0].pos)
                 elif name.name in seen:
-                    self.error(f"`{name.name}` is defined more than once in package `{unit.key}` "
-                               f"(already a {seen[name.name]})", file, name.pos)
+                    self.error(
+                        f"`{name.name}` is defined more than once in package `{unit.key}` "
+                        f"(already a {seen[name.name]})",
+                        file,
+                        name.pos,
+                    )
                     continue
                 if name.name in in_file:
                     self.error(f"duplicate name `{name.name}` in this file", file, name.pos)
@@ -118,8 +124,9 @@ class Resolver(WorldResolver, GateResolver, PathResolver):
 
     # ---- interfaces ------------------------------------------------------------------------
 
-    def target(self, path: ast.UsePath, unit: Unit, file: ast.File, *,
-               note: bool = True) -> tuple[PkgTable, str, ast.Pos]:
+    def target(
+        self, path: ast.UsePath, unit: Unit, file: ast.File, *, note: bool = True
+    ) -> tuple[PkgTable, str, ast.Pos]:
         """(package table, item name, position) that `path` names, following a top-level
         `use ... as`; `note` records a reference to another package (for package order)."""
         table = self.tables[unit.key]
@@ -148,8 +155,10 @@ class Resolver(WorldResolver, GateResolver, PathResolver):
         if named.package is not None:
             key = (str(named.package), named.name.name)
             if self.foreign_kinds.get(unit.key, {}).get(key, kind) != kind:
-                raise problem_at(f"name `{path.name.name}` is defined as {_ARTICLE[other]} {other}, "
-                                 f"not {_ARTICLE[kind]} {kind}", path.name.pos)
+                raise problem_at(
+                    f"name `{path.name.name}` is defined as {_ARTICLE[other]} {other}, not {_ARTICLE[kind]} {kind}",
+                    path.name.pos,
+                )
             if (unit.key, *key) in self.broken_refs:
                 raise Broken()
         table, name, pos = self.target(path, unit, file)
@@ -189,13 +198,13 @@ class Resolver(WorldResolver, GateResolver, PathResolver):
         node, file = table.interfaces[name]
 
         def build() -> None:
-            self.interfaces[iid] = self.build_interface(
-                iid, name, node, table.unit, file)
+            self.interfaces[iid] = self.build_interface(iid, name, node, table.unit, file)
 
         return self.ensure(iid, build, pos, f"`use` of interface `{name}` forms a cycle")
 
-    def build_interface(self, iid: str, name: str | None, node: ast.Interface | ast.Extern, unit: Unit,
-                        file: ast.File) -> m.Interface:
+    def build_interface(
+        self, iid: str, name: str | None, node: ast.Interface | ast.Extern, unit: Unit, file: ast.File
+    ) -> m.Interface:
         """An interface, or the inline interface of a world's `import x: interface { ... }`."""
         scope = Scope(iid, file)
         active = self.active_items(node.items, scope, file, unit)
@@ -227,8 +236,9 @@ class Resolver(WorldResolver, GateResolver, PathResolver):
 
     def claim(self, scope: Scope, ident: ast.Ident, what: str) -> bool:
         if ident.name in scope.taken:
-            self.error(f"`{ident.name}` is defined more than once (already a {scope.taken[ident.name]})",
-                       scope.file, ident.pos)
+            self.error(
+                f"`{ident.name}` is defined more than once (already a {scope.taken[ident.name]})", scope.file, ident.pos
+            )
             return False
         scope.taken[ident.name] = what
         return True
@@ -253,8 +263,11 @@ class Resolver(WorldResolver, GateResolver, PathResolver):
                 self.use_item(scope, item, unit)
         # pass 3: definitions
         for item in items:
-            if isinstance(item, ast.TypeDef) and scope.names.get(item.name.name) == f"{scope.owner}#{item.name.name}" \
-                    and f"{scope.owner}#{item.name.name}" not in self.types:
+            if (
+                isinstance(item, ast.TypeDef)
+                and scope.names.get(item.name.name) == f"{scope.owner}#{item.name.name}"
+                and f"{scope.owner}#{item.name.name}" not in self.types
+            ):
                 try:
                     self.typedef(scope, item, unit, functions)
                 except Problem as problem:
@@ -289,7 +302,8 @@ class Resolver(WorldResolver, GateResolver, PathResolver):
                 continue
             key = f"{scope.owner}#{local.name}"
             self.types[key] = m.TypeDef(
-                key, local.name, scope.owner, "use", target=m.Ref(td.key), **self.meta(file, item, local.pos))
+                key, local.name, scope.owner, "use", target=m.Ref(td.key), **self.meta(file, item, local.pos)
+            )
             scope.names[local.name] = key
 
     def lookup(self, scope: Scope, ident: ast.Ident) -> str:
@@ -331,8 +345,11 @@ class Resolver(WorldResolver, GateResolver, PathResolver):
         if isinstance(t, ast.TMap):
             key_type = self.convert(t.key, scope)
             if not (isinstance(key_type, m.Prim) and key_type.name in MAP_KEYS):
-                raise problem_at("invalid map key type: map keys must be bool, u8, u16, u32, u64, s8, s16, "
-                                 "s32, s64, char, or string", t.pos)
+                raise problem_at(
+                    "invalid map key type: map keys must be bool, u8, u16, u32, u64, s8, s16, "
+                    "s32, s64, char, or string",
+                    t.pos,
+                )
             return m.MapOf(key_type, self.convert(t.value, scope))
         raise TypeError(f"unknown type node {type(t).__name__}")  # pragma: no cover
 
@@ -350,9 +367,11 @@ class Resolver(WorldResolver, GateResolver, PathResolver):
             td = m.TypeDef(key, item.name.name, scope.owner, "record", fields=tuple(fields), **common)
         elif kind in ("variant", "enum", "flags"):
             cases = tuple(
-                m.Case(c.name.name, self.convert(c.type, scope) if c.type is not None else None,
-                       self.docs(file, c.start))
-                for c in self._unique(item.members(ast.Case), "case" if kind != "flags" else "flag", file))
+                m.Case(
+                    c.name.name, self.convert(c.type, scope) if c.type is not None else None, self.docs(file, c.start)
+                )
+                for c in self._unique(item.members(ast.Case), "case" if kind != "flags" else "flag", file)
+            )
             if not cases and kind != "flags":  # empty records and flags are valid, as in wit-parser
                 raise problem_at(f"{kind} `{item.name.name}` must have at least one case", item.name.pos)
             td = m.TypeDef(key, item.name.name, scope.owner, kind, cases=cases, **common)
@@ -376,8 +395,9 @@ class Resolver(WorldResolver, GateResolver, PathResolver):
             kept.append(entry)
         return kept
 
-    def resource_functions(self, scope: Scope, item: ast.TypeDef, key: str, unit: Unit,
-                           functions: dict[str, m.Function]) -> None:
+    def resource_functions(
+        self, scope: Scope, item: ast.TypeDef, key: str, unit: Unit, functions: dict[str, m.Function]
+    ) -> None:
         rname = item.name.name
         plain: set[str] = set()  # a method and a static function share one namespace
         for rf in item.members(ast.ResourceFunc):
@@ -395,8 +415,17 @@ class Resolver(WorldResolver, GateResolver, PathResolver):
             except Problem as problem:
                 self.record(problem, scope.file)
 
-    def function(self, name: str, kind: str, func: ast.Func, scope: Scope, resource: str | None,
-                 item: object, file: ast.File, unit: Unit) -> m.Function:
+    def function(
+        self,
+        name: str,
+        kind: str,
+        func: ast.Func,
+        scope: Scope,
+        resource: str | None,
+        item: object,
+        file: ast.File,
+        unit: Unit,
+    ) -> m.Function:
         params: list[m.Param] = []
         if kind in ("method", "constructor") and resource is None:
             raise TypeError(f"a {kind} needs the resource it belongs to")  # the callers' contract
@@ -455,11 +484,12 @@ class Resolver(WorldResolver, GateResolver, PathResolver):
             if nxt in reported:  # another way round the same cycle
                 return
             reported.add(nxt)
-            names = " -> ".join(k.rsplit("#", 1)[-1] for k in path[path.index(nxt):] + [nxt])
+            names = " -> ".join(k.rsplit("#", 1)[-1] for k in path[path.index(nxt) :] + [nxt])
             td = self.types[nxt]
             loc = td.location or Location(None)  # every type written in a file has a location
-            self.errors.append(wit_diagnostic(f"type `{td.name}` refers to itself ({names})",
-                                              loc.file, loc.line, loc.column))
+            self.errors.append(
+                wit_diagnostic(f"type `{td.name}` refers to itself ({names})", loc.file, loc.line, loc.column)
+            )
             self.types[nxt] = m.TypeDef(td.key, td.name, td.owner, "alias", target=m.Prim("u8"))
 
         local = [k for k in scope.names.values() if k and k.startswith(prefix) and k in self.types]
@@ -517,13 +547,23 @@ class Resolver(WorldResolver, GateResolver, PathResolver):
             unit = table.unit
             file = unit.file
             packages[key] = m.Package(
-                key, unit.name.namespace.name, unit.name.name.name, unit.name.version,
+                key,
+                unit.name.namespace.name,
+                unit.name.name.name,
+                unit.name.version,
                 m.frozen_map((n, iface_id(unit.name, n)) for n in table.interfaces),
                 m.frozen_map((n, iface_id(unit.name, n)) for n in table.worlds),
-                self.docs(file, _package_start(unit)), self.location(file, unit.name.pos))
+                self.docs(file, _package_start(unit)),
+                self.location(file, unit.name.pos),
+            )
         main = tuple(k for k in order if self.tables[k].unit.main)
-        return m.Resolve(m.frozen_map(packages), m.frozen_map(self.interfaces), m.frozen_map(self.worlds),
-                         m.frozen_map(self.types), main)
+        return m.Resolve(
+            m.frozen_map(packages),
+            m.frozen_map(self.interfaces),
+            m.frozen_map(self.worlds),
+            m.frozen_map(self.types),
+            main,
+        )
 
     def _package_order(self) -> list[str]:
         """Dependency order of packages; a cycle between packages is an error."""

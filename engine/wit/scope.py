@@ -48,5 +48,3 @@ class Scope:
     handle_checks: list[tuple[str, ast.Pos]] = field(default_factory=list)
     result_checks: list[tuple[m.Type, ast.Pos]] = field(default_factory=list)
     inline_imports: set[str] = field(default_factory=set)  # worlds: names of `import x: interface {..}`
-
-

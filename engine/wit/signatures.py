@@ -53,8 +53,11 @@ class _Renderer:
         elif td.kind == "record":
             text = "record{" + ", ".join(f"{f.name}: {self.text(f.type)}" for f in td.fields) + "}"
         elif td.kind == "variant":
-            text = "variant{" + ", ".join(
-                c.name + (f"({self.text(c.type)})" if c.type is not None else "") for c in td.cases) + "}"
+            text = (
+                "variant{"
+                + ", ".join(c.name + (f"({self.text(c.type)})" if c.type is not None else "") for c in td.cases)
+                + "}"
+            )
         else:  # enum, flags
             text = td.kind + "{" + ", ".join(c.name for c in td.cases) + "}"
         if len(text) > MAX_TEXT:
@@ -149,7 +152,7 @@ def world_surface(world: m.World, resolve: m.Resolve, form: str = "structural") 
                 raise ValueError(f"world item `{key}` names neither a function nor an interface")
         return interfaces, functions
 
-    (imp_ifaces, imp_funcs), (exp_ifaces, exp_funcs) = _spelled(
-        lambda: (split(world.imports), split(world.exports)))
-    return WorldSurface(world.id, m.frozen_map(imp_ifaces), m.frozen_map(imp_funcs),
-                        m.frozen_map(exp_funcs), m.frozen_map(exp_ifaces))
+    (imp_ifaces, imp_funcs), (exp_ifaces, exp_funcs) = _spelled(lambda: (split(world.imports), split(world.exports)))
+    return WorldSurface(
+        world.id, m.frozen_map(imp_ifaces), m.frozen_map(imp_funcs), m.frozen_map(exp_funcs), m.frozen_map(exp_ifaces)
+    )

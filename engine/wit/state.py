@@ -44,8 +44,9 @@ class ResolverState:
     def ensure(self, item_id: str, build: Callable[[], None], pos: ast.Pos, cycle: str) -> str:
         raise NotImplementedError
 
-    def build_interface(self, iid: str, name: str | None, node: ast.Interface | ast.Extern, unit: Unit,
-                        file: ast.File) -> m.Interface:
+    def build_interface(
+        self, iid: str, name: str | None, node: ast.Interface | ast.Extern, unit: Unit, file: ast.File
+    ) -> m.Interface:
         raise NotImplementedError
 
     def active_items(self, items: tuple, scope: Scope, file: ast.File, unit: Unit) -> list:
@@ -54,8 +55,17 @@ class ResolverState:
     def define_types(self, scope: Scope, items: list, unit: Unit, functions: dict[str, m.Function]) -> None:
         raise NotImplementedError
 
-    def function(self, name: str, kind: str, func: ast.Func, scope: Scope, resource: str | None,
-                 item: object, file: ast.File, unit: Unit) -> m.Function:
+    def function(
+        self,
+        name: str,
+        kind: str,
+        func: ast.Func,
+        scope: Scope,
+        resource: str | None,
+        item: object,
+        file: ast.File,
+        unit: Unit,
+    ) -> m.Function:
         raise NotImplementedError
 
     def finish_scope(self, scope: Scope) -> Mapping[str, m.TypeDef]:

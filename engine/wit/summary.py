@@ -14,13 +14,17 @@ def interface_summary(iface: m.Interface) -> dict[str, Any]:
 def _labels(items) -> dict[str, str]:
     """Interfaces imported or exported under a plain name (`import team-a: wasi:kv/store;`,
     `export x: interface {..}`): label -> the interface behind it."""
-    return {key: item.interface for key, item in items.items()
-            if item.kind == "interface" and item.interface != key}
+    return {key: item.interface for key, item in items.items() if item.kind == "interface" and item.interface != key}
 
 
 def world_summary(world: m.World) -> dict[str, Any]:
-    return {"name": world.id, "imports": list(world.imports), "exports": list(world.exports),
-            "import_interfaces": _labels(world.imports), "export_interfaces": _labels(world.exports)}
+    return {
+        "name": world.id,
+        "imports": list(world.imports),
+        "exports": list(world.exports),
+        "import_interfaces": _labels(world.imports),
+        "export_interfaces": _labels(world.exports),
+    }
 
 
 def summarize(resolve: m.Resolve) -> dict[str, Any]:

@@ -88,5 +88,3 @@ def edges(td: m.TypeDef) -> list[str]:
     for c in td.cases:
         out.extend(refs(c.type))
     return out
-
-

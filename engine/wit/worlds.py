@@ -30,8 +30,11 @@ class WorldResolver(ResolverState):
     def build_world(self, wid: str, node: ast.World, unit: Unit, file: ast.File) -> m.World:
         scope = Scope(wid, file)
         items = self.active_items(node.items, scope, file, unit)
-        scope.inline_imports = {i.name.name for i in items if isinstance(i, ast.Extern) and i.kind == "inline"
-                                and i.direction == "import" and i.name is not None}
+        scope.inline_imports = {
+            i.name.name
+            for i in items
+            if isinstance(i, ast.Extern) and i.kind == "inline" and i.direction == "import" and i.name is not None
+        }
         resource_funcs: dict[str, m.Function] = {}
         self.define_types(scope, items, unit, resource_funcs)
         sides: dict[str, dict[str, m.WorldItem]] = {"import": {}, "export": {}}
@@ -59,28 +62,45 @@ class WorldResolver(ResolverState):
         type_names = [n for n, k in scope.names.items() if k is not None]
         for direction, side in () if self.shadow else sides.items():
             names = [k for k, v in side.items() if v.kind == "function" or v.interface != k]
-            self.case_clashes(wid, node, direction, (type_names if direction == "import" else []) + names,
-                              positions, file)
+            self.case_clashes(
+                wid, node, direction, (type_names if direction == "import" else []) + names, positions, file
+            )
         types = self.finish_scope(scope)
         imports, exports, failed = elaborate(sides["import"], sides["export"], scope.deps, self.deps)
         if failed is not None and not self.shadow:
-            self.error(f"interface `{failed}` transitively depends on an interface in incompatible ways (an "
-                       "imported dependency itself depends on an export)", file, node.name.pos)
-        return m.World(wid, node.name.name, unit.key, m.frozen_map(imports), m.frozen_map(exports), types,
-                       **self.meta(file, node))
+            self.error(
+                f"interface `{failed}` transitively depends on an interface in incompatible ways (an "
+                "imported dependency itself depends on an export)",
+                file,
+                node.name.pos,
+            )
+        return m.World(
+            wid, node.name.name, unit.key, m.frozen_map(imports), m.frozen_map(exports), types, **self.meta(file, node)
+        )
 
-    def case_clashes(self, wid: str, node: ast.World, direction: str, names: list[str], positions: dict,
-                     file: ast.File) -> None:
+    def case_clashes(
+        self, wid: str, node: ast.World, direction: str, names: list[str], positions: dict, file: ast.File
+    ) -> None:
         seen: dict[str, str] = {}
         for name in names:
             first = seen.setdefault(name.lower(), name)
             if first != name:
-                self.error(f"{direction} `{name}` in world `{node.name.name}` conflicts with {direction} `{first}` "
-                           "(kebab-case identifiers are case-insensitive)", file,
-                           positions.get((direction, name), node.name.pos))
+                self.error(
+                    f"{direction} `{name}` in world `{node.name.name}` conflicts with {direction} `{first}` "
+                    "(kebab-case identifiers are case-insensitive)",
+                    file,
+                    positions.get((direction, name), node.name.pos),
+                )
 
-    def world_extern(self, wid: str, item: ast.Extern, scope: Scope, unit: Unit,
-                     sides: dict[str, dict[str, m.WorldItem]], positions: dict) -> None:
+    def world_extern(
+        self,
+        wid: str,
+        item: ast.Extern,
+        scope: Scope,
+        unit: Unit,
+        sides: dict[str, dict[str, m.WorldItem]],
+        positions: dict,
+    ) -> None:
         file = scope.file
         side = sides[item.direction]
         common = self.meta(file, item, item.pos)
@@ -107,17 +127,23 @@ class WorldResolver(ResolverState):
         side[key] = entry
         positions[(item.direction, key)] = item.pos
 
-    def include(self, item: ast.Include, scope: Scope, unit: Unit,
-                sides: dict[str, dict[str, m.WorldItem]], positions: dict) -> None:
+    def include(
+        self, item: ast.Include, scope: Scope, unit: Unit, sides: dict[str, dict[str, m.WorldItem]], positions: dict
+    ) -> None:
         file = scope.file
         other = self.worlds[self.lookup_item(item.path, unit, file, "world")]
         renames = {old.name: new for old, new in item.renames}
-        names = {k for side in (other.imports, other.exports) for k, v in side.items()
-                 if v.kind == "function" or v.interface != k} | set(other.types)
+        names = {
+            k
+            for side in (other.imports, other.exports)
+            for k, v in side.items()
+            if v.kind == "function" or v.interface != k
+        } | set(other.types)
         for old, _new in item.renames:
             if old.name not in names:
-                raise problem_at(f"`{old.name}` in `with` is not a name imported or exported by world "
-                                 f"`{other.id}`", old.pos)
+                raise problem_at(
+                    f"`{old.name}` in `with` is not a name imported or exported by world `{other.id}`", old.pos
+                )
         for direction, source in (("import", other.imports), ("export", other.exports)):
             side = sides[direction]
             for key, entry in source.items():
@@ -128,26 +154,31 @@ class WorldResolver(ResolverState):
                 if new_key in side:
                     if not plain and side[new_key].interface == entry.interface:
                         continue
-                    raise problem_at(f"{direction} `{new_key}` of included world `{other.id}` conflicts with an "
-                                     f"existing {direction}; rename it with `with {{ {key} as ... }}`",
-                                     item.path.name.pos)
+                    raise problem_at(
+                        f"{direction} `{new_key}` of included world `{other.id}` conflicts with an "
+                        f"existing {direction}; rename it with `with {{ {key} as ... }}`",
+                        item.path.name.pos,
+                    )
                 func = entry.function
                 if func is not None and func.name != new_key:
                     func = replace(func, name=new_key)
-                side[new_key] = m.WorldItem(new_key, entry.kind, entry.interface, func, False,
-                                            entry.docs, entry.location, entry.gates)
+                side[new_key] = m.WorldItem(
+                    new_key, entry.kind, entry.interface, func, False, entry.docs, entry.location, entry.gates
+                )
                 positions[(direction, new_key)] = item.path.name.pos
         for name, td in other.types.items():
             new_name = renames[name].name if name in renames else name
             if new_name in scope.names:
                 if scope.names[new_name] == td.key:
                     continue
-                raise problem_at(f"type `{new_name}` of included world `{other.id}` conflicts with an existing "
-                                 f"name; rename it with `with {{ {name} as ... }}`", item.path.name.pos)
+                raise problem_at(
+                    f"type `{new_name}` of included world `{other.id}` conflicts with an existing "
+                    f"name; rename it with `with {{ {name} as ... }}`",
+                    item.path.name.pos,
+                )
             scope.names[new_name] = td.key
             scope.taken[new_name] = "type"
         scope.deps.extend(self.deps.get(other.id, []))
-
 
 
 def _renamed(key: str, renames: dict[str, ast.Ident]) -> str:

@@ -268,8 +268,7 @@ def _list(directory: int, parts: list[str], deadline: float | None) -> str:
         for name, kind in chosen[:MAX_LIST_ENTRIES]
     ]
     truncated = len(chosen) > MAX_LIST_ENTRIES or unscanned
-    return json.dumps({"path": shown, "entries": listed, "truncated": truncated},
-                      ensure_ascii=False)
+    return json.dumps({"path": shown, "entries": listed, "truncated": truncated}, ensure_ascii=False)
 
 
 def _target_lock(parent: int, name: str) -> Any:
@@ -289,8 +288,9 @@ def _write(parent: int, parts: list[str], content: bytes, deadline: float | None
     lock = _target_lock(parent, name)
     # Another instance may be writing the same file: wait for it only as long as this call may run.
     if not lock.acquire(timeout=-1 if deadline is None else max(0.0, deadline - time.monotonic())):
-        raise HostApiError(f"FS write of {shown} stopped: the guest call has used up its time limit "
-                           "waiting for another writer")
+        raise HostApiError(
+            f"FS write of {shown} stopped: the guest call has used up its time limit waiting for another writer"
+        )
     try:
         return _replace_file(parent, parts, shown, content)
     finally:
@@ -319,7 +319,7 @@ def _replace_file(parent: int, parts: list[str], shown: str, content: bytes) -> 
         try:
             view = memoryview(content)
             while view:
-                view = view[os.write(fd, view):]
+                view = view[os.write(fd, view) :]
             os.fchmod(fd, mode)
             os.fsync(fd)
         finally:

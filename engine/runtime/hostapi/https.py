@@ -55,15 +55,35 @@ MAX_LOOKUP_THREADS = 8
 _LOOKUP_SLOTS = threading.BoundedSemaphore(MAX_LOOKUP_THREADS)
 USER_AGENT = "yoi-plugin-https-host-api/0.1"
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-CREDENTIAL_HEADERS = frozenset({
-    "authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-auth-token", "api-key", "apikey",
-})
+CREDENTIAL_HEADERS = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "set-cookie",
+        "x-api-key",
+        "x-auth-token",
+        "api-key",
+        "apikey",
+    }
+)
 # Framing and routing headers belong to the host: a guest-chosen Host or Content-Length would let a
 # plugin smuggle a second request or reach a virtual host its grant does not name.
-HOST_CONTROLLED_HEADERS = frozenset({
-    "host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te", "trailer",
-    "expect", "proxy-connection", "user-agent",
-})
+HOST_CONTROLLED_HEADERS = frozenset(
+    {
+        "host",
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "keep-alive",
+        "upgrade",
+        "te",
+        "trailer",
+        "expect",
+        "proxy-connection",
+        "user-agent",
+    }
+)
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _FIELD_VALUE = re.compile(r"[\t\x20-\x7e]*")
 _URL_FORBIDDEN = re.compile(r"[\x00-\x20\x7f\\]")
@@ -98,8 +118,9 @@ class HttpsApi:
 
     def __init__(self, grants: tuple[HttpsGrant, ...], ca_bundle: str | Path | None, resolver: Resolver | None):
         self._grants = tuple(
-            _Grant(canonical_grant_host(g.host), frozenset(m.strip().upper() for m in g.methods),
-                   tuple(g.path_prefixes))
+            _Grant(
+                canonical_grant_host(g.host), frozenset(m.strip().upper() for m in g.methods), tuple(g.path_prefixes)
+            )
             for g in grants
         )
         self._ca_bundle = ca_bundle
@@ -146,7 +167,8 @@ class HttpsApi:
 
     def _covered(self, method: str, target: Target) -> bool:
         return any(
-            g.host == target.host and method in g.methods
+            g.host == target.host
+            and method in g.methods
             and (not g.path_prefixes or any(p and target.path.startswith(p) for p in g.path_prefixes))
             for g in self._grants
         )
@@ -244,7 +266,8 @@ def _request_headers(items: list[Any]) -> list[tuple[str, str]]:
         if lowered in CREDENTIAL_HEADERS:
             raise HostApiError(
                 f"HTTPS request header `{name}` is credential-like and must be supplied by an explicit future "
-                "secret-ref grant, not guest memory", redacted=True,
+                "secret-ref grant, not guest memory",
+                redacted=True,
             )
         if lowered in HOST_CONTROLLED_HEADERS:
             raise HostApiError(f"HTTPS request header `{name}` is set by the host, not the guest")
@@ -290,7 +313,7 @@ def parse_target(url: str) -> Target:
 def _split_netloc(netloc: str) -> tuple[str, int]:
     if netloc.startswith("["):
         end = netloc.find("]")
-        host, rest = (netloc[: end + 1], netloc[end + 1:]) if end >= 0 else (netloc, "")
+        host, rest = (netloc[: end + 1], netloc[end + 1 :]) if end >= 0 else (netloc, "")
         if rest and not rest.startswith(":"):
             raise HostApiError("invalid HTTPS URL: unexpected text after the IPv6 literal")
         port_text = rest[1:]
@@ -311,8 +334,15 @@ def _error_text(error: BaseException) -> str:
     return str(error) or type(error).__name__
 
 
-def _exchange(context: ssl.SSLContext, target: Target, addresses: list[IPAddress], method: str,
-              headers: list[tuple[str, str]], body: bytes, deadline: float) -> str:
+def _exchange(
+    context: ssl.SSLContext,
+    target: Target,
+    addresses: list[IPAddress],
+    method: str,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    deadline: float,
+) -> str:
     """Connect to a validated address, send one request, read one bounded response."""
     try:
         sock = _connect(addresses[:MAX_ADDRESSES_TRIED], target.port, deadline)
@@ -343,7 +373,7 @@ def _send_all(sock: ssl.SSLSocket, data: bytes, deadline: float) -> None:
     view = memoryview(data)
     while view:
         sock.settimeout(_remaining(deadline))
-        view = view[sock.send(view):]
+        view = view[sock.send(view) :]
 
 
 def _remaining(deadline: float) -> float:
@@ -378,8 +408,13 @@ def _request_bytes(target: Target, method: str, headers: list[tuple[str, str]], 
     authority = f"[{target.host}]" if target.address is not None and target.address.version == 6 else target.host
     if target.port != 443:
         authority += f":{target.port}"
-    lines = [f"{method} {target.request_target} HTTP/1.1", f"Host: {authority}", f"User-Agent: {USER_AGENT}",
-             "Accept-Encoding: identity", "Connection: close"]
+    lines = [
+        f"{method} {target.request_target} HTTP/1.1",
+        f"Host: {authority}",
+        f"User-Agent: {USER_AGENT}",
+        "Accept-Encoding: identity",
+        "Connection: close",
+    ]
     if body or method in ("POST", "PUT", "PATCH"):
         lines.append(f"Content-Length: {len(body)}")
     lines += [f"{name}: {value}" for name, value in headers]
@@ -517,4 +552,3 @@ class _ResponseReader:
                 break
             self._line(2)
         return bytes(body)
-
