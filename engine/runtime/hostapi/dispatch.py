@@ -15,7 +15,6 @@ from engine.diagnostics import bounded_message, redact_secret_like
 from engine.plan import Plan
 from engine.runtime.hostapi.descriptor import HostApiError
 from engine.runtime.hostapi.fs import FsApi
-from engine.runtime.hostapi.https import HttpsApi
 from engine.runtime.hostapi.surface import API_OPERATIONS, DENIED, DESCRIPTOR_LIMITS, not_in_plan
 
 _DESCRIPTOR_WORDS = {"https": "HTTPS request", "fs": "FS request"}
@@ -30,11 +29,15 @@ class HostApis:
 
     def __init__(self, plan: Plan, host: Any = None):
         self._plan_apis = frozenset(plan.host_apis)
-        self._https = HttpsApi(
-            plan.https_allowlist,
-            ca_bundle=getattr(host, "https_ca_bundle", None),
-            resolver=getattr(host, "resolver", None),
-        )
+        self._https: Any = None  # the https client (ssl, sockets) loads only for a plan that grants https
+        if "https" in self._plan_apis:
+            from engine.runtime.hostapi.https import HttpsApi
+
+            self._https = HttpsApi(
+                plan.https_allowlist,
+                ca_bundle=getattr(host, "https_ca_bundle", None),
+                resolver=getattr(host, "resolver", None),
+            )
         self._fs = FsApi(plan.fs_allowlist)
 
     def allowed(self, api: str) -> bool:
