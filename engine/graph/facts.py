@@ -103,7 +103,7 @@ def _package(out, node, a):
     _bool_facts(out, a, ref)
     if "size" in a:
         out["package_size"].add((ref, a["size"]))
-    for path, size in a["large_files"] if "large_files" in a else ():
+    for path, size in a.get("large_files", ()):
         out["package_file_size"].add((ref, path, size))
 
 
