@@ -55,3 +55,13 @@ def fail(group: str, message: str, code: int = EXIT_USAGE) -> NoReturn:
     """Print `yoi <group>: <message>` (bounded) on stderr and exit with `code`."""
     click.echo(f"yoi {group}: {escape_text(bound_text(message))}", err=True)
     sys.exit(code)
+
+
+def fail_on_run_denials(command: str, findings) -> None:
+    """Exit 1, after the report is printed, when a whole-run finding is a deny: a conclusion no
+    package owns must fail loudly, as it does in `list` and `check` (DESIGN decision 6)."""
+    from engine.report.verdict import failure_reasons
+
+    reasons = failure_reasons((), (), findings, None)
+    if reasons:
+        fail("plugin", f"plugin {command} failed: " + "; ".join(reasons), EXIT_POLICY)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from engine.cli.common import EXIT_USAGE, emit_json, fail
+from engine.cli.common import EXIT_USAGE, emit_json, fail, fail_on_run_denials
 from engine.cli.complete import complete_refs
 from engine.cli.options import workspace_options
 from engine.cli.run import run_guarded
@@ -16,7 +16,8 @@ from engine.cli.run import run_guarded
 @click.option("--proof", is_flag=True, help="Print every proof and why-not chain in full.")
 @click.option("--json", "as_json", is_flag=True, help="JSON output (always the full structure).")
 def explain(target, workspace, config_path, policy_dirs, proof, as_json):
-    """Explain, for every tool, service, ingress and host API, why it is eligible or not."""
+    """Explain, for every tool, service, ingress and host API, why it is eligible or not (exit 1 on a whole-run
+    deny)."""
     from engine.report.explain import explain_package, json_ready, render_explain
     from engine.report.target import evaluate_target
 
@@ -29,3 +30,4 @@ def explain(target, workspace, config_path, policy_dirs, proof, as_json):
         emit_json(json_ready(report))
     else:
         click.echo(render_explain(report, proof=proof), nl=False)
+    fail_on_run_denials("explain", report["run_findings"])

@@ -20,8 +20,11 @@ def graph(target, workspace, config_path, policy_dirs, output_format):
     """Print the package graph (packages, surfaces, permissions, grants, world, artifact)."""
     import networkx as nx
 
+    from engine.diagnostics import human_lines
     from engine.report.graph_render import render_graph
+    from engine.report.human import run_finding_lines
     from engine.report.target import evaluate_target
+    from engine.report.verdict import run_findings
 
     try:
         evaluation, ref = run_guarded("plugin", lambda: evaluate_target(target, workspace, config_path, policy_dirs))
@@ -29,4 +32,9 @@ def graph(target, workspace, config_path, policy_dirs, output_format):
         fail("plugin", str(error), EXIT_USAGE)
     full = evaluation.graph
     keep = nx.descendants(full, ("package", ref)) | {("package", ref)}
-    click.echo(render_graph(full.subgraph(keep).copy(), output_format), nl=False)
+    # Conclusions no package owns are in no package's subgraph: the JSON carries them, and for
+    # dot/mermaid they go to stderr so they never vanish (DESIGN decision 6).
+    findings = run_findings(evaluation)
+    click.echo(render_graph(full.subgraph(keep).copy(), output_format, {"run_findings": findings}), nl=False)
+    if findings and output_format != "json":
+        click.echo(human_lines(run_finding_lines(findings)), err=True, nl=False)

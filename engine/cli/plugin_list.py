@@ -3,6 +3,7 @@
 Statuses are the per-surface view startup uses (good surfaces start). `list` exits 0 as a
 report, except for a whole-run deny (an org rule whose conclusion names no package) and, with
 `--fail-on deny|warn`, a rejected or missing package or a conclusion of that severity or worse.
+`show` prints the whole-run findings after the package and exits 1 on a whole-run deny too.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from engine.cli.common import EXIT_POLICY, EXIT_USAGE, emit_json, fail
+from engine.cli.common import EXIT_POLICY, EXIT_USAGE, emit_json, fail, fail_on_run_denials
 from engine.cli.complete import complete_refs
 from engine.cli.options import fail_on_option, workspace_options
 from engine.cli.run import run_guarded
@@ -70,7 +71,8 @@ def _flags(entry, *names) -> str:
     return " ".join(f"{name}={str(entry[name]).lower()}" for name in names if name in entry)
 
 
-def render_show(item) -> str:
+def render_show(item, findings=()) -> str:
+    """One package in full, then the whole run's findings (`findings`), which no package owns."""
     lines = [f"plugin {item['reference']}"]
     for key in (
         "status",
@@ -147,6 +149,7 @@ def render_show(item) -> str:
     if notes:
         lines.append("  notes:")
         lines.extend(f"    - [{c['severity']}] {c['message']}" for c in notes)
+    lines.extend(run_finding_lines(findings))
     return human_lines(lines)
 
 
@@ -185,7 +188,7 @@ def list_cmd(workspace, config_path, policy_dirs, fail_on, as_json):
 @workspace_options
 @click.option("--json", "as_json", is_flag=True, help="JSON output.")
 def show(ref, workspace, config_path, policy_dirs, as_json):
-    """Show one plugin package: surfaces, grants, tools, services, ingresses, reasons."""
+    """Show one plugin package: surfaces, grants, tools, services, ingresses, reasons (exit 1 on a whole-run deny)."""
     from engine.report.judge import select_item
 
     report = run_guarded("plugin", lambda: _items(workspace, config_path, policy_dirs))
@@ -193,7 +196,9 @@ def show(ref, workspace, config_path, policy_dirs, as_json):
         item = select_item(report["items"], ref)
     except LookupError as error:
         fail("plugin", str(error), EXIT_USAGE)
+    findings = report["run_findings"]
     if as_json:
-        emit_json(item)
+        emit_json({**item, "run_findings": findings})
     else:
-        click.echo(render_show(item), nl=False)
+        click.echo(render_show(item, findings), nl=False)
+    fail_on_run_denials("show", findings)

@@ -56,6 +56,7 @@ def _add_subject(graph, subject: Subject, inspect, worlds) -> None:
         resolved=subject.resolved,
         package_present=subject.package_present or subject.discovered,
         path=subject.package_path or (package.path if package else None),
+        **(_package_sizes(package) if package else {}),
     )
     for index, diag in enumerate(subject.diagnostics):
         node = ("diagnostic", ref, index)
@@ -68,6 +69,19 @@ def _add_subject(graph, subject: Subject, inspect, worlds) -> None:
         _add_limits(graph, ref, subject.enablement)
     if subject.grants is not None:
         _add_grant(graph, ref, subject.grants, assumed=subject.grants_assumed)
+
+
+# Files at least this large get a `package_file_size` fact: the rules compare them with the
+# reference's per-file bound (8 MiB) while the facts stay small (at most 40 per 40 MiB package).
+LARGE_FILE_BYTES = 1024 * 1024
+
+
+def _package_sizes(package: Package) -> dict[str, Any]:
+    """The package's stored-archive size and its large files, for the reference-bound warnings."""
+    from engine.package.archive import stored_archive_size
+
+    large = tuple(sorted((path, len(data)) for path, data in package.files.items() if len(data) >= LARGE_FILE_BYTES))
+    return {"size": stored_archive_size(package.files), "large_files": large}
 
 
 def _add_surfaces(graph, subject: Subject) -> None:

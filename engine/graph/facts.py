@@ -24,6 +24,8 @@ FACT_SCHEMA: dict[str, tuple[str, ...]] = {
     "discovered": ("P",),
     "resolved": ("P",),
     "package_present": ("P",),
+    "package_size": ("P", "Bytes"),
+    "package_file_size": ("P", "Path", "Bytes"),
     "input_diagnostic": ("P", "Kind", "Message"),
     "manifest_surface": ("P", "Surface"),
     "declares_surface": ("P", "Surface"),
@@ -99,6 +101,10 @@ def _package(out, node, a):
     out["package"].add((ref, a["source"] or "", a["local_id"] or "", a["version"] or "", a["digest"] or ""))
     out["mode"].add((ref, a["mode"]))
     _bool_facts(out, a, ref)
+    if "size" in a:
+        out["package_size"].add((ref, a["size"]))
+    for path, size in a.get("large_files", ()):
+        out["package_file_size"].add((ref, path, size))
 
 
 def _diagnostic(out, node, a):

@@ -210,6 +210,16 @@ def _safe_name(path: str) -> bytes:
     return name
 
 
+def stored_archive_size(files: Mapping[str, bytes]) -> int:
+    """The byte length `write_archive(files)` would have, without building it: the package size
+    the reference bounds (16 MiB, spec §5.1) as `pack` writes it."""
+    size = _EOCD.size + 2  # the EOCD plus its empty comment length
+    for path, content in files.items():
+        name = archive_name(path) or path.encode("utf-8", "surrogatepass")
+        size += _LOCAL.size + _CENTRAL.size + 2 * len(name) + len(content)
+    return size
+
+
 def write_archive(files: Mapping[str, bytes], limits: Limits = DEFAULT_LIMITS) -> bytes:
     """Deterministic stored ZIP (spec §5.6 step 3): sorted paths, UTF-8 flag, zero times, CRC 0,
     no extra fields or attributes, so the same files always give the same bytes."""

@@ -11,8 +11,8 @@ import json
 from typing import Any
 
 from engine.diagnostics import human_lines
-from engine.report.human import allowlist_lines
-from engine.report.verdict import PER_SURFACE_VIEW
+from engine.report.human import allowlist_lines, run_finding_lines
+from engine.report.verdict import PER_SURFACE_VIEW, run_findings
 from engine.report.views import conclusion_item, limits_line, limits_view
 
 SUMMARY_WIDTH = 110
@@ -75,6 +75,7 @@ def explain_package(evaluation, ref: str) -> dict[str, Any]:
         "package_denials": [],
         "plan_allowlists": _plan_allowlists(evaluation, ref),
         "limits": limits_view(evaluation, ref),
+        "run_findings": run_findings(evaluation),  # conclusions no package owns (DESIGN decision 6)
     }
     if subject is None or subject.package is None:
         out["package_denials"] = [d.message for d in (subject.diagnostics if subject else ())]
@@ -172,6 +173,7 @@ def render_explain(report: dict[str, Any], proof: bool = False) -> str:
             lines.extend(_summary(item, json.dumps(ref, ensure_ascii=False)))
     if report["items"] and not proof:
         lines.append(f"(P = {ref}; --proof prints the full proofs)")
+    lines.extend(run_finding_lines(report.get("run_findings", ())))
     return human_lines(lines)
 
 

@@ -236,16 +236,19 @@ def graph_data(graph) -> dict[str, Any]:
     return {"directed": True, "multigraph": True, "graph": _attrs(graph.graph), "nodes": nodes, "links": links}
 
 
-def render_json(graph) -> str:
-    return json.dumps(graph_data(graph), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+def render_json(graph, extra: Mapping[str, Any] | None = None) -> str:
+    """The node-link data plus `extra` top-level keys (the CLI adds the whole-run findings)."""
+    data = {**graph_data(graph), **_attrs(extra or {})}
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def render_graph(graph, fmt: str) -> str:
-    """Render `graph` as `fmt` (one of FORMATS); ValueError for another format."""
+def render_graph(graph, fmt: str, extra: Mapping[str, Any] | None = None) -> str:
+    """Render `graph` as `fmt` (one of FORMATS); ValueError for another format. `extra` keys go
+    into the JSON form only."""
     if fmt == "dot":
         return render_dot(graph)
     if fmt == "mermaid":
         return render_mermaid(graph)
     if fmt == "json":
-        return render_json(graph)
+        return render_json(graph, extra)
     raise ValueError(f"unknown graph format `{fmt}`; expected one of {', '.join(FORMATS)}")

@@ -32,6 +32,8 @@ _KIND_BY_PREFIX = (
     ("ingress_requires", "surface"),
     ("artifact_is_placeholder", "placeholder"),
     ("artifact_over_reference_limit", "limits"),
+    ("package_file_over_reference_limit", "limits"),
+    ("package_over_reference_limit", "limits"),
     ("component_", "abi"),
     ("raw_", "abi"),
     ("artifact_", "abi"),

@@ -283,6 +283,50 @@ def test_conclusions_no_package_owns_are_whole_run_findings_and_a_deny_fails(tmp
     assert "whole-run findings:" in list_run(ws, "--policy", policy).stdout.splitlines()
 
 
+def test_show_explain_and_graph_carry_whole_run_findings_and_a_deny_fails(tmp_path, monkeypatch):
+    """The org policy runs for show/explain/graph too: its zero-arity deny is printed, in JSON
+    under `run_findings`, and fails show and explain as it fails list."""
+    monkeypatch.chdir(tmp_path)
+    policy = policy_dir(tmp_path / "policy", WHOLE_RUN)
+    ws = workspace(tmp_path / "ws", manifest())
+    expected = {("deny", "org_freeze"), ("deny", "org_no_echo"), ("warn", "org_local")}
+    freeze_line = (f"  - severity=deny code=org_freeze rule={policy / 'org.rules'}:1 "
+                   "message=no plugin changes during the freeze")
+    failed = "yoi plugin: plugin {} failed: {} whole-run deny finding(s)\n"
+    for command, target in (("show", "example.gate"), ("explain", "project:example.gate"), ("explain", "pkg")):
+        if target == "pkg":
+            package_dir(tmp_path / "pkg", manifest())
+        args = ("plugin", command, target, "--workspace", ws, "--policy", policy)
+        as_json = cli_run(*args, "--json")
+        assert as_json.exit_code == 1, as_json.output
+        report = json.loads(as_json.stdout)
+        assert {(f["severity"], f["code"]) for f in report["run_findings"]} >= expected
+        denials = sum(1 for f in report["run_findings"] if f["severity"] == "deny")
+        assert as_json.stderr == failed.format(command, denials)
+        assert report["status"] == "active"  # the package itself is fine: only the run fails
+        human = cli_run(*args)
+        assert human.exit_code == 1 and human.stderr == failed.format(command, denials)
+        lines = human.stdout.splitlines()
+        assert lines[lines.index("whole-run findings:") + 1] == freeze_line
+    graph = cli_run("plugin", "graph", "example.gate", "--workspace", ws, "--policy", policy, "--format", "json")
+    assert graph.exit_code == 0, graph.output
+    assert {(f["severity"], f["code"]) for f in json.loads(graph.stdout)["run_findings"]} >= expected
+    dot = cli_run("plugin", "graph", "example.gate", "--workspace", ws, "--policy", policy)
+    assert dot.stdout.startswith("digraph") and "whole-run findings:" not in dot.stdout
+    assert freeze_line in dot.stderr.splitlines()
+
+
+def test_show_and_explain_pass_with_only_a_whole_run_warning(tmp_path):
+    policy = policy_dir(tmp_path / "policy", WHOLE_RUN.splitlines()[2] + "\n")
+    ws = workspace(tmp_path / "ws", manifest())
+    for command in ("show", "explain"):
+        done = cli_run("plugin", command, "example.gate", "--workspace", ws, "--policy", policy, "--json")
+        assert done.exit_code == 0, done.output
+        assert {f["code"] for f in json.loads(done.stdout)["run_findings"]} == {"org_local"}
+    plain = cli_run("plugin", "show", "example.gate", "--workspace", ws, "--json")
+    assert plain.exit_code == 0 and json.loads(plain.stdout)["run_findings"] == []
+
+
 def test_a_whole_run_warning_fails_only_with_fail_on_warn(tmp_path):
     policy = policy_dir(tmp_path / "policy", WHOLE_RUN.splitlines()[2] + "\n")
     folder = package_dir(tmp_path / "pkg", manifest())

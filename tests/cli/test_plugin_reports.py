@@ -423,8 +423,9 @@ def test_active_list_and_show_json_are_structured_and_non_executing(ws):
     runtime = entry["static_runtime"]["runtime"]
     assert (runtime["status"], runtime["eligible"], runtime["diagnostic"]) == ("wasm/yoi-plugin-wasm-1", True, None)
     assert entry["diagnostics"] == [] and entry["classification"] == "legacy-raw-tool"
-    assert ws.show_json("project:example.echo") == entry
-    assert ws.show_json("example.echo") == entry  # a unique local id selects too
+    # show is the list item plus the run's findings (none here: no org policy)
+    assert ws.show_json("project:example.echo") == {**entry, "run_findings": []}
+    assert ws.show_json("example.echo") == {**entry, "run_findings": []}  # a unique local id selects too
     # Human list and show.
     listed = ws.run("list").stdout.splitlines()
     assert listed[0] == f"plugin packages (workspace: {ws.root.resolve()})"
