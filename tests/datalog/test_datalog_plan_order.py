@@ -39,11 +39,7 @@ def reference_order(rule: Rule, delta: int | None) -> list[int]:
 
     place_filters()
     while positives:
-        pick = (
-            delta
-            if delta is not None and delta in positives
-            else max(positives, key=lambda i: (bound_count(i), -i))
-        )
+        pick = delta if delta is not None and delta in positives else max(positives, key=lambda i: (bound_count(i), -i))
         positives.remove(pick)
         order.append(pick)
         bound.update(v.name for v in literal_vars(rule.body[pick]))
