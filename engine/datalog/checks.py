@@ -29,8 +29,9 @@ from engine.datalog.template import template_fields
 from engine.diagnostics import Diagnostic, Location
 
 RESERVED = frozenset({"not", "deny", "warn", "info"})
-# Planning a body is quadratic in its length and the compiled join nests one loop per atom: a
-# 240 KB rule of 20,000 atoms took minutes and gigabytes. The built-in rules use at most 8;
+# Choosing the join order is near-linear, but the generated code is not: every continuation
+# function (one per 16 nested loops) takes every name bound so far, so code size and `compile` time
+# grow with the square of the body (4,000 literals: ~11 s; bench/datalog_plan.py). The built-in rules use at most 8;
 # tests/datalog join bodies of 450.
 MAX_BODY_LITERALS = 512
 

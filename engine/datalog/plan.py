@@ -13,6 +13,7 @@ positions (built lazily by the relation), or the fact dict for a membership test
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import CodeType
@@ -60,35 +61,74 @@ def make_variant(
 
 
 def _order(rule: Rule, delta: int | None) -> list[int]:
-    """Body indexes in evaluation order: delta atom first, then greedily the most bound atom,
-    filters as soon as all their variables are bound."""
+    """Body indexes in evaluation order: delta atom first, then greedily the most bound atom
+    (all argument positions bound first, then most bound positions, then the earliest), filters as
+    soon as all their named variables are bound, in body order.
+
+    Near-linear in body size: each atom keeps its count of bound positions, and binding a variable
+    updates only the atoms and filters that mention it; a heap with stale entries skipped on pop
+    yields the best atom. Constants count as bound; variables are matched by name (anonymous
+    occurrences too, as the parser renames them apart).
+    """
+    body = rule.body
+    arity: dict[int, int] = {}
+    bound_positions: dict[int, int] = {}
+    atoms_of: dict[str, list[int]] = {}  # variable -> atoms with a position holding it (once per position)
+    filters_of: dict[str, list[int]] = {}  # variable -> filters that name it (once per filter)
+    unbound_names: dict[int, int] = {}  # filter -> how many distinct named variables are still unbound
+    ready: list[int] = []  # filters whose variables are all bound, not yet placed
+    for i, lit in enumerate(body):
+        if isinstance(lit, Atom):
+            arity[i] = len(lit.args)
+            bound_positions[i] = sum(1 for a in lit.args if isinstance(a, Const))
+            for a in lit.args:
+                if isinstance(a, Var):
+                    atoms_of.setdefault(a.name, []).append(i)
+        else:
+            names = {v.name for v in literal_vars(lit) if not v.anonymous}
+            unbound_names[i] = len(names)
+            for name in names:
+                filters_of.setdefault(name, []).append(i)
+            if not names:
+                ready.append(i)
+
+    def entry(i: int) -> tuple[bool, int, int]:  # heap order = old max((full, n), -i) order
+        n = bound_positions[i]
+        return (n != arity[i], -n, i)
+
+    heap = [entry(i) for i in arity]
+    heapq.heapify(heap)
+    placed: set[int] = set()
     bound: set[str] = set()
-    atoms = {i: lit for i, lit in enumerate(rule.body) if isinstance(lit, Atom)}
-    positives = list(atoms)
-    filters = [i for i in range(len(rule.body)) if i not in atoms]
-    order: list[int] = []
-
-    def place_filters() -> None:
-        for i in list(filters):
-            lit = rule.body[i]
-            named = [v.name for v in literal_vars(lit) if not v.anonymous]
-            if all(n in bound for n in named):
-                order.append(i)
-                filters.remove(i)
-
-    def bound_count(i: int) -> tuple[bool, int]:
-        atom = atoms[i]
-        n = sum(1 for a in atom.args if isinstance(a, Const) or a.name in bound)
-        return (n == len(atom.args), n)
-
-    place_filters()
-    while positives:
-        pick = delta if delta is not None and delta in positives else max(positives, key=lambda i: (bound_count(i), -i))
-        positives.remove(pick)
+    order: list[int] = sorted(ready)
+    ready.clear()
+    while len(placed) < len(arity):
+        if delta is not None and delta in arity and delta not in placed:
+            pick = delta
+        else:
+            while True:
+                top = heapq.heappop(heap)
+                pick = top[2]
+                if pick not in placed and top == entry(pick):
+                    break
+        placed.add(pick)
         order.append(pick)
-        bound.update(v.name for v in literal_vars(rule.body[pick]))
-        place_filters()
-    order.extend(filters)  # only reachable for unsafe rules, which never get this far
+        for var in literal_vars(body[pick]):
+            if var.name in bound:
+                continue
+            bound.add(var.name)
+            for i in atoms_of.get(var.name, ()):
+                bound_positions[i] += 1
+                if i not in placed:
+                    heapq.heappush(heap, entry(i))
+            for i in filters_of.get(var.name, ()):
+                unbound_names[i] -= 1
+                if unbound_names[i] == 0:
+                    ready.append(i)
+        order.extend(sorted(ready))
+        ready.clear()
+    placed_filters = set(order) - placed
+    order.extend(i for i in unbound_names if i not in placed_filters)  # only for unsafe rules
     return order
 
 
