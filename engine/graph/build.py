@@ -140,17 +140,7 @@ def _add_manifest_items(graph, ref: str, package: Package) -> None:
             graph.add_node(node, **attrs)
             graph.add_edge(pkg_node, node, label="declares")
     for index, permission in enumerate(manifest.permissions):
-        node = ("permission", ref, "request", permission.kind, permission.value or "")
-        graph.add_node(
-            node,
-            type="permission",
-            side="request",
-            kind=permission.kind,
-            value=permission.value or "",
-            label_text=permission.label,
-            index=index,
-        )
-        graph.add_edge(pkg_node, node, label="requests")
+        _add_permission(graph, pkg_node, ref, "request", permission, index)
 
 
 def _add_runtime(graph, ref: str, package: Package, inspect, worlds) -> None:
@@ -259,17 +249,7 @@ def _add_grant(graph, ref: str, grants, *, assumed: bool) -> None:
     )
     graph.add_edge(("package", ref), grant_node, label="granted")
     for index, permission in enumerate(grants.permissions):
-        node: NodeKey = ("permission", ref, "grant", permission.kind, permission.value or "")
-        graph.add_node(
-            node,
-            type="permission",
-            side="grant",
-            kind=permission.kind,
-            value=permission.value or "",
-            label_text=permission.label,
-            index=index,
-        )
-        graph.add_edge(grant_node, node, label="grants")
+        _add_permission(graph, grant_node, ref, "grant", permission, index)
     for index, entry in enumerate(grants.https):
         node = ("https_grant", ref, index)
         graph.add_node(
@@ -295,3 +275,18 @@ def normalize_host(host: str) -> str:
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
     return host.lower()
+
+
+def _add_permission(graph: nx.MultiDiGraph, parent: NodeKey, ref: str, side: str, permission, index: int) -> None:
+    """One permission node, requested by the manifest or granted by the enablement (`side`)."""
+    node: NodeKey = ("permission", ref, side, permission.kind, permission.value or "")
+    graph.add_node(
+        node,
+        type="permission",
+        side=side,
+        kind=permission.kind,
+        value=permission.value or "",
+        label_text=permission.label,
+        index=index,
+    )
+    graph.add_edge(parent, node, label="requests" if side == "request" else "grants")
