@@ -287,8 +287,13 @@ def test_check_with_grants_selecting_an_undeclared_surface_is_rejected(tmp_path)
     assert done.exit_code == 1
     report = json.loads(done.stdout)
     assert report["status"] == "rejected"
-    assert report["diagnostics"] == [{"kind": "surface", "phase": "resolution",
-                                      "message": "enabled plugin requested undeclared surface `hook`"}]
+    (diagnostic,) = report["diagnostics"]
+    assert diagnostic == {"kind": "surface", "phase": "resolution",
+                          "message": "enabled plugin requested undeclared surface `hook`",
+                          "location": {"file": str(config), "line": diagnostic["location"]["line"], "column": 21}}
+    # at the `"hook"` item of the enablement's `surfaces`
+    assert config.read_text().splitlines()[diagnostic["location"]["line"] - 1][20:26] == '"hook"'
+
 
 
 @pytest.mark.parametrize(("content", "expected"), [
