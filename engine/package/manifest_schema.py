@@ -15,7 +15,7 @@ from typing import Any
 import cerberus
 from cerberus import errors as cerberus_errors
 
-from engine.package.model import HOST_APIS, SURFACES, Permission
+from engine.package.model import HOST_APIS, SERVICE_LIFECYCLES, SURFACES, Permission
 from engine.schemas import TYPE_WORDS, SchemaProblem, cached_validator, leaf_errors
 
 U32_MAX = 2**32 - 1
@@ -54,7 +54,7 @@ TOOL_SCHEMA = {
 SERVICE_SCHEMA = {
     "name": _string(required=True),
     "description": _string(required=True),
-    "lifecycle": _string(),
+    "lifecycle": {"type": "string", "allowed": list(SERVICE_LIFECYCLES)},
     "status_schema": _ANY,
     "side_effects": _STRINGS,
 }
