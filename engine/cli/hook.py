@@ -221,10 +221,18 @@ def _may_hold_cases(folder: Path) -> bool:
     type=click.Path(exists=True, path_type=str),
     help="Policy case files or folders to run on every change (besides those found); repeatable.",
 )
+@click.option(
+    "--schema",
+    type=click.Choice(["plugin", "none"]),
+    default="plugin",
+    show_default=True,
+    help="Lint the rules against this fact schema (`plugin`: as `--policy` loads them, so a typo such as "
+    "`fs_grants` fails here as it fails `check --policy`); `none` for rule programs over other facts.",
+)
 @click.pass_context
-def policy_test(ctx: click.Context, files, case_paths) -> None:
+def policy_test(ctx: click.Context, files, case_paths, schema: str) -> None:
     """`yoi policy lint` on the folder of each changed .rules FILE, then `yoi policy test` on the
-    changed *.test.toml files, the cases under those rules folders, and `--cases`."""
+    changed *.test.toml files, the cases under those rules folders, and `--cases`, each case once."""
     from engine.cli.policy import lint, test_
 
     rules_dirs = _bounded(Path(f).parent for f in files if f.endswith(".rules"))
@@ -235,7 +243,8 @@ def policy_test(ctx: click.Context, files, case_paths) -> None:
     ]
     codes = [EXIT_OK]
     if rules_dirs:
-        codes.append(_run(ctx, lint, paths=tuple(str(d) for d in rules_dirs))[0])
+        lint_schema = None if schema == "none" else schema
+        codes.append(_run(ctx, lint, paths=tuple(str(d) for d in rules_dirs), schema=lint_schema)[0])
     if cases:
         codes.append(_run(ctx, test_, paths=tuple(dict.fromkeys(cases)))[0])
     ctx.exit(max(codes))

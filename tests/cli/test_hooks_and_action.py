@@ -122,6 +122,27 @@ def test_policy_test_hook_exit_codes(repo):
         (repo / "policy-bad" / "broken.rules").unlink()
 
 
+def test_policy_test_hook_lints_with_the_fact_schema_and_runs_each_case_once(tmp_path):
+    """Issue 22: `fs_grants` (no such fact) passed the hook while `check --policy` rejected it;
+    a changed rules file and its changed case file ran every case twice."""
+    (tmp_path / "org.rules").write_text(RULES)
+    (tmp_path / "org.test.toml").write_text(CASE)
+    both = subprocess.run([*BIN, "hook", "policy-test", "org.rules", "org.test.toml"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert both.returncode == 0, both.stdout + both.stderr
+    assert both.stdout.count("PASS org.test.toml::fs write is denied") == 1
+    assert both.stdout.splitlines()[-1] == "1 passed, 0 failed"
+    assert "ok: 1 statement(s) in 1 file(s)" in both.stdout  # the user's file, not the built-in rules
+    (tmp_path / "org.rules").write_text(RULES.replace("fs_grant(", "fs_grants("))
+    typo = subprocess.run([*BIN, "hook", "policy-test", "org.rules"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120)
+    assert typo.returncode == 2, typo.stdout + typo.stderr
+    assert "`fs_grants` is neither defined by a rule nor an input predicate (did you mean `fs_grant`?)" in typo.stdout
+    raw = subprocess.run([*BIN, "hook", "policy-test", "--schema", "none", "org.rules"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert "ok: 1 statement(s) in 1 file(s)" in raw.stdout  # a program over other facts
+
+
 def test_policy_test_hook_over_1000_nested_folders_is_an_input_error(tmp_path):
     """Looking for cases beside a changed .rules file walks the folder iteratively (pathlib's
     rglob recursed once per level: an internal RecursionError)."""
