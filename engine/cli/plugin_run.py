@@ -62,9 +62,9 @@ def _run_one(
         registry.close()
     click.echo(json.dumps(result, ensure_ascii=True))  # guest text: escape bidi and zero-width characters
     if method == "call_tool":
-        error = tool_error(result)
-        if error is not None:
-            fail("plugin", f"tool `{name}` answered with an error: {error}", EXIT_POLICY)
+        answered = tool_error(result)
+        if answered is not None:
+            fail("plugin", f"tool `{name}` answered with an error: {answered}", EXIT_POLICY)
 
 
 def tool_error(output: Any) -> str | None:
