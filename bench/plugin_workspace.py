@@ -101,7 +101,7 @@ def list_bench(count: int) -> None:
         root = Path(tmp)
         make_workspace(root, count)
         start = time.perf_counter()
-        evaluation = evaluate_workspace(root, None, (), user_data_home=None, builtin_dir=None, limits=limits)
+        evaluation = evaluate_workspace(root, None, (), user_data_home=None, limits=limits)
         report = list_report(evaluation, str(root))
         elapsed = time.perf_counter() - start
         statuses = {item["status"] for item in report["items"]}

@@ -190,8 +190,8 @@ def _attach(items, item, diagnostic: Diagnostic) -> None:
 
 
 def _default_package_path(workspace: Path, ref) -> Path:
+    """Where the package of an enabled ref would be (spec §4.3 step 2); `builtin:` has no store."""
     from engine.package.discovery import default_user_data_home, project_store_path, user_store_path
-    from engine.resources import examples_dir
 
     if ref.source == "project":
         return project_store_path(workspace) / f"{ref.local_id}.yoi-plugin"
@@ -199,4 +199,4 @@ def _default_package_path(workspace: Path, ref) -> Path:
         home = default_user_data_home()
         base = user_store_path(home) if home else Path("<unavailable-user-data-dir>/yoi/plugins")
         return base / f"{ref.local_id}.yoi-plugin"
-    return examples_dir() / ref.local_id
+    return Path("<builtin>") / f"{ref.local_id}.yoi-plugin"

@@ -28,7 +28,7 @@ def test_serve_end_to_end(server):
     assert tools["id"] == 1 and tools["ok"] is True
     assert {t["name"] for t in tools["result"]} == {"raw_echo", "component_echo", "counter"}
     counter_tool = next(t for t in tools["result"] if t["name"] == "counter")
-    assert counter_tool["origin"]["plugin_ref"] == "builtin:example.counter"
+    assert counter_tool["origin"]["plugin_ref"] == "project:example.counter"
     assert counter_tool["input_schema"] == {"type": "object", "additionalProperties": False}
 
     started = send(server, {"id": "s", "op": "start", "plugin": COUNTER})
@@ -45,7 +45,7 @@ def test_serve_end_to_end(server):
     assert status["calls"] == {"tool": 2, "ingress": 1, "faults": 0}
 
     # lazily started on first use: another instance, untouched by the counter's state
-    raw = send(server, {"id": 6, "op": "call", "plugin": "builtin:example.raw-echo", "tool": "raw_echo",
+    raw = send(server, {"id": 6, "op": "call", "plugin": "project:example.raw-echo", "tool": "raw_echo",
                         "input": {"text": "hi"}})
     assert raw["ok"] and json.loads(raw["result"]["content"]) == {"text": "hi"}
 
@@ -123,10 +123,10 @@ def test_serve_refuses_a_policy_denied_package_with_the_rules_reason(workspace, 
         b'{"id": 2, "op": "tools"}\n', timeout=SAFETY_TIMEOUT)
     assert process.returncode == 0
     refused, tools = (json.loads(line) for line in out.splitlines())
-    assert refused["error"] == {"kind": "denied", "message": "plugin package `builtin:example.raw-echo` was refused "
+    assert refused["error"] == {"kind": "denied", "message": "plugin package `project:example.raw-echo` was refused "
                                 "at startup [rejected]: raw modules are retired"}
     assert "raw_echo" not in {t["name"] for t in tools["result"]}
-    assert b"refused builtin:example.raw-echo [rejected]\n    reason: raw modules are retired" in err
+    assert b"refused project:example.raw-echo [rejected]\n    reason: raw modules are retired" in err
 
 
 def test_serve_loop_answers_every_line_shape_in_process(workspace):
