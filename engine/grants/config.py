@@ -1,7 +1,9 @@
 """Read the `[plugins]` table of a yoi config file into frozen enablement records (spec §3.1).
 
-A yoi config holds more than plugins, so other top-level tables are ignored; everything under
-`plugins` is strict (schema.py). Errors are `DiagnosticError`s of phase `config` that point at the
+A yoi Profile or Worker config holds more than plugins, so other top-level tables are ignored;
+everything under `plugins` is strict (schema.py). Of `[feature]` only `[feature.plugins] enabled`
+is read (it must be a boolean when written); whether plugins are exposed is decided by the rules
+from it (rules/status.rules). Errors are `DiagnosticError`s of phase `config` that point at the
 line and column of the key they are about (engine/package/manifest_locations.py scans the text
 again only when there is something to point at) but never repeat the file's text: `config`
 tables may carry secrets.
@@ -12,11 +14,21 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from engine.diagnostics import Diagnostic, DiagnosticError, Location
-from engine.grants.model import Enablement, EnablementConfig, FsGrant, Grants, HostSettings, HttpsGrant
+from engine.grants.model import (
+    FEATURE_ABSENT,
+    FEATURE_UNSET,
+    Enablement,
+    EnablementConfig,
+    FsGrant,
+    Grants,
+    HostSettings,
+    HttpsGrant,
+)
 from engine.grants.schema import check_plugins
 from engine.package.manifest_locations import LazyLocations, nearest_location
 from engine.package.manifest_schema import path_text, permission_from_table
@@ -80,12 +92,37 @@ def parse_config(text: str, file: str) -> EnablementConfig:
         ) from None
     except RecursionError:
         raise _error("malformed", _TOO_DEEP, Location(file)) from None
+    feature = _plugins_feature(document, text, file)
     if "plugins" not in document:
-        return EnablementConfig((), file)
+        return EnablementConfig((), file, plugins_feature=feature)
     try:
-        return _plugins_config(document["plugins"], text, file)
+        return replace(_plugins_config(document["plugins"], text, file), plugins_feature=feature)
     except RecursionError:
         raise _error("malformed", _TOO_DEEP, Location(file)) from None
+
+
+def _plugins_feature(document: dict, text: str, file: str) -> str:
+    """`[feature.plugins] enabled` as written: "true", "false", FEATURE_UNSET or FEATURE_ABSENT.
+    Other features are another host part's business and are not read."""
+    if "feature" not in document:
+        return FEATURE_ABSENT
+    path = ""
+    feature = document["feature"]
+    plugins = feature.get("plugins", {}) if isinstance(feature, dict) else None
+    enabled = plugins.get("enabled") if isinstance(plugins, dict) else None
+    if not isinstance(feature, dict):
+        path = "feature"
+    elif not isinstance(plugins, dict):
+        path = "feature.plugins"
+    elif "enabled" in plugins and not isinstance(enabled, bool):
+        path = "feature.plugins.enabled"
+    if path:
+        wanted = "a boolean" if path.endswith("enabled") else "a table"
+        location = nearest_location(LazyLocations(text, file), path) or Location(file)
+        raise _error("malformed", f"plugin config key `{path}` must be {wanted}", location)
+    if enabled is None:
+        return FEATURE_UNSET
+    return "true" if enabled else "false"
 
 
 def _plugins_config(plugins: Any, text: str, file: str) -> EnablementConfig:

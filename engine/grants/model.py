@@ -114,6 +114,13 @@ class HostSettings:
     https_ca_bundle: str | None = None
 
 
+# `[feature.plugins] enabled` as written (spec §3.1): FEATURE_ABSENT when the config has no
+# `[feature]` table at all (the engine's own workspace config), FEATURE_UNSET when it has one that
+# does not set the key. Whether plugins are exposed is the rules' decision (rules/status.rules).
+FEATURE_ABSENT = "absent"
+FEATURE_UNSET = "unset"
+
+
 @dataclass(frozen=True)
 class EnablementConfig:
     """All enablements of one config file, in file order (duplicates kept: §3.3 resolves each)."""
@@ -121,3 +128,5 @@ class EnablementConfig:
     enabled: tuple[Enablement, ...] = ()
     file: str | None = None
     host: HostSettings = field(default_factory=HostSettings)
+    # "true", "false", FEATURE_UNSET or FEATURE_ABSENT (see above)
+    plugins_feature: str = FEATURE_ABSENT

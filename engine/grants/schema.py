@@ -130,6 +130,33 @@ PLUGINS_SCHEMA = {
     )
 }
 
+# `[feature]` of a yoi config: only `[feature.plugins] enabled` is read (engine/grants/config.py
+# checks it); other features and keys belong to other parts of a yoi host. For editors.
+FEATURE_SCHEMA = {
+    "feature": _d(
+        {
+            "type": "dict",
+            "allow_unknown": True,
+            "schema": {
+                "plugins": _d(
+                    {
+                        "type": "dict",
+                        "allow_unknown": True,
+                        "schema": {
+                            "enabled": _d(
+                                {"type": "boolean"},
+                                "Expose plugins at runtime (yoi needs true; a config with no [feature] table counts as on).",
+                            )
+                        },
+                    },
+                    "The plugins feature of a yoi host.",
+                )
+            },
+        },
+        "Feature switches of a yoi Profile or Worker config.",
+    )
+}
+
 # Key names are named in messages only when they look like short identifiers, so a message never
 # carries arbitrary file text (nor a long token pasted as a key); values are never named at all.
 _TOKEN_RE = re.compile(r"[A-Za-z0-9_.-]{1,32}")

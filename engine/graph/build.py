@@ -15,6 +15,7 @@ from typing import Any
 
 import networkx as nx
 
+from engine.grants.model import EnablementConfig
 from engine.graph.inputs import Subject
 from engine.graph.worlds import WorldSummary, world_summary
 from engine.package.model import Ingress, Package, Service
@@ -27,11 +28,15 @@ def build_graph(
     *,
     inspect: Callable[[bytes], object] | None = None,
     worlds: Callable[[str], WorldSummary | None] = world_summary,
+    config: EnablementConfig | None = None,
 ) -> nx.MultiDiGraph:
-    """Return the graph for `subjects`. `inspect` defaults to engine.artifact.inspect_artifact."""
+    """Return the graph for `subjects`. `inspect` defaults to engine.artifact.inspect_artifact;
+    `config`, the enablement config the subjects come from, adds one `config` node."""
     if inspect is None:
         from engine.artifact import inspect_artifact as inspect
     graph: nx.MultiDiGraph[NodeKey] = nx.MultiDiGraph()
+    if config is not None:
+        graph.add_node(("config",), type="config", path=config.file or "", plugins_feature=config.plugins_feature)
     for subject in subjects:
         _add_subject(graph, subject, inspect, worlds)
     return graph

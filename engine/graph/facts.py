@@ -14,6 +14,7 @@ from itertools import pairwise
 
 import networkx as nx
 
+from engine.graph.host_tools import reserved_tools
 from engine.plan import DEFAULT_LIMITS, HOST_MAXIMA, RAISABLE_LIMITS
 
 # predicate -> argument names; the documented, tested public schema.
@@ -68,6 +69,9 @@ FACT_SCHEMA: dict[str, tuple[str, ...]] = {
     "limit_default": ("Name", "Value"),
     "limit_maximum": ("Name", "Value"),
     "restart": ("P", "Name", "Value"),
+    # the host side: its own tool names, and how the config sets the plugins feature
+    "reserved_tool": ("Host", "Tool"),
+    "feature_setting": ("Feature", "Value"),
 }
 
 
@@ -92,6 +96,7 @@ def export_facts(graph: nx.MultiDiGraph) -> dict[str, set[tuple]]:
         if exporter is not None:
             exporter(out, node, attrs)
     _limit_bounds(out)
+    out["reserved_tool"] = set(reserved_tools())
     out["tool_name_next"] = _tool_name_chains(out["tool"])
     return {pred: out.get(pred, set()) for pred in FACT_SCHEMA}
 
@@ -271,7 +276,14 @@ def _limit_bounds(out) -> None:
         out["limit_maximum"].add((name, getattr(HOST_MAXIMA, name)))
 
 
+def _config(out, node, a):
+    """`[feature.plugins] enabled` as written: true, false, unset (a `[feature]` table without
+    it) or absent (no `[feature]` table): the rules decide what each means."""
+    out["feature_setting"].add(("plugins", a["plugins_feature"]))
+
+
 _EXPORTERS = {
+    "config": _config,
     "package": _package,
     "diagnostic": _diagnostic,
     "surface": _surface,

@@ -40,10 +40,14 @@ class StartupReport:
     host_settings: HostSettings = field(default_factory=HostSettings, compare=False)
     # conclusions no package owns (engine.report.verdict.run_findings); a deny among them blocks the run
     run_findings: tuple[dict[str, Any], ...] = ()
+    # codes of findings that block the run whatever their severity (the rules' `blocks_run`,
+    # e.g. the plugins feature turned off by the config)
+    run_blocking_codes: frozenset[str] = frozenset()
 
     @property
     def run_denials(self) -> tuple[dict[str, Any], ...]:
-        return tuple(f for f in self.run_findings if f["severity"] == "deny")
+        """The whole-run findings that stop every package: each deny, and what `blocks_run` names."""
+        return tuple(f for f in self.run_findings if f["severity"] == "deny" or f["code"] in self.run_blocking_codes)
 
     def run_denied_message(self) -> str | None:
         """Why every request is refused (a whole-run deny), or None when the run may start."""
@@ -105,8 +109,9 @@ class StartupReport:
 
 
 def finding_reason(finding: dict[str, Any]) -> str:
-    """A whole-run deny as a refusal reason: its code and (bounded) message."""
-    return f"whole-run deny finding `{bound_text(str(finding['code']), 128)}`: {finding['message']}"
+    """A blocking whole-run finding as a refusal reason: its severity, code and (bounded) message."""
+    severity = finding["severity"]
+    return f"whole-run {severity} finding `{bound_text(str(finding['code']), 128)}`: {finding['message']}"
 
 
 def evaluate_startup(
@@ -121,7 +126,8 @@ def evaluate_startup(
     config = load_workspace_config(workspace, config_path) if workspace.is_dir() else None
     evaluation = evaluate_workspace(workspace, config_path, policy_dirs, config=config)
     findings = tuple(run_findings(evaluation))
-    denials = [finding_reason(f) for f in findings if f["severity"] == "deny"]
+    blocking = frozenset(code for (code,) in evaluation.rows("blocks_run"))
+    denials = [finding_reason(f) for f in findings if f["severity"] == "deny" or f["code"] in blocking]
     plans = make_plans(evaluation)
     planned = {plan.ref for plan in plans}
     refused, denied_items = [], {}
@@ -140,7 +146,7 @@ def evaluate_startup(
         reasons += [
             c["message"] for c in item["conclusions"] if c["severity"] == "deny" and c["message"] not in reasons
         ]
-        if not reasons:
+        if not reasons and not denials:
             reasons = ["no surface of the package is eligible to run"]
         reasons = denials + reasons
         refused.append({"ref": subject.ref, "status": item["status"], "reasons": reasons[:MAX_REASONS]})
@@ -154,6 +160,7 @@ def evaluate_startup(
         denied_items=denied_items,
         host_settings=config.host if config else HostSettings(),
         run_findings=findings,
+        run_blocking_codes=blocking,
     )
 
 

@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from engine.grants.model import EnablementConfig
 from engine.graph.build import build_graph
 from engine.graph.facts import export_facts
 from engine.graph.inputs import Subject
@@ -138,9 +139,12 @@ def evaluate(
     *,
     policy_dirs: Sequence[str | Path] = (),
     inspect: Callable[[bytes], object] | None = None,
+    config: EnablementConfig | None = None,
 ) -> Evaluation:
+    """`config`: the enablement config the subjects were made from, when there is one (its
+    host-wide settings, such as `[feature.plugins] enabled`, become facts too)."""
     ordered = tuple(subjects)
-    graph = build_graph(ordered, inspect=inspect)
+    graph = build_graph(ordered, inspect=inspect, config=config)
     facts = export_facts(graph)
     program = load_rules(policy_dirs)
     result = program.evaluate(facts)

@@ -41,6 +41,7 @@ _KIND_BY_PREFIX = (
     ("host_import_", "abi"),
     ("runtime_", "malformed"),
     ("tool_name_collision", "duplicate"),
+    ("tool_name_reserved", "duplicate"),
     ("limit_", "limits"),
 )
 
@@ -77,7 +78,7 @@ def check_path(
     from engine.report.subjects import check_subject
 
     config = load_config(grants_file) if grants_file is not None else None
-    evaluation = evaluate([check_subject(path, config)], policy_dirs=policy_dirs)
+    evaluation = evaluate([check_subject(path, config)], policy_dirs=policy_dirs, config=config)
     return check_report(evaluation, path, fail_on)
 
 

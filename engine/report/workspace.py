@@ -49,7 +49,7 @@ def evaluate_workspace(
     subjects = workspace_subjects(workspace, config, discovery)
     if progress is not None:
         progress.add(len(subjects))  # graph and rules, reported done when the evaluation is
-    evaluation = evaluate(subjects, policy_dirs=policy_dirs)
+    evaluation = evaluate(subjects, policy_dirs=policy_dirs, config=config)
     if progress is not None:
         progress.advance(len(subjects))
     return evaluation
