@@ -145,7 +145,7 @@ FEATURE_SCHEMA = {
                         "schema": {
                             "enabled": _d(
                                 {"type": "boolean"},
-                                "Expose plugins at runtime (yoi needs true; a config with no [feature] table counts as on).",
+                                "Expose plugins at runtime (yoi needs true; no [feature] table at all counts as on).",
                             )
                         },
                     },
