@@ -61,6 +61,11 @@ def load_config(path: str | Path, *, follow_symlinks: bool = True) -> Enablement
 
     A config named on the command line may be a symlink; one found in a workspace is not followed
     (`follow_symlinks=False`): a checkout must not point the host at another file."""
+    return parse_config(read_config_text(path, follow_symlinks=follow_symlinks), str(path))
+
+
+def read_config_text(path: str | Path, *, follow_symlinks: bool = True) -> str:
+    """The text of a config file: a regular file of at most MAX_CONFIG_BYTES, valid UTF-8."""
     file = str(path)
     try:
         data = read_bounded(path, MAX_CONFIG_BYTES, follow_symlinks=follow_symlinks)
@@ -77,7 +82,7 @@ def load_config(path: str | Path, *, follow_symlinks: bool = True) -> Enablement
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise _error("malformed", "plugin config is not valid UTF-8", Location(file, line)) from None
-    return parse_config(text, file)
+    return text
 
 
 def parse_config(text: str, file: str) -> EnablementConfig:
@@ -144,6 +149,9 @@ def _plugins_config(plugins: Any, text: str, file: str) -> EnablementConfig:
         )
     headers = _enablement_header_lines(text)
     spots = headers if len(headers) == len(entries) else [None] * len(entries)
+    from engine.grants.lock import lock_from_table
+
+    lock = lock_from_table(plugins, _grants, lambda prefix: EntryLocations(locations, prefix))
     return EnablementConfig(
         tuple(
             _enablement(
@@ -155,6 +163,7 @@ def _plugins_config(plugins: Any, text: str, file: str) -> EnablementConfig:
         ),
         file,
         _host_settings(plugins.get("host", {}), file),
+        lock=lock,
     )
 
 

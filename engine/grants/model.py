@@ -9,10 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.diagnostics import Location
 from engine.package.model import Permission
+
+if TYPE_CHECKING:
+    from engine.grants.lock import Lock
 
 
 @dataclass(frozen=True)
@@ -130,3 +133,6 @@ class EnablementConfig:
     host: HostSettings = field(default_factory=HostSettings)
     # "true", "false", FEATURE_UNSET or FEATURE_ABSENT (see above)
     plugins_feature: str = FEATURE_ABSENT
+    # the resolved plan (`[[plugins.resolved]]`, `[[plugins.diagnostics]]`, spec §3.7), if any:
+    # an engine.grants.lock.Lock; when present it is used instead of resolving `enabled` again
+    lock: Lock | None = None

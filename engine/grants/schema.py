@@ -15,7 +15,7 @@ from cerberus import errors as cerr
 from engine.grants.limits import RESTART_BOUNDS, restart_problem
 from engine.package.ids import has_invisible
 from engine.package.manifest_schema import PERMISSION_SCHEMAS, _StrictValidator, path_text
-from engine.package.model import FS_OPERATIONS, PERMISSION_KINDS, SURFACES
+from engine.package.model import FS_OPERATIONS, PERMISSION_KINDS, SOURCES, SURFACES
 from engine.plan import DEFAULT_LIMITS, HOST_MAXIMA, RAISABLE_LIMITS
 from engine.schemas import TYPE_WORDS, SchemaProblem, cached_validator, leaf_errors
 
@@ -110,6 +110,45 @@ ENABLEMENT_SCHEMA = {
     "restart": _d({"type": "dict", "schema": RESTART_SCHEMA}, "Restart policy for a failed instance."),
 }
 
+# `[[plugins.resolved]]`: a record of a resolved plan (spec §3.7), written by `yoi plugin lock`
+# (or by yoi at startup). `limits` and `restart` are ours: a locked plan keeps them.
+_OPTIONAL_TEXT = {"type": "string"}
+RESOLVED_SCHEMA = {
+    "identity": _d(
+        {
+            "type": "dict",
+            "required": True,
+            "schema": {
+                "source": _d({"type": "string", "required": True, "allowed": list(SOURCES)}, "The store."),
+                "local_id": _d({"type": "string", "required": True, "empty": False}, "The manifest id."),
+            },
+        },
+        "The package identity the record is for.",
+    ),
+    "source": _d({"type": "string", "required": True, "allowed": list(SOURCES)}, "The store it came from."),
+    "package_path": _d({"type": "string", "required": True, "empty": False}, "Where the package is."),
+    "package_label": _string("The package file name."),
+    "digest": _d({"type": "string", "required": True}, "The digest the plan approved (sha256:...)."),
+    "version": _d({"type": "string", "required": True}, "The package version the plan approved."),
+    "manifest": _d({"type": "dict"}, "The manifest as resolved (kept for reference; the package is re-read)."),
+    "enabled_surfaces": _d(
+        {"type": "list", "schema": {"type": "string", "allowed": list(SURFACES)}}, "The surfaces enabled."
+    ),
+    "grants": _d({"type": "dict", "schema": GRANTS_SCHEMA}, "The grants, as enabled."),
+    "config": _d({}, "Configuration passed to the plugin's start (may hold secrets)."),
+    "limits": _d({"type": "dict", "schema": LIMITS_SCHEMA}, "Raised runtime limits, as enabled."),
+    "restart": _d({"type": "dict", "schema": RESTART_SCHEMA}, "Restart policy, as enabled."),
+}
+LOCK_DIAGNOSTIC_SCHEMA = {
+    "kind": _d({"type": "string", "required": True}, "Diagnostic kind (spec §3.7)."),
+    "phase": _d({"type": "string", "required": True}, "discovery, manifest or resolution."),
+    "source": _d(_OPTIONAL_TEXT, "The store, when known."),
+    "identity": _d(_OPTIONAL_TEXT, "The package identity, when known."),
+    "package": _d(_OPTIONAL_TEXT, "The package file name, when known."),
+    "digest": _d(_OPTIONAL_TEXT, "The package digest, when known."),
+    "message": _d({"type": "string", "required": True}, "What went wrong."),
+}
+
 # Validated as the document {"plugins": <table>} so error paths start at `plugins`.
 PLUGINS_SCHEMA = {
     "plugins": _d(
@@ -121,9 +160,16 @@ PLUGINS_SCHEMA = {
                     "Enabled plugin packages, with their grants.",
                 ),
                 "host": _d({"type": "dict", "schema": HOST_SCHEMA}, "Settings of the host that runs plugins."),
-                # Written by startup resolution (§3.7); tolerated and ignored here.
-                "resolved": _d({"type": "list"}, "Written by the host at startup; ignored when read."),
-                "diagnostics": _d({"type": "list"}, "Written by the host at startup; ignored when read."),
+                # The resolved plan (§3.7), written by `yoi plugin lock`: when present, startup,
+                # list, show and explain use it instead of resolving `enabled` again.
+                "resolved": _d(
+                    {"type": "list", "schema": {"type": "dict", "schema": RESOLVED_SCHEMA}},
+                    "The resolved plan (yoi plugin lock): the exact packages startup runs.",
+                ),
+                "diagnostics": _d(
+                    {"type": "list", "schema": {"type": "dict", "schema": LOCK_DIAGNOSTIC_SCHEMA}},
+                    "Discovery and resolution diagnostics recorded with the resolved plan.",
+                ),
             },
         },
         "Plugin packages: what is enabled and what it is granted.",
@@ -218,32 +264,40 @@ def check_plugins(plugins: Any) -> list[SchemaProblem]:
     problems = check({"plugins": plugins}, PLUGINS_SCHEMA)
     if problems:
         return problems
+    for i, record in enumerate(plugins.get("resolved", ())):
+        problems += _grants_problems(record.get("grants", {}), ("plugins", "resolved", i, "grants"))
     for i, enablement in enumerate(plugins.get("enabled", ())):
-        grants = enablement.get("grants", {})
-        for j, permission in enumerate(grants.get("permissions", ())):
-            prefix = ("plugins", "enabled", i, "grants", "permissions", j)
-            found = check(permission, PERMISSION_SCHEMAS[permission["kind"]], prefix)
-            if not found and any(has_invisible(value) for value in permission.values()):
-                found = [
-                    SchemaProblem(
-                        prefix,
-                        f"plugin config key `{format_path(prefix)}` names a permission "
-                        "with bidi or zero-width characters",
-                    )
-                ]
-            problems += found
-        for j, fs in enumerate(grants.get("fs", ())):
-            if "root" in fs and not canonical_fs_root(fs["root"]):
-                path: tuple[str | int, ...] = ("plugins", "enabled", i, "grants", "fs", j, "root")
-                problems.append(
-                    SchemaProblem(
-                        path,
-                        f"plugin config key `{format_path(path)}` must be an absolute, "
-                        "canonical path (no `.` or `..` segment, no repeated or trailing `/`)",
-                    )
-                )
+        problems += _grants_problems(enablement.get("grants", {}), ("plugins", "enabled", i, "grants"))
         problem = restart_problem(enablement.get("restart"))
         if problem is not None:
             path = ("plugins", "enabled", i, "restart", "backoff_max_ms")
             problems.append(SchemaProblem(path, f"plugin config key `{format_path(path)}` {problem}"))
+    return problems
+
+
+def _grants_problems(grants: dict, at: tuple) -> list[SchemaProblem]:
+    """The second pass over one grants table (`at` is its path): each permission object against
+    the fields of its kind, and canonical fs roots."""
+    problems: list[SchemaProblem] = []
+    for j, permission in enumerate(grants.get("permissions", ())):
+        prefix = (*at, "permissions", j)
+        found = check(permission, PERMISSION_SCHEMAS[permission["kind"]], prefix)
+        if not found and any(has_invisible(value) for value in permission.values()):
+            found = [
+                SchemaProblem(
+                    prefix,
+                    f"plugin config key `{format_path(prefix)}` names a permission with bidi or zero-width characters",
+                )
+            ]
+        problems += found
+    for j, fs in enumerate(grants.get("fs", ())):
+        if "root" in fs and not canonical_fs_root(fs["root"]):
+            path: tuple[str | int, ...] = (*at, "fs", j, "root")
+            problems.append(
+                SchemaProblem(
+                    path,
+                    f"plugin config key `{format_path(path)}` must be an absolute, "
+                    "canonical path (no `.` or `..` segment, no repeated or trailing `/`)",
+                )
+            )
     return problems

@@ -77,8 +77,10 @@ def explain_package(evaluation, ref: str) -> dict[str, Any]:
         "limits": limits_view(evaluation, ref),
         "run_findings": run_findings(evaluation),  # conclusions no package owns (DESIGN decision 6)
     }
+    # what stopped resolution (a digest pin, a locked package that changed): said first, and
+    # alone when there is no package to explain item by item
+    out["package_denials"] = [d.message for d in (subject.diagnostics if subject else ())]
     if subject is None or subject.package is None:
-        out["package_denials"] = [d.message for d in (subject.diagnostics if subject else ())]
         return out
     denials: dict[tuple[str, str], list] = {}
     for conclusion in evaluation.conclusions(ref):

@@ -268,7 +268,7 @@ CONFIG_CORPUS = [
     ({"plugins": {"enabled": [{"id": "user:y", "grants": {"permissions": [{"kind": "surface", "surface": "tool"}],
                                           "https": [{"host": "h", "methods": ["GET"]}],
                                           "fs": [{"root": "/r", "operations": ["read"]}]}}]}}, True),
-    ({"plugins": {"resolved": [1], "diagnostics": []}}, True),
+    ({"plugins": {"resolved": [1], "diagnostics": []}}, False),  # the resolved plan is read strictly (issue 18)
     ({"plugins": []}, False),
     ({"plugins": {"bogus": 1}}, False),
     ({"plugins": {"enabled": [{"surfaces": ["nope"]}]}}, False),
