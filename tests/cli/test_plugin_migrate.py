@@ -354,3 +354,21 @@ def test_check_never_imports_tomlkit():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
+
+
+def test_on_a_terminal_the_diff_cannot_drive_it(package, monkeypatch):
+    """A package's text (a comment with a bidi override; TOML itself refuses raw control characters)
+    is shown escaped on a terminal; piped, the diff is the exact patch."""
+    from types import SimpleNamespace
+
+    import engine.cli.plugin_migrate as command
+
+    folder, _ = package
+    manifest = folder / "plugin.toml"
+    manifest.write_text(MANIFEST.replace("# outbound calls", "# \u202eevil\u200b"))
+    piped = invoke(folder)
+    assert "\u202eevil\u200b" in piped.stdout
+    monkeypatch.setattr(command, "sys", SimpleNamespace(stdout=SimpleNamespace(isatty=lambda: True)))
+    shown = invoke(folder)
+    assert "\u202e" not in shown.stdout and "\u200b" not in shown.stdout
+    assert "\\u202eevil\\u200b" in shown.stdout
