@@ -166,3 +166,19 @@ def test_host_api_interfaces_are_exactly_the_variants_host_interfaces(registry):
         wit_interfaces = {i for i in bundled_resolve(variant).interfaces if i.startswith("yoi:host/")}
         offered = {i.name for api in profile.host_apis for i in api.interfaces if i.form == "component"}
         assert offered == wit_interfaces
+
+
+def test_every_data_folder_ships_in_the_wheel_and_the_sdist():
+    """targets/ is found through engine.resources like rules/ and wit/, so it must be packed
+    the same way (hatchling force-include to engine/_data/<name>)."""
+    import tomllib
+    from pathlib import Path
+
+    from engine.resources import DATA_FOLDERS
+
+    project = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
+    build = project["tool"]["hatch"]["build"]["targets"]
+    assert "targets" in DATA_FOLDERS
+    for name in DATA_FOLDERS:
+        assert build["wheel"]["force-include"][name] == f"engine/_data/{name}"
+        assert name in build["sdist"]["include"]
