@@ -187,6 +187,12 @@ class _Run:
                     f"{ref} pins the package digest; after re-packing, update its `digest` pins "
                     "(the manifest changed, so the digest did)",
                 )
+        if matches and not _dict(plain.get("plugins")).get("resolved"):
+            self.note(
+                "info",
+                "a Worker at b12e0785 does not resolve [[plugins.enabled]] at startup; it needs a resolved plan "
+                "([plugins].resolved) to load the package (cur §3.7, §10 row 19)",
+            )
         if _dict(plain.get("plugins")).get("resolved"):
             self.note(
                 "next",
@@ -253,14 +259,21 @@ class _Run:
             )
 
     def _behaviour(self, plain: dict[str, Any]) -> None:
-        """Rows 9, 11, 12: the same manifest behaves differently at b12e0785."""
+        """Rows 9, 11-13: the same manifest behaves differently at b12e0785."""
         runtime = plain.get("runtime")
         if runtime is None and plain.get("tools"):
             self.note(
                 "info",
                 "without [runtime] the tools register at 43c9216e and fail per call; at b12e0785 the install fails",
             )
-        for ingress in map(_dict, _list(plain.get("ingresses"))):
+        ingresses = [_dict(i) for i in _list(plain.get("ingresses"))]
+        if ingresses:
+            self.note(
+                "info",
+                "at b12e0785 a trap, bad output or a dispatch over 1 s marks the service Failed and it refuses "
+                "later events until the host restarts (cur §6.6, §10 row 13)",
+            )
+        for ingress in ingresses:
             name = ingress.get("name", "?")
             if ingress.get("event_kinds"):
                 self.note("info", f"at b12e0785 ingress `{name}` refuses events whose kind is not in its event_kinds")
