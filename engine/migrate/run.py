@@ -147,6 +147,7 @@ class _Run:
         self.notes: list[Note] = []
         self.targets: list[dict[str, Any]] = []
         self.target_sources: list[str] = []
+        self.pinned: list[str] = []  # enablements that pin the package digest
 
     def note(self, level: str, message: str) -> None:
         if Note(level, message) not in self.notes:
@@ -182,11 +183,7 @@ class _Run:
             except ShapeError as error:
                 raise MigrateError(f"{config_name}: {ref}: {error}") from None
             if entry.get("digest") or grants.get("digest"):
-                self.note(
-                    "next",
-                    f"{ref} pins the package digest; after re-packing, update its `digest` pins "
-                    "(the manifest changed, so the digest did)",
-                )
+                self.pinned.append(ref)
         if matches and not _dict(plain.get("plugins")).get("resolved"):
             self.note(
                 "info",
@@ -321,6 +318,8 @@ def migrate(path: str | os.PathLike[str], config: str | os.PathLike[str] | None 
             "the manifest changed, so the package digest does: re-pack it (`yoi plugin pack`) and check it for "
             "the new host (`yoi plugin check`)",
         )
+        for ref in run.pinned:
+            run.note("next", f"{ref} pins the package digest: after re-packing, update its `digest` pins")
     return Migration(tuple(files), tuple(run.notes))
 
 

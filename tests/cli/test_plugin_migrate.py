@@ -247,6 +247,7 @@ def test_bundled_examples_templates_and_upstream_manifests_round_trip(source, tm
     config = ROOT / "examples" / "workspace" / ".yoi" / "config.toml"
     migration = migrate(folder, config)
     assert migration.changed == () and not migration.needs_action
+    assert not [n for n in migration.notes if n.level == "next"]  # nothing to re-pack or re-pin
     assert_current_format(tomllib.loads(migration.files[0].after), tomllib.loads(migration.files[1].after),
                           tomllib.loads(migration.files[0].after)["id"])
 
