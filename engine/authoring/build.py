@@ -177,6 +177,7 @@ def build_wat(source: Path) -> bytes:
 def build_world_text(world_id: str, host_apis: set[str]) -> str:
     """A world with the exports of bundled world `world_id` and only the host interfaces whose
     API is in `host_apis`, in the `yoi:plugin@1.0.0` package of the folder's wit/."""
+    from engine import api_registry
     from engine.wit.bundled import bundled_resolve, load_world
     from engine.wit.signatures import world_surface
 
@@ -188,7 +189,8 @@ def build_world_text(world_id: str, host_apis: set[str]) -> str:
         f"world {BUILD_WORLD} {{",
     ]
     for interface in surface.imports:
-        if interface.split("/")[-1].split("@")[0] in host_apis:
+        api = api_registry.by_interface(interface)
+        if api is not None and api.name in host_apis:
             lines.append(f"  import {interface};")
     lines += [f"  export %{name}: {signature};" for name, signature in surface.exports.items()]
     return "\n".join([*lines, "}", ""])

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from engine import api_registry
 from engine.cli.common import EXIT_POLICY, EXIT_USAGE, emit_json, fail, fail_on_run_denials
 from engine.cli.complete import complete_refs
 from engine.cli.options import fail_on_option, workspace_options
@@ -96,8 +97,7 @@ def render_show(item, findings=()) -> str:
         "enabled_surfaces",
         "requested_permissions",
         "configured_grants",
-        "configured_https_grants",
-        "configured_fs_grants",
+        *(f"configured_{api}_grants" for api in api_registry.names()),
     ):
         lines.append(f"  {key}: {join_or_none(item[key])}")
     inspected = item["static_runtime"]

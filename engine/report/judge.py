@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from engine import api_registry
 from engine.diagnostics import bound_text
 from engine.grants.refs import try_parse_ref
 from engine.report.check import MATERIALIZE_NEXT_STEPS, SAFETY, diagnostic_entry, input_kind, next_steps, package_report
@@ -199,8 +200,10 @@ def list_item(evaluation, subject) -> dict[str, Any]:
         "enabled_surfaces": list(subject.enabled_surfaces),
         "requested_permissions": sorted({p.label for p in manifest.permissions}) if manifest else [],
         "configured_grants": sorted({p.label for p in grants.permissions}) if grants else [],
-        "configured_https_grants": sorted({g.label for g in grants.https}) if grants else [],
-        "configured_fs_grants": sorted({g.label for g in grants.fs}) if grants else [],
+        **{
+            f"configured_{api}_grants": sorted({g.label for g in grants.table(api)}) if grants else []
+            for api in api_registry.names()
+        },
         "tools": tools,
         "static_runtime": inspected,
         "diagnostics": diagnostics,

@@ -30,7 +30,8 @@ from engine.json_schema import (
 )
 from engine.package.ids import SAFE_ID_PATTERN, is_safe_id, is_semver
 from engine.package.manifest_schema import MANIFEST_SCHEMA, PERMISSION_SCHEMAS, schema_problems
-from engine.package.model import FS_OPERATIONS, HOST_APIS, SURFACES
+from engine.api_registry.fs import OPERATIONS as FS_OPERATIONS
+from engine.package.model import HOST_APIS, SURFACES
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
