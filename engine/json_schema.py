@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from engine.errors import EngineError, ErrorKind
+
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 ITEMS = "[]"  # path step for the items of an array
 
@@ -34,8 +36,10 @@ _STRUCTURAL = {"required", "allow_unknown", "schema", "type", "meta", "default",
 Path = tuple[str, ...]
 
 
-class SchemaTranslationError(ValueError):
-    """A cerberus rule this generator cannot state in JSON Schema."""
+class SchemaTranslationError(EngineError, ValueError):
+    """A cerberus rule this generator cannot state in JSON Schema (a bug: `internal`)."""
+
+    error_kind = ErrorKind.INTERNAL
 
 
 class _Generator:

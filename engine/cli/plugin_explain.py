@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import click
 
-from engine.cli.common import EXIT_USAGE, emit_json, fail, fail_on_run_denials
+from engine.cli.common import emit_json, fail, fail_on_run_denials
 from engine.cli.complete import complete_refs
 from engine.cli.options import workspace_options
 from engine.cli.run import run_guarded
+from engine.errors import UnknownReference
 
 
 @click.command("explain")
@@ -23,8 +24,8 @@ def explain(target, workspace, config_path, policy_dirs, proof, as_json):
 
     try:
         evaluation, ref = run_guarded("plugin", lambda: evaluate_target(target, workspace, config_path, policy_dirs))
-    except LookupError as error:
-        fail("plugin", str(error), EXIT_USAGE)
+    except UnknownReference as error:
+        fail("plugin", str(error), error.error_kind)
     report = explain_package(evaluation, ref)
     if as_json:
         emit_json(json_ready(report))
