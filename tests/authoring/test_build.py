@@ -13,11 +13,11 @@ import tomllib
 import pytest
 import wasmtime
 
-from engine.errors import ErrorKind
 from engine.artifact.placeholder import placeholder_kind
 from engine.authoring.build import BUILD_WORLD, BuildError, _run_bounded, build_world_text
 from engine.authoring.new import create
 from engine.authoring.templates import TEMPLATES, enablement
+from engine.errors import ErrorKind
 from engine.walk import MAX_FOLDER_DEPTH
 from example_workspace import yoi
 
