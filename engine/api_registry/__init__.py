@@ -24,9 +24,16 @@ from engine.api_registry.tables import NO_TABLES, GrantTables, per_api_keywords
 HOST_APIS: tuple[HostApi, ...] = (https.API, fs.API)
 
 
+_NAMES: dict[tuple[HostApi, ...], tuple[str, ...]] = {}
+
+
 def names() -> tuple[str, ...]:
-    """The API names, in registry order (the order reports and schemas list them in)."""
-    return tuple(api.name for api in HOST_APIS)
+    """The API names, in registry order (the order reports and schemas list them in). Asked for
+    per package, so kept per value of HOST_APIS."""
+    found = _NAMES.get(HOST_APIS)
+    if found is None:
+        found = _NAMES[HOST_APIS] = tuple(api.name for api in HOST_APIS)
+    return found
 
 
 def get(name: str) -> HostApi:

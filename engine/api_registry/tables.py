@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from engine import api_registry  # the package is importing this module: read it at call time only
 from engine.api_registry.model import GrantRecord
 
 
@@ -26,9 +27,7 @@ class GrantTables:
     def of(cls, tables: Mapping[str, Iterable[GrantRecord]]) -> GrantTables:
         """From API name -> entries; a name the registry does not know is a TypeError, like an
         unknown keyword argument."""
-        from engine.api_registry import names
-
-        order = names()
+        order = api_registry.names()
         unknown = set(tables) - set(order)
         if unknown:
             raise TypeError(f"unknown host API grant table(s): {', '.join(sorted(unknown))}")
@@ -65,18 +64,14 @@ def per_api_keywords(field: str, suffix: str) -> Callable[[C], C]:
         generated = vars(cls)["__init__"]  # the one @dataclass generated
 
         def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-            from engine.api_registry import names
-
-            given = {api: kwargs.pop(api + suffix) for api in names() if api + suffix in kwargs}
+            given = {api: kwargs.pop(api + suffix) for api in api_registry.names() if api + suffix in kwargs}
             generated(self, *args, **kwargs)
             if given:
                 object.__setattr__(self, field, getattr(self, field).merged(given))
 
         def __getattr__(self: Any, name: str) -> tuple[GrantRecord, ...]:
-            from engine.api_registry import names
-
             api = name.removesuffix(suffix) if suffix else name
-            if (not suffix or name.endswith(suffix)) and api in names():
+            if (not suffix or name.endswith(suffix)) and api in api_registry.names():
                 return getattr(self, field).get(api)
             raise AttributeError(f"{cls.__name__!r} object has no attribute {name!r}")
 
