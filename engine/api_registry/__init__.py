@@ -73,10 +73,21 @@ def grant_node_type(api: HostApi) -> str:
 
 
 def grant_tables_schema() -> dict[str, dict]:
-    """Cerberus rules of the grant tables under `[plugins.enabled.grants]`: a list of tables each."""
+    """Cerberus rules of the grant tables under `[plugins.enabled.grants]`: a list of tables each
+    (`meta` is the description editors show; cerberus ignores it)."""
     return {
-        api.name: {"type": "list", "schema": {"type": "dict", "schema": dict(api.grant.SCHEMA)}} for api in HOST_APIS
+        api.name: {
+            "type": "list",
+            "schema": {"type": "dict", "schema": dict(api.grant.SCHEMA)},
+            "meta": {"description": f"The {api.name} host API allowlist."},
+        }
+        for api in HOST_APIS
     }
+
+
+def grant_json_overlays() -> dict[tuple[str, str], dict]:
+    """(api, field) -> JSON Schema keywords the grant records add to their fields."""
+    return {(api.name, key): dict(rules) for api in HOST_APIS for key, rules in api.grant.JSON_OVERLAYS.items()}
 
 
 __all__ = [

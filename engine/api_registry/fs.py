@@ -16,6 +16,9 @@ from engine.api_registry.abi import JSON_CALL
 from engine.api_registry.model import GrantRecord, HostApi
 
 OPERATIONS = ("read", "list", "write")
+_ROOT_SEGMENT = r"(?:[^/\x00.][^/\x00]*|\.[^/\x00.][^/\x00]*|\.\.[^/\x00]+)"
+# `canonical_fs_root` as a JSON Schema `pattern` (tests/core/test_json_schema.py checks they agree).
+CANONICAL_ROOT_PATTERN = rf"^/(?:{_ROOT_SEGMENT}(?:/{_ROOT_SEGMENT})*)?$"
 
 
 def canonical_fs_root(root: str) -> bool:
@@ -53,9 +56,20 @@ class FsGrant(GrantRecord):
     """One `grants.fs` scope: a host root and the operations allowed under it (§6.11)."""
 
     SCHEMA: ClassVar[Mapping[str, Mapping[str, Any]]] = {
-        "root": {"type": "string"},
-        "operations": {"type": "list", "schema": {"type": "string", "allowed": list(OPERATIONS)}},
+        "root": {
+            "type": "string",
+            "meta": {
+                "description": "Absolute, canonical folder the plugin may use "
+                "(no `.` or `..` segment, no trailing `/`)."
+            },
+        },
+        "operations": {
+            "type": "list",
+            "schema": {"type": "string", "allowed": list(OPERATIONS)},
+            "meta": {"description": "Operations allowed under the root: read, list, write."},
+        },
     }
+    JSON_OVERLAYS: ClassVar[Mapping[str, Mapping[str, Any]]] = {"root": {"pattern": CANONICAL_ROOT_PATTERN}}
     FACTS: ClassVar[Mapping[str, tuple[str, ...]]] = {
         "fs_grant": ("P", "Root", "Operation"),
         "fs_root_broad": ("P", "Root", "Why"),

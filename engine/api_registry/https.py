@@ -15,8 +15,6 @@ from engine.api_registry.model import ConstantFact, GrantRecord, HostApi
 
 # The request methods the API sends (exactly, upper case); rules read them as `https_method`.
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-_STRING = {"type": "string"}
-_STRING_LIST = {"type": "list", "schema": _STRING}
 
 
 def normalize_host(host: str) -> str:
@@ -32,9 +30,17 @@ class HttpsGrant(GrantRecord):
     """One `grants.https` allowlist entry; empty `path_prefixes` means any path (§6.10)."""
 
     SCHEMA: ClassVar[Mapping[str, Mapping[str, Any]]] = {
-        "host": _STRING,
-        "methods": _STRING_LIST,
-        "path_prefixes": _STRING_LIST,
+        "host": {"type": "string", "meta": {"description": "Host name or IP literal the plugin may call over HTTPS."}},
+        "methods": {
+            "type": "list",
+            "schema": {"type": "string"},
+            "meta": {"description": "HTTP methods allowed (none: no request is allowed)."},
+        },
+        "path_prefixes": {
+            "type": "list",
+            "schema": {"type": "string"},
+            "meta": {"description": "Path prefixes allowed (none: every path)."},
+        },
     }
     FACTS: ClassVar[Mapping[str, tuple[str, ...]]] = {"https_grant": ("P", "Host", "Method", "PathPrefix")}
 

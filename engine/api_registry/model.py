@@ -31,7 +31,8 @@ class ConstantFact:
 class GrantRecord:
     """One entry of a grant table `grants.<api>` (spec §3.1): a frozen dataclass per API.
 
-    Subclasses declare the table's cerberus schema (`SCHEMA`, one rule set per field), the facts
+    Subclasses declare the table's cerberus schema (`SCHEMA`, one rule set per field, with a
+    `meta.description` for editors), the facts
     their entries export (`FACTS`: predicate -> argument names, the public fact schema) and how an
     entry becomes graph attributes and facts. The graph stores `graph_attrs()` on the entry's node
     and `facts(ref, attrs)` exports it, so the facts come from the graph like every other fact.
@@ -39,6 +40,9 @@ class GrantRecord:
 
     SCHEMA: ClassVar[Mapping[str, Mapping[str, Any]]]
     FACTS: ClassVar[Mapping[str, tuple[str, ...]]]
+    # Field -> JSON Schema keywords for what `table_problems` checks and cerberus cannot state
+    # (e.g. a `pattern`), so editors refuse what the engine refuses.
+    JSON_OVERLAYS: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
 
     @classmethod
     def from_table(cls, table: Mapping[str, Any]) -> Self:

@@ -48,7 +48,10 @@ def check(path: str, grants_file, policy_dirs, fail_on: str, output_format: str,
 
         click.echo(render_check(report), nl=False)
     if report["status"] == "rejected":
-        fail("plugin", "plugin check failed; see diagnostics above", ErrorKind.REJECTED)
+        # a SARIF log is for code scanning: nothing is "above" for a reader of the terminal
+        sarif = output_format == "sarif"
+        message = "status rejected; see the SARIF results" if sarif else "see diagnostics above"
+        fail("plugin", f"plugin check failed{': ' if sarif else '; '}{message}", ErrorKind.REJECTED)
     if report["status"] == "disabled":
         fail("plugin", "plugin check failed: the grants file does not enable this package", ErrorKind.REJECTED)
     from engine.report.verdict import failure_reasons

@@ -83,10 +83,11 @@ def check_path(
     return check_report(evaluation, path, fail_on)
 
 
-def check_report(evaluation, input_path: str | Path, fail_on: str = "deny") -> dict[str, Any]:
-    """`yoi plugin check` over the single subject of `evaluation`, in the gate view: the status
-    is the rules' `gate_status`, so any deny rejects."""
-    subject = evaluation.subjects[0]
+def check_report(evaluation, input_path: str | Path, fail_on: str = "deny", subject=None) -> dict[str, Any]:
+    """`yoi plugin check` over the single subject of `evaluation` (or over `subject`, one of a
+    workspace's, for `yoi hook workspace-check`), in the gate view: the status is the rules'
+    `gate_status`, so any deny rejects."""
+    subject = subject if subject is not None else evaluation.subjects[0]
     ref = subject.ref
     status = evaluation.value("gate_status", ref, "rejected")
     conclusions = package_conclusions(evaluation, ref)
