@@ -138,3 +138,14 @@ def test_the_registry_is_cheap_and_imports_nothing_above_it():
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     loaded = eval(result.stdout)  # noqa: S307 - our own subprocess's printed list
     assert all(m == "engine" or m.startswith("engine.api_registry") for m in loaded), loaded
+
+
+def test_the_guest_pdk_keeps_the_registry_descriptor_bounds():
+    """yoi_pdk runs inside the guest and imports nothing of the engine, so it keeps its own copy
+    of each API's descriptor bound; this is where the copies are held to the registry."""
+    from yoi_pdk import host
+
+    assert {"https": host.MAX_HTTPS_DESCRIPTOR_BYTES, "fs": host.MAX_FS_DESCRIPTOR_BYTES} == {
+        api.name: api.descriptor_limit for api in api_registry.HOST_APIS
+    }
+    assert host.HTTPS_METHODS == METHODS
