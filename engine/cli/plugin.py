@@ -17,6 +17,7 @@ PLUGIN_COMMANDS = {
     "graph": "engine.cli.plugin_graph:graph",
     "schema": "engine.cli.plugin_schema:schema",
     "lock": "engine.cli.plugin_lock:lock",
+    "migrate": "engine.cli.plugin_migrate:migrate",
     # These run plugin code (behind the startup gate); only they import the runtime.
     "call": "engine.cli.plugin_run:call",
     "ingress": "engine.cli.plugin_run:ingress",
@@ -26,5 +27,5 @@ PLUGIN_COMMANDS = {
 
 @click.group(cls=LazyGroup, lazy_commands=PLUGIN_COMMANDS)
 def plugin() -> None:
-    """Create, build, check, pack, list and show plugin packages; lock a workspace's resolved plan; call,
-    ingress and serve run what the rules planned."""
+    """Create, build, check, pack, list and show plugin packages, migrate them to the current yoi format; lock a
+    workspace's resolved plan; call, ingress and serve run what the rules planned."""

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import click
 
-from engine.cli.common import EXIT_POLICY, EXIT_USAGE, emit_json, fail, format_options, resolve_format
+from engine.cli.common import emit_json, fail, format_options, resolve_format
 from engine.cli.run import run_guarded
 from engine.diagnostics import bound_text, human_lines
+from engine.errors import ErrorKind
 
 
 def _summary(lock) -> dict:
@@ -75,12 +76,12 @@ def lock(workspace: Path, config_path: Path | None, check_only: bool, output_for
             if status == "written":
                 write_atomically(run.path, run.original, text)
     except LockError as error:
-        fail("plugin", f"plugin lock failed: {error}", EXIT_USAGE)
+        fail("plugin", f"plugin lock failed: {error}", error.error_kind)
     except OSError as error:
-        fail("plugin", f"plugin lock failed: {error.strerror or error}", EXIT_USAGE)
+        fail("plugin", f"plugin lock failed: {error.strerror or error}", ErrorKind.IO)
     if resolve_format(output_format, as_json) == "json":
         emit_json({"command": "lock", "status": status, "config": str(run.path), **_summary(run.fresh)})
     else:
         click.echo(human_lines(_lines(status, run.path, run.fresh)), nl=False)
     if status == "stale":
-        fail("plugin", f"the resolved plan in {run.path} is stale; run `yoi plugin lock`", EXIT_POLICY)
+        fail("plugin", f"the resolved plan in {run.path} is stale; run `yoi plugin lock`", ErrorKind.REJECTED)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.errors import EngineError, ErrorKind
 from engine.grants.lock import Lock, make_lock
 from engine.grants.model import EnablementConfig
 from engine.grants.toml_write import TomlWriteError, table
@@ -31,8 +32,10 @@ END = "# END yoi plugin lock"
 _LOCK_KEYS = ("resolved", "diagnostics")
 
 
-class LockError(Exception):
-    """The lock cannot be made or written; the config is left as it was (exit 2)."""
+class LockError(EngineError):
+    """The lock cannot be made or written; the config is left as it was (an input error)."""
+
+    error_kind = ErrorKind.INPUT
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,17 @@ import math
 import re
 from typing import Any
 
+from engine.errors import EngineError, ErrorKind
+
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
 _NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f\x7f\ud800-\udfff]')
 
 
-class TomlWriteError(ValueError):
+class TomlWriteError(EngineError, ValueError):
     """A value TOML cannot hold as written (null, NaN, a lone surrogate, a date)."""
+
+    error_kind = ErrorKind.INPUT
 
 
 def string(text: str) -> str:

@@ -11,12 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from engine.cli.main import cli
-from engine.graph.host_tools import reserved_tools
 from engine.host.startup import evaluate_startup
 from engine.package.tools import validate_tool_name
 from engine.report.judge import check_path
-from engine.resources import rules_dir
-from example_workspace import EXAMPLE_GRANTS, enablement, write_config
+from example_workspace import EXAMPLE_GRANTS, EXAMPLES, enablement, write_config
 from rule_cases import RAW_MANIFEST, write_package
 from wasm_builders import core_module
 
@@ -117,15 +115,18 @@ def test_a_misspelt_plugins_switch_is_a_config_error(workspace, text, key, line)
 
 # -- built-in tool names --------------------------------------------------------------------------
 
-def test_the_reserved_names_are_data_for_both_yoi_hosts():
-    pairs = reserved_tools()
-    hosts = {host for host, _ in pairs}
-    assert hosts == {"yoi@43c9216e", "yoi@b12e0785"}
-    assert {("yoi@43c9216e", "Read"), ("yoi@b12e0785", "Read"), ("yoi@43c9216e", "SpawnPod"),
-            ("yoi@b12e0785", "WorkerSpawn")} <= set(pairs)
-    assert all(validate_tool_name(name) is None for _, name in pairs)
-    document = tomllib.loads((rules_dir() / "host_tools.toml").read_text())
-    assert len(pairs) == sum(len(table["reserved"]) for table in document["hosts"].values())
+def test_the_reserved_names_are_the_target_profiles_data_exported_as_facts():
+    from engine.graph.build import build_graph
+    from engine.graph.facts import export_facts
+    from engine.report.subjects import check_subject
+    from engine.targets import bundled_targets
+
+    facts = export_facts(build_graph([check_subject(EXAMPLES / "raw-echo")]))["target_reserved_tool"]
+    by_target = {profile.name: set(profile.reserved_tools) for profile in bundled_targets().profiles}
+    assert facts == {(target, tool) for target, tools in by_target.items() for tool in tools}
+    assert {"Read", "SpawnPod"} <= by_target["yoi@43c9216e"] and {"Read", "WorkerSpawn"} <= by_target["yoi@b12e0785"]
+    assert by_target["engine"] == by_target["yoi@43c9216e"] | by_target["yoi@b12e0785"]  # reserved under our host too
+    assert all(validate_tool_name(tool) is None for _, tool in facts)
 
 
 def _collider(tmp_path: Path) -> Path:
