@@ -30,8 +30,6 @@ _KIND_BY_PREFIX = (
     ("tool_invalid_", "malformed"),
     ("tool_duplicate", "malformed"),
     ("item_invalid_", "malformed"),
-    ("service_requires", "surface"),
-    ("ingress_requires", "surface"),
     ("artifact_is_placeholder", "placeholder"),
     ("artifact_over_reference_limit", "limits"),
     ("package_file_over_reference_limit", "limits"),

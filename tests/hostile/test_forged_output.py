@@ -82,7 +82,9 @@ def test_list_show_check_explain_graph_escape_hostile_package_strings(hostile_wo
     evil = next(item for item in data["items"] if item["reference"] == "project:evil")
     assert evil["package_path"].endswith(HOSTILE_FILE)
     assert {t["name"] for t in evil["tools"]} == {"ok_tool", "raw\u202eecho"}
-    assert next(t for t in evil["tools"] if t["name"] == "ok_tool")["eligible"] is True
+    # an invalid tool name fails the whole install (issue 18 point 1), ok_tool included
+    assert evil["status"] == "rejected" and evil["plan"] is None
+    assert next(t for t in evil["tools"] if t["name"] == "raw\u202eecho")["eligible"] is False
 
 
 def test_policy_eval_lint_and_test_escape_rule_and_case_strings(tmp_path):
