@@ -20,10 +20,14 @@ from engine.cli.run import run_guarded
 from engine.errors import ErrorKind
 
 
-def _start(workspace, config_path, policy_dirs, quiet: bool):
+def _start(workspace, config_path, policy_dirs, quiet: bool, start_services: bool = True):
+    """The startup gate; `start_services` starts every planned Service now (serve), a one-shot
+    call or ingress starts only the instance it uses."""
     from engine.host.startup import start_plans
 
-    report = run_guarded("plugin", lambda: start_plans(workspace, config_path, policy_dirs))
+    report = run_guarded(
+        "plugin", lambda: start_plans(workspace, config_path, policy_dirs, start_services=start_services)
+    )
     if not quiet:
         click.echo(report.render(), err=True, nl=False)
     return report
@@ -47,7 +51,7 @@ def _run_one(
     from engine.runtime import RuntimeFault
 
     _parse_json(payload, option)
-    report = _start(workspace, config_path, policy_dirs, quiet)
+    report = _start(workspace, config_path, policy_dirs, quiet, start_services=False)
     registry = report.registry
     try:
         planned = lookup_ref(report, ref)

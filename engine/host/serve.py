@@ -4,7 +4,8 @@ One request per line, one response line per request, in request order:
 `{"id", "ok": true, "result"}` or `{"id", "ok": false, "error": {"kind", "message"}}`. A line
 that is not a JSON object, names an unknown op or field, or is longer than MAX_LINE_BYTES gets an
 error response and the loop goes on; a too-long line is skipped in chunks, never held whole.
-Instances start on first use (or with `start`); EOF stops every instance. After a whole-run
+Tool-only instances start on first use (or with `start`); packages with a planned Service were started by
+the startup gate (engine/host/services.py). EOF stops every instance. After a whole-run
 deny at startup every well-formed request is answered with an error of kind `denied`.
 """
 

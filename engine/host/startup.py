@@ -44,6 +44,9 @@ class StartupReport:
     # codes of findings that block the run whatever their severity (the rules' `blocks_run`,
     # e.g. the plugins feature turned off by the config)
     run_blocking_codes: frozenset[str] = frozenset()
+    # host-managed services started with the host (engine.host.services.start_services), one
+    # result per package with a planned Service
+    service_starts: tuple[dict[str, Any], ...] = ()
 
     @property
     def run_denials(self) -> tuple[dict[str, Any], ...]:
@@ -75,6 +78,7 @@ class StartupReport:
                 for p in self.plans
             ],
             "refused": [dict(entry) for entry in self.refused],
+            "service_starts": [dict(result) for result in self.service_starts],
             "run_findings": [dict(finding) for finding in self.run_findings],
         }
 
@@ -95,6 +99,13 @@ class StartupReport:
             if plan.limits.raised():
                 lines.append("    raised limits: " + ", ".join(f"{k}={v}" for k, v in plan.limits.raised().items()))
             lines.extend(f"    denied: {message}" for message in self.denied_items.get(plan.ref, ()))
+        for result in self.service_starts:
+            if result["ok"]:
+                names = bound_text(",".join(result["services"]) or "-")
+                lines.append(f"  started {result['ref']} services={names} lifecycle={result['lifecycle']}")
+            else:
+                error = result["error"]
+                lines.append(f"  service start failed {result['ref']}: {error['kind']}: {error['message']}")
         for entry in self.refused:
             lines.append(f"  refused {bound_text(entry['ref'])} [{entry['status']}]")
             lines.extend(f"    reason: {reason}" for reason in entry["reasons"])
@@ -172,9 +183,14 @@ def start_plans(
     *,
     host=None,
     queue_limit: int = 32,
+    start_services: bool = True,
 ) -> StartupReport:
-    """`evaluate_startup`, then a PluginInstanceRegistry built from the plans alone (instances
-    start lazily, or with `registry.start`). The caller closes `report.registry`."""
+    """`evaluate_startup`, then a PluginInstanceRegistry built from the plans alone. Every package
+    with a planned Service is started now, in parallel (spec §6.2: a host-managed service runs
+    once the host is up; `report.service_starts` says how each went); tool-only packages start
+    on first use, or with `registry.start`. `start_services=False` keeps every start lazy (a
+    one-shot `call`). The caller closes `report.registry`."""
+    from engine.host.services import start_services as start_all
     from engine.runtime import HostConfig, PluginInstanceRegistry
 
     report = evaluate_startup(workspace, config_path, policy_dirs)
@@ -182,7 +198,8 @@ def start_plans(
         bundle = report.host_settings.https_ca_bundle
         host = HostConfig(https_ca_bundle=Path(bundle) if bundle else None)
     registry = PluginInstanceRegistry(report.plans, host=host, queue_limit=queue_limit)
-    return replace(report, registry=registry)
+    started = start_all(registry, report.plans) if start_services else ()
+    return replace(report, registry=registry, service_starts=started)
 
 
 class HostError(EngineError):

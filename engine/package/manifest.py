@@ -216,9 +216,7 @@ def validate_manifest(manifest: Manifest, entries: Collection[str]) -> Diagnosti
     return None
 
 
-INSTANCE_ONLY_DECLARATIONS = (
-    "plugin service/ingress declarations require the yoi:plugin/instance@1.0.0 component world"
-)
+INSTANCE_ONLY_DECLARATIONS = "plugin service/ingress declarations require the yoi:plugin/instance@1.0.0 component world"
 
 
 def _instance_runtime(runtime: Runtime | None) -> bool:
