@@ -128,9 +128,11 @@ def test_the_registry_runs_with_the_enablements_limits(workspace, tmp_path):
                  enablement("raw-echo", extra=LIMITS + RESTART))
     report = start_plans(workspace, host=HostConfig(cache_dir=tmp_path / "compiled"))
     with report.registry as registry:
+        (started,) = report.service_starts  # the counter's service is started with the host
+        assert (started["ref"], started["ok"], started["error"]["kind"]) == (COUNTER, False, "fuel")
         with pytest.raises(RuntimeFault) as fault:
             registry.start(COUNTER)
-        assert fault.value.kind == "fuel"
+        assert fault.value.kind == "failed" and "0/0 restarts used" in fault.value.message  # not retried
         status = registry.status(COUNTER)
         assert status["limits"]["fuel"] == 1 and status["limits"]["timeout_ms"] == HOST_MAXIMA.timeout_ms
         assert status["restarts"]["max"] == 0
