@@ -161,6 +161,9 @@ def to_json_schema(
     generator = _Generator(variants or {}, overlays or {}, conditionals or {})
     root = generator.table(schema, (), allow_unknown=False)
     root["additionalProperties"] = root_allow_unknown
+    if () in generator.conditionals:  # conditions between top-level keys
+        generator.used.add(())
+        root.setdefault("allOf", []).extend(generator.conditionals[()])
     missing = (set(generator.variants) | set(generator.overlays) | set(generator.conditionals)) - generator.used
     if missing:
         raise SchemaTranslationError(f"no such key path in the cerberus schema: {sorted(missing)}")
@@ -229,6 +232,19 @@ def _runtime_conditionals() -> list[dict]:
     ]
 
 
+def _instance_only_conditional() -> dict:
+    """§1.8 step 5: declared services or ingresses need the instance world (manifest.py)."""
+    from engine.package.model import COMPONENT_KIND, INSTANCE_WORLD
+
+    declares = [{"required": [key], "properties": {key: {"minItems": 1}}} for key in ("services", "ingresses")]
+    instance = {
+        "description": "Services and ingresses need the instance world (spec §1.8 step 5).",
+        "required": ["kind", "world"],
+        "properties": {"kind": {"const": COMPONENT_KIND}, "world": {"const": INSTANCE_WORLD}},
+    }
+    return {"if": {"anyOf": declares}, "then": {"required": ["runtime"], "properties": {"runtime": instance}}}
+
+
 def manifest_json_schema() -> dict[str, Any]:
     """`plugin.toml` (spec §1): the cerberus schema, tagged permissions, and what validate_manifest
     and the tool-name rule check that a keyword can state."""
@@ -265,7 +281,7 @@ def manifest_json_schema() -> dict[str, Any]:
             ("ingresses", ITEMS, "name"): safe,
             **_permission_value_overlays(("permissions", ITEMS)),
         },
-        conditionals={("runtime",): _runtime_conditionals()},
+        conditionals={("runtime",): _runtime_conditionals(), (): [_instance_only_conditional()]},
     )
 
 

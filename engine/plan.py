@@ -113,6 +113,13 @@ class Plan:
     config_json: str = "null"
     limits: RuntimeLimits = field(default_factory=RuntimeLimits)
     restart: RestartPolicy = field(default_factory=RestartPolicy)
+    # (surface, name, reason) of each declared item of an enabled surface the rules denied: the
+    # runtime answers a call to it with `plugin permission denied: <reason>` (spec §6.5)
+    denied: tuple[tuple[str, str, str], ...] = ()
+
+    def denial(self, surface: str, name: str) -> str | None:
+        """Why the rules denied item `name` of `surface`, if they did."""
+        return next((reason for s, n, reason in self.denied if (s, n) == (surface, name)), None)
 
     def allowlist(self, api: str) -> tuple:
         """The grant-table entries the runtime enforces for host API `api` (empty: none)."""

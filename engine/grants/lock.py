@@ -24,9 +24,10 @@ from typing import Any
 from engine.diagnostics import Diagnostic, DiagnosticError, Location, Subject
 from engine.grants.model import Enablement, Grants
 from engine.grants.resolve import Resolution, ResolvedRecord
+from engine.package.digest import RESOLVED_DIGEST_MISMATCH
 from engine.package.toml_input import toml_to_json
 
-DIGEST_MISMATCH = "resolved plugin package digest does not match current package content"
+DIGEST_MISMATCH = RESOLVED_DIGEST_MISMATCH
 NOT_LOCKED = "enabled plugin is not in this config's resolved plan (`[[plugins.resolved]]`); run `yoi plugin lock`"
 PHASE = "resolution"
 

@@ -56,6 +56,7 @@ def _plan_for(evaluation, ref: str) -> Plan | None:
     )
     host_apis = tuple(api for (_, api) in evaluation.rows("host_api_eligible", ref))
     grants, enablement = subject.grants, subject.enablement
+    denied = _denied_items(evaluation, ref, package, eligible, subject.enabled_surfaces)
     return Plan(
         ref=ref,
         source=package.source,
@@ -77,4 +78,25 @@ def _plan_for(evaluation, ref: str) -> Plan | None:
         config_json=freeze_json(subject.config),
         limits=effective_limits(dict(enablement.limits) if enablement else None),
         restart=restart_policy(dict(enablement.restart) if enablement else None),
+        denied=denied,
+    )
+
+
+def _denied_items(evaluation, ref: str, package, eligible: set, enabled) -> tuple[tuple[str, str, str], ...]:
+    """(surface, name, first deny message) of each declared item of an enabled surface that is
+    not eligible, so the runtime can say why a call to it is refused."""
+    from engine.report.views import conclusion_item
+
+    reasons: dict[tuple[str, str], str] = {}
+    for conclusion in evaluation.conclusions(ref):
+        item = conclusion_item(conclusion, package) if conclusion.severity == "deny" else None
+        if item is not None:
+            reasons.setdefault(item, conclusion.message)
+    manifest = package.manifest
+    declared = [("tool", t.name) for t in manifest.tools] + [("service", s.name) for s in manifest.services]
+    declared += [("ingress", i.name) for i in manifest.ingresses]
+    return tuple(
+        (surface, name, reasons.get((surface, name), f"{surface} `{name}` is not eligible"))
+        for surface, name in declared
+        if surface in enabled and (surface, name) not in eligible
     )

@@ -98,8 +98,10 @@ class WasmEngine:
         try:
             return compiled_cache.compile_and_store(self.engine, self._cache_folder, data, sha, kind)
         except (self.wasmtime.WasmtimeError, ValueError, TypeError) as error:
-            what = "component is incompatible" if kind == "component" else "WASM module error"
-            raise RuntimeFault("load", f"{what}: {last_line(error)}") from None
+            text = last_line(error)
+            raise RuntimeFault(
+                "load", f"component is incompatible: {text}" if kind == "component" else text, "module"
+            ) from None
 
     # ---- running -------------------------------------------------------------------------------
 
@@ -122,7 +124,7 @@ class WasmEngine:
         except (self.wasmtime.Trap, self.wasmtime.WasmtimeError) as error:
             raise classify(error, what, limits) from None
         except (TypeError, ValueError, UnicodeError) as error:  # lift/lower type errors, bad strings
-            raise RuntimeFault("trap", f"WASM execution error: {what}: {last_line(error)}") from None
+            raise RuntimeFault("trap", f"{what}: {last_line(error)}") from None
         finally:
             leave_guest_call(previous)
 
@@ -199,8 +201,8 @@ def classify(error: BaseException, what: str, limits: RuntimeLimits) -> RuntimeF
         or "incompatible import type" in lowered
         or "incompatible type" in lowered
     ):
-        return RuntimeFault("load", f"{what} could not be linked: {text}")
-    return RuntimeFault("trap", f"WASM execution error: {what}: {text}")
+        return RuntimeFault("load", f"{what} could not be linked: {text}", "module")
+    return RuntimeFault("trap", f"{what}: {text}")
 
 
 def _cache_folder(host: HostConfig) -> Path | None:

@@ -22,28 +22,28 @@ def test_serve_runs_the_service_before_any_request(workspace):
     process = serve(workspace)
     try:
         status = send(process, {"id": 1, "op": "status", "plugin": COUNTER})["result"]
-        assert status["lifecycle"] == "started"
+        assert status["lifecycle"] == "Started"
         assert status["services"] == [{"name": "counter-service", "lifecycle": "host-managed", "state": "running"}]
         assert status["component_status"]["state"] == "ready"  # the guest's `start` ran
         lazy = send(process, {"id": 2, "op": "status", "plugin": "example.raw-echo"})["result"]
-        assert lazy["lifecycle"] == "ready"  # tool-only: started on first use
+        assert lazy["lifecycle"] == "Ready"  # tool-only: started on first use
     finally:
         process.stdin.close()
         assert process.wait(timeout=120) == 0
-    assert f"  started {COUNTER} services=counter-service lifecycle=started" in process.stderr.read().decode()
+    assert f"  started {COUNTER} services=counter-service lifecycle=Started" in process.stderr.read().decode()
 
 
 def test_start_plans_starts_services_and_reports_them(workspace):
     report = start_plans(workspace)
     with report.registry as registry:
         assert report.service_starts == (
-            {"ref": COUNTER, "ok": True, "lifecycle": "started", "services": ["counter-service"]},)
+            {"ref": COUNTER, "ok": True, "lifecycle": "Started", "services": ["counter-service"]},)
         assert report.to_dict()["service_starts"] == [dict(report.service_starts[0])]
-        assert registry.status(COUNTER)["lifecycle"] == "started"
-        assert registry.status("project:example.component-echo")["lifecycle"] == "ready"
+        assert registry.status(COUNTER)["lifecycle"] == "Started"
+        assert registry.status("project:example.component-echo")["lifecycle"] == "Ready"
     lazy = start_plans(workspace, start_services=False)
     with lazy.registry as registry:
-        assert lazy.service_starts == () and registry.status(COUNTER)["lifecycle"] == "ready"
+        assert lazy.service_starts == () and registry.status(COUNTER)["lifecycle"] == "Ready"
 
 
 def test_a_failed_service_start_is_reported_for_its_package_only(tmp_path):
@@ -57,8 +57,8 @@ def test_a_failed_service_start_is_reported_for_its_package_only(tmp_path):
         failed, started = results
         assert failed["ok"] is False and failed["error"]["kind"] == "failed"
         assert 'plugin component start returned error: {"message":"no config"}' in failed["error"]["message"]
-        assert started == {"ref": "project:good", "ok": True, "lifecycle": "started", "services": ["svc"]}
-        assert registry.status("project:tools")["lifecycle"] == "ready"
+        assert started == {"ref": "project:good", "ok": True, "lifecycle": "Started", "services": ["svc"]}
+        assert registry.status("project:tools")["lifecycle"] == "Ready"
         assert registry.call_tool("project:good", "count", {})["summary"] == "count 1"
 
 
@@ -73,7 +73,7 @@ class _MeetingRegistry:
     def start(self, ref: str) -> dict:
         self.threads.add(threading.current_thread().name)
         self.barrier.wait()
-        return {"lifecycle": "started", "services": [{"name": "svc"}]}
+        return {"lifecycle": "Started", "services": [{"name": "svc"}]}
 
 
 def test_services_of_different_packages_start_in_parallel(tmp_path):

@@ -70,7 +70,7 @@ def test_ingress_delivers_to_the_instance(workspace):
     (["ingress", "example.counter", "counter-events", "--event", '{"kind": "tock", "source": "example", '
       '"payload": {}}'], 2, "does not accept event kind `tock`"),
     (["ingress", "example.raw-echo", "counter-events", "--event", TICK], 1,
-     "denied: plugin ingress surface of `project:example.raw-echo` is not in the plan"),
+     "denied: plugin ingress surface is not enabled"),
     (["ingress", "example.counter", "counter-events"], 2, "Missing option '--event'"),
 ])
 def test_refusals_and_bad_input_exit_with_a_bounded_diagnostic(workspace, args, code, message):

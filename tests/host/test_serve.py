@@ -32,7 +32,7 @@ def test_serve_end_to_end(server):
     assert counter_tool["input_schema"] == {"type": "object", "additionalProperties": False}
 
     started = send(server, {"id": "s", "op": "start", "plugin": COUNTER})
-    assert started["ok"] and started["result"]["lifecycle"] == "started"
+    assert started["ok"] and started["result"]["lifecycle"] == "Started"
     first = send(server, {"id": 2, "op": "call", "plugin": COUNTER, "tool": "counter", "input": {}})
     second = send(server, {"id": 3, "op": "call", "plugin": COUNTER, "tool": "counter"})
     assert first == {"id": 2, "ok": True, "result": {"summary": "counter is at 1", "content": '{"count":1}'}}
@@ -40,7 +40,7 @@ def test_serve_end_to_end(server):
     delivered = send(server, {"id": 4, "op": "ingress", "plugin": COUNTER, "ingress": "counter-events", "event": TICK})
     assert delivered["ok"] and delivered["result"]["output"] == {"accepted": True, "count": 2, "events": 1}
     status = send(server, {"id": 5, "op": "status", "plugin": COUNTER})["result"]
-    assert status["lifecycle"] == "started" and status["component_status"]["data"] == {"count": 2, "events": 1}
+    assert status["lifecycle"] == "Started" and status["component_status"]["data"] == {"count": 2, "events": 1}
     assert status["services"][0]["name"] == "counter-service"
     assert status["calls"] == {"tool": 2, "ingress": 1, "faults": 0}
 
@@ -74,10 +74,10 @@ def test_serve_end_to_end(server):
     assert send(server, {"id": 16, "op": "call", "plugin": COUNTER, "tool": "counter"})["result"]["summary"] == \
         "counter is at 3"  # the bad requests did not disturb the instance
     stopped = send(server, {"id": 17, "op": "stop", "plugin": COUNTER})
-    assert stopped["ok"] and stopped["result"]["lifecycle"] == "stopped"
+    assert stopped["ok"] and stopped["result"]["lifecycle"] == "Stopped"
     after = send(server, {"id": 18, "op": "call", "plugin": COUNTER, "tool": "counter"})
     assert after["ok"] is False and after["error"]["kind"] == "stopped"
-    assert send(server, {"id": 19, "op": "status", "plugin": COUNTER})["result"]["lifecycle"] == "stopped"
+    assert send(server, {"id": 19, "op": "status", "plugin": COUNTER})["result"]["lifecycle"] == "Stopped"
 
     server.stdin.close()  # EOF: every instance stops, exit 0
     assert server.wait(SAFETY_TIMEOUT) == 0

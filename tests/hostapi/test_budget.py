@@ -46,7 +46,7 @@ def test_a_guest_looping_on_a_dripping_server_times_out_after_one_connection(tmp
     fault = fault_of(registry.call_tool, plan.ref, "count", {"method": "GET", "url": https_server.url()})
     assert fault.kind == "timeout", fault
     assert https_server.connections == 1
-    assert registry.status(plan.ref)["lifecycle"] == "failed"
+    assert registry.status(plan.ref)["lifecycle"] == "Failed"
 
 
 def test_straight_line_host_calls_past_the_deadline_fail_at_once(tmp_path, https_server, files, registry_for):
@@ -78,7 +78,7 @@ def test_a_component_gets_the_deadline_as_data_before_the_epoch_ends_its_call(tm
         output = registry.call_tool(plan.ref, "get", {"method": "GET", "url": https_server.url()})
         assert json.loads(output["content"]) == {
             "error": {"message": f"HTTPS request to {https_server.url()} timed out"}}
-        assert registry.status(plan.ref)["lifecycle"] == "started"
+        assert registry.status(plan.ref)["lifecycle"] == "Started"
     assert https_server.connections == 1
 
 
