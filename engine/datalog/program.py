@@ -20,7 +20,7 @@ from engine.datalog.evaluator import CompiledStratum, Relation, evaluate_strata
 from engine.datalog.explain import Proof, WhyNot, explain, why_not
 from engine.datalog.facts import normalize_facts
 from engine.datalog.parser import grammar_text, parse_query, parse_text, rule_diagnostic
-from engine.datalog.plan import compile_rule, make_variant
+from engine.datalog.joins import compile_rule, make_variant
 from engine.datalog.stratify import Stratum, stratify
 from engine.datalog.template import render_template
 from engine.diagnostics import Diagnostic, DiagnosticError, Location, bounded_message

@@ -16,7 +16,7 @@ from engine.grants.limits import RESTART_BOUNDS, restart_problem
 from engine.package.ids import has_invisible
 from engine.package.manifest_schema import PERMISSION_SCHEMAS, _StrictValidator, path_text
 from engine.package.model import FS_OPERATIONS, PERMISSION_KINDS, SURFACES
-from engine.plan import RAISABLE_LIMITS
+from engine.limits import RAISABLE_LIMITS
 from engine.schemas import TYPE_WORDS, SchemaProblem, cached_validator, leaf_errors
 
 _STRING = {"type": "string"}

@@ -14,7 +14,7 @@ from itertools import pairwise
 
 import networkx as nx
 
-from engine.plan import DEFAULT_LIMITS, HOST_MAXIMA, RAISABLE_LIMITS
+from engine.limits import DEFAULT_LIMITS, HOST_MAXIMA, RAISABLE_LIMITS
 
 # predicate -> argument names; the documented, tested public schema.
 FACT_SCHEMA: dict[str, tuple[str, ...]] = {
