@@ -14,7 +14,6 @@ from typing import Any
 from engine.grants.model import FsGrant, HttpsGrant
 from engine.limits import DEFAULT_LIMITS, HOST_MAXIMA, RAISABLE_LIMITS, RestartPolicy, RuntimeLimits
 
-
 # The limit types live in engine.limits (below grants and plan); the runtime and docs name them
 # through engine.plan, a Plan's `limits` and `restart` fields being of these types.
 __all__ = [

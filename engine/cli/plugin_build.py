@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from engine.cli.common import EXIT_POLICY, emit_json, fail, format_options, resolve_format
+from engine.cli.common import emit_json, fail, format_options, resolve_format
 from engine.cli.run import run_guarded
 from engine.diagnostics import bound_text
 
@@ -27,13 +27,14 @@ def build(directory: str, timeout: float, output_format: str, as_json: bool) -> 
     """Build a package folder's artifact (WAT with wasmtime, Python with componentize-py), then check it."""
     from engine.authoring.build import BuildError
     from engine.authoring.build import build as build_package
-    from engine.report.judge import check_path
+    from engine.report.check import check_failure, check_report
+    from engine.verdict.run import check_verdict
 
     try:
         result = build_package(directory, timeout)
     except BuildError as error:
         fail("plugin", f"plugin build failed: {error}", error.exit_code)
-    report = run_guarded("plugin", lambda: check_path(directory))
+    verdict = run_guarded("plugin", lambda: check_verdict(directory))
     if resolve_format(output_format, as_json) == "json":
         emit_json(
             {
@@ -44,7 +45,7 @@ def build(directory: str, timeout: float, output_format: str, as_json: bool) -> 
                 "artifact": result.artifact,
                 "size_bytes": result.size_bytes,
                 "build_ms": round(result.build_ms, 1),
-                "check": report,
+                "check": check_report(verdict, directory),
             }
         )
     else:
@@ -60,6 +61,7 @@ def build(directory: str, timeout: float, output_format: str, as_json: bool) -> 
                 1000,
             )
         )
-        click.echo(render_check(report), nl=False)
-    if report["status"] in ("rejected", "disabled"):
-        fail("plugin", "plugin check of the built package failed; see diagnostics above", EXIT_POLICY)
+        click.echo(render_check(verdict, directory), nl=False)
+    code, _ = check_failure(verdict, "deny")
+    if code:
+        fail("plugin", "plugin check of the built package failed; see diagnostics above", code)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from engine.cli.common import EXIT_USAGE, emit_json, fail, fail_on_run_denials
+from engine.cli.common import EXIT_USAGE, emit_json, fail, fail_on_outcome
 from engine.cli.complete import complete_refs
 from engine.cli.options import workspace_options
 from engine.cli.run import run_guarded
@@ -18,16 +18,19 @@ from engine.cli.run import run_guarded
 def explain(target, workspace, config_path, policy_dirs, proof, as_json):
     """Explain, for every tool, service, ingress and host API, why it is eligible or not (exit 1 on a whole-run
     deny)."""
+    from engine.pipeline.target import evaluate_target
     from engine.report.explain import explain_package, json_ready, render_explain
-    from engine.report.target import evaluate_target
+    from engine.verdict.build import build_verdict
+    from engine.verdict.model import PER_SURFACE_VIEW
 
     try:
         evaluation, ref = run_guarded("plugin", lambda: evaluate_target(target, workspace, config_path, policy_dirs))
     except LookupError as error:
         fail("plugin", str(error), EXIT_USAGE)
-    report = explain_package(evaluation, ref)
+    verdict = build_verdict(evaluation)
+    report = explain_package(evaluation, verdict, ref)
     if as_json:
         emit_json(json_ready(report))
     else:
         click.echo(render_explain(report, proof=proof), nl=False)
-    fail_on_run_denials("explain", report["run_findings"])
+    fail_on_outcome("explain", verdict.outcome(PER_SURFACE_VIEW))

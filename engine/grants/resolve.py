@@ -74,26 +74,33 @@ def package_ref(package: Package) -> PluginRef:
     return PluginRef(package.source, package.manifest.id)
 
 
-def binding_error(grants: Grants, package: Package) -> str | None:
-    """§3.4: a non-empty grant must name this package's id, digest and version, checked in order."""
+def binding_problem(grants: Grants, package: Package) -> tuple[str, str] | None:
+    """§3.4: a non-empty grant must name this package's id, digest and version, checked in order.
+    The first failure as (code, message); resolution reports it once (the rules do not repeat it)."""
     if grants.is_empty:
         return None
     if grants.id is None:
-        return GRANT_ID_MISSING
+        return "binding_id_missing", GRANT_ID_MISSING
     try:
         if parse_ref(grants.id) != package_ref(package):
-            return GRANT_ID_MISMATCH
+            return "binding_id_mismatch", GRANT_ID_MISMATCH
     except RefError:
-        return GRANT_ID_INVALID
+        return "binding_id_invalid", GRANT_ID_INVALID
     if grants.digest is None:
-        return GRANT_DIGEST_MISSING
+        return "binding_digest_missing", GRANT_DIGEST_MISSING
     if not digest_matches(grants.digest, package.digest):
-        return GRANT_DIGEST_MISMATCH
+        return "binding_digest_mismatch", GRANT_DIGEST_MISMATCH
     if grants.version is None:
-        return GRANT_VERSION_MISSING
+        return "binding_version_missing", GRANT_VERSION_MISSING
     if grants.version != package.manifest.version:
-        return GRANT_VERSION_MISMATCH
+        return "binding_version_mismatch", GRANT_VERSION_MISMATCH
     return None
+
+
+def binding_error(grants: Grants, package: Package) -> str | None:
+    """The message of `binding_problem`, or None when the grant binds."""
+    problem = binding_problem(grants, package)
+    return problem[1] if problem else None
 
 
 def resolve(enabled: Sequence[Enablement], packages: Sequence[Package]) -> Resolution:
@@ -118,8 +125,10 @@ def _enum_sorted(surfaces: Sequence[str]) -> tuple[str, ...]:
     return sort_surfaces(surfaces) + tuple(sorted(set(surfaces) - set(SURFACES)))
 
 
-def _diagnostic(kind: str, message: str, enablement: Enablement, subject: Subject) -> Diagnostic:
-    return Diagnostic(kind=kind, phase="resolution", message=message, location=enablement.location, subject=subject)
+def _diagnostic(kind: str, message: str, enablement: Enablement, subject: Subject, code: str = "") -> Diagnostic:
+    return Diagnostic(
+        kind=kind, phase="resolution", message=message, code=code, location=enablement.location, subject=subject
+    )
 
 
 def _resolve_one(enablement: Enablement, by_identity: dict[PluginRef, list[Package]]) -> ResolvedRecord | Diagnostic:
@@ -139,9 +148,10 @@ def _resolve_one(enablement: Enablement, by_identity: dict[PluginRef, list[Packa
         return _diagnostic("digest", DIGEST_PIN, enablement, subject)
     if enablement.version is not None and enablement.version != package.manifest.version:
         return _diagnostic("version", VERSION, enablement, subject)
-    problem = binding_error(enablement.grants, package)
+    problem = binding_problem(enablement.grants, package)
     if problem is not None:
-        return _diagnostic("grant", problem, enablement, subject)
+        code, message = problem
+        return _diagnostic("grant", message, enablement, subject, code)
     declared = package.manifest.declared_surfaces()
     selected = _enum_sorted(enablement.surfaces) if enablement.surfaces else declared
     for surface in selected:

@@ -13,10 +13,10 @@ from typing import Any
 from cerberus import errors as cerr
 
 from engine.grants.limits import RESTART_BOUNDS, restart_problem
+from engine.limits import RAISABLE_LIMITS
 from engine.package.ids import has_invisible
 from engine.package.manifest_schema import PERMISSION_SCHEMAS, _StrictValidator, path_text
 from engine.package.model import FS_OPERATIONS, PERMISSION_KINDS, SURFACES
-from engine.limits import RAISABLE_LIMITS
 from engine.schemas import TYPE_WORDS, SchemaProblem, cached_validator, leaf_errors
 
 _STRING = {"type": "string"}
