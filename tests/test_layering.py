@@ -163,3 +163,13 @@ def test_the_guest_pdk_imports_nothing_of_the_engine():
     pdk = sorted((ROOT / "yoi_pdk").rglob("*.py"))
     assert pdk
     assert not [p for p in pdk if imports_of(p)]
+
+
+def test_docs_architecture_shows_the_same_table():
+    import re
+
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    table = text[text.index("| stage | may import (besides itself) |"):]
+    rows = re.findall(r"^\| `(\w+)` \| (.*) \|$", table.split("\n\n")[0], re.M)
+    documented = {stage: set(re.findall(r"`(\w+)`", allowed)) for stage, allowed in rows}
+    assert documented == ALLOWED

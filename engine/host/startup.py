@@ -164,12 +164,11 @@ def evaluate_startup(
     workspace: Path, config_path: Path | None = None, policy_dirs: Sequence[Path] = ()
 ) -> StartupReport:
     """Plans and refusals for a workspace; pure evaluation (no wasmtime, no guest code)."""
-    from engine.pipeline.workspace import evaluate_workspace, load_workspace_config
-    from engine.verdict.build import build_verdict
+    from engine.pipeline.workspace import load_workspace_config
+    from engine.verdict.run import workspace_verdict
 
     config = load_workspace_config(workspace, config_path) if workspace.is_dir() else None
-    evaluation = evaluate_workspace(workspace, config_path, policy_dirs, config=config)
-    verdict = build_verdict(evaluation)
+    verdict = workspace_verdict(workspace, config_path, policy_dirs, config=config)
     return startup_report(verdict, str(workspace.resolve()), config.host if config else HostSettings())
 
 
