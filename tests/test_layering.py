@@ -25,6 +25,7 @@ ALLOWED: dict[str, set[str]] = {
     "resources": set(),
     "schemas": set(),
     "limits": set(),  # runtime limit types, below grants and plan (no grants <-> plan cycle)
+    "repo_root": set(),  # the repository a SARIF log's paths are relative to
     "cache": {"engine"},
     "compiled": {"engine", "cache"},
     # reading the inputs
@@ -41,15 +42,15 @@ ALLOWED: dict[str, set[str]] = {
     "pipeline": {"engine", "datalog", "diagnostics", "grants", "graph", "package", "resources"},
     # the typed verdict, built once, and what renders it
     "verdict": {"datalog", "diagnostics", "grants", "graph", "package", "pipeline", "plan"},
-    "report": {"datalog", "diagnostics", "package", "plan", "verdict"},
+    "report": {"datalog", "diagnostics", "package", "plan", "repo_root", "verdict"},
     # running plans
     "runtime": {"engine", "compiled", "diagnostics", "grants", "package", "plan", "safe_read"},
     "host": {"diagnostics", "grants", "pipeline", "plan", "report", "runtime", "verdict"},
     # beside the pipeline
     "authoring": {"artifact", "diagnostics", "package", "resources", "safe_read", "walk", "wit"},
     "cli": {
-        "engine", "authoring", "datalog", "diagnostics", "graph", "host", "json_schema", "package", "pipeline",
-        "report", "resources", "runtime", "verdict", "wit",
+        "engine", "authoring", "datalog", "diagnostics", "grants", "graph", "host", "json_schema", "package",
+        "pipeline", "report", "resources", "runtime", "verdict", "wit",
     },
 }
 

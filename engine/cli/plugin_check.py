@@ -50,6 +50,6 @@ def check(path: str, grants_file, policy_dirs, fail_on: str, output_format: str,
 
             report = sarif_log([report], tool_version=__version__)
         emit_json(report)
-    code, message = check_failure(verdict, fail_on)
+    code, message = check_failure(verdict, fail_on, sarif=output_format == "sarif")
     if code:
         fail("plugin", message, code)

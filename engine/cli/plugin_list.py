@@ -42,8 +42,18 @@ def list_cmd(workspace, config_path, policy_dirs, fail_on, as_json):
     else:
         from engine.report.human import render_list
 
-        click.echo(render_list(verdict, where, fail_on), nl=False)
+        click.echo(render_list(verdict, where, fail_on, _terminal_width()), nl=False)
     fail_on_outcome("list", verdict.outcome(PER_SURFACE_VIEW, fail_on))
+
+
+def _terminal_width() -> int | None:
+    """The width to wrap rows at when stdout is a terminal; None (one line per item) otherwise."""
+    import shutil
+    import sys
+
+    if not sys.stdout.isatty():
+        return None
+    return max(60, shutil.get_terminal_size().columns - 1)
 
 
 @click.command("show")

@@ -61,6 +61,32 @@ def _run_one(
     finally:
         registry.close()
     click.echo(json.dumps(result, ensure_ascii=True))  # guest text: escape bidi and zero-width characters
+    if method == "call_tool":
+        answered = tool_error(result)
+        if answered is not None:
+            fail("plugin", f"tool `{name}` answered with an error: {answered}", EXIT_POLICY)
+
+
+def tool_error(output: Any) -> str | None:
+    """`code: message` when a ToolOutput is a ToolError (its content the JSON `{"error": {...}}`
+    the PDK writes, docs/authoring.md), else None. The output is printed either way; the exit
+    code says whether the tool did what was asked."""
+    from engine.host.serve import loads_strict
+
+    content = output.get("content") if isinstance(output, dict) else None
+    if not isinstance(content, str):
+        return None
+    try:
+        value = loads_strict(content)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(value, dict) or "error" not in value:
+        return None
+    error = value["error"]
+    if isinstance(error, dict):
+        code, message = error.get("code"), error.get("message")
+        return ": ".join(str(part) for part in (code, message) if part is not None) or "error"
+    return str(error)
 
 
 @click.command("call")

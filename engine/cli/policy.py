@@ -88,10 +88,15 @@ def lint(paths: tuple[str, ...], schema: str | None, output_format: str, as_json
         else:
             click.echo(human_lines([*map(_line, err.diagnostics), f"{len(err.diagnostics)} error(s)"]), nl=False)
         sys.exit(EXIT_USAGE)
+    from engine.datalog.program import rule_file_labels
+
+    # only the user's files: the built-in rules `--schema` loads beside them are not theirs to count
+    files = [label for label in program.files if label in set(rule_file_labels(paths))]
+    statements = sum(1 for rule in program.rules[: program.statements] if rule.location.file in files)
     if fmt == "json":
-        emit_json({"ok": True, "files": list(program.files), "rules": program.statements, "diagnostics": []})
+        emit_json({"ok": True, "files": files, "rules": statements, "diagnostics": []})
     else:
-        click.echo(f"ok: {program.statements} statement(s) in {len(program.files)} file(s)")
+        click.echo(f"ok: {statements} statement(s) in {len(files)} file(s)")
 
 
 def _read_facts(path: str) -> Any:
@@ -224,10 +229,26 @@ def eval_(
 
 @policy.command("test")
 @click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--coverage",
+    "with_coverage",
+    is_flag=True,
+    help="Report which rules and body literals the cases exercised, per rule with file:line.",
+)
+@click.option(
+    "--fail-under",
+    type=click.FloatRange(0, 100),
+    default=None,
+    metavar="PERCENT",
+    help="Fail (exit 1) when the body-literal coverage is below PERCENT (implies --coverage).",
+)
 @format_options("human", "json")
-def test_(paths: tuple[str, ...], output_format: str, as_json: bool) -> None:
+def test_(
+    paths: tuple[str, ...], with_coverage: bool, fail_under: float | None, output_format: str, as_json: bool
+) -> None:
     """Run the cases of *.test.toml files in PATHS (files or folders). Exit 0 all pass, 1 not."""
     from engine.datalog.cases import CaseRunner, find_test_files
+    from engine.datalog.coverage import CoverageCollector
     from engine.pipeline.policy_cases import register
 
     register()  # cases may name a plugin package, its grants and policy folders
@@ -238,7 +259,8 @@ def test_(paths: tuple[str, ...], output_format: str, as_json: bool) -> None:
         _fail_with(problems)
     if not files:
         fail(GROUP, "no *.test.toml files found")
-    runner = CaseRunner()
+    collector = CoverageCollector() if with_coverage or fail_under is not None else None
+    runner = CaseRunner(collector)
     results = []
     for path, label, found in files:
         try:
@@ -247,14 +269,26 @@ def test_(paths: tuple[str, ...], output_format: str, as_json: bool) -> None:
             _fail_with(err.diagnostics)
     passed = sum(1 for r in results if r.passed)
     failed = len(results) - passed
+    coverage = collector.coverage() if collector is not None else None
     if fmt == "json":
-        emit_json({"cases": [r.to_dict() for r in results], "passed": passed, "failed": failed})
+        out: dict[str, Any] = {"cases": [r.to_dict() for r in results], "passed": passed, "failed": failed}
+        if coverage is not None:
+            out["coverage"] = coverage.to_dict()
+        emit_json(out)
     else:
         lines = []
         for r in results:
             status = "PASS" if r.passed else "FAIL"
             detail = "" if r.passed else ": " + "; ".join(bound_text(f, 300) for f in r.failures)
             lines.append(f"{status} {r.file}::{r.name}{detail}")
+        if coverage is not None:  # printed whether the cases pass or not
+            lines.extend(coverage.render())
         lines.append(f"{passed} passed, {failed} failed")
         click.echo(human_lines(lines), nl=False)
+    if coverage is not None and fail_under is not None and coverage.literal_percent < fail_under:
+        fail(
+            GROUP,
+            f"body-literal coverage {coverage.literal_percent:.2f}% is under --fail-under {fail_under:g}",
+            EXIT_POLICY,
+        )
     sys.exit(EXIT_OK if failed == 0 else EXIT_POLICY)

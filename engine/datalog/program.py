@@ -17,7 +17,7 @@ from engine.datalog.ast import SEVERITIES, Atom, Const, Rule, Value, Var, rule_a
 from engine.datalog.checks import check_program, sort_diagnostics
 from engine.datalog.desugar import RESERVED_ARITIES, check_reserved, conclusion_rules
 from engine.datalog.evaluator import CompiledStratum, Relation, evaluate_strata
-from engine.datalog.explain import Proof, WhyNot, explain, input_facts, why_not
+from engine.datalog.explain import Proof, WhyNot, explain, input_facts, walk_body, why_not
 from engine.datalog.facts import normalize_facts
 from engine.datalog.joins import compile_rule, make_variant
 from engine.datalog.metadata import ConclusionMeta, conclusion_metadata
@@ -213,6 +213,12 @@ class Result:
         (at most `limit` facts visited): where a conclusion's premises were written."""
         return input_facts(self.program.rules, self._relations, pred, tuple(args), limit)
 
+    def satisfied_literals(self, rule: Rule) -> frozenset[int]:
+        """Positions of the body literals of `rule` that at least one binding reached and
+        satisfied, the body walked in source order over this evaluation's facts (`policy test
+        --coverage`); all of them when the rule derived its head."""
+        return frozenset(step.index for step in walk_body(rule, {}, self._relations) if step.after)
+
 
 def _read(path: Path, label: str, diagnostics: list[Diagnostic], follow_symlinks: bool = True) -> str | None:
     try:
@@ -222,6 +228,12 @@ def _read(path: Path, label: str, diagnostics: list[Diagnostic], follow_symlinks
         message = err.reason if code == "encoding" else f"cannot read: {err.reason}"
         diagnostics.append(rule_diagnostic(code, message, Location(label)))
         return None
+
+
+def rule_file_labels(paths: Iterable[PathLike]) -> list[str]:
+    """The labels `load(paths)` gives the rule files of `paths` (their rules' `location.file`), so
+    a caller can tell the rules of some paths from those of others loaded in the same program."""
+    return [label for _, label, _ in _rule_files(paths, [])]
 
 
 def _rule_files(paths: Iterable[PathLike], diagnostics: list[Diagnostic]) -> list[tuple[Path, str, bool]]:

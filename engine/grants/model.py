@@ -6,7 +6,9 @@ and later stages turn them into facts (`grants`, `binding`, `https_grant`, `fs_g
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from engine.diagnostics import Location
@@ -87,10 +89,18 @@ class Enablement:
     grants: Grants = field(default_factory=Grants)
     config: Any = field(default=None, repr=False)
     location: Location | None = field(default=None, compare=False)
+    # Where each key of the entry is written (`digest`, `grants.version`, ...), scanned on first use.
+    keys: Mapping[str, Location] = field(default_factory=lambda: MappingProxyType({}), compare=False, repr=False)
     # As written in `limits` / `restart` (name, value), schema-checked; engine/grants/limits.py
     # turns them into the effective values a plan carries.
     limits: tuple[tuple[str, int], ...] = ()
     restart: tuple[tuple[str, int], ...] = ()
+
+    def location_of(self, key: str) -> Location | None:
+        """Where `key` (or its closest written parent) is in the config, else the entry itself."""
+        from engine.package.manifest_locations import nearest_location
+
+        return nearest_location(self.keys, key) or self.keys.get("") or self.location
 
 
 @dataclass(frozen=True)

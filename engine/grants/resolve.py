@@ -74,33 +74,43 @@ def package_ref(package: Package) -> PluginRef:
     return PluginRef(package.source, package.manifest.id)
 
 
-def binding_problem(grants: Grants, package: Package) -> tuple[str, str] | None:
+@dataclass(frozen=True)
+class BindingProblem:
+    """The first §3.4 binding failure of a grant: a stable code, the reference's message, and the
+    enablement key it is about (where a report points)."""
+
+    code: str
+    message: str
+    key: str
+
+
+def binding_problem(grants: Grants, package: Package) -> BindingProblem | None:
     """§3.4: a non-empty grant must name this package's id, digest and version, checked in order.
-    The first failure as (code, message); resolution reports it once (the rules do not repeat it)."""
+    Resolution reports the first failure once; the rules do not repeat it."""
     if grants.is_empty:
         return None
     if grants.id is None:
-        return "binding_id_missing", GRANT_ID_MISSING
+        return BindingProblem("binding_id_missing", GRANT_ID_MISSING, "grants")
     try:
         if parse_ref(grants.id) != package_ref(package):
-            return "binding_id_mismatch", GRANT_ID_MISMATCH
+            return BindingProblem("binding_id_mismatch", GRANT_ID_MISMATCH, "grants.id")
     except RefError:
-        return "binding_id_invalid", GRANT_ID_INVALID
+        return BindingProblem("binding_id_invalid", GRANT_ID_INVALID, "grants.id")
     if grants.digest is None:
-        return "binding_digest_missing", GRANT_DIGEST_MISSING
+        return BindingProblem("binding_digest_missing", GRANT_DIGEST_MISSING, "grants")
     if not digest_matches(grants.digest, package.digest):
-        return "binding_digest_mismatch", GRANT_DIGEST_MISMATCH
+        return BindingProblem("binding_digest_mismatch", GRANT_DIGEST_MISMATCH, "grants.digest")
     if grants.version is None:
-        return "binding_version_missing", GRANT_VERSION_MISSING
+        return BindingProblem("binding_version_missing", GRANT_VERSION_MISSING, "grants")
     if grants.version != package.manifest.version:
-        return "binding_version_mismatch", GRANT_VERSION_MISMATCH
+        return BindingProblem("binding_version_mismatch", GRANT_VERSION_MISMATCH, "grants.version")
     return None
 
 
 def binding_error(grants: Grants, package: Package) -> str | None:
-    """The message of `binding_problem`, or None when the grant binds."""
+    """§3.4's message for the first binding failure of `grants`, or None when it binds."""
     problem = binding_problem(grants, package)
-    return problem[1] if problem else None
+    return problem.message if problem else None
 
 
 def resolve(enabled: Sequence[Enablement], packages: Sequence[Package]) -> Resolution:
@@ -125,10 +135,12 @@ def _enum_sorted(surfaces: Sequence[str]) -> tuple[str, ...]:
     return sort_surfaces(surfaces) + tuple(sorted(set(surfaces) - set(SURFACES)))
 
 
-def _diagnostic(kind: str, message: str, enablement: Enablement, subject: Subject, code: str = "") -> Diagnostic:
-    return Diagnostic(
-        kind=kind, phase="resolution", message=message, code=code, location=enablement.location, subject=subject
-    )
+def _diagnostic(
+    kind: str, message: str, enablement: Enablement, subject: Subject, key: str = "id", code: str = ""
+) -> Diagnostic:
+    """A resolution problem, located at the enablement key (`key`) it is about."""
+    location = enablement.location_of(key)
+    return Diagnostic(kind=kind, phase="resolution", message=message, code=code, location=location, subject=subject)
 
 
 def _resolve_one(enablement: Enablement, by_identity: dict[PluginRef, list[Package]]) -> ResolvedRecord | Diagnostic:
@@ -145,19 +157,19 @@ def _resolve_one(enablement: Enablement, by_identity: dict[PluginRef, list[Packa
     package = found[0]
     subject = Subject(ref=str(ref), source=ref.source, label=package.label, digest=package.digest)
     if enablement.digest is not None and not digest_matches(enablement.digest, package.digest):
-        return _diagnostic("digest", DIGEST_PIN, enablement, subject)
+        return _diagnostic("digest", DIGEST_PIN, enablement, subject, "digest")
     if enablement.version is not None and enablement.version != package.manifest.version:
-        return _diagnostic("version", VERSION, enablement, subject)
+        return _diagnostic("version", VERSION, enablement, subject, "version")
     problem = binding_problem(enablement.grants, package)
     if problem is not None:
-        code, message = problem
-        return _diagnostic("grant", message, enablement, subject, code)
+        return _diagnostic("grant", problem.message, enablement, subject, problem.key, problem.code)
     declared = package.manifest.declared_surfaces()
     selected = _enum_sorted(enablement.surfaces) if enablement.surfaces else declared
     for surface in selected:
         if surface not in declared:
             message = f"enabled plugin requested undeclared surface `{surface}`"
-            return _diagnostic("surface", message, enablement, replace(subject, surface=surface))
+            key = f"surfaces[{enablement.surfaces.index(surface)}]"
+            return _diagnostic("surface", message, enablement, replace(subject, surface=surface), key)
     return ResolvedRecord(
         ref=str(ref),
         source=ref.source,

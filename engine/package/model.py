@@ -26,6 +26,10 @@ SOURCES = ("user", "project", "builtin")
 HOST_APIS = ("https", "fs")
 PERMISSION_KINDS = ("surface", "tool", "tool_namespace", "service", "ingress", "external_write", "host_api")
 FS_OPERATIONS = ("read", "list", "write")
+# `[[services]] lifecycle`: the reference carries any string, but its host manages every service
+# (starts it with the instance) and its templates write "host-managed"; any other word names a
+# lifecycle nothing implements, so it is refused (docs/reference-differences.md).
+SERVICE_LIFECYCLES = ("host-managed",)
 
 
 def sort_surfaces(surfaces) -> tuple[str, ...]:

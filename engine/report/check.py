@@ -19,7 +19,7 @@ from engine.report.shapes import (
     limits_dict,
     location_dict,
     plan_dict,
-    rules_dict,
+    rules_of,
 )
 from engine.verdict.build import package_info
 from engine.verdict.model import GATE_VIEW, Finding, PackageInfo, PackageVerdict, RunVerdict
@@ -101,9 +101,16 @@ def input_kind(path: str | os.PathLike[str]) -> str:
     return "directory" if os.path.isdir(path) else "package"
 
 
-def check_report(verdict: RunVerdict, input_path: str | os.PathLike[str], fail_on: str = "deny") -> dict[str, Any]:
-    """`yoi plugin check` over the single package of `verdict`, in the gate view."""
-    (package,) = verdict.packages
+def check_report(
+    verdict: RunVerdict,
+    input_path: str | os.PathLike[str],
+    fail_on: str = "deny",
+    package: PackageVerdict | None = None,
+) -> dict[str, Any]:
+    """`yoi plugin check` over the single package of `verdict` (or over `package`, one of a
+    workspace's, for `yoi hook workspace-check`), in the gate view."""
+    if package is None:
+        (package,) = verdict.packages
     diagnostics = [diagnostic_entry(f) for f in package.diagnostics]
     diagnostics += [diagnostic_entry(f) for f in package.conclusions if f.severity in ("deny", "warn")]
     denials = sum(1 for f in package.conclusions if f.severity == "deny")
@@ -123,7 +130,7 @@ def check_report(verdict: RunVerdict, input_path: str | os.PathLike[str], fail_o
         "inspection": inspection_dict(package, with_tools=True),
         "conclusions": [finding_dict(f) for f in package.conclusions],
         "run_findings": [finding_dict(f) for f in verdict.run_findings],
-        "rules": rules_dict(verdict.rules),
+        "rules": rules_of(verdict, [package]),
         "limits": limits_dict(package.limits),
         "plan": plan_dict(package),
         "grants": "assumed" if package.grants_assumed else "configured",
@@ -132,14 +139,16 @@ def check_report(verdict: RunVerdict, input_path: str | os.PathLike[str], fail_o
     }
 
 
-def check_failure(verdict: RunVerdict, fail_on: str) -> tuple[int, str]:
-    """(exit code, stderr message) of a check run; (0, "") when it passes."""
+def check_failure(verdict: RunVerdict, fail_on: str, sarif: bool = False) -> tuple[int, str]:
+    """(exit code, stderr message) of a check run; (0, "") when it passes. A SARIF log is for
+    code scanning: nothing is "above" for a reader of the terminal then."""
     outcome = verdict.outcome(GATE_VIEW, fail_on)
     if not outcome.exit_code:
         return 0, ""
     status = verdict.packages[0].gate_status
     if status == "rejected":
-        return outcome.exit_code, "plugin check failed; see diagnostics above"
+        where = "plugin check failed: status rejected; see the SARIF results" if sarif else None
+        return outcome.exit_code, where or "plugin check failed; see diagnostics above"
     if status == "disabled":
         return outcome.exit_code, "plugin check failed: the grants file does not enable this package"
     return outcome.exit_code, "plugin check failed: " + "; ".join(outcome.reasons)

@@ -128,13 +128,11 @@ def _guidance(status: str, info: PackageInfo) -> str:
 
 
 def _diagnostic_line(finding: Finding) -> str:
-    """`  - kind=K phase=P message=M`; a rule's finding also says its severity when not a deny
-    and where it points in the package."""
-    marker = where = ""
-    if finding.is_conclusion:
-        marker = f" severity={finding.severity}" if finding.severity != "deny" else ""
-        location = finding.location
-        where = f" at={location.file}:{location.line}" if location and location.line else ""
+    """`  - kind=K phase=P [severity=S] [at=FILE:LINE] message=M`: the severity when it is not a
+    deny, and where the finding points when that is known."""
+    marker = f" severity={finding.severity}" if finding.severity != "deny" else ""
+    location = finding.location
+    where = f" at={location.file}:{location.line}" if location and location.file and location.line else ""
     return f"  - kind={finding.kind} phase={finding.phase}{marker}{where} message={finding.text}"
 
 
@@ -168,7 +166,44 @@ def _value(value) -> str:
     return "<unknown>" if value is None else str(value)
 
 
-def render_list(verdict: RunVerdict, workspace: str, fail_on: str | None = None) -> str:
+def _row(fields: list[str], width: int | None) -> list[str]:
+    """One item: the reference's single line (spec §4.3), or, given a terminal `width`, the same
+    fields wrapped between fields onto indented continuation lines."""
+    if width is None:
+        return [" ".join(fields)]
+    lines = [fields[0]]
+    for field in fields[1:]:
+        if len(lines[-1]) + 1 + len(field) > width and lines[-1].strip():
+            lines.append("      " + field)
+        else:
+            lines[-1] += " " + field
+    return lines
+
+
+def _wrapped(line: str, width: int | None) -> list[str]:
+    if width is None or len(line) <= width:
+        return [line]
+    import textwrap
+
+    return textwrap.wrap(line, width, subsequent_indent="      ", break_long_words=False, break_on_hyphens=False)
+
+
+def summary_line(packages: Sequence[PackageVerdict]) -> str:
+    """The last line: how many packages in which status, and what to run next."""
+    if not packages:
+        return "0 packages; add a package to <workspace>/.yoi/plugins and enable it in .yoi/config.toml"
+    counts: dict[str, int] = {}
+    for package in packages:
+        counts[package.status] = counts.get(package.status, 0) + 1
+    statuses = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    first = next((package for package in packages if package.status != "active"), None)
+    if first is None:
+        return f"{len(packages)} package(s): {statuses}; next: yoi plugin show <ref> for one package in full"
+    return f"{len(packages)} package(s): {statuses}; next: yoi plugin show {first.ref} (why {first.status})"
+
+
+def render_list(verdict: RunVerdict, workspace: str, fail_on: str | None = None, width: int | None = None) -> str:
+    """The human list; `width` (a terminal's) wraps long rows, None keeps one line per item."""
     from engine.verdict.model import PER_SURFACE_VIEW
 
     lines = [f"plugin packages (workspace: {workspace})"]
@@ -177,23 +212,31 @@ def render_list(verdict: RunVerdict, workspace: str, fail_on: str | None = None)
         lines.append("  (none)")
     for package in packages[:MAX_HUMAN_ITEMS]:
         listed = package.listed_diagnostics()
-        lines.append(
-            f"- {package.ref} [{package.status}] version={_value(package.version)} "
-            f"schema_version={_value(package.schema_version)} api_version={_value(package.schema_version)} "
-            f"package_path={_value(package.package_path)} digest={_value(package.digest)} "
-            f"source={_value(package.source)} enabled_surfaces={join_or_none(package.enabled_surfaces)} "
-            f"tools={len(tool_entries(package))} diagnostics={len(listed)} "
-            f"classification={_value(package.classification)}"
-        )
+        fields = [
+            f"- {package.ref} [{package.status}]",
+            f"version={_value(package.version)}",
+            f"schema_version={_value(package.schema_version)}",
+            f"api_version={_value(package.schema_version)}",
+            f"package_path={_value(package.package_path)}",
+            f"digest={_value(package.digest)}",
+            f"source={_value(package.source)}",
+            f"enabled_surfaces={join_or_none(package.enabled_surfaces)}",
+            f"tools={len(tool_entries(package))}",
+            f"diagnostics={len(listed)}",
+            f"classification={_value(package.classification)}",
+        ]
+        lines.extend(_row(fields, width))
         reasons = [f"    diagnostic: {message}" for _, message in listed]
         reasons += [f"    {f.severity}: {f.text}" for f in package.conclusions if f.severity != "deny"]
-        lines.extend(reasons[:MAX_LIST_REASONS])
+        for reason in reasons[:MAX_LIST_REASONS]:
+            lines.extend(_wrapped(reason, width))
         if len(reasons) > MAX_LIST_REASONS:
             lines.append(f"    ... and {len(reasons) - MAX_LIST_REASONS} more (yoi plugin show {package.ref})")
     if len(packages) > MAX_HUMAN_ITEMS:
         lines.append(f"  ... {len(packages) - MAX_HUMAN_ITEMS} more plugin package(s) omitted")
     lines.extend(run_finding_lines(verdict.run_findings))
     lines.append(verdict_line(PER_SURFACE_VIEW, fail_on))
+    lines.append(summary_line(packages))
     return human_lines(lines)
 
 

@@ -12,8 +12,16 @@ from dataclasses import replace
 from typing import Any
 
 from engine.diagnostics import bound_text
-from engine.report.shapes import finding_dict, inspection_dict, item_dict, limits_dict, plan_dict, rules_dict
-from engine.verdict.model import PER_SURFACE_VIEW, ItemVerdict, PackageVerdict, RuleInfo, RunVerdict
+from engine.report.shapes import (
+    finding_dict,
+    inspection_dict,
+    item_dict,
+    limits_dict,
+    plan_dict,
+    rules_dict,
+    rules_of,
+)
+from engine.verdict.model import PER_SURFACE_VIEW, ItemVerdict, PackageVerdict, RunVerdict
 
 NOT_ENABLED = "plugin is discovered but not enabled"  # spec §4.3 step 1
 
@@ -70,13 +78,6 @@ def list_item(package: PackageVerdict) -> dict[str, Any]:
     }
 
 
-def _rules_of(verdict: RunVerdict, *packages: PackageVerdict) -> dict[str, Any]:
-    """The rules catalog of the codes `packages` and the run's findings use."""
-    codes = {f.code for p in packages for f in p.conclusions} | {f.code for f in verdict.run_findings}
-    rules: list[RuleInfo] = [rule for rule in verdict.rules if rule.code in codes]
-    return rules_dict(rules)
-
-
 def list_report(verdict: RunVerdict, workspace: str, fail_on: str | None = None) -> dict[str, Any]:
     """`yoi plugin list`, per-surface view (the statuses startup uses), with the findings of the
     whole run and the catalog of the rules that concluded anything."""
@@ -95,5 +96,5 @@ def show_report(verdict: RunVerdict, package: PackageVerdict) -> dict[str, Any]:
     return {
         **list_item(package),
         "run_findings": [finding_dict(f) for f in verdict.run_findings],
-        "rules": _rules_of(verdict, package),
+        "rules": rules_of(verdict, [package]),
     }

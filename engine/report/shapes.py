@@ -11,13 +11,23 @@ from collections.abc import Iterable
 from typing import Any
 
 from engine.diagnostics import Location
-from engine.verdict.model import Finding, ItemVerdict, LimitsVerdict, PackageVerdict, RuleInfo, RuntimeVerdict
+from engine.verdict.model import (
+    Finding,
+    ItemVerdict,
+    LimitsVerdict,
+    PackageVerdict,
+    RuleInfo,
+    RuntimeVerdict,
+    RunVerdict,
+)
 
 
 def location_dict(location: Location | None) -> dict[str, Any] | None:
-    if location is None:
+    """`{file, line, column}` of a position in a file (`plugin.toml` is package-relative), or
+    None when the file is not known."""
+    if location is None or not location.file:
         return None
-    return {"file": str(location.file) if location.file else None, "line": location.line, "column": location.column}
+    return {"file": str(location.file), "line": location.line, "column": location.column}
 
 
 def finding_dict(finding: Finding) -> dict[str, Any]:
@@ -44,6 +54,14 @@ def rules_dict(rules: Iterable[RuleInfo]) -> dict[str, Any]:
         }
         for rule in rules
     }
+
+
+def rules_of(verdict: RunVerdict, packages: Iterable[PackageVerdict], with_run: bool = True) -> dict[str, Any]:
+    """The rules catalog of the codes `packages` use (and the run's findings, `with_run`)."""
+    codes = {f.code for p in packages for f in p.conclusions}
+    if with_run:
+        codes |= {f.code for f in verdict.run_findings}
+    return rules_dict(rule for rule in verdict.rules if rule.code in codes)
 
 
 def item_dict(item: ItemVerdict) -> dict[str, Any]:

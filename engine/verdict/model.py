@@ -8,6 +8,7 @@ reads a package: engine/verdict/build.py does that once, and these types only ho
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -259,17 +260,21 @@ class RunVerdict:
         conclusion no package owns fails the run closed, DESIGN decision 6)."""
         return () if self.run_denials else self.plans
 
-    def outcome(self, view: str, fail_on: str | None = None) -> Outcome:
-        """Exit 1 with reasons when the run fails in `view`: in the gate view (`check`) a
-        rejected or disabled package fails; in the per-surface view a rejected or missing one
-        fails only with `fail_on`. A whole-run deny always fails; `fail_on` adds the conclusions
-        of that severity or worse (`warn`: warnings fail too)."""
+    def outcome(
+        self, view: str, fail_on: str | None = None, packages: Sequence[PackageVerdict] | None = None
+    ) -> Outcome:
+        """Exit 1 with reasons when the run fails in `view`, judging `packages` (default: all): in
+        the gate view (`check`, the workspace hook) a rejected, disabled or missing package fails;
+        in the per-surface view a rejected or missing one fails only with `fail_on`. A whole-run
+        deny always fails; `fail_on` adds the conclusions of that severity or worse (`warn`:
+        warnings fail too)."""
+        judged = self.packages if packages is None else tuple(packages)
         reasons = []
         failing: tuple[str, ...]
         if view == GATE_VIEW:
-            failing, statuses = ("rejected", "disabled"), [p.gate_status for p in self.packages]
+            failing, statuses = ("rejected", "disabled", "missing"), [p.gate_status for p in judged]
         else:
-            failing, statuses = (("rejected", "missing") if fail_on else ()), [p.status for p in self.packages]
+            failing, statuses = (("rejected", "missing") if fail_on else ()), [p.status for p in judged]
         bad = sorted(set(statuses) & set(failing))
         if bad:
             reasons.append(f"status {', '.join(bad)}")
@@ -277,7 +282,7 @@ class RunVerdict:
         if denied:
             reasons.append(f"{denied} whole-run deny finding(s)")
         for severity in _FAILING.get(fail_on or "", ()):
-            count = sum(1 for p in self.packages for f in p.conclusions if f.severity == severity)
+            count = sum(1 for p in judged for f in p.conclusions if f.severity == severity)
             count += 0 if severity == "deny" else sum(1 for f in self.run_findings if f.severity == severity)
             if count:
                 reasons.append(f"{count} {severity} conclusion(s) with --fail-on {fail_on}")

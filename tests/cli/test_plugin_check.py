@@ -332,7 +332,8 @@ def test_rejected_human_output(tmp_path):
     assert result.stdout.splitlines() == [
         f"plugin check: {folder} [rejected] input_kind=directory",
         "diagnostics:",
-        "  - kind=missing phase=manifest message=plugin manifest references a path not present in the package",
+        "  - kind=missing phase=manifest at=plugin.toml:13 message=plugin manifest references a path not present in "
+        "the package",
         GATE_VERDICT_LINE,
         "safety: no Plugin execution; no enablement config mutation; no secrets generated",
         "next steps:",
