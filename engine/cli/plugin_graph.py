@@ -24,7 +24,7 @@ def graph(target, workspace, config_path, policy_dirs, output_format):
     from engine.pipeline.target import evaluate_target
     from engine.report.graph_render import render_graph
     from engine.report.human import run_finding_lines
-    from engine.report.shapes import finding_dict, rules_dict
+    from engine.report.shapes import finding_dict, rules_of
     from engine.verdict.build import build_verdict
 
     try:
@@ -37,11 +37,7 @@ def graph(target, workspace, config_path, policy_dirs, output_format):
     # dot/mermaid they go to stderr so they never vanish (DESIGN decision 6).
     verdict = build_verdict(evaluation)
     findings = verdict.run_findings
-    codes = {f.code for f in findings}
-    extra = {
-        "run_findings": [finding_dict(f) for f in findings],
-        "rules": rules_dict(rule for rule in verdict.rules if rule.code in codes),
-    }
+    extra = {"run_findings": [finding_dict(f) for f in findings], "rules": rules_of(verdict, ())}
     click.echo(render_graph(full.subgraph(keep).copy(), output_format, extra), nl=False)
     if findings and output_format != "json":
         click.echo(human_lines(run_finding_lines(findings)), err=True, nl=False)

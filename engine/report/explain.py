@@ -12,7 +12,7 @@ from typing import Any
 
 from engine.diagnostics import human_lines
 from engine.report.human import allowlist_lines, limits_line, run_finding_lines
-from engine.report.shapes import finding_dict, limits_dict, rules_dict
+from engine.report.shapes import finding_dict, limits_dict, rules_of
 from engine.verdict.model import PER_SURFACE_VIEW, Finding, RunVerdict
 
 SUMMARY_WIDTH = 110
@@ -72,7 +72,7 @@ def explain_package(evaluation, verdict: RunVerdict, ref: str) -> dict[str, Any]
         },
         "limits": limits_dict(package.limits) if package else None,
         "run_findings": [finding_dict(f) for f in verdict.run_findings],  # conclusions no package owns
-        "rules": rules_dict(verdict.rules),
+        "rules": rules_of(verdict, [package] if package else []),
         "_plan": plan,
         "_limits_line": limits_line(package.limits) if package else None,
         "_run_findings": verdict.run_findings,

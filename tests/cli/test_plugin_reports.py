@@ -282,7 +282,11 @@ def test_check_with_grants_bound_to_another_digest_is_rejected_once_with_its_loc
     [diagnostic] = report["diagnostics"]
     assert diagnostic["message"] == "plugin grant digest binding does not match enabled package digest"
     assert (diagnostic["kind"], diagnostic["code"]) == ("grant", "binding_digest_mismatch")
-    assert diagnostic["location"]["file"] == str(config) and diagnostic["location"]["line"] == 3
+    # one owner, resolution (issue 16), which points at the grant's `digest` key (issue 22)
+    lines = config.read_text().splitlines()
+    assert diagnostic["location"]["file"] == str(config)
+    assert lines[diagnostic["location"]["line"] - 1] == 'digest = "sha256:' + "0" * 64 + '"'
+    assert lines.index("[plugins.enabled.grants]") < diagnostic["location"]["line"] - 1
     assert all(not t["eligible"] for t in report["inspection"]["tools"])
 
 
@@ -400,7 +404,9 @@ def test_check_sarif_grant_binding_result_points_at_the_grants_file(tmp_path, mo
     [result] = log["runs"][0]["results"]
     assert result["ruleId"] == "yoi/binding_digest_mismatch" and result["level"] == "error"
     location = result["locations"][0]["physicalLocation"]
-    assert location["artifactLocation"]["uri"] == "grants.toml" and location["region"]["startLine"] == 3
+    assert location["artifactLocation"]["uri"] == "grants.toml"
+    lines = (tmp_path / "grants.toml").read_text().splitlines()
+    assert lines[location["region"]["startLine"] - 1] == 'digest = "sha256:' + "0" * 64 + '"'  # the grant's digest
 
 
 def test_check_sarif_for_a_clean_package_has_no_results(tmp_path, monkeypatch):
