@@ -19,38 +19,50 @@ ENGINE = ROOT / "engine"
 ALLOWED: dict[str, set[str]] = {
     # the package root (its version), and small modules every stage may lean on
     "engine": set(),
-    "diagnostics": set(),
-    "safe_read": set(),
-    "walk": set(),
+    "errors": set(),  # the one error model: EngineError and its kinds
+    "api_registry": {"engine"},  # the host-API registry, one entry per API
+    "diagnostics": {"errors"},
+    "safe_read": {"errors"},
+    "walk": {"errors"},
     "resources": set(),
     "schemas": set(),
     "limits": set(),  # runtime limit types, below grants and plan (no grants <-> plan cycle)
     "repo_root": set(),  # the repository a SARIF log's paths are relative to
+    "atomic_write": set(),
     "cache": {"engine"},
     "compiled": {"engine", "cache"},
     # reading the inputs
-    "package": {"diagnostics", "resources", "safe_read", "schemas", "walk"},
-    "grants": {"diagnostics", "limits", "package", "safe_read", "schemas"},
-    "wit": {"engine", "cache", "diagnostics", "resources", "safe_read"},
-    "artifact": {"engine", "cache", "compiled", "diagnostics"},
-    "json_schema": {"grants", "package"},
+    "package": {"engine", "api_registry", "diagnostics", "errors", "resources", "safe_read", "schemas", "walk"},
+    "grants": {"engine", "api_registry", "diagnostics", "errors", "limits", "package", "safe_read", "schemas"},
+    "wit": {"engine", "cache", "diagnostics", "errors", "resources", "safe_read"},
+    "artifact": {"engine", "cache", "compiled", "diagnostics", "errors"},
+    "targets": {"errors", "package", "resources", "safe_read", "schemas", "wit"},
+    "json_schema": {"engine", "api_registry", "errors", "grants", "package"},
     # the approved plan: the only thing the runtime takes
-    "plan": {"grants", "limits"},
+    "plan": {"api_registry", "limits"},
     # facts, rules, and the stage that runs them
-    "graph": {"engine", "artifact", "cache", "diagnostics", "grants", "limits", "package", "resources", "wit"},
-    "datalog": {"engine", "cache", "diagnostics", "safe_read", "walk"},
-    "pipeline": {"engine", "datalog", "diagnostics", "grants", "graph", "package", "resources"},
+    "graph": {
+        "engine", "api_registry", "artifact", "cache", "diagnostics", "grants", "limits", "package", "resources", "wit",
+    },
+    "datalog": {"engine", "cache", "diagnostics", "errors", "safe_read", "walk"},
+    "pipeline": {"engine", "datalog", "diagnostics", "errors", "grants", "graph", "package", "resources"},
     # the typed verdict, built once, and what renders it
-    "verdict": {"datalog", "diagnostics", "grants", "graph", "package", "pipeline", "plan"},
-    "report": {"datalog", "diagnostics", "package", "plan", "repo_root", "verdict"},
+    "verdict": {
+        "engine", "api_registry", "datalog", "diagnostics", "errors", "grants", "graph", "package", "pipeline", "plan",
+    },
+    "report": {"engine", "api_registry", "datalog", "diagnostics", "package", "plan", "repo_root", "verdict"},
     # running plans
-    "runtime": {"engine", "compiled", "diagnostics", "grants", "package", "plan", "safe_read"},
-    "host": {"diagnostics", "grants", "pipeline", "plan", "report", "runtime", "verdict"},
+    "runtime": {"engine", "api_registry", "compiled", "diagnostics", "errors", "package", "plan", "safe_read"},
+    "host": {"diagnostics", "errors", "grants", "pipeline", "plan", "report", "runtime", "verdict"},
     # beside the pipeline
-    "authoring": {"artifact", "diagnostics", "package", "resources", "safe_read", "walk", "wit"},
+    "authoring": {
+        "engine", "api_registry", "artifact", "diagnostics", "errors", "package", "resources", "safe_read", "walk",
+        "wit",
+    },
+    "migrate": {"artifact", "atomic_write", "errors", "grants", "package", "runtime", "safe_read"},
     "cli": {
-        "engine", "authoring", "datalog", "diagnostics", "grants", "graph", "host", "json_schema", "package",
-        "pipeline", "report", "resources", "runtime", "verdict", "wit",
+        "engine", "authoring", "datalog", "diagnostics", "errors", "grants", "graph", "host", "json_schema", "migrate",
+        "package", "pipeline", "report", "resources", "runtime", "verdict", "wit",
     },
 }
 

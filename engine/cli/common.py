@@ -10,11 +10,11 @@ from typing import Any, NoReturn
 
 import click
 
+from engine.cli.exits import EXIT_OK, EXIT_POLICY, EXIT_USAGE, exit_code
 from engine.diagnostics import bound_text, escape_text
+from engine.errors import ErrorKind
 
-EXIT_OK = 0
-EXIT_POLICY = 1
-EXIT_USAGE = 2
+__all__ = ["EXIT_OK", "EXIT_POLICY", "EXIT_USAGE", "emit_json", "fail", "format_options", "resolve_format"]
 
 
 def format_options(*formats: str) -> Callable:
@@ -63,14 +63,16 @@ def _stdout_is_terminal() -> bool:
         return False
 
 
-def fail(group: str, message: str, code: int = EXIT_USAGE) -> NoReturn:
-    """Print `yoi <group>: <message>` (bounded) on stderr and exit with `code`."""
+def fail(group: str, message: str, kind: ErrorKind = ErrorKind.USAGE) -> NoReturn:
+    """Print `yoi <group>: <message>` (bounded) on stderr and exit with the code of `kind`
+    (engine/cli/exits.py)."""
     click.echo(f"yoi {group}: {escape_text(bound_text(message))}", err=True)
-    sys.exit(code)
+    sys.exit(exit_code(kind))
 
 
 def fail_on_outcome(command: str, outcome) -> None:
-    """After the report is printed, exit as the verdict's Outcome says (engine/verdict), naming
-    its reasons: `plugin list failed: status rejected; 1 whole-run deny finding(s)`."""
-    if outcome.exit_code:
-        fail("plugin", f"plugin {command} failed: " + "; ".join(outcome.reasons), outcome.exit_code)
+    """After the report is printed, end the run as the verdict's Outcome says (engine/verdict):
+    a failed run exits with its kind's code, naming its reasons (`plugin list failed: status
+    rejected; 1 whole-run deny finding(s)`)."""
+    if outcome.failed:
+        fail("plugin", f"plugin {command} failed: " + "; ".join(outcome.reasons), outcome.error_kind)

@@ -180,6 +180,6 @@ def workspace_check(workspace: Path, config_path, policy_dirs, fail_on: str, out
     else:
         click.echo(render(workspace, config, reports, skipped, verdict, fail_on), nl=False)
     outcome = verdict.outcome(GATE_VIEW, fail_on, judged)
-    if outcome.exit_code:
+    if outcome.failed:
         where = "; see the SARIF log" if fmt == "sarif" else ("" if fmt == "json" else "; see above")
-        fail(GROUP, "workspace check failed: " + "; ".join(outcome.reasons) + where, outcome.exit_code)
+        fail(GROUP, "workspace check failed: " + "; ".join(outcome.reasons) + where, outcome.error_kind)

@@ -33,7 +33,7 @@ def build(directory: str, timeout: float, output_format: str, as_json: bool) -> 
     try:
         result = build_package(directory, timeout)
     except BuildError as error:
-        fail("plugin", f"plugin build failed: {error}", error.exit_code)
+        fail("plugin", f"plugin build failed: {error}", error.error_kind)
     verdict = run_guarded("plugin", lambda: check_verdict(directory))
     if resolve_format(output_format, as_json) == "json":
         emit_json(
@@ -62,6 +62,6 @@ def build(directory: str, timeout: float, output_format: str, as_json: bool) -> 
             )
         )
         click.echo(render_check(verdict, directory), nl=False)
-    code, _ = check_failure(verdict, "deny")
-    if code:
-        fail("plugin", "plugin check of the built package failed; see diagnostics above", code)
+    outcome, _ = check_failure(verdict, "deny")
+    if outcome.failed:
+        fail("plugin", "plugin check of the built package failed; see diagnostics above", outcome.error_kind)

@@ -14,9 +14,10 @@ import os
 
 import click
 
-from engine.cli.common import EXIT_USAGE, emit_json, fail, format_options, resolve_format
+from engine.cli.common import emit_json, fail, format_options, resolve_format
 from engine.cli.options import fail_on_option, grants_option, policy_option
 from engine.cli.run import run_guarded
+from engine.errors import ErrorKind
 
 
 @click.command("check")
@@ -28,9 +29,9 @@ from engine.cli.run import run_guarded
 def check(path: str, grants_file, policy_dirs, fail_on: str, output_format: str, as_json: bool) -> None:
     """Check a plugin folder or .yoi-plugin archive: manifest, grants, ABI, surfaces."""
     if not os.path.exists(path):
-        fail("plugin", f"plugin check input `{path}` could not be read: not found", EXIT_USAGE)
+        fail("plugin", f"plugin check input `{path}` could not be read: not found", ErrorKind.IO)
     if not os.access(path, os.R_OK):
-        fail("plugin", f"plugin check input `{path}` could not be read: permission denied", EXIT_USAGE)
+        fail("plugin", f"plugin check input `{path}` could not be read: permission denied", ErrorKind.IO)
     from engine.report.check import check_failure
     from engine.verdict.run import check_verdict
 
@@ -50,6 +51,6 @@ def check(path: str, grants_file, policy_dirs, fail_on: str, output_format: str,
 
             report = sarif_log([report], tool_version=__version__)
         emit_json(report)
-    code, message = check_failure(verdict, fail_on, sarif=output_format == "sarif")
-    if code:
-        fail("plugin", message, code)
+    outcome, message = check_failure(verdict, fail_on, sarif=output_format == "sarif")
+    if outcome.failed:
+        fail("plugin", message, outcome.error_kind)

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import click
 
-from engine.cli.common import EXIT_USAGE, emit_json, fail, fail_on_outcome
+from engine.cli.common import emit_json, fail, fail_on_outcome
 from engine.cli.complete import complete_refs
 from engine.cli.options import fail_on_option, workspace_options
 from engine.cli.run import run_guarded
+from engine.errors import UnknownReference
 from engine.verdict.run import workspace_verdict
 
 
@@ -67,8 +68,8 @@ def show(ref, workspace, config_path, policy_dirs, as_json):
     verdict = run_guarded("plugin", lambda: workspace_verdict(workspace, config_path, policy_dirs))
     try:
         package = verdict.select(ref)
-    except LookupError as error:
-        fail("plugin", str(error), EXIT_USAGE)
+    except UnknownReference as error:
+        fail("plugin", str(error), error.error_kind)
     if as_json:
         from engine.report.listing import show_report
 

@@ -6,8 +6,6 @@ here, and docs/rules.md documents the same list. Values are strings or integers 
 
 from __future__ import annotations
 
-import os
-import posixpath
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -15,6 +13,10 @@ from itertools import pairwise
 
 import networkx as nx
 
+from engine import api_registry
+from engine.api_registry.facts import fact_schema as registry_fact_schema
+from engine.api_registry.facts import grant_exporters, static_facts
+from engine.api_registry.fs import broad_root_reason as broad_root_reason  # re-exported for callers
 from engine.limits import DEFAULT_LIMITS, HOST_MAXIMA, RAISABLE_LIMITS
 
 
@@ -29,6 +31,14 @@ class Fact:
     args: tuple[str, ...]
     origin: str
     about: tuple[str, tuple[int, ...]] | None = None
+
+
+def _registry_schema() -> dict[str, Fact]:
+    granted = {predicate for api in api_registry.HOST_APIS for predicate in api.grant.FACTS}
+    return {
+        predicate: Fact(args, "enablement" if predicate in granted else "host")
+        for predicate, args in registry_fact_schema().items()
+    }
 
 
 # predicate -> Fact; the documented, tested public schema.
@@ -75,14 +85,14 @@ FACT_SCHEMA: dict[str, Fact] = {
     "grant_assumed": Fact(("P",), "manifest"),
     "grant_binding": Fact(("P", "Field", "Value"), "enablement"),
     "grant_section": Fact(("P", "Section"), "enablement"),
-    "fs_root_broad": Fact(("P", "Root", "Why"), "enablement"),
-    "https_grant": Fact(("P", "Host", "Method", "PathPrefix"), "enablement"),
-    "fs_grant": Fact(("P", "Root", "Operation"), "enablement"),
     "limit": Fact(("P", "Name", "Value"), "enablement"),
     "limit_requested": Fact(("P", "Name", "Value"), "enablement"),
     "limit_default": Fact(("Name", "Value"), "host"),
     "limit_maximum": Fact(("Name", "Value"), "host"),
     "restart": Fact(("P", "Name", "Value"), "enablement"),
+    # The host-API registry's facts: its constants (the host's) and each API's grant-entry facts
+    # (the enablement's).
+    **_registry_schema(),
 }
 
 
@@ -107,6 +117,8 @@ def export_facts(graph: nx.MultiDiGraph) -> dict[str, set[tuple]]:
         if exporter is not None:
             exporter(out, node, attrs)
     _limit_bounds(out)
+    for predicate, rows in static_facts().items():
+        out[predicate].update(rows)
     out["tool_name_next"] = _tool_name_chains(out["tool"])
     return {pred: out.get(pred, set()) for pred in FACT_SCHEMA}
 
@@ -229,44 +241,9 @@ def _grant(out, node, a):
     for field in ("id", "version", "digest"):
         if a[field] is not None:
             out["grant_binding"].add((ref, field, a[field]))
-    for section in ("permissions", "https", "fs"):
+    for section in ("permissions", *api_registry.names()):
         if a["has_" + section]:
             out["grant_section"].add((ref, section))
-
-
-def _https_grant(out, node, a):
-    for method in a["methods"]:
-        for prefix in a["path_prefixes"] or ("",):
-            out["https_grant"].add((node[1], a["host"], method, prefix))
-
-
-def _fs_grant(out, node, a):
-    for operation in a["operations"]:
-        out["fs_grant"].add((node[1], a["root"], operation))
-    why = broad_root_reason(a["root"])
-    if why:
-        out["fs_root_broad"].add((node[1], a["root"], why))
-
-
-def broad_root_reason(root: str) -> str | None:
-    """Why an fs grant root hands over far more than a plugin folder, or None.
-
-    Home folders are recognized by shape (`/root`, `/home/<user>`, `/Users/<user>`) and as the
-    `$HOME` of whoever runs the check.
-    """
-    if not root.startswith("/"):
-        return None
-    path = "/" + posixpath.normpath(root).lstrip("/")
-    home_env = os.environ.get("HOME", "")
-    home = "/" + posixpath.normpath(home_env).lstrip("/") if home_env.startswith("/") else None
-    parts = path.strip("/").split("/") if path != "/" else []
-    if not parts:
-        return "the filesystem root"
-    if path == home or path == "/root" or (len(parts) == 2 and parts[0] in ("home", "Users")):
-        return "a home folder"
-    if (home and home.startswith(path + "/")) or (len(parts) == 1 and parts[0] in ("home", "Users")):
-        return "a folder holding home folders"
-    return None
 
 
 def _limits(out, node, a):
@@ -301,9 +278,8 @@ _EXPORTERS = {
     "artifact_export": _artifact_item("artifact_export"),
     "artifact_import": _artifact_item("artifact_import"),
     "grant": _grant,
-    "https_grant": _https_grant,
-    "fs_grant": _fs_grant,
     "limits": _limits,
+    **grant_exporters(),
 }
 
 

@@ -22,7 +22,7 @@ from engine.report.shapes import (
     rules_of,
 )
 from engine.verdict.build import package_info
-from engine.verdict.model import GATE_VIEW, Finding, PackageInfo, PackageVerdict, RunVerdict
+from engine.verdict.model import GATE_VIEW, Finding, Outcome, PackageInfo, PackageVerdict, RunVerdict
 
 SAFETY = {
     "no_network": True,
@@ -139,16 +139,16 @@ def check_report(
     }
 
 
-def check_failure(verdict: RunVerdict, fail_on: str, sarif: bool = False) -> tuple[int, str]:
-    """(exit code, stderr message) of a check run; (0, "") when it passes. A SARIF log is for
-    code scanning: nothing is "above" for a reader of the terminal then."""
+def check_failure(verdict: RunVerdict, fail_on: str, sarif: bool = False) -> tuple[Outcome, str]:
+    """The verdict's outcome of a check run and the line that says why it failed ("" when it
+    passes). A SARIF log is for code scanning: nothing is "above" for a reader of the terminal."""
     outcome = verdict.outcome(GATE_VIEW, fail_on)
-    if not outcome.exit_code:
-        return 0, ""
+    if not outcome.failed:
+        return outcome, ""
     status = verdict.packages[0].gate_status
     if status == "rejected":
         where = "plugin check failed: status rejected; see the SARIF results" if sarif else None
-        return outcome.exit_code, where or "plugin check failed; see diagnostics above"
+        return outcome, where or "plugin check failed; see diagnostics above"
     if status == "disabled":
-        return outcome.exit_code, "plugin check failed: the grants file does not enable this package"
-    return outcome.exit_code, "plugin check failed: " + "; ".join(outcome.reasons)
+        return outcome, "plugin check failed: the grants file does not enable this package"
+    return outcome, "plugin check failed: " + "; ".join(outcome.reasons)

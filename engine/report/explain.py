@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from engine import api_registry
 from engine.diagnostics import human_lines
 from engine.report.human import allowlist_lines, limits_line, run_finding_lines
 from engine.report.shapes import finding_dict, limits_dict, rules_of
@@ -66,10 +67,7 @@ def explain_package(evaluation, verdict: RunVerdict, ref: str) -> dict[str, Any]
         "package_denials": [],
         "plan_allowlists": None
         if plan is None
-        else {
-            "https_allowlist": [g.to_dict() for g in plan.https_allowlist],
-            "fs_allowlist": [g.to_dict() for g in plan.fs_allowlist],
-        },
+        else {f"{api}_allowlist": [g.to_dict() for g in plan.allowlist(api)] for api in api_registry.names()},
         "limits": limits_dict(package.limits) if package else None,
         "run_findings": [finding_dict(f) for f in verdict.run_findings],  # conclusions no package owns
         "rules": rules_of(verdict, [package] if package else []),

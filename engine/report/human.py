@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
+from engine import api_registry
 from engine.diagnostics import bound_text, human_lines
 from engine.plan import Plan
 from engine.report.check import check_steps, input_kind
@@ -45,11 +46,11 @@ def join_or_none(values: Sequence[str]) -> str:
 
 
 def allowlist_lines(plan: Plan | None, indent: str = "") -> list[str]:
-    """One line per https and fs allowlist entry a plan carries, as its grant label (spec §3.1)."""
+    """One line per host-API allowlist entry a plan carries, as its grant label (spec §3.1)."""
     if plan is None:
         return []
-    return [f"{indent}https_allowlist: {bound_text(g.label)}" for g in plan.https_allowlist] + [
-        f"{indent}fs_allowlist: {bound_text(g.label)}" for g in plan.fs_allowlist
+    return [
+        f"{indent}{api}_allowlist: {bound_text(g.label)}" for api in api_registry.names() for g in plan.allowlist(api)
     ]
 
 
@@ -275,8 +276,7 @@ def render_show(verdict: RunVerdict, package: PackageVerdict) -> str:
         ("enabled_surfaces", package.enabled_surfaces),
         ("requested_permissions", package.requested_permissions),
         ("configured_grants", package.configured_grants),
-        ("configured_https_grants", package.configured_https_grants),
-        ("configured_fs_grants", package.configured_fs_grants),
+        *((f"configured_{api}_grants", labels) for api, labels in package.configured_api_grants),
     ):
         lines.append(f"  {key}: {join_or_none(values)}")
     inspected = package.resolved and package.runtime is not None

@@ -58,8 +58,7 @@ def list_item(package: PackageVerdict) -> dict[str, Any]:
         "enabled_surfaces": list(package.enabled_surfaces),
         "requested_permissions": list(package.requested_permissions),
         "configured_grants": list(package.configured_grants),
-        "configured_https_grants": list(package.configured_https_grants),
-        "configured_fs_grants": list(package.configured_fs_grants),
+        **{f"configured_{api}_grants": list(labels) for api, labels in package.configured_api_grants},
         "tools": [item_dict(item) for item in tool_entries(package)],
         "static_runtime": inspection_dict(package, with_tools=False) if package.resolved else None,
         "diagnostics": sorted(

@@ -3,7 +3,7 @@
     from engine.verdict.build import build_verdict
 
     verdict = build_verdict(evaluation)
-    verdict.packages[0].status, verdict.plans, verdict.outcome(GATE_VIEW, "deny").exit_code
+    verdict.packages[0].status, verdict.plans, verdict.outcome(GATE_VIEW, "deny").failed
 
 The verdict is built once; reports, the startup gate and exit codes read it, and nothing after
 this stage decides a status, an eligibility or an exit code (DESIGN decision 8). Importing the

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from engine import api_registry
 from engine.diagnostics import bound_text
 from engine.grants.refs import try_parse_ref
 from engine.graph.inputs import Subject
-from engine.package.model import HOST_APIS
 from engine.verdict.findings import conclusion_finding, input_finding, rule_catalog
 from engine.verdict.locate import Locator
 from engine.verdict.model import (
@@ -77,8 +77,9 @@ def _package(evaluation, subject: Subject, conclusions) -> PackageVerdict:
         enabled_surfaces=tuple(subject.enabled_surfaces),
         requested_permissions=tuple(sorted({p.label for p in manifest.permissions})) if manifest else (),
         configured_grants=tuple(sorted({p.label for p in grants.permissions})) if grants else (),
-        configured_https_grants=tuple(sorted({g.label for g in grants.https})) if grants else (),
-        configured_fs_grants=tuple(sorted({g.label for g in grants.fs})) if grants else (),
+        configured_api_grants=tuple(
+            (api, tuple(sorted({g.label for g in grants.table(api)})) if grants else ()) for api in api_registry.names()
+        ),
         package=package_info(package) if package is not None else None,
         runtime=_runtime(evaluation, ref, findings) if package is not None else None,
         items=_items(evaluation, subject, findings) if package is not None else (),
@@ -160,7 +161,7 @@ def _items(evaluation, subject: Subject, findings: tuple[Finding, ...]) -> tuple
                 )
             )
     apis = {api for (_, api) in evaluation.rows("host_api_eligible", ref)}
-    for api in HOST_APIS:
+    for api in api_registry.names():
         key = ("host_api", api)
         if key not in requested and key not in granted:
             continue

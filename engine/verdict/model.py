@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from engine.diagnostics import Location, bound_text
+from engine.errors import ErrorKind, UnknownReference
 from engine.plan import Plan
 
 GATE_VIEW = "gate"  # `check`: the rules' gate_status, where any deny rejects (spec §4.2)
@@ -159,8 +160,8 @@ class PackageVerdict:
     enabled_surfaces: tuple[str, ...]
     requested_permissions: tuple[str, ...]
     configured_grants: tuple[str, ...]
-    configured_https_grants: tuple[str, ...]
-    configured_fs_grants: tuple[str, ...]
+    # per host API of the registry, in its order: (api, the labels of its grant-table entries)
+    configured_api_grants: tuple[tuple[str, tuple[str, ...]], ...]
     package: PackageInfo | None  # None: nothing could be materialized
     runtime: RuntimeVerdict | None  # None: no package to judge
     items: tuple[ItemVerdict, ...] = ()  # every declared item, then the host APIs asked for
@@ -206,10 +207,19 @@ class RuleInfo:
 
 @dataclass(frozen=True)
 class Outcome:
-    """Whether a command's run fails, and why (empty reasons: it passes)."""
+    """Whether a command's run fails, and why (no reasons: it passes). A failed run is a verdict
+    on what was reviewed, error kind `rejected` (the CLI maps kinds to exit codes,
+    engine/cli/exits.py)."""
 
-    exit_code: int
     reasons: tuple[str, ...] = ()
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.reasons)
+
+    @property
+    def error_kind(self) -> ErrorKind:
+        return ErrorKind.REJECTED
 
 
 # Severities that fail a run at each `--fail-on` level (a warning threshold includes denials).
@@ -233,8 +243,8 @@ class RunVerdict:
         return self._by_ref.get(ref)
 
     def select(self, ref: str) -> PackageVerdict:
-        """`show REF`: the exact reference first, else a unique local id (spec §4.3); LookupError
-        with the reference's message otherwise."""
+        """`show REF`: the exact reference first, else a unique local id (spec §4.3);
+        UnknownReference (a LookupError) with the reference's message otherwise."""
         exact = self._by_ref.get(ref)
         if exact is not None:
             return exact
@@ -242,8 +252,8 @@ class RunVerdict:
         if len(local) == 1:
             return local[0]
         if not local:
-            raise LookupError(f"plugin package `{bound_text(ref)}` was not found")
-        raise LookupError(f"plugin package reference `{bound_text(ref)}` is ambiguous; use a source-qualified ref")
+            raise UnknownReference(f"plugin package `{bound_text(ref)}` was not found")
+        raise UnknownReference(f"plugin package reference `{bound_text(ref)}` is ambiguous; use a source-qualified ref")
 
     @property
     def run_denials(self) -> tuple[Finding, ...]:
@@ -286,4 +296,4 @@ class RunVerdict:
             count += 0 if severity == "deny" else sum(1 for f in self.run_findings if f.severity == severity)
             if count:
                 reasons.append(f"{count} {severity} conclusion(s) with --fail-on {fail_on}")
-        return Outcome(1 if reasons else 0, tuple(reasons))
+        return Outcome(tuple(reasons))
