@@ -9,6 +9,7 @@ import json
 import pickle
 from pathlib import Path
 
+from engine.errors import ErrorKind
 from engine.verdict.model import GATE_VIEW, PER_SURFACE_VIEW
 from engine.verdict.run import check_verdict, workspace_verdict
 
@@ -35,7 +36,8 @@ def test_a_verdict_pickles_and_serializes_as_plain_data(monkeypatch, tmp_path):
 def test_the_outcome_depends_on_the_view_and_fail_on():
     verdict = check_verdict(ROOT / "examples" / "instance-counter", WORKSPACE / ".yoi" / "config.toml")
     gate = verdict.outcome(GATE_VIEW, "deny")
-    assert (gate.exit_code, gate.reasons) == (1, ("status rejected", "1 deny conclusion(s) with --fail-on deny"))
-    assert verdict.outcome(PER_SURFACE_VIEW).exit_code == 0  # partial: good surfaces start
+    assert gate.failed and gate.reasons == ("status rejected", "1 deny conclusion(s) with --fail-on deny")
+    assert gate.error_kind == ErrorKind.REJECTED  # the CLI maps it to exit 1 (engine/cli/exits.py)
+    assert not verdict.outcome(PER_SURFACE_VIEW).failed  # partial: good surfaces start
     per_surface = verdict.outcome(PER_SURFACE_VIEW, "warn")
     assert per_surface.reasons == ("1 deny conclusion(s) with --fail-on warn",)
