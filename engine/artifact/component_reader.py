@@ -234,6 +234,7 @@ class ComponentReader:
         self.scopes: list[Scope] = []  # components and type scopes, innermost last (outer aliases)
         self.modules: list[ModuleShape] = []
         self.type_nesting = 0
+        self.converted: set[int] = set()  # ids of types _check_convertible has passed
 
     # -- driver
 
@@ -930,6 +931,7 @@ class ComponentReader:
         inst = InstT(exports, [], explicit, info)
         scope.instances.append(inst)
         if scope.kind == "component":
+            self._check_convertible(("instance", inst), self.converted)
             provenance = component.provenance or {}
             resolved = {name: self._resolve(provenance.get(name, LIFTED), arg_prov) for name in exports}
             scope.instance_prov.append(resolved)
@@ -987,8 +989,10 @@ class ComponentReader:
             exports[raw] = entity
             provs[raw] = prov
             info = combine(info, entity_info(entity), offset)
-        scope.instances.append(InstT(exports, [], explicit, info))
+        bag = InstT(exports, [], explicit, info)
+        scope.instances.append(bag)
         if scope.kind == "component":
+            self._check_convertible(("instance", bag), self.converted)
             scope.instance_prov.append(provs)
 
     # -- aliases
@@ -1374,12 +1378,35 @@ class ComponentReader:
         return comp
 
     def check_root(self, root: CompT) -> None:
-        """What wasmtime refuses when it translates a valid component (its inliner)."""
+        """What wasmtime refuses when it translates a valid component (its inliner and its type
+        conversion)."""
+        converted = self.converted
         for e in root.imports.values():
             if e[0] == "component":
                 raise _fail("root-level component imports are not supported", 0)
-        for name, e in root.exports.items():
+            self._check_convertible(e, converted)
+        for name, e in (root.export_items or root.exports).items():
+            if e[0] == "instance":
+                self._check_convertible(e, converted)
             self._check_root_export(name, e, (root.provenance or {}).get(name, LIFTED))
+
+    def _check_convertible(self, entity: tuple, done: set[int]) -> None:
+        """wasmtime converts the types of imports and of instances into its own, and has no
+        conversion for a type import or export that names a function, instance or component
+        type (only value and resource types)."""
+        ty = entity[2] if entity[0] == "type" else entity[1]
+        if id(ty) in done:
+            return
+        self.tick()
+        if entity[0] == "type" and not isinstance(ty, (tuple, Defined)):
+            raise _fail("unsupported type export", 0)
+        done.add(id(ty))
+        if isinstance(ty, InstT):
+            for e in ty.exports.values():
+                self._check_convertible(e, done)
+        elif isinstance(ty, CompT):
+            for e in (*ty.imports.values(), *ty.exports.values()):
+                self._check_convertible(e, done)
 
     def _check_root_export(self, name: str, entity: tuple, prov: Any) -> None:
         self.tick()

@@ -53,8 +53,11 @@ COMPONENT_LAYER = 1
     SECTION_GLOBAL,
     SECTION_EXPORT,
 ) = range(8)
-SECTION_TAG = 13
+SECTION_CODE, SECTION_DATA, SECTION_DATA_COUNT, SECTION_TAG = 10, 11, 12, 13
 MAX_CORE_SECTION_ID = SECTION_TAG
+
+# The order non-custom sections must come in (the tag section sits between memory and global).
+SECTION_ORDER = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13}
 
 EXTERNAL_KINDS = {0x00: "func", 0x01: "table", 0x02: "memory", 0x03: "global", 0x04: "tag"}
 NUMERIC_TYPES = {0x7F: "i32", 0x7E: "i64", 0x7D: "f32", 0x7C: "f64", 0x7B: "v128"}
@@ -298,6 +301,18 @@ def skip_const_expr(r: Reader, budget: Budget) -> None:
             _heap_type(r)
 
 
+def _skip_data_segment(r: Reader, budget: Budget) -> None:
+    offset = r.pos
+    flags = r.unsigned()
+    if flags == 2:
+        r.unsigned()  # memory index
+    if flags in (0, 2):
+        skip_const_expr(r, budget)
+    elif flags != 1:
+        raise MalformedWasm("invalid flags byte in data segment", offset)
+    r.skip(r.unsigned())
+
+
 # --- the module -----------------------------------------------------------------------------
 
 # A core entity type, as linking compares it:
@@ -388,7 +403,11 @@ def parse_core_module(data: bytes, start: int, end: int, budget: Budget) -> Core
     globals_: list[tuple[str, bool]] = []
     tags: list[CoreFuncType] = []
     raw_exports: list[tuple[str, int, int, int]] = []
+    defined_funcs = bodies = 0
+    data_count: int | None = None
+    data_segments = 0
     seen: set[int] = set()
+    last_rank = 0
     for sid, r in sections(data, start + 8, end, MAX_CORE_SECTION_ID):
         budget.tick()
         if sid == SECTION_CUSTOM:
@@ -397,6 +416,9 @@ def parse_core_module(data: bytes, start: int, end: int, budget: Budget) -> Core
         if sid in seen:
             raise r.fail(f"duplicate section {sid}")
         seen.add(sid)
+        if SECTION_ORDER[sid] < last_rank:
+            raise r.fail(f"section {sid} out of order")
+        last_rank = SECTION_ORDER[sid]
         if sid == SECTION_TYPE:
             for _ in range(r.count()):
                 budget.tick()
@@ -419,6 +441,19 @@ def parse_core_module(data: bytes, start: int, end: int, budget: Budget) -> Core
                 budget.tick()
                 offset = r.pos
                 funcs.append(_func_type_at(types, r.unsigned(), offset))
+                defined_funcs += 1
+        elif sid == SECTION_CODE:  # framing only: the bodies are the compiler's to validate
+            bodies = r.count()
+            for _ in range(bodies):
+                budget.tick()
+                r.skip(r.unsigned())
+        elif sid == SECTION_DATA:
+            data_segments = r.count()
+            for _ in range(data_segments):
+                budget.tick()
+                _skip_data_segment(r, budget)
+        elif sid == SECTION_DATA_COUNT:
+            data_count = r.unsigned()
         elif sid == SECTION_TABLE:
             for _ in range(r.count()):
                 budget.tick()
@@ -454,8 +489,12 @@ def parse_core_module(data: bytes, start: int, end: int, budget: Budget) -> Core
                 r.byte()
                 tags.append(_func_type_at(types, r.unsigned(), offset))
         else:
-            continue  # start, element, code, data, data count: nothing declared there
+            continue  # start, element: nothing declared there
         r.expect_end(f"section {sid}")
+    if bodies != defined_funcs:
+        raise MalformedWasm("function and code section have inconsistent lengths", start)
+    if data_count is not None and data_count != data_segments:
+        raise MalformedWasm("data count and data section have inconsistent lengths", start)
     spaces: dict[str, list] = {
         "func": funcs,
         "table": module.tables,

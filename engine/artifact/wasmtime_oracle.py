@@ -1,11 +1,12 @@
-"""Component imports/exports with full function types, via wasmtime's `Component(...).type`.
+"""The test oracle: a component's imports and exports read by compiling it with wasmtime.
 
-Building a `Component` compiles it (milliseconds for small artifacts, seconds for an 18 MB Python
-guest) but never instantiates or runs it: no start function, no import is called. The engine has
-the runtime's settings and the compile goes through the shared compiled-artifact cache
-(engine/compiled.py), so a component that `check` compiled starts without compiling again, and
-one the runtime compiled is inspected without compiling. wasmtime is imported inside the
-functions only, so paths that never inspect a component never load it.
+This is how static inspection read component types before it read them in pure Python
+(component_reader.py). The engine no longer uses it: tests and bench/artifact_inspect.py compare
+the reader with it (tests/artifact/test_component_reader_differential.py), so it stays exactly
+as it was, except that it compiles with a private, unoptimized engine (the same wasm features as
+the runtime's engine; optimization, fuel and epochs do not change types) and stores nothing in
+the compiled-artifact cache. Building a `Component` compiles it but never instantiates or runs it.
+wasmtime is imported inside the functions only.
 
 Types are rendered in the structural canonical signature text of the team brief, the same text
 the WIT front end produces, so equal text means equal ABI:
@@ -14,12 +15,10 @@ the WIT front end produces, so equal text means equal ABI:
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Iterator
 from typing import Any
 
-from engine import compiled
 from engine.artifact.model import ArtifactExport, ArtifactImport, ArtifactInfo, unreadable
 from engine.diagnostics import bound_bytes
 
@@ -29,12 +28,16 @@ _engine: Any = None
 
 
 def inspection_engine() -> Any:
-    """One engine for type inspection per process, with the runtime's settings (engine/compiled.py):
-    its compiled artifacts are the runtime's, so compiling once serves both."""
+    """One unoptimized engine with the component model on, per process."""
     global _engine
     with _engine_lock:
         if _engine is None:
-            _engine = compiled.new_engine()
+            import wasmtime
+
+            config = wasmtime.Config()
+            config.wasm_component_model = True
+            config.cranelift_opt_level = "none"
+            _engine = wasmtime.Engine(config)
         return _engine
 
 
@@ -208,18 +211,14 @@ def describe(engine: Any, component_type: Any) -> tuple[tuple[ArtifactImport, ..
     return imports, exports
 
 
-def inspect_component(data: bytes, sha256: str | None = None) -> ArtifactInfo:
-    """Compile (never instantiate) and describe a component; incompatible bytes -> unreadable.
-    The compiled form comes from, or goes to, the shared compiled-artifact cache."""
+def inspect_component(data: bytes) -> ArtifactInfo:
+    """Compile (never instantiate) and describe a component; incompatible bytes -> unreadable."""
     from wasmtime import WasmtimeError
+    from wasmtime.component import Component
 
     engine = inspection_engine()
-    sha256 = sha256 or hashlib.sha256(data).hexdigest()
-    folder = compiled.default_folder()
     try:
-        component = compiled.load(engine, folder, sha256, "component") or compiled.compile_and_store(
-            engine, folder, data, sha256, "component"
-        )
+        component = Component(engine, data)
     except (WasmtimeError, ValueError, TypeError) as exc:
         return unreadable(f"component is incompatible: {error_text(exc)}", code="artifact.incompatible", kind="abi")
     try:

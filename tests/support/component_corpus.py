@@ -412,6 +412,11 @@ def _invalid() -> list[tuple[str, str]]:
   (core instance $i (instantiate $m))
   (func $f (canon lift (core func $i "f")))
   (export "integrity=<sha256-abc=>" (func $f)))"""),
+        ("a function type imported as a type", '(component (type $f (func)) (import "f" (type (eq $f))))'),
+        ("an instance exporting a function type", """(component
+  (type $f (func))
+  (instance $bag (export "f" (type $f)))
+  (export "bag" (instance $bag)))"""),
         ("an outer alias of a resource across a component", """(component
   (type $r (resource (rep i32)))
   (component (alias outer 1 $r (type $x))))"""),
