@@ -32,20 +32,31 @@ class BudgetExceeded(Exception):
 
 
 class Budget:
-    """Counts units of work and checks the wall clock every `CHECK_EVERY` units.
+    """Counts units of work and checks the wall clock every `CHECK_EVERY` units; counts the type
+    objects the readers create.
 
     The readers tick it once per item they decode and the type checker once per type node it
     visits, so a deadline is noticed within a few milliseconds of passing, whatever the input.
+    Memory is bounded by the number of types held at once: at most MAX_TYPES in one artifact
+    (the deadline alone would allow millions on a fast machine).
     """
 
     CHECK_EVERY = 2048
-    __slots__ = ("deadline", "next_check", "seconds", "units")
+    MAX_TYPES = 1_000_000
+    __slots__ = ("deadline", "next_check", "seconds", "types", "units")
 
     def __init__(self, seconds: float):
         self.seconds = seconds
         self.deadline = time.monotonic() + seconds
         self.units = 0
         self.next_check = 0
+        self.types = 0
+
+    def create(self, count: int = 1) -> None:
+        """Account for `count` new type objects."""
+        self.types += count
+        if self.types > self.MAX_TYPES:
+            raise MalformedWasm(f"the artifact declares more than {self.MAX_TYPES} types", 0)
 
     def tick(self, units: int = 1) -> None:
         self.units += units

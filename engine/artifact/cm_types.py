@@ -282,9 +282,12 @@ class Remapping:
 
 
 class Remapper:
+    """Substitutes resources in types: a type that changes is a new object (each counted)."""
+
     def __init__(self, store: TypeStore):
         self.store = store
         self.tick = store.budget.tick
+        self.create = store.budget.create
 
     def _cached(self, t: Any, m: Remapping) -> tuple[Any, bool] | None:
         new = m.types.get(t)
@@ -319,6 +322,8 @@ class Remapper:
             remapped = [self.valtype(c, m) for c in children]
             changed = any(c for _, c in remapped)
             new = _rebuild(d, [t for t, _ in remapped]) if changed else d
+        if changed:
+            self.create()
         m.types[d] = new
         return new, changed
 
@@ -331,6 +336,8 @@ class Remapper:
         result, changed = (None, False) if f.result is None else self.valtype(f.result, m)
         changed = changed or any(c for _, _, c in params)
         new = FuncT(tuple((n, t) for n, t, _ in params), result, f.is_async, f.info) if changed else f
+        if changed:
+            self.create()
         m.types[f] = new
         return new, changed
 
@@ -354,6 +361,7 @@ class Remapper:
         changed = changed or moved
         new = i
         if changed:
+            self.create()
             new = InstT(exports, defined, explicit, i.info)
             new.provenance = i.provenance
         m.types[i] = new
@@ -372,6 +380,7 @@ class Remapper:
         changed = ch1 or ch2 or moved or imported != c.imported_resources or defined != c.defined_resources
         new = c
         if changed:
+            self.create()
             new = CompT(imports, exports, imported, defined, explicit, c.info)
             new.counts, new.provenance = c.counts, c.provenance
         m.types[c] = new

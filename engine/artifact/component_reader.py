@@ -383,16 +383,18 @@ class ComponentReader:
     def core_type(self, scope: Scope, r: Reader) -> None:
         offset = r.pos
         head = r.peek()
+        if head == 0x50:
+            r.byte()
+            self.budget.create()
+            scope.core_types.append(self._module_type_decl(r, offset))
+            return
         if head == 0x00:
             r.byte()
             if r.peek() != 0x50:
                 raise _fail("invalid leading byte for non-final sub type", r.pos)
-            scope.core_types.extend(read_rec_group(r))
-        elif head == 0x50:
-            r.byte()
-            scope.core_types.append(self._module_type_decl(r, offset))
-        else:
-            scope.core_types.extend(read_rec_group(r))
+        group = read_rec_group(r)
+        self.budget.create(len(group))
+        scope.core_types.extend(group)
 
     def _module_type_decl(self, r: Reader, offset: int) -> ModT:
         types: list = []
@@ -414,7 +416,9 @@ class ComponentReader:
                 imports[(module, name)] = entity
                 size = _add_size(size, entity, offset)
             elif tag == 0x01:
-                types.extend(read_rec_group(r))
+                group = read_rec_group(r)
+                self.budget.create(len(group))
+                types.extend(group)
             elif tag == 0x02:
                 if r.byte() != 0x10:
                     raise _fail("invalid outer alias kind", r.pos - 1)
@@ -452,6 +456,7 @@ class ComponentReader:
 
     def add_type(self, scope: Scope, r: Reader) -> None:
         offset = r.pos
+        self.budget.create()
         head = r.byte()
         if head == 0x3F:
             scope.types.append(self._resource(scope, r, offset))
@@ -872,6 +877,7 @@ class ComponentReader:
 
     def instance(self, scope: Scope, r: Reader) -> None:
         offset = r.pos
+        self.budget.create()
         self._check_max(scope.instance_count(), MAX_INSTANCES, "instances", offset)
         form = r.byte()
         if form == 0x00:

@@ -422,7 +422,9 @@ def parse_core_module(data: bytes, start: int, end: int, budget: Budget) -> Core
         if sid == SECTION_TYPE:
             for _ in range(r.count()):
                 budget.tick()
-                types.extend(read_rec_group(r))
+                group = read_rec_group(r)
+                budget.create(len(group))
+                types.extend(group)
         elif sid == SECTION_IMPORT:
             for _ in range(r.count()):
                 budget.tick()

@@ -211,18 +211,30 @@ def describe(engine: Any, component_type: Any) -> tuple[tuple[ArtifactImport, ..
     return imports, exports
 
 
-def inspect_component(data: bytes) -> ArtifactInfo:
-    """Compile (never instantiate) and describe a component; incompatible bytes -> unreadable."""
-    from wasmtime import WasmtimeError
+def compile_component(data: bytes) -> Any:
+    """The compiled wasmtime Component (never instantiated); wasmtime's errors propagate."""
     from wasmtime.component import Component
 
-    engine = inspection_engine()
+    return Component(inspection_engine(), data)
+
+
+def inspect_compiled(component: Any) -> ArtifactInfo:
+    """Describe an already compiled component."""
+    from wasmtime import WasmtimeError
+
     try:
-        component = Component(engine, data)
-    except (WasmtimeError, ValueError, TypeError) as exc:
-        return unreadable(f"component is incompatible: {error_text(exc)}", code="artifact.incompatible", kind="abi")
-    try:
-        imports, exports = describe(engine, component.type)
+        imports, exports = describe(inspection_engine(), component.type)
     except (WasmtimeError, TypeError, ValueError) as exc:
         return unreadable(f"component types could not be read: {error_text(exc)}")
     return ArtifactInfo(form="component", imports=imports, exports=exports)
+
+
+def inspect_component(data: bytes) -> ArtifactInfo:
+    """Compile (never instantiate) and describe a component; incompatible bytes -> unreadable."""
+    from wasmtime import WasmtimeError
+
+    try:
+        component = compile_component(data)
+    except (WasmtimeError, ValueError, TypeError) as exc:
+        return unreadable(f"component is incompatible: {error_text(exc)}", code="artifact.incompatible", kind="abi")
+    return inspect_compiled(component)

@@ -63,5 +63,5 @@ def test_component_inspection_does_not_load_wasmtime():
         "assert info.form == 'component' and info.exports[0].name == 'call', info\n"
         "assert 'wasmtime' not in sys.modules, 'wasmtime was imported'\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT, check=False)
     assert result.returncode == 0, result.stderr

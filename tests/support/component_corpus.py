@@ -171,7 +171,7 @@ def _valid() -> list[tuple[str, str]]:
   (export "test:calc/api@1.2.3" (instance $x))
   (export "name" (func $name))
 )"""))
-    out.append(("a component instantiated twice", f"""(component
+    out.append(("a component instantiated twice", """(component
   (component $c
     (core module $m (memory (export "mem") 2 3) (table 1 funcref) (func (export "f") (result i32) i32.const 1))
     (core instance $i (instantiate $m))
@@ -391,7 +391,7 @@ def _invalid() -> list[tuple[str, str]]:
   (core instance $i (instantiate $m))
   (func $f (canon lift (core func $i "f")))
   (export "f" (func $f)) (export "f" (func $f)))"""),
-        ("a resource exported only through a function", f"""(component
+        ("a resource exported only through a function", """(component
   (core module $m (func (export "ctor") (result i32) i32.const 0))
   (core instance $i (instantiate $m))
   (type $r (resource (rep i32)))
