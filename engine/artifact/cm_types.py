@@ -171,11 +171,12 @@ def vt_ptr(vt: ValType) -> bool:
     return vt == "string" if isinstance(vt, str) else vt.ptr
 
 
-def any_desc(t: Any) -> str:
+def type_kind(t: Any) -> str:
+    """What a type is: resource, type (a value type), func, instance or component."""
     if isinstance(t, tuple):
         return "resource"
     if isinstance(t, Defined):
-        return "defined type"
+        return "type"
     if isinstance(t, FuncT):
         return "func"
     if isinstance(t, InstT):
@@ -183,8 +184,9 @@ def any_desc(t: Any) -> str:
     return "component"
 
 
-def is_resource(t: Any) -> bool:
-    return isinstance(t, tuple)
+def any_desc(t: Any) -> str:
+    kind = type_kind(t)
+    return "defined type" if kind == "type" else kind
 
 
 class TypeStore:

@@ -839,36 +839,34 @@ class ComponentReader:
         items[raw] = entity
         scope.info = combine(scope.info, entity_info(entity), offset)
 
-    def _prepare_instance_import(self, scope: Scope, inst: InstT) -> InstT:
-        if not inst.defined_resources:
-            return inst
+    def _with_fresh_resources(self, inst: InstT) -> tuple[InstT, dict[int, int]]:
+        """`inst` with each resource it defines replaced by a fresh one; and old -> new."""
         mapping = Remapping()
         for old in inst.defined_resources:
-            new = self.store.new_resource()[0]
-            mapping.resources[old] = new
-            scope.imported_resources[new] = (len(scope.imports), *inst.explicit_resources.get(old, ()))
+            mapping.resources[old] = self.store.new_resource()[0]
         exports = {}
         for name, e in inst.exports.items():
             exports[name], _ = self.remapper.entity(e, mapping)
         explicit = {mapping.resources.get(r, r): p for r, p in inst.explicit_resources.items()}
-        new_inst = InstT(exports, [], explicit, inst.info)
-        new_inst.provenance = inst.provenance
-        return new_inst
+        fresh = InstT(exports, [], explicit, inst.info)
+        fresh.provenance = inst.provenance
+        return fresh, mapping.resources
+
+    def _prepare_instance_import(self, scope: Scope, inst: InstT) -> InstT:
+        """An imported instance's resources become imports of this scope, fresh per import."""
+        if not inst.defined_resources:
+            return inst
+        fresh, renamed = self._with_fresh_resources(inst)
+        for old, new in renamed.items():
+            scope.imported_resources[new] = (len(scope.imports), *inst.explicit_resources.get(old, ()))
+        return fresh
 
     def _prepare_instance_export(self, scope: Scope, inst: InstT) -> InstT:
+        """An exported instance's resources are defined (fresh) by this scope and exported."""
         if inst.defined_resources:
-            mapping = Remapping()
-            for old in inst.defined_resources:
-                new = self.store.new_resource()[0]
-                mapping.resources[old] = new
+            inst, renamed = self._with_fresh_resources(inst)
+            for new in renamed.values():
                 scope.defined_resources[new] = None
-            exports = {}
-            for name, e in inst.exports.items():
-                exports[name], _ = self.remapper.entity(e, mapping)
-            explicit = {mapping.resources.get(r, r): p for r, p in inst.explicit_resources.items()}
-            fresh = InstT(exports, [], explicit, inst.info)
-            fresh.provenance = inst.provenance
-            inst = fresh
         for resource, path in inst.explicit_resources.items():
             scope.explicit_resources[resource] = (len(scope.exports), *path)
         return inst

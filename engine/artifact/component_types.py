@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from engine.artifact.binary import Budget, MalformedWasm
-from engine.artifact.cm_types import CompT, Defined, FuncT, InstT, Renderer
+from engine.artifact.cm_types import CompT, Defined, FuncT, InstT, Renderer, type_kind
 from engine.artifact.component_reader import read_component
 from engine.artifact.model import (
     ArtifactExport,
@@ -46,18 +46,9 @@ def _items(entities: dict) -> Iterator[tuple[str, str, tuple]]:
 
 
 def _kind(entity: tuple) -> str:
-    if entity[0] != "type":
-        return entity[0]
-    ty = entity[2]
-    if isinstance(ty, tuple):
-        return "resource"
-    if isinstance(ty, Defined):
-        return "type"
-    if isinstance(ty, FuncT):
-        return "func"
-    if isinstance(ty, InstT):
-        return "instance"
-    return "component"
+    """The sort of an item; for a type, what the type is (a type export of a function type is
+    reported as a func, as wasmtime does)."""
+    return type_kind(entity[2]) if entity[0] == "type" else entity[0]
 
 
 def _type_of(entity: tuple) -> object:
