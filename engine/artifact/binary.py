@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import time
 
+from engine.errors import EngineError, ErrorKind
+
 MAX_NAME_BYTES = 100_000  # wasmparser's MAX_WASM_STRING_SIZE
 
 
-class MalformedWasm(ValueError):
+class MalformedWasm(EngineError, ValueError):
     """The bytes are not a well-formed (or, for components, not a valid) wasm binary."""
+
+    error_kind = ErrorKind.REJECTED
 
     def __init__(self, reason: str, offset: int):
         super().__init__(f"{reason} at offset {offset:#x}")
@@ -23,8 +27,10 @@ class MalformedWasm(ValueError):
         self.offset = offset
 
 
-class BudgetExceeded(Exception):
+class BudgetExceeded(EngineError):
     """Static inspection ran past its time bound; the artifact's types are unknown."""
+
+    error_kind = ErrorKind.REJECTED
 
     def __init__(self, seconds: float):
         super().__init__(f"static inspection stopped at its {seconds:g} s bound")

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from engine.errors import EngineError, ErrorKind
+
 CONSTRUCTOR, METHOD, STATIC = "[constructor]", "[method]", "[static]"
 
 _NUMERIC = r"(?:0|[1-9][0-9]*)"
@@ -21,8 +23,10 @@ _SEMVER = re.compile(
 _BASE64 = re.compile(r"[0-9A-Za-z+/]+={0,2}")
 
 
-class NameError_(ValueError):
+class BadName(EngineError, ValueError):
     """An extern name that is not valid (the message says why)."""
+
+    error_kind = ErrorKind.REJECTED
 
 
 def is_kebab(s: str) -> bool:
@@ -60,15 +64,15 @@ def is_semver(s: str) -> bool:
 def _kebab(s: str) -> str:
     if not is_kebab(s):
         if not s:
-            raise NameError_("name cannot be empty")
-        raise NameError_(f"`{s}` is not in kebab case")
+            raise BadName("name cannot be empty")
+        raise BadName(f"`{s}` is not in kebab case")
     return s
 
 
 def _lowercase_kebab(s: str) -> str:
     _kebab(s)
     if any(c.isupper() for c in s):
-        raise NameError_(f"`{s}` is not lowercase in package name/namespace")
+        raise BadName(f"`{s}` is not lowercase in package name/namespace")
     return s
 
 
@@ -84,12 +88,12 @@ class _Parser:
 
     def expect(self, prefix: str) -> None:
         if not self.eat(prefix):
-            raise NameError_(f"expected `{prefix}`")
+            raise BadName(f"expected `{prefix}`")
 
     def up_to(self, c: str) -> str:
         i = self.rest.find(c)
         if i < 0:
-            raise NameError_(f"failed to find `{c}` character")
+            raise BadName(f"failed to find `{c}` character")
         taken, self.rest = self.rest[:i], self.rest[i:]
         return taken
 
@@ -113,7 +117,7 @@ class _Parser:
             self.rest = self.rest[1:]
             self.take_kebab()
         elif require_projection:
-            raise NameError_("expected `/` after package name")
+            raise BadName("expected `/` after package name")
 
     def pkg_name(self, interface: bool) -> None:
         self.pkg_path(interface)
@@ -122,20 +126,20 @@ class _Parser:
             version = self.rest if i < 0 else self.rest[:i]
             self.rest = "" if i < 0 else self.rest[i:]
             if not interface and not is_semver(version):
-                raise NameError_(f"`{version}` is not a valid semver")
+                raise BadName(f"`{version}` is not a valid semver")
 
     def hash(self) -> None:
         hashes = self.up_to(">").split()
         if not hashes:
-            raise NameError_("integrity hash cannot be empty")
+            raise BadName("integrity hash cannot be empty")
         for h in hashes:
             algo, dash, rest = h[:6], h[6:7], h[7:]
             if algo not in ("sha256", "sha384", "sha512"):
-                raise NameError_(f"unrecognized hash algorithm: `{h}`")
+                raise BadName(f"unrecognized hash algorithm: `{h}`")
             if dash != "-":
-                raise NameError_(f"expected `-` after hash algorithm: {h}")
+                raise BadName(f"expected `-` after hash algorithm: {h}")
             if not _BASE64.fullmatch(rest.partition("?")[0]):
-                raise NameError_("not valid base64")
+                raise BadName("not valid base64")
 
     def optional_hash(self) -> None:
         if self.eat(","):
@@ -149,14 +153,14 @@ class _Parser:
         if text.startswith(">="):
             lower, _, upper = text[2:].partition(" ")
             if not is_semver(lower):
-                raise NameError_(f"`{lower}` is not a valid semver")
+                raise BadName(f"`{lower}` is not a valid semver")
             if upper and (not upper.startswith("<") or not is_semver(upper[1:])):
-                raise NameError_("invalid version range upper bound")
+                raise BadName("invalid version range upper bound")
         elif text.startswith("<"):
             if not is_semver(text[1:]):
-                raise NameError_(f"`{text[1:]}` is not a valid semver")
+                raise BadName(f"`{text[1:]}` is not a valid semver")
         else:
-            raise NameError_("expected `>=` or `<` at start of version range")
+            raise BadName("expected `>=` or `<` at start of version range")
 
 
 class ComponentName:
@@ -172,7 +176,7 @@ class ComponentName:
         p = _Parser(raw)
         self.kind = self._parse(p)
         if p.rest:
-            raise NameError_(f"trailing characters found: `{p.rest}`")
+            raise BadName(f"trailing characters found: `{p.rest}`")
         self.key = self._key()
 
     def _parse(self, p: _Parser) -> str:
@@ -203,7 +207,7 @@ class ComponentName:
         if p.eat("url="):
             p.expect("<")
             if "<" in p.up_to(">"):
-                raise NameError_("url cannot contain `<`")
+                raise BadName("url cannot contain `<`")
             p.expect(">")
             p.optional_hash()
             return "url"
@@ -237,10 +241,10 @@ class ComponentName:
             return None
         version = self.raw[at + 1 :]
         if not is_semver(version):
-            raise NameError_(f"invalid interface version: `{version}` is not a valid semver")
+            raise BadName(f"invalid interface version: `{version}` is not a valid semver")
         return version
 
 
 def parse_name(raw: str) -> ComponentName:
-    """A ComponentName, or NameError_ saying why `raw` is not one."""
+    """A ComponentName, or BadName saying why `raw` is not one."""
     return ComponentName(raw)

@@ -26,6 +26,7 @@ from typing import Any
 from engine.artifact.binary import Budget, MalformedWasm
 from engine.artifact.cm_names import kebab_key
 from engine.artifact.sections import CoreFuncType, CoreMemory
+from engine.errors import EngineError, ErrorKind
 
 MAX_TYPE_SIZE = 1_000_000
 MAX_TYPE_DEPTH = 100
@@ -574,8 +575,10 @@ def core_entity_mismatch(a: tuple, b: tuple) -> str | None:
 # --- component subtyping (wasmparser's SubtypeCx) ---------------------------------------------
 
 
-class Mismatch(Exception):
+class Mismatch(EngineError):
     """A subtype check failed (the message says where)."""
+
+    error_kind = ErrorKind.REJECTED
 
 
 class Subtype:

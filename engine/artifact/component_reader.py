@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.artifact.binary import Budget, MalformedWasm, Reader
-from engine.artifact.cm_names import ComponentName, NameError_, kebab_key, parse_name
+from engine.artifact.cm_names import BadName, ComponentName, kebab_key, parse_name
 from engine.artifact.cm_types import (
     INFO_NEW,
     MAX_FLAT_ASYNC_PARAMS,
@@ -59,8 +59,8 @@ from engine.artifact.sections import (
     MAGIC,
     CoreFuncType,
     CoreModuleInfo,
-    _import_entity,
     core_func_type,
+    import_entity,
     parse_core_module,
     read_rec_group,
     sections,
@@ -106,34 +106,34 @@ class NameContext:
         if kind not in ("constructor", "method", "static"):
             return
         if entity[0] != "func":
-            raise NameError_("item is not a func")
+            raise BadName("item is not a func")
         func: FuncT = entity[1]
         if kind == "static":
             if name.resource not in self.names:
-                raise NameError_("static resource name is not known in this context")
+                raise BadName("static resource name is not known in this context")
             return
         if kind == "constructor":
             if func.is_async:
-                raise NameError_("constructor function cannot be async")
+                raise BadName("constructor function cannot be async")
             if func.result is None:
-                raise NameError_("function should return one value")
+                raise BadName("function should return one value")
             found = _owned_resource(func.result)
             if found is None:
-                raise NameError_("function should return `(own $T)` or `(result (own $T))`")
+                raise BadName("function should return `(own $T)` or `(result (own $T))`")
         else:
             if not func.params:
-                raise NameError_("function should have at least one argument")
+                raise BadName("function should have at least one argument")
             pname, ptype = func.params[0]
             if pname != "self":
-                raise NameError_("function should have a first argument called `self`")
+                raise BadName("function should have a first argument called `self`")
             if isinstance(ptype, str) or ptype.kind != "borrow":
-                raise NameError_("function should take a first argument of `(borrow $T)`")
+                raise BadName("function should take a first argument of `(borrow $T)`")
             found = ptype.payload
         expected = self.by_resource.get(found)
         if expected is None:
-            raise NameError_("resource used in function does not have a name in this context")
+            raise BadName("resource used in function does not have a name in this context")
         if name.resource != expected:
-            raise NameError_(f"function does not match expected resource name `{expected}`")
+            raise BadName(f"function does not match expected resource name `{expected}`")
 
 
 def _owned_resource(vt: Any) -> tuple[int, int] | None:
@@ -407,7 +407,7 @@ class ComponentReader:
             tag = r.byte()
             if tag == 0x00:
                 module, name = r.name(), r.name()
-                entity = _import_entity(r, types, holder)
+                entity = import_entity(r, types, holder)
                 if (module, name) in imports:
                     raise _fail(
                         f"module has a duplicate import name `{module}:{name}` that is not allowed in components",
@@ -440,7 +440,7 @@ class ComponentReader:
                     types.append(found)
             elif tag == 0x03:
                 name = r.name()
-                entity = _import_entity(r, types, holder)
+                entity = import_entity(r, types, holder)
                 if name in exports:
                     raise _fail(f"duplicate export name `{name}` already defined", offset)
                 exports[name] = entity
@@ -823,14 +823,14 @@ class ComponentReader:
         """wasmparser's validate_extern: the name is valid for the item and unique."""
         try:
             name = parse_name(raw)
-        except NameError_ as exc:
+        except BadName as exc:
             raise _fail(f"{kind} name `{raw}` is not a valid extern name: {exc}", offset) from None
         if kind == "export" and name.kind in ("hash", "url", "dependency"):
             raise _fail(f"name `{raw}` is not a valid export name", offset)
         context = scope.imported_names if kind == "import" else scope.exported_names
         try:
             context.check(name, entity, offset)
-        except NameError_ as exc:
+        except BadName as exc:
             raise _fail(f"{kind} name `{raw}` is not valid: {exc}", offset) from None
         keys, items = (scope.import_keys, scope.imports) if kind == "import" else (scope.export_keys, scope.exports)
         if name.key in keys or raw in items:
@@ -983,9 +983,9 @@ class ComponentReader:
             try:
                 name = parse_name(raw)
                 if name.kind in ("hash", "url", "dependency"):
-                    raise NameError_("not a valid export name")
+                    raise BadName("not a valid export name")
                 empty.check(name, entity, offset)
-            except NameError_ as exc:
+            except BadName as exc:
                 raise _fail(f"export name `{raw}` is not valid: {exc}", offset) from None
             if name.key in keys or raw in exports:
                 raise _fail(f"export name `{raw}` conflicts with a previous name", offset)

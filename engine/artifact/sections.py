@@ -355,7 +355,7 @@ def sections(data: bytes, start: int, end: int, max_id: int | None) -> Iterator[
         r.pos += size
 
 
-def _import_entity(r: Reader, types: list[CoreFuncType | int], module: CoreModuleInfo) -> CoreEntity:
+def import_entity(r: Reader, types: list[CoreFuncType | int], module: CoreModuleInfo) -> CoreEntity:
     offset = r.pos
     code = r.byte()
     kind = EXTERNAL_KINDS.get(code)
@@ -429,7 +429,7 @@ def parse_core_module(data: bytes, start: int, end: int, budget: Budget) -> Core
             for _ in range(r.count()):
                 budget.tick()
                 name, field_ = r.name(), r.name()
-                entity = _import_entity(r, types, module)
+                entity = import_entity(r, types, module)
                 if entity[0] == "func":
                     funcs.append(entity[1])  # type: ignore[arg-type]
                 elif entity[0] == "global":
