@@ -21,7 +21,7 @@ Every walk ticks the inspection Budget once per node, so a deadline stops any of
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine.artifact.binary import Budget, MalformedWasm
 from engine.artifact.cm_names import kebab_key
@@ -63,6 +63,35 @@ def combine(info: Info, other: Info, offset: int) -> Info:
     if depth > MAX_TYPE_DEPTH:
         raise MalformedWasm("type nesting is too deep", offset)
     return size, depth, info[2] or other[2]
+
+
+# --- what an instantiation creates ---------------------------------------------------------
+
+
+class Creates(NamedTuple):
+    """What one instantiation creates: core instances, memories and tables (the things store
+    limits count) and the largest initial memory (bytes) and table (elements) among them;
+    `exact` is False when part of it is only known where an import is supplied."""
+
+    instances: int = 0
+    memories: int = 0
+    tables: int = 0
+    memory_bytes: int = 0
+    table_elements: int = 0
+    exact: bool = True
+
+    def plus(self, other: Creates | None) -> Creates:
+        """Both together; `other` None (not known here) makes the sum inexact."""
+        if other is None:
+            return self._replace(exact=False)
+        return Creates(
+            self.instances + other.instances,
+            self.memories + other.memories,
+            self.tables + other.tables,
+            max(self.memory_bytes, other.memory_bytes),
+            max(self.table_elements, other.table_elements),
+            self.exact and other.exact,
+        )
 
 
 # --- the types ------------------------------------------------------------------------------
@@ -107,10 +136,9 @@ class InstT:
 
 
 class CompT:
-    """A component type. For a component defined in the binary: `counts` (core instances,
-    memories, tables, exact) is what one instantiation creates, `provenance` says per export
-    where a function comes from, `export_items` what each export is before a type ascription
-    (see component_reader.py)."""
+    """A component type. For a component defined in the binary: `counts` is what one
+    instantiation creates, `provenance` says per export where a function comes from,
+    `export_items` what each export is before a type ascription (see component_reader.py)."""
 
     __slots__ = (
         "counts",
@@ -128,18 +156,18 @@ class CompT:
         self.imports, self.exports = imports, exports
         self.imported_resources, self.defined_resources, self.explicit_resources = imported, defined, explicit
         self.info = info
-        self.counts: tuple[int, int, int, bool] | None = None
+        self.counts: Creates | None = None
         self.provenance: dict | None = None
         self.export_items: dict | None = None  # a defined component's exports before ascription
 
 
 class ModT:
     """A core module type: imports ((module, name) -> core entity), exports (name -> core
-    entity); `counts` (memories, tables) it defines when it is a module embedded in the binary."""
+    entity); `counts`, what instantiating it creates, when it is a module embedded in the binary."""
 
     __slots__ = ("counts", "exports", "imports", "info")
 
-    def __init__(self, imports: dict, exports: dict, info: Info, counts: tuple[int, int] | None = None):
+    def __init__(self, imports: dict, exports: dict, info: Info, counts: Creates | None = None):
         self.imports, self.exports, self.info, self.counts = imports, exports, info, counts
 
 

@@ -33,6 +33,7 @@ from engine.artifact.cm_types import (
     PRIMITIVES,
     CompT,
     CoreInstT,
+    Creates,
     Defined,
     FuncT,
     Info,
@@ -67,6 +68,7 @@ from engine.artifact.sections import (
     value_type,
 )
 
+NOTHING_CREATED = Creates()
 COMPONENT_VERSION = 0x0D
 MAX_TYPE_NESTING = 32  # component and instance type declarations inside each other
 MAX_INSTANCES = 1000  # wasmparser's per-component limits
@@ -186,10 +188,7 @@ class Scope:
     # What each export is before a type ascription narrows it: wasmtime reports a component's
     # exports from the exported items themselves (its inliner), not from the ascribed types.
     export_items: dict = field(default_factory=dict)
-    instantiations: int = 0
-    memories: int = 0
-    tables: int = 0
-    exact: bool = True
+    creates: Creates = NOTHING_CREATED
 
     def at(self, space: str, index: int, what: str, offset: int) -> Any:
         items = getattr(self, space)
@@ -203,14 +202,11 @@ class Scope:
 
 @dataclass
 class ComponentRead:
-    """The root component's type and what instantiating it creates."""
+    """The root component's type, its core modules and what instantiating it creates."""
 
     type: CompT
     modules: list[ModuleShape]
-    core_instances: int
-    memories: int
-    tables: int
-    exact: bool
+    creates: Creates
 
 
 # --- the reader -------------------------------------------------------------------------------
@@ -271,7 +267,7 @@ class ComponentReader:
             self.section(frame.scope, sid, r)
         assert result is not None
         self.check_root(result)
-        return ComponentRead(result, self.modules, root.instantiations, root.memories, root.tables, root.exact)
+        return ComponentRead(result, self.modules, root.creates)
 
     def section(self, scope: Scope, sid: int, r: Reader) -> None:
         if sid == 0:
@@ -344,12 +340,7 @@ class ComponentReader:
             for entity in module.exports.values():
                 info = combine(info, _core_entity_info(entity), offset)
             scope.core_instances.append(CoreInstT(module.exports, info))
-            scope.instantiations += 1
-            if module.counts is None:
-                scope.exact = False
-            else:
-                scope.memories += module.counts[0]
-                scope.tables += module.counts[1]
+            scope.creates = scope.creates.plus(module.counts or Creates(instances=1, exact=False))
         elif form == 0x01:
             exports: dict[str, tuple] = {}
             info = INFO_NEW
@@ -939,14 +930,7 @@ class ComponentReader:
             provenance = component.provenance or {}
             resolved = {name: self._resolve(provenance.get(name, LIFTED), arg_prov) for name in exports}
             scope.instance_prov.append(resolved)
-        if component.counts is None:
-            scope.exact = False
-        else:
-            instantiations, memories, tables, exact = component.counts
-            scope.instantiations += instantiations
-            scope.memories += memories
-            scope.tables += tables
-            scope.exact = scope.exact and exact
+        scope.creates = scope.creates.plus(component.counts)
 
     def _resolve(self, prov: Any, args: dict[str, Any]) -> Any:
         """A provenance relative to an instantiated component's imports, made relative to this
@@ -1376,7 +1360,7 @@ class ComponentReader:
             scope.info,
         )
         if scope.kind == "component":
-            comp.counts = (scope.instantiations, scope.memories, scope.tables, scope.exact)
+            comp.counts = scope.creates
             comp.provenance = scope.export_prov
             comp.export_items = scope.export_items
         return comp
@@ -1488,8 +1472,13 @@ def _module_type(info: CoreModuleInfo, offset: int) -> ModT:
         exports[name] = entity
     if info.type_size >= MAX_TYPE_SIZE:
         raise _fail(f"effective type size exceeds the limit of {MAX_TYPE_SIZE}", offset)
-    counts = (len(info.defined_memories), len(info.defined_tables))
-    return ModT(imports, exports, (info.type_size, 1, False), counts)
+    return ModT(imports, exports, (info.type_size, 1, False), module_creates(info))
+
+
+def module_creates(info: CoreModuleInfo) -> Creates:
+    """What instantiating a core module creates: one instance and the memories and tables it
+    defines (imported ones are provided, not created)."""
+    return Creates(1, len(info.defined_memories), len(info.defined_tables), *info.largest_defined())
 
 
 def _check_component_preamble(data: bytes, start: int) -> None:

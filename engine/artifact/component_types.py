@@ -90,12 +90,15 @@ def inspect_component(data: bytes, budget: Budget) -> ArtifactInfo:
     except RecursionError:  # not reachable within the depth bounds; never a traceback if it were
         reason = "its types nest too deeply to read"
         return unreadable(f"component is incompatible: {reason}", code="artifact.incompatible", kind="abi")
+    creates = read.creates
     counts = InstantiationCounts(
-        core_instances=read.core_instances,
+        core_instances=creates.instances,
         core_modules=len(read.modules),
-        memories=read.memories,
-        tables=read.tables,
-        exact=read.exact,
+        memories=creates.memories,
+        tables=creates.tables,
+        memory_bytes=creates.memory_bytes,
+        table_elements=creates.table_elements,
+        exact=creates.exact,
     )
     return ArtifactInfo(
         form="component",

@@ -87,15 +87,19 @@ class InstantiationCounts:
     `instantiate`, nested components' ones included once per instantiation of that component).
     `core_modules`: core modules embedded in the binary, at every nesting level.
     `memories`, `tables`: memories and tables those instances define (imported ones are shared,
-    not created). `exact` is False when a nested component instantiates a component or module
-    that it imports, whose contents are only known where it is supplied; the numbers are then a
-    lower bound.
+    not created). `memory_bytes`, `table_elements`: the largest initial size among them (what
+    a store's memory_size and table_elements limits check at instantiation).
+    `exact` is False when a nested component instantiates a component or module that it
+    imports, whose contents are only known where it is supplied; the numbers are then a lower
+    bound.
     """
 
     core_instances: int
     core_modules: int
     memories: int
     tables: int
+    memory_bytes: int = 0
+    table_elements: int = 0
     exact: bool = True
 
 

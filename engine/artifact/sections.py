@@ -340,6 +340,13 @@ class CoreModuleInfo:
     def defined_tables(self) -> tuple[CoreTable, ...]:
         return tuple(t for t in self.tables if not t.imported)
 
+    def largest_defined(self) -> tuple[int, int]:
+        """(initial bytes of the largest memory, initial elements of the largest table) it defines."""
+        return (
+            max((m.initial_bytes for m in self.defined_memories), default=0),
+            max((t.initial for t in self.defined_tables), default=0),
+        )
+
 
 def sections(data: bytes, start: int, end: int, max_id: int | None) -> Iterator[tuple[int, Reader]]:
     """(section id, reader over its payload) for each section in data[start:end], bounds-checked."""
@@ -525,8 +532,7 @@ class CoreModule:
     imports: tuple[ArtifactImport, ...]
     exports: tuple[ArtifactExport, ...]
     custom_sections: tuple[str, ...]
-    memories: tuple[CoreMemory, ...] = ()
-    tables: tuple[CoreTable, ...] = ()
+    info: CoreModuleInfo = field(compare=False, repr=False)
 
 
 def _signature(entity: CoreEntity) -> str | None:
@@ -543,8 +549,7 @@ def read_core(data: bytes, budget: Budget | None = None) -> CoreModule:
         imports=tuple(ArtifactImport(m, n, e[0], _signature(e)) for m, n, e in module.imports),
         exports=tuple(ArtifactExport("", n, e[0], _signature(e)) for n, e in module.exports),
         custom_sections=tuple(module.custom_sections),
-        memories=tuple(module.memories),
-        tables=tuple(module.tables),
+        info=module,
     )
 
 
@@ -561,12 +566,15 @@ def inspect_core(data: bytes, budget: Budget | None = None) -> ArtifactInfo:
         module = read_core(data, budget)
     except MalformedWasm as exc:
         return unreadable(f"core wasm module is malformed: {exc}")
-    defined_memories = sum(not m.imported for m in module.memories)
-    defined_tables = sum(not t.imported for t in module.tables)
+    info = module.info
+    memory_bytes, table_elements = info.largest_defined()
+    counts = InstantiationCounts(
+        1, 1, len(info.defined_memories), len(info.defined_tables), memory_bytes, table_elements
+    )
     return ArtifactInfo(
         form="core",
         imports=module.imports,
         exports=module.exports,
-        modules=(ModuleShape(module.memories, module.tables),),
-        counts=InstantiationCounts(1, 1, defined_memories, defined_tables),
+        modules=(ModuleShape(tuple(info.memories), tuple(info.tables)),),
+        counts=counts,
     )

@@ -58,15 +58,20 @@ def test_core_module_memories_and_tables():
             ),
         ),
     )
-    assert info.counts == InstantiationCounts(core_instances=1, core_modules=1, memories=2, tables=2)
+    assert info.counts == InstantiationCounts(
+        core_instances=1, core_modules=1, memories=2, tables=2, memory_bytes=3 * 65536, table_elements=7
+    )
     assert info.modules[0].memories[1].initial_bytes == 3 * 65536
 
 
 def test_component_counts_follow_instantiation_not_definition():
     clear_cache()
     info = inspect_artifact(NESTED)
-    # $top once, $m once per instantiation of $c (twice); $never is defined, never instantiated
-    assert info.counts == InstantiationCounts(core_instances=3, core_modules=3, memories=3, tables=3)
+    # $top once, $m once per instantiation of $c (twice); $never is defined, never instantiated,
+    # so its 9-page memory is no instantiation's largest
+    assert info.counts == InstantiationCounts(
+        core_instances=3, core_modules=3, memories=3, tables=3, memory_bytes=3 * 65536, table_elements=4
+    )
     assert [m.memories[0].initial_pages for m in info.modules] == [2, 3, 9]
 
 
@@ -98,13 +103,11 @@ def test_counts_are_what_wasmtime_store_limits_count(data):
 
 def test_initial_sizes_are_what_wasmtime_store_limits_check():
     clear_cache()
-    info = inspect_artifact(NESTED)
-    largest = max(m.initial_bytes for shape in info.modules[:2] for m in shape.memories)
-    assert _instantiate_component(NESTED, memory_size=largest) == "ok"
-    assert "exceeds memory limits" in _instantiate_component(NESTED, memory_size=largest - 1)
-    elements = max(t.initial for shape in info.modules[:2] for t in shape.tables)
-    assert _instantiate_component(NESTED, table_elements=elements) == "ok"
-    assert "exceeds table limits" in _instantiate_component(NESTED, table_elements=elements - 1)
+    counts = inspect_artifact(NESTED).counts
+    assert _instantiate_component(NESTED, memory_size=counts.memory_bytes) == "ok"
+    assert "exceeds memory limits" in _instantiate_component(NESTED, memory_size=counts.memory_bytes - 1)
+    assert _instantiate_component(NESTED, table_elements=counts.table_elements) == "ok"
+    assert "exceeds table limits" in _instantiate_component(NESTED, table_elements=counts.table_elements - 1)
 
 
 def test_core_counts_are_what_wasmtime_store_limits_count():
@@ -129,13 +132,17 @@ def test_the_python_guest_needs_what_yoi_current_does_not_allow(python_guest):
     data, compiled = python_guest
     clear_cache()
     info = inspect_artifact(data)
-    assert info.counts == InstantiationCounts(core_instances=38, core_modules=38, memories=1, tables=2)
+    counts = info.counts
+    assert (counts.core_instances, counts.core_modules, counts.memories, counts.tables) == (38, 38, 1, 2)
     (memory,) = [m for shape in info.modules for m in shape.memories if not m.imported]
-    assert 12 * 2**20 <= memory.initial_bytes <= 13 * 2**20 and not memory.memory64
+    assert 12 * 2**20 <= memory.initial_bytes == counts.memory_bytes <= 13 * 2**20 and not memory.memory64
+    assert counts.table_elements == max(t.initial for s in info.modules for t in s.tables if not t.imported)
     from engine.artifact.wasmtime_oracle import inspection_engine
 
     engine = inspection_engine()
-    for limit, value in (("instances", 38), ("tables", 2), ("memories", 1), ("memory_size", memory.initial_bytes)):
+    limits = (("instances", 38), ("tables", 2), ("memories", 1), ("memory_size", counts.memory_bytes),
+              ("table_elements", counts.table_elements))
+    for limit, value in limits:
         for allowed, ok in ((value, True), (value - 1, False)):
             store = Store(engine)
             store.set_limits(**{limit: allowed})
