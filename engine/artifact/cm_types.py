@@ -456,40 +456,50 @@ class Remapper:
 # --- free variables (resources a type refers to but does not define) ---------------------------
 
 
-def free_resources(e: Entity, out: set[int], tick: Any) -> None:
-    """Add the resources entity `e` refers to without defining them to `out`."""
+def free_resources(e: Entity, out: set[int], tick: Any, seen: set[int] | None = None) -> None:
+    """Add the resources entity `e` refers to without defining them to `out`. `seen` (ids of
+    value and function types already walked into this `out`) keeps a walk over shared types
+    linear."""
+    seen = set() if seen is None else seen
     if e[0] == "type":
-        _free_any(e[2], out, tick)
+        _free_any(e[2], out, tick, seen)
     elif e[0] != "module":
-        _free_any(e[1], out, tick)
+        _free_any(e[1], out, tick, seen)
 
 
-def _free_any(t: Any, out: set[int], tick: Any) -> None:
-    tick()
+def _free_any(t: Any, out: set[int], tick: Any, seen: set[int]) -> None:
     if isinstance(t, tuple):
         out.add(t[0])
-    elif isinstance(t, Defined):
+        return
+    if isinstance(t, (Defined, FuncT)):  # their free resources do not depend on where they sit
+        if id(t) in seen:
+            return
+        seen.add(id(t))
+    tick()
+    if isinstance(t, Defined):
         if t.kind in ("own", "borrow"):
             out.add(t.payload[0])
         else:
             for child in defined_children(t):
                 if not isinstance(child, str):
-                    _free_any(child, out, tick)
+                    _free_any(child, out, tick, seen)
     elif isinstance(t, FuncT):
         for _, vt in t.params:
             if not isinstance(vt, str):
-                _free_any(vt, out, tick)
+                _free_any(vt, out, tick, seen)
         if t.result is not None and not isinstance(t.result, str):
-            _free_any(t.result, out, tick)
+            _free_any(t.result, out, tick, seen)
     elif isinstance(t, InstT):
         inner: set[int] = set()
+        inner_seen: set[int] = set()
         for e in t.exports.values():
-            free_resources(e, inner, tick)
+            free_resources(e, inner, tick, inner_seen)
         out.update(inner - set(t.defined_resources))
     elif isinstance(t, CompT):
         inner = set()
+        inner_seen = set()
         for e in itertools.chain(t.imports.values(), t.exports.values()):
-            free_resources(e, inner, tick)
+            free_resources(e, inner, tick, inner_seen)
         out.update(inner - {r for r, _ in t.imported_resources} - {r for r, _ in t.defined_resources})
 
 
@@ -711,6 +721,7 @@ class Subtype:
         entities = b.imports if kind == "import" else b.exports
         resources = b.imported_resources if kind == "import" else b.defined_resources
         names = list(entities)
+        member_names: dict[int, list[str]] = {}  # per instance type, its export names in order
         mapping = Remapping()
         for resource, path in resources:
             self.tick()
@@ -718,7 +729,9 @@ class Subtype:
             arg = given.get(names[path[0]])
             for i in path[1:]:
                 inst = ty[1]
-                member = list(inst.exports)[i]
+                if id(inst) not in member_names:
+                    member_names[id(inst)] = list(inst.exports)
+                member = member_names[id(inst)][i]
                 ty = inst.exports[member]
                 if arg is None or arg[0] != "instance":
                     arg = None

@@ -1336,13 +1336,15 @@ class ComponentReader:
     def finish(self, scope: Scope, offset: int) -> CompT:
         tick = self.tick
         free: set[int] = set()
+        seen: set[int] = set()
         for e in scope.imports.values():
-            free_resources(e, free, tick)
+            free_resources(e, free, tick, seen)
         if any(res in free for res in scope.defined_resources):
             raise _fail("local resource type found in imports", offset)
         free = set()
+        seen = set()
         for e in scope.exports.values():
-            free_resources(e, free, tick)
+            free_resources(e, free, tick, seen)
         defined = []
         for res in scope.defined_resources:
             if res not in free:

@@ -108,26 +108,36 @@ def test_a_name_over_100000_bytes_is_refused():
     unreadable_because(PREAMBLE + b"\x0a" + leb128(len(payload)) + payload, "name longer than 100000 bytes")
 
 
-def test_resources_substituted_inside_the_deepest_allowed_types():
+def _deep(prefix: str, resource: str, depth: int) -> tuple[list[str], str]:
+    types = [f"(type ${prefix}0 (list (own {resource})))"]
+    types += [f"(type ${prefix}{i} (list ${prefix}{i - 1}))" for i in range(1, depth)]
+    return types, f"${prefix}{depth - 1}"
+
+
+@pytest.mark.parametrize("depth", [3, 96])
+def test_resources_substituted_inside_the_deepest_allowed_types(depth):
     """Instantiation rewrites resources inside types as deep as validation allows (wasmparser's
-    limit of 100 levels), recursively but within that fixed bound."""
-    types = ["(type $l0 (list (own $r')))"] + [f"(type $l{i} (list $l{i - 1}))" for i in range(1, 95)]
+    limit of 100 levels; the instance and function around the list count too), checks them
+    against the arguments and renders them: recursively, within that fixed bound."""
+    inner, inner_top = _deep("l", "$r'", depth)
+    outer, outer_top = _deep("o", "$outer", depth)
     wat = f"""(component
   (import "r" (type $outer (sub resource)))
+  {" ".join(outer)}
+  (import "f" (func $g (param "x" {outer_top})))
   (component $c
     (import "r" (type $r' (sub resource)))
-    {" ".join(types)}
-    (import "f" (func $f (param "x" $l94)))
+    {" ".join(inner)}
+    (import "f" (func $f (param "x" {inner_top})))
     (export $re "r" (type $r'))
-    (export "f" (func $f) (func (param "x" $l94))))
-  (import "f" (func $g (param "x" (list (list (list (own $outer)))))))
-  (instance (instantiate $c (with "r" (type $outer)) (with "f" (func $g)))))"""
+    (export "f" (func $f)))
+  (instance $i (instantiate $c (with "r" (type $outer)) (with "f" (func $g)))))"""
     data = component(wat)
     clear_cache()
     ours, theirs = inspect_artifact(data), oracle(data)
-    assert ours.form == theirs.form == "unreadable"  # the argument's type differs: a checked mismatch
-    (diagnostic,) = ours.diagnostics
-    assert "type mismatch for import `f`" in diagnostic.message
+    assert ours.form == theirs.form == "component"
+    assert ours.imports == theirs.imports
+    assert ours.imports[1].signature == "func(x: " + "list<" * depth + "own<r>" + ">" * depth + ")"
 
 
 def test_every_truncation_is_handled():
