@@ -112,35 +112,34 @@ class Reader:
             raise MalformedWasm(f"invalid {what} flag {value:#04x}", self.pos - 1)
         return bool(value)
 
+    def _leb128(self, bits: int) -> tuple[int, int, int]:
+        """(value bits, their count, last byte) of a LEB128 of at most `bits` bits' bytes."""
+        result = shift = 0
+        for _ in range((bits + 6) // 7):
+            byte = self.byte()
+            result |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                return result, shift, byte
+        raise self.fail("integer representation too long")
+
     def unsigned(self, bits: int = 32) -> int:
         pos = self.pos
         if pos < self.end and self.data[pos] < 0x80:  # fast path: most values fit in one byte
             self.pos = pos + 1
             return self.data[pos]
-        result = shift = 0
-        for _ in range((bits + 6) // 7):
-            byte = self.byte()
-            result |= (byte & 0x7F) << shift
-            shift += 7
-            if not byte & 0x80:
-                if result >> bits:
-                    raise self.fail(f"integer too large for u{bits}")
-                return result
-        raise self.fail("integer representation too long")
+        result, _, _ = self._leb128(bits)
+        if result >> bits:
+            raise self.fail(f"integer too large for u{bits}")
+        return result
 
     def signed(self, bits: int) -> int:
-        result = shift = 0
-        for _ in range((bits + 6) // 7):
-            byte = self.byte()
-            result |= (byte & 0x7F) << shift
-            shift += 7
-            if not byte & 0x80:
-                if byte & 0x40:
-                    result -= 1 << shift
-                if not -(1 << (bits - 1)) <= result < (1 << (bits - 1)):
-                    raise self.fail(f"integer too large for s{bits}")
-                return result
-        raise self.fail("integer representation too long")
+        result, shift, last = self._leb128(bits)
+        if last & 0x40:
+            result -= 1 << shift
+        if not -(1 << (bits - 1)) <= result < (1 << (bits - 1)):
+            raise self.fail(f"integer too large for s{bits}")
+        return result
 
     def signed33(self) -> int:
         return self.signed(33)
