@@ -65,6 +65,7 @@ FACT_SCHEMA: dict[str, Fact] = {
     "artifact": Fact(("P", "Form"), "artifact"),
     "artifact_placeholder": Fact(("P", "Which"), "artifact"),
     "artifact_problem": Fact(("P", "Message"), "artifact"),
+    "artifact_inspection_stopped": Fact(("P", "Ms"), "artifact"),
     "artifact_size": Fact(("P", "Bytes"), "artifact"),
     "artifact_export": Fact(("P", "Interface", "Func", "Kind", "Sig"), "artifact"),
     "artifact_import": Fact(("P", "Interface", "Func", "Kind", "Sig"), "artifact"),
@@ -224,6 +225,8 @@ def _artifact(out, node, a):
         out["artifact_placeholder"].add((ref, a["placeholder"]))
     for message in a.get("diagnostics", ()):
         out["artifact_problem"].add((ref, message))
+    if a.get("inspection_bound_ms") is not None:
+        out["artifact_inspection_stopped"].add((ref, a["inspection_bound_ms"]))
 
 
 def _artifact_item(pred):
