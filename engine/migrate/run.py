@@ -26,7 +26,7 @@ MAX_ARTIFACT_BYTES = 32 * 1024 * 1024  # engine/runtime/wasm.py; a larger artifa
 
 
 class MigrateError(EngineError):
-    """An input migrate cannot use (exit 2); the message names the file and the problem."""
+    """An input migrate cannot use; the message names the file and the problem."""
 
     error_kind = ErrorKind.INPUT
 

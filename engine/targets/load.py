@@ -33,6 +33,8 @@ class TargetError(EngineError):
 class UnknownTarget(TargetError, LookupError):
     """A `--target` value that names no profile."""
 
+    error_kind = ErrorKind.USAGE
+
 
 def _describe(error: cerr.ValidationError) -> str:
     where = f"key `{path_text(tuple(error.document_path)) or '<top>'}`"

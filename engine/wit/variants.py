@@ -28,7 +28,8 @@ _HEX64 = frozenset("0123456789abcdef")
 
 
 class VariantError(EngineError):
-    """The pins file or a variant folder is not what it must be; the message says which file."""
+    """The pins file or a variant folder is not what it must be (a broken installation); the
+    message says which file."""
 
     error_kind = ErrorKind.INTERNAL
 

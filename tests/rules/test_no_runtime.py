@@ -41,4 +41,5 @@ def test_an_enabled_hook_only_package_is_rejected_in_list(tmp_path, monkeypatch)
     done = CliRunner().invoke(cli, ["plugin", "list", "--workspace", str(ws), "--json"])
     (item,) = json.loads(done.stdout)["items"]
     assert (item["status"], item["resolved"], item["static_eligible"]) == ("rejected", True, False)
-    assert item["diagnostics"] == [{"kind": "static_eligibility", "message": "plugin runtime is not declared"}]
+    assert [(c["code"], c["message"]) for c in item["conclusions"]] == [
+        ("runtime_not_declared", "plugin runtime is not declared")]

@@ -43,7 +43,7 @@ def test_every_fact_has_its_schema_arity_and_plain_values(facts):
     # (`target_reserved_tool`: rules/host.rules, issue 18 point 5)
     joined = set(TARGET_FACT_SCHEMA) & set(FACT_SCHEMA)
     assert joined == {"target_reserved_tool"}
-    assert all(TARGET_FACT_SCHEMA[name] == FACT_SCHEMA[name] for name in joined)
+    assert all(TARGET_FACT_SCHEMA[name] == FACT_SCHEMA[name].args for name in joined)
     for pred, rows in facts.items():
         assert rows, pred  # every predicate has a fact in the bundled set
         for row in rows:
@@ -95,7 +95,8 @@ def _draft_program():
     text = DOC.read_text(encoding="utf-8")
     draft = text[text.index("### Draft rules"):]
     (block,) = re.findall(r"^```datalog\n(.*?)^```$", draft, re.M | re.S)
-    inputs = {pred: len(args) for pred, args in (FACT_SCHEMA | TARGET_FACT_SCHEMA).items()} | PLANNED
+    inputs = {pred: len(fact.args) for pred, fact in FACT_SCHEMA.items()}
+    inputs |= {pred: len(args) for pred, args in TARGET_FACT_SCHEMA.items()} | PLANNED
     return loads(block, "docs/targets.md", inputs=inputs)
 
 

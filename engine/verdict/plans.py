@@ -85,11 +85,15 @@ def _plan_for(evaluation, ref: str) -> Plan | None:
 def _denied_items(evaluation, ref: str, package, eligible: set, enabled) -> tuple[tuple[str, str, str], ...]:
     """(surface, name, first deny message) of each declared item of an enabled surface that is
     not eligible, so the runtime can say why a call to it is refused."""
-    from engine.report.views import conclusion_item
+    from engine.verdict.locate import make_about
 
+    metadata = evaluation.result.program.metadata
     reasons: dict[tuple[str, str], str] = {}
     for conclusion in evaluation.conclusions(ref):
-        item = conclusion_item(conclusion, package) if conclusion.severity == "deny" else None
+        if conclusion.severity != "deny":
+            continue
+        meta = metadata[conclusion.code]  # what the conclusion is about is declared (@about)
+        item = make_about(meta.about.form, meta.about.values(conclusion.args)).item
         if item is not None:
             reasons.setdefault(item, conclusion.message)
     manifest = package.manifest
