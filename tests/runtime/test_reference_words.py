@@ -108,3 +108,26 @@ def test_raw_recursion_is_bounded_by_the_wasm_stack_not_64_frames(make_registry,
     assert fault.kind == "trap" and "WASM execution error: " in fault.message
     assert "call stack exhausted" in fault.message
     assert registry.call_tool(deep.ref, "count", {}) == {"summary": "deep"}
+
+
+def test_an_output_of_the_wrong_shape_fails_closed_as_an_output_error(make_registry, tmp_path):
+    """Spec §7.2 `schema_mismatch_output_fails_closed`: `summary must be a string`."""
+    plan = package_plan(tmp_path / "p", build(instance_wat(tool=("", '{"summary":1}'))))
+    registry = make_registry([plan])
+    fault = fault_of(registry.call_tool, plan.ref, "count", {})
+    assert fault.kind == "invalid_output"
+    assert fault.message.endswith("failed closed: WASM output error: guest output summary must be a string")
+    assert registry.status(plan.ref)["lifecycle"] == "Started"  # bad output does not fail the instance
+
+
+def test_a_missing_export_fails_closed_as_a_module_error(make_registry, tmp_path):
+    """Spec §7.2 `component_tool_missing_export_fails_closed`: `does not export expected`."""
+    from runtime_guests import LIFECYCLE_OK, _component
+
+    lifecycle_only = _component({name: ("", LIFECYCLE_OK) for name in ("start", "status", "stop")})
+    plan = package_plan(tmp_path / "p", build(lifecycle_only))
+    registry = make_registry([plan])
+    fault = fault_of(registry.call_tool, plan.ref, "count", {})
+    assert fault.kind == "load" and fault.message.endswith(
+        "failed closed: WASM module error: component does not export expected `yoi:plugin/instance@1.0.0` "
+        "handle-tool function")
