@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from engine.cli.common import emit_json, fail, format_options, resolve_format
+from engine.cli.options import config_option, workspace_option
 from engine.cli.run import run_guarded
 from engine.diagnostics import bound_text, human_lines
 from engine.errors import ErrorKind
@@ -46,20 +47,8 @@ def _lines(status: str, path: Path, lock) -> list[str]:
 
 
 @click.command("lock")
-@click.option(
-    "--workspace",
-    type=click.Path(path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="Workspace root (its .yoi/plugins is the project store).",
-)
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Config to lock (default <workspace>/.yoi/config.toml).",
-)
+@workspace_option
+@config_option("Config to lock (default <workspace>/.yoi/config.toml).")
 @click.option("--check", "check_only", is_flag=True, help="Write nothing; exit 1 when the plan in the config is stale.")
 @format_options("human", "json")
 def lock(workspace: Path, config_path: Path | None, check_only: bool, output_format: str, as_json: bool) -> None:
