@@ -24,8 +24,12 @@ from typing import Any
 from engine.diagnostics import Diagnostic, DiagnosticError, Location, Subject
 from engine.grants.model import Enablement, Grants
 from engine.grants.resolve import Resolution, ResolvedRecord
+from engine.package.archive import read_archive
 from engine.package.digest import RESOLVED_DIGEST_MISMATCH
+from engine.package.limits import DEFAULT_LIMITS
+from engine.package.materialize import materialize
 from engine.package.toml_input import toml_to_json
+from engine.safe_read import ReadError, read_bounded
 
 DIGEST_MISMATCH = RESOLVED_DIGEST_MISMATCH
 NOT_LOCKED = "enabled plugin is not in this config's resolved plan (`[[plugins.resolved]]`); run `yoi plugin lock`"
@@ -258,10 +262,6 @@ def _refusal(record: LockedRecord, kind: str, message: str, digest: str | None =
 
 def _verified(record: LockedRecord, workspace: Path) -> ResolvedRecord | Diagnostic:
     """The record's package as it is now, if it is still the package the plan approved."""
-    from engine.package.archive import read_archive
-    from engine.package.materialize import materialize
-    from engine.safe_read import ReadError, read_bounded
-
     store = _store_for(record.source, workspace)
     path = Path(record.package_path)
     if not path.is_absolute():
@@ -269,10 +269,9 @@ def _verified(record: LockedRecord, workspace: Path) -> ResolvedRecord | Diagnos
     real, root = os.path.realpath(path), os.path.realpath(store) if store is not None else None
     if root is None or not Path(real).is_relative_to(root):
         return _refusal(record, "traversal", "resolved plugin package path escapes its source store")
-    from engine.package.limits import DEFAULT_LIMITS
-
     try:
-        data = read_bounded(path, DEFAULT_LIMITS.max_package_size_bytes, follow_symlinks=False)
+        # the resolved path, checked to be in the store above; a symlink swapped in since is refused
+        data = read_bounded(real, DEFAULT_LIMITS.max_package_size_bytes, follow_symlinks=False)
     except ReadError as error:
         if error.kind == "bounds":
             return _refusal(record, "bounds", "resolved plugin package exceeds the configured package size bound")

@@ -147,6 +147,16 @@ def test_an_enablement_added_after_the_lock_does_not_start(workspace):
     assert lock(workspace, "--check").exit_code == 1
 
 
+def test_a_locked_package_behind_a_symlink_inside_its_store_is_read(workspace):
+    """Discovery follows a symlink that stays in the store (spec §5.5); so does the lock."""
+    store = workspace / ".yoi" / "plugins"
+    (store / "echo-v1.data").write_bytes((store / "example.raw-echo.yoi-plugin").read_bytes())  # no candidate
+    (store / "example.raw-echo.yoi-plugin").unlink()
+    (store / "example.raw-echo.yoi-plugin").symlink_to("echo-v1.data")
+    assert lock(workspace).exit_code == 0
+    assert set(evaluate_startup(workspace).started_refs) == ALL_REFS
+
+
 def test_a_locked_record_outside_its_store_is_refused(workspace):
     assert lock(workspace).exit_code == 0
     config = workspace / ".yoi" / "config.toml"
