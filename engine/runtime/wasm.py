@@ -22,6 +22,7 @@ from engine.plan import RuntimeLimits
 from engine.runtime.config import HostConfig
 from engine.runtime.errors import RuntimeFault
 from engine.runtime.hostlink import enter_guest_call, leave_guest_call
+from engine.runtime.traps import classify, host_errno_of, host_failure, last_line
 
 # The reference allows 8 MiB (spec §6.7, §6.8); a componentize-py Python guest is about 18 MiB, so
 # artifacts may be as large as a package file may be (engine/package/limits.py).
@@ -33,15 +34,6 @@ MAX_ARTIFACT_BYTES = 32 * 1024 * 1024
 # only one memory; memory_bytes and table_elements bound each memory and table.
 RAW_COUNTS = {"instances": 1, "memories": 1, "tables": 1}
 COMPONENT_COUNTS = {"instances": 64, "memories": 1, "tables": 2}
-
-_LIMIT_WORDS = (
-    "exceeds memory limits",
-    "exceeds table limits",
-    "resource limit exceeded",
-    "growing memory",
-    "growing table",
-    "minimum size of",
-)
 
 
 class WasmEngine:
@@ -123,6 +115,8 @@ class WasmEngine:
             raise classify(error, what, limits) from None
         except (TypeError, ValueError, UnicodeError) as error:  # lift/lower type errors, bad strings
             raise RuntimeFault("trap", f"WASM execution error: {what}: {last_line(error)}") from None
+        except (MemoryError, OSError) as error:  # the host ran out of something: not the guest's fault
+            raise host_failure(what, host_errno_of(error) or 0, last_line(error)) from None
         finally:
             leave_guest_call(previous)
 
@@ -175,32 +169,6 @@ def bind_string_func(func: Any, store: Any) -> Callable[..., Any]:
                 delete(byref(params[index]))
 
     return call
-
-
-def last_line(error: BaseException) -> str:
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    return lines[-1] if lines else type(error).__name__
-
-
-def classify(error: BaseException, what: str, limits: RuntimeLimits) -> RuntimeFault:
-    """Map a wasmtime error to a fault kind by trap code or, for components (no trap code), by
-    the last line of the message, which is stable across wasmtime-py 50's error types."""
-    text = last_line(error)
-    lowered = str(error).lower()
-    if "all fuel consumed" in lowered:
-        return RuntimeFault("fuel", f"{what} ran out of fuel ({limits.fuel} units)")
-    if "wasm trap: interrupt" in lowered:
-        return RuntimeFault("timeout", f"{what} timed out after {limits.timeout_ms} ms")
-    if any(word in lowered for word in _LIMIT_WORDS):
-        return RuntimeFault("limit", f"{what} exceeded the store limits: {text}")
-    if (
-        "unknown import" in lowered
-        or "matching implementation was not found" in lowered
-        or "incompatible import type" in lowered
-        or "incompatible type" in lowered
-    ):
-        return RuntimeFault("load", f"{what} could not be linked: {text}")
-    return RuntimeFault("trap", f"WASM execution error: {what}: {text}")
 
 
 def _cache_folder(host: HostConfig) -> Path | None:
