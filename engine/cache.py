@@ -99,7 +99,7 @@ def _owner_only(st: os.stat_result) -> bool:
     return stat.S_ISREG(st.st_mode) and st.st_uid == os.getuid() and not st.st_mode & 0o077
 
 
-def _read_key(path: Path) -> bytes | None | bool:
+def _read_key(path: Path) -> bytes | bool | None:
     """The key at `path`; None when absent; False when present but refused (not a regular,
     owner-only file of the current user holding exactly 32 bytes)."""
     try:

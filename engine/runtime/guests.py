@@ -64,8 +64,8 @@ def make_guest(wasm: WasmEngine, plan: Plan, apis: Any) -> Guest:
     kind = runtime_of(plan)
     data = load_artifact(plan)
     if kind == "raw":
-        return RawGuest(wasm, plan, apis, wasm.compile(data, "module"))
-    component = wasm.compile(data, "component")
+        return RawGuest(wasm, plan, apis, wasm.compile(data, "module", plan.limits.compile_ms))
+    component = wasm.compile(data, "component", plan.limits.compile_ms)
     imported = frozenset(component.type.imports(wasm.engine))
     check_component_imports(imported, plan.host_apis)
     linker = wasm.wasmtime.component.Linker(wasm.engine)

@@ -95,7 +95,7 @@ def host_errno_of(error: BaseException) -> int | None:
 
 
 def host_failure(what: str, number: int, detail: str) -> RuntimeFault:
-    name = errno.errorcode.get(number, f"errno {number}")
+    name = errno.errorcode.get(number, f"errno {number}") if number else "unclassified"
     return RuntimeFault("internal", f"host failure ({name}) during {what}, not a guest fault: {detail}")
 
 

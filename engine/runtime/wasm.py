@@ -18,7 +18,7 @@ from typing import Any
 
 from engine import compiled as compiled_cache
 from engine.compiled import ENGINE_SETTINGS, MAX_WASM_STACK, wasmtime_version  # noqa: F401 (re-exported)
-from engine.plan import RuntimeLimits
+from engine.plan import DEFAULT_LIMITS, RuntimeLimits
 from engine.runtime.config import HostConfig
 from engine.runtime.errors import RuntimeFault
 from engine.runtime.hostlink import enter_guest_call, leave_guest_call
@@ -48,6 +48,7 @@ class WasmEngine:
         self.tick_ms = max(1, int(host.epoch_tick_ms))
         self._cache_folder = _cache_folder(host)
         self._compiled: dict[tuple[str, str], Any] = {}
+        self._compiling: dict[tuple[str, str], threading.Lock] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._ticker = threading.Thread(target=self._tick, name="yoi-epoch-ticker", daemon=True)
@@ -64,21 +65,27 @@ class WasmEngine:
 
     # ---- compiling -----------------------------------------------------------------------------
 
-    def compile(self, data: bytes, kind: str) -> Any:
+    def compile(self, data: bytes, kind: str, budget_ms: int | None = None) -> Any:
         """A compiled Component (`kind` "component") or Module ("module"), from memory, the disk
-        cache, or a fresh compile (which is then cached)."""
+        cache, or a fresh compile in a worker process within `budget_ms` (engine/runtime/compiler.py),
+        which is then cached. One artifact is compiled once at a time."""
         if len(data) > MAX_ARTIFACT_BYTES:
             what = "WASM component runtime artifact" if kind == "component" else "WASM runtime module"
             raise RuntimeFault("load", f"{what} exceeds {MAX_ARTIFACT_BYTES} bytes")
         sha = hashlib.sha256(data).hexdigest()
         with self._lock:
             found = self._compiled.get((kind, sha))
+            busy = self._compiling.setdefault((kind, sha), threading.Lock())
         if found is not None:
             return found
-        compiled = self._from_disk(sha, kind) or self._compile_fresh(data, sha, kind)
-        with self._lock:
-            self._compiled[(kind, sha)] = compiled
-        return compiled
+        with busy:
+            with self._lock:
+                found = self._compiled.get((kind, sha))
+            if found is None:
+                found = self._from_disk(sha, kind) or self._compile_fresh(data, sha, kind, budget_ms)
+                with self._lock:
+                    self._compiled[(kind, sha)] = found
+        return found
 
     def _cache_path(self, sha: str, kind: str) -> Path | None:
         return None if self._cache_folder is None else compiled_cache.cache_path(self._cache_folder, sha, kind)
@@ -86,12 +93,26 @@ class WasmEngine:
     def _from_disk(self, sha: str, kind: str) -> Any:
         return compiled_cache.load(self.engine, self._cache_folder, sha, kind)
 
-    def _compile_fresh(self, data: bytes, sha: str, kind: str) -> Any:
+    def _compile_fresh(self, data: bytes, sha: str, kind: str, budget_ms: int | None = None) -> Any:
+        """Compile in a worker under the budget, cache the native code, load it here."""
+        from engine.runtime.compiler import CompileError, compile_serialized
+
+        budget = DEFAULT_LIMITS.compile_ms if budget_ms is None else budget_ms
+        what = "the component" if kind == "component" else "the module"
         try:
-            return compiled_cache.compile_and_store(self.engine, self._cache_folder, data, sha, kind)
-        except (self.wasmtime.WasmtimeError, ValueError, TypeError) as error:
-            what = "component is incompatible" if kind == "component" else "WASM module error"
-            raise RuntimeFault("load", f"{what}: {last_line(error)}") from None
+            serialized = compile_serialized(data, kind, budget, what)
+        except CompileError as error:
+            number = host_errno_of(error)
+            if number is not None:
+                raise host_failure(f"compiling {what}", number, last_line(error)) from None
+            words = "component is incompatible" if kind == "component" else "WASM module error"
+            raise RuntimeFault("load", f"{words}: {last_line(error)}") from None
+        compiled_cache.store(self._cache_folder, sha, kind, serialized)
+        loader = self.wasmtime.component.Component if kind == "component" else self.wasmtime.Module
+        try:
+            return loader.deserialize(self.engine, serialized)
+        except self.wasmtime.WasmtimeError as error:
+            raise host_failure(f"loading the compiled {kind}", host_errno_of(error) or 0, last_line(error)) from None
 
     # ---- running -------------------------------------------------------------------------------
 

@@ -46,7 +46,8 @@ def test_a_guest_looping_on_a_dripping_server_times_out_after_one_connection(tmp
     fault = fault_of(registry.call_tool, plan.ref, "count", {"method": "GET", "url": https_server.url()})
     assert fault.kind == "timeout", fault
     assert https_server.connections == 1
-    assert registry.status(plan.ref)["lifecycle"] == "failed"
+    # a raw module runs per call: its timeout is that call's error, not the package's (issue 17.7)
+    assert registry.status(plan.ref)["lifecycle"] == "started"
 
 
 def test_straight_line_host_calls_past_the_deadline_fail_at_once(tmp_path, https_server, files, registry_for):
