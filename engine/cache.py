@@ -29,6 +29,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 ENV_VAR = "YOI_CACHE"
+GRAMMAR_ENV_VAR = "YOI_WIT_GRAMMAR_CACHE"  # read by engine/wit/grammar_cache.py
 _OFF = ("off", "0", "no", "false")
 MAC_KEY_FILE = "mac.key"
 MAC_SUFFIX = ".mac"  # the sidecar MAC of an entry whose bytes a loader reads as they are
@@ -47,6 +48,17 @@ def cache_dir() -> Path | None:
         return Path(setting)
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "yoi-plugin-engine"
+
+
+def derived_folders() -> tuple[Path, ...]:
+    """Every folder derived data is cached in: the engine's cache, and the WIT grammar cache when
+    `YOI_WIT_GRAMMAR_CACHE` moves it elsewhere (engine/wit/grammar_cache.py). No plugin may reach
+    them (issue 17 point 1)."""
+    folders = [folder] if (folder := cache_dir()) is not None else []
+    grammar = os.environ.get(GRAMMAR_ENV_VAR, "")
+    if grammar and grammar.lower() not in _OFF:
+        folders.append(Path(grammar))
+    return tuple(folders)
 
 
 def cache_key(*parts: str | bytes) -> str:

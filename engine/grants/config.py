@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from engine.diagnostics import Diagnostic, DiagnosticError, Location
-from engine.grants.model import Enablement, EnablementConfig, FsGrant, Grants, HostSettings, HttpsGrant
+from engine.grants.model import Enablement, EnablementConfig, Grants, HostSettings, HttpsGrant
+from engine.grants.roots import resolved_grant
 from engine.grants.schema import check_plugins
 from engine.package.manifest_schema import permission_from_table
 from engine.package.toml_input import toml_error_position, toml_to_json
@@ -173,5 +174,5 @@ def _grants(table: dict) -> Grants:
             HttpsGrant(h.get("host", ""), tuple(h.get("methods", ())), tuple(h.get("path_prefixes", ())))
             for h in table.get("https", ())
         ),
-        fs=tuple(FsGrant(f.get("root", ""), tuple(f.get("operations", ()))) for f in table.get("fs", ())),
+        fs=tuple(resolved_grant(f.get("root", ""), tuple(f.get("operations", ()))) for f in table.get("fs", ())),
     )

@@ -33,17 +33,29 @@ class HttpsGrant:
 
 @dataclass(frozen=True)
 class FsGrant:
-    """One `grants.fs` scope: a host root and the operations allowed under it (§6.11)."""
+    """One `grants.fs` scope: a host root and the operations allowed under it (§6.11).
+
+    `root` is the root as the runtime will open it: resolved (realpath) when the config is read,
+    before any rule sees it, so a symlink or `/proc/self/root/etc` is judged as the folder it
+    names (engine/grants/roots.py). `written` keeps the root as the config wrote it when that
+    differs; the runtime refuses the grant if `written` no longer resolves to `root`. An empty
+    `root` means the written root could not be resolved (it is unusable)."""
 
     root: str = ""
     operations: tuple[str, ...] = ()
+    written: str | None = None
+
+    @property
+    def written_root(self) -> str:
+        return self.root if self.written is None else self.written
 
     @property
     def label(self) -> str:
-        return f"{self.root} {','.join(self.operations) or '<no-operations>'}"
+        shown = f"{self.root} (written {self.written})" if self.written is not None else self.root
+        return f"{shown} {','.join(self.operations) or '<no-operations>'}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"root": self.root, "operations": list(self.operations)}
+        return {"root": self.root, "operations": list(self.operations), "written": self.written_root}
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import Any
 from cerberus import errors as cerr
 
 from engine.grants.limits import RESTART_BOUNDS, restart_problem
+from engine.grants.roots import canonical_fs_root
 from engine.package.ids import has_invisible
 from engine.package.manifest_schema import PERMISSION_SCHEMAS, _StrictValidator, path_text
 from engine.package.model import FS_OPERATIONS, PERMISSION_KINDS, SURFACES
@@ -116,15 +117,6 @@ def check(document: dict, schema: dict, prefix: tuple = ()) -> list[SchemaProble
         path = prefix + tuple(error.document_path)
         problems.append(SchemaProblem(path, _describe(error, path)))
     return problems
-
-
-def canonical_fs_root(root: str) -> bool:
-    """An absolute path in canonical form: `/`, or `/` then segments that are neither empty (a
-    repeated or trailing `/`), `.` nor `..`, and no NUL. `/srv/../etc` and `//etc/` name `/etc`
-    without saying so; a rule matching `/etc` must not be able to miss them."""
-    if not root.startswith("/") or "\0" in root:
-        return False
-    return root == "/" or all(part not in ("", ".", "..") for part in root[1:].split("/"))
 
 
 def check_plugins(plugins: Any) -> list[SchemaProblem]:

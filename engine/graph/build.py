@@ -264,7 +264,12 @@ def _add_grant(graph, ref: str, grants, *, assumed: bool) -> None:
     for index, entry in enumerate(grants.fs):
         node = ("fs_grant", ref, index)
         graph.add_node(
-            node, type="fs_grant", root=entry.root.strip(), operations=tuple(entry.operations), label_text=entry.label
+            node,
+            type="fs_grant",
+            root=entry.root.strip(),  # resolved when the config was read (engine/grants/roots.py)
+            written=entry.written_root.strip(),
+            operations=tuple(entry.operations),
+            label_text=entry.label,
         )
         graph.add_edge(grant_node, node, label="allows")
 

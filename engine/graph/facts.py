@@ -14,6 +14,7 @@ from itertools import pairwise
 
 import networkx as nx
 
+from engine.grants.protected import ProtectedPath, contains
 from engine.plan import DEFAULT_LIMITS, HOST_MAXIMA, RAISABLE_LIMITS
 
 # predicate -> argument names; the documented, tested public schema.
@@ -63,6 +64,9 @@ FACT_SCHEMA: dict[str, tuple[str, ...]] = {
     "fs_root_broad": ("P", "Root", "Why"),
     "https_grant": ("P", "Host", "Method", "PathPrefix"),
     "fs_grant": ("P", "Root", "Operation"),
+    "fs_grant_written": ("P", "Written", "Resolved"),
+    "protected_path": ("Path", "What"),
+    "path_contains": ("Outer", "Inner"),
     "limit": ("P", "Name", "Value"),
     "limit_requested": ("P", "Name", "Value"),
     "limit_default": ("Name", "Value"),
@@ -83,8 +87,9 @@ def _bool_facts(out, node_attrs, ref) -> None:
             out[flag].add((ref,))
 
 
-def export_facts(graph: nx.MultiDiGraph) -> dict[str, set[tuple]]:
-    """Walk the graph once and return {predicate: set of tuples} for every schema predicate."""
+def export_facts(graph: nx.MultiDiGraph, protected: Iterable[ProtectedPath] = ()) -> dict[str, set[tuple]]:
+    """Walk the graph once and return {predicate: set of tuples} for every schema predicate;
+    `protected` are the host's protected paths of this run (engine/grants/protected.py)."""
     out: dict[str, set[tuple]] = defaultdict(set)
     for node, attrs in graph.nodes(data=True):
         kind = attrs["type"]
@@ -92,6 +97,7 @@ def export_facts(graph: nx.MultiDiGraph) -> dict[str, set[tuple]]:
         if exporter is not None:
             exporter(out, node, attrs)
     _limit_bounds(out)
+    _protected(out, tuple(protected))
     out["tool_name_next"] = _tool_name_chains(out["tool"])
     return {pred: out.get(pred, set()) for pred in FACT_SCHEMA}
 
@@ -228,6 +234,7 @@ def _https_grant(out, node, a):
 def _fs_grant(out, node, a):
     for operation in a["operations"]:
         out["fs_grant"].add((node[1], a["root"], operation))
+    out["fs_grant_written"].add((node[1], a.get("written", a["root"]), a["root"]))
     why = broad_root_reason(a["root"])
     if why:
         out["fs_root_broad"].add((node[1], a["root"], why))
@@ -252,6 +259,19 @@ def broad_root_reason(root: str) -> str | None:
     if (home and home.startswith(path + "/")) or (len(parts) == 1 and parts[0] in ("home", "Users")):
         return "a folder holding home folders"
     return None
+
+
+def _protected(out, paths: tuple[ProtectedPath, ...]) -> None:
+    """The host's protected paths, and which fs grant roots contain one or lie inside one."""
+    for entry in paths:
+        out["protected_path"].add((entry.path, entry.what))
+    roots = {root for (_, root, _) in out["fs_grant"] if root.startswith("/")}
+    for root in roots:
+        for entry in paths:
+            if contains(root, entry.path):
+                out["path_contains"].add((root, entry.path))
+            if contains(entry.path, root):
+                out["path_contains"].add((entry.path, root))
 
 
 def _limits(out, node, a):

@@ -40,6 +40,8 @@ class StartupReport:
     host_settings: HostSettings = field(default_factory=HostSettings, compare=False)
     # conclusions no package owns (engine.report.verdict.run_findings); a deny among them blocks the run
     run_findings: tuple[dict[str, Any], ...] = ()
+    # the host's own paths no plugin may touch (config, stores, caches, policy folders; issue 17.1)
+    protected_paths: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def run_denials(self) -> tuple[dict[str, Any], ...]:
@@ -154,6 +156,7 @@ def evaluate_startup(
         denied_items=denied_items,
         host_settings=config.host if config else HostSettings(),
         run_findings=findings,
+        protected_paths=tuple(entry.path for entry in evaluation.protected),
     )
 
 
@@ -173,6 +176,7 @@ def start_plans(
     if host is None:
         bundle = report.host_settings.https_ca_bundle
         host = HostConfig(https_ca_bundle=Path(bundle) if bundle else None)
+    host = replace(host, protected_paths=(*host.protected_paths, *report.protected_paths))
     registry = PluginInstanceRegistry(report.plans, host=host, queue_limit=queue_limit)
     return replace(report, registry=registry)
 

@@ -36,7 +36,8 @@ def evaluate_workspace(
 ):
     """Evaluation over every discovered package and every enablement of the workspace (`config`:
     the workspace config when the caller already loaded it, so it is not parsed twice)."""
-    from engine.package.discovery import discover
+    from engine.grants.protected import host_protected_paths
+    from engine.package.discovery import discover, store_paths
     from engine.report.evaluate import evaluate
     from engine.report.subjects import workspace_subjects
 
@@ -49,7 +50,11 @@ def evaluate_workspace(
     subjects = workspace_subjects(workspace, config, discovery)
     if progress is not None:
         progress.add(len(subjects))  # graph and rules, reported done when the evaluation is
-    evaluation = evaluate(subjects, policy_dirs=policy_dirs)
+    stores = store_paths(
+        workspace, **{k: v for k, v in discover_options.items() if k in ("user_data_home", "builtin_dir")}
+    )
+    protected = host_protected_paths(workspace, config.file, policy_dirs, stores)
+    evaluation = evaluate(subjects, policy_dirs=policy_dirs, protected=protected)
     if progress is not None:
         progress.advance(len(subjects))
     return evaluation

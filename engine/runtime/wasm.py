@@ -46,7 +46,7 @@ class WasmEngine:
         self.wasmtime = wasmtime
         self.engine = compiled_cache.new_engine()
         self.tick_ms = max(1, int(host.epoch_tick_ms))
-        self._cache_folder = _cache_folder(host)
+        self._cache_folder = host.compiled_folder()
         self._compiled: dict[tuple[str, str], Any] = {}
         self._compiling: dict[tuple[str, str], threading.Lock] = {}
         self._lock = threading.Lock()
@@ -190,11 +190,3 @@ def bind_string_func(func: Any, store: Any) -> Callable[..., Any]:
                 delete(byref(params[index]))
 
     return call
-
-
-def _cache_folder(host: HostConfig) -> Path | None:
-    if not host.use_cache:
-        return None
-    if host.cache_dir is not None:
-        return Path(host.cache_dir)
-    return compiled_cache.default_folder()

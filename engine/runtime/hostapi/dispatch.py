@@ -15,6 +15,7 @@ from engine.diagnostics import bounded_message, redact_secret_like
 from engine.plan import Plan
 from engine.runtime.hostapi.descriptor import HostApiError
 from engine.runtime.hostapi.fs import FsApi
+from engine.runtime.hostapi.protected import ProtectedPaths
 from engine.runtime.hostapi.surface import API_OPERATIONS, DENIED, DESCRIPTOR_LIMITS, not_in_plan
 
 _DESCRIPTOR_WORDS = {"https": "HTTPS request", "fs": "FS request"}
@@ -38,7 +39,7 @@ class HostApis:
                 ca_bundle=getattr(host, "https_ca_bundle", None),
                 resolver=getattr(host, "resolver", None),
             )
-        self._fs = FsApi(plan.fs_allowlist)
+        self._fs = FsApi(plan.fs_allowlist, ProtectedPaths(getattr(host, "protected_paths", ())))
 
     def allowed(self, api: str) -> bool:
         """`api` is in the plan (CONTRACT.md): what instantiation checks for each import. Every
