@@ -38,6 +38,7 @@ class HostApis:
                 plan.https_allowlist,
                 ca_bundle=getattr(host, "https_ca_bundle", None),
                 resolver=getattr(host, "resolver", None),
+                owner=plan.ref,
             )
         self._fs = FsApi(plan.fs_allowlist, ProtectedPaths(getattr(host, "protected_paths", ())))
 

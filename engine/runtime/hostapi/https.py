@@ -39,6 +39,7 @@ from engine.runtime.hostapi.addresses import (
     parse_url_host,
 )
 from engine.runtime.hostapi.descriptor import HostApiError, check_fields, decode_object
+from engine.runtime.hostapi.dns import POOL as LOOKUPS
 from engine.safe_read import ReadError, read_bounded
 
 MAX_BODY_BYTES = 32768
@@ -51,8 +52,6 @@ MAX_RESPONSE_HEADER_LINES = 100
 MAX_ADDRESSES_TRIED = 4
 MAX_CA_BUNDLE_BYTES = 4 * 1024 * 1024  # a system bundle is about 200 KiB
 TIMEOUT_S = 5.0
-MAX_LOOKUP_THREADS = 8
-_LOOKUP_SLOTS = threading.BoundedSemaphore(MAX_LOOKUP_THREADS)
 USER_AGENT = "yoi-plugin-https-host-api/0.1"
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 CREDENTIAL_HEADERS = frozenset(
@@ -116,7 +115,13 @@ class _Grant:
 class HttpsApi:
     """One plan's https allowlist, prepared once; `request` runs one guest descriptor."""
 
-    def __init__(self, grants: tuple[HttpsGrant, ...], ca_bundle: str | Path | None, resolver: Resolver | None):
+    def __init__(
+        self,
+        grants: tuple[HttpsGrant, ...],
+        ca_bundle: str | Path | None,
+        resolver: Resolver | None,
+        owner: str = "",
+    ):
         self._grants = tuple(
             _Grant(
                 canonical_grant_host(g.host), frozenset(m.strip().upper() for m in g.methods), tuple(g.path_prefixes)
@@ -125,6 +130,7 @@ class HttpsApi:
         )
         self._ca_bundle = ca_bundle
         self._resolver = resolver or _system_resolver
+        self._owner = owner  # the plugin whose share of lookup threads this API draws on (dns.py)
         self._context: ssl.SSLContext | None = None
         self._context_lock = threading.Lock()
 
@@ -176,7 +182,7 @@ class HttpsApi:
     def _resolve(self, target: Target, deadline: float) -> list[IPAddress]:
         host = target.host
         try:
-            answers = _before_deadline(lambda: self._resolver(host, target.port), deadline)
+            answers = LOOKUPS.run(self._owner, lambda: self._resolver(host, target.port), deadline)
         except TimeoutError:
             raise HostApiError(f'DNS lookup for "{host}" timed out') from None
         except Exception as error:  # noqa: BLE001 - the resolver is foreign code: any failure is a lookup failure
@@ -216,39 +222,6 @@ class HttpsApi:
 def _system_resolver(host: str, port: int) -> list[str]:
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
     return [str(info[4][0]) for info in infos]
-
-
-def _before_deadline(work: Callable[[], Any], deadline: float) -> Any:
-    """Run `work` in a helper thread and give up at the deadline (getaddrinfo has no timeout).
-
-    A lookup we gave up on keeps its thread until the resolver returns, so at most
-    MAX_LOOKUP_THREADS exist at once (process-wide): a guest looping on slow names cannot pile up
-    threads; past the bound a lookup waits for a slot until the deadline.
-    """
-    if not _LOOKUP_SLOTS.acquire(timeout=max(0.0, deadline - time.monotonic())):
-        raise TimeoutError
-    box: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            box["value"] = work()
-        except BaseException as error:  # noqa: BLE001 - handed to the caller
-            box["error"] = error
-        finally:
-            _LOOKUP_SLOTS.release()
-
-    thread = threading.Thread(target=run, name="yoi-https-resolve", daemon=True)
-    try:
-        thread.start()
-    except BaseException:
-        _LOOKUP_SLOTS.release()
-        raise
-    thread.join(max(0.0, deadline - time.monotonic()))
-    if thread.is_alive():
-        raise TimeoutError
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
 
 
 def _request_headers(items: list[Any]) -> list[tuple[str, str]]:
