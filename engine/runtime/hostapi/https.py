@@ -86,6 +86,7 @@ HOST_CONTROLLED_HEADERS = frozenset(
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _FIELD_VALUE = re.compile(r"[\t\x20-\x7e]*")
 _URL_FORBIDDEN = re.compile(r"[\x00-\x20\x7f\\]")
+_PATH_ESCAPES = re.compile(r"%(2[eEfF]|5[cC])")
 _FIELDS = {"method": (str, True), "url": (str, True), "headers": (list, False), "body": (str, False)}
 _HEADER_FIELDS = {"name": (str, True), "value": (str, True)}
 
@@ -99,7 +100,8 @@ class Target:
     host: str
     address: IPAddress | None
     port: int
-    path: str
+    path: str  # as sent
+    decoded_path: str  # with `%2e`, `%2f` and `%5c` decoded: what servers route on
     request_target: str
     safe_url: str
     standard_spelling: bool  # False for `2130706433`, `0x7f.1`, `127.0.0.1.` and the like
@@ -175,7 +177,7 @@ class HttpsApi:
         return any(
             g.host == target.host
             and method in g.methods
-            and (not g.path_prefixes or any(p and target.path.startswith(p) for p in g.path_prefixes))
+            and (not g.path_prefixes or any(_under(target, p) for p in g.path_prefixes))
             for g in self._grants
         )
 
@@ -217,6 +219,12 @@ class HttpsApi:
                         raise HostApiError("HTTPS CA bundle configured for the host could not be loaded") from None
                 self._context = context
             return self._context
+
+
+def _under(target: Target, prefix: str) -> bool:
+    """The path is under a grant prefix as sent and as decoded: an encoded `/` can neither make
+    nor hide a boundary (a server that does not decode it routes on the path as sent)."""
+    return bool(prefix) and target.path.startswith(prefix) and target.decoded_path.startswith(prefix)
 
 
 def _system_resolver(host: str, port: int) -> list[str]:
@@ -272,15 +280,21 @@ def parse_target(url: str) -> Target:
     except HostSyntaxError as error:
         raise HostApiError(f"invalid HTTPS URL: {error}") from None
     path = parts.path or "/"
+    # Servers decode `%2e`, `%2f` and `%5c` (and some read `\` as `/`) before routing, so the
+    # path is judged, and matched against grant prefixes, decoded. A backslash, encoded or not,
+    # is refused: there is no reading of it every server shares.
+    decoded = _PATH_ESCAPES.sub(lambda match: chr(int(match.group(1), 16)), path)
+    if "\\" in decoded:
+        raise HostApiError("invalid HTTPS URL: path must not contain backslashes (`%5c`)")
     # `..;x` is `..` to servers that strip path parameters (Tomcat and friends).
-    if any(segment.split(";", 1)[0] in (".", "..") for segment in unquote(path).split("/")):
+    if any(segment.split(";", 1)[0] in (".", "..") for segment in unquote(decoded).split("/")):
         raise HostApiError("invalid HTTPS URL: path must not contain `.` or `..` segments")
     shown_host = f"[{host}]" if address is not None and address.version == 6 else host
     authority = shown_host if port == 443 else f"{shown_host}:{port}"
     safe_url = f"https://{authority}{bound_bytes(path, 120)}"
     request_target = f"{path}?{parts.query}" if parts.query else path
     standard = address is None or address.version == 6 or host_text.lower() == host
-    return Target(host, address, port, path, request_target, safe_url, standard)
+    return Target(host, address, port, path, decoded, request_target, safe_url, standard)
 
 
 def _split_netloc(netloc: str) -> tuple[str, int]:
