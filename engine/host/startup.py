@@ -42,6 +42,8 @@ class StartupReport:
     run_findings: tuple[dict[str, Any], ...] = ()
     # the host's own paths no plugin may touch (config, stores, caches, policy folders; issue 17.1)
     protected_paths: tuple[str, ...] = field(default=(), compare=False)
+    # every ref the evaluation knows (discovered or configured): a local id is unique among them or ambiguous
+    known_refs: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def run_denials(self) -> tuple[dict[str, Any], ...]:
@@ -157,6 +159,7 @@ def evaluate_startup(
         host_settings=config.host if config else HostSettings(),
         run_findings=findings,
         protected_paths=tuple(entry.path for entry in evaluation.protected),
+        known_refs=tuple(subject.ref for subject in evaluation.subjects),
     )
 
 
@@ -207,17 +210,19 @@ def lookup_ref(report: StartupReport, ref: str) -> str:
         return ref
     refused = {entry["ref"]: entry for entry in report.refused}
     if ref not in refused:
-        local = [p for p in planned if p.partition(":")[2] == ref]
-        if len(local) == 1:
-            return local[0]
-        local_refused = [r for r in refused if r.partition(":")[2] == ref]
-        if len(local) + len(local_refused) > 1:
+        # A local id names one package among all the workspace knows, as for `show`: a package in
+        # another store makes it ambiguous even when only one of them is enabled.
+        known = set(report.known_refs) | set(planned) | set(refused)
+        local = sorted(r for r in known if r.partition(":")[2] == ref)
+        if len(local) > 1:
             raise HostError(
                 "not_found", f"plugin reference `{bound_text(ref)}` is ambiguous; use a source-qualified ref"
             )
-        if not local_refused:
+        if local and local[0] in planned:
+            return local[0]
+        if not local or local[0] not in refused:
             raise HostError("not_found", f"plugin package `{bound_text(ref)}` is not enabled in this workspace")
-        ref = local_refused[0]
+        ref = local[0]
     entry = refused[ref]
     reasons = "; ".join(entry["reasons"][:2])
     raise HostError(

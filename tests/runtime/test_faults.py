@@ -181,3 +181,14 @@ def test_legacy_per_call_runs_have_deadlines_and_a_trap_is_only_that_calls_error
         assert status["lifecycle"] == "started" and status["restarts"]["count"] == 0
         assert status["restarts"]["next_attempt_in_ms"] is None
     assert "timed out" in registry.status(raw.ref)["diagnostics"][-1]["message"]
+
+
+def test_status_of_an_idle_instance_says_no_call_is_running(make_registry, tmp_path):
+    """Issue 17 point 8: on main `status` held the instance's lock itself and reported
+    `queue.running: true` for an idle instance."""
+    plan = package_plan(tmp_path / "p", build(instance_wat()))
+    registry = make_registry([plan])
+    assert registry.start(plan.ref)["queue"]["running"] is False
+    registry.call_tool(plan.ref, "count", {})
+    assert registry.status(plan.ref)["queue"]["running"] is False
+    assert registry.stop(plan.ref)["queue"]["running"] is False
