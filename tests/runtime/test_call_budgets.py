@@ -109,4 +109,3 @@ def test_a_raw_start_function_that_spins_is_stopped_by_the_deadline(make_registr
     plan = package_plan(tmp_path / "raw", module, runtime="raw", limits=SLOW)
     fault = fault_of(make_registry([plan]).call_tool, plan.ref, "count", {})
     assert fault.kind == "timeout" and "module instantiation timed out after 200 ms" in fault.message
-
