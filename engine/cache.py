@@ -21,7 +21,6 @@ import contextlib
 import hashlib
 import hmac
 import os
-import secrets
 import stat
 import sys
 import tempfile
@@ -144,7 +143,7 @@ def mac_key(folder: Path, create: bool = False) -> bytes | None:
             fd, tmp = tempfile.mkstemp(dir=folder, prefix=".key-", suffix=".tmp")  # created 0600
             try:
                 with os.fdopen(fd, "wb") as handle:
-                    handle.write(secrets.token_bytes(_KEY_BYTES))
+                    handle.write(os.urandom(_KEY_BYTES))
                 with contextlib.suppress(FileExistsError):  # another process made it first: use theirs
                     os.link(tmp, path)
             finally:

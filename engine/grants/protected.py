@@ -16,6 +16,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.grants.roots import contains
+
+__all__ = ["ProtectedPath", "contains", "host_protected_paths", "protected"]
+
 CONFIG = "enablement config"
 STORE = "package store"
 COMPILED_CACHE = "compiled-artifact cache"
@@ -71,8 +75,3 @@ def host_protected_paths(
     entries += [(folder, POLICY) for folder in policy_dirs]
     entries += [(store, STORE) for store in stores]
     return protected(entries)
-
-
-def contains(outer: str, inner: str) -> bool:
-    """Whether path `inner` is `outer` or lies under it (both absolute, canonical)."""
-    return inner == outer or inner.startswith(outer.rstrip("/") + "/")

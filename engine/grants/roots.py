@@ -52,6 +52,11 @@ def resolve_root(written: str) -> str:
     return resolved
 
 
+def contains(outer: str, inner: str) -> bool:
+    """Whether path `inner` is `outer` or lies under it (both absolute, canonical)."""
+    return inner == outer or inner.startswith(outer.rstrip("/") + "/")
+
+
 def resolved_grant(root: str, operations: tuple[str, ...]) -> FsGrant:
     """An fs grant with its root resolved; the written text kept when it differs."""
     written = root.strip()

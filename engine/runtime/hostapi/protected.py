@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from engine.grants.protected import contains
+from engine.grants.roots import contains
 from engine.runtime.hostapi.descriptor import HostApiError
 
 
