@@ -9,6 +9,7 @@ Four ways to make the same call, after a warm-up, in interleaved rounds (median 
   serve-rr   one `serve` subprocess, request/response in lock step (write a line, read a line)
   serve-pipe one `serve` subprocess, requests streamed by a writer thread while responses are read
              (each with its own `id`: ids are unique among requests in flight)
+  ordered-rr a `serve --ordered` subprocess (the old lock-step protocol), lock step
 
 (e) of issue 17: a fast plugin's latency (raw echo) while another plugin's call spins until its
 1 s deadline, through a `serve` subprocess: idle (nothing spins), while spinning with the
@@ -59,16 +60,20 @@ def measure(calls: int, rounds: int, env: dict) -> dict[str, float]:
     from engine.host.startup import start_plans
 
     report = start_plans(WORKSPACE)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "engine.cli.main", "plugin", "serve", "--workspace", str(WORKSPACE), "-q"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT, env=env)
+
+    def server(*flags: str) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-m", "engine.cli.main", "plugin", "serve", "--workspace", str(WORKSPACE), "-q", *flags],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT, env=env)
+
+    process, ordered = server(), server("--ordered")
     stdin, stdout = process.stdin, process.stdout
     line = REQUEST.rstrip(b"\n")
 
-    def lock_step() -> None:
-        stdin.write(REQUEST)
-        stdin.flush()
-        stdout.readline()
+    def lock_step(target: subprocess.Popen = process) -> None:
+        target.stdin.write(REQUEST)
+        target.stdin.flush()
+        target.stdout.readline()
 
     ids = itertools.count(1)
 
@@ -94,6 +99,7 @@ def measure(calls: int, rounds: int, env: dict) -> dict[str, float]:
             "loop": lambda n: _timed(lambda: encode_response(loop.respond(line)), n),
             "serve-rr": lambda n: _timed(lock_step, n),
             "serve-pipe": pipelined,
+            "ordered-rr": lambda n: _timed(lambda: lock_step(ordered), n),
         }
         for way in ways.values():
             way(WARMUP)
@@ -101,8 +107,9 @@ def measure(calls: int, rounds: int, env: dict) -> dict[str, float]:
         for _ in range(rounds):
             for name, way in ways.items():
                 times[name].append(way(calls))
-    stdin.close()
-    process.wait(timeout=60)
+    for each in (process, ordered):
+        each.stdin.close()
+        each.wait(timeout=60)
     return {name: statistics.median(values) for name, values in times.items()}
 
 
@@ -180,7 +187,8 @@ def main() -> None:
     base = median["registry"]
     print(f"(c) `counter` on {REF}: median of {args.rounds} rounds of {args.calls} calls")
     labels = {"registry": "registry (in process)", "loop": "serve loop (in process, JSON)",
-              "serve-rr": "serve subprocess, lock step", "serve-pipe": "serve subprocess, pipelined"}
+              "serve-rr": "serve subprocess, lock step", "serve-pipe": "serve subprocess, pipelined",
+              "ordered-rr": "serve --ordered, lock step"}
     for name, label in labels.items():
         print(f"    {label:<31} {rate(args.calls, median[name])}  {median[name] / base:.2f}x the registry's time")
     print(f"(e) raw_echo latency while another plugin spins for {SPIN_MS} ms: median of {args.spins}")

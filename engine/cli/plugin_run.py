@@ -14,13 +14,10 @@ from typing import Any
 
 import click
 
-from engine.cli.common import EXIT_POLICY, EXIT_USAGE, fail
+from engine.cli.common import fail
 from engine.cli.options import workspace_options
 from engine.cli.run import run_guarded
-
-# Fault kinds that mean the caller's input was wrong (exit 2); every other fault is a refusal or
-# a failure of the plugin (exit 1).
-INPUT_FAULTS = frozenset({"invalid_input", "invalid_request"})
+from engine.errors import ErrorKind
 
 
 def _start(workspace, config_path, policy_dirs, quiet: bool):
@@ -38,7 +35,7 @@ def _parse_json(text: str, option: str) -> Any:
     try:
         return loads_strict(text)
     except (ValueError, RecursionError):
-        fail("plugin", f"`{option}` is not valid JSON", EXIT_USAGE)
+        fail("plugin", f"`{option}` is not valid JSON", ErrorKind.INPUT)
 
 
 def _run_one(
@@ -57,10 +54,36 @@ def _run_one(
         registry.start(planned)
         result = getattr(registry, method)(planned, name, payload)
     except (HostError, RuntimeFault) as error:
-        fail("plugin", f"{error.kind}: {error.message}", EXIT_USAGE if error.kind in INPUT_FAULTS else EXIT_POLICY)
+        fail("plugin", f"{error.kind}: {error.message}", error.error_kind)
     finally:
         registry.close()
     click.echo(json.dumps(result, ensure_ascii=True))  # guest text: escape bidi and zero-width characters
+    if method == "call_tool":
+        answered = tool_error(result)
+        if answered is not None:
+            fail("plugin", f"tool `{name}` answered with an error: {answered}", ErrorKind.FAILED)
+
+
+def tool_error(output: Any) -> str | None:
+    """`code: message` when a ToolOutput is a ToolError (its content the JSON `{"error": {...}}`
+    the PDK writes, docs/authoring.md), else None. The output is printed either way; the exit
+    code says whether the tool did what was asked."""
+    from engine.host.serve import loads_strict
+
+    content = output.get("content") if isinstance(output, dict) else None
+    if not isinstance(content, str):
+        return None
+    try:
+        value = loads_strict(content)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(value, dict) or "error" not in value:
+        return None
+    error = value["error"]
+    if isinstance(error, dict):
+        code, message = error.get("code"), error.get("message")
+        return ": ".join(str(part) for part in (code, message) if part is not None) or "error"
+    return str(error)
 
 
 @click.command("call")
@@ -102,7 +125,7 @@ def serve(workspace, config_path, policy_dirs, quiet, ordered):
     from engine.host.serve import OutputFailed, ServeLoop
 
     if sys.stdout is None:  # started with stdout closed: no response could ever be delivered
-        fail("plugin", "serve: stdout is closed; responses cannot be written", EXIT_USAGE)
+        fail("plugin", "serve: stdout is closed; responses cannot be written", ErrorKind.USAGE)
     stdin = sys.stdin.buffer if sys.stdin is not None else io.BytesIO()  # a closed stdin is EOF
     report = _start(workspace, config_path, policy_dirs, quiet)
     out = sys.stdout.buffer
@@ -116,9 +139,9 @@ def serve(workspace, config_path, policy_dirs, quiet, ordered):
     except OutputFailed as failed:
         _quiet_stdout()
         if not isinstance(failed.error, BrokenPipeError):  # the client went away: same as EOF
-            fail("plugin", f"serve: cannot write a response: {failed.error.strerror or failed.error}", EXIT_POLICY)
+            fail("plugin", f"serve: cannot write a response: {failed.error.strerror or failed.error}", ErrorKind.IO)
     except OSError as error:
-        fail("plugin", f"serve: cannot read requests: {error.strerror or error}", EXIT_POLICY)
+        fail("plugin", f"serve: cannot read requests: {error.strerror or error}", ErrorKind.IO)
     finally:
         report.registry.close()
 

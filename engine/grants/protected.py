@@ -4,7 +4,7 @@
 They are the enablement config in use (and the workspace's default config path, which the next
 start without `--config` reads), every package store folder, the compiled-artifact and
 derived-data cache folders and every `--policy` folder, each as its real path (fs grant roots are
-resolved the same way, engine/grants/roots.py). The rules get them as facts (`protected_path`) to warn
+resolved the same way, engine/api_registry/fs.py). The rules get them as facts (`protected_path`) to warn
 about a grant whose root contains one; the host hands them to the runtime, whose fs API refuses
 every operation under them (engine/runtime/hostapi/protected.py).
 """
@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.grants.roots import contains
+from engine.api_registry.fs import contains
 
 __all__ = ["ProtectedPath", "contains", "host_protected_paths", "protected"]
 

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any, BinaryIO
 
 from engine.diagnostics import bound_text, redact_secret_like
+from engine.errors import EngineError, ErrorKind
 from engine.host.startup import HostError, StartupReport, lookup_ref
 
 MAX_LINE_BYTES = 1024 * 1024
@@ -83,8 +84,10 @@ def descriptor_dict(descriptor) -> dict[str, Any]:
     }
 
 
-class OutputFailed(Exception):
+class OutputFailed(EngineError):
     """A response could not be written (the client closed stdout, the disk is full): `error`."""
+
+    error_kind = ErrorKind.IO
 
     def __init__(self, error: OSError) -> None:
         super().__init__(str(error))

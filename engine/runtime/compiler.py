@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from engine.errors import EngineError, ErrorKind
 from engine.runtime.compile_worker import MAX_ERROR_BYTES, SIZE_BYTES
 from engine.runtime.errors import RuntimeFault
 
@@ -36,16 +37,20 @@ _CHUNK = 1 << 20
 _KINDS = {"component": b"c", "module": b"m"}
 
 
-class CompileError(Exception):
+class CompileError(EngineError):
     """wasmtime refused the artifact; `message` is its (bounded) text."""
+
+    error_kind = ErrorKind.FAILED
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
 
-class WorkerGone(Exception):
+class WorkerGone(EngineError):
     """The worker ended without answering; `signal` is the signal that ended it, if any."""
+
+    error_kind = ErrorKind.INTERNAL
 
     def __init__(self, signal_number: int | None) -> None:
         super().__init__(f"compile worker ended (signal {signal_number})")

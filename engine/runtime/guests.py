@@ -16,7 +16,6 @@ from engine.plan import Plan
 from engine.runtime.artifact import load_artifact
 from engine.runtime.errors import RuntimeFault
 from engine.runtime.hostlink import (
-    COMPONENT_HOST_INTERFACES,
     RawCall,
     RawHost,
     check_component_imports,
@@ -70,7 +69,7 @@ def make_guest(wasm: WasmEngine, plan: Plan, apis: Any) -> Guest:
     component = wasm.compile(data, "component", plan.limits.compile_ms)
     imported = frozenset(component.type.imports(wasm.engine))
     check_component_imports(imported, plan.host_apis)
-    check_host_import_types(component.type, wasm.engine, COMPONENT_HOST_INTERFACES)
+    check_host_import_types(component.type, wasm.engine)
     linker = wasm.wasmtime.component.Linker(wasm.engine)
     define_component_host(linker, apis, imported)
     if kind == "instance":

@@ -2,58 +2,61 @@
 
 wasmtime-py's component linker takes host functions without types: a guest importing
 `yoi:host/fs@1.0.0` `read` as `func(x: u32) -> u32` links, and fails only when it calls (a lift
-error, a trap). The static check (`check`) compares signatures, but the runtime must not rely on
-the artifact being the one that was checked in that respect, so before instantiation each
-imported host function is compared with what the host provides: every yoi host function takes one
-string (the request JSON) and returns one string (the response JSON).
+error, a trap). The static check (`check`) compares signatures, but the runtime does not rely on
+that: before instantiation each imported host function is compared with the signature the
+host-API registry gives it (engine/api_registry). Parameter names are not part of the ABI, so
+only the types are compared.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
 from typing import Any
 
+from engine import api_registry
 from engine.runtime.errors import RuntimeFault
 
-HOST_SIGNATURE = "func(request-json: string) -> string"
+_PARAM_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]*: ")
 
 
 def _type_name(ty: Any) -> str:
-    return "none" if ty is None else type(ty).__name__.lower()
+    return "_" if ty is None else type(ty).__name__.lower()
 
 
 def _signature(func_type: Any) -> str:
     params = ", ".join(f"{name}: {_type_name(ty)}" for name, ty in func_type.params)
-    return f"func({params}) -> {_type_name(func_type.result)}"
+    result = "" if func_type.result is None else f" -> {_type_name(func_type.result)}"
+    return f"func({params}){result}"
 
 
-def check_host_import_types(
-    component_type: Any, engine: Any, interfaces: Mapping[str, tuple[str, tuple[str, ...]]]
-) -> None:
+def _types_only(signature: str) -> str:
+    return _PARAM_NAME.sub("", signature)
+
+
+def check_host_import_types(component_type: Any, engine: Any) -> None:
     """Refuse (kind `load`) a yoi host interface import whose shape or function types differ from
-    the host's. `interfaces`: interface name -> (API, its functions)."""
+    the registry's."""
     from wasmtime.component import ComponentInstanceType, FuncType
-    from wasmtime.component._types import String
 
     for name, extern in component_type.imports(engine).items():
-        known = interfaces.get(name)
-        if known is None:
+        api = api_registry.by_interface(name)
+        if api is None:
             continue  # not a yoi host interface: check_component_imports refuses it by name
+        provided = dict(api.functions)
         instance = extern.ty
         if not isinstance(instance, ComponentInstanceType):
             raise RuntimeFault("load", f"component import `{name}` must be an instance of the host interface")
         for func_name, item in instance.exports(engine).items():
-            if func_name not in known[1]:
+            expected = provided.get(func_name)
+            if expected is None:
                 raise RuntimeFault(
                     "load", f"component import `{name}` function `{func_name}` is not provided by the host"
                 )
-            func_type = item.ty
-            if not isinstance(func_type, FuncType):
+            if not isinstance(item.ty, FuncType):
                 raise RuntimeFault("load", f"component import `{name}` item `{func_name}` must be a function")
-            params = func_type.params
-            if len(params) != 1 or not isinstance(params[0][1], String) or not isinstance(func_type.result, String):
+            found = _signature(item.ty)
+            if _types_only(found) != _types_only(expected):
                 raise RuntimeFault(
                     "load",
-                    f"component import `{name}` function `{func_name}` has type {_signature(func_type)}; "
-                    f"the host provides {HOST_SIGNATURE}",
+                    f"component import `{name}` function `{func_name}` has type {found}; the host provides {expected}",
                 )

@@ -1,5 +1,5 @@
 """Issue 17 point 8: `serve` with stdin or stdout closed, or stdout on a full disk, exits 0 (EOF)
-or with a one-line error, never `internal error` (on main all three were an internal error)."""
+or with a one-line error (exit 2: usage, I/O), never `internal error` (on main all three were an internal error)."""
 
 from __future__ import annotations
 
@@ -40,5 +40,5 @@ def test_stdout_on_a_full_disk_is_a_one_line_error(workspace, ordered):
     with open("/dev/full", "wb") as full:
         process = _serve(workspace, *ordered, stdout=full)
         _, err = process.communicate(REQUEST * 3, timeout=120)
-    assert process.returncode == 1
+    assert process.returncode == 2  # an I/O error (engine/cli/exits.py)
     assert err.decode().splitlines() == ["yoi plugin: serve: cannot write a response: No space left on device"]

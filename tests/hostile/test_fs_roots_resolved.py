@@ -13,7 +13,7 @@ from fs_workspace import LOCAL_ID, REF, add_fs_package
 from hostile import run_yoi
 
 from engine.grants.config import parse_config
-from engine.grants.roots import resolve_root
+from engine.api_registry.fs import resolve_root
 
 ORG = 'deny no_etc(P) "fs grants must not reach /etc" :- fs_grant(P, R, _), startswith(R, "/etc").\n'
 

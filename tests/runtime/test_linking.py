@@ -55,7 +55,7 @@ def test_a_granted_host_import_is_linked_and_errors_come_back_as_data(interface,
     ("read", [("x", "u32")], "u32", "function `read` has type func(x: u32) -> u32; the host provides "
                                     "func(request-json: string) -> string"),
     ("write", [("a", "string"), ("b", "string")], "string", "function `write` has type func(a: string, b: string)"),
-    ("list", [("request-json", "string")], None, "function `list` has type func(request-json: string) -> none"),
+    ("list", [("request-json", "string")], None, "function `list` has type func(request-json: string); the host"),
     ("delete", [("request-json", "string")], "string", "function `delete` is not provided by the host"),
 ])
 def test_host_imports_are_type_checked_at_link_time(func, params, result, words, make_registry, tmp_path):

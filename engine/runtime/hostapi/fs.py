@@ -9,7 +9,7 @@ Writes replace the target atomically (temporary file, fsync, rename) under a per
 reader never sees half a file. File contents never appear in an error.
 
 A grant root is opened the same way, one component at a time from `/`: it was resolved when the
-config was read (engine/grants/roots.py), so a symlink anywhere in it now means it changed since
+config was read (engine/api_registry/fs.py `resolve_root`), so a symlink anywhere in it now means it changed since
 planning, and so does a written root that no longer resolves to it; both are refused. The host's
 protected paths (config, stores, caches, policy folders) are refused whatever the grant
 (protected.py).
@@ -30,8 +30,8 @@ import time
 import weakref
 from typing import Any
 
+from engine.api_registry.fs import FsGrant
 from engine.diagnostics import bound_bytes, redact_secret_like
-from engine.grants.model import FsGrant
 from engine.runtime.hostapi.descriptor import HostApiError, decode_object
 from engine.runtime.hostapi.protected import Guard, ProtectedPaths
 
@@ -44,7 +44,6 @@ MAX_LIST_ENTRIES = 256
 # guest call's deadline passes (checked every _DEADLINE_EVERY entries).
 MAX_LIST_SCAN = 100_000
 _DEADLINE_EVERY = 512
-OPERATIONS = ("read", "list", "write")
 _PATH_SHOWN_BYTES = 160
 _NOFOLLOW = os.O_NOFOLLOW | os.O_CLOEXEC | getattr(os, "O_NOCTTY", 0)
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW
@@ -88,6 +87,12 @@ def relative_parts(path: str) -> list[str]:
 
 def _os_error_text(error: OSError) -> str:
     return error.strerror or errno.errorcode.get(error.errno or 0, "error")
+
+
+def open_api(allowlist: tuple[FsGrant, ...], host: Any, owner: str = "") -> FsApi:
+    """The registry's handler factory (engine/api_registry/fs.py): the plan's allowlist, with the
+    host's protected paths (`HostConfig.protected_paths`)."""
+    return FsApi(allowlist, ProtectedPaths(getattr(host, "protected_paths", ())))
 
 
 class FsApi:

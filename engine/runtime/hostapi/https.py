@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from engine.api_registry.https import METHODS, HttpsGrant
 from engine.diagnostics import bound_bytes, bounded_message, redact_secret_like, truncate_utf8
-from engine.grants.model import HttpsGrant
 from engine.runtime.hostapi.addresses import (
     HostSyntaxError,
     IPAddress,
@@ -53,7 +53,6 @@ MAX_ADDRESSES_TRIED = 4
 MAX_CA_BUNDLE_BYTES = 4 * 1024 * 1024  # a system bundle is about 200 KiB
 TIMEOUT_S = 5.0
 USER_AGENT = "yoi-plugin-https-host-api/0.1"
-METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 CREDENTIAL_HEADERS = frozenset(
     {
         "authorization",
@@ -114,6 +113,18 @@ class _Grant:
     path_prefixes: tuple[str, ...]
 
 
+def open_api(allowlist: tuple[HttpsGrant, ...], host: Any, owner: str = "") -> HttpsApi:
+    """The registry's handler factory (engine/api_registry/https.py): the plan's allowlist, with the
+    host's CA bundle and resolver; `owner` (the plan's ref) is whose share of lookup threads its
+    hostname lookups use (dns.py)."""
+    return HttpsApi(
+        allowlist,
+        ca_bundle=getattr(host, "https_ca_bundle", None),
+        resolver=getattr(host, "resolver", None),
+        owner=owner,
+    )
+
+
 class HttpsApi:
     """One plan's https allowlist, prepared once; `request` runs one guest descriptor."""
 
@@ -140,6 +151,10 @@ class HttpsApi:
     def usable(self) -> bool:
         """Spec §3.5: some grant names a host and one of the allowed methods."""
         return any(g.host and g.methods & set(METHODS) for g in self._grants)
+
+    def run(self, op: str, descriptor: bytes, deadline: float | None = None) -> str:
+        """The dispatch entry (the API's one operation is `request`)."""
+        return self.request(descriptor, deadline)
 
     def request(self, descriptor: bytes, deadline: float | None = None) -> str:
         """One request; lookup, connect, TLS, send and receive share min(5 s, time to `deadline`)."""

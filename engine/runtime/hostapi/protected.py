@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from engine.grants.roots import contains
+from engine.api_registry.fs import contains
 from engine.runtime.hostapi.descriptor import HostApiError
 
 

@@ -1,0 +1,188 @@
+"""Registry entry `fs` (spec §3.5, §6.11): files under granted roots, each operation granted apart.
+
+The handler is engine/runtime/hostapi/fs.py; the rules are in rules/authorization.rules
+(`allowlist_usable`) and rules/hostapi.rules (broad roots, write grants).
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import stat
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from engine.api_registry.abi import JSON_CALL
+from engine.api_registry.model import GrantRecord, HostApi
+
+OPERATIONS = ("read", "list", "write")
+_ROOT_SEGMENT = r"(?:[^/\x00.][^/\x00]*|\.[^/\x00.][^/\x00]*|\.\.[^/\x00]+)"
+# `canonical_fs_root` as a JSON Schema `pattern` (tests/core/test_json_schema.py checks they agree).
+CANONICAL_ROOT_PATTERN = rf"^/(?:{_ROOT_SEGMENT}(?:/{_ROOT_SEGMENT})*)?$"
+
+
+def canonical_fs_root(root: str) -> bool:
+    """An absolute path in canonical form: `/`, or `/` then segments that are neither empty (a
+    repeated or trailing `/`), `.` nor `..`, and no NUL. `/srv/../etc` and `//etc/` name `/etc`
+    without saying so; a rule matching `/etc` must not be able to miss them."""
+    if not root.startswith("/") or "\0" in root:
+        return False
+    return root == "/" or all(part not in ("", ".", "..") for part in root[1:].split("/"))
+
+
+def contains(outer: str, inner: str) -> bool:
+    """Whether path `inner` is `outer` or lies under it (both absolute, canonical)."""
+    return inner == outer or inner.startswith(outer.rstrip("/") + "/")
+
+
+def _has_symlink(path: str) -> bool:
+    """Whether an existing component of `path` is still a symlink (realpath gave up on it)."""
+    current = ""
+    for part in path.strip("/").split("/") if path != "/" else ():
+        current += "/" + part
+        try:
+            if stat.S_ISLNK(os.lstat(current).st_mode):
+                return True
+        except OSError:  # absent or unreadable from here on: nothing more to resolve
+            return False
+    return False
+
+
+def resolve_root(written: str) -> str:
+    """The real path of a written root, or "" when it cannot be resolved to a canonical one.
+
+    A root is judged by what it names, not how it is spelled (issue 17 point 3):
+    `/proc/self/root/etc` and a workspace symlink to `/etc` are `/etc` to the kernel, so an org
+    rule on `/etc` must see `/etc`. The result is checked again: absolute, canonical, and free
+    of symlinks realpath could not follow (a loop, a folder the host cannot search)."""
+    text = written.strip()
+    if not canonical_fs_root(text):
+        return ""
+    try:
+        resolved = os.path.realpath(text)
+    except (OSError, ValueError):
+        return ""
+    if not os.path.isabs(resolved) or not canonical_fs_root(resolved) or _has_symlink(resolved):
+        return ""
+    return resolved
+
+
+def broad_root_reason(root: str) -> str | None:
+    """Why an fs grant root hands over far more than a plugin folder, or None.
+
+    Home folders are recognized by shape (`/root`, `/home/<user>`, `/Users/<user>`) and as the
+    `$HOME` of whoever runs the check.
+    """
+    if not root.startswith("/"):
+        return None
+    path = "/" + posixpath.normpath(root).lstrip("/")
+    home_env = os.environ.get("HOME", "")
+    home = "/" + posixpath.normpath(home_env).lstrip("/") if home_env.startswith("/") else None
+    parts = path.strip("/").split("/") if path != "/" else []
+    if not parts:
+        return "the filesystem root"
+    if path == home or path == "/root" or (len(parts) == 2 and parts[0] in ("home", "Users")):
+        return "a home folder"
+    if (home and home.startswith(path + "/")) or (len(parts) == 1 and parts[0] in ("home", "Users")):
+        return "a folder holding home folders"
+    return None
+
+
+@dataclass(frozen=True)
+class FsGrant(GrantRecord):
+    """One `grants.fs` scope: a host root and the operations allowed under it (§6.11).
+
+    `root` is the root as the runtime will open it: resolved (`resolve_root`) when the config is
+    read, before any rule sees it. `written` keeps the root as the config wrote it when that
+    differs; the runtime refuses the grant if `written` no longer resolves to `root`. An empty
+    `root` means the written root could not be resolved (it is unusable)."""
+
+    SCHEMA: ClassVar[Mapping[str, Mapping[str, Any]]] = {
+        "root": {
+            "type": "string",
+            "meta": {
+                "description": "Absolute, canonical folder the plugin may use "
+                "(no `.` or `..` segment, no trailing `/`)."
+            },
+        },
+        "operations": {
+            "type": "list",
+            "schema": {"type": "string", "allowed": list(OPERATIONS)},
+            "meta": {"description": "Operations allowed under the root: read, list, write."},
+        },
+    }
+    JSON_OVERLAYS: ClassVar[Mapping[str, Mapping[str, Any]]] = {"root": {"pattern": CANONICAL_ROOT_PATTERN}}
+    FACTS: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "fs_grant": ("P", "Root", "Operation"),
+        "fs_grant_written": ("P", "Written", "Resolved"),
+        "fs_root_broad": ("P", "Root", "Why"),
+    }
+
+    root: str = ""
+    operations: tuple[str, ...] = ()
+    written: str | None = None
+
+    @classmethod
+    def from_table(cls, table: Mapping[str, Any]) -> FsGrant:
+        """A config entry, its root resolved now (issue 17 point 3)."""
+        written = table.get("root", "").strip()
+        resolved = resolve_root(written)
+        return cls(resolved, tuple(table.get("operations", ())), None if resolved == written else written)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FsGrant:
+        """A reported entry as it was resolved (never resolved again)."""
+        root, written = data.get("root", ""), data.get("written")
+        return cls(root, tuple(data.get("operations", ())), None if written in (None, root) else written)
+
+    @property
+    def written_root(self) -> str:
+        return self.root if self.written is None else self.written
+
+    @classmethod
+    def table_problems(cls, table: Mapping[str, Any]) -> list[tuple[str, str]]:
+        if "root" in table and not canonical_fs_root(table["root"]):
+            return [
+                ("root", "must be an absolute, canonical path (no `.` or `..` segment, no repeated or trailing `/`)")
+            ]
+        return []
+
+    @property
+    def label(self) -> str:
+        shown = f"{self.root} (written {self.written})" if self.written is not None else self.root
+        return f"{shown} {','.join(self.operations) or '<no-operations>'}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"root": self.root, "operations": list(self.operations), "written": self.written_root}
+
+    def graph_attrs(self) -> dict[str, Any]:
+        return {
+            "root": self.root.strip(),
+            "written": self.written_root.strip(),
+            "operations": tuple(self.operations),
+            "label_text": self.label,
+        }
+
+    @staticmethod
+    def facts(ref: str, attrs: Mapping[str, Any]) -> Iterator[tuple[str, tuple[str | int, ...]]]:
+        yield "fs_grant_written", (ref, attrs["written"], attrs["root"])
+        for operation in attrs["operations"]:
+            yield "fs_grant", (ref, attrs["root"], operation)
+        why = broad_root_reason(attrs["root"])
+        if why:
+            yield "fs_root_broad", (ref, attrs["root"], why)
+
+
+API = HostApi(
+    name="fs",
+    summary="files under granted roots: read, list and write, each granted separately",
+    interface="yoi:host/fs@1.0.0",
+    functions=tuple((op, JSON_CALL) for op in OPERATIONS),
+    grant=FsGrant,
+    handler="engine.runtime.hostapi.fs:open_api",
+    descriptor_limit=65536,
+    descriptor_words="FS request",
+    allowlist_missing="granted host_api.fs scope allowlist is missing",
+    raw_module="yoi:fs",
+)
