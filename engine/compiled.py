@@ -1,22 +1,21 @@
-"""The one wasmtime engine configuration and the compiled-artifact cache, shared by static
-inspection (engine/artifact) and the runtime (engine/runtime/wasm.py).
+"""The wasmtime engine configuration and the compiled-artifact cache of the runtime
+(engine/runtime/wasm.py). Static inspection compiles nothing (engine/artifact reads types in
+pure Python), so only the runtime compiles, and only what a plan names.
 
-Compiling an 18 MB componentize-py guest takes seconds. `check` compiles a component to read its
-types and the runtime compiles it to run it; with one engine configuration and one cache, whoever
-compiles first stores the native code and the other deserializes it: one compile per artifact.
-A cached entry is keyed by the artifact's sha256, its kind, the wasmtime version, the engine
-settings and the machine; it is native code that is trusted when loaded, so it is read only from a
-private folder (engine.cache), only when its MAC (HMAC-SHA256 over that key material and the
-entry's exact bytes, in a sidecar file) verifies, and it is loaded through the very descriptor
-whose bytes were verified: a compiled file swapped in from another key, or after the check, is
-discarded and compiled again, never loaded.
+Compiling an 18 MB componentize-py guest takes seconds: the first start compiles it (in a
+worker process under the plan's compile budget, engine/runtime/compiler.py) and stores the native
+code, later starts deserialize it. A cached entry is keyed by the artifact's sha256, its kind, the
+wasmtime version, the engine settings and the machine; it is native code that is trusted when
+loaded, so it is read only from a private folder (engine.cache), only when its MAC (HMAC-SHA256
+over that key material and the entry's exact bytes, in a sidecar file) verifies, and it is loaded
+through the very descriptor whose bytes were verified: a compiled file swapped in from another
+key, or after the check, is discarded and compiled again, never loaded.
 
 wasmtime is imported inside the functions only: importing this module costs nothing.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import os
@@ -121,15 +120,3 @@ def store(folder: Path | None, sha256: str, kind: str, serialized: bytes) -> Non
     """Put a serialized compiled artifact in the cache, behind its MAC."""
     if folder is not None:
         cache.write_raw(cache_path(folder, sha256, kind), serialized, key_material(sha256, kind))
-
-
-def compile_and_store(engine: Any, folder: Path | None, data: bytes, sha256: str, kind: str) -> Any:
-    """Compile `data` in this process (never instantiate it) and store the result; compile errors
-    propagate as wasmtime raises them, so each caller words them its own way."""
-    import wasmtime
-
-    compiled = _loader(kind)(engine, data)
-    if folder is not None:
-        with contextlib.suppress(wasmtime.WasmtimeError):
-            store(folder, sha256, kind, compiled.serialize())
-    return compiled
