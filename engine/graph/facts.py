@@ -17,8 +17,8 @@ from engine import api_registry
 from engine.api_registry.facts import fact_schema as registry_fact_schema
 from engine.api_registry.facts import grant_exporters, static_facts
 from engine.api_registry.fs import broad_root_reason as broad_root_reason  # re-exported for callers
-from engine.grants.protected import ProtectedPath, contains
 from engine.limits import DEFAULT_LIMITS, HOST_MAXIMA, RAISABLE_LIMITS
+from engine.protected import ProtectedPath, contains
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ FACT_SCHEMA: dict[str, Fact] = {
     "grant_assumed": Fact(("P",), "manifest"),
     "grant_binding": Fact(("P", "Field", "Value"), "enablement"),
     "grant_section": Fact(("P", "Section"), "enablement"),
-    # The host's own paths no plugin may touch (engine/grants/protected.py, issue 17 point 1), and
+    # The host's own paths no plugin may touch (engine/protected.py, issue 17 point 1), and
     # which fs grant roots (the enablement's) contain one or lie inside one.
     "protected_path": Fact(("Path", "What"), "host"),
     "path_contains": Fact(("Outer", "Inner"), "enablement"),
@@ -116,7 +116,7 @@ def _bool_facts(out, node_attrs, ref) -> None:
 
 def export_facts(graph: nx.MultiDiGraph, protected: Iterable[ProtectedPath] = ()) -> dict[str, set[tuple]]:
     """Walk the graph once and return {predicate: set of tuples} for every schema predicate;
-    `protected` are the host's protected paths of this run (engine/grants/protected.py)."""
+    `protected` are the host's protected paths of this run (engine/protected.py)."""
     out: dict[str, set[tuple]] = defaultdict(set)
     for node, attrs in graph.nodes(data=True):
         kind = attrs["type"]

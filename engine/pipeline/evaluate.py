@@ -87,7 +87,7 @@ class Evaluation:
     graph: nx.MultiDiGraph
     facts: dict
     result: Result
-    protected: tuple = ()  # the host's protected paths of this run (engine/grants/protected.py)
+    protected: tuple = ()  # the host's protected paths of this run (engine/protected.py)
 
     def subject(self, ref: str) -> Subject | None:
         if "_subjects" not in self.__dict__:
@@ -150,7 +150,7 @@ def evaluate(
     protected: tuple | None = None,
 ) -> Evaluation:
     """`protected`: the host's protected paths (default: the caches and the policy folders)."""
-    from engine.grants.protected import host_protected_paths
+    from engine.protected import host_protected_paths
 
     ordered = tuple(subjects)
     if protected is None:

@@ -230,7 +230,7 @@ _FAILING = {"deny": ("deny",), "warn": ("deny", "warn")}
 class RunVerdict:
     """The verdict of one run: its packages (in reference order), the findings no package owns,
     the rules that concluded anything, and the host's protected paths the run was judged with
-    (engine/grants/protected.py; the startup gate hands them to the runtime)."""
+    (engine/protected.py; the startup gate hands them to the runtime)."""
 
     packages: tuple[PackageVerdict, ...]
     run_findings: tuple[Finding, ...] = ()

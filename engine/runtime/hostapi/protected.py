@@ -3,7 +3,7 @@
 No plugin reads, lists or writes the host's enablement config, package stores, caches or policy
 folders, whatever its grants say: a plugin that may write its project folder must not be able to
 rewrite `.yoi/config.toml` (widening its own grant at the next start) or plant files at
-compiled-artifact cache keys. The host names the paths (engine/grants/protected.py, through
+compiled-artifact cache keys. The host names the paths (engine/protected.py, through
 `HostConfig.protected_paths`; the registry adds its own cache folders). A target is refused when:
 
 - its path (the resolved grant root plus the checked relative path: no symlink, no `..` can be

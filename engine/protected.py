@@ -1,5 +1,6 @@
 """The host's own control files: what no plugin may read, list or write, whatever it is granted
-(issue 17 point 1, DESIGN decision 7), the way git protects `.git`.
+(issue 17 point 1, DESIGN decision 7), the way git protects `.git`. A stage of its own, below the
+graph (which exports them as facts) and the pipeline (which names them for a run).
 
 They are the enablement config in use (and the workspace's default config path, which the next
 start without `--config` reads), every package store folder, the compiled-artifact and
@@ -59,19 +60,14 @@ def cache_folders() -> list[tuple[Path, str]]:
 
 
 def host_protected_paths(
-    workspace: Path | None = None,
-    config_file: str | Path | None = None,
+    config_files: Sequence[str | Path | None] = (),
     policy_dirs: Sequence[str | Path] = (),
     stores: Sequence[Path] = (),
 ) -> tuple[ProtectedPath, ...]:
-    """The protected paths of a run over `workspace` with this config, policies and stores."""
+    """The protected paths of a run with these config files (the one in use and the workspace's
+    default one), policy folders and package stores, plus this environment's cache folders."""
     entries: list[tuple[str | Path, str]] = list(cache_folders())
-    if config_file is not None:
-        entries.append((config_file, CONFIG))
-    if workspace is not None:
-        from engine.grants.config import default_config_path
-
-        entries.append((default_config_path(workspace), CONFIG))
+    entries += [(file, CONFIG) for file in config_files if file is not None]
     entries += [(folder, POLICY) for folder in policy_dirs]
     entries += [(store, STORE) for store in stores]
     return protected(entries)
