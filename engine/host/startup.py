@@ -49,6 +49,10 @@ class StartupReport:
     # host-managed services started with the host (engine.host.services.start_services), one
     # result per package with a planned Service
     service_starts: tuple[dict[str, Any], ...] = ()
+    # the host's own paths no plugin may touch (config, stores, caches, policy folders; issue 17.1)
+    protected_paths: tuple[str, ...] = field(default=(), compare=False)
+    # every ref the run knows (discovered or configured): a local id is unique among them or ambiguous
+    known_refs: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def run_denials(self) -> tuple[Finding, ...]:
@@ -174,6 +178,8 @@ def startup_report(verdict: RunVerdict, workspace: str, host_settings: HostSetti
         run_findings=verdict.run_findings,
         rules=tuple(rule for rule in verdict.rules if rule.code in {f.code for f in verdict.run_findings}),
         run_blocking_codes=verdict.run_blocking_codes,
+        protected_paths=verdict.protected_paths,
+        known_refs=tuple(package.ref for package in verdict.packages),
     )
 
 
@@ -210,6 +216,7 @@ def start_plans(
     if host is None:
         bundle = report.host_settings.https_ca_bundle
         host = HostConfig(https_ca_bundle=Path(bundle) if bundle else None)
+    host = replace(host, protected_paths=(*host.protected_paths, *report.protected_paths))
     registry = PluginInstanceRegistry(report.plans, host=host, queue_limit=queue_limit)
     started = start_all(registry, report.plans) if start_services else ()
     return StartedHost(replace(report, service_starts=started), registry)
@@ -241,17 +248,19 @@ def lookup_ref(report: StartupReport | StartedHost, ref: str) -> str:
         return ref
     refused = {entry["ref"]: entry for entry in report.refused}
     if ref not in refused:
-        local = [p for p in planned if p.partition(":")[2] == ref]
-        if len(local) == 1:
-            return local[0]
-        local_refused = [r for r in refused if r.partition(":")[2] == ref]
-        if len(local) + len(local_refused) > 1:
+        # A local id names one package among all the workspace knows, as for `show`: a package in
+        # another store makes it ambiguous even when only one of them is enabled.
+        known = set(report.known_refs) | set(planned) | set(refused)
+        local = sorted(r for r in known if r.partition(":")[2] == ref)
+        if len(local) > 1:
             raise HostError(
                 "not_found", f"plugin reference `{bound_text(ref)}` is ambiguous; use a source-qualified ref"
             )
-        if not local_refused:
+        if local and local[0] in planned:
+            return local[0]
+        if not local or local[0] not in refused:
             raise HostError("not_found", f"plugin package `{bound_text(ref)}` is not enabled in this workspace")
-        ref = local_refused[0]
+        ref = local[0]
     entry = refused[ref]
     reasons = "; ".join(entry["reasons"][:2])
     raise HostError(

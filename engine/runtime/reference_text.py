@@ -20,7 +20,8 @@ TOOL_UNDECLARED = "requested tool is not declared by plugin manifest"
 INGRESS_SURFACE_OFF = "plugin ingress surface is not enabled"
 INGRESS_UNDECLARED = "requested ingress is not declared by plugin manifest"
 
-# spec §6.12: package -> load error, module -> module error, execution, output
+# spec §6.12: package -> load error, module -> module error, execution, output (a host failure,
+# kind `internal`, is not the guest's and has no category)
 CATEGORY_PREFIXES = {
     "package": "package/module load error: ",
     "module": "WASM module error: ",
@@ -34,7 +35,6 @@ _CATEGORY_OF_KIND = {
     "limit": "execution",
     "timeout": "execution",
     "failed": "execution",
-    "internal": "execution",
     "invalid_output": "output",
 }
 
