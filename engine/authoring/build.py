@@ -43,7 +43,6 @@ DEFAULT_TIMEOUT_S = 600.0
 MAX_SOURCE_BYTES = 4 * 1024 * 1024
 LOG_TAIL_BYTES = 2048
 MAX_ENTRIES = 4096  # files and folders looked at in the package folder
-PDK_HINT = "install it with: pip install 'yoi-plugin-engine[pdk]'"
 # Runs componentize-py's console entry point with this very interpreter (no PATH lookup).
 _RUNNER = "import sys; from componentize_py import script; sys.argv[0] = 'componentize-py'; sys.exit(script())"
 
@@ -233,7 +232,9 @@ def _run_bounded(command: list[str], cwd: Path, log: Path, timeout: float) -> in
 
 def build_python(root: Path, manifest, timeout: float) -> bytes:
     if importlib.util.find_spec("componentize_py") is None:
-        raise BuildError(f"building a Python guest needs componentize-py, which is not installed; {PDK_HINT}")
+        from engine.install import pdk_hint
+
+        raise BuildError(f"building a Python guest needs componentize-py, which is not installed; {pdk_hint()}")
     wit = root / "wit"
     if not wit.is_dir() or wit.is_symlink():
         raise BuildError(
