@@ -331,6 +331,11 @@ def read_core(data: bytes) -> CoreModule:
     return CoreModule(tuple(imports), tuple(exports), tuple(customs))
 
 
+def section_spans(data: bytes) -> list[tuple[int, int, int]]:
+    """(section id, start, end) of each top-level section, bounds-checked; raises MalformedWasm."""
+    return [(sid, r.pos, r.end) for sid, r in _sections(data, None)]
+
+
 def check_component_framing(data: bytes) -> None:
     """Walk a component's top-level sections, bounds only; raises MalformedWasm if truncated."""
     for _ in _sections(data, None):

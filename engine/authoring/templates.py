@@ -130,9 +130,10 @@ def render(template: Template, plugin_id: str) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     marks = {ID_MARK: plugin_id, **template.item_names(plugin_id)}
     for name, data in _template_files(template):
+        text = data
         for mark, value in marks.items():
-            data = data.replace(mark.encode(), value.encode())
-        files[name] = data
+            text = text.replace(mark.encode(), value.encode())
+        files[name] = text
     for name in (template.world_file, HOST_WIT):
         files[f"wit/{name}"] = (wit_dir() / name).read_bytes()
     files[ARTIFACT] = template.placeholder

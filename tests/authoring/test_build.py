@@ -14,7 +14,9 @@ import pytest
 import wasmtime
 
 from engine.artifact.placeholder import placeholder_kind
-from engine.authoring.build import BUILD_WORLD, BuildError, _run_bounded, build_world_text
+from engine.authoring.build import BuildError
+from engine.authoring.python_build import BUILD_WORLD, build_world_text
+from engine.authoring.python_build import run_bounded as _run_bounded
 from engine.authoring.new import create
 from engine.authoring.templates import TEMPLATES, enablement
 from engine.walk import MAX_FOLDER_DEPTH
