@@ -200,7 +200,10 @@ def classify(error: BaseException, what: str, limits: RuntimeLimits) -> RuntimeF
         or "incompatible type" in lowered
     ):
         return RuntimeFault("load", f"{what} could not be linked: {text}")
-    return RuntimeFault("trap", f"WASM execution error: {what}: {text}")
+    from engine.runtime.stub_traps import explain  # what a stubbed WASI call was, and what to use instead
+
+    hint = explain(str(error))
+    return RuntimeFault("trap", f"WASM execution error: {what}: {text}" + (f": {hint}" if hint else ""))
 
 
 def _cache_folder(host: HostConfig) -> Path | None:
