@@ -116,6 +116,8 @@ def render(table: dict[str, str]) -> str:
         "componentize-py 0.25 guest; do not edit). engine/runtime/stub_traps.py reads it.",
         '"""',
         "",
+        "# ruff: noqa: E501",
+        "",
         "WASI_FUNCTIONS = {",
         *(f'    "{symbol}": "{function}",' for symbol, function in table.items()),
         "}",
@@ -126,7 +128,7 @@ def render(table: dict[str, str]) -> str:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
-        print(__doc__, file=sys.stderr)
+        sys.stderr.write(__doc__ or "")
         return 2
     sys.stdout.write(render(libc_table(Path(argv[0]).read_bytes())))
     return 0

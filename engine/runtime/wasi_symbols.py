@@ -2,6 +2,8 @@
 componentize-py 0.25 guest; do not edit). engine/runtime/stub_traps.py reads it.
 """
 
+# ruff: noqa: E501
+
 WASI_FUNCTIONS = {
     "environment_get_arguments": "wasi:cli/environment#get-arguments",
     "environment_get_environment": "wasi:cli/environment#get-environment",
