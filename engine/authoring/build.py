@@ -23,7 +23,7 @@ from typing import Any
 
 from engine.authoring import python_build, record
 from engine.authoring.python_build import PYTHON_SOURCE
-from engine.authoring.sources import MAX_SOURCE_BYTES, BuildError, read_file, regular_files
+from engine.authoring.sources import MAX_SOURCE_BYTES, BuildError, NoSource, read_file, regular_files
 from engine.package.limits import DEFAULT_LIMITS
 from engine.package.manifest import load_manifest
 from engine.package.paths import normalize_archive_path
@@ -185,7 +185,8 @@ def plan_build(directory: str, timeout: float = DEFAULT_TIMEOUT_S) -> BuildJob:
     sources = [p for p in (python_source, wat_source) if p.is_file()]
     if len(sources) != 1:
         found = "both" if sources else "neither"
-        raise BuildError(
+        error = BuildError if sources else NoSource
+        raise error(
             f"a build needs exactly one source, {PYTHON_SOURCE} (Python, for a component) or "
             f"src/{wat_source.name} (WAT); found {found}"
         )

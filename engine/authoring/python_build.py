@@ -44,6 +44,11 @@ LOG_TAIL_BYTES = 2048
 # 1980-01-01T00:00:00Z, the zip epoch: one fixed time for every staged file and folder.
 STAGED_MTIME = 315532800
 BUILDER = "componentize-py"
+# A stub-wasi CPython guest starts with ~12.4 MiB of linear memory and a function table of about
+# 5,700 entries, both far over the defaults (2 MiB, 256 entries): its enablement raises both.
+PYTHON_MEMORY_BYTES = 16 * 1024 * 1024
+PYTHON_TABLE_ELEMENTS = 8192
+GUEST_LIMITS = (("memory_bytes", PYTHON_MEMORY_BYTES), ("table_elements", PYTHON_TABLE_ELEMENTS))
 # Why two componentize-py 0.25 builds of the same inputs differ (read in its source; see
 # docs/authoring.md). `build --check-reproducible` cites it when the bytes differ.
 REPRODUCIBILITY_NOTE = (

@@ -28,6 +28,11 @@ class BuildError(Exception):
         self.exit_code = exit_code
 
 
+class NoSource(BuildError):
+    """The folder holds no source a build knows: there is nothing to build (its artifact, if any,
+    was made some other way)."""
+
+
 def read_file(path: Path, limit: int, what: str) -> bytes:
     """A regular file's bytes, at most `limit`; never follows a symlink or blocks on a FIFO."""
     try:

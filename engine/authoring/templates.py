@@ -18,6 +18,7 @@ import tomllib
 from dataclasses import dataclass
 
 from engine.artifact.placeholder import INSTANCE_TEMPLATE_PLACEHOLDER, TOOL_TEMPLATE_PLACEHOLDER
+from engine.authoring.python_build import PYTHON_MEMORY_BYTES, PYTHON_TABLE_ELEMENTS
 from engine.package.paths import normalize_archive_path
 from engine.resources import data_dir, wit_dir
 
@@ -27,10 +28,6 @@ ID_MARK = "__PLUGIN_ID__"
 ITEM_NAME_MAX_BYTES = 64
 _NOT_NAME_CHAR = re.compile(r"[^A-Za-z0-9_-]+")
 ARTIFACT = "plugin.component.wasm"
-# A stub-wasi CPython guest starts with ~12.4 MiB of linear memory and a function table of about
-# 5,700 entries, both far over the defaults (2 MiB, 256 entries): its enablement raises both.
-PYTHON_MEMORY_BYTES = 16 * 1024 * 1024
-PYTHON_TABLE_ELEMENTS = 8192
 HOST_WIT = "deps/yoi-host/yoi-host-v1.wit"
 
 

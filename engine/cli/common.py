@@ -10,7 +10,7 @@ from typing import Any, NoReturn
 
 import click
 
-from engine.diagnostics import bound_text, escape_text
+from engine.diagnostics import CLI_TEXT_LIMIT_CHARS, bound_text, escape_text
 
 EXIT_OK = 0
 EXIT_POLICY = 1
@@ -51,9 +51,9 @@ def emit_json(value: Any) -> None:
     click.echo(_LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
-def fail(group: str, message: str, code: int = EXIT_USAGE) -> NoReturn:
-    """Print `yoi <group>: <message>` (bounded) on stderr and exit with `code`."""
-    click.echo(f"yoi {group}: {escape_text(bound_text(message))}", err=True)
+def fail(group: str, message: str, code: int = EXIT_USAGE, limit: int = CLI_TEXT_LIMIT_CHARS) -> NoReturn:
+    """Print `yoi <group>: <message>` (bounded to `limit` characters) on stderr and exit with `code`."""
+    click.echo(f"yoi {group}: {escape_text(bound_text(message, limit))}", err=True)
     sys.exit(code)
 
 

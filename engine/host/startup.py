@@ -113,13 +113,19 @@ def evaluate_startup(
     workspace: Path, config_path: Path | None = None, policy_dirs: Sequence[Path] = ()
 ) -> StartupReport:
     """Plans and refusals for a workspace; pure evaluation (no wasmtime, no guest code)."""
-    from engine.report.judge import list_item
-    from engine.report.plan import make_plans
-    from engine.report.verdict import run_findings
     from engine.report.workspace import evaluate_workspace, load_workspace_config
 
     config = load_workspace_config(workspace, config_path) if workspace.is_dir() else None
     evaluation = evaluate_workspace(workspace, config_path, policy_dirs, config=config)
+    return report_from_evaluation(evaluation, str(workspace.resolve()), config.host if config else HostSettings())
+
+
+def report_from_evaluation(evaluation, workspace: str, host_settings: HostSettings) -> StartupReport:
+    """Plans and refusals from an evaluation (a workspace's, or `yoi plugin dev`'s one package)."""
+    from engine.report.judge import list_item
+    from engine.report.plan import make_plans
+    from engine.report.verdict import run_findings
+
     findings = tuple(run_findings(evaluation))
     denials = [finding_reason(f) for f in findings if f["severity"] == "deny"]
     plans = make_plans(evaluation)
@@ -147,12 +153,12 @@ def evaluate_startup(
     if denials:
         plans, denied_items = (), {}
     return StartupReport(
-        str(workspace.resolve()),
+        workspace,
         plans,
         tuple(p.ref for p in plans),
         tuple(refused),
         denied_items=denied_items,
-        host_settings=config.host if config else HostSettings(),
+        host_settings=host_settings,
         run_findings=findings,
     )
 

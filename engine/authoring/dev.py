@@ -1,0 +1,271 @@
+"""`yoi plugin dev DIR` and `yoi plugin call DIR ...`: run a package folder while writing it.
+
+A development load is: build the artifact if its sources changed (the build record says), read
+the folder as a package, make a development enablement in memory from what the manifest requests
+(host APIs only where a `--allow-*` flag opened them, engine/authoring/dev_grants.py), and judge
+it with the built-in rules and any `--policy` folders exactly as a host judges a written
+enablement: the same evaluation, the same startup report, plans only (DESIGN decision 2). The
+enablement is never written anywhere, so `check`, `list` and `show` never see it; every line dev
+prints is marked `[dev]`, every JSON answer carries `"dev": true`.
+
+`DevServer` keeps one load alive behind `serve`'s JSON-lines protocol and reloads it when the
+package folder changes (polled with stat; no file-watching dependency): the instance's state goes
+with the old load. A build that fails keeps the previous load serving.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.authoring import record
+from engine.authoring.sources import BuildError, NoSource, walk
+from engine.diagnostics import bound_text
+
+DEV_MARK = "[dev]"
+DEFAULT_POLL_S = 0.3
+
+
+class DevError(Exception):
+    """A development load that could not be made (no package, an unreadable manifest, a build
+    that failed before anything was loaded); `exit_code` as for `build`."""
+
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+@dataclass
+class DevLoad:
+    """One load of the folder: its startup report (with a registry) and how long it took."""
+
+    report: Any  # engine.host.startup.StartupReport, its registry set
+    ref: str
+    artifact: str | None  # the manifest's artifact path (what a build writes, with its record)
+    build: str  # built | up to date | no source (a prebuilt artifact, served as it is)
+    build_s: float
+    host_s: float
+    language: str | None
+    hints: list[str] = field(default_factory=list)
+
+    def close(self) -> None:
+        self.report.registry.close()
+
+
+def _language(folder: Path, artifact: str | None) -> str | None:
+    """The language the artifact was built from, as its build record says (None without one)."""
+    document = record.read(folder / record.record_path(artifact)) if artifact else None
+    return document.get("language") if document else None
+
+
+def _build(folder: str, timeout: float) -> tuple[str, float]:
+    """Build when the sources changed; a folder with no source is served as it is."""
+    from engine.authoring.build import build_if_changed
+
+    started = time.perf_counter()
+    try:
+        result = build_if_changed(folder, timeout)
+    except NoSource:
+        return "no source", 0.0
+    return "built" if result.built else "up to date", time.perf_counter() - started
+
+
+def enablement_for(package, allowed: dict[str, tuple[Any, ...]], language: str | None):
+    """The development enablement: everything the manifest requests, bound to this digest."""
+    from engine.authoring.dev_grants import dev_grants
+    from engine.authoring.python_build import GUEST_LIMITS
+    from engine.grants.model import Enablement, EnablementConfig
+
+    manifest = package.manifest
+    ref = f"project:{manifest.id}"
+    enablement = Enablement(
+        id=ref,
+        version=manifest.version,
+        digest=package.digest,
+        surfaces=tuple(manifest.declared_surfaces()),
+        grants=dev_grants(ref, manifest, package.digest, allowed),
+        limits=GUEST_LIMITS if language == "python" else (),
+    )
+    return EnablementConfig(enabled=(enablement,), file=None)
+
+
+def load(
+    folder: str,
+    allowed: dict[str, tuple[Any, ...]],
+    policy_dirs=(),
+    timeout: float = 600.0,
+    host=None,
+) -> DevLoad:
+    """Build if needed, then judge and plan the folder under a development enablement; raises
+    BuildError (the build failed) or DevError (nothing that can be loaded)."""
+    from engine.authoring.dev_grants import closed_apis
+    from engine.diagnostics import DiagnosticError
+    from engine.grants.model import HostSettings
+    from engine.host.startup import report_from_evaluation
+    from engine.package.materialize import load_package_path
+    from engine.report.evaluate import evaluate
+    from engine.report.judge import package_conclusions
+    from engine.report.subjects import check_subject
+    from engine.runtime import HostConfig, PluginInstanceRegistry, RuntimeFault
+
+    root = os.path.abspath(folder)
+    build, build_s = _build(root, timeout)
+    started = time.perf_counter()
+    try:
+        package = load_package_path(root, source="project")
+    except DiagnosticError as error:
+        raise DevError(f"the package folder cannot be loaded: {error.diagnostics[0].message}") from None
+    runtime = package.manifest.runtime
+    language = _language(Path(root), runtime.artifact_path if runtime else None)
+    config = enablement_for(package, allowed, language)
+    evaluation = evaluate([check_subject(root, config, package)], policy_dirs=policy_dirs)
+    report = report_from_evaluation(evaluation, f"dev:{root}", HostSettings())
+    registry = PluginInstanceRegistry(report.plans, host=host or HostConfig())
+    report = _with_registry(report, registry)
+    ref = config.enabled[0].id
+    hints = [f"warn: {c['message']}" for c in package_conclusions(evaluation, ref) if c["severity"] == "warn"]
+    hints += [
+        f"host API {flag.api} is closed: open it with {flag.option} {flag.metavar}"
+        for flag in closed_apis(package.manifest, allowed)
+    ]
+    if ref in report.started_refs:
+        try:
+            registry.start(ref)  # compile and instantiate now: the next call is fast, a failure shows at once
+        except RuntimeFault as fault:
+            hints.append(f"{ref} did not start: {fault.kind}: {fault.message}")
+    artifact = runtime.artifact_path if runtime else None
+    return DevLoad(report, ref, artifact, build, build_s, time.perf_counter() - started, language, hints)
+
+
+def _with_registry(report, registry):
+    from dataclasses import replace
+
+    return replace(report, registry=registry)
+
+
+def render(loaded: DevLoad) -> list[str]:
+    """The startup report, hints and timing, every line marked as development."""
+    lines = [f"{DEV_MARK} {line}" for line in loaded.report.render().splitlines()]
+    lines += [f"{DEV_MARK} {bound_text(hint, 1000)}" for hint in loaded.hints]
+    return [*lines, timing(loaded)]
+
+
+def timing(loaded: DevLoad) -> str:
+    built = f"build {loaded.build_s:.2f} s" if loaded.build == "built" else f"build {loaded.build}"
+    return f"{DEV_MARK} loaded {loaded.ref} ({built}, host {loaded.host_s:.2f} s)"
+
+
+# ---- watching ----------------------------------------------------------------------------------
+
+
+def snapshot(folder: Path) -> dict[str, tuple[int, int, int, int]]:
+    """Relative path -> (mtime_ns, size, inode, mode) of everything in the package folder (bounded
+    like a build's walk: sorted, `__pycache__` skipped, at most MAX_ENTRIES entries)."""
+    found = {}
+    try:
+        for name, entry in walk(folder, "the package folder"):
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            found[name] = (info.st_mtime_ns, info.st_size, info.st_ino, info.st_mode)
+    except BuildError:
+        return {"<unreadable>": (0, 0, 0, 0)}
+    return found
+
+
+class DevServer:
+    """One development load behind the JSON-lines protocol, reloaded when the folder changes."""
+
+    def __init__(
+        self,
+        folder: str,
+        allowed: dict[str, tuple[Any, ...]],
+        policy_dirs=(),
+        timeout: float = 600.0,
+        note: Callable[[str], None] = lambda _line: None,
+    ) -> None:
+        self.folder = Path(os.path.abspath(folder))
+        self.allowed, self.policy_dirs, self.timeout, self.note = allowed, tuple(policy_dirs), timeout, note
+        self.lock = threading.RLock()
+        self.loaded: DevLoad | None = None
+        self.loop: Any = None
+        self.baseline: dict[str, tuple[int, int, int, int]] = {}
+        self.generation = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- loading --
+
+    def reload(self, reason: str = "start") -> bool:
+        """Build if needed and load again; on failure the previous load keeps serving."""
+        from engine.host.serve import ServeLoop
+
+        before = snapshot(self.folder)
+        with self.lock:
+            try:
+                loaded = load(str(self.folder), self.allowed, self.policy_dirs, self.timeout)
+            except (BuildError, DevError) as error:
+                kept = "; the previous load keeps serving" if self.loaded else ""
+                self.note(f"{DEV_MARK} {reason}: {bound_text(str(error), 1000)}{kept}")
+                self.baseline = before
+                return False
+            previous, self.loaded = self.loaded, loaded
+            self.loop = ServeLoop(loaded.report, loaded.report.registry)
+            self.generation += 1
+            if previous is not None:
+                previous.close()
+        after = snapshot(self.folder)
+        own = {loaded.artifact, record.record_path(loaded.artifact)} if loaded.artifact else set()
+        others = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)} - own
+        self.baseline = after if not others else before  # an edit during the build: load again
+        for line in render(loaded):
+            self.note(line)
+        return True
+
+    def respond(self, line: bytes | None) -> dict[str, Any]:
+        """serve's answer to one request line, marked `"dev": true`."""
+        with self.lock:
+            if self.loop is None:
+                answer = {"id": None, "ok": False, "error": {"kind": "denied", "message": "nothing is loaded"}}
+            else:
+                answer = self.loop.respond(line)
+        answer["dev"] = True
+        return answer
+
+    # -- watching --
+
+    def changed(self) -> bool:
+        """True when the folder differs from the baseline and has stayed the same for one poll
+        (an editor's save may take several writes)."""
+        first = snapshot(self.folder)
+        if first == self.baseline:
+            return False
+        time.sleep(DEFAULT_POLL_S / 2)
+        return snapshot(self.folder) == first
+
+    def watch(self, interval: float = DEFAULT_POLL_S) -> None:
+        """Poll in a daemon thread until `close`."""
+
+        def run() -> None:
+            while not self._stop.wait(interval):
+                if self.changed():
+                    self.note(f"{DEV_MARK} change in {self.folder.name}: reloading")
+                    self.reload("reload")
+
+        self._thread = threading.Thread(target=run, name="yoi-dev-watch", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=self.timeout + 5)
+        with self.lock:
+            if self.loaded is not None:
+                self.loaded.close()
+                self.loaded = None
