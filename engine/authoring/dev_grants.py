@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from engine.grants.model import FsGrant, Grants, HttpsGrant
 from engine.package.model import FS_OPERATIONS
 
-DEFAULT_FS_OPERATIONS = ("read", "list")
+DEFAULT_FS_OPERATIONS: tuple[str, ...] = ("read", "list")
 DEFAULT_HTTPS_METHODS = ("GET",)
 _METHODS = re.compile(r"[A-Z]+(,[A-Z]+)*")
 
@@ -128,7 +128,8 @@ def dev_grants(ref: str, manifest, digest: str, allowed: dict[str, tuple[Any, ..
     opened = {api for api, entries in allowed.items() if entries}
     permissions = tuple(p for p in manifest.permissions if p.kind != "host_api" or p.value in opened)
     grants = Grants(id=ref, version=manifest.version, digest=digest, permissions=permissions)
-    return replace(grants, **{flag.field: allowed.get(flag.api, ()) for flag in ALLOW_FLAGS})
+    allowlists: dict[str, Any] = {flag.field: allowed.get(flag.api, ()) for flag in ALLOW_FLAGS}
+    return replace(grants, **allowlists)
 
 
 def closed_apis(manifest, allowed: dict[str, tuple[Any, ...]]) -> list[AllowFlag]:
