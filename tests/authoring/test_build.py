@@ -35,6 +35,8 @@ def test_wat_templates_build_and_check_active(name, tmp_path):
     assert (report["command"], report["language"], report["artifact"]) == ("build", "wat", "plugin.component.wasm")
     assert report["size_bytes"] == len(artifact) and report["build_ms"] >= 0
     assert report["check"]["status"] == "active" and report["check"]["diagnostics"] == []
+    strict = yoi("plugin", "check", str(folder), "--fail-on", "warn")  # a fresh template warns about nothing
+    assert strict.returncode == 0, strict.stdout + strict.stderr
 
 
 def test_built_wat_instance_is_active_under_a_granting_enablement(tmp_path):
