@@ -129,6 +129,7 @@ def _umask() -> int:
 
 def next_steps(result: NewResult) -> list[str]:
     steps = [
+        f"run it while you write it (builds, reloads on every change): yoi plugin dev {result.destination}",
         f"build the artifact: yoi plugin build {result.destination}",
         f"pack it: yoi plugin pack {result.destination} --output WS/.yoi/plugins/{result.plugin_id}.yoi-plugin",
         f"enable it in WS/.yoi/config.toml with the digest pack prints (see {result.destination}/README.md)",
