@@ -66,11 +66,11 @@ def _language(folder: Path, artifact: str | None) -> str | None:
 
 def _build(folder: str, timeout: float) -> tuple[str, float, float]:
     """Build when the sources changed, then compile the new artifact into the compiled-artifact
-    cache in a child process (engine/authoring/prepare.py), so that judging it (which reads the
-    component's types) and starting it load native code instead of compiling. A folder with no
-    source is served as it is. Returns (state, build seconds, compile seconds)."""
+    cache (engine/authoring/prepare.py), so that judging it (which reads the component's types)
+    and starting it load native code instead of compiling. A folder with no source is served as
+    it is. Returns (state, build seconds, compile seconds)."""
     from engine.authoring.build import build_if_changed
-    from engine.authoring.prepare import spawn
+    from engine.authoring.prepare import prepare
 
     started = time.perf_counter()
     try:
@@ -80,13 +80,7 @@ def _build(folder: str, timeout: float) -> tuple[str, float, float]:
     if not result.built:
         return "up to date", time.perf_counter() - started, 0.0
     built = time.perf_counter()
-    child = spawn(Path(folder) / result.artifact)
-    try:
-        child.wait(timeout=timeout)
-    except BaseException:
-        child.kill()
-        child.wait()
-        raise
+    prepare(Path(folder) / result.artifact)
     return "built", built - started, time.perf_counter() - built
 
 
@@ -211,29 +205,37 @@ class DevServer:
     ) -> None:
         self.folder = Path(os.path.abspath(folder))
         self.allowed, self.policy_dirs, self.timeout, self.note = allowed, tuple(policy_dirs), timeout, note
-        self.lock = threading.RLock()
+        self.lock = threading.RLock()  # the current load: swapped and used under it
+        self._reloading = threading.Lock()
         self.loaded: DevLoad | None = None
         self.loop: Any = None
         self.baseline: dict[str, tuple[int, int, int, int]] = {}
         self.generation = 0
+        self.failure: BuildError | DevError | None = None  # why the last reload failed
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     # -- loading --
 
     def reload(self, reason: str = "start") -> bool:
-        """Build if needed and load again; on failure the previous load keeps serving."""
+        """Build if needed and load again (one reload at a time); on failure the previous load
+        keeps serving."""
+        with self._reloading:
+            return self._reload(reason)
+
+    def _reload(self, reason: str) -> bool:
         from engine.host.serve import ServeLoop
 
         before = snapshot(self.folder)
+        try:  # the previous load keeps answering while this one builds, compiles and starts
+            loaded = load(str(self.folder), self.allowed, self.policy_dirs, self.timeout)
+        except (BuildError, DevError) as error:
+            self.failure = error
+            kept = "; the previous load keeps serving" if self.loaded else ""
+            self.note(f"{DEV_MARK} {reason}: {bound_text(str(error), 1000)}{kept}")
+            self.baseline = before
+            return False
         with self.lock:
-            try:
-                loaded = load(str(self.folder), self.allowed, self.policy_dirs, self.timeout)
-            except (BuildError, DevError) as error:
-                kept = "; the previous load keeps serving" if self.loaded else ""
-                self.note(f"{DEV_MARK} {reason}: {bound_text(str(error), 1000)}{kept}")
-                self.baseline = before
-                return False
             previous, self.loaded = self.loaded, loaded
             self.loop = ServeLoop(loaded.report, loaded.report.registry)
             self.generation += 1

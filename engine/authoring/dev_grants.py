@@ -59,7 +59,10 @@ def parse_fs(value: str) -> FsGrant:
             )
     if not root:
         raise AllowError("--allow-fs: the root folder is empty")
-    resolved = os.path.realpath(root)
+    try:
+        resolved = os.path.realpath(root)
+    except (OSError, ValueError):  # a NUL byte, a loop of symlinks
+        raise AllowError(f"--allow-fs: `{root}` cannot be resolved") from None
     if not os.path.isdir(resolved):
         raise AllowError(f"--allow-fs: `{root}` is not a folder")
     return FsGrant(resolved, tuple(dict.fromkeys(operations)))

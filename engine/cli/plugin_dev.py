@@ -126,7 +126,8 @@ def dev(directory: str, allow: dict, policy_dirs, timeout: float, poll: float) -
     console = Console(interactive)
     server = DevServer(directory, allowed, policy_dirs, timeout, note=lambda line: click.echo(line, err=True))
     if not server.reload("start") and server.loaded is None:
-        fail("plugin", f"{DEV_MARK} nothing to serve; fix the package and run `yoi plugin dev` again", 1)
+        code = server.failure.exit_code if server.failure else 1
+        fail("plugin", f"{DEV_MARK} nothing to serve; fix the package and run `yoi plugin dev` again", code)
     server.note = console.note
     server.watch(poll)
     try:

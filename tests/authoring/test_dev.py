@@ -321,3 +321,14 @@ def test_a_folder_is_a_package_only_when_it_holds_a_manifest_and_refs_are_never_
     assert package_folder("acme.dev") and package_folder(str(tmp_path / "acme.dev"))
     assert not package_folder("project:acme.dev")  # a source-qualified ref, whatever the folder holds
     assert not package_folder("empty") and not package_folder("missing") and not package_folder("a\0b")
+
+
+def test_dev_refuses_what_it_cannot_serve_with_exit_2_and_no_traceback(tmp_path):
+    folder = wat_instance(tmp_path / "counter")
+    (tmp_path / "link").symlink_to(folder)
+    for target in (tmp_path / "missing", tmp_path / "link", tmp_path):  # tmp_path: no plugin.toml
+        result = yoi("plugin", "dev", str(target), stdin="")
+        assert result.returncode == 2, (target, result.stderr)
+        assert "Traceback" not in result.stderr and "nothing to serve" in result.stderr
+    bad = yoi("plugin", "dev", str(folder), "--allow-fs", "nowhere:read", stdin="")
+    assert bad.returncode == 2 and "--allow-fs: `nowhere` is not a folder" in bad.stderr
