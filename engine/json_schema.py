@@ -2,12 +2,19 @@
 schemas so there is one source of truth: a key added to a cerberus schema appears here too.
 
 What cerberus does not hold is added explicitly, mirroring the code that checks it: tagged
-permission objects (checked per `kind` in a second pass) become `anyOf` variants, and rules of
-`validate_manifest` that a `pattern` states exactly (safe ids) are overlaid by path. A cerberus
-rule without a translation raises, so a new rule cannot silently loosen the editor schema.
+permission objects (checked per `kind` in a second pass) become one `if`/`then` per kind, the
+checks of `validate_manifest` and of the rules that a keyword states exactly (safe ids, SemVer,
+safe package paths, tool names, the runtime's kind-dependent keys) are overlaid by path, and
+conditionals (`if`/`then`) by path. Descriptions come from the cerberus fields' `meta`. A
+cerberus rule without a translation raises, so a new rule cannot silently loosen the schema.
 
-Only keywords that mean the same from draft 4 to 2020-12 are used (no `if`/`const`/`$defs`):
-taplo, the engine of Even Better TOML, implements older drafts best.
+The dialect is draft-07, the newest that taplo (the engine of Even Better TOML) and VS Code
+implement fully; `if`/`then`/`const` need it. What JSON Schema cannot say is left to `check`: a
+tool name's bound is in UTF-8 bytes (the schema says 128 characters), a path must name a file
+of the package, and a tool's `input_schema` is checked by its own rules (spec §2.2).
+
+The generated schemas are committed under `schemas/` with a stable `$id`
+(`SCHEMA_ID_BASE` + file name); a test keeps them equal to `yoi plugin schema`.
 """
 
 from __future__ import annotations
@@ -15,7 +22,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-DRAFT = "https://json-schema.org/draft/2020-12/schema"
+from engine.errors import EngineError, ErrorKind
+
+DRAFT = "http://json-schema.org/draft-07/schema#"
+SCHEMA_ID_BASE = "https://schemas.yoi.dev/plugin-engine/"  # + file name: a stable identifier, not a fetch URL
 ITEMS = "[]"  # path step for the items of an array
 
 _TYPES = {
@@ -34,14 +44,22 @@ _STRUCTURAL = {"required", "allow_unknown", "schema", "type", "meta", "default",
 Path = tuple[str, ...]
 
 
-class SchemaTranslationError(ValueError):
-    """A cerberus rule this generator cannot state in JSON Schema."""
+class SchemaTranslationError(EngineError, ValueError):
+    """A cerberus rule this generator cannot state in JSON Schema (a bug: `internal`)."""
+
+    error_kind = ErrorKind.INTERNAL
 
 
 class _Generator:
-    def __init__(self, variants: Mapping[Path, tuple[str, Mapping[str, dict]]], overlays: Mapping[Path, dict]):
+    def __init__(
+        self,
+        variants: Mapping[Path, tuple[str, Mapping[str, dict]]],
+        overlays: Mapping[Path, dict],
+        conditionals: Mapping[Path, list[dict]],
+    ):
         self.variants = variants
         self.overlays = overlays
+        self.conditionals = conditionals
         self.used: set[Path] = set()
 
     def table(self, schema: Mapping[str, dict], path: Path, allow_unknown: bool) -> dict[str, Any]:
@@ -100,6 +118,9 @@ class _Generator:
         if path in self.overlays:
             self.used.add(path)
             out.update(self.overlays[path])
+        if path in self.conditionals:
+            self.used.add(path)
+            out.setdefault("allOf", []).extend(self.conditionals[path])
         return out
 
     def _type(self, kind: str, path: Path) -> str:
@@ -108,17 +129,18 @@ class _Generator:
         return _TYPES[kind]
 
     def _variants(self, out: dict[str, Any], path: Path) -> None:
-        """An object tagged by `tag`: the tag must name a variant, and the object must match it."""
+        """An object tagged by `tag`: the tag must name a variant, and, if it names one, the object
+        must match that variant (`if`/`then`, so an editor reports the variant's own problem)."""
         if path not in self.variants:
             return
         self.used.add(path)
         tag, schemas = self.variants[path]
         out["properties"][tag] = {**out["properties"].get(tag, {}), "type": "string", "enum": list(schemas)}
-        out["anyOf"] = []
+        branches = out.setdefault("allOf", [])
         for name, schema in schemas.items():
-            variant = self.table(schema, path, allow_unknown=False)
-            variant["properties"][tag] = {"enum": [name]}
-            out["anyOf"].append(variant)
+            variant = self.table(schema, path + (f"<{tag}={name}>",), allow_unknown=False)
+            variant["properties"][tag] = {**variant["properties"][tag], "const": name}
+            branches.append({"if": {"properties": {tag: {"const": name}}, "required": [tag]}, "then": variant})
 
 
 def to_json_schema(
@@ -129,66 +151,159 @@ def to_json_schema(
     root_allow_unknown: bool = False,
     variants: Mapping[Path, tuple[str, Mapping[str, dict]]] | None = None,
     overlays: Mapping[Path, dict] | None = None,
+    conditionals: Mapping[Path, list[dict]] | None = None,
+    schema_id: str | None = None,
 ) -> dict[str, Any]:
     """The JSON Schema of documents a strict cerberus validator (`allow_unknown=False`) accepts
-    with `schema`. `variants[path] = (tag, {name: schema})` and `overlays[path] = {keyword: ...}`
-    name paths of keys (`ITEMS` for array items); every given path must exist."""
-    generator = _Generator(variants or {}, overlays or {})
+    with `schema`. `variants[path] = (tag, {name: schema})`, `overlays[path] = {keyword: ...}`
+    and `conditionals[path] = [{"if": ..., "then": ...}, ...]` name paths of keys (`ITEMS` for
+    array items, `<tag=name>` for the fields of one variant); every given path must exist."""
+    generator = _Generator(variants or {}, overlays or {}, conditionals or {})
     root = generator.table(schema, (), allow_unknown=False)
     root["additionalProperties"] = root_allow_unknown
-    missing = (set(generator.variants) | set(generator.overlays)) - generator.used
+    missing = (set(generator.variants) | set(generator.overlays) | set(generator.conditionals)) - generator.used
     if missing:
         raise SchemaTranslationError(f"no such key path in the cerberus schema: {sorted(missing)}")
-    return {"$schema": DRAFT, "title": title, "description": description, **root}
+    head = {"$schema": DRAFT, **({"$id": schema_id} if schema_id else {})}
+    return {**head, "title": title, "description": description, **root}
+
+
+def _permission_value_overlays(path: Path) -> dict[Path, dict]:
+    """Each permission kind's value field refuses bidi and zero-width characters (validate_manifest
+    and check_plugins refuse them)."""
+    from engine.package.ids import NO_INVISIBLE_PATTERN
+    from engine.package.manifest_schema import PERMISSION_FIELDS
+
+    return {
+        path + (f"<kind={kind}>", field): {"pattern": NO_INVISIBLE_PATTERN}
+        for kind, field in PERMISSION_FIELDS.items()
+        if field
+    }
+
+
+def _ref_pattern() -> str:
+    """A source-qualified plugin id (`project:acme.echo`), as engine/grants/refs.py parses it."""
+    from engine.package.ids import SAFE_ID_PATTERN
+    from engine.package.model import SOURCES
+
+    return "^(?:" + "|".join(SOURCES) + "):" + SAFE_ID_PATTERN.removeprefix("^")
+
+
+def _semver_pattern() -> str:
+    # `[0-9]`, not `\d`: SEMVER_RE is ASCII, while `\d` is any Unicode digit in Rust regex (taplo).
+    from engine.package.ids import SEMVER_RE
+
+    return "^" + SEMVER_RE.pattern.replace(r"\d", "[0-9]") + "$"
+
+
+DIGEST_PATTERN = "^sha256:[0-9a-f]{64}$"  # engine/package/digest.py writes lowercase hex; nothing else matches
+
+
+def _runtime_conditionals() -> list[dict]:
+    """§1.3: what each runtime kind requires and forbids (manifest.py `_runtime_failure`)."""
+    from engine.package.model import COMPONENT_KIND, INSTANCE_WORLD, RAW_ABI, RAW_KIND, TOOL_WORLD
+
+    def forbids(*keys: str) -> dict:
+        return {"not": {"anyOf": [{"required": [key]} for key in keys]}}
+
+    def kind(name: str) -> dict:
+        return {"properties": {"kind": {"const": name}}, "required": ["kind"]}
+
+    return [
+        {
+            "if": kind(RAW_KIND),
+            "then": {
+                "required": ["abi", "entry"],
+                "properties": {"abi": {"const": RAW_ABI}},
+                **forbids("component", "world"),
+            },
+        },
+        {
+            "if": kind(COMPONENT_KIND),
+            "then": {
+                "required": ["world", "component"],
+                "properties": {"world": {"enum": [TOOL_WORLD, INSTANCE_WORLD]}},
+                **forbids("abi", "entry"),
+            },
+        },
+    ]
 
 
 def manifest_json_schema() -> dict[str, Any]:
-    """`plugin.toml` (spec §1): the cerberus schema, tagged permissions, safe ids, SemVer version."""
-    from engine.package.ids import SAFE_ID_PATTERN, SEMVER_RE
+    """`plugin.toml` (spec §1): the cerberus schema, tagged permissions, and what validate_manifest
+    and the tool-name rule check that a keyword can state."""
+    from engine.package.ids import NOT_BLANK_PATTERN, SAFE_ID_PATTERN
     from engine.package.manifest_schema import MANIFEST_SCHEMA, PERMISSION_SCHEMAS
+    from engine.package.model import COMPONENT_KIND, RAW_KIND, SCHEMA_VERSION
+    from engine.package.paths import SAFE_PATH_PATTERN
+    from engine.package.tools import TOOL_NAME_PATTERN
 
     safe = {"pattern": SAFE_ID_PATTERN}
+    path = {"pattern": SAFE_PATH_PATTERN}
     return to_json_schema(
         MANIFEST_SCHEMA,
         title="yoi plugin manifest (plugin.toml)",
         description="A yoi WebAssembly plugin package manifest. Generated by `yoi plugin schema manifest`.",
+        schema_id=SCHEMA_ID_BASE + "plugin.schema.json",
         variants={("permissions", ITEMS): ("kind", PERMISSION_SCHEMAS)},
         overlays={
+            ("schema_version",): {"enum": [SCHEMA_VERSION]},
             ("id",): safe
             | {
                 "description": "Local id: ASCII letters, digits, `.`, `_`, `-`; at most 128; "
                 "no leading or trailing dot."
             },
+            ("name",): {"pattern": NOT_BLANK_PATTERN},
+            ("version",): {"pattern": _semver_pattern()},
+            ("runtime", "kind"): {"enum": [RAW_KIND, COMPONENT_KIND]},
+            ("runtime", "entry"): path,
+            ("runtime", "component"): path,
             ("hooks", ITEMS, "id"): safe,
+            ("hooks", ITEMS, "file"): path,
+            ("tools", ITEMS, "name"): {"pattern": TOOL_NAME_PATTERN},
             ("services", ITEMS, "name"): safe,
             ("ingresses", ITEMS, "name"): safe,
-            # manifest.py refuses a version that is not SemVer; an editor should say so too. `[0-9]`,
-            # not `\d`: SEMVER_RE is ASCII, while `\d` is any Unicode digit in Rust regex (taplo).
-            ("version",): {
-                "pattern": "^" + SEMVER_RE.pattern.replace(r"\d", "[0-9]") + "$",
-                "description": "A SemVer 2.0.0 version, e.g. 0.1.0.",
-            },
-            ("schema_version",): {"description": "Manifest schema version; this engine supports 1."},
-            ("surfaces",): {"description": "Surfaces the package declares (each also needs a permission)."},
-            ("permissions",): {"description": "What the package requests; the enablement config grants it."},
+            **_permission_value_overlays(("permissions", ITEMS)),
         },
+        conditionals={("runtime",): _runtime_conditionals()},
     )
 
 
 def config_json_schema() -> dict[str, Any]:
     """The enablement config (`.yoi/config.toml`, spec §3.1): only `[plugins]` is checked; a yoi
-    config holds other tables too, so other top-level keys are allowed."""
+    config holds other tables too, so other top-level keys are allowed. Ids, versions and digests
+    that could never bind to a package are refused as resolution would."""
+    from engine import api_registry
     from engine.grants.schema import PLUGINS_SCHEMA
     from engine.package.manifest_schema import PERMISSION_SCHEMAS
 
+    entry = ("plugins", "enabled", ITEMS)
+    ref, semver, digest = {"pattern": _ref_pattern()}, {"pattern": _semver_pattern()}, {"pattern": DIGEST_PATTERN}
     return to_json_schema(
         PLUGINS_SCHEMA,
         title="yoi plugin enablement config",
         description="The [plugins] table of a yoi config: enabled packages and their grants. "
         "Generated by `yoi plugin schema config`.",
+        schema_id=SCHEMA_ID_BASE + "config.schema.json",
         root_allow_unknown=True,
-        variants={("plugins", "enabled", ITEMS, "grants", "permissions", ITEMS): ("kind", PERMISSION_SCHEMAS)},
+        variants={entry + ("grants", "permissions", ITEMS): ("kind", PERMISSION_SCHEMAS)},
+        overlays={
+            entry: {"required": ["id"]},  # without one, resolution refuses the entry (`""` is no ref)
+            entry + ("id",): ref,
+            entry + ("version",): semver,
+            entry + ("digest",): digest,
+            entry + ("grants", "id"): ref,
+            entry + ("grants", "version"): semver,
+            entry + ("grants", "digest"): digest,
+            **{
+                entry + ("grants", api, ITEMS, key): rules
+                for (api, key), rules in api_registry.grant_json_overlays().items()
+            },
+            **_permission_value_overlays(entry + ("grants", "permissions", ITEMS)),
+        },
     )
 
 
 SCHEMAS = {"manifest": manifest_json_schema, "config": config_json_schema}
+# The committed copies under schemas/, kept equal to the generated ones by a test.
+SCHEMA_FILES = {"manifest": "plugin.schema.json", "config": "config.schema.json"}

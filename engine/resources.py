@@ -1,4 +1,5 @@
-"""Locate the data folders (`rules/`, `policy/`, `wit/`, `examples/`, `templates/`) that ship with the engine.
+"""Locate the data folders (`rules/`, `policy/`, `wit/`, `examples/`, `templates/`, `targets/`) that ship with
+the engine.
 
 Installed from a wheel they live in `engine/_data/<name>`; run from a checkout (or an editable
 install) they are the top-level folders beside the `engine/` package. One lookup serves both.
@@ -10,7 +11,7 @@ from functools import cache
 from pathlib import Path
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
-DATA_FOLDERS = ("rules", "policy", "wit", "examples", "templates")
+DATA_FOLDERS = ("rules", "policy", "wit", "examples", "templates", "targets")
 
 
 @cache

@@ -24,6 +24,7 @@ from typing import Any
 from engine.authoring import python_build, record
 from engine.authoring.python_build import PYTHON_SOURCE
 from engine.authoring.sources import MAX_SOURCE_BYTES, BuildError, NoSource, read_file, regular_files
+from engine.errors import ErrorKind
 from engine.package.limits import DEFAULT_LIMITS
 from engine.package.manifest import load_manifest
 from engine.package.paths import normalize_archive_path
@@ -134,14 +135,14 @@ def build_wat(text: bytes, name: str) -> bytes:
     except UnicodeDecodeError:
         raise BuildError(f"WAT source `{name}` is not UTF-8") from None
     except WasmtimeError as error:
-        raise BuildError(f"WAT source `{name}` does not assemble: {error}", 1) from None
+        raise BuildError(f"WAT source `{name}` does not assemble: {error}", ErrorKind.FAILED) from None
     try:
         if data[4:8] == b"\x01\x00\x00\x00":
             Module.validate(Engine(), data)
         else:
             Component(Engine(), data)
     except WasmtimeError as error:
-        raise BuildError(f"WAT source `{name}` does not validate: {error}", 1) from None
+        raise BuildError(f"WAT source `{name}` does not validate: {error}", ErrorKind.FAILED) from None
     return data
 
 
@@ -247,7 +248,9 @@ def run_job(job: BuildJob, directory: str, check_reproducible: bool = False) -> 
         _write_atomically(target, data)
         _write_atomically(record_target, record.render(job.inputs, job.artifact, data, job.reproducible))
     except OSError as error:
-        raise BuildError(f"artifact `{job.artifact}` could not be written: {error.strerror}", 1) from None
+        raise BuildError(
+            f"artifact `{job.artifact}` could not be written: {error.strerror}", ErrorKind.FAILED
+        ) from None
     return BuildResult(
         directory,
         job.inputs.language,

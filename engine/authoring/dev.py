@@ -26,18 +26,16 @@ from typing import Any
 from engine.authoring import record
 from engine.authoring.sources import BuildError, NoSource, walk
 from engine.diagnostics import bound_text
+from engine.errors import EngineError, ErrorKind
 
 DEV_MARK = "[dev]"
 DEFAULT_POLL_S = 0.3
 
 
-class DevError(Exception):
-    """A development load that could not be made (no package, an unreadable manifest, a build
-    that failed before anything was loaded); `exit_code` as for `build`."""
+class DevError(EngineError):
+    """A development load that could not be made: the folder is not a package that can be read."""
 
-    def __init__(self, message: str, exit_code: int = 2) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+    error_kind = ErrorKind.INPUT
 
 
 @dataclass

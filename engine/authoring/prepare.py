@@ -1,11 +1,12 @@
 """Compile a freshly built artifact into the compiled-artifact cache, in a detached child process.
 
 A componentize-py guest is ~18 MB of wasm, and compiling it takes seconds (tens of seconds on a
-loaded machine). `yoi plugin build --prepare` and `yoi plugin dev` start `python -m
-engine.authoring.prepare ARTIFACT` right after building, in its own session with no terminal, so
-the shell (or the dev prompt) returns at once and the first start later loads native code from the
-cache (engine/compiled.py: the cache the static inspection and the runtime share). An artifact
-already in the cache is not compiled again; the child never instantiates or runs anything.
+loaded machine). `yoi plugin build --prepare` starts `python -m engine.cli.prepare ARTIFACT`
+right after building, in its own session with no terminal, so the shell returns at once and the
+first start later loads native code from the cache (engine/compiled.py: the cache the static
+inspection and the runtime share); `yoi plugin dev` calls `prepare` itself right after a build,
+while the previous load keeps serving. An artifact already in the cache is not compiled again;
+nothing here ever instantiates or runs anything.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ MAX_ARTIFACT_BYTES = 32 * 1024 * 1024  # the runtime's bound (engine/runtime/was
 def spawn(artifact: Path) -> subprocess.Popen:
     """Start the compile child for `artifact`; it outlives this process if need be."""
     return subprocess.Popen(
-        [sys.executable, "-m", "engine.authoring.prepare", str(artifact)],
+        [sys.executable, "-m", "engine.cli.prepare", str(artifact)],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -58,13 +59,3 @@ def prepare(artifact: Path) -> str:
     except (wasmtime.WasmtimeError, ValueError, TypeError):
         return "does not compile"
     return "compiled"
-
-
-def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        return 2
-    return 0 if prepare(Path(argv[0])) in ("cached", "compiled") else 1
-
-
-if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))

@@ -33,6 +33,7 @@ import tempfile
 from pathlib import Path
 
 from engine.authoring.sources import BuildError, source_files
+from engine.errors import ErrorKind
 from engine.package.limits import DEFAULT_LIMITS
 
 PYTHON_SOURCE = "src/app.py"
@@ -75,6 +76,7 @@ _RUNNER = (
 def build_world_text(world_id: str, host_apis: set[str]) -> str:
     """A world with the exports of bundled world `world_id` and only the host interfaces whose
     API is in `host_apis`, in the `yoi:plugin@1.0.0` package of the folder's wit/."""
+    from engine import api_registry
     from engine.wit.bundled import bundled_resolve, load_world
     from engine.wit.signatures import world_surface
 
@@ -86,7 +88,8 @@ def build_world_text(world_id: str, host_apis: set[str]) -> str:
         f"world {BUILD_WORLD} {{",
     ]
     for interface in surface.imports:
-        if interface.split("/")[-1].split("@")[0] in host_apis:
+        api = api_registry.by_interface(interface)
+        if api is not None and api.name in host_apis:
             lines.append(f"  import {interface};")
     lines += [f"  export %{name}: {signature};" for name, signature in surface.exports.items()]
     return "\n".join([*lines, "}", ""])
@@ -172,13 +175,13 @@ def build(files: dict[str, bytes], timeout: float) -> bytes:
         code = run_bounded(command, staging, staging / "build.log", timeout)
         if code != 0 or not output.is_file():
             tail = _log_tail(staging / "build.log").replace(staging_name, "<build>")
-            raise BuildError(f"componentize-py failed (exit {code}): {tail}", 1)
+            raise BuildError(f"componentize-py failed (exit {code}): {tail}", ErrorKind.FAILED)
         size = output.stat().st_size
         if size > DEFAULT_LIMITS.max_file_size_bytes:
             raise BuildError(
                 f"the built component is {size} bytes, over the {DEFAULT_LIMITS.max_file_size_bytes}"
                 "-byte per-file package bound",
-                1,
+                ErrorKind.FAILED,
             )
         return output.read_bytes()
 
@@ -215,7 +218,9 @@ def run_bounded(command: list[str], cwd: Path, log: Path, timeout: float) -> int
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-            raise BuildError(f"componentize-py did not finish within {timeout:g} s; the build was stopped", 1) from None
+            raise BuildError(
+                f"componentize-py did not finish within {timeout:g} s; the build was stopped", ErrorKind.FAILED
+            ) from None
         except BaseException:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()

@@ -1,8 +1,8 @@
 """What every build reads from a package folder, read safely: bounded, regular files only, never
 through a symlink, walked in sorted order (so anything derived from a walk is deterministic).
 
-`BuildError` lives here because every reader raises it: exit code 2 for bad input, 1 for a build
-that ran and failed.
+`BuildError` lives here because every reader raises it: kind `input` for bad input, `failed` for a
+build that ran and failed (engine/errors.py).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from engine.diagnostics import bounded_message, redact_secret_like
+from engine.errors import EngineError, ErrorKind
 from engine.safe_read import ReadError, read_bounded
 from engine.walk import FolderTooDeep, walk_entries
 
@@ -20,12 +21,14 @@ MAX_ENTRIES = 4096  # files and folders looked at in the package folder
 SKIPPED = frozenset({"__pycache__"})
 
 
-class BuildError(Exception):
-    """A build that did not produce an artifact; `exit_code` 2 for bad input, 1 for a failure."""
+class BuildError(EngineError):
+    """A build that did not produce an artifact: bad input (`input`, the default) or a build
+    that ran and failed (`failed`)."""
 
-    def __init__(self, message: str, exit_code: int = 2):
-        super().__init__(bounded_message(redact_secret_like(message), 1024))
-        self.exit_code = exit_code
+    error_kind = ErrorKind.INPUT
+
+    def __init__(self, message: str, error_kind: ErrorKind | None = None):
+        super().__init__(bounded_message(redact_secret_like(message), 1024), error_kind=error_kind)
 
 
 class NoSource(BuildError):

@@ -18,8 +18,9 @@ from typing import Any
 
 import click
 
-from engine.cli.common import EXIT_OK, EXIT_USAGE, emit_json, fail, format_options, resolve_format
-from engine.cli.options import grants_option, policy_option
+from engine.cli.common import EXIT_OK, EXIT_POLICY, EXIT_USAGE, emit_json, fail, format_options, resolve_format
+from engine.cli.lazy import LazyGroup
+from engine.cli.options import fail_on_option, grants_option, policy_option
 
 MANIFEST = "plugin.toml"
 ARCHIVE_SUFFIX = ".yoi-plugin"
@@ -101,9 +102,15 @@ def wit_roots(paths: Iterable[str]) -> list[Path]:
 
 
 def _run(ctx: click.Context, command: click.Command, capture: bool = False, **params: Any) -> tuple[int, str]:
-    """Invoke a yoi command in this process with its own defaults; (exit code, captured stdout)."""
-    out = io.StringIO()
-    redirect = contextlib.redirect_stdout(out) if capture else contextlib.nullcontext()
+    """Invoke a yoi command in this process with its own defaults; (exit code, captured stdout).
+
+    When capturing, the command's stderr is held back too: its "failed; see ..." line speaks of
+    an output the hook does not print. Only an input error's message (exit 2) is passed on."""
+    out, err = io.StringIO(), io.StringIO()
+    redirect = contextlib.ExitStack()
+    if capture:
+        redirect.enter_context(contextlib.redirect_stdout(out))
+        redirect.enter_context(contextlib.redirect_stderr(err))
     code: Any = EXIT_OK
     with redirect:
         try:
@@ -112,21 +119,28 @@ def _run(ctx: click.Context, command: click.Command, capture: bool = False, **pa
             code = stop.code
         except click.exceptions.Exit as stop:
             code = stop.exit_code
-    return (code if isinstance(code, int) else EXIT_USAGE), out.getvalue()
+    code = code if isinstance(code, int) else EXIT_USAGE
+    if code >= EXIT_USAGE:
+        click.echo(err.getvalue(), err=True, nl=False)
+    return code, out.getvalue()
 
 
-@click.group()
+@click.group(cls=LazyGroup, lazy_commands={"workspace-check": "engine.cli.hook_workspace:workspace_check"})
 def hook() -> None:
-    """Run checks on the files pre-commit (or CI) names: each maps them to what to check."""
+    """Run checks on the files pre-commit (or CI) names: each maps them to what to check
+    (`workspace-check` checks the whole workspace on any change)."""
 
 
 @hook.command("plugin-check")
 @click.argument("files", nargs=-1, type=click.Path(path_type=str))
 @grants_option("Config with [[plugins.enabled]]: judge each package by its real enablement.")
 @policy_option
+@fail_on_option("deny", "Fail (exit 1) on any conclusion of this severity or worse: `warn` fails on warnings too.")
 @format_options("human", "json", "sarif")
 @click.pass_context
-def plugin_check(ctx: click.Context, files, grants_file, policy_dirs, output_format: str, as_json: bool) -> None:
+def plugin_check(
+    ctx: click.Context, files, grants_file, policy_dirs, fail_on: str, output_format: str, as_json: bool
+) -> None:
     """`yoi plugin check` on the package of each FILE (a plugin.toml, a file inside a package, a
     folder of packages or a .yoi-plugin archive). JSON: a list of reports; SARIF: one log."""
     from engine.cli.plugin_check import check
@@ -140,7 +154,7 @@ def plugin_check(ctx: click.Context, files, grants_file, policy_dirs, output_for
             f"`{unmatched[0]}` is not a package, a folder holding packages, or a file in one"
             + ("" if os.path.lexists(unmatched[0]) else " (it does not exist)"),
         )
-    codes, reports = [EXIT_OK], []
+    codes, reports, failed = [EXIT_OK], [], []
     for target in targets:
         code, text = _run(
             ctx,
@@ -149,10 +163,13 @@ def plugin_check(ctx: click.Context, files, grants_file, policy_dirs, output_for
             path=str(target),
             grants_file=grants_file,
             policy_dirs=policy_dirs,
+            fail_on=fail_on,
             output_format="human" if output_format == "human" else "json",
             as_json=False,
         )
         codes.append(code)
+        if code == EXIT_POLICY:
+            failed.append(str(target))
         if output_format != "human" and text.strip():
             reports.append(json.loads(text))
     if output_format == "json":
@@ -162,6 +179,13 @@ def plugin_check(ctx: click.Context, files, grants_file, policy_dirs, output_for
         from engine.report.sarif import sarif_log
 
         emit_json(sarif_log(reports, tool_version=__version__))
+    if max(codes) == EXIT_POLICY and output_format != "human":  # human: each check said so itself
+        shown = ", ".join(failed[:5]) + (f" and {len(failed) - 5} more" if len(failed) > 5 else "")
+        where = "the SARIF results" if output_format == "sarif" else "the JSON reports"
+        click.echo(
+            f"yoi hook: plugin check failed for {len(failed)} of {len(targets)} package(s): {shown}; see {where}",
+            err=True,
+        )
     ctx.exit(max(codes))
 
 
@@ -197,10 +221,18 @@ def _may_hold_cases(folder: Path) -> bool:
     type=click.Path(exists=True, path_type=str),
     help="Policy case files or folders to run on every change (besides those found); repeatable.",
 )
+@click.option(
+    "--schema",
+    type=click.Choice(["plugin", "none"]),
+    default="plugin",
+    show_default=True,
+    help="Lint the rules against this fact schema (`plugin`: as `--policy` loads them, so a typo such as "
+    "`fs_grants` fails here as it fails `check --policy`); `none` for rule programs over other facts.",
+)
 @click.pass_context
-def policy_test(ctx: click.Context, files, case_paths) -> None:
+def policy_test(ctx: click.Context, files, case_paths, schema: str) -> None:
     """`yoi policy lint` on the folder of each changed .rules FILE, then `yoi policy test` on the
-    changed *.test.toml files, the cases under those rules folders, and `--cases`."""
+    changed *.test.toml files, the cases under those rules folders, and `--cases`, each case once."""
     from engine.cli.policy import lint, test_
 
     rules_dirs = _bounded(Path(f).parent for f in files if f.endswith(".rules"))
@@ -211,7 +243,8 @@ def policy_test(ctx: click.Context, files, case_paths) -> None:
     ]
     codes = [EXIT_OK]
     if rules_dirs:
-        codes.append(_run(ctx, lint, paths=tuple(str(d) for d in rules_dirs))[0])
+        lint_schema = None if schema == "none" else schema
+        codes.append(_run(ctx, lint, paths=tuple(str(d) for d in rules_dirs), schema=lint_schema)[0])
     if cases:
         codes.append(_run(ctx, test_, paths=tuple(dict.fromkeys(cases)))[0])
     ctx.exit(max(codes))

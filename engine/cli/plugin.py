@@ -16,6 +16,7 @@ PLUGIN_COMMANDS = {
     "explain": "engine.cli.plugin_explain:explain",
     "graph": "engine.cli.plugin_graph:graph",
     "schema": "engine.cli.plugin_schema:schema",
+    "migrate": "engine.cli.plugin_migrate:migrate",
     # These run plugin code (behind the startup gate); only they import the runtime.
     "call": "engine.cli.plugin_run:call",
     "ingress": "engine.cli.plugin_run:ingress",
@@ -26,5 +27,5 @@ PLUGIN_COMMANDS = {
 
 @click.group(cls=LazyGroup, lazy_commands=PLUGIN_COMMANDS)
 def plugin() -> None:
-    """Create, build, check, pack, list and show plugin packages; call, ingress and serve run what the rules
-    planned; dev serves a package folder while you write it."""
+    """Create, build, check, pack, list and show plugin packages, migrate them to the current yoi format; call,
+    ingress and serve run what the rules planned; dev serves a package folder while you write it."""

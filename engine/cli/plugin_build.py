@@ -11,9 +11,10 @@ from pathlib import Path
 
 import click
 
-from engine.cli.common import EXIT_POLICY, emit_json, fail, format_options, resolve_format
+from engine.cli.common import emit_json, fail, format_options, resolve_format
 from engine.cli.run import run_guarded
 from engine.diagnostics import bound_text
+from engine.errors import ErrorKind
 
 
 @click.command("build")
@@ -47,7 +48,7 @@ def build(
     try:
         result = build_package(directory, timeout, check_reproducible)
     except BuildError as error:
-        fail("plugin", f"plugin build failed: {error}", error.exit_code)
+        fail("plugin", f"plugin build failed: {error}", error.error_kind)
     if prepare:
         from engine.authoring.prepare import spawn
 
@@ -91,9 +92,9 @@ def build(
             click.echo("prepare: compiling into the compiled-artifact cache in the background")
         click.echo(render_check(report), nl=False)
     if reproducibility is not None and not reproducibility.identical:
-        fail("plugin", "plugin build is not reproducible: two builds of the same inputs differ", EXIT_POLICY)
+        fail("plugin", "plugin build is not reproducible: two builds of the same inputs differ", ErrorKind.FAILED)
     if report["status"] in ("rejected", "disabled"):
-        fail("plugin", "plugin check of the built package failed; see diagnostics above", EXIT_POLICY)
+        fail("plugin", "plugin check of the built package failed; see diagnostics above", ErrorKind.REJECTED)
 
 
 def _reproducibility_line(found) -> str:

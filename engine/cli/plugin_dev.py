@@ -17,8 +17,9 @@ from typing import Any
 import click
 
 from engine.authoring.dev_grants import allow_options
-from engine.cli.common import EXIT_USAGE, fail
+from engine.cli.common import fail
 from engine.cli.options import policy_option
+from engine.errors import ErrorKind
 
 PROMPT = "yoi dev> "
 HELP = (
@@ -121,13 +122,13 @@ def dev(directory: str, allow: dict, policy_dirs, timeout: float, poll: float) -
     try:
         allowed = parse_allowed(allow)
     except AllowError as error:
-        fail("plugin", str(error), EXIT_USAGE)
+        fail("plugin", str(error), ErrorKind.USAGE)
     interactive = sys.stdin.isatty()
     console = Console(interactive)
     server = DevServer(directory, allowed, policy_dirs, timeout, note=lambda line: click.echo(line, err=True))
     if not server.reload("start") and server.loaded is None:
-        code = server.failure.exit_code if server.failure else 1
-        fail("plugin", f"{DEV_MARK} nothing to serve; fix the package and run `yoi plugin dev` again", code)
+        kind = server.failure.error_kind if server.failure else ErrorKind.FAILED
+        fail("plugin", f"{DEV_MARK} nothing to serve; fix the package and run `yoi plugin dev` again", kind)
     server.note = console.note
     server.watch(poll)
     try:

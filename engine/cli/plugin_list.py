@@ -12,11 +12,13 @@ from pathlib import Path
 
 import click
 
-from engine.cli.common import EXIT_POLICY, EXIT_USAGE, emit_json, fail, fail_on_run_denials
+from engine import api_registry
+from engine.cli.common import emit_json, fail, fail_on_run_denials
 from engine.cli.complete import complete_refs
 from engine.cli.options import fail_on_option, workspace_options
 from engine.cli.run import run_guarded
 from engine.diagnostics import human_lines
+from engine.errors import ErrorKind, UnknownReference
 from engine.report.human import allowlist_lines, join_or_none, run_finding_lines, verdict_line
 from engine.report.views import limits_line
 
@@ -37,30 +39,85 @@ def _value(value) -> str:
     return "<unknown>" if value is None else str(value)
 
 
-def render_list(report) -> str:
+def _row(fields: list[str], width: int | None) -> list[str]:
+    """One item: the reference's single line (spec §4.3), or, given a terminal `width`, the same
+    fields wrapped between fields onto indented continuation lines."""
+    if width is None:
+        return [" ".join(fields)]
+    lines = [fields[0]]
+    for field in fields[1:]:
+        if len(lines[-1]) + 1 + len(field) > width and lines[-1].strip():
+            lines.append("      " + field)
+        else:
+            lines[-1] += " " + field
+    return lines
+
+
+def _wrapped(line: str, width: int | None) -> list[str]:
+    if width is None or len(line) <= width:
+        return [line]
+    import textwrap
+
+    return textwrap.wrap(line, width, subsequent_indent="      ", break_long_words=False, break_on_hyphens=False)
+
+
+def summary_line(items) -> str:
+    """The last line: how many packages in which status, and what to run next."""
+    if not items:
+        return "0 packages; add a package to <workspace>/.yoi/plugins and enable it in .yoi/config.toml"
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[item["status"]] = counts.get(item["status"], 0) + 1
+    statuses = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    first = next((item for item in items if item["status"] != "active"), None)
+    if first is None:
+        return f"{len(items)} package(s): {statuses}; next: yoi plugin show <ref> for one package in full"
+    return f"{len(items)} package(s): {statuses}; next: yoi plugin show {first['reference']} (why {first['status']})"
+
+
+def render_list(report, width: int | None = None) -> str:
+    """The human list; `width` (a terminal's) wraps long rows, None keeps one line per item."""
     lines = [f"plugin packages (workspace: {report['workspace']})"]
     items = report["items"]
     if not items:
         lines.append("  (none)")
     for item in items[:MAX_HUMAN_ITEMS]:
-        lines.append(
-            f"- {item['reference']} [{item['status']}] version={_value(item['version'])} "
-            f"schema_version={_value(item['schema_version'])} api_version={_value(item['api_version'])} "
-            f"package_path={_value(item['package_path'])} digest={_value(item['digest'])} "
-            f"source={_value(item['source'])} enabled_surfaces={join_or_none(item['enabled_surfaces'])} "
-            f"tools={len(item['tools'])} diagnostics={len(item['diagnostics'])} "
-            f"classification={_value(item['classification'])}"
-        )
+        fields = [
+            f"- {item['reference']} [{item['status']}]",
+            f"version={_value(item['version'])}",
+            f"schema_version={_value(item['schema_version'])}",
+            f"api_version={_value(item['api_version'])}",
+            f"package_path={_value(item['package_path'])}",
+            f"digest={_value(item['digest'])}",
+            f"source={_value(item['source'])}",
+            f"enabled_surfaces={join_or_none(item['enabled_surfaces'])}",
+            f"tools={len(item['tools'])}",
+            f"diagnostics={len(item['diagnostics'])}",
+            f"classification={_value(item['classification'])}",
+        ]
+        lines.extend(_row(fields, width))
         reasons = [f"    diagnostic: {d['message']}" for d in item["diagnostics"]]
         reasons += [f"    {c['severity']}: {c['message']}" for c in item["conclusions"] if c["severity"] != "deny"]
-        lines.extend(reasons[:MAX_LIST_REASONS])
+        for reason in reasons[:MAX_LIST_REASONS]:
+            lines.extend(_wrapped(reason, width))
         if len(reasons) > MAX_LIST_REASONS:
             lines.append(f"    ... and {len(reasons) - MAX_LIST_REASONS} more (yoi plugin show {item['reference']})")
     if len(items) > MAX_HUMAN_ITEMS:
         lines.append(f"  ... {len(items) - MAX_HUMAN_ITEMS} more plugin package(s) omitted")
     lines.extend(run_finding_lines(report.get("run_findings", ())))
     lines.append(verdict_line(report))
+    lines.append(summary_line(items))
     return human_lines(lines)
+
+
+def _terminal_width() -> int | None:
+    """The width to wrap rows at when stdout is a terminal; None (one line per item) otherwise."""
+    import shutil
+    import sys
+
+    if not sys.stdout.isatty():
+        return None
+    return max(60, shutil.get_terminal_size().columns - 1)
 
 
 def _pairs(values: dict) -> str:
@@ -96,8 +153,7 @@ def render_show(item, findings=()) -> str:
         "enabled_surfaces",
         "requested_permissions",
         "configured_grants",
-        "configured_https_grants",
-        "configured_fs_grants",
+        *(f"configured_{api}_grants" for api in api_registry.names()),
     ):
         lines.append(f"  {key}: {join_or_none(item[key])}")
     inspected = item["static_runtime"]
@@ -170,7 +226,7 @@ def list_cmd(workspace, config_path, policy_dirs, fail_on, as_json):
     if as_json:
         emit_json(report)
     else:
-        click.echo(render_list(report), nl=False)
+        click.echo(render_list(report, _terminal_width()), nl=False)
     items = report["items"]
     reasons = failure_reasons(
         [item["status"] for item in items],
@@ -180,7 +236,7 @@ def list_cmd(workspace, config_path, policy_dirs, fail_on, as_json):
         ("rejected", "missing") if fail_on else (),
     )
     if reasons:
-        fail("plugin", "plugin list failed: " + "; ".join(reasons), EXIT_POLICY)
+        fail("plugin", "plugin list failed: " + "; ".join(reasons), ErrorKind.REJECTED)
 
 
 @click.command("show")
@@ -194,8 +250,8 @@ def show(ref, workspace, config_path, policy_dirs, as_json):
     report = run_guarded("plugin", lambda: _items(workspace, config_path, policy_dirs))
     try:
         item = select_item(report["items"], ref)
-    except LookupError as error:
-        fail("plugin", str(error), EXIT_USAGE)
+    except UnknownReference as error:
+        fail("plugin", str(error), error.error_kind)
     findings = report["run_findings"]
     if as_json:
         emit_json({**item, "run_findings": findings})

@@ -15,13 +15,11 @@ from typing import Any
 import click
 
 from engine.authoring.dev_grants import allow_options
-from engine.cli.common import EXIT_POLICY, EXIT_USAGE, fail
+from engine.cli.common import fail
 from engine.cli.options import workspace_options
 from engine.cli.run import run_guarded
+from engine.errors import ErrorKind
 
-# Fault kinds that mean the caller's input was wrong (exit 2); every other fault is a refusal or
-# a failure of the plugin (exit 1).
-INPUT_FAULTS = frozenset({"invalid_input", "invalid_request"})
 # A runtime fault's message is bounded to 512 bytes when it is made (a pod message, spec §4.6);
 # the line that shows it keeps all of it (what to do instead comes at its end).
 RUNTIME_MESSAGE_CHARS = 600
@@ -42,7 +40,7 @@ def _parse_json(text: str, option: str) -> Any:
     try:
         return loads_strict(text)
     except (ValueError, RecursionError):
-        fail("plugin", f"`{option}` is not valid JSON", EXIT_USAGE)
+        fail("plugin", f"`{option}` is not valid JSON", ErrorKind.INPUT)
 
 
 def package_folder(ref: str) -> bool:
@@ -90,13 +88,39 @@ def _run_one(
         registry.start(planned)
         result = getattr(registry, method)(planned, name, payload)
     except (HostError, RuntimeFault) as error:
-        code = EXIT_USAGE if error.kind in INPUT_FAULTS else EXIT_POLICY
-        fail("plugin", f"{'[dev] ' if dev else ''}{error.kind}: {error.message}", code, limit=RUNTIME_MESSAGE_CHARS)
+        mark = "[dev] " if dev else ""
+        fail("plugin", f"{mark}{error.kind}: {error.message}", error.error_kind, limit=RUNTIME_MESSAGE_CHARS)
     finally:
         registry.close()
     if dev:
         result = {**result, "dev": True}
     click.echo(json.dumps(result, ensure_ascii=True))  # guest text: escape bidi and zero-width characters
+    if method == "call_tool":
+        answered = tool_error(result)
+        if answered is not None:
+            fail("plugin", f"tool `{name}` answered with an error: {answered}", ErrorKind.FAILED)
+
+
+def tool_error(output: Any) -> str | None:
+    """`code: message` when a ToolOutput is a ToolError (its content the JSON `{"error": {...}}`
+    the PDK writes, docs/authoring.md), else None. The output is printed either way; the exit
+    code says whether the tool did what was asked."""
+    from engine.host.serve import loads_strict
+
+    content = output.get("content") if isinstance(output, dict) else None
+    if not isinstance(content, str):
+        return None
+    try:
+        value = loads_strict(content)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(value, dict) or "error" not in value:
+        return None
+    error = value["error"]
+    if isinstance(error, dict):
+        code, message = error.get("code"), error.get("message")
+        return ": ".join(str(part) for part in (code, message) if part is not None) or "error"
+    return str(error)
 
 
 def _load_dev(folder: str, allow: dict, policy_dirs, quiet: bool):
@@ -108,9 +132,9 @@ def _load_dev(folder: str, allow: dict, policy_dirs, quiet: bool):
     try:
         loaded = load(folder, parse_allowed(allow), policy_dirs)
     except AllowError as error:
-        fail("plugin", str(error), EXIT_USAGE)
+        fail("plugin", str(error), ErrorKind.USAGE)
     except (BuildError, DevError) as error:
-        fail("plugin", f"[dev] {error}", error.exit_code)
+        fail("plugin", f"[dev] {error}", error.error_kind)
     if not quiet:
         click.echo("\n".join(render(loaded)), err=True)
     return loaded.report, loaded.ref

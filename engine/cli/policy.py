@@ -9,8 +9,10 @@ from typing import Any, NoReturn
 
 import click
 
-from engine.cli.common import EXIT_OK, EXIT_POLICY, EXIT_USAGE, emit_json, fail, format_options, resolve_format
+from engine.cli.common import EXIT_OK, EXIT_POLICY, emit_json, fail, format_options, resolve_format
+from engine.cli.exits import exit_code
 from engine.diagnostics import Diagnostic, DiagnosticError, bound_text, escape_text, human_lines
+from engine.errors import ErrorKind
 
 GROUP = "policy"
 
@@ -53,11 +55,12 @@ def _line(diag: Diagnostic) -> str:
     return f"{diag.location}: {diag.severity}: {bound_text(diag.message, 512)} [{diag.code}]"
 
 
-def _fail_with(diagnostics: Sequence[Diagnostic]) -> NoReturn:
-    """Input errors: every diagnostic on stderr, exit 2."""
+def _fail_with(diagnostics: Sequence[Diagnostic], kind: ErrorKind) -> NoReturn:
+    """Input errors (bad rules, facts or test files): every diagnostic on stderr, then the exit
+    code of `kind` (2)."""
     for diag in diagnostics:
         click.echo(f"yoi {GROUP}: {escape_text(_line(diag))}", err=True)
-    sys.exit(EXIT_USAGE)
+    sys.exit(exit_code(kind))
 
 
 @click.group()
@@ -87,11 +90,16 @@ def lint(paths: tuple[str, ...], schema: str | None, output_format: str, as_json
             emit_json({"ok": False, "diagnostics": [d.to_dict() for d in err.diagnostics]})
         else:
             click.echo(human_lines([*map(_line, err.diagnostics), f"{len(err.diagnostics)} error(s)"]), nl=False)
-        sys.exit(EXIT_USAGE)
+        sys.exit(exit_code(err.error_kind))
+    from engine.datalog.program import rule_file_labels
+
+    # only the user's files: the built-in rules `--schema` loads beside them are not theirs to count
+    files = [label for label in program.files if label in set(rule_file_labels(paths))]
+    statements = sum(1 for rule in program.rules[: program.statements] if rule.location.file in files)
     if fmt == "json":
-        emit_json({"ok": True, "files": list(program.files), "rules": program.statements, "diagnostics": []})
+        emit_json({"ok": True, "files": files, "rules": statements, "diagnostics": []})
     else:
-        click.echo(f"ok: {program.statements} statement(s) in {len(program.files)} file(s)")
+        click.echo(f"ok: {statements} statement(s) in {len(files)} file(s)")
 
 
 def _read_facts(path: str) -> Any:
@@ -100,7 +108,7 @@ def _read_facts(path: str) -> Any:
     try:
         return read_facts_file(Path(path))
     except FactsFileError as err:
-        fail(GROUP, f"facts file {path}: {err}")
+        fail(GROUP, f"facts file {path}: {err}", err.error_kind)
 
 
 def _atoms(texts: Sequence[str], option: str) -> list[tuple[str, tuple]]:
@@ -182,11 +190,11 @@ def eval_(
         # The facts file's predicates are the inputs: a rule reading anything else is a typo.
         program = _load(paths, _facts_inputs(raw) if facts_file else None)
     except LoadError as err:
-        _fail_with(err.diagnostics)
+        _fail_with(err.diagnostics, err.error_kind)
     try:
         result = program.evaluate(raw, source=facts_file)
     except DiagnosticError as err:
-        _fail_with(err.diagnostics)
+        _fail_with(err.diagnostics, err.error_kind)
     for pred, args in explain_atoms + why_not_atoms:
         arity = program.arities.get(pred)
         if arity is not None and arity != len(args):
@@ -224,10 +232,26 @@ def eval_(
 
 @policy.command("test")
 @click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--coverage",
+    "with_coverage",
+    is_flag=True,
+    help="Report which rules and body literals the cases exercised, per rule with file:line.",
+)
+@click.option(
+    "--fail-under",
+    type=click.FloatRange(0, 100),
+    default=None,
+    metavar="PERCENT",
+    help="Fail (exit 1) when the body-literal coverage is below PERCENT (implies --coverage).",
+)
 @format_options("human", "json")
-def test_(paths: tuple[str, ...], output_format: str, as_json: bool) -> None:
+def test_(
+    paths: tuple[str, ...], with_coverage: bool, fail_under: float | None, output_format: str, as_json: bool
+) -> None:
     """Run the cases of *.test.toml files in PATHS (files or folders). Exit 0 all pass, 1 not."""
     from engine.datalog.cases import CaseRunner, find_test_files
+    from engine.datalog.coverage import CoverageCollector
     from engine.report.policy_cases import register
 
     register()  # cases may name a plugin package, its grants and policy folders
@@ -235,26 +259,39 @@ def test_(paths: tuple[str, ...], output_format: str, as_json: bool) -> None:
     fmt = resolve_format(output_format, as_json)
     files, problems = find_test_files(paths)
     if problems:
-        _fail_with(problems)
+        _fail_with(problems, ErrorKind.INPUT)
     if not files:
         fail(GROUP, "no *.test.toml files found")
-    runner = CaseRunner()
+    collector = CoverageCollector() if with_coverage or fail_under is not None else None
+    runner = CaseRunner(collector)
     results = []
     for path, label, found in files:
         try:
             results.extend(runner.run_file(path, label, found))
         except DiagnosticError as err:
-            _fail_with(err.diagnostics)
+            _fail_with(err.diagnostics, err.error_kind)
     passed = sum(1 for r in results if r.passed)
     failed = len(results) - passed
+    coverage = collector.coverage() if collector is not None else None
     if fmt == "json":
-        emit_json({"cases": [r.to_dict() for r in results], "passed": passed, "failed": failed})
+        out: dict[str, Any] = {"cases": [r.to_dict() for r in results], "passed": passed, "failed": failed}
+        if coverage is not None:
+            out["coverage"] = coverage.to_dict()
+        emit_json(out)
     else:
         lines = []
         for r in results:
             status = "PASS" if r.passed else "FAIL"
             detail = "" if r.passed else ": " + "; ".join(bound_text(f, 300) for f in r.failures)
             lines.append(f"{status} {r.file}::{r.name}{detail}")
+        if coverage is not None:  # printed whether the cases pass or not
+            lines.extend(coverage.render())
         lines.append(f"{passed} passed, {failed} failed")
         click.echo(human_lines(lines), nl=False)
+    if coverage is not None and fail_under is not None and coverage.literal_percent < fail_under:
+        fail(
+            GROUP,
+            f"body-literal coverage {coverage.literal_percent:.2f}% is under --fail-under {fail_under:g}",
+            ErrorKind.REJECTED,
+        )
     sys.exit(EXIT_OK if failed == 0 else EXIT_POLICY)

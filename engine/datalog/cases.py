@@ -28,29 +28,36 @@ from pathlib import Path
 from typing import Any
 
 from engine.datalog.ast import SEVERITIES, format_fact
+from engine.datalog.coverage import CoverageCollector
 from engine.datalog.facts import FactsFileError, normalize_facts, read_facts_file
 from engine.datalog.parser import rule_diagnostic
-from engine.datalog.program import LoadError, Program, Result, load
+from engine.datalog.program import LoadError, Program, Result, load, rule_file_labels
 from engine.diagnostics import Diagnostic, DiagnosticError, Location
+from engine.errors import EngineError, ErrorKind
 from engine.safe_read import ReadError, read_bounded_text
 from engine.walk import FolderTooDeep, walk_entries
 
 MAX_TEST_FILE_BYTES = 4 * 1024 * 1024
 
 
-class CaseError(Exception):
+class CaseError(EngineError):
     """A case that cannot run as written (bad key, bad value, unreadable facts file)."""
+
+    error_kind = ErrorKind.INPUT
 
 
 @dataclass(frozen=True)
 class CaseInput:
-    """What a provider gives a case: its facts, extra rule paths, context for expectations and,
-    when the facts follow a published schema, its inputs (rules are then checked against it)."""
+    """What a provider gives a case: its facts, extra rule paths under test, rule paths loaded
+    first but not under test (`library`: the built-in rules a package case runs beside the
+    policy; coverage leaves them out), context for expectations and, when the facts follow a
+    published schema, its inputs (rules are then checked against it)."""
 
     facts: Mapping[str, Any]
     rules: tuple[Path, ...] = ()
     context: Any = None
     inputs: Mapping[str, int | None] | None = None
+    library: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -210,10 +217,12 @@ def case_input(case: Mapping[str, Any], base: Path) -> CaseInput:
 
 
 class CaseRunner:
-    """Runs cases, loading each distinct rule set once."""
+    """Runs cases, loading each distinct rule set once; with a `coverage` collector, records which
+    literals of the rules under test each case exercised."""
 
-    def __init__(self) -> None:
+    def __init__(self, coverage: CoverageCollector | None = None) -> None:
         self._programs: dict[tuple, Program] = {}
+        self.coverage = coverage
 
     def program(self, paths: tuple[Path, ...], inputs: Mapping[str, int | None] | None = None) -> Program:
         try:
@@ -232,17 +241,22 @@ class CaseRunner:
         if not isinstance(given, list) or not all(isinstance(p, str) for p in given):
             raise CaseError("`rules` must be a list of paths")
         case_in = case_input(case, base)
-        paths = case_in.rules + tuple(base / p for p in given)
-        if not paths:
+        tested = case_in.rules + tuple(base / p for p in given)
+        if not (case_in.library or tested):
             raise CaseError("a case needs `rules`")
         try:
-            program = self.program(paths, case_in.inputs)
+            program = self.program(case_in.library + tested, case_in.inputs)
         except LoadError as err:
             return [f"rules do not load: {d.location}: {d.message}" for d in err.diagnostics[:3]]
+        labels = rule_file_labels(tested) if self.coverage is not None else []
         try:
             result = program.evaluate(case_in.facts)
         except DiagnosticError as err:
+            if self.coverage is not None:
+                self.coverage.register(program.rules[: program.statements], labels)
             return [f"bad facts: {d.message}" for d in err.diagnostics[:3]]
+        if self.coverage is not None:
+            self.coverage.add(result, labels)
         outcome = Outcome(result, case_in.context)
         failures = []
         for key, check in EXPECTATIONS.items():
@@ -298,7 +312,20 @@ def find_test_files(paths: Iterable[str | Path]) -> tuple[list[tuple[Path, str, 
             files.append((path, str(path), False))
         else:
             problems.append(_file_diag("no such file or folder", str(path)))
-    return files, problems
+    return _once(files), problems
+
+
+def _once(files: list[tuple[Path, str, bool]]) -> list[tuple[Path, str, bool]]:
+    """Each file once, where first named: a file given both itself and through its folder (the
+    policy hook passes a changed case file and the folder of a changed rules file) runs once."""
+    seen: set[str] = set()
+    out = []
+    for entry in files:
+        key = os.path.realpath(entry[0])  # never raises, even on a symlink loop
+        if key not in seen:
+            seen.add(key)
+            out.append(entry)
+    return out
 
 
 def _walk_test_folder(folder: Path, out: list[tuple[Path, str, bool]]) -> list[Diagnostic]:

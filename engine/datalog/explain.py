@@ -258,9 +258,47 @@ def _matches(atom: Atom, env: Mapping[str, Value], relations: Mapping[str, Relat
     return out
 
 
+@dataclass(frozen=True)
+class BodyStep:
+    """One body literal applied during a walk: the partial matches before it and the survivors."""
+
+    index: int  # position in the rule body as written
+    literal: Literal
+    before: list[dict]
+    after: list[dict]
+
+
+def walk_body(rule: Rule, env: dict[str, Value], relations: Mapping[str, Relation]) -> list[BodyStep]:
+    """Apply the body to `env` in source order, keeping every partial match (at most
+    MAX_BINDINGS); a filter (negation, comparison, builtin) whose variables are bound only later
+    is tried once they are. Stops after the first literal that leaves no match, so the steps are
+    the literals reached, and all but possibly the last were satisfied."""
+    steps: list[BodyStep] = []
+    envs = [env]
+    pending: list[tuple[int, Literal]] = []
+    for index, lit in enumerate(rule.body):
+        if isinstance(lit, Atom):
+            before = envs
+            envs = [e for current in envs for e in _matches(lit, current, relations)][:MAX_BINDINGS]
+            steps.append(BodyStep(index, lit, before, envs))
+            if not envs:
+                return steps
+        else:
+            pending.append((index, lit))
+        for item in list(pending):
+            position, filt = item
+            if all(v.anonymous or v.name in envs[0] for v in literal_vars(filt)):
+                pending.remove(item)
+                before = envs
+                envs = [current for current in envs if _holds(filt, current, relations)]
+                steps.append(BodyStep(position, filt, before, envs))
+                if not envs:
+                    return steps
+    return steps
+
+
 def _rule_miss(rule: Rule, args: tuple, relations: Mapping[str, Relation]) -> RuleMiss | None:
-    """Walk the body in source order, keeping every partial match; report the literal that
-    leaves none. A filter whose variables are bound only later is tried once they are."""
+    """The literal that leaves no partial match when the body is walked from the head's values."""
     env0: dict[str, Value] = {}
     if not _bind(rule.head.args, args, env0):
         return RuleMiss(
@@ -270,36 +308,19 @@ def _rule_miss(rule: Rule, args: tuple, relations: Mapping[str, Relation]) -> Ru
             None,
             f"the head `{rule.head}` cannot produce {format_fact(rule.head.pred, args)}",
         )
-    envs = [env0]
-    pending: list[Literal] = []
-    for lit in rule.body:
-        if isinstance(lit, Atom):
-            before = envs
-            envs = [e for env in envs for e in _matches(lit, env, relations)][:MAX_BINDINGS]
-            if not envs:
-                return RuleMiss(
-                    str(rule),
-                    rule.location,
-                    _show(lit, before[0]),
-                    lit.location,
-                    f"no fact matches `{_show(lit, before[0])}`",
-                )
-        else:
-            pending.append(lit)
-        for filt in list(pending):
-            if all(v.anonymous or v.name in envs[0] for v in literal_vars(filt)):
-                pending.remove(filt)
-                before = envs
-                envs = [env for env in envs if _holds(filt, env, relations)]
-                if not envs:
-                    shown = _show(filt, before[0])
-                    reason = (
-                        f"`{shown}` fails: {_show(filt.atom, before[0])} holds"
-                        if isinstance(filt, Negation)
-                        else f"`{shown}` is false"
-                    )
-                    return RuleMiss(str(rule), rule.location, shown, filt.location, reason)
-    return None
+    steps = walk_body(rule, env0, relations)
+    if not steps or steps[-1].after:
+        return None
+    last = steps[-1]
+    shown = _show(last.literal, last.before[0])
+    if isinstance(last.literal, Atom):
+        return RuleMiss(str(rule), rule.location, shown, last.literal.location, f"no fact matches `{shown}`")
+    reason = (
+        f"`{shown}` fails: {_show(last.literal.atom, last.before[0])} holds"
+        if isinstance(last.literal, Negation)
+        else f"`{shown}` is false"
+    )
+    return RuleMiss(str(rule), rule.location, shown, last.literal.location, reason)
 
 
 def why_not(rules: tuple[Rule, ...], relations: Mapping[str, Relation], pred: str, args: tuple) -> WhyNot:

@@ -17,13 +17,14 @@ from engine.datalog.ast import SEVERITIES, Atom, Const, Rule, Value, Var, rule_a
 from engine.datalog.checks import check_program, sort_diagnostics
 from engine.datalog.desugar import CONCLUSION_PREDICATE, check_reserved, conclusion_rules
 from engine.datalog.evaluator import CompiledStratum, Relation, evaluate_strata
-from engine.datalog.explain import Proof, WhyNot, explain, why_not
+from engine.datalog.explain import Proof, WhyNot, explain, walk_body, why_not
 from engine.datalog.facts import normalize_facts
 from engine.datalog.parser import grammar_text, parse_query, parse_text, rule_diagnostic
 from engine.datalog.plan import compile_rule, make_variant
 from engine.datalog.stratify import Stratum, stratify
 from engine.datalog.template import render_template
 from engine.diagnostics import Diagnostic, DiagnosticError, Location, bounded_message
+from engine.errors import ErrorKind
 from engine.safe_read import ReadError, read_bounded_text
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -33,6 +34,8 @@ MAX_LOAD_DIAGNOSTICS = 200  # a report a person reads; the first problems are th
 
 class LoadError(DiagnosticError):
     """Rules that cannot be loaded; `.diagnostics` lists every problem found, in file order."""
+
+    error_kind = ErrorKind.POLICY_LOAD
 
 
 @dataclass(frozen=True)
@@ -203,6 +206,12 @@ class Result:
     def why_not(self, pred: str, args: Iterable[Value]) -> WhyNot:
         return why_not(self.program.rules, self._relations, pred, tuple(args))
 
+    def satisfied_literals(self, rule: Rule) -> frozenset[int]:
+        """Positions of the body literals of `rule` that at least one binding reached and
+        satisfied, the body walked in source order over this evaluation's facts (`policy test
+        --coverage`); all of them when the rule derived its head."""
+        return frozenset(step.index for step in walk_body(rule, {}, self._relations) if step.after)
+
 
 def _read(path: Path, label: str, diagnostics: list[Diagnostic], follow_symlinks: bool = True) -> str | None:
     try:
@@ -212,6 +221,12 @@ def _read(path: Path, label: str, diagnostics: list[Diagnostic], follow_symlinks
         message = err.reason if code == "encoding" else f"cannot read: {err.reason}"
         diagnostics.append(rule_diagnostic(code, message, Location(label)))
         return None
+
+
+def rule_file_labels(paths: Iterable[PathLike]) -> list[str]:
+    """The labels `load(paths)` gives the rule files of `paths` (their rules' `location.file`), so
+    a caller can tell the rules of some paths from those of others loaded in the same program."""
+    return [label for _, label, _ in _rule_files(paths, [])]
 
 
 def _rule_files(paths: Iterable[PathLike], diagnostics: list[Diagnostic]) -> list[tuple[Path, str, bool]]:

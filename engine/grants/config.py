@@ -1,21 +1,27 @@
 """Read the `[plugins]` table of a yoi config file into frozen enablement records (spec §3.1).
 
 A yoi config holds more than plugins, so other top-level tables are ignored; everything under
-`plugins` is strict (schema.py). Errors are `DiagnosticError`s of phase `config` that point at a
-line but never repeat the file's text: `config` tables may carry secrets.
+`plugins` is strict (schema.py). Errors are `DiagnosticError`s of phase `config` that point at the
+line and column of the key they are about (engine/package/manifest_locations.py scans the text
+again only when there is something to point at) but never repeat the file's text: `config`
+tables may carry secrets.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from engine import api_registry
+from engine.api_registry import GrantTables
 from engine.diagnostics import Diagnostic, DiagnosticError, Location
-from engine.grants.model import Enablement, EnablementConfig, FsGrant, Grants, HostSettings, HttpsGrant
+from engine.grants.model import Enablement, EnablementConfig, Grants, HostSettings
 from engine.grants.schema import check_plugins
-from engine.package.manifest_schema import permission_from_table
+from engine.package.manifest_locations import LazyLocations, nearest_location
+from engine.package.manifest_schema import path_text, permission_from_table
 from engine.package.toml_input import toml_error_position, toml_to_json
 from engine.safe_read import ReadError, read_bounded
 
@@ -88,8 +94,7 @@ def _plugins_config(plugins: Any, text: str, file: str) -> EnablementConfig:
     problems = check_plugins(plugins)
     entries = plugins.get("enabled", []) if isinstance(plugins, dict) else []
     entries = entries if isinstance(entries, list) else []
-    headers = _enablement_header_lines(text)
-    spots = headers if len(headers) == len(entries) else [None] * len(entries)
+    locations = LazyLocations(text, file)  # scanned only when a diagnostic asks where a key is
     if problems:
         raise DiagnosticError(
             [
@@ -97,15 +102,21 @@ def _plugins_config(plugins: Any, text: str, file: str) -> EnablementConfig:
                     kind="malformed",
                     phase="config",
                     message=p.message,
-                    location=_entry_location(p.path, spots, file),
+                    location=nearest_location(locations, path_text(p.path)) or Location(file),
                 )
                 for p in problems[:MAX_REPORTED_PROBLEMS]
             ]
         )
+    headers = _enablement_header_lines(text)
+    spots = headers if len(headers) == len(entries) else [None] * len(entries)
     return EnablementConfig(
         tuple(
-            _enablement(entry, Location(file, *spot) if spot else Location(file))
-            for entry, spot in zip(entries, spots, strict=True)  # spots has one per entry, or is all None
+            _enablement(
+                entry,
+                Location(file, *spot) if spot else Location(file),
+                EntryLocations(locations, f"plugins.enabled[{index}]"),
+            )
+            for index, (entry, spot) in enumerate(zip(entries, spots, strict=True))  # one spot per entry
         ),
         file,
         _host_settings(plugins.get("host", {}), file),
@@ -118,15 +129,6 @@ def _host_settings(table: dict, file: str) -> HostSettings:
     if bundle is not None and not Path(bundle).is_absolute():
         bundle = str(Path(file).parent / bundle)
     return HostSettings(https_ca_bundle=bundle)
-
-
-def _entry_location(path: tuple, spots: list, file: str) -> Location:
-    """A schema problem inside `plugins.enabled[i]` points at that entry's header."""
-    if len(path) >= 3 and path[1] == "enabled" and isinstance(path[2], int) and path[2] < len(spots):
-        spot = spots[path[2]]
-        if spot:
-            return Location(file, *spot)
-    return Location(file)
 
 
 def _enablement_header_lines(text: str) -> list[tuple[int, int]]:
@@ -149,7 +151,30 @@ def _enablement_header_lines(text: str) -> list[tuple[int, int]]:
     return lines
 
 
-def _enablement(entry: dict, location: Location) -> Enablement:
+class EntryLocations(Mapping[str, Location]):
+    """The key positions of one `[[plugins.enabled]]` entry, by key path relative to the entry
+    (`digest`, `grants.version`, `surfaces[1]`): a view into the config's lazily scanned
+    locations, so resolution can point a diagnostic at the key it is about."""
+
+    def __init__(self, locations: Mapping[str, Location], prefix: str):
+        self._locations = locations
+        self._prefix = prefix
+
+    def __getitem__(self, key: str) -> Location:
+        return self._locations[f"{self._prefix}.{key}" if key else self._prefix]
+
+    def __iter__(self) -> Iterator[str]:
+        start = self._prefix + "."
+        return (key[len(start) :] for key in self._locations if key.startswith(start))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __repr__(self) -> str:
+        return f"EntryLocations({self._prefix})"
+
+
+def _enablement(entry: dict, location: Location, keys: Mapping[str, Location]) -> Enablement:
     return Enablement(
         id=entry.get("id", ""),
         version=entry.get("version"),
@@ -158,6 +183,7 @@ def _enablement(entry: dict, location: Location) -> Enablement:
         grants=_grants(entry.get("grants", {})),
         config=toml_to_json(entry["config"], non_finite_as_text=True) if "config" in entry else None,
         location=location,
+        keys=keys,
         limits=tuple(entry.get("limits", {}).items()),
         restart=tuple(entry.get("restart", {}).items()),
     )
@@ -169,9 +195,7 @@ def _grants(table: dict) -> Grants:
         version=table.get("version"),
         digest=table.get("digest"),
         permissions=tuple(permission_from_table(p) for p in table.get("permissions", ())),
-        https=tuple(
-            HttpsGrant(h.get("host", ""), tuple(h.get("methods", ())), tuple(h.get("path_prefixes", ())))
-            for h in table.get("https", ())
+        tables=GrantTables.of(
+            {api.name: tuple(map(api.grant.from_table, table.get(api.name, ()))) for api in api_registry.HOST_APIS}
         ),
-        fs=tuple(FsGrant(f.get("root", ""), tuple(f.get("operations", ()))) for f in table.get("fs", ())),
     )

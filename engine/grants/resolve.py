@@ -76,23 +76,29 @@ def package_ref(package: Package) -> PluginRef:
 
 def binding_error(grants: Grants, package: Package) -> str | None:
     """§3.4: a non-empty grant must name this package's id, digest and version, checked in order."""
+    problem = binding_problem(grants, package)
+    return problem[0] if problem else None
+
+
+def binding_problem(grants: Grants, package: Package) -> tuple[str, str] | None:
+    """`binding_error` with the enablement key it is about: (message, key path in the entry)."""
     if grants.is_empty:
         return None
     if grants.id is None:
-        return GRANT_ID_MISSING
+        return GRANT_ID_MISSING, "grants"
     try:
         if parse_ref(grants.id) != package_ref(package):
-            return GRANT_ID_MISMATCH
+            return GRANT_ID_MISMATCH, "grants.id"
     except RefError:
-        return GRANT_ID_INVALID
+        return GRANT_ID_INVALID, "grants.id"
     if grants.digest is None:
-        return GRANT_DIGEST_MISSING
+        return GRANT_DIGEST_MISSING, "grants"
     if not digest_matches(grants.digest, package.digest):
-        return GRANT_DIGEST_MISMATCH
+        return GRANT_DIGEST_MISMATCH, "grants.digest"
     if grants.version is None:
-        return GRANT_VERSION_MISSING
+        return GRANT_VERSION_MISSING, "grants"
     if grants.version != package.manifest.version:
-        return GRANT_VERSION_MISMATCH
+        return GRANT_VERSION_MISMATCH, "grants.version"
     return None
 
 
@@ -118,8 +124,10 @@ def _enum_sorted(surfaces: Sequence[str]) -> tuple[str, ...]:
     return sort_surfaces(surfaces) + tuple(sorted(set(surfaces) - set(SURFACES)))
 
 
-def _diagnostic(kind: str, message: str, enablement: Enablement, subject: Subject) -> Diagnostic:
-    return Diagnostic(kind=kind, phase="resolution", message=message, location=enablement.location, subject=subject)
+def _diagnostic(kind: str, message: str, enablement: Enablement, subject: Subject, key: str = "id") -> Diagnostic:
+    """A resolution problem, located at the enablement key (`key`) it is about."""
+    location = enablement.location_of(key)
+    return Diagnostic(kind=kind, phase="resolution", message=message, location=location, subject=subject)
 
 
 def _resolve_one(enablement: Enablement, by_identity: dict[PluginRef, list[Package]]) -> ResolvedRecord | Diagnostic:
@@ -136,18 +144,19 @@ def _resolve_one(enablement: Enablement, by_identity: dict[PluginRef, list[Packa
     package = found[0]
     subject = Subject(ref=str(ref), source=ref.source, label=package.label, digest=package.digest)
     if enablement.digest is not None and not digest_matches(enablement.digest, package.digest):
-        return _diagnostic("digest", DIGEST_PIN, enablement, subject)
+        return _diagnostic("digest", DIGEST_PIN, enablement, subject, "digest")
     if enablement.version is not None and enablement.version != package.manifest.version:
-        return _diagnostic("version", VERSION, enablement, subject)
-    problem = binding_error(enablement.grants, package)
+        return _diagnostic("version", VERSION, enablement, subject, "version")
+    problem = binding_problem(enablement.grants, package)
     if problem is not None:
-        return _diagnostic("grant", problem, enablement, subject)
+        return _diagnostic("grant", problem[0], enablement, subject, problem[1])
     declared = package.manifest.declared_surfaces()
     selected = _enum_sorted(enablement.surfaces) if enablement.surfaces else declared
     for surface in selected:
         if surface not in declared:
             message = f"enabled plugin requested undeclared surface `{surface}`"
-            return _diagnostic("surface", message, enablement, replace(subject, surface=surface))
+            key = f"surfaces[{enablement.surfaces.index(surface)}]"
+            return _diagnostic("surface", message, enablement, replace(subject, surface=surface), key)
     return ResolvedRecord(
         ref=str(ref),
         source=ref.source,

@@ -12,69 +12,108 @@ from typing import Any
 
 from cerberus import errors as cerr
 
+from engine import api_registry
+from engine.api_registry.fs import CANONICAL_ROOT_PATTERN as CANONICAL_ROOT_PATTERN  # re-exported for callers
+from engine.api_registry.fs import canonical_fs_root as canonical_fs_root  # re-exported for callers
 from engine.grants.limits import RESTART_BOUNDS, restart_problem
 from engine.package.ids import has_invisible
 from engine.package.manifest_schema import PERMISSION_SCHEMAS, _StrictValidator, path_text
-from engine.package.model import FS_OPERATIONS, PERMISSION_KINDS, SURFACES
-from engine.plan import RAISABLE_LIMITS
+from engine.package.model import PERMISSION_KINDS, SURFACES
+from engine.plan import DEFAULT_LIMITS, HOST_MAXIMA, RAISABLE_LIMITS
 from engine.schemas import TYPE_WORDS, SchemaProblem, cached_validator, leaf_errors
 
-_STRING = {"type": "string"}
-_STRING_LIST = {"type": "list", "schema": _STRING}
+
+def _d(rules: dict, description: str) -> dict:
+    """`rules` with a description for editors (engine/json_schema.py); cerberus ignores `meta`."""
+    return rules | {"meta": {"description": description}}
+
+
+def _string(description: str) -> dict:
+    return _d({"type": "string"}, description)
+
 
 PERMISSION_SHAPE = {
     "type": "dict",
     "allow_unknown": True,  # fields are checked per kind in the second pass
-    "schema": {"kind": {"type": "string", "required": True, "allowed": list(PERMISSION_KINDS)}},
+    "schema": {"kind": _d({"type": "string", "required": True, "allowed": list(PERMISSION_KINDS)}, "What it grants.")},
 }
 
-HTTPS_SCHEMA = {"host": _STRING, "methods": _STRING_LIST, "path_prefixes": _STRING_LIST}
-FS_SCHEMA = {
-    "root": _STRING,
-    "operations": {"type": "list", "schema": {"type": "string", "allowed": list(FS_OPERATIONS)}},
-}
-
+# The host APIs' grant tables (`https`, `fs`, ...) come from the registry (engine/api_registry).
 GRANTS_SCHEMA = {
-    "id": _STRING,
-    "version": _STRING,
-    "digest": _STRING,
-    "permissions": {"type": "list", "schema": PERMISSION_SHAPE},
-    "https": {"type": "list", "schema": {"type": "dict", "schema": HTTPS_SCHEMA}},
-    "fs": {"type": "list", "schema": {"type": "dict", "schema": FS_SCHEMA}},
+    "id": _string("Binding: the source-qualified id of the package granted (e.g. project:acme.echo)."),
+    "version": _string("Binding: the exact package version granted."),
+    "digest": _string("Binding: the package digest granted (sha256:...)."),
+    "permissions": _d({"type": "list", "schema": PERMISSION_SHAPE}, "Permissions granted (same objects as requested)."),
+    **api_registry.grant_tables_schema(),
 }
 
 # `[plugins.host]`: host settings (not grants); see engine.grants.model.HostSettings.
-HOST_SCHEMA = {"https_ca_bundle": {"type": "string", "empty": False}}
+HOST_SCHEMA = {
+    "https_ca_bundle": _d(
+        {"type": "string", "empty": False},
+        "Extra CA bundle (PEM) the https host API trusts, relative to this config file.",
+    )
+}
 
 # Limits are positive integers; a value above the host maximum is capped (engine/grants/limits.py)
 # and a rule warns about it, so the schema sets no upper bound here. Restart settings are bounded.
-_POSITIVE = {"type": "integer", "min": 1}
-LIMITS_SCHEMA = dict.fromkeys(RAISABLE_LIMITS, _POSITIVE)
-RESTART_SCHEMA = {name: {"type": "integer", "min": low, "max": high} for name, (low, high) in RESTART_BOUNDS.items()}
+LIMIT_DESCRIPTIONS = {
+    "fuel": "Wasm fuel (instructions, roughly) per guest call",
+    "timeout_ms": "Wall-clock deadline per guest call, in milliseconds",
+    "memory_bytes": "Linear memory a guest may grow to, in bytes",
+    "table_elements": "Table elements a guest may grow to",
+}
+RESTART_DESCRIPTIONS = {
+    "max_restarts": "Restarts of a failed instance in one run (0: never restart)",
+    "backoff_ms": "First restart delay in milliseconds (doubles after each restart)",
+    "backoff_max_ms": "Longest restart delay in milliseconds (at least backoff_ms)",
+}
+LIMITS_SCHEMA = {
+    name: _d(
+        {"type": "integer", "min": 1},
+        f"{LIMIT_DESCRIPTIONS[name]}; default {getattr(DEFAULT_LIMITS, name)}, capped at {getattr(HOST_MAXIMA, name)}.",
+    )
+    for name in RAISABLE_LIMITS
+}
+RESTART_SCHEMA = {
+    name: _d({"type": "integer", "min": low, "max": high}, f"{RESTART_DESCRIPTIONS[name]}; {low} to {high}.")
+    for name, (low, high) in RESTART_BOUNDS.items()
+}
 
 ENABLEMENT_SCHEMA = {
-    "id": _STRING,
-    "version": _STRING,
-    "digest": _STRING,
-    "surfaces": {"type": "list", "schema": {"type": "string", "allowed": list(SURFACES)}},
-    "grants": {"type": "dict", "schema": GRANTS_SCHEMA},
-    "config": {},  # any TOML value; opaque (and possibly secret)
-    "limits": {"type": "dict", "schema": LIMITS_SCHEMA},
-    "restart": {"type": "dict", "schema": RESTART_SCHEMA},
+    "id": _string("The package enabled: source-qualified id (user:, project: or builtin:)."),
+    "version": _string("Exact version the package must have (optional pin)."),
+    "digest": _string("Digest the package must have (optional pin, sha256:...)."),
+    "surfaces": _d(
+        {"type": "list", "schema": {"type": "string", "allowed": list(SURFACES)}},
+        "Surfaces enabled (default: every declared surface).",
+    ),
+    "grants": _d(
+        {"type": "dict", "schema": GRANTS_SCHEMA}, "What the package is granted, bound to its id, version, digest."
+    ),
+    "config": _d({}, "Configuration passed to the plugin's start (any TOML value; may hold secrets)."),
+    "limits": _d({"type": "dict", "schema": LIMITS_SCHEMA}, "Raised runtime limits for this package."),
+    "restart": _d({"type": "dict", "schema": RESTART_SCHEMA}, "Restart policy for a failed instance."),
 }
 
 # Validated as the document {"plugins": <table>} so error paths start at `plugins`.
 PLUGINS_SCHEMA = {
-    "plugins": {
-        "type": "dict",
-        "schema": {
-            "enabled": {"type": "list", "schema": {"type": "dict", "schema": ENABLEMENT_SCHEMA}},
-            "host": {"type": "dict", "schema": HOST_SCHEMA},
-            # Written by startup resolution (§3.7); tolerated and ignored here.
-            "resolved": {"type": "list"},
-            "diagnostics": {"type": "list"},
+    "plugins": _d(
+        {
+            "type": "dict",
+            "schema": {
+                "enabled": _d(
+                    {"type": "list", "schema": {"type": "dict", "schema": ENABLEMENT_SCHEMA}},
+                    "Enabled plugin packages, with their grants.",
+                ),
+                "host": _d({"type": "dict", "schema": HOST_SCHEMA}, "Settings of the host that runs plugins."),
+                # Written by startup resolution (§3.7); tolerated and ignored here.
+                "resolved": _d({"type": "list"}, "Written by the host at startup; ignored when read."),
+                "diagnostics": _d({"type": "list"}, "Written by the host at startup; ignored when read."),
+            },
         },
-    }
+        "Plugin packages: what is enabled and what it is granted.",
+    )
 }
 
 # Key names are named in messages only when they look like short identifiers, so a message never
@@ -118,18 +157,10 @@ def check(document: dict, schema: dict, prefix: tuple = ()) -> list[SchemaProble
     return problems
 
 
-def canonical_fs_root(root: str) -> bool:
-    """An absolute path in canonical form: `/`, or `/` then segments that are neither empty (a
-    repeated or trailing `/`), `.` nor `..`, and no NUL. `/srv/../etc` and `//etc/` name `/etc`
-    without saying so; a rule matching `/etc` must not be able to miss them."""
-    if not root.startswith("/") or "\0" in root:
-        return False
-    return root == "/" or all(part not in ("", ".", "..") for part in root[1:].split("/"))
-
-
 def check_plugins(plugins: Any) -> list[SchemaProblem]:
     """Both passes over the `plugins` table; permission fields are checked only if the shape is
-    ok, and so are fs grant roots (which must be canonical, `canonical_fs_root`)."""
+    ok, and so is what each grant-table entry checks beyond its schema (`table_problems`: fs
+    roots must be canonical, `canonical_fs_root`)."""
     problems = check({"plugins": plugins}, PLUGINS_SCHEMA)
     if problems:
         return problems
@@ -147,18 +178,13 @@ def check_plugins(plugins: Any) -> list[SchemaProblem]:
                     )
                 ]
             problems += found
-        for j, fs in enumerate(grants.get("fs", ())):
-            if "root" in fs and not canonical_fs_root(fs["root"]):
-                path: tuple[str | int, ...] = ("plugins", "enabled", i, "grants", "fs", j, "root")
-                problems.append(
-                    SchemaProblem(
-                        path,
-                        f"plugin config key `{format_path(path)}` must be an absolute, "
-                        "canonical path (no `.` or `..` segment, no repeated or trailing `/`)",
-                    )
-                )
-        problem = restart_problem(enablement.get("restart"))
-        if problem is not None:
+        for api in api_registry.HOST_APIS:
+            for j, entry in enumerate(grants.get(api.name, ())):
+                for key, problem in api.grant.table_problems(entry):
+                    path: tuple[str | int, ...] = ("plugins", "enabled", i, "grants", api.name, j, key)
+                    problems.append(SchemaProblem(path, f"plugin config key `{format_path(path)}` {problem}"))
+        restart = restart_problem(enablement.get("restart"))
+        if restart is not None:
             path = ("plugins", "enabled", i, "restart", "backoff_max_ms")
-            problems.append(SchemaProblem(path, f"plugin config key `{format_path(path)}` {problem}"))
+            problems.append(SchemaProblem(path, f"plugin config key `{format_path(path)}` {restart}"))
     return problems

@@ -27,6 +27,11 @@ SEMVER_RE = re.compile(
 # Bidi marks, embeddings, overrides and isolates, and zero-width characters: a name holding one
 # shows as another name (or as nothing) on a screen, so two different names could look alike.
 INVISIBLE_RE = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
+# The same characters, refused, as a JSON Schema `pattern` (escapes every regex dialect reads).
+NO_INVISIBLE_PATTERN = r"^[^\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]*$"
+# What `str.strip()` removes (White_Space and U+001C-U+001F): a value with one other character
+# is not blank (`pattern` searches, so this is "holds a visible character").
+NOT_BLANK_PATTERN = r"[^\x09-\x0d\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 
 
 def is_semver(text: object) -> bool:

@@ -15,7 +15,7 @@ from typing import Any
 import cerberus
 from cerberus import errors as cerberus_errors
 
-from engine.package.model import HOST_APIS, SURFACES, Permission
+from engine.package.model import HOST_APIS, SERVICE_LIFECYCLES, SURFACES, Permission
 from engine.schemas import TYPE_WORDS, SchemaProblem, cached_validator, leaf_errors
 
 U32_MAX = 2**32 - 1
@@ -24,65 +24,106 @@ KEY_TEXT_LIMIT = 64  # characters of one untrusted key name shown in a message
 Path = tuple  # document path: str keys and int indexes
 
 
-def _string(required: bool = False) -> dict:
-    return {"type": "string", "required": required}
+def _string(required: bool = False, description: str = "") -> dict:
+    return _described({"type": "string", "required": required}, description)
 
 
-_STRINGS = {"type": "list", "schema": {"type": "string"}}
-_ANY_REQUIRED = {"required": True}
-_ANY: dict[str, object] = {}
+def _described(rules: dict, description: str) -> dict:
+    """`rules` with a description for editors (engine/json_schema.py); cerberus ignores `meta`."""
+    return rules | {"meta": {"description": description}} if description else rules
 
 
-def _table_list(schema: dict) -> dict:
-    return {"type": "list", "schema": {"type": "dict", "schema": schema}}
+def _strings(description: str) -> dict:
+    return _described({"type": "list", "schema": {"type": "string"}}, description)
+
+
+def _any(description: str, required: bool = False) -> dict:
+    return _described({"required": True} if required else {}, description)
+
+
+def _table_list(schema: dict, description: str = "") -> dict:
+    return _described({"type": "list", "schema": {"type": "dict", "schema": schema}}, description)
 
 
 RUNTIME_SCHEMA = {
-    "kind": _string(required=True),
-    "entry": _string(),
-    "abi": _string(),
-    "component": _string(),
-    "world": _string(),
+    "kind": _string(
+        required=True, description="`wasm` (a legacy raw core module) or `wasm-component` (a WebAssembly component)."
+    ),
+    "entry": _string(description="wasm only: path of the core module in the package."),
+    "abi": _string(description="wasm only: the raw tool ABI, `yoi-plugin-wasm-1`."),
+    "component": _string(description="wasm-component only: path of the component in the package."),
+    "world": _string(
+        description="wasm-component only: the world it targets, `yoi:plugin/tool@1.0.0` (tools) or "
+        "`yoi:plugin/instance@1.0.0` (tools, a service and ingresses)."
+    ),
 }
-HOOK_SCHEMA = {"id": _string(required=True), "file": _string(required=True)}
+HOOK_SCHEMA = {
+    "id": _string(required=True, description="Hook id (a safe id)."),
+    "file": _string(required=True, description="Path of the hook's file in the package."),
+}
 TOOL_SCHEMA = {
-    "name": _string(required=True),
-    "description": _string(required=True),
-    "input_schema": _ANY_REQUIRED,
-    "external_write": {"type": "boolean"},
+    "name": _string(
+        required=True,
+        description="Tool name: 1-128 bytes, no whitespace, control, bidi or zero-width characters; unique "
+        "in the package.",
+    ),
+    "description": _string(required=True, description="What the tool does, shown to the model."),
+    "input_schema": _any("JSON Schema of the tool's input (a restricted subset; its root is an object).", True),
+    "external_write": _described(
+        {"type": "boolean"},
+        "The tool writes outside the host (needs an `external_write` permission and grant). Default false.",
+    ),
 }
 SERVICE_SCHEMA = {
-    "name": _string(required=True),
-    "description": _string(required=True),
-    "lifecycle": _string(),
-    "status_schema": _ANY,
-    "side_effects": _STRINGS,
+    "name": _string(required=True, description="Service name (a safe id)."),
+    "description": _string(required=True, description="What the service does."),
+    "lifecycle": _described(
+        {"type": "string", "allowed": list(SERVICE_LIFECYCLES)},
+        "How the service runs: `host-managed` (started and stopped with the instance); the default.",
+    ),
+    "status_schema": _any("JSON Schema of the service's status value (carried, not enforced)."),
+    "side_effects": _strings("Side effects the service may have (carried for reviewers)."),
 }
 INGRESS_SCHEMA = {
-    "name": _string(required=True),
-    "description": _string(required=True),
-    "event_kinds": _STRINGS,
-    "input_schema": _ANY,
-    "sources": _STRINGS,
-    "side_effects": _STRINGS,
+    "name": _string(required=True, description="Ingress name (a safe id)."),
+    "description": _string(required=True, description="What the ingress receives."),
+    "event_kinds": _strings("Event kinds the ingress accepts; an event of another kind is refused."),
+    "input_schema": _any("JSON Schema of an event's payload."),
+    "sources": _strings("Where events come from (carried for reviewers)."),
+    "side_effects": _strings("Side effects delivering an event may have (carried for reviewers)."),
 }
 MANIFEST_SCHEMA = {
-    "schema_version": {"type": "integer", "required": True, "min": 0, "max": U32_MAX},
-    "id": _string(required=True),
-    "name": _string(required=True),
-    "version": _string(required=True),
-    "description": _string(),
-    "surfaces": {"type": "list", "schema": {"type": "string", "allowed": list(SURFACES)}},
-    "runtime": {"type": "dict", "schema": RUNTIME_SCHEMA},
-    "hooks": _table_list(HOOK_SCHEMA),
-    "tools": _table_list(TOOL_SCHEMA),
-    "services": _table_list(SERVICE_SCHEMA),
-    "ingresses": _table_list(INGRESS_SCHEMA),
+    "schema_version": _described(
+        {"type": "integer", "required": True, "min": 0, "max": U32_MAX},
+        "Manifest schema version; this engine supports 1.",
+    ),
+    "id": _string(required=True, description="Local id of the package (a safe id)."),
+    "name": _string(required=True, description="Human-readable name."),
+    "version": _string(required=True, description="Package version, SemVer 2.0.0 (e.g. 0.1.0)."),
+    "description": _string(description="What the package is for."),
+    "surfaces": _described(
+        {"type": "list", "schema": {"type": "string", "allowed": list(SURFACES)}},
+        "Surfaces the package declares (each also needs a `surface` permission).",
+    ),
+    "runtime": _described(
+        {"type": "dict", "schema": RUNTIME_SCHEMA}, "The artifact and how it runs; absent for a hook-only package."
+    ),
+    "hooks": _table_list(HOOK_SCHEMA, "Hooks (metadata only)."),
+    "tools": _table_list(TOOL_SCHEMA, "Tools the package exposes."),
+    "services": _table_list(SERVICE_SCHEMA, "Services (instance world only)."),
+    "ingresses": _table_list(INGRESS_SCHEMA, "Ingresses that receive events (instance world only)."),
     # Only the tag here; the rest of each object is checked against PERMISSION_SCHEMAS[kind].
-    "permissions": {
-        "type": "list",
-        "schema": {"type": "dict", "allow_unknown": True, "schema": {"kind": _string(required=True)}},
-    },
+    "permissions": _described(
+        {
+            "type": "list",
+            "schema": {
+                "type": "dict",
+                "allow_unknown": True,
+                "schema": {"kind": _string(required=True, description="What the permission is for.")},
+            },
+        },
+        "What the package requests; the enablement config grants it.",
+    ),
 }
 
 # Permission kind -> (value field or None, schema of the whole object). Spec §1.6.
@@ -96,9 +137,25 @@ PERMISSION_FIELDS: dict[str, str | None] = {
     "host_api": "api",
 }
 _VALUE_RULES = {"surface": {"allowed": list(SURFACES)}, "host_api": {"allowed": list(HOST_APIS)}}
+_VALUE_DESCRIPTIONS = {
+    "surface": "The surface: hook, tool, service, ingress or wasm.",
+    "tool": "The tool's name.",
+    "tool_namespace": "A tool name prefix: every tool whose name starts with it.",
+    "service": "The service's name.",
+    "ingress": "The ingress's name.",
+    "host_api": "The host API: https or fs.",
+}
 PERMISSION_SCHEMAS = {
-    kind: {"kind": _string(required=True)}
-    | ({field: {"type": "string", "required": True} | _VALUE_RULES.get(kind, {})} if field else {})
+    kind: {"kind": _string(required=True, description=f"`{kind}`.")}
+    | (
+        {
+            field: _described(
+                {"type": "string", "required": True} | _VALUE_RULES.get(kind, {}), _VALUE_DESCRIPTIONS[kind]
+            )
+        }
+        if field
+        else {}
+    )
     for kind, field in PERMISSION_FIELDS.items()
 }
 

@@ -3,6 +3,15 @@ and manifest path references, so that every layer agrees on which paths are safe
 
 from __future__ import annotations
 
+# `normalize_archive_path` as a JSON Schema `pattern` (editor schemas): ECMA-262 without
+# look-around, which taplo's regex engine lacks. tests/core/test_json_schema.py checks both agree.
+_SEGMENT = r"(?:[^/\\\x00.][^/\\\x00]*|\.[^/\\\x00.][^/\\\x00]*|\.\.[^/\\\x00]+)"
+_FIRST = (
+    r"(?:[^/\\\x00.~A-Za-z][^/\\\x00]*|[A-Za-z](?:[^/\\\x00:][^/\\\x00]*)?"
+    r"|\.[^/\\\x00.][^/\\\x00]*|\.\.[^/\\\x00]+)"
+)
+SAFE_PATH_PATTERN = rf"^{_FIRST}(?:/{_SEGMENT})*$"
+
 
 def normalize_archive_path(path: str) -> str | None:
     """Return `path` if it is a safe relative archive path, else None.

@@ -14,6 +14,13 @@ from engine.package.input_schema import validate_input_schema
 from engine.package.model import Manifest, Tool
 
 TOOL_NAME_MAX_BYTES = 128
+# `validate_tool_name` as a JSON Schema `pattern`: no control (Cc), White_Space, bidi or
+# zero-width character, 1 to 128 characters (the byte bound is `check`'s: a pattern counts
+# characters, and no name within 128 bytes has more than 128 of them).
+TOOL_NAME_PATTERN = (
+    r"^[^\x00-\x20\x7f-\xa0\u061c\u1680\u2000-\u200f\u2028-\u202f\u205f\u2060\u2066-\u2069\u3000\ufeff]"
+    rf"{{1,{TOOL_NAME_MAX_BYTES}}}$"
+)
 
 
 def validate_tool_name(name: str) -> str | None:

@@ -39,9 +39,20 @@ def package_report(package: Package, package_path: str) -> dict[str, Any]:
     }
 
 
-def diagnostic_entry(diagnostic: Diagnostic) -> dict[str, str]:
-    """The `{kind, phase, message}` form of the check report, message CLI-bounded (§4.6)."""
-    return {"kind": diagnostic.kind, "phase": diagnostic.phase, "message": bound_text(diagnostic.message)}
+def diagnostic_entry(diagnostic: Diagnostic) -> dict[str, Any]:
+    """The `{kind, phase, message}` form of the check report, message CLI-bounded (§4.6), plus
+    `location` (`{file, line, column}`; `plugin.toml` is package-relative) when the stage that
+    found the problem knew where it is written, so SARIF and editors can point at the key."""
+    where = diagnostic.location
+    location = (
+        {"file": where.file, "line": where.line, "column": where.column} if where is not None and where.file else None
+    )
+    return {
+        "kind": diagnostic.kind,
+        "phase": diagnostic.phase,
+        "message": bound_text(diagnostic.message),
+        "location": location,
+    }
 
 
 def next_steps(status: str, reference: str) -> list[str]:

@@ -61,7 +61,7 @@ def _package_case(case: Mapping[str, Any], base: Path) -> CaseInput:
     policy = _paths(case.get("policy", []), "policy", base)
     subject = check_subject(package, config)
     facts = export_facts(build_graph([subject]))
-    return CaseInput(facts=facts, rules=(rules_dir(), *policy), context=subject.ref, inputs=schema_arities())
+    return CaseInput(facts=facts, rules=policy, context=subject.ref, inputs=schema_arities(), library=(rules_dir(),))
 
 
 def _status_expectation(key: str, predicate: str):

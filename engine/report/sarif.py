@@ -3,9 +3,12 @@
 One log, one run, one tool ("yoi-plugin-engine"): GitHub no longer merges several runs of the
 same tool and category in a file, so every checked package goes into the same run. Rule ids are
 the conclusion codes (prefixed `yoi/`), so they stay stable across analyses and alerts keep
-their history. Locations are repository-relative (forward slashes) because GitHub only links
-files it can find in the checkout; lines are never 0 (GitHub rejects such uploads). Only what
-the reports already hold is rendered: no file is read, nothing is decided here.
+their history. Locations are relative to the repository root (forward slashes, `uriBaseId`
+`%SRCROOT%`, the root itself in `originalUriBaseIds`) because GitHub only links files it can find
+in the checkout; the root is found by walking up to `.git` (engine/repo_root.py). Every result
+has a `region` at the line and column of the key it is about, when the report knows it; lines
+are never 0 (GitHub rejects such uploads). Only what the reports already hold is rendered: no
+file is read, nothing is decided here.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ LEVELS = {"deny": "error", "warn": "warning", "info": "note"}
 SECURITY_SEVERITY = {"deny": "8.0"}
 PROBLEM_SEVERITY = {"deny": "error", "warn": "warning", "info": "recommendation"}
 TAGS = ("security", "yoi-plugin")
+SRCROOT = "%SRCROOT%"  # the uriBaseId of repository-relative URIs (CodeQL's name for the checkout)
 MANIFEST = "plugin.toml"
 MAX_TEXT = 1024  # GitHub's bound for descriptions
 MAX_NAME = 255
@@ -113,10 +117,13 @@ def sarif_log(
 ) -> dict[str, Any]:
     """One SARIF 2.1.0 log with a single run holding the findings of every check report.
 
-    `base_dir` is the repository root that URIs are made relative to (default: the current
-    directory); input paths in the reports are taken relative to the current directory.
+    `base_dir` is the repository root that URIs are made relative to (default: the nearest
+    folder holding `.git` from the current directory up, else the current directory); input
+    paths in the reports are taken relative to the current directory.
     """
-    base = Path(base_dir if base_dir is not None else os.getcwd()).resolve()
+    from engine.repo_root import repository_root
+
+    base = Path(base_dir if base_dir is not None else repository_root()).resolve()
     findings = [f for report in reports for f in _findings(report, base)]
     truncated = max(0, len(findings) - MAX_RESULTS)
     findings = findings[:MAX_RESULTS]
@@ -132,6 +139,7 @@ def sarif_log(
     run: dict[str, Any] = {
         "tool": {"driver": driver},
         "automationDetails": {"id": f"{category.strip('/') or CATEGORY}/"},
+        "originalUriBaseIds": {SRCROOT: {"uri": base.as_uri().rstrip("/") + "/"}},
         "columnKind": "unicodeCodePoints",
         "results": results,
     }
@@ -181,10 +189,16 @@ def _findings(report: Mapping[str, Any], base: Path) -> list[dict[str, Any]]:
         # conclusion already says the same thing.
         if diagnostic.get("phase") == "rules" or (package is not None and diagnostic.get("message") in concluded):
             continue
+        located = diagnostic.get("location")
+        where = (
+            _conclusion_where(located, input_path, base)
+            if located and located.get("file")
+            else _input_where(input_path, package is None, base)
+        )
         found.append(
             {
                 **common,
-                **_input_where(input_path, package is None, base),
+                **where,
                 "rule_id": unreadable_rule_id(str(diagnostic.get("kind") or ""))
                 if package is None
                 else rule_id(f"input_{diagnostic.get('phase') or 'check'}_{diagnostic.get('kind') or 'error'}"),
@@ -309,9 +323,10 @@ def _fingerprint(finding: Mapping[str, Any], occurrences: dict[str, int]) -> str
 
 
 def _physical(uri: str, line: int, column: int) -> dict[str, Any]:
+    artifact = {"uri": uri} if uri.startswith("file:") else {"uri": uri, "uriBaseId": SRCROOT}
     return {
         "physicalLocation": {
-            "artifactLocation": {"uri": uri},
+            "artifactLocation": artifact,
             "region": {"startLine": line, "startColumn": column},
         }
     }

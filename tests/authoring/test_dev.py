@@ -295,21 +295,24 @@ def test_bad_allow_values_are_usage_errors(files_package, tmp_path, value, words
 
 
 def test_allow_values_parse_as_documented(tmp_path):
-    from engine.authoring.dev_grants import AllowError, parse_fs, parse_https
+    from engine.authoring.dev_grants import AllowError, allow_flags, parse_allowed
+    from engine.grants.model import FsGrant, HttpsGrant
 
     odd = tmp_path / "a:b"
     odd.mkdir()
-    assert parse_fs(f"{odd}:read").root == str(odd) and parse_fs(f"{odd}:read").operations == ("read",)
-    assert parse_fs(str(tmp_path)).operations == ("read", "list")
-    with pytest.raises(AllowError, match="unknown fs operation `b`"):
-        parse_fs(str(odd))  # a root with `:` must be written with its operations
-    grant = parse_https("https://api.example.org/v1:GET,POST")
+    assert FsGrant.from_flag(f"{odd}:read") == FsGrant(str(odd), ("read",))
+    assert FsGrant.from_flag(str(tmp_path)).operations == ("read", "list")
+    with pytest.raises(AllowError, match="--allow-fs: unknown fs operation `b`"):
+        parse_allowed({"fs": [str(odd)]})  # a root with `:` must be written with its operations
+    grant = HttpsGrant.from_flag("https://api.example.org/v1:GET,POST")
     assert (grant.host, grant.methods, grant.path_prefixes) == ("api.example.org", ("GET", "POST"), ("/v1",))
-    assert parse_https("https://api.example.org:8443").methods == ("GET",)
-    assert parse_https("https://api.example.org/").path_prefixes == ()
-    for bad in ("http://api.example.org", "https://user:pw@h/x", "https://h/x?q=1", "api.example.org"):
-        with pytest.raises(AllowError):
-            parse_https(bad)
+    assert HttpsGrant.from_flag("https://api.example.org:8443").methods == ("GET",)
+    assert HttpsGrant.from_flag("https://api.example.org/").path_prefixes == ()
+    for bad in ("http://api.example.org", "https://user:pw@h/x", "https://h/x?q=1", "api.example.org", "https://[x"):
+        with pytest.raises(AllowError, match="--allow-https: "):
+            parse_allowed({"https": [bad]})
+    # the flags are the registry's: one per host API whose grant record has a command-line spelling
+    assert [flag.option for flag in allow_flags()] == ["--allow-https", "--allow-fs"]
 
 
 def test_a_folder_is_a_package_only_when_it_holds_a_manifest_and_refs_are_never_folders(tmp_path, monkeypatch):

@@ -276,7 +276,8 @@ def test_conclusions_no_package_owns_are_whole_run_findings_and_a_deny_fails(tmp
     freeze = results["yoi/org_freeze"]
     assert freeze["properties"]["scope"] == "run" and freeze["level"] == "error"
     assert freeze["locations"][0]["physicalLocation"] == {
-        "artifactLocation": {"uri": "policy/org.rules"}, "region": {"startLine": 1, "startColumn": 1}}
+        "artifactLocation": {"uri": "policy/org.rules", "uriBaseId": "%SRCROOT%"},
+        "region": {"startLine": 1, "startColumn": 1}}
     ws = workspace(tmp_path / "ws", manifest())
     report = listed(ws, "--policy", policy, exit_code=1)
     assert {f["code"] for f in report["run_findings"]} >= {"org_freeze", "org_no_echo"}

@@ -81,11 +81,22 @@ def _run_hook(root: Path, hook_id: str, *under: str, args: tuple[str, ...] = ())
                           cwd=root, capture_output=True, text=True, timeout=120)
 
 
-def test_hooks_are_the_three_asked_for():
-    assert set(HOOKS) == {"yoi-plugin-check", "yoi-policy-test", "yoi-wit-check"}
+def test_hooks_are_the_ones_asked_for():
+    assert set(HOOKS) == {"yoi-workspace-check", "yoi-plugin-check", "yoi-policy-test", "yoi-wit-check"}
     assert all(hook["language"] == "python" for hook in HOOKS.values())
     assert re.search(HOOKS["yoi-plugin-check"]["files"], "plugins/a/plugin.toml")
     assert not re.search(HOOKS["yoi-plugin-check"]["files"], "plugins/a/not-plugin.toml.bak")
+
+
+def test_the_workspace_hook_triggers_on_everything_a_verdict_reads():
+    """Issue 22: config, archives and artifacts, manifests, rules and WIT; not on other files."""
+    pattern = HOOKS["yoi-workspace-check"]["files"]
+    for path in (".yoi/config.toml", "ws/.yoi/config.toml", ".yoi/plugins/echo.yoi-plugin", "src/echo/tool.wasm",
+                 "src/echo/plugin.toml", "policy/org.rules", "wit/world.wit"):
+        assert re.search(pattern, path), path
+    for path in ("README.md", "config.toml", "src/echo/tool.wat", "policy/org.test.toml", "x.rules.bak"):
+        assert not re.search(pattern, path), path
+    assert HOOKS["yoi-workspace-check"]["pass_filenames"] is False  # one run over the whole workspace
 
 
 def test_plugin_check_hook_exit_codes(repo):
@@ -109,6 +120,27 @@ def test_policy_test_hook_exit_codes(repo):
         assert broken.returncode == 2
     finally:
         (repo / "policy-bad" / "broken.rules").unlink()
+
+
+def test_policy_test_hook_lints_with_the_fact_schema_and_runs_each_case_once(tmp_path):
+    """Issue 22: `fs_grants` (no such fact) passed the hook while `check --policy` rejected it;
+    a changed rules file and its changed case file ran every case twice."""
+    (tmp_path / "org.rules").write_text(RULES)
+    (tmp_path / "org.test.toml").write_text(CASE)
+    both = subprocess.run([*BIN, "hook", "policy-test", "org.rules", "org.test.toml"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert both.returncode == 0, both.stdout + both.stderr
+    assert both.stdout.count("PASS org.test.toml::fs write is denied") == 1
+    assert both.stdout.splitlines()[-1] == "1 passed, 0 failed"
+    assert "ok: 1 statement(s) in 1 file(s)" in both.stdout  # the user's file, not the built-in rules
+    (tmp_path / "org.rules").write_text(RULES.replace("fs_grant(", "fs_grants("))
+    typo = subprocess.run([*BIN, "hook", "policy-test", "org.rules"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120)
+    assert typo.returncode == 2, typo.stdout + typo.stderr
+    assert "`fs_grants` is neither defined by a rule nor an input predicate (did you mean `fs_grant`?)" in typo.stdout
+    raw = subprocess.run([*BIN, "hook", "policy-test", "--schema", "none", "org.rules"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert "ok: 1 statement(s) in 1 file(s)" in raw.stdout  # a program over other facts
 
 
 def test_policy_test_hook_over_1000_nested_folders_is_an_input_error(tmp_path):
@@ -199,13 +231,22 @@ def _command(words: list[str]) -> tuple[click.Command, list[str]]:
 
 
 def _yoi_calls(script: str) -> list[tuple[click.Command, list[str], set[str]]]:
-    """Each `yoi ...` line of a script: its command, path and the long options the script uses."""
-    options = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", script))
+    """Each `yoi ...` line of a script: its command, path and the long options it can be given
+    (those on its line, plus the shared `options` array when the line expands it)."""
+    shared = set()
+    for line in script.splitlines():
+        if "options+=(" in line or "options=(" in line:
+            shared |= set(re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", line))
     calls = []
     for line in script.splitlines():
         match = re.search(r"(?:^|[;&|(]\s*)yoi\s+(.*)", line.strip())
         if match:
             command, path = _command(match.group(1).split())
+            options = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", match.group(1)))
+            if '"${options[@]}"' in line:
+                options |= {o for o in shared if o not in ("--grants", "--config")}
+                # the mode's branch adds --grants (packages) or --config (workspace)
+                options |= {"--grants"} if path == ["hook", "plugin-check"] else {"--config"}
             calls.append((command, path, options))
     return calls
 
@@ -222,13 +263,14 @@ def test_action_is_a_composite_that_uploads_sarif():
 def test_action_names_only_existing_commands_and_options():
     calls = [call for step in ACTION["runs"]["steps"] for call in _yoi_calls(step.get("run", ""))]
     assert calls, "the action runs yoi"
-    for command, path, options in calls:
-        assert path == ["hook", "plugin-check"]
+    assert [path for _, path, _ in calls] == [["hook", "plugin-check"], ["hook", "workspace-check"]]
+    for command, _path, options in calls:
         known = {opt for param in command.params for opt in param.opts if opt.startswith("--")}
         assert options <= known, options - known
+        assert {"--fail-on", "--policy", "--format"} <= options
     scripts = [step.get("run", "") for step in ACTION["runs"]["steps"]]
     formats = [value for script in scripts for value in re.findall(r"--format\s+(\w+)", script)]
-    assert formats == ["sarif"]
+    assert formats == ["sarif", "sarif"]
     (option,) = [p for p in calls[0][0].params if "--format" in p.opts]
     assert "sarif" in option.type.choices
     for hook in HOOKS.values():
@@ -236,17 +278,68 @@ def test_action_names_only_existing_commands_and_options():
         assert path == shlex.split(hook["entry"])[1:], hook["entry"]
 
 
-@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
-def test_action_check_step_runs_and_writes_one_sarif_log(repo, tmp_path):
+def test_third_party_actions_are_pinned_by_commit_sha():
+    """A tag can be moved to other code; a full commit SHA cannot. The version is in a comment."""
+    text = (ROOT / "action.yml").read_text()
+    uses = re.findall(r"^\s*(?:-\s+)?uses:\s*(\S+)(.*)$", text, re.M)
+    assert len(uses) == 2
+    for ref, rest in uses:
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+(?:/[\w.-]+)*@[0-9a-f]{40}", ref), ref
+        assert re.fullmatch(r"\s+# v\d+\.\d+\.\d+", rest), rest
+
+
+def _run_check_step(cwd: Path, tmp_path: Path, **inputs: str) -> tuple[subprocess.CompletedProcess, dict[str, str]]:
     step = next(s for s in ACTION["runs"]["steps"] if s.get("id") == "check")
-    output = tmp_path / "github_output"
-    env = {**os.environ, "PATH": f"{YOI.parent}{os.pathsep}{os.environ['PATH']}", "RUNNER_TEMP": str(tmp_path),
-           "GITHUB_OUTPUT": str(output), "YOI_PATHS": "plugins", "YOI_GRANTS": "", "YOI_POLICY": "policy"}
     if not YOI.exists():
         pytest.skip("the yoi console script is not installed beside this interpreter")
-    done = subprocess.run(["bash", "-c", step["run"]], cwd=repo, env=env, capture_output=True, text=True, timeout=120)
+    output = tmp_path / "github_output"
+    output.write_text("")
+    values = {"mode": "packages", "paths": ".", "workspace": ".", "grants": "", "policy": "", "fail-on": "deny",
+              **inputs}
+    env = {**os.environ, "PATH": f"{YOI.parent}{os.pathsep}{os.environ['PATH']}", "RUNNER_TEMP": str(tmp_path),
+           "GITHUB_OUTPUT": str(output)}
+    for name, expression in step["env"].items():
+        env[name] = values[re.fullmatch(r"\$\{\{ inputs\.([\w-]+) \}\}", expression).group(1)]
+    done = subprocess.run(["bash", "-c", step["run"]], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    return done, dict(line.split("=", 1) for line in output.read_text().splitlines())
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_action_input_error_fails_with_the_message_and_uploads_nothing(repo, tmp_path):
+    """Exit 2 (a misspelt path, an unknown mode) fails the step at once with the message, and
+    leaves no `sarif` output, so the upload step (`if: ... sarif != ''`) never sends an empty log."""
+    for inputs, words in (({"paths": "plugnis"}, "`plugnis` is not a package"),
+                          ({"mode": "workspaces"}, "unknown mode `workspaces`"),
+                          ({"mode": "workspace", "workspace": "plugins"}, "no enablement config")):
+        done, outputs = _run_check_step(repo, tmp_path, **inputs)
+        assert done.returncode == 2, (inputs, done.stdout, done.stderr)
+        assert words in done.stderr + done.stdout, (inputs, done.stderr)
+        assert "sarif" not in outputs and not (tmp_path / "yoi-plugin.sarif").exists()
+    upload = next(s for s in ACTION["runs"]["steps"] if "upload-sarif" in s.get("uses", ""))
+    assert "steps.check.outputs.sarif != ''" in upload["if"]
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_action_fail_on_warn_and_workspace_mode(repo, tmp_path):
+    done, outputs = _run_check_step(repo, tmp_path, paths="plugins/good", policy="policy")
+    assert done.returncode == 0 and outputs["exit-code"] == "0", done.stderr
+    ws = ROOT / "examples" / "workspace"
+    done, outputs = _run_check_step(ws, tmp_path, mode="workspace", policy=str(ROOT / "policy"))
+    assert done.returncode == 0 and outputs["exit-code"] == "1", done.stderr  # counter's ingress is denied
+    (run,) = json.loads(Path(outputs["sarif"]).read_text())["runs"]
+    assert {r["properties"].get("package") for r in run["results"]} >= {"builtin:example.counter"}
+    assert run["properties"]["yoi/failOn"] == "deny"
+    done, outputs = _run_check_step(ws, tmp_path, mode="workspace", policy=str(ROOT / "policy"), **{"fail-on": "warn"})
+    (run,) = json.loads(Path(outputs["sarif"]).read_text())["runs"]
+    assert run["properties"]["yoi/failOn"] == "warn"
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_action_check_step_runs_and_writes_one_sarif_log(repo, tmp_path):
+    if not YOI.exists():
+        pytest.skip("the yoi console script is not installed beside this interpreter")
+    done, outputs = _run_check_step(repo, tmp_path, paths="plugins", policy="policy")
     assert done.returncode == 0, done.stderr  # a rejection is reported, then failed by the last step
-    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
     assert outputs["exit-code"] == "1"
     log = json.loads(Path(outputs["sarif"]).read_text())
     (run,) = log["runs"]

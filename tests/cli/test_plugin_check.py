@@ -270,7 +270,8 @@ def assert_materialize_rejected(report: dict, kind: str, phase: str) -> dict:
     assert report["inspection"] is None and report["classification"] is None
     assert report["next_steps"] == ["Fix the reported package diagnostic and run `yoi plugin check` again."]
     diagnostic = report["diagnostics"][0]
-    assert list(diagnostic) == ["kind", "phase", "message"]
+    # the reference's {kind, phase, message}, then where the problem is written when known
+    assert list(diagnostic) == ["kind", "phase", "message", "location"]
     assert (diagnostic["kind"], diagnostic["phase"]) == (kind, phase)
     return diagnostic
 
@@ -330,7 +331,8 @@ def test_rejected_human_output(tmp_path):
     assert result.stdout.splitlines() == [
         f"plugin check: {folder} [rejected] input_kind=directory",
         "diagnostics:",
-        "  - kind=missing phase=manifest message=plugin manifest references a path not present in the package",
+        "  - kind=missing phase=manifest at=plugin.toml:13 message=plugin manifest references a path not present in "
+        "the package",
         GATE_VERDICT_LINE,
         "safety: no Plugin execution; no enablement config mutation; no secrets generated",
         "next steps:",

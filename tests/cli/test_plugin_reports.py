@@ -287,8 +287,13 @@ def test_check_with_grants_selecting_an_undeclared_surface_is_rejected(tmp_path)
     assert done.exit_code == 1
     report = json.loads(done.stdout)
     assert report["status"] == "rejected"
-    assert report["diagnostics"] == [{"kind": "surface", "phase": "resolution",
-                                      "message": "enabled plugin requested undeclared surface `hook`"}]
+    (diagnostic,) = report["diagnostics"]
+    assert diagnostic == {"kind": "surface", "phase": "resolution",
+                          "message": "enabled plugin requested undeclared surface `hook`",
+                          "location": {"file": str(config), "line": diagnostic["location"]["line"], "column": 21}}
+    # at the `"hook"` item of the enablement's `surfaces`
+    assert config.read_text().splitlines()[diagnostic["location"]["line"] - 1][20:26] == '"hook"'
+
 
 
 @pytest.mark.parametrize(("content", "expected"), [
@@ -901,3 +906,18 @@ def test_an_edited_policy_file_is_reloaded(tmp_path):
         evaluation = evaluate([check_subject(package)], policy_dirs=[policy])
         seen.append([c.code for c in evaluation.conclusions()])
     assert seen == [["org_first"], ["org_second_version"]]
+
+
+def test_explain_takes_grants_like_check():
+    """Issue 22: `explain PATH --grants F` judges the package by F, as `check --grants F` does."""
+    config = str(EXAMPLES_WORKSPACE / ".yoi" / "config.toml")
+    path = str(EXAMPLES_WORKSPACE.parent / "instance-counter")
+    by_grants = explain(path, "--grants", config, "--json")
+    assert by_grants.exit_code == 0, by_grants.output
+    report = json.loads(by_grants.stdout)
+    assert report["reference"] == "builtin:example.counter"
+    items = {(i["surface"], i["name"]): i["eligible"] for i in report["items"]}
+    assert items[("ingress", "counter-events")] is False  # the real enablement does not grant it
+    assert json.loads(explain(path, "--config", config, "--json").stdout) == report
+    both = explain(path, "--grants", config, "--config", str(EXAMPLES_WORKSPACE / "other.toml"))
+    assert both.exit_code == 2

@@ -1,6 +1,8 @@
-"""Editor JSON Schemas (issue 13 item 1): generated from the cerberus schemas, they accept every
-bundled manifest and config, and give the same verdict as cerberus (plus the safe-id rule the
-schema states as a `pattern`) on a hand-written corpus and on generated documents.
+"""Editor JSON Schemas (issue 13 item 1, issue 22 point 6): generated from the cerberus schemas,
+they accept every bundled manifest and config, and give the same verdict as the engine (cerberus,
+validate_manifest without the package's file list, the tool-name rule, and for configs what
+resolution refuses whatever the package) on a hand-written corpus and on generated documents.
+Every property has a description, and the copies committed under schemas/ are the generated ones.
 
 Two differences between validators are modelled on purpose, both documented in docs/authoring.md:
 TOML tells `1` from `1.0` and JSON does not, so integers are checked under TOML's types; and
@@ -24,13 +26,18 @@ from hypothesis import strategies as st
 
 import package_files
 import rule_cases
-from engine.grants.schema import PLUGINS_SCHEMA, check
+from engine.grants.refs import RefError, parse_ref
+from engine.grants.schema import CANONICAL_ROOT_PATTERN, PLUGINS_SCHEMA, canonical_fs_root, check_plugins
 from engine.json_schema import (
-    ITEMS, SchemaTranslationError, config_json_schema, manifest_json_schema, to_json_schema,
+    DIGEST_PATTERN, ITEMS, SCHEMA_FILES, SCHEMAS, SchemaTranslationError, config_json_schema, manifest_json_schema,
+    to_json_schema,
 )
-from engine.package.ids import SAFE_ID_PATTERN, is_safe_id, is_semver
+from engine.package.ids import NO_INVISIBLE_PATTERN, NOT_BLANK_PATTERN, SAFE_ID_PATTERN, has_invisible, is_safe_id, is_semver
+from engine.package.manifest import _build, validate_manifest
 from engine.package.manifest_schema import MANIFEST_SCHEMA, PERMISSION_SCHEMAS, schema_problems
 from engine.package.model import FS_OPERATIONS, HOST_APIS, SURFACES
+from engine.package.paths import SAFE_PATH_PATTERN, normalize_archive_path
+from engine.package.tools import TOOL_NAME_PATTERN, validate_tool_name
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -43,40 +50,64 @@ def _ecma_pattern(validator, pattern, instance, schema):
             yield jsonschema.ValidationError(f"does not match {pattern!r}")
 
 
-_TOML_TYPES = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine(
+_TOML_TYPES = jsonschema.Draft7Validator.TYPE_CHECKER.redefine(
     "integer", lambda checker, value: isinstance(value, int) and not isinstance(value, bool))
 TomlValidator = jsonschema.validators.extend(
-    jsonschema.Draft202012Validator, {"pattern": _ecma_pattern}, type_checker=_TOML_TYPES)
+    jsonschema.Draft7Validator, {"pattern": _ecma_pattern}, type_checker=_TOML_TYPES)
 MANIFEST = TomlValidator(manifest_json_schema())
 CONFIG = TomlValidator(config_json_schema())
 
 
 # -- the engine's verdicts ------------------------------------------------------------------
 
-def _safe_id_values(doc: dict):
-    yield doc["id"]
-    for key, field in (("hooks", "id"), ("services", "name"), ("ingresses", "name")):
-        yield from (item[field] for item in doc.get(key, ()))
+def _referenced_paths(doc: dict) -> set[str]:
+    """The package files the manifest names: a package holding exactly them (the schema cannot
+    know the file list, so `check`'s "not present in the package" is out of the comparison)."""
+    runtime = doc.get("runtime") or {}
+    paths = [runtime.get("entry"), runtime.get("component"), *(hook.get("file") for hook in doc.get("hooks", ()))]
+    return {p for p in paths if isinstance(p, str) and normalize_archive_path(p)}
 
 
 def engine_accepts_manifest(doc: dict) -> bool:
-    """Cerberus (both passes) and the safe-id and SemVer rules of validate_manifest, which the
-    schema states as patterns."""
-    return (not schema_problems(doc) and all(is_safe_id(value) for value in _safe_id_values(doc))
-            and is_semver(doc["version"]))
+    """Cerberus (both passes), validate_manifest (safe ids, SemVer, runtime keys by kind, safe
+    paths, permission names) and the tool-name rule of check."""
+    if schema_problems(doc):
+        return False
+    manifest = _build(doc, {})
+    if validate_manifest(manifest, _referenced_paths(doc)) is not None:
+        return False
+    return all(validate_tool_name(tool.name) is None for tool in manifest.tools)
+
+
+def _could_bind(value, check) -> bool:
+    return value is None or check(value)
+
+
+def _is_ref(value) -> bool:
+    try:
+        parse_ref(value)
+    except RefError:
+        return False
+    return True
 
 
 def engine_accepts_config(doc: dict) -> bool:
-    """The cerberus passes of check_plugins (a yoi config may hold other top-level tables)."""
+    """check_plugins (a yoi config may hold other top-level tables), then what resolution refuses
+    whatever the package: an id that is no source-qualified ref, a version or digest pin (or
+    binding) that no package can have."""
     if "plugins" not in doc:
         return True
     plugins = doc["plugins"]
-    if check({"plugins": plugins}, PLUGINS_SCHEMA):
+    if check_plugins(plugins):
         return False
-    for i, enablement in enumerate(plugins.get("enabled", ())):
-        for j, permission in enumerate(enablement.get("grants", {}).get("permissions", ())):
-            if check(permission, PERMISSION_SCHEMAS[permission["kind"]], ("plugins", "enabled", i, j)):
+    for enablement in plugins.get("enabled", ()):
+        grants = enablement.get("grants", {})
+        for table in (enablement, grants):
+            if not (_could_bind(table.get("id"), _is_ref) and _could_bind(table.get("version"), is_semver)
+                    and _could_bind(table.get("digest"), lambda d: re.fullmatch(DIGEST_PATTERN[1:-1], d))):
                 return False
+        if "id" not in enablement:
+            return False  # an enablement of "" never resolves
     return True
 
 
@@ -121,16 +152,47 @@ def test_bundled_configs_validate(path):
     assert doc["plugins"]["enabled"], "the example config enables packages"
 
 
-@pytest.mark.parametrize("draft", [jsonschema.Draft4Validator, jsonschema.Draft7Validator,
+@pytest.mark.parametrize("draft", [jsonschema.Draft7Validator, jsonschema.Draft201909Validator,
                                    jsonschema.Draft202012Validator])
-def test_schemas_mean_the_same_in_older_drafts(draft):
-    """taplo implements older drafts best; only keywords common to all of them are used."""
+def test_schemas_are_draft_07_and_mean_the_same_in_newer_drafts(draft):
+    """Draft-07 is what taplo and VS Code implement fully (`if`/`then`/`const` need it); the
+    keywords used mean the same in the newer drafts."""
     for schema in (manifest_json_schema(), config_json_schema()):
-        jsonschema.Draft202012Validator.check_schema(schema)
+        assert schema["$schema"] == "http://json-schema.org/draft-07/schema#"
+        jsonschema.Draft7Validator.check_schema(schema)
         draft.check_schema({k: v for k, v in schema.items() if k != "$schema"})
     for path in _bundled_manifests():
         assert draft({k: v for k, v in manifest_json_schema().items() if k != "$schema"}).is_valid(
             tomllib.loads(path.read_text()))
+
+
+def _properties(schema, where="$"):
+    """Every (path, property schema) of a schema, through items, allOf/if/then and variants."""
+    if not isinstance(schema, dict):
+        return
+    for name, sub in schema.get("properties", {}).items():
+        yield f"{where}.{name}", sub
+        yield from _properties(sub, f"{where}.{name}")
+    if isinstance(schema.get("items"), dict):
+        yield from _properties(schema["items"], f"{where}[]")
+    for branch in schema.get("allOf", ()):
+        yield from _properties(branch.get("then"), where)
+
+
+@pytest.mark.parametrize("build", [manifest_json_schema, config_json_schema])
+def test_every_field_has_a_description(build):
+    schema = build()
+    missing = [path for path, sub in _properties(schema)
+               if not sub.get("description") and not (set(sub) <= {"const", "enum", "pattern"})]
+    assert missing == []
+
+
+@pytest.mark.parametrize("document", sorted(SCHEMAS))
+def test_the_committed_schemas_are_the_generated_ones(document):
+    committed = json.loads((ROOT / "schemas" / SCHEMA_FILES[document]).read_text())
+    assert committed == SCHEMAS[document](), (
+        f"schemas/{SCHEMA_FILES[document]} is stale: yoi plugin schema {document} > schemas/{SCHEMA_FILES[document]}")
+    assert committed["$id"].endswith("/" + SCHEMA_FILES[document]) and committed["$id"].startswith("https://")
 
 
 # -- a hand-written corpus: same verdict, and the expected one ------------------------------
@@ -140,7 +202,8 @@ MANIFEST_CORPUS = [
     (BASE, True),
     (BASE | {"tools": [{"name": "t", "description": "d", "input_schema": {"type": "object"}}]}, True),
     (BASE | {"permissions": [{"kind": "host_api", "api": "fs"}, {"kind": "external_write"}]}, True),
-    (BASE | {"runtime": {"kind": "wasm", "abi": "x", "entry": "a.wasm"}}, True),
+    (BASE | {"runtime": {"kind": "wasm", "abi": "yoi-plugin-wasm-1", "entry": "a.wasm"}}, True),
+    (BASE | {"runtime": {"kind": "wasm", "abi": "x", "entry": "a.wasm"}}, False),
     ({k: v for k, v in BASE.items() if k != "name"}, False),
     (BASE | {"unknown": 1}, False),
     (BASE | {"schema_version": True}, False),
@@ -169,13 +232,40 @@ MANIFEST_CORPUS = [
     (BASE | {"version": "0.1.0\u001b[2J"}, False),
     (BASE | {"version": "1\uff11.0.0"}, False),  # a fullwidth digit: `\d` in Python and Rust regex
     (BASE | {"version": "1.1\u0661.0"}, False),  # an Arabic-Indic digit
+    # issue 22: what passed taplo and check-jsonschema but failed check
+    (BASE | {"runtime": {"kind": "wasm-component", "world": "yoi:plugin/other@1.0.0", "component": "c.wasm"}},
+     False),  # unknown world
+    (BASE | {"runtime": {"kind": "wasm-component", "world": "yoi:plugin/tool@1.0.0", "component": "c.wasm"}}, True),
+    (BASE | {"runtime": {"kind": "wasm-component", "world": "yoi:plugin/instance@1.0.0", "component": "c.wasm",
+                         "abi": "yoi-plugin-wasm-1"}}, False),  # `abi` on a component
+    (BASE | {"runtime": {"kind": "wasm-component", "world": "yoi:plugin/tool@1.0.0", "component": "c.wasm",
+                         "entry": "c.wasm"}}, False),
+    (BASE | {"runtime": {"kind": "wasm-component", "world": "yoi:plugin/tool@1.0.0"}}, False),  # no component
+    (BASE | {"runtime": {"kind": "wasm", "abi": "yoi-plugin-wasm-1", "entry": "a.wasm", "world": "w"}}, False),
+    (BASE | {"runtime": {"kind": "wasm", "abi": "yoi-plugin-wasm-1"}}, False),  # no entry
+    (BASE | {"runtime": {"kind": "wasi", "entry": "a.wasm"}}, False),  # unknown kind
+    (BASE | {"runtime": {"kind": "wasm", "abi": "yoi-plugin-wasm-1", "entry": "../a.wasm"}}, False),
+    (BASE | {"runtime": {"kind": "wasm", "abi": "yoi-plugin-wasm-1", "entry": "/abs.wasm"}}, False),
+    (BASE | {"runtime": {"kind": "wasm", "abi": "yoi-plugin-wasm-1", "entry": "lib/a.wasm"}}, True),
+    (BASE | {"hooks": [{"id": "h", "file": "a\\b.wasm"}]}, False),
+    (BASE | {"tools": [{"name": "has space", "description": "d", "input_schema": {"type": "object"}}]}, False),
+    (BASE | {"tools": [{"name": "", "description": "d", "input_schema": {"type": "object"}}]}, False),
+    (BASE | {"tools": [{"name": "tab\there", "description": "d", "input_schema": {"type": "object"}}]}, False),
+    (BASE | {"tools": [{"name": "bidi\u202e", "description": "d", "input_schema": {"type": "object"}}]}, False),
+    (BASE | {"tools": [{"name": "n" * 129, "description": "d", "input_schema": {"type": "object"}}]}, False),
+    (BASE | {"tools": [{"name": "ok.name/é", "description": "d", "input_schema": {"type": "object"}}]}, True),
+    (BASE | {"services": [{"name": "s", "description": "d", "lifecycle": "manual"}]}, False),
+    (BASE | {"services": [{"name": "s", "description": "d", "lifecycle": "host-managed"}]}, True),
+    (BASE | {"permissions": [{"kind": "tool", "name": "zero\u200bwidth"}]}, False),
+    (BASE | {"schema_version": 2}, False),
+    (BASE | {"name": " \t"}, False),
 ]
 CONFIG_CORPUS = [
     ({}, True),
     ({"other": {"anything": 1}}, True),
     ({"plugins": {}}, True),
     ({"plugins": {"enabled": [{"id": "builtin:x", "surfaces": ["tool"], "config": {"k": [1, "v"]}}]}}, True),
-    ({"plugins": {"enabled": [{"grants": {"permissions": [{"kind": "surface", "surface": "tool"}],
+    ({"plugins": {"enabled": [{"id": "user:y", "grants": {"permissions": [{"kind": "surface", "surface": "tool"}],
                                           "https": [{"host": "h", "methods": ["GET"]}],
                                           "fs": [{"root": "/r", "operations": ["read"]}]}}]}}, True),
     ({"plugins": {"resolved": [1], "diagnostics": []}}, True),
@@ -186,6 +276,15 @@ CONFIG_CORPUS = [
     ({"plugins": {"enabled": [{"grants": {"permissions": [{"kind": "service"}]}}]}}, False),
     ({"plugins": {"enabled": [{"grants": {"fs": [{"operations": ["delete"]}]}}]}}, False),
     ({"plugins": {"enabled": [{"grants": {"https": [{"port": 1}]}}]}}, False),
+    ({"plugins": {"enabled": [{"id": "example"}]}}, False),  # not source-qualified
+    ({"plugins": {"enabled": [{"id": "project:x", "version": "1.0"}]}}, False),
+    ({"plugins": {"enabled": [{"id": "project:x", "digest": "sha256:ABC"}]}}, False),
+    ({"plugins": {"enabled": [{"id": "project:x", "digest": "sha256:" + "a" * 64, "version": "1.0.0",
+                               "grants": {"id": "builtin:x", "version": "1.0.0",
+                                          "digest": "sha256:" + "0" * 64}}]}}, True),
+    ({"plugins": {"enabled": [{"id": "project:x", "grants": {"fs": [{"root": "/srv/../etc"}]}}]}}, False),
+    ({"plugins": {"enabled": [{"id": "project:x", "grants": {"permissions": [{"kind": "tool", "name": "a\u2066"}]}}]}},
+     False),
 ]
 
 
@@ -277,6 +376,34 @@ def test_generated_configs_same_verdict(doc):
 @given(st.one_of(STRINGS, st.text(alphabet="ab.-_\n é", max_size=130)))
 def test_safe_id_pattern_is_the_safe_id_rule(text):
     assert bool(re.search(SAFE_ID_PATTERN[:-1] + r"\Z", text)) is is_safe_id(text)
+
+
+def _ecma_search(pattern: str, text: str) -> bool:
+    return bool(re.search(pattern[:-1] + r"\Z" if pattern.endswith("$") else pattern, text))
+
+
+@SETTINGS
+@given(st.text(alphabet="ab/.\\~:C\x00é", max_size=8))
+def test_safe_path_pattern_is_normalize_archive_path(text):
+    assert _ecma_search(SAFE_PATH_PATTERN, text) is (normalize_archive_path(text) is not None)
+
+
+@SETTINGS
+@given(st.text(alphabet="ab/.\x00\\", max_size=8))
+def test_root_pattern_is_canonical_fs_root(text):
+    assert _ecma_search(CANONICAL_ROOT_PATTERN, text) is canonical_fs_root(text)
+
+
+def test_character_patterns_are_their_rules_on_every_bmp_character():
+    """The tool-name, invisible-character and not-blank patterns, one character at a time."""
+    for code in range(0x10000):
+        if 0xD800 <= code < 0xE000:
+            continue  # a lone surrogate is no TOML string
+        char = chr(code)
+        assert _ecma_search(TOOL_NAME_PATTERN, char) is (validate_tool_name(char) is None), hex(code)
+        assert _ecma_search(NO_INVISIBLE_PATTERN, char) is not has_invisible(char), hex(code)
+        assert _ecma_search(NOT_BLANK_PATTERN, char) is bool(char.strip()), hex(code)
+    assert _ecma_search(TOOL_NAME_PATTERN, "x" * 128) and not _ecma_search(TOOL_NAME_PATTERN, "x" * 129)
 
 
 @SETTINGS

@@ -291,15 +291,16 @@ def test_permission_fields_checked_only_after_shape_is_valid():
 
 # ---- locations ----------------------------------------------------------------------------------
 
-def test_schema_errors_point_at_the_offending_entry_header():
+def test_schema_errors_point_at_the_offending_key():
+    """Issue 22: at the key or item itself, not the entry's header (nor :1:1)."""
     text = '[feature]\nx = 1\n\n[[plugins.enabled]]\nid = "user:a"\n\n  [[plugins.enabled]]\nid = "user:b"\n[plugins.enabled.grants]\nfs = [{ root = "/", operations = ["exec"] }]\n'
     (diag,) = parse_error(text)
-    assert diag.location == Location("cfg.toml", 7, 3)
+    assert diag.location == Location("cfg.toml", 10, 35)  # the `"exec"` item
 
 
-def test_schema_error_outside_entries_has_file_only():
+def test_schema_error_outside_entries_points_at_the_key():
     (diag,) = parse_error("[plugins]\nenabled = []\nextra = true\n")
-    assert diag.location == Location("cfg.toml")
+    assert diag.location == Location("cfg.toml", 3, 1)
 
 
 def test_toml_errors_report_line_and_column():

@@ -46,8 +46,9 @@ def test_discover_then_resolve_real_packages(tmp_path):
         ("user:user_one", user_digest, ("hook",)),
         ("project:project_one", project_digest, ("hook",)),
     ]
+    # each at the key it is about (issue 22): `id` for the identity, `digest` for the pin
     assert [(d.kind, d.location.line) for d in resolution.diagnostics] == [
-        ("duplicate", 12), ("ambiguous", 14), ("missing", 16), ("digest", 18),
+        ("duplicate", 13), ("ambiguous", 15), ("missing", 17), ("digest", 20),
     ]
 
 

@@ -409,4 +409,4 @@ def test_config_file_to_resolution_end_to_end():
     (record,) = resolution.records
     assert record.enabled_surfaces == ("tool",) and record.grants.permissions == PERMS
     (diag,) = resolution.diagnostics
-    assert diag.kind == "surface" and diag.location == Location("config.toml", 10, 1)
+    assert diag.kind == "surface" and diag.location == Location("config.toml", 12, 13)  # the `"service"` item

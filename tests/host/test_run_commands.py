@@ -31,6 +31,24 @@ def test_call_prints_the_tool_output(workspace, ref, tool, payload, summary):
     assert "yoi plugin host: 3 plugin package(s) planned, 0 refused" in result.stderr
 
 
+def test_call_exits_1_when_the_tool_answers_with_a_tool_error(workspace):
+    """A ToolError is a ToolOutput whose content is `{"error": {...}}` (what the PDK writes): the
+    output is printed, and the exit code says the tool did not do what was asked. The echo tool
+    answers with its input, so an input of that shape comes back as a ToolError."""
+    error = {"error": {"code": "denied", "message": "not today"}}
+    result = yoi("plugin", "call", "example.raw-echo", "raw_echo", "--input", json.dumps(error),
+                 *ws_args(workspace, "-q"))
+    assert result.returncode == 1
+    assert json.loads(json.loads(result.stdout)["content"]) == error
+    assert result.stderr == "yoi plugin: tool `raw_echo` answered with an error: denied: not today\n"
+    fine = yoi("plugin", "call", "example.raw-echo", "raw_echo", "--input", json.dumps({"error": "x", "a": 1}),
+               *ws_args(workspace, "-q"))
+    assert fine.returncode == 1  # any `error` key in the content object is the ToolError shape
+    ok = yoi("plugin", "call", "example.raw-echo", "raw_echo", "--input", json.dumps({"text": "error"}),
+             *ws_args(workspace, "-q"))
+    assert ok.returncode == 0 and ok.stderr == ""
+
+
 def test_ingress_delivers_to_the_instance(workspace):
     result = yoi("plugin", "ingress", "example.counter", "counter-events", "--event", TICK, *ws_args(workspace, "-q"))
     assert result.returncode == 0, result.stderr
