@@ -335,3 +335,43 @@ def test_dev_refuses_what_it_cannot_serve_with_exit_2_and_no_traceback(tmp_path)
         assert "Traceback" not in result.stderr and "nothing to serve" in result.stderr
     bad = yoi("plugin", "dev", str(folder), "--allow-fs", "nowhere:read", stdin="")
     assert bad.returncode == 2 and "--allow-fs: `nowhere` is not a folder" in bad.stderr
+
+
+def test_a_new_host_api_gets_its_dev_flag_from_its_registry_entry(monkeypatch):
+    """`request`/`websocket` (issue 20) will be registry entries: their grant record's command-line
+    spelling is all `dev` needs. A throwaway `echo` entry shows it."""
+    from dataclasses import dataclass, replace
+    from typing import ClassVar
+
+    from engine import api_registry
+    from engine.api_registry import GrantRecord
+    from engine.authoring.dev_grants import allow_flags, dev_grants, parse_allowed
+    from engine.package.model import Permission
+
+    @dataclass(frozen=True)
+    class EchoGrant(GrantRecord):
+        FLAG_METAVAR: ClassVar[str | None] = "PREFIX"
+        FLAG_HELP: ClassVar[str] = "Open echo with PREFIX."
+        prefix: str = ""
+
+        @classmethod
+        def from_flag(cls, value: str) -> EchoGrant:
+            if "!" in value:
+                raise ValueError("no `!` in a prefix")
+            return cls(value)
+
+    echo = replace(api_registry.HOST_APIS[0], name="echo", interface="test:echo/echo@1.0.0", grant=EchoGrant)
+    monkeypatch.setattr(api_registry, "HOST_APIS", (*api_registry.HOST_APIS, echo))
+    assert [flag.option for flag in allow_flags()][-1] == "--allow-echo"
+    allowed = parse_allowed({"echo": ["hi:"]})
+    assert allowed["echo"] == (EchoGrant("hi:"),)
+    with pytest.raises(ValueError, match="--allow-echo: no `!` in a prefix"):
+        parse_allowed({"echo": ["x!"]})
+
+    class Manifest:
+        version = "1.0.0"
+        permissions = (Permission("host_api", "echo"), Permission("host_api", "fs"))
+
+    grants = dev_grants("project:a", Manifest, "sha256:" + "0" * 64, allowed)
+    assert grants.echo == (EchoGrant("hi:"),) and grants.fs == ()
+    assert [p.value for p in grants.permissions] == ["echo"]  # fs was not opened: not granted
