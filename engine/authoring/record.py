@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.package.limits import DEFAULT_LIMITS
 from engine.safe_read import ReadError, read_bounded
 
 SCHEMA = "yoi-plugin-build-record/1"
@@ -96,8 +97,8 @@ def up_to_date(root: Path, artifact: str, inputs: BuildInputs) -> bool:
     if not isinstance(built, dict) or built.get("path") != artifact:
         return False
     size = built.get("size_bytes")
-    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-        return False
+    if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= DEFAULT_LIMITS.max_file_size_bytes:
+        return False  # a record may lie about the size: never read more than a package file may hold
     try:
         data = read_bounded(root / artifact, size, follow_symlinks=False)
     except ReadError:
