@@ -2,8 +2,9 @@
 
 Starts `yoi plugin dev` on a fresh template (empty compiled-artifact cache) as a real subprocess,
 waits for the first load, then N times: changes one line of the source, waits for the reload and
-makes a call that shows the change. For each reload it prints dev's own split (build, compile into
-the cache, host: judging and instantiating) and the wall time from the save to the answer of the
+makes a call that shows the change. For each reload it prints dev's own split (build; judge: the
+folder read and judged by the rules; compile into the cache; start: the instance started from the
+cache) and the wall time from the save to the answer of the
 first call after it (which includes dev's polling, 0.3 s, and its wait for the folder to settle).
 
 Run: python bench/dev_reload.py [--template wat-instance|python-instance] [--reloads N]
@@ -36,8 +37,8 @@ EDITS = {
     "python-instance": ("src/app.py", 'step = input.get("by", 1) if isinstance(input, dict) else 1',
                         lambda line, i: line.replace('"by", 1)', f'"by", {i + 2})')),
 }
-LOADED = re.compile(r"\[dev\] loaded \S+ \((?:build (?P<build>[\d.]+) s, compile (?P<compile>[\d.]+) s|build [^,]+), "
-                    r"host (?P<host>[\d.]+) s\)")
+LOADED = re.compile(r"\[dev\] loaded \S+ \(build (?:(?P<build>[\d.]+) s|[^,]+), judge (?P<judge>[\d.]+) s, "
+                    r"compile (?P<compile>[\d.]+) s, start (?P<start>[\d.]+) s\)")
 
 
 def main(argv: list[str]) -> int:
@@ -70,8 +71,10 @@ def main(argv: list[str]) -> int:
             return json.loads(process.stdout.readline())["result"]["summary"]
 
         first = loaded()
-        print(f"first load: build {first['build']} s, compile {first['compile']} s, host {first['host']} s")
-        print(f"{'reload':<8} {'build s':>8} {'compile s':>10} {'host s':>8} {'save to answer s':>17}  answer")
+        print(f"first load: build {first['build']} s, judge {first['judge']} s, compile {first['compile']} s, "
+              f"start {first['start']} s")
+        print(f"{'reload':<8} {'build s':>8} {'judge s':>8} {'compile s':>10} {'start s':>8} {'save to answer s':>17}"
+              "  answer")
         path = folder / source
         text = path.read_text()
         assert text.count(line) == 1, f"the line to change is not in {source}"
@@ -81,8 +84,8 @@ def main(argv: list[str]) -> int:
             found = loaded()
             answer = call()
             wall = time.perf_counter() - saved
-            print(f"{index + 1:<8} {found['build'] or '-':>8} {found['compile'] or '-':>10} {found['host']:>8} "
-                  f"{wall:>17.2f}  {answer}")
+            print(f"{index + 1:<8} {found['build'] or '-':>8} {found['judge']:>8} {found['compile']:>10} "
+                  f"{found['start']:>8} {wall:>17.2f}  {answer}")
         process.stdin.close()
         process.wait(timeout=60)
     return 0

@@ -208,15 +208,14 @@ def _first_difference(first: bytes, second: bytes) -> int:
 
 def compare(first: bytes, second: bytes, note: str) -> Reproducibility:
     """Byte and top-level section comparison of two builds of the same inputs."""
-    from engine.artifact.sections import MalformedWasm, section_spans
+    from engine.artifact.sections import MalformedWasm, sections
 
     identical = first == second
     offset = None if identical else _first_difference(first, second)
     try:
-        spans = [section_spans(first), section_spans(second)]
+        pieces = [[(sid, r.data[r.pos : r.end]) for sid, r in sections(d, 8, len(d), None)] for d in (first, second)]
     except MalformedWasm:
-        spans = [[], []]
-    pieces = [[(sid, data[start:end]) for sid, start, end in s] for s, data in zip(spans, (first, second), strict=True)]
+        pieces = [[], []]
     longest = max(len(pieces[0]), len(pieces[1]))
     differing = sum(
         1 for i in range(longest) if i >= len(pieces[0]) or i >= len(pieces[1]) or pieces[0][i] != pieces[1][i]

@@ -49,11 +49,16 @@ def build(
         result = build_package(directory, timeout, check_reproducible)
     except BuildError as error:
         fail("plugin", f"plugin build failed: {error}", error.error_kind)
+    report = run_guarded("plugin", lambda: check_path(directory))
+    # Only what the rules plan is compiled (as a host compiles only planned packages): the check
+    # judged the package as if granted what it requests.
+    prepared = None
     if prepare:
+        prepared = "started" if report.get("plan") else "skipped: the rules planned nothing"
+    if prepared == "started":
         from engine.authoring.prepare import spawn
 
         spawn(Path(directory) / result.artifact)
-    report = run_guarded("plugin", lambda: check_path(directory))
     reproducibility = result.reproducibility
     if resolve_format(output_format, as_json) == "json":
         emit_json(
@@ -68,7 +73,7 @@ def build(
                 "build_record": result.record,
                 "build_ms": round(result.build_ms, 1),
                 "reproducibility": reproducibility.to_dict() if reproducibility else None,
-                "prepare": "started" if prepare else None,
+                "prepare": prepared,
                 "check": report,
             }
         )
@@ -88,8 +93,10 @@ def build(
         )
         if reproducibility is not None:
             click.echo(bound_text(_reproducibility_line(reproducibility), 2000))
-        if prepare:
+        if prepared == "started":
             click.echo("prepare: compiling into the compiled-artifact cache in the background")
+        elif prepared:
+            click.echo(f"prepare: {prepared}")
         click.echo(render_check(report), nl=False)
     if reproducibility is not None and not reproducibility.identical:
         fail("plugin", "plugin build is not reproducible: two builds of the same inputs differ", ErrorKind.FAILED)

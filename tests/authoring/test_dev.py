@@ -255,7 +255,8 @@ def test_host_apis_stay_closed_unless_a_flag_opens_them_and_the_rules_judge_the_
     assert closed.returncode == 1
     assert "[dev] host API fs is closed: open it with --allow-fs ROOT[:ops]" in closed.stderr
     assert "[dev]     reason: granted host_api.fs permission is missing" in closed.stderr
-    assert "(build no source, host" in closed.stderr  # a prebuilt artifact is served as it is
+    assert "(build no source, judge" in closed.stderr  # a prebuilt artifact is served as it is
+    assert "compile 0.00 s, start 0.00 s)" in closed.stderr  # refused: nothing compiled or started
 
     opened = yoi(*read, "--allow-fs", f"{data}:read")
     assert opened.returncode == 0, opened.stderr

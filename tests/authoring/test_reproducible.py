@@ -157,8 +157,16 @@ def test_prepare_compiles_into_the_cache_once_in_a_child_process(tmp_path, monke
     assert prepare(artifact) == "the compiled-artifact cache is off"
 
 
-def test_build_prepare_says_it_started_the_background_compile(tmp_path):
+def test_build_prepare_compiles_only_what_the_rules_plan(tmp_path):
     folder = tmp_path / "w"
     create("wat-tool", str(folder))
     result = yoi("plugin", "build", str(folder), "--prepare", "--json")
     assert result.returncode == 0 and json.loads(result.stdout)["prepare"] == "started"
+    wrong = tmp_path / "x"
+    create("wat-instance", str(wrong))
+    manifest = wrong / "plugin.toml"  # an instance component declared as a tool: the rules reject it
+    manifest.write_text(manifest.read_text().replace("yoi:plugin/instance@1.0.0", "yoi:plugin/tool@1.0.0")
+                        .replace('surfaces = ["tool", "service", "ingress"]', 'surfaces = ["tool"]'))
+    refused = yoi("plugin", "build", str(wrong), "--prepare", "--json")
+    assert refused.returncode == 1 and json.loads(refused.stdout)["check"]["status"] == "rejected"
+    assert json.loads(refused.stdout)["prepare"] == "skipped: the rules planned nothing"
