@@ -43,18 +43,20 @@ def build(
     """Build a package folder's artifact (WAT with wasmtime, Python with componentize-py), then check it."""
     from engine.authoring.build import BuildError
     from engine.authoring.build import build as build_package
-    from engine.report.judge import check_path
+    from engine.report.check import check_failure, check_report
+    from engine.verdict.run import check_verdict
 
     try:
         result = build_package(directory, timeout, check_reproducible)
     except BuildError as error:
         fail("plugin", f"plugin build failed: {error}", error.error_kind)
-    report = run_guarded("plugin", lambda: check_path(directory))
+    verdict = run_guarded("plugin", lambda: check_verdict(directory))
     # Only what the rules plan is compiled (as a host compiles only planned packages): the check
     # judged the package as if granted what it requests.
     prepared = None
     if prepare:
-        prepared = "started" if report.get("plan") else "skipped: the rules planned nothing"
+        planned = any(package.plan is not None for package in verdict.packages)
+        prepared = "started" if planned else "skipped: the rules planned nothing"
     if prepared == "started":
         from engine.authoring.prepare import spawn
 
@@ -74,7 +76,7 @@ def build(
                 "build_ms": round(result.build_ms, 1),
                 "reproducibility": reproducibility.to_dict() if reproducibility else None,
                 "prepare": prepared,
-                "check": report,
+                "check": check_report(verdict, directory),
             }
         )
     else:
@@ -97,11 +99,12 @@ def build(
             click.echo("prepare: compiling into the compiled-artifact cache in the background")
         elif prepared:
             click.echo(f"prepare: {prepared}")
-        click.echo(render_check(report), nl=False)
+        click.echo(render_check(verdict, directory), nl=False)
     if reproducibility is not None and not reproducibility.identical:
         fail("plugin", "plugin build is not reproducible: two builds of the same inputs differ", ErrorKind.FAILED)
-    if report["status"] in ("rejected", "disabled"):
-        fail("plugin", "plugin check of the built package failed; see diagnostics above", ErrorKind.REJECTED)
+    outcome, _ = check_failure(verdict, "deny")
+    if outcome.failed:
+        fail("plugin", "plugin check of the built package failed; see diagnostics above", outcome.error_kind)
 
 
 def _reproducibility_line(found) -> str:

@@ -1,5 +1,5 @@
 """`yoi plugin dev DIR`: build if needed, serve the package folder under a development
-enablement, and reload it whenever the folder changes (engine/authoring/dev.py).
+enablement, and reload it whenever the folder changes (engine/dev/session.py).
 
 stdin/stdout speak `serve`'s JSON-lines protocol (every answer with `"dev": true`); what dev has to
 say (the startup report, reloads, build failures) goes to stderr, each line marked `[dev]`. On a
@@ -16,9 +16,9 @@ from typing import Any
 
 import click
 
-from engine.authoring.dev_grants import allow_options
 from engine.cli.common import fail
 from engine.cli.options import policy_option
+from engine.dev.grants import allow_options
 from engine.errors import ErrorKind
 
 PROMPT = "yoi dev> "
@@ -115,8 +115,8 @@ def command_request(line: str, ref: str) -> dict[str, Any] | str:
 def dev(directory: str, allow: dict, policy_dirs, timeout: float, poll: float) -> None:
     """Serve a package folder for development: build if its sources changed, enable what it
     requests in memory only (host APIs only with --allow-*), reload on every change."""
-    from engine.authoring.dev import DEV_MARK, DevServer
-    from engine.authoring.dev_grants import AllowError, parse_allowed
+    from engine.dev.grants import AllowError, parse_allowed
+    from engine.dev.session import DEV_MARK, DevServer
     from engine.host.serve import read_lines
 
     try:
@@ -155,7 +155,7 @@ QUIT = b"quit"
 def _reply(server, line: bytes | None, interactive: bool) -> bytes | None:
     """The output for one input line: a serve answer, a terminal message, QUIT, or None (a blank
     line, which is no request)."""
-    from engine.authoring.dev import DEV_MARK
+    from engine.dev.session import DEV_MARK
     from engine.host.serve import encode_response
 
     text = b"" if line is None else line.strip()

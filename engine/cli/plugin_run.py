@@ -14,10 +14,10 @@ from typing import Any
 
 import click
 
-from engine.authoring.dev_grants import allow_options
 from engine.cli.common import fail
 from engine.cli.options import workspace_options
 from engine.cli.run import run_guarded
+from engine.dev.grants import allow_options
 from engine.errors import ErrorKind
 
 # A runtime fault's message is bounded to 512 bytes when it is made (a pod message, spec §4.6);
@@ -125,9 +125,9 @@ def tool_error(output: Any) -> str | None:
 
 def _load_dev(folder: str, allow: dict, policy_dirs, quiet: bool):
     """`call DIR`/`ingress DIR`: build if needed and judge the folder under a development enablement."""
-    from engine.authoring.dev import DevError, load, render
-    from engine.authoring.dev_grants import AllowError, parse_allowed
     from engine.authoring.sources import BuildError
+    from engine.dev.grants import AllowError, parse_allowed
+    from engine.dev.session import DevError, load, render
 
     try:
         loaded = load(folder, parse_allowed(allow), policy_dirs)

@@ -296,7 +296,7 @@ def test_bad_allow_values_are_usage_errors(files_package, tmp_path, value, words
 
 
 def test_allow_values_parse_as_documented(tmp_path):
-    from engine.authoring.dev_grants import AllowError, allow_flags, parse_allowed
+    from engine.dev.grants import AllowError, allow_flags, parse_allowed
     from engine.grants.model import FsGrant, HttpsGrant
 
     odd = tmp_path / "a:b"
@@ -346,7 +346,7 @@ def test_a_new_host_api_gets_its_dev_flag_from_its_registry_entry(monkeypatch):
 
     from engine import api_registry
     from engine.api_registry import GrantRecord
-    from engine.authoring.dev_grants import allow_flags, dev_grants, parse_allowed
+    from engine.dev.grants import allow_flags, dev_grants, parse_allowed
     from engine.package.model import Permission
 
     @dataclass(frozen=True)

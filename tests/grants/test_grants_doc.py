@@ -13,7 +13,8 @@ from runtime_guests import build
 from engine.diagnostics import DiagnosticError
 from engine.grants.config import parse_config
 from engine.package.materialize import load_package_path
-from engine.report.judge import check_path
+from engine.report.check import check_report
+from engine.verdict.run import check_verdict
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "grants.md").read_text()
@@ -69,7 +70,7 @@ def example(tmp_path):
     def judge(text: str, policy: Path | None = None) -> dict:
         path = tmp_path / "config.toml"
         path.write_text(text)
-        return check_path(folder, path, [policy] if policy else [])
+        return check_report(check_verdict(folder, path, [policy] if policy else []), folder)
 
     return config, judge
 

@@ -2,7 +2,7 @@
 
 A development load is: build the artifact if its sources changed (the build record says), read
 the folder as a package, make a development enablement in memory from what the manifest requests
-(host APIs only where a `--allow-*` flag opened them, engine/authoring/dev_grants.py), and judge
+(host APIs only where a `--allow-*` flag opened them, engine/dev/grants.py), and judge
 it with the built-in rules and any `--policy` folders exactly as a host judges a written
 enablement: the same evaluation, the same startup report, plans only (DESIGN decision 2). The
 enablement is never written anywhere, so `check`, `list` and `show` never see it; every line dev
@@ -42,7 +42,7 @@ class DevError(EngineError):
 class DevLoad:
     """One load of the folder: its startup report (with a registry) and how long it took."""
 
-    report: Any  # engine.host.startup.StartupReport, its registry set
+    report: Any  # engine.host.startup.StartedHost: the startup report and its live registry
     ref: str
     artifact: str | None  # the manifest's artifact path (what a build writes, with its record)
     build: str  # built | up to date | no source (a prebuilt artifact, served as it is)
@@ -78,8 +78,8 @@ def _build(folder: str, timeout: float) -> tuple[str, float]:
 
 def enablement_for(package, allowed: dict[str, tuple[Any, ...]], language: str | None):
     """The development enablement: everything the manifest requests, bound to this digest."""
-    from engine.authoring.dev_grants import dev_grants
     from engine.authoring.python_build import GUEST_LIMITS
+    from engine.dev.grants import dev_grants
     from engine.grants.model import Enablement, EnablementConfig
 
     manifest = package.manifest
@@ -104,16 +104,16 @@ def load(
 ) -> DevLoad:
     """Build if needed, then judge and plan the folder under a development enablement; raises
     BuildError (the build failed) or DevError (nothing that can be loaded)."""
-    from engine.authoring.dev_grants import closed_apis
     from engine.authoring.prepare import prepare
+    from engine.dev.grants import closed_apis
     from engine.diagnostics import DiagnosticError
     from engine.grants.model import HostSettings
-    from engine.host.startup import report_from_evaluation
+    from engine.host.startup import StartedHost, startup_report
     from engine.package.materialize import load_package_path
-    from engine.report.evaluate import evaluate
-    from engine.report.judge import package_conclusions
-    from engine.report.subjects import check_subject
+    from engine.pipeline.evaluate import evaluate
+    from engine.pipeline.subjects import check_subject
     from engine.runtime import HostConfig, PluginInstanceRegistry, RuntimeFault
+    from engine.verdict.build import build_verdict
 
     root = os.path.abspath(folder)
     build, build_s = _build(root, timeout)
@@ -125,12 +125,11 @@ def load(
     runtime = package.manifest.runtime
     language = _language(Path(root), runtime.artifact_path if runtime else None)
     config = enablement_for(package, allowed, language)
-    evaluation = evaluate([check_subject(root, config, package)], policy_dirs=policy_dirs)
-    report = report_from_evaluation(evaluation, f"dev:{root}", HostSettings())
-    registry = PluginInstanceRegistry(report.plans, host=host or HostConfig())
-    report = _with_registry(report, registry)
+    verdict = build_verdict(evaluate([check_subject(root, config, package)], policy_dirs=policy_dirs))
+    report = startup_report(verdict, f"dev:{root}", HostSettings())
+    host_started = StartedHost(report, PluginInstanceRegistry(report.plans, host=host or HostConfig()))
     ref = config.enabled[0].id
-    hints = [f"warn: {c['message']}" for c in package_conclusions(evaluation, ref) if c["severity"] == "warn"]
+    hints = [f"warn: {f.text}" for p in verdict.packages if p.ref == ref for f in p.findings_of("warn")]
     hints += [
         f"host API {flag.api} is closed: open it with {flag.option} {flag.metavar}"
         for flag in closed_apis(package.manifest, allowed)
@@ -143,18 +142,12 @@ def load(
         compiled = time.perf_counter()
         compile_s = compiled - judged
         try:
-            registry.start(ref)  # the next call is fast, and a start failure shows at once
+            host_started.registry.start(ref)  # the next call is fast, and a start failure shows at once
         except RuntimeFault as fault:
             hints.append(f"{ref} did not start: {fault.kind}: {fault.message}")
         start_s = time.perf_counter() - compiled
     artifact = runtime.artifact_path if runtime else None
-    return DevLoad(report, ref, artifact, build, build_s, judged - started, compile_s, start_s, language, hints)
-
-
-def _with_registry(report, registry):
-    from dataclasses import replace
-
-    return replace(report, registry=registry)
+    return DevLoad(host_started, ref, artifact, build, build_s, judged - started, compile_s, start_s, language, hints)
 
 
 def render(loaded: DevLoad) -> list[str]:
@@ -237,7 +230,7 @@ class DevServer:
             return False
         with self.lock:
             previous, self.loaded = self.loaded, loaded
-            self.loop = ServeLoop(loaded.report, loaded.report.registry)
+            self.loop = ServeLoop(loaded.report.report, loaded.report.registry)
             self.generation += 1
             if previous is not None:
                 previous.close()
