@@ -32,6 +32,7 @@ ALLOWED: dict[str, set[str]] = {
     "cache": {"engine"},
     "compiled": {"engine", "cache"},
     "install": set(),  # how the engine was installed: the one source of install hints
+    "protected": {"engine", "api_registry", "cache", "compiled"},  # the host's own paths (issue 17.1)
     # reading the inputs
     "package": {"engine", "api_registry", "diagnostics", "errors", "resources", "safe_read", "schemas", "walk"},
     "grants": {"engine", "api_registry", "diagnostics", "errors", "limits", "package", "safe_read", "schemas"},
@@ -43,17 +44,18 @@ ALLOWED: dict[str, set[str]] = {
     "plan": {"api_registry", "limits"},
     # facts, rules, and the stage that runs them
     "graph": {
-        "engine", "api_registry", "artifact", "cache", "diagnostics", "grants", "limits", "package", "resources", "wit",
+        "engine", "api_registry", "artifact", "cache", "diagnostics", "grants", "limits", "package", "protected",
+        "resources", "wit",
     },
     "datalog": {"engine", "cache", "diagnostics", "errors", "safe_read", "walk"},
-    "pipeline": {"engine", "datalog", "diagnostics", "errors", "grants", "graph", "package", "resources"},
+    "pipeline": {"engine", "datalog", "diagnostics", "errors", "grants", "graph", "package", "protected", "resources"},
     # the typed verdict, built once, and what renders it
     "verdict": {
         "engine", "api_registry", "datalog", "diagnostics", "errors", "grants", "graph", "package", "pipeline", "plan",
     },
     "report": {"engine", "api_registry", "datalog", "diagnostics", "package", "plan", "repo_root", "verdict"},
     # running plans
-    "runtime": {"engine", "api_registry", "compiled", "diagnostics", "errors", "package", "plan", "safe_read"},
+    "runtime": {"engine", "api_registry", "cache", "compiled", "diagnostics", "errors", "package", "plan", "safe_read"},
     "host": {"diagnostics", "errors", "grants", "pipeline", "plan", "report", "runtime", "verdict"},
     # beside the pipeline
     "authoring": {
@@ -62,8 +64,8 @@ ALLOWED: dict[str, set[str]] = {
     },
     # a package folder run while it is written: builds (authoring), judges and serves (host)
     "dev": {
-        "engine", "api_registry", "authoring", "diagnostics", "errors", "grants", "host", "package", "pipeline",
-        "runtime", "verdict",
+        "engine", "api_registry", "artifact", "authoring", "compiled", "diagnostics", "errors", "grants", "host",
+        "limits", "package", "pipeline", "runtime", "safe_read", "verdict",
     },
     "migrate": {"artifact", "atomic_write", "errors", "grants", "package", "runtime", "safe_read"},
     "cli": {

@@ -181,6 +181,8 @@ def plan_build(directory: str, timeout: float = DEFAULT_TIMEOUT_S) -> BuildJob:
     if runtime is None or runtime.artifact_path is None:
         raise BuildError("plugin.toml declares no runtime artifact to build")
     artifact = runtime.artifact_path
+    if (root / "src").is_symlink():  # WAT and Python alike: sources come from inside the package
+        raise BuildError("the package's src/ is a symlink; refusing to build from outside the package")
     wat_source = root / "src" / (Path(artifact).name.removesuffix(".wasm") + ".wat")
     python_source = root / PYTHON_SOURCE
     sources = [p for p in (python_source, wat_source) if p.is_file()]

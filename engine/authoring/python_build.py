@@ -32,7 +32,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from engine.authoring.sources import BuildError, source_files
+from engine.authoring.sources import BuildError, StagingBudget, source_files
 from engine.errors import ErrorKind
 from engine.package.limits import DEFAULT_LIMITS
 
@@ -122,8 +122,9 @@ def gather(root: Path, manifest) -> dict[str, bytes]:
 
     host_apis = {p.value for p in manifest.permissions if p.kind == "host_api"}
     staged: dict[str, bytes] = {}
-    staged.update({f"wit/{name}": data for name, data in source_files(wit, "wit/").items()})
-    staged.update({f"src/{name}": data for name, data in source_files(root / "src", "src/").items()})
+    budget = StagingBudget()  # the package's own sources; the engine's PDK is not the package's
+    staged.update({f"wit/{name}": data for name, data in source_files(wit, "wit/", budget).items()})
+    staged.update({f"src/{name}": data for name, data in source_files(root / "src", "src/", budget).items()})
     staged[f"wit/{BUILD_WORLD_FILE}"] = build_world_text(manifest.runtime.world, host_apis).encode()
     pdk = Path(yoi_pdk.__file__).parent
     staged.update({f"lib/yoi_pdk/{name}": data for name, data in source_files(pdk, "yoi_pdk/").items()})

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from engine.diagnostics import bounded_message, redact_secret_like
 from engine.errors import EngineError, ErrorKind
+from engine.package.limits import DEFAULT_LIMITS
 from engine.safe_read import ReadError, read_bounded
 from engine.walk import FolderTooDeep, walk_entries
 
@@ -65,9 +67,31 @@ def regular_files(root: Path) -> set[str]:
     return {name for name, entry in walk(root, "the plugin folder") if entry.is_file(follow_symlinks=False)}
 
 
-def source_files(source: Path, what: str) -> dict[str, bytes]:
+@dataclass
+class StagingBudget:
+    """What one build's package sources may hold in all: a package's bounds
+    (engine/package/limits.py), since the sources are part of the package."""
+
+    files: int = 0
+    size: int = 0
+
+    def take(self, size: int) -> None:
+        self.files += 1
+        self.size += size
+        if self.files > DEFAULT_LIMITS.max_entries_per_package:
+            raise BuildError(
+                f"the build sources hold more than {DEFAULT_LIMITS.max_entries_per_package} files (the package bound)"
+            )
+        if self.size > DEFAULT_LIMITS.max_expanded_size_bytes:
+            raise BuildError(
+                f"the build sources exceed {DEFAULT_LIMITS.max_expanded_size_bytes} bytes in all (the package bound)"
+            )
+
+
+def source_files(source: Path, what: str, budget: StagingBudget | None = None) -> dict[str, bytes]:
     """Every file of a source folder by relative path, in sorted order: regular files only (a
-    symlink or FIFO is refused, never followed or opened), each at most MAX_SOURCE_BYTES."""
+    symlink or FIFO is refused, never followed or opened), each at most MAX_SOURCE_BYTES, all of
+    them within `budget` when one is given."""
     if source.is_symlink() or not source.is_dir():
         raise BuildError(f"{what} is not a folder")
     files = {}
@@ -75,4 +99,6 @@ def source_files(source: Path, what: str) -> dict[str, bytes]:
         if not entry.is_file(follow_symlinks=False):
             raise BuildError(f"{what} holds `{name}`, which is not a regular file or folder")
         files[name] = read_file(source / name, MAX_SOURCE_BYTES, f"{what} file `{name}`")
+        if budget is not None:
+            budget.take(len(files[name]))
     return files

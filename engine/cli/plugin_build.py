@@ -58,7 +58,7 @@ def build(
         planned = any(package.plan is not None for package in verdict.packages)
         prepared = "started" if planned else "skipped: the rules planned nothing"
     if prepared == "started":
-        from engine.authoring.prepare import spawn
+        from engine.dev.prepare import spawn
 
         spawn(Path(directory) / result.artifact)
     reproducibility = result.reproducibility

@@ -1,6 +1,6 @@
 """`python -m engine.cli.prepare ARTIFACT`: the background child of `yoi plugin build --prepare`.
 
-It compiles ARTIFACT into the compiled-artifact cache (engine/authoring/prepare.py) and exits 0
+It compiles ARTIFACT into the compiled-artifact cache (engine/dev/prepare.py) and exits 0
 when the compiled code is there (already, or now), 1 when it could not be made, 2 for bad usage.
 Nobody reads its output: it runs with no terminal, after the shell has returned.
 """
@@ -15,7 +15,7 @@ from engine.errors import ErrorKind
 
 
 def main(argv: list[str]) -> int:
-    from engine.authoring.prepare import prepare
+    from engine.dev.prepare import prepare
 
     if len(argv) != 1:
         return exit_code(ErrorKind.USAGE)

@@ -19,7 +19,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -104,8 +104,8 @@ def load(
 ) -> DevLoad:
     """Build if needed, then judge and plan the folder under a development enablement; raises
     BuildError (the build failed) or DevError (nothing that can be loaded)."""
-    from engine.authoring.prepare import prepare
     from engine.dev.grants import closed_apis
+    from engine.dev.prepare import prepare
     from engine.diagnostics import DiagnosticError
     from engine.grants.model import HostSettings
     from engine.host.startup import StartedHost, startup_report
@@ -127,7 +127,11 @@ def load(
     config = enablement_for(package, allowed, language)
     verdict = build_verdict(evaluate([check_subject(root, config, package)], policy_dirs=policy_dirs))
     report = startup_report(verdict, f"dev:{root}", HostSettings())
-    host_started = StartedHost(report, PluginInstanceRegistry(report.plans, host=host or HostConfig()))
+    # What a host protects, and the package folder itself: a plugin never rewrites its own sources
+    # (which dev would build and run) whatever its fs grant.
+    host = host or HostConfig()
+    host = replace(host, protected_paths=(*host.protected_paths, *report.protected_paths, root))
+    host_started = StartedHost(report, PluginInstanceRegistry(report.plans, host=host))
     ref = config.enabled[0].id
     hints = [f"warn: {f.text}" for p in verdict.packages if p.ref == ref for f in p.findings_of("warn")]
     hints += [
@@ -138,7 +142,8 @@ def load(
     compile_s = start_s = 0.0
     plan = next((p for p in report.plans if p.ref == ref), None)
     if plan is not None:  # only what the rules planned is compiled, as at a host's startup
-        prepare(Path(root) / plan.artifact_path)  # timed apart from the start: a fresh 18 MB guest takes seconds
+        # timed apart from the start (a fresh 18 MB guest takes seconds), under the plan's compile budget
+        prepare(Path(root) / plan.artifact_path, plan.limits.compile_ms)
         compiled = time.perf_counter()
         compile_s = compiled - judged
         try:

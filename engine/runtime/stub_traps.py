@@ -6,10 +6,11 @@ instruction executed", which tells its author nothing. The trap's frames do: the
 the nameless stub and shim, and the first named frame is the wasi-libc wrapper of the WASI function
 (`libc.so!wall_clock_now`), followed by the interpreter's frames (`libpython3.14.so!time_time`).
 
-`explain` reads those frames: only when the trap is `unreachable`, and only when every frame above
-the wrapper is nameless (a guest's own function that happens to share a wrapper's name and traps
-for another reason is not misread). Which symbol is which WASI function is a generated table
-(engine/runtime/wasi_symbols.py); what hosts offer instead is declared per WASI interface below.
+`explain` reads those frames of a trap whose code is `unreachable` (engine/runtime/traps.py decides
+that from the trap code), and only when every frame above the wrapper is nameless (a guest's own
+function that happens to share a wrapper's name and traps for another reason is not misread).
+Which symbol is which WASI function is a generated table (engine/runtime/wasi_symbols.py); what
+hosts offer instead is declared per WASI interface below.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import re
 
 from engine.runtime.wasi_symbols import WASI_FUNCTIONS
 
-UNREACHABLE = "wasm `unreachable` instruction executed"
 _FRAME = re.compile(r"^\s*\d+:\s+0x[0-9a-fA-F]+ - (?P<module>[^!\n]*)!(?P<symbol>[^\n]+)$", re.MULTILINE)
 _NAMELESS = re.compile(r"<wasm function \d+>")
 
@@ -84,10 +84,8 @@ def interface_of(function: str) -> str:
 
 
 def explain(trap_text: str) -> str | None:
-    """`the guest called <WASI function> ...; <what to use instead>` for a stub trap, else None."""
-    lines = [line.strip() for line in trap_text.splitlines() if line.strip()]
-    if not lines or not lines[-1].endswith(UNREACHABLE):
-        return None
+    """`the guest called <WASI function> ...: <what to use instead>` when the frames of an
+    `unreachable` trap (`trap_text`: wasmtime's message with its backtrace) show a stub call."""
     frames = [(m.group("module").strip(), m.group("symbol").strip()) for m in _FRAME.finditer(trap_text)]
     for index, (_module, symbol) in enumerate(frames):
         function = WASI_FUNCTIONS.get(symbol)

@@ -272,6 +272,12 @@ def test_host_apis_stay_closed_unless_a_flag_opens_them_and_the_rules_judge_the_
     assert f"[dev] warn: fs grant lets the plugin write files under `{data.resolve()}`" in write.stderr
     assert (data / "new.txt").read_text() == "x"
 
+    # the package folder is protected like a store: a plugin never rewrites the sources dev builds
+    own = yoi("plugin", "call", str(files_package), "write", "--input", '{"path":"files/plugin.toml","content":"x"}',
+              "--allow-fs", f"{tmp_path}:write")
+    assert "is a protected host path" in own.stdout + own.stderr
+    assert (files_package / "plugin.toml").read_text() == FS_MANIFEST
+
     # an org policy sees the development grant like any other, and can refuse it
     policy = tmp_path / "policy"
     policy.mkdir()

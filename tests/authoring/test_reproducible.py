@@ -22,7 +22,7 @@ from engine import compiled
 from engine.authoring import record
 from engine.authoring.build import build, build_if_changed
 from engine.authoring.new import create
-from engine.authoring.prepare import prepare, spawn
+from engine.dev.prepare import prepare, spawn
 from engine.authoring.python_build import REPRODUCIBILITY_NOTE
 from engine.package.materialize import load_package_path
 from engine.runtime.wasi_symbols import WASI_FUNCTIONS

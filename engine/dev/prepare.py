@@ -2,10 +2,11 @@
 
 A componentize-py guest is ~18 MB of wasm, and compiling it takes seconds (tens of seconds on a
 loaded machine). `yoi plugin build --prepare` starts `python -m engine.cli.prepare ARTIFACT`
-right after building, in its own session with no terminal, so the shell returns at once and the
-first start later loads native code from the cache (engine/compiled.py: the cache the static
-inspection and the runtime share); `yoi plugin dev` calls `prepare` itself right after a build,
-while the previous load keeps serving. An artifact already in the cache is not compiled again;
+right after the build's check has planned it, in its own session with no terminal, so the shell
+returns at once and the first start later loads native code from the runtime's cache
+(engine/compiled.py); `yoi plugin dev` calls `prepare` itself once the rules have planned a fresh
+build, while the previous load keeps serving. Either way the compile is the runtime's own, in its
+compile worker under a compile budget. An artifact already in the cache is not compiled again;
 nothing here ever instantiates or runs anything.
 """
 
@@ -31,10 +32,16 @@ def spawn(artifact: Path) -> subprocess.Popen:
     )
 
 
-def prepare(artifact: Path) -> str:
-    """`cached` (already there), `compiled` (now there), or why nothing was done."""
+def prepare(artifact: Path, budget_ms: int | None = None) -> str:
+    """`cached` (already there), `compiled` (now there), or why nothing was done. The compile is the
+    runtime's own: in its compile worker process, within `budget_ms` (default: the default
+    `compile_ms` limit), stored behind the cache's MAC (engine/runtime/compiler.py,
+    engine/compiled.py)."""
     from engine import compiled
     from engine.artifact.sections import classify
+    from engine.limits import DEFAULT_LIMITS
+    from engine.runtime.compiler import CompileError, compile_serialized
+    from engine.runtime.errors import RuntimeFault
     from engine.safe_read import ReadError, read_bounded
 
     folder = compiled.default_folder()
@@ -49,13 +56,14 @@ def prepare(artifact: Path) -> str:
         return "not a wasm module or component"
     kind = "component" if form == "component" else "module"
     sha256 = hashlib.sha256(data).hexdigest()
-    engine = compiled.new_engine()
-    if compiled.load(engine, folder, sha256, kind) is not None:
+    if compiled.load(compiled.new_engine(), folder, sha256, kind) is not None:
         return "cached"
-    import wasmtime
-
+    budget = DEFAULT_LIMITS.compile_ms if budget_ms is None else budget_ms
     try:
-        compiled.compile_and_store(engine, folder, data, sha256, kind)
-    except (wasmtime.WasmtimeError, ValueError, TypeError):
+        serialized = compile_serialized(data, kind, budget, f"the {kind}")
+    except CompileError:
         return "does not compile"
+    except RuntimeFault as fault:
+        return f"not compiled: {fault.kind}: {fault.message}"
+    compiled.store(folder, sha256, kind, serialized)
     return "compiled"
