@@ -83,7 +83,7 @@ def test_two_template_packages_run_side_by_side_in_one_workspace(tmp_path, user_
     ]
     served = yoi("plugin", "serve", "--workspace", str(workspace), "-q",
                  stdin="".join(json.dumps(r) + "\n" for r in requests))
-    answers = [json.loads(line) for line in served.stdout.splitlines()]
+    answers = sorted((json.loads(line) for line in served.stdout.splitlines()), key=lambda a: a["id"])  # any order
     assert [a["result"]["summary"] for a in answers] == [
         "counter is at 1", "counter is at 1", "counter is at 2", "component echo from acme_three_echo"]
 
