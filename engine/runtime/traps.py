@@ -113,7 +113,7 @@ def classify(error: BaseException, what: str, limits: RuntimeLimits) -> RuntimeF
         from engine.runtime.stub_traps import explain  # a stubbed WASI call: which, and what to use instead
 
         hint = explain(str(error))
-        return RuntimeFault("trap", f"WASM execution error: {what}: {text}" + (f": {hint}" if hint else ""))
+        return RuntimeFault("trap", f"{what}: {text}" + (f": {hint}" if hint else ""))
     if code is not None:
         return RuntimeFault("trap", f"{what}: {text}")
     number = host_errno_of(error)
