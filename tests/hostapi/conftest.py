@@ -156,6 +156,44 @@ def https_server(test_ca):
 
 
 @pytest.fixture
+def http_server():
+    """A plain HTTP/1.1 server on 127.0.0.1, answering like `https_server` (for `request` over http)."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    server = HttpsServer(listener.getsockname()[1], Path("/nonexistent"))
+    stop = threading.Event()
+
+    def handle(conn: socket.socket) -> None:
+        try:
+            conn.settimeout(10)
+            request = _read_request(conn)
+            server.requests.append(request)
+            server.respond(conn, request)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            server.connections += 1
+            threading.Thread(target=handle, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield server
+    stop.set()
+    _close_listener(listener)
+    thread.join(5)
+
+
+@pytest.fixture
 def tripwire():
     """A loopback listener that counts connections; refused requests must leave it at zero."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -11,7 +11,11 @@ from __future__ import annotations
 from runtime_guests import _RUNTIME, _wat_string
 
 TOOL_FOR_OP = {"request": "get", "read": "read", "list": "ls", "write": "write"}
-_INTERFACES = {"https": ("yoi:host/https@1.0.0", ("request",)), "fs": ("yoi:host/fs@1.0.0", ("read", "list", "write"))}
+_INTERFACES = {
+    "https": ("yoi:host/https@1.0.0", ("request",)),
+    "request": ("yoi:host/request@1.0.0", ("request",)),  # not beside `https` (same op name)
+    "fs": ("yoi:host/fs@1.0.0", ("read", "list", "write")),
+}
 _PREFIX = b'{"summary":"ok","content":"'
 _FAILED = b'{"summary":"failed"}'
 _READY = b'{"state":"ready"}'

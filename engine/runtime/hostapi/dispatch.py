@@ -23,7 +23,10 @@ def open_handler(api: api_registry.HostApi, plan: Plan, host: Any) -> Any:
     """The object that serves `api` for one plan, from the registry's `module:factory` path
     (imported here, on first use: a plan without the API never loads its code)."""
     module, _, factory = api.handler.partition(":")
-    return getattr(importlib.import_module(module), factory)(plan.allowlist(api.name), host)
+    make = getattr(importlib.import_module(module), factory)
+    if api.manifest_table:  # request, websocket: a call must lie in manifest target ∩ grant
+        return make(plan.allowlist(api.name), host, plan.targets(api.name))
+    return make(plan.allowlist(api.name), host)
 
 
 class HostApis:
@@ -47,8 +50,10 @@ class HostApis:
             return f"{DENIED}: unsupported host API `{bounded_message(api, 32)}`"
         if api not in self._plan_apis:
             return not_in_plan(api)
-        if not self._handlers[api].usable:
-            return f"{DENIED}: {api_registry.get(api).allowlist_missing}"
+        handler = self._handlers[api]
+        if not handler.usable:
+            reason = getattr(handler, "unusable_reason", None) or api_registry.get(api).allowlist_missing
+            return f"{DENIED}: {reason}"
         return None
 
     def dispatch(self, api: str, op: str, descriptor: bytes, deadline: float | None = None) -> tuple[bool, str]:
