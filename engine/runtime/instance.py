@@ -110,8 +110,15 @@ class InstanceHandle:
         with self._guard:  # snapshot() copies the ring from other threads
             self.diagnostics.append(entry)
 
+    def _drop_guest(self) -> None:
+        """The store goes (never enter a trapped instance again), and what its calls hold."""
+        guest, self.guest = self.guest, None
+        if guest is not None:
+            with suppress(Exception):
+                guest.close()
+
     def _fail(self, fault: RuntimeFault) -> None:
-        self.guest = None  # the store goes with it: never enter a trapped instance again
+        self._drop_guest()
         self.lifecycle = "failed"
         policy = self.plan.restart
         delay = min(policy.backoff_ms * (2 ** min(self.restart_count, 30)), policy.backoff_max_ms)
@@ -266,7 +273,7 @@ class InstanceHandle:
                     self.component_status = self._guarded(
                         lambda: f"plugin component stop of `{self.plan.ref}`", lambda guest: guest.stop()
                     )
-            self.guest = None
+            self._drop_guest()
             self.lifecycle = "stopped"
             self._note("plugin instance stopped", "stopped")
             return self.snapshot()

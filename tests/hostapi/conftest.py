@@ -251,3 +251,25 @@ def files(tmp_path):
     root.mkdir()
     (root / "hello.txt").write_text('hi "there"\n')
     return root
+
+
+@pytest.fixture
+def ws_server():
+    """A plain `ws://` echo server on loopback (tests/support/ws_server.py)."""
+    from ws_server import WsServer
+
+    server = WsServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def wss_server(test_ca):
+    """A `wss://` echo server on loopback with a trustme certificate for 127.0.0.1 and ws.test."""
+    from ws_server import WsServer, tls_context
+
+    ca, bundle = test_ca
+    server = WsServer().start(tls_context(ca, "127.0.0.1", "ws.test"))
+    server.ca_bundle = bundle
+    yield server
+    server.stop()
