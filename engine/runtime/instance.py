@@ -75,6 +75,13 @@ class InstanceHandle:
             )
             for ingress in plan.ingresses
         }
+        # Current-format packages (rules/runtime.rules) run ingress, output commands, host-owned
+        # WebSocket ingress and status as yoi b12e0785 does (engine/runtime/service/).
+        self.service: Any = None
+        if plan.current_format:
+            from engine.runtime.service.runtime import ServiceRuntime
+
+            self.service = ServiceRuntime(self)
 
     # ---- queue ---------------------------------------------------------------------------------
 
@@ -105,8 +112,10 @@ class InstanceHandle:
 
     # ---- diagnostics, failure, restart ---------------------------------------------------------
 
-    def _note(self, message: str, state: str | None = None) -> None:
+    def _note(self, message: str, state: str | None = None, kind: str | None = None) -> None:
         entry = {"state": state or self.lifecycle, "message": bounded(message)}
+        if self.service is not None:  # typed diagnostics (yoi-current-spec.md §6.18)
+            entry["kind"] = kind or ("ServiceFailed" if entry["state"] == "failed" else "Lifecycle")
         with self._guard:  # snapshot() copies the ring from other threads
             self.diagnostics.append(entry)
 
@@ -123,7 +132,9 @@ class InstanceHandle:
         policy = self.plan.restart
         delay = min(policy.backoff_ms * (2 ** min(self.restart_count, 30)), policy.backoff_max_ms)
         self._next_attempt = time.monotonic() + delay / 1000
-        self._note(f"plugin instance failed: {fault.message}", "failed")
+        self._note(f"plugin instance failed: {fault.message}", "failed", getattr(fault, "diagnostic", None))
+        if self.service is not None:
+            self.service.failed(fault)
 
     def _last_failure(self) -> str:
         for entry in reversed(self.diagnostics):
@@ -161,6 +172,8 @@ class InstanceHandle:
                 )
             self.restart_count += 1
             self._note(f"restarting plugin instance (restart {self.restart_count}/{policy.max_restarts})", "ready")
+        if self.service is not None:
+            self.service.transition = "Starting"
         try:
             guest = make_guest(self._engine(), self.plan, self._apis_factory(self.plan))
             self.component_status = guest.start(self.plan.config_json)
@@ -169,11 +182,16 @@ class InstanceHandle:
             wrapped = RuntimeFault(fault.kind, f"plugin instance startup failed closed: {fault.message}")
             self._fail(wrapped)
             raise wrapped from None
+        finally:
+            if self.service is not None:
+                self.service.transition = None
         self.guest, self.lifecycle = guest, "started"
         self._note(
             "plugin instance started"
             + ("" if guest.keeps_state else " (legacy tool runtime adapted behind PluginInstanceRegistry)")
         )
+        if self.service is not None:
+            self.service.started()
         return guest
 
     def _guarded(self, what: Callable[[], str], action: Callable[[Guest], Any]) -> Any:
@@ -224,6 +242,8 @@ class InstanceHandle:
             raise RuntimeFault("denied", f"plugin ingress surface of `{plan.ref}` is not in the plan")
         if name not in self._ingresses:
             raise RuntimeFault("not_found", f"plugin ingress `{name}` of `{plan.ref}` is not in the plan")
+        if self.service is not None:
+            return self.service.deliver(name, event)
         ingress, validate = self._ingresses[name]
         envelope = envelope_text(ingress, event, plan.limits.max_input_bytes, validate)
         limit = plan.limits.max_output_bytes
@@ -268,6 +288,8 @@ class InstanceHandle:
     def stop(self) -> dict[str, Any]:
         """Final for the run: the guest's `stop` runs if it is started; it never restarts."""
         with self._slot(bounded_queue=False):
+            if self.service is not None:
+                self.service.stopping()
             if self.lifecycle == "started" and self.guest is not None:
                 with suppress(RuntimeFault):
                     self.component_status = self._guarded(
@@ -276,6 +298,9 @@ class InstanceHandle:
             self._drop_guest()
             self.lifecycle = "stopped"
             self._note("plugin instance stopped", "stopped")
+            if self.service is not None:
+                self.service.close()
+                self.service.transition = None
             return self.snapshot()
 
     def snapshot(self) -> dict[str, Any]:
@@ -308,4 +333,5 @@ class InstanceHandle:
                 "busy_refusals": self.busy_refusals,
             },
             "calls": dict(self.calls),
+            **(self.service.status_fields(diagnostics) if self.service is not None else {}),
         }

@@ -85,13 +85,17 @@ class Policy:
     def check(self, text: str) -> NetUrl:
         """cur §6.15 open steps 5-10 (URL, scheme, host, credentials, static target, allowlist)."""
         url = parse_net_url(text, WEBSOCKET_WORDS)
+        self.authorize(url)
+        return url
+
+    def authorize(self, url: NetUrl) -> None:
+        """Steps 9-10 for a parsed URL: the address policy, then target ∩ grant."""
         if not url.standard_spelling:
             raise HostApiError("invalid WebSocket URL: IPv4 hosts must be written as four decimal numbers (a.b.c.d)")
         check_static(url, self.literals, "WebSocket")
         reason = authorize_url(WEBSOCKET, url.matched, "", self.targets, self.grants)
         if reason is not None:
             raise HostApiError(reason)
-        return url
 
     def connect(self, url: NetUrl, deadline: float) -> Any:
         """Resolve (pinned), connect, TLS for wss, handshake; within `deadline`."""
