@@ -41,6 +41,15 @@ def socket_plan(tmp_path, server, reply='{"accepted":true}', sources=None, kinds
                    manifest_targets=GrantTables.of(tables), **changes)
 
 
+@pytest.fixture(autouse=True)
+def quiet_servers(request):
+    """The servers only record what they get here: an echo would answer every `pong` the guest
+    sends with a text the guest answers again."""
+    for name in ("ws_server", "wss_server"):
+        if name in request.fixturenames:
+            request.getfixturevalue(name).on_text = lambda connection, text: None
+
+
 def reply_to(url: str, text: str = "pong") -> str:
     return output(command("websocket_send", f'{{"url":"{url}","text":"{text}"}}', "reply"))
 
