@@ -33,6 +33,7 @@ from engine.runtime.service.faults import (
 )
 from engine.runtime.service.queue import CAPACITY, IngressQueue
 from engine.runtime.service.sockets import SocketDriver
+from engine.runtime.service.sources import owns_sockets
 
 LIFECYCLE_NAMES = {"ready": "Ready", "started": "Running", "failed": "Failed", "stopped": "Stopped"}
 MAX_RESULTS = 32
@@ -99,8 +100,7 @@ class ServiceRuntime:
     def started(self) -> None:
         """After a successful start: open the host-owned connections once (Service and Ingress
         both authorized, as upstream requires both enabled)."""
-        surfaces = self.plan.authorized_surfaces
-        if "service" in surfaces and "ingress" in surfaces:
+        if owns_sockets(self.plan):
             self.driver.start()
 
     def stopping(self) -> None:

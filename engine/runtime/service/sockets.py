@@ -29,10 +29,10 @@ from engine.runtime.hostapi.descriptor import HostApiError
 from engine.runtime.hostapi.urls import WEBSOCKET_WORDS, NetUrl, UrlWords, parse_net_url
 from engine.runtime.hostapi.websocket import TIMEOUT_S, receive
 from engine.runtime.service.envelope import now_rfc3339
+from engine.runtime.service.sources import websocket_source
 
 MAX_CONNECTIONS = 4
 POLL_S = 0.25
-SOURCE_PREFIX = "websocket:"
 SOURCE_WORDS = UrlWords(
     WEBSOCKET_WORDS.invalid,
     WEBSOCKET_WORDS.own,
@@ -53,17 +53,6 @@ class Subscription:
     ingress: str
     source: str  # as written in the manifest
     url: NetUrl
-
-
-def websocket_source(source: str) -> str | None:
-    """The URL of a WebSocket source (cur §1.4), or None for a source of another kind: trimmed,
-    `websocket:` stripped and the rest trimmed, or a bare `ws://`/`wss://` URL."""
-    text = source.strip()
-    if text.startswith(SOURCE_PREFIX):
-        return text[len(SOURCE_PREFIX) :].strip()
-    if text.startswith(("ws://", "wss://")):
-        return text
-    return None
 
 
 def subscriptions(plan: Plan) -> tuple[list[Subscription], list[str]]:
