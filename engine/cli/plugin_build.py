@@ -11,7 +11,6 @@ import click
 from engine.cli.common import emit_json, fail, format_options, resolve_format
 from engine.cli.run import run_guarded
 from engine.diagnostics import bound_text
-from engine.errors import ErrorKind
 
 
 @click.command("build")
@@ -28,13 +27,14 @@ def build(directory: str, timeout: float, output_format: str, as_json: bool) -> 
     """Build a package folder's artifact (WAT with wasmtime, Python with componentize-py), then check it."""
     from engine.authoring.build import BuildError
     from engine.authoring.build import build as build_package
-    from engine.report.judge import check_path
+    from engine.report.check import check_failure, check_report
+    from engine.verdict.run import check_verdict
 
     try:
         result = build_package(directory, timeout)
     except BuildError as error:
         fail("plugin", f"plugin build failed: {error}", error.error_kind)
-    report = run_guarded("plugin", lambda: check_path(directory))
+    verdict = run_guarded("plugin", lambda: check_verdict(directory))
     if resolve_format(output_format, as_json) == "json":
         emit_json(
             {
@@ -45,7 +45,7 @@ def build(directory: str, timeout: float, output_format: str, as_json: bool) -> 
                 "artifact": result.artifact,
                 "size_bytes": result.size_bytes,
                 "build_ms": round(result.build_ms, 1),
-                "check": report,
+                "check": check_report(verdict, directory),
             }
         )
     else:
@@ -61,6 +61,7 @@ def build(directory: str, timeout: float, output_format: str, as_json: bool) -> 
                 1000,
             )
         )
-        click.echo(render_check(report), nl=False)
-    if report["status"] in ("rejected", "disabled"):
-        fail("plugin", "plugin check of the built package failed; see diagnostics above", ErrorKind.REJECTED)
+        click.echo(render_check(verdict, directory), nl=False)
+    outcome, _ = check_failure(verdict, "deny")
+    if outcome.failed:
+        fail("plugin", "plugin check of the built package failed; see diagnostics above", outcome.error_kind)

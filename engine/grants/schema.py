@@ -16,10 +16,10 @@ from engine import api_registry
 from engine.api_registry.fs import CANONICAL_ROOT_PATTERN as CANONICAL_ROOT_PATTERN  # re-exported for callers
 from engine.api_registry.fs import canonical_fs_root as canonical_fs_root  # re-exported for callers
 from engine.grants.limits import RESTART_BOUNDS, restart_problem
+from engine.limits import DEFAULT_LIMITS, HOST_MAXIMA, RAISABLE_LIMITS
 from engine.package.ids import has_invisible
 from engine.package.manifest_schema import PERMISSION_SCHEMAS, _StrictValidator, path_text
 from engine.package.model import PERMISSION_KINDS, SURFACES
-from engine.plan import DEFAULT_LIMITS, HOST_MAXIMA, RAISABLE_LIMITS
 from engine.schemas import TYPE_WORDS, SchemaProblem, cached_validator, leaf_errors
 
 
@@ -62,11 +62,13 @@ LIMIT_DESCRIPTIONS = {
     "timeout_ms": "Wall-clock deadline per guest call, in milliseconds",
     "memory_bytes": "Linear memory a guest may grow to, in bytes",
     "table_elements": "Table elements a guest may grow to",
+    "compile_ms": "Wall-clock budget for compiling the artifact when it is not cached, in milliseconds",
 }
 RESTART_DESCRIPTIONS = {
     "max_restarts": "Restarts of a failed instance in one run (0: never restart)",
     "backoff_ms": "First restart delay in milliseconds (doubles after each restart)",
     "backoff_max_ms": "Longest restart delay in milliseconds (at least backoff_ms)",
+    "reset_after_ms": "Healthy running time after which the restart count and backoff start again, in milliseconds",
 }
 LIMITS_SCHEMA = {
     name: _d(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from itertools import pairwise
 
 import networkx as nx
@@ -16,67 +17,95 @@ from engine import api_registry
 from engine.api_registry.facts import fact_schema as registry_fact_schema
 from engine.api_registry.facts import grant_exporters, static_facts
 from engine.api_registry.fs import broad_root_reason as broad_root_reason  # re-exported for callers
-from engine.plan import DEFAULT_LIMITS, HOST_MAXIMA, RAISABLE_LIMITS
+from engine.limits import DEFAULT_LIMITS, HOST_MAXIMA, RAISABLE_LIMITS
+from engine.protected import ProtectedPath, contains
 
-# predicate -> argument names; the documented, tested public schema.
-FACT_SCHEMA: dict[str, tuple[str, ...]] = {
-    "package": ("P", "Source", "LocalId", "Version", "Digest"),
-    "mode": ("P", "Mode"),
-    "configured": ("P",),
-    "discovered": ("P",),
-    "resolved": ("P",),
-    "package_present": ("P",),
-    "package_size": ("P", "Bytes"),
-    "package_file_size": ("P", "Path", "Bytes"),
-    "input_diagnostic": ("P", "Kind", "Message"),
-    "manifest_surface": ("P", "Surface"),
-    "declares_surface": ("P", "Surface"),
-    "enabled_surface": ("P", "Surface"),
-    "runtime": ("P", "Kind", "AbiOrWorld"),
-    "runtime_artifact": ("P", "Path"),
-    "world": ("P", "World"),
-    "world_known": ("World",),
-    "world_export": ("World", "Interface", "Func", "Sig"),
-    "world_import": ("World", "Interface"),
-    "world_import_func": ("World", "Interface", "Func", "Sig"),
-    "artifact": ("P", "Form"),
-    "artifact_placeholder": ("P", "Which"),
-    "artifact_problem": ("P", "Message"),
-    "artifact_inspection_stopped": ("P", "Ms"),
-    "artifact_size": ("P", "Bytes"),
-    "artifact_export": ("P", "Interface", "Func", "Kind", "Sig"),
-    "artifact_import": ("P", "Interface", "Func", "Kind", "Sig"),
-    "tool": ("P", "Tool"),
-    "tool_external_write": ("P", "Tool"),
-    "tool_name_error": ("P", "Tool", "Reason"),
-    "tool_schema_error": ("P", "Tool", "Reason"),
-    "tool_duplicate": ("P", "Tool"),
-    "tool_name_next": ("P", "Tool", "Next"),
-    "service": ("P", "Service"),
-    "ingress": ("P", "Ingress"),
-    "item_name_error": ("P", "Surface", "Name", "Reason"),
-    "ingress_event_kind": ("P", "Ingress", "Kind"),
-    "ingress_source": ("P", "Ingress", "Source"),
-    "requests": ("P", "Kind", "Value"),
-    "grants": ("P", "Kind", "Value"),
-    "grant_present": ("P",),
-    "grant_assumed": ("P",),
-    "grant_binding": ("P", "Field", "Value"),
-    "grant_section": ("P", "Section"),
-    "limit": ("P", "Name", "Value"),
-    "limit_requested": ("P", "Name", "Value"),
-    "limit_default": ("Name", "Value"),
-    "limit_maximum": ("Name", "Value"),
-    "restart": ("P", "Name", "Value"),
-    # The host-API registry's facts: its constants and each API's grant-entry facts.
-    **registry_fact_schema(),
+
+@dataclass(frozen=True)
+class Fact:
+    """One exported predicate: its argument names (the arity is their number), where its facts
+    come from (`origin`, a name of engine.datalog.metadata.ORIGINS), and, for a manifest fact,
+    which part of plugin.toml it describes: `about` is an @about form over the fact's own
+    argument positions (`tool(P, Tool)` is ("tool", (0, 1))). Reports locate a conclusion that
+    declares no metadata by the first such fact its derivation rests on (docs/rules.md)."""
+
+    args: tuple[str, ...]
+    origin: str
+    about: tuple[str, tuple[int, ...]] | None = None
+
+
+def _registry_schema() -> dict[str, Fact]:
+    granted = {predicate for api in api_registry.HOST_APIS for predicate in api.grant.FACTS}
+    return {
+        predicate: Fact(args, "enablement" if predicate in granted else "host")
+        for predicate, args in registry_fact_schema().items()
+    }
+
+
+# predicate -> Fact; the documented, tested public schema.
+FACT_SCHEMA: dict[str, Fact] = {
+    "package": Fact(("P", "Source", "LocalId", "Version", "Digest"), "discovery"),
+    "mode": Fact(("P", "Mode"), "discovery"),
+    "configured": Fact(("P",), "enablement"),
+    "discovered": Fact(("P",), "discovery"),
+    "resolved": Fact(("P",), "resolution"),
+    "package_present": Fact(("P",), "discovery"),
+    "package_size": Fact(("P", "Bytes"), "discovery"),
+    "package_file_size": Fact(("P", "Path", "Bytes"), "discovery"),
+    "input_diagnostic": Fact(("P", "Kind", "Message"), "resolution"),
+    "manifest_surface": Fact(("P", "Surface"), "manifest", ("surface", (0, 1))),
+    "declares_surface": Fact(("P", "Surface"), "manifest", ("surface", (0, 1))),
+    "enabled_surface": Fact(("P", "Surface"), "enablement"),
+    "runtime": Fact(("P", "Kind", "AbiOrWorld"), "manifest", ("runtime", (0,))),
+    "runtime_artifact": Fact(("P", "Path"), "manifest", ("runtime", (0,))),
+    "world": Fact(("P", "World"), "manifest", ("runtime", (0,))),
+    "world_known": Fact(("World",), "host"),
+    "world_export": Fact(("World", "Interface", "Func", "Sig"), "host"),
+    "world_import": Fact(("World", "Interface"), "host"),
+    "world_import_func": Fact(("World", "Interface", "Func", "Sig"), "host"),
+    "artifact": Fact(("P", "Form"), "artifact"),
+    "artifact_placeholder": Fact(("P", "Which"), "artifact"),
+    "artifact_problem": Fact(("P", "Message"), "artifact"),
+    "artifact_inspection_stopped": Fact(("P", "Ms"), "artifact"),
+    "artifact_size": Fact(("P", "Bytes"), "artifact"),
+    "artifact_export": Fact(("P", "Interface", "Func", "Kind", "Sig"), "artifact"),
+    "artifact_import": Fact(("P", "Interface", "Func", "Kind", "Sig"), "artifact"),
+    "tool": Fact(("P", "Tool"), "manifest", ("tool", (0, 1))),
+    "tool_external_write": Fact(("P", "Tool"), "manifest", ("tool", (0, 1))),
+    "tool_name_error": Fact(("P", "Tool", "Reason"), "manifest", ("tool", (0, 1))),
+    "tool_schema_error": Fact(("P", "Tool", "Reason"), "manifest", ("tool", (0, 1))),
+    "tool_duplicate": Fact(("P", "Tool"), "manifest", ("tool", (0, 1))),
+    "tool_name_next": Fact(("P", "Tool", "Next"), "manifest", ("tool", (0, 1))),
+    "service": Fact(("P", "Service"), "manifest", ("service", (0, 1))),
+    "ingress": Fact(("P", "Ingress"), "manifest", ("ingress", (0, 1))),
+    "item_name_error": Fact(("P", "Surface", "Name", "Reason"), "manifest", ("item", (0, 1, 2))),
+    "ingress_event_kind": Fact(("P", "Ingress", "Kind"), "manifest", ("ingress", (0, 1))),
+    "ingress_source": Fact(("P", "Ingress", "Source"), "manifest", ("ingress", (0, 1))),
+    "requests": Fact(("P", "Kind", "Value"), "manifest", ("permission", (0, 1, 2))),
+    "grants": Fact(("P", "Kind", "Value"), "enablement"),
+    "grant_present": Fact(("P",), "enablement"),
+    "grant_assumed": Fact(("P",), "manifest"),
+    "grant_binding": Fact(("P", "Field", "Value"), "enablement"),
+    "grant_section": Fact(("P", "Section"), "enablement"),
+    # The host's own paths no plugin may touch (engine/protected.py, issue 17 point 1), and
+    # which fs grant roots (the enablement's) contain one or lie inside one.
+    "protected_path": Fact(("Path", "What"), "host"),
+    "path_contains": Fact(("Outer", "Inner"), "enablement"),
+    "limit": Fact(("P", "Name", "Value"), "enablement"),
+    "limit_requested": Fact(("P", "Name", "Value"), "enablement"),
+    "limit_default": Fact(("Name", "Value"), "host"),
+    "limit_maximum": Fact(("Name", "Value"), "host"),
+    "restart": Fact(("P", "Name", "Value"), "enablement"),
+    # The host-API registry's facts: its constants (the host's) and each API's grant-entry facts
+    # (the enablement's).
+    **_registry_schema(),
 }
 
 
 def schema_arities() -> dict[str, int]:
     """The schema as load-time inputs (predicate -> arity): rules loaded against it may read
     only these and what some loaded rule derives (engine.datalog.load(..., inputs=...))."""
-    return {pred: len(args) for pred, args in FACT_SCHEMA.items()}
+    return {pred: len(fact.args) for pred, fact in FACT_SCHEMA.items()}
 
 
 def _bool_facts(out, node_attrs, ref) -> None:
@@ -85,8 +114,9 @@ def _bool_facts(out, node_attrs, ref) -> None:
             out[flag].add((ref,))
 
 
-def export_facts(graph: nx.MultiDiGraph) -> dict[str, set[tuple]]:
-    """Walk the graph once and return {predicate: set of tuples} for every schema predicate."""
+def export_facts(graph: nx.MultiDiGraph, protected: Iterable[ProtectedPath] = ()) -> dict[str, set[tuple]]:
+    """Walk the graph once and return {predicate: set of tuples} for every schema predicate;
+    `protected` are the host's protected paths of this run (engine/protected.py)."""
     out: dict[str, set[tuple]] = defaultdict(set)
     for node, attrs in graph.nodes(data=True):
         kind = attrs["type"]
@@ -96,6 +126,7 @@ def export_facts(graph: nx.MultiDiGraph) -> dict[str, set[tuple]]:
     _limit_bounds(out)
     for predicate, rows in static_facts().items():
         out[predicate].update(rows)
+    _protected(out, tuple(protected))
     out["tool_name_next"] = _tool_name_chains(out["tool"])
     return {pred: out.get(pred, set()) for pred in FACT_SCHEMA}
 
@@ -223,6 +254,19 @@ def _grant(out, node, a):
     for section in ("permissions", *api_registry.names()):
         if a["has_" + section]:
             out["grant_section"].add((ref, section))
+
+
+def _protected(out, paths: tuple[ProtectedPath, ...]) -> None:
+    """The host's protected paths, and which fs grant roots contain one or lie inside one."""
+    for entry in paths:
+        out["protected_path"].add((entry.path, entry.what))
+    roots = {root for (_, root, _) in out["fs_grant"] if root.startswith("/")}
+    for root in roots:
+        for entry in paths:
+            if contains(root, entry.path):
+                out["path_contains"].add((root, entry.path))
+            if contains(entry.path, root):
+                out["path_contains"].add((entry.path, root))
 
 
 def _limits(out, node, a):

@@ -8,7 +8,7 @@ import pytest
 
 from engine.grants.config import parse_config
 from engine.package.materialize import load_package_path
-from engine.report.plan import make_plans
+from engine.verdict.plans import make_plans
 from rule_cases import TOOL_MANIFEST, codes, config_for, judge, write_package
 from wasm_builders import TOOL_WORLD_EXPORTS, component
 

@@ -34,11 +34,11 @@ def system_resolver(host: str, port: int) -> list[str]:
 
 
 def _before_deadline(work: Callable[[], list[str]], deadline: float, owner: str) -> list[str]:
-    """`work()` in a bounded lookup thread, given up at `deadline` (getaddrinfo has no timeout):
-    the same pool the https API uses, so lookups of every API share its bounds."""
-    from engine.runtime.hostapi.https import _before_deadline as run
+    """`work()` in a lookup thread of `owner`'s share, given up at `deadline` (getaddrinfo has no
+    timeout): the pool the https API uses (dns.py), so lookups of every API share its bounds."""
+    from engine.runtime.hostapi.dns import POOL
 
-    return run(work, deadline)
+    return POOL.run(owner, work, deadline)
 
 
 def lookup(host: str, port: int, resolver: Resolver, deadline: float, owner: str, word: str) -> list[IPAddress]:
