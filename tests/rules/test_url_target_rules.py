@@ -104,5 +104,7 @@ def test_a_grant_with_only_targets_needs_the_full_binding(tmp_path):
     package = load_package_path(path)
     text = (f'[[plugins.enabled]]\nid = "{package.identity}"\nsurfaces = ["tool"]\n'
             '[[plugins.enabled.grants.request]]\nscheme = "https"\nhost = "api.example.test"\nmethods = ["GET"]\n')
-    subject, evaluation = judge(path, parse_config(text, "config.toml"))
-    assert "plugin grant is missing a source-qualified package id binding" in _denials(evaluation, subject.ref)
+    from engine.grants.resolve import binding_problem
+
+    problem = binding_problem(parse_config(text, "config.toml").enabled[0].grants, package)
+    assert problem is not None and problem.message == "plugin grant is missing a source-qualified package id binding"

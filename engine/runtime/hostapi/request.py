@@ -1,6 +1,6 @@
 """The `request` host API (yoi b12e0785, yoi-current-spec.md §6.10): one outbound HTTP(S) request
 per call, allowed only where a manifest `[[request]]` target and an enabled `grants.request`
-entry both allow the method and URL (§3.6, matched by engine/grants/url_targets.py).
+entry both allow the method and URL (§3.6, matched by engine/api_registry/url_target.py).
 
 Upstream's order and words, and on top of them the engine host's containment, as for `https`:
 - `localhost` is never reachable, a private or loopback IP literal only when a grant names that
@@ -26,9 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.api_registry.url_target import ALLOWED_METHODS, REQUEST, UrlTarget
+from engine.api_registry.url_target import ALLOWED_METHODS, REQUEST, UrlTarget, authorize_url, declaration_problem
 from engine.diagnostics import bound_bytes
-from engine.grants.url_targets import authorize_url, declaration_problem
 from engine.runtime.hostapi import http1
 from engine.runtime.hostapi.descriptor import HostApiError, check_fields, decode_object
 from engine.runtime.hostapi.http1 import CREDENTIAL_HEADERS, FIELD_VALUE, MAX_HEADERS, TOKEN

@@ -5,7 +5,7 @@ dial them.
 Beyond upstream, anything two URL parsers could read differently is refused (non-ASCII, spaces,
 backslashes, IPv4 in a non-canonical spelling, zone ids, `.`/`..` segments also when
 percent-encoded or behind `;` parameters, path characters a WHATWG parser rewrites), so what the
-allowlist matches is exactly what is dialed (engine/grants/url_targets.py matches the same text).
+allowlist matches is exactly what is dialed (engine/api_registry/url_target.py matches the same text).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
+from engine.api_registry.url_target import DEFAULT_PORTS, ParsedUrl
 from engine.diagnostics import bound_bytes
-from engine.grants.url_targets import DEFAULT_PORTS, ParsedUrl
 from engine.runtime.hostapi.addresses import HostSyntaxError, IPAddress, parse_url_host
 from engine.runtime.hostapi.descriptor import HostApiError
 
@@ -84,7 +84,7 @@ class NetUrl:
 
     @property
     def matched(self) -> ParsedUrl:
-        """The URL as the allowlist matches it (engine/grants/url_targets.py)."""
+        """The URL as the allowlist matches it (engine/api_registry/url_target.py)."""
         return ParsedUrl(self.scheme, self.shown_host, self.explicit_port, self.path)
 
     @property

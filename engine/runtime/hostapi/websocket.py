@@ -26,8 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.api_registry.url_target import WEBSOCKET, UrlTarget
-from engine.grants.url_targets import authorize_url, declaration_problem
+from engine.api_registry.url_target import WEBSOCKET, UrlTarget, authorize_url, declaration_problem
 from engine.runtime.hostapi import http1
 from engine.runtime.hostapi.addresses import IPAddress
 from engine.runtime.hostapi.descriptor import HostApiError, decode_object

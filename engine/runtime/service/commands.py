@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from engine.api_registry.url_target import REQUEST, WEBSOCKET
 from engine.diagnostics import bound_bytes
-from engine.grants.url_targets import REQUEST, WEBSOCKET
 from engine.runtime.errors import bounded
 from engine.runtime.hostapi.descriptor import HostApiError
 from engine.runtime.hostapi.urls import WEBSOCKET_WORDS, NetUrl, UrlWords, parse_net_url
