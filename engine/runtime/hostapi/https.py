@@ -14,9 +14,7 @@ Order of the checks follows the reference; on top of it:
 
 from __future__ import annotations
 
-import ipaddress
 import re
-import socket
 import ssl
 import time
 from collections.abc import Callable
@@ -38,7 +36,6 @@ from engine.runtime.hostapi.addresses import (
     parse_url_host,
 )
 from engine.runtime.hostapi.descriptor import HostApiError, check_fields, decode_object
-from engine.runtime.hostapi.dns import POOL as LOOKUPS
 from engine.runtime.hostapi.http1 import (
     CREDENTIAL_HEADERS,
     MAX_HEADER_NAME_BYTES,
@@ -48,6 +45,7 @@ from engine.runtime.hostapi.http1 import (
 from engine.runtime.hostapi.http1 import FIELD_VALUE as _FIELD_VALUE
 from engine.runtime.hostapi.http1 import MAX_RESPONSE_BODY_BYTES as MAX_RESPONSE_BODY_BYTES  # re-exported
 from engine.runtime.hostapi.http1 import TOKEN as _TOKEN
+from engine.runtime.hostapi.resolve import lookup, network_settings, system_resolver
 from engine.runtime.hostapi.tls import MAX_CA_BUNDLE_BYTES as MAX_CA_BUNDLE_BYTES  # re-exported
 from engine.runtime.hostapi.tls import ClientContext
 
@@ -104,12 +102,7 @@ def open_api(allowlist: tuple[HttpsGrant, ...], host: Any, owner: str = "") -> H
     """The registry's handler factory (engine/api_registry/https.py): the plan's allowlist, with the
     host's CA bundle and resolver; `owner` (the plan's ref) is whose share of lookup threads its
     hostname lookups use (dns.py)."""
-    return HttpsApi(
-        allowlist,
-        ca_bundle=getattr(host, "https_ca_bundle", None),
-        resolver=getattr(host, "resolver", None),
-        owner=owner,
-    )
+    return HttpsApi(allowlist, **network_settings(host), owner=owner)
 
 
 class HttpsApi:
@@ -129,7 +122,7 @@ class HttpsApi:
             for g in grants
         )
         self._ca_bundle = ca_bundle
-        self._resolver = resolver or _system_resolver
+        self._resolver = resolver or system_resolver
         self._owner = owner  # the plugin whose share of lookup threads this API draws on (dns.py)
         self._tls = ClientContext(ca_bundle, "HTTPS CA bundle configured for the host could not be loaded")
 
@@ -183,26 +176,8 @@ class HttpsApi:
         )
 
     def _resolve(self, target: Target, deadline: float) -> list[IPAddress]:
-        host = target.host
-        try:
-            answers = LOOKUPS.run(self._owner, lambda: self._resolver(host, target.port), deadline)
-        except TimeoutError:
-            raise HostApiError(f'DNS lookup for "{host}" timed out') from None
-        except Exception as error:  # noqa: BLE001 - the resolver is foreign code: any failure is a lookup failure
-            raise HostApiError(f'DNS lookup failed for "{host}": {http1.error_text(error)}') from None
-        addresses: list[IPAddress] = []
-        for answer in answers or ():
-            try:
-                address = ipaddress.ip_address(str(answer))
-            except ValueError:
-                raise HostApiError(f'DNS lookup failed for "{host}": resolver returned an invalid address') from None
-            if getattr(address, "scope_id", None) or not is_public(address):
-                raise HostApiError(f'HTTPS blocked local/private address {address} for host "{host}"')
-            if address not in addresses:
-                addresses.append(address)
-        if not addresses:
-            raise HostApiError(f'DNS lookup for "{host}" returned no addresses')
-        return addresses
+        """Every answer must be public (resolve.py, shared with request and websocket)."""
+        return lookup(target.host, target.port, self._resolver, deadline, self._owner, "HTTPS")
 
     def _ssl_context(self) -> ssl.SSLContext:
         """Built once per plan; verifies chain and name (tls.py)."""
@@ -213,11 +188,6 @@ def _under(target: Target, prefix: str) -> bool:
     """The path is under a grant prefix as sent and as decoded: an encoded `/` can neither make
     nor hide a boundary (a server that does not decode it routes on the path as sent)."""
     return bool(prefix) and target.path.startswith(prefix) and target.decoded_path.startswith(prefix)
-
-
-def _system_resolver(host: str, port: int) -> list[str]:
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
-    return [str(info[4][0]) for info in infos]
 
 
 def _request_headers(items: list[Any]) -> list[tuple[str, str]]:

@@ -31,7 +31,14 @@ from engine.diagnostics import bound_bytes
 from engine.runtime.hostapi import http1
 from engine.runtime.hostapi.descriptor import HostApiError, check_fields, decode_object
 from engine.runtime.hostapi.http1 import CREDENTIAL_HEADERS, FIELD_VALUE, MAX_HEADERS, TOKEN
-from engine.runtime.hostapi.resolve import Resolver, check_static, literal_hosts, lookup, system_resolver
+from engine.runtime.hostapi.resolve import (
+    Resolver,
+    check_static,
+    literal_hosts,
+    lookup,
+    network_settings,
+    system_resolver,
+)
 from engine.runtime.hostapi.tls import ClientContext
 from engine.runtime.hostapi.urls import REQUEST_WORDS, NetUrl, parse_net_url
 
@@ -75,13 +82,7 @@ def open_api(
 ) -> RequestApi:
     """The registry's handler factory (engine/api_registry/request.py): the plan's grants and
     manifest targets, with the host's CA bundle and resolver."""
-    return RequestApi(
-        targets,
-        allowlist,
-        ca_bundle=getattr(host, "https_ca_bundle", None),
-        resolver=getattr(host, "resolver", None),
-        owner=owner,
-    )
+    return RequestApi(targets, allowlist, **network_settings(host), owner=owner)
 
 
 class RequestApi:

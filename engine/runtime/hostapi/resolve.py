@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from engine.api_registry.url_target import UrlTarget
 from engine.runtime.hostapi.addresses import (
@@ -23,9 +24,16 @@ from engine.runtime.hostapi.addresses import (
     is_public,
 )
 from engine.runtime.hostapi.descriptor import HostApiError
+from engine.runtime.hostapi.http1 import error_text
 from engine.runtime.hostapi.urls import NetUrl
 
 Resolver = Callable[[str, int], list[str]]
+
+
+def network_settings(host: Any) -> dict[str, Any]:
+    """What a network API takes from the host's settings (engine.runtime.HostConfig): the extra CA
+    bundle (`[plugins.host] https_ca_bundle`) and the resolver (tests replace it)."""
+    return {"ca_bundle": getattr(host, "https_ca_bundle", None), "resolver": getattr(host, "resolver", None)}
 
 
 def system_resolver(host: str, port: int) -> list[str]:
@@ -49,7 +57,7 @@ def lookup(host: str, port: int, resolver: Resolver, deadline: float, owner: str
     except TimeoutError:
         raise HostApiError(f'DNS lookup for "{host}" timed out') from None
     except Exception as error:  # noqa: BLE001 - the resolver is foreign code: any failure is a lookup failure
-        raise HostApiError(f'DNS lookup failed for "{host}": {_text(error)}') from None
+        raise HostApiError(f'DNS lookup failed for "{host}": {error_text(error)}') from None
     addresses: list[IPAddress] = []
     for answer in answers or ():
         try:
@@ -63,12 +71,6 @@ def lookup(host: str, port: int, resolver: Resolver, deadline: float, owner: str
     if not addresses:
         raise HostApiError(f'DNS lookup for "{host}" returned no addresses')
     return addresses
-
-
-def _text(error: BaseException) -> str:
-    if isinstance(error, OSError) and error.strerror:
-        return error.strerror
-    return str(error) or type(error).__name__
 
 
 def literal_hosts(grants: Iterable[UrlTarget]) -> frozenset[str]:

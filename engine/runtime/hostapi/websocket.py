@@ -30,7 +30,14 @@ from engine.api_registry.url_target import WEBSOCKET, UrlTarget, authorize_url, 
 from engine.runtime.hostapi import http1
 from engine.runtime.hostapi.addresses import IPAddress
 from engine.runtime.hostapi.descriptor import HostApiError, decode_object
-from engine.runtime.hostapi.resolve import Resolver, check_static, literal_hosts, lookup, system_resolver
+from engine.runtime.hostapi.resolve import (
+    Resolver,
+    check_static,
+    literal_hosts,
+    lookup,
+    network_settings,
+    system_resolver,
+)
 from engine.runtime.hostapi.tls import ClientContext
 from engine.runtime.hostapi.urls import WEBSOCKET_WORDS, NetUrl, parse_net_url
 
@@ -51,13 +58,7 @@ def open_api(
     allowlist: tuple[UrlTarget, ...], host: Any, targets: tuple[UrlTarget, ...] = (), owner: str = ""
 ) -> WebSocketApi:
     """The registry's handler factory (engine/api_registry/websocket.py)."""
-    return WebSocketApi(
-        targets,
-        allowlist,
-        ca_bundle=getattr(host, "https_ca_bundle", None),
-        resolver=getattr(host, "resolver", None),
-        owner=owner,
-    )
+    return WebSocketApi(targets, allowlist, **network_settings(host), owner=owner)
 
 
 class Policy:
