@@ -10,7 +10,8 @@ Beyond upstream:
 - opens happen in the connection's thread, so starting an instance never waits on a network;
 - a closed or failed connection is reopened under the plan's restart policy: after `backoff_ms`,
   doubling up to `backoff_max_ms`, at most `max_restarts` reconnects in a row (a connection that
-  stayed up for `backoff_max_ms` starts the count again), and the status shows each connection's
+  stayed up for `reset_after_ms` starts the count again, as a healthy instance does), and the
+  status shows each connection's
   state, last error, reconnects and when the next one is due.
 """
 
@@ -203,7 +204,7 @@ class SocketDriver:
             connected_at = self._open(connection)
             if connected_at is not None:
                 self._read(connection)
-                if time.monotonic() - connected_at >= self._restart.backoff_max_ms / 1000:
+                if time.monotonic() - connected_at >= self._restart.reset_after_ms / 1000:
                     attempts = 0  # it stayed up: a later drop starts the count again
             if connection.stop.is_set():
                 break
