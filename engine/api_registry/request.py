@@ -20,6 +20,11 @@ class RequestTarget(UrlTarget):
     """A `[[request]]` target of a manifest, or a `[[plugins.enabled.grants.request]]` entry."""
 
     API: ClassVar[str] = REQUEST
+    FLAG_METAVAR: ClassVar[str | None] = "SCHEME://HOST[:PORT][/PATH][:METHODS]"
+    FLAG_HELP: ClassVar[str] = (
+        "Open the request host API for SCHEME://HOST[:PORT][/PATH_PREFIX] with METHODS (default GET), "
+        "where a [[request]] target of plugin.toml allows it too; repeatable."
+    )
     SCHEMA: ClassVar[Mapping[str, Mapping[str, Any]]] = target_schema(REQUEST, "`http` or `https`")
 
 

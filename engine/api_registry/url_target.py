@@ -15,9 +15,11 @@ URL reader and inspection).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from engine.api_registry.model import GrantRecord
 
@@ -43,6 +45,7 @@ def _same_method(a: str, b: str) -> bool:
     return ascii_lower(a) == ascii_lower(b)  # eq_ignore_ascii_case
 
 
+_METHOD_LIST = re.compile(r"[A-Z]+(?:,[A-Z]+)*")
 _LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
@@ -111,6 +114,32 @@ class UrlTarget(GrantRecord):
             methods=tuple(table.get("methods", ())) if api == REQUEST else (),
             path_prefixes=tuple(table.get("path_prefixes", ())),
         )
+
+    @classmethod
+    def from_flag(cls, value: str) -> UrlTarget:
+        """`yoi plugin dev --allow-request SCHEME://HOST[:PORT][/PREFIX][:METHODS]` (METHODS a comma
+        list, default GET) or `--allow-websocket ws[s]://HOST[:PORT][/PREFIX]`: one grant entry; a
+        path other than `/` is its one prefix, no port means any port."""
+        url, colon, methods = value.rpartition(":")
+        if not (cls.API == REQUEST and colon and _METHOD_LIST.fullmatch(methods)):
+            url, methods = value, "GET"
+        parts = urlsplit(url)
+        try:
+            host, port = parts.hostname, parts.port
+        except ValueError:
+            raise ValueError(f"`{url}` has an invalid host or port") from None
+        schemes = ("http", "https") if cls.API == REQUEST else ("ws", "wss")
+        if parts.scheme not in schemes or not host:
+            raise ValueError(f"`{url}` is not a {' or '.join(schemes)} URL with a host")
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise ValueError("the URL may hold only a host, a port and a path prefix")
+        prefix = parts.path if parts.path not in ("", "/") else ""
+        table: dict[str, Any] = {"scheme": parts.scheme, "host": host, "path_prefixes": [prefix] if prefix else []}
+        if port is not None:
+            table["port"] = port
+        if cls.API == REQUEST:
+            table["methods"] = list(dict.fromkeys(methods.split(",")))
+        return cls.from_table(table)
 
     @classmethod
     def from_table(cls, table: Mapping[str, Any]) -> UrlTarget:

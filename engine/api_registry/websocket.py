@@ -20,6 +20,11 @@ class WebSocketTarget(UrlTarget):
     """A `[[websocket]]` target of a manifest, or a `[[plugins.enabled.grants.websocket]]` entry."""
 
     API: ClassVar[str] = WEBSOCKET
+    FLAG_METAVAR: ClassVar[str | None] = "ws[s]://HOST[:PORT][/PATH]"
+    FLAG_HELP: ClassVar[str] = (
+        "Open the websocket host API for ws[s]://HOST[:PORT][/PATH_PREFIX], where a [[websocket]] "
+        "target of plugin.toml allows it too; repeatable."
+    )
     SCHEMA: ClassVar[Mapping[str, Mapping[str, Any]]] = target_schema(WEBSOCKET, "`ws` or `wss`")
 
 

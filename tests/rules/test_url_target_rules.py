@@ -145,3 +145,26 @@ def test_a_bad_target_table_is_located_at_its_line(tmp_path):
         (diagnostic,) = error.diagnostics
     assert diagnostic.message == "plugin.toml: `request[0].port` must be between 0 and 65535"
     assert diagnostic.location.line == manifest.splitlines().index("port = 70000") + 1
+
+
+@pytest.mark.parametrize(("record", "value", "table"), [
+    ("request", "https://api.example.com:8443/v1:GET,POST",
+     {"scheme": "https", "host": "api.example.com", "port": 8443, "methods": ["GET", "POST"], "path_prefixes": ["/v1"]}),
+    ("request", "http://127.0.0.1/", {"scheme": "http", "host": "127.0.0.1", "methods": ["GET"], "path_prefixes": []}),
+    ("websocket", "wss://gw.example.com/socket", {"scheme": "wss", "host": "gw.example.com", "path_prefixes": ["/socket"]}),
+])
+def test_dev_flags_spell_one_grant_entry(record, value, table):
+    """`yoi plugin dev --allow-request/--allow-websocket` (engine/dev/grants.py) come with the registry entries."""
+    from engine import api_registry
+
+    assert api_registry.get(record).grant.from_flag(value).to_table() == table
+
+
+@pytest.mark.parametrize(("record", "value"), [
+    ("request", "ws://h/x"), ("websocket", "https://h/x"), ("request", "https://h/x?q=1"), ("request", "https://:8/x"),
+])
+def test_dev_flags_refuse_what_is_not_one_url_of_the_api(record, value):
+    from engine import api_registry
+
+    with pytest.raises(ValueError):
+        api_registry.get(record).grant.from_flag(value)
