@@ -26,11 +26,14 @@ class Fact:
     come from (`origin`, a name of engine.datalog.metadata.ORIGINS), and, for a manifest fact,
     which part of plugin.toml it describes: `about` is an @about form over the fact's own
     argument positions (`tool(P, Tool)` is ("tool", (0, 1))). Reports locate a conclusion that
-    declares no metadata by the first such fact its derivation rests on (docs/rules.md)."""
+    declares no metadata by the first such fact its derivation rests on (docs/rules.md).
+    `volatile`: its facts depend on more than the inputs (time), so a verdict resting on one is
+    never cached (engine/verdict/cached.py)."""
 
     args: tuple[str, ...]
     origin: str
     about: tuple[str, tuple[int, ...]] | None = None
+    volatile: bool = False
 
 
 def _registry_schema() -> dict[str, Fact]:
@@ -65,7 +68,7 @@ FACT_SCHEMA: dict[str, Fact] = {
     "artifact": Fact(("P", "Form"), "artifact"),
     "artifact_placeholder": Fact(("P", "Which"), "artifact"),
     "artifact_problem": Fact(("P", "Message"), "artifact"),
-    "artifact_inspection_stopped": Fact(("P", "Ms"), "artifact"),
+    "artifact_inspection_stopped": Fact(("P", "Ms"), "artifact", volatile=True),
     "artifact_size": Fact(("P", "Bytes"), "artifact"),
     "artifact_export": Fact(("P", "Interface", "Func", "Kind", "Sig"), "artifact"),
     "artifact_import": Fact(("P", "Interface", "Func", "Kind", "Sig"), "artifact"),

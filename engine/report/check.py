@@ -21,7 +21,6 @@ from engine.report.shapes import (
     plan_dict,
     rules_of,
 )
-from engine.verdict.build import package_info
 from engine.verdict.model import GATE_VIEW, Finding, Outcome, PackageInfo, PackageVerdict, RunVerdict
 
 SAFETY = {
@@ -36,7 +35,7 @@ PARTIAL_PROBLEM_STEP = "Fix the reported diagnostics before enabling this Plugin
 
 def package_report(package: Package | PackageInfo, package_path: str) -> dict[str, Any]:
     """PackageReport of spec §4.2 (also the `package` of the pack report)."""
-    info = package if isinstance(package, PackageInfo) else package_info(package)
+    info = package if isinstance(package, PackageInfo) else PackageInfo.of(package)
     return {
         "reference": info.reference,
         "package": info.id,

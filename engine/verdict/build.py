@@ -80,31 +80,13 @@ def _package(evaluation, subject: Subject, conclusions) -> PackageVerdict:
         configured_api_grants=tuple(
             (api, tuple(sorted({g.label for g in grants.table(api)})) if grants else ()) for api in api_registry.names()
         ),
-        package=package_info(package) if package is not None else None,
+        package=PackageInfo.of(package) if package is not None else None,
         runtime=_runtime(evaluation, ref, findings) if package is not None else None,
         items=_items(evaluation, subject, findings) if package is not None else (),
         diagnostics=tuple(input_finding(d, ref) for d in subject.diagnostics),
         conclusions=findings,
         limits=_limits(evaluation, ref) if package is not None else None,
         plan=plan_for(evaluation, ref),
-    )
-
-
-def package_info(package) -> PackageInfo:
-    """What a materialized package declares (the check and pack reports' `package` block)."""
-    manifest = package.manifest
-    return PackageInfo(
-        reference=package.identity,
-        id=manifest.id,
-        source=package.source,
-        version=manifest.version,
-        schema_version=manifest.schema_version,
-        digest=package.digest,
-        path=str(package.path),
-        entries=tuple(package.entries),
-        surfaces=tuple(manifest.surfaces),
-        tools=tuple(tool.name for tool in manifest.tools),
-        permissions=tuple(permission.label for permission in manifest.permissions),
     )
 
 

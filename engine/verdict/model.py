@@ -124,6 +124,24 @@ class PackageInfo:
     tools: tuple[str, ...]
     permissions: tuple[str, ...]
 
+    @classmethod
+    def of(cls, package) -> PackageInfo:
+        """What materialized `package` (an engine.package Package) declares."""
+        manifest = package.manifest
+        return cls(
+            reference=package.identity,
+            id=manifest.id,
+            source=package.source,
+            version=manifest.version,
+            schema_version=manifest.schema_version,
+            digest=package.digest,
+            path=str(package.path),
+            entries=tuple(package.entries),
+            surfaces=tuple(manifest.surfaces),
+            tools=tuple(tool.name for tool in manifest.tools),
+            permissions=tuple(permission.label for permission in manifest.permissions),
+        )
+
 
 @dataclass(frozen=True)
 class LimitsVerdict:
