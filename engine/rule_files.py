@@ -35,7 +35,9 @@ def list_rule_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[RuleF
     for item in paths:
         path = Path(item)
         if os.path.isdir(path):  # os.path: False, not OSError, for a name too long to be a path
-            found = [RuleFile(p, str(p), True) for p in sorted(path.glob("*.rules")) if p.is_symlink() or not p.is_dir()]
+            found = [
+                RuleFile(p, str(p), True) for p in sorted(path.glob("*.rules")) if p.is_symlink() or not p.is_dir()
+            ]
         elif os.path.exists(path):
             found = [RuleFile(path, str(path), False)]
         else:

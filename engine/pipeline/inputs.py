@@ -43,6 +43,7 @@ MAX_KEY_DEPTH = 200  # nesting of one input value (a deeply nested enablement `c
 EVALUATION_DATA = ("rules", "wit", "targets")
 # Libraries whose behaviour shapes a verdict (manifest validation, rule parsing, the graph).
 VERDICT_LIBRARIES = ("cerberus", "lark", "networkx")
+ENGINE_DIR = Path(__file__).resolve().parent.parent  # the `engine` package
 
 
 class Uncacheable(Exception):
@@ -65,7 +66,7 @@ class RuleFiles:
     @property
     def folders(self) -> tuple[str, ...]:
         """The resolved folders the program is loaded from (built-in rules first)."""
-        return tuple(str(Path(p).resolve()) for p in (data_dir("rules"), *self.policy_dirs))
+        return tuple(str(Path(p).resolve()) for p in (str(data_dir("rules")), *self.policy_dirs))
 
     def cache_key_material(self) -> object:
         files, missing = list_rule_files(self.folders)
@@ -88,9 +89,6 @@ class RunInputs:
 
     subjects: tuple[Subject, ...]
     rules: RuleFiles = RuleFiles()
-
-    def subject(self, ref: str) -> Subject | None:
-        return next((s for s in self.subjects if s.ref == ref), None)
 
     def cache_key(self) -> str | None:
         """The hex key of these inputs and of every KEY_CONTRIBUTORS entry; None when some
@@ -199,19 +197,20 @@ def _tree(folder: Path, skip: Path | None = None) -> list[tuple[str, str]]:
     return sorted(out)
 
 
-@functools.cache
 def engine_material() -> tuple:
-    """The engine's version, its code and the data folders an evaluation reads: an edited engine,
-    rules file, bundled WIT world or target profile never reads a verdict an older one wrote."""
+    """The engine's version and code, and the data folders an evaluation reads: an edited engine,
+    rules file, bundled WIT world or target profile never reads a verdict an older one wrote. The
+    code is hashed once per process (it is the code this process runs); the data folders, which an
+    evaluation reads from disk, every time."""
+    data = tuple((name, tuple(_tree(data_dir(name).resolve()))) for name in EVALUATION_DATA)
+    return (_code_material(ENGINE_DIR), data)
+
+
+@functools.cache
+def _code_material(package: Path) -> tuple:
     from engine import __version__
 
-    package = Path(__file__).resolve().parent.parent
-    folders = [("engine", package)]
-    for name in EVALUATION_DATA:
-        folder = data_dir(name).resolve()
-        if not folder.is_relative_to(package):  # installed, the data is inside the package
-            folders.append((name, folder))
-    return (__version__, tuple((name, tuple(_tree(folder))) for name, folder in folders))
+    return (__version__, tuple(_tree(package, skip=package / "_data")))  # _data: an installed wheel's data
 
 
 @functools.cache

@@ -83,15 +83,17 @@ def _store(name: str, verdict: RunVerdict) -> None:
 def _with_configs(verdict: RunVerdict, inputs: RunInputs) -> RunVerdict | None:
     """The stored verdict with each plan's config taken from this run's subject (None when a plan
     has no subject: the entry does not belong to these inputs)."""
+    subjects = {subject.ref: subject for subject in inputs.subjects}
     packages = []
     for package in verdict.packages:
         plan = package.plan
-        if plan is not None:
-            subject = inputs.subject(package.ref)
-            if subject is None or plan.config_json != _WITHHELD:
-                return None
-            package = replace(package, plan=replace(plan, config_json=freeze_json(subject.config)))
-        packages.append(package)
+        if plan is None:
+            packages.append(package)
+            continue
+        subject = subjects.get(package.ref)
+        if subject is None or plan.config_json != _WITHHELD:
+            return None
+        packages.append(replace(package, plan=replace(plan, config_json=freeze_json(subject.config))))
     return replace(verdict, packages=tuple(packages))
 
 
