@@ -211,10 +211,13 @@ class Result:
     def why_not(self, pred: str, args: Iterable[Value]) -> WhyNot:
         return why_not(self.program.rules, self._relations, pred, tuple(args))
 
-    def input_facts(self, pred: str, args: Iterable[Value], limit: int = 256) -> Iterator[tuple[str, tuple]]:
+    def input_facts(
+        self, pred: str, args: Iterable[Value], limit: int = 256, breadth_first: bool = False
+    ) -> Iterator[tuple[str, tuple]]:
         """The input facts the kept derivation of `pred(args)` rests on, depth first in body order
-        (at most `limit` facts visited): where a conclusion's premises were written."""
-        return input_facts(self.program.rules, self._relations, pred, tuple(args), limit)
+        (breadth first: the rule's own premises first; at most `limit` facts visited): where a
+        conclusion's premises were written."""
+        return input_facts(self.program.rules, self._relations, pred, tuple(args), limit, breadth_first)
 
     def satisfied_literals(self, rule: Rule) -> frozenset[int]:
         """Positions of the body literals of `rule` that at least one binding reached and
