@@ -315,6 +315,16 @@ _EXPORTERS = {
 }
 
 
+def facts_about(facts: dict[str, set[tuple]], ref: str) -> dict[str, set[tuple]]:
+    """The facts whose package argument `P` is `ref`, and every fact without one (the host's)."""
+    out: dict[str, set[tuple]] = {}
+    for pred, rows in facts.items():
+        args = FACT_SCHEMA[pred].args
+        position = args.index("P") if "P" in args else None
+        out[pred] = set(rows) if position is None else {row for row in rows if row[position] == ref}
+    return out
+
+
 def facts_as_lists(facts: dict[str, Iterable[tuple]]) -> dict[str, list[list]]:
     """JSON-ready facts (sorted), as `yoi policy eval --facts` reads them."""
     return {pred: sorted(list(t) for t in tuples) for pred, tuples in sorted(facts.items())}

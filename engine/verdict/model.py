@@ -252,6 +252,15 @@ class RunVerdict:
     packages: tuple[PackageVerdict, ...]
     run_findings: tuple[Finding, ...] = ()
     rules: tuple[RuleInfo, ...] = ()
+    # org policy conclusions that read grant facts (engine/verdict/build.py): judged against the
+    # package's own requests for a package whose grants were assumed (`check` without --grants)
+    grant_reading_rules: tuple[str, ...] = ()
+
+    @property
+    def assumed_grant_rules(self) -> tuple[str, ...]:
+        """The grant-reading org rules, when some package of the run was judged with assumed
+        grants (else nothing to say)."""
+        return self.grant_reading_rules if any(p.grants_assumed for p in self.packages) else ()
 
     @cached_property
     def _by_ref(self) -> dict[str, PackageVerdict]:
