@@ -7,7 +7,7 @@ here, and docs/rules.md documents the same list. Values are strings or integers 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -325,6 +325,6 @@ def facts_about(facts: dict[str, set[tuple]], ref: str) -> dict[str, set[tuple]]
     return out
 
 
-def facts_as_lists(facts: dict[str, Iterable[tuple]]) -> dict[str, list[list]]:
+def facts_as_lists(facts: Mapping[str, Iterable[tuple]]) -> dict[str, list[list]]:
     """JSON-ready facts (sorted), as `yoi policy eval --facts` reads them."""
     return {pred: sorted(list(t) for t in tuples) for pred, tuples in sorted(facts.items())}
