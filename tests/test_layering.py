@@ -32,6 +32,7 @@ ALLOWED: dict[str, set[str]] = {
     "rule_files": set(),  # which files a rule program is made of (the loader and the verdict cache)
     "cache": {"engine"},
     "compiled": {"engine", "cache"},
+    "protected": {"engine", "api_registry", "cache", "compiled"},  # the host's own paths (issue 17.1)
     # reading the inputs
     "package": {"engine", "api_registry", "diagnostics", "errors", "resources", "safe_read", "schemas", "walk"},
     "grants": {"engine", "api_registry", "diagnostics", "errors", "limits", "package", "safe_read", "schemas"},
@@ -43,12 +44,13 @@ ALLOWED: dict[str, set[str]] = {
     "plan": {"api_registry", "limits"},
     # facts, rules, and the stage that runs them
     "graph": {
-        "engine", "api_registry", "artifact", "cache", "diagnostics", "grants", "limits", "package", "resources", "wit",
+        "engine", "api_registry", "artifact", "cache", "diagnostics", "grants", "limits", "package", "protected",
+        "resources", "wit",
     },
     "datalog": {"engine", "cache", "diagnostics", "errors", "rule_files", "safe_read", "walk"},
     "pipeline": {
-        "engine", "api_registry", "datalog", "diagnostics", "errors", "grants", "graph", "package", "resources",
-        "rule_files", "safe_read",
+        "engine", "api_registry", "datalog", "diagnostics", "errors", "grants", "graph", "package", "protected",
+        "resources", "rule_files", "safe_read",
     },
     # the typed verdict, built once, and what renders it
     "verdict": {
@@ -57,7 +59,7 @@ ALLOWED: dict[str, set[str]] = {
     },
     "report": {"engine", "api_registry", "datalog", "diagnostics", "package", "plan", "repo_root", "verdict"},
     # running plans
-    "runtime": {"engine", "api_registry", "compiled", "diagnostics", "errors", "package", "plan", "safe_read"},
+    "runtime": {"engine", "api_registry", "cache", "compiled", "diagnostics", "errors", "package", "plan", "safe_read"},
     "host": {"diagnostics", "errors", "grants", "pipeline", "plan", "report", "runtime", "verdict"},
     # beside the pipeline
     "authoring": {

@@ -19,9 +19,11 @@ def check_inputs(
     package's own requests) and the rule files; raises DiagnosticError for a bad config."""
     from engine.grants.config import load_config
     from engine.pipeline.subjects import check_subject
+    from engine.protected import host_protected_paths
 
     config = load_config(grants_file) if grants_file is not None else None
-    return RunInputs((check_subject(path, config),), RuleFiles.of(policy_dirs))
+    protected = host_protected_paths(policy_dirs=policy_dirs)
+    return RunInputs((check_subject(path, config),), RuleFiles.of(policy_dirs), protected)
 
 
 def evaluate_check(

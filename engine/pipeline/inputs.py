@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from engine.graph.inputs import Subject
+from engine.protected import ProtectedPath
 from engine.resources import data_dir
 from engine.rule_files import MAX_RULES_FILE_BYTES, list_rule_files
 from engine.safe_read import ReadError, read_bounded
@@ -89,6 +90,8 @@ class RunInputs:
 
     subjects: tuple[Subject, ...]
     rules: RuleFiles = RuleFiles()
+    # the host's protected paths of the run (engine/protected.py): caches, configs, stores, policies
+    protected: tuple[ProtectedPath, ...] = ()
 
     def cache_key(self) -> str | None:
         """The hex key of these inputs and of every KEY_CONTRIBUTORS entry; None when some

@@ -23,10 +23,12 @@ def target_inputs(
     if os.path.exists(path):  # False, not OSError, for a name too long to be a path
         from engine.grants.config import load_config
         from engine.pipeline.subjects import check_subject
+        from engine.protected import host_protected_paths
 
         config = load_config(config_path) if config_path is not None else None
         subject = check_subject(path, config)
-        return RunInputs((subject,), RuleFiles.of(policy_dirs)), subject.ref, False
+        protected = host_protected_paths(policy_dirs=policy_dirs)
+        return RunInputs((subject,), RuleFiles.of(policy_dirs), protected), subject.ref, False
     inputs = workspace_inputs(workspace, config_path, policy_dirs)
     refs = [s.ref for s in inputs.subjects]
     if target in refs:

@@ -38,15 +38,21 @@ def workspace_inputs(
     """Every discovered package and every enablement of the workspace, resolved, and the rule
     files (`config`: the workspace config when the caller already loaded it, so it is not parsed
     twice; `discover_options` go to discovery: progress, limits, stores)."""
-    from engine.package.discovery import discover
+    from engine.grants.config import default_config_path
+    from engine.package.discovery import discover, store_paths
     from engine.pipeline.subjects import workspace_subjects
+    from engine.protected import host_protected_paths
 
     if not os.path.isdir(workspace):  # False, not OSError, for a name too long to be a path
         raise DiagnosticError(Diagnostic("io", "config", f"workspace `{workspace}` does not exist: not found"))
     if config is None:
         config = load_workspace_config(workspace, config_path)
     discovery = discover(workspace, **discover_options)
-    return RunInputs(workspace_subjects(workspace, config, discovery), RuleFiles.of(policy_dirs))
+    stores = store_paths(
+        workspace, **{k: v for k, v in discover_options.items() if k in ("user_data_home", "builtin_dir")}
+    )
+    protected = host_protected_paths((config.file, default_config_path(workspace)), policy_dirs, stores)
+    return RunInputs(workspace_subjects(workspace, config, discovery), RuleFiles.of(policy_dirs), protected)
 
 
 def evaluate_workspace(

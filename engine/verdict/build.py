@@ -44,15 +44,21 @@ def build_verdict(evaluation) -> RunVerdict:
     packages = tuple(_package(evaluation, s, by_ref.get(s.ref, ())) for s in evaluation.subjects)
     run_findings = tuple(conclusion_finding(evaluation, c, Locator(None)) for c in run_conclusions)
     every = [f for p in packages for f in p.conclusions] + list(run_findings)
-    return RunVerdict(packages, run_findings, rule_catalog(evaluation, every), grant_reading_rules(evaluation))
+    return RunVerdict(
+        packages,
+        run_findings,
+        rule_catalog(evaluation, every),
+        protected_paths=tuple(entry.path for entry in evaluation.protected),
+        enablement_reading_rules=enablement_reading_rules(evaluation),
+    )
 
 
-def grant_reading_rules(evaluation) -> tuple[str, ...]:
+def enablement_reading_rules(evaluation) -> tuple[str, ...]:
     """The conclusions of org policy rules (any rule file outside the built-in rules folder) that
-    read grant facts, directly or through what other rules derive from them: the facts FACT_SCHEMA
-    says are written under the enablement's `grants`. Decided from the program's rules and the
-    facts' declared keys, never from names. Without `--grants`, those rules were judged against
-    the package's own requests (reports say so once)."""
+    read facts of the enablement (FACT_SCHEMA origin `enablement`: grants, grant entries, enabled
+    surfaces, limits), directly or through what other rules derive from them. Decided from the
+    program's rules and the facts' declared origins, never from names. Without `--grants`, those
+    rules were judged against the package's own requests (reports say so once)."""
     from engine.datalog.ast import body_atoms
     from engine.graph.facts import FACT_SCHEMA
     from engine.pipeline.inputs import RuleFiles
@@ -62,9 +68,9 @@ def grant_reading_rules(evaluation) -> tuple[str, ...]:
     org = [r for r in program.rules if r.is_conclusion and r.location.file and Path(r.location.file).parent != builtin]
     if not org:
         return ()
-    reading = {pred for pred, fact in FACT_SCHEMA.items() if fact.key and fact.key.split(".")[0] == "grants"}
+    reading = {pred for pred, fact in FACT_SCHEMA.items() if fact.origin == "enablement"}
     changed = True
-    while changed:  # the predicates derived, at any depth, from a grant fact
+    while changed:  # the predicates derived, at any depth, from an enablement fact
         changed = False
         for rule in program.rules:
             if rule.head.pred not in reading and any(atom.pred in reading for atom in body_atoms(rule)):

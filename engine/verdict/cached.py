@@ -4,7 +4,9 @@ the graph or loading the rule program (issue 22 point 2).
 The key is the RunInputs' key (engine/pipeline/inputs.py: every input declares its material) under
 the engine and Python version (engine.cache.cache_key). The entry is the pickled RunVerdict,
 stored through engine.cache's entry API: owner-only folder and file, written atomically, and
-authenticated the way that module authenticates every entry. What is never stored:
+authenticated by an HMAC-SHA256 under the folder's random key over the entry's name (which is its
+key) and bytes, so an entry planted, altered or moved to another key is discarded, never
+unpickled. What is never stored:
 
 - a verdict whose evaluation rests on a volatile fact (an inspection stopped by its time bound:
   the next run may finish it), or a run whose inputs cannot be keyed (an unreadable rule file);

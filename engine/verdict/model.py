@@ -247,20 +247,22 @@ _FAILING = {"deny": ("deny",), "warn": ("deny", "warn")}
 @dataclass(frozen=True)
 class RunVerdict:
     """The verdict of one run: its packages (in reference order), the findings no package owns,
-    and the rules that concluded anything."""
+    the rules that concluded anything, and the host's protected paths the run was judged with
+    (engine/protected.py; the startup gate hands them to the runtime)."""
 
     packages: tuple[PackageVerdict, ...]
     run_findings: tuple[Finding, ...] = ()
     rules: tuple[RuleInfo, ...] = ()
-    # org policy conclusions that read grant facts (engine/verdict/build.py): judged against the
-    # package's own requests for a package whose grants were assumed (`check` without --grants)
-    grant_reading_rules: tuple[str, ...] = ()
+    protected_paths: tuple[str, ...] = ()
+    # org policy conclusions that read enablement facts (engine/verdict/build.py): judged against
+    # the package's own requests for a package whose grants were assumed (`check` without --grants)
+    enablement_reading_rules: tuple[str, ...] = ()
 
     @property
     def assumed_grant_rules(self) -> tuple[str, ...]:
-        """The grant-reading org rules, when some package of the run was judged with assumed
-        grants (else nothing to say)."""
-        return self.grant_reading_rules if any(p.grants_assumed for p in self.packages) else ()
+        """The enablement-reading org rules, when some package of the run was judged with
+        assumed grants (else nothing to say)."""
+        return self.enablement_reading_rules if any(p.grants_assumed for p in self.packages) else ()
 
     @cached_property
     def _by_ref(self) -> dict[str, PackageVerdict]:

@@ -124,6 +124,20 @@ def test_a_damaged_entry_is_evaluated_again(run, cache, evaluations):
     assert len(evaluations) == 2
 
 
+def test_an_entry_moved_to_another_key_is_refused(run, cache, evaluations):
+    """Entries are authenticated over their name (their key): the verdict of one run copied over
+    the entry of another (same user, same folder) is discarded, not served."""
+    grants_only = run.check()
+    (first,) = _entries(cache)
+    _remove_grant(run)
+    run.check()
+    (second,) = set(_entries(cache)) - {first}
+    (cache / second).write_bytes((cache / first).read_bytes())
+    again = run.check()
+    assert len(evaluations) == 3
+    assert again != grants_only and again.packages[0].gate_status == "rejected"
+
+
 def _rebuild_artifact(run):
     (run.package / "tool.wasm").write_bytes(core_module(memory=False))
 
