@@ -46,6 +46,15 @@ class GrantRecord:
     # Environment variables `facts` reads (e.g. `HOME` to tell a home folder): the verdict cache
     # keys on their values (engine/pipeline/inputs.py), so a changed one is never served stale.
     ENVIRONMENT: ClassVar[tuple[str, ...]] = ()
+    # `yoi plugin dev --allow-<api> VALUE` (and `call DIR`): how one command-line value spells one
+    # entry. None: the API has no such flag, so a development enablement keeps it closed.
+    FLAG_METAVAR: ClassVar[str | None] = None
+    FLAG_HELP: ClassVar[str] = ""
+
+    @classmethod
+    def from_flag(cls, value: str) -> Self:
+        """One entry from a `--allow-<api>` value; raises ValueError saying what is wrong."""
+        raise NotImplementedError
 
     @classmethod
     def from_table(cls, table: Mapping[str, Any]) -> Self:
