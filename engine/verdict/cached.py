@@ -10,6 +10,9 @@ unpickled. What is never stored:
 
 - a verdict whose evaluation rests on a volatile fact (an inspection stopped by its time bound:
   the next run may finish it), or a run whose inputs cannot be keyed (an unreadable rule file);
+- a verdict whose inputs changed while it was evaluated: the key is taken again afterwards and
+  must be the one taken before (rule files, data folders and the environment are read again by
+  the evaluation itself, so an edit in between must not be stored under the old contents);
 - errors: a run that fails to load rules or config raises before anything is stored;
 - the enablement's `config` (it may hold secrets): each plan is stored without it and gets it
   back from the run's own subjects on a hit, whose key already proved it is the same config.
@@ -56,7 +59,7 @@ def cached_verdict(inputs: RunInputs) -> RunVerdict:
 
     evaluation = evaluate_inputs(inputs)
     verdict = build_verdict(evaluation)
-    if name is not None and not evaluation.volatile:
+    if name is not None and not evaluation.volatile and entry_name(inputs) == name:
         _store(name, verdict)
     return verdict
 

@@ -371,6 +371,20 @@ def test_a_value_without_key_material_is_not_cached(run, cache, evaluations):
     assert entry_name(odd) is None
 
 
+def test_a_policy_edited_while_the_run_evaluates_is_not_stored_under_the_old_key(run, cache, monkeypatch):
+    """The loader reads the rule files again: a verdict of edited rules must not be filed under
+    the contents the key was taken from."""
+    real = evaluate_module.evaluate_inputs
+
+    def edit_then_evaluate(inputs, **options):
+        _edit_policy(run)
+        return real(inputs, **options)
+
+    monkeypatch.setattr(evaluate_module, "evaluate_inputs", edit_then_evaluate)
+    run.check()
+    assert _entries(cache) == []
+
+
 def test_a_verdict_resting_on_a_volatile_fact_is_not_stored(tmp_path, cache, evaluations, monkeypatch):
     """An inspection stopped by its time bound may finish next time: never cached."""
     import engine.artifact as artifact
