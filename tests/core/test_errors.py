@@ -30,6 +30,7 @@ MODULE_PRIVATE = {
     "engine.package.manifest_locations._Stop": "stops a scan early inside manifest_locations.py",
     "engine.runtime.service.commands._Rejected": "becomes a Rejected output-command result in commands.py",
     "engine.package.input_schema._SchemaError": "becomes a schema problem in input_schema.py",
+    "engine.pipeline.inputs.Uncacheable": "RunInputs.cache_key answers None (no cache) in inputs.py",
 }
 DOCUMENTED_EXITS = {
     ErrorKind.USAGE: 2, ErrorKind.INPUT: 2, ErrorKind.POLICY_LOAD: 2, ErrorKind.IO: 2,
