@@ -264,3 +264,23 @@ def test_host_request_dispatch_outside_the_targets_is_denied_before_the_network(
     assert result["status"] == "Rejected" and result["message"].startswith(
         "host_request_dispatch target denied: host_api.request target GET ")
     assert https_server.connections == 0
+
+
+def test_the_requests_of_one_output_share_one_budget(registry_for, tmp_path, https_server):
+    """16 slow servers cannot hold the instance for 16 x 5 s: one output's requests share 5 s."""
+    https_server.respond = lambda conn, request: time.sleep(7)
+    url = https_server.url("/v1/slow")
+    reply = output(*(command("host_request_dispatch", f'{{"method":"GET","url":"{url}"}}', f"r{i}") for i in range(3)))
+    target = request_target("https", "127.0.0.1", ("GET",), ("/v1",))
+    plan = package_plan(tmp_path / "slow", build(service_wat(reply)),
+                        ingresses=(PlannedIngress("events", "", ("tick",), (), None),), services=("svc",), tools=(),
+                        host_apis=("request",))
+    plan = replace(plan, current_format=True, host_request_dispatch=True, request_allowlist=(target,),
+                   manifest_targets=GrantTables.of({"request": (target,)}))
+    registry = registry_for([plan])
+    registry.start(plan.ref)
+    started = time.monotonic()
+    results = registry.deliver_ingress(plan.ref, "events", {"kind": "tick", "source": "s"})["output_command_results"]
+    assert time.monotonic() - started < 8
+    assert [r["status"] for r in results] == ["Rejected"] * 3
+    assert all(r["message"].endswith("timed out") for r in results), [r["message"] for r in results]

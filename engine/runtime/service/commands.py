@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +33,7 @@ MAX_PAYLOAD_BYTES = 16384
 MAX_ID_BYTES = 128
 MAX_TEXT_BYTES = 32768
 MAX_RESPONSE_BODY_BYTES = 1024  # of a performed host_request_dispatch, kept in its result
+REQUESTS_BUDGET_S = 5.0  # every host_request_dispatch of one output, together
 KINDS = ("diagnostic_status_update", "host_request_dispatch", "websocket_send")
 ENVELOPE = ("correlation_id", "source_event_id", "command_id", "kind", "payload", "requested_at")
 IDS = ("correlation_id", "source_event_id", "command_id")
@@ -120,8 +122,10 @@ def plan_commands(output: Any, event_id: str, host: CommandHost) -> tuple[list[C
 
 
 def execute(commands: list[Command], host: CommandHost) -> list[dict[str, Any]]:
-    """Run validated commands in order; one result each."""
-    return [_execute(command, host) for command in commands]
+    """Run validated commands in order; one result each. The requests of one output share one
+    deadline (REQUESTS_BUDGET_S), so 16 slow servers cannot hold the instance for 16 x 5 s."""
+    deadline = time.monotonic() + REQUESTS_BUDGET_S
+    return [_execute(command, host, deadline) for command in commands]
 
 
 # ---- validation, steps 1-7 -----------------------------------------------------------------------
@@ -263,7 +267,7 @@ _KIND_CHECKS: dict[str, Callable[[Any, CommandHost], Any]] = {
 # ---- execution -----------------------------------------------------------------------------------
 
 
-def _execute(command: Command, host: CommandHost) -> dict[str, Any]:
+def _execute(command: Command, host: CommandHost, deadline: float) -> dict[str, Any]:
     envelope, payload = command.envelope, command.envelope["payload"]
     kind = envelope["kind"]
     if kind == "diagnostic_status_update":
@@ -278,7 +282,7 @@ def _execute(command: Command, host: CommandHost) -> dict[str, Any]:
         return result(envelope, UNSUPPORTED, UNSUPPORTED_DISPATCH)
     prepared = command.prepared
     try:
-        answer = json.loads(host.api_handler(REQUEST).perform(prepared))
+        answer = json.loads(host.api_handler(REQUEST).perform(prepared, deadline))
     except HostApiError as error:
         return result(envelope, REJECTED, f"host_request_dispatch failed: {error.message}")
     response = {
