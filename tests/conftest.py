@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 # Keep the suite hermetic: derived-data caches (engine/cache.py) go to a fresh private folder,
-# never to the user's own cache, and subprocesses inherit the setting.
+# never to the user's own cache, and subprocesses inherit the setting. Verdicts are cached there
+# too (engine/verdict/cached.py), keyed by every input: a test that patches engine internals
+# (not inputs) and then checks a package another test checked should set YOI_CACHE=off.
 _CACHE = tempfile.TemporaryDirectory(prefix="yoi-test-cache-")  # removed when the run ends
 os.environ["YOI_CACHE"] = _CACHE.name
 
@@ -41,5 +43,19 @@ def python_instance_built(tmp_path_factory) -> Path:
 
     folder = tmp_path_factory.mktemp("python-build") / "python-instance"
     create("python-instance", str(folder), "acme.py_counter")
+    build(str(folder))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def python_service_built(tmp_path_factory) -> Path:
+    """A python-service package built once per session with componentize-py. The artifact does
+    not hold the WebSocket URL (plugin.toml does), so tests point a copy at their own server."""
+    pytest.importorskip("componentize_py", reason="building a Python guest needs componentize-py")
+    from engine.authoring.build import build
+    from engine.authoring.new import create
+
+    folder = tmp_path_factory.mktemp("python-build") / "python-service"
+    create("python-service", str(folder), "acme.py_socket")
     build(str(folder))
     return folder

@@ -10,13 +10,14 @@ graph as facts and rules/*.rules decide.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import networkx as nx
 
 from engine import api_registry
-from engine.grants.model import EnablementConfig
 from engine.graph.inputs import Subject
 from engine.graph.worlds import WorldSummary, world_summary
 from engine.package.model import Ingress, Package, Service
@@ -29,15 +30,16 @@ def build_graph(
     *,
     inspect: Callable[[bytes], object] | None = None,
     worlds: Callable[[str], WorldSummary | None] = world_summary,
-    config: EnablementConfig | None = None,
+    plugins_feature: str | None = None,
 ) -> nx.MultiDiGraph:
     """Return the graph for `subjects`. `inspect` defaults to engine.artifact.inspect_artifact;
-    `config`, the enablement config the subjects come from, adds one `config` node."""
+    `plugins_feature` (how the enablement config sets `[feature.plugins] enabled`, when there is a
+    config) adds one `config` node."""
     if inspect is None:
         from engine.artifact import inspect_artifact as inspect
     graph: nx.MultiDiGraph[NodeKey] = nx.MultiDiGraph()
-    if config is not None:
-        graph.add_node(("config",), type="config", path=config.file or "", plugins_feature=config.plugins_feature)
+    if plugins_feature is not None:
+        graph.add_node(("config",), type="config", plugins_feature=plugins_feature)
     for subject in subjects:
         _add_subject(graph, subject, inspect, worlds)
     return graph
@@ -62,6 +64,9 @@ def _add_subject(graph, subject: Subject, inspect, worlds) -> None:
         resolved=subject.resolved,
         package_present=subject.package_present or subject.discovered,
         path=subject.package_path or (package.path if package else None),
+        name=manifest.name if manifest else None,
+        description=manifest.description if manifest else None,
+        config_keys=config_keys(subject.config),
         **(_package_sizes(package) if package else {}),
     )
     for index, diag in enumerate(subject.diagnostics):
@@ -75,6 +80,29 @@ def _add_subject(graph, subject: Subject, inspect, worlds) -> None:
         _add_limits(graph, ref, subject.enablement)
     if subject.grants is not None:
         _add_grant(graph, ref, subject.grants, assumed=subject.grants_assumed)
+    if package is not None:
+        _add_url_targets(graph, ref, package.manifest.targets, subject.grants)
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def config_keys(config: object) -> tuple[str, ...]:
+    """Every key path of the enablement's `config` table, never a value (it may hold secrets):
+    `token`, `db.host`, a key that is no bare TOML key quoted (`db."a.b"`). Arrays are not
+    entered. Iterative, so a deeply nested table costs no recursion."""
+    out: list[str] = []
+    todo: list[tuple[str, object]] = [("", config)]
+    while todo:
+        prefix, table = todo.pop()
+        if not isinstance(table, dict):
+            continue
+        for key, value in table.items():
+            part = key if _BARE_KEY.fullmatch(key) else json.dumps(key, ensure_ascii=False)
+            path = f"{prefix}.{part}" if prefix else part
+            out.append(path)
+            todo.append((path, value))
+    return tuple(sorted(out))
 
 
 # Files at least this large get a `package_file_size` fact: the rules compare them with the
@@ -260,8 +288,36 @@ def _add_grant(graph, ref: str, grants, *, assumed: bool) -> None:
         node_type = api_registry.grant_node_type(api)
         for index, entry in enumerate(grants.table(api.name)):
             node = (node_type, ref, index)
-            graph.add_node(node, type=node_type, **entry.graph_attrs())
+            graph.add_node(node, type=node_type, side="grant", index=index, **entry.graph_attrs())
             graph.add_edge(grant_node, node, label="allows")
+
+
+def _add_url_targets(graph, ref: str, targets, grants) -> None:
+    """The manifest's declared targets (`[[request]]`, `[[websocket]]`): one `url_target` node
+    each, with how it relates to each grant of its API (engine/grants/url_targets.py: intersects,
+    grant_covers, target_covers) and a `declares` edge from the package."""
+    if not targets:
+        return
+    from engine.grants.url_targets import covers, intersect
+
+    for api, entries in targets.items:
+        granted = grants.table(api) if grants is not None else ()
+        for index, target in enumerate(entries):
+            relations = tuple(
+                (relation, grant_index)
+                for grant_index, grant in enumerate(granted)
+                for relation, holds in (
+                    ("intersects", intersect(target, grant)),
+                    ("grant_covers", covers(grant, target)),
+                    ("target_covers", covers(target, grant)),
+                )
+                if holds
+            )
+            node = ("url_target", ref, api, index)
+            graph.add_node(
+                node, type="url_target", side="manifest", index=index, relations=relations, **target.graph_attrs()
+            )
+            graph.add_edge(("package", ref), node, label="declares")
 
 
 def _add_permission(graph: nx.MultiDiGraph, parent: NodeKey, ref: str, side: str, permission, index: int) -> None:

@@ -12,11 +12,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine.grants.model import EnablementConfig
 from engine.graph.build import build_graph
 from engine.graph.facts import export_facts
 from engine.graph.inputs import Subject
-from engine.resources import rules_dir
+from engine.pipeline.inputs import RuleFiles, RunInputs
 
 if TYPE_CHECKING:  # the rule engine itself is imported when rules are first loaded
     import networkx as nx
@@ -38,7 +37,7 @@ def load_rules(policy_dirs: Sequence[str | Path] = ()) -> Program:
     """
     for folder in map(Path, policy_dirs):
         check_policy_folder(folder)
-    folders = tuple(str(Path(p).resolve()) for p in (rules_dir(), *policy_dirs))
+    folders = RuleFiles.of(policy_dirs).folders
     return _load_rules(tuple(_rule_file_states(folders)), folders)
 
 
@@ -95,6 +94,15 @@ class Evaluation:
             self.__dict__["_subjects"] = {s.ref: s for s in self.subjects}
         return self.__dict__["_subjects"].get(ref)
 
+    @property
+    def volatile(self) -> bool:
+        """Whether a fact of this evaluation depends on more than its inputs (a FACT_SCHEMA entry
+        declared `volatile`, such as an inspection stopped by its time bound): its verdict is
+        not cached."""
+        from engine.graph.facts import FACT_SCHEMA
+
+        return any(self.facts.get(pred) for pred, fact in FACT_SCHEMA.items() if fact.volatile)
+
     def holds(self, predicate: str, *args) -> bool:
         return self.result.holds(predicate, tuple(args))
 
@@ -143,23 +151,35 @@ class Evaluation:
         return self.__dict__["_conclusions"]
 
 
+def evaluate_inputs(inputs: RunInputs, *, inspect: Callable[[bytes], object] | None = None) -> Evaluation:
+    """The evaluation of one RunInputs: its subjects under its rule files with its protected
+    paths, nothing else."""
+    return evaluate(
+        inputs.subjects,
+        policy_dirs=inputs.rules.policy_dirs,
+        inspect=inspect,
+        protected=inputs.protected,
+        plugins_feature=inputs.plugins_feature,
+    )
+
+
 def evaluate(
     subjects: Iterable[Subject],
     *,
     policy_dirs: Sequence[str | Path] = (),
     inspect: Callable[[bytes], object] | None = None,
     protected: tuple | None = None,
-    config: EnablementConfig | None = None,
+    plugins_feature: str | None = None,
 ) -> Evaluation:
     """`protected`: the host's protected paths (default: the caches and the policy folders);
-    `config`: the enablement config the subjects were made from, when there is one (its
-    host-wide settings, such as `[feature.plugins] enabled`, become facts too)."""
+    `plugins_feature`: how the enablement config sets `[feature.plugins] enabled`, when there is
+    a config (engine.grants.model.EnablementConfig.plugins_feature; a fact the rules decide on)."""
     from engine.protected import host_protected_paths
 
     ordered = tuple(subjects)
     if protected is None:
         protected = host_protected_paths(policy_dirs=policy_dirs)
-    graph = build_graph(ordered, inspect=inspect, config=config)
+    graph = build_graph(ordered, inspect=inspect, plugins_feature=plugins_feature)
     facts = export_facts(graph, protected)
     program = load_rules(policy_dirs)
     result = program.evaluate(facts)

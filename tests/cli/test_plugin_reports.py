@@ -44,7 +44,8 @@ ITEM_KEYS = [  # spec §4.3, exact names and order; ours follow
     "reference", "local_ref", "status", "source", "package", "package_path", "version", "schema_version",
     "api_version", "digest", "configured", "discovered", "resolved", "static_eligible", "declared_surfaces",
     "enabled_surfaces", "requested_permissions", "configured_grants", "configured_https_grants",
-    "configured_fs_grants", "tools", "static_runtime", "diagnostics",
+    "configured_request_grants", "configured_websocket_grants", "configured_fs_grants", "tools", "static_runtime",
+    "diagnostics",
 ]
 # spec §4.1's tool fields but `permission` (it is `tool.<name>`), then the indexes of its findings
 TOOL_KEYS = ["name", "requested", "granted", "eligible", "external_write", "diagnostic", "findings"]
@@ -766,8 +767,11 @@ def test_explain_counter_example_human():
     assert lines[ingress + 2] == "  why not, down to the missing fact:"
     assert "does not hold" in lines[ingress + 3]
     assert any("no fact matches" in line for line in lines[ingress + 3:])
-    # the chain ends at the root cause: the missing grant fact
-    assert lines[-2] == '    grants("project:example.counter", "surface", "ingress") does not hold'
+    # the chain ends at the root cause: the missing grant fact; then the proof of each deny
+    end = lines.index("proofs of the denials that fired:")
+    assert lines[end - 2] == '    grants("project:example.counter", "surface", "ingress") does not hold'
+    assert lines[end + 1].startswith("deny surface_not_granted: ingress `counter-events`: granted surfaces.ingress")
+    assert lines[end + 2].startswith('    surface_not_granted("project:example.counter", "ingress", "counter-events")')
 
 
 
