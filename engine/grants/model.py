@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
@@ -95,6 +96,9 @@ class Enablement:
     # turns them into the effective values a plan carries.
     limits: tuple[tuple[str, int], ...] = ()
     restart: tuple[tuple[str, int], ...] = ()
+    # `signature = "path"`: where this package's signature envelope is, resolved against the
+    # config file's folder (None: beside the package, `<package>.sig`).
+    signature: str | None = None
 
     def location_of(self, key: str) -> Location | None:
         """Where `key` (or its closest written parent) is in the config, else the entry itself."""
@@ -115,9 +119,51 @@ class HostSettings:
 
 
 @dataclass(frozen=True)
+class TrustedKey:
+    """One `[[plugins.trust.keys]]` entry: a public key whose signatures count.
+
+    `id` is the key id (`ed25519:<sha256 of the raw key>`, checked against the key when the config
+    is read); `expires` (UTC) ends its trust; `packages` are the package ids it may sign (`acme.echo`
+    exactly, or `acme.*` for every id under `acme.`), none meaning any; `name` says who holds it.
+    """
+
+    id: str
+    public_key: bytes = field(repr=False)
+    expires: datetime | None = None
+    packages: tuple[str, ...] = ()
+    name: str = ""
+    location: Location | None = field(default=None, compare=False)
+
+    def may_sign(self, package_id: str) -> bool:
+        return not self.packages or any(
+            package_id.startswith(p[:-1]) if p.endswith(".*") else package_id == p for p in self.packages
+        )
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires is not None and now >= self.expires
+
+
+@dataclass(frozen=True)
+class TrustSettings:
+    """`[plugins.trust]`: which signing keys are trusted and whether a signature is required.
+
+    `present` is False when the config has no such table: packages are then judged as before,
+    and a signature found beside one is reported but counts for nothing (no key is trusted).
+    """
+
+    require_signature: bool = False
+    keys: tuple[TrustedKey, ...] = ()
+    present: bool = False
+
+    def key(self, key_id: str) -> TrustedKey | None:
+        return next((k for k in self.keys if k.id == key_id), None)
+
+
+@dataclass(frozen=True)
 class EnablementConfig:
     """All enablements of one config file, in file order (duplicates kept: §3.3 resolves each)."""
 
     enabled: tuple[Enablement, ...] = ()
     file: str | None = None
     host: HostSettings = field(default_factory=HostSettings)
+    trust: TrustSettings = field(default_factory=TrustSettings)

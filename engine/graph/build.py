@@ -18,6 +18,7 @@ import networkx as nx
 from engine.graph.inputs import Subject
 from engine.graph.worlds import WorldSummary, world_summary
 from engine.package.model import Ingress, Package, Service
+from engine.provenance.inspect import PackageTrust
 
 NodeKey = tuple[str | int, ...]  # (node type, ...): see the module docstring
 
@@ -69,6 +70,8 @@ def _add_subject(graph, subject: Subject, inspect, worlds) -> None:
         _add_limits(graph, ref, subject.enablement)
     if subject.grants is not None:
         _add_grant(graph, ref, subject.grants, assumed=subject.grants_assumed)
+    if subject.trust is not None:
+        _add_trust(graph, ref, subject.trust)
 
 
 # Files at least this large get a `package_file_size` fact: the rules compare them with the
@@ -290,3 +293,41 @@ def _add_permission(graph: nx.MultiDiGraph, parent: NodeKey, ref: str, side: str
         index=index,
     )
     graph.add_edge(parent, node, label="requests" if side == "request" else "grants")
+
+
+def _add_trust(graph, ref: str, trust: PackageTrust) -> None:
+    """Signatures (one node each; key id "" for a status about the whole file), the build
+    provenance, and the trusted keys they were checked against (shared nodes)."""
+    pkg_node = ("package", ref)
+    signature = trust.signature
+    for index, result in enumerate(signature.results):
+        node: NodeKey = ("signature", ref, index)
+        graph.add_node(
+            node,
+            type="signature",
+            file=signature.path,
+            key_id=result.key_id,
+            status=result.status,
+            detail=result.detail,
+            required=trust.required,
+        )
+        graph.add_edge(pkg_node, node, label="signed")
+    provenance = trust.provenance
+    node = ("provenance", ref)
+    graph.add_node(
+        node,
+        type="provenance",
+        file=provenance.path,
+        status=provenance.status,
+        detail=provenance.detail,
+        fields=provenance.build.fields() if provenance.build else (),
+        tools=provenance.build.tools if provenance.build else (),
+        signatures=tuple((r.key_id, r.status) for r in provenance.signatures),
+    )
+    graph.add_edge(pkg_node, node, label="built")
+    for key_id, name in trust.keys:
+        key_node = ("trusted_key", key_id)
+        graph.add_node(key_node, type="trusted_key", key_id=key_id, name=name)
+        for index, result in enumerate(signature.results):
+            if result.key_id == key_id:
+                graph.add_edge(("signature", ref, index), key_node, label="made_with")

@@ -68,6 +68,17 @@ FACT_SCHEMA: dict[str, tuple[str, ...]] = {
     "limit_default": ("Name", "Value"),
     "limit_maximum": ("Name", "Value"),
     "restart": ("P", "Name", "Value"),
+    "signature": ("P", "KeyId", "Status"),
+    "signature_detail": ("P", "KeyId", "Detail"),
+    "signature_file": ("P", "Path"),
+    "signature_required": ("P",),
+    "trusted_key": ("KeyId", "Name"),
+    "provenance_status": ("P", "Status"),
+    "provenance_detail": ("P", "Detail"),
+    "provenance_file": ("P", "Path"),
+    "provenance": ("P", "Field", "Value"),
+    "provenance_tool": ("P", "Tool", "Version"),
+    "provenance_signature": ("P", "KeyId", "Status"),
 }
 
 
@@ -271,6 +282,32 @@ def _limit_bounds(out) -> None:
         out["limit_maximum"].add((name, getattr(HOST_MAXIMA, name)))
 
 
+def _signature(out, node, a):
+    ref = node[1]
+    out["signature"].add((ref, a["key_id"], a["status"]))
+    out["signature_detail"].add((ref, a["key_id"], a["detail"]))
+    out["signature_file"].add((ref, a["file"]))
+    if a["required"]:
+        out["signature_required"].add((ref,))
+
+
+def _provenance(out, node, a):
+    ref = node[1]
+    out["provenance_status"].add((ref, a["status"]))
+    out["provenance_detail"].add((ref, a["detail"]))
+    out["provenance_file"].add((ref, a["file"]))
+    for field, value in a["fields"]:
+        out["provenance"].add((ref, field, value))
+    for tool, version in a["tools"]:
+        out["provenance_tool"].add((ref, tool, version))
+    for key_id, status in a["signatures"]:
+        out["provenance_signature"].add((ref, key_id, status))
+
+
+def _trusted_key(out, node, a):
+    out["trusted_key"].add((a["key_id"], a["name"]))
+
+
 _EXPORTERS = {
     "package": _package,
     "diagnostic": _diagnostic,
@@ -289,6 +326,9 @@ _EXPORTERS = {
     "https_grant": _https_grant,
     "fs_grant": _fs_grant,
     "limits": _limits,
+    "signature": _signature,
+    "provenance": _provenance,
+    "trusted_key": _trusted_key,
 }
 
 

@@ -327,6 +327,8 @@ _SCALARS = {"string": STRINGS, "boolean": st.booleans(), "integer": _INTEGERS}
 def value_for(rules: dict, variants=None) -> st.SearchStrategy:
     """Values shaped by a cerberus rule set, mostly right and sometimes wrong."""
     kind = rules.get("type")
+    if isinstance(kind, list):  # one of several types: a value of each, shaped by the same rules
+        return st.one_of(*(value_for(rules | {"type": one}, variants) for one in kind))
     if kind == "dict" and rules.get("schema") is not None:
         right = table(rules["schema"], variants=variants if rules["schema"].keys() == {"kind"} else None)
     elif kind == "list":

@@ -1,0 +1,59 @@
+"""What the rules learn about one package's signatures and provenance, before they run.
+
+`inspect_package` looks beside the package (or where the enablement's `signature` says) and
+returns a `PackageTrust`; the graph turns it into facts (`signature`, `provenance`, ...). An
+unsigned package without provenance costs two `lstat` calls and imports nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from engine.grants.model import TrustSettings
+from engine.package.model import Package
+from engine.provenance.verify import (
+    PROVENANCE_SUFFIX,
+    SIGNATURE_SUFFIX,
+    ProvenanceCheck,
+    SignatureCheck,
+    beside,
+    check_provenance,
+    check_signature,
+)
+
+
+@dataclass(frozen=True)
+class PackageTrust:
+    """The signature and provenance checks of one package, and the trust they were made under."""
+
+    signature: SignatureCheck
+    provenance: ProvenanceCheck
+    required: bool  # [plugins.trust] require_signature
+    keys: tuple[tuple[str, str], ...] = ()  # the trusted keys: (key id, name)
+
+
+def inspect_package(
+    package: Package,
+    trust: TrustSettings,
+    *,
+    package_path: str | None = None,
+    signature_path: str | None = None,
+    follow_symlinks: bool = True,
+    now: datetime | None = None,
+) -> PackageTrust:
+    """Check the package's signature envelope (`signature_path`, else `<package>.sig`) and its
+    build provenance (`<package>.intoto.json`). Files found beside a package in a store are read
+    without following symlinks (`follow_symlinks=False`); a path named in a config is followed."""
+    where = package_path or package.path
+    signature = check_signature(
+        package,
+        signature_path or beside(where, SIGNATURE_SUFFIX),
+        trust,
+        follow_symlinks=follow_symlinks or signature_path is not None,
+        now=now,
+    )
+    provenance = check_provenance(
+        package, beside(where, PROVENANCE_SUFFIX), trust, follow_symlinks=follow_symlinks, now=now
+    )
+    return PackageTrust(signature, provenance, trust.require_signature, tuple((k.id, k.name) for k in trust.keys))
