@@ -44,7 +44,7 @@ MAX_EXISTING_BYTES = 256 * 1024
 
 
 class SignError(Exception):
-    """A signature that was not written; `exit_code` 2 for bad input, 1 for a write failure."""
+    """A signature that was not written (bad input or an output that cannot be written: exit 2)."""
 
     def __init__(self, message: str, exit_code: int = 2):
         super().__init__(message)
@@ -88,7 +88,7 @@ def _write(path: str, envelope: Envelope) -> None:
     try:
         write_file(Path(path), render_envelope(envelope), 0o644)
     except OSError as error:
-        raise SignError(f"`{path}` could not be written: {error.strerror or 'I/O error'}", 1) from None
+        raise SignError(f"`{path}` could not be written: {error.strerror or 'I/O error'}") from None
 
 
 def _sign_into(path: str, payload: bytes, key: Ed25519PrivateKey, base: Envelope | None, other: bool) -> Signed:
