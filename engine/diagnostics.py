@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from engine.errors import EngineError, ErrorKind
+
 ELLIPSIS = "\u2026"
 CLI_TEXT_LIMIT_CHARS = 240  # spec §4.6 bound_text
 MANIFEST_MESSAGE_LIMIT_BYTES = 240  # spec §1.1
@@ -195,11 +197,20 @@ class Diagnostic:
         return out
 
 
-class DiagnosticError(Exception):
-    """Raised by stages that must stop; carries the diagnostics that explain why."""
+class DiagnosticError(EngineError):
+    """Raised by stages that must stop; carries the diagnostics that explain why.
 
-    def __init__(self, diagnostics: list[Diagnostic] | Diagnostic):
+    Its kind is the raiser's (`error_kind=`), else `io` when the first diagnostic is an io one
+    (a file that could not be read or written), else the class's: `input` here, `rejected` for
+    errors about a package or WIT under review, `policy-load` for rules (subclasses).
+    """
+
+    error_kind = ErrorKind.INPUT
+
+    def __init__(self, diagnostics: list[Diagnostic] | Diagnostic, *, error_kind: ErrorKind | None = None):
         if isinstance(diagnostics, Diagnostic):
             diagnostics = [diagnostics]
         self.diagnostics = list(diagnostics)
-        super().__init__("; ".join(d.message for d in self.diagnostics))
+        if error_kind is None and self.diagnostics and self.diagnostics[0].kind == "io":
+            error_kind = ErrorKind.IO
+        super().__init__("; ".join(d.message for d in self.diagnostics), error_kind=error_kind)

@@ -22,6 +22,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from engine.errors import EngineError, ErrorKind
+
 DRAFT = "http://json-schema.org/draft-07/schema#"
 SCHEMA_ID_BASE = "https://schemas.yoi.dev/plugin-engine/"  # + file name: a stable identifier, not a fetch URL
 ITEMS = "[]"  # path step for the items of an array
@@ -43,8 +45,10 @@ _STRUCTURAL = {"required", "allow_unknown", "schema", "type", "meta", "default",
 Path = tuple[str, ...]
 
 
-class SchemaTranslationError(ValueError):
-    """A cerberus rule this generator cannot state in JSON Schema."""
+class SchemaTranslationError(EngineError, ValueError):
+    """A cerberus rule this generator cannot state in JSON Schema (a bug: `internal`)."""
+
+    error_kind = ErrorKind.INTERNAL
 
 
 class _Generator:
@@ -276,7 +280,8 @@ def config_json_schema() -> dict[str, Any]:
     """The enablement config (`.yoi/config.toml`, spec §3.1): only `[plugins]` is checked; a yoi
     config holds other tables too, so other top-level keys are allowed. Ids, versions and digests
     that could never bind to a package are refused as resolution would."""
-    from engine.grants.schema import CANONICAL_ROOT_PATTERN, PLUGINS_SCHEMA
+    from engine import api_registry
+    from engine.grants.schema import PLUGINS_SCHEMA
     from engine.package.manifest_schema import PERMISSION_SCHEMAS
 
     entry = ("plugins", "enabled", ITEMS)
@@ -297,7 +302,10 @@ def config_json_schema() -> dict[str, Any]:
             entry + ("grants", "id"): ref,
             entry + ("grants", "version"): semver,
             entry + ("grants", "digest"): digest,
-            entry + ("grants", "fs", ITEMS, "root"): {"pattern": CANONICAL_ROOT_PATTERN},
+            **{
+                entry + ("grants", api, ITEMS, key): rules
+                for (api, key), rules in api_registry.grant_json_overlays().items()
+            },
             **_permission_value_overlays(entry + ("grants", "permissions", ITEMS)),
         },
     )

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.grants.model import FsGrant, HttpsGrant
+from engine.api_registry import NO_TABLES, GrantTables, names, per_api_keywords
 
 
 def freeze_json(value: Any) -> str:
@@ -86,8 +86,13 @@ class PlannedIngress:
     input_schema_json: str | None
 
 
+@per_api_keywords("allowlists", "_allowlist")
 @dataclass(frozen=True)
 class Plan:
+    """Everything the runtime may do for one package. `allowlists` holds the grant-table entries
+    of each authorized host API; `plan.https_allowlist` / `Plan(https_allowlist=...)` spell one
+    API's entries (every API in the registry, engine/api_registry)."""
+
     ref: str
     source: str
     version: str
@@ -104,11 +109,14 @@ class Plan:
     services: tuple[PlannedService, ...]
     ingresses: tuple[PlannedIngress, ...]
     host_apis: tuple[str, ...]
-    https_allowlist: tuple[HttpsGrant, ...] = ()
-    fs_allowlist: tuple[FsGrant, ...] = ()
+    allowlists: GrantTables = NO_TABLES
     config_json: str = "null"
     limits: RuntimeLimits = field(default_factory=RuntimeLimits)
     restart: RestartPolicy = field(default_factory=RestartPolicy)
+
+    def allowlist(self, api: str) -> tuple:
+        """The grant-table entries the runtime enforces for host API `api` (empty: none)."""
+        return self.allowlists.get(api)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -116,8 +124,7 @@ class Plan:
             "source": self.source,
             "version": self.version,
             "digest": self.digest,
-            "https_allowlist": [g.to_dict() for g in self.https_allowlist],
-            "fs_allowlist": [g.to_dict() for g in self.fs_allowlist],
+            **{f"{api}_allowlist": [g.to_dict() for g in self.allowlist(api)] for api in names()},
             "classification": self.classification,
             "runtime_kind": self.runtime_kind,
             "abi_or_world": self.abi_or_world,

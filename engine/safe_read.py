@@ -15,14 +15,17 @@ import errno
 import os
 import stat
 
+from engine.errors import EngineError, ErrorKind
+
 _READ_CHUNK = 1024 * 1024
 
 
-class ReadError(Exception):
-    """Why a file could not be read: `kind` is a diagnostic kind, `reason` short words."""
+class ReadError(EngineError):
+    """Why a file could not be read: `kind` is a diagnostic kind, `reason` short words. Its
+    error kind is `io` for an io one, else `input` (too large, not a regular file, a symlink)."""
 
     def __init__(self, kind: str, reason: str):
-        super().__init__(reason)
+        super().__init__(reason, error_kind=ErrorKind.IO if kind == "io" else ErrorKind.INPUT)
         self.kind = kind
         self.reason = reason
 

@@ -11,12 +11,16 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
+from engine.errors import EngineError, ErrorKind
+
 # Real package and policy trees are a handful of levels deep; 64 leaves room for generated ones.
 MAX_FOLDER_DEPTH = 64
 
 
-class FolderTooDeep(Exception):
+class FolderTooDeep(EngineError):
     """A folder nested deeper than the bound; `depth` is the bound that was passed."""
+
+    error_kind = ErrorKind.INPUT
 
     def __init__(self, depth: int):
         super().__init__(f"folders nest deeper than {depth} levels")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.artifact.model import ArtifactExport, ArtifactImport, ArtifactInfo, unreadable
+from engine.errors import EngineError, ErrorKind
 
 MAGIC = b"\x00asm"
 CORE_VERSION = 1
@@ -42,8 +43,10 @@ ABSTRACT_HEAP_TYPES = {
 PACKED_TYPES = {0x78: "i8", 0x77: "i16"}
 
 
-class MalformedWasm(ValueError):
+class MalformedWasm(EngineError, ValueError):
     """The bytes are not a well-formed wasm binary (as far as this reader looks)."""
+
+    error_kind = ErrorKind.REJECTED
 
     def __init__(self, reason: str, offset: int):
         super().__init__(f"{reason} at offset {offset:#x}")

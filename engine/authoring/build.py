@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.diagnostics import bounded_message, redact_secret_like
+from engine.errors import EngineError, ErrorKind
 from engine.package.limits import DEFAULT_LIMITS
 from engine.package.manifest import load_manifest
 from engine.package.paths import normalize_archive_path
@@ -48,12 +49,14 @@ PDK_HINT = "install it with: pip install 'yoi-plugin-engine[pdk]'"
 _RUNNER = "import sys; from componentize_py import script; sys.argv[0] = 'componentize-py'; sys.exit(script())"
 
 
-class BuildError(Exception):
-    """A build that did not produce an artifact; `exit_code` 2 for bad input, 1 for a failure."""
+class BuildError(EngineError):
+    """A build that did not produce an artifact: bad input (`input`, the default) or a build
+    that ran and failed (`failed`)."""
 
-    def __init__(self, message: str, exit_code: int = 2):
-        super().__init__(bounded_message(redact_secret_like(message), 1024))
-        self.exit_code = exit_code
+    error_kind = ErrorKind.INPUT
+
+    def __init__(self, message: str, error_kind: ErrorKind | None = None):
+        super().__init__(bounded_message(redact_secret_like(message), 1024), error_kind=error_kind)
 
 
 @dataclass(frozen=True)
@@ -163,20 +166,21 @@ def build_wat(source: Path) -> bytes:
     except UnicodeDecodeError:
         raise BuildError(f"WAT source `{source.name}` is not UTF-8") from None
     except WasmtimeError as error:
-        raise BuildError(f"WAT source `{source.name}` does not assemble: {error}", 1) from None
+        raise BuildError(f"WAT source `{source.name}` does not assemble: {error}", ErrorKind.FAILED) from None
     try:
         if data[4:8] == b"\x01\x00\x00\x00":
             Module.validate(Engine(), data)
         else:
             Component(Engine(), data)
     except WasmtimeError as error:
-        raise BuildError(f"WAT source `{source.name}` does not validate: {error}", 1) from None
+        raise BuildError(f"WAT source `{source.name}` does not validate: {error}", ErrorKind.FAILED) from None
     return data
 
 
 def build_world_text(world_id: str, host_apis: set[str]) -> str:
     """A world with the exports of bundled world `world_id` and only the host interfaces whose
     API is in `host_apis`, in the `yoi:plugin@1.0.0` package of the folder's wit/."""
+    from engine import api_registry
     from engine.wit.bundled import bundled_resolve, load_world
     from engine.wit.signatures import world_surface
 
@@ -188,7 +192,8 @@ def build_world_text(world_id: str, host_apis: set[str]) -> str:
         f"world {BUILD_WORLD} {{",
     ]
     for interface in surface.imports:
-        if interface.split("/")[-1].split("@")[0] in host_apis:
+        api = api_registry.by_interface(interface)
+        if api is not None and api.name in host_apis:
             lines.append(f"  import {interface};")
     lines += [f"  export %{name}: {signature};" for name, signature in surface.exports.items()]
     return "\n".join([*lines, "}", ""])
@@ -224,7 +229,9 @@ def _run_bounded(command: list[str], cwd: Path, log: Path, timeout: float) -> in
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-            raise BuildError(f"componentize-py did not finish within {timeout:g} s; the build was stopped", 1) from None
+            raise BuildError(
+                f"componentize-py did not finish within {timeout:g} s; the build was stopped", ErrorKind.FAILED
+            ) from None
         except BaseException:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
@@ -276,13 +283,13 @@ def build_python(root: Path, manifest, timeout: float) -> bytes:
         code = _run_bounded(command, staging, staging / "build.log", timeout)
         if code != 0 or not output.is_file():
             tail = _log_tail(staging / "build.log").replace(staging_name, "<build>")
-            raise BuildError(f"componentize-py failed (exit {code}): {tail}", 1)
+            raise BuildError(f"componentize-py failed (exit {code}): {tail}", ErrorKind.FAILED)
         size = output.stat().st_size
         if size > DEFAULT_LIMITS.max_file_size_bytes:
             raise BuildError(
                 f"the built component is {size} bytes, over the {DEFAULT_LIMITS.max_file_size_bytes}"
                 "-byte per-file package bound",
-                1,
+                ErrorKind.FAILED,
             )
         return output.read_bytes()
 
@@ -321,5 +328,5 @@ def build(directory: str, timeout: float = DEFAULT_TIMEOUT_S) -> BuildResult:
     try:
         _write_atomically(target, data)
     except OSError as error:
-        raise BuildError(f"artifact `{artifact}` could not be written: {error.strerror}", 1) from None
+        raise BuildError(f"artifact `{artifact}` could not be written: {error.strerror}", ErrorKind.FAILED) from None
     return BuildResult(directory, language, builder, artifact, len(data), elapsed_ms)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.authoring.templates import TEMPLATES, render
+from engine.errors import EngineError, ErrorKind
 from engine.package.ids import is_safe_id
 
 SAFETY = {
@@ -28,8 +29,11 @@ SAFETY = {
 }
 
 
-class NewError(Exception):
-    """A refused `new`: the message names the problem; `usage` marks bad arguments."""
+class NewError(EngineError):
+    """A refused `new`: the message names the problem (an unknown template, a bad id or
+    destination: `usage`; a destination that could not be written: `io`)."""
+
+    error_kind = ErrorKind.USAGE
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,9 @@ def _check_destination(dest: Path, shown: str) -> bool:
         return False
     except (OSError, ValueError) as error:  # ValueError: a NUL byte in the path
         reason = getattr(error, "strerror", None) or "invalid path"
-        raise NewError(f"plugin template destination `{shown}` could not be inspected: {reason}") from None
+        raise NewError(
+            f"plugin template destination `{shown}` could not be inspected: {reason}", error_kind=ErrorKind.IO
+        ) from None
     if stat.S_ISLNK(info.st_mode):
         raise NewError(f"plugin template destination `{shown}` is a symlink; refusing to follow it")
     if not stat.S_ISDIR(info.st_mode):
@@ -59,7 +65,9 @@ def _check_destination(dest: Path, shown: str) -> bool:
             if next(entries, None) is not None:
                 raise NewError(f"plugin template destination `{shown}` is not empty")
     except OSError as error:
-        raise NewError(f"plugin template destination `{shown}` could not be listed: {error.strerror}") from None
+        raise NewError(
+            f"plugin template destination `{shown}` could not be listed: {error.strerror}", error_kind=ErrorKind.IO
+        ) from None
     return True
 
 
@@ -82,7 +90,10 @@ def create(template_name: str, destination: str, plugin_id: str | None = None) -
             tempfile.mkdtemp(prefix=f".{dest.name or 'plugin'}.", suffix=".tmp", dir=dest if exists else dest.parent)
         )
     except OSError as error:
-        raise NewError(f"plugin template destination `{destination}` could not be prepared: {error.strerror}") from None
+        raise NewError(
+            f"plugin template destination `{destination}` could not be prepared: {error.strerror}",
+            error_kind=ErrorKind.IO,
+        ) from None
     try:
         _write(staging, files)
         if exists:
@@ -91,7 +102,9 @@ def create(template_name: str, destination: str, plugin_id: str | None = None) -
             os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes it 0700
             os.rename(staging, dest)  # atomic; fails if something appeared there meanwhile
     except OSError as error:
-        raise NewError(f"plugin template could not be written to `{destination}`: {error.strerror}") from None
+        raise NewError(
+            f"plugin template could not be written to `{destination}`: {error.strerror}", error_kind=ErrorKind.IO
+        ) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return NewResult(template.name, destination, plugin_id, tuple(files))

@@ -10,11 +10,11 @@ from typing import Any, NoReturn
 
 import click
 
+from engine.cli.exits import EXIT_OK, EXIT_POLICY, EXIT_USAGE, exit_code
 from engine.diagnostics import bound_text, escape_text
+from engine.errors import ErrorKind
 
-EXIT_OK = 0
-EXIT_POLICY = 1
-EXIT_USAGE = 2
+__all__ = ["EXIT_OK", "EXIT_POLICY", "EXIT_USAGE", "emit_json", "fail", "format_options", "resolve_format"]
 
 
 def format_options(*formats: str) -> Callable:
@@ -51,10 +51,11 @@ def emit_json(value: Any) -> None:
     click.echo(_LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
-def fail(group: str, message: str, code: int = EXIT_USAGE) -> NoReturn:
-    """Print `yoi <group>: <message>` (bounded) on stderr and exit with `code`."""
+def fail(group: str, message: str, kind: ErrorKind = ErrorKind.USAGE) -> NoReturn:
+    """Print `yoi <group>: <message>` (bounded) on stderr and exit with the code of `kind`
+    (engine/cli/exits.py)."""
     click.echo(f"yoi {group}: {escape_text(bound_text(message))}", err=True)
-    sys.exit(code)
+    sys.exit(exit_code(kind))
 
 
 def fail_on_run_denials(command: str, findings) -> None:
@@ -64,4 +65,4 @@ def fail_on_run_denials(command: str, findings) -> None:
 
     reasons = failure_reasons((), (), findings, None)
     if reasons:
-        fail("plugin", f"plugin {command} failed: " + "; ".join(reasons), EXIT_POLICY)
+        fail("plugin", f"plugin {command} failed: " + "; ".join(reasons), ErrorKind.REJECTED)

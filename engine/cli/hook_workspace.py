@@ -18,10 +18,11 @@ from typing import Any
 
 import click
 
-from engine.cli.common import EXIT_POLICY, emit_json, fail, format_options, resolve_format
+from engine.cli.common import emit_json, fail, format_options, resolve_format
 from engine.cli.options import fail_on_option, policy_option
 from engine.cli.run import run_guarded
 from engine.diagnostics import human_lines
+from engine.errors import ErrorKind
 
 GROUP = "hook"
 FAILING_STATUSES = ("rejected", "missing")
@@ -181,4 +182,4 @@ def workspace_check(workspace: Path, config_path, policy_dirs, fail_on: str, out
     )
     if reasons:
         where = "; see the SARIF log" if fmt == "sarif" else ("" if fmt == "json" else "; see above")
-        fail(GROUP, "workspace check failed: " + "; ".join(reasons) + where, EXIT_POLICY)
+        fail(GROUP, "workspace check failed: " + "; ".join(reasons) + where, ErrorKind.REJECTED)

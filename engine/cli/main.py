@@ -29,8 +29,9 @@ def cli() -> None:
 def main() -> None:
     """The console script: `cli`, with a last line of defence against tracebacks.
 
-    Every expected failure is reported by the commands themselves; anything else is a bug, shown
-    as one bounded line (no traceback, no file content) with exit 2. `YOI_DEBUG=1` re-raises.
+    Every expected failure is reported by the commands themselves; a library error that escapes
+    one still exits with its kind's code (engine/cli/exits.py); anything else is a bug, shown as
+    one bounded line (no traceback, no file content) with exit 2. `YOI_DEBUG=1` re-raises.
     """
     import os
     import sys
@@ -40,14 +41,20 @@ def main() -> None:
     except Exception as error:  # the point is to catch what nobody expected (re-raised under YOI_DEBUG)
         if os.environ.get("YOI_DEBUG"):
             raise
+        from engine.cli.exits import exit_code, kind_of
         from engine.diagnostics import bound_text, escape_text, redact_secret_like
+        from engine.errors import ErrorKind
 
+        kind = kind_of(error)
         detail = escape_text(bound_text(redact_secret_like(str(error)), 160))
-        click.echo(
-            f"yoi: internal error ({type(error).__name__}: {detail}); please report it, with YOI_DEBUG=1 for details",
-            err=True,
-        )
-        sys.exit(2)
+        if kind is ErrorKind.INTERNAL:
+            name = type(error).__name__
+            click.echo(
+                f"yoi: internal error ({name}: {detail}); please report it, with YOI_DEBUG=1 for details", err=True
+            )
+        else:  # a library error a command did not catch: its message and its kind's exit code
+            click.echo(f"yoi: {detail}", err=True)
+        sys.exit(exit_code(kind))
 
 
 if __name__ == "__main__":  # pragma: no cover

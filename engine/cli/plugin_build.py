@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import click
 
-from engine.cli.common import EXIT_POLICY, emit_json, fail, format_options, resolve_format
+from engine.cli.common import emit_json, fail, format_options, resolve_format
 from engine.cli.run import run_guarded
 from engine.diagnostics import bound_text
+from engine.errors import ErrorKind
 
 
 @click.command("build")
@@ -32,7 +33,7 @@ def build(directory: str, timeout: float, output_format: str, as_json: bool) -> 
     try:
         result = build_package(directory, timeout)
     except BuildError as error:
-        fail("plugin", f"plugin build failed: {error}", error.exit_code)
+        fail("plugin", f"plugin build failed: {error}", error.error_kind)
     report = run_guarded("plugin", lambda: check_path(directory))
     if resolve_format(output_format, as_json) == "json":
         emit_json(
@@ -62,4 +63,4 @@ def build(directory: str, timeout: float, output_format: str, as_json: bool) -> 
         )
         click.echo(render_check(report), nl=False)
     if report["status"] in ("rejected", "disabled"):
-        fail("plugin", "plugin check of the built package failed; see diagnostics above", EXIT_POLICY)
+        fail("plugin", "plugin check of the built package failed; see diagnostics above", ErrorKind.REJECTED)

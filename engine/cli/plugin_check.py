@@ -14,9 +14,10 @@ import os
 
 import click
 
-from engine.cli.common import EXIT_POLICY, EXIT_USAGE, emit_json, fail, format_options, resolve_format
+from engine.cli.common import emit_json, fail, format_options, resolve_format
 from engine.cli.options import fail_on_option, grants_option, policy_option
 from engine.cli.run import run_guarded
+from engine.errors import ErrorKind
 
 
 @click.command("check")
@@ -28,9 +29,9 @@ from engine.cli.run import run_guarded
 def check(path: str, grants_file, policy_dirs, fail_on: str, output_format: str, as_json: bool) -> None:
     """Check a plugin folder or .yoi-plugin archive: manifest, grants, ABI, surfaces."""
     if not os.path.exists(path):
-        fail("plugin", f"plugin check input `{path}` could not be read: not found", EXIT_USAGE)
+        fail("plugin", f"plugin check input `{path}` could not be read: not found", ErrorKind.IO)
     if not os.access(path, os.R_OK):
-        fail("plugin", f"plugin check input `{path}` could not be read: permission denied", EXIT_USAGE)
+        fail("plugin", f"plugin check input `{path}` could not be read: permission denied", ErrorKind.IO)
     from engine.report.judge import check_path
 
     report = run_guarded("plugin", lambda: check_path(path, grants_file, policy_dirs, fail_on))
@@ -50,11 +51,11 @@ def check(path: str, grants_file, policy_dirs, fail_on: str, output_format: str,
         # a SARIF log is for code scanning: nothing is "above" for a reader of the terminal
         sarif = output_format == "sarif"
         message = "status rejected; see the SARIF results" if sarif else "see diagnostics above"
-        fail("plugin", f"plugin check failed{': ' if sarif else '; '}{message}", EXIT_POLICY)
+        fail("plugin", f"plugin check failed{': ' if sarif else '; '}{message}", ErrorKind.REJECTED)
     if report["status"] == "disabled":
-        fail("plugin", "plugin check failed: the grants file does not enable this package", EXIT_POLICY)
+        fail("plugin", "plugin check failed: the grants file does not enable this package", ErrorKind.REJECTED)
     from engine.report.verdict import failure_reasons
 
     reasons = failure_reasons([], report["conclusions"], report["run_findings"], fail_on)
     if reasons:
-        fail("plugin", "plugin check failed: " + "; ".join(reasons), EXIT_POLICY)
+        fail("plugin", "plugin check failed: " + "; ".join(reasons), ErrorKind.REJECTED)

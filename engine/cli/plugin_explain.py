@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import click
 
-from engine.cli.common import EXIT_USAGE, emit_json, fail, fail_on_run_denials
+from engine.cli.common import emit_json, fail, fail_on_run_denials
 from engine.cli.complete import complete_refs
 from engine.cli.options import grants_option, workspace_options
 from engine.cli.run import run_guarded
+from engine.errors import UnknownReference
 
 
 @click.command("explain")
@@ -20,15 +21,15 @@ def explain(target, workspace, config_path, policy_dirs, grants_file, proof, as_
     """Explain, for every tool, service, ingress and host API, why it is eligible or not (exit 1 on a whole-run
     deny)."""
     if grants_file is not None and config_path is not None and grants_file != config_path:
-        fail("plugin", "--grants and --config both give the grants of a package PATH; give one of them", EXIT_USAGE)
+        fail("plugin", "--grants and --config both give the grants of a package PATH; give one of them")
     config_path = grants_file if grants_file is not None else config_path
     from engine.report.explain import explain_package, json_ready, render_explain
     from engine.report.target import evaluate_target
 
     try:
         evaluation, ref = run_guarded("plugin", lambda: evaluate_target(target, workspace, config_path, policy_dirs))
-    except LookupError as error:
-        fail("plugin", str(error), EXIT_USAGE)
+    except UnknownReference as error:
+        fail("plugin", str(error), error.error_kind)
     report = explain_package(evaluation, ref)
     if as_json:
         emit_json(json_ready(report))

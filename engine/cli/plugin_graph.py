@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import click
 
-from engine.cli.common import EXIT_USAGE, fail
+from engine.cli.common import fail
 from engine.cli.complete import complete_refs
 from engine.cli.options import workspace_options
 from engine.cli.run import run_guarded
+from engine.errors import UnknownReference
 
 
 @click.command("graph")
@@ -28,8 +29,8 @@ def graph(target, workspace, config_path, policy_dirs, output_format):
 
     try:
         evaluation, ref = run_guarded("plugin", lambda: evaluate_target(target, workspace, config_path, policy_dirs))
-    except LookupError as error:
-        fail("plugin", str(error), EXIT_USAGE)
+    except UnknownReference as error:
+        fail("plugin", str(error), error.error_kind)
     full = evaluation.graph
     keep = nx.descendants(full, ("package", ref)) | {("package", ref)}
     # Conclusions no package owns are in no package's subgraph: the JSON carries them, and for

@@ -12,11 +12,13 @@ from pathlib import Path
 
 import click
 
-from engine.cli.common import EXIT_POLICY, EXIT_USAGE, emit_json, fail, fail_on_run_denials
+from engine import api_registry
+from engine.cli.common import emit_json, fail, fail_on_run_denials
 from engine.cli.complete import complete_refs
 from engine.cli.options import fail_on_option, workspace_options
 from engine.cli.run import run_guarded
 from engine.diagnostics import human_lines
+from engine.errors import ErrorKind, UnknownReference
 from engine.report.human import allowlist_lines, join_or_none, run_finding_lines, verdict_line
 from engine.report.views import limits_line
 
@@ -151,8 +153,7 @@ def render_show(item, findings=()) -> str:
         "enabled_surfaces",
         "requested_permissions",
         "configured_grants",
-        "configured_https_grants",
-        "configured_fs_grants",
+        *(f"configured_{api}_grants" for api in api_registry.names()),
     ):
         lines.append(f"  {key}: {join_or_none(item[key])}")
     inspected = item["static_runtime"]
@@ -235,7 +236,7 @@ def list_cmd(workspace, config_path, policy_dirs, fail_on, as_json):
         ("rejected", "missing") if fail_on else (),
     )
     if reasons:
-        fail("plugin", "plugin list failed: " + "; ".join(reasons), EXIT_POLICY)
+        fail("plugin", "plugin list failed: " + "; ".join(reasons), ErrorKind.REJECTED)
 
 
 @click.command("show")
@@ -249,8 +250,8 @@ def show(ref, workspace, config_path, policy_dirs, as_json):
     report = run_guarded("plugin", lambda: _items(workspace, config_path, policy_dirs))
     try:
         item = select_item(report["items"], ref)
-    except LookupError as error:
-        fail("plugin", str(error), EXIT_USAGE)
+    except UnknownReference as error:
+        fail("plugin", str(error), error.error_kind)
     findings = report["run_findings"]
     if as_json:
         emit_json({**item, "run_findings": findings})

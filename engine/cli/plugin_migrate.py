@@ -15,7 +15,7 @@ import sys
 
 import click
 
-from engine.cli.common import EXIT_OK, EXIT_POLICY, EXIT_USAGE, emit_json, fail, format_options, resolve_format
+from engine.cli.common import EXIT_OK, EXIT_POLICY, emit_json, fail, format_options, resolve_format
 from engine.diagnostics import bound_text, escape_text
 
 
@@ -46,7 +46,7 @@ def migrate(path: str, config: str | None, do_write: bool, output_format: str, a
         migration = run_migration(path, config)
         written = write(migration) if do_write else []
     except MigrateError as error:
-        fail("plugin", f"plugin migrate failed: {error}", EXIT_USAGE)
+        fail("plugin", f"plugin migrate failed: {error}", error.error_kind)
     code = EXIT_POLICY if migration.needs_action else EXIT_OK
     if resolve_format(output_format, as_json) == "json":
         emit_json(

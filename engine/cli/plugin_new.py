@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from engine.cli.common import EXIT_USAGE, emit_json, fail, format_options, resolve_format
+from engine.cli.common import emit_json, fail, format_options, resolve_format
+from engine.cli.exits import kind_of
 from engine.diagnostics import bound_text
 
 HUMAN_SAFETY = "safety: no network; embedded template only; no secrets generated"
@@ -22,7 +23,7 @@ def new(template: str, destination: str, plugin_id: str | None, output_format: s
     try:
         result = create(template, destination, plugin_id)
     except NewError as error:
-        fail("plugin", str(error), EXIT_USAGE)
+        fail("plugin", str(error), kind_of(error))
     steps = next_steps(result)
     if resolve_format(output_format, as_json) == "json":
         emit_json(

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import click
 
-from engine.cli.common import EXIT_POLICY, EXIT_USAGE, emit_json, fail, format_options, resolve_format
+from engine.cli.common import emit_json, fail, format_options, resolve_format
 from engine.diagnostics import DiagnosticError, bound_text, human_lines
+from engine.errors import ErrorKind
 from engine.report.check import SAFETY, package_report
 
 HUMAN_SAFETY = "safety: deterministic stored .yoi-plugin archive; no Plugin execution; no config mutation"
@@ -37,15 +38,14 @@ def pack(directory: str, output: str | None, output_format: str, as_json: bool) 
             "plugin",
             "plugin pack failed: the input is a file, not a package directory "
             "(`yoi plugin check` reads .yoi-plugin archives)",
-            EXIT_USAGE,
+            ErrorKind.USAGE,
         )
     try:
         written, package = pack_directory(Path(directory), Path(output) if output else None)
     except DiagnosticError as error:
-        # Unreadable input and unwritable output are input errors (2); a package that fails
-        # validation is a verdict on the package (1), as in `check`.
-        first = error.diagnostics[0]
-        fail("plugin", f"plugin pack failed: {first.message}", EXIT_USAGE if first.kind == "io" else EXIT_POLICY)
+        # Unreadable input and unwritable output are `io` errors (exit 2); a package that fails
+        # validation is `rejected` (exit 1), as in `check`.
+        fail("plugin", f"plugin pack failed: {error.diagnostics[0].message}", error.error_kind)
     output_path = str(written)
     if resolve_format(output_format, as_json) == "json":
         emit_json(

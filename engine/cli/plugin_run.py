@@ -14,13 +14,10 @@ from typing import Any
 
 import click
 
-from engine.cli.common import EXIT_POLICY, EXIT_USAGE, fail
+from engine.cli.common import fail
 from engine.cli.options import workspace_options
 from engine.cli.run import run_guarded
-
-# Fault kinds that mean the caller's input was wrong (exit 2); every other fault is a refusal or
-# a failure of the plugin (exit 1).
-INPUT_FAULTS = frozenset({"invalid_input", "invalid_request"})
+from engine.errors import ErrorKind
 
 
 def _start(workspace, config_path, policy_dirs, quiet: bool):
@@ -38,7 +35,7 @@ def _parse_json(text: str, option: str) -> Any:
     try:
         return loads_strict(text)
     except (ValueError, RecursionError):
-        fail("plugin", f"`{option}` is not valid JSON", EXIT_USAGE)
+        fail("plugin", f"`{option}` is not valid JSON", ErrorKind.INPUT)
 
 
 def _run_one(
@@ -57,14 +54,14 @@ def _run_one(
         registry.start(planned)
         result = getattr(registry, method)(planned, name, payload)
     except (HostError, RuntimeFault) as error:
-        fail("plugin", f"{error.kind}: {error.message}", EXIT_USAGE if error.kind in INPUT_FAULTS else EXIT_POLICY)
+        fail("plugin", f"{error.kind}: {error.message}", error.error_kind)
     finally:
         registry.close()
     click.echo(json.dumps(result, ensure_ascii=True))  # guest text: escape bidi and zero-width characters
     if method == "call_tool":
         answered = tool_error(result)
         if answered is not None:
-            fail("plugin", f"tool `{name}` answered with an error: {answered}", EXIT_POLICY)
+            fail("plugin", f"tool `{name}` answered with an error: {answered}", ErrorKind.FAILED)
 
 
 def tool_error(output: Any) -> str | None:

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import click
 
-from engine.cli.common import EXIT_USAGE, emit_json, fail, format_options, resolve_format
+from engine.cli.common import emit_json, fail, format_options, resolve_format
 from engine.diagnostics import bound_text, human_lines
+from engine.errors import ErrorKind
 
 SIGN_SAFETY = "safety: signs the package digest; nothing is written inside the package; no plugin code runs"
 
@@ -32,7 +33,11 @@ def keygen(name: str, output_format: str, as_json: bool) -> None:
         there = private_path if os.path.lexists(private_path) else public_path
         fail("plugin", f"plugin keygen failed: `{there}` already exists; no key file was written or replaced")
     except OSError as error:
-        fail("plugin", f"plugin keygen failed: the key files could not be written: {error.strerror or 'I/O error'}")
+        fail(
+            "plugin",
+            f"plugin keygen failed: the key files could not be written: {error.strerror or 'I/O error'}",
+            ErrorKind.IO,
+        )
     public_name = os.path.basename(pair.public_path)
     if resolve_format(output_format, as_json) == "json":
         emit_json(
@@ -64,16 +69,16 @@ def _private_key(key_file: str | None, key_env: str | None):
     from engine.provenance.keys import KeyProblem, load_private_key, private_key_from_pem
 
     if (key_file is None) == (key_env is None):
-        fail("plugin", "plugin sign needs exactly one of --key FILE and --key-env VAR", EXIT_USAGE)
+        fail("plugin", "plugin sign needs exactly one of --key FILE and --key-env VAR")
     try:
         if key_file is not None:
             return load_private_key(key_file)
         text = os.environ.get(key_env or "")
         if not text:
-            fail("plugin", f"plugin sign failed: environment variable `{key_env}` is not set or empty", EXIT_USAGE)
+            fail("plugin", f"plugin sign failed: environment variable `{key_env}` is not set or empty")
         return private_key_from_pem(text.encode("utf-8", "surrogateescape"))
     except KeyProblem as problem:
-        fail("plugin", f"plugin sign failed: {problem}", EXIT_USAGE)
+        fail("plugin", f"plugin sign failed: {problem}", problem.error_kind)
 
 
 @click.command("sign")
@@ -106,12 +111,12 @@ def sign(
     from engine.provenance.sign import SignError, sign_package
 
     if not os.path.lexists(package):
-        fail("plugin", f"plugin sign input `{package}` could not be read: not found", EXIT_USAGE)
+        fail("plugin", f"plugin sign input `{package}` could not be read: not found", ErrorKind.IO)
     key = _private_key(key_file, key_env)
     try:
         result = sign_package(package, key, output=output, provenance=provenance)
     except SignError as error:
-        fail("plugin", f"plugin sign failed: {error}", error.exit_code)
+        fail("plugin", f"plugin sign failed: {error}", error.error_kind)
     files = [result.signature, *([result.provenance] if result.provenance else [])]
     if resolve_format(output_format, as_json) == "json":
         emit_json(

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import click
 
-from engine.cli.common import EXIT_POLICY, EXIT_USAGE, emit_json, fail, format_options, resolve_format
+from engine.cli.common import emit_json, fail, format_options, resolve_format
 from engine.cli.options import grants_option
 from engine.cli.run import run_guarded
 from engine.diagnostics import bound_text, human_lines
+from engine.errors import ErrorKind
 
 
 @click.command("verify")
@@ -63,12 +64,12 @@ def verify(
     from engine.provenance.rebuild import RebuildError
 
     if not os.path.lexists(package):
-        fail("plugin", f"plugin verify input `{package}` could not be read: not found", EXIT_USAGE)
+        fail("plugin", f"plugin verify input `{package}` could not be read: not found", ErrorKind.IO)
     loaded = run_guarded("plugin", lambda: load_package_path(package))
     settings, enabled_signature = _config_trust(grants_file, loaded.manifest.id)
     trust = merged_trust(settings, _trusted_key_files(trusted_keys))
     if not trust.keys and rebuild_source is None:
-        fail("plugin", "plugin verify needs a trusted key: --grants CONFIG with [[plugins.trust.keys]] or --trusted-key")
+        fail("plugin", "plugin verify needs a trusted key: --grants CONFIG with [[plugins.trust.keys]], --trusted-key")
     try:
         result = verify_package(
             loaded,
@@ -79,7 +80,7 @@ def verify(
             timeout=timeout,
         )
     except RebuildError as error:
-        fail("plugin", f"plugin verify failed: {error}", error.exit_code)
+        fail("plugin", f"plugin verify failed: {error}", error.error_kind)
     from engine.report.provenance import provenance_json, signature_lines, verification_json
 
     if resolve_format(output_format, as_json) == "json":
@@ -92,7 +93,7 @@ def verify(
             reasons.append("no signature from a trusted key counts")
         if result.rebuild is not None and not result.rebuild.matches:
             reasons.append("the rebuilt package differs")
-        fail("plugin", "plugin verify failed: " + "; ".join(reasons), EXIT_POLICY)
+        fail("plugin", "plugin verify failed: " + "; ".join(reasons), ErrorKind.REJECTED)
 
 
 def _config_trust(grants_file: Path | None, package_id: str):
@@ -121,6 +122,6 @@ def _trusted_key_files(paths: tuple[str, ...]):
         try:
             raw = read_public_key(path)
         except KeyProblem as problem:
-            fail("plugin", bound_text(f"plugin verify failed: --trusted-key `{path}`: {problem}"), EXIT_USAGE)
+            fail("plugin", bound_text(f"plugin verify failed: --trusted-key `{path}`: {problem}"), problem.error_kind)
         keys.append(TrustedKey(key_id(raw), raw, name=Path(path).stem))
     return tuple(keys)

@@ -9,8 +9,10 @@ from typing import Any, NoReturn
 
 import click
 
-from engine.cli.common import EXIT_OK, EXIT_POLICY, EXIT_USAGE, emit_json, fail, format_options, resolve_format
+from engine.cli.common import EXIT_OK, EXIT_POLICY, emit_json, fail, format_options, resolve_format
+from engine.cli.exits import exit_code
 from engine.diagnostics import Diagnostic, DiagnosticError, bound_text, escape_text, human_lines
+from engine.errors import ErrorKind
 
 GROUP = "policy"
 
@@ -53,11 +55,12 @@ def _line(diag: Diagnostic) -> str:
     return f"{diag.location}: {diag.severity}: {bound_text(diag.message, 512)} [{diag.code}]"
 
 
-def _fail_with(diagnostics: Sequence[Diagnostic]) -> NoReturn:
-    """Input errors: every diagnostic on stderr, exit 2."""
+def _fail_with(diagnostics: Sequence[Diagnostic], kind: ErrorKind) -> NoReturn:
+    """Input errors (bad rules, facts or test files): every diagnostic on stderr, then the exit
+    code of `kind` (2)."""
     for diag in diagnostics:
         click.echo(f"yoi {GROUP}: {escape_text(_line(diag))}", err=True)
-    sys.exit(EXIT_USAGE)
+    sys.exit(exit_code(kind))
 
 
 @click.group()
@@ -87,7 +90,7 @@ def lint(paths: tuple[str, ...], schema: str | None, output_format: str, as_json
             emit_json({"ok": False, "diagnostics": [d.to_dict() for d in err.diagnostics]})
         else:
             click.echo(human_lines([*map(_line, err.diagnostics), f"{len(err.diagnostics)} error(s)"]), nl=False)
-        sys.exit(EXIT_USAGE)
+        sys.exit(exit_code(err.error_kind))
     from engine.datalog.program import rule_file_labels
 
     # only the user's files: the built-in rules `--schema` loads beside them are not theirs to count
@@ -105,7 +108,7 @@ def _read_facts(path: str) -> Any:
     try:
         return read_facts_file(Path(path))
     except FactsFileError as err:
-        fail(GROUP, f"facts file {path}: {err}")
+        fail(GROUP, f"facts file {path}: {err}", err.error_kind)
 
 
 def _atoms(texts: Sequence[str], option: str) -> list[tuple[str, tuple]]:
@@ -187,11 +190,11 @@ def eval_(
         # The facts file's predicates are the inputs: a rule reading anything else is a typo.
         program = _load(paths, _facts_inputs(raw) if facts_file else None)
     except LoadError as err:
-        _fail_with(err.diagnostics)
+        _fail_with(err.diagnostics, err.error_kind)
     try:
         result = program.evaluate(raw, source=facts_file)
     except DiagnosticError as err:
-        _fail_with(err.diagnostics)
+        _fail_with(err.diagnostics, err.error_kind)
     for pred, args in explain_atoms + why_not_atoms:
         arity = program.arities.get(pred)
         if arity is not None and arity != len(args):
@@ -256,7 +259,7 @@ def test_(
     fmt = resolve_format(output_format, as_json)
     files, problems = find_test_files(paths)
     if problems:
-        _fail_with(problems)
+        _fail_with(problems, ErrorKind.INPUT)
     if not files:
         fail(GROUP, "no *.test.toml files found")
     collector = CoverageCollector() if with_coverage or fail_under is not None else None
@@ -266,7 +269,7 @@ def test_(
         try:
             results.extend(runner.run_file(path, label, found))
         except DiagnosticError as err:
-            _fail_with(err.diagnostics)
+            _fail_with(err.diagnostics, err.error_kind)
     passed = sum(1 for r in results if r.passed)
     failed = len(results) - passed
     coverage = collector.coverage() if collector is not None else None
@@ -289,6 +292,6 @@ def test_(
         fail(
             GROUP,
             f"body-literal coverage {coverage.literal_percent:.2f}% is under --fail-under {fail_under:g}",
-            EXIT_POLICY,
+            ErrorKind.REJECTED,
         )
     sys.exit(EXIT_OK if failed == 0 else EXIT_POLICY)

@@ -8,7 +8,8 @@ from typing import TypeVar
 
 import click
 
-from engine.cli.common import EXIT_USAGE, fail
+from engine.cli.common import fail
+from engine.cli.exits import exit_code
 from engine.diagnostics import DiagnosticError, bound_text
 
 T = TypeVar("T")
@@ -16,8 +17,9 @@ MAX_RULE_PROBLEMS = 20
 
 
 def run_guarded(group: str, body: Callable[[], T]) -> T:
-    """Bad input (unreadable config, bad policy rules) exits 2: invalid rules with each problem
-    at its file:line:column (the first MAX_RULE_PROBLEMS), other input with its first diagnostic."""
+    """A library error ends the command with its kind's exit code (bad input, unreadable files and
+    invalid rules: 2): invalid rules with each problem at its file:line:column (the first
+    MAX_RULE_PROBLEMS), other input with its first diagnostic, anything else with its message."""
     from engine.datalog import LoadError
 
     try:
@@ -30,8 +32,8 @@ def run_guarded(group: str, body: Callable[[], T]) -> T:
             )
         if len(problems) > MAX_RULE_PROBLEMS:
             click.echo(f"yoi {group}: {len(problems) - MAX_RULE_PROBLEMS} more problem(s) not shown", err=True)
-        sys.exit(EXIT_USAGE)
+        sys.exit(exit_code(error.error_kind))
     except DiagnosticError as error:
         first = error.diagnostics[0]
         where = f"{first.location}: " if first.location and first.location.file else ""
-        fail(group, f"{where}{first.message}", EXIT_USAGE)
+        fail(group, f"{where}{first.message}", error.error_kind)

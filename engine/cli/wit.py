@@ -6,8 +6,10 @@ from typing import Any
 
 import click
 
-from engine.cli.common import EXIT_OK, EXIT_POLICY, EXIT_USAGE, emit_json, format_options, resolve_format
+from engine.cli.common import EXIT_OK, emit_json, format_options, resolve_format
+from engine.cli.exits import exit_code
 from engine.diagnostics import bound_text, escape_text, human_lines
+from engine.errors import ErrorKind
 
 
 @click.group()
@@ -15,7 +17,8 @@ def wit() -> None:
     """Check WIT (WebAssembly Interface Types) packages."""
 
 
-def _check_one(path: str, features: tuple[str, ...]) -> tuple[dict[str, Any], int]:
+def _check_one(path: str, features: tuple[str, ...]) -> tuple[dict[str, Any], ErrorKind | None]:
+    """The path's report, and the kind of its error (`rejected`: invalid WIT; `io`: unreadable)."""
     from engine.wit import WitError, resolve_path, summarize
 
     result: dict[str, Any] = {
@@ -38,10 +41,9 @@ def _check_one(path: str, features: tuple[str, ...]) -> tuple[dict[str, Any], in
             }
             for d in exc.diagnostics
         ]
-        unreadable = any(d.code == "wit.io" for d in exc.diagnostics)
-        return result, EXIT_USAGE if unreadable else EXIT_POLICY
+        return result, exc.error_kind
     result.update(ok=True, **summarize(resolve))
-    return result, EXIT_OK
+    return result, None
 
 
 def _human(result: dict[str, Any]) -> list[str]:
@@ -91,10 +93,10 @@ def check(paths: tuple[str, ...], features: tuple[str, ...], output_format: str,
     with Progress("checking WIT", enabled=output_format == "human") as progress:
         progress.add(len(paths))
         for path in paths:
-            result, code = _check_one(path, features)
+            result, kind = _check_one(path, features)
             results.append(result)
-            codes.append(code)
-            if code == EXIT_USAGE:
+            codes.append(EXIT_OK if kind is None else exit_code(kind))
+            if kind is ErrorKind.IO:
                 first = result["diagnostics"][0]["message"] if result["diagnostics"] else "cannot read"
                 unreadable.append(f"yoi wit: {escape_text(bound_text(f'{path}: {first}'))}")
             progress.advance(1)

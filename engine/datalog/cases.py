@@ -33,14 +33,17 @@ from engine.datalog.facts import FactsFileError, normalize_facts, read_facts_fil
 from engine.datalog.parser import rule_diagnostic
 from engine.datalog.program import LoadError, Program, Result, load, rule_file_labels
 from engine.diagnostics import Diagnostic, DiagnosticError, Location
+from engine.errors import EngineError, ErrorKind
 from engine.safe_read import ReadError, read_bounded_text
 from engine.walk import FolderTooDeep, walk_entries
 
 MAX_TEST_FILE_BYTES = 4 * 1024 * 1024
 
 
-class CaseError(Exception):
+class CaseError(EngineError):
     """A case that cannot run as written (bad key, bad value, unreadable facts file)."""
+
+    error_kind = ErrorKind.INPUT
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import Any
 
 from engine.datalog.parser import INT_LIMIT
 from engine.diagnostics import Diagnostic, DiagnosticError, Location
+from engine.errors import EngineError, ErrorKind
 from engine.safe_read import ReadError, read_bounded
 
 MAX_FACT_DIAGNOSTICS = 20
@@ -26,8 +27,10 @@ class FactsError(DiagnosticError):
     """Input facts that do not fit the program (names, arities, value types)."""
 
 
-class FactsFileError(Exception):
+class FactsFileError(EngineError):
     """A facts file that cannot be read as JSON; the message says why, never what it holds."""
+
+    error_kind = ErrorKind.INPUT
 
 
 def read_facts_file(path: Path, *, follow_symlinks: bool = True) -> Any:

@@ -24,6 +24,7 @@ from engine.datalog.plan import compile_rule, make_variant
 from engine.datalog.stratify import Stratum, stratify
 from engine.datalog.template import render_template
 from engine.diagnostics import Diagnostic, DiagnosticError, Location, bounded_message
+from engine.errors import ErrorKind
 from engine.safe_read import ReadError, read_bounded_text
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -33,6 +34,8 @@ MAX_LOAD_DIAGNOSTICS = 200  # a report a person reads; the first problems are th
 
 class LoadError(DiagnosticError):
     """Rules that cannot be loaded; `.diagnostics` lists every problem found, in file order."""
+
+    error_kind = ErrorKind.POLICY_LOAD
 
 
 @dataclass(frozen=True)

@@ -15,16 +15,10 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from engine import api_registry
+from engine.api_registry import GrantTables
 from engine.diagnostics import Diagnostic, DiagnosticError, Location
-from engine.grants.model import (
-    Enablement,
-    EnablementConfig,
-    FsGrant,
-    Grants,
-    HostSettings,
-    HttpsGrant,
-    TrustSettings,
-)
+from engine.grants.model import Enablement, EnablementConfig, Grants, HostSettings, TrustSettings
 from engine.grants.schema import check_plugins
 from engine.grants.trust import read_trust
 from engine.package.manifest_locations import LazyLocations, nearest_location
@@ -212,9 +206,7 @@ def _grants(table: dict) -> Grants:
         version=table.get("version"),
         digest=table.get("digest"),
         permissions=tuple(permission_from_table(p) for p in table.get("permissions", ())),
-        https=tuple(
-            HttpsGrant(h.get("host", ""), tuple(h.get("methods", ())), tuple(h.get("path_prefixes", ())))
-            for h in table.get("https", ())
+        tables=GrantTables.of(
+            {api.name: tuple(map(api.grant.from_table, table.get(api.name, ()))) for api in api_registry.HOST_APIS}
         ),
-        fs=tuple(FsGrant(f.get("root", ""), tuple(f.get("operations", ()))) for f in table.get("fs", ())),
     )

@@ -1,7 +1,8 @@
 """Frozen records of what a config enables and grants (spec §3.1).
 
 These are the parsed form of `[[plugins.enabled]]`; resolution binds them to discovered packages
-and later stages turn them into facts (`grants`, `binding`, `https_grant`, `fs_grant`).
+and later stages turn them into facts (`grants`, `binding`, and each host API's grant facts such
+as `https_grant`). The grant-table entries are the host-API registry's records (engine/api_registry).
 """
 
 from __future__ import annotations
@@ -12,61 +13,39 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
+from engine.api_registry import NO_TABLES, GrantTables, names, per_api_keywords
+from engine.api_registry.fs import FsGrant
+from engine.api_registry.https import HttpsGrant
 from engine.diagnostics import Location
 from engine.package.model import Permission
 
-
-@dataclass(frozen=True)
-class HttpsGrant:
-    """One `grants.https` allowlist entry; empty `path_prefixes` means any path (§6.10)."""
-
-    host: str = ""
-    methods: tuple[str, ...] = ()
-    path_prefixes: tuple[str, ...] = ()
-
-    @property
-    def label(self) -> str:
-        methods = ",".join(self.methods) or "<no-methods>"
-        prefixes = ",".join(self.path_prefixes) or "*"
-        return f"{self.host} {methods} {prefixes}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"host": self.host, "methods": list(self.methods), "path_prefixes": list(self.path_prefixes)}
+__all__ = ["Enablement", "EnablementConfig", "FsGrant", "Grants", "HostSettings", "HttpsGrant"]
 
 
-@dataclass(frozen=True)
-class FsGrant:
-    """One `grants.fs` scope: a host root and the operations allowed under it (§6.11)."""
-
-    root: str = ""
-    operations: tuple[str, ...] = ()
-
-    @property
-    def label(self) -> str:
-        return f"{self.root} {','.join(self.operations) or '<no-operations>'}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"root": self.root, "operations": list(self.operations)}
-
-
+@per_api_keywords("tables", "")
 @dataclass(frozen=True)
 class Grants:
     """`[plugins.enabled.grants]`: capabilities plus the id/version/digest they are bound to.
 
     `None` means the binding key was absent; an empty string is present (and never matches).
+    `tables` holds the host-API grant tables; `Grants(https=...)` and `grants.https` spell one
+    table by its API name.
     """
 
     id: str | None = None
     version: str | None = None
     digest: str | None = None
     permissions: tuple[Permission, ...] = ()
-    https: tuple[HttpsGrant, ...] = ()
-    fs: tuple[FsGrant, ...] = ()
+    tables: GrantTables = NO_TABLES
 
     @property
     def is_empty(self) -> bool:
         """An empty grant binds to anything (§3.4): it grants nothing."""
-        return not (self.permissions or self.https or self.fs)
+        return not (self.permissions or self.tables)
+
+    def table(self, api: str) -> tuple:
+        """The entries of host API `api`'s grant table (empty when absent)."""
+        return self.tables.get(api)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -74,8 +53,7 @@ class Grants:
             "version": self.version,
             "digest": self.digest,
             "permissions": [p.to_toml_dict() for p in self.permissions],
-            "https": [h.to_dict() for h in self.https],
-            "fs": [f.to_dict() for f in self.fs],
+            **{api: [entry.to_dict() for entry in self.tables.get(api)] for api in names()},
         }
 
 

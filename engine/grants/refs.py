@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from engine.errors import EngineError, ErrorKind
 from engine.package.ids import is_safe_id
 from engine.package.model import SOURCES
 
@@ -15,11 +16,13 @@ AMBIGUOUS_MESSAGE = "plugin enablement id must be source-qualified as user:<id>,
 MALFORMED_MESSAGE = "plugin enablement id is not a valid source-qualified plugin id"
 
 
-class RefError(ValueError):
+class RefError(EngineError, ValueError):
     """A ref that does not parse; `kind` is the resolution diagnostic kind (ambiguous|malformed).
 
     `reason` keeps the reference's finer variant (unqualified, invalid_local_id, invalid_source).
     """
+
+    error_kind = ErrorKind.INPUT
 
     def __init__(self, kind: str, message: str, reason: str = ""):
         super().__init__(message)

@@ -12,10 +12,13 @@ from typing import Any
 
 from cerberus import errors as cerr
 
+from engine import api_registry
+from engine.api_registry.fs import CANONICAL_ROOT_PATTERN as CANONICAL_ROOT_PATTERN  # re-exported for callers
+from engine.api_registry.fs import canonical_fs_root as canonical_fs_root  # re-exported for callers
 from engine.grants.limits import RESTART_BOUNDS, restart_problem
 from engine.package.ids import SAFE_ID_PATTERN, has_invisible
 from engine.package.manifest_schema import PERMISSION_SCHEMAS, _StrictValidator, path_text
-from engine.package.model import FS_OPERATIONS, PERMISSION_KINDS, SURFACES
+from engine.package.model import PERMISSION_KINDS, SURFACES
 from engine.plan import DEFAULT_LIMITS, HOST_MAXIMA, RAISABLE_LIMITS
 from engine.provenance.keys import KEY_ID_REGEX
 from engine.schemas import SchemaProblem, cached_validator, leaf_errors, type_words
@@ -37,36 +40,19 @@ def _string(description: str) -> dict:
     return _d({"type": "string"}, description)
 
 
-def _strings(description: str) -> dict:
-    return _d({"type": "list", "schema": {"type": "string"}}, description)
-
-
 PERMISSION_SHAPE = {
     "type": "dict",
     "allow_unknown": True,  # fields are checked per kind in the second pass
     "schema": {"kind": _d({"type": "string", "required": True, "allowed": list(PERMISSION_KINDS)}, "What it grants.")},
 }
 
-HTTPS_SCHEMA = {
-    "host": _string("Host name or IP literal the plugin may call over HTTPS."),
-    "methods": _strings("HTTP methods allowed (none: no request is allowed)."),
-    "path_prefixes": _strings("Path prefixes allowed (none: every path)."),
-}
-FS_SCHEMA = {
-    "root": _string("Absolute, canonical folder the plugin may use (no `.` or `..` segment, no trailing `/`)."),
-    "operations": _d(
-        {"type": "list", "schema": {"type": "string", "allowed": list(FS_OPERATIONS)}},
-        "Operations allowed under the root: read, list, write.",
-    ),
-}
-
+# The host APIs' grant tables (`https`, `fs`, ...) come from the registry (engine/api_registry).
 GRANTS_SCHEMA = {
     "id": _string("Binding: the source-qualified id of the package granted (e.g. project:acme.echo)."),
     "version": _string("Binding: the exact package version granted."),
     "digest": _string("Binding: the package digest granted (sha256:...)."),
     "permissions": _d({"type": "list", "schema": PERMISSION_SHAPE}, "Permissions granted (same objects as requested)."),
-    "https": _d({"type": "list", "schema": {"type": "dict", "schema": HTTPS_SCHEMA}}, "The https host API allowlist."),
-    "fs": _d({"type": "list", "schema": {"type": "dict", "schema": FS_SCHEMA}}, "The fs host API allowlist."),
+    **api_registry.grant_tables_schema(),
 }
 
 # `[plugins.host]`: host settings (not grants); see engine.grants.model.HostSettings.
@@ -221,23 +207,10 @@ def check(document: dict, schema: dict, prefix: tuple = ()) -> list[SchemaProble
     return problems
 
 
-_ROOT_SEGMENT = r"(?:[^/\x00.][^/\x00]*|\.[^/\x00.][^/\x00]*|\.\.[^/\x00]+)"
-# `canonical_fs_root` as a JSON Schema `pattern` (tests/core/test_json_schema.py checks they agree).
-CANONICAL_ROOT_PATTERN = rf"^/(?:{_ROOT_SEGMENT}(?:/{_ROOT_SEGMENT})*)?$"
-
-
-def canonical_fs_root(root: str) -> bool:
-    """An absolute path in canonical form: `/`, or `/` then segments that are neither empty (a
-    repeated or trailing `/`), `.` nor `..`, and no NUL. `/srv/../etc` and `//etc/` name `/etc`
-    without saying so; a rule matching `/etc` must not be able to miss them."""
-    if not root.startswith("/") or "\0" in root:
-        return False
-    return root == "/" or all(part not in ("", ".", "..") for part in root[1:].split("/"))
-
-
 def check_plugins(plugins: Any) -> list[SchemaProblem]:
     """Both passes over the `plugins` table; permission fields are checked only if the shape is
-    ok, and so are fs grant roots (which must be canonical, `canonical_fs_root`)."""
+    ok, and so is what each grant-table entry checks beyond its schema (`table_problems`: fs
+    roots must be canonical, `canonical_fs_root`)."""
     problems = check({"plugins": plugins}, PLUGINS_SCHEMA)
     if problems:
         return problems
@@ -255,18 +228,13 @@ def check_plugins(plugins: Any) -> list[SchemaProblem]:
                     )
                 ]
             problems += found
-        for j, fs in enumerate(grants.get("fs", ())):
-            if "root" in fs and not canonical_fs_root(fs["root"]):
-                path: tuple[str | int, ...] = ("plugins", "enabled", i, "grants", "fs", j, "root")
-                problems.append(
-                    SchemaProblem(
-                        path,
-                        f"plugin config key `{format_path(path)}` must be an absolute, "
-                        "canonical path (no `.` or `..` segment, no repeated or trailing `/`)",
-                    )
-                )
-        problem = restart_problem(enablement.get("restart"))
-        if problem is not None:
+        for api in api_registry.HOST_APIS:
+            for j, entry in enumerate(grants.get(api.name, ())):
+                for key, problem in api.grant.table_problems(entry):
+                    path: tuple[str | int, ...] = ("plugins", "enabled", i, "grants", api.name, j, key)
+                    problems.append(SchemaProblem(path, f"plugin config key `{format_path(path)}` {problem}"))
+        restart = restart_problem(enablement.get("restart"))
+        if restart is not None:
             path = ("plugins", "enabled", i, "restart", "backoff_max_ms")
-            problems.append(SchemaProblem(path, f"plugin config key `{format_path(path)}` {problem}"))
+            problems.append(SchemaProblem(path, f"plugin config key `{format_path(path)}` {restart}"))
     return problems

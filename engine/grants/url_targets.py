@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from engine.errors import EngineError, ErrorKind
+
 REQUEST = "request"
 WEBSOCKET = "websocket"
 APIS = (REQUEST, WEBSOCKET)
@@ -118,8 +120,10 @@ class UrlTarget:
 # ---- URLs ----------------------------------------------------------------------------------------
 
 
-class UrlError(ValueError):
+class UrlError(EngineError, ValueError):
     """A URL this module will not interpret (it refuses what a WHATWG parser would rewrite)."""
+
+    error_kind = ErrorKind.INPUT
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import Any
 
 import networkx as nx
 
+from engine import api_registry
 from engine.graph.inputs import Subject
 from engine.graph.worlds import WorldSummary, world_summary
 from engine.package.model import Ingress, Package, Service
@@ -247,37 +248,17 @@ def _add_grant(graph, ref: str, grants, *, assumed: bool) -> None:
         version=grants.version,
         digest=grants.digest,
         has_permissions=bool(grants.permissions),
-        has_https=bool(grants.https),
-        has_fs=bool(grants.fs),
+        **{f"has_{api.name}": bool(grants.table(api.name)) for api in api_registry.HOST_APIS},
     )
     graph.add_edge(("package", ref), grant_node, label="granted")
     for index, permission in enumerate(grants.permissions):
         _add_permission(graph, grant_node, ref, "grant", permission, index)
-    for index, entry in enumerate(grants.https):
-        node = ("https_grant", ref, index)
-        graph.add_node(
-            node,
-            type="https_grant",
-            host=normalize_host(entry.host),
-            methods=tuple(m.strip().upper() for m in entry.methods),
-            path_prefixes=tuple(entry.path_prefixes),
-            label_text=entry.label,
-        )
-        graph.add_edge(grant_node, node, label="allows")
-    for index, entry in enumerate(grants.fs):
-        node = ("fs_grant", ref, index)
-        graph.add_node(
-            node, type="fs_grant", root=entry.root.strip(), operations=tuple(entry.operations), label_text=entry.label
-        )
-        graph.add_edge(grant_node, node, label="allows")
-
-
-def normalize_host(host: str) -> str:
-    """Spec §3.5: trim, strip a trailing dot and IPv6 brackets, lowercase."""
-    host = host.strip().rstrip(".")
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    return host.lower()
+    for api in api_registry.HOST_APIS:  # each grant-table entry, as its registry record describes it
+        node_type = api_registry.grant_node_type(api)
+        for index, entry in enumerate(grants.table(api.name)):
+            node = (node_type, ref, index)
+            graph.add_node(node, type=node_type, **entry.graph_attrs())
+            graph.add_edge(grant_node, node, label="allows")
 
 
 def _add_permission(graph: nx.MultiDiGraph, parent: NodeKey, ref: str, side: str, permission, index: int) -> None:

@@ -6,14 +6,16 @@ here, and docs/rules.md documents the same list. Values are strings or integers 
 
 from __future__ import annotations
 
-import os
-import posixpath
 from collections import defaultdict
 from collections.abc import Iterable
 from itertools import pairwise
 
 import networkx as nx
 
+from engine import api_registry
+from engine.api_registry.facts import fact_schema as registry_fact_schema
+from engine.api_registry.facts import grant_exporters, static_facts
+from engine.api_registry.fs import broad_root_reason as broad_root_reason  # re-exported for callers
 from engine.plan import DEFAULT_LIMITS, HOST_MAXIMA, RAISABLE_LIMITS
 
 # predicate -> argument names; the documented, tested public schema.
@@ -60,9 +62,6 @@ FACT_SCHEMA: dict[str, tuple[str, ...]] = {
     "grant_assumed": ("P",),
     "grant_binding": ("P", "Field", "Value"),
     "grant_section": ("P", "Section"),
-    "fs_root_broad": ("P", "Root", "Why"),
-    "https_grant": ("P", "Host", "Method", "PathPrefix"),
-    "fs_grant": ("P", "Root", "Operation"),
     "limit": ("P", "Name", "Value"),
     "limit_requested": ("P", "Name", "Value"),
     "limit_default": ("Name", "Value"),
@@ -79,6 +78,8 @@ FACT_SCHEMA: dict[str, tuple[str, ...]] = {
     "provenance": ("P", "Field", "Value"),
     "provenance_tool": ("P", "Tool", "Version"),
     "provenance_signature": ("P", "KeyId", "Status"),
+    # The host-API registry's facts: its constants and each API's grant-entry facts.
+    **registry_fact_schema(),
 }
 
 
@@ -103,6 +104,8 @@ def export_facts(graph: nx.MultiDiGraph) -> dict[str, set[tuple]]:
         if exporter is not None:
             exporter(out, node, attrs)
     _limit_bounds(out)
+    for predicate, rows in static_facts().items():
+        out[predicate].update(rows)
     out["tool_name_next"] = _tool_name_chains(out["tool"])
     return {pred: out.get(pred, set()) for pred in FACT_SCHEMA}
 
@@ -225,44 +228,9 @@ def _grant(out, node, a):
     for field in ("id", "version", "digest"):
         if a[field] is not None:
             out["grant_binding"].add((ref, field, a[field]))
-    for section in ("permissions", "https", "fs"):
+    for section in ("permissions", *api_registry.names()):
         if a["has_" + section]:
             out["grant_section"].add((ref, section))
-
-
-def _https_grant(out, node, a):
-    for method in a["methods"]:
-        for prefix in a["path_prefixes"] or ("",):
-            out["https_grant"].add((node[1], a["host"], method, prefix))
-
-
-def _fs_grant(out, node, a):
-    for operation in a["operations"]:
-        out["fs_grant"].add((node[1], a["root"], operation))
-    why = broad_root_reason(a["root"])
-    if why:
-        out["fs_root_broad"].add((node[1], a["root"], why))
-
-
-def broad_root_reason(root: str) -> str | None:
-    """Why an fs grant root hands over far more than a plugin folder, or None.
-
-    Home folders are recognized by shape (`/root`, `/home/<user>`, `/Users/<user>`) and as the
-    `$HOME` of whoever runs the check.
-    """
-    if not root.startswith("/"):
-        return None
-    path = "/" + posixpath.normpath(root).lstrip("/")
-    home_env = os.environ.get("HOME", "")
-    home = "/" + posixpath.normpath(home_env).lstrip("/") if home_env.startswith("/") else None
-    parts = path.strip("/").split("/") if path != "/" else []
-    if not parts:
-        return "the filesystem root"
-    if path == home or path == "/root" or (len(parts) == 2 and parts[0] in ("home", "Users")):
-        return "a home folder"
-    if (home and home.startswith(path + "/")) or (len(parts) == 1 and parts[0] in ("home", "Users")):
-        return "a folder holding home folders"
-    return None
 
 
 def _limits(out, node, a):
@@ -323,12 +291,11 @@ _EXPORTERS = {
     "artifact_export": _artifact_item("artifact_export"),
     "artifact_import": _artifact_item("artifact_import"),
     "grant": _grant,
-    "https_grant": _https_grant,
-    "fs_grant": _fs_grant,
     "limits": _limits,
     "signature": _signature,
     "provenance": _provenance,
     "trusted_key": _trusted_key,
+    **grant_exporters(),
 }
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.diagnostics import bound_text
+from engine.errors import EngineError, fault_error_kind
 from engine.grants.model import HostSettings
 from engine.plan import Plan
 from engine.report.verdict import PER_SURFACE_VIEW
@@ -177,12 +178,12 @@ def start_plans(
     return replace(report, registry=registry)
 
 
-class HostError(Exception):
+class HostError(EngineError):
     """A request the host refuses before the runtime sees it (unknown or refused package, bad
     request); shaped like engine.runtime.RuntimeFault so both answer the same way."""
 
     def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
+        super().__init__(message, error_kind=fault_error_kind(kind))
         self.kind = kind
         self.message = bound_text(message, 512)
 

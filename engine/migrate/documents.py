@@ -19,11 +19,15 @@ from typing import Any
 import tomlkit
 from tomlkit.items import AoT, Array, InlineTable, Table
 
+from engine.errors import EngineError, ErrorKind
+
 HTTPS, REQUEST = "https", "request"
 
 
-class ShapeError(ValueError):
+class ShapeError(EngineError, ValueError):
     """A key migrate must edit does not have its 43c9216e type; the message names the key."""
+
+    error_kind = ErrorKind.INPUT
 
 
 def _tables(value: Any, where: str) -> list[Any]:

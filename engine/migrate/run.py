@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.errors import EngineError, ErrorKind
 from engine.migrate.https import convert
 
 MANIFEST = "plugin.toml"
@@ -24,8 +25,10 @@ ARCHIVE_SUFFIX = ".yoi-plugin"
 MAX_ARTIFACT_BYTES = 32 * 1024 * 1024  # engine/runtime/wasm.py; a larger artifact is not inspected
 
 
-class MigrateError(Exception):
-    """An input migrate cannot use (exit 2); the message names the file and the problem."""
+class MigrateError(EngineError):
+    """An input migrate cannot use; the message names the file and the problem."""
+
+    error_kind = ErrorKind.INPUT
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import NamedTuple, NoReturn
 
 from engine.diagnostics import Diagnostic, DiagnosticError
+from engine.errors import ErrorKind
 from engine.package.limits import DEFAULT_LIMITS, Limits
 from engine.package.paths import archive_name, normalize_archive_path
 
@@ -61,7 +62,8 @@ _FLAGS_METHOD = struct.Struct("<HH")
 
 
 def _fail(message: str, kind: str = "malformed") -> DiagnosticError:
-    return DiagnosticError(Diagnostic(kind=kind, phase=PHASE, message=message))
+    error_kind = ErrorKind.IO if kind == "io" else ErrorKind.REJECTED  # the archive under review is invalid
+    return DiagnosticError(Diagnostic(kind=kind, phase=PHASE, message=message), error_kind=error_kind)
 
 
 class _CentralEntry(NamedTuple):

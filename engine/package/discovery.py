@@ -165,7 +165,8 @@ class _StoreScan:
             local_id = error.local_id if isinstance(error, ManifestError) else None
             ref = f"{self.store.source}:{local_id}" if local_id else None
             digest = package_digest(files)
-            raise DiagnosticError([_attach(d, ref=ref, digest=digest) for d in error.diagnostics]) from None
+            attached = [_attach(d, ref=ref, digest=digest) for d in error.diagnostics]
+            raise DiagnosticError(attached, error_kind=error.error_kind) from None
 
 
 def _attach(diag: Diagnostic, **fields) -> Diagnostic:

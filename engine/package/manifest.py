@@ -23,6 +23,7 @@ from engine.diagnostics import (
     Location,
     bound_bytes,
 )
+from engine.errors import ErrorKind
 from engine.package.ids import has_invisible, is_safe_id, is_semver
 from engine.package.limits import DEFAULT_LIMITS, Limits
 from engine.package.manifest_locations import LazyLocations, nearest_location
@@ -51,6 +52,8 @@ MAX_SCHEMA_DIAGNOSTICS = 32
 class ManifestError(DiagnosticError):
     """A manifest that parsed as TOML but failed later. `local_id` is its `id` when that is a safe
     id, so discovery can name the package in its diagnostics (spec §1.3) without parsing again."""
+
+    error_kind = ErrorKind.REJECTED
 
     def __init__(self, diagnostics: list[Diagnostic] | Diagnostic, local_id: str | None):
         super().__init__(diagnostics)
@@ -90,7 +93,7 @@ def _load_text(text: str, entries: frozenset[str], file: str) -> Manifest:
 
 
 def _error(kind: str, message: str, location: Location | None = None) -> DiagnosticError:
-    return DiagnosticError(_diagnostic(kind, message, location))
+    return DiagnosticError(_diagnostic(kind, message, location), error_kind=ErrorKind.REJECTED)
 
 
 def _diagnostic(kind: str, message: str, location: Location | None = None) -> Diagnostic:

@@ -14,6 +14,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from engine.diagnostics import Diagnostic, DiagnosticError
+from engine.errors import ErrorKind
 from engine.package.archive import read_archive
 from engine.package.digest import package_digest
 from engine.package.limits import DEFAULT_LIMITS, Limits
@@ -47,7 +48,12 @@ def io_error_text(error: BaseException) -> str:
 
 
 def diagnostic(kind: str, message: str, phase: str = PHASE) -> DiagnosticError:
-    return DiagnosticError(Diagnostic(kind=kind, phase=phase, message=message))
+    """A problem with the package under review (`rejected`; `io` for an io diagnostic)."""
+    return DiagnosticError(Diagnostic(kind=kind, phase=phase, message=message), error_kind=_kind(kind))
+
+
+def _kind(diagnostic_kind: str) -> ErrorKind:
+    return ErrorKind.IO if diagnostic_kind == "io" else ErrorKind.REJECTED
 
 
 def io_failure(message: str, error: BaseException) -> DiagnosticError:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from engine import api_registry
 from engine.diagnostics import Location
 
 SCHEMA_VERSION = 1
@@ -23,9 +24,9 @@ INSTANCE_WORLD = "yoi:plugin/instance@1.0.0"
 # Spec §1.2: enum order, used wherever a sorted set of surfaces is emitted.
 SURFACES = ("hook", "tool", "service", "ingress", "wasm")
 SOURCES = ("user", "project", "builtin")
-HOST_APIS = ("https", "fs")
+HOST_APIS = api_registry.names()  # the `api` values of host_api permissions: the registry's entries
 PERMISSION_KINDS = ("surface", "tool", "tool_namespace", "service", "ingress", "external_write", "host_api")
-FS_OPERATIONS = ("read", "list", "write")
+FS_OPERATIONS = api_registry.get("fs").operations  # kept for callers; the registry holds it
 # `[[services]] lifecycle`: the reference carries any string, but its host manages every service
 # (starts it with the instance) and its templates write "host-managed"; any other word names a
 # lifecycle nothing implements, so it is refused (docs/reference-differences.md).

@@ -18,6 +18,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from engine.errors import EngineError, ErrorKind
 from engine.provenance.keys import KEY_ID_RE
 
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
@@ -28,8 +29,10 @@ _ENVELOPE_KEYS = frozenset({"payloadType", "payload", "signatures"})
 _SIGNATURE_KEYS = frozenset({"keyid", "sig"})
 
 
-class EnvelopeProblem(ValueError):
+class EnvelopeProblem(EngineError):
     """Why a file is not a usable envelope: short words, never the file's text."""
+
+    error_kind = ErrorKind.INPUT
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from engine.errors import EngineError, ErrorKind
 from engine.safe_read import ReadError, read_bounded
 
 if TYPE_CHECKING:
@@ -40,8 +41,10 @@ PRIVATE_SUFFIX = ".key"
 PUBLIC_SUFFIX = ".pub"
 
 
-class KeyProblem(ValueError):
+class KeyProblem(EngineError):
     """A key that cannot be used; the message is short and never holds key material."""
+
+    error_kind = ErrorKind.INPUT
 
 
 def key_id(raw_public_key: bytes) -> str:

@@ -14,18 +14,17 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.errors import EngineError, ErrorKind
 from engine.package.digest import package_digest
 from engine.package.model import Package
 
 MAX_NAMED = 20
 
 
-class RebuildError(Exception):
-    """The sources could not be read or built (exit 2 for bad input, 1 for a failed build)."""
+class RebuildError(EngineError):
+    """The sources could not be read (`input`) or did not build (the build's own kind)."""
 
-    def __init__(self, message: str, exit_code: int = 2):
-        super().__init__(message)
-        self.exit_code = exit_code
+    error_kind = ErrorKind.INPUT
 
 
 @dataclass(frozen=True)
@@ -56,16 +55,16 @@ def rebuild_and_compare(source: str, package: Package, timeout: float) -> Rebuil
         try:
             result = build(str(root), timeout)
         except BuildError as error:
-            raise RebuildError(f"the rebuild failed: {error}", error.exit_code) from None
+            raise RebuildError(f"the rebuild failed: {error}", error_kind=error.error_kind) from None
         try:
             rebuilt = read_directory(root)
         except DiagnosticError as error:
-            raise RebuildError(f"the rebuilt folder cannot be read: {error.diagnostics[0].message}", 1) from None
+            raise RebuildError(
+                f"the rebuilt folder cannot be read: {error.diagnostics[0].message}", error_kind=ErrorKind.FAILED
+            ) from None
     digest = package_digest(rebuilt)
     differing = sorted(
-        name
-        for name in set(rebuilt) | set(package.files)
-        if _sha(rebuilt.get(name)) != _sha(package.files.get(name))
+        name for name in set(rebuilt) | set(package.files) if _sha(rebuilt.get(name)) != _sha(package.files.get(name))
     )
     return Rebuild(
         source,

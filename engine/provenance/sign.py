@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from engine.errors import EngineError, ErrorKind
 from engine.provenance.dsse import (
     PAYLOAD_TYPE,
     Envelope,
@@ -43,12 +44,10 @@ if TYPE_CHECKING:
 MAX_EXISTING_BYTES = 256 * 1024
 
 
-class SignError(Exception):
-    """A signature that was not written (bad input or an output that cannot be written: exit 2)."""
+class SignError(EngineError):
+    """A signature that was not written: bad input (`input`), or a file that cannot be written (`io`)."""
 
-    def __init__(self, message: str, exit_code: int = 2):
-        super().__init__(message)
-        self.exit_code = exit_code
+    error_kind = ErrorKind.INPUT
 
 
 @dataclass(frozen=True)
@@ -88,7 +87,8 @@ def _write(path: str, envelope: Envelope) -> None:
     try:
         write_file(Path(path), render_envelope(envelope), 0o644)
     except OSError as error:
-        raise SignError(f"`{path}` could not be written: {error.strerror or 'I/O error'}") from None
+        reason = error.strerror or "I/O error"
+        raise SignError(f"`{path}` could not be written: {reason}", error_kind=ErrorKind.IO) from None
 
 
 def _sign_into(path: str, payload: bytes, key: Ed25519PrivateKey, base: Envelope | None, other: bool) -> Signed:

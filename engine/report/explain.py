@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from engine import api_registry
 from engine.diagnostics import human_lines
 from engine.report.human import allowlist_lines, run_finding_lines
 from engine.report.verdict import PER_SURFACE_VIEW, run_findings
@@ -27,7 +28,7 @@ def _items(subject) -> list[tuple[str, str]]:
     apis = {p.value for p in manifest.permissions if p.kind == "host_api"}
     if subject.grants is not None:
         apis |= {p.value for p in subject.grants.permissions if p.kind == "host_api"}
-    items += [("host_api", api) for api in ("https", "fs") if api in apis]
+    items += [("host_api", api) for api in api_registry.names() if api in apis]
     return items
 
 
@@ -125,16 +126,13 @@ def explain_package(evaluation, ref: str) -> dict[str, Any]:
 
 
 def _plan_allowlists(evaluation, ref: str) -> dict[str, Any] | None:
-    """The https and fs allowlist entries the runtime would enforce for `ref` (None: no plan)."""
+    """The host-API allowlist entries the runtime would enforce for `ref` (None: no plan)."""
     from engine.report.plan import plan_for
 
     plan = plan_for(evaluation, ref)
     if plan is None:
         return None
-    return {
-        "https_allowlist": [g.to_dict() for g in plan.https_allowlist],
-        "fs_allowlist": [g.to_dict() for g in plan.fs_allowlist],
-    }
+    return {f"{api}_allowlist": [g.to_dict() for g in plan.allowlist(api)] for api in api_registry.names()}
 
 
 def _missing(root) -> dict[str, Any]:

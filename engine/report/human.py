@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from engine import api_registry
 from engine.diagnostics import bound_text, human_lines
-from engine.grants.model import FsGrant, HttpsGrant
 from engine.report.views import limits_line
 
 CHECK_GUIDANCE = {
@@ -30,13 +30,13 @@ def join_or_none(values: Sequence[str]) -> str:
 
 
 def allowlist_lines(plan: dict[str, Any] | None, indent: str = "") -> list[str]:
-    """One line per https and fs allowlist entry a plan carries, as its grant label (spec §3.1)."""
+    """One line per host-API allowlist entry a plan carries, as its grant label (spec §3.1)."""
     if not plan:
         return []
-    https = [HttpsGrant(e["host"], tuple(e["methods"]), tuple(e["path_prefixes"])) for e in plan["https_allowlist"]]
-    fs = [FsGrant(e["root"], tuple(e["operations"])) for e in plan["fs_allowlist"]]
-    return [f"{indent}https_allowlist: {bound_text(g.label)}" for g in https] + [
-        f"{indent}fs_allowlist: {bound_text(g.label)}" for g in fs
+    return [
+        f"{indent}{api.name}_allowlist: {bound_text(api.grant.from_dict(entry).label)}"
+        for api in api_registry.HOST_APIS
+        for entry in plan.get(f"{api.name}_allowlist", ())
     ]
 
 

@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from engine import api_registry
 from engine.diagnostics import bound_text
+from engine.errors import UnknownReference
 from engine.grants.refs import try_parse_ref
 from engine.report.check import MATERIALIZE_NEXT_STEPS, SAFETY, diagnostic_entry, input_kind, next_steps, package_report
 from engine.report.plan import plan_for
@@ -200,8 +202,10 @@ def list_item(evaluation, subject) -> dict[str, Any]:
         "enabled_surfaces": list(subject.enabled_surfaces),
         "requested_permissions": sorted({p.label for p in manifest.permissions}) if manifest else [],
         "configured_grants": sorted({p.label for p in grants.permissions}) if grants else [],
-        "configured_https_grants": sorted({g.label for g in grants.https}) if grants else [],
-        "configured_fs_grants": sorted({g.label for g in grants.fs}) if grants else [],
+        **{
+            f"configured_{api}_grants": sorted({g.label for g in grants.table(api)}) if grants else []
+            for api in api_registry.names()
+        },
         "tools": tools,
         "static_runtime": inspected,
         "diagnostics": diagnostics,
@@ -230,7 +234,8 @@ def list_report(evaluation, workspace: str, fail_on: str | None = None) -> dict[
 
 
 def select_item(items: Sequence[dict[str, Any]], ref: str) -> dict[str, Any]:
-    """`show REF`: exact reference first, else a unique local_ref (spec §4.3); LookupError otherwise."""
+    """`show REF`: exact reference first, else a unique local_ref (spec §4.3); UnknownReference
+    (a LookupError) otherwise."""
     exact = [item for item in items if item["reference"] == ref]
     if exact:
         return exact[0]
@@ -238,8 +243,8 @@ def select_item(items: Sequence[dict[str, Any]], ref: str) -> dict[str, Any]:
     if len(local) == 1:
         return local[0]
     if not local:
-        raise LookupError(f"plugin package `{bound_text(ref)}` was not found")
-    raise LookupError(f"plugin package reference `{bound_text(ref)}` is ambiguous; use a source-qualified ref")
+        raise UnknownReference(f"plugin package `{bound_text(ref)}` was not found")
+    raise UnknownReference(f"plugin package reference `{bound_text(ref)}` is ambiguous; use a source-qualified ref")
 
 
 def _plan_dict(plan) -> dict[str, Any] | None:

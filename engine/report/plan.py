@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 
+from engine.api_registry import NO_TABLES
 from engine.grants.limits import effective_limits, restart_policy
 from engine.package.model import sort_surfaces
 from engine.plan import Plan, PlannedIngress, PlannedService, PlannedTool, freeze_json
@@ -72,8 +73,7 @@ def _plan_for(evaluation, ref: str) -> Plan | None:
         services=services,
         ingresses=ingresses,
         host_apis=host_apis,
-        https_allowlist=tuple(grants.https) if grants and "https" in host_apis else (),
-        fs_allowlist=tuple(grants.fs) if grants and "fs" in host_apis else (),
+        allowlists=grants.tables.only(host_apis) if grants else NO_TABLES,
         config_json=freeze_json(subject.config),
         limits=effective_limits(dict(enablement.limits) if enablement else None),
         restart=restart_policy(dict(enablement.restart) if enablement else None),

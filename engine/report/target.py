@@ -10,6 +10,7 @@ from pathlib import Path
 def evaluate_target(target: str, workspace: Path, config_path: Path | None, policy_dirs: Sequence[Path]):
     """(evaluation, ref). An existing path is judged like `check` (with `--config` as its grants);
     anything else is a reference looked up in the workspace (exact, then unique local id)."""
+    from engine.errors import UnknownReference
     from engine.grants.refs import try_parse_ref
     from engine.report.evaluate import evaluate
     from engine.report.workspace import evaluate_workspace
@@ -32,8 +33,8 @@ def evaluate_target(target: str, workspace: Path, config_path: Path | None, poli
     from engine.diagnostics import bound_text
 
     if not local:
-        raise LookupError(
+        raise UnknownReference(
             f"`{bound_text(target)}` is not an existing package path, and no plugin package in the "
             "workspace has that reference"
         )
-    raise LookupError(f"plugin package reference `{bound_text(target)}` is ambiguous; use a source-qualified ref")
+    raise UnknownReference(f"plugin package reference `{bound_text(target)}` is ambiguous; use a source-qualified ref")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from engine import api_registry
 from engine.diagnostics import Location, bound_text
 from engine.package.model import Ingress, Package, Service, Tool
 
@@ -18,7 +19,7 @@ _PLURAL = {"tool": "tools", "service": "services", "ingress": "ingresses"}
 ABI_PREFIXES = ("component_", "raw_", "artifact_", "core_", "host_import_")
 RUNTIME_PREFIXES = ABI_PREFIXES + ("runtime_",)
 # Warnings about broad allowlist entries (rules/hostapi.rules) belong to their host API.
-GRANT_WARNING_PREFIXES = {"https_grant_": "https", "fs_grant_": "fs"}
+GRANT_WARNING_PREFIXES = {f"{api}_grant_": api for api in api_registry.names()}
 LIMIT_PREFIX = "limit_"
 
 
@@ -176,7 +177,7 @@ def inspection(evaluation, ref: str) -> dict[str, Any] | None:
     services = [item_entry("service", s.name) for s in manifest.services] if "service" in enabled else []
     ingresses = [item_entry("ingress", i.name) for i in manifest.ingresses] if "ingress" in enabled else []
     host_apis = []
-    for api in ("https", "fs"):
+    for api in api_registry.names():
         if ("host_api", api) in requested or ("host_api", api) in granted:
             diag = _messages(by_item.get(("host_api", api), []))
             needs = [c.message for c in by_item.get(("host_api", api), []) if c.severity == "info"]

@@ -7,6 +7,7 @@ it is bounded to 512 bytes and secret-like values are redacted when the fault is
 from __future__ import annotations
 
 from engine.diagnostics import bounded_message, redact_secret_like
+from engine.errors import EngineError, fault_error_kind
 
 FAULT_KINDS = frozenset(
     {
@@ -34,15 +35,16 @@ def bounded(text: str) -> str:
     return bounded_message(redact_secret_like(text))
 
 
-class RuntimeFault(Exception):
-    """A refused or failed runtime operation; `kind` is one of FAULT_KINDS."""
+class RuntimeFault(EngineError):
+    """A refused or failed runtime operation; `kind` is one of FAULT_KINDS (its error kind:
+    engine.errors.FAULT_ERROR_KINDS)."""
 
     def __init__(self, kind: str, message: str) -> None:
         if kind not in FAULT_KINDS:
             kind, message = "internal", f"unknown fault kind {kind!r}: {message}"
         self.kind = kind
         self.message = bounded(message)
-        super().__init__(self.message)
+        super().__init__(self.message, error_kind=fault_error_kind(kind))
 
     def to_dict(self) -> dict[str, str]:
         return {"kind": self.kind, "message": self.message}

@@ -1,5 +1,6 @@
-"""Linking host APIs into guests: component `yoi:host/https@1.0.0` and `yoi:host/fs@1.0.0`
-functions, and the raw ABI `yoi:tool` / `yoi:https` / `yoi:fs` imports (spec §6.8).
+"""Linking host APIs into guests: the component interfaces (`yoi:host/https@1.0.0`, ...) and the
+raw ABI modules (`yoi:tool`, `yoi:https`, ...; spec §6.8) of every entry of the host-API registry
+(engine/api_registry), with the functions and signatures the registry gives.
 
 Every host API call belongs to the guest call that makes it: `wasm.WasmEngine.run` opens a
 `GuestCallBudget` (the call's wall-clock deadline and at most MAX_HOST_CALLS_PER_GUEST_CALL host
@@ -22,18 +23,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine import api_registry
+from engine.api_registry.abi import JSON_CALL, RAW_CALL, RAW_LENGTH, RAW_TOOL_FUNCTIONS, RAW_TOOL_MODULE
 from engine.runtime.errors import RuntimeFault, bounded
 from engine.runtime.hostapi.surface import DESCRIPTOR_LIMITS, MAX_HOST_CALLS_PER_GUEST_CALL, not_in_plan
 
-COMPONENT_HOST_INTERFACES = {
-    "yoi:host/https@1.0.0": ("https", ("request",)),
-    "yoi:host/fs@1.0.0": ("fs", ("read", "list", "write")),
-}
-RAW_HOST_MODULES = {"yoi:https": "https", "yoi:fs": "fs"}
-RAW_TOOL_FIELDS = ("tool_name_len", "tool_name_read", "input_len", "input_read", "output_write")
-RAW_HOST_FIELDS = {
-    "https": ("request", "response_len", "response_read"),
-    "fs": ("read", "list", "write", "response_len", "response_read"),
+# interface -> (api, functions); raw module -> api; api -> raw import names. From the registry.
+COMPONENT_HOST_INTERFACES = {api.interface: (api.name, api.operations) for api in api_registry.HOST_APIS}
+RAW_HOST_MODULES = {api.raw_module: api.name for api in api_registry.HOST_APIS if api.raw_module is not None}
+RAW_TOOL_FIELDS = tuple(name for name, _ in RAW_TOOL_FUNCTIONS)
+RAW_HOST_FIELDS = {api.name: tuple(name for name, _ in api.raw_functions) for api in api_registry.HOST_APIS}
+_RAW_SIGNATURES = {
+    module: dict(functions)
+    for module, functions in (
+        (RAW_TOOL_MODULE, RAW_TOOL_FUNCTIONS),
+        *((api.raw_module, api.raw_functions) for api in api_registry.HOST_APIS if api.raw_module is not None),
+    )
 }
 NO_AMBIENT = "no WASI filesystem, ambient network, environment, or other imports are available"
 
@@ -103,12 +108,14 @@ def define_component_host(linker: Any, apis: Any, imported) -> None:
     """Define the yoi host functions of the interfaces the component imports (each interface
     whole, so a mismatching guest fails to link with wasmtime's own message)."""
     with linker.root() as root:
-        for interface, (api, ops) in COMPONENT_HOST_INTERFACES.items():
-            if interface not in imported:
+        for api in api_registry.HOST_APIS:
+            if api.interface not in imported:
                 continue
-            with root.add_instance(interface) as instance:
-                for op in ops:
-                    instance.add_func(op, _component_func(apis, api, op))
+            with root.add_instance(api.interface) as instance:
+                for op, signature in api.functions:
+                    if signature != JSON_CALL:  # a new calling convention needs its own adapter here
+                        raise RuntimeFault("internal", f"host function `{api.interface}#{op}` has no adapter")
+                    instance.add_func(op, _component_func(apis, api.name, op))
 
 
 def _component_func(apis: Any, api: str, op: str):
@@ -141,13 +148,13 @@ class RawCall:
     output_limit: int
     output: bytes = b""
     output_error: str | None = None
-    responses: dict[str, bytes] = field(default_factory=lambda: {"https": b"", "fs": b""})
+    responses: dict[str, bytes] = field(default_factory=lambda: dict.fromkeys(RAW_HOST_FIELDS, b""))
 
 
 def check_raw_imports(imports, host_apis: tuple[str, ...]) -> None:
     """Spec §6.8 import validation, in the reference's order and words."""
     for module, name in imports:
-        if module == "yoi:tool":
+        if module == RAW_TOOL_MODULE:
             if name not in RAW_TOOL_FIELDS:
                 raise RuntimeFault(
                     "load",
@@ -162,8 +169,7 @@ def check_raw_imports(imports, host_apis: tuple[str, ...]) -> None:
                 raise RuntimeFault("load", f"unsupported {api} host import `{name}`")
         else:
             raise RuntimeFault(
-                "load",
-                f"unsupported import module `{module}`; only `yoi:tool`, `yoi:https`, and `yoi:fs` are available",
+                "load", f"unsupported import module `{module}`; only {api_registry.raw_modules_named()} are available"
             )
 
 
@@ -176,31 +182,33 @@ class RawHost:
         self.apis = apis
         self.call = RawCall(b"", b"", 0)  # replaced by each tool call before the guest runs
         i32 = wasmtime.ValType.i32()
-        length = wasmtime.FuncType([], [i32])
-        ptr_len = wasmtime.FuncType([i32, i32], [i32])
-        tool: dict[str, tuple[Any, Callable[..., int], bool]] = {
-            "tool_name_len": (length, lambda: len(self.call.tool_name), False),
-            "tool_name_read": (ptr_len, lambda c, p, n: self._copy_out(c, self.call.tool_name, p, n), True),
-            "input_len": (length, lambda: len(self.call.input), False),
-            "input_read": (ptr_len, lambda c, p, n: self._copy_out(c, self.call.input, p, n), True),
-            "output_write": (ptr_len, self._output_write, True),
+        # The registry's two raw signatures; a function of RAW_CALL shape reads guest memory.
+        types = {RAW_LENGTH: wasmtime.FuncType([], [i32]), RAW_CALL: wasmtime.FuncType([i32, i32], [i32])}
+        tool: dict[str, Callable[..., int]] = {
+            "tool_name_len": lambda: len(self.call.tool_name),
+            "tool_name_read": lambda c, p, n: self._copy_out(c, self.call.tool_name, p, n),
+            "input_len": lambda: len(self.call.input),
+            "input_read": lambda c, p, n: self._copy_out(c, self.call.input, p, n),
+            "output_write": self._output_write,
         }
-        for name, (ty, tool_fn, caller) in tool.items():
-            linker.define_func("yoi:tool", name, ty, _never_raise(tool_fn), access_caller=caller)
+        for name in RAW_TOOL_FIELDS:
+            self._define(linker, types, RAW_TOOL_MODULE, name, tool[name])
         for module, api in RAW_HOST_MODULES.items():
             for op in RAW_HOST_FIELDS[api]:
-                fn: Callable[..., int]
-                if op == "response_len":
-                    fn, ty, caller = (lambda a=api: len(self.call.responses[a])), length, False
-                elif op == "response_read":
-                    fn, ty, caller = (
-                        (lambda c, p, n, a=api: self._copy_out(c, self.call.responses[a], p, n)),
-                        ptr_len,
-                        True,
-                    )
-                else:
-                    fn, ty, caller = (lambda c, p, n, a=api, o=op: self._host_call(c, a, o, p, n)), ptr_len, True
-                linker.define_func(module, op, ty, _never_raise(fn), access_caller=caller)
+                self._define(linker, types, module, op, self._host_function(api, op))
+
+    def _host_function(self, api: str, op: str) -> Callable[..., int]:
+        """A host API's raw import: an operation, or one of the response accessors."""
+        if op == "response_len":
+            return lambda: len(self.call.responses[api])
+        if op == "response_read":
+            return lambda c, p, n: self._copy_out(c, self.call.responses[api], p, n)
+        return lambda c, p, n: self._host_call(c, api, op, p, n)
+
+    @staticmethod
+    def _define(linker: Any, types: dict[str, Any], module: str, name: str, fn: Callable[..., int]) -> None:
+        signature = _RAW_SIGNATURES[module][name]
+        linker.define_func(module, name, types[signature], _never_raise(fn), access_caller=signature == RAW_CALL)
 
     def _memory(self, caller: Any) -> Any:
         memory = caller.get("memory")

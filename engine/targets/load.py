@@ -12,6 +12,7 @@ from typing import Any
 
 from cerberus import errors as cerr
 
+from engine.errors import EngineError, ErrorKind
 from engine.package.manifest_schema import _StrictValidator, path_text
 from engine.safe_read import ReadError, read_bounded
 from engine.schemas import TYPE_WORDS, cached_validator, leaf_errors
@@ -23,12 +24,16 @@ SUFFIX = ".toml"
 ALL = "all"  # `--target all`: never a profile name or alias
 
 
-class TargetError(Exception):
+class TargetError(EngineError):
     """A profile that cannot be used; the message names the file and what is wrong."""
+
+    error_kind = ErrorKind.INPUT
 
 
 class UnknownTarget(TargetError, LookupError):
     """A `--target` value that names no profile."""
+
+    error_kind = ErrorKind.USAGE
 
 
 def _describe(error: cerr.ValidationError) -> str:

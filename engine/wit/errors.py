@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from engine.diagnostics import Diagnostic, DiagnosticError, Location
+from engine.errors import ErrorKind
 
 
 class WitError(DiagnosticError):
-    """Raised by the WIT front end; `.diagnostics` lists every problem found (at least one)."""
+    """Raised by the WIT front end; `.diagnostics` lists every problem found (at least one).
+    WIT that does not resolve is `rejected`; a file or folder that cannot be read is `io`
+    (`wit_io_error`)."""
+
+    error_kind = ErrorKind.REJECTED
 
 
 def wit_diagnostic(message: str, file: str | None, line: int | None = None, column: int | None = None) -> Diagnostic:
@@ -20,8 +25,13 @@ def wit_diagnostic(message: str, file: str | None, line: int | None = None, colu
 
 
 def io_diagnostic(message: str, file: str | None) -> Diagnostic:
-    """A file or folder that cannot be read (code `wit.io`: the CLI exits 2 for these)."""
+    """A file or folder that cannot be read (code `wit.io`)."""
     return Diagnostic(kind="wit", phase="wit", message=message, code="wit.io", location=Location(file=file))
+
+
+def wit_io_error(message: str, file: str | None) -> WitError:
+    """The error for a file or folder that cannot be read (kind `io`)."""
+    return WitError([io_diagnostic(message, file)], error_kind=ErrorKind.IO)
 
 
 class Problem(Exception):

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.diagnostics import Diagnostic
+from engine.errors import ErrorKind
 from engine.wit import ast
 from engine.wit.docs import DocIndex
-from engine.wit.errors import WitError, io_diagnostic, wit_diagnostic
+from engine.wit.errors import WitError, wit_diagnostic, wit_io_error
 from engine.wit.parser import parse_file
 
 MAX_FILES = 10_000
@@ -48,9 +49,9 @@ def source_groups(path: Path) -> list[tuple[list[Path], bool]]:
     try:  # exists() and is_dir() raise for e.g. a name too long or a folder we may not enter
         is_dir = path.is_dir()
         if not is_dir and not path.exists():
-            raise WitError([io_diagnostic("path does not exist", str(path))])
+            raise wit_io_error("path does not exist", str(path))
     except OSError as exc:
-        raise WitError([io_diagnostic(f"cannot read path: {exc.strerror or 'error'}", str(path))]) from None
+        raise wit_io_error(f"cannot read path: {exc.strerror or 'error'}", str(path)) from None
     if not is_dir:
         return [([path], True)]
     try:
@@ -63,9 +64,9 @@ def source_groups(path: Path) -> list[tuple[list[Path], bool]]:
                 elif entry.name.endswith(".wit"):
                     groups.append(([entry], False))
     except OSError as exc:
-        raise WitError([io_diagnostic(f"cannot list folder: {exc.strerror or 'error'}", str(path))]) from None
+        raise wit_io_error(f"cannot list folder: {exc.strerror or 'error'}", str(path)) from None
     if not groups[0][0]:
-        raise WitError([io_diagnostic("folder holds no .wit file", str(path))])
+        raise wit_io_error("folder holds no .wit file", str(path))
     return groups
 
 
@@ -136,6 +137,7 @@ def _first_item_pos(f: ast.File) -> tuple[int, int]:
 def load_units(path: Path) -> list[Unit]:
     """Parse everything under `path`; raise WitError listing every parse/grouping problem."""
     errors: list[Diagnostic] = []
+    unreadable = False  # a file that could not be read makes the whole error an `io` one
     units: list[Unit] = []
     for files, main in source_groups(path):
         parsed: list[ast.File] = []
@@ -144,6 +146,7 @@ def load_units(path: Path) -> list[Unit]:
                 parsed.append(parse_file(file))
             except WitError as exc:
                 errors.extend(exc.diagnostics)
+                unreadable = unreadable or exc.error_kind is ErrorKind.IO
         units.extend(_group_units(parsed, main, errors))
     seen: dict[str, Unit] = {}
     for unit in units:
@@ -160,5 +163,5 @@ def load_units(path: Path) -> list[Unit]:
         else:
             seen[unit.key] = unit
     if errors:
-        raise WitError(errors)
+        raise WitError(errors, error_kind=ErrorKind.IO if unreadable else None)
     return units

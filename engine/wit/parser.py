@@ -18,7 +18,7 @@ from lark import Transformer
 from engine.safe_read import ReadError, read_bounded
 from engine.wit import ast
 from engine.wit.comments import UnterminatedComment, scan
-from engine.wit.errors import Problem, WitError, io_diagnostic
+from engine.wit.errors import Problem, WitError, wit_io_error
 
 GRAMMAR_PATH = Path(__file__).with_name("grammar.lark")
 MAX_TYPE_DEPTH = 64  # nesting of list/option/result/... deeper than this is refused
@@ -504,7 +504,7 @@ def parse_file(path: Path | str) -> ast.File:
     except ReadError as exc:
         if exc.kind == "bounds":
             raise WitError([Problem(f"file exceeds {MAX_FILE_BYTES} bytes").diagnostic(shown)]) from None
-        raise WitError([io_diagnostic(f"cannot read file: {exc.reason}", shown)]) from None
+        raise wit_io_error(f"cannot read file: {exc.reason}", shown) from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.errors import EngineError, ErrorKind
 from engine.safe_read import ReadError, read_bounded
 
 PINS_FILE = ("hosts", "pins.toml")
@@ -26,8 +27,11 @@ MAX_WALK = 256  # entries looked at in one variant folder when searching for unl
 _HEX64 = frozenset("0123456789abcdef")
 
 
-class VariantError(Exception):
-    """The pins file or a variant folder is not what it must be; the message says which file."""
+class VariantError(EngineError):
+    """The pins file or a variant folder is not what it must be (a broken installation); the
+    message says which file."""
+
+    error_kind = ErrorKind.INTERNAL
 
 
 @dataclass(frozen=True)

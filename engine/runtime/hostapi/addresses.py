@@ -11,6 +11,8 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from engine.errors import EngineError, ErrorKind
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 _V4 = ipaddress.IPv4Network
@@ -59,8 +61,10 @@ _NUMERIC_PART = re.compile(r"(?:0[xX][0-9A-Fa-f]*|[0-9]+)")
 MAX_HOST_CHARS = 253
 
 
-class HostSyntaxError(ValueError):
+class HostSyntaxError(EngineError, ValueError):
     """The URL host is not a DNS name or an IP literal we are willing to interpret."""
+
+    error_kind = ErrorKind.DENIED
 
 
 def is_public(address: IPAddress) -> bool:

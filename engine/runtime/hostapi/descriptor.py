@@ -11,13 +11,17 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from engine.errors import EngineError, ErrorKind
 
-class HostApiError(Exception):
+
+class HostApiError(EngineError):
     """A refused or failed host API call; `message` is what the guest (and the log) may see.
 
     Messages are redacted before they leave (spec §6.12); `redacted=True` marks a message whose
     every part is fixed text, where redaction would only mangle words like `secret-ref`.
     """
+
+    error_kind = ErrorKind.DENIED  # a guest's request refused (or failed): data for the guest
 
     def __init__(self, message: str, redacted: bool = False):
         super().__init__(message)

@@ -1,4 +1,4 @@
-"""`HostApis`: the host APIs of one plan (`https`, `fs`), re-authorized on every call.
+"""`HostApis`: the host APIs of one plan, re-authorized on every call.
 
 `HostApis` is the one interface the runtime links to guest imports (CONTRACT.md): pure Python, no
 wasmtime, and `dispatch` never raises, so no Python exception can cross into a wasm frame. Errors
@@ -8,20 +8,22 @@ the reference bounds https errors first and a redaction can then push them past 
 
 from __future__ import annotations
 
+import importlib
 import time
 from typing import Any
 
+from engine import api_registry
 from engine.diagnostics import bounded_message, redact_secret_like
 from engine.plan import Plan
 from engine.runtime.hostapi.descriptor import HostApiError
-from engine.runtime.hostapi.fs import FsApi
 from engine.runtime.hostapi.surface import API_OPERATIONS, DENIED, DESCRIPTOR_LIMITS, not_in_plan
 
-_DESCRIPTOR_WORDS = {"https": "HTTPS request", "fs": "FS request"}
-_ALLOWLIST_MISSING = {
-    "https": "granted host_api.https allowlist is missing",
-    "fs": "granted host_api.fs scope allowlist is missing",
-}
+
+def open_handler(api: api_registry.HostApi, plan: Plan, host: Any) -> Any:
+    """The object that serves `api` for one plan, from the registry's `module:factory` path
+    (imported here, on first use: a plan without the API never loads its code)."""
+    module, _, factory = api.handler.partition(":")
+    return getattr(importlib.import_module(module), factory)(plan.allowlist(api.name), host)
 
 
 class HostApis:
@@ -29,16 +31,10 @@ class HostApis:
 
     def __init__(self, plan: Plan, host: Any = None):
         self._plan_apis = frozenset(plan.host_apis)
-        self._https: Any = None  # the https client (ssl, sockets) loads only for a plan that grants https
-        if "https" in self._plan_apis:
-            from engine.runtime.hostapi.https import HttpsApi
-
-            self._https = HttpsApi(
-                plan.https_allowlist,
-                ca_bundle=getattr(host, "https_ca_bundle", None),
-                resolver=getattr(host, "resolver", None),
-            )
-        self._fs = FsApi(plan.fs_allowlist)
+        # One handler per API the plan carries (an https handler brings ssl and sockets).
+        self._handlers = {
+            api.name: open_handler(api, plan, host) for api in api_registry.HOST_APIS if api.name in self._plan_apis
+        }
 
     def allowed(self, api: str) -> bool:
         """`api` is in the plan (CONTRACT.md): what instantiation checks for each import. Every
@@ -51,8 +47,8 @@ class HostApis:
             return f"{DENIED}: unsupported host API `{bounded_message(api, 32)}`"
         if api not in self._plan_apis:
             return not_in_plan(api)
-        if not (self._https if api == "https" else self._fs).usable:
-            return f"{DENIED}: {_ALLOWLIST_MISSING[api]}"
+        if not self._handlers[api].usable:
+            return f"{DENIED}: {api_registry.get(api).allowlist_missing}"
         return None
 
     def dispatch(self, api: str, op: str, descriptor: bytes, deadline: float | None = None) -> tuple[bool, str]:
@@ -74,12 +70,10 @@ class HostApis:
             raise HostApiError(f"unsupported {api} host API operation `{bounded_message(op, 32)}`")
         limit = DESCRIPTOR_LIMITS.get(api)
         if limit is not None and len(descriptor) > limit:
-            raise HostApiError(f"{_DESCRIPTOR_WORDS[api]} descriptor exceeds {limit} bytes")
+            raise HostApiError(f"{api_registry.get(api).descriptor_words} descriptor exceeds {limit} bytes")
         reason = self.denial(api)
         if reason is not None:
             raise HostApiError(reason)
         if deadline is not None and time.monotonic() >= deadline:
             raise HostApiError(f"host API {api} {op} refused: the guest call has used up its time limit")
-        if api == "https":
-            return self._https.request(descriptor, deadline)
-        return self._fs.run(op, descriptor, deadline)
+        return self._handlers[api].run(op, descriptor, deadline)

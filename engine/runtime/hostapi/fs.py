@@ -24,8 +24,8 @@ import time
 import weakref
 from typing import Any
 
+from engine.api_registry.fs import FsGrant
 from engine.diagnostics import bound_bytes, redact_secret_like
-from engine.grants.model import FsGrant
 from engine.runtime.hostapi.descriptor import HostApiError, decode_object
 
 MAX_PATH_BYTES = 4096
@@ -37,7 +37,6 @@ MAX_LIST_ENTRIES = 256
 # guest call's deadline passes (checked every _DEADLINE_EVERY entries).
 MAX_LIST_SCAN = 100_000
 _DEADLINE_EVERY = 512
-OPERATIONS = ("read", "list", "write")
 _PATH_SHOWN_BYTES = 160
 _NOFOLLOW = os.O_NOFOLLOW | os.O_CLOEXEC | getattr(os, "O_NOCTTY", 0)
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW
@@ -81,6 +80,11 @@ def relative_parts(path: str) -> list[str]:
 
 def _os_error_text(error: OSError) -> str:
     return error.strerror or errno.errorcode.get(error.errno or 0, "error")
+
+
+def open_api(allowlist: tuple[FsGrant, ...], host: Any) -> FsApi:
+    """The registry's handler factory (engine/api_registry/fs.py)."""
+    return FsApi(allowlist)
 
 
 class FsApi:

@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from engine.api_registry.https import METHODS, HttpsGrant
 from engine.diagnostics import bound_bytes, bounded_message, redact_secret_like, truncate_utf8
-from engine.grants.model import HttpsGrant
 from engine.runtime.hostapi.addresses import (
     HostSyntaxError,
     IPAddress,
@@ -54,7 +54,6 @@ TIMEOUT_S = 5.0
 MAX_LOOKUP_THREADS = 8
 _LOOKUP_SLOTS = threading.BoundedSemaphore(MAX_LOOKUP_THREADS)
 USER_AGENT = "yoi-plugin-https-host-api/0.1"
-METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 CREDENTIAL_HEADERS = frozenset(
     {
         "authorization",
@@ -113,6 +112,14 @@ class _Grant:
     path_prefixes: tuple[str, ...]
 
 
+def open_api(allowlist: tuple[HttpsGrant, ...], host: Any) -> HttpsApi:
+    """The registry's handler factory (engine/api_registry/https.py): the plan's allowlist, with the
+    host's CA bundle and resolver."""
+    return HttpsApi(
+        allowlist, ca_bundle=getattr(host, "https_ca_bundle", None), resolver=getattr(host, "resolver", None)
+    )
+
+
 class HttpsApi:
     """One plan's https allowlist, prepared once; `request` runs one guest descriptor."""
 
@@ -132,6 +139,10 @@ class HttpsApi:
     def usable(self) -> bool:
         """Spec §3.5: some grant names a host and one of the allowed methods."""
         return any(g.host and g.methods & set(METHODS) for g in self._grants)
+
+    def run(self, op: str, descriptor: bytes, deadline: float | None = None) -> str:
+        """The dispatch entry (the API's one operation is `request`)."""
+        return self.request(descriptor, deadline)
 
     def request(self, descriptor: bytes, deadline: float | None = None) -> str:
         """One request; lookup, connect, TLS, send and receive share min(5 s, time to `deadline`)."""

@@ -1,16 +1,19 @@
 """What the runtime links against, in one place: the API names and operations, the descriptor
 bounds, the per-guest-call cap on host API calls and the words of a plan denial.
 
-hostlink.py reads these on the `import engine.runtime` path (which `yoi plugin list` takes), so
-this module imports nothing: the https and fs implementations (ssl, sockets) load only when an
-instance first builds its `HostApis`.
+The APIs come from the host-API registry (engine/api_registry). hostlink.py reads these on the
+`import engine.runtime` path (which `yoi plugin list` takes), so this module imports nothing
+else: the API implementations (ssl, sockets) load only when an instance first builds its
+`HostApis`.
 """
 
 from __future__ import annotations
 
-API_OPERATIONS = {"https": ("request",), "fs": ("read", "list", "write")}
+from engine.api_registry import HOST_APIS
+
+API_OPERATIONS = {api.name: api.operations for api in HOST_APIS}
 # Spec §6.8/§6.10/§6.11: the largest descriptor a guest may hand each API.
-DESCRIPTOR_LIMITS = {"https": 49152, "fs": 65536}
+DESCRIPTOR_LIMITS = {api.name: api.descriptor_limit for api in HOST_APIS}
 # Host API calls (request/read/list/write) one guest call may make. A host call runs outside the
 # guest's fuel and epoch deadline, so without a cap a guest could loop on cheap fs writes (each
 # fsynced) or on connections until its deadline; 64 leaves room for any real tool call.
