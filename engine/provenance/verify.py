@@ -215,8 +215,8 @@ def check_signature(
 
 def _claim_problem(claim: PackageClaim, package: Package) -> Problem | None:
     if claim.digest != package.digest:
-        detail = f"the signature is for {_short(claim.digest)}, the package is {_short(package.digest)}"
-        return Problem("wrong_digest", detail + ": it changed after signing, or the signature is another's")
+        signed, actual = _short(claim.digest), _short(package.digest)
+        return Problem("wrong_digest", f"signed {signed}, the package is {actual} (changed after signing?)")
     manifest = package.manifest
     if (claim.id, claim.version) != (manifest.id, manifest.version):
         stated, actual = f"{claim.id} {claim.version}", f"{manifest.id} {manifest.version}"

@@ -11,6 +11,7 @@ from typing import Any
 
 from engine import api_registry
 from engine.diagnostics import bound_text, human_lines
+from engine.report.provenance import trust_lines
 from engine.report.views import limits_line
 
 CHECK_GUIDANCE = {
@@ -52,6 +53,7 @@ def render_check(report: dict[str, Any]) -> str:
         )
         lines.append(_guidance(report, package))
     lines.extend(_inspection_lines(report))
+    lines.extend(trust_lines(report.get("signatures"), report.get("provenance")))
     lines.extend(allowlist_lines(report.get("plan")))
     raised = limits_line(report.get("limits"))
     if raised:

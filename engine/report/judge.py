@@ -17,6 +17,7 @@ from engine.errors import UnknownReference
 from engine.grants.refs import try_parse_ref
 from engine.report.check import MATERIALIZE_NEXT_STEPS, SAFETY, diagnostic_entry, input_kind, next_steps, package_report
 from engine.report.plan import plan_for
+from engine.report.provenance import trust_json
 from engine.report.verdict import GATE_VIEW, PER_SURFACE_VIEW, run_findings
 from engine.report.views import conclusion_dict, inspection, limits_view
 
@@ -128,6 +129,7 @@ def check_report(evaluation, input_path: str | Path, fail_on: str = "deny", subj
         "limits": limits_view(evaluation, ref),
         "plan": _plan_dict(plan_for(evaluation, ref)),
         "grants": "assumed" if subject.grants_assumed else "configured",
+        **trust_json(subject.trust),
         "safety": dict(SAFETY),
         "next_steps": steps,
     }

@@ -45,43 +45,48 @@ def provenance_json(trust: PackageTrust) -> dict[str, Any]:
     }
 
 
-def _who(result: SignatureResult) -> str:
-    return f"{result.signer} ({result.key_id})" if result.signer else result.key_id
+def _who(entry: dict[str, Any]) -> str:
+    return f"{entry['signer']} ({entry['key_id']})" if entry["signer"] else entry["key_id"]
 
 
-def signature_line(result: SignatureResult) -> str:
-    if not result.key_id:
-        return bound_text(f"signature: {result.status}: {result.detail}", 1000)
-    return bound_text(f"signature: {_who(result)} {result.status}: {result.detail}", 1000)
+def signature_line(entry: dict[str, Any]) -> str:
+    """One signature (an entry of `signatures_json`) on one line."""
+    who = f" {_who(entry)}" if entry["key_id"] else ""
+    return bound_text(f"signature:{who} {entry['status']}: {entry['detail']}", 1000)
 
 
-def trust_lines(trust: PackageTrust | None, *, always: bool = False) -> list[str]:
-    """Human lines about a package's signatures and provenance. An unsigned package without
-    provenance gets none unless signatures are required (or `always`): the report stays as it
-    was for packages nobody signs."""
-    if trust is None:
-        return []
-    lines = []
-    results = trust.signature.results
-    unsigned = len(results) == 1 and results[0].status == "missing"
-    if not unsigned or trust.required or always:
-        required = " (required)" if trust.required else ""
-        lines.append(bound_text(f"signatures{required}: {trust.signature.path}", 1000))
-        lines += ["  " + signature_line(r) for r in results]
-    provenance = trust.provenance
-    if provenance.status != "missing" or always:
-        lines.append(bound_text(f"provenance: {provenance.status}: {provenance.path}", 1000))
-        if provenance.build is not None:
-            build = provenance.build
-            tools = ", ".join(f"{name} {version}" for name, version in build.tools)
-            lines.append(bound_text(f"  built by {build.builder} ({build.recipe}) with {tools}", 1000))
-            lines.append(bound_text(f"  source {build.source_digest}, finished {build.finished_on}", 1000))
-            if build.world:
-                lines.append(bound_text(f"  world {build.world} sha256:{build.world_sha256}", 1000))
-        elif provenance.status != "missing":
-            lines.append(bound_text(f"  {provenance.detail}", 1000))
-        lines += ["  provenance " + signature_line(r) for r in provenance.signatures]
+def trust_lines(signatures: dict[str, Any] | None, provenance: dict[str, Any] | None, *, always: bool = False):
+    """Human lines about a package's signatures and provenance (the JSON shapes above). An
+    unsigned package without provenance gets none unless signatures are required (or `always`):
+    the report stays as it was for packages nobody signs."""
+    lines: list[str] = []
+    if signatures is not None:
+        entries = signatures["signatures"]
+        unsigned = len(entries) == 1 and entries[0]["status"] == "missing"
+        if not unsigned or signatures["required"] or always:
+            required = " (required)" if signatures["required"] else ""
+            lines.append(bound_text(f"signatures{required}: {signatures['file']}", 1000))
+            lines += ["  " + signature_line(entry) for entry in entries]
+    if provenance is not None and (provenance["status"] != "missing" or always):
+        lines.append(bound_text(f"provenance: {provenance['status']}: {provenance['file']}", 1000))
+        build = provenance["build"]
+        if build is not None:
+            tools = ", ".join(f"{name} {version}" for name, version in build["tools"].items())
+            lines.append(bound_text(f"  built by {build['builder']} ({build['template']}) with {tools}", 1000))
+            lines.append(bound_text(f"  source {build['source_digest']}, finished {build['finished_on']}", 1000))
+            if build["world"]:
+                lines.append(bound_text(f"  world {build['world']} sha256:{build['world_sha256']}", 1000))
+        elif provenance["status"] != "missing":
+            lines.append(bound_text(f"  {provenance['detail']}", 1000))
+        lines += ["  provenance " + signature_line(entry) for entry in provenance["signatures"]]
     return lines
+
+
+def trust_json(trust: PackageTrust | None) -> dict[str, Any]:
+    """`{"signatures": ..., "provenance": ...}` for a report (both None without a package)."""
+    if trust is None:
+        return {"signatures": None, "provenance": None}
+    return {"signatures": signatures_json(trust), "provenance": provenance_json(trust)}
 
 
 def verification_json(result: Verification, has_keys: bool) -> dict[str, Any]:
@@ -119,7 +124,7 @@ def signature_lines(result: Verification, has_keys: bool) -> list[str]:
         f"digest: {package.digest}",
     ]
     if has_keys:
-        lines += trust_lines(result.trust, always=True)
+        lines += trust_lines(signatures_json(result.trust), provenance_json(result.trust), always=True)
         lines += [bound_text(f"{c.severity}: {c.code}: {c.message}", 1000) for c in result.conclusions]
     rebuilt = result.rebuild
     if rebuilt is not None:
