@@ -12,15 +12,8 @@ from datetime import datetime
 
 from engine.grants.model import TrustSettings
 from engine.package.model import Package
-from engine.provenance.verify import (
-    PROVENANCE_SUFFIX,
-    SIGNATURE_SUFFIX,
-    ProvenanceCheck,
-    SignatureCheck,
-    beside,
-    check_provenance,
-    check_signature,
-)
+from engine.provenance.beside import PROVENANCE_SUFFIX, SIGNATURE_SUFFIX, beside
+from engine.provenance.verify import ProvenanceCheck, SignatureCheck, check_provenance, check_signature
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.errors import EngineError, ErrorKind
+from engine.provenance.beside import PROVENANCE_SUFFIX, SIGNATURE_SUFFIX, beside
 from engine.provenance.dsse import (
     PAYLOAD_TYPE,
     Envelope,
@@ -33,7 +34,7 @@ from engine.provenance.dsse import (
 )
 from engine.provenance.keys import key_id, raw_public_key
 from engine.provenance.statements import PackageClaim, package_statement, provenance_from_json
-from engine.provenance.verify import PROVENANCE_SUFFIX, SIGNATURE_SUFFIX, beside, build_problem
+from engine.provenance.verify import build_problem
 from engine.safe_read import ReadError, read_bounded
 
 if TYPE_CHECKING:

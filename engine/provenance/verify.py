@@ -42,8 +42,6 @@ from engine.provenance.dsse import (
 from engine.provenance.statements import BuildFacts, PackageClaim, parse_package_statement, provenance_from_json
 from engine.safe_read import ReadError, read_bounded
 
-SIGNATURE_SUFFIX = ".sig"
-PROVENANCE_SUFFIX = ".intoto.json"
 FILE_KEY = ""  # the key id of a status about the whole file
 
 # Every status a signature can have, and what it means (docs/provenance.md shows this table; a
@@ -104,15 +102,6 @@ class ProvenanceCheck:
     detail: str
     build: BuildFacts | None = None  # only when the statement is about this package
     signatures: tuple[SignatureResult, ...] = ()  # when the file is a signed envelope
-
-
-def beside(package_path: str | os.PathLike[str], suffix: str) -> str:
-    """`<package><suffix>` next to a package folder or archive (`pkg/` and `pkg/.` give `pkg.sig`)."""
-    text = os.fspath(package_path)
-    normal = os.path.normpath(text)
-    if os.path.basename(normal) in ("", ".", ".."):
-        normal = os.path.abspath(text)
-    return normal + suffix
 
 
 def _read(path: str, follow_symlinks: bool) -> bytes | SignatureResult:

@@ -132,3 +132,16 @@ def test_verify_rebuild_reproduces_a_wat_package_and_names_what_differs(tmp_path
     changed = yoi("plugin", "verify", str(archive), "--rebuild", str(source))
     assert changed.returncode == 1 and "the rebuilt package differs" in changed.stderr
     assert "[differs]" in changed.stdout and wat.relative_to(source).as_posix() in changed.stdout
+
+
+def test_a_signed_folder_packs_to_a_signed_archive(tmp_path, keys):
+    folder = tmp_path / "echo"
+    assert yoi("plugin", "new", "wat-tool", str(folder), "--id", "acme.folder").returncode == 0
+    assert yoi("plugin", "build", str(folder)).returncode == 0
+    assert yoi("plugin", "sign", str(folder) + "/", "--key", str(keys["new"].private_path)).returncode == 0
+    assert (tmp_path / "echo.sig").is_file()  # beside the folder, never inside it
+    run = yoi("plugin", "pack", str(folder), "--json")
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["carried"] == [str(tmp_path / "echo.yoi-plugin.sig")]
+    ok = yoi("plugin", "verify", str(tmp_path / "echo.yoi-plugin"), "--trusted-key", str(keys["new"].public_path))
+    assert ok.returncode == 0, ok.stdout + ok.stderr
