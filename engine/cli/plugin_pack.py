@@ -88,4 +88,6 @@ def _carry(directory: str, archive: str) -> list[str]:
         return carry(directory, archive)
     except OSError as error:
         reason = error.strerror or "I/O error"
-        fail("plugin", f"plugin pack failed: a signature or provenance file could not be copied: {reason}", ErrorKind.IO)
+        fail(
+            "plugin", f"plugin pack failed: a signature or provenance file could not be copied: {reason}", ErrorKind.IO
+        )

@@ -20,7 +20,6 @@ from engine.api_registry import GrantTables
 from engine.diagnostics import Diagnostic, DiagnosticError, Location
 from engine.grants.model import Enablement, EnablementConfig, Grants, HostSettings, TrustSettings
 from engine.grants.schema import check_plugins
-from engine.grants.trust import read_trust
 from engine.package.manifest_locations import LazyLocations, nearest_location
 from engine.package.manifest_schema import path_text, permission_from_table
 from engine.package.toml_input import toml_error_position, toml_to_json
@@ -97,8 +96,10 @@ def _plugins_config(plugins: Any, text: str, file: str) -> EnablementConfig:
     entries = entries if isinstance(entries, list) else []
     locations = LazyLocations(text, file)  # scanned only when a diagnostic asks where a key is
     trust = TrustSettings()
-    if not problems:
-        trust, problems = read_trust(plugins.get("trust"), file)
+    if not problems and "trust" in plugins:
+        from engine.grants.trust import read_trust  # keys, only for a config that trusts some
+
+        trust, problems = read_trust(plugins["trust"], file)
     if problems:
         raise DiagnosticError(
             [

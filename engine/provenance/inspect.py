@@ -7,13 +7,14 @@ unsigned package without provenance costs two `lstat` calls and imports nothing.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime
 
 from engine.grants.model import TrustSettings
 from engine.package.model import Package
 from engine.provenance.beside import PROVENANCE_SUFFIX, SIGNATURE_SUFFIX, beside
-from engine.provenance.verify import ProvenanceCheck, SignatureCheck, check_provenance, check_signature
+from engine.provenance.model import ProvenanceCheck, SignatureCheck, missing
 
 
 @dataclass(frozen=True)
@@ -39,14 +40,15 @@ def inspect_package(
     build provenance (`<package>.intoto.json`). Files found beside a package in a store are read
     without following symlinks (`follow_symlinks=False`); a path named in a config is followed."""
     where = package_path or package.path
-    signature = check_signature(
-        package,
-        signature_path or beside(where, SIGNATURE_SUFFIX),
-        trust,
-        follow_symlinks=follow_symlinks or signature_path is not None,
-        now=now,
-    )
-    provenance = check_provenance(
-        package, beside(where, PROVENANCE_SUFFIX), trust, follow_symlinks=follow_symlinks, now=now
-    )
+    signature_file = signature_path or beside(where, SIGNATURE_SUFFIX)
+    provenance_file = beside(where, PROVENANCE_SUFFIX)
+    signature = SignatureCheck(signature_file, (missing(signature_file),))
+    absent = missing(provenance_file)
+    provenance = ProvenanceCheck(provenance_file, absent.status, absent.detail)
+    if os.path.lexists(signature_file) or os.path.lexists(provenance_file):
+        from engine.provenance.verify import check_provenance, check_signature
+
+        follow = follow_symlinks or signature_path is not None
+        signature = check_signature(package, signature_file, trust, follow_symlinks=follow, now=now)
+        provenance = check_provenance(package, provenance_file, trust, follow_symlinks=follow_symlinks, now=now)
     return PackageTrust(signature, provenance, trust.require_signature, tuple((k.id, k.name) for k in trust.keys))

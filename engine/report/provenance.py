@@ -14,7 +14,7 @@ from engine.diagnostics import bound_text
 if TYPE_CHECKING:
     from engine.provenance.check import Verification
     from engine.provenance.inspect import PackageTrust
-    from engine.provenance.verify import SignatureResult
+    from engine.provenance.model import SignatureResult
 
 
 def _signature_json(result: SignatureResult) -> dict[str, Any]:

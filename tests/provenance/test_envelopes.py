@@ -16,7 +16,8 @@ from engine.provenance.dsse import PAYLOAD_TYPE, Envelope, EnvelopeSignature, ca
 from engine.provenance.keys import read_public_key
 from engine.provenance.sign import sign_package
 from engine.provenance.statements import PackageClaim, package_statement
-from engine.provenance.verify import SIGNATURE_STATUSES, check_signature
+from engine.provenance.model import SIGNATURE_STATUSES
+from engine.provenance.verify import check_signature
 from signing import private
 
 
