@@ -148,6 +148,12 @@ def test_an_unknown_key_is_never_verified_and_its_payload_never_read(signed, key
     assert calls == []
 
 
-def test_every_status_has_a_meaning():
-    assert set(SIGNATURE_STATUSES) == {"valid", "missing", "unreadable", "malformed", "unknown_key", "invalid",
-                                       "wrong_digest", "wrong_package", "expired", "not_allowed_for_package"}
+def test_the_docs_list_every_status_with_its_meaning():
+    """docs/provenance.md shows the status table the code reports from (same words)."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "provenance.md").read_text()
+    section = text[text.index("## What each signature's status means"):text.index("What the rules")]
+    rows = dict(re.findall(r"^\| `(\w+)` \| (.+?) \|$", section, re.M))
+    assert rows == SIGNATURE_STATUSES
