@@ -1,31 +1,41 @@
-"""Artifact inspection cost: the pure-Python section reader vs wasmtime for core modules, and
-wasmtime component type introspection (cold compile vs in-process cache).
+"""Artifact inspection cost. Static inspection reads core modules and components in pure Python;
+the baselines, measured in the same run, are what reading them with wasmtime costs (validating
+or compiling: a component's types used to be read by compiling it, engine/artifact/wasmtime_oracle.py).
 
-Run: python bench/artifact_inspect.py   (prints numbers; baselines measured in the same run)
+  core modules: the section reader vs Module.validate and vs Module() (compile) + imports/exports
+  components:   the component reader, cold (nothing cached), vs compiling with the runtime's engine
+                settings (what `check` did before) and with an unoptimized engine; and the
+                in-process cache
+  --python:     the same for an 18 MB componentize-py guest (built here; needs the `pdk` extra)
+
+Run: python bench/artifact_inspect.py [--python]   (prints numbers; baselines measured in the same run)
 """
 
 from __future__ import annotations
 
-import os
+import argparse
 import statistics
+import sys
+import tempfile
 import time
 from pathlib import Path
 
-os.environ["YOI_CACHE"] = "off"  # "cold" means a compile each time, not a compiled-artifact cache load
-
 from wasmtime import Config, Engine, Module, wat2wasm
+from wasmtime.component import Component
 
+from engine import compiled
 from engine.artifact import clear_cache, inspect_artifact
-from engine.artifact.component_types import inspect_component
 from engine.artifact.sections import read_core
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+sys.path.insert(0, str(ROOT / "tests" / "support"))
 
 
-def per_call(fn, repeat: int) -> float:
+def per_call(fn, repeat: int, batches: int = 5) -> float:
     """Median seconds per call over a few batches."""
     samples = []
-    for _ in range(5):
+    for _ in range(batches):
         start = time.perf_counter()
         for _ in range(repeat):
             fn()
@@ -42,45 +52,81 @@ def big_core_module(functions: int) -> bytes:
     return bytes(wat2wasm(f"(module {imports} {body})"))
 
 
-def main() -> None:
+def cold_read(data: bytes) -> None:
+    clear_cache()
+    info = inspect_artifact(data)
+    assert info.form == "component", info.diagnostics
+
+
+def components() -> list[tuple[str, bytes]]:
+    from component_corpus import VALID, component
+
+    out = [(p.parent.name, p.read_bytes()) for p in sorted(EXAMPLES.glob("*/*.component.wasm"))]
+    corpus = dict(VALID)
+    for name in ("interface exported through a nested component (wit-component shape)", "imported resources"):
+        out.append((name[:22], component(corpus[name])))
+    return out
+
+
+def python_guest() -> tuple[str, bytes]:
+    sys.path.insert(0, str(ROOT / "bench"))
+    from python_guest import workspace_with_python_guest
+
+    with tempfile.TemporaryDirectory(prefix="yoi-bench-inspect-") as root:
+        workspace_with_python_guest(Path(root))
+        return "python guest", (Path(root) / "python-instance" / "plugin.component.wasm").read_bytes()
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--python", action="store_true", help="also an 18 MB componentize-py guest")
+    args = parser.parse_args(argv)
+
     engine = Engine()
-    no_opt = Config()
-    no_opt.cranelift_opt_level = "none"
-    print("== core modules: section reader vs wasmtime Module (compile) + imports/exports ==")
+    print("== core modules: section reader vs wasmtime Module.validate and Module() (compile) ==")
     for label, data in (
         ("raw-echo example", (EXAMPLES / "raw-echo" / "echo.wasm").read_bytes()),
         ("2000-function module", big_core_module(2000)),
     ):
-        reader = per_call(lambda: read_core(data), 200 if len(data) < 10_000 else 5)
-        validate = per_call(lambda: Module.validate(engine, data), 200 if len(data) < 10_000 else 5)
+        small = len(data) < 10_000
+        reader = per_call(lambda: read_core(data), 200 if small else 5)
+        validate = per_call(lambda: Module.validate(engine, data), 200 if small else 5)
 
         def wasmtime_types():
             module = Module(engine, data)
             return module.imports, module.exports
 
-        compile_ = per_call(wasmtime_types, 20 if len(data) < 10_000 else 1)
+        compile_ = per_call(wasmtime_types, 20 if small else 1)
         print(
-            f"  {label:<22} {len(data):>7} B: reader {reader * 1e3:8.3f} ms | "
+            f"  {label:<22} {len(data):>9} B: reader {reader * 1e3:8.3f} ms | "
             f"Module.validate {validate * 1e3:8.3f} ms | Module()+types {compile_ * 1e3:8.2f} ms "
             f"(reader is {compile_ / reader:,.0f}x faster than compiling)"
         )
 
-    print("== components: wasmtime Component(...).type (compile, no instantiation) ==")
-    for label, path in (
-        ("component-echo", EXAMPLES / "component-echo" / "echo.component.wasm"),
-        ("instance-counter", EXAMPLES / "instance-counter" / "counter.component.wasm"),
-    ):
-        data = path.read_bytes()
-        inspect_component(data)  # warm the engine once
-        cold = per_call(lambda: inspect_component(data), 20)
+    runtime_engine = compiled.new_engine()
+    quick = Config()
+    quick.wasm_component_model = True
+    quick.cranelift_opt_level = "none"
+    quick_engine = Engine(quick)
+    print("== components, cold: pure-Python reader vs wasmtime compile (runtime settings / unoptimized) ==")
+    items = components()
+    if args.python:
+        items.append(python_guest())
+    for label, data in items:
+        big = len(data) > 1_000_000
+        reader = per_call(lambda: cold_read(data), 1 if big else 20, 3 if big else 5)
+        runtime = per_call(lambda: Component(runtime_engine, data), 1, 1 if big else 5)
+        unoptimized = per_call(lambda: Component(quick_engine, data), 1, 1 if big else 5)
         clear_cache()
         inspect_artifact(data)
-        cached = per_call(lambda: inspect_artifact(data), 2000)
+        cached = per_call(lambda: inspect_artifact(data), 5 if big else 2000)
         print(
-            f"  {label:<22} {len(data):>7} B: cold {cold * 1e3:7.2f} ms | cached {cached * 1e6:7.1f} us "
-            f"(cache {cold / cached:,.0f}x)"
+            f"  {label:<22} {len(data):>9} B: reader {reader * 1e3:9.2f} ms | compile {runtime * 1e3:9.1f} ms "
+            f"({runtime / reader:,.0f}x) | unoptimized {unoptimized * 1e3:9.1f} ms ({unoptimized / reader:,.0f}x)"
+            f" | cached {cached * 1e6:8.1f} us"
         )
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main(sys.argv[1:]))

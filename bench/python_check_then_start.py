@@ -1,10 +1,10 @@
 """`check`, then the first start, of a real Python guest with an empty cache: the path a new author
-walks after `yoi plugin build`. Static inspection and the runtime share one engine configuration
-and one compiled-artifact cache (engine/compiled.py), so the ~18 MB component is compiled once
-(by `check`) and the first start loads it. Each step is a fresh `yoi` process, timed from outside.
+walks after `yoi plugin build`. Static inspection reads the ~18 MB component's types in pure
+Python and compiles nothing; the first start compiles it (and stores it in the compiled-artifact
+cache for the next start). Each step is a fresh `yoi` process, timed from outside.
 
 Run: python bench/python_check_then_start.py [--builds-dir DIR]   (needs the `pdk` extra)
-Run it in another checkout (e.g. one without engine/compiled.py) for the comparison.
+Run it in another checkout (e.g. one where `check` compiled to read types) for the comparison.
 """
 
 from __future__ import annotations

@@ -1,12 +1,12 @@
-"""The one wasmtime engine configuration and the compiled-artifact cache, shared by static
-inspection (engine/artifact) and the runtime (engine/runtime/wasm.py).
+"""The wasmtime engine configuration and the compiled-artifact cache of the runtime
+(engine/runtime/wasm.py). Static inspection compiles nothing (engine/artifact reads types in
+pure Python), so only the runtime compiles, and only what a plan names.
 
-Compiling an 18 MB componentize-py guest takes seconds. `check` compiles a component to read its
-types and the runtime compiles it to run it; with one engine configuration and one cache, whoever
-compiles first stores the native code and the other deserializes it: one compile per artifact.
-A cached entry is keyed by the artifact's sha256, its kind, the wasmtime version, the engine
-settings and the machine; it is native code that is trusted when loaded, so it is read only from a
-private folder (engine.cache) and only under the key of exactly the bytes it was compiled from.
+Compiling an 18 MB componentize-py guest takes seconds: the first start compiles it and stores
+the native code, later starts deserialize it. A cached entry is keyed by the artifact's sha256,
+its kind, the wasmtime version, the engine settings and the machine; it is native code that is
+trusted when loaded, so it is read only from a private folder (engine.cache) and only under the
+key of exactly the bytes it was compiled from.
 
 wasmtime is imported inside the functions only: importing this module costs nothing.
 """

@@ -29,3 +29,17 @@ def _remove_deep_trees():
 @pytest.fixture(scope="session")
 def project_root() -> Path:
     return PROJECT_ROOT
+
+
+@pytest.fixture(scope="session")
+def python_instance_built(tmp_path_factory) -> Path:
+    """A python-instance package built once per session with componentize-py (seconds, 18 MB);
+    shared by the authoring and artifact tests. Copy it before changing it."""
+    pytest.importorskip("componentize_py", reason="building a Python guest needs componentize-py")
+    from engine.authoring.build import build
+    from engine.authoring.new import create
+
+    folder = tmp_path_factory.mktemp("python-build") / "python-instance"
+    create("python-instance", str(folder), "acme.py_counter")
+    build(str(folder))
+    return folder

@@ -1,229 +1,109 @@
-"""Component imports/exports with full function types, via wasmtime's `Component(...).type`.
+"""A component's imports and exports with their canonical signatures, read without compiling.
 
-Building a `Component` compiles it (milliseconds for small artifacts, seconds for an 18 MB Python
-guest) but never instantiates or runs it: no start function, no import is called. The engine has
-the runtime's settings and the compile goes through the shared compiled-artifact cache
-(engine/compiled.py), so a component that `check` compiled starts without compiling again, and
-one the runtime compiled is inspected without compiling. wasmtime is imported inside the
-functions only, so paths that never inspect a component never load it.
-
-Types are rendered in the structural canonical signature text of the team brief, the same text
-the WIT front end produces, so equal text means equal ABI:
-  "func(tool-name: string, input-json: string) -> string", "record{a: u32, b: list<string>}".
+component_reader.py works out the component's type the way wasmtime's validator does; this
+module flattens it the way `wasmtime.component.Component(...).type` is read by the rest of the
+engine (wasmtime_oracle.py is that older reading, kept as the test oracle):
+  - a world-level item is (interface "", name); each member of an imported or exported instance
+    is (instance name, member name); an instance with no members appears once, name "";
+  - kind: func, instance, component, module, resource, or type (a value type);
+  - signature: canonical signature text for functions and value types (cm_types.Renderer), the
+    same text the WIT front end produces, so equal text means equal ABI:
+    "func(tool-name: string, input-json: string) -> string", "record{a: u32, b: list<string>}".
+Resources are nominal: own<R>/borrow<R> name R as it is first imported, else exported.
 """
 
 from __future__ import annotations
 
-import hashlib
-import threading
 from collections.abc import Iterator
-from typing import Any
 
-from engine import compiled
-from engine.artifact.model import ArtifactExport, ArtifactImport, ArtifactInfo, unreadable
+from engine.artifact.binary import Budget, MalformedWasm
+from engine.artifact.cm_types import CompT, Defined, FuncT, InstT, Renderer, type_kind
+from engine.artifact.component_reader import read_component
+from engine.artifact.model import (
+    ArtifactExport,
+    ArtifactImport,
+    ArtifactInfo,
+    InstantiationCounts,
+    unreadable,
+)
 from engine.diagnostics import bound_bytes
 
 ERROR_LIMIT_BYTES = 240
-_engine_lock = threading.Lock()
-_engine: Any = None
 
 
-def inspection_engine() -> Any:
-    """One engine for type inspection per process, with the runtime's settings (engine/compiled.py):
-    its compiled artifacts are the runtime's, so compiling once serves both."""
-    global _engine
-    with _engine_lock:
-        if _engine is None:
-            _engine = compiled.new_engine()
-        return _engine
-
-
-def error_text(exc: BaseException) -> str:
-    """wasmtime's multi-line error as one bounded line ("Caused by:" chains joined by ': ')."""
-    parts = []
-    for raw in str(exc).splitlines():
-        line = raw.strip()
-        if not line or line == "Caused by:":
-            continue
-        head, _, rest = line.partition(": ")
-        parts.append(rest if head.isdigit() and rest else line)
-    return bound_bytes(": ".join(parts) or type(exc).__name__, ERROR_LIMIT_BYTES)
-
-
-class TypeRenderer:
-    """Renders wasmtime component types as canonical signature text.
-
-    Resources are nominal: `own<R>`/`borrow<R>` use the name under which the resource type is
-    imported or exported (collected beforehand with `add_resource`), else "resource".
-    """
-
-    def __init__(self) -> None:
-        from wasmtime.component import (
-            F32,
-            F64,
-            S8,
-            S16,
-            S32,
-            S64,
-            U8,
-            U16,
-            U32,
-            U64,
-            Bool,
-            Char,
-            ErrorContext,
-            String,
-        )
-
-        self._primitives = {
-            Bool: "bool",
-            S8: "s8",
-            U8: "u8",
-            S16: "s16",
-            U16: "u16",
-            S32: "s32",
-            U32: "u32",
-            S64: "s64",
-            U64: "u64",
-            F32: "f32",
-            F64: "f64",
-            Char: "char",
-            String: "string",
-            ErrorContext: "error-context",
-        }
-        self._resources: list[tuple[Any, str]] = []
-
-    def add_resource(self, resource_type: Any, name: str) -> None:
-        self._resources.append((resource_type, name))
-
-    def _resource_name(self, resource_type: Any) -> str:
-        return next((name for known, name in self._resources if known == resource_type), "resource")
-
-    def value(self, t: Any) -> str:
-        from wasmtime.component import (
-            BorrowType,
-            EnumType,
-            FlagsType,
-            FutureType,
-            ListType,
-            OptionType,
-            OwnType,
-            RecordType,
-            ResultType,
-            StreamType,
-            TupleType,
-            VariantType,
-        )
-
-        name = self._primitives.get(type(t))
-        if name is not None:
-            return name
-        if isinstance(t, ListType):
-            return f"list<{self.value(t.element)}>"
-        if isinstance(t, OptionType):
-            return f"option<{self.value(t.payload)}>"
-        if isinstance(t, ResultType):
-            ok, err = t.ok, t.err
-            if ok is None and err is None:
-                return "result"
-            if err is None:
-                return f"result<{self.value(ok)}>"
-            return f"result<{'_' if ok is None else self.value(ok)}, {self.value(err)}>"
-        if isinstance(t, TupleType):
-            return "tuple<" + ", ".join(self.value(e) for e in t.elements) + ">"
-        if isinstance(t, RecordType):
-            return "record{" + ", ".join(f"{n}: {self.value(v)}" for n, v in t.fields) + "}"
-        if isinstance(t, VariantType):
-            cases = (n if v is None else f"{n}({self.value(v)})" for n, v in t.cases)
-            return "variant{" + ", ".join(cases) + "}"
-        if isinstance(t, EnumType):
-            return "enum{" + ", ".join(t.names) + "}"
-        if isinstance(t, FlagsType):
-            return "flags{" + ", ".join(t.names) + "}"
-        if isinstance(t, OwnType):
-            return f"own<{self._resource_name(t.ty)}>"
-        if isinstance(t, BorrowType):
-            return f"borrow<{self._resource_name(t.ty)}>"
-        if isinstance(t, (FutureType, StreamType)):
-            word = "future" if isinstance(t, FutureType) else "stream"
-            payload = t.payload
-            return word if payload is None else f"{word}<{self.value(payload)}>"
-        raise TypeError(f"unsupported component value type {type(t).__name__}")
-
-    def func(self, f: Any) -> str:
-        params = ", ".join(f"{n}: {self.value(t)}" for n, t in f.params)
-        result = f.result
-        return f"func({params})" + ("" if result is None else f" -> {self.value(result)}")
-
-
-def _kind(ty: Any) -> str:
-    from wasmtime.component import ComponentInstanceType, ComponentType, FuncType, ModuleType, ResourceType
-
-    for cls, kind in (
-        (FuncType, "func"),
-        (ComponentInstanceType, "instance"),
-        (ComponentType, "component"),
-        (ModuleType, "module"),
-        (ResourceType, "resource"),
-    ):
-        if isinstance(ty, cls):
-            return kind
-    return "type"
-
-
-def _items(engine: Any, externs: dict) -> Iterator[tuple[str, str, Any]]:
-    """(interface, name, type) per function/item: instance members are flattened."""
-    from wasmtime.component import ComponentInstanceType
-
-    for name, ext in externs.items():
-        ty = ext.ty
-        if isinstance(ty, ComponentInstanceType):
-            members = ty.exports(engine)
+def _items(entities: dict) -> Iterator[tuple[str, str, tuple]]:
+    """(interface, name, entity) per item; instance members are flattened one level."""
+    for name, entity in entities.items():
+        ty = _type_of(entity)
+        if isinstance(ty, InstT):  # an instance, or an instance type exported as a type
+            members = ty.exports
             if not members:
-                yield name, "", ty
-            for member, member_ext in members.items():
-                yield name, member, member_ext.ty
+                yield name, "", entity
+            for member, member_entity in members.items():
+                yield name, member, member_entity
         else:
-            yield "", name, ty
+            yield "", name, entity
 
 
-def _signature(renderer: TypeRenderer, kind: str, ty: Any) -> str | None:
-    if kind == "func":
-        return renderer.func(ty)
-    if kind == "type":
-        return renderer.value(ty)
-    return None
+def _kind(entity: tuple) -> str:
+    """The sort of an item; for a type, what the type is (a type export of a function type is
+    reported as a func, as wasmtime does)."""
+    return type_kind(entity[2]) if entity[0] == "type" else entity[0]
 
 
-def describe(engine: Any, component_type: Any) -> tuple[tuple[ArtifactImport, ...], tuple[ArtifactExport, ...]]:
-    """Imports and exports of a wasmtime ComponentType, rendered."""
-    imported = [(*item, _kind(item[2])) for item in _items(engine, component_type.imports(engine))]
-    exported = [(*item, _kind(item[2])) for item in _items(engine, component_type.exports(engine))]
-    renderer = TypeRenderer()
-    for _, name, ty, kind in imported + exported:  # resources first: signatures name them
+def _type_of(entity: tuple) -> object:
+    return entity[2] if entity[0] == "type" else entity[1]
+
+
+def describe(component: CompT, budget: Budget) -> tuple[tuple[ArtifactImport, ...], tuple[ArtifactExport, ...]]:
+    """The component's imports and exports, rendered."""
+    imported = [(i, n, e, _kind(e)) for i, n, e in _items(component.imports)]
+    reported = component.export_items if component.export_items is not None else component.exports
+    exported = [(i, n, e, _kind(e)) for i, n, e in _items(reported)]
+    names: dict[int, str] = {}
+    for _, name, entity, kind in imported + exported:  # resources first: signatures name them
         if kind == "resource":
-            renderer.add_resource(ty, name)
-    imports = tuple(ArtifactImport(i, n, k, _signature(renderer, k, ty)) for i, n, ty, k in imported)
-    exports = tuple(ArtifactExport(i, n, k, _signature(renderer, k, ty)) for i, n, ty, k in exported)
+            names.setdefault(entity[2][0], name)
+    renderer = Renderer(names, budget)
+
+    def signature(entity: tuple, kind: str) -> str | None:
+        ty = _type_of(entity)
+        if kind == "func" and isinstance(ty, FuncT):
+            return renderer.func(ty)
+        if kind == "type" and isinstance(ty, Defined):
+            return renderer.valtype(ty.payload if ty.kind == "prim" else ty)
+        return None
+
+    imports = tuple(ArtifactImport(i, n, k, signature(e, k)) for i, n, e, k in imported)
+    exports = tuple(ArtifactExport(i, n, k, signature(e, k)) for i, n, e, k in exported)
     return imports, exports
 
 
-def inspect_component(data: bytes, sha256: str | None = None) -> ArtifactInfo:
-    """Compile (never instantiate) and describe a component; incompatible bytes -> unreadable.
-    The compiled form comes from, or goes to, the shared compiled-artifact cache."""
-    from wasmtime import WasmtimeError
-
-    engine = inspection_engine()
-    sha256 = sha256 or hashlib.sha256(data).hexdigest()
-    folder = compiled.default_folder()
+def inspect_component(data: bytes, budget: Budget) -> ArtifactInfo:
+    """Describe a component, or say why it cannot be one; BudgetExceeded propagates."""
     try:
-        component = compiled.load(engine, folder, sha256, "component") or compiled.compile_and_store(
-            engine, folder, data, sha256, "component"
-        )
-    except (WasmtimeError, ValueError, TypeError) as exc:
-        return unreadable(f"component is incompatible: {error_text(exc)}", code="artifact.incompatible", kind="abi")
-    try:
-        imports, exports = describe(engine, component.type)
-    except (WasmtimeError, TypeError, ValueError) as exc:
-        return unreadable(f"component types could not be read: {error_text(exc)}")
-    return ArtifactInfo(form="component", imports=imports, exports=exports)
+        read = read_component(data, budget)
+        imports, exports = describe(read.type, budget)
+    except MalformedWasm as exc:
+        reason = bound_bytes(str(exc), ERROR_LIMIT_BYTES)
+        return unreadable(f"component is incompatible: {reason}", code="artifact.incompatible", kind="abi")
+    except RecursionError:  # not reachable within the depth bounds; never a traceback if it were
+        reason = "its types nest too deeply to read"
+        return unreadable(f"component is incompatible: {reason}", code="artifact.incompatible", kind="abi")
+    creates = read.creates
+    counts = InstantiationCounts(
+        core_instances=creates.instances,
+        core_modules=len(read.modules),
+        memories=creates.memories,
+        tables=creates.tables,
+        memory_bytes=creates.memory_bytes,
+        table_elements=creates.table_elements,
+        exact=creates.exact,
+    )
+    return ArtifactInfo(
+        form="component",
+        imports=imports,
+        exports=exports,
+        modules=tuple(read.modules),
+        counts=counts,
+    )

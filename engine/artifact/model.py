@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from engine.diagnostics import Diagnostic
 
-FORMS = ("component", "core", "placeholder", "unreadable")
+FORMS = ("component", "core", "placeholder", "unknown", "unreadable")
 
 
 @dataclass(frozen=True)
@@ -41,11 +41,79 @@ class ArtifactExport:
 
 
 @dataclass(frozen=True)
+class CoreMemory:
+    """A core module's linear memory as declared: sizes in pages of 2**page_size_log2 bytes
+    (64 KiB unless the custom-page-sizes proposal says otherwise). `imported` memories are
+    provided by whoever instantiates the module; only the others are created by instantiating it."""
+
+    initial_pages: int
+    max_pages: int | None
+    memory64: bool
+    shared: bool = False
+    page_size_log2: int = 16
+    imported: bool = False
+
+    @property
+    def initial_bytes(self) -> int:
+        return self.initial_pages << self.page_size_log2
+
+
+@dataclass(frozen=True)
+class CoreTable:
+    """A core module's table as declared: element type and sizes in elements; `imported` as for
+    CoreMemory."""
+
+    element: str
+    initial: int
+    maximum: int | None
+    table64: bool = False
+    shared: bool = False
+    imported: bool = False
+
+
+@dataclass(frozen=True)
+class ModuleShape:
+    """The memories and tables one core module declares, imported ones first (index order)."""
+
+    memories: tuple[CoreMemory, ...] = ()
+    tables: tuple[CoreTable, ...] = ()
+
+
+@dataclass(frozen=True)
+class InstantiationCounts:
+    """What instantiating the artifact once creates, read statically (what store limits count).
+
+    `core_instances`: core module instances created (a core module: 1; a component: every core
+    `instantiate`, nested components' ones included once per instantiation of that component).
+    `core_modules`: core modules embedded in the binary, at every nesting level.
+    `memories`, `tables`: memories and tables those instances define (imported ones are shared,
+    not created). `memory_bytes`, `table_elements`: the largest initial size among them (what
+    a store's memory_size and table_elements limits check at instantiation).
+    `exact` is False when a nested component instantiates a component or module that it
+    imports, whose contents are only known where it is supplied; the numbers are then a lower
+    bound.
+    """
+
+    core_instances: int
+    core_modules: int
+    memories: int
+    tables: int
+    memory_bytes: int = 0
+    table_elements: int = 0
+    exact: bool = True
+
+
+@dataclass(frozen=True)
 class ArtifactInfo:
     """Result of `inspect_artifact`: the artifact's form, its imports/exports, and why not, if not.
 
     `placeholder` names the recognized placeholder ("tool-template" / "instance-template") when
-    form is "placeholder". Diagnostics explain an "unreadable" form; other forms carry none.
+    form is "placeholder". Diagnostics explain an "unreadable" or "unknown" form; other forms
+    carry none. "unknown" means static inspection stopped at its time bound
+    (`inspection_bound_s`, seconds) before it knew the artifact's types.
+    `modules`: the memories and tables of each core module (a core artifact: itself; a
+    component: every embedded core module, in binary order, nested ones included), and `counts`
+    what one instantiation creates; both are read statically, for target limits (issue 19).
     """
 
     form: str
@@ -53,6 +121,9 @@ class ArtifactInfo:
     exports: tuple[ArtifactExport, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()
     placeholder: str | None = None
+    modules: tuple[ModuleShape, ...] = ()
+    counts: InstantiationCounts | None = None
+    inspection_bound_s: float | None = None
 
     def export(self, name: str, interface: str = "") -> ArtifactExport | None:
         """The export called `name` in `interface` ("" = world level), if any."""
@@ -69,24 +140,11 @@ def unreadable(message: str, code: str = "artifact.unreadable", kind: str = "mal
     return ArtifactInfo(form="unreadable", diagnostics=(Diagnostic(kind, "artifact", message, code=code),))
 
 
-def info_to_json(info: ArtifactInfo) -> dict:
-    """A JSON form of an ArtifactInfo, for the on-disk inspection cache."""
-    return {
-        "form": info.form,
-        "placeholder": info.placeholder,
-        "imports": [[i.interface, i.name, i.kind, i.signature] for i in info.imports],
-        "exports": [[e.interface, e.name, e.kind, e.signature] for e in info.exports],
-        "diagnostics": [[d.kind, d.phase, d.message, d.code] for d in info.diagnostics],
-    }
-
-
-def info_from_json(data: dict) -> ArtifactInfo:
+def inspection_stopped(seconds: float) -> ArtifactInfo:
+    """The "unknown" result of an inspection that ran past its time bound."""
+    message = f"static inspection stopped at its {seconds:g} s bound; the artifact's types are unknown"
     return ArtifactInfo(
-        form=data["form"],
-        placeholder=data["placeholder"],
-        imports=tuple(ArtifactImport(*row) for row in data["imports"]),
-        exports=tuple(ArtifactExport(*row) for row in data["exports"]),
-        diagnostics=tuple(
-            Diagnostic(kind, phase, message, code=code) for kind, phase, message, code in data["diagnostics"]
-        ),
+        form="unknown",
+        diagnostics=(Diagnostic("limit", "artifact", message, code="artifact.inspection-bound"),),
+        inspection_bound_s=seconds,
     )

@@ -179,6 +179,7 @@ def _add_runtime(graph, ref: str, package: Package, inspect, worlds) -> None:
         placeholder=info.placeholder,
         size=len(data),
         diagnostics=tuple(d.message for d in info.diagnostics),
+        inspection_bound_ms=None if info.inspection_bound_s is None else round(info.inspection_bound_s * 1000),
     )
     graph.add_edge(rt_node, art_node, label="loads")
     for label, items in (("exports", info.exports), ("imports", info.imports)):

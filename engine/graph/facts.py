@@ -42,6 +42,7 @@ FACT_SCHEMA: dict[str, tuple[str, ...]] = {
     "artifact": ("P", "Form"),
     "artifact_placeholder": ("P", "Which"),
     "artifact_problem": ("P", "Message"),
+    "artifact_inspection_stopped": ("P", "Ms"),
     "artifact_size": ("P", "Bytes"),
     "artifact_export": ("P", "Interface", "Func", "Kind", "Sig"),
     "artifact_import": ("P", "Interface", "Func", "Kind", "Sig"),
@@ -211,6 +212,8 @@ def _artifact(out, node, a):
         out["artifact_placeholder"].add((ref, a["placeholder"]))
     for message in a.get("diagnostics", ()):
         out["artifact_problem"].add((ref, message))
+    if a.get("inspection_bound_ms") is not None:
+        out["artifact_inspection_stopped"].add((ref, a["inspection_bound_ms"]))
 
 
 def _artifact_item(pred):

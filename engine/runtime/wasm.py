@@ -4,8 +4,8 @@ running one guest call under its own fuel budget and wall-clock deadline.
 This is the only module that imports wasmtime, and it does so when a registry first needs an
 engine, so `import engine.runtime` stays cheap for commands that never run wasm.
 
-Settings (engine/compiled.py, shared with static inspection so both use one compiled-artifact
-cache): fuel metering and epoch interruption on; the component model on; max wasm stack 2 MiB.
+Settings (engine/compiled.py, with the compiled-artifact cache): fuel metering and epoch
+interruption on; the component model on; max wasm stack 2 MiB.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Fixtures for the authoring tests: templates written by the real `new`, and one componentize-py
-build of the python-instance template per session (a build takes seconds and 18 MB)."""
+"""Fixtures for the authoring tests: templates written by the real `new`; the one componentize-py
+build of the python-instance template per session is `python_instance_built` (tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -7,18 +7,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from engine.authoring.build import build
-from engine.authoring.new import create
-
-
-@pytest.fixture(scope="session")
-def python_instance_built(tmp_path_factory) -> Path:
-    """A python-instance package built once with componentize-py; copy it before changing it."""
-    folder = tmp_path_factory.mktemp("python-build") / "python-instance"
-    create("python-instance", str(folder), "acme.py_counter")
-    build(str(folder))
-    return folder
 
 
 @pytest.fixture
