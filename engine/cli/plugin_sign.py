@@ -8,6 +8,7 @@ about another package, a signature file that cannot be written).
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -92,6 +93,11 @@ def _private_key(key_file: str | None, key_env: str | None):
     help="Signature file to write (default: PACKAGE.sig beside the package).",
 )
 @click.option(
+    "--print-statement",
+    is_flag=True,
+    help="Print the statement a signature vouches for (exact bytes, no key needed), e.g. to sign it with Sigstore.",
+)
+@click.option(
     "--provenance/--no-provenance",
     default=True,
     show_default=True,
@@ -103,15 +109,24 @@ def sign(
     key_file: str | None,
     key_env: str | None,
     output: str | None,
+    print_statement: bool,
     provenance: bool,
     output_format: str,
     as_json: bool,
 ) -> None:
     """Sign a package folder or .yoi-plugin archive: its digest, id and version, in PACKAGE.sig."""
-    from engine.provenance.sign import SignError, sign_package
+    from engine.provenance.sign import SignError, sign_package, statement_bytes
 
     if not os.path.lexists(package):
         fail("plugin", f"plugin sign input `{package}` could not be read: not found", ErrorKind.IO)
+    if print_statement:
+        try:
+            data = statement_bytes(package)
+        except SignError as error:
+            fail("plugin", f"plugin sign failed: {error}", error.error_kind)
+        sys.stdout.buffer.write(data)  # the exact bytes, no newline: what a signer must sign
+        sys.stdout.buffer.flush()
+        return
     key = _private_key(key_file, key_env)
     try:
         result = sign_package(package, key, output=output, provenance=provenance)

@@ -135,12 +135,41 @@ TRUST_KEY_SCHEMA = {
         "Package ids the key may sign: `acme.echo`, or `acme.*` for every id under `acme.` (default: any).",
     ),
 }
+TRUSTED_IDENTITY_SCHEMA = {
+    "identity": _d(
+        {"type": "string", "required": True, "empty": False},
+        "The certificate identity (its SAN: a workflow URI or an e-mail); ending in `*`, a prefix of it.",
+    ),
+    "issuer": _d(
+        {"type": "string", "required": True, "empty": False},
+        "The OIDC issuer that must have vouched for the identity (e.g. https://token.actions.githubusercontent.com).",
+    ),
+    "name": _string("Who the identity is (shown in reports as the signer)."),
+    "packages": _d(
+        {"type": "list", "schema": {"type": "string", "regex": PACKAGE_PATTERN_REGEX}},
+        "Package ids the identity may sign: `acme.echo`, or `acme.*` (default: any).",
+    ),
+}
+SIGSTORE_SCHEMA = {
+    "trusted_root": _d(
+        {"type": "string", "required": True, "empty": False},
+        "A pinned Sigstore trusted_root.json (relative to this config file); bundles are verified offline against it.",
+    ),
+    "identities": _d(
+        {"type": "list", "schema": {"type": "dict", "schema": TRUSTED_IDENTITY_SCHEMA}},
+        "Identities whose keyless (Sigstore) signatures count.",
+    ),
+}
 TRUST_SCHEMA = {
     "require_signature": _d(
         {"type": "boolean"},
         "Refuse every package without a valid signature from a trusted key allowed to sign it (default false).",
     ),
     "keys": _d({"type": "list", "schema": {"type": "dict", "schema": TRUST_KEY_SCHEMA}}, "Trusted signing keys."),
+    "sigstore": _d(
+        {"type": "dict", "schema": SIGSTORE_SCHEMA},
+        "Keyless signatures: Sigstore bundles (<package>.sigstore.json) verified offline (the `sigstore` extra).",
+    ),
 }
 
 # Validated as the document {"plugins": <table>} so error paths start at `plugins`.

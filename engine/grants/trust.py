@@ -15,8 +15,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from engine.grants.model import TrustedKey, TrustSettings
+from engine.grants.model import SigstoreTrust, TrustedIdentity, TrustedKey, TrustSettings
 from engine.provenance.keys import KeyProblem, decode_public_key, key_id, read_public_key
+from engine.safe_read import ReadError, read_bounded
 from engine.schemas import SchemaProblem
 
 
@@ -70,6 +71,39 @@ class _Reader:
             return None
 
 
+MAX_TRUSTED_ROOT_BYTES = 1024 * 1024
+SIGSTORE_HINT = "install the `sigstore` extra (pip install '.[sigstore]' in a checkout of the engine)"
+
+
+def _sigstore(reader: _Reader, table: dict[str, Any]) -> SigstoreTrust | None:
+    """The `[plugins.trust.sigstore]` table: its trusted root read now (bounded, a JSON object),
+    so a missing or broken root is a config error, not a signature that quietly fails later."""
+    import importlib.util
+
+    from engine.provenance.dsse import EnvelopeProblem, strict_json
+
+    path: tuple[str | int, ...] = ("plugins", "trust", "sigstore", "trusted_root")
+    if importlib.util.find_spec("sigstore") is None:
+        reader.problem(("plugins", "trust", "sigstore"), f"needs the sigstore package: {SIGSTORE_HINT}")
+        return None
+    root_file = str(reader.folder / table["trusted_root"])
+    try:
+        data = read_bounded(root_file, MAX_TRUSTED_ROOT_BYTES)
+        if not isinstance(strict_json(data), dict):
+            raise EnvelopeProblem("not a JSON object")
+    except ReadError as error:
+        reader.problem(path, f"could not be read: {error.reason}")
+        return None
+    except EnvelopeProblem as problem:
+        reader.problem(path, f"is not a trusted root: {problem}")
+        return None
+    identities = tuple(
+        TrustedIdentity(i["identity"], i["issuer"], tuple(i.get("packages", ())), i.get("name", ""))
+        for i in table.get("identities", ())
+    )
+    return SigstoreTrust(data, root_file, identities)
+
+
 def read_trust(table: dict[str, Any] | None, file: str) -> tuple[TrustSettings, list[SchemaProblem]]:
     """The trust settings of a schema-checked `[plugins.trust]` table (None: no table)."""
     if table is None:
@@ -82,4 +116,6 @@ def read_trust(table: dict[str, Any] | None, file: str) -> tuple[TrustSettings, 
             reader.problem(("plugins", "trust", "keys", index, "id"), "names a key listed before")
         elif key is not None:
             keys.append(key)
-    return TrustSettings(bool(table.get("require_signature", False)), tuple(keys), True), reader.problems
+    sigstore = _sigstore(reader, table["sigstore"]) if "sigstore" in table else None
+    required = bool(table.get("require_signature", False))
+    return TrustSettings(required, tuple(keys), True, sigstore), reader.problems

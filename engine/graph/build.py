@@ -278,8 +278,8 @@ def _add_permission(graph: nx.MultiDiGraph, parent: NodeKey, ref: str, side: str
 
 
 def _add_trust(graph, ref: str, trust: PackageTrust) -> None:
-    """Signatures (one node each; key id "" for a status about the whole file), the build
-    provenance, and the trusted keys they were checked against (shared nodes)."""
+    """Signatures (one node each; key id "" for a status about the whole file), the Sigstore
+    bundle, the build provenance, and the trusted keys they were checked against (shared nodes)."""
     pkg_node = ("package", ref)
     signature = trust.signature
     for index, result in enumerate(signature.results):
@@ -307,6 +307,19 @@ def _add_trust(graph, ref: str, trust: PackageTrust) -> None:
         signatures=tuple((r.key_id, r.status) for r in provenance.signatures),
     )
     graph.add_edge(pkg_node, node, label="built")
+    keyless = trust.keyless
+    bundle = ("keyless", ref)
+    graph.add_node(
+        bundle,
+        type="keyless",
+        file=trust.keyless_path,
+        status=keyless.status if keyless else "missing",
+        detail=keyless.detail if keyless else "no Sigstore bundle beside the package",
+        identity=keyless.identity if keyless else "",
+        issuer=keyless.issuer if keyless else "",
+        verified=keyless.verified if keyless else False,
+    )
+    graph.add_edge(pkg_node, bundle, label="signed")
     for key_id, name in trust.keys:
         key_node = ("trusted_key", key_id)
         graph.add_node(key_node, type="trusted_key", key_id=key_id, name=name)

@@ -73,6 +73,10 @@ FACT_SCHEMA: dict[str, tuple[str, ...]] = {
     "signature_file": ("P", "Path"),
     "signature_required": ("P",),
     "trusted_key": ("KeyId", "Name"),
+    "sigstore_signature": ("P", "Identity", "Issuer", "Status"),
+    "sigstore_detail": ("P", "Detail"),
+    "sigstore_file": ("P", "Path"),
+    "signed_by": ("P", "Identity"),
     "provenance_status": ("P", "Status"),
     "provenance_detail": ("P", "Detail"),
     "provenance_file": ("P", "Path"),
@@ -275,6 +279,15 @@ def _provenance(out, node, a):
         out["provenance_signature"].add((ref, key_id, status))
 
 
+def _keyless(out, node, a):
+    ref = node[1]
+    out["sigstore_signature"].add((ref, a["identity"], a["issuer"], a["status"]))
+    out["sigstore_detail"].add((ref, a["detail"]))
+    out["sigstore_file"].add((ref, a["file"]))
+    if a["verified"]:
+        out["signed_by"].add((ref, a["identity"]))
+
+
 def _trusted_key(out, node, a):
     out["trusted_key"].add((a["key_id"], a["name"]))
 
@@ -298,6 +311,7 @@ _EXPORTERS = {
     "signature": _signature,
     "provenance": _provenance,
     "trusted_key": _trusted_key,
+    "keyless": _keyless,
     **grant_exporters(),
 }
 

@@ -1,9 +1,10 @@
-"""The files that travel beside a package, never inside it: its signature envelope and its build
-provenance. A file inside would change the package digest it speaks about.
+"""The files that travel beside a package, never inside it: its signature envelope, its Sigstore
+bundle and its build provenance. A file inside would change the package digest it speaks about.
 
-`pkg.yoi-plugin` has `pkg.yoi-plugin.sig` and `pkg.yoi-plugin.intoto.json`; a folder `pkg/` has
-`pkg.sig` and `pkg.intoto.json`. A folder and the archive `pack` makes of it have one digest, so
-`pack` carries the folder's files to the archive's names (`carry`).
+`pkg.yoi-plugin` has `pkg.yoi-plugin.sig`, `pkg.yoi-plugin.sigstore.json` and
+`pkg.yoi-plugin.intoto.json`; a folder `pkg/` has `pkg.sig` and so on. A folder and the archive
+`pack` makes of it have one digest, so `pack` carries the folder's files to the archive's names
+(`carry`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from engine.safe_read import ReadError, read_bounded
 
 SIGNATURE_SUFFIX = ".sig"
 PROVENANCE_SUFFIX = ".intoto.json"
-SUFFIXES = (SIGNATURE_SUFFIX, PROVENANCE_SUFFIX)
+SIGSTORE_SUFFIX = ".sigstore.json"  # a Sigstore bundle, as sigstore-python names them
+SUFFIXES = (SIGNATURE_SUFFIX, PROVENANCE_SUFFIX, SIGSTORE_SUFFIX)
 MAX_BESIDE_BYTES = 256 * 1024
 
 

@@ -13,8 +13,8 @@ from datetime import datetime
 
 from engine.grants.model import TrustSettings
 from engine.package.model import Package
-from engine.provenance.beside import PROVENANCE_SUFFIX, SIGNATURE_SUFFIX, beside
-from engine.provenance.model import ProvenanceCheck, SignatureCheck, missing
+from engine.provenance.beside import PROVENANCE_SUFFIX, SIGNATURE_SUFFIX, SIGSTORE_SUFFIX, beside
+from engine.provenance.model import KeylessResult, ProvenanceCheck, SignatureCheck, missing
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,8 @@ class PackageTrust:
     provenance: ProvenanceCheck
     required: bool  # [plugins.trust] require_signature
     keys: tuple[tuple[str, str], ...] = ()  # the trusted keys: (key id, name)
+    keyless: KeylessResult | None = None  # the Sigstore bundle beside the package (None: none there)
+    keyless_path: str = ""
 
 
 def inspect_package(
@@ -42,13 +44,20 @@ def inspect_package(
     where = package_path or package.path
     signature_file = signature_path or beside(where, SIGNATURE_SUFFIX)
     provenance_file = beside(where, PROVENANCE_SUFFIX)
+    bundle_file = beside(where, SIGSTORE_SUFFIX)
     signature = SignatureCheck(signature_file, (missing(signature_file),))
     absent = missing(provenance_file)
     provenance = ProvenanceCheck(provenance_file, absent.status, absent.detail)
+    keyless = None
     if os.path.lexists(signature_file) or os.path.lexists(provenance_file):
         from engine.provenance.verify import check_provenance, check_signature
 
         follow = follow_symlinks or signature_path is not None
         signature = check_signature(package, signature_file, trust, follow_symlinks=follow, now=now)
         provenance = check_provenance(package, provenance_file, trust, follow_symlinks=follow_symlinks, now=now)
-    return PackageTrust(signature, provenance, trust.require_signature, tuple((k.id, k.name) for k in trust.keys))
+    if os.path.lexists(bundle_file):
+        from engine.provenance.keyless import check_bundle
+
+        keyless = check_bundle(package, bundle_file, trust, follow_symlinks=follow_symlinks)
+    keys = tuple((k.id, k.name) for k in trust.keys)
+    return PackageTrust(signature, provenance, trust.require_signature, keys, keyless, bundle_file)

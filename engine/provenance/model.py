@@ -71,3 +71,21 @@ class ProvenanceCheck:
 def missing(path: str) -> SignatureResult:
     """The status of a file that is not there (key id FILE_KEY)."""
     return SignatureResult(FILE_KEY, "missing", f"no file at {bound_text(path, 200)}")
+
+
+@dataclass(frozen=True)
+class KeylessResult:
+    """The status of the bundle beside a package. `identity` and `issuer` are set once the
+    bundle verified against the trusted root (the certificate's SAN and OIDC issuer)."""
+
+    path: str
+    status: str
+    detail: str
+    identity: str = ""
+    issuer: str = ""
+    signer: str = ""  # the trusted identity's name
+
+    @property
+    def verified(self) -> bool:
+        """The bundle verified and is about this package: its identity is established."""
+        return self.status in ("valid", "unknown_key", "not_allowed_for_package")

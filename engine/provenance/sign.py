@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.errors import EngineError, ErrorKind
+from engine.package.model import Package
 from engine.provenance.beside import PROVENANCE_SUFFIX, SIGNATURE_SUFFIX, beside
 from engine.provenance.dsse import (
     PAYLOAD_TYPE,
@@ -39,8 +40,6 @@ from engine.safe_read import ReadError, read_bounded
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-    from engine.package.model import Package
 
 MAX_EXISTING_BYTES = 256 * 1024
 
@@ -125,17 +124,29 @@ def _provenance(path: str, package: Package) -> tuple[bytes, Envelope | None]:
     return (base.payload if base is not None else canonical_json(document)), base
 
 
-def sign_package(
-    package_path: str, key: Ed25519PrivateKey, *, output: str | None = None, provenance: bool = True
-) -> SignResult:
-    """Sign the package at `package_path` (folder or archive) with `key`; SignError otherwise."""
+def _load(package_path: str) -> Package:
     from engine.diagnostics import DiagnosticError
     from engine.package.materialize import load_package_path
 
     try:
-        package = load_package_path(package_path)
+        return load_package_path(package_path)
     except DiagnosticError as error:
         raise SignError(f"the package cannot be signed: {error.diagnostics[0].message}") from None
+
+
+def statement_bytes(package_path: str) -> bytes:
+    """The package statement `sign` signs, as its exact bytes: what another signer (a Sigstore
+    keyless signer in CI) signs to vouch for the same package."""
+    package = _load(package_path)
+    manifest = package.manifest
+    return canonical_json(package_statement(PackageClaim(manifest.id, manifest.version, package.digest)))
+
+
+def sign_package(
+    package_path: str, key: Ed25519PrivateKey, *, output: str | None = None, provenance: bool = True
+) -> SignResult:
+    """Sign the package at `package_path` (folder or archive) with `key`; SignError otherwise."""
+    package = _load(package_path)
     manifest = package.manifest
     claim = PackageClaim(manifest.id, manifest.version, package.digest)
     target = output or beside(package_path, SIGNATURE_SUFFIX)

@@ -2,11 +2,12 @@
 
 Two predicates:
 
-- the package statement, what `yoi plugin sign` signs: one subject, the package, whose digest
-  set holds the engine's package digest (spec §5.7) under the algorithm name `yoi-package-v1`
-  (it is not a SHA-256 of the archive's bytes, so it is not called `sha256` there), and a
-  predicate stating the same digest as the engine prints it (`sha256:<hex>`), the package id and
-  its version. No time, no path: two signers of one package build the same bytes.
+- the package statement, what `yoi plugin sign` signs: one subject, the package (named
+  `<id>@<version>`, not a file), whose `sha256` is the engine's package digest (spec §5.7: a
+  SHA-256 over the package's paths and file hashes, not over an archive's bytes; in-toto tools,
+  sigstore-python among them, accept only standard algorithm names), and a predicate stating the
+  same digest as the engine prints it (`sha256:<hex>`), the package id and its version. No time,
+  no path: two signers of one package build the same bytes.
 - the build provenance, what `yoi plugin build` writes beside a package: SLSA provenance v1
   (slsa.dev/provenance/v1) whose subjects are the package and its artifact (`sha256` of the
   artifact's bytes), with the source tree digest, the build recipe, the tool versions, the engine
@@ -31,7 +32,7 @@ SIGNATURE_PREDICATE = SCHEMA_BASE + "package-signature/v1"
 PROVENANCE_PREDICATE = "https://slsa.dev/provenance/v1"
 BUILD_TYPE = SCHEMA_BASE + "build/v1"
 BUILDER_ID = SCHEMA_BASE + "builder/yoi-plugin-build"
-PACKAGE_DIGEST_ALGORITHM = "yoi-package-v1"
+PACKAGE_DIGEST_ALGORITHM = "sha256"  # of the package digest's preimage (spec §5.7), see above
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _DIGEST = re.compile(r"sha256:([0-9a-f]{64})")
 MAX_TEXT = 256  # any string a statement carries into a report

@@ -22,14 +22,25 @@ def _signature_json(result: SignatureResult) -> dict[str, Any]:
 
 
 def signatures_json(trust: PackageTrust) -> dict[str, Any]:
-    """`{"file", "required", "signatures": [...], "valid_keys": [...]}` (file-level statuses have
-    key id "")."""
+    """`{"file", "required", "signatures": [...], "valid_keys": [...], "sigstore"}` (file-level
+    statuses have key id ""; `sigstore` is the bundle beside the package, or None)."""
     check = trust.signature
+    keyless = trust.keyless
     return {
         "file": check.path,
         "required": trust.required,
         "signatures": [_signature_json(r) for r in check.results],
         "valid_keys": [r.key_id for r in check.valid],
+        "sigstore": None
+        if keyless is None
+        else {
+            "file": keyless.path,
+            "status": keyless.status,
+            "detail": keyless.detail,
+            "identity": keyless.identity,
+            "issuer": keyless.issuer,
+            "signer": keyless.signer,
+        },
     }
 
 
@@ -63,10 +74,15 @@ def trust_lines(signatures: dict[str, Any] | None, provenance: dict[str, Any] | 
     if signatures is not None:
         entries = signatures["signatures"]
         unsigned = len(entries) == 1 and entries[0]["status"] == "missing"
-        if not unsigned or signatures["required"] or always:
+        bundle = signatures.get("sigstore")
+        if not unsigned or bundle is not None or signatures["required"] or always:
             required = " (required)" if signatures["required"] else ""
             lines.append(bound_text(f"signatures{required}: {signatures['file']}", 1000))
             lines += ["  " + signature_line(entry) for entry in entries]
+        if bundle is not None:
+            who = f" {bundle['identity']} ({bundle['issuer']})" if bundle["identity"] else ""
+            signer = f" {bundle['signer']}:" if bundle["signer"] else ""
+            lines.append(bound_text(f"  sigstore:{signer}{who} {bundle['status']}: {bundle['detail']}", 1000))
     if provenance is not None and (provenance["status"] != "missing" or always):
         lines.append(bound_text(f"provenance: {provenance['status']}: {provenance['file']}", 1000))
         build = provenance["build"]

@@ -66,7 +66,7 @@ ENVELOPE_DAMAGE = {
     "an unknown field": lambda d: d.update(extra=1),
     "another payload type": lambda d: d.update(payloadType="application/json"),
     "no signatures": lambda d: d.update(signatures=[]),
-    "non-canonical base64": lambda d: d.update(payload=d["payload"].rstrip("=")),
+    "non-canonical base64": lambda d: d.update(payload="QR=="),  # leftover bits set: canonical is QQ==
     "a signature of 63 bytes": lambda d: d["signatures"][0].update(sig=base64.b64encode(b"x" * 63).decode()),
     "a key id of another form": lambda d: d["signatures"][0].update(keyid="sha256:" + "0" * 64),
     "a signature without keyid": lambda d: d["signatures"][0].pop("keyid"),
