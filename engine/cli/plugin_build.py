@@ -1,10 +1,13 @@
-"""`yoi plugin build DIR`: build the artifact plugin.toml names, then check the package.
+"""`yoi plugin build DIR`: build the artifact plugin.toml names, write the build provenance
+beside the folder (DIR.intoto.json, docs/provenance.md), then check the package.
 
 Exit codes: those of `check` on the built package (0 active/partial, 1 rejected); 1 when the
 build itself fails (a compiler error, a timeout); 2 for bad input or a missing builder.
 """
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import click
 
@@ -23,17 +26,25 @@ from engine.errors import ErrorKind
     show_default=True,
     help="Seconds a Python build may take before it is stopped.",
 )
+@click.option(
+    "--provenance/--no-provenance",
+    default=True,
+    show_default=True,
+    help="Write the build provenance DIR.intoto.json beside the folder (docs/provenance.md).",
+)
 @format_options("human", "json")
-def build(directory: str, timeout: float, output_format: str, as_json: bool) -> None:
+def build(directory: str, timeout: float, provenance: bool, output_format: str, as_json: bool) -> None:
     """Build a package folder's artifact (WAT with wasmtime, Python with componentize-py), then check it."""
     from engine.authoring.build import BuildError
     from engine.authoring.build import build as build_package
     from engine.report.judge import check_path
 
+    started = datetime.now(UTC)
     try:
         result = build_package(directory, timeout)
     except BuildError as error:
         fail("plugin", f"plugin build failed: {error}", error.error_kind)
+    attested = _provenance(directory, result, started) if provenance else None
     report = run_guarded("plugin", lambda: check_path(directory))
     if resolve_format(output_format, as_json) == "json":
         emit_json(
@@ -45,6 +56,7 @@ def build(directory: str, timeout: float, output_format: str, as_json: bool) -> 
                 "artifact": result.artifact,
                 "size_bytes": result.size_bytes,
                 "build_ms": round(result.build_ms, 1),
+                "provenance": attested,
                 "check": report,
             }
         )
@@ -61,6 +73,39 @@ def build(directory: str, timeout: float, output_format: str, as_json: bool) -> 
                 1000,
             )
         )
+        if attested is not None:
+            click.echo(bound_text(f"provenance: {attested} (beside the folder, never in the package)", 1000))
         click.echo(render_check(report), nl=False)
     if report["status"] in ("rejected", "disabled"):
         fail("plugin", "plugin check of the built package failed; see diagnostics above", ErrorKind.REJECTED)
+
+
+def _provenance(directory: str, result, started: datetime) -> str | None:
+    """Write the build provenance beside the folder (docs/provenance.md); None when the built
+    folder is not a package the statement could describe (check then says why)."""
+    from engine.diagnostics import DiagnosticError
+    from engine.package.materialize import load_package_path
+    from engine.provenance.build import build_facts, write_provenance
+
+    try:
+        package = load_package_path(directory)
+    except DiagnosticError:
+        return None
+    facts = build_facts(
+        package,
+        artifact=result.artifact,
+        outputs=(result.artifact,),
+        language=result.language,
+        builder=result.builder,
+        started=started,
+        finished=datetime.now(UTC),
+    )
+    try:
+        return write_provenance(directory, facts)
+    except OSError as error:
+        reason = error.strerror or "I/O error"
+        fail(
+            "plugin",
+            f"plugin build: the artifact was built, but its provenance was not written: {reason}",
+            ErrorKind.IO,
+        )
