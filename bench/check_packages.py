@@ -1,7 +1,7 @@
 """Benchmark: the `yoi plugin check` pipeline, in process, on the bundled examples and on 1,000
 generated packages (as folders and as `.yoi-plugin` archives).
 
-Measured: `check_path(path)`, the whole `yoi plugin check` pipeline in process: load_package_path
+Measured: `check_report(check_verdict(path), path)`, the whole `yoi plugin check` pipeline in process: load_package_path
 (read, archive parse, manifest tomllib + cerberus, digest), artifact inspection, graph, facts,
 the built-in rules, and the report dict.
 Baseline in the same run: read the same files and parse plugin.toml with tomllib, nothing else.
@@ -26,7 +26,8 @@ from pathlib import Path
 
 from engine.package.archive import write_archive
 from engine.artifact import clear_cache
-from engine.report.judge import check_path
+from engine.report.check import check_report
+from engine.verdict.run import check_verdict
 from engine.resources import examples_dir
 
 
@@ -110,7 +111,7 @@ def baseline(path: Path) -> None:
 
 
 def check(path: Path) -> None:
-    report = check_path(path)  # (status checked so a broken fixture cannot look fast)
+    report = check_report(check_verdict(path), path)  # (status checked so a broken fixture cannot look fast)
     if report["status"] == "rejected":
         raise SystemExit(f"unexpected rejection of {path}: {report['diagnostics']}")
 
@@ -142,7 +143,7 @@ def main() -> None:
 
     examples = [p for p in sorted(examples_dir().iterdir()) if (p / "plugin.toml").is_file()]
     if examples:
-        check_path(examples[0])  # warm imports and cached validators outside the timing
+        check_report(check_verdict(examples[0]), examples[0])  # warm imports and cached validators outside the timing
         report("bundled examples (x100)", examples * 100, args.repeat)
     with tempfile.TemporaryDirectory() as tmp:
         folders, archives = write_packages(Path(tmp), args.count)

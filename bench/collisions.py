@@ -7,6 +7,9 @@ name; every other package gets one diagnostic per tool naming the keeper. Going 
 packages (4x) must cost about 4x, not 16x: the report prints the growth factors of time and of
 memory above the process floor (`python -c "import engine.cli.main"` measured in the same run).
 
+It also prints the size of `list --json` over the same workspace (issue 16: at most 10 MB for
+32 packages; each denied tool's finding is said once).
+
     python bench/collisions.py [--counts 32 128] [--tools 550]
 """
 
@@ -98,9 +101,13 @@ def main() -> None:
             command = [sys.executable, "-m", "engine.cli.main", "plugin", "list", "--workspace", str(root)]
             run_child(command, ROOT)  # warm the rule cache once
             seconds, rss, size = min(run_child(command, ROOT) for _ in range(args.runs))
+            json_seconds, json_rss, json_size = run_child([*command, "--json"], ROOT)
         rows.append((count, seconds, rss))
         print(f"list over {count} packages x {args.tools} shared tools: {seconds:.2f} s CPU, "
               f"peak RSS {rss:.0f} MiB, output {size / 1024:.0f} KiB")
+        print(f"  list --json (to a pipe): {json_seconds:.2f} s CPU, peak RSS {json_rss:.0f} MiB, "
+              f"output {json_size / 1e6:.1f} MB ({json_size / max(1, (count - 1) * args.tools):.0f} bytes "
+              "per denied tool)")
     for (n0, t0, m0), (n1, t1, m1) in zip(rows, rows[1:]):
         time_growth = (t1 - floor[0]) / max(t0 - floor[0], 1e-9)
         memory_growth = (m1 - floor[1]) / max(m0 - floor[1], 1e-9)

@@ -15,7 +15,7 @@ import random
 import time
 from pathlib import Path
 
-import engine.datalog.plan as plan
+import engine.datalog.joins as joins
 from engine.datalog import loads
 from engine.datalog.ast import Atom
 from engine.datalog.parser import parse_text
@@ -72,7 +72,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     rng = random.Random(args.seed)
-    new_order, old_order = plan._order, reference_order()
+    new_order, old_order = joins._order, reference_order()
 
     for size in [int(s) for s in args.sizes.split(",")]:
         rule = one_rule(size, rng)
@@ -85,7 +85,7 @@ def main() -> None:
             f"plan {size} literals ({len(atoms)} atoms): new {new * 1000:.1f} ms, old {old * 1000:.1f} ms, "
             f"old/new {old / new:.0f}x"
         )
-        full = best(lambda: plan.compile_rule(rule, 0), repeat)
+        full = best(lambda: joins.compile_rule(rule, 0), repeat)
         print(f"  plan+codegen+compile {size} literals (new planner): {full * 1000:.1f} ms")
 
     text = ""
@@ -97,11 +97,11 @@ def main() -> None:
         part = text[: text.index("\n", len(text) // 2) + 1] if half else text
         part_kib = len(part.encode()) / 1024
         new = timed(lambda: loads(part, "bench.rules"))
-        plan._order = old_order
+        joins._order = old_order
         try:
             old = timed(lambda: loads(part, "bench.rules"))
         finally:
-            plan._order = new_order
+            joins._order = new_order
         print(
             f"loads {part_kib:.0f} KiB ({part.count(chr(10))} rules of 500 literals): new {new:.2f} s "
             f"({new * 1000 / part_kib:.1f} ms/KiB), old {old:.2f} s ({old * 1000 / part_kib:.1f} ms/KiB)"

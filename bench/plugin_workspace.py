@@ -93,16 +93,16 @@ def make_workspace(root: Path, count: int) -> None:
 def list_bench(count: int) -> None:
     from engine.package.limits import DEFAULT_LIMITS
     from dataclasses import replace
-    from engine.report.judge import list_report
-    from engine.report.workspace import evaluate_workspace
+    from engine.report.listing import list_report
+    from engine.verdict.run import workspace_verdict
 
     limits = replace(DEFAULT_LIMITS, max_packages_per_store=count + 1)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         make_workspace(root, count)
         start = time.perf_counter()
-        evaluation = evaluate_workspace(root, None, (), user_data_home=None, builtin_dir=None, limits=limits)
-        report = list_report(evaluation, str(root))
+        verdict = workspace_verdict(root, None, (), user_data_home=None, builtin_dir=None, limits=limits)
+        report = list_report(verdict, str(root))
         elapsed = time.perf_counter() - start
         statuses = {item["status"] for item in report["items"]}
         print(f"(b) list over {count} packages: {elapsed:.2f} s, {count / elapsed:.0f} packages/s "

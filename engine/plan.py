@@ -1,6 +1,6 @@
 """The Plan model: the only thing the runtime accepts (DESIGN decision 2).
 
-Kept apart from the code that makes plans (engine/report/plan.py) so that the runtime layer can
+Kept apart from the code that makes plans (engine/verdict/plans.py) so that the runtime layer can
 import it without pulling in the graph or the rule engine. Everything here is frozen; schemas are
 canonical JSON text so they stay fixed for a run.
 """
@@ -12,50 +12,26 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.api_registry import NO_TABLES, GrantTables, names, per_api_keywords
+from engine.limits import DEFAULT_LIMITS, HOST_MAXIMA, RAISABLE_LIMITS, RestartPolicy, RuntimeLimits
+
+# The limit types live in engine.limits (below grants and plan); the runtime and docs name them
+# through engine.plan, a Plan's `limits` and `restart` fields being of these types.
+__all__ = [
+    "DEFAULT_LIMITS",
+    "HOST_MAXIMA",
+    "RAISABLE_LIMITS",
+    "Plan",
+    "PlannedIngress",
+    "PlannedService",
+    "PlannedTool",
+    "RestartPolicy",
+    "RuntimeLimits",
+    "freeze_json",
+]
 
 
 def freeze_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-@dataclass(frozen=True)
-class RuntimeLimits:
-    """Per-call limits (spec §6.13); an enablement's `limits` table may raise the first four up to
-    HOST_MAXIMA. Every guest call (start, handle-tool, handle-ingress, status, stop, legacy calls)
-    gets `fuel` and a `timeout_ms` wall-clock deadline of its own."""
-
-    memory_bytes: int = 2 * 1024 * 1024
-    table_elements: int = 256
-    fuel: int = 5_000_000
-    timeout_ms: int = 1000
-    max_input_bytes: int = 65536
-    max_output_bytes: int = 65536
-
-    def raised(self, defaults: RuntimeLimits | None = None) -> dict[str, int]:
-        """The limits above the defaults, by name: what a reviewer must see."""
-        base = defaults or DEFAULT_LIMITS
-        return {name: getattr(self, name) for name in RAISABLE_LIMITS if getattr(self, name) > getattr(base, name)}
-
-    def to_dict(self) -> dict[str, int]:
-        return {name: getattr(self, name) for name in (*RAISABLE_LIMITS, "max_input_bytes", "max_output_bytes")}
-
-
-RAISABLE_LIMITS = ("fuel", "timeout_ms", "memory_bytes", "table_elements")
-DEFAULT_LIMITS = RuntimeLimits()
-HOST_MAXIMA = RuntimeLimits(memory_bytes=256 * 1024 * 1024, table_elements=65536, fuel=10**10, timeout_ms=30_000)
-
-
-@dataclass(frozen=True)
-class RestartPolicy:
-    """How a failed instance is restarted: exponential backoff from `backoff_ms`, doubling up to
-    `backoff_max_ms`, at most `max_restarts` times in a run (0 = never restart)."""
-
-    max_restarts: int = 3
-    backoff_ms: int = 100
-    backoff_max_ms: int = 5000
-
-    def to_dict(self) -> dict[str, int]:
-        return {"max_restarts": self.max_restarts, "backoff_ms": self.backoff_ms, "backoff_max_ms": self.backoff_max_ms}
 
 
 @dataclass(frozen=True)

@@ -43,12 +43,24 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def emit_json(value: Any) -> None:
-    """Pretty-printed JSON plus a newline on stdout, the only thing a JSON command prints.
+    """JSON plus a newline on stdout, the only thing a JSON command prints: indented for a person
+    at a terminal, compact for a pipe or a file (a program reading it; `jq .` indents it), so a
+    large report is not mostly indentation (docs/reports.md).
 
     A file name that is not UTF-8 arrives as lone surrogates (surrogateescape); written raw they
     would make the output invalid UTF-8, so they are written as JSON `\\udcXX` escapes."""
-    text = json.dumps(value, indent=2, ensure_ascii=False)
+    if _stdout_is_terminal():
+        text = json.dumps(value, indent=2, ensure_ascii=False)
+    else:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     click.echo(_LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
+
+
+def _stdout_is_terminal() -> bool:
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):  # replaced or closed stream
+        return False
 
 
 def fail(group: str, message: str, kind: ErrorKind = ErrorKind.USAGE) -> NoReturn:
@@ -58,11 +70,9 @@ def fail(group: str, message: str, kind: ErrorKind = ErrorKind.USAGE) -> NoRetur
     sys.exit(exit_code(kind))
 
 
-def fail_on_run_denials(command: str, findings) -> None:
-    """Exit 1, after the report is printed, when a whole-run finding is a deny: a conclusion no
-    package owns must fail loudly, as it does in `list` and `check` (DESIGN decision 6)."""
-    from engine.report.verdict import failure_reasons
-
-    reasons = failure_reasons((), (), findings, None)
-    if reasons:
-        fail("plugin", f"plugin {command} failed: " + "; ".join(reasons), ErrorKind.REJECTED)
+def fail_on_outcome(command: str, outcome) -> None:
+    """After the report is printed, end the run as the verdict's Outcome says (engine/verdict):
+    a failed run exits with its kind's code, naming its reasons (`plugin list failed: status
+    rejected; 1 whole-run deny finding(s)`)."""
+    if outcome.failed:
+        fail("plugin", f"plugin {command} failed: " + "; ".join(outcome.reasons), outcome.error_kind)

@@ -20,7 +20,7 @@ def workspace_refs(workspace: Path, config_path: Path | None = None) -> list[str
     """Every discovered package ref and enabled id of `workspace`, plus unique local ids."""
     from engine.diagnostics import DiagnosticError
     from engine.package.discovery import discover
-    from engine.report.workspace import load_workspace_config
+    from engine.pipeline.workspace import load_workspace_config
 
     refs = [package.identity for package in discover(workspace).packages]
     with contextlib.suppress(DiagnosticError, OSError):  # a broken config still completes the discovered refs

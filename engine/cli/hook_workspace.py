@@ -22,10 +22,8 @@ from engine.cli.common import emit_json, fail, format_options, resolve_format
 from engine.cli.options import fail_on_option, policy_option
 from engine.cli.run import run_guarded
 from engine.diagnostics import human_lines
-from engine.errors import ErrorKind
 
 GROUP = "hook"
-FAILING_STATUSES = ("rejected", "missing")
 MANIFEST = "plugin.toml"
 MAX_REASONS = 8  # per package in the human output; JSON and SARIF carry them all
 
@@ -42,24 +40,23 @@ def _config_path(workspace: Path, config_path: Path | None) -> Path:
 
 
 def workspace_reports(workspace: Path, config_path: Path, policy_dirs: Sequence[Path], fail_on: str):
-    """(check reports of every enabled package, refs discovered but not enabled, whole-run
-    findings), from one evaluation of the workspace."""
-    from engine.report.judge import check_report
-    from engine.report.subjects import GLOBAL_REF
-    from engine.report.verdict import run_findings
-    from engine.report.workspace import evaluate_workspace
+    """(the workspace's verdict, check reports of every enabled package, refs discovered but not
+    enabled), from one evaluation of the workspace."""
+    from engine.pipeline.subjects import GLOBAL_REF
+    from engine.report.check import check_report
+    from engine.verdict.run import workspace_verdict
 
-    evaluation = evaluate_workspace(workspace, config_path, policy_dirs)
-    judged = [s for s in evaluation.subjects if s.configured or s.ref == GLOBAL_REF]
+    verdict = workspace_verdict(workspace, config_path, policy_dirs)
+    judged = [p for p in verdict.packages if p.configured or p.ref == GLOBAL_REF]
     reports = []
-    for subject in judged:
-        report = check_report(evaluation, subject.package_path or str(config_path), fail_on, subject=subject)
+    for package in judged:
+        report = check_report(verdict, package.package_path or str(config_path), fail_on, package)
         report["command"] = "workspace-check"
-        report["reference"] = subject.ref
+        report["reference"] = package.ref
         report["run_findings"] = []  # the run's findings are reported once, not per package
         reports.append(report)
-    skipped = [s.ref for s in evaluation.subjects if not (s.configured or s.ref == GLOBAL_REF)]
-    return reports, skipped, run_findings(evaluation)
+    skipped = [p.ref for p in verdict.packages if not (p.configured or p.ref == GLOBAL_REF)]
+    return verdict, judged, reports, skipped
 
 
 def _shown(path: str) -> str:
@@ -99,8 +96,9 @@ def _reasons(report: dict[str, Any]) -> list[str]:
     return out
 
 
-def render(workspace: Path, config: Path, reports, skipped, findings, fail_on: str) -> str:
+def render(workspace: Path, config: Path, reports, skipped, verdict, fail_on: str) -> str:
     from engine.report.human import run_finding_lines, verdict_line
+    from engine.verdict.model import GATE_VIEW
 
     lines = [f"workspace check: {workspace} (config: {config})"]
     if not reports:
@@ -111,8 +109,8 @@ def render(workspace: Path, config: Path, reports, skipped, findings, fail_on: s
         lines.extend(f"    {reason}" for reason in reasons[:MAX_REASONS])
         if len(reasons) > MAX_REASONS:
             lines.append(f"    ... and {len(reasons) - MAX_REASONS} more (--format json has them all)")
-    lines.extend(run_finding_lines(findings))
-    lines.append(verdict_line({"verdict_view": "gate", "fail_on": fail_on}))
+    lines.extend(run_finding_lines(verdict.run_findings))
+    lines.append(verdict_line(GATE_VIEW, fail_on))
     counts: dict[str, int] = {}
     for report in reports:
         counts[report["status"]] = counts.get(report["status"], 0) + 1
@@ -144,13 +142,15 @@ def render(workspace: Path, config: Path, reports, skipped, findings, fail_on: s
 def workspace_check(workspace: Path, config_path, policy_dirs, fail_on: str, output_format: str, as_json: bool) -> None:
     """Gate every package the workspace enables, with its real grants (the view of `yoi plugin
     check`). Exit 0 all pass, 1 a package rejected or missing or a whole-run deny, 2 bad input."""
-    from engine.report.verdict import failure_reasons
+    from engine.report.shapes import finding_dict, rules_of
+    from engine.verdict.model import GATE_VIEW
 
     fmt = resolve_format(output_format, as_json)
     config = _config_path(workspace, config_path)
-    reports, skipped, findings = run_guarded(
+    verdict, judged, reports, skipped = run_guarded(
         "plugin", lambda: workspace_reports(workspace, config, policy_dirs, fail_on)
     )
+    findings = [finding_dict(f) for f in verdict.run_findings]
     if fmt == "json":
         emit_json(
             {
@@ -162,6 +162,7 @@ def workspace_check(workspace: Path, config_path, policy_dirs, fail_on: str, out
                 "packages": reports,
                 "not_enabled": skipped,
                 "run_findings": findings,
+                "rules": rules_of(verdict, (), with_run=True),
             }
         )
     elif fmt == "sarif":
@@ -169,17 +170,16 @@ def workspace_check(workspace: Path, config_path, policy_dirs, fail_on: str, out
         from engine.report.sarif import sarif_log
 
         # whole-run findings once, with the first report (SARIF holds one run for all packages)
-        carriers = [{**reports[0], "run_findings": findings}, *reports[1:]] if reports else [{"run_findings": findings}]
+        run_rules = rules_of(verdict, (), with_run=True)
+        carriers = (
+            [{**reports[0], "run_findings": findings, "rules": {**reports[0]["rules"], **run_rules}}, *reports[1:]]
+            if reports
+            else [{"run_findings": findings, "rules": run_rules}]
+        )
         emit_json(sarif_log(carriers, tool_version=__version__))
     else:
-        click.echo(render(workspace, config, reports, skipped, findings, fail_on), nl=False)
-    reasons = failure_reasons(
-        [r["status"] for r in reports],
-        [c for r in reports for c in r["conclusions"]],
-        findings,
-        fail_on,
-        FAILING_STATUSES,
-    )
-    if reasons:
+        click.echo(render(workspace, config, reports, skipped, verdict, fail_on), nl=False)
+    outcome = verdict.outcome(GATE_VIEW, fail_on, judged)
+    if outcome.failed:
         where = "; see the SARIF log" if fmt == "sarif" else ("" if fmt == "json" else "; see above")
-        fail(GROUP, "workspace check failed: " + "; ".join(reasons) + where, ErrorKind.REJECTED)
+        fail(GROUP, "workspace check failed: " + "; ".join(outcome.reasons) + where, outcome.error_kind)

@@ -43,7 +43,7 @@ def workspace_options(func: Callable) -> Callable:
 
 def fail_on_option(default: str | None, help_text: str) -> Callable:
     """`--fail-on deny|warn`: the least severe conclusion that fails the run (exit 1)."""
-    from engine.report.verdict import FAIL_ON_LEVELS
+    from engine.verdict.model import FAIL_ON_LEVELS
 
     return click.option(
         "--fail-on",

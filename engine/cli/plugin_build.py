@@ -37,7 +37,8 @@ def build(directory: str, timeout: float, provenance: bool, output_format: str, 
     """Build a package folder's artifact (WAT with wasmtime, Python with componentize-py), then check it."""
     from engine.authoring.build import BuildError
     from engine.authoring.build import build as build_package
-    from engine.report.judge import check_path
+    from engine.report.check import check_failure, check_report
+    from engine.verdict.run import check_verdict
 
     started = datetime.now(UTC)
     try:
@@ -45,7 +46,7 @@ def build(directory: str, timeout: float, provenance: bool, output_format: str, 
     except BuildError as error:
         fail("plugin", f"plugin build failed: {error}", error.error_kind)
     attested = _provenance(directory, result, started) if provenance else None
-    report = run_guarded("plugin", lambda: check_path(directory))
+    verdict = run_guarded("plugin", lambda: check_verdict(directory))
     if resolve_format(output_format, as_json) == "json":
         emit_json(
             {
@@ -57,7 +58,7 @@ def build(directory: str, timeout: float, provenance: bool, output_format: str, 
                 "size_bytes": result.size_bytes,
                 "build_ms": round(result.build_ms, 1),
                 "provenance": attested,
-                "check": report,
+                "check": check_report(verdict, directory),
             }
         )
     else:
@@ -75,9 +76,10 @@ def build(directory: str, timeout: float, provenance: bool, output_format: str, 
         )
         if attested is not None:
             click.echo(bound_text(f"provenance: {attested} (beside the folder, never in the package)", 1000))
-        click.echo(render_check(report), nl=False)
-    if report["status"] in ("rejected", "disabled"):
-        fail("plugin", "plugin check of the built package failed; see diagnostics above", ErrorKind.REJECTED)
+        click.echo(render_check(verdict, directory), nl=False)
+    outcome, _ = check_failure(verdict, "deny")
+    if outcome.failed:
+        fail("plugin", "plugin check of the built package failed; see diagnostics above", outcome.error_kind)
 
 
 def _provenance(directory: str, result, started: datetime) -> str | None:
@@ -104,8 +106,4 @@ def _provenance(directory: str, result, started: datetime) -> str | None:
         return write_provenance(directory, facts)
     except OSError as error:
         reason = error.strerror or "I/O error"
-        fail(
-            "plugin",
-            f"plugin build: the artifact was built, but its provenance was not written: {reason}",
-            ErrorKind.IO,
-        )
+        fail("plugin", f"plugin build: the artifact was built; its provenance was not written: {reason}", ErrorKind.IO)

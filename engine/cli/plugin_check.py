@@ -32,30 +32,25 @@ def check(path: str, grants_file, policy_dirs, fail_on: str, output_format: str,
         fail("plugin", f"plugin check input `{path}` could not be read: not found", ErrorKind.IO)
     if not os.access(path, os.R_OK):
         fail("plugin", f"plugin check input `{path}` could not be read: permission denied", ErrorKind.IO)
-    from engine.report.judge import check_path
+    from engine.report.check import check_failure
+    from engine.verdict.run import check_verdict
 
-    report = run_guarded("plugin", lambda: check_path(path, grants_file, policy_dirs, fail_on))
+    verdict = run_guarded("plugin", lambda: check_verdict(path, grants_file, policy_dirs))
     output_format = resolve_format(output_format, as_json)
-    if output_format == "json":
-        emit_json(report)
-    elif output_format == "sarif":
-        from engine import __version__
-        from engine.report.sarif import sarif_log
-
-        emit_json(sarif_log([report], tool_version=__version__))
-    else:
+    if output_format == "human":
         from engine.report.human import render_check
 
-        click.echo(render_check(report), nl=False)
-    if report["status"] == "rejected":
-        # a SARIF log is for code scanning: nothing is "above" for a reader of the terminal
-        sarif = output_format == "sarif"
-        message = "status rejected; see the SARIF results" if sarif else "see diagnostics above"
-        fail("plugin", f"plugin check failed{': ' if sarif else '; '}{message}", ErrorKind.REJECTED)
-    if report["status"] == "disabled":
-        fail("plugin", "plugin check failed: the grants file does not enable this package", ErrorKind.REJECTED)
-    from engine.report.verdict import failure_reasons
+        click.echo(render_check(verdict, path, fail_on), nl=False)
+    else:
+        from engine.report.check import check_report
 
-    reasons = failure_reasons([], report["conclusions"], report["run_findings"], fail_on)
-    if reasons:
-        fail("plugin", "plugin check failed: " + "; ".join(reasons), ErrorKind.REJECTED)
+        report = check_report(verdict, path, fail_on)
+        if output_format == "sarif":
+            from engine import __version__
+            from engine.report.sarif import sarif_log
+
+            report = sarif_log([report], tool_version=__version__)
+        emit_json(report)
+    outcome, message = check_failure(verdict, fail_on, sarif=output_format == "sarif")
+    if outcome.failed:
+        fail("plugin", message, outcome.error_kind)

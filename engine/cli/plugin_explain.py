@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from engine.cli.common import emit_json, fail, fail_on_run_denials
+from engine.cli.common import emit_json, fail, fail_on_outcome
 from engine.cli.complete import complete_refs
 from engine.cli.options import grants_option, workspace_options
 from engine.cli.run import run_guarded
@@ -23,16 +23,19 @@ def explain(target, workspace, config_path, policy_dirs, grants_file, proof, as_
     if grants_file is not None and config_path is not None and grants_file != config_path:
         fail("plugin", "--grants and --config both give the grants of a package PATH; give one of them")
     config_path = grants_file if grants_file is not None else config_path
+    from engine.pipeline.target import evaluate_target
     from engine.report.explain import explain_package, json_ready, render_explain
-    from engine.report.target import evaluate_target
+    from engine.verdict.build import build_verdict
+    from engine.verdict.model import PER_SURFACE_VIEW
 
     try:
         evaluation, ref = run_guarded("plugin", lambda: evaluate_target(target, workspace, config_path, policy_dirs))
     except UnknownReference as error:
         fail("plugin", str(error), error.error_kind)
-    report = explain_package(evaluation, ref)
+    verdict = build_verdict(evaluation)
+    report = explain_package(evaluation, verdict, ref)
     if as_json:
         emit_json(json_ready(report))
     else:
         click.echo(render_explain(report, proof=proof), nl=False)
-    fail_on_run_denials("explain", report["run_findings"])
+    fail_on_outcome("explain", verdict.outcome(PER_SURFACE_VIEW))

@@ -22,10 +22,11 @@ def graph(target, workspace, config_path, policy_dirs, output_format):
     import networkx as nx
 
     from engine.diagnostics import human_lines
+    from engine.pipeline.target import evaluate_target
     from engine.report.graph_render import render_graph
     from engine.report.human import run_finding_lines
-    from engine.report.target import evaluate_target
-    from engine.report.verdict import run_findings
+    from engine.report.shapes import finding_dict, rules_of
+    from engine.verdict.build import build_verdict
 
     try:
         evaluation, ref = run_guarded("plugin", lambda: evaluate_target(target, workspace, config_path, policy_dirs))
@@ -35,7 +36,9 @@ def graph(target, workspace, config_path, policy_dirs, output_format):
     keep = nx.descendants(full, ("package", ref)) | {("package", ref)}
     # Conclusions no package owns are in no package's subgraph: the JSON carries them, and for
     # dot/mermaid they go to stderr so they never vanish (DESIGN decision 6).
-    findings = run_findings(evaluation)
-    click.echo(render_graph(full.subgraph(keep).copy(), output_format, {"run_findings": findings}), nl=False)
+    verdict = build_verdict(evaluation)
+    findings = verdict.run_findings
+    extra = {"run_findings": [finding_dict(f) for f in findings], "rules": rules_of(verdict, ())}
+    click.echo(render_graph(full.subgraph(keep).copy(), output_format, extra), nl=False)
     if findings and output_format != "json":
         click.echo(human_lines(run_finding_lines(findings)), err=True, nl=False)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -21,6 +22,9 @@ from engine.cli.options import grants_option
 from engine.cli.run import run_guarded
 from engine.diagnostics import bound_text, human_lines
 from engine.errors import ErrorKind
+
+if TYPE_CHECKING:
+    from engine.pipeline.verify import Verification
 
 
 @click.command("verify")
@@ -60,7 +64,7 @@ def verify(
 ) -> None:
     """Verify a package's signatures against trusted keys; with --rebuild, that its sources rebuild to it."""
     from engine.package.materialize import load_package_path
-    from engine.provenance.check import merged_trust, verify_package
+    from engine.pipeline.verify import merged_trust, verify_package
     from engine.provenance.rebuild import RebuildError
 
     if not os.path.lexists(package):
@@ -81,7 +85,7 @@ def verify(
         )
     except RebuildError as error:
         fail("plugin", f"plugin verify failed: {error}", error.error_kind)
-    from engine.report.provenance import provenance_json, signature_lines, verification_json
+    from engine.report.provenance import provenance_json
 
     if resolve_format(output_format, as_json) == "json":
         emit_json(verification_json(result, bool(trust.keys)) | {"provenance": provenance_json(result.trust)})
@@ -98,7 +102,7 @@ def verify(
 
 def _config_trust(grants_file: Path | None, package_id: str):
     """The trust settings of `--grants` and the signature path its enablement of the package names."""
-    from engine.grants.model import TrustSettings
+    from engine.provenance.trust import TrustSettings
 
     if grants_file is None:
         return TrustSettings(), None
@@ -114,8 +118,8 @@ def _config_trust(grants_file: Path | None, package_id: str):
 
 
 def _trusted_key_files(paths: tuple[str, ...]):
-    from engine.grants.model import TrustedKey
     from engine.provenance.keys import KeyProblem, key_id, read_public_key
+    from engine.provenance.trust import TrustedKey
 
     keys = []
     for path in paths:
@@ -125,3 +129,55 @@ def _trusted_key_files(paths: tuple[str, ...]):
             fail("plugin", bound_text(f"plugin verify failed: --trusted-key `{path}`: {problem}"), problem.error_kind)
         keys.append(TrustedKey(key_id(raw), raw, name=Path(path).stem))
     return tuple(keys)
+
+
+def verification_json(result: Verification, has_keys: bool) -> dict[str, Any]:
+    from engine.report.provenance import signatures_json
+
+    package = result.package
+    return {
+        "command": "verify",
+        "package": {"id": package.manifest.id, "version": package.manifest.version, "digest": package.digest},
+        "status": "verified" if result.passed else "failed",
+        "signed": result.signed if has_keys else None,
+        "signature": signatures_json(result.trust),
+        "conclusions": [c.to_dict() for c in result.conclusions],
+        "rebuild": _rebuild_json(result),
+    }
+
+
+def _rebuild_json(result: Verification) -> dict[str, Any] | None:
+    rebuilt = result.rebuild
+    if rebuilt is None:
+        return None
+    return {
+        "source": rebuilt.source,
+        "digest": rebuilt.digest,
+        "matches": rebuilt.matches,
+        "builder": rebuilt.builder,
+        "differing": list(rebuilt.differing),
+        "differing_count": rebuilt.differing_count,
+    }
+
+
+def signature_lines(result: Verification, has_keys: bool) -> list[str]:
+    package = result.package
+    status = "verified" if result.passed else "failed"
+    from engine.report.provenance import provenance_json, signatures_json, trust_lines
+
+    lines = [
+        bound_text(f"plugin verify: {package.identity} {package.manifest.version} [{status}]", 1000),
+        f"digest: {package.digest}",
+    ]
+    if has_keys:
+        lines += trust_lines(signatures_json(result.trust), provenance_json(result.trust), always=True)
+        lines += [bound_text(f"{c.severity}: {c.code}: {c.message}", 1000) for c in result.conclusions]
+    rebuilt = result.rebuild
+    if rebuilt is not None:
+        verdict = "reproduced" if rebuilt.matches else "differs"
+        lines.append(bound_text(f"rebuild: {rebuilt.source} [{verdict}] digest={rebuilt.digest}", 1000))
+        if not rebuilt.matches:
+            more = rebuilt.differing_count - len(rebuilt.differing)
+            named = ", ".join(rebuilt.differing) + (f" and {more} more" if more else "")
+            lines.append(bound_text(f"  differing files: {named}", 1000))
+    return lines

@@ -252,7 +252,7 @@ def test_(
     """Run the cases of *.test.toml files in PATHS (files or folders). Exit 0 all pass, 1 not."""
     from engine.datalog.cases import CaseRunner, find_test_files
     from engine.datalog.coverage import CoverageCollector
-    from engine.report.policy_cases import register
+    from engine.pipeline.policy_cases import register
 
     register()  # cases may name a plugin package, its grants and policy folders
 

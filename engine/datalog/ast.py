@@ -109,6 +109,20 @@ Literal = Atom | Negation | Comparison | Builtin
 
 
 @dataclass(frozen=True)
+class Annotation:
+    """`@name(atom)` written before a statement, e.g. `@kind(abi)` or `@about(tool(P, T))`.
+
+    Only conclusions take annotations (engine/datalog/metadata.py checks what they say)."""
+
+    name: str
+    value: Atom
+    location: Location
+
+    def __str__(self) -> str:
+        return f"@{self.name}({self.value})"
+
+
+@dataclass(frozen=True)
 class Rule:
     """A fact (empty body), a rule, or a conclusion (severity and message template set)."""
 
@@ -117,6 +131,7 @@ class Rule:
     location: Location
     severity: str | None = None
     message: str | None = None
+    annotations: tuple[Annotation, ...] = ()
 
     @property
     def is_conclusion(self) -> bool:

@@ -24,6 +24,7 @@ from engine.datalog.ast import (
     rule_atoms,
 )
 from engine.datalog.builtins import compile_regex
+from engine.datalog.desugar import RESERVED_ARITIES
 from engine.datalog.parser import rule_diagnostic
 from engine.datalog.template import template_fields
 from engine.diagnostics import Diagnostic, Location
@@ -68,7 +69,8 @@ def check_arities(rules: Iterable[Rule], inputs: Mapping[str, int | None] | None
 def check_names(rules: list[Rule], inputs: Mapping[str, int | None] | None) -> list[Diagnostic]:
     """Reserved words, builtins used as heads or with the wrong arity, unknown builtins/predicates."""
     out: list[Diagnostic] = []
-    defined = {rule.head.pred for rule in rules}
+    # The engine's derived predicates exist even when no conclusion feeds them (no abi deny).
+    defined = {rule.head.pred for rule in rules} | set(RESERVED_ARITIES)
     for rule in rules:
         for atom in rule_atoms(rule):
             if atom.pred in RESERVED:

@@ -1,58 +1,104 @@
-"""Derived `conclusion(Subject, Severity, Code)` facts, one rule per conclusion predicate.
+"""Facts the engine derives from every conclusion and its metadata (engine/datalog/metadata.py).
 
-Every conclusion `sev name(S, ...) "msg" :- body.` whose head has at least one argument also
-derives `conclusion(S, "sev", "name")`. Rules can then say "no denial about this package" without
-listing every conclusion by name, so an org policy's new `deny` takes part in status decisions
-with no edit to the built-in rules. `conclusion` is therefore a reserved predicate of arity 3.
+For each conclusion predicate `name` (one set of rules, whatever the number of its rules):
+
+- `conclusion(P, "sev", "name")` for every conclusion about a package (P is the package slot its
+  `@about` names; by default the first argument). Rules can say "no denial about this package"
+  without listing conclusions, so an org policy's new `deny` takes part with no edit.
+- `conclusion_kind("name", Kind)` and `conclusion_about("name", Subject)`, stated once.
+- for a `deny`: the category fact of its kind (`abi_broken(P)` for `@kind(abi)`), and
+  `item_denied(P, Surface, Name)` when it is about one item, so the status rules need no list of
+  which denials are about what.
+
+These predicates are reserved: rules may read them, never define them or use another arity.
+Every synthetic rule reads its conclusion through fresh variables, so a conclusion rule with a
+constant in its head (`deny x(P, "a")`) still feeds all of them.
 """
 
 from __future__ import annotations
 
-from engine.datalog.ast import Atom, Const, Rule, body_atoms
+from collections.abc import Mapping
+
+from engine.datalog.ast import Atom, Const, Rule, Var, body_atoms
+from engine.datalog.metadata import (
+    ABOUT_PREDICATE,
+    DERIVED_ARITIES,
+    ITEM_DENIED,
+    KIND_PREDICATE,
+    KINDS,
+    ConclusionMeta,
+    about_atom,
+)
 from engine.datalog.parser import rule_diagnostic
-from engine.diagnostics import Diagnostic
+from engine.diagnostics import Diagnostic, Location
 
 CONCLUSION_PREDICATE = "conclusion"
+RESERVED_ARITIES: dict[str, int] = {CONCLUSION_PREDICATE: 3, **DERIVED_ARITIES}
+_PARAMETERS = {
+    CONCLUSION_PREDICATE: "subject, severity, code",
+    KIND_PREDICATE: "code, kind",
+    ABOUT_PREDICATE: "code, subject",
+    ITEM_DENIED: "package, surface, name",
+}
 
 
-def conclusion_rules(rules: list[Rule]) -> list[Rule]:
-    """The synthetic rules for `rules` (one per distinct conclusion predicate and severity)."""
+def conclusion_rules(rules: list[Rule], metadata: Mapping[str, ConclusionMeta]) -> list[Rule]:
+    """The synthetic rules for the conclusions of `rules` (see the module docstring)."""
     out: list[Rule] = []
-    seen: set[tuple[str, str]] = set()
+    seen: set[str] = set()
     for rule in rules:
-        head, severity = rule.head, rule.severity
-        if severity is None or not head.args or (head.pred, severity) in seen:  # not a conclusion, or done
+        pred, severity = rule.head.pred, rule.severity
+        if severity is None or pred in seen or pred not in metadata:
             continue
-        seen.add((head.pred, severity))
+        seen.add(pred)
+        meta = metadata[pred]
         location = rule.location
-        derived = Atom(
-            CONCLUSION_PREDICATE,
-            (head.args[0], Const(severity, location), Const(head.pred, location)),
-            location,
-        )
-        out.append(Rule(head=derived, body=(Atom(head.pred, head.args, location),), location=location))
+        fresh = tuple(Var(f"V{i}", location) for i in range(rule.head.arity))
+        body = (Atom(pred, fresh, location),)
+        out.append(_fact(KIND_PREDICATE, (pred, meta.kind), location))
+        out.append(_fact(ABOUT_PREDICATE, (pred, meta.about.shape.subject), location))
+        if meta.about.package is None:
+            continue  # about the whole run: no package to conclude anything of
+        terms = about_atom(meta.about, fresh)
+        package = terms[0]
+        derived = [Atom(CONCLUSION_PREDICATE, (package, Const(severity, location), Const(pred, location)), location)]
+        if severity == "deny":
+            category = KINDS[meta.kind].category
+            if category:
+                derived.append(Atom(category, (package,), location))
+            shape = meta.about.shape
+            if shape.names_item:
+                surface = Const(shape.surface, location) if shape.surface else terms[1]
+                derived.append(Atom(ITEM_DENIED, (package, surface, terms[-1]), location))
+        out.extend(Rule(head=head, body=body, location=location) for head in derived)
     return out
 
 
+def _fact(pred: str, values: tuple[str, ...], location: Location) -> Rule:
+    return Rule(head=Atom(pred, tuple(Const(v, location) for v in values), location), body=(), location=location)
+
+
 def check_reserved(rules: list[Rule]) -> list[Diagnostic]:
-    """User rules may read `conclusion/3` but never define it or use it with another arity."""
+    """User rules may read the derived predicates but never define them or use another arity."""
     out = []
     for rule in rules:
-        if rule.head.pred == CONCLUSION_PREDICATE:
+        if rule.head.pred in RESERVED_ARITIES:
             out.append(
                 rule_diagnostic(
                     "reserved-name",
-                    "`conclusion` is derived by the engine from every conclusion "
+                    f"`{rule.head.pred}` is derived by the engine from every conclusion "
                     "and cannot be defined by a rule or fact",
                     rule.head.location,
                 )
             )
         for atom in body_atoms(rule):
-            if atom.pred == CONCLUSION_PREDICATE and atom.arity != 3:
+            arity = RESERVED_ARITIES.get(atom.pred)
+            if arity is not None and atom.arity != arity:
                 out.append(
                     rule_diagnostic(
                         "arity",
-                        f"`conclusion` takes 3 arguments (subject, severity, code), not {atom.arity}",
+                        f"`{atom.pred}` takes {arity} arguments ({_PARAMETERS.get(atom.pred, 'package')}), "
+                        f"not {atom.arity}",
                         atom.location,
                     )
                 )

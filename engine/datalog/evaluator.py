@@ -15,7 +15,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from operator import itemgetter
 
-from engine.datalog.plan import Variant
+from engine.datalog.joins import Variant
 from engine.datalog.stratify import Stratum
 
 KeyOf = Callable[[tuple], Hashable]  # a row's index key: its values at the bound positions

@@ -5,7 +5,7 @@ reviewer can follow them without reading the engine.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -180,6 +180,30 @@ def explain(rules: tuple[Rule, ...], relations: Mapping[str, Relation], pred: st
             conditions,
         )
     return Proof(tuple(steps))  # type: ignore[arg-type]
+
+
+def input_facts(
+    rules: tuple[Rule, ...], relations: Mapping[str, Relation], pred: str, args: tuple, limit: int = 256
+) -> Iterator[tuple[str, tuple]]:
+    """(predicate, fact) of every input fact under the kept derivation of `pred(args)`, depth
+    first in body order, each once; at most `limit` facts are visited (a long chain is cut)."""
+    rel = relations.get(pred)
+    if rel is None or args not in rel.facts:
+        return
+    todo = [(pred, args)]
+    seen: set[tuple[str, tuple]] = set()
+    while todo and len(seen) < limit:
+        key = todo.pop()
+        if key in seen:
+            continue
+        seen.add(key)
+        p, fact = key
+        derivation = relations[p].facts[fact]
+        if derivation is None:
+            yield p, fact
+            continue
+        positives = [lit.pred for lit in rules[derivation[0]].body if isinstance(lit, Atom)]
+        todo.extend(reversed(list(zip(positives, derivation[1:], strict=True))))
 
 
 @dataclass(frozen=True)

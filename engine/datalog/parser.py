@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from functools import cache
 from importlib.resources import files
 
@@ -17,6 +18,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from engine.datalog.ast import (
     BUILTINS,
+    Annotation,
     Atom,
     Builtin,
     Comparison,
@@ -33,6 +35,7 @@ INT_LIMIT = 2**63  # integers are 64-bit signed: anything wider is a mistake, no
 MAX_SYNTAX_ERRORS = 50  # per file; beyond this the rest of the file is not worth reporting
 
 _TERMINAL_WORDS = {
+    "AT": "`@`",
     "DENY": "`deny`",
     "WARN": "`warn`",
     "INFO": "`info`",
@@ -151,6 +154,10 @@ class _Builder:
         return self.position(token.line, token.column)
 
     def statement(self, tree: Tree) -> Rule:
+        if tree.data == "annotated":
+            *annotations, target = (_tree(child) for child in tree.children)
+            rule = self.statement(target)
+            return replace(rule, annotations=tuple(self.annotation(a) for a in annotations))
         if tree.data == "rule":
             head = self.atom(_tree(tree.children[0]))
             body = self.body(_tree(tree.children[2])) if len(tree.children) == 4 else ()
@@ -164,6 +171,10 @@ class _Builder:
             severity=str(token),
             message=self.string(_token(message)),
         )
+
+    def annotation(self, tree: Tree) -> Annotation:
+        at, name, _, value, _ = tree.children
+        return Annotation(str(_token(name)), self.atom(_tree(value)), self.loc(_token(at)))
 
     def body(self, tree: Tree) -> tuple[Literal, ...]:
         return tuple(self.literal(child) for child in tree.children if isinstance(child, Tree))

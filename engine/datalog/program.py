@@ -6,8 +6,8 @@ import hashlib
 import marshal
 import os
 import pickle
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, Union
@@ -15,12 +15,13 @@ from typing import Any, Union
 from engine import diagnostics as diagnostics_module
 from engine.datalog.ast import SEVERITIES, Atom, Const, Rule, Value, Var, rule_atoms
 from engine.datalog.checks import check_program, sort_diagnostics
-from engine.datalog.desugar import CONCLUSION_PREDICATE, check_reserved, conclusion_rules
+from engine.datalog.desugar import RESERVED_ARITIES, check_reserved, conclusion_rules
 from engine.datalog.evaluator import CompiledStratum, Relation, evaluate_strata
-from engine.datalog.explain import Proof, WhyNot, explain, walk_body, why_not
+from engine.datalog.explain import Proof, WhyNot, explain, input_facts, walk_body, why_not
 from engine.datalog.facts import normalize_facts
+from engine.datalog.joins import compile_rule, make_variant
+from engine.datalog.metadata import ConclusionMeta, conclusion_metadata
 from engine.datalog.parser import grammar_text, parse_query, parse_text, rule_diagnostic
-from engine.datalog.plan import compile_rule, make_variant
 from engine.datalog.stratify import Stratum, stratify
 from engine.datalog.template import render_template
 from engine.diagnostics import Diagnostic, DiagnosticError, Location, bounded_message
@@ -40,13 +41,15 @@ class LoadError(DiagnosticError):
 
 @dataclass(frozen=True)
 class Conclusion:
-    """A derived `deny`/`warn`/`info` fact with its rendered message and the rule's location."""
+    """A derived `deny`/`warn`/`info` fact with its rendered message and the rule's location;
+    `rule` is the index (in Program.rules) of the rule whose derivation was kept."""
 
     severity: str
     code: str
     args: tuple
     message: str
     location: Location | None
+    rule: int = field(default=-1, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -88,7 +91,9 @@ class Program:
                 self.arities.setdefault(atom.pred, atom.arity)
         self.derived = frozenset(rule.head.pred for rule in self.rules)
         self.conclusions = frozenset(r.head.pred for r in self.rules if r.is_conclusion)
-        self._not_input = self.conclusions | {CONCLUSION_PREDICATE}
+        # What each conclusion predicate means (engine/datalog/metadata.py); checked when loaded.
+        self.metadata: dict[str, ConclusionMeta] = conclusion_metadata(self.rules)[0]
+        self._not_input = self.conclusions | set(RESERVED_ARITIES)
         self._compiled = tuple(compiled) if compiled is not None else self._compile_all()
 
     def snapshot(self) -> bytes:
@@ -195,7 +200,7 @@ class Result:
                 assert rule.severity is not None, "only conclusion rules derive a conclusion (conclusion-conflict)"
                 values = {a.name: v for a, v in zip(rule.head.args, args, strict=True) if isinstance(a, Var)}
                 message = bounded_message(render_template(rule.message or "", values))
-                out.append(Conclusion(rule.severity, pred, args, message, rule.location))
+                out.append(Conclusion(rule.severity, pred, args, message, rule.location, derivation[0]))
         rank = {s: i for i, s in enumerate(SEVERITIES)}
         out.sort(key=lambda c: rank[c.severity])  # stable: code and args order is kept
         return out
@@ -205,6 +210,11 @@ class Result:
 
     def why_not(self, pred: str, args: Iterable[Value]) -> WhyNot:
         return why_not(self.program.rules, self._relations, pred, tuple(args))
+
+    def input_facts(self, pred: str, args: Iterable[Value], limit: int = 256) -> Iterator[tuple[str, tuple]]:
+        """The input facts the kept derivation of `pred(args)` rests on, depth first in body order
+        (at most `limit` facts visited): where a conclusion's premises were written."""
+        return input_facts(self.program.rules, self._relations, pred, tuple(args), limit)
 
     def satisfied_literals(self, rule: Rule) -> frozenset[int]:
         """Positions of the body literals of `rule` that at least one binding reached and
@@ -263,8 +273,10 @@ def _build(
         rules.extend(parsed)
         diagnostics.extend(problems)
     diagnostics.extend(check_reserved(rules))
+    metadata, problems = conclusion_metadata(rules)
+    diagnostics.extend(problems)
     statements = len(rules)
-    rules.extend(conclusion_rules(rules))
+    rules.extend(conclusion_rules(rules, metadata))
     diagnostics.extend(check_program(rules, inputs))
     strata, problems = stratify(rules)
     diagnostics.extend(problems)

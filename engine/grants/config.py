@@ -18,11 +18,12 @@ from typing import Any
 from engine import api_registry
 from engine.api_registry import GrantTables
 from engine.diagnostics import Diagnostic, DiagnosticError, Location
-from engine.grants.model import Enablement, EnablementConfig, Grants, HostSettings, TrustSettings
+from engine.grants.model import Enablement, EnablementConfig, Grants, HostSettings
 from engine.grants.schema import check_plugins
 from engine.package.manifest_locations import LazyLocations, nearest_location
 from engine.package.manifest_schema import path_text, permission_from_table
 from engine.package.toml_input import toml_error_position, toml_to_json
+from engine.provenance.trust import TrustSettings
 from engine.safe_read import ReadError, read_bounded
 
 MAX_CONFIG_BYTES = 1024 * 1024

@@ -74,32 +74,43 @@ def package_ref(package: Package) -> PluginRef:
     return PluginRef(package.source, package.manifest.id)
 
 
-def binding_error(grants: Grants, package: Package) -> str | None:
-    """§3.4: a non-empty grant must name this package's id, digest and version, checked in order."""
-    problem = binding_problem(grants, package)
-    return problem[0] if problem else None
+@dataclass(frozen=True)
+class BindingProblem:
+    """The first §3.4 binding failure of a grant: a stable code, the reference's message, and the
+    enablement key it is about (where a report points)."""
+
+    code: str
+    message: str
+    key: str
 
 
-def binding_problem(grants: Grants, package: Package) -> tuple[str, str] | None:
-    """`binding_error` with the enablement key it is about: (message, key path in the entry)."""
+def binding_problem(grants: Grants, package: Package) -> BindingProblem | None:
+    """§3.4: a non-empty grant must name this package's id, digest and version, checked in order.
+    Resolution reports the first failure once; the rules do not repeat it."""
     if grants.is_empty:
         return None
     if grants.id is None:
-        return GRANT_ID_MISSING, "grants"
+        return BindingProblem("binding_id_missing", GRANT_ID_MISSING, "grants")
     try:
         if parse_ref(grants.id) != package_ref(package):
-            return GRANT_ID_MISMATCH, "grants.id"
+            return BindingProblem("binding_id_mismatch", GRANT_ID_MISMATCH, "grants.id")
     except RefError:
-        return GRANT_ID_INVALID, "grants.id"
+        return BindingProblem("binding_id_invalid", GRANT_ID_INVALID, "grants.id")
     if grants.digest is None:
-        return GRANT_DIGEST_MISSING, "grants"
+        return BindingProblem("binding_digest_missing", GRANT_DIGEST_MISSING, "grants")
     if not digest_matches(grants.digest, package.digest):
-        return GRANT_DIGEST_MISMATCH, "grants.digest"
+        return BindingProblem("binding_digest_mismatch", GRANT_DIGEST_MISMATCH, "grants.digest")
     if grants.version is None:
-        return GRANT_VERSION_MISSING, "grants"
+        return BindingProblem("binding_version_missing", GRANT_VERSION_MISSING, "grants")
     if grants.version != package.manifest.version:
-        return GRANT_VERSION_MISMATCH, "grants.version"
+        return BindingProblem("binding_version_mismatch", GRANT_VERSION_MISMATCH, "grants.version")
     return None
+
+
+def binding_error(grants: Grants, package: Package) -> str | None:
+    """§3.4's message for the first binding failure of `grants`, or None when it binds."""
+    problem = binding_problem(grants, package)
+    return problem.message if problem else None
 
 
 def resolve(enabled: Sequence[Enablement], packages: Sequence[Package]) -> Resolution:
@@ -124,10 +135,12 @@ def _enum_sorted(surfaces: Sequence[str]) -> tuple[str, ...]:
     return sort_surfaces(surfaces) + tuple(sorted(set(surfaces) - set(SURFACES)))
 
 
-def _diagnostic(kind: str, message: str, enablement: Enablement, subject: Subject, key: str = "id") -> Diagnostic:
+def _diagnostic(
+    kind: str, message: str, enablement: Enablement, subject: Subject, key: str = "id", code: str = ""
+) -> Diagnostic:
     """A resolution problem, located at the enablement key (`key`) it is about."""
     location = enablement.location_of(key)
-    return Diagnostic(kind=kind, phase="resolution", message=message, location=location, subject=subject)
+    return Diagnostic(kind=kind, phase="resolution", message=message, code=code, location=location, subject=subject)
 
 
 def _resolve_one(enablement: Enablement, by_identity: dict[PluginRef, list[Package]]) -> ResolvedRecord | Diagnostic:
@@ -149,7 +162,7 @@ def _resolve_one(enablement: Enablement, by_identity: dict[PluginRef, list[Packa
         return _diagnostic("version", VERSION, enablement, subject, "version")
     problem = binding_problem(enablement.grants, package)
     if problem is not None:
-        return _diagnostic("grant", problem[0], enablement, subject, problem[1])
+        return _diagnostic("grant", problem.message, enablement, subject, problem.key, problem.code)
     declared = package.manifest.declared_surfaces()
     selected = _enum_sorted(enablement.surfaces) if enablement.surfaces else declared
     for surface in selected:

@@ -16,10 +16,10 @@ from engine import api_registry
 from engine.api_registry.fs import CANONICAL_ROOT_PATTERN as CANONICAL_ROOT_PATTERN  # re-exported for callers
 from engine.api_registry.fs import canonical_fs_root as canonical_fs_root  # re-exported for callers
 from engine.grants.limits import RESTART_BOUNDS, restart_problem
+from engine.limits import DEFAULT_LIMITS, HOST_MAXIMA, RAISABLE_LIMITS
 from engine.package.ids import SAFE_ID_PATTERN, has_invisible
 from engine.package.manifest_schema import PERMISSION_SCHEMAS, _StrictValidator, path_text
 from engine.package.model import PERMISSION_KINDS, SURFACES
-from engine.plan import DEFAULT_LIMITS, HOST_MAXIMA, RAISABLE_LIMITS
 from engine.provenance.keys import KEY_ID_REGEX
 from engine.schemas import SchemaProblem, cached_validator, leaf_errors, type_words
 

@@ -15,8 +15,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from engine.grants.model import SigstoreTrust, TrustedIdentity, TrustedKey, TrustSettings
 from engine.provenance.keys import KeyProblem, decode_public_key, key_id, read_public_key
+from engine.provenance.trust import SigstoreTrust, TrustedIdentity, TrustedKey, TrustSettings
 from engine.safe_read import ReadError, read_bounded
 from engine.schemas import SchemaProblem
 

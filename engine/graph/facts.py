@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from itertools import pairwise
 
 import networkx as nx
@@ -16,82 +17,106 @@ from engine import api_registry
 from engine.api_registry.facts import fact_schema as registry_fact_schema
 from engine.api_registry.facts import grant_exporters, static_facts
 from engine.api_registry.fs import broad_root_reason as broad_root_reason  # re-exported for callers
-from engine.plan import DEFAULT_LIMITS, HOST_MAXIMA, RAISABLE_LIMITS
+from engine.limits import DEFAULT_LIMITS, HOST_MAXIMA, RAISABLE_LIMITS
 
-# predicate -> argument names; the documented, tested public schema.
-FACT_SCHEMA: dict[str, tuple[str, ...]] = {
-    "package": ("P", "Source", "LocalId", "Version", "Digest"),
-    "mode": ("P", "Mode"),
-    "configured": ("P",),
-    "discovered": ("P",),
-    "resolved": ("P",),
-    "package_present": ("P",),
-    "package_size": ("P", "Bytes"),
-    "package_file_size": ("P", "Path", "Bytes"),
-    "input_diagnostic": ("P", "Kind", "Message"),
-    "manifest_surface": ("P", "Surface"),
-    "declares_surface": ("P", "Surface"),
-    "enabled_surface": ("P", "Surface"),
-    "runtime": ("P", "Kind", "AbiOrWorld"),
-    "runtime_artifact": ("P", "Path"),
-    "world": ("P", "World"),
-    "world_known": ("World",),
-    "world_export": ("World", "Interface", "Func", "Sig"),
-    "world_import": ("World", "Interface"),
-    "world_import_func": ("World", "Interface", "Func", "Sig"),
-    "artifact": ("P", "Form"),
-    "artifact_placeholder": ("P", "Which"),
-    "artifact_problem": ("P", "Message"),
-    "artifact_inspection_stopped": ("P", "Ms"),
-    "artifact_size": ("P", "Bytes"),
-    "artifact_export": ("P", "Interface", "Func", "Kind", "Sig"),
-    "artifact_import": ("P", "Interface", "Func", "Kind", "Sig"),
-    "tool": ("P", "Tool"),
-    "tool_external_write": ("P", "Tool"),
-    "tool_name_error": ("P", "Tool", "Reason"),
-    "tool_schema_error": ("P", "Tool", "Reason"),
-    "tool_duplicate": ("P", "Tool"),
-    "tool_name_next": ("P", "Tool", "Next"),
-    "service": ("P", "Service"),
-    "ingress": ("P", "Ingress"),
-    "item_name_error": ("P", "Surface", "Name", "Reason"),
-    "ingress_event_kind": ("P", "Ingress", "Kind"),
-    "ingress_source": ("P", "Ingress", "Source"),
-    "requests": ("P", "Kind", "Value"),
-    "grants": ("P", "Kind", "Value"),
-    "grant_present": ("P",),
-    "grant_assumed": ("P",),
-    "grant_binding": ("P", "Field", "Value"),
-    "grant_section": ("P", "Section"),
-    "limit": ("P", "Name", "Value"),
-    "limit_requested": ("P", "Name", "Value"),
-    "limit_default": ("Name", "Value"),
-    "limit_maximum": ("Name", "Value"),
-    "restart": ("P", "Name", "Value"),
-    "signature": ("P", "KeyId", "Status"),
-    "signature_detail": ("P", "KeyId", "Detail"),
-    "signature_file": ("P", "Path"),
-    "signature_required": ("P",),
-    "trusted_key": ("KeyId", "Name"),
-    "sigstore_signature": ("P", "Identity", "Issuer", "Status"),
-    "sigstore_detail": ("P", "Detail"),
-    "sigstore_file": ("P", "Path"),
-    "signed_by": ("P", "Identity"),
-    "provenance_status": ("P", "Status"),
-    "provenance_detail": ("P", "Detail"),
-    "provenance_file": ("P", "Path"),
-    "provenance": ("P", "Field", "Value"),
-    "provenance_tool": ("P", "Tool", "Version"),
-    "provenance_signature": ("P", "KeyId", "Status"),
-    # The host-API registry's facts: its constants and each API's grant-entry facts.
-    **registry_fact_schema(),
+
+@dataclass(frozen=True)
+class Fact:
+    """One exported predicate: its argument names (the arity is their number), where its facts
+    come from (`origin`, a name of engine.datalog.metadata.ORIGINS), and, for a manifest fact,
+    which part of plugin.toml it describes: `about` is an @about form over the fact's own
+    argument positions (`tool(P, Tool)` is ("tool", (0, 1))). Reports locate a conclusion that
+    declares no metadata by the first such fact its derivation rests on (docs/rules.md)."""
+
+    args: tuple[str, ...]
+    origin: str
+    about: tuple[str, tuple[int, ...]] | None = None
+
+
+def _registry_schema() -> dict[str, Fact]:
+    granted = {predicate for api in api_registry.HOST_APIS for predicate in api.grant.FACTS}
+    return {
+        predicate: Fact(args, "enablement" if predicate in granted else "host")
+        for predicate, args in registry_fact_schema().items()
+    }
+
+
+# predicate -> Fact; the documented, tested public schema.
+FACT_SCHEMA: dict[str, Fact] = {
+    "package": Fact(("P", "Source", "LocalId", "Version", "Digest"), "discovery"),
+    "mode": Fact(("P", "Mode"), "discovery"),
+    "configured": Fact(("P",), "enablement"),
+    "discovered": Fact(("P",), "discovery"),
+    "resolved": Fact(("P",), "resolution"),
+    "package_present": Fact(("P",), "discovery"),
+    "package_size": Fact(("P", "Bytes"), "discovery"),
+    "package_file_size": Fact(("P", "Path", "Bytes"), "discovery"),
+    "input_diagnostic": Fact(("P", "Kind", "Message"), "resolution"),
+    "manifest_surface": Fact(("P", "Surface"), "manifest", ("surface", (0, 1))),
+    "declares_surface": Fact(("P", "Surface"), "manifest", ("surface", (0, 1))),
+    "enabled_surface": Fact(("P", "Surface"), "enablement"),
+    "runtime": Fact(("P", "Kind", "AbiOrWorld"), "manifest", ("runtime", (0,))),
+    "runtime_artifact": Fact(("P", "Path"), "manifest", ("runtime", (0,))),
+    "world": Fact(("P", "World"), "manifest", ("runtime", (0,))),
+    "world_known": Fact(("World",), "host"),
+    "world_export": Fact(("World", "Interface", "Func", "Sig"), "host"),
+    "world_import": Fact(("World", "Interface"), "host"),
+    "world_import_func": Fact(("World", "Interface", "Func", "Sig"), "host"),
+    "artifact": Fact(("P", "Form"), "artifact"),
+    "artifact_placeholder": Fact(("P", "Which"), "artifact"),
+    "artifact_problem": Fact(("P", "Message"), "artifact"),
+    "artifact_inspection_stopped": Fact(("P", "Ms"), "artifact"),
+    "artifact_size": Fact(("P", "Bytes"), "artifact"),
+    "artifact_export": Fact(("P", "Interface", "Func", "Kind", "Sig"), "artifact"),
+    "artifact_import": Fact(("P", "Interface", "Func", "Kind", "Sig"), "artifact"),
+    "tool": Fact(("P", "Tool"), "manifest", ("tool", (0, 1))),
+    "tool_external_write": Fact(("P", "Tool"), "manifest", ("tool", (0, 1))),
+    "tool_name_error": Fact(("P", "Tool", "Reason"), "manifest", ("tool", (0, 1))),
+    "tool_schema_error": Fact(("P", "Tool", "Reason"), "manifest", ("tool", (0, 1))),
+    "tool_duplicate": Fact(("P", "Tool"), "manifest", ("tool", (0, 1))),
+    "tool_name_next": Fact(("P", "Tool", "Next"), "manifest", ("tool", (0, 1))),
+    "service": Fact(("P", "Service"), "manifest", ("service", (0, 1))),
+    "ingress": Fact(("P", "Ingress"), "manifest", ("ingress", (0, 1))),
+    "item_name_error": Fact(("P", "Surface", "Name", "Reason"), "manifest", ("item", (0, 1, 2))),
+    "ingress_event_kind": Fact(("P", "Ingress", "Kind"), "manifest", ("ingress", (0, 1))),
+    "ingress_source": Fact(("P", "Ingress", "Source"), "manifest", ("ingress", (0, 1))),
+    "requests": Fact(("P", "Kind", "Value"), "manifest", ("permission", (0, 1, 2))),
+    "grants": Fact(("P", "Kind", "Value"), "enablement"),
+    "grant_present": Fact(("P",), "enablement"),
+    "grant_assumed": Fact(("P",), "manifest"),
+    "grant_binding": Fact(("P", "Field", "Value"), "enablement"),
+    "grant_section": Fact(("P", "Section"), "enablement"),
+    "limit": Fact(("P", "Name", "Value"), "enablement"),
+    "limit_requested": Fact(("P", "Name", "Value"), "enablement"),
+    "limit_default": Fact(("Name", "Value"), "host"),
+    "limit_maximum": Fact(("Name", "Value"), "host"),
+    "restart": Fact(("P", "Name", "Value"), "enablement"),
+    # Signatures and build provenance (docs/provenance.md): statuses against [plugins.trust].
+    "signature": Fact(("P", "KeyId", "Status"), "signature"),
+    "signature_detail": Fact(("P", "KeyId", "Detail"), "signature"),
+    "signature_file": Fact(("P", "Path"), "signature"),
+    "signature_required": Fact(("P",), "enablement"),
+    "trusted_key": Fact(("KeyId", "Name"), "enablement"),
+    "sigstore_signature": Fact(("P", "Identity", "Issuer", "Status"), "sigstore"),
+    "sigstore_detail": Fact(("P", "Detail"), "sigstore"),
+    "sigstore_file": Fact(("P", "Path"), "sigstore"),
+    "signed_by": Fact(("P", "Identity"), "sigstore"),
+    "provenance_status": Fact(("P", "Status"), "provenance"),
+    "provenance_detail": Fact(("P", "Detail"), "provenance"),
+    "provenance_file": Fact(("P", "Path"), "provenance"),
+    "provenance": Fact(("P", "Field", "Value"), "provenance"),
+    "provenance_tool": Fact(("P", "Tool", "Version"), "provenance"),
+    "provenance_signature": Fact(("P", "KeyId", "Status"), "provenance"),
+    # The host-API registry's facts: its constants (the host's) and each API's grant-entry facts
+    # (the enablement's).
+    **_registry_schema(),
 }
 
 
 def schema_arities() -> dict[str, int]:
     """The schema as load-time inputs (predicate -> arity): rules loaded against it may read
     only these and what some loaded rule derives (engine.datalog.load(..., inputs=...))."""
-    return {pred: len(args) for pred, args in FACT_SCHEMA.items()}
+    return {pred: len(fact.args) for pred, fact in FACT_SCHEMA.items()}
 
 
 def _bool_facts(out, node_attrs, ref) -> None:
@@ -266,6 +291,15 @@ def _signature(out, node, a):
         out["signature_required"].add((ref,))
 
 
+def _keyless(out, node, a):
+    ref = node[1]
+    out["sigstore_signature"].add((ref, a["identity"], a["issuer"], a["status"]))
+    out["sigstore_detail"].add((ref, a["detail"]))
+    out["sigstore_file"].add((ref, a["file"]))
+    if a["verified"]:
+        out["signed_by"].add((ref, a["identity"]))
+
+
 def _provenance(out, node, a):
     ref = node[1]
     out["provenance_status"].add((ref, a["status"]))
@@ -277,15 +311,6 @@ def _provenance(out, node, a):
         out["provenance_tool"].add((ref, tool, version))
     for key_id, status in a["signatures"]:
         out["provenance_signature"].add((ref, key_id, status))
-
-
-def _keyless(out, node, a):
-    ref = node[1]
-    out["sigstore_signature"].add((ref, a["identity"], a["issuer"], a["status"]))
-    out["sigstore_detail"].add((ref, a["detail"]))
-    out["sigstore_file"].add((ref, a["file"]))
-    if a["verified"]:
-        out["signed_by"].add((ref, a["identity"]))
 
 
 def _trusted_key(out, node, a):
@@ -309,9 +334,9 @@ _EXPORTERS = {
     "grant": _grant,
     "limits": _limits,
     "signature": _signature,
+    "keyless": _keyless,
     "provenance": _provenance,
     "trusted_key": _trusted_key,
-    "keyless": _keyless,
     **grant_exporters(),
 }
 

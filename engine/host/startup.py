@@ -12,7 +12,7 @@ run as it fails `list`: startup then refuses every package, naming the finding, 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from engine.diagnostics import bound_text
 from engine.errors import EngineError, fault_error_kind
 from engine.grants.model import HostSettings
 from engine.plan import Plan
-from engine.report.verdict import PER_SURFACE_VIEW
+from engine.verdict.model import PER_SURFACE_VIEW, Finding, RuleInfo, RunVerdict
 
 MAX_REASONS = 8  # per refused package, in the report
 MAX_FINDINGS = 16  # whole-run findings shown in the human report
@@ -28,23 +28,25 @@ MAX_FINDINGS = 16  # whole-run findings shown in the human report
 
 @dataclass(frozen=True)
 class StartupReport:
-    """What a host process started (handed to the registry) and what it refused, and why."""
+    """What a host process plans to start and what it refused, and why: a rendering of the run's
+    verdict in the per-surface view. It holds no live object; `start_plans` pairs it with the
+    registry it builds (StartedHost)."""
 
     workspace: str
     plans: tuple[Plan, ...]
     started_refs: tuple[str, ...]
     refused: tuple[dict[str, Any], ...]  # {ref, status, reasons: [str]}
-    registry: Any = field(default=None, repr=False, compare=False)
-    # per planned ref, the items the rules denied (a plan holds only the eligible ones)
+    # per planned ref, the denials the rules made about it (a plan holds only the eligible items)
     denied_items: dict[str, list[str]] = field(default_factory=dict, compare=False)
     # `[plugins.host]` of the workspace config: host settings such as the https CA bundle
     host_settings: HostSettings = field(default_factory=HostSettings, compare=False)
-    # conclusions no package owns (engine.report.verdict.run_findings); a deny among them blocks the run
-    run_findings: tuple[dict[str, Any], ...] = ()
+    # findings no package owns (the verdict's run_findings); a deny among them blocks the run
+    run_findings: tuple[Finding, ...] = ()
+    rules: tuple[RuleInfo, ...] = ()  # the rules of those findings (docs/reports.md `rules`)
 
     @property
-    def run_denials(self) -> tuple[dict[str, Any], ...]:
-        return tuple(f for f in self.run_findings if f["severity"] == "deny")
+    def run_denials(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.run_findings if f.severity == "deny")
 
     def run_denied_message(self) -> str | None:
         """Why every request is refused (a whole-run deny), or None when the run may start."""
@@ -55,6 +57,8 @@ class StartupReport:
         return f"startup refused every plugin package: {finding_reason(denials[0])}{more}"
 
     def to_dict(self) -> dict[str, Any]:
+        from engine.report.shapes import finding_dict, rules_dict
+
         return {
             "workspace": self.workspace,
             "verdict_view": PER_SURFACE_VIEW,  # good surfaces start; `yoi plugin check` is the gate
@@ -71,7 +75,8 @@ class StartupReport:
                 for p in self.plans
             ],
             "refused": [dict(entry) for entry in self.refused],
-            "run_findings": [dict(finding) for finding in self.run_findings],
+            "run_findings": [finding_dict(finding) for finding in self.run_findings],
+            "rules": rules_dict(self.rules),
         }
 
     def render(self) -> str:
@@ -105,57 +110,67 @@ class StartupReport:
         return "\n".join(lines) + "\n"
 
 
-def finding_reason(finding: dict[str, Any]) -> str:
+class StartedHost:
+    """`start_plans`'s result: the startup report and the PluginInstanceRegistry built from its
+    plans. The registry is live (the caller closes it), so it is kept here, beside the frozen
+    report rather than in it; the report's attributes (`plans`, `refused`, `render()`, ...) are
+    read through this object too."""
+
+    def __init__(self, report: StartupReport, registry) -> None:
+        self.report = report
+        self.registry = registry
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.report, name)
+
+
+def finding_reason(finding: Finding) -> str:
     """A whole-run deny as a refusal reason: its code and (bounded) message."""
-    return f"whole-run deny finding `{bound_text(str(finding['code']), 128)}`: {finding['message']}"
+    return f"whole-run deny finding `{bound_text(finding.code, 128)}`: {finding.text}"
+
+
+def startup_report(verdict: RunVerdict, workspace: str, host_settings: HostSettings) -> StartupReport:
+    """The report of a verdict: every plan it allows to start, and every enabled package it does
+    not, with the reasons `list` shows. A whole-run deny refuses every package (the verdict
+    starts nothing then)."""
+    denials = [finding_reason(f) for f in verdict.run_denials]
+    plans = verdict.startable_plans
+    refused, denied_items = [], {}
+    for package in verdict.packages:
+        if not package.configured:
+            continue  # a package nobody enabled is not refused, it was never asked for
+        if package.plan is not None and denials:
+            refused.append({"ref": package.ref, "status": "rejected", "reasons": denials[:MAX_REASONS]})
+        elif package.plan is not None:
+            denied_items[package.ref] = [f.text for f in package.conclusions if f.severity == "deny"][:MAX_REASONS]
+        else:
+            reasons = [message for _, message in package.listed_diagnostics()]
+            if not package.resolved or package.package is None:
+                reasons += [f.text for f in package.conclusions if f.severity == "deny"]
+            reasons = denials + (reasons or ["no surface of the package is eligible to run"])
+            refused.append({"ref": package.ref, "status": package.status, "reasons": reasons[:MAX_REASONS]})
+    return StartupReport(
+        workspace,
+        plans,
+        tuple(p.ref for p in plans),
+        tuple(refused),
+        denied_items=denied_items,
+        host_settings=host_settings,
+        run_findings=verdict.run_findings,
+        rules=tuple(rule for rule in verdict.rules if rule.code in {f.code for f in verdict.run_findings}),
+    )
 
 
 def evaluate_startup(
     workspace: Path, config_path: Path | None = None, policy_dirs: Sequence[Path] = ()
 ) -> StartupReport:
     """Plans and refusals for a workspace; pure evaluation (no wasmtime, no guest code)."""
-    from engine.report.judge import list_item
-    from engine.report.plan import make_plans
-    from engine.report.verdict import run_findings
-    from engine.report.workspace import evaluate_workspace, load_workspace_config
+    from engine.pipeline.workspace import load_workspace_config
+    from engine.verdict.run import workspace_verdict
 
     config = load_workspace_config(workspace, config_path) if workspace.is_dir() else None
-    evaluation = evaluate_workspace(workspace, config_path, policy_dirs, config=config)
-    findings = tuple(run_findings(evaluation))
-    denials = [finding_reason(f) for f in findings if f["severity"] == "deny"]
-    plans = make_plans(evaluation)
-    planned = {plan.ref for plan in plans}
-    refused, denied_items = [], {}
-    for subject in evaluation.subjects:
-        if not subject.configured:
-            continue  # a package nobody enabled is not refused, it was never asked for
-        item = list_item(evaluation, subject)
-        if denials and subject.ref in planned:  # a whole-run deny fails closed: nothing is planned
-            refused.append({"ref": subject.ref, "status": "rejected", "reasons": denials[:MAX_REASONS]})
-            continue
-        if subject.ref in planned:
-            denied = [c["message"] for c in item["conclusions"] if c["severity"] == "deny"]
-            denied_items[subject.ref] = denied[:MAX_REASONS]
-            continue
-        reasons = [d["message"] for d in item["diagnostics"]]
-        reasons += [
-            c["message"] for c in item["conclusions"] if c["severity"] == "deny" and c["message"] not in reasons
-        ]
-        if not reasons:
-            reasons = ["no surface of the package is eligible to run"]
-        reasons = denials + reasons
-        refused.append({"ref": subject.ref, "status": item["status"], "reasons": reasons[:MAX_REASONS]})
-    if denials:
-        plans, denied_items = (), {}
-    return StartupReport(
-        str(workspace.resolve()),
-        plans,
-        tuple(p.ref for p in plans),
-        tuple(refused),
-        denied_items=denied_items,
-        host_settings=config.host if config else HostSettings(),
-        run_findings=findings,
-    )
+    verdict = workspace_verdict(workspace, config_path, policy_dirs, config=config)
+    return startup_report(verdict, str(workspace.resolve()), config.host if config else HostSettings())
 
 
 def start_plans(
@@ -165,17 +180,16 @@ def start_plans(
     *,
     host=None,
     queue_limit: int = 32,
-) -> StartupReport:
+) -> StartedHost:
     """`evaluate_startup`, then a PluginInstanceRegistry built from the plans alone (instances
-    start lazily, or with `registry.start`). The caller closes `report.registry`."""
+    start lazily, or with `registry.start`). The caller closes `.registry`."""
     from engine.runtime import HostConfig, PluginInstanceRegistry
 
     report = evaluate_startup(workspace, config_path, policy_dirs)
     if host is None:
         bundle = report.host_settings.https_ca_bundle
         host = HostConfig(https_ca_bundle=Path(bundle) if bundle else None)
-    registry = PluginInstanceRegistry(report.plans, host=host, queue_limit=queue_limit)
-    return replace(report, registry=registry)
+    return StartedHost(report, PluginInstanceRegistry(report.plans, host=host, queue_limit=queue_limit))
 
 
 class HostError(EngineError):
@@ -191,7 +205,7 @@ class HostError(EngineError):
         return {"kind": self.kind, "message": self.message}
 
 
-def lookup_ref(report: StartupReport, ref: str) -> str:
+def lookup_ref(report: StartupReport | StartedHost, ref: str) -> str:
     """The planned ref `ref` names (exactly, or by a unique local id like `show`); a refused or
     unknown package raises HostError saying why it cannot run."""
     if not isinstance(ref, str) or not ref:

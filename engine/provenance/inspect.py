@@ -11,10 +11,10 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 
-from engine.grants.model import TrustSettings
 from engine.package.model import Package
 from engine.provenance.beside import PROVENANCE_SUFFIX, SIGNATURE_SUFFIX, SIGSTORE_SUFFIX, beside
 from engine.provenance.model import KeylessResult, ProvenanceCheck, SignatureCheck, missing
+from engine.provenance.trust import TrustSettings
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,14 @@ class PackageTrust:
     keys: tuple[tuple[str, str], ...] = ()  # the trusted keys: (key id, name)
     keyless: KeylessResult | None = None  # the Sigstore bundle beside the package (None: none there)
     keyless_path: str = ""
+
+    def file(self, origin: str) -> str | None:
+        """The file a finding of `origin` (engine/datalog/metadata.py ORIGINS) is about."""
+        return {
+            "signature": self.signature.path,
+            "sigstore": self.keyless_path,
+            "provenance": self.provenance.path,
+        }.get(origin)
 
 
 def inspect_package(

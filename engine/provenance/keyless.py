@@ -22,11 +22,11 @@ from functools import lru_cache
 from typing import Any
 
 from engine.diagnostics import bound_text, escape_text
-from engine.grants.model import SigstoreTrust, TrustSettings
 from engine.package.model import Package
 from engine.provenance.dsse import PAYLOAD_TYPE, EnvelopeProblem
 from engine.provenance.model import KeylessResult
 from engine.provenance.statements import parse_package_statement
+from engine.provenance.trust import SigstoreTrust, TrustSettings
 from engine.safe_read import ReadError, read_bounded
 
 MAX_BUNDLE_BYTES = 256 * 1024

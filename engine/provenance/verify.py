@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from engine.diagnostics import bound_text
-from engine.grants.model import TrustSettings
 from engine.package.model import Package
 from engine.provenance.dsse import (
     MAX_ENVELOPE_BYTES,
@@ -49,6 +48,7 @@ from engine.provenance.model import (
     missing,
 )
 from engine.provenance.statements import BuildFacts, PackageClaim, parse_package_statement, provenance_from_json
+from engine.provenance.trust import TrustSettings
 from engine.safe_read import ReadError, read_bounded
 
 

@@ -12,24 +12,13 @@ from typing import Any
 
 from engine import api_registry
 from engine.diagnostics import human_lines
-from engine.report.human import allowlist_lines, run_finding_lines
-from engine.report.verdict import PER_SURFACE_VIEW, run_findings
-from engine.report.views import conclusion_item, limits_line, limits_view
+from engine.report.human import allowlist_lines, limits_line, run_finding_lines
+from engine.report.provenance import trust_json, trust_lines
+from engine.report.shapes import finding_dict, limits_dict, rules_of
+from engine.verdict.model import PER_SURFACE_VIEW, Finding, RunVerdict
 
 SUMMARY_WIDTH = 110
 MAX_SUMMARY_FACTS = 12  # a proof over a long chain can rest on thousands; --proof/JSON have them all
-
-
-def _items(subject) -> list[tuple[str, str]]:
-    manifest = subject.package.manifest
-    items = [("tool", t.name) for t in manifest.tools]
-    items += [("service", s.name) for s in manifest.services]
-    items += [("ingress", i.name) for i in manifest.ingresses]
-    apis = {p.value for p in manifest.permissions if p.kind == "host_api"}
-    if subject.grants is not None:
-        apis |= {p.value for p in subject.grants.permissions if p.kind == "host_api"}
-    items += [("host_api", api) for api in api_registry.names() if api in apis]
-    return items
 
 
 def _goal(ref: str, surface: str, name: str) -> tuple[str, tuple]:
@@ -64,54 +53,48 @@ def why_not_chain(result, pred: str, args: tuple) -> list:
     return chain
 
 
-def explain_package(evaluation, ref: str) -> dict[str, Any]:
-    subject = evaluation.subject(ref)
+def explain_package(evaluation, verdict: RunVerdict, ref: str) -> dict[str, Any]:
+    """Per item of `ref` (every declared tool, service and ingress, and each host API asked for):
+    eligible or not, the findings about it, and the proof or the failing premises."""
+    package = verdict.package(ref)
     result = evaluation.result
+    plan = package.plan if package else None
     out: dict[str, Any] = {
         "reference": ref,
-        "status": evaluation.value("status", ref, "rejected"),
+        "status": package.status if package else "rejected",
         "verdict_view": PER_SURFACE_VIEW,  # eligibility per item, as startup sees it
-        "classification": evaluation.value("classification", ref),
+        "classification": package.classification if package else None,
         "items": [],
         "package_denials": [],
-        "plan_allowlists": _plan_allowlists(evaluation, ref),
-        "limits": limits_view(evaluation, ref),
-        "run_findings": run_findings(evaluation),  # conclusions no package owns (DESIGN decision 6)
+        "plan_allowlists": None
+        if plan is None
+        else {f"{api}_allowlist": [g.to_dict() for g in plan.allowlist(api)] for api in api_registry.names()},
+        "limits": limits_dict(package.limits) if package else None,
+        "run_findings": [finding_dict(f) for f in verdict.run_findings],  # conclusions no package owns
+        "rules": rules_of(verdict, [package] if package else []),
+        "_plan": plan,
+        "_limits_line": limits_line(package.limits) if package else None,
+        "_run_findings": verdict.run_findings,
+        # the signatures and provenance, each with why it counts or does not (docs/provenance.md)
+        **trust_json(package.trust if package else None),
     }
-    if subject is None or subject.package is None:
-        out["package_denials"] = [d.message for d in (subject.diagnostics if subject else ())]
+    if package is None or package.package is None:
+        out["package_denials"] = [d.message for d in (package.diagnostics if package else ())]
         return out
-    denials: dict[tuple[str, str], list] = {}
-    for conclusion in evaluation.conclusions(ref):
-        if conclusion.severity == "info":
-            continue
-        item = conclusion_item(conclusion, subject.package)
-        if item is None:
-            out["package_denials"].append(
-                {
-                    "code": conclusion.code,
-                    "severity": conclusion.severity,
-                    "message": conclusion.message,
-                    "rule": str(conclusion.location),
-                }
-            )
-        else:
-            denials.setdefault(item, []).append(conclusion)
-    enabled = set(subject.enabled_surfaces)
-    for surface, name in _items(subject):
-        pred, args = _goal(ref, surface, name)
-        eligible = result.holds(pred, args)
+    findings = package.conclusions
+    for finding in findings:
+        if finding.severity != "info" and finding.about.item is None:
+            out["package_denials"].append(_reason(finding))
+    for item in package.items:
+        pred, args = _goal(ref, item.surface, item.name)
         entry: dict[str, Any] = {
-            "surface": surface,
-            "name": name,
-            "eligible": eligible,
-            "surface_enabled": surface == "host_api" or surface in enabled,
-            "reasons": [
-                {"code": c.code, "severity": c.severity, "message": c.message, "rule": str(c.location)}
-                for c in denials.get((surface, name), [])
-            ],
+            "surface": item.surface,
+            "name": item.name,
+            "eligible": item.eligible,
+            "surface_enabled": item.enabled,
+            "reasons": [_reason(findings[i]) for i in item.findings if findings[i].severity != "info"],
         }
-        if eligible:
+        if item.eligible:
             proof = result.explain(pred, args)
             entry["proof"] = proof.to_dict() if proof else None
             entry["decided_by"] = [step.fact for step in proof.steps if step.source == "input"] if proof else []
@@ -125,14 +108,8 @@ def explain_package(evaluation, ref: str) -> dict[str, Any]:
     return out
 
 
-def _plan_allowlists(evaluation, ref: str) -> dict[str, Any] | None:
-    """The host-API allowlist entries the runtime would enforce for `ref` (None: no plan)."""
-    from engine.report.plan import plan_for
-
-    plan = plan_for(evaluation, ref)
-    if plan is None:
-        return None
-    return {f"{api}_allowlist": [g.to_dict() for g in plan.allowlist(api)] for api in api_registry.names()}
+def _reason(finding: Finding) -> dict[str, Any]:
+    return {"code": finding.code, "severity": finding.severity, "message": finding.message, "rule": str(finding.rule)}
 
 
 def _missing(root) -> dict[str, Any]:
@@ -148,10 +125,11 @@ def render_explain(report: dict[str, Any], proof: bool = False) -> str:
     proven once being referred to afterwards."""
     ref = report["reference"]
     lines = [f"plugin {ref} [{report['status']}] classification={report['classification']}"]
-    lines.extend(allowlist_lines(report.get("plan_allowlists"), "  "))
-    raised = limits_line(report.get("limits"))
+    lines.extend(allowlist_lines(report.get("_plan"), "  "))
+    raised = report.get("_limits_line")
     if raised:
         lines.append(f"  raised limits: {raised}")
+    lines.extend("  " + line for line in trust_lines(report.get("signatures"), report.get("provenance")))
     for denial in report["package_denials"]:
         if isinstance(denial, str):
             lines.append(f"  package: {denial}")
@@ -171,7 +149,7 @@ def render_explain(report: dict[str, Any], proof: bool = False) -> str:
             lines.extend(_summary(item, json.dumps(ref, ensure_ascii=False)))
     if report["items"] and not proof:
         lines.append(f"(P = {ref}; --proof prints the full proofs)")
-    lines.extend(run_finding_lines(report.get("run_findings", ())))
+    lines.extend(run_finding_lines(report.get("_run_findings", ())))
     return human_lines(lines)
 
 
@@ -211,4 +189,6 @@ def _full(item: dict[str, Any], shown: set[str]) -> list[str]:
 
 
 def json_ready(report: dict[str, Any]) -> dict[str, Any]:
-    return {**report, "items": [{k: v for k, v in item.items() if not k.startswith("_")} for item in report["items"]]}
+    """The report without the objects kept for the human rendering (keys starting with `_`)."""
+    items = [{k: v for k, v in item.items() if not k.startswith("_")} for item in report["items"]]
+    return {**{k: v for k, v in report.items() if not k.startswith("_")}, "items": items}

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 from engine.diagnostics import bound_text
 
 if TYPE_CHECKING:
-    from engine.provenance.check import Verification
     from engine.provenance.inspect import PackageTrust
     from engine.provenance.model import SignatureResult
 
@@ -105,49 +104,29 @@ def trust_json(trust: PackageTrust | None) -> dict[str, Any]:
     return {"signatures": signatures_json(trust), "provenance": provenance_json(trust)}
 
 
-def verification_json(result: Verification, has_keys: bool) -> dict[str, Any]:
-    package = result.package
-    return {
-        "command": "verify",
-        "package": {"id": package.manifest.id, "version": package.manifest.version, "digest": package.digest},
-        "status": "verified" if result.passed else "failed",
-        "signed": result.signed if has_keys else None,
-        "signature": signatures_json(result.trust),
-        "conclusions": [c.to_dict() for c in result.conclusions],
-        "rebuild": _rebuild_json(result),
-    }
+def signers(trust: PackageTrust | None) -> list[str]:
+    """Who signed the package, as far as it counts: each valid key (`name (key id)`) and a valid
+    Sigstore identity (`identity (issuer)`)."""
+    if trust is None:
+        return []
+    found = [f"{r.signer} ({r.key_id})" if r.signer else r.key_id for r in trust.signature.valid]
+    keyless = trust.keyless
+    if keyless is not None and keyless.status == "valid":
+        found.append(f"{keyless.identity} ({keyless.issuer})")
+    return found
 
 
-def _rebuild_json(result: Verification) -> dict[str, Any] | None:
-    rebuilt = result.rebuild
-    if rebuilt is None:
+def signature_summary(trust: PackageTrust | None) -> str | None:
+    """One word or two for a list row: the signers, `unsigned`, or what the signatures are;
+    None for an unsigned package when nothing requires a signature (the row stays as it was)."""
+    if trust is None:
         return None
-    return {
-        "source": rebuilt.source,
-        "digest": rebuilt.digest,
-        "matches": rebuilt.matches,
-        "builder": rebuilt.builder,
-        "differing": list(rebuilt.differing),
-        "differing_count": rebuilt.differing_count,
-    }
-
-
-def signature_lines(result: Verification, has_keys: bool) -> list[str]:
-    package = result.package
-    status = "verified" if result.passed else "failed"
-    lines = [
-        bound_text(f"plugin verify: {package.identity} {package.manifest.version} [{status}]", 1000),
-        f"digest: {package.digest}",
-    ]
-    if has_keys:
-        lines += trust_lines(signatures_json(result.trust), provenance_json(result.trust), always=True)
-        lines += [bound_text(f"{c.severity}: {c.code}: {c.message}", 1000) for c in result.conclusions]
-    rebuilt = result.rebuild
-    if rebuilt is not None:
-        verdict = "reproduced" if rebuilt.matches else "differs"
-        lines.append(bound_text(f"rebuild: {rebuilt.source} [{verdict}] digest={rebuilt.digest}", 1000))
-        if not rebuilt.matches:
-            more = rebuilt.differing_count - len(rebuilt.differing)
-            named = ", ".join(rebuilt.differing) + (f" and {more} more" if more else "")
-            lines.append(bound_text(f"  differing files: {named}", 1000))
-    return lines
+    names = signers(trust)
+    if names:
+        return ", ".join(names)
+    statuses = [r.status for r in trust.signature.results if r.status != "missing"]
+    if trust.keyless is not None:
+        statuses.append(trust.keyless.status)
+    if statuses:
+        return "not counted (" + ", ".join(sorted(set(statuses))) + ")"
+    return "unsigned" if trust.required else None

@@ -152,6 +152,13 @@ def sarif_log(
         properties["yoi/failOn"] = fail_on[0] if len(fail_on) == 1 else fail_on
     if truncated:
         properties["yoi/truncatedResults"] = truncated
+    signed = {
+        str((r.get("package") or {}).get("reference")): trust
+        for r in reports
+        if r.get("package") and (trust := _trust_properties(r))
+    }
+    if signed:  # per package, even one without results: who signed it, its provenance
+        properties["yoi/signatures"] = signed
     if properties:
         run["properties"] = properties
     return {"$schema": SCHEMA_URI, "version": SARIF_VERSION, "runs": [run]}
@@ -163,45 +170,43 @@ def sarif_log(
 def _findings(report: Mapping[str, Any], base: Path) -> list[dict[str, Any]]:
     input_path = str(report.get("input_path") or ".")
     package = report.get("package")
-    conclusions = list(report.get("conclusions") or ())
+    rules = report.get("rules") or {}
     common = {
         "package": (package or {}).get("reference"),
         "digest": (package or {}).get("digest"),
         "status": report.get("status"),
+        **_trust_properties(report),
     }
     found = []
-    for conclusion in conclusions:
+    for conclusion in report.get("conclusions") or ():
         where = _conclusion_where(conclusion.get("location"), input_path, base)
+        code = str(conclusion.get("code") or "")
         found.append(
             {
                 **common,
                 **where,
-                "rule_id": rule_id(str(conclusion.get("code") or "")),
+                "rule_id": rule_id(code),
                 "severity": conclusion.get("severity") or "warn",
                 "message": str(conclusion.get("message") or ""),
-                "rule_source": _rule_source(conclusion.get("rule"), base),
+                "rule_source": _rule_source(_rule_location(rules, code), base),
             }
         )
     found += _run_findings(report, common, input_path, base)
-    concluded = {str(c.get("message") or "") for c in conclusions}
     for diagnostic in report.get("diagnostics") or ():
-        # Rule diagnostics mirror conclusions; input diagnostics are reported once, unless a
-        # conclusion already says the same thing.
-        if diagnostic.get("phase") == "rules" or (package is not None and diagnostic.get("message") in concluded):
+        # The `diagnostics` list is the reference's flat view: its rule entries are the
+        # conclusions above; the others (discovery, loading, resolution) are reported here.
+        if diagnostic.get("phase") == "rules":
             continue
-        located = diagnostic.get("location")
-        where = (
-            _conclusion_where(located, input_path, base)
-            if located and located.get("file")
-            else _input_where(input_path, package is None, base)
-        )
+        location = diagnostic.get("location")
+        if location and location.get("file"):
+            where = _conclusion_where(location, input_path, base)
+        else:
+            where = _input_where(input_path, package is None, base)
         found.append(
             {
                 **common,
                 **where,
-                "rule_id": unreadable_rule_id(str(diagnostic.get("kind") or ""))
-                if package is None
-                else rule_id(f"input_{diagnostic.get('phase') or 'check'}_{diagnostic.get('kind') or 'error'}"),
+                "rule_id": _input_rule_id(diagnostic, package is None),
                 "severity": "deny",
                 "message": str(diagnostic.get("message") or ""),
                 "rule_source": None,
@@ -211,14 +216,57 @@ def _findings(report: Mapping[str, Any], base: Path) -> list[dict[str, Any]]:
     return found
 
 
+TRUST_PROPERTIES = ("signers", "signatureFile", "provenance")
+
+
+def _trust_properties(report: Mapping[str, Any]) -> dict[str, Any]:
+    """Who signed the package (key ids with the trusted key's name, or a Sigstore identity) and
+    the build provenance's status, for every result about it (docs/provenance.md)."""
+    signatures, provenance = report.get("signatures"), report.get("provenance")
+    if not signatures:
+        return {}
+    signed = [
+        f"{s['signer']} ({s['key_id']})" if s["signer"] else s["key_id"]
+        for s in signatures["signatures"]
+        if s["status"] == "valid"
+    ]
+    bundle = signatures.get("sigstore")
+    if bundle and bundle["status"] == "valid":
+        signed.append(f"{bundle['identity']} ({bundle['issuer']})")
+    out: dict[str, Any] = {"signers": signed} if signed else {}
+    if signed or signatures["required"]:
+        out["signatureFile"] = signatures["file"]
+    if provenance and provenance["status"] != "missing":
+        out["provenance"] = provenance["status"]
+    return out
+
+
+def _input_rule_id(diagnostic: Mapping[str, Any], unreadable: bool) -> str:
+    """A package that did not materialize gets a rule per diagnostic kind; another input problem
+    its own code (e.g. `binding_digest_mismatch`, `resolution.surface`)."""
+    if unreadable:
+        return unreadable_rule_id(str(diagnostic.get("kind") or ""))
+    code = diagnostic.get("code")
+    if code:
+        return rule_id(str(code))
+    return rule_id(f"input_{diagnostic.get('phase') or 'check'}_{diagnostic.get('kind') or 'error'}")
+
+
+def _rule_location(rules: Mapping[str, Any], code: str) -> Mapping[str, Any] | None:
+    """Where the rule that concluded `code` is written (the report's `rules` catalog)."""
+    locations = (rules.get(code) or {}).get("locations") or ()
+    return locations[0] if locations else None
+
+
 def _run_findings(
     report: Mapping[str, Any], common: Mapping[str, Any], input_path: str, base: Path
 ) -> list[dict[str, Any]]:
     """Conclusions no package owns: located at their rule when it is in the repository (an org
     policy), else at the input, and marked with scope `run`."""
     found = []
+    rules = report.get("rules") or {}
     for finding in report.get("run_findings") or ():
-        source = _rule_source(finding.get("rule"), base)
+        source = _rule_source(_rule_location(rules, str(finding.get("code") or "")), base)
         if source and source["uri"]:
             where = {"uri": source["uri"], "line": source["line"], "column": source["column"], "member": None}
         else:
@@ -348,7 +396,7 @@ def _result(finding: Mapping[str, Any], index: Mapping[str, int], occurrences: d
         related = _physical(source["uri"], source["line"], source["column"])
         related.update(id=0, message={"text": f"rule in {source['name']}"})
         result["relatedLocations"] = [related]
-    properties = {k: finding[k] for k in ("package", "digest", "status", "scope") if finding.get(k)}
+    properties = {k: finding[k] for k in ("package", "digest", "status", "scope", *TRUST_PROPERTIES) if finding.get(k)}
     if source:
         properties["rule"] = f"{source['name']}:{source['line']}"
     if finding.get("member"):

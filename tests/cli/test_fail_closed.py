@@ -265,7 +265,8 @@ def test_conclusions_no_package_owns_are_whole_run_findings_and_a_deny_fails(tmp
     assert found == {("deny", "org_freeze", (), "no plugin changes during the freeze"),
                      ("deny", "org_no_echo", ("echo",), "tool `echo` is banned"),
                      ("warn", "org_local", ("example.gate",), "local id example.gate seen")}
-    assert all(f["rule"]["file"] == str(policy / "org.rules") for f in report["run_findings"])
+    rules = report["rules"]  # each rule once, in the report's catalog (issue 16 point 7)
+    assert all(rules[f["code"]]["locations"][0]["file"] == str(policy / "org.rules") for f in report["run_findings"])
     human = cli_run("plugin", "check", folder, "--policy", policy)
     assert human.stderr == "yoi plugin: plugin check failed: 2 whole-run deny finding(s)\n"
     lines = human.stdout.splitlines()

@@ -55,7 +55,7 @@ REFERENCE_REPORT_KEYS = [
 ]
 REPORT_KEYS = [
     "command", "status", "verdict_view", "fail_on", "input_path", "input_kind", "package", "classification",
-    "diagnostics", "static_inspection", "inspection", "conclusions", "run_findings", "limits", "plan", "grants",
+    "diagnostics", "static_inspection", "inspection", "conclusions", "run_findings", "rules", "limits", "plan", "grants",
     "signatures", "provenance", "safety", "next_steps",
 ]
 PACKAGE_KEYS = [
@@ -270,8 +270,9 @@ def assert_materialize_rejected(report: dict, kind: str, phase: str) -> dict:
     assert report["inspection"] is None and report["classification"] is None
     assert report["next_steps"] == ["Fix the reported package diagnostic and run `yoi plugin check` again."]
     diagnostic = report["diagnostics"][0]
-    # the reference's {kind, phase, message}, then where the problem is written when known
-    assert list(diagnostic) == ["kind", "phase", "message", "location"]
+    # the reference's three keys first; every finding then has severity, code and location
+    # (one finding form for input problems and rule conclusions, issue 16)
+    assert list(diagnostic) == RULE_DIAGNOSTIC_KEYS and diagnostic["severity"] == "deny"
     assert (diagnostic["kind"], diagnostic["phase"]) == (kind, phase)
     return diagnostic
 

@@ -47,7 +47,8 @@ ITEM_KEYS = [  # spec §4.3, exact names and order; ours follow
     "enabled_surfaces", "requested_permissions", "configured_grants", "configured_https_grants",
     "configured_fs_grants", "tools", "static_runtime", "diagnostics",
 ]
-TOOL_KEYS = ["name", "permission", "requested", "granted", "eligible", "external_write", "diagnostic"]
+# spec §4.1's tool fields but `permission` (it is `tool.<name>`), then the indexes of its findings
+TOOL_KEYS = ["name", "requested", "granted", "eligible", "external_write", "diagnostic", "findings"]
 STATUSES = {"active", "partial", "rejected", "disabled", "missing"}
 
 
@@ -193,6 +194,11 @@ def diagnostics_of(entry: dict, kind: str | None = None) -> list[str]:
     return [d["message"] for d in entry["diagnostics"] if kind is None or d["kind"] == kind]
 
 
+def denials_of(entry: dict) -> list[str]:
+    """The item's denials: each is said once, in its `conclusions` (issue 16 point 7)."""
+    return [c["message"] for c in entry["conclusions"] if c["severity"] == "deny"]
+
+
 # -- check --grants and --policy -----------------------------------------------------------------
 
 def check(*args: str):
@@ -276,7 +282,11 @@ def test_check_with_grants_bound_to_another_digest_is_rejected_once_with_its_loc
     [diagnostic] = report["diagnostics"]
     assert diagnostic["message"] == "plugin grant digest binding does not match enabled package digest"
     assert (diagnostic["kind"], diagnostic["code"]) == ("grant", "binding_digest_mismatch")
-    assert diagnostic["location"]["file"] == str(config) and diagnostic["location"]["line"] == 3
+    # one owner, resolution (issue 16), which points at the grant's `digest` key (issue 22)
+    lines = config.read_text().splitlines()
+    assert diagnostic["location"]["file"] == str(config)
+    assert lines[diagnostic["location"]["line"] - 1] == 'digest = "sha256:' + "0" * 64 + '"'
+    assert lines.index("[plugins.enabled.grants]") < diagnostic["location"]["line"] - 1
     assert all(not t["eligible"] for t in report["inspection"]["tools"])
 
 
@@ -288,8 +298,10 @@ def test_check_with_grants_selecting_an_undeclared_surface_is_rejected(tmp_path)
     report = json.loads(done.stdout)
     assert report["status"] == "rejected"
     (diagnostic,) = report["diagnostics"]
+    # every finding has severity and code besides the reference's keys (one finding form, issue 16)
     assert diagnostic == {"kind": "surface", "phase": "resolution",
                           "message": "enabled plugin requested undeclared surface `hook`",
+                          "severity": "deny", "code": "resolution.surface",
                           "location": {"file": str(config), "line": diagnostic["location"]["line"], "column": 21}}
     # at the `"hook"` item of the enablement's `surfaces`
     assert config.read_text().splitlines()[diagnostic["location"]["line"] - 1][20:26] == '"hook"'
@@ -328,7 +340,8 @@ def test_check_with_policy_deny_rule_is_rejected(tmp_path):
     assert (denial["kind"], denial["severity"]) == ("policy", "deny")
     assert denial["message"] == "org policy: services are not allowed (`svc`)"
     [conclusion] = [c for c in report["conclusions"] if c["code"] == "org_no_services"]
-    assert conclusion["rule"]["file"].endswith("org.rules") and conclusion["rule"]["line"] == 1
+    [rule] = report["rules"]["org_no_services"]["locations"]  # each rule once, in the report's catalog
+    assert rule["file"].endswith("org.rules") and rule["line"] == 1
 
 
 def test_check_with_invalid_policy_rules_exits_2_with_file_and_line(tmp_path):
@@ -391,7 +404,9 @@ def test_check_sarif_grant_binding_result_points_at_the_grants_file(tmp_path, mo
     [result] = log["runs"][0]["results"]
     assert result["ruleId"] == "yoi/binding_digest_mismatch" and result["level"] == "error"
     location = result["locations"][0]["physicalLocation"]
-    assert location["artifactLocation"]["uri"] == "grants.toml" and location["region"]["startLine"] == 3
+    assert location["artifactLocation"]["uri"] == "grants.toml"
+    lines = (tmp_path / "grants.toml").read_text().splitlines()
+    assert lines[location["region"]["startLine"] - 1] == 'digest = "sha256:' + "0" * 64 + '"'  # the grant's digest
 
 
 def test_check_sarif_for_a_clean_package_has_no_results(tmp_path, monkeypatch):
@@ -423,14 +438,14 @@ def test_active_list_and_show_json_are_structured_and_non_executing(ws):
     assert entry["configured_https_grants"] == entry["configured_fs_grants"] == []
     [tool] = entry["tools"]
     assert list(tool) == TOOL_KEYS
-    assert tool == {"name": "Echo", "permission": "tool.Echo", "requested": True, "granted": True,
-                    "eligible": True, "external_write": False, "diagnostic": None}
+    assert tool == {"name": "Echo", "requested": True, "granted": True,
+                    "eligible": True, "external_write": False, "diagnostic": None, "findings": []}
     runtime = entry["static_runtime"]["runtime"]
     assert (runtime["status"], runtime["eligible"], runtime["diagnostic"]) == ("wasm/yoi-plugin-wasm-1", True, None)
     assert entry["diagnostics"] == [] and entry["classification"] == "legacy-raw-tool"
-    # show is the list item plus the run's findings (none here: no org policy)
-    assert ws.show_json("project:example.echo") == {**entry, "run_findings": []}
-    assert ws.show_json("example.echo") == {**entry, "run_findings": []}  # a unique local id selects too
+    # show is the list item plus the run's findings and the rules catalog (none here: no org policy)
+    assert ws.show_json("project:example.echo") == {**entry, "run_findings": [], "rules": {}}
+    assert ws.show_json("example.echo") == {**entry, "run_findings": [], "rules": {}}  # a unique local id too
     # Human list and show.
     listed = ws.run("list").stdout.splitlines()
     assert listed[0] == f"plugin packages (workspace: {ws.root.resolve()})"
@@ -461,7 +476,7 @@ def test_service_only_enablement_ignores_unselected_tool_static_grants(ws):
     entry = ws.items()["project:example.svc"]
     assert entry["status"] == "active" and entry["static_eligible"] is True
     assert entry["enabled_surfaces"] == ["service"]
-    assert entry["tools"] == [] and entry["static_runtime"]["tools"] == []
+    assert entry["tools"] == [] and "tools" not in entry["static_runtime"]  # the item's tools are said once
     assert entry["diagnostics"] == []
     [service] = entry["static_runtime"]["services"]
     assert (service["name"], service["eligible"], service["diagnostic"]) == ("svc", True, None)
@@ -534,7 +549,7 @@ def test_grant_mismatch_is_inspectable(ws):
     ws.configure(enablement("project:example.echo", package, ["tool"], grant_tools("Other")))
     entry = ws.show_json("project:example.echo")
     assert entry["status"] == "rejected" and entry["resolved"] is True and entry["static_eligible"] is False
-    assert {"kind": "static_eligibility", "message": "granted tool permission for `Echo` is missing"} in entry["diagnostics"]
+    assert denials_of(entry) == ["granted tool permission for `Echo` is missing"] and entry["diagnostics"] == []
     [tool] = entry["tools"]
     assert (tool["eligible"], tool["granted"], tool["diagnostic"]) == (
         False, False, "granted tool permission for `Echo` is missing")
@@ -560,7 +575,8 @@ def test_partial_status_represents_mixed_tool_usability(ws):
     assert entry["status"] == "partial"
     assert [(t["name"], t["eligible"]) for t in entry["tools"]] == [("Echo", True), ("Other", False)]
     assert entry["tools"][1]["diagnostic"] == "granted tool permission for `Other` is missing"
-    assert diagnostics_of(entry, "static_eligibility") == ["granted tool permission for `Other` is missing"]
+    assert denials_of(entry) == ["granted tool permission for `Other` is missing"]
+    assert entry["tools"][1]["findings"] == [0] and entry["conclusions"][0]["code"] == "item_not_granted"
     listed = ws.run("list").stdout.splitlines()
     assert any(line.startswith("- project:example.two [partial] ") for line in listed)
 
@@ -616,7 +632,7 @@ def test_invalid_tool_schema_and_name_are_rejected_in_json_and_human_output(ws):
     [tool] = entry["tools"]
     assert tool["eligible"] is False
     assert "has invalid name" in tool["diagnostic"] and "has invalid input_schema" in tool["diagnostic"]
-    messages = diagnostics_of(entry, "static_eligibility")
+    messages = denials_of(entry)
     assert any("has invalid name" in m for m in messages) and any("$.properties.q" in m for m in messages)
     shown = ws.run("show", "project:example.bad").stdout
     assert "eligible=false" in shown and "has invalid name" in shown and "has invalid input_schema" in shown
@@ -660,7 +676,7 @@ def test_list_explicit_config_and_policy(ws, tmp_path):
     done = ws.run("show", "project:example.echo", "--config", str(config), "--policy", str(policy), "--json")
     entry = json.loads(done.stdout)
     assert entry["status"] == "rejected" and entry["static_eligible"] is False
-    assert {"kind": "static_eligibility", "message": "org policy: no echo"} in entry["diagnostics"]
+    assert denials_of(entry) == ["org policy: no echo"]
     assert ws.run("list", "--config", str(tmp_path / "nope.toml")).exit_code == 2
 
 
@@ -703,7 +719,7 @@ def test_same_tool_name_in_two_enabled_packages_is_denied_once(ws):
     assert items["project:example.a"]["status"] == "active"
     second = items["project:example.b"]
     assert second["status"] == "rejected" and second["tools"][0]["eligible"] is False
-    assert diagnostics_of(second, "static_eligibility") == [
+    assert denials_of(second) == [
         "tool `Echo` is also exposed by enabled package project:example.a, which keeps the name; "
         "a tool name can be registered only once"]
 
@@ -877,8 +893,8 @@ def test_readme_main_command_lists_the_examples_with_reasons(user_home):
 
 
 def test_relative_policy_folder_is_not_confused_across_working_directories(tmp_path, monkeypatch):
-    from engine.report.evaluate import evaluate
-    from engine.report.subjects import check_subject
+    from engine.pipeline.evaluate import evaluate
+    from engine.pipeline.subjects import check_subject
 
     package = write_folder(tmp_path / "pkg", files_for(manifest("example.cwd")))
     codes = []
@@ -893,8 +909,8 @@ def test_relative_policy_folder_is_not_confused_across_working_directories(tmp_p
 
 
 def test_an_edited_policy_file_is_reloaded(tmp_path):
-    from engine.report.evaluate import evaluate
-    from engine.report.subjects import check_subject
+    from engine.pipeline.evaluate import evaluate
+    from engine.pipeline.subjects import check_subject
 
     package = write_folder(tmp_path / "pkg", files_for(manifest("example.edit")))
     policy = tmp_path / "policy"

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from engine.datalog import loads
 from engine.datalog.ast import Atom, Builtin, Comparison, Const, Negation, Rule, Var, literal_vars
-from engine.datalog.plan import _order
+from engine.datalog.joins import _order
 
 ROOT = Path(__file__).resolve().parents[2]
 LOC = None

@@ -144,7 +144,7 @@ def test_the_registry_runs_with_the_enablements_limits(workspace, tmp_path):
 def test_limit_facts_without_an_enablement_are_the_defaults():
     from engine.graph.build import build_graph
     from engine.graph.facts import export_facts
-    from engine.report.subjects import check_subject
+    from engine.pipeline.subjects import check_subject
 
     graph = build_graph([check_subject(EXAMPLES / "instance-counter")])
     facts = export_facts(graph)

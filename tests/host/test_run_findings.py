@@ -36,7 +36,7 @@ def test_a_whole_run_deny_refuses_every_package_and_compiles_nothing(workspace, 
         assert report.plans == () and registry.refs() == () and registry.tools() == ()
         assert {entry["ref"] for entry in report.refused} == REFS
         assert all(entry["reasons"] == [REASON] for entry in report.refused)
-        assert [f["code"] for f in report.run_denials] == ["org_freeze"]
+        assert [f.code for f in report.run_denials] == ["org_freeze"]  # typed findings of the verdict
     assert not cache.exists()  # nothing was compiled, not even into the cache
     data = report.to_dict()
     assert data["started"] == [] and {f["code"] for f in data["run_findings"]} == {"org_freeze", "org_notice"}
@@ -101,8 +101,9 @@ def test_a_whole_run_warning_is_reported_and_blocks_nothing(workspace, tmp_path)
 
 def test_the_startup_report_shows_at_most_sixteen_findings():
     from engine.host.startup import StartupReport
+    from engine.verdict.model import About, Finding
 
-    findings = tuple({"severity": "warn", "code": f"w{i}", "message": f"m{i}", "rule": None} for i in range(20))
+    findings = tuple(Finding("warn", f"w{i}", "policy", "rules", f"m{i}", About("run")) for i in range(20))
     text = StartupReport("/ws", (), (), (), run_findings=findings).render()
     assert "  whole-run findings:" in text.splitlines()
     assert "code=w15 " in text and "code=w16 " not in text and "... and 4 more whole-run finding(s)" in text

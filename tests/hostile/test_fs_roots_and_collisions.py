@@ -59,7 +59,8 @@ def _colliding_workspace(root: Path, count: int, tools: tuple[str, ...], ungrant
 
 
 def _collisions(report: dict) -> dict[str, list[str]]:
-    return {item["reference"]: sorted(d["message"] for d in item["diagnostics"] if "keeps the name" in d["message"])
+    """Each item's collision findings (said once, in its `conclusions`: issue 16 point 7)."""
+    return {item["reference"]: sorted(c["message"] for c in item["conclusions"] if c["code"] == "tool_name_collision")
             for item in report["items"] if item["reference"].startswith("project:")}
 
 

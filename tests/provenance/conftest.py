@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from signing import Workspace
 
 from engine.provenance.keys import KeyPair, generate_key_pair
-from signing import Workspace
 
 
 @pytest.fixture(scope="session")

@@ -7,13 +7,12 @@ import hashlib
 import json
 
 import pytest
-
 from example_workspace import yoi
+from signing import check_path, trusted
+
 from engine.package.digest import package_digest
 from engine.package.materialize import load_package_path, read_directory
 from engine.provenance.build import world_sha256
-from engine.report.judge import check_path
-from signing import trusted
 
 
 @pytest.fixture

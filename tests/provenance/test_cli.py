@@ -9,10 +9,10 @@ import subprocess
 import sys
 
 import pytest
-
 from example_workspace import ROOT, yoi
-from engine.provenance.keys import decode_public_key, key_id
 from signing import trusted
+
+from engine.provenance.keys import decode_public_key, key_id
 
 
 def test_keygen_writes_an_owner_only_key_and_prints_its_id(tmp_path):
@@ -93,8 +93,8 @@ def test_verify_exit_codes(workspace, keys, tmp_path):
 
 
 def _imports_after_check(path, grants=None) -> bool:
-    code = ("import sys; from engine.report.judge import check_path; "
-            f"check_path({str(path)!r}, {repr(str(grants)) if grants else None}); "
+    code = ("import sys; from engine.verdict.run import check_verdict; "
+            f"check_verdict({str(path)!r}, {repr(str(grants)) if grants else None}); "
             "print('cryptography' in sys.modules)")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert run.returncode == 0, run.stderr
@@ -142,6 +142,7 @@ def test_a_signed_folder_packs_to_a_signed_archive(tmp_path, keys):
     assert (tmp_path / "echo.sig").is_file()  # beside the folder, never inside it
     run = yoi("plugin", "pack", str(folder), "--json")
     assert run.returncode == 0, run.stderr
-    assert json.loads(run.stdout)["carried"] == [str(tmp_path / "echo.yoi-plugin.sig")]
+    archive = tmp_path / "echo.yoi-plugin"
+    assert json.loads(run.stdout)["carried"] == [f"{archive}.sig", f"{archive}.intoto.json"]
     ok = yoi("plugin", "verify", str(tmp_path / "echo.yoi-plugin"), "--trusted-key", str(keys["new"].public_path))
     assert ok.returncode == 0, ok.stdout + ok.stderr

@@ -9,16 +9,16 @@ import os
 import threading
 
 import pytest
+from signing import private
 
-from engine.grants.model import TrustedKey, TrustSettings
 from engine.package.materialize import load_package_path
 from engine.provenance.dsse import PAYLOAD_TYPE, Envelope, EnvelopeSignature, canonical_json, pae, render_envelope
 from engine.provenance.keys import read_public_key
+from engine.provenance.model import SIGNATURE_STATUSES
 from engine.provenance.sign import sign_package
 from engine.provenance.statements import PackageClaim, package_statement
-from engine.provenance.model import SIGNATURE_STATUSES
+from engine.provenance.trust import TrustedKey, TrustSettings
 from engine.provenance.verify import check_signature
-from signing import private
 
 
 @pytest.fixture

@@ -8,12 +8,12 @@ import json
 import socket
 
 import pytest
-
 from example_workspace import yoi
+from signing import check_path
+from sigstore_fixtures import PrivateSigstore
+
 from engine.provenance.dsse import PAYLOAD_TYPE
 from engine.provenance.sign import statement_bytes
-from engine.report.judge import check_path
-from sigstore_fixtures import PrivateSigstore
 
 WORKFLOW = "https://github.com/acme/plugins/.github/workflows/release.yml@refs/tags/v1.2.0"
 GITHUB = "https://token.actions.githubusercontent.com"

@@ -8,9 +8,9 @@ import json
 
 import pytest
 from example_workspace import yoi
-from signing import RAW_MODULE, private, trusted
+from signing import RAW_MODULE, check_path, private, trusted
+
 from engine.provenance.sign import sign_package
-from engine.report.judge import check_path
 
 SIGNATURE_CODES = {"signature_missing", "signature_not_trusted", "signature_not_counted",
                    "signature_file_unusable", "signature_unknown_key"}

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-
 from example_workspace import yoi
+
 from engine.diagnostics import DiagnosticError
 from engine.grants.config import load_config
 from engine.provenance.keys import public_pem

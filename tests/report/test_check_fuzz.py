@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.package.archive import write_archive
-from engine.report.judge import check_path
+from rule_cases import check_path
 from rule_cases import INSTANCE_MANIFEST
 from wasm_builders import INSTANCE_WORLD_EXPORTS, component
 

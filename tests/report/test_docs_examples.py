@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from engine.report.judge import check_path
+from rule_cases import check_path
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from engine.grants.config import parse_config
 from engine.package.materialize import load_package_path
 from engine.report.explain import explain_package, json_ready, render_explain
+from engine.verdict.build import build_verdict
 from rule_cases import RAW_MANIFEST, config_for, judge, write_package
 from wasm_builders import core_module
 
@@ -20,7 +21,7 @@ def test_eligible_and_denied_tool(tmp_path):
                                      ['{ kind = "surface", surface = "tool" }', '{ kind = "tool", name = "echo" }']),
                           "grants.toml")
     subject, evaluation = judge(path, config)
-    report = explain_package(evaluation, subject.ref)
+    report = explain_package(evaluation, build_verdict(evaluation), subject.ref)
     items = {item["name"]: item for item in report["items"]}
     echo, other = items["echo"], items["other"]
     assert echo["eligible"] and echo["reasons"] == []

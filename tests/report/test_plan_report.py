@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.report.evaluate import evaluate
-from engine.report.judge import check_path
-from engine.report.plan import make_plans
-from engine.report.subjects import check_subject
+from engine.pipeline.evaluate import evaluate
+from rule_cases import check_path
+from engine.verdict.plans import make_plans
+from engine.pipeline.subjects import check_subject
 from engine.grants.config import load_config
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -86,12 +86,15 @@ def conclusion(code, severity="deny", message="tool `echo` is not granted", line
 
 
 def report(input_path, conclusions=(), diagnostics=(), package=True, status="rejected"):
+    """A check report in the documented shape: each conclusion's rule is in the `rules` catalog."""
+    rules = {c["code"]: {"locations": [c["rule"]]} for c in conclusions if c.get("rule")}
     return {
         "command": "check", "status": status, "input_path": str(input_path),
         "package": {"reference": "project:example.pkg", "digest": "sha256:" + "ab" * 32, "version": "1.0.0"}
         if package else None,
         "diagnostics": list(diagnostics),
-        "conclusions": list(conclusions),
+        "conclusions": [{k: v for k, v in c.items() if k != "rule"} for c in conclusions],
+        "rules": rules,
     }
 
 

@@ -7,10 +7,10 @@ import shutil
 
 from click.testing import CliRunner
 
-from engine.report.evaluate import evaluate
-from engine.report.judge import check_report
+from engine.pipeline.evaluate import evaluate
+from rule_cases import check_report_of
 from engine.report.sarif import sarif_log
-from engine.report.subjects import check_subject
+from engine.pipeline.subjects import check_subject
 
 from .test_sarif import assert_github_shape, assert_valid
 
@@ -30,7 +30,7 @@ def _workspace(tmp_path, project_root):
 
 
 def _check(path: str, policy=()):
-    return check_report(evaluate([check_subject(path)], policy_dirs=policy), path)
+    return check_report_of(evaluate([check_subject(path)], policy_dirs=policy), path)
 
 
 def test_real_reports_give_a_valid_log(tmp_path, monkeypatch, project_root):

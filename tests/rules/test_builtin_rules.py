@@ -8,8 +8,8 @@ import pytest
 
 from engine.grants.config import parse_config
 from engine.package.materialize import load_package_path
-from engine.report.judge import check_report
-from engine.report.plan import make_plans
+from rule_cases import check_report_of
+from engine.verdict.plans import make_plans
 from rule_cases import INSTANCE_MANIFEST, RAW_MANIFEST, TOOL_MANIFEST, codes, config_for, judge, write_package
 from wasm_builders import INSTANCE_WORLD_EXPORTS, S, TOOL_WORLD_EXPORTS, component, core_module
 
@@ -112,7 +112,7 @@ def test_service_only_enablement_ignores_unselected_tool(tmp_path):
     subject, evaluation = judge(path, config)
     assert codes(evaluation) == set()
     assert evaluation.value("status", subject.ref) == "active"
-    report = check_report(evaluation, str(path))
+    report = check_report_of(evaluation, str(path))
     assert report["inspection"]["tools"] == [] and report["inspection"]["services"][0]["eligible"] is True
 
 
@@ -140,20 +140,24 @@ def test_tool_namespace_and_external_write(tmp_path):
     ],
 )
 def test_grant_binding_rules_follow_reference_order(tmp_path, grant_fields, message):
-    from engine.grants.model import Grants
-    from engine.graph.inputs import Subject
+    # Issue 16: a grant-binding problem has one owner, resolution (spec §3.4): it is reported once,
+    # as the input diagnostic that keeps the enablement unresolved, and no rule repeats it.
+    from engine.grants.model import Enablement, Grants
+    from engine.grants.resolve import resolve
     from engine.package.model import Permission
-    from engine.report.evaluate import evaluate
+    from engine.pipeline.evaluate import evaluate
+    from engine.pipeline.subjects import _subject_from
 
     package = load_package_path(_package(tmp_path, RAW_MANIFEST, RAW_OK))
     fields = dict(line.split(" = ") for line in grant_fields.strip().splitlines())
     fields = {k: v.strip('"').replace("DIGEST", package.digest) for k, v in fields.items()}
     grants = Grants(permissions=(Permission("surface", "tool"), Permission("tool", "echo")), **fields)
-    subject = Subject(ref=package.identity, mode="workspace", package=package, source="project", grants=grants,
-                      enabled_surfaces=("tool",), configured=True, resolved=True, package_present=True)
+    enablement = Enablement(id=package.identity, surfaces=("tool",), grants=grants)
+    subject = _subject_from(package.identity, "workspace", package, resolve([enablement], [package]), enablement, "x")
     evaluation = evaluate([subject])
-    denials = [c.message for c in evaluation.conclusions(subject.ref) if c.severity == "deny"]
-    assert denials == [message]
+    assert [d.message for d in subject.diagnostics] == [message] and not subject.resolved
+    assert [c.message for c in evaluation.conclusions(subject.ref) if c.severity == "deny"] == []
+    assert evaluation.value("status", subject.ref) == "rejected"
     assert not evaluation.holds("tool_eligible", subject.ref, "echo")
 
 
@@ -247,7 +251,7 @@ def test_invalid_and_duplicate_tool_definitions_are_denied(tmp_path):
     subject, evaluation = judge(_package(tmp_path, manifest, RAW_OK))
     found = codes(evaluation)
     assert {"tool_duplicate_name", "tool_invalid_name", "tool_invalid_schema"} <= found
-    report = check_report(evaluation, "x")
+    report = check_report_of(evaluation, "x")
     locations = {d["code"]: d["location"] for d in report["diagnostics"]}
     assert locations["tool_invalid_name"]["line"] > locations["tool_duplicate_name"]["line"] > 1
 
@@ -257,7 +261,7 @@ def test_unreadable_package_is_rejected(tmp_path):
     subject, evaluation = judge(path)
     assert subject.package is None
     assert evaluation.value("status", subject.ref) == "rejected"
-    report = check_report(evaluation, str(path))
+    report = check_report_of(evaluation, str(path))
     assert report["package"] is None and report["diagnostics"][0]["phase"] == "manifest"
 
 

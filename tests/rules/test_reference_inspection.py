@@ -8,9 +8,9 @@ from engine.grants.config import parse_config
 from engine.package.archive import write_archive
 from engine.package.discovery import discover
 from engine.package.materialize import load_package_path
-from engine.report.evaluate import evaluate
-from engine.report.plan import make_plans
-from engine.report.subjects import workspace_subjects
+from engine.pipeline.evaluate import evaluate
+from engine.verdict.plans import make_plans
+from engine.pipeline.subjects import workspace_subjects
 from rule_cases import RAW_MANIFEST, TOOL_MANIFEST, codes, config_for, judge, write_package
 from wasm_builders import TOOL_WORLD_EXPORTS, component, core_module
 

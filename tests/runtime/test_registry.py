@@ -10,9 +10,9 @@ from pathlib import Path
 from runtime_guests import COUNT, build, fault_of, instance_wat, package_plan
 
 from engine.grants.config import load_config
-from engine.report.evaluate import evaluate
-from engine.report.plan import make_plans
-from engine.report.subjects import check_subject
+from engine.pipeline.evaluate import evaluate
+from engine.verdict.plans import make_plans
+from engine.pipeline.subjects import check_subject
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"

@@ -120,7 +120,7 @@ def main(folder: Path) -> dict[str, Any]:
     from engine.graph.facts import FACT_SCHEMA
     from engine.json_schema import SCHEMAS
     from engine.package.manifest import load_manifest
-    from engine.report.plan import make_plans
+    from engine.verdict.plans import make_plans
     from engine.runtime import PluginInstanceRegistry
     from rule_cases import judge
 
@@ -134,7 +134,7 @@ def main(folder: Path) -> dict[str, Any]:
     out["config_schema_echo"] = SCHEMAS["config"]()["properties"]["plugins"]["properties"]["enabled"]["items"][
         "properties"
     ]["grants"]["properties"]["echo"]["items"]["properties"]
-    out["fact_schema_echo"] = {k: FACT_SCHEMA[k] for k in ("echo_grant", "echo_word")}
+    out["fact_schema_echo"] = {k: FACT_SCHEMA[k].args for k in ("echo_grant", "echo_word")}
     from engine.package.materialize import load_package_path
 
     loaded = load_package_path(package)

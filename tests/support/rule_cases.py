@@ -5,8 +5,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from engine.report.evaluate import evaluate
-from engine.report.subjects import check_subject
+from engine.pipeline.evaluate import evaluate
+from engine.pipeline.subjects import check_subject
 from package_files import write_package_dir
 
 RAW_MANIFEST = """
@@ -84,6 +84,22 @@ def judge(path: Path, config=None, policy_dirs=()):
     """(subject, evaluation) for `yoi plugin check path`."""
     subject = check_subject(path, config)
     return subject, evaluate([subject], policy_dirs=policy_dirs)
+
+
+def check_path(path, grants_file=None, policy_dirs=(), fail_on: str = "deny") -> dict:
+    """The `yoi plugin check --json` report of `path`, built in process."""
+    from engine.report.check import check_report
+    from engine.verdict.run import check_verdict
+
+    return check_report(check_verdict(path, grants_file, policy_dirs), path, fail_on)
+
+
+def check_report_of(evaluation, path) -> dict:
+    """The check report of an evaluation already made (its single subject)."""
+    from engine.report.check import check_report
+    from engine.verdict.build import build_verdict
+
+    return check_report(build_verdict(evaluation), path)
 
 
 def codes(evaluation, severity: str = "deny") -> set[str]:

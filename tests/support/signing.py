@@ -54,3 +54,11 @@ class Workspace:
         return path
 
 
+
+
+def check_path(path, grants_file=None, policy_dirs=()):
+    """The `yoi plugin check` JSON report, in process (what the CLI prints with --json)."""
+    from engine.report.check import check_report
+    from engine.verdict.run import check_verdict
+
+    return check_report(check_verdict(path, grants_file, policy_dirs), path)

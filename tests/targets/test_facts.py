@@ -91,7 +91,8 @@ def _draft_program():
     text = DOC.read_text(encoding="utf-8")
     draft = text[text.index("### Draft rules"):]
     (block,) = re.findall(r"^```datalog\n(.*?)^```$", draft, re.M | re.S)
-    inputs = {pred: len(args) for pred, args in (FACT_SCHEMA | TARGET_FACT_SCHEMA).items()} | PLANNED
+    inputs = {pred: len(fact.args) for pred, fact in FACT_SCHEMA.items()}
+    inputs |= {pred: len(args) for pred, args in TARGET_FACT_SCHEMA.items()} | PLANNED
     return loads(block, "docs/targets.md", inputs=inputs)
 
 

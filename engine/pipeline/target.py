@@ -12,13 +12,13 @@ def evaluate_target(target: str, workspace: Path, config_path: Path | None, poli
     anything else is a reference looked up in the workspace (exact, then unique local id)."""
     from engine.errors import UnknownReference
     from engine.grants.refs import try_parse_ref
-    from engine.report.evaluate import evaluate
-    from engine.report.workspace import evaluate_workspace
+    from engine.pipeline.evaluate import evaluate
+    from engine.pipeline.workspace import evaluate_workspace
 
     path = Path(target)
     if os.path.exists(path):  # False, not OSError, for a name too long to be a path
         from engine.grants.config import load_config
-        from engine.report.subjects import check_subject
+        from engine.pipeline.subjects import check_subject
 
         config = load_config(config_path) if config_path is not None else None
         subject = check_subject(path, config)

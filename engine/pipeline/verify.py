@@ -12,10 +12,10 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from engine.grants.model import TrustedKey, TrustSettings
 from engine.package.model import Package
 from engine.provenance.inspect import PackageTrust, inspect_package
 from engine.provenance.rebuild import Rebuild
+from engine.provenance.trust import TrustedKey, TrustSettings
 
 if TYPE_CHECKING:
     from engine.datalog.program import Conclusion, Program

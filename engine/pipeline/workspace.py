@@ -37,8 +37,8 @@ def evaluate_workspace(
     """Evaluation over every discovered package and every enablement of the workspace (`config`:
     the workspace config when the caller already loaded it, so it is not parsed twice)."""
     from engine.package.discovery import discover
-    from engine.report.evaluate import evaluate
-    from engine.report.subjects import workspace_subjects
+    from engine.pipeline.evaluate import evaluate
+    from engine.pipeline.subjects import workspace_subjects
 
     if not os.path.isdir(workspace):  # False, not OSError, for a name too long to be a path
         raise DiagnosticError(Diagnostic("io", "config", f"workspace `{workspace}` does not exist: not found"))

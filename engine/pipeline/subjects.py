@@ -11,12 +11,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from engine.diagnostics import Diagnostic, DiagnosticError
-from engine.grants.model import Enablement, EnablementConfig, Grants, TrustSettings
+from engine.grants.model import Enablement, EnablementConfig, Grants
 from engine.grants.refs import try_parse_ref
 from engine.grants.resolve import resolve
 from engine.graph.inputs import Subject
 from engine.package.model import Package
 from engine.provenance.inspect import inspect_package
+from engine.provenance.trust import TrustSettings
 
 GLOBAL_REF = "<global>"
 

@@ -1,4 +1,4 @@
-"""Run the pipeline's decision step: subjects -> graph -> facts -> rules -> Evaluation.
+"""The pipeline's last steps: subjects -> graph -> facts -> rules -> Evaluation.
 
 The rule program (built-in rules/ plus any policy folders) is loaded once per set of folders
 and reused, so a workspace of a thousand packages pays for parsing the rules once.
@@ -109,9 +109,16 @@ class Evaluation:
         return rows[0][1] if rows else default
 
     def conclusions(self, ref: str | None = None) -> list[Conclusion]:
+        """Every conclusion, or those about the package `ref` (the package its `@about` names)."""
         if ref is None:
             return list(self.result.conclusions)
         return self._conclusions_by_ref().get(ref, [])
+
+    def package_of(self, conclusion: Conclusion) -> object:
+        """The package value a conclusion is about (its declared package slot), None for one
+        about the whole run. A value that is no ref of this run makes it a whole-run finding."""
+        about = self.result.program.metadata[conclusion.code].about
+        return about.package.resolve(conclusion.args) if about.package is not None else None
 
     def _by_ref(self, predicate: str) -> dict:
         """Rows grouped by their first argument, built once per predicate (reports ask per ref)."""
@@ -127,8 +134,9 @@ class Evaluation:
         if "_conclusions" not in self.__dict__:
             grouped: dict = {}
             for conclusion in self.result.conclusions:
-                if conclusion.args:
-                    grouped.setdefault(conclusion.args[0], []).append(conclusion)
+                package = self.package_of(conclusion)
+                if package is not None:
+                    grouped.setdefault(package, []).append(conclusion)
             self.__dict__["_conclusions"] = grouped
         return self.__dict__["_conclusions"]
 

@@ -1,9 +1,9 @@
-"""Join planning and compilation of rule bodies into Python functions, once, at load time.
+"""Join ordering and compilation of rule bodies into Python functions, once, at load time.
 
 A rule (or, in a recursive stratum, one semi-naive variant of it: one body atom reads only the
-last round's new facts) becomes a plan: positive atoms in a greedy order (most bound argument
+last round's new facts) becomes a join order: positive atoms in a greedy order (most bound argument
 positions first), each filter (`not`, comparison, builtin) as soon as its variables are bound.
-The plan is then generated as straight-line nested loops and compiled with `exec`: no per-tuple
+The order is then generated as straight-line nested loops and compiled with `exec`: no per-tuple
 interpretation, no per-tuple dicts. Generated code names only generated identifiers; every
 constant of the program is passed in as a default argument, never pasted into source text.
 

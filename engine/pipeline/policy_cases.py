@@ -45,7 +45,7 @@ def _package_case(case: Mapping[str, Any], base: Path) -> CaseInput:
     from engine.grants.config import load_config
     from engine.graph.build import build_graph
     from engine.graph.facts import export_facts, schema_arities
-    from engine.report.subjects import check_subject
+    from engine.pipeline.subjects import check_subject
     from engine.resources import rules_dir
 
     (package,) = _paths(case["package"], "package", base)

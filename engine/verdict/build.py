@@ -1,0 +1,193 @@
+"""Build the RunVerdict from an Evaluation, once (engine/verdict/model.py says what it holds).
+
+Every status, eligibility and classification is read from the rules' facts (`status`,
+`gate_status`, `eligible`, `host_api_eligible`, `runtime_eligible`, `blocking`, ...); every
+finding's meaning from its rule's metadata. This module only gathers them per package.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine import api_registry
+from engine.diagnostics import bound_text
+from engine.grants.refs import try_parse_ref
+from engine.graph.inputs import Subject
+from engine.verdict.findings import conclusion_finding, input_finding, rule_catalog
+from engine.verdict.locate import Locator
+from engine.verdict.model import (
+    Finding,
+    ItemVerdict,
+    LimitsVerdict,
+    PackageInfo,
+    PackageVerdict,
+    RuntimeVerdict,
+    RunVerdict,
+)
+from engine.verdict.plans import plan_for
+
+ITEM_SURFACES = ("tool", "service", "ingress")
+
+
+def build_verdict(evaluation) -> RunVerdict:
+    """The verdict of `evaluation`: one PackageVerdict per subject (in subject order), the
+    findings no package owns, and the catalog of the rules that concluded anything."""
+    refs = {subject.ref for subject in evaluation.subjects}
+    by_ref: dict[str, list] = {}
+    run_conclusions = []
+    for conclusion in evaluation.conclusions():
+        package = evaluation.package_of(conclusion)
+        if isinstance(package, str) and package in refs:
+            by_ref.setdefault(package, []).append(conclusion)
+        else:
+            run_conclusions.append(conclusion)
+    packages = tuple(_package(evaluation, s, by_ref.get(s.ref, ())) for s in evaluation.subjects)
+    run_findings = tuple(conclusion_finding(evaluation, c, Locator(None)) for c in run_conclusions)
+    every = [f for p in packages for f in p.conclusions] + list(run_findings)
+    return RunVerdict(packages, run_findings, rule_catalog(evaluation, every))
+
+
+def _package(evaluation, subject: Subject, conclusions) -> PackageVerdict:
+    ref = subject.ref
+    package = subject.package
+    manifest = package.manifest if package is not None else None
+    locator = Locator(subject)
+    findings = tuple(conclusion_finding(evaluation, c, locator) for c in conclusions)
+    parsed = try_parse_ref(ref)
+    grants = subject.grants
+    label = Path(package.path).name if package else Path(subject.package_path).name if subject.package_path else None
+    return PackageVerdict(
+        ref=ref,
+        local_ref=parsed.local_id if parsed else None,
+        status=evaluation.value("status", ref, "rejected"),
+        gate_status=evaluation.value("gate_status", ref, "rejected"),
+        classification=evaluation.value("classification", ref),
+        source=subject.source,
+        label=label,
+        package_path=subject.package_path,
+        version=manifest.version if manifest else None,
+        schema_version=manifest.schema_version if manifest else None,
+        digest=package.digest if package else None,
+        configured=subject.configured,
+        discovered=subject.discovered,
+        resolved=subject.resolved,
+        static_eligible=evaluation.holds("static_eligible", ref),
+        grants_assumed=subject.grants_assumed,
+        declared_surfaces=tuple(sorted(set(manifest.surfaces))) if manifest else (),
+        enabled_surfaces=tuple(subject.enabled_surfaces),
+        requested_permissions=tuple(sorted({p.label for p in manifest.permissions})) if manifest else (),
+        configured_grants=tuple(sorted({p.label for p in grants.permissions})) if grants else (),
+        configured_api_grants=tuple(
+            (api, tuple(sorted({g.label for g in grants.table(api)})) if grants else ()) for api in api_registry.names()
+        ),
+        package=package_info(package) if package is not None else None,
+        runtime=_runtime(evaluation, ref, findings) if package is not None else None,
+        items=_items(evaluation, subject, findings) if package is not None else (),
+        diagnostics=tuple(input_finding(d, ref) for d in subject.diagnostics),
+        conclusions=findings,
+        limits=_limits(evaluation, ref) if package is not None else None,
+        plan=plan_for(evaluation, ref),
+        trust=subject.trust,
+    )
+
+
+def package_info(package) -> PackageInfo:
+    """What a materialized package declares (the check and pack reports' `package` block)."""
+    manifest = package.manifest
+    return PackageInfo(
+        reference=package.identity,
+        id=manifest.id,
+        source=package.source,
+        version=manifest.version,
+        schema_version=manifest.schema_version,
+        digest=package.digest,
+        path=str(package.path),
+        entries=tuple(package.entries),
+        surfaces=tuple(manifest.surfaces),
+        tools=tuple(tool.name for tool in manifest.tools),
+        permissions=tuple(permission.label for permission in manifest.permissions),
+    )
+
+
+def _joined(findings: tuple[Finding, ...], indexes, severity: str = "deny") -> str | None:
+    """The messages of the `severity` findings among `indexes`, joined (spec §4.1 `diagnostic`)."""
+    texts = [findings[i].message for i in indexes if findings[i].severity == severity]
+    return bound_text("; ".join(texts)) if texts else None
+
+
+def _runtime(evaluation, ref: str, findings: tuple[Finding, ...]) -> RuntimeVerdict:
+    """The runtime is ineligible when a denial blocks the whole package (rules: `blocking`); such
+    a denial may still name an item, e.g. an org rule about one tool."""
+    blocking = {code for (_, code) in evaluation.rows("blocking", ref)}
+    indexes = tuple(i for i, f in enumerate(findings) if f.severity == "deny" and f.code in blocking)
+    return RuntimeVerdict(
+        eligible=evaluation.holds("runtime_eligible", ref),
+        status=evaluation.value("runtime_status", ref, "none"),
+        classification=evaluation.value("classification", ref),
+        diagnostic=_joined(findings, indexes),
+        findings=indexes,
+    )
+
+
+def _items(evaluation, subject: Subject, findings: tuple[Finding, ...]) -> tuple[ItemVerdict, ...]:
+    """Every declared tool, service and ingress (manifest order), then each host API the manifest
+    requests or the grant gives, with the findings about each."""
+    ref = subject.ref
+    manifest = subject.package.manifest  # type: ignore[union-attr]
+    about: dict[tuple[str, str], list[int]] = {}
+    for index, finding in enumerate(findings):
+        item = finding.about.item
+        if item is not None:
+            about.setdefault(item, []).append(index)
+    requested = {(k, v) for (_, k, v) in evaluation.rows("requests", ref)}
+    granted = {(k, v) for (_, k, v) in evaluation.rows("grants", ref)}
+    eligible = {(s, n) for (_, s, n) in evaluation.rows("eligible", ref)}
+    enabled = set(subject.enabled_surfaces)
+    out = []
+    for surface, entries in (("tool", manifest.tools), ("service", manifest.services), ("ingress", manifest.ingresses)):
+        for entry in entries:
+            key = (surface, entry.name)
+            indexes = tuple(about.get(key, ()))
+            out.append(
+                ItemVerdict(
+                    surface=surface,
+                    name=entry.name,
+                    requested=key in requested,
+                    granted=key in granted,
+                    eligible=key in eligible,
+                    enabled=surface in enabled,
+                    findings=indexes,
+                    diagnostic=_joined(findings, indexes),
+                    external_write=getattr(entry, "external_write", None),
+                )
+            )
+    apis = {api for (_, api) in evaluation.rows("host_api_eligible", ref)}
+    for api in api_registry.names():
+        key = ("host_api", api)
+        if key not in requested and key not in granted:
+            continue
+        indexes = tuple(about.get(key, ()))
+        notes = [findings[i].message for i in indexes if findings[i].severity == "info"]
+        out.append(
+            ItemVerdict(
+                surface="host_api",
+                name=api,
+                requested=key in requested,
+                granted=key in granted,
+                eligible=api in apis,
+                enabled=True,
+                findings=indexes,
+                diagnostic=_joined(findings, indexes),
+                note=bound_text(notes[0]) if notes else None,
+            )
+        )
+    return tuple(out)
+
+
+def _limits(evaluation, ref: str) -> LimitsVerdict:
+    return LimitsVerdict(
+        effective=tuple((name, value) for (_, name, value) in evaluation.rows("limit", ref)),
+        raised=tuple((name, value) for (_, name, value) in evaluation.rows("limit_raised", ref)),
+        capped=tuple((n, requested, maximum) for (_, n, requested, maximum) in evaluation.rows("limit_capped", ref)),
+        restart=tuple((name, value) for (_, name, value) in evaluation.rows("restart", ref)),
+    )
