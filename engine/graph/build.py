@@ -277,6 +277,12 @@ def _add_permission(graph: nx.MultiDiGraph, parent: NodeKey, ref: str, side: str
     graph.add_edge(parent, node, label="requests" if side == "request" else "grants")
 
 
+def _text(value: str) -> str:
+    """A file path or text as a fact value: a name that is not UTF-8 (its lone surrogates) is
+    written with `\\udcXX` escapes, since facts hold only real strings."""
+    return value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _add_trust(graph, ref: str, trust: PackageTrust) -> None:
     """Signatures (one node each; key id "" for a status about the whole file), the Sigstore
     bundle, the build provenance, and the trusted keys they were checked against (shared nodes)."""
@@ -287,10 +293,10 @@ def _add_trust(graph, ref: str, trust: PackageTrust) -> None:
         graph.add_node(
             node,
             type="signature",
-            file=signature.path,
+            file=_text(signature.path),
             key_id=result.key_id,
             status=result.status,
-            detail=result.detail,
+            detail=_text(result.detail),
             required=trust.required,
         )
         graph.add_edge(pkg_node, node, label="signed")
@@ -299,9 +305,9 @@ def _add_trust(graph, ref: str, trust: PackageTrust) -> None:
     graph.add_node(
         node,
         type="provenance",
-        file=provenance.path,
+        file=_text(provenance.path),
         status=provenance.status,
-        detail=provenance.detail,
+        detail=_text(provenance.detail),
         fields=provenance.build.fields() if provenance.build else (),
         tools=provenance.build.tools if provenance.build else (),
         signatures=tuple((r.key_id, r.status) for r in provenance.signatures),
@@ -312,11 +318,11 @@ def _add_trust(graph, ref: str, trust: PackageTrust) -> None:
     graph.add_node(
         bundle,
         type="keyless",
-        file=trust.keyless_path,
+        file=_text(trust.keyless_path),
         status=keyless.status if keyless else "missing",
-        detail=keyless.detail if keyless else "no Sigstore bundle beside the package",
-        identity=keyless.identity if keyless else "",
-        issuer=keyless.issuer if keyless else "",
+        detail=_text(keyless.detail) if keyless else "no Sigstore bundle beside the package",
+        identity=_text(keyless.identity) if keyless else "",
+        issuer=_text(keyless.issuer) if keyless else "",
         verified=keyless.verified if keyless else False,
     )
     graph.add_edge(pkg_node, bundle, label="signed")
