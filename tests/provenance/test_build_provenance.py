@@ -90,3 +90,23 @@ def test_no_provenance_writes_nothing(tmp_path):
     assert yoi("plugin", "new", "wat-tool", str(folder), "--id", "acme.quiet").returncode == 0
     assert yoi("plugin", "build", str(folder), "--no-provenance").returncode == 0
     assert not (tmp_path / "quiet.intoto.json").exists()
+
+
+def test_reports_with_signatures_and_provenance_have_the_documented_shape(built, keys, workspace):
+    """docs/reports.md's schema (the one tests/report/test_report_shapes.py reads) over the check,
+    show and explain reports of a signed, built package."""
+    import re
+    from pathlib import Path
+
+    import jsonschema
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "reports.md").read_text()
+    schema = json.loads(re.search(r"^```json\n(.*?)^```$", text[text.index("## Schema"):], re.M | re.S).group(1))
+    assert yoi("plugin", "sign", str(built), "--key", str(keys["new"].private_path)).returncode == 0
+    config = workspace.config(trusted(keys["new"], name="release"))
+    run = yoi("plugin", "check", str(built), "--grants", str(config), "--json")
+    report = json.loads(run.stdout)
+    assert report["signatures"]["signatures"][0]["status"] == "valid" and report["provenance"]["build"]
+    document = {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema, "$ref": "#/$defs/check_report"}
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in jsonschema.Draft202012Validator(document).iter_errors(report)]
+    assert errors == []

@@ -211,3 +211,34 @@ def test_a_signature_the_enablement_names_is_used(workspace, echo, keys, tmp_pat
     from engine.host.startup import evaluate_startup
 
     assert [p.ref for p in evaluate_startup(workspace.root).plans] == ["project:acme.echo"]
+
+
+def test_list_show_explain_and_sarif_name_the_signer_and_why_one_did_not_count(workspace, keys):
+    good = workspace.package("acme.good", "acme_good")
+    bad = workspace.package("acme.bad", "acme_bad")
+    sign_package(str(good), private(keys["new"]))
+    sign_package(str(bad), private(keys["new"]))
+    data = bytearray(bad.read_bytes())
+    data[data.index(b"\x00asm") + 12] ^= 1
+    bad.write_bytes(bytes(data))
+    config = workspace.config(trusted(keys["new"], name="release CI"))
+    root = str(workspace.root)
+    who = f"release CI ({keys['new'].key_id})"
+    listed = yoi("plugin", "list", "--workspace", root, "--json")
+    items = {i["reference"]: i for i in json.loads(listed.stdout)["items"]}
+    assert items["project:acme.good"]["signatures"]["valid_keys"] == [keys["new"].key_id]
+    assert items["project:acme.bad"]["status"] == "rejected"
+    human = yoi("plugin", "list", "--workspace", root).stdout
+    assert f"signed={who}" in human and "signed=not counted (wrong_digest)" in human
+    shown = yoi("plugin", "show", "project:acme.good", "--workspace", root).stdout
+    assert f"signature: {who} valid" in shown and "provenance: missing" in shown
+    explained = yoi("plugin", "explain", "project:acme.bad", "--workspace", root).stdout
+    assert f"signature: {who} wrong_digest: signed sha256:" in explained
+    assert "package deny: package has no valid signature" in explained
+    sarif = json.loads(yoi("plugin", "check", str(good), "--grants", str(config), "--format", "sarif").stdout)
+    run = sarif["runs"][0]
+    assert run["properties"]["yoi/signatures"]["project:acme.good"]["signers"] == [who]
+    rejected = json.loads(yoi("plugin", "check", str(bad), "--grants", str(config), "--format", "sarif").stdout)
+    [result] = [r for r in rejected["runs"][0]["results"] if r["ruleId"] == "yoi/signature_not_trusted"]
+    uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri.endswith("acme.bad.yoi-plugin.sig")  # the finding points at the file it is about
