@@ -31,6 +31,7 @@ ALLOWED: dict[str, set[str]] = {
     "atomic_write": set(),
     "cache": {"engine"},
     "compiled": {"engine", "cache"},
+    "protected": {"engine", "api_registry", "cache", "compiled"},  # the host's own paths (issue 17.1)
     # reading the inputs
     "package": {"engine", "api_registry", "diagnostics", "errors", "resources", "safe_read", "schemas", "walk"},
     "grants": {"engine", "api_registry", "diagnostics", "errors", "limits", "package", "provenance", "safe_read", "schemas"},
@@ -46,11 +47,13 @@ ALLOWED: dict[str, set[str]] = {
     "plan": {"api_registry", "limits"},
     # facts, rules, and the stage that runs them
     "graph": {
-        "engine", "api_registry", "artifact", "cache", "diagnostics", "grants", "limits", "package", "provenance",
-        "resources", "wit",
+        "engine", "api_registry", "artifact", "cache", "diagnostics", "grants", "limits", "package", "protected",
+        "provenance", "resources", "wit",
     },
     "datalog": {"engine", "cache", "diagnostics", "errors", "safe_read", "walk"},
-    "pipeline": {"engine", "datalog", "diagnostics", "errors", "grants", "graph", "package", "provenance", "resources"},
+    "pipeline": {
+        "engine", "datalog", "diagnostics", "errors", "grants", "graph", "package", "protected", "provenance", "resources",
+    },
     # the typed verdict, built once, and what renders it
     "verdict": {
         "engine", "api_registry", "datalog", "diagnostics", "errors", "grants", "graph", "package", "pipeline", "plan",
@@ -58,7 +61,7 @@ ALLOWED: dict[str, set[str]] = {
     },
     "report": {"engine", "api_registry", "datalog", "diagnostics", "package", "plan", "provenance", "repo_root", "verdict"},
     # running plans
-    "runtime": {"engine", "api_registry", "compiled", "diagnostics", "errors", "package", "plan", "safe_read"},
+    "runtime": {"engine", "api_registry", "cache", "compiled", "diagnostics", "errors", "package", "plan", "safe_read"},
     "host": {"diagnostics", "errors", "grants", "pipeline", "plan", "report", "runtime", "verdict"},
     # beside the pipeline
     "authoring": {

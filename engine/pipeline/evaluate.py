@@ -87,6 +87,7 @@ class Evaluation:
     graph: nx.MultiDiGraph
     facts: dict
     result: Result
+    protected: tuple = ()  # the host's protected paths of this run (engine/protected.py)
 
     def subject(self, ref: str) -> Subject | None:
         if "_subjects" not in self.__dict__:
@@ -146,10 +147,16 @@ def evaluate(
     *,
     policy_dirs: Sequence[str | Path] = (),
     inspect: Callable[[bytes], object] | None = None,
+    protected: tuple | None = None,
 ) -> Evaluation:
+    """`protected`: the host's protected paths (default: the caches and the policy folders)."""
+    from engine.protected import host_protected_paths
+
     ordered = tuple(subjects)
+    if protected is None:
+        protected = host_protected_paths(policy_dirs=policy_dirs)
     graph = build_graph(ordered, inspect=inspect)
-    facts = export_facts(graph)
+    facts = export_facts(graph, protected)
     program = load_rules(policy_dirs)
     result = program.evaluate(facts)
-    return Evaluation(subjects=ordered, graph=graph, facts=facts, result=result)
+    return Evaluation(subjects=ordered, graph=graph, facts=facts, result=result, protected=protected)

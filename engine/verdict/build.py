@@ -44,7 +44,8 @@ def build_verdict(evaluation) -> RunVerdict:
     packages = tuple(_package(evaluation, s, by_ref.get(s.ref, ())) for s in evaluation.subjects)
     run_findings = tuple(conclusion_finding(evaluation, c, Locator(None)) for c in run_conclusions)
     every = [f for p in packages for f in p.conclusions] + list(run_findings)
-    return RunVerdict(packages, run_findings, rule_catalog(evaluation, every))
+    protected = tuple(entry.path for entry in evaluation.protected)
+    return RunVerdict(packages, run_findings, rule_catalog(evaluation, every), protected)
 
 
 def _package(evaluation, subject: Subject, conclusions) -> PackageVerdict:
