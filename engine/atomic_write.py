@@ -15,9 +15,10 @@ import tempfile
 from pathlib import Path
 
 
-def replace_file(target: Path, data: bytes) -> None:
-    """Write `data` over the regular file `target` (OSError on failure; nothing changed then)."""
-    mode = stat.S_IMODE(os.stat(target, follow_symlinks=False).st_mode)
+def _staged(target: Path, data: bytes, mode: int, publish) -> None:
+    """Write `data` to a temporary file beside `target` (owner-only until chmod-ed to `mode`),
+    fsync it, then `publish(temp, target)` (a rename or a link); the temporary file never
+    outlives the call, whatever fails."""
     fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -25,29 +26,22 @@ def replace_file(target: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temp, target)
-    except BaseException:
+        publish(temp, target)
+    finally:
         with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+            os.unlink(temp)  # already renamed away, or left over
+
+
+def replace_file(target: Path, data: bytes) -> None:
+    """Write `data` over the regular file `target` (OSError on failure; nothing changed then)."""
+    _staged(target, data, stat.S_IMODE(os.stat(target, follow_symlinks=False).st_mode), os.replace)
 
 
 def create_file(target: Path, data: bytes, mode: int) -> None:
     """Write a new file `target` with permission bits `mode`, atomically and never over an
-    existing entry: the bytes go to a temporary file (created owner-only, then chmod-ed), which is
-    hard-linked to `target` (the link fails if anything exists there, even a dangling symlink)
-    and unlinked. FileExistsError when `target` exists; nothing is left behind on failure."""
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), mode)
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.link(temp, target)
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
+    existing entry: the staged file is hard-linked to `target` (the link fails if anything
+    exists there, even a dangling symlink). FileExistsError when `target` exists."""
+    _staged(target, data, mode, os.link)
 
 
 def write_file(target: Path, data: bytes, mode: int) -> None:
@@ -59,15 +53,4 @@ def write_file(target: Path, data: bytes, mode: int) -> None:
         info = None
     if info is not None and not stat.S_ISREG(info.st_mode):
         raise OSError(errno.EEXIST, "exists and is not a regular file")
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), mode)
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+    _staged(target, data, mode, os.replace)

@@ -110,6 +110,14 @@ ENABLEMENT_SCHEMA = {
     ),
 }
 
+
+def _packages(who: str) -> dict:
+    return _d(
+        {"type": "list", "schema": {"type": "string", "regex": PACKAGE_PATTERN_REGEX}},
+        f"Package ids the {who} may sign: `acme.echo`, or `acme.*` for every id under `acme.` (default: any).",
+    )
+
+
 # `[plugins.trust]` (docs/provenance.md): trusted signing keys; engine/grants/trust.py reads it
 # (the key itself, whether it matches its id, and the expiry's offset are checked there).
 TRUST_KEY_SCHEMA = {
@@ -132,10 +140,7 @@ TRUST_KEY_SCHEMA = {
         "When trust in the key ends: an RFC 3339 date (midnight UTC) or date-time with an offset; "
         "signatures by the key count no more from then on.",
     ),
-    "packages": _d(
-        {"type": "list", "schema": {"type": "string", "regex": PACKAGE_PATTERN_REGEX}},
-        "Package ids the key may sign: `acme.echo`, or `acme.*` for every id under `acme.` (default: any).",
-    ),
+    "packages": _packages("key"),
 }
 TRUSTED_IDENTITY_SCHEMA = {
     "identity": _d(
@@ -147,10 +152,7 @@ TRUSTED_IDENTITY_SCHEMA = {
         "The OIDC issuer that must have vouched for the identity (e.g. https://token.actions.githubusercontent.com).",
     ),
     "name": _string("Who the identity is (shown in reports as the signer)."),
-    "packages": _d(
-        {"type": "list", "schema": {"type": "string", "regex": PACKAGE_PATTERN_REGEX}},
-        "Package ids the identity may sign: `acme.echo`, or `acme.*` (default: any).",
-    ),
+    "packages": _packages("identity"),
 }
 SIGSTORE_SCHEMA = {
     "trusted_root": _d(
