@@ -77,9 +77,12 @@ def test_a_signature_for_another_digest_does_not_count(workspace, keys):
     other = workspace.package("acme.other", "acme_other", artifact=RAW_MODULE + b"")
     sign_package(str(other), private(keys["new"]))
     first.with_name(first.name + ".sig").write_bytes(other.with_name(other.name + ".sig").read_bytes())
-    report = check_path(first, workspace.config(trusted(keys["new"])))
+    config = workspace.config(trusted(keys["new"]))
+    report = check_path(first, config)
     assert report["status"] == "rejected"
     assert statuses(report) == {keys["new"].key_id: "wrong_digest"}
+    run = yoi("plugin", "check", str(first), "--grants", str(config))
+    assert run.returncode == 1 and "does not count: wrong_digest" in run.stdout
 
 
 def test_an_unknown_key_is_reported_and_rejected_when_required(workspace, echo, keys):
