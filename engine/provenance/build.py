@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -48,17 +48,20 @@ def world_sha256(world_id: str) -> str:
     return hashlib.sha256(canonical_json(document)).hexdigest()
 
 
-def tool_versions(language: str) -> tuple[tuple[str, str], ...]:
-    """The engine and the builder that made the artifact, with their versions."""
+def tool_versions(recorded: Mapping[str, str] | None, language: str) -> tuple[tuple[str, str], ...]:
+    """The engine and the tools that made the artifact, with their versions: those the build
+    record states (engine/authoring/record.py), else the builder's own."""
     from engine import __version__
 
-    tools = {ENGINE: __version__}
-    if language == "python":
-        tools["componentize-py"] = importlib.metadata.version("componentize-py")
-    else:
-        from engine.compiled import wasmtime_version
+    tools = dict(recorded or {})
+    if not tools:
+        if language == "python":
+            tools["componentize-py"] = importlib.metadata.version("componentize-py")
+        else:
+            from engine.compiled import wasmtime_version
 
-        tools["wasmtime"] = wasmtime_version()
+            tools["wasmtime"] = wasmtime_version()
+    tools[ENGINE] = __version__
     return tuple(sorted(tools.items()))
 
 
@@ -71,6 +74,7 @@ def build_facts(
     builder: str,
     started: datetime,
     finished: datetime,
+    tools: Mapping[str, str] | None = None,
 ) -> BuildFacts:
     """What the build of `package` (just built: `outputs` are the files the build wrote) did."""
     written = set(outputs)
@@ -86,7 +90,7 @@ def build_facts(
         source_digest=package_digest(sources),
         recipe=language,
         builder=builder,
-        tools=tool_versions(language),
+        tools=tool_versions(tools, language),
         world=world,
         world_sha256=world_sha256(world) if world else "",
         started_on=rfc3339(started),
