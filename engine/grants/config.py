@@ -178,6 +178,10 @@ class EntryLocations(Mapping[str, Location]):
     def __repr__(self) -> str:
         return f"EntryLocations({self._prefix})"
 
+    def cache_key_material(self) -> object:
+        """The entry's prefix and the config text it is scanned from (engine/pipeline/inputs.py)."""
+        return (self._prefix, self._locations)
+
 
 def _relative_to(file: str, path: str | None) -> str | None:
     """A path written in the config, relative to the config file's folder."""

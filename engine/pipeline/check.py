@@ -4,18 +4,33 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from engine.pipeline.evaluate import Evaluation
+from engine.pipeline.inputs import RuleFiles, RunInputs
+
+if TYPE_CHECKING:  # the graph and the rules load only when a run is evaluated
+    from engine.pipeline.evaluate import Evaluation
+
+
+def check_inputs(
+    path: str | Path, grants_file: Path | None = None, policy_dirs: Sequence[str | Path] = ()
+) -> RunInputs:
+    """What `check` judges: the package, its grants (`grants_file`, else assumed from the
+    package's own requests) and the rule files; raises DiagnosticError for a bad config."""
+    from engine.grants.config import load_config
+    from engine.pipeline.subjects import check_subject
+    from engine.protected import host_protected_paths
+
+    config = load_config(grants_file) if grants_file is not None else None
+    protected = host_protected_paths(policy_dirs=policy_dirs)
+    return RunInputs((check_subject(path, config),), RuleFiles.of(policy_dirs), protected)
 
 
 def evaluate_check(
     path: str | Path, grants_file: Path | None = None, policy_dirs: Sequence[str | Path] = ()
 ) -> Evaluation:
-    """Package, grants (`grants_file`, else assumed from the package's own requests), graph and
-    rules for one package; raises LoadError for bad rules and DiagnosticError for a bad config."""
-    from engine.grants.config import load_config
-    from engine.pipeline.evaluate import evaluate
-    from engine.pipeline.subjects import check_subject
+    """Package, grants, graph and rules for one package; raises LoadError for bad rules and
+    DiagnosticError for a bad config."""
+    from engine.pipeline.evaluate import evaluate_inputs
 
-    config = load_config(grants_file) if grants_file is not None else None
-    return evaluate([check_subject(path, config)], policy_dirs=policy_dirs)
+    return evaluate_inputs(check_inputs(path, grants_file, policy_dirs))

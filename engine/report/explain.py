@@ -78,6 +78,7 @@ def explain_package(evaluation, verdict: RunVerdict, ref: str) -> dict[str, Any]
         # the signatures and provenance, each with why it counts or does not (docs/provenance.md)
         **trust_json(package.trust if package else None),
     }
+    out["deny_proofs"], out["_deny_proofs"] = _deny_proofs(result, package, verdict)
     if package is None or package.package is None:
         out["package_denials"] = [d.message for d in (package.diagnostics if package else ())]
         return out
@@ -106,6 +107,26 @@ def explain_package(evaluation, verdict: RunVerdict, ref: str) -> dict[str, Any]
             entry["_chain"] = chain
         out["items"].append(entry)
     return out
+
+
+def _deny_proofs(result, package, verdict: RunVerdict) -> tuple[list[dict[str, Any]], list]:
+    """Every deny that fired about the package, then every whole-run deny, with the proof the
+    rules kept for it: JSON entries, and (finding, Proof) pairs for the human rendering."""
+    denials = [f for f in (package.conclusions if package else ()) if f.severity == "deny"]
+    denials += list(verdict.run_denials)
+    entries, pairs = [], []
+    for finding in denials:
+        proof = result.explain(finding.code, finding.args)
+        entries.append(
+            {
+                "code": finding.code,
+                "args": list(finding.args),
+                "message": finding.message,
+                "proof": proof.to_dict() if proof else None,
+            }
+        )
+        pairs.append((finding, proof))
+    return entries, pairs
 
 
 def _reason(finding: Finding) -> dict[str, Any]:
@@ -147,6 +168,11 @@ def render_explain(report: dict[str, Any], proof: bool = False) -> str:
             lines.extend(_full(item, shown))
         else:
             lines.extend(_summary(item, json.dumps(ref, ensure_ascii=False)))
+    if proof and report.get("_deny_proofs"):
+        lines.append("proofs of the denials that fired:")
+        for finding, found in report["_deny_proofs"]:
+            lines.append(f"deny {finding.code}: {finding.text}")
+            lines.extend("    " + line for line in (found.render(seen=shown) if found else ["(no proof kept)"]))
     if report["items"] and not proof:
         lines.append(f"(P = {ref}; --proof prints the full proofs)")
     lines.extend(run_finding_lines(report.get("_run_findings", ())))

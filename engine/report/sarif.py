@@ -150,6 +150,9 @@ def sarif_log(
     fail_on = sorted({str(r["fail_on"]) for r in reports if r.get("fail_on")})
     if fail_on:
         properties["yoi/failOn"] = fail_on[0] if len(fail_on) == 1 else fail_on
+    assumed = sorted({code for r in reports for code in r.get("assumed_grant_rules", ())})
+    if assumed:  # org rules judged against the package's requests (check without --grants)
+        properties["yoi/assumedGrantRules"] = assumed
     if truncated:
         properties["yoi/truncatedResults"] = truncated
     signed = {

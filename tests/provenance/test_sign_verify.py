@@ -245,3 +245,30 @@ def test_list_show_explain_and_sarif_name_the_signer_and_why_one_did_not_count(w
     [result] = [r for r in rejected["runs"][0]["results"] if r["ruleId"] == "yoi/signature_not_trusted"]
     uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
     assert uri.endswith("acme.bad.yoi-plugin.sig")  # the finding points at the file it is about
+
+
+def test_the_verdict_cache_never_answers_for_another_signature_state(workspace, echo, keys, tmp_path, monkeypatch):
+    """Issue 22's verdict cache is keyed on the subjects, and a subject carries its signatures'
+    statuses: signing, tampering with the signature file, or changing the trusted keys each give
+    another key, while a repeated check is answered from the cache."""
+    import engine.pipeline.evaluate as evaluate_module
+
+    monkeypatch.setenv("YOI_CACHE", str(tmp_path / "cache"))
+    calls = []
+    real = evaluate_module.evaluate_inputs
+    monkeypatch.setattr(evaluate_module, "evaluate_inputs", lambda inputs, **o: calls.append(1) or real(inputs, **o))
+    config = workspace.config(trusted(keys["new"]))
+    assert check_path(echo, config)["status"] == "rejected"  # unsigned
+    sign_package(str(echo), private(keys["new"]))
+    assert check_path(echo, config)["status"] == "active"
+    assert check_path(echo, config)["status"] == "active"
+    assert len(calls) == 2  # the repeat came from the cache
+    sig = echo.with_name(echo.name + ".sig")
+    envelope = json.loads(sig.read_text())
+    raw = bytearray(base64.b64decode(envelope["signatures"][0]["sig"]))
+    raw[0] ^= 1
+    envelope["signatures"][0]["sig"] = base64.b64encode(bytes(raw)).decode()
+    sig.write_text(json.dumps(envelope))
+    assert check_path(echo, config)["status"] == "rejected"
+    assert check_path(echo, workspace.config(trusted(keys["second"])))["status"] == "rejected"
+    assert len(calls) == 4
