@@ -10,112 +10,61 @@ Upstream's quirks are kept on purpose (§9.4-§9.7): hosts are not whitespace-tr
 only wildcard (`*.example.com` matches nothing), an absent port matches every port, path
 prefixes are plain string prefixes (`/v1` matches `/v10`), an empty prefix list means any path.
 
-Pure: no I/O, no imports beyond the standard library, so the runtime can use it as well.
+The records and the matching itself (`allows`, `intersect`, `covers`, `authorize_url`,
+`declaration_problem`) are the registry's (engine/api_registry/url_target.py), so the runtime
+matches with the very code inspection uses; re-exported here with the strict URL reader
+(`parse_url`) and static inspection (`inspect`).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from engine.api_registry.url_target import (
+    ALLOWED_METHODS,
+    API_WORDS,
+    APIS,
+    DEFAULT_PORTS,
+    REQUEST,
+    USABLE_WEBSOCKET_SCHEMES,
+    WEBSOCKET,
+    ParsedUrl,
+    UrlTarget,
+    allows,
+    ascii_lower,
+    authorize_url,
+    covers,
+    declaration_problem,
+    intersect,
+    normalize_host_literal,
+)
 from engine.errors import EngineError, ErrorKind
 
-REQUEST = "request"
-WEBSOCKET = "websocket"
-APIS = (REQUEST, WEBSOCKET)
-ALLOWED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")  # cur §6.10 step 4
-DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}  # url's port_or_known_default
-USABLE_WEBSOCKET_SCHEMES = ("ws", "wss", "*")  # cur §3.5
-SAFE_PATH_BYTES = 120  # cur §6.10 `safe_url`
-
-_BROAD = {REQUEST: " [broad-request]", WEBSOCKET: " [broad-websocket]"}
-_WORD = {REQUEST: "request", WEBSOCKET: "WebSocket"}  # as the messages spell each API
-
-
-def _ascii_lower(text: str) -> str:
-    return text.translate(_LOWER)
-
-
-_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-
-
-def normalize_host_literal(host: str) -> str:
-    """Upstream `normalize_host_literal`: trailing dots, then leading `[` and trailing `]`, off;
-    ASCII-lowercased; never whitespace-trimmed (cur §1.10, §9.4)."""
-    return _ascii_lower(host.rstrip(".").lstrip("[").rstrip("]"))
-
-
-def _scheme(value: str) -> str:
-    return _ascii_lower(value.strip())
-
-
-def _same_method(a: str, b: str) -> bool:
-    return _ascii_lower(a) == _ascii_lower(b)  # eq_ignore_ascii_case
-
-
-@dataclass(frozen=True)
-class UrlTarget:
-    """One `[[request]]` or `[[websocket]]` entry, of a manifest or of a grant (same type upstream:
-    `PluginRequestGrant`, `PluginWebSocketGrant`). Every field is optional in TOML."""
-
-    api: str  # REQUEST | WEBSOCKET
-    scheme: str = ""
-    host: str = ""
-    port: int | None = None
-    methods: tuple[str, ...] = ()  # request only; a websocket entry has no `methods`
-    path_prefixes: tuple[str, ...] = ()
-
-    @classmethod
-    def from_table(cls, api: str, table: Mapping[str, Any]) -> UrlTarget:
-        """From a schema-checked TOML table (field types already validated)."""
-        return cls(
-            api=api,
-            scheme=table.get("scheme", ""),
-            host=table.get("host", ""),
-            port=table.get("port"),
-            methods=tuple(table.get("methods", ())) if api == REQUEST else (),
-            path_prefixes=tuple(table.get("path_prefixes", ())),
-        )
-
-    def to_table(self) -> dict[str, Any]:
-        """The TOML/JSON shape, fields in upstream's order, `port` only when set."""
-        table: dict[str, Any] = {"scheme": self.scheme, "host": self.host}
-        if self.port is not None:
-            table["port"] = self.port
-        if self.api == REQUEST:
-            table["methods"] = list(self.methods)
-        table["path_prefixes"] = list(self.path_prefixes)
-        return table
-
-    def is_broad(self) -> bool:
-        """Scheme `*`, host `*` (after trim) or no path prefixes (cur §1.12); port and methods play no part."""
-        return self.scheme.strip() == "*" or self.host.strip() == "*" or not self.path_prefixes
-
-    def label(self) -> str:
-        """`https://api.example.com:443 GET,POST /v1/`, `*://* * [broad-websocket]` (cur §1.12)."""
-        scheme = self.scheme if self.scheme.strip() else "<no-scheme>"
-        host = self.host if self.host.strip() else "<no-host>"
-        port = f":{self.port}" if self.port is not None else ""
-        paths = ",".join(self.path_prefixes) if self.path_prefixes else "*"
-        broad = _BROAD[self.api] if self.is_broad() else ""
-        if self.api == REQUEST:
-            methods = ",".join(self.methods) if self.methods else "<no-methods>"
-            return f"{scheme}://{host}{port} {methods} {paths}{broad}"
-        return f"{scheme}://{host}{port} {paths}{broad}"
-
-    def is_usable(self) -> bool:
-        """Counts as a usable declaration or grant (cur §3.5 step 4): request needs a scheme, a
-        host and one of the five methods; websocket a `ws`/`wss`/`*` scheme and a host."""
-        if not self.host.strip():
-            return False
-        if self.api == REQUEST:
-            return bool(self.scheme.strip()) and any(m.strip().upper() in ALLOWED_METHODS for m in self.methods)
-        return _scheme(self.scheme) in USABLE_WEBSOCKET_SCHEMES
-
+__all__ = [
+    "ALLOWED_METHODS",
+    "APIS",
+    "DEFAULT_PORTS",
+    "REQUEST",
+    "USABLE_WEBSOCKET_SCHEMES",
+    "WEBSOCKET",
+    "InspectionEntry",
+    "ParsedUrl",
+    "UrlError",
+    "UrlTarget",
+    "allows",
+    "authorize_url",
+    "covers",
+    "declaration_problem",
+    "inspect",
+    "intersect",
+    "normalize_host_literal",
+    "parse_url",
+]
 
 # ---- URLs ----------------------------------------------------------------------------------------
 
@@ -124,33 +73,6 @@ class UrlError(EngineError, ValueError):
     """A URL this module will not interpret (it refuses what a WHATWG parser would rewrite)."""
 
     error_kind = ErrorKind.INPUT
-
-
-@dataclass(frozen=True)
-class ParsedUrl:
-    """A URL as upstream's `url::Url` sees it, for matching: lowercase scheme, the host as
-    `host_str` gives it (IPv6 in brackets), the explicit port unless it is the scheme default,
-    and the path (never the query or fragment)."""
-
-    scheme: str
-    host: str
-    port: int | None
-    path: str
-
-    def port_or_default(self) -> int | None:
-        return self.port if self.port is not None else DEFAULT_PORTS.get(self.scheme)
-
-    def canonical_host(self) -> str:
-        return normalize_host_literal(self.host)
-
-    def safe(self) -> str:
-        """Upstream `safe_url`: scheme, host, a non-default port, the path cut to 120 bytes + `…`."""
-        path = self.path
-        data = path.encode()
-        if len(data) > SAFE_PATH_BYTES:
-            path = data[:SAFE_PATH_BYTES].decode("utf-8", errors="ignore") + "…"
-        port = f":{self.port}" if self.port is not None else ""
-        return f"{self.scheme}://{self.host}{port}{path}"
 
 
 _PLAIN = re.compile(r"[\x21-\x7e]*")
@@ -171,7 +93,7 @@ def parse_url(text: str) -> ParsedUrl:
         port = parts.port
     except ValueError:
         raise UrlError("URL has an invalid host or port") from None
-    scheme = _ascii_lower(parts.scheme)
+    scheme = ascii_lower(parts.scheme)
     if scheme not in DEFAULT_PORTS:
         raise UrlError(f'unsupported URL scheme "{scheme}"')
     if parts.username is not None or parts.password is not None:
@@ -179,7 +101,7 @@ def parse_url(text: str) -> ParsedUrl:
     host = _host(parts.hostname or "", parts.netloc)
     path = parts.path or "/"
     segments = path.split("/")
-    if any(_ascii_lower(s) in _DOT_SEGMENTS for s in segments) or set(path) & _PATH_REWRITTEN:
+    if any(ascii_lower(s) in _DOT_SEGMENTS for s in segments) or set(path) & _PATH_REWRITTEN:
         raise UrlError("URL path must not contain dot segments or characters a URL parser rewrites")
     return ParsedUrl(scheme, host, None if port == DEFAULT_PORTS[scheme] else port, path)
 
@@ -208,101 +130,6 @@ def _host(hostname: str, netloc: str) -> str:
     return hostname
 
 
-# ---- matching (cur §3.6) -------------------------------------------------------------------------
-
-
-def allows(target: UrlTarget, url: ParsedUrl, method: str = "") -> bool:
-    """`request_target_allows` / `websocket_target_allows`: this one entry allows the URL
-    (and, for request, the method, which the caller has already checked is one of the five)."""
-    scheme = _scheme(target.scheme)
-    if not scheme or (scheme != "*" and scheme != url.scheme):
-        return False
-    host = url.canonical_host()
-    target_host = normalize_host_literal(target.host)
-    if not host or not target_host or (target_host != "*" and target_host != host):
-        return False
-    if target.port is not None and url.port_or_default() != target.port:
-        return False
-    if target.api == REQUEST and not any(_same_method(m.strip(), method) for m in target.methods):
-        return False
-    return not target.path_prefixes or any(p and url.path.startswith(p) for p in target.path_prefixes)
-
-
-def _either_star_or_equal(a: str, b: str) -> bool:
-    return bool(a) and bool(b) and (a == "*" or b == "*" or a == b)
-
-
-def _star_or_equal(covering: str, covered: str) -> bool:
-    return bool(covering) and bool(covered) and (covering == "*" or covering == covered)
-
-
-def intersect(a: UrlTarget, b: UrlTarget) -> bool:
-    """`request_targets_intersect` / `websocket_targets_intersect`: some URL could satisfy both."""
-    methods = a.api != REQUEST or (
-        bool(a.methods)
-        and bool(b.methods)
-        and any(_same_method(x.strip(), y.strip()) for x in a.methods for y in b.methods)
-    )
-    paths = (
-        not a.path_prefixes
-        or not b.path_prefixes
-        or any(x and y and (x.startswith(y) or y.startswith(x)) for x in a.path_prefixes for y in b.path_prefixes)
-    )
-    return (
-        _either_star_or_equal(_scheme(a.scheme), _scheme(b.scheme))
-        and _either_star_or_equal(normalize_host_literal(a.host), normalize_host_literal(b.host))
-        and (a.port is None or b.port is None or a.port == b.port)
-        and methods
-        and paths
-    )
-
-
-def covers(covering: UrlTarget, covered: UrlTarget) -> bool:
-    """`request_target_covers` / `websocket_target_covers`: every URL `covered` allows,
-    `covering` allows too."""
-    methods = covering.api != REQUEST or (
-        bool(covering.methods)
-        and bool(covered.methods)
-        and all(any(_same_method(c.strip(), d.strip()) for c in covering.methods) for d in covered.methods)
-    )
-    if not covering.path_prefixes:
-        paths = True
-    elif not covered.path_prefixes:
-        paths = False
-    else:
-        paths = all(d and any(c and d.startswith(c) for c in covering.path_prefixes) for d in covered.path_prefixes)
-    return (
-        _star_or_equal(_scheme(covering.scheme), _scheme(covered.scheme))
-        and _star_or_equal(normalize_host_literal(covering.host), normalize_host_literal(covered.host))
-        and (covering.port is None or covering.port == covered.port)
-        and methods
-        and paths
-    )
-
-
-def authorize_url(
-    api: str, url: ParsedUrl, method: str, manifest_targets: Sequence[UrlTarget], grants: Sequence[UrlTarget]
-) -> str | None:
-    """Why a call to `url` is refused (None: allowed): the manifest side first, then the grants
-    (cur §3.6; upstream `authorize_request_allowlist` / `authorize_websocket_allowlist`)."""
-    subject = f"{method} {url.safe()}" if api == REQUEST else url.safe()
-    if not any(allows(target, url, method) for target in manifest_targets):
-        return f"host_api.{api} target {subject} is not declared by the plugin manifest"
-    if not any(allows(grant, url, method) for grant in grants):
-        return f"host_api.{api} target {subject} is not covered by enabled {_WORD[api]} grants"
-    return None
-
-
-def declaration_problem(api: str, manifest_targets: Iterable[UrlTarget], grants: Iterable[UrlTarget]) -> str | None:
-    """Step 4 of `authorize_plugin_host_api` for request/websocket (cur §3.5): a usable manifest
-    declaration, then a usable grant. It does not test whether the two overlap."""
-    if not any(target.is_usable() for target in manifest_targets):
-        return f"manifest host_api.{api} target declaration is missing"
-    if not any(grant.is_usable() for grant in grants):
-        return f"enabled host_api.{api} grants are missing"
-    return None
-
-
 # ---- static inspection (cur §4.1, entries 2-5) ---------------------------------------------------
 
 
@@ -328,7 +155,7 @@ class InspectionEntry:
 
 
 def _target_entry(api: str, target: UrlTarget, grants: Sequence[UrlTarget]) -> InspectionEntry:
-    word = _WORD[api]
+    word = API_WORDS[api]
     covering = next((g for g in grants if covers(g, target)), None)
     granted = covering is not None or any(intersect(target, g) for g in grants)
     if not granted:
@@ -345,16 +172,16 @@ def _target_entry(api: str, target: UrlTarget, grants: Sequence[UrlTarget]) -> I
         diagnostic = f"covered by broad/arbitrary enabled {word} grant"
     else:
         diagnostic = None
-    return InspectionEntry(f"host_api.{api} target {target.label()}", True, granted, granted, diagnostic)
+    return InspectionEntry(f"host_api.{api} target {target.label}", True, granted, granted, diagnostic)
 
 
 def _grant_entry(api: str, grant: UrlTarget, targets: Sequence[UrlTarget]) -> InspectionEntry:
-    word = _WORD[api]
+    word = API_WORDS[api]
     matching = next((t for t in targets if intersect(t, grant)), None)
     if matching is None:
         broad = "; broad/arbitrary target" if grant.is_broad() else ""
         return InspectionEntry(
-            f"host_api.{api} grant-only {grant.label()}",
+            f"host_api.{api} grant-only {grant.label}",
             False,
             True,
             False,
@@ -366,7 +193,7 @@ def _grant_entry(api: str, grant: UrlTarget, targets: Sequence[UrlTarget]) -> In
         diagnostic = f"enabled {word} grant is only usable where it intersects manifest declarations"
     else:
         diagnostic = None
-    return InspectionEntry(f"host_api.{api} grant {grant.label()}", True, True, True, diagnostic)
+    return InspectionEntry(f"host_api.{api} grant {grant.label}", True, True, True, diagnostic)
 
 
 def inspect(
