@@ -284,3 +284,30 @@ def test_the_requests_of_one_output_share_one_budget(registry_for, tmp_path, htt
     assert time.monotonic() - started < 8
     assert [r["status"] for r in results] == ["Rejected"] * 3
     assert all(r["message"].endswith("timed out") for r in results), [r["message"] for r in results]
+
+
+def test_a_send_after_the_outputs_budget_is_spent_is_not_attempted(registry_for, tmp_path, ws_server, https_server):
+    """The network commands of one output share one budget: after a request that used it up, a
+    websocket_send is rejected without touching the socket (a peer that stops reading would
+    otherwise add 5 s per send, 16 sends per output)."""
+    https_server.respond = lambda conn, request: time.sleep(7)
+    slow = https_server.url("/v1/slow")
+    reply = output(command("host_request_dispatch", f'{{"method":"GET","url":"{slow}"}}', "slow"),
+                   command("websocket_send", f'{{"url":"{ws_server.url()}","text":"late"}}', "late"))
+    request = request_target("https", "127.0.0.1", ("GET",), ("/v1",))
+    plan = socket_plan(tmp_path, ws_server, reply=reply, kinds=("websocket_text",),
+                       host_apis=("websocket", "request"), host_request_dispatch=True, request_allowlist=(request,))
+    plan = replace(plan, manifest_targets=GrantTables.of({"websocket": plan.websocket_allowlist,
+                                                          "request": (request,)}))
+    registry = registry_for([plan])
+    registry.start(plan.ref)
+    assert ws_server.wait_for(lambda: len(ws_server.clients) == 1)
+    report = registry.deliver_ingress(plan.ref, "socket", {
+        "kind": "websocket_text", "source": f"websocket:{ws_server.url()}", "payload": {"text": "go"}})
+    slow_result, late = report["output_command_results"]
+    assert slow_result["status"] == "Rejected" and slow_result["message"].endswith("timed out")
+    assert (late["status"], late["command_id"]) == ("Rejected", "late")
+    assert late["message"] == "websocket_send not attempted: the 5 s budget of this output's network commands is spent"
+    assert connection(registry, plan.ref)["sent_text_frames"] == 0
+    time.sleep(0.2)
+    assert "late" not in ws_server.received

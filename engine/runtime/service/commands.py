@@ -33,11 +33,14 @@ MAX_PAYLOAD_BYTES = 16384
 MAX_ID_BYTES = 128
 MAX_TEXT_BYTES = 32768
 MAX_RESPONSE_BODY_BYTES = 1024  # of a performed host_request_dispatch, kept in its result
-REQUESTS_BUDGET_S = 5.0  # every host_request_dispatch of one output, together
+# Every network command of one output (host_request_dispatch, websocket_send) shares this budget:
+# 16 slow servers, or a peer that stops reading, cannot hold the instance for 16 x 5 s.
+COMMANDS_BUDGET_S = 5.0
 KINDS = ("diagnostic_status_update", "host_request_dispatch", "websocket_send")
 ENVELOPE = ("correlation_id", "source_event_id", "command_id", "kind", "payload", "requested_at")
 IDS = ("correlation_id", "source_event_id", "command_id")
 RECORDED, REJECTED, UNSUPPORTED = "Recorded", "Rejected", "Unsupported"
+BUDGET_SPENT = f"the {COMMANDS_BUDGET_S:g} s budget of this output's network commands is spent"
 UNSUPPORTED_DISPATCH = (
     "host_request_dispatch output command is grant-checked but transport dispatch is unsupported in v0"
 )
@@ -122,9 +125,11 @@ def plan_commands(output: Any, event_id: str, host: CommandHost) -> tuple[list[C
 
 
 def execute(commands: list[Command], host: CommandHost) -> list[dict[str, Any]]:
-    """Run validated commands in order; one result each. The requests of one output share one
-    deadline (REQUESTS_BUDGET_S), so 16 slow servers cannot hold the instance for 16 x 5 s."""
-    deadline = time.monotonic() + REQUESTS_BUDGET_S
+    """Run validated commands in order; one result each. The network commands of one output share
+    one deadline (COMMANDS_BUDGET_S): a request is bounded by what is left of it, and a
+    websocket_send that would start after it is rejected, so one output holds the instance for at
+    most the budget plus one send's socket timeout."""
+    deadline = time.monotonic() + COMMANDS_BUDGET_S
     return [_execute(command, host, deadline) for command in commands]
 
 
@@ -276,6 +281,8 @@ def _execute(command: Command, host: CommandHost, deadline: float) -> dict[str, 
         return result(envelope, RECORDED, payload.get("message") or "plugin service status update recorded")
     if kind == "websocket_send":
         key, url, text = command.prepared
+        if time.monotonic() >= deadline:
+            return result(envelope, REJECTED, f"websocket_send not attempted: {BUDGET_SPENT}")
         status, message = host.send_owned(key, url, text)
         return result(envelope, status, message)
     if not host.performs_requests() or command.prepared is None:
