@@ -19,6 +19,9 @@ PLUGIN_COMMANDS = {
     "schema": "engine.cli.plugin_schema:schema",
     "lock": "engine.cli.plugin_lock:lock",
     "migrate": "engine.cli.plugin_migrate:migrate",
+    "keygen": "engine.cli.plugin_sign:keygen",
+    "sign": "engine.cli.plugin_sign:sign",
+    "verify": "engine.cli.plugin_verify:verify",
     # These run plugin code (behind the startup gate); only they import the runtime.
     "call": "engine.cli.plugin_run:call",
     "ingress": "engine.cli.plugin_run:ingress",

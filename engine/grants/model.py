@@ -17,6 +17,7 @@ from engine.api_registry.fs import FsGrant
 from engine.api_registry.https import HttpsGrant
 from engine.diagnostics import Location
 from engine.package.model import Permission
+from engine.provenance.trust import TrustSettings
 
 if TYPE_CHECKING:
     from engine.grants.lock import Lock
@@ -76,6 +77,9 @@ class Enablement:
     # turns them into the effective values a plan carries.
     limits: tuple[tuple[str, int], ...] = ()
     restart: tuple[tuple[str, int], ...] = ()
+    # `signature = "path"`: where this package's signature envelope is, resolved against the
+    # config file's folder (None: beside the package, `<package>.sig`).
+    signature: str | None = None
 
     def location_of(self, key: str) -> Location | None:
         """Where `key` (or its closest written parent) is in the config, else the entry itself."""
@@ -110,6 +114,7 @@ class EnablementConfig:
     enabled: tuple[Enablement, ...] = ()
     file: str | None = None
     host: HostSettings = field(default_factory=HostSettings)
+    trust: TrustSettings = field(default_factory=TrustSettings)
     # "true", "false", FEATURE_UNSET or FEATURE_ABSENT (see above)
     plugins_feature: str = FEATURE_ABSENT
     # the resolved plan (`[[plugins.resolved]]`, `[[plugins.diagnostics]]`, spec §3.7), if any:

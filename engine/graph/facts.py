@@ -123,6 +123,22 @@ FACT_SCHEMA: dict[str, Fact] = {
     # and how the enablement config sets the plugins feature (`[feature.plugins] enabled`).
     "target_reserved_tool": Fact(("T", "Tool"), "host"),
     "feature_setting": Fact(("Feature", "Value"), "enablement"),
+    # Signatures and build provenance (docs/provenance.md): statuses against [plugins.trust].
+    "signature": Fact(("P", "KeyId", "Status"), "signature"),
+    "signature_detail": Fact(("P", "KeyId", "Detail"), "signature"),
+    "signature_file": Fact(("P", "Path"), "signature"),
+    "signature_required": Fact(("P",), "enablement"),
+    "trusted_key": Fact(("KeyId", "Name"), "enablement"),
+    "sigstore_signature": Fact(("P", "Identity", "Issuer", "Status"), "sigstore"),
+    "sigstore_detail": Fact(("P", "Detail"), "sigstore"),
+    "sigstore_file": Fact(("P", "Path"), "sigstore"),
+    "signed_by": Fact(("P", "Identity"), "sigstore"),
+    "provenance_status": Fact(("P", "Status"), "provenance"),
+    "provenance_detail": Fact(("P", "Detail"), "provenance"),
+    "provenance_file": Fact(("P", "Path"), "provenance"),
+    "provenance": Fact(("P", "Field", "Value"), "provenance"),
+    "provenance_tool": Fact(("P", "Tool", "Version"), "provenance"),
+    "provenance_signature": Fact(("P", "KeyId", "Status"), "provenance"),
     # The host-API registry's facts: its constants (the host's) and each API's grant-entry facts
     # (the enablement's).
     **_registry_schema(),
@@ -340,6 +356,41 @@ def _config(out, node, a):
     out["feature_setting"].add(("plugins", a["plugins_feature"]))
 
 
+def _signature(out, node, a):
+    ref = node[1]
+    out["signature"].add((ref, a["key_id"], a["status"]))
+    out["signature_detail"].add((ref, a["key_id"], a["detail"]))
+    out["signature_file"].add((ref, a["file"]))
+    if a["required"]:
+        out["signature_required"].add((ref,))
+
+
+def _keyless(out, node, a):
+    ref = node[1]
+    out["sigstore_signature"].add((ref, a["identity"], a["issuer"], a["status"]))
+    out["sigstore_detail"].add((ref, a["detail"]))
+    out["sigstore_file"].add((ref, a["file"]))
+    if a["verified"]:
+        out["signed_by"].add((ref, a["identity"]))
+
+
+def _provenance(out, node, a):
+    ref = node[1]
+    out["provenance_status"].add((ref, a["status"]))
+    out["provenance_detail"].add((ref, a["detail"]))
+    out["provenance_file"].add((ref, a["file"]))
+    for field, value in a["fields"]:
+        out["provenance"].add((ref, field, value))
+    for tool, version in a["tools"]:
+        out["provenance_tool"].add((ref, tool, version))
+    for key_id, status in a["signatures"]:
+        out["provenance_signature"].add((ref, key_id, status))
+
+
+def _trusted_key(out, node, a):
+    out["trusted_key"].add((a["key_id"], a["name"]))
+
+
 _EXPORTERS = {
     "config": _config,
     "package": _package,
@@ -358,6 +409,10 @@ _EXPORTERS = {
     "grant": _grant,
     "limits": _limits,
     "url_target": _url_target,
+    "signature": _signature,
+    "keyless": _keyless,
+    "provenance": _provenance,
+    "trusted_key": _trusted_key,
     **grant_exporters(),
 }
 

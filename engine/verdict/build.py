@@ -120,6 +120,7 @@ def _package(evaluation, subject: Subject, conclusions) -> PackageVerdict:
         conclusions=findings,
         limits=_limits(evaluation, ref) if package is not None else None,
         plan=plan_for(evaluation, ref),
+        trust=subject.trust,
     )
 
 
