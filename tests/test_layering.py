@@ -42,10 +42,11 @@ ALLOWED: dict[str, set[str]] = {
     "plan": {"api_registry", "limits"},
     # facts, rules, and the stage that runs them
     "graph": {
-        "engine", "api_registry", "artifact", "cache", "diagnostics", "grants", "limits", "package", "resources", "wit",
+        "engine", "api_registry", "artifact", "cache", "diagnostics", "grants", "limits", "package", "resources",
+        "targets", "wit",
     },
     "datalog": {"engine", "cache", "diagnostics", "errors", "safe_read", "walk"},
-    "pipeline": {"engine", "datalog", "diagnostics", "errors", "grants", "graph", "package", "resources"},
+    "pipeline": {"engine", "datalog", "diagnostics", "errors", "grants", "graph", "package", "resources", "targets"},
     # the typed verdict, built once, and what renders it
     "verdict": {
         "engine", "api_registry", "datalog", "diagnostics", "errors", "grants", "graph", "package", "pipeline", "plan",

@@ -73,6 +73,10 @@ class Enablement:
     # turns them into the effective values a plan carries.
     limits: tuple[tuple[str, int], ...] = ()
     restart: tuple[tuple[str, int], ...] = ()
+    # The keys written in the entry and in its `grants` table, as (table, key) with table
+    # `plugins.enabled` or `plugins.enabled.grants`: which hosts can read them is for the target
+    # rules (`config_key` facts, docs/targets.md).
+    written: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
     def location_of(self, key: str) -> Location | None:
         """Where `key` (or its closest written parent) is in the config, else the entry itself."""
@@ -99,3 +103,7 @@ class EnablementConfig:
     enabled: tuple[Enablement, ...] = ()
     file: str | None = None
     host: HostSettings = field(default_factory=HostSettings)
+    # The keys of `[plugins]` as written, and the refs (`source:local_id`) its `resolved` plan
+    # holds records for (spec §3.7; read for the target rules, never used to start anything).
+    plugins_keys: tuple[str, ...] = ()
+    resolved_refs: frozenset[str] = frozenset()

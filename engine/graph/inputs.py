@@ -41,6 +41,11 @@ class Subject:
     config: Any = None
     grants_assumed: bool = False
     diagnostics: tuple[Diagnostic, ...] = field(default=())
+    # From the enablement config: the keys written in `[plugins]`, in the subject's enablement
+    # and its grants ((table, key); docs/targets.md `config_key`), and whether the config's
+    # resolved plan holds a record for the ref (spec §3.7).
+    config_keys: tuple[tuple[str, str], ...] = ()
+    resolved_plan: bool = False
 
     @property
     def discovered(self) -> bool:

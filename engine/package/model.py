@@ -138,6 +138,9 @@ class Manifest:
     ingresses: tuple[Ingress, ...] = ()
     permissions: tuple[Permission, ...] = ()
     locations: Mapping[str, Location] = field(default_factory=lambda: MappingProxyType({}), compare=False)
+    # The top-level keys as written (in file order): which format a host must read to parse the
+    # file is a question for the target rules (`manifest_key` facts, docs/targets.md).
+    keys: tuple[str, ...] = field(default=(), compare=False)
 
     def declared_surfaces(self) -> tuple[str, ...]:
         """Spec §1.2: `surfaces` plus every surface implied by a non-empty section."""

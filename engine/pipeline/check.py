@@ -6,16 +6,21 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from engine.pipeline.evaluate import Evaluation
+from engine.targets import TargetProfile
 
 
 def evaluate_check(
-    path: str | Path, grants_file: Path | None = None, policy_dirs: Sequence[str | Path] = ()
+    path: str | Path,
+    grants_file: Path | None = None,
+    policy_dirs: Sequence[str | Path] = (),
+    targets: Sequence[TargetProfile] | None = None,
 ) -> Evaluation:
     """Package, grants (`grants_file`, else assumed from the package's own requests), graph and
-    rules for one package; raises LoadError for bad rules and DiagnosticError for a bad config."""
+    rules for one package, judged for `targets` (default: the default target); raises LoadError
+    for bad rules and DiagnosticError for a bad config."""
     from engine.grants.config import load_config
     from engine.pipeline.evaluate import evaluate
     from engine.pipeline.subjects import check_subject
 
     config = load_config(grants_file) if grants_file is not None else None
-    return evaluate([check_subject(path, config)], policy_dirs=policy_dirs)
+    return evaluate([check_subject(path, config)], policy_dirs=policy_dirs, targets=targets)

@@ -16,6 +16,7 @@ from engine.graph.build import build_graph
 from engine.graph.facts import export_facts
 from engine.graph.inputs import Subject
 from engine.resources import rules_dir
+from engine.targets import TargetProfile, bundled_targets, target_facts
 
 if TYPE_CHECKING:  # the rule engine itself is imported when rules are first loaded
     import networkx as nx
@@ -87,6 +88,14 @@ class Evaluation:
     graph: nx.MultiDiGraph
     facts: dict
     result: Result
+    # The target profiles judged for, in report order (`--target`; the default target when none
+    # is asked for). Every verdict input besides the subjects and the rules: part of any key a
+    # cached verdict is stored under.
+    targets: tuple[TargetProfile, ...] = ()
+
+    @property
+    def target_names(self) -> tuple[str, ...]:
+        return tuple(profile.name for profile in self.targets)
 
     def subject(self, ref: str) -> Subject | None:
         if "_subjects" not in self.__dict__:
@@ -141,15 +150,27 @@ class Evaluation:
         return self.__dict__["_conclusions"]
 
 
+def select_targets(requested: Sequence[str] = ()) -> tuple[TargetProfile, ...]:
+    """The profiles `--target` values name (`all`: every one; none: the default), in the order
+    given; UnknownTarget (kind usage) names the known ones. The one place a run's target set is
+    decided."""
+    return bundled_targets().select(requested)
+
+
 def evaluate(
     subjects: Iterable[Subject],
     *,
     policy_dirs: Sequence[str | Path] = (),
     inspect: Callable[[bytes], object] | None = None,
+    targets: Sequence[TargetProfile] | None = None,
 ) -> Evaluation:
+    """Graph, facts and rules over `subjects`, judged for `targets` (default: the default
+    target); the selected profiles' facts join the graph's (docs/targets.md)."""
     ordered = tuple(subjects)
+    selected = select_targets() if targets is None else tuple(targets)
     graph = build_graph(ordered, inspect=inspect)
     facts = export_facts(graph)
+    facts.update(target_facts(selected))
     program = load_rules(policy_dirs)
     result = program.evaluate(facts)
-    return Evaluation(subjects=ordered, graph=graph, facts=facts, result=result)
+    return Evaluation(subjects=ordered, graph=graph, facts=facts, result=result, targets=selected)

@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 
-def evaluate_target(target: str, workspace: Path, config_path: Path | None, policy_dirs: Sequence[Path]):
+def evaluate_target(target: str, workspace: Path, config_path: Path | None, policy_dirs: Sequence[Path], targets=None):
     """(evaluation, ref). An existing path is judged like `check` (with `--config` as its grants);
-    anything else is a reference looked up in the workspace (exact, then unique local id)."""
+    anything else is a reference looked up in the workspace (exact, then unique local id). Both
+    are judged for the target profiles `targets` (default: the default target)."""
     from engine.errors import UnknownReference
     from engine.grants.refs import try_parse_ref
     from engine.pipeline.evaluate import evaluate
@@ -22,8 +23,8 @@ def evaluate_target(target: str, workspace: Path, config_path: Path | None, poli
 
         config = load_config(config_path) if config_path is not None else None
         subject = check_subject(path, config)
-        return evaluate([subject], policy_dirs=policy_dirs), subject.ref
-    evaluation = evaluate_workspace(workspace, config_path, policy_dirs)
+        return evaluate([subject], policy_dirs=policy_dirs, targets=targets), subject.ref
+    evaluation = evaluate_workspace(workspace, config_path, policy_dirs, targets=targets)
     refs = [s.ref for s in evaluation.subjects]
     if target in refs:
         return evaluation, target

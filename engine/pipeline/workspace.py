@@ -32,10 +32,12 @@ def evaluate_workspace(
     config_path: Path | None = None,
     policy_dirs: Sequence[Path] = (),
     config: EnablementConfig | None = None,
+    targets=None,
     **discover_options,
 ):
     """Evaluation over every discovered package and every enablement of the workspace (`config`:
-    the workspace config when the caller already loaded it, so it is not parsed twice)."""
+    the workspace config when the caller already loaded it, so it is not parsed twice), judged
+    for `targets` (default: the default target)."""
     from engine.package.discovery import discover
     from engine.pipeline.evaluate import evaluate
     from engine.pipeline.subjects import workspace_subjects
@@ -49,7 +51,7 @@ def evaluate_workspace(
     subjects = workspace_subjects(workspace, config, discovery)
     if progress is not None:
         progress.add(len(subjects))  # graph and rules, reported done when the evaluation is
-    evaluation = evaluate(subjects, policy_dirs=policy_dirs)
+    evaluation = evaluate(subjects, policy_dirs=policy_dirs, targets=targets)
     if progress is not None:
         progress.advance(len(subjects))
     return evaluation
