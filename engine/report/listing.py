@@ -20,6 +20,7 @@ from engine.report.shapes import (
     plan_dict,
     rules_dict,
     rules_of,
+    targets_dict,
 )
 from engine.verdict.model import PER_SURFACE_VIEW, ItemVerdict, PackageVerdict, RunVerdict
 
@@ -74,6 +75,7 @@ def list_item(package: PackageVerdict) -> dict[str, Any]:
             for s in (plan.services if plan else ())
         ],
         "plan": plan_dict(package),
+        "targets": targets_dict(package, PER_SURFACE_VIEW),
     }
 
 
@@ -84,6 +86,7 @@ def list_report(verdict: RunVerdict, workspace: str, fail_on: str | None = None)
         "workspace": workspace,
         "verdict_view": PER_SURFACE_VIEW,
         "fail_on": fail_on,
+        "target_profiles": list(verdict.targets),
         "items": [list_item(p) for p in verdict.packages],
         "run_findings": [finding_dict(f) for f in verdict.run_findings],
         "rules": rules_dict(verdict.rules),

@@ -258,6 +258,13 @@ class RunVerdict:
     run_findings: tuple[Finding, ...] = ()
     rules: tuple[RuleInfo, ...] = ()
     targets: tuple[str, ...] = ()  # the target profiles judged for, in report order
+    default_target_only: bool = True  # judged for the default target alone (reports need not say so)
+
+    @property
+    def targets_worth_showing(self) -> bool:
+        """Whether a human report names the targets: several, another than the default, or one
+        that said something of its own."""
+        return not self.default_target_only or any(t.findings for p in self.packages for t in p.targets)
 
     @cached_property
     def _by_ref(self) -> dict[str, PackageVerdict]:
