@@ -37,7 +37,7 @@ ALLOWED: dict[str, set[str]] = {
     "wit": {"engine", "cache", "diagnostics", "errors", "resources", "safe_read"},
     "artifact": {"engine", "cache", "compiled", "diagnostics", "errors"},
     "targets": {"errors", "package", "resources", "safe_read", "schemas", "wit"},
-    "json_schema": {"engine", "api_registry", "errors", "grants", "package"},
+    "json_schema": {"engine", "api_registry", "errors", "grants", "package", "targets"},
     # the approved plan: the only thing the runtime takes
     "plan": {"api_registry", "limits"},
     # facts, rules, and the stage that runs them
@@ -63,7 +63,7 @@ ALLOWED: dict[str, set[str]] = {
     "migrate": {"artifact", "atomic_write", "errors", "grants", "package", "runtime", "safe_read"},
     "cli": {
         "engine", "authoring", "datalog", "diagnostics", "errors", "grants", "graph", "host", "json_schema", "migrate",
-        "package", "pipeline", "report", "resources", "runtime", "verdict", "wit",
+        "package", "pipeline", "report", "resources", "runtime", "targets", "verdict", "wit",
     },
 }
 

@@ -44,7 +44,10 @@ def check(paths, grants_file, policy_dirs, targets, fail_on: str, output_format:
     from engine.report.check import check_failure
     from engine.verdict.run import check_verdict
 
-    verdicts = [run_guarded("plugin", lambda p=path: check_verdict(p, grants_file, policy_dirs, targets)) for path in paths]
+    def judged(path: str):
+        return run_guarded("plugin", lambda: check_verdict(path, grants_file, policy_dirs, targets))
+
+    verdicts = [judged(path) for path in paths]
     output_format = resolve_format(output_format, as_json)
     if output_format == "human":
         from engine.report.human import render_check, render_check_matrix

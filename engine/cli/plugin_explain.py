@@ -30,7 +30,9 @@ def explain(target, workspace, config_path, policy_dirs, grants_file, targets, p
     from engine.verdict.model import PER_SURFACE_VIEW
 
     try:
-        evaluation, ref = run_guarded("plugin", lambda: evaluate_target(target, workspace, config_path, policy_dirs, targets))
+        evaluation, ref = run_guarded(
+            "plugin", lambda: evaluate_target(target, workspace, config_path, policy_dirs, targets)
+        )
     except UnknownReference as error:
         fail("plugin", str(error), error.error_kind)
     verdict = build_verdict(evaluation)

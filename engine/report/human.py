@@ -103,8 +103,10 @@ def matrix_lines(packages: Sequence[PackageVerdict], targets: Sequence[str], vie
         rows.append(cells)
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     lines = ["compatibility (status per target; * = the target itself denies something):"]
-    lines.extend("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-                 for row in [header, *rows])
+    lines.extend(
+        "  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in [header, *rows]
+    )
     return lines
 
 

@@ -100,7 +100,7 @@ def _package(evaluation, subject: Subject, conclusions, targets: tuple[str, ...]
 
 def _target(evaluation, ref: str, name: str, findings: tuple[Finding, ...]) -> TargetVerdict:
     """The package judged for target `name` (rules/status.rules `target_status`, ...)."""
-    rank = {status: value for status, value in evaluation.rows("status_rank")}
+    rank = dict(evaluation.rows("status_rank"))
     statuses = {row[2] for row in evaluation.rows("target_status", ref) if row[1] == name}
     gate = {row[2] for row in evaluation.rows("target_gate_status", ref) if row[1] == name}
     return TargetVerdict(

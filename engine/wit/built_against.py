@@ -87,3 +87,21 @@ def matching_variants(imports: Shapes, variants: Mapping[str, Shapes] | None = N
         for name, shapes in variants.items()
         if all(i in shapes and dict(shapes[i]) == dict(f) for i, f in used.items())
     )
+
+
+ENGINE_ROOT = "engine"  # the engine's own WIT root (wit/*.wit): every host API it links
+
+
+def host_variant_report(resolve: m.Resolve) -> dict | None:
+    """What `yoi wit check` says about a root's host imports: None when its worlds import no
+    interface any bundled host variant (or the engine's own root) has; else the interfaces and
+    the roots they match: upstream's variants, then `engine`."""
+    from engine.wit.bundled import bundled_resolve
+
+    variants = {**variant_imports(), ENGINE_ROOT: imported_interfaces(bundled_resolve())}
+    hosts = {i for shapes in variants.values() for i in shapes}
+    imports = imported_interfaces(resolve)
+    used = sorted(i for i in imports if i in hosts)
+    if not used:
+        return None
+    return {"interfaces": used, "variants": list(matching_variants(imports, variants))}
