@@ -7,6 +7,8 @@
     instance per call)
 (d) ingress deliveries per second through the registry
 (e) cold start (compile) vs start from the compiled-artifact cache (target >= 10x faster)
+(e) MAC: a cached start with the cache entry's HMAC-SHA256 check vs the same start without it
+    (issue 17 point 2), and the check's cost per MiB of compiled artifact
 (f) resident memory per started instance, 100 instances in one process
 
 Run: python bench/runtime.py [PYTHON_GUEST.wasm]   (baselines measured in the same run)
@@ -158,6 +160,45 @@ def fresh_process_start(folder: Path) -> float:
     return float(out.stdout.strip())
 
 
+def mac_costs(plan: Plan, tmp: Path) -> tuple[float, float, float, float]:
+    """Median cached start with the MAC check and with it replaced by a plain open (same run,
+    interleaved), then the check alone on a 32 MiB entry against reading the same file."""
+    from engine import cache, compiled
+
+    def unchecked(path: Path, material: str) -> int | None:
+        return os.open(path, os.O_RDONLY)
+
+    checked = cache.open_verified
+    folder = tmp / "mac"
+    with PluginInstanceRegistry([plan], HostConfig(cache_dir=folder)) as registry:
+        registry.start(plan.ref)  # compiled once, cached with its MAC
+    on, off = [], []
+    for _ in range(15):
+        for opener, bucket in ((checked, on), (unchecked, off)):
+            compiled.cache.open_verified = opener
+            try:
+                with PluginInstanceRegistry([plan], HostConfig(cache_dir=folder)) as registry:
+                    registry._engine()
+                    start = time.perf_counter()
+                    registry.start(plan.ref)
+                    bucket.append(time.perf_counter() - start)
+            finally:
+                compiled.cache.open_verified = checked
+    big = tmp / "mac-big" / "entry.cwasm"
+    big.parent.mkdir(mode=0o700)
+    cache.write_raw(big, os.urandom(32 << 20), "bench")
+    verify, read = [], []
+    for _ in range(5):
+        start = time.perf_counter()
+        fd = cache.open_verified(big, "bench")
+        verify.append(time.perf_counter() - start)
+        os.close(fd)
+        start = time.perf_counter()
+        big.read_bytes()
+        read.append(time.perf_counter() - start)
+    return statistics.median(on), statistics.median(off), statistics.median(verify), statistics.median(read)
+
+
 def rss_kib() -> int:
     with open("/proc/self/status") as handle:
         for line in handle:
@@ -211,6 +252,11 @@ def main(python_guest: Path | None = None) -> None:
                  f"cached start {cold_s / warm_s:.1f}x faster (target >= 10x)"))
     rows.append(("(e) of each start: package re-read + digest check", digest_s, warm_s,
                  f"without it the cached start is {(cold_s - digest_s) / (warm_s - digest_s):.1f}x faster"))
+    mac_on, mac_off, verify_big, read_big = mac_costs(plan, tmp)
+    rows.append(("(e) cached start: with MAC check vs without", mac_on, mac_off,
+                 f"the MAC check makes a cached start {mac_on / mac_off:.2f}x as long"))
+    rows.append(("(e) MAC check of a 32 MiB entry vs reading it", verify_big, read_big,
+                 f"{verify_big / 32 * 1e3:.2f} ms per MiB ({verify_big / read_big:.1f}x a plain read)"))
     fresh_cold, fresh_warm = [], []
     for index in range(5):
         fresh_cold.append(fresh_process_start(tmp / f"fresh-cold{index}"))

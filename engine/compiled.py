@@ -2,18 +2,20 @@
 (engine/runtime/wasm.py). Static inspection compiles nothing (engine/artifact reads types in
 pure Python), so only the runtime compiles, and only what a plan names.
 
-Compiling an 18 MB componentize-py guest takes seconds: the first start compiles it and stores
-the native code, later starts deserialize it. A cached entry is keyed by the artifact's sha256,
-its kind, the wasmtime version, the engine settings and the machine; it is native code that is
-trusted when loaded, so it is read only from a private folder (engine.cache) and only under the
-key of exactly the bytes it was compiled from.
+Compiling an 18 MB componentize-py guest takes seconds: the first start compiles it (in a
+worker process under the plan's compile budget, engine/runtime/compiler.py) and stores the native
+code, later starts deserialize it. A cached entry is keyed by the artifact's sha256, its kind, the
+wasmtime version, the engine settings and the machine; it is native code that is trusted when
+loaded, so it is read only from a private folder (engine.cache), only when its MAC (HMAC-SHA256
+over that key material and the entry's exact bytes, in a sidecar file) verifies, and it is loaded
+through the very descriptor whose bytes were verified: a compiled file swapped in from another
+key, or after the check, is discarded and compiled again, never loaded.
 
 wasmtime is imported inside the functions only: importing this module costs nothing.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import os
@@ -74,9 +76,14 @@ def default_folder() -> Path | None:
     return None if folder is None else folder / FOLDER_NAME
 
 
+def key_material(sha256: str, kind: str) -> str:
+    """Everything a compiled entry is the compiled form of: what its name hashes and its MAC covers."""
+    return f"{sha256}\0{kind}\0{_key_suffix()}"
+
+
 def cache_path(folder: Path, sha256: str, kind: str) -> Path:
     """Where the compiled form of the artifact with this sha256 lives in `folder`."""
-    key = hashlib.sha256(f"{sha256}\0{kind}\0{_key_suffix()}".encode()).hexdigest()[:40]
+    key = hashlib.sha256(key_material(sha256, kind).encode()).hexdigest()[:40]
     return folder / f"{key}.{kind}.cwasm"
 
 
@@ -88,27 +95,28 @@ def _loader(kind: str) -> Any:
 
 
 def load(engine: Any, folder: Path | None, sha256: str, kind: str) -> Any:
-    """The cached compiled artifact, or None (no folder, absent, not private, stale or corrupt)."""
+    """The cached compiled artifact, or None (no folder, absent, not private, MAC mismatch, stale
+    or corrupt; a MAC mismatch also discards the entry)."""
     import wasmtime
 
     if folder is None:
         return None
-    path = cache_path(folder, sha256, kind)
-    if not cache.is_private_file(path):
+    fd = cache.open_verified(cache_path(folder, sha256, kind), key_material(sha256, kind))
+    if fd is None:
         return None
     try:
-        return _loader(kind).deserialize_file(engine, str(path))
+        proc = f"/proc/self/fd/{fd}"
+        if os.path.exists(proc):  # mmap the verified file itself, whatever its path names now
+            return _loader(kind).deserialize_file(engine, proc)
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            return _loader(kind).deserialize(engine, handle.read())
     except (wasmtime.WasmtimeError, OSError, ValueError):
         return None  # stale or corrupt: the caller compiles again and overwrites it
+    finally:
+        os.close(fd)
 
 
-def compile_and_store(engine: Any, folder: Path | None, data: bytes, sha256: str, kind: str) -> Any:
-    """Compile `data` (never instantiate it) and store the result; compile errors propagate as
-    wasmtime raises them, so each caller words them its own way."""
-    import wasmtime
-
-    compiled = _loader(kind)(engine, data)
+def store(folder: Path | None, sha256: str, kind: str, serialized: bytes) -> None:
+    """Put a serialized compiled artifact in the cache, behind its MAC."""
     if folder is not None:
-        with contextlib.suppress(wasmtime.WasmtimeError):
-            cache.write_file(cache_path(folder, sha256, kind), compiled.serialize())
-    return compiled
+        cache.write_raw(cache_path(folder, sha256, kind), serialized, key_material(sha256, kind))

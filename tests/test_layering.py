@@ -31,6 +31,7 @@ ALLOWED: dict[str, set[str]] = {
     "atomic_write": set(),
     "cache": {"engine"},
     "compiled": {"engine", "cache"},
+    "protected": {"engine", "api_registry", "cache", "compiled"},  # the host's own paths (issue 17.1)
     # reading the inputs
     "package": {"engine", "api_registry", "diagnostics", "errors", "resources", "safe_read", "schemas", "walk"},
     "grants": {"engine", "api_registry", "diagnostics", "errors", "limits", "package", "safe_read", "schemas"},
@@ -42,18 +43,20 @@ ALLOWED: dict[str, set[str]] = {
     "plan": {"api_registry", "limits"},
     # facts, rules, and the stage that runs them
     "graph": {
-        "engine", "api_registry", "artifact", "cache", "diagnostics", "grants", "limits", "package", "resources",
-        "targets", "wit",
+        "engine", "api_registry", "artifact", "cache", "diagnostics", "grants", "limits", "package", "protected",
+        "resources", "targets", "wit",
     },
     "datalog": {"engine", "cache", "diagnostics", "errors", "safe_read", "walk"},
-    "pipeline": {"engine", "datalog", "diagnostics", "errors", "grants", "graph", "package", "resources", "targets"},
+    "pipeline": {
+        "engine", "datalog", "diagnostics", "errors", "grants", "graph", "package", "protected", "resources", "targets",
+    },
     # the typed verdict, built once, and what renders it
     "verdict": {
         "engine", "api_registry", "datalog", "diagnostics", "errors", "grants", "graph", "package", "pipeline", "plan",
     },
     "report": {"engine", "api_registry", "datalog", "diagnostics", "package", "plan", "repo_root", "verdict"},
     # running plans
-    "runtime": {"engine", "api_registry", "compiled", "diagnostics", "errors", "package", "plan", "safe_read"},
+    "runtime": {"engine", "api_registry", "cache", "compiled", "diagnostics", "errors", "package", "plan", "safe_read"},
     "host": {"diagnostics", "errors", "grants", "pipeline", "plan", "report", "runtime", "verdict"},
     # beside the pipeline
     "authoring": {

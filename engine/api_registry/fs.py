@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -28,6 +29,43 @@ def canonical_fs_root(root: str) -> bool:
     if not root.startswith("/") or "\0" in root:
         return False
     return root == "/" or all(part not in ("", ".", "..") for part in root[1:].split("/"))
+
+
+def contains(outer: str, inner: str) -> bool:
+    """Whether path `inner` is `outer` or lies under it (both absolute, canonical)."""
+    return inner == outer or inner.startswith(outer.rstrip("/") + "/")
+
+
+def _has_symlink(path: str) -> bool:
+    """Whether an existing component of `path` is still a symlink (realpath gave up on it)."""
+    current = ""
+    for part in path.strip("/").split("/") if path != "/" else ():
+        current += "/" + part
+        try:
+            if stat.S_ISLNK(os.lstat(current).st_mode):
+                return True
+        except OSError:  # absent or unreadable from here on: nothing more to resolve
+            return False
+    return False
+
+
+def resolve_root(written: str) -> str:
+    """The real path of a written root, or "" when it cannot be resolved to a canonical one.
+
+    A root is judged by what it names, not how it is spelled (issue 17 point 3):
+    `/proc/self/root/etc` and a workspace symlink to `/etc` are `/etc` to the kernel, so an org
+    rule on `/etc` must see `/etc`. The result is checked again: absolute, canonical, and free
+    of symlinks realpath could not follow (a loop, a folder the host cannot search)."""
+    text = written.strip()
+    if not canonical_fs_root(text):
+        return ""
+    try:
+        resolved = os.path.realpath(text)
+    except (OSError, ValueError):
+        return ""
+    if not os.path.isabs(resolved) or not canonical_fs_root(resolved) or _has_symlink(resolved):
+        return ""
+    return resolved
 
 
 def broad_root_reason(root: str) -> str | None:
@@ -53,7 +91,12 @@ def broad_root_reason(root: str) -> str | None:
 
 @dataclass(frozen=True)
 class FsGrant(GrantRecord):
-    """One `grants.fs` scope: a host root and the operations allowed under it (§6.11)."""
+    """One `grants.fs` scope: a host root and the operations allowed under it (§6.11).
+
+    `root` is the root as the runtime will open it: resolved (`resolve_root`) when the config is
+    read, before any rule sees it. `written` keeps the root as the config wrote it when that
+    differs; the runtime refuses the grant if `written` no longer resolves to `root`. An empty
+    `root` means the written root could not be resolved (it is unusable)."""
 
     SCHEMA: ClassVar[Mapping[str, Mapping[str, Any]]] = {
         "root": {
@@ -72,15 +115,30 @@ class FsGrant(GrantRecord):
     JSON_OVERLAYS: ClassVar[Mapping[str, Mapping[str, Any]]] = {"root": {"pattern": CANONICAL_ROOT_PATTERN}}
     FACTS: ClassVar[Mapping[str, tuple[str, ...]]] = {
         "fs_grant": ("P", "Root", "Operation"),
+        "fs_grant_written": ("P", "Written", "Resolved"),
         "fs_root_broad": ("P", "Root", "Why"),
     }
 
     root: str = ""
     operations: tuple[str, ...] = ()
+    written: str | None = None
 
     @classmethod
     def from_table(cls, table: Mapping[str, Any]) -> FsGrant:
-        return cls(table.get("root", ""), tuple(table.get("operations", ())))
+        """A config entry, its root resolved now (issue 17 point 3)."""
+        written = table.get("root", "").strip()
+        resolved = resolve_root(written)
+        return cls(resolved, tuple(table.get("operations", ())), None if resolved == written else written)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FsGrant:
+        """A reported entry as it was resolved (never resolved again)."""
+        root, written = data.get("root", ""), data.get("written")
+        return cls(root, tuple(data.get("operations", ())), None if written in (None, root) else written)
+
+    @property
+    def written_root(self) -> str:
+        return self.root if self.written is None else self.written
 
     @classmethod
     def table_problems(cls, table: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -92,16 +150,23 @@ class FsGrant(GrantRecord):
 
     @property
     def label(self) -> str:
-        return f"{self.root} {','.join(self.operations) or '<no-operations>'}"
+        shown = f"{self.root} (written {self.written})" if self.written is not None else self.root
+        return f"{shown} {','.join(self.operations) or '<no-operations>'}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"root": self.root, "operations": list(self.operations)}
+        return {"root": self.root, "operations": list(self.operations), "written": self.written_root}
 
     def graph_attrs(self) -> dict[str, Any]:
-        return {"root": self.root.strip(), "operations": tuple(self.operations), "label_text": self.label}
+        return {
+            "root": self.root.strip(),
+            "written": self.written_root.strip(),
+            "operations": tuple(self.operations),
+            "label_text": self.label,
+        }
 
     @staticmethod
     def facts(ref: str, attrs: Mapping[str, Any]) -> Iterator[tuple[str, tuple[str | int, ...]]]:
+        yield "fs_grant_written", (ref, attrs["written"], attrs["root"])
         for operation in attrs["operations"]:
             yield "fs_grant", (ref, attrs["root"], operation)
         why = broad_root_reason(attrs["root"])

@@ -113,19 +113,43 @@ def _manifest(root: Path):
         raise BuildError(f"plugin.toml is invalid: {error.diagnostics[0].message}") from None
 
 
-def _copy_sources(source: Path, dest: Path, what: str) -> None:
+@dataclass
+class _StagingBudget:
+    """What one staging copy may hold in all: a package's bounds (engine/package/limits.py), since
+    the sources are part of the package."""
+
+    files: int = 0
+    size: int = 0
+
+    def take(self, size: int) -> None:
+        self.files += 1
+        self.size += size
+        if self.files > DEFAULT_LIMITS.max_entries_per_package:
+            raise BuildError(
+                f"the build sources hold more than {DEFAULT_LIMITS.max_entries_per_package} files (the package bound)"
+            )
+        if self.size > DEFAULT_LIMITS.max_expanded_size_bytes:
+            raise BuildError(
+                f"the build sources exceed {DEFAULT_LIMITS.max_expanded_size_bytes} bytes in all (the package bound)"
+            )
+
+
+def _copy_sources(source: Path, dest: Path, what: str, budget: _StagingBudget) -> None:
     """Copy a source folder for the builder: regular files and folders only (a symlink or FIFO
-    is refused, never followed or opened), bounded by `_walk`, files at most MAX_SOURCE_BYTES,
-    no `__pycache__` (componentize-py's CPython writes one beside what it imports)."""
+    is refused, never followed or opened), bounded by `_walk` and `budget`, files at most
+    MAX_SOURCE_BYTES, no `__pycache__` (componentize-py's CPython writes one beside what it
+    imports)."""
     if source.is_symlink() or not source.is_dir():
         raise BuildError(f"{what} is not a folder")
     dest.mkdir(parents=True, exist_ok=True)
     for name, entry in _walk(source, what):
         if not entry.is_file(follow_symlinks=False):
             raise BuildError(f"{what} holds `{name}`, which is not a regular file or folder")
+        data = _read_bounded(source / name, MAX_SOURCE_BYTES, f"{what} file `{name}`")
+        budget.take(len(data))
         target = dest / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(_read_bounded(source / name, MAX_SOURCE_BYTES, f"{what} file `{name}`"))
+        target.write_bytes(data)
 
 
 def _target(root: Path, artifact: str) -> Path:
@@ -251,9 +275,10 @@ def build_python(root: Path, manifest, timeout: float) -> bytes:
 
     with tempfile.TemporaryDirectory(prefix="yoi-build-") as staging_name:
         staging = Path(staging_name)
-        _copy_sources(wit, staging / "wit", "wit/")
+        budget = _StagingBudget()
+        _copy_sources(wit, staging / "wit", "wit/", budget)
         # Build from a copy, so the package (and its digest) is not changed behind the author.
-        _copy_sources(root / "src", staging / "src", "src/")
+        _copy_sources(root / "src", staging / "src", "src/", budget)
         (staging / "wit" / BUILD_WORLD_FILE).write_text(build_world_text(manifest.runtime.world, host_apis))
         shutil.copytree(
             Path(yoi_pdk.__file__).parent,
@@ -304,6 +329,8 @@ def build(directory: str, timeout: float = DEFAULT_TIMEOUT_S) -> BuildResult:
     if runtime is None or runtime.artifact_path is None:
         raise BuildError("plugin.toml declares no runtime artifact to build")
     artifact = runtime.artifact_path
+    if (root / "src").is_symlink():  # WAT and Python alike: sources come from inside the package
+        raise BuildError("the package's src/ is a symlink; refusing to build from outside the package")
     wat_source = root / "src" / (Path(artifact).name.removesuffix(".wasm") + ".wat")
     python_source = root / PYTHON_SOURCE
     sources = [p for p in (python_source, wat_source) if p.is_file()]

@@ -111,11 +111,22 @@ def ingress(ref, name, event_json, workspace, config_path, policy_dirs, quiet):
 @click.command("serve")
 @workspace_options
 @click.option("-q", "--quiet", is_flag=True, help="Do not print the startup report on stderr.")
-def serve(workspace, config_path, policy_dirs, quiet):
-    """Keep plugin instances alive and answer JSON-lines requests on stdin (one response line
-    per request on stdout); EOF stops every instance and exits 0."""
-    from engine.host.serve import ServeLoop
+@click.option(
+    "--ordered",
+    is_flag=True,
+    help="Lock-step protocol: one request at a time, responses in request order, `id` optional.",
+)
+def serve(workspace, config_path, policy_dirs, quiet, ordered):
+    """Keep plugin instances alive and answer JSON-lines requests on stdin (one response line per
+    request on stdout, written as each completes and matched by `id`; requests to one instance run
+    in order); EOF answers what is in flight, stops every instance and exits 0."""
+    import io
 
+    from engine.host.serve import OutputFailed, ServeLoop
+
+    if sys.stdout is None:  # started with stdout closed: no response could ever be delivered
+        fail("plugin", "serve: stdout is closed; responses cannot be written", ErrorKind.USAGE)
+    stdin = sys.stdin.buffer if sys.stdin is not None else io.BytesIO()  # a closed stdin is EOF
     report = _start(workspace, config_path, policy_dirs, quiet)
     out = sys.stdout.buffer
 
@@ -124,11 +135,21 @@ def serve(workspace, config_path, policy_dirs, quiet):
         out.flush()
 
     try:
-        ServeLoop(report, report.registry).run(sys.stdin.buffer, write)
-    except BrokenPipeError:
-        # The client went away: same as EOF. Point stdout at /dev/null so the exit flush is quiet.
-        import os
-
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        ServeLoop(report, report.registry, ordered=ordered).run(stdin, write)
+    except OutputFailed as failed:
+        _quiet_stdout()
+        if not isinstance(failed.error, BrokenPipeError):  # the client went away: same as EOF
+            fail("plugin", f"serve: cannot write a response: {failed.error.strerror or failed.error}", ErrorKind.IO)
+    except OSError as error:
+        fail("plugin", f"serve: cannot read requests: {error.strerror or error}", ErrorKind.IO)
     finally:
         report.registry.close()
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's exit flush cannot fail again."""
+    import contextlib
+    import os
+
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -14,12 +14,13 @@ from dataclasses import replace
 
 from engine.limits import DEFAULT_LIMITS, HOST_MAXIMA, RAISABLE_LIMITS, RestartPolicy, RuntimeLimits
 
-# name -> (lowest, highest) accepted value; a run restarts an instance at most 100 times and never
-# waits more than ten minutes between attempts.
+# name -> (lowest, highest) accepted value; an instance restarts at most 100 times per healthy
+# window, never waits more than ten minutes between attempts, and a window is at most a day.
 RESTART_BOUNDS: dict[str, tuple[int, int]] = {
     "max_restarts": (0, 100),
     "backoff_ms": (1, 60_000),
     "backoff_max_ms": (1, 600_000),
+    "reset_after_ms": (1, 86_400_000),
 }
 
 

@@ -62,11 +62,13 @@ LIMIT_DESCRIPTIONS = {
     "timeout_ms": "Wall-clock deadline per guest call, in milliseconds",
     "memory_bytes": "Linear memory a guest may grow to, in bytes",
     "table_elements": "Table elements a guest may grow to",
+    "compile_ms": "Wall-clock budget for compiling the artifact when it is not cached, in milliseconds",
 }
 RESTART_DESCRIPTIONS = {
     "max_restarts": "Restarts of a failed instance in one run (0: never restart)",
     "backoff_ms": "First restart delay in milliseconds (doubles after each restart)",
     "backoff_max_ms": "Longest restart delay in milliseconds (at least backoff_ms)",
+    "reset_after_ms": "Healthy running time after which the restart count and backoff start again, in milliseconds",
 }
 LIMITS_SCHEMA = {
     name: _d(

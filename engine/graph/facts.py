@@ -18,6 +18,7 @@ from engine.api_registry.facts import fact_schema as registry_fact_schema
 from engine.api_registry.facts import grant_exporters, static_facts
 from engine.api_registry.fs import broad_root_reason as broad_root_reason  # re-exported for callers
 from engine.limits import DEFAULT_LIMITS, HOST_MAXIMA, RAISABLE_LIMITS
+from engine.protected import ProtectedPath, contains
 from engine.targets.facts import TARGET_FACT_SCHEMA
 
 
@@ -87,6 +88,10 @@ FACT_SCHEMA: dict[str, Fact] = {
     "grant_assumed": Fact(("P",), "manifest"),
     "grant_binding": Fact(("P", "Field", "Value"), "enablement"),
     "grant_section": Fact(("P", "Section"), "enablement"),
+    # The host's own paths no plugin may touch (engine/protected.py, issue 17 point 1), and
+    # which fs grant roots (the enablement's) contain one or lie inside one.
+    "protected_path": Fact(("Path", "What"), "host"),
+    "path_contains": Fact(("Outer", "Inner"), "enablement"),
     "limit": Fact(("P", "Name", "Value"), "enablement"),
     "limit_requested": Fact(("P", "Name", "Value"), "enablement"),
     "limit_default": Fact(("Name", "Value"), "host"),
@@ -126,8 +131,9 @@ def _bool_facts(out, node_attrs, ref) -> None:
             out[flag].add((ref,))
 
 
-def export_facts(graph: nx.MultiDiGraph) -> dict[str, set[tuple]]:
-    """Walk the graph once and return {predicate: set of tuples} for every schema predicate."""
+def export_facts(graph: nx.MultiDiGraph, protected: Iterable[ProtectedPath] = ()) -> dict[str, set[tuple]]:
+    """Walk the graph once and return {predicate: set of tuples} for every schema predicate;
+    `protected` are the host's protected paths of this run (engine/protected.py)."""
     out: dict[str, set[tuple]] = defaultdict(set)
     for node, attrs in graph.nodes(data=True):
         kind = attrs["type"]
@@ -138,6 +144,7 @@ def export_facts(graph: nx.MultiDiGraph) -> dict[str, set[tuple]]:
     _host_variants(out)
     for predicate, rows in static_facts().items():
         out[predicate].update(rows)
+    _protected(out, tuple(protected))
     out["tool_name_next"] = _tool_name_chains(out["tool"])
     return {pred: out.get(pred, set()) for pred in FACT_SCHEMA}
 
@@ -288,6 +295,19 @@ def _grant(out, node, a):
     for section in ("permissions", *api_registry.names()):
         if a["has_" + section]:
             out["grant_section"].add((ref, section))
+
+
+def _protected(out, paths: tuple[ProtectedPath, ...]) -> None:
+    """The host's protected paths, and which fs grant roots contain one or lie inside one."""
+    for entry in paths:
+        out["protected_path"].add((entry.path, entry.what))
+    roots = {root for (_, root, _) in out["fs_grant"] if root.startswith("/")}
+    for root in roots:
+        for entry in paths:
+            if contains(root, entry.path):
+                out["path_contains"].add((root, entry.path))
+            if contains(entry.path, root):
+                out["path_contains"].add((entry.path, root))
 
 
 def _limits(out, node, a):

@@ -1,23 +1,32 @@
 """`yoi plugin serve`: keep instances alive and answer JSON-lines requests on stdin/stdout.
 
-One request per line, one response line per request, in request order:
-`{"id", "ok": true, "result"}` or `{"id", "ok": false, "error": {"kind", "message"}}`. A line
-that is not a JSON object, names an unknown op or field, or is longer than MAX_LINE_BYTES gets an
-error response and the loop goes on; a too-long line is skipped in chunks, never held whole.
-Instances start on first use (or with `start`); EOF stops every instance. After a whole-run
-deny at startup every well-formed request is answered with an error of kind `denied`.
+One request per line, one response line per request: `{"id", "ok": true, "result"}` or
+`{"id", "ok": false, "error": {"kind", "message"}}`. Requests to one instance run in order, one
+at a time; requests to different instances run concurrently, and each response is written as
+soon as it is ready (issue 17 point 6), so the client matches responses to requests by `id`,
+which is required and unique among the requests in flight (a duplicate is `invalid_request`).
+`--ordered` keeps the old lock-step protocol: one request at a time, answered in order, `id`
+optional. A line that is not a JSON object, names an unknown op or field, or is longer than
+MAX_LINE_BYTES gets an error response and the loop goes on; a too-long line is skipped in
+chunks, never held whole. Instances start on first use (or with `start`); EOF answers what is in
+flight, then stops every instance. After a whole-run deny at startup every well-formed request is
+answered with an error of kind `denied`.
 """
 
 from __future__ import annotations
 
 import json
+import queue
+import threading
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
 from engine.diagnostics import bound_text, redact_secret_like
+from engine.errors import EngineError, ErrorKind
 from engine.host.startup import HostError, StartupReport, lookup_ref
 
 MAX_LINE_BYTES = 1024 * 1024
+MAX_IN_FLIGHT = 1024  # queued or running requests; past it, stdin is not read until one completes
 _DRAIN_CHUNK = 64 * 1024
 
 # op -> (required fields, optional fields), besides `id` and `op`.
@@ -75,27 +84,36 @@ def descriptor_dict(descriptor) -> dict[str, Any]:
     }
 
 
+class OutputFailed(EngineError):
+    """A response could not be written (the client closed stdout, the disk is full): `error`."""
+
+    error_kind = ErrorKind.IO
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 class ServeLoop:
     """Answers requests against one registry built from the startup report's plans."""
 
-    def __init__(self, report: StartupReport, registry) -> None:
+    def __init__(self, report: StartupReport, registry, *, ordered: bool = False) -> None:
         self.report = report
         self.registry = registry
+        self.ordered = ordered
         self._entered: set[str] = set()  # refs started (or stopped) in this run
 
     def respond(self, line: bytes | None) -> dict[str, Any]:
-        """The response to one input line; never raises."""
-        if line is None:
-            return _error(None, "invalid_request", f"request line exceeds {MAX_LINE_BYTES} bytes")
+        """The response to one input line, handled now (the lock-step protocol); never raises."""
+        request, refusal = parse_request(line)
+        if request is None:
+            return refusal
+        return self.answer(request.get("id"), self.handle, request)
+
+    def answer(self, request_id: Any, work: Callable[..., Any], *args: Any) -> dict[str, Any]:
+        """`work(*args)` as a response to `request_id`; every failure is one bounded error answer."""
         try:
-            request = loads_strict(line)
-        except (ValueError, RecursionError):
-            return _error(None, "invalid_request", "request line is not valid JSON")
-        if not isinstance(request, dict):
-            return _error(None, "invalid_request", "request must be a JSON object")
-        request_id = request.get("id")
-        try:
-            return {"id": request_id, "ok": True, "result": self.handle(request)}
+            return {"id": request_id, "ok": True, "result": work(*args)}
         except HostError as error:
             return {"id": request_id, "ok": False, "error": error.to_dict()}
         except Exception as error:  # noqa: BLE001 - RuntimeFault, or a bug: either way one bounded answer
@@ -106,6 +124,11 @@ class ServeLoop:
             return _error(request_id, "internal", message)
 
     def handle(self, request: dict[str, Any]) -> Any:
+        op, ref = self.prepare(request)
+        return self.execute(op, ref, request)
+
+    def prepare(self, request: dict[str, Any]) -> tuple[str, str | None]:
+        """Check a request (raises HostError): its op and the planned ref it names, if any."""
         op = request.get("op")
         if not isinstance(op, str) or op not in OPS:
             raise HostError("invalid_request", f"`op` must be one of: {', '.join(OPS)}")
@@ -126,14 +149,13 @@ class ServeLoop:
         blocked = self.report.run_denied_message()
         if blocked:  # a whole-run deny: the run failed closed, every op is refused
             raise HostError("denied", blocked)
-        ref = lookup_ref(self.report, request["plugin"]) if "plugin" in request else None
-        return self._dispatch(op, ref, request)
+        return op, (lookup_ref(self.report, request["plugin"]) if "plugin" in request else None)
 
-    def _dispatch(self, op: str, ref: str | None, request: dict[str, Any]) -> Any:
+    def execute(self, op: str, ref: str | None, request: dict[str, Any]) -> Any:
         registry = self.registry
         if op == "tools":
             return [descriptor_dict(d) for d in registry.tools() if ref is None or d.plugin_ref == ref]
-        if ref is None:  # handle() already refused it: every other op requires `plugin` (OPS)
+        if ref is None:  # prepare() already refused it: every other op requires `plugin` (OPS)
             raise HostError("invalid_request", f"op `{op}` needs field(s): plugin")
         if op == "status":
             return registry.status(ref)
@@ -155,11 +177,134 @@ class ServeLoop:
             self._entered.add(ref)
 
     def run(self, stdin: BinaryIO, write: Callable[[bytes], None]) -> None:
-        """Answer every line of `stdin` until EOF; `write` gets one response line at a time."""
-        for line in read_lines(stdin):
-            if line is not None and not line.strip():
-                continue  # blank lines are not requests
-            write(encode_response(self.respond(line)) + b"\n")
+        """Answer every line of `stdin` until EOF; `write` gets one response line at a time.
+        Raises OutputFailed when a response cannot be written."""
+        if self.ordered:
+            for line in read_lines(stdin):
+                if line is not None and not line.strip():
+                    continue  # blank lines are not requests
+                _write_or_fail(write, encode_response(self.respond(line)) + b"\n")
+            return
+        _Dispatcher(self, write).run(stdin)
+
+
+def _write_or_fail(write: Callable[[bytes], None], data: bytes) -> None:
+    try:
+        write(data)
+    except OSError as error:
+        raise OutputFailed(error) from None
+
+
+def parse_request(line: bytes | None) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """(the request object of a line, {}) or (None, the error response for a line that is none)."""
+    if line is None:
+        return None, _error(None, "invalid_request", f"request line exceeds {MAX_LINE_BYTES} bytes")
+    try:
+        request = loads_strict(line)
+    except (ValueError, RecursionError):
+        return None, _error(None, "invalid_request", "request line is not valid JSON")
+    if not isinstance(request, dict):
+        return None, _error(None, "invalid_request", "request must be a JSON object")
+    return request, {}
+
+
+def _id_key(request_id: Any) -> str | None:
+    """A request id's identity among those in flight (None: it cannot be encoded)."""
+    try:
+        return json.dumps(request_id, sort_keys=True, separators=(",", ":"))
+    except (RecursionError, ValueError, TypeError):
+        return None
+
+
+class _Dispatcher:
+    """The concurrent protocol: one FIFO queue and worker thread per instance, a shared writer."""
+
+    def __init__(self, loop: ServeLoop, write: Callable[[bytes], None]) -> None:
+        self.loop = loop
+        self._write = write
+        self._write_lock = threading.Lock()
+        self.failure: OSError | None = None
+        self._lock = threading.Lock()
+        self._in_flight: set[str] = set()
+        self._slots = threading.BoundedSemaphore(MAX_IN_FLIGHT)
+        self._queues: dict[str, queue.SimpleQueue] = {}
+        self._workers: list[threading.Thread] = []
+
+    def emit(self, response: dict[str, Any]) -> None:
+        data = encode_response(response) + b"\n"
+        with self._write_lock:
+            if self.failure is not None:
+                return
+            try:
+                self._write(data)
+            except OSError as error:
+                self.failure = error
+
+    def run(self, stdin: BinaryIO) -> None:
+        try:
+            for line in read_lines(stdin):
+                if line is not None and not line.strip():
+                    continue  # blank lines are not requests
+                self.submit(line)
+                if self.failure is not None:
+                    break
+        finally:
+            self.finish()
+        if self.failure is not None:
+            raise OutputFailed(self.failure)
+
+    def submit(self, line: bytes | None) -> None:
+        request, refusal = parse_request(line)
+        if request is None:
+            self.emit(refusal)
+            return
+        request_id = request.get("id")
+        key = _id_key(request_id)
+        if request_id is None or key is None:
+            self.emit(_error(None, "invalid_request", "`id` is required: responses are matched to requests by id"))
+            return
+        with self._lock:
+            duplicate = key in self._in_flight
+        if duplicate:
+            self.emit(_error(request_id, "invalid_request", "`id` is already used by a request in flight"))
+            return
+        try:
+            op, ref = self.loop.prepare(request)
+        except HostError as error:
+            self.emit({"id": request_id, "ok": False, "error": error.to_dict()})
+            return
+        if op == "tools" or ref is None:  # touches no instance: answered at once
+            self.emit(self.loop.answer(request_id, self.loop.execute, op, ref, request))
+            return
+        self._slots.acquire()  # backpressure: stdin waits while MAX_IN_FLIGHT requests are pending
+        with self._lock:
+            self._in_flight.add(key)
+        self._queue(ref).put((key, request_id, op, ref, request))
+
+    def _queue(self, ref: str) -> queue.SimpleQueue:
+        pending = self._queues.get(ref)
+        if pending is None:
+            pending = self._queues[ref] = queue.SimpleQueue()
+            worker = threading.Thread(target=self._work, args=(pending,), name=f"yoi-serve-{ref}", daemon=True)
+            self._workers.append(worker)
+            worker.start()
+        return pending
+
+    def _work(self, pending: queue.SimpleQueue) -> None:
+        while (item := pending.get()) is not None:
+            key, request_id, op, ref, request = item
+            response = self.loop.answer(request_id, self.loop.execute, op, ref, request)
+            with self._lock:
+                self._in_flight.discard(key)  # before the answer: a client may reuse the id at once
+            self.emit(response)
+            self._slots.release()
+
+    def finish(self) -> None:
+        """EOF (or a dead stdout): let every queued request finish, then stop the workers."""
+        for pending in self._queues.values():
+            pending.put(None)
+        for worker in self._workers:
+            worker.join()
 
 
 def encode_response(response: dict[str, Any]) -> bytes:

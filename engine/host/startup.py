@@ -12,7 +12,7 @@ run as it fails `list`: startup then refuses every package, naming the finding, 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,10 @@ class StartupReport:
     # findings no package owns (the verdict's run_findings); a deny among them blocks the run
     run_findings: tuple[Finding, ...] = ()
     rules: tuple[RuleInfo, ...] = ()  # the rules of those findings (docs/reports.md `rules`)
+    # the host's own paths no plugin may touch (config, stores, caches, policy folders; issue 17.1)
+    protected_paths: tuple[str, ...] = field(default=(), compare=False)
+    # every ref the run knows (discovered or configured): a local id is unique among them or ambiguous
+    known_refs: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def run_denials(self) -> tuple[Finding, ...]:
@@ -158,6 +162,8 @@ def startup_report(verdict: RunVerdict, workspace: str, host_settings: HostSetti
         host_settings=host_settings,
         run_findings=verdict.run_findings,
         rules=tuple(rule for rule in verdict.rules if rule.code in {f.code for f in verdict.run_findings}),
+        protected_paths=verdict.protected_paths,
+        known_refs=tuple(package.ref for package in verdict.packages),
     )
 
 
@@ -189,6 +195,7 @@ def start_plans(
     if host is None:
         bundle = report.host_settings.https_ca_bundle
         host = HostConfig(https_ca_bundle=Path(bundle) if bundle else None)
+    host = replace(host, protected_paths=(*host.protected_paths, *report.protected_paths))
     return StartedHost(report, PluginInstanceRegistry(report.plans, host=host, queue_limit=queue_limit))
 
 
@@ -218,17 +225,19 @@ def lookup_ref(report: StartupReport | StartedHost, ref: str) -> str:
         return ref
     refused = {entry["ref"]: entry for entry in report.refused}
     if ref not in refused:
-        local = [p for p in planned if p.partition(":")[2] == ref]
-        if len(local) == 1:
-            return local[0]
-        local_refused = [r for r in refused if r.partition(":")[2] == ref]
-        if len(local) + len(local_refused) > 1:
+        # A local id names one package among all the workspace knows, as for `show`: a package in
+        # another store makes it ambiguous even when only one of them is enabled.
+        known = set(report.known_refs) | set(planned) | set(refused)
+        local = sorted(r for r in known if r.partition(":")[2] == ref)
+        if len(local) > 1:
             raise HostError(
                 "not_found", f"plugin reference `{bound_text(ref)}` is ambiguous; use a source-qualified ref"
             )
-        if not local_refused:
+        if local and local[0] in planned:
+            return local[0]
+        if not local or local[0] not in refused:
             raise HostError("not_found", f"plugin package `{bound_text(ref)}` is not enabled in this workspace")
-        ref = local_refused[0]
+        ref = local[0]
     entry = refused[ref]
     reasons = "; ".join(entry["reasons"][:2])
     raise HostError(

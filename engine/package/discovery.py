@@ -91,6 +91,15 @@ def _stores(workspace, user_data_home, builtin_dir) -> list[_Store]:
     return stores
 
 
+def store_paths(
+    workspace: Path | None,
+    user_data_home: Path | _FromEnvironment | None = FROM_ENVIRONMENT,
+    builtin_dir: Path | _FromEnvironment | None = FROM_ENVIRONMENT,
+) -> tuple[Path, ...]:
+    """The folders `discover` reads packages from (the host protects them from plugins)."""
+    return tuple(store.path for store in _stores(workspace, user_data_home, builtin_dir))
+
+
 def _error(kind: str, message: str, subject: Subject) -> Diagnostic:
     return Diagnostic(kind=kind, phase=PHASE, message=message, subject=subject)
 

@@ -88,6 +88,7 @@ class Evaluation:
     graph: nx.MultiDiGraph
     facts: dict
     result: Result
+    protected: tuple = ()  # the host's protected paths of this run (engine/protected.py)
     # The target profiles judged for, in report order (`--target`; the default target when none
     # is asked for). Every verdict input besides the subjects and the rules: part of any key a
     # cached verdict is stored under.
@@ -162,15 +163,21 @@ def evaluate(
     *,
     policy_dirs: Sequence[str | Path] = (),
     inspect: Callable[[bytes], object] | None = None,
+    protected: tuple | None = None,
     targets: Sequence[TargetProfile] | None = None,
 ) -> Evaluation:
-    """Graph, facts and rules over `subjects`, judged for `targets` (default: the default
-    target); the selected profiles' facts join the graph's (docs/targets.md)."""
+    """`protected`: the host's protected paths (default: the caches and the policy folders);
+    `targets`: the target profiles judged for (default: the default target), whose facts join
+    the graph's (docs/targets.md)."""
+    from engine.protected import host_protected_paths
+
     ordered = tuple(subjects)
+    if protected is None:
+        protected = host_protected_paths(policy_dirs=policy_dirs)
     selected = select_targets() if targets is None else tuple(targets)
     graph = build_graph(ordered, inspect=inspect)
-    facts = export_facts(graph)
+    facts = export_facts(graph, protected)
     facts.update(target_facts(selected))
     program = load_rules(policy_dirs)
     result = program.evaluate(facts)
-    return Evaluation(subjects=ordered, graph=graph, facts=facts, result=result, targets=selected)
+    return Evaluation(subjects=ordered, graph=graph, facts=facts, result=result, protected=protected, targets=selected)

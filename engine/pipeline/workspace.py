@@ -38,9 +38,11 @@ def evaluate_workspace(
     """Evaluation over every discovered package and every enablement of the workspace (`config`:
     the workspace config when the caller already loaded it, so it is not parsed twice), judged
     for `targets` (default: the default target)."""
-    from engine.package.discovery import discover
+    from engine.grants.config import default_config_path
+    from engine.package.discovery import discover, store_paths
     from engine.pipeline.evaluate import evaluate
     from engine.pipeline.subjects import workspace_subjects
+    from engine.protected import host_protected_paths
 
     if not os.path.isdir(workspace):  # False, not OSError, for a name too long to be a path
         raise DiagnosticError(Diagnostic("io", "config", f"workspace `{workspace}` does not exist: not found"))
@@ -51,7 +53,11 @@ def evaluate_workspace(
     subjects = workspace_subjects(workspace, config, discovery)
     if progress is not None:
         progress.add(len(subjects))  # graph and rules, reported done when the evaluation is
-    evaluation = evaluate(subjects, policy_dirs=policy_dirs, targets=targets)
+    stores = store_paths(
+        workspace, **{k: v for k, v in discover_options.items() if k in ("user_data_home", "builtin_dir")}
+    )
+    protected = host_protected_paths((config.file, default_config_path(workspace)), policy_dirs, stores)
+    evaluation = evaluate(subjects, policy_dirs=policy_dirs, protected=protected, targets=targets)
     if progress is not None:
         progress.advance(len(subjects))
     return evaluation

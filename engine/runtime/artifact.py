@@ -25,6 +25,7 @@ from engine.package.limits import DEFAULT_LIMITS
 from engine.package.materialize import read_package_file
 from engine.plan import Plan
 from engine.runtime.errors import RuntimeFault
+from engine.runtime.traps import host_errno_of, host_failure
 
 MAX_FOLDER_DEPTH = 32
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -33,6 +34,15 @@ _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
 def _load_error(why: str) -> RuntimeFault:
     return RuntimeFault("load", f"package/module load error: {why}")
+
+
+def _read_error(error: OSError, what: str) -> RuntimeFault:
+    """An OSError reading the package: the host's failure (EIO, ENOMEM, out of descriptors: kind
+    `internal`, not the package's) or the package's (gone, replaced, unreadable: `load`)."""
+    number = host_errno_of(error)
+    if number is not None:
+        return host_failure(f"reading the plugin package ({what})", number, error.strerror or str(error))
+    return _load_error(f"{what} could not be read: {error.strerror or error}")
 
 
 class _FolderReader:
@@ -54,7 +64,7 @@ class _FolderReader:
                 finally:
                     os.close(folder_fd)
         except OSError as error:
-            raise _load_error(f"plugin directory could not be read: {error.strerror or error}") from None
+            raise _read_error(error, "plugin directory") from None
         finally:
             for folder_fd, _, _ in pending:  # left over after a refusal
                 os.close(folder_fd)
@@ -113,7 +123,7 @@ def read_verified_files(plan: Plan) -> dict[str, bytes]:
     except NotADirectoryError:
         root_fd = None  # an archive (or something that will fail to read as one)
     except OSError as error:
-        raise _load_error(f"plugin package could not be read: {error.strerror or error}") from None
+        raise _read_error(error, "plugin package") from None
     if root_fd is not None:
         return _FolderReader().read(root_fd)
     try:

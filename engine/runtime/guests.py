@@ -22,6 +22,7 @@ from engine.runtime.hostlink import (
     check_raw_imports,
     define_component_host,
 )
+from engine.runtime.linkcheck import check_host_import_types
 from engine.runtime.outputs import decode_lifecycle, decode_tool_output
 from engine.runtime.wasm import COMPONENT_COUNTS, RAW_COUNTS, WasmEngine, bind_string_func
 
@@ -64,10 +65,11 @@ def make_guest(wasm: WasmEngine, plan: Plan, apis: Any) -> Guest:
     kind = runtime_of(plan)
     data = load_artifact(plan)
     if kind == "raw":
-        return RawGuest(wasm, plan, apis, wasm.compile(data, "module"))
-    component = wasm.compile(data, "component")
+        return RawGuest(wasm, plan, apis, wasm.compile(data, "module", plan.limits.compile_ms))
+    component = wasm.compile(data, "component", plan.limits.compile_ms)
     imported = frozenset(component.type.imports(wasm.engine))
     check_component_imports(imported, plan.host_apis)
+    check_host_import_types(component.type, wasm.engine)
     linker = wasm.wasmtime.component.Linker(wasm.engine)
     define_component_host(linker, apis, imported)
     if kind == "instance":

@@ -117,7 +117,7 @@ def apply_output_commands(output: dict[str, Any]) -> CommandOutcome:
             refused.append(f"output command {index} refused: `{APPLIED_COMMAND}` takes only `kind` and `status`")
             continue
         status = command.get("status")
-        if len(json.dumps(status, ensure_ascii=False)) > MAX_STATUS_UPDATE_BYTES:
+        if utf8_exceeds(json.dumps(status, ensure_ascii=False), MAX_STATUS_UPDATE_BYTES):  # bytes, not characters
             refused.append(f"output command {index} refused: status exceeds {MAX_STATUS_UPDATE_BYTES} bytes")
             continue
         applied.append({"kind": APPLIED_COMMAND, "status": status})

@@ -2,10 +2,14 @@
 failure and restart with backoff, and the bounded diagnostics ring.
 
 Calls to one instance are serialized by `_exec`; at most `queue_limit` callers wait for it and
-the next one is refused (`busy`). A fault that leaves the guest untrustworthy (trap, timeout,
-fuel, limit, lifecycle error) discards the guest (a trapped component instance cannot be entered
-again) and marks the instance failed; a later call restarts it once the backoff has passed, at
-most `max_restarts` times. `stop` is final for the run.
+the next one is refused (`busy`). A fault that leaves a kept-alive guest untrustworthy (trap,
+timeout, fuel, limit, lifecycle error) discards it (a trapped component instance cannot be
+entered again) and marks the instance failed; a later call restarts it once the backoff has
+passed, at most `max_restarts` times. A per-call runtime (raw module, tool-world component) has
+no state to lose: a trap there is that call's error and nothing else (spec §6.4). An instance
+that has run `reset_after_ms` since its last start without a fault gets its restarts and
+backoff back. A host failure (kind `internal`: ENOMEM, I/O) is retried with backoff but never
+spends the guest's restarts. `stop` is final for the run.
 """
 
 from __future__ import annotations
@@ -59,7 +63,10 @@ class InstanceHandle:
         self.component_status: Any = None
         self.status_update: Any = None
         self.diagnostics: deque[dict[str, str]] = deque(maxlen=DIAGNOSTIC_RING)
-        self.restart_count = 0
+        self.restart_count = 0  # restarts spent on guest faults since the last healthy window
+        self._failures = 0  # failures since the last healthy window (guest or host): the backoff exponent
+        self._host_failure = False  # the last failure was the host's (kind `internal`)
+        self._started_at = 0.0  # monotonic time of the last successful (re)start
         self._next_attempt = 0.0
         self.busy_refusals = 0
         self.calls = {"tool": 0, "ingress": 0, "faults": 0}
@@ -110,11 +117,24 @@ class InstanceHandle:
         with self._guard:  # snapshot() copies the ring from other threads
             self.diagnostics.append(entry)
 
+    def _forgive(self) -> None:
+        """An instance that has run `reset_after_ms` (wall clock) since its last start without a
+        fault starts its restart count and backoff again from zero."""
+        if (
+            self.lifecycle == "started"
+            and (self.restart_count or self._failures)
+            and (time.monotonic() - self._started_at) * 1000 >= self.plan.restart.reset_after_ms
+        ):
+            self.restart_count = self._failures = 0
+
     def _fail(self, fault: RuntimeFault) -> None:
+        self._forgive()  # a fault after a healthy window starts from zero
         self.guest = None  # the store goes with it: never enter a trapped instance again
         self.lifecycle = "failed"
+        self._host_failure = fault.kind == "internal"
         policy = self.plan.restart
-        delay = min(policy.backoff_ms * (2 ** min(self.restart_count, 30)), policy.backoff_max_ms)
+        delay = min(policy.backoff_ms * (2 ** min(self._failures, 30)), policy.backoff_max_ms)
+        self._failures += 1
         self._next_attempt = time.monotonic() + delay / 1000
         self._note(f"plugin instance failed: {fault.message}", "failed")
 
@@ -124,8 +144,13 @@ class InstanceHandle:
                 return entry["message"]
         return "no diagnostic"
 
+    def _restarts_exhausted(self) -> bool:
+        """No restart is left: the last failure was the guest's and its budget is spent (a host
+        failure is retried with backoff whatever the count)."""
+        return not self._host_failure and self.restart_count >= self.plan.restart.max_restarts
+
     def _next_attempt_in_ms(self) -> int | None:
-        if self.lifecycle != "failed" or self.restart_count >= self.plan.restart.max_restarts:
+        if self.lifecycle != "failed" or self._restarts_exhausted():
             return None
         return max(0, int((self._next_attempt - time.monotonic()) * 1000))
 
@@ -138,7 +163,7 @@ class InstanceHandle:
             raise RuntimeFault("stopped", f"plugin instance `{ref}` is stopped")
         if self.lifecycle == "failed":
             policy = self.plan.restart
-            if self.restart_count >= policy.max_restarts:
+            if self._restarts_exhausted():
                 raise RuntimeFault(
                     "failed",
                     f"plugin instance `{ref}` failed and is not restarted again "
@@ -146,14 +171,18 @@ class InstanceHandle:
                     f"{self._last_failure()}",
                 )
             wait = self._next_attempt_in_ms()
+            attempt = (
+                "retry after a host failure"
+                if self._host_failure
+                else f"restart {self.restart_count + 1}/{policy.max_restarts}"
+            )
             if wait:
                 raise RuntimeFault(
-                    "failed",
-                    f"plugin instance `{ref}` failed; restart {self.restart_count + 1}/"
-                    f"{policy.max_restarts} in {wait} ms: {self._last_failure()}",
+                    "failed", f"plugin instance `{ref}` failed; {attempt} in {wait} ms: {self._last_failure()}"
                 )
-            self.restart_count += 1
-            self._note(f"restarting plugin instance (restart {self.restart_count}/{policy.max_restarts})", "ready")
+            if not self._host_failure:
+                self.restart_count += 1
+            self._note(f"restarting plugin instance ({attempt})", "ready")
         try:
             guest = make_guest(self._engine(), self.plan, self._apis_factory(self.plan))
             self.component_status = guest.start(self.plan.config_json)
@@ -162,7 +191,7 @@ class InstanceHandle:
             wrapped = RuntimeFault(fault.kind, f"plugin instance startup failed closed: {fault.message}")
             self._fail(wrapped)
             raise wrapped from None
-        self.guest, self.lifecycle = guest, "started"
+        self.guest, self.lifecycle, self._started_at = guest, "started", time.monotonic()
         self._note(
             "plugin instance started"
             + ("" if guest.keeps_state else " (legacy tool runtime adapted behind PluginInstanceRegistry)")
@@ -179,7 +208,9 @@ class InstanceHandle:
             fault = as_fault(error)
             self.calls["faults"] += 1
             wrapped = RuntimeFault(fault.kind, f"{what()} failed closed: {fault.message}")
-            if fault.kind in FATAL_KINDS or fault.kind == "failed":
+            # Only a kept-alive store can be left untrustworthy: a per-call runtime's store is
+            # gone with the call, so its trap is that call's error and changes no state.
+            if guest.keeps_state and (fault.kind in FATAL_KINDS or fault.kind == "failed"):
                 self._fail(wrapped)
             else:
                 self._note(wrapped.message)
@@ -190,7 +221,7 @@ class InstanceHandle:
     def start(self) -> dict[str, Any]:
         with self._slot():
             self._ensure_started()
-            return self.snapshot()
+            return self.snapshot(running=False)  # the slot is ours: no call is running
 
     def call_tool(self, tool: str, value: str | dict) -> dict[str, Any]:
         plan = self.plan
@@ -253,7 +284,7 @@ class InstanceHandle:
                         self.component_status = status
                     except RuntimeFault:
                         pass  # recorded as a diagnostic by _guarded
-                return self.snapshot()
+                return self.snapshot(running=False)  # the lock is ours: no call is running
             finally:
                 self._exec.release()
         return self.snapshot()
@@ -269,12 +300,14 @@ class InstanceHandle:
             self.guest = None
             self.lifecycle = "stopped"
             self._note("plugin instance stopped", "stopped")
-            return self.snapshot()
+            return self.snapshot(running=False)
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self, running: bool | None = None) -> dict[str, Any]:
+        """The status dict; `running` is whether a call holds the instance (None: look)."""
         policy = self.plan.restart
         with self._guard:
             diagnostics = list(self.diagnostics)
+        self._forgive()
         services = [
             {"name": s.name, "lifecycle": s.lifecycle, "state": SERVICE_STATE[self.lifecycle]}
             for s in self.plan.services
@@ -290,12 +323,13 @@ class InstanceHandle:
                 "max": policy.max_restarts,
                 "backoff_ms": policy.backoff_ms,
                 "backoff_max_ms": policy.backoff_max_ms,
+                "reset_after_ms": policy.reset_after_ms,
                 "next_attempt_in_ms": self._next_attempt_in_ms(),
             },
             "diagnostics": diagnostics,
             "limits": self.plan.limits.to_dict(),
             "queue": {
-                "running": self._exec.locked(),
+                "running": self._exec.locked() if running is None else running,
                 "waiting": self._waiting,
                 "limit": self.queue_limit,
                 "busy_refusals": self.busy_refusals,

@@ -66,6 +66,16 @@ def utf8_exceeds(text: str, limit: int) -> bool:
     return count > limit or (count > limit // 4 and len(text.encode("utf-8", "surrogatepass")) > limit)
 
 
+def has_lone_surrogate(value: Any) -> bool:
+    """JSON can spell a lone surrogate (`"\\ud800"`), which no UTF-8 text holds: such a value cannot
+    cross into a guest (whose strings are UTF-8) as the same value."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def dump_json(value: Any) -> str:
     """Compact JSON text of a Python value; NaN and infinities are not JSON and raise ValueError."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
@@ -92,6 +102,8 @@ def tool_input_text(
             value = loads_input(text)
         except (ValueError, RecursionError) as error:
             raise invalid(f"is not valid JSON: {error}") from None
+        if "\\u" in text and has_lone_surrogate(value):  # `"\ud800"`: ASCII text, no UTF-8 string
+            raise invalid("is not valid UTF-8: a \\u escape is a lone surrogate")
     if validate is not None:
         mismatch = validate(value, "$")
         if mismatch is not None:

@@ -27,7 +27,7 @@ class PluginInstanceRegistry:
         plans = tuple(plans)
         if not all(isinstance(plan, Plan) for plan in plans):
             raise TypeError("PluginInstanceRegistry accepts only engine.plan.Plan values")
-        self.host = host or HostConfig()
+        self.host = (host or HostConfig()).with_own_caches()
         self._lock = threading.Lock()
         self._wasm: Any = None
         self._closed = False

@@ -18,10 +18,11 @@ from typing import Any
 
 from engine import compiled as compiled_cache
 from engine.compiled import ENGINE_SETTINGS, MAX_WASM_STACK, wasmtime_version  # noqa: F401 (re-exported)
-from engine.plan import RuntimeLimits
+from engine.plan import DEFAULT_LIMITS, RuntimeLimits
 from engine.runtime.config import HostConfig
 from engine.runtime.errors import RuntimeFault
 from engine.runtime.hostlink import enter_guest_call, leave_guest_call
+from engine.runtime.traps import classify, host_errno_of, host_failure, last_line
 
 # The reference allows 8 MiB (spec §6.7, §6.8); a componentize-py Python guest is about 18 MiB, so
 # artifacts may be as large as a package file may be (engine/package/limits.py).
@@ -34,15 +35,6 @@ MAX_ARTIFACT_BYTES = 32 * 1024 * 1024
 RAW_COUNTS = {"instances": 1, "memories": 1, "tables": 1}
 COMPONENT_COUNTS = {"instances": 64, "memories": 1, "tables": 2}
 
-_LIMIT_WORDS = (
-    "exceeds memory limits",
-    "exceeds table limits",
-    "resource limit exceeded",
-    "growing memory",
-    "growing table",
-    "minimum size of",
-)
-
 
 class WasmEngine:
     """One wasmtime Engine (fuel + epoch), its epoch ticker thread, and compiled artifacts."""
@@ -54,8 +46,9 @@ class WasmEngine:
         self.wasmtime = wasmtime
         self.engine = compiled_cache.new_engine()
         self.tick_ms = max(1, int(host.epoch_tick_ms))
-        self._cache_folder = _cache_folder(host)
+        self._cache_folder = host.compiled_folder()
         self._compiled: dict[tuple[str, str], Any] = {}
+        self._compiling: dict[tuple[str, str], threading.Lock] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._ticker = threading.Thread(target=self._tick, name="yoi-epoch-ticker", daemon=True)
@@ -72,21 +65,27 @@ class WasmEngine:
 
     # ---- compiling -----------------------------------------------------------------------------
 
-    def compile(self, data: bytes, kind: str) -> Any:
+    def compile(self, data: bytes, kind: str, budget_ms: int | None = None) -> Any:
         """A compiled Component (`kind` "component") or Module ("module"), from memory, the disk
-        cache, or a fresh compile (which is then cached)."""
+        cache, or a fresh compile in a worker process within `budget_ms` (engine/runtime/compiler.py),
+        which is then cached. One artifact is compiled once at a time."""
         if len(data) > MAX_ARTIFACT_BYTES:
             what = "WASM component runtime artifact" if kind == "component" else "WASM runtime module"
             raise RuntimeFault("load", f"{what} exceeds {MAX_ARTIFACT_BYTES} bytes")
         sha = hashlib.sha256(data).hexdigest()
         with self._lock:
             found = self._compiled.get((kind, sha))
+            busy = self._compiling.setdefault((kind, sha), threading.Lock())
         if found is not None:
             return found
-        compiled = self._from_disk(sha, kind) or self._compile_fresh(data, sha, kind)
-        with self._lock:
-            self._compiled[(kind, sha)] = compiled
-        return compiled
+        with busy:
+            with self._lock:
+                found = self._compiled.get((kind, sha))
+            if found is None:
+                found = self._from_disk(sha, kind) or self._compile_fresh(data, sha, kind, budget_ms)
+                with self._lock:
+                    self._compiled[(kind, sha)] = found
+        return found
 
     def _cache_path(self, sha: str, kind: str) -> Path | None:
         return None if self._cache_folder is None else compiled_cache.cache_path(self._cache_folder, sha, kind)
@@ -94,12 +93,26 @@ class WasmEngine:
     def _from_disk(self, sha: str, kind: str) -> Any:
         return compiled_cache.load(self.engine, self._cache_folder, sha, kind)
 
-    def _compile_fresh(self, data: bytes, sha: str, kind: str) -> Any:
+    def _compile_fresh(self, data: bytes, sha: str, kind: str, budget_ms: int | None = None) -> Any:
+        """Compile in a worker under the budget, cache the native code, load it here."""
+        from engine.runtime.compiler import CompileError, compile_serialized
+
+        budget = DEFAULT_LIMITS.compile_ms if budget_ms is None else budget_ms
+        what = "the component" if kind == "component" else "the module"
         try:
-            return compiled_cache.compile_and_store(self.engine, self._cache_folder, data, sha, kind)
-        except (self.wasmtime.WasmtimeError, ValueError, TypeError) as error:
-            what = "component is incompatible" if kind == "component" else "WASM module error"
-            raise RuntimeFault("load", f"{what}: {last_line(error)}") from None
+            serialized = compile_serialized(data, kind, budget, what)
+        except CompileError as error:
+            number = host_errno_of(error)
+            if number is not None:
+                raise host_failure(f"compiling {what}", number, last_line(error)) from None
+            words = "component is incompatible" if kind == "component" else "WASM module error"
+            raise RuntimeFault("load", f"{words}: {last_line(error)}") from None
+        compiled_cache.store(self._cache_folder, sha, kind, serialized)
+        loader = self.wasmtime.component.Component if kind == "component" else self.wasmtime.Module
+        try:
+            return loader.deserialize(self.engine, serialized)
+        except self.wasmtime.WasmtimeError as error:
+            raise host_failure(f"loading the compiled {kind}", host_errno_of(error) or 0, last_line(error)) from None
 
     # ---- running -------------------------------------------------------------------------------
 
@@ -123,6 +136,8 @@ class WasmEngine:
             raise classify(error, what, limits) from None
         except (TypeError, ValueError, UnicodeError) as error:  # lift/lower type errors, bad strings
             raise RuntimeFault("trap", f"WASM execution error: {what}: {last_line(error)}") from None
+        except (MemoryError, OSError) as error:  # the host ran out of something: not the guest's fault
+            raise host_failure(what, host_errno_of(error) or 0, last_line(error)) from None
         finally:
             leave_guest_call(previous)
 
@@ -175,37 +190,3 @@ def bind_string_func(func: Any, store: Any) -> Callable[..., Any]:
                 delete(byref(params[index]))
 
     return call
-
-
-def last_line(error: BaseException) -> str:
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    return lines[-1] if lines else type(error).__name__
-
-
-def classify(error: BaseException, what: str, limits: RuntimeLimits) -> RuntimeFault:
-    """Map a wasmtime error to a fault kind by trap code or, for components (no trap code), by
-    the last line of the message, which is stable across wasmtime-py 50's error types."""
-    text = last_line(error)
-    lowered = str(error).lower()
-    if "all fuel consumed" in lowered:
-        return RuntimeFault("fuel", f"{what} ran out of fuel ({limits.fuel} units)")
-    if "wasm trap: interrupt" in lowered:
-        return RuntimeFault("timeout", f"{what} timed out after {limits.timeout_ms} ms")
-    if any(word in lowered for word in _LIMIT_WORDS):
-        return RuntimeFault("limit", f"{what} exceeded the store limits: {text}")
-    if (
-        "unknown import" in lowered
-        or "matching implementation was not found" in lowered
-        or "incompatible import type" in lowered
-        or "incompatible type" in lowered
-    ):
-        return RuntimeFault("load", f"{what} could not be linked: {text}")
-    return RuntimeFault("trap", f"WASM execution error: {what}: {text}")
-
-
-def _cache_folder(host: HostConfig) -> Path | None:
-    if not host.use_cache:
-        return None
-    if host.cache_dir is not None:
-        return Path(host.cache_dir)
-    return compiled_cache.default_folder()

@@ -26,7 +26,7 @@ REQUIRED_LIMITS = (
     "max_wasm_stack_bytes",
 )
 # Limits a host may not have at all (absent = that host has no such bound).
-OPTIONAL_LIMITS = ("ingress_timeout_ms",)
+OPTIONAL_LIMITS = ("ingress_timeout_ms", "compile_ms")
 # Store limits per artifact form (wasmtime/wasmi StoreLimits beside memory_bytes/table_elements).
 STORE_LIMITS = ("instances", "tables", "memories")
 # Artifact forms, as the `artifact(P, Form)` facts name them, and the runtime kind of each.

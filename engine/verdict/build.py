@@ -47,8 +47,9 @@ def build_verdict(evaluation) -> RunVerdict:
     run_findings = tuple(conclusion_finding(evaluation, c, Locator(None)) for c in run_conclusions)
     every = [f for p in packages for f in p.conclusions]
     every += [f for p in packages for t in p.targets for f in t.findings] + list(run_findings)
+    protected = tuple(entry.path for entry in evaluation.protected)
     default_only = len(evaluation.targets) == 1 and evaluation.targets[0].default
-    return RunVerdict(packages, run_findings, rule_catalog(evaluation, every), targets, default_only)
+    return RunVerdict(packages, run_findings, rule_catalog(evaluation, every), protected, targets, default_only)
 
 
 def _package(evaluation, subject: Subject, conclusions, targets: tuple[str, ...]) -> PackageVerdict:

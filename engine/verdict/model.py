@@ -252,11 +252,13 @@ _FAILING = {"deny": ("deny",), "warn": ("deny", "warn")}
 @dataclass(frozen=True)
 class RunVerdict:
     """The verdict of one run: its packages (in reference order), the findings no package owns,
-    and the rules that concluded anything."""
+    the rules that concluded anything, and the host's protected paths the run was judged with
+    (engine/protected.py; the startup gate hands them to the runtime)."""
 
     packages: tuple[PackageVerdict, ...]
     run_findings: tuple[Finding, ...] = ()
     rules: tuple[RuleInfo, ...] = ()
+    protected_paths: tuple[str, ...] = ()
     targets: tuple[str, ...] = ()  # the target profiles judged for, in report order
     default_target_only: bool = True  # judged for the default target alone (reports need not say so)
 

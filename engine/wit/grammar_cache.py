@@ -21,7 +21,7 @@ from typing import Any
 
 from engine import cache
 
-ENV_VAR = "YOI_WIT_GRAMMAR_CACHE"
+ENV_VAR = cache.GRAMMAR_ENV_VAR
 _CHECKSUM_BYTES = 32  # SHA-256 of the pickle, stored in front of it
 
 

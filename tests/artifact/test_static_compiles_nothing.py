@@ -48,12 +48,14 @@ def test_the_runtime_compiles_once_and_caches_as_before(cache_root):
         engine.compile(DATA, "component")
     finally:
         engine.close()
-    path = compiled.cache_path(cache_root / compiled.FOLDER_NAME, hashlib.sha256(DATA).hexdigest(), "component")
-    assert files_under(cache_root / compiled.FOLDER_NAME) == [path]
+    folder = cache_root / compiled.FOLDER_NAME
+    path = compiled.cache_path(folder, hashlib.sha256(DATA).hexdigest(), "component")
+    with_mac = sorted([path, Path(f"{path}.mac"), folder / "mac.key"])  # the entry, its MAC, the key
+    assert files_under(folder) == with_mac
     before = path.stat().st_mtime_ns
     clear_cache()
     inspect_artifact(DATA)
-    assert path.stat().st_mtime_ns == before and files_under(cache_root / compiled.FOLDER_NAME) == [path]
+    assert path.stat().st_mtime_ns == before and files_under(folder) == with_mac
 
 
 def test_component_inspection_does_not_load_wasmtime():

@@ -178,3 +178,46 @@ def test_deep_or_crowded_package_folders_are_bounded(tmp_path):
     for index in range(4100):
         (crowd / f"f{index}").touch()
     assert "more than 4096 entries" in failure(str(folder))
+
+
+def test_a_symlinked_src_is_refused_for_wat_as_for_python(tmp_path):
+    """Issue 17 point 8: on main a WAT build read `src/` through a symlink from outside the package."""
+    outside = tmp_path / "outside"
+    for name in ("wat-tool", "python-tool"):
+        folder = tmp_path / name
+        create(name, str(folder))
+        shutil.move(folder / "src", outside / name)
+        (folder / "src").symlink_to(outside / name)
+        assert "src/ is a symlink; refusing to build from outside the package" in failure(str(folder))
+        assert placeholder_kind((folder / "plugin.component.wasm").read_bytes()) is not None
+
+
+def test_a_wat_source_that_is_a_symlink_leaving_the_package_is_refused(tmp_path):
+    folder = tmp_path / "w"
+    create("wat-tool", str(folder))
+    source = folder / "src" / "plugin.component.wat"
+    shutil.move(source, tmp_path / "elsewhere.wat")
+    source.symlink_to(tmp_path / "elsewhere.wat")
+    assert "could not be read" in failure(str(folder))
+
+
+@pytest.mark.parametrize("shape", ["files", "bytes"])
+def test_the_python_staging_copy_is_bounded_by_the_package_limits(tmp_path, shape):
+    """Issue 17 point 8: the staging copy is bounded in total (files and bytes), not just per file."""
+    from engine.package.limits import DEFAULT_LIMITS
+
+    folder = tmp_path / "p"
+    create("python-tool", str(folder))
+    extra = folder / "src" / "extra"
+    extra.mkdir()
+    if shape == "files":
+        for index in range(DEFAULT_LIMITS.max_entries_per_package + 1):
+            (extra / f"m{index}.py").write_text("x = 1\n")
+        words = f"more than {DEFAULT_LIMITS.max_entries_per_package} files (the package bound)"
+    else:
+        for index in range(DEFAULT_LIMITS.max_expanded_size_bytes // (4 << 20) + 1):
+            with open(extra / f"blob{index}.bin", "wb") as handle:
+                handle.truncate(4 << 20)  # sparse: 4 MiB each, the per-file bound
+        words = f"exceed {DEFAULT_LIMITS.max_expanded_size_bytes} bytes in all (the package bound)"
+    assert words in failure(str(folder))
+    assert placeholder_kind((folder / "plugin.component.wasm").read_bytes()) == "tool-template"

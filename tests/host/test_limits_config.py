@@ -34,15 +34,15 @@ def test_show_reports_effective_raised_and_capped_limits_and_the_plan_carries_th
     limits = item["limits"]
     assert limits["effective"] == {"fuel": 20_000_000, "memory_bytes": 16 * 1024 * 1024,
                                    "table_elements": DEFAULT_LIMITS.table_elements,
-                                   "timeout_ms": HOST_MAXIMA.timeout_ms}
+                                   "timeout_ms": HOST_MAXIMA.timeout_ms, "compile_ms": DEFAULT_LIMITS.compile_ms}
     assert limits["raised"] == {"fuel": 20_000_000, "memory_bytes": 16777216, "timeout_ms": 30_000}
     assert limits["capped"] == {"timeout_ms": {"requested": 99999999, "maximum": 30_000}}
-    assert limits["restart"] == {"max_restarts": 5, "backoff_ms": 20, "backoff_max_ms": 400}
+    assert limits["restart"] == {"max_restarts": 5, "backoff_ms": 20, "backoff_max_ms": 400, "reset_after_ms": 60_000}
     plan = item["plan"]
     assert plan["limits"]["fuel"] == 20_000_000 and plan["limits"]["timeout_ms"] == 30_000
     assert plan["limits"]["max_input_bytes"] == DEFAULT_LIMITS.max_input_bytes
     assert plan["raised_limits"] == limits["raised"]
-    assert plan["restart"] == {"max_restarts": 5, "backoff_ms": 20, "backoff_max_ms": 400}
+    assert plan["restart"] == {"max_restarts": 5, "backoff_ms": 20, "backoff_max_ms": 400, "reset_after_ms": 60_000}
     codes = {(c["severity"], c["code"], tuple(c["args"][1:])) for c in item["conclusions"]}
     assert ("warn", "limit_raised", ("fuel", 20_000_000)) in codes
     assert ("warn", "limit_capped", ("timeout_ms", 99999999, 30_000)) in codes
@@ -60,7 +60,8 @@ def test_defaults_raise_nothing(limited):
     item = json.loads(run("plugin", "show", "builtin:example.raw-echo", "--workspace", str(limited), "--json").stdout)
     assert item["limits"]["raised"] == {} and item["limits"]["capped"] == {}
     assert item["plan"]["limits"] == DEFAULT_LIMITS.to_dict()
-    assert item["plan"]["restart"] == {"max_restarts": 3, "backoff_ms": 100, "backoff_max_ms": 5000}
+    assert item["plan"]["restart"] == {"max_restarts": 3, "backoff_ms": 100, "backoff_max_ms": 5000,
+                                       "reset_after_ms": 60_000}
     assert not [c for c in item["conclusions"] if c["code"].startswith("limit_")]
 
 
@@ -135,7 +136,8 @@ def test_the_registry_runs_with_the_enablements_limits(workspace, tmp_path):
         assert status["limits"]["fuel"] == 1 and status["limits"]["timeout_ms"] == HOST_MAXIMA.timeout_ms
         assert status["restarts"]["max"] == 0
         assert registry.status("builtin:example.raw-echo")["restarts"] == {
-            "count": 0, "max": 5, "backoff_ms": 20, "backoff_max_ms": 400, "next_attempt_in_ms": None}
+            "count": 0, "max": 5, "backoff_ms": 20, "backoff_max_ms": 400, "reset_after_ms": 60_000,
+            "next_attempt_in_ms": None}
         raw = registry.status("builtin:example.raw-echo")["limits"]
         assert raw["fuel"] == 20_000_000 and raw["memory_bytes"] == 16 * 1024 * 1024
         assert registry.call_tool("builtin:example.raw-echo", "raw_echo", "{}")["summary"] == "echo from raw_echo"
@@ -150,7 +152,8 @@ def test_limit_facts_without_an_enablement_are_the_defaults():
     facts = export_facts(graph)
     ref = "project:example.counter"
     assert {(n, v) for (p, n, v) in facts["limit"] if p == ref} == {
-        ("fuel", 5_000_000), ("timeout_ms", 1000), ("memory_bytes", 2 * 1024 * 1024), ("table_elements", 256)}
+        ("fuel", 5_000_000), ("timeout_ms", 1000), ("memory_bytes", 2 * 1024 * 1024), ("table_elements", 256),
+        ("compile_ms", 60_000)}
     assert facts["limit_requested"] == set()
     assert ("fuel", 10**10) in facts["limit_maximum"] and ("timeout_ms", 1000) in facts["limit_default"]
     assert (ref, "max_restarts", 3) in facts["restart"]

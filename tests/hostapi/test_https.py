@@ -141,6 +141,13 @@ SSRF_CASES = [
     ("GET", "https://127.0.0.1:{port}/api/..;/admin", "path must not contain"),  # `..` to Tomcat and friends
     ("GET", "https://127.0.0.1:{port}/api/%2e%2e;x=1/admin", "path must not contain"),
     ("GET", "https://127.0.0.1:{port}/api/.;/x", "path must not contain"),
+    # Issue 17 point 8: `%2e`, `%2f` and `%5c` are decoded before prefix matching (on main the
+    # encoded backslashes passed the `/api/` prefix: `..\admin` is `../admin` to some servers).
+    ("GET", "https://127.0.0.1:{port}/api/..%5cadmin", "path must not contain backslashes"),
+    ("GET", "https://127.0.0.1:{port}/api/x%5C..%5C..%5Cadmin", "path must not contain backslashes"),
+    ("GET", "https://127.0.0.1:{port}/api%2f..%2fadmin", "path must not contain `.` or `..` segments"),
+    ("GET", "https://127.0.0.1:{port}/api/x%2F%2E%2E%2Fadmin", "path must not contain `.` or `..` segments"),
+    ("GET", "https://127.0.0.1:{port}/api%2fx", "is not covered by host/method/path grants"),
     # IDNA: Unicode hosts are refused (punycode only), so no mapping (fullwidth dots, `ⓛ`) can
     # turn a name into another; a punycode name is a plain DNS name its grant must spell.
     ("GET", "https://ⓛocalhost/api/x", "invalid HTTPS URL"),

@@ -1,5 +1,5 @@
 """Compiled artifacts are cached on disk in a private folder and loaded only when nobody else
-could have written them (a deserialized artifact is trusted native code)."""
+could have written them and their MAC verifies (a deserialized artifact is trusted native code)."""
 
 from __future__ import annotations
 
@@ -49,13 +49,56 @@ def test_a_cache_entry_others_could_write_is_never_loaded(make_registry, tmp_pat
     assert registry.call_tool(plan.ref, "count", {})["summary"] == "count 1"
 
 
-def test_a_private_entry_is_trusted_so_the_key_must_name_the_exact_artifact(make_registry, tmp_path):
-    # the other side of the test above: what makes the owner/mode check necessary
+def test_a_private_entry_without_a_valid_mac_is_discarded_not_loaded(make_registry, tmp_path):
+    """Issue 17 point 2: owner checks alone trusted any owner-only file at a key (on main this
+    returned "planted"); now the planted native code is discarded and the artifact compiled again."""
     plan = package_plan(tmp_path / "p", build(instance_wat()))
     folder = tmp_path / "compiled"
-    os.chmod(_plant(folder, plan, instance_wat(tool=("", '{"summary":"planted"}'))), 0o600)
+    path = _plant(folder, plan, instance_wat(tool=("", '{"summary":"planted"}')))
+    os.chmod(path, 0o600)
     registry = make_registry([plan], host=HostConfig(cache_dir=folder))
-    assert registry.call_tool(plan.ref, "count", {})["summary"] == "planted"
+    assert registry.call_tool(plan.ref, "count", {})["summary"] == "count 1"
+    fresh = make_registry([plan], host=HostConfig(cache_dir=folder))  # the rebuilt entry is valid
+    assert fresh.call_tool(plan.ref, "count", {})["summary"] == "count 1"
+
+
+def test_swapping_another_entrys_valid_file_and_mac_in_is_refused(make_registry, tmp_path):
+    """The issue's attack: two artifacts compiled and cached with valid MACs; the entry (and its
+    MAC sidecar) of one is copied over the other's key. The MAC covers the key material, so the
+    swapped entry is discarded and rebuilt, never run."""
+    good = package_plan(tmp_path / "good", build(instance_wat()))
+    evil = package_plan(tmp_path / "evil", build(instance_wat(tool=("", '{"summary":"swapped"}'))))
+    folder = tmp_path / "compiled"
+    registry = make_registry([good, evil], host=HostConfig(cache_dir=folder))
+    assert registry.call_tool(evil.ref, "count", {})["summary"] == "swapped"
+    registry.start(good.ref)
+    engine = WasmEngine(HostConfig(cache_dir=folder))
+    good_path, evil_path = (engine._cache_path(p.artifact_sha256, "component") for p in (good, evil))
+    engine.close()
+    for suffix in ("", ".mac"):
+        os.replace(f"{evil_path}{suffix}", f"{good_path}{suffix}")
+    fresh = make_registry([good], host=HostConfig(cache_dir=folder))
+    assert fresh.call_tool(good.ref, "count", {})["summary"] == "count 1"
+    assert good_path.read_bytes() != b"" and os.path.exists(f"{good_path}.mac")  # rebuilt with a new MAC
+    again = make_registry([good], host=HostConfig(cache_dir=folder))
+    assert again.call_tool(good.ref, "count", {})["summary"] == "count 1"
+
+
+def test_the_mac_key_is_private_and_a_shared_key_disables_the_cache(make_registry, tmp_path):
+    from engine import cache
+
+    plan = package_plan(tmp_path / "p", build(instance_wat()))
+    folder = tmp_path / "compiled"
+    make_registry([plan], host=HostConfig(cache_dir=folder)).start(plan.ref)
+    key = folder / cache.MAC_KEY_FILE
+    assert stat.S_IMODE(os.stat(key).st_mode) == 0o600 and len(key.read_bytes()) == 32
+    os.chmod(key, 0o640)  # readable by the group: refused, so nothing is read or written
+    (entry,) = cached_files(folder)
+    before = entry.stat().st_mtime_ns
+    assert cache.mac_key(folder) is None
+    registry = make_registry([plan], host=HostConfig(cache_dir=folder))
+    assert registry.call_tool(plan.ref, "count", {})["summary"] == "count 1"
+    assert entry.stat().st_mtime_ns == before and stat.S_IMODE(os.stat(key).st_mode) == 0o640
 
 
 def test_a_corrupt_entry_is_recompiled(make_registry, tmp_path):

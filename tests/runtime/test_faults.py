@@ -127,7 +127,7 @@ def test_restart_with_exponential_backoff_up_to_the_maximum(make_registry, tmp_p
     final = fault_of(registry.call_tool, plan.ref, "count", {})
     assert final.kind == "failed" and "not restarted again (2/2 restarts used)" in final.message
     assert registry.status(plan.ref)["restarts"] == {"count": 2, "max": 2, "backoff_ms": 40, "backoff_max_ms": 1000,
-                                                     "next_attempt_in_ms": None}
+                                                     "reset_after_ms": 60_000, "next_attempt_in_ms": None}
 
 
 def test_a_stopped_instance_refuses_everything_for_the_run(make_registry, tmp_path):
@@ -160,14 +160,35 @@ def test_limits_above_the_host_maxima_are_capped(make_registry, tmp_path):
     assert (limits["memory_bytes"], limits["table_elements"]) == (256 << 20, 65536)
 
 
-def test_legacy_per_call_runs_have_deadlines_and_fail_like_instances(make_registry, tmp_path):
+def test_legacy_per_call_runs_have_deadlines_and_a_trap_is_only_that_calls_error(make_registry, tmp_path):
+    """Issue 17 point 7 (spec §6.4): a per-call runtime keeps no state, so a timeout or trap is the
+    error of that call alone: the package stays started and spends no restart (on main each one
+    failed the package and spent one of its 3 restarts; four bad inputs disabled it for good)."""
     spin = wasmtime.wat2wasm('(module (memory (export "memory") 1) (func (export "yoi_tool_call") '
                              '(loop $l (br $l))))')
     raw = package_plan(tmp_path / "raw", spin, runtime="raw", limits=SLOW)
-    component = package_plan(tmp_path / "tool", build(tool_wat(call=(TRAP, TOOL_OK))), runtime="tool-component")
+    component = package_plan(tmp_path / "tool", build(tool_wat(call=(when_name_is("boom", TRAP) + COUNT, TOOL_OK))),
+                             runtime="tool-component", tools=("count", "boom"))
     registry = make_registry([raw, component])
     timeout = fault_of(registry.call_tool, raw.ref, "count", {})
     assert timeout.kind == "timeout" and "guest call `yoi_tool_call` timed out after 100 ms" in timeout.message
-    trap = fault_of(registry.call_tool, component.ref, "count", {})
-    assert trap.kind == "trap" and "guest call `call`" in trap.message
-    assert [registry.status(p.ref)["lifecycle"] for p in (raw, component)] == ["failed", "failed"]
+    for _ in range(5):  # more bad inputs than the restart budget: none of them disables the tool
+        trap = fault_of(registry.call_tool, component.ref, "boom", {})
+        assert trap.kind == "trap" and "guest call `call`" in trap.message
+        assert registry.call_tool(component.ref, "count", {})["summary"] == "count 1"  # a fresh store each call
+    for plan in (raw, component):
+        status = registry.status(plan.ref)
+        assert status["lifecycle"] == "started" and status["restarts"]["count"] == 0
+        assert status["restarts"]["next_attempt_in_ms"] is None
+    assert "timed out" in registry.status(raw.ref)["diagnostics"][-1]["message"]
+
+
+def test_status_of_an_idle_instance_says_no_call_is_running(make_registry, tmp_path):
+    """Issue 17 point 8: on main `status` held the instance's lock itself and reported
+    `queue.running: true` for an idle instance."""
+    plan = package_plan(tmp_path / "p", build(instance_wat()))
+    registry = make_registry([plan])
+    assert registry.start(plan.ref)["queue"]["running"] is False
+    registry.call_tool(plan.ref, "count", {})
+    assert registry.status(plan.ref)["queue"]["running"] is False
+    assert registry.stop(plan.ref)["queue"]["running"] is False

@@ -119,7 +119,13 @@ def test_a_lone_surrogate_is_refused_not_a_guest_fault(registry_and_plan):
     fault = fault_of(registry.deliver_ingress, plan.ref, "open", hostile)
     assert fault.kind == "invalid_input"
     assert fault_of(registry.call_tool, plan.ref, "count", {"a": "\ud800"}).kind == "invalid_input"
-    assert registry.call_tool(plan.ref, "count", '{"a": "\\ud800"}')["summary"] == "count 1"  # escaped: ASCII text
+    # escaped, the text is ASCII but still no UTF-8 string: refused before the guest, as ingress is
+    # (issue 17 point 8; on main this one reached the guest)
+    for text in ('{"a": "\\ud800"}', '{"\\udfff": 1}', '["x\\ud83d"]'):
+        fault = fault_of(registry.call_tool, plan.ref, "count", text)
+        assert fault.kind == "invalid_input" and "lone surrogate" in fault.message
+    assert registry.status(plan.ref)["calls"]["tool"] == 0  # the guest never ran
+    assert registry.call_tool(plan.ref, "count", '{"a": "\\ud83d\\ude00"}')["summary"] == "count 1"  # a pair is fine
     assert registry.status(plan.ref)["lifecycle"] == "started"
 
 
@@ -136,3 +142,18 @@ def test_an_ingress_never_calls_a_tool_nor_changes_the_tool_list(make_registry, 
     assert report["applied_commands"] == [] and len(report["diagnostics"]) == len(commands)
     assert registry.status(plan.ref)["calls"] == {"tool": 0, "ingress": 1, "faults": 0}
     assert registry.tools() == before and [t.name for t in before] == ["count"]
+
+
+def test_a_status_update_is_bounded_in_bytes_not_characters():
+    """Issue 17 point 8: 6,000 three-byte characters are 18,000 bytes, over the 16 KiB bound (on
+    main they passed as 6,000 characters)."""
+    from engine.runtime.ingress import MAX_STATUS_UPDATE_BYTES, apply_output_commands
+
+    wide = "€" * (MAX_STATUS_UPDATE_BYTES // 3 + 500)
+    assert len(wide) < MAX_STATUS_UPDATE_BYTES < len(wide.encode())
+    outcome = apply_output_commands({"output_commands": [{"kind": "diagnostic_status_update", "status": wide}]})
+    assert outcome.applied == () and not outcome.has_update
+    assert outcome.refused == (f"output command 0 refused: status exceeds {MAX_STATUS_UPDATE_BYTES} bytes",)
+    narrow = "e" * (MAX_STATUS_UPDATE_BYTES - 100)
+    fits = apply_output_commands({"output_commands": [{"kind": "diagnostic_status_update", "status": narrow}]})
+    assert fits.has_update and fits.status_update == narrow

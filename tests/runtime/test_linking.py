@@ -51,6 +51,22 @@ def test_a_granted_host_import_is_linked_and_errors_come_back_as_data(interface,
     assert "error" in again["output"]
 
 
+@pytest.mark.parametrize("func, params, result, words", [
+    ("read", [("x", "u32")], "u32", "function `read` has type func(x: u32) -> u32; the host provides "
+                                    "func(request-json: string) -> string"),
+    ("write", [("a", "string"), ("b", "string")], "string", "function `write` has type func(a: string, b: string)"),
+    ("list", [("request-json", "string")], None, "function `list` has type func(request-json: string); the host"),
+    ("delete", [("request-json", "string")], "string", "function `delete` is not provided by the host"),
+])
+def test_host_imports_are_type_checked_at_link_time(func, params, result, words, make_registry, tmp_path):
+    """Issue 17 point 8: on main a mistyped host import linked (wasmtime-py's component linker
+    takes untyped host functions) and failed only when called."""
+    artifact = component(INSTANCE_WORLD_EXPORTS, imports=[("yoi:host/fs@1.0.0", func, params, result)])
+    plan = package_plan(tmp_path / "typed", artifact, host_apis=("fs",))
+    fault = fault_of(make_registry([plan]).start, plan.ref)
+    assert fault.kind == "load" and "component import `yoi:host/fs@1.0.0` " + words in fault.message
+
+
 def test_a_package_changed_after_planning_is_refused(make_registry, tmp_path):
     plan = package_plan(tmp_path / "p", build(instance_wat()))
     (tmp_path / "p" / "plugin.toml").write_text("# replaced after planning\n")

@@ -67,7 +67,7 @@ class EchoHandler:
         return json.dumps({"echo": self.allowlist[0].prefix + descriptor.decode(), "op": op})
 
 
-def open_api(allowlist: tuple[EchoGrant, ...], host: Any) -> EchoHandler:
+def open_api(allowlist: tuple[EchoGrant, ...], host: Any, owner: str = "") -> EchoHandler:
     return EchoHandler(allowlist)
 
 

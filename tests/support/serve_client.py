@@ -34,3 +34,27 @@ def send(process, request) -> dict:
     process.stdin.write((line.encode() if isinstance(line, str) else line) + b"\n")
     process.stdin.flush()
     return read_line(process)
+
+
+class Responses:
+    """Every response line of a serve process, read by a thread into a queue: for clients that
+    send several requests before reading (a buffered `readline` after a selector would miss lines
+    already buffered)."""
+
+    def __init__(self, process) -> None:
+        import queue
+        import threading
+
+        self._lines: queue.Queue = queue.Queue()
+        self._thread = threading.Thread(target=self._read, args=(process.stdout,), daemon=True)
+        self._thread.start()
+
+    def _read(self, stream) -> None:
+        for line in iter(stream.readline, b""):
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def next(self) -> dict:
+        line = self._lines.get(timeout=SAFETY_TIMEOUT)
+        assert line is not None, "serve closed stdout"
+        return json.loads(line)

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.errors import EngineError, ErrorKind
+from engine.runtime.outputs import has_lone_surrogate
 
 
 class HostApiError(EngineError):
@@ -59,18 +60,9 @@ def decode_object(data: bytes, what: str, fields: Mapping[str, tuple[type, bool]
         raise HostApiError(f"{prefix}: {error.msg} at line {error.lineno} column {error.colno}") from None
     except ValueError as error:
         raise HostApiError(f"{prefix}: {error}") from None
-    if "\\u" in text and _has_lone_surrogate(value):
+    if "\\u" in text and has_lone_surrogate(value):
         raise HostApiError(f"{prefix}: a \\u escape is a lone surrogate (not valid UTF-8)")
     return check_fields(value, what, fields)
-
-
-def _has_lone_surrogate(value: Any) -> bool:
-    """JSON can spell a lone surrogate (`"\\ud800"`), which no UTF-8 text, path or header holds."""
-    try:
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
 
 
 def check_fields(value: Any, what: str, fields: Mapping[str, tuple[type, bool]]) -> dict[str, Any]:

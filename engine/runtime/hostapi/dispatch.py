@@ -21,9 +21,10 @@ from engine.runtime.hostapi.surface import API_OPERATIONS, DENIED, DESCRIPTOR_LI
 
 def open_handler(api: api_registry.HostApi, plan: Plan, host: Any) -> Any:
     """The object that serves `api` for one plan, from the registry's `module:factory` path
-    (imported here, on first use: a plan without the API never loads its code)."""
+    (imported here, on first use: a plan without the API never loads its code). `owner`, the
+    plan's ref, is whose share of the host's bounded resources (DNS lookup threads) it draws on."""
     module, _, factory = api.handler.partition(":")
-    return getattr(importlib.import_module(module), factory)(plan.allowlist(api.name), host)
+    return getattr(importlib.import_module(module), factory)(plan.allowlist(api.name), host, owner=plan.ref)
 
 
 class HostApis:

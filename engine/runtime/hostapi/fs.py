@@ -7,6 +7,12 @@ second lookup of the path text. Special files are refused from `fstatat` before 
 from `fstat` after an `O_NONBLOCK` open, so a FIFO or device can never block or be consumed.
 Writes replace the target atomically (temporary file, fsync, rename) under a per-target lock, so a
 reader never sees half a file. File contents never appear in an error.
+
+A grant root is opened the same way, one component at a time from `/`: it was resolved when the
+config was read (engine/api_registry/fs.py `resolve_root`), so a symlink anywhere in it now means it changed since
+planning, and so does a written root that no longer resolves to it; both are refused. The host's
+protected paths (config, stores, caches, policy folders) are refused whatever the grant
+(protected.py).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from typing import Any
 from engine.api_registry.fs import FsGrant
 from engine.diagnostics import bound_bytes, redact_secret_like
 from engine.runtime.hostapi.descriptor import HostApiError, decode_object
+from engine.runtime.hostapi.protected import Guard, ProtectedPaths
 
 MAX_PATH_BYTES = 4096
 MAX_READ_BYTES = 65536
@@ -82,16 +89,18 @@ def _os_error_text(error: OSError) -> str:
     return error.strerror or errno.errorcode.get(error.errno or 0, "error")
 
 
-def open_api(allowlist: tuple[FsGrant, ...], host: Any) -> FsApi:
-    """The registry's handler factory (engine/api_registry/fs.py)."""
-    return FsApi(allowlist)
+def open_api(allowlist: tuple[FsGrant, ...], host: Any, owner: str = "") -> FsApi:
+    """The registry's handler factory (engine/api_registry/fs.py): the plan's allowlist, with the
+    host's protected paths (`HostConfig.protected_paths`)."""
+    return FsApi(allowlist, ProtectedPaths(getattr(host, "protected_paths", ())))
 
 
 class FsApi:
     """One plan's fs scopes; `run(op, descriptor)` executes one guest request."""
 
-    def __init__(self, grants: tuple[FsGrant, ...]):
+    def __init__(self, grants: tuple[FsGrant, ...], protected: ProtectedPaths | None = None):
         self._grants = tuple(grants)
+        self._protected = protected or ProtectedPaths(())
 
     @property
     def usable(self) -> bool:
@@ -112,10 +121,12 @@ class FsApi:
         grants = [g for g in self._grants if op in g.operations]
         if not grants:
             raise HostApiError(f"host_api.fs {op} denied: no matching operation grant")
+        guard = Guard(self._protected)
         last: HostApiError | None = None
         for grant in grants:  # the first grant under which the path resolves wins (spec §6.11)
             try:
-                fd = _walk(grant.root, parts, include_leaf=op == "list")
+                guard.path(os.path.join(grant.root.strip(), *parts), shown_path(parts))
+                fd = _walk(grant, parts, include_leaf=op == "list", guard=guard)
             except HostApiError as error:
                 last = error
                 continue
@@ -128,20 +139,21 @@ class FsApi:
                     continue
             try:
                 if op == "read":
-                    return _read(fd, parts)
+                    return _read(fd, parts, guard)
                 if op == "list":
                     return _list(fd, parts, deadline)
-                return _write(fd, parts, content, deadline)
+                return _write(fd, parts, content, deadline, guard)
             finally:
                 os.close(fd)
         assert last is not None
         raise last
 
 
-def _walk(root: str, parts: list[str], include_leaf: bool) -> int:
+def _walk(grant: FsGrant, parts: list[str], include_leaf: bool, guard: Guard) -> int:
     """Open the root, then each directory component with O_NOFOLLOW relative to the last; the fd
-    of the target's parent (or, for list, of the target itself)."""
-    fd = _open_root(root)
+    of the target's parent (or, for list, of the target itself). Every folder on the way is
+    checked against the protected paths by identity."""
+    fd = _open_root(grant, guard)
     try:
         for index, name in enumerate(parts if include_leaf else parts[:-1]):
             try:
@@ -150,27 +162,61 @@ def _walk(root: str, parts: list[str], include_leaf: bool) -> int:
                 raise _component_error(error, parts[: index + 1], fd) from None
             os.close(fd)
             fd = next_fd
+            guard.descriptor(fd, shown_path(parts[: index + 1]))
     except BaseException:
         os.close(fd)
         raise
     return fd
 
 
-def _open_root(root_text: str) -> int:
-    root = root_text.strip()
+def _open_root(grant: FsGrant, guard: Guard) -> int:
+    """The grant root, opened one component at a time from `/` with O_NOFOLLOW: the planned root
+    was resolved, so any symlink in it now (or a written root resolving elsewhere) is a change
+    since planning and is refused."""
+    root = grant.root.strip()
     if not root or len(root.encode("utf-8", errors="surrogatepass")) > MAX_PATH_BYTES or "\0" in root:
         raise HostApiError("configured fs grant root is invalid")
     if not os.path.isabs(root):
         raise HostApiError("configured fs grant root must be an absolute path")
+    if grant.written is not None and _resolves_to(grant.written) != root:
+        raise HostApiError(
+            f"configured fs grant root `{shown_path(grant.written)}` no longer resolves to the planned "
+            f"`{shown_path(root)}` (a symlink changed since planning): refused"
+        )
+    names = [name for name in root.split("/") if name]
+    fd = os.open("/", _DIR_FLAGS)
     try:
-        return os.open(root, _DIR_FLAGS)
-    except OSError as error:
-        if error.errno in (errno.ELOOP, errno.ENOTDIR) and _is_symlink(root, None):
-            raise HostApiError("configured fs grant root must not be a symlink") from None
-        if error.errno == errno.ENOTDIR:
-            # O_DIRECTORY also fails with ENOTDIR when a parent of the root is not a directory.
-            raise HostApiError("configured fs grant root must be a directory") from None
-        raise HostApiError("configured fs grant root is unavailable") from None
+        guard.descriptor(fd, "/")
+        for index, name in enumerate(names):
+            try:
+                next_fd = os.open(name, _DIR_FLAGS, dir_fd=fd)
+            except OSError as error:
+                raise _root_error(error, name, fd, index == len(names) - 1) from None
+            os.close(fd)
+            fd = next_fd
+            guard.descriptor(fd, ".")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _resolves_to(written: str) -> str | None:
+    try:
+        return os.path.realpath(written.strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _root_error(error: OSError, name: str, parent: int, last: bool) -> HostApiError:
+    if error.errno in (errno.ELOOP, errno.ENOTDIR) and _is_symlink(name, parent):
+        if last:
+            return HostApiError("configured fs grant root must not be a symlink")
+        return HostApiError("configured fs grant root now passes through a symlink (changed since planning): refused")
+    if error.errno == errno.ENOTDIR:
+        # O_DIRECTORY also fails with ENOTDIR when a parent of the root is not a directory.
+        return HostApiError("configured fs grant root must be a directory")
+    return HostApiError("configured fs grant root is unavailable")
 
 
 def _is_symlink(name: str, dir_fd: int | None) -> bool:
@@ -210,7 +256,7 @@ def _existing_leaf(parent: int, parts: list[str]) -> os.stat_result:
     return info
 
 
-def _read(parent: int, parts: list[str]) -> str:
+def _read(parent: int, parts: list[str], guard: Guard) -> str:
     shown = shown_path(parts)
     if not parts:
         raise HostApiError(f"FS read target is not a regular file: {shown}")
@@ -221,8 +267,10 @@ def _read(parent: int, parts: list[str]) -> str:
     except OSError as error:
         raise _component_error(error, parts, parent) from None
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):  # swapped between the stat and the open
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):  # swapped between the stat and the open
             raise HostApiError(f"FS read target is not a regular file: {shown}")
+        guard.stat(info, shown)  # a protected file under another name (a hard link)
         data = bytearray()
         while len(data) <= MAX_READ_BYTES:
             chunk = os.read(fd, MAX_READ_BYTES + 1 - len(data))
@@ -286,7 +334,7 @@ def _target_lock(parent: int, name: str) -> Any:
         return lock
 
 
-def _write(parent: int, parts: list[str], content: bytes, deadline: float | None) -> str:
+def _write(parent: int, parts: list[str], content: bytes, deadline: float | None, guard: Guard) -> str:
     shown = shown_path(parts)
     name = parts[-1]
     lock = _target_lock(parent, name)
@@ -296,16 +344,17 @@ def _write(parent: int, parts: list[str], content: bytes, deadline: float | None
             f"FS write of {shown} stopped: the guest call has used up its time limit waiting for another writer"
         )
     try:
-        return _replace_file(parent, parts, shown, content)
+        return _replace_file(parent, parts, shown, content, guard)
     finally:
         lock.release()
 
 
-def _replace_file(parent: int, parts: list[str], shown: str, content: bytes) -> str:
+def _replace_file(parent: int, parts: list[str], shown: str, content: bytes, guard: Guard) -> str:
     """Write `content` to a temporary file, fsync it and rename it over `name` (caller holds the lock)."""
     name = parts[-1]
     existing = _leaf_stat(parent, parts)
     if existing is not None:
+        guard.stat(existing, shown)
         if stat.S_ISLNK(existing.st_mode):
             raise HostApiError(f"FS path symlink escape is denied: {shown}")
         if stat.S_ISDIR(existing.st_mode):

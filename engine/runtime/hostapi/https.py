@@ -39,6 +39,7 @@ from engine.runtime.hostapi.addresses import (
     parse_url_host,
 )
 from engine.runtime.hostapi.descriptor import HostApiError, check_fields, decode_object
+from engine.runtime.hostapi.dns import POOL as LOOKUPS
 from engine.safe_read import ReadError, read_bounded
 
 MAX_BODY_BYTES = 32768
@@ -51,8 +52,6 @@ MAX_RESPONSE_HEADER_LINES = 100
 MAX_ADDRESSES_TRIED = 4
 MAX_CA_BUNDLE_BYTES = 4 * 1024 * 1024  # a system bundle is about 200 KiB
 TIMEOUT_S = 5.0
-MAX_LOOKUP_THREADS = 8
-_LOOKUP_SLOTS = threading.BoundedSemaphore(MAX_LOOKUP_THREADS)
 USER_AGENT = "yoi-plugin-https-host-api/0.1"
 CREDENTIAL_HEADERS = frozenset(
     {
@@ -86,6 +85,7 @@ HOST_CONTROLLED_HEADERS = frozenset(
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _FIELD_VALUE = re.compile(r"[\t\x20-\x7e]*")
 _URL_FORBIDDEN = re.compile(r"[\x00-\x20\x7f\\]")
+_PATH_ESCAPES = re.compile(r"%(2[eEfF]|5[cC])")
 _FIELDS = {"method": (str, True), "url": (str, True), "headers": (list, False), "body": (str, False)}
 _HEADER_FIELDS = {"name": (str, True), "value": (str, True)}
 
@@ -99,7 +99,8 @@ class Target:
     host: str
     address: IPAddress | None
     port: int
-    path: str
+    path: str  # as sent
+    decoded_path: str  # with `%2e`, `%2f` and `%5c` decoded: what servers route on
     request_target: str
     safe_url: str
     standard_spelling: bool  # False for `2130706433`, `0x7f.1`, `127.0.0.1.` and the like
@@ -112,18 +113,28 @@ class _Grant:
     path_prefixes: tuple[str, ...]
 
 
-def open_api(allowlist: tuple[HttpsGrant, ...], host: Any) -> HttpsApi:
+def open_api(allowlist: tuple[HttpsGrant, ...], host: Any, owner: str = "") -> HttpsApi:
     """The registry's handler factory (engine/api_registry/https.py): the plan's allowlist, with the
-    host's CA bundle and resolver."""
+    host's CA bundle and resolver; `owner` (the plan's ref) is whose share of lookup threads its
+    hostname lookups use (dns.py)."""
     return HttpsApi(
-        allowlist, ca_bundle=getattr(host, "https_ca_bundle", None), resolver=getattr(host, "resolver", None)
+        allowlist,
+        ca_bundle=getattr(host, "https_ca_bundle", None),
+        resolver=getattr(host, "resolver", None),
+        owner=owner,
     )
 
 
 class HttpsApi:
     """One plan's https allowlist, prepared once; `request` runs one guest descriptor."""
 
-    def __init__(self, grants: tuple[HttpsGrant, ...], ca_bundle: str | Path | None, resolver: Resolver | None):
+    def __init__(
+        self,
+        grants: tuple[HttpsGrant, ...],
+        ca_bundle: str | Path | None,
+        resolver: Resolver | None,
+        owner: str = "",
+    ):
         self._grants = tuple(
             _Grant(
                 canonical_grant_host(g.host), frozenset(m.strip().upper() for m in g.methods), tuple(g.path_prefixes)
@@ -132,6 +143,7 @@ class HttpsApi:
         )
         self._ca_bundle = ca_bundle
         self._resolver = resolver or _system_resolver
+        self._owner = owner  # the plugin whose share of lookup threads this API draws on (dns.py)
         self._context: ssl.SSLContext | None = None
         self._context_lock = threading.Lock()
 
@@ -180,14 +192,14 @@ class HttpsApi:
         return any(
             g.host == target.host
             and method in g.methods
-            and (not g.path_prefixes or any(p and target.path.startswith(p) for p in g.path_prefixes))
+            and (not g.path_prefixes or any(_under(target, p) for p in g.path_prefixes))
             for g in self._grants
         )
 
     def _resolve(self, target: Target, deadline: float) -> list[IPAddress]:
         host = target.host
         try:
-            answers = _before_deadline(lambda: self._resolver(host, target.port), deadline)
+            answers = LOOKUPS.run(self._owner, lambda: self._resolver(host, target.port), deadline)
         except TimeoutError:
             raise HostApiError(f'DNS lookup for "{host}" timed out') from None
         except Exception as error:  # noqa: BLE001 - the resolver is foreign code: any failure is a lookup failure
@@ -224,42 +236,15 @@ class HttpsApi:
             return self._context
 
 
+def _under(target: Target, prefix: str) -> bool:
+    """The path is under a grant prefix as sent and as decoded: an encoded `/` can neither make
+    nor hide a boundary (a server that does not decode it routes on the path as sent)."""
+    return bool(prefix) and target.path.startswith(prefix) and target.decoded_path.startswith(prefix)
+
+
 def _system_resolver(host: str, port: int) -> list[str]:
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
     return [str(info[4][0]) for info in infos]
-
-
-def _before_deadline(work: Callable[[], Any], deadline: float) -> Any:
-    """Run `work` in a helper thread and give up at the deadline (getaddrinfo has no timeout).
-
-    A lookup we gave up on keeps its thread until the resolver returns, so at most
-    MAX_LOOKUP_THREADS exist at once (process-wide): a guest looping on slow names cannot pile up
-    threads; past the bound a lookup waits for a slot until the deadline.
-    """
-    if not _LOOKUP_SLOTS.acquire(timeout=max(0.0, deadline - time.monotonic())):
-        raise TimeoutError
-    box: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            box["value"] = work()
-        except BaseException as error:  # noqa: BLE001 - handed to the caller
-            box["error"] = error
-        finally:
-            _LOOKUP_SLOTS.release()
-
-    thread = threading.Thread(target=run, name="yoi-https-resolve", daemon=True)
-    try:
-        thread.start()
-    except BaseException:
-        _LOOKUP_SLOTS.release()
-        raise
-    thread.join(max(0.0, deadline - time.monotonic()))
-    if thread.is_alive():
-        raise TimeoutError
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
 
 
 def _request_headers(items: list[Any]) -> list[tuple[str, str]]:
@@ -310,15 +295,21 @@ def parse_target(url: str) -> Target:
     except HostSyntaxError as error:
         raise HostApiError(f"invalid HTTPS URL: {error}") from None
     path = parts.path or "/"
+    # Servers decode `%2e`, `%2f` and `%5c` (and some read `\` as `/`) before routing, so the
+    # path is judged, and matched against grant prefixes, decoded. A backslash, encoded or not,
+    # is refused: there is no reading of it every server shares.
+    decoded = _PATH_ESCAPES.sub(lambda match: chr(int(match.group(1), 16)), path)
+    if "\\" in decoded:
+        raise HostApiError("invalid HTTPS URL: path must not contain backslashes (`%5c`)")
     # `..;x` is `..` to servers that strip path parameters (Tomcat and friends).
-    if any(segment.split(";", 1)[0] in (".", "..") for segment in unquote(path).split("/")):
+    if any(segment.split(";", 1)[0] in (".", "..") for segment in unquote(decoded).split("/")):
         raise HostApiError("invalid HTTPS URL: path must not contain `.` or `..` segments")
     shown_host = f"[{host}]" if address is not None and address.version == 6 else host
     authority = shown_host if port == 443 else f"{shown_host}:{port}"
     safe_url = f"https://{authority}{bound_bytes(path, 120)}"
     request_target = f"{path}?{parts.query}" if parts.query else path
     standard = address is None or address.version == 6 or host_text.lower() == host
-    return Target(host, address, port, path, request_target, safe_url, standard)
+    return Target(host, address, port, path, decoded, request_target, safe_url, standard)
 
 
 def _split_netloc(netloc: str) -> tuple[str, int]:
