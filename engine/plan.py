@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.api_registry import NO_TABLES, GrantTables, names, per_api_keywords
+from engine.api_registry import NO_TABLES, GrantTables, manifest_tables, names, per_api_keywords
 from engine.limits import DEFAULT_LIMITS, HOST_MAXIMA, RAISABLE_LIMITS, RestartPolicy, RuntimeLimits
 
 # The limit types live in engine.limits (below grants and plan); the runtime and docs name them
@@ -67,7 +67,9 @@ class PlannedIngress:
 class Plan:
     """Everything the runtime may do for one package. `allowlists` holds the grant-table entries
     of each authorized host API; `plan.https_allowlist` / `Plan(https_allowlist=...)` spell one
-    API's entries (every API in the registry, engine/api_registry)."""
+    API's entries (every API in the registry, engine/api_registry). `manifest_targets` holds the
+    manifest's declared targets of each authorized API that has them (`request`, `websocket`):
+    a call is allowed only where a target and an allowlist entry both allow it."""
 
     ref: str
     source: str
@@ -86,6 +88,7 @@ class Plan:
     ingresses: tuple[PlannedIngress, ...]
     host_apis: tuple[str, ...]
     allowlists: GrantTables = NO_TABLES
+    manifest_targets: GrantTables = NO_TABLES
     config_json: str = "null"
     limits: RuntimeLimits = field(default_factory=RuntimeLimits)
     restart: RestartPolicy = field(default_factory=RestartPolicy)
@@ -94,6 +97,10 @@ class Plan:
         """The grant-table entries the runtime enforces for host API `api` (empty: none)."""
         return self.allowlists.get(api)
 
+    def targets(self, api: str) -> tuple:
+        """The manifest's declared targets the runtime matches calls of `api` against (empty: none)."""
+        return self.manifest_targets.get(api)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "ref": self.ref,
@@ -101,6 +108,7 @@ class Plan:
             "version": self.version,
             "digest": self.digest,
             **{f"{api}_allowlist": [g.to_dict() for g in self.allowlist(api)] for api in names()},
+            **{f"{api.name}_targets": [t.to_dict() for t in self.targets(api.name)] for api in manifest_tables()},
             "classification": self.classification,
             "runtime_kind": self.runtime_kind,
             "abi_or_world": self.abi_or_world,

@@ -16,12 +16,12 @@ no other engine module: any stage may import it and `check` pays for a few datac
 
 from __future__ import annotations
 
-from engine.api_registry import fs, https
+from engine.api_registry import fs, https, request, websocket
 from engine.api_registry.abi import RAW_TOOL_MODULE
 from engine.api_registry.model import ConstantFact, GrantRecord, HostApi
 from engine.api_registry.tables import NO_TABLES, GrantTables, per_api_keywords
 
-HOST_APIS: tuple[HostApi, ...] = (https.API, fs.API)
+HOST_APIS: tuple[HostApi, ...] = (https.API, request.API, websocket.API, fs.API)
 
 
 _NAMES: dict[tuple[HostApi, ...], tuple[str, ...]] = {}
@@ -85,6 +85,26 @@ def grant_tables_schema() -> dict[str, dict]:
     }
 
 
+def manifest_tables() -> tuple[HostApi, ...]:
+    """The entries whose targets the manifest declares in a top-level table of their name."""
+    return tuple(api for api in HOST_APIS if api.manifest_table)
+
+
+def manifest_tables_schema() -> dict[str, dict]:
+    """Cerberus rules of the manifest's top-level target tables (`[[request]]`, `[[websocket]]`)."""
+    return {
+        api.name: {
+            "type": "list",
+            "schema": {"type": "dict", "schema": dict(api.grant.SCHEMA)},
+            "meta": {
+                "description": f"Targets the package may reach through host_api.{api.name}: a request for "
+                "authority that grants nothing by itself (a call needs a matching grant too)."
+            },
+        }
+        for api in manifest_tables()
+    }
+
+
 def grant_json_overlays() -> dict[tuple[str, str], dict]:
     """(api, field) -> JSON Schema keywords the grant records add to their fields."""
     return {(api.name, key): dict(rules) for api in HOST_APIS for key, rules in api.grant.JSON_OVERLAYS.items()}
@@ -102,6 +122,8 @@ __all__ = [
     "get",
     "grant_node_type",
     "grant_tables_schema",
+    "manifest_tables",
+    "manifest_tables_schema",
     "names",
     "per_api_keywords",
     "raw_modules",

@@ -5,6 +5,11 @@ from __future__ import annotations
 
 # A component host function today: JSON text in, JSON text out (wit/deps/yoi-host).
 JSON_CALL = "func(request-json: string) -> string"
+# Functions on a connection handle (yoi:host/websocket@1.0.0): the arguments themselves cross, not
+# a JSON descriptor; hostlink.py links each of these signatures with its adapter.
+HANDLE_TEXT_CALL = "func(handle: u32, text: string) -> string"
+HANDLE_TIMEOUT_CALL = "func(handle: u32, timeout-ms: u32) -> string"
+HANDLE_CALL = "func(handle: u32) -> string"
 
 # The raw core-module ABI yoi-plugin-wasm-1 (spec §6.8). A host call takes (ptr, len) of its JSON
 # descriptor and answers the response length (or -1); the guest then fetches the response.

@@ -18,6 +18,7 @@ REGISTRY_FACTS: dict[str, tuple[str, ...]] = {
     "host_api": ("Api",),
     "host_interface": ("Interface", "Api"),
     "allowlist_message": ("Api", "Message"),
+    "declaration_message": ("Api", "Message"),
     "raw_module": ("Module",),
     "raw_module_api": ("Module", "Api"),
     "raw_import": ("Module", "Func", "Sig"),
@@ -49,6 +50,8 @@ def static_facts() -> dict[str, set[tuple]]:
         out["host_api"].add((api.name,))
         out["host_interface"].add((api.interface, api.name))
         out["allowlist_message"].add((api.name, api.allowlist_missing))
+        if api.declaration_missing is not None:
+            out["declaration_message"].add((api.name, api.declaration_missing))
         if api.raw_module is not None:
             out["raw_module"].add((api.raw_module,))
             out["raw_module_api"].add((api.raw_module, api.name))

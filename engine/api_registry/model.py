@@ -82,8 +82,10 @@ class HostApi:
     """One host API. Its name is the manifest permission's `api` (`host_api.<name>`) and the key
     of its grant table (`grants.<name>`); `functions` are (name, WIT signature) pairs, also the
     operations the runtime dispatches; `handler` is `module:factory`, called as
-    `factory(allowlist, host, owner=plan_ref)` to make the object that serves one plan's calls
-    (`usable`, `run(op, descriptor, deadline)`); `owner` names whose share of bounded host
+    `factory(allowlist, host, owner=plan_ref)` (or, with a manifest table,
+    `factory(allowlist, host, targets, owner=plan_ref)`) to make the object that serves one plan's
+    calls (`usable`, `run(op, descriptor, deadline)`, and `call(op, args, deadline)` for functions
+    whose arguments are not one JSON descriptor); `owner` names whose share of bounded host
     resources (such as DNS lookup threads) the calls use."""
 
     name: str
@@ -97,6 +99,11 @@ class HostApi:
     allowlist_missing: str  # the diagnostic when the grant has no usable allowlist entry
     raw_module: str | None = None  # raw-ABI import module (`yoi:https`), None when not offered
     constants: tuple[ConstantFact, ...] = ()
+    # The manifest declares this API's targets in a top-level table named like the API
+    # (`[[request]]`), parsed by the grant record too (upstream uses one type for both), and a
+    # call is allowed only inside manifest target ∩ grant (yoi-current-spec.md §3.6).
+    manifest_table: bool = False
+    declaration_missing: str | None = None  # the diagnostic when no manifest target is usable
 
     @property
     def permission(self) -> str:

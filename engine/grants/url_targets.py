@@ -17,104 +17,54 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from engine.api_registry.url_target import (
+    ALLOWED_METHODS,
+    APIS,
+    REQUEST,
+    USABLE_WEBSOCKET_SCHEMES,
+    WEBSOCKET,
+    UrlTarget,
+    ascii_lower,
+    normalize_host_literal,
+)
 from engine.errors import EngineError, ErrorKind
 
-REQUEST = "request"
-WEBSOCKET = "websocket"
-APIS = (REQUEST, WEBSOCKET)
-ALLOWED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")  # cur §6.10 step 4
-DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}  # url's port_or_known_default
-USABLE_WEBSOCKET_SCHEMES = ("ws", "wss", "*")  # cur §3.5
-SAFE_PATH_BYTES = 120  # cur §6.10 `safe_url`
+__all__ = [
+    "ALLOWED_METHODS",
+    "APIS",
+    "REQUEST",
+    "USABLE_WEBSOCKET_SCHEMES",
+    "WEBSOCKET",
+    "InspectionEntry",
+    "ParsedUrl",
+    "UrlError",
+    "UrlTarget",
+    "allows",
+    "authorize_url",
+    "covers",
+    "declaration_problem",
+    "inspect",
+    "intersect",
+    "normalize_host_literal",
+    "parse_url",
+]
 
-_BROAD = {REQUEST: " [broad-request]", WEBSOCKET: " [broad-websocket]"}
+DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}  # url's port_or_known_default
+SAFE_PATH_BYTES = 120  # cur §6.10 `safe_url`
 _WORD = {REQUEST: "request", WEBSOCKET: "WebSocket"}  # as the messages spell each API
 
 
-def _ascii_lower(text: str) -> str:
-    return text.translate(_LOWER)
-
-
-_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-
-
-def normalize_host_literal(host: str) -> str:
-    """Upstream `normalize_host_literal`: trailing dots, then leading `[` and trailing `]`, off;
-    ASCII-lowercased; never whitespace-trimmed (cur §1.10, §9.4)."""
-    return _ascii_lower(host.rstrip(".").lstrip("[").rstrip("]"))
-
-
 def _scheme(value: str) -> str:
-    return _ascii_lower(value.strip())
+    return ascii_lower(value.strip())
 
 
 def _same_method(a: str, b: str) -> bool:
-    return _ascii_lower(a) == _ascii_lower(b)  # eq_ignore_ascii_case
-
-
-@dataclass(frozen=True)
-class UrlTarget:
-    """One `[[request]]` or `[[websocket]]` entry, of a manifest or of a grant (same type upstream:
-    `PluginRequestGrant`, `PluginWebSocketGrant`). Every field is optional in TOML."""
-
-    api: str  # REQUEST | WEBSOCKET
-    scheme: str = ""
-    host: str = ""
-    port: int | None = None
-    methods: tuple[str, ...] = ()  # request only; a websocket entry has no `methods`
-    path_prefixes: tuple[str, ...] = ()
-
-    @classmethod
-    def from_table(cls, api: str, table: Mapping[str, Any]) -> UrlTarget:
-        """From a schema-checked TOML table (field types already validated)."""
-        return cls(
-            api=api,
-            scheme=table.get("scheme", ""),
-            host=table.get("host", ""),
-            port=table.get("port"),
-            methods=tuple(table.get("methods", ())) if api == REQUEST else (),
-            path_prefixes=tuple(table.get("path_prefixes", ())),
-        )
-
-    def to_table(self) -> dict[str, Any]:
-        """The TOML/JSON shape, fields in upstream's order, `port` only when set."""
-        table: dict[str, Any] = {"scheme": self.scheme, "host": self.host}
-        if self.port is not None:
-            table["port"] = self.port
-        if self.api == REQUEST:
-            table["methods"] = list(self.methods)
-        table["path_prefixes"] = list(self.path_prefixes)
-        return table
-
-    def is_broad(self) -> bool:
-        """Scheme `*`, host `*` (after trim) or no path prefixes (cur §1.12); port and methods play no part."""
-        return self.scheme.strip() == "*" or self.host.strip() == "*" or not self.path_prefixes
-
-    def label(self) -> str:
-        """`https://api.example.com:443 GET,POST /v1/`, `*://* * [broad-websocket]` (cur §1.12)."""
-        scheme = self.scheme if self.scheme.strip() else "<no-scheme>"
-        host = self.host if self.host.strip() else "<no-host>"
-        port = f":{self.port}" if self.port is not None else ""
-        paths = ",".join(self.path_prefixes) if self.path_prefixes else "*"
-        broad = _BROAD[self.api] if self.is_broad() else ""
-        if self.api == REQUEST:
-            methods = ",".join(self.methods) if self.methods else "<no-methods>"
-            return f"{scheme}://{host}{port} {methods} {paths}{broad}"
-        return f"{scheme}://{host}{port} {paths}{broad}"
-
-    def is_usable(self) -> bool:
-        """Counts as a usable declaration or grant (cur §3.5 step 4): request needs a scheme, a
-        host and one of the five methods; websocket a `ws`/`wss`/`*` scheme and a host."""
-        if not self.host.strip():
-            return False
-        if self.api == REQUEST:
-            return bool(self.scheme.strip()) and any(m.strip().upper() in ALLOWED_METHODS for m in self.methods)
-        return _scheme(self.scheme) in USABLE_WEBSOCKET_SCHEMES
+    return ascii_lower(a) == ascii_lower(b)  # eq_ignore_ascii_case
 
 
 # ---- URLs ----------------------------------------------------------------------------------------
@@ -171,7 +121,7 @@ def parse_url(text: str) -> ParsedUrl:
         port = parts.port
     except ValueError:
         raise UrlError("URL has an invalid host or port") from None
-    scheme = _ascii_lower(parts.scheme)
+    scheme = ascii_lower(parts.scheme)
     if scheme not in DEFAULT_PORTS:
         raise UrlError(f'unsupported URL scheme "{scheme}"')
     if parts.username is not None or parts.password is not None:
@@ -179,7 +129,7 @@ def parse_url(text: str) -> ParsedUrl:
     host = _host(parts.hostname or "", parts.netloc)
     path = parts.path or "/"
     segments = path.split("/")
-    if any(_ascii_lower(s) in _DOT_SEGMENTS for s in segments) or set(path) & _PATH_REWRITTEN:
+    if any(ascii_lower(s) in _DOT_SEGMENTS for s in segments) or set(path) & _PATH_REWRITTEN:
         raise UrlError("URL path must not contain dot segments or characters a URL parser rewrites")
     return ParsedUrl(scheme, host, None if port == DEFAULT_PORTS[scheme] else port, path)
 
@@ -345,7 +295,7 @@ def _target_entry(api: str, target: UrlTarget, grants: Sequence[UrlTarget]) -> I
         diagnostic = f"covered by broad/arbitrary enabled {word} grant"
     else:
         diagnostic = None
-    return InspectionEntry(f"host_api.{api} target {target.label()}", True, granted, granted, diagnostic)
+    return InspectionEntry(f"host_api.{api} target {target.label}", True, granted, granted, diagnostic)
 
 
 def _grant_entry(api: str, grant: UrlTarget, targets: Sequence[UrlTarget]) -> InspectionEntry:
@@ -354,7 +304,7 @@ def _grant_entry(api: str, grant: UrlTarget, targets: Sequence[UrlTarget]) -> In
     if matching is None:
         broad = "; broad/arbitrary target" if grant.is_broad() else ""
         return InspectionEntry(
-            f"host_api.{api} grant-only {grant.label()}",
+            f"host_api.{api} grant-only {grant.label}",
             False,
             True,
             False,
@@ -366,7 +316,7 @@ def _grant_entry(api: str, grant: UrlTarget, targets: Sequence[UrlTarget]) -> In
         diagnostic = f"enabled {word} grant is only usable where it intersects manifest declarations"
     else:
         diagnostic = None
-    return InspectionEntry(f"host_api.{api} grant {grant.label()}", True, True, True, diagnostic)
+    return InspectionEntry(f"host_api.{api} grant {grant.label}", True, True, True, diagnostic)
 
 
 def inspect(

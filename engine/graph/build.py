@@ -73,6 +73,8 @@ def _add_subject(graph, subject: Subject, inspect, worlds) -> None:
         _add_limits(graph, ref, subject.enablement)
     if subject.grants is not None:
         _add_grant(graph, ref, subject.grants, assumed=subject.grants_assumed)
+    if package is not None:
+        _add_url_targets(graph, ref, package.manifest.targets, subject.grants)
 
 
 # Files at least this large get a `package_file_size` fact: the rules compare them with the
@@ -259,8 +261,36 @@ def _add_grant(graph, ref: str, grants, *, assumed: bool) -> None:
         node_type = api_registry.grant_node_type(api)
         for index, entry in enumerate(grants.table(api.name)):
             node = (node_type, ref, index)
-            graph.add_node(node, type=node_type, **entry.graph_attrs())
+            graph.add_node(node, type=node_type, side="grant", index=index, **entry.graph_attrs())
             graph.add_edge(grant_node, node, label="allows")
+
+
+def _add_url_targets(graph, ref: str, targets, grants) -> None:
+    """The manifest's declared targets (`[[request]]`, `[[websocket]]`): one `url_target` node
+    each, with how it relates to each grant of its API (engine/grants/url_targets.py: intersects,
+    grant_covers, target_covers) and a `declares` edge from the package."""
+    if not targets:
+        return
+    from engine.grants.url_targets import covers, intersect
+
+    for api, entries in targets.items:
+        granted = grants.table(api) if grants is not None else ()
+        for index, target in enumerate(entries):
+            relations = tuple(
+                (relation, grant_index)
+                for grant_index, grant in enumerate(granted)
+                for relation, holds in (
+                    ("intersects", intersect(target, grant)),
+                    ("grant_covers", covers(grant, target)),
+                    ("target_covers", covers(target, grant)),
+                )
+                if holds
+            )
+            node = ("url_target", ref, api, index)
+            graph.add_node(
+                node, type="url_target", side="manifest", index=index, relations=relations, **target.graph_attrs()
+            )
+            graph.add_edge(("package", ref), node, label="declares")
 
 
 def _add_permission(graph: nx.MultiDiGraph, parent: NodeKey, ref: str, side: str, permission, index: int) -> None:

@@ -320,6 +320,12 @@ def _limits(out, node, a):
         out["restart"].add((ref, name, value))
 
 
+def _url_target(out, node, a):
+    """A manifest's declared target: the same facts as a grant entry of its API, side `manifest`."""
+    for predicate, row in api_registry.get(a["api"]).grant.facts(node[1], a):
+        out[predicate].add(row)
+
+
 def _limit_bounds(out) -> None:
     """The host's defaults and maxima, so rules can compare a package's limits with them."""
     for name in RAISABLE_LIMITS:
@@ -343,6 +349,7 @@ _EXPORTERS = {
     "artifact_import": _artifact_item("artifact_import"),
     "grant": _grant,
     "limits": _limits,
+    "url_target": _url_target,
     **grant_exporters(),
 }
 

@@ -16,6 +16,7 @@ import tomllib
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from engine import api_registry
 from engine.diagnostics import (
     MANIFEST_MESSAGE_LIMIT_BYTES,
     Diagnostic,
@@ -166,8 +167,21 @@ def _build(doc: dict[str, Any], locations: Mapping[str, Location]) -> Manifest:
             for i in doc.get("ingresses", ())
         ),
         permissions=tuple(permission_from_table(p) for p in doc.get("permissions", ())),
+        targets=api_registry.GrantTables.of(
+            {
+                api.name: tuple(map(api.grant.from_table, doc.get(api.name, ())))
+                for api in api_registry.manifest_tables()
+            },
+        ),
         locations=locations,
     )
+
+
+def _targets(doc: dict[str, Any]) -> api_registry.GrantTables:
+    """The top-level target tables (`[[request]]`, ...) as the registry's records."""
+    apis = api_registry.manifest_tables()
+    found = {api.name: tuple(map(api.grant.from_table, doc.get(api.name, ()))) for api in apis}
+    return api_registry.GrantTables.of(found)
 
 
 # -- semantic validation (§1.8, first failure wins) ------------------------------------------

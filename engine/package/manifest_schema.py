@@ -15,6 +15,7 @@ from typing import Any
 import cerberus
 from cerberus import errors as cerberus_errors
 
+from engine import api_registry
 from engine.package.model import HOST_APIS, SERVICE_LIFECYCLES, SURFACES, Permission
 from engine.schemas import TYPE_WORDS, SchemaProblem, cached_validator, leaf_errors
 
@@ -124,6 +125,8 @@ MANIFEST_SCHEMA = {
         },
         "What the package requests; the enablement config grants it.",
     ),
+    # `[[request]]`, `[[websocket]]`: the targets of the host APIs that declare them (the registry).
+    **api_registry.manifest_tables_schema(),
 }
 
 # Permission kind -> (value field or None, schema of the whole object). Spec §1.6.
@@ -143,7 +146,7 @@ _VALUE_DESCRIPTIONS = {
     "tool_namespace": "A tool name prefix: every tool whose name starts with it.",
     "service": "The service's name.",
     "ingress": "The ingress's name.",
-    "host_api": "The host API: https or fs.",
+    "host_api": "The host API: " + ", ".join(HOST_APIS[:-1]) + " or " + HOST_APIS[-1] + ".",
 }
 PERMISSION_SCHEMAS = {
     kind: {"kind": _string(required=True, description=f"`{kind}`.")}
@@ -221,8 +224,19 @@ def _describe(error, where: str) -> str:
     if code == cerberus_errors.UNALLOWED_VALUE.code:
         return f"{where} must be one of {', '.join(error.constraint)}"
     if code in (cerberus_errors.MIN_VALUE.code, cerberus_errors.MAX_VALUE.code):
-        return f"{where} must be between 0 and {U32_MAX}"
+        rules = _rules_at(MANIFEST_SCHEMA, tuple(error.schema_path)[:-1])
+        return f"{where} must be between {rules.get('min', 0)} and {rules.get('max', U32_MAX)}"
     return f"{where} is invalid"
+
+
+def _rules_at(schema: dict, path: tuple) -> dict:
+    """The rule set at cerberus schema path `path` of `schema` ({} when the path leaves it)."""
+    node: Any = schema
+    for part in path:
+        if not isinstance(node, dict) or part not in node:
+            return {}
+        node = node[part]
+    return node if isinstance(node, dict) else {}
 
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")

@@ -121,8 +121,11 @@ class Manifest:
 
     `locations` maps item paths to where they are written in plugin.toml, so that rule
     conclusions about an item can point at its line: keys are "runtime", "surfaces",
-    "tools[0]", "services[1]", "ingresses[0]", "hooks[0]", "permissions[3]", and top-level
-    keys such as "id" or "schema_version".
+    "tools[0]", "services[1]", "ingresses[0]", "hooks[0]", "permissions[3]", "request[0]", and
+    top-level keys such as "id" or "schema_version".
+
+    `targets` holds the top-level target tables of the host APIs that have one (`[[request]]`,
+    `[[websocket]]`; engine/api_registry `manifest_table`), keyed by API: `targets_of("request")`.
     """
 
     schema_version: int
@@ -137,10 +140,15 @@ class Manifest:
     services: tuple[Service, ...] = ()
     ingresses: tuple[Ingress, ...] = ()
     permissions: tuple[Permission, ...] = ()
+    targets: api_registry.GrantTables = api_registry.NO_TABLES
     locations: Mapping[str, Location] = field(default_factory=lambda: MappingProxyType({}), compare=False)
     # The top-level keys as written (in file order): which format a host must read to parse the
     # file is a question for the target rules (`manifest_key` facts, docs/targets.md).
     keys: tuple[str, ...] = field(default=(), compare=False)
+
+    def targets_of(self, api: str) -> tuple:
+        """The manifest's declared targets of host API `api` (UrlTarget records; empty: none)."""
+        return self.targets.get(api)
 
     def declared_surfaces(self) -> tuple[str, ...]:
         """Spec §1.2: `surfaces` plus every surface implied by a non-empty section."""

@@ -74,6 +74,7 @@ def _plan_for(evaluation, ref: str) -> Plan | None:
         ingresses=ingresses,
         host_apis=host_apis,
         allowlists=grants.tables.only(host_apis) if grants else NO_TABLES,
+        manifest_targets=manifest.targets.only(host_apis),
         config_json=freeze_json(subject.config),
         limits=effective_limits(dict(enablement.limits) if enablement else None),
         restart=restart_policy(dict(enablement.restart) if enablement else None),

@@ -125,7 +125,8 @@ def test_grants_and_plans_store_tables_generically_and_keep_the_per_api_spelling
     changed = replace(plan, fs_allowlist=(fs,))
     assert (changed.https_allowlist, changed.fs_allowlist, changed.allowlist("fs")) == ((https,), (fs,), (fs,))
     assert replace(changed, allowlists=GrantTables()).https_allowlist == ()
-    assert [key for key in plan.to_dict() if key.endswith("_allowlist")] == ["https_allowlist", "fs_allowlist"]
+    assert [key for key in plan.to_dict() if key.endswith("_allowlist")] == [
+        "https_allowlist", "request_allowlist", "websocket_allowlist", "fs_allowlist"]
     with pytest.raises(AttributeError):
         plan.https  # noqa: B018 - a plan spells allowlists with the suffix only
 
@@ -145,7 +146,8 @@ def test_the_guest_pdk_keeps_the_registry_descriptor_bounds():
     of each API's descriptor bound; this is where the copies are held to the registry."""
     from yoi_pdk import host
 
-    assert {"https": host.MAX_HTTPS_DESCRIPTOR_BYTES, "fs": host.MAX_FS_DESCRIPTOR_BYTES} == {
+    assert {"https": host.MAX_HTTPS_DESCRIPTOR_BYTES, "request": host.MAX_REQUEST_DESCRIPTOR_BYTES,
+            "websocket": host.MAX_WEBSOCKET_OPEN_BYTES, "fs": host.MAX_FS_DESCRIPTOR_BYTES} == {
         api.name: api.descriptor_limit for api in api_registry.HOST_APIS
     }
     assert host.HTTPS_METHODS == METHODS

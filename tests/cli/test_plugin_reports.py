@@ -45,7 +45,8 @@ ITEM_KEYS = [  # spec §4.3, exact names and order; ours follow
     "reference", "local_ref", "status", "source", "package", "package_path", "version", "schema_version",
     "api_version", "digest", "configured", "discovered", "resolved", "static_eligible", "declared_surfaces",
     "enabled_surfaces", "requested_permissions", "configured_grants", "configured_https_grants",
-    "configured_fs_grants", "tools", "static_runtime", "diagnostics",
+    "configured_request_grants", "configured_websocket_grants", "configured_fs_grants", "tools", "static_runtime",
+    "diagnostics",
 ]
 # spec §4.1's tool fields but `permission` (it is `tool.<name>`), then the indexes of its findings
 TOOL_KEYS = ["name", "requested", "granted", "eligible", "external_write", "diagnostic", "findings"]

@@ -162,8 +162,9 @@ def test_header_lines_with_indentation_quotes_and_multiline_strings():
 UNKNOWN_KEY_CASES = [
     ("[plugins]\nextra = 1\n", "plugins.extra"),
     ('[[plugins.enabled]]\nid = "user:a"\nextra = 1\n', "plugins.enabled[0].extra"),
-    ('[[plugins.enabled]]\nid = "user:a"\n[plugins.enabled.grants]\nrequest = []\n', "plugins.enabled[0].grants.request"),
-    ('[[plugins.enabled]]\n[plugins.enabled.grants]\nwebsocket = []\n', "plugins.enabled[0].grants.websocket"),
+    ('[[plugins.enabled]]\nid = "user:a"\n[plugins.enabled.grants]\nrequests = []\n', "plugins.enabled[0].grants.requests"),
+    ('[[plugins.enabled]]\n[plugins.enabled.grants]\nwebsockets = []\n', "plugins.enabled[0].grants.websockets"),
+    ('[[plugins.enabled]]\ngrants.websocket = [{ host = "h", methods = ["GET"] }]\n', "plugins.enabled[0].grants.websocket[0].methods"),
     ('[[plugins.enabled]]\ngrants.https = [{ host = "h", port = 443 }]\n', "plugins.enabled[0].grants.https[0].port"),
     ('[[plugins.enabled]]\ngrants.https = [{ host = "h", scheme = "https" }]\n', "plugins.enabled[0].grants.https[0].scheme"),
     ('[[plugins.enabled]]\ngrants.fs = [{ root = "/", mode = "rw" }]\n', "plugins.enabled[0].grants.fs[0].mode"),
@@ -253,7 +254,7 @@ def test_permission_fields_are_required_per_kind(permission, field):
 
 
 def test_permission_enum_values():
-    assert "must be one of: https, fs" in only_message(
+    assert "must be one of: https, request, websocket, fs" in only_message(
         '[[plugins.enabled]]\ngrants.permissions = [{ kind = "host_api", api = "shell" }]\n'
     )
     assert "must be one of: hook, tool, service, ingress, wasm" in only_message(

@@ -61,7 +61,7 @@ BROAD_GET = req("*", "*", None, ("GET",), ())
     ],
 )
 def test_labels(target, label):
-    assert target.label() == label
+    assert target.label == label
 
 
 @pytest.mark.parametrize(
@@ -81,7 +81,7 @@ def test_labels(target, label):
 )
 def test_broadness(target, broad):
     assert target.is_broad() is broad
-    assert target.label().endswith(" [broad-request]" if target.api == REQUEST else " [broad-websocket]") is broad
+    assert target.label.endswith(" [broad-request]" if target.api == REQUEST else " [broad-websocket]") is broad
 
 
 def test_host_normalization():
@@ -408,10 +408,10 @@ def test_inspection_entry_json_shape():
 
 def test_tables_round_trip():
     table = {"scheme": "https", "host": "api.example.com", "port": 443, "methods": ["GET"], "path_prefixes": ["/v1/"]}
-    target = UrlTarget.from_table(REQUEST, table)
+    target = UrlTarget.of(REQUEST, table)
     assert target == req(host="api.example.com", port=443, methods=("GET",), paths=("/v1/",))
     assert target.to_table() == table
-    assert UrlTarget.from_table(REQUEST, {}) == UrlTarget(REQUEST)  # every field optional (cur §1.10)
+    assert UrlTarget.of(REQUEST, {}) == UrlTarget(REQUEST)  # every field optional (cur §1.10)
     assert ws().to_table() == {"scheme": "wss", "host": "gateway.example.com", "path_prefixes": ["/gateway"]}
 
 

@@ -98,7 +98,8 @@ def test_deeply_nested_values_fail_closed():
 @pytest.mark.parametrize(
     ("extra", "path"),
     [
-        ('request = []\n', "request"),
+        ('requests = []\n', "requests"),
+        ('[[websocket]]\nhost = "h"\nmethods = ["GET"]\n', "websocket[0].methods"),
         ('https = []\n', "https"),
         ('[runtime]\nkind = "wasm"\nfoo = 1\n', "runtime.foo"),
         ('[[hooks]]\nid = "h"\nfile = "hooks/on.md"\nextra = 1\n', "hooks[0].extra"),
@@ -176,7 +177,7 @@ def test_unknown_nested_key_name_is_bounded_and_quoted():
         (HEAD + 'permissions = [{ kind = "tool" }]\n', "missing required key `permissions[0].name`"),
         (HEAD + 'permissions = [{ kind = "tool_namespace" }]\n', "missing required key `permissions[0].namespace`"),
         (HEAD + 'permissions = [{ kind = "service", name = 1 }]\n', "`permissions[0].name` must be a string"),
-        (HEAD + 'permissions = [{ kind = "host_api", api = "shell" }]\n', "`permissions[0].api` must be one of https, fs"),
+        (HEAD + 'permissions = [{ kind = "host_api", api = "shell" }]\n', "`permissions[0].api` must be one of https, request, websocket, fs"),
         (HEAD + 'permissions = [{ kind = "host_api" }]\n', "missing required key `permissions[0].api`"),
     ],
 )

@@ -49,7 +49,7 @@ def test_the_service_template_checks_as_upstream_does():
     """cur §4.2: with check's empty grants the service template's websocket target is missing
     its grant; with a grant equal to its target its own source URL is allowed."""
     manifest = tomllib.loads((HERE / "b12e0785" / "rust-component-instance" / "plugin.toml").read_text())
-    targets = [UrlTarget.from_table(WEBSOCKET, t) for t in manifest["websocket"]]
+    targets = [UrlTarget.of(WEBSOCKET, t) for t in manifest["websocket"]]
     assert [e.diagnostic for e in inspect(WEBSOCKET, targets, [])] == ["missing enabled WebSocket grant for manifest target"]
     source = manifest["ingresses"][0]["sources"][0].removeprefix("websocket:")
     assert authorize_url(WEBSOCKET, parse_url(source), "", targets, targets) is None

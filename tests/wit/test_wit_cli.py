@@ -65,7 +65,8 @@ def test_json_for_bundled_worlds():
     assert {"name": "yoi:host/fs@1.0.0", "functions": ["read", "list", "write"], "types": []} in entry["interfaces"]
     worlds = {w["name"]: w for w in entry["worlds"]}
     assert worlds["yoi:plugin/instance@1.0.0"]["exports"] == ["start", "handle-tool", "handle-ingress", "status", "stop"]
-    assert worlds["yoi:plugin/tool@1.0.0"]["imports"] == ["yoi:host/https@1.0.0", "yoi:host/fs@1.0.0"]
+    assert worlds["yoi:plugin/tool@1.0.0"]["imports"] == [
+        "yoi:host/https@1.0.0", "yoi:host/request@1.0.0", "yoi:host/websocket@1.0.0", "yoi:host/fs@1.0.0"]
 
 
 def test_invalid_wit_exits_1_with_positions(write_wit):

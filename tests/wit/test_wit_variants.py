@@ -35,7 +35,8 @@ def test_both_variants_resolve_with_yoi_wit_check():
 
 
 def test_variants_load_by_name_beside_our_own_root():
-    assert list(load_world(TOOL_WORLD).imports) == ["yoi:host/https@1.0.0", "yoi:host/fs@1.0.0"]
+    assert list(load_world(TOOL_WORLD).imports) == [
+        "yoi:host/https@1.0.0", "yoi:host/request@1.0.0", "yoi:host/websocket@1.0.0", "yoi:host/fs@1.0.0"]
     assert list(load_world(TOOL_WORLD, OLD).imports) == HOST_OLD
     assert list(load_world(INSTANCE_WORLD, CURRENT).imports) == HOST_CURRENT
     assert bundled_resolve(CURRENT) is bundled_resolve(CURRENT)

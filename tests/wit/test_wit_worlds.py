@@ -12,6 +12,13 @@ from engine.wit import bundled_resolve, load_world, resolve_path, signature, wor
 
 HOST = {
     "yoi:host/https@1.0.0": {"request": "func(request-json: string) -> string"},
+    "yoi:host/request@1.0.0": {"request": "func(request-json: string) -> string"},
+    "yoi:host/websocket@1.0.0": {
+        "open": "func(request-json: string) -> string",
+        "send-text": "func(handle: u32, text: string) -> string",
+        "recv": "func(handle: u32, timeout-ms: u32) -> string",
+        "close": "func(handle: u32) -> string",
+    },
     "yoi:host/fs@1.0.0": {
         "read": "func(request-json: string) -> string",
         "list": "func(request-json: string) -> string",
@@ -38,7 +45,7 @@ def test_instance_world():
         "status": "func() -> string",
         "stop": "func() -> string",
     }
-    assert list(world.imports) == ["yoi:host/https@1.0.0", "yoi:host/fs@1.0.0"]
+    assert list(world.imports) == list(HOST)
     assert {k: dict(v) for k, v in world_surface(world, r).imports.items()} == HOST
 
 

@@ -1,0 +1,38 @@
+"""Registry entry `request` (yoi b12e0785, yoi-current-spec.md §1.10, §3.5, §3.6, §6.10): one
+outbound HTTP(S) request per call, to URLs a manifest `[[request]]` target declares *and* an
+enablement `grants.request` entry allows.
+
+The handler is engine/runtime/hostapi/request.py; the matching is engine/grants/url_targets.py;
+the rules are `allowlist_usable` and `url_target_declaration_missing` in rules/authorization.rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from engine.api_registry.abi import JSON_CALL
+from engine.api_registry.model import HostApi
+from engine.api_registry.url_target import REQUEST, UrlTarget, target_schema
+
+
+class RequestTarget(UrlTarget):
+    """A `[[request]]` target of a manifest, or a `[[plugins.enabled.grants.request]]` entry."""
+
+    API: ClassVar[str] = REQUEST
+    SCHEMA: ClassVar[Mapping[str, Mapping[str, Any]]] = target_schema(REQUEST, "`http` or `https`")
+
+
+API = HostApi(
+    name=REQUEST,
+    summary="outbound HTTP(S) requests to URLs a manifest target declares and a grant allows",
+    interface="yoi:host/request@1.0.0",
+    functions=(("request", JSON_CALL),),
+    grant=RequestTarget,
+    handler="engine.runtime.hostapi.request:open_api",
+    descriptor_limit=49152,
+    descriptor_words="request",
+    allowlist_missing="enabled host_api.request grants are missing",
+    manifest_table=True,
+    declaration_missing="manifest host_api.request target declaration is missing",
+)

@@ -1,0 +1,43 @@
+"""Registry entry `websocket` (yoi b12e0785, yoi-current-spec.md §1.11, §3.5, §3.6, §6.15): text
+WebSocket connections a guest opens, sends on, receives from and closes, to URLs a manifest
+`[[websocket]]` target declares *and* an enablement `grants.websocket` entry allows.
+
+The handler is engine/runtime/hostapi/websocket.py; three of its functions take a connection
+handle (`u32`), linked by an adapter in engine/runtime/hostlink.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from engine.api_registry.abi import HANDLE_CALL, HANDLE_TEXT_CALL, HANDLE_TIMEOUT_CALL, JSON_CALL
+from engine.api_registry.model import HostApi
+from engine.api_registry.url_target import WEBSOCKET, UrlTarget, target_schema
+
+
+class WebSocketTarget(UrlTarget):
+    """A `[[websocket]]` target of a manifest, or a `[[plugins.enabled.grants.websocket]]` entry."""
+
+    API: ClassVar[str] = WEBSOCKET
+    SCHEMA: ClassVar[Mapping[str, Mapping[str, Any]]] = target_schema(WEBSOCKET, "`ws` or `wss`")
+
+
+API = HostApi(
+    name=WEBSOCKET,
+    summary="text WebSocket connections to URLs a manifest target declares and a grant allows",
+    interface="yoi:host/websocket@1.0.0",
+    functions=(
+        ("open", JSON_CALL),
+        ("send-text", HANDLE_TEXT_CALL),
+        ("recv", HANDLE_TIMEOUT_CALL),
+        ("close", HANDLE_CALL),
+    ),
+    grant=WebSocketTarget,
+    handler="engine.runtime.hostapi.websocket:open_api",
+    descriptor_limit=8192,
+    descriptor_words="WebSocket open",
+    allowlist_missing="enabled host_api.websocket grants are missing",
+    manifest_table=True,
+    declaration_missing="manifest host_api.websocket target declaration is missing",
+)
