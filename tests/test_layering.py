@@ -37,7 +37,7 @@ ALLOWED: dict[str, set[str]] = {
     "grants": {"engine", "api_registry", "diagnostics", "errors", "limits", "package", "safe_read", "schemas"},
     "wit": {"engine", "cache", "diagnostics", "errors", "resources", "safe_read"},
     "artifact": {"engine", "cache", "compiled", "diagnostics", "errors"},
-    "targets": {"errors", "package", "resources", "safe_read", "schemas", "wit"},
+    "targets": {"api_registry", "engine", "errors", "package", "resources", "safe_read", "schemas", "wit"},
     "json_schema": {"engine", "api_registry", "errors", "grants", "package", "targets"},
     # the approved plan: the only thing the runtime takes
     "plan": {"api_registry", "limits"},

@@ -71,6 +71,7 @@ PROFILE_SCHEMA: dict = {
     "default": {"type": "boolean"},
     "description": {"type": "string", "required": True, "empty": False, "maxlength": 300},
     "union_of": _NAMES,
+    "host_apis_from_registry": {"type": "boolean"},
     "wit": _NAMES,
     "upstream": {
         "type": "dict",

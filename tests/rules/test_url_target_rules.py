@@ -8,7 +8,7 @@ import pytest
 
 from engine.grants.config import parse_config
 from engine.package.materialize import load_package_path
-from engine.report.plan import make_plans
+from engine.verdict.plans import make_plans
 from rule_cases import TOOL_MANIFEST, codes, config_for, judge, write_package
 from wasm_builders import TOOL_WORLD_EXPORTS, component
 
@@ -105,4 +105,5 @@ def test_a_grant_with_only_targets_needs_the_full_binding(tmp_path):
     text = (f'[[plugins.enabled]]\nid = "{package.identity}"\nsurfaces = ["tool"]\n'
             '[[plugins.enabled.grants.request]]\nscheme = "https"\nhost = "api.example.test"\nmethods = ["GET"]\n')
     subject, evaluation = judge(path, parse_config(text, "config.toml"))
-    assert "plugin grant is missing a source-qualified package id binding" in _denials(evaluation, subject.ref)
+    # a binding problem is resolution's input diagnostic (kind grant), not a rule's conclusion
+    assert "plugin grant is missing a source-qualified package id binding" in [d.message for d in subject.diagnostics]
