@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from engine.api_registry.abi import HANDLE_CALL, HANDLE_TEXT_CALL, HANDLE_TIMEOUT_CALL, JSON_CALL
-from engine.api_registry.model import HostApi
+from engine.api_registry.model import ConstantFact, HostApi
 from engine.api_registry.url_target import WEBSOCKET, UrlTarget, target_schema
 
 
@@ -39,5 +39,7 @@ API = HostApi(
     descriptor_words="WebSocket open",
     allowlist_missing="enabled host_api.websocket grants are missing",
     manifest_table=True,
+    # how upstream's static inspection names the API in its target and grant entries (cur §4.1)
+    constants=(ConstantFact("url_target_word", ("Api", "Word"), ((WEBSOCKET, "WebSocket"),)),),
     declaration_missing="manifest host_api.websocket target declaration is missing",
 )

@@ -49,6 +49,7 @@ FLAGS = (
     "failed_instances_restart",
     "no_runtime_install_fails",
     "startup_resolves_enabled",
+    "url_target_inspection",
 )
 # `[config]` lists per config table, and the table each names.
 CONFIG_TABLES = {
