@@ -60,8 +60,8 @@ ALLOWED: dict[str, set[str]] = {
     "host": {"diagnostics", "errors", "grants", "pipeline", "plan", "report", "runtime", "verdict"},
     # beside the pipeline
     "authoring": {
-        "engine", "api_registry", "artifact", "diagnostics", "errors", "package", "resources", "safe_read", "walk",
-        "wit",
+        "engine", "api_registry", "artifact", "diagnostics", "errors", "package", "resources", "safe_read", "targets",
+        "walk", "wit",
     },
     "migrate": {"artifact", "atomic_write", "errors", "grants", "package", "runtime", "safe_read"},
     "cli": {

@@ -168,9 +168,7 @@ class UrlTarget(GrantRecord):
 
 # Cloud instance metadata services, by the literal addresses they answer on (AWS, GCP and Azure
 # on 169.254.169.254; AWS over IPv6; Alibaba Cloud): a grant naming one hands out credentials.
-METADATA_ADDRESSES = frozenset(
-    ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254", "100.100.100.200")
-)
+METADATA_ADDRESSES = frozenset(ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254", "100.100.100.200"))
 
 
 def host_class(host: str) -> str:

@@ -17,10 +17,14 @@ import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.authoring.templates import TEMPLATES, render
 from engine.errors import EngineError, ErrorKind
 from engine.package.ids import is_safe_id
+
+if TYPE_CHECKING:
+    from engine.targets import TargetProfile
 
 SAFETY = {
     "network": "none",
@@ -42,6 +46,7 @@ class NewResult:
     destination: str
     plugin_id: str
     files: tuple[str, ...]
+    target: str | None = None  # the target host the package was written for (`--target`)
 
 
 def _check_destination(dest: Path, shown: str) -> bool:
@@ -71,7 +76,10 @@ def _check_destination(dest: Path, shown: str) -> bool:
     return True
 
 
-def create(template_name: str, destination: str, plugin_id: str | None = None) -> NewResult:
+def create(
+    template_name: str, destination: str, plugin_id: str | None = None, target: TargetProfile | None = None
+) -> NewResult:
+    """Write template `template_name` to `destination` (for `target`: as that host reads it)."""
     template = TEMPLATES.get(template_name)
     if template is None:
         raise NewError(f"unsupported plugin template `{template_name}` (supported: {', '.join(TEMPLATES)})")
@@ -83,7 +91,7 @@ def create(template_name: str, destination: str, plugin_id: str | None = None) -
         )
     dest = Path(os.path.abspath(destination))
     exists = _check_destination(dest, destination)
-    files = render(template, plugin_id)
+    files = render(template, plugin_id, target)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(
@@ -107,7 +115,7 @@ def create(template_name: str, destination: str, plugin_id: str | None = None) -
         ) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return NewResult(template.name, destination, plugin_id, tuple(files))
+    return NewResult(template.name, destination, plugin_id, tuple(files), target.name if target else None)
 
 
 def _write(staging: Path, files: dict[str, bytes]) -> None:
@@ -147,4 +155,9 @@ def next_steps(result: NewResult) -> list[str]:
     ]
     if TEMPLATES[result.template].language == "python":
         steps.insert(0, "install the Python guest builder: pip install 'yoi-plugin-engine[pdk]'")
+    if result.target is not None:
+        steps.append(
+            f"judge the built package for {result.target} (its limits, APIs and formats): "
+            f"yoi plugin check {result.destination} --target {result.target}"
+        )
     return steps
