@@ -37,7 +37,7 @@ def service_shape(text: str) -> str:
 
     document = tomlkit.parse(text)
     permission = tomlkit.parse(f'x = {{ kind = "host_api", api = "{WEBSOCKET}" }}')["x"]
-    document["permissions"].append(permission)  # type: ignore[union-attr]
+    document["permissions"].append(permission)
     for ingress in document.get("ingresses", []):
         ingress["sources"] = [*ingress.get("sources", []), f"{WEBSOCKET}:{SOCKET_URL}"]
         kinds = list(ingress.get("event_kinds", []))

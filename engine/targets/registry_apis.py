@@ -17,7 +17,7 @@ GRANTS_TABLE = "plugins.enabled.grants"
 
 
 def _as_profile(api: api_registry.HostApi) -> HostApiProfile:
-    interfaces = (HostInterface("component", api.interface),)
+    interfaces: tuple[HostInterface, ...] = (HostInterface("component", api.interface),)
     if api.raw_module is not None:
         interfaces += (HostInterface("core", api.raw_module),)
     return HostApiProfile(
