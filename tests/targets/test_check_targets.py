@@ -456,3 +456,25 @@ def test_the_target_set_is_part_of_the_evaluation():
     assert evaluation.target_names == (CURRENT, ENGINE, OLD)
     assert evaluate_check(ROOT / "examples" / "raw-echo").target_names == (ENGINE,)
 
+
+
+def test_the_readme_matrix_is_what_check_prints(tmp_path, python_instance_built):
+    """README "Targets": the packages x targets matrix of the bundled examples and the templates."""
+    from engine.authoring.build import build
+    from engine.authoring.new import create
+
+    for name in ("wat-instance", "wat-tool"):
+        create(name, str(tmp_path / name))
+        build(str(tmp_path / name))
+    paths = [ROOT / "examples" / n for n in ("raw-echo", "component-echo", "instance-counter")]
+    paths += [python_instance_built, tmp_path / "wat-instance", tmp_path / "wat-tool"]
+    printed = run("plugin", "check", *paths, "--target", "all", code=1).stdout.splitlines()
+    start = printed.index("compatibility (status per target; * = the target itself denies something):")
+    rows = {line.split()[0]: line.split()[1:] for line in printed[start + 2:]}
+    readme = (ROOT / "README.md").read_text().splitlines()
+    at = readme.index("compatibility (status per target; * = the target itself denies something):")
+    assert readme[at + 1].split() == printed[start + 1].split()
+    documented = {line.split()[0]: line.split()[1:] for line in readme[at + 2:at + 9]}
+    rows["project:example.python_instance"] = rows.pop("project:acme.py_counter")  # the fixture's own id
+    assert {ref: documented[ref] for ref in rows} == rows
+    assert documented["project:example.python_tool"] == documented["project:example.python_instance"]
