@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from engine.pipeline.evaluate import Evaluation
-from engine.targets import TargetProfile
+from engine.targets.model import TargetProfile
 
 
 def evaluate_check(

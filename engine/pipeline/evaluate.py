@@ -16,7 +16,8 @@ from engine.graph.build import build_graph
 from engine.graph.facts import export_facts
 from engine.graph.inputs import Subject
 from engine.resources import rules_dir
-from engine.targets import TargetProfile, bundled_targets, target_facts
+from engine.targets.facts import target_facts
+from engine.targets.model import TargetProfile
 
 if TYPE_CHECKING:  # the rule engine itself is imported when rules are first loaded
     import networkx as nx
@@ -155,6 +156,8 @@ def select_targets(requested: Sequence[str] = ()) -> tuple[TargetProfile, ...]:
     """The profiles `--target` values name (`all`: every one; none: the default), in the order
     given; UnknownTarget (kind usage) names the known ones. The one place a run's target set is
     decided."""
+    from engine.targets.registry import bundled_targets
+
     return bundled_targets().select(requested)
 
 

@@ -15,8 +15,10 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from engine.wit import model as m
+if TYPE_CHECKING:  # facts need the cached names only: no WIT model is imported for them
+    from engine.wit import model as m
 
 Shapes = Mapping[str, Mapping[str, str]]  # interface id -> function name -> structural signature
 
