@@ -38,4 +38,4 @@ def schema(document: str, target_name: str | None) -> None:
             profile = bundled_targets().get(target_name)
         except EngineError as error:
             fail("plugin", str(error), error.error_kind)
-    emit_json(SCHEMAS[document](profile))
+    emit_json(SCHEMAS[document]() if profile is None else SCHEMAS[document](profile))
