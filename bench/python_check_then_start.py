@@ -44,7 +44,7 @@ def main(argv: list[str]) -> int:
         checked, check_s = yoi(env, "plugin", "check", str(archive), "--grants", str(config), "--json")
         assert checked.returncode == 0 and json.loads(checked.stdout)["status"] == "active", checked.stderr[-800:]
         request = json.dumps({"id": 1, "op": "call", "plugin": "project:bench.python_guest",
-                              "tool": "example_instance_tool", "input": {}}) + "\n"
+                              "tool": "bench_python_guest_count", "input": {}}) + "\n"
         served, start_s = yoi(env, "plugin", "serve", "--workspace", str(workspace), stdin=request)
         assert served.returncode == 0 and json.loads(served.stdout.splitlines()[0])["ok"], served.stderr[-800:]
         print(f"build (componentize-py, not timed below): {build_s:.1f} s")

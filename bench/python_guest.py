@@ -38,7 +38,7 @@ registry._engine()  # wasmtime imported and the engine made: time the start itse
 started = time.perf_counter()
 status = registry.start(ref)
 elapsed = time.perf_counter() - started
-output = registry.call_tool(ref, "example_instance_tool", {{}})
+output = registry.call_tool(ref, "bench_python_guest_count", {{}})
 registry.close()
 print(json.dumps({{"seconds": elapsed, "lifecycle": status["lifecycle"], "summary": output["summary"]}}))
 """

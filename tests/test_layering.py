@@ -31,6 +31,7 @@ ALLOWED: dict[str, set[str]] = {
     "atomic_write": set(),
     "cache": {"engine"},
     "compiled": {"engine", "cache"},
+    "install": set(),  # how the engine was installed: the one source of install hints
     "protected": {"engine", "api_registry", "cache", "compiled"},  # the host's own paths (issue 17.1)
     # reading the inputs
     "package": {"engine", "api_registry", "diagnostics", "errors", "resources", "safe_read", "schemas", "walk"},
@@ -60,13 +61,18 @@ ALLOWED: dict[str, set[str]] = {
     "host": {"diagnostics", "errors", "grants", "pipeline", "plan", "report", "runtime", "verdict"},
     # beside the pipeline
     "authoring": {
-        "engine", "api_registry", "artifact", "diagnostics", "errors", "package", "resources", "safe_read", "targets",
-        "walk", "wit",
+        "engine", "api_registry", "artifact", "compiled", "diagnostics", "errors", "install", "package", "resources",
+        "safe_read", "targets", "walk", "wit",
+    },
+    # a package folder run while it is written: builds (authoring), judges and serves (host)
+    "dev": {
+        "engine", "api_registry", "artifact", "authoring", "compiled", "diagnostics", "errors", "grants", "host",
+        "limits", "package", "pipeline", "runtime", "safe_read", "verdict",
     },
     "migrate": {"artifact", "atomic_write", "errors", "grants", "package", "runtime", "safe_read"},
     "cli": {
-        "engine", "authoring", "datalog", "diagnostics", "errors", "grants", "graph", "host", "json_schema", "migrate",
-        "package", "pipeline", "report", "resources", "runtime", "targets", "verdict", "wit",
+        "engine", "authoring", "datalog", "dev", "diagnostics", "errors", "grants", "graph", "host", "install",
+        "json_schema", "migrate", "package", "pipeline", "report", "resources", "runtime", "targets", "verdict", "wit",
     },
 }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from yoi_pdk.bounds import (
@@ -165,6 +166,21 @@ class IngressEvent:
             if value.get(key) is not None and not isinstance(value[key], str):
                 raise ToolError("invalid_input", f"ingress event `{key}` must be a string")
         return cls(kind, source, value.get("payload"), value.get("created_at"), attempt, value.get("correlation_id"))
+
+    def created_at_datetime(self) -> datetime | None:
+        """`created_at` as a timezone-aware datetime (ISO 8601 / RFC 3339; `Z` is UTC), or None
+        when the event has none. A guest has no clock of its own (WASI is stubbed: `time.time()`
+        traps), so this is the time a guest can use: the one the sender put on the event. A value
+        that is not such a time raises ToolError(`invalid_input`)."""
+        if self.created_at is None:
+            return None
+        try:
+            moment = datetime.fromisoformat(self.created_at)
+        except ValueError:
+            raise ToolError("invalid_input", "ingress event `created_at` is not an ISO 8601 time") from None
+        if moment.tzinfo is None:
+            raise ToolError("invalid_input", "ingress event `created_at` has no time zone")
+        return moment
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from engine.api_registry.abi import JSON_CALL
 from engine.api_registry.model import GrantRecord, HostApi
 
 OPERATIONS = ("read", "list", "write")
+DEFAULT_FLAG_OPERATIONS = ("read", "list")  # `--allow-fs ROOT` without ops
 _ROOT_SEGMENT = r"(?:[^/\x00.][^/\x00]*|\.[^/\x00.][^/\x00]*|\.\.[^/\x00]+)"
 # `canonical_fs_root` as a JSON Schema `pattern` (tests/core/test_json_schema.py checks they agree).
 CANONICAL_ROOT_PATTERN = rf"^/(?:{_ROOT_SEGMENT}(?:/{_ROOT_SEGMENT})*)?$"
@@ -119,6 +120,11 @@ class FsGrant(GrantRecord):
         "fs_root_broad": ("P", "Root", "Why"),
     }
 
+    FLAG_METAVAR: ClassVar[str | None] = "ROOT[:ops]"
+    FLAG_HELP: ClassVar[str] = (
+        "Open the fs host API under ROOT for ops (read,list,write; default read,list); repeatable."
+    )
+
     root: str = ""
     operations: tuple[str, ...] = ()
     written: str | None = None
@@ -139,6 +145,35 @@ class FsGrant(GrantRecord):
     @property
     def written_root(self) -> str:
         return self.root if self.written is None else self.written
+
+    @classmethod
+    def from_flag(cls, value: str) -> FsGrant:
+        """`ROOT[:ops]`: ops a comma list of read, list, write (default read,list). A root that
+        holds `:` is written with its ops (`/srv/a:b:read`). The root is made absolute against the
+        working folder and then resolved like a config's root (`resolve_root`), so the rules judge
+        the folder that will really be used; it must be a folder."""
+        root, colon, ops = value.rpartition(":")
+        operations = tuple(ops.split(",")) if colon else DEFAULT_FLAG_OPERATIONS
+        if not colon:
+            root = value
+        unknown = [op for op in operations if op not in OPERATIONS]
+        if unknown:
+            raise ValueError(
+                f"unknown fs operation `{unknown[0]}` (operations: {', '.join(OPERATIONS)}; a root that holds "
+                "`:` is written with its operations, e.g. `/a:b:read`)"
+            )
+        if not root:
+            raise ValueError("the root folder is empty")
+        try:
+            written = os.path.abspath(root)  # against the working folder, `.` and `..` folded
+        except ValueError:  # a NUL byte
+            raise ValueError(f"`{root}` cannot be resolved") from None
+        resolved = resolve_root(written)  # as a config's root is, before any rule sees it
+        if not resolved:
+            raise ValueError(f"`{root}` cannot be resolved to a canonical folder without symlinks")
+        if not os.path.isdir(resolved):
+            raise ValueError(f"`{root}` is not a folder")
+        return cls(resolved, tuple(dict.fromkeys(operations)), None if resolved == written else written)
 
     @classmethod
     def table_problems(cls, table: Mapping[str, Any]) -> list[tuple[str, str]]:

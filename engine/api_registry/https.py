@@ -6,15 +6,18 @@ The handler is engine/runtime/hostapi/https.py; the rules are in rules/authoriza
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from engine.api_registry.abi import JSON_CALL
 from engine.api_registry.model import ConstantFact, GrantRecord, HostApi
 
 # The request methods the API sends (exactly, upper case); rules read them as `https_method`.
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+_METHOD_LIST = re.compile(r"[A-Z]+(,[A-Z]+)*")  # `--allow-https URL:GET,POST`
 
 
 def normalize_host(host: str) -> str:
@@ -44,6 +47,11 @@ class HttpsGrant(GrantRecord):
     }
     FACTS: ClassVar[Mapping[str, tuple[str, ...]]] = {"https_grant": ("P", "Host", "Method", "PathPrefix")}
 
+    FLAG_METAVAR: ClassVar[str | None] = "URL[:METHODS]"
+    FLAG_HELP: ClassVar[str] = (
+        "Open the https host API for https://HOST[/PATH_PREFIX] with METHODS (default GET); repeatable."
+    )
+
     host: str = ""
     methods: tuple[str, ...] = ()
     path_prefixes: tuple[str, ...] = ()
@@ -51,6 +59,25 @@ class HttpsGrant(GrantRecord):
     @classmethod
     def from_table(cls, table: Mapping[str, Any]) -> HttpsGrant:
         return cls(table.get("host", ""), tuple(table.get("methods", ())), tuple(table.get("path_prefixes", ())))
+
+    @classmethod
+    def from_flag(cls, value: str) -> HttpsGrant:
+        """`https://HOST[/PATH_PREFIX][:METHODS]`: METHODS a comma list of upper-case names (default
+        GET; the rules judge them like written ones); a path other than `/` is the one prefix."""
+        url, colon, methods = value.rpartition(":")
+        if not (colon and _METHOD_LIST.fullmatch(methods)):
+            url, methods = value, "GET"
+        parts = urlsplit(url)
+        try:
+            host = parts.hostname
+        except ValueError:
+            host = None
+        if parts.scheme != "https" or not host:
+            raise ValueError(f"`{url}` is not an https://HOST[/PATH] URL")
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise ValueError("the URL may hold only a host and a path prefix")
+        prefix = parts.path if parts.path not in ("", "/") else ""
+        return cls(host, tuple(dict.fromkeys(methods.split(","))), (prefix,) if prefix else ())
 
     @property
     def label(self) -> str:

@@ -43,6 +43,15 @@ class GrantRecord:
     # Field -> JSON Schema keywords for what `table_problems` checks and cerberus cannot state
     # (e.g. a `pattern`), so editors refuse what the engine refuses.
     JSON_OVERLAYS: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
+    # `yoi plugin dev --allow-<api> VALUE` (and `call DIR`): how one command-line value spells one
+    # entry. None: the API has no such flag, so a development enablement keeps it closed.
+    FLAG_METAVAR: ClassVar[str | None] = None
+    FLAG_HELP: ClassVar[str] = ""
+
+    @classmethod
+    def from_flag(cls, value: str) -> Self:
+        """One entry from a `--allow-<api>` value; raises ValueError saying what is wrong."""
+        raise NotImplementedError
 
     @classmethod
     def from_table(cls, table: Mapping[str, Any]) -> Self:

@@ -1,62 +1,60 @@
 """`yoi plugin build`: turn a package folder's sources into the artifact its manifest names.
 
-- WAT (`src/<artifact name>.wat`): assembled in process with `wasmtime.wat2wasm`.
-- Python (`src/app.py`): componentize-py, run as a bounded subprocess (time limit, output to a
-  file of which only a redacted tail is ever shown) with `--stub-wasi`, so the component imports
-  no WASI. componentize-py puts every import of the target world into the component, and the
-  yoi worlds import both host interfaces; so the build targets a generated world with the same
-  exports and only the host interfaces plugin.toml requests (`host_api` permissions). A guest
-  that asks for no host API imports nothing at all.
+- WAT (`src/<artifact name>.wat`): assembled in process with `wasmtime.wat2wasm`; reproducible.
+- Python (`src/app.py`): componentize-py as a bounded subprocess (engine/authoring/python_build.py).
 
-The artifact replaces the old one atomically (temp file + rename in the same folder); a failed
-build leaves the old artifact (or the placeholder) untouched.
+Every input is read once, as bytes, before the builder runs; the build record
+(engine/authoring/record.py) hashes exactly those bytes and is written beside the artifact. The
+artifact and the record replace the old ones atomically (temp file + rename in the same folder); a
+failed build leaves both untouched. `check_reproducible` builds twice and compares the bytes.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
-import shutil
-import signal
-import subprocess
-import sys
 import tempfile
 import time
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from engine.diagnostics import bounded_message, redact_secret_like
-from engine.errors import EngineError, ErrorKind
+from engine.authoring import python_build, record
+from engine.authoring.python_build import PYTHON_SOURCE
+from engine.authoring.sources import MAX_SOURCE_BYTES, BuildError, NoSource, read_file, regular_files
+from engine.errors import ErrorKind
 from engine.package.limits import DEFAULT_LIMITS
 from engine.package.manifest import load_manifest
 from engine.package.paths import normalize_archive_path
-from engine.safe_read import ReadError, read_bounded
-from engine.walk import FolderTooDeep, walk_entries
 
-PYTHON_SOURCE = "src/app.py"
-PYTHON_APP = "app"
-BUILD_WORLD = "yoi-build-guest"
-BUILD_WORLD_FILE = "yoi-build-guest.wit"
-DEFAULT_TIMEOUT_S = 600.0
-MAX_SOURCE_BYTES = 4 * 1024 * 1024
-LOG_TAIL_BYTES = 2048
-MAX_ENTRIES = 4096  # files and folders looked at in the package folder
-PDK_HINT = "install it with: pip install 'yoi-plugin-engine[pdk]'"
-# Runs componentize-py's console entry point with this very interpreter (no PATH lookup).
-_RUNNER = "import sys; from componentize_py import script; sys.argv[0] = 'componentize-py'; sys.exit(script())"
+DEFAULT_TIMEOUT_S = python_build.DEFAULT_TIMEOUT_S
+_BLOCK = 64 * 1024
 
 
-class BuildError(EngineError):
-    """A build that did not produce an artifact: bad input (`input`, the default) or a build
-    that ran and failed (`failed`)."""
+@dataclass(frozen=True)
+class Reproducibility:
+    """Two builds of the same inputs, compared byte for byte."""
 
-    error_kind = ErrorKind.INPUT
+    identical: bool
+    sha256: tuple[str, str]
+    size_bytes: tuple[int, int]
+    first_difference: int | None  # byte offset
+    differing_sections: int  # top-level wasm sections that differ (by position)
+    sections: int
+    note: str  # why the builder is not reproducible (empty when it is declared reproducible)
 
-    def __init__(self, message: str, error_kind: ErrorKind | None = None):
-        super().__init__(bounded_message(redact_secret_like(message), 1024), error_kind=error_kind)
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "identical": self.identical,
+            "sha256": list(self.sha256),
+            "size_bytes": list(self.size_bytes),
+            "first_difference": self.first_difference,
+            "differing_sections": self.differing_sections,
+            "sections": self.sections,
+            "note": self.note,
+        }
 
 
 @dataclass(frozen=True)
@@ -67,39 +65,26 @@ class BuildResult:
     artifact: str
     size_bytes: int
     build_ms: float
+    sha256: str = ""
+    record: str = ""  # the build record's package path
+    built: bool = True  # False when the artifact was already up to date (build_if_changed)
+    reproducibility: Reproducibility | None = None
 
 
-def _read_bounded(path: Path, limit: int, what: str) -> bytes:
-    """A regular file's bytes, at most `limit`; never follows a symlink or blocks on a FIFO."""
-    try:
-        return read_bounded(path, limit, follow_symlinks=False)
-    except ReadError as error:
-        raise BuildError(f"{what} could not be read: {error.reason}") from None
+@dataclass(frozen=True)
+class BuildJob:
+    """One build, ready to run: where its output goes, what it reads, and how to run it."""
 
-
-def _walk(root: Path, what: str) -> Iterator[tuple[str, os.DirEntry]]:
-    """(relative POSIX path, entry) of everything but folders under `root` (engine.walk: iterative,
-    symlinked folders not entered, MAX_FOLDER_DEPTH levels), `__pycache__` skipped, at most
-    MAX_ENTRIES entries looked at. Raises BuildError past a bound."""
-    try:
-        for seen, (entry, parts) in enumerate(walk_entries(root, skip=frozenset({"__pycache__"})), 1):
-            if seen > MAX_ENTRIES:
-                raise BuildError(f"{what} holds more than {MAX_ENTRIES} entries")
-            if not entry.is_dir(follow_symlinks=False):
-                yield "/".join(parts), entry
-    except FolderTooDeep as error:
-        raise BuildError(f"{what} is nested more than {error.depth} folders deep") from None
-    except OSError as error:
-        raise BuildError(f"{what} could not be listed: {error.strerror}") from None
-
-
-def _entries(root: Path) -> set[str]:
-    """Relative paths of the regular files under `root` (bounded), for manifest path checks."""
-    return {name for name, entry in _walk(root, "the plugin folder") if entry.is_file(follow_symlinks=False)}
+    root: Path
+    artifact: str
+    inputs: record.BuildInputs
+    run: Callable[[], bytes]
+    reproducible: bool  # declared: the builder gives identical bytes for identical inputs
+    note: str  # why not, when it is not
 
 
 def _manifest(root: Path):
-    data = _read_bounded(root / "plugin.toml", DEFAULT_LIMITS.max_manifest_size_bytes, "plugin.toml")
+    data = read_file(root / "plugin.toml", DEFAULT_LIMITS.max_manifest_size_bytes, "plugin.toml")
     try:  # the artifact may not exist yet: count the path it names as present
         runtime = tomllib.loads(data.decode("utf-8")).get("runtime") or {}
         planned = {p for p in (runtime.get("component"), runtime.get("entry")) if isinstance(p, str)}
@@ -108,58 +93,19 @@ def _manifest(root: Path):
     from engine.diagnostics import DiagnosticError
 
     try:
-        return load_manifest(data, _entries(root) | {p for p in planned if normalize_archive_path(p)})
+        return load_manifest(data, regular_files(root) | {p for p in planned if normalize_archive_path(p)})
     except DiagnosticError as error:
         raise BuildError(f"plugin.toml is invalid: {error.diagnostics[0].message}") from None
 
 
-@dataclass
-class _StagingBudget:
-    """What one staging copy may hold in all: a package's bounds (engine/package/limits.py), since
-    the sources are part of the package."""
-
-    files: int = 0
-    size: int = 0
-
-    def take(self, size: int) -> None:
-        self.files += 1
-        self.size += size
-        if self.files > DEFAULT_LIMITS.max_entries_per_package:
-            raise BuildError(
-                f"the build sources hold more than {DEFAULT_LIMITS.max_entries_per_package} files (the package bound)"
-            )
-        if self.size > DEFAULT_LIMITS.max_expanded_size_bytes:
-            raise BuildError(
-                f"the build sources exceed {DEFAULT_LIMITS.max_expanded_size_bytes} bytes in all (the package bound)"
-            )
-
-
-def _copy_sources(source: Path, dest: Path, what: str, budget: _StagingBudget) -> None:
-    """Copy a source folder for the builder: regular files and folders only (a symlink or FIFO
-    is refused, never followed or opened), bounded by `_walk` and `budget`, files at most
-    MAX_SOURCE_BYTES, no `__pycache__` (componentize-py's CPython writes one beside what it
-    imports)."""
-    if source.is_symlink() or not source.is_dir():
-        raise BuildError(f"{what} is not a folder")
-    dest.mkdir(parents=True, exist_ok=True)
-    for name, entry in _walk(source, what):
-        if not entry.is_file(follow_symlinks=False):
-            raise BuildError(f"{what} holds `{name}`, which is not a regular file or folder")
-        data = _read_bounded(source / name, MAX_SOURCE_BYTES, f"{what} file `{name}`")
-        budget.take(len(data))
-        target = dest / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-
-
-def _target(root: Path, artifact: str) -> Path:
-    target = root / artifact
+def _check_target(root: Path, path: str) -> Path:
+    """`root/path`, refusing to write through a symlinked folder or over a non-file."""
+    target = root / path
     for parent in [*reversed(target.relative_to(root).parents)][1:]:
         if (root / parent).is_symlink():
             raise BuildError(f"artifact folder `{parent.as_posix()}` is a symlink; refusing to write through it")
     if target.is_symlink() or (target.exists() and not target.is_file()):
-        raise BuildError(f"artifact path `{artifact}` is not a regular file; refusing to replace it")
-    (root / Path(artifact).parent).mkdir(parents=True, exist_ok=True)
+        raise BuildError(f"artifact path `{path}` is not a regular file; refusing to replace it")
     return target
 
 
@@ -178,149 +124,55 @@ def _write_atomically(target: Path, data: bytes) -> None:
         raise
 
 
-def build_wat(source: Path) -> bytes:
+def build_wat(text: bytes, name: str) -> bytes:
     """Assemble and validate (wat2wasm only parses; a module that does not type-check is a failed
     build here, not a surprise at check or run time)."""
     from wasmtime import Engine, Module, WasmtimeError, wat2wasm
     from wasmtime.component import Component
 
-    text = _read_bounded(source, MAX_SOURCE_BYTES, f"WAT source `{source.name}`")
     try:
         data = bytes(wat2wasm(text.decode("utf-8")))
     except UnicodeDecodeError:
-        raise BuildError(f"WAT source `{source.name}` is not UTF-8") from None
+        raise BuildError(f"WAT source `{name}` is not UTF-8") from None
     except WasmtimeError as error:
-        raise BuildError(f"WAT source `{source.name}` does not assemble: {error}", ErrorKind.FAILED) from None
+        raise BuildError(f"WAT source `{name}` does not assemble: {error}", ErrorKind.FAILED) from None
     try:
         if data[4:8] == b"\x01\x00\x00\x00":
             Module.validate(Engine(), data)
         else:
             Component(Engine(), data)
     except WasmtimeError as error:
-        raise BuildError(f"WAT source `{source.name}` does not validate: {error}", ErrorKind.FAILED) from None
+        raise BuildError(f"WAT source `{name}` does not validate: {error}", ErrorKind.FAILED) from None
     return data
 
 
-def build_world_text(world_id: str, host_apis: set[str]) -> str:
-    """A world with the exports of bundled world `world_id` and only the host interfaces whose
-    API is in `host_apis`, in the `yoi:plugin@1.0.0` package of the folder's wit/."""
-    from engine import api_registry
-    from engine.wit.bundled import bundled_resolve, load_world
-    from engine.wit.signatures import world_surface
+def _wat_job(root: Path, artifact: str, source: Path) -> BuildJob:
+    from engine.compiled import wasmtime_version
 
-    surface = world_surface(load_world(world_id), bundled_resolve())
-    lines = [
-        "package yoi:plugin@1.0.0;",
-        "",
-        f"/// Generated by `yoi plugin build`: {world_id}, with only the host interfaces plugin.toml requests.",
-        f"world {BUILD_WORLD} {{",
-    ]
-    for interface in surface.imports:
-        api = api_registry.by_interface(interface)
-        if api is not None and api.name in host_apis:
-            lines.append(f"  import {interface};")
-    lines += [f"  export %{name}: {signature};" for name, signature in surface.exports.items()]
-    return "\n".join([*lines, "}", ""])
+    label = source.relative_to(root).as_posix()
+    text = read_file(source, MAX_SOURCE_BYTES, f"WAT source `{source.name}`")
+    inputs = record.inputs_of("wat", "wasmtime.wat2wasm", {"wasmtime": wasmtime_version()}, [], {label: text})
+    return BuildJob(root, artifact, inputs, lambda: build_wat(text, source.name), True, "")
 
 
-def _log_tail(log: Path) -> str:
-    """The last bytes of the builder's output, without the wrapper's own traceback lines."""
-    with open(log, "rb") as handle:
-        handle.seek(max(os.path.getsize(log) - LOG_TAIL_BYTES, 0))
-        lines = handle.read().decode("utf-8", "replace").splitlines()
-    if lines and lines[0].startswith("Traceback (most recent call last):"):  # how componentize-py fails
-        lines = lines[1:]
-        while lines and lines[0].startswith(" "):
-            lines = lines[1:]
-    return " | ".join(line.strip() for line in lines if line.strip())
+def _python_job(root: Path, artifact: str, manifest, timeout: float) -> BuildJob:
+    if manifest.runtime.kind != "wasm-component":
+        raise BuildError('Python guests are components: set runtime kind = "wasm-component"')
+    files = python_build.gather(root, manifest)
+    inputs = record.inputs_of(
+        "python",
+        python_build.BUILDER,
+        {python_build.BUILDER: python_build.builder_version()},
+        python_build.OPTIONS,
+        {python_build.record_label(name): data for name, data in files.items()},
+    )
+    return BuildJob(
+        root, artifact, inputs, lambda: python_build.build(files, timeout), False, python_build.REPRODUCIBILITY_NOTE
+    )
 
 
-def _run_bounded(command: list[str], cwd: Path, log: Path, timeout: float) -> int:
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
-    env.update(PYTHONDONTWRITEBYTECODE="1", RUST_BACKTRACE="0", RUST_LIB_BACKTRACE="0")  # errors, not stacks
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            command,
-            cwd=cwd,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-        )
-        try:
-            return process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-            raise BuildError(
-                f"componentize-py did not finish within {timeout:g} s; the build was stopped", ErrorKind.FAILED
-            ) from None
-        except BaseException:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-            raise
-
-
-def build_python(root: Path, manifest, timeout: float) -> bytes:
-    if importlib.util.find_spec("componentize_py") is None:
-        raise BuildError(f"building a Python guest needs componentize-py, which is not installed; {PDK_HINT}")
-    wit = root / "wit"
-    if not wit.is_dir() or wit.is_symlink():
-        raise BuildError(
-            "the package has no wit/ folder (the yoi:plugin worlds and deps/yoi-host); `yoi plugin new` writes one"
-        )
-    host_apis = {p.value for p in manifest.permissions if p.kind == "host_api"}
-    import yoi_pdk
-
-    with tempfile.TemporaryDirectory(prefix="yoi-build-") as staging_name:
-        staging = Path(staging_name)
-        budget = _StagingBudget()
-        _copy_sources(wit, staging / "wit", "wit/", budget)
-        # Build from a copy, so the package (and its digest) is not changed behind the author.
-        _copy_sources(root / "src", staging / "src", "src/", budget)
-        (staging / "wit" / BUILD_WORLD_FILE).write_text(build_world_text(manifest.runtime.world, host_apis))
-        shutil.copytree(
-            Path(yoi_pdk.__file__).parent,
-            staging / "lib" / "yoi_pdk",
-            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
-        )
-        output = staging / "out.wasm"
-        command = [
-            sys.executable,
-            "-c",
-            _RUNNER,
-            "-q",
-            "-d",
-            str(staging / "wit"),
-            "-w",
-            BUILD_WORLD,
-            "componentize",
-            "--stub-wasi",
-            "-p",
-            str(staging / "src"),
-            "-p",
-            str(staging / "lib"),
-            PYTHON_APP,
-            "-o",
-            str(output),
-        ]
-        code = _run_bounded(command, staging, staging / "build.log", timeout)
-        if code != 0 or not output.is_file():
-            tail = _log_tail(staging / "build.log").replace(staging_name, "<build>")
-            raise BuildError(f"componentize-py failed (exit {code}): {tail}", ErrorKind.FAILED)
-        size = output.stat().st_size
-        if size > DEFAULT_LIMITS.max_file_size_bytes:
-            raise BuildError(
-                f"the built component is {size} bytes, over the {DEFAULT_LIMITS.max_file_size_bytes}"
-                "-byte per-file package bound",
-                ErrorKind.FAILED,
-            )
-        return output.read_bytes()
-
-
-def build(directory: str, timeout: float = DEFAULT_TIMEOUT_S) -> BuildResult:
-    """Build the artifact of the package folder `directory`; raises BuildError."""
+def plan_build(directory: str, timeout: float = DEFAULT_TIMEOUT_S) -> BuildJob:
+    """Read the package folder `directory` and everything its build needs; raises BuildError."""
     if os.path.islink(directory) or not os.path.isdir(directory):
         raise BuildError(f"plugin build input `{directory}` is not a plugin folder")
     root = Path(directory).resolve()
@@ -336,24 +188,104 @@ def build(directory: str, timeout: float = DEFAULT_TIMEOUT_S) -> BuildResult:
     sources = [p for p in (python_source, wat_source) if p.is_file()]
     if len(sources) != 1:
         found = "both" if sources else "neither"
-        raise BuildError(
+        error = BuildError if sources else NoSource
+        raise error(
             f"a build needs exactly one source, {PYTHON_SOURCE} (Python, for a component) or "
             f"src/{wat_source.name} (WAT); found {found}"
         )
-    try:
-        target = _target(root, artifact)
-    except OSError as error:
-        raise BuildError(f"artifact path `{artifact}` cannot be prepared: {error.strerror}") from None
-    started = time.perf_counter()
     if sources[0] == python_source:
-        if runtime.kind != "wasm-component":
-            raise BuildError('Python guests are components: set runtime kind = "wasm-component"')
-        language, builder, data = "python", "componentize-py", build_python(root, manifest, timeout)
-    else:
-        language, builder, data = "wat", "wasmtime.wat2wasm", build_wat(wat_source)
+        return _python_job(root, artifact, manifest, timeout)
+    return _wat_job(root, artifact, wat_source)
+
+
+def _first_difference(first: bytes, second: bytes) -> int:
+    """The offset of the first differing byte (block by block, then within the block)."""
+    shorter = min(len(first), len(second))
+    for block in range(0, shorter, _BLOCK):
+        if first[block : block + _BLOCK] != second[block : block + _BLOCK]:
+            end = min(block + _BLOCK, shorter)
+            return next((i for i in range(block, end) if first[i] != second[i]), end)
+    return shorter
+
+
+def compare(first: bytes, second: bytes, note: str) -> Reproducibility:
+    """Byte and top-level section comparison of two builds of the same inputs."""
+    from engine.artifact.sections import MalformedWasm, sections
+
+    identical = first == second
+    offset = None if identical else _first_difference(first, second)
+    try:
+        pieces = [[(sid, r.data[r.pos : r.end]) for sid, r in sections(d, 8, len(d), None)] for d in (first, second)]
+    except MalformedWasm:
+        pieces = [[], []]
+    longest = max(len(pieces[0]), len(pieces[1]))
+    differing = sum(
+        1 for i in range(longest) if i >= len(pieces[0]) or i >= len(pieces[1]) or pieces[0][i] != pieces[1][i]
+    )
+    return Reproducibility(
+        identical,
+        (record.sha256_hex(first), record.sha256_hex(second)),
+        (len(first), len(second)),
+        offset,
+        differing,
+        longest,
+        "" if identical else note or "the builder produced different bytes from identical inputs",
+    )
+
+
+def run_job(job: BuildJob, directory: str, check_reproducible: bool = False) -> BuildResult:
+    """Run the build (twice with `check_reproducible`), then write the artifact and its record."""
+    try:
+        target = _check_target(job.root, job.artifact)
+        record_target = _check_target(job.root, record.record_path(job.artifact))
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise BuildError(f"artifact path `{job.artifact}` cannot be prepared: {error.strerror}") from None
+    started = time.perf_counter()
+    data = job.run()
     elapsed_ms = (time.perf_counter() - started) * 1000
+    reproducibility = compare(data, job.run(), job.note) if check_reproducible else None
     try:
         _write_atomically(target, data)
+        _write_atomically(record_target, record.render(job.inputs, job.artifact, data, job.reproducible))
     except OSError as error:
-        raise BuildError(f"artifact `{artifact}` could not be written: {error.strerror}", ErrorKind.FAILED) from None
-    return BuildResult(directory, language, builder, artifact, len(data), elapsed_ms)
+        raise BuildError(
+            f"artifact `{job.artifact}` could not be written: {error.strerror}", ErrorKind.FAILED
+        ) from None
+    return BuildResult(
+        directory,
+        job.inputs.language,
+        job.inputs.builder,
+        job.artifact,
+        len(data),
+        elapsed_ms,
+        record.sha256_hex(data),
+        record.record_path(job.artifact),
+        True,
+        reproducibility,
+    )
+
+
+def build(directory: str, timeout: float = DEFAULT_TIMEOUT_S, check_reproducible: bool = False) -> BuildResult:
+    """Build the artifact of the package folder `directory`; raises BuildError."""
+    return run_job(plan_build(directory, timeout), directory, check_reproducible)
+
+
+def build_if_changed(directory: str, timeout: float = DEFAULT_TIMEOUT_S) -> BuildResult:
+    """`build`, unless the build record says the artifact was built from exactly these inputs with
+    these tools (then `built` is False and nothing is written)."""
+    job = plan_build(directory, timeout)
+    if record.up_to_date(job.root, job.artifact, job.inputs):
+        size = (job.root / job.artifact).stat().st_size
+        return BuildResult(
+            directory,
+            job.inputs.language,
+            job.inputs.builder,
+            job.artifact,
+            size,
+            0.0,
+            "",
+            record.record_path(job.artifact),
+            False,
+        )
+    return run_job(job, directory)

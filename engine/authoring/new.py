@@ -11,6 +11,7 @@ into place; if one rename fails, those already moved are taken back.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import shutil
 import stat
@@ -149,12 +150,16 @@ def _umask() -> int:
 
 def next_steps(result: NewResult) -> list[str]:
     steps = [
+        f"run it while you write it (builds, reloads on every change): yoi plugin dev {result.destination}",
         f"build the artifact: yoi plugin build {result.destination}",
         f"pack it: yoi plugin pack {result.destination} --output WS/.yoi/plugins/{result.plugin_id}.yoi-plugin",
         f"enable it in WS/.yoi/config.toml with the digest pack prints (see {result.destination}/README.md)",
     ]
     if TEMPLATES[result.template].language == "python":
-        steps.insert(0, "install the Python guest builder: pip install 'yoi-plugin-engine[pdk]'")
+        from engine.install import install_command
+
+        if importlib.util.find_spec("componentize_py") is None:
+            steps.insert(0, f"install the Python guest builder: {install_command('pdk')}")
     if result.target is not None:
         steps.append(
             f"judge the built package for {result.target} (its limits, APIs and formats): "

@@ -1,7 +1,9 @@
 """The templates `yoi plugin new` writes, rendered in memory before anything touches the disk.
 
 A template is a folder of `templates/<name>/` (plugin.toml and sources, with `__PLUGIN_ID__`
-where the id goes), plus what every template gets: the WIT files of its world from the engine's
+where the id goes and `__TOOL_NAME__`, `__SERVICE_NAME__`, `__INGRESS_NAME__` where the names of
+its items go: derived from the id, so two packages made from templates never collide in one
+workspace), plus what every template gets: the WIT files of its world from the engine's
 own `wit/`, a placeholder artifact that `check` recognizes (so a fresh template is `partial`, not
 broken), and a README whose enablement is derived from the rendered manifest, so the two always
 agree.
@@ -9,24 +11,27 @@ agree.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import tomllib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from engine.artifact.placeholder import INSTANCE_TEMPLATE_PLACEHOLDER, TOOL_TEMPLATE_PLACEHOLDER
-
-if TYPE_CHECKING:
-    from engine.targets import TargetProfile
+from engine.authoring.python_build import PYTHON_MEMORY_BYTES, PYTHON_TABLE_ELEMENTS
 from engine.package.paths import normalize_archive_path
 from engine.resources import data_dir, wit_dir
 
+if TYPE_CHECKING:
+    from engine.targets import TargetProfile
+
 ID_MARK = "__PLUGIN_ID__"
+# Item names are model-visible tool names too: kept to what every model API accepts as a function
+# name ([A-Za-z0-9_-], at most 64 bytes), which also satisfies the service/ingress safe-id rule.
+ITEM_NAME_MAX_BYTES = 64
+_NOT_NAME_CHAR = re.compile(r"[^A-Za-z0-9_-]+")
 ARTIFACT = "plugin.component.wasm"
-# A stub-wasi CPython guest starts with ~12.4 MiB of linear memory and a function table of about
-# 5,700 entries, both far over the defaults (2 MiB, 256 entries): its enablement raises both.
-PYTHON_MEMORY_BYTES = 16 * 1024 * 1024
-PYTHON_TABLE_ELEMENTS = 8192
 HOST_WIT = "deps/yoi-host/yoi-host-v1.wit"
 
 
@@ -37,6 +42,8 @@ class Template:
     language: str  # python | wat
     world_file: str  # the bundled WIT file that defines the template's world
     summary: str
+    # placeholder -> the suffix of the item name it stands for (`acme.counter` + `count` -> `acme_counter_count`)
+    items: tuple[tuple[str, str], ...]
 
     @property
     def instance(self) -> bool:
@@ -45,6 +52,25 @@ class Template:
     @property
     def placeholder(self) -> bytes:
         return INSTANCE_TEMPLATE_PLACEHOLDER if self.instance else TOOL_TEMPLATE_PLACEHOLDER
+
+    def item_names(self, plugin_id: str) -> dict[str, str]:
+        """Placeholder -> item name for a package with id `plugin_id`."""
+        return {mark: item_name(plugin_id, suffix) for mark, suffix in self.items}
+
+
+INSTANCE_ITEMS = (("__TOOL_NAME__", "count"), ("__SERVICE_NAME__", "service"), ("__INGRESS_NAME__", "events"))
+TOOL_ITEMS = (("__TOOL_NAME__", "echo"),)
+
+
+def item_name(plugin_id: str, suffix: str) -> str:
+    """`<id with every other character as _>_<suffix>`; an id too long for ITEM_NAME_MAX_BYTES is
+    cut and given 8 hex digits of its sha256, so distinct ids still give distinct names."""
+    stem = _NOT_NAME_CHAR.sub("_", plugin_id)
+    name = f"{stem}_{suffix}"
+    if len(name) <= ITEM_NAME_MAX_BYTES:
+        return name
+    tag = hashlib.sha256(plugin_id.encode()).hexdigest()[:8]
+    return f"{stem[: ITEM_NAME_MAX_BYTES - len(suffix) - len(tag) - 2]}_{tag}_{suffix}"
 
 
 TEMPLATES = {
@@ -57,6 +83,7 @@ TEMPLATES = {
             "yoi-plugin-instance-v1.wit",
             "An instance plugin in Python (yoi_pdk): one Tool, one Service and one Ingress sharing "
             "a counter kept in the instance.",
+            INSTANCE_ITEMS,
         ),
         Template(
             "python-tool",
@@ -64,6 +91,7 @@ TEMPLATES = {
             "python",
             "yoi-plugin-tool-v1.wit",
             "A Tool-only plugin in Python (yoi_pdk): a stateless echo tool.",
+            TOOL_ITEMS,
         ),
         Template(
             "wat-instance",
@@ -72,6 +100,7 @@ TEMPLATES = {
             "yoi-plugin-instance-v1.wit",
             "An instance plugin hand-written in WebAssembly text: one Tool, one Service and one "
             "Ingress sharing a counter kept in core globals.",
+            INSTANCE_ITEMS,
         ),
         Template(
             "wat-tool",
@@ -79,6 +108,7 @@ TEMPLATES = {
             "wat",
             "yoi-plugin-tool-v1.wit",
             "A Tool-only plugin hand-written in WebAssembly text: a stateless echo tool.",
+            TOOL_ITEMS,
         ),
     )
 }
@@ -100,8 +130,12 @@ def render(template: Template, plugin_id: str, target: TargetProfile | None = No
     """Every file of the new package, by relative POSIX path, in the order they are listed; for
     `target`, its manifest as that host reads it (engine/authoring/for_target.py)."""
     files: dict[str, bytes] = {}
+    marks = {ID_MARK: plugin_id, **template.item_names(plugin_id)}
     for name, data in _template_files(template):
-        files[name] = data.replace(ID_MARK.encode(), plugin_id.encode())
+        text = data
+        for mark, value in marks.items():
+            text = text.replace(mark.encode(), value.encode())
+        files[name] = text
     if target is not None:
         from engine.authoring.for_target import manifest_for
 
@@ -162,6 +196,11 @@ def enablement(
     return "\n".join(lines) + "\n"
 
 
+def _first_tool(manifest: dict) -> str:
+    tools = manifest.get("tools") or [{"name": "TOOL"}]
+    return tools[0]["name"]
+
+
 def _serve_lines(manifest: dict) -> list[str]:
     ref = f"project:{manifest['id']}"
     lines = []
@@ -186,7 +225,8 @@ def _serve_lines(manifest: dict) -> list[str]:
 
 def readme(template: Template, plugin_id: str, manifest: dict, target: TargetProfile | None = None) -> str:
     build_note = (
-        "   Python guests are built with componentize-py (`pip install 'yoi-plugin-engine[pdk]'`), with\n"
+        "   Python guests are built with componentize-py (the engine's `pdk` extra: `yoi plugin new` and\n"
+        "   `yoi plugin build` print the command that installs it for your installation of the engine), with\n"
         "   WASI replaced by trapping stubs: the guest gets no clock, randomness, files or network of its\n"
         "   own; it reaches the outside only through the granted `https`/`fs` host APIs (`ctx.https`,\n"
         "   `ctx.fs`). A build takes a few seconds and writes an ~18 MB artifact.\n"
@@ -210,11 +250,14 @@ Generated by `yoi plugin new {template.name}{for_target}`. {template.summary}
 
 Below, `WS` is your workspace (the folder whose `.yoi/` holds the project plugin store and config).
 
-1. Build the artifact; `build` prints its size and build time, then checks the package:
+1. Develop: `dev` builds the artifact, runs the package under an in-memory development
+   enablement (never written anywhere) and reloads it whenever you save; a terminal gets a
+   prompt (`call {_first_tool(manifest)} {{}}`, `status`, `help`):
 
-       yoi plugin build .
+       yoi plugin dev .
 
-{build_note}
+{build_note}   `yoi plugin build .` builds and checks without running anything.
+
 2. Pack it into the workspace's project store; `pack` prints the package digest:
 
        yoi plugin pack . --output WS/.yoi/plugins/{plugin_id}.yoi-plugin

@@ -11,7 +11,7 @@ from typing import Any, NoReturn
 import click
 
 from engine.cli.exits import EXIT_OK, EXIT_POLICY, EXIT_USAGE, exit_code
-from engine.diagnostics import bound_text, escape_text
+from engine.diagnostics import CLI_TEXT_LIMIT_CHARS, bound_text, escape_text
 from engine.errors import ErrorKind
 
 __all__ = ["EXIT_OK", "EXIT_POLICY", "EXIT_USAGE", "emit_json", "fail", "format_options", "resolve_format"]
@@ -63,10 +63,10 @@ def _stdout_is_terminal() -> bool:
         return False
 
 
-def fail(group: str, message: str, kind: ErrorKind = ErrorKind.USAGE) -> NoReturn:
-    """Print `yoi <group>: <message>` (bounded) on stderr and exit with the code of `kind`
-    (engine/cli/exits.py)."""
-    click.echo(f"yoi {group}: {escape_text(bound_text(message))}", err=True)
+def fail(group: str, message: str, kind: ErrorKind = ErrorKind.USAGE, limit: int = CLI_TEXT_LIMIT_CHARS) -> NoReturn:
+    """Print `yoi <group>: <message>` (bounded to `limit` characters) on stderr and exit with the
+    code of `kind` (engine/cli/exits.py)."""
+    click.echo(f"yoi {group}: {escape_text(bound_text(message, limit))}", err=True)
     sys.exit(exit_code(kind))
 
 

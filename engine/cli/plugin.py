@@ -21,10 +21,11 @@ PLUGIN_COMMANDS = {
     "call": "engine.cli.plugin_run:call",
     "ingress": "engine.cli.plugin_run:ingress",
     "serve": "engine.cli.plugin_run:serve",
+    "dev": "engine.cli.plugin_dev:dev",
 }
 
 
 @click.group(cls=LazyGroup, lazy_commands=PLUGIN_COMMANDS)
 def plugin() -> None:
     """Create, build, check, pack, list and show plugin packages, migrate them to the current yoi format; call,
-    ingress and serve run what the rules planned."""
+    ingress and serve run what the rules planned; dev serves a package folder while you write it."""

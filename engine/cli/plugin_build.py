@@ -1,16 +1,20 @@
 """`yoi plugin build DIR`: build the artifact plugin.toml names, then check the package.
 
 Exit codes: those of `check` on the built package (0 active/partial, 1 rejected); 1 when the
-build itself fails (a compiler error, a timeout); 2 for bad input or a missing builder.
+build itself fails (a compiler error, a timeout) or `--check-reproducible` finds two builds that
+differ; 2 for bad input or a missing builder.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 
 from engine.cli.common import emit_json, fail, format_options, resolve_format
 from engine.cli.run import run_guarded
 from engine.diagnostics import bound_text
+from engine.errors import ErrorKind
 
 
 @click.command("build")
@@ -22,8 +26,20 @@ from engine.diagnostics import bound_text
     show_default=True,
     help="Seconds a Python build may take before it is stopped.",
 )
+@click.option(
+    "--check-reproducible",
+    is_flag=True,
+    help="Build twice and compare the bytes; exit 1 when they differ (and say why).",
+)
+@click.option(
+    "--prepare",
+    is_flag=True,
+    help="Then compile the artifact into the compiled-artifact cache in a background process.",
+)
 @format_options("human", "json")
-def build(directory: str, timeout: float, output_format: str, as_json: bool) -> None:
+def build(
+    directory: str, timeout: float, check_reproducible: bool, prepare: bool, output_format: str, as_json: bool
+) -> None:
     """Build a package folder's artifact (WAT with wasmtime, Python with componentize-py), then check it."""
     from engine.authoring.build import BuildError
     from engine.authoring.build import build as build_package
@@ -31,10 +47,21 @@ def build(directory: str, timeout: float, output_format: str, as_json: bool) -> 
     from engine.verdict.run import check_verdict
 
     try:
-        result = build_package(directory, timeout)
+        result = build_package(directory, timeout, check_reproducible)
     except BuildError as error:
         fail("plugin", f"plugin build failed: {error}", error.error_kind)
     verdict = run_guarded("plugin", lambda: check_verdict(directory))
+    # Only what the rules plan is compiled (as a host compiles only planned packages): the check
+    # judged the package as if granted what it requests.
+    prepared = None
+    if prepare:
+        planned = any(package.plan is not None for package in verdict.packages)
+        prepared = "started" if planned else "skipped: the rules planned nothing"
+    if prepared == "started":
+        from engine.dev.prepare import spawn
+
+        spawn(Path(directory) / result.artifact)
+    reproducibility = result.reproducibility
     if resolve_format(output_format, as_json) == "json":
         emit_json(
             {
@@ -44,7 +71,11 @@ def build(directory: str, timeout: float, output_format: str, as_json: bool) -> 
                 "builder": result.builder,
                 "artifact": result.artifact,
                 "size_bytes": result.size_bytes,
+                "sha256": result.sha256,
+                "build_record": result.record,
                 "build_ms": round(result.build_ms, 1),
+                "reproducibility": reproducibility.to_dict() if reproducibility else None,
+                "prepare": prepared,
                 "check": check_report(verdict, directory),
             }
         )
@@ -57,11 +88,30 @@ def build(directory: str, timeout: float, output_format: str, as_json: bool) -> 
         click.echo(
             bound_text(
                 f"artifact: {result.artifact} size={result.size_bytes} bytes "
-                f"({result.size_bytes / 1048576:.1f} MiB) build_time={result.build_ms / 1000:.2f} s",
+                f"({result.size_bytes / 1048576:.1f} MiB) build_time={result.build_ms / 1000:.2f} s "
+                f"sha256={result.sha256} record={result.record}",
                 1000,
             )
         )
+        if reproducibility is not None:
+            click.echo(bound_text(_reproducibility_line(reproducibility), 2000))
+        if prepared == "started":
+            click.echo("prepare: compiling into the compiled-artifact cache in the background")
+        elif prepared:
+            click.echo(f"prepare: {prepared}")
         click.echo(render_check(verdict, directory), nl=False)
+    if reproducibility is not None and not reproducibility.identical:
+        fail("plugin", "plugin build is not reproducible: two builds of the same inputs differ", ErrorKind.FAILED)
     outcome, _ = check_failure(verdict, "deny")
     if outcome.failed:
         fail("plugin", "plugin check of the built package failed; see diagnostics above", outcome.error_kind)
+
+
+def _reproducibility_line(found) -> str:
+    if found.identical:
+        return f"reproducible: yes (two builds, identical bytes, sha256={found.sha256[0]})"
+    return (
+        f"reproducible: no (two builds differ: sha256 {found.sha256[0]} vs {found.sha256[1]}, sizes "
+        f"{found.size_bytes[0]} vs {found.size_bytes[1]}, first difference at byte {found.first_difference}, "
+        f"{found.differing_sections} of {found.sections} top-level sections differ): {found.note}"
+    )

@@ -17,7 +17,12 @@ import click
 from engine.cli.common import fail
 from engine.cli.options import workspace_options
 from engine.cli.run import run_guarded
+from engine.dev.grants import allow_options
 from engine.errors import ErrorKind
+
+# A runtime fault's message is bounded to 512 bytes when it is made (a pod message, spec §4.6);
+# the line that shows it keeps all of it (what to do instead comes at its end).
+RUNTIME_MESSAGE_CHARS = 600
 
 
 def _start(workspace, config_path, policy_dirs, quiet: bool):
@@ -38,25 +43,57 @@ def _parse_json(text: str, option: str) -> Any:
         fail("plugin", f"`{option}` is not valid JSON", ErrorKind.INPUT)
 
 
+def package_folder(ref: str) -> bool:
+    """Whether REF names a package folder (a `yoi plugin call DIR` development call): never a
+    source-qualified ref (`project:acme.counter`), else a folder holding a plugin.toml."""
+    import os
+
+    from engine.grants.refs import try_parse_ref
+
+    if try_parse_ref(ref) is not None and ":" in ref:
+        return False
+    try:
+        return os.path.isdir(ref) and os.path.isfile(os.path.join(ref, "plugin.toml"))
+    except ValueError:  # a NUL byte
+        return False
+
+
 def _run_one(
-    workspace, config_path, policy_dirs, quiet: bool, ref: str, method: str, name: str, payload: str, option: str
+    workspace,
+    config_path,
+    policy_dirs,
+    quiet: bool,
+    ref: str,
+    method: str,
+    name: str,
+    payload: str,
+    option: str,
+    allow: dict,
 ) -> None:
-    """Check `payload` is JSON, start the gate, then `registry.<method>(ref, name, payload)` on
-    the planned ref (started first) and print its JSON result."""
+    """Check `payload` is JSON, start the gate (or load a package folder under a development
+    enablement), then `registry.<method>(ref, name, payload)` on the planned ref (started first)
+    and print its JSON result (`"dev": true` added for a folder)."""
     from engine.host.startup import HostError, lookup_ref
     from engine.runtime import RuntimeFault
 
     _parse_json(payload, option)
-    report = _start(workspace, config_path, policy_dirs, quiet)
+    dev = package_folder(ref)
+    if dev:
+        report, ref = _load_dev(ref, allow, policy_dirs, quiet)
+    else:
+        report = _start(workspace, config_path, policy_dirs, quiet)
     registry = report.registry
     try:
         planned = lookup_ref(report, ref)
         registry.start(planned)
         result = getattr(registry, method)(planned, name, payload)
     except (HostError, RuntimeFault) as error:
-        fail("plugin", f"{error.kind}: {error.message}", error.error_kind)
+        mark = "[dev] " if dev else ""
+        fail("plugin", f"{mark}{error.kind}: {error.message}", error.error_kind, limit=RUNTIME_MESSAGE_CHARS)
     finally:
         registry.close()
+    if dev:
+        result = {**result, "dev": True}
     click.echo(json.dumps(result, ensure_ascii=True))  # guest text: escape bidi and zero-width characters
     if method == "call_tool":
         answered = tool_error(result)
@@ -86,15 +123,35 @@ def tool_error(output: Any) -> str | None:
     return str(error)
 
 
+def _load_dev(folder: str, allow: dict, policy_dirs, quiet: bool):
+    """`call DIR`/`ingress DIR`: build if needed and judge the folder under a development enablement."""
+    from engine.authoring.sources import BuildError
+    from engine.dev.grants import AllowError, parse_allowed
+    from engine.dev.session import DevError, load, render
+
+    try:
+        loaded = load(folder, parse_allowed(allow), policy_dirs)
+    except AllowError as error:
+        fail("plugin", str(error), ErrorKind.USAGE)
+    except (BuildError, DevError) as error:
+        fail("plugin", f"[dev] {error}", error.error_kind)
+    if not quiet:
+        click.echo("\n".join(render(loaded)), err=True)
+    return loaded.report, loaded.ref
+
+
 @click.command("call")
 @click.argument("ref")
 @click.argument("tool")
 @click.option("--input", "input_json", default="{}", show_default=True, help="Tool input as JSON text.")
 @workspace_options
+@allow_options
 @click.option("-q", "--quiet", is_flag=True, help="Do not print the startup report on stderr.")
-def call(ref, tool, input_json, workspace, config_path, policy_dirs, quiet):
-    """Call TOOL of plugin REF once and print its ToolOutput JSON (exit 1 if refused or failed)."""
-    _run_one(workspace, config_path, policy_dirs, quiet, ref, "call_tool", tool, input_json, "--input")
+def call(ref, tool, input_json, workspace, config_path, policy_dirs, allow, quiet):
+    """Call TOOL of plugin REF once and print its ToolOutput JSON (exit 1 if refused or failed).
+    REF may be a package folder: it is then built if needed and run under a development enablement
+    (as `yoi plugin dev` does; --allow-* open its host APIs)."""
+    _run_one(workspace, config_path, policy_dirs, quiet, ref, "call_tool", tool, input_json, "--input", allow)
 
 
 @click.command("ingress")
@@ -102,10 +159,12 @@ def call(ref, tool, input_json, workspace, config_path, policy_dirs, quiet):
 @click.argument("name")
 @click.option("--event", "event_json", required=True, help="Ingress event envelope as JSON text.")
 @workspace_options
+@allow_options
 @click.option("-q", "--quiet", is_flag=True, help="Do not print the startup report on stderr.")
-def ingress(ref, name, event_json, workspace, config_path, policy_dirs, quiet):
-    """Deliver one event to ingress NAME of plugin REF and print the delivery report JSON."""
-    _run_one(workspace, config_path, policy_dirs, quiet, ref, "deliver_ingress", name, event_json, "--event")
+def ingress(ref, name, event_json, workspace, config_path, policy_dirs, allow, quiet):
+    """Deliver one event to ingress NAME of plugin REF and print the delivery report JSON. REF may
+    be a package folder, as for `call`."""
+    _run_one(workspace, config_path, policy_dirs, quiet, ref, "deliver_ingress", name, event_json, "--event", allow)
 
 
 @click.command("serve")

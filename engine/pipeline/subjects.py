@@ -27,17 +27,18 @@ def assumed_grants(package: Package, ref: str) -> Grants:
     )
 
 
-def check_subject(path: str | Path, config: EnablementConfig | None = None) -> Subject:
+def check_subject(path: str | Path, config: EnablementConfig | None = None, package: Package | None = None) -> Subject:
     """The subject `yoi plugin check PATH [--grants FILE]` judges.
 
     Without a config the package is judged as if granted what it requests (every declared
     surface enabled); with one, by the enablement for its ref, resolved as the host would.
     A package that cannot be materialized becomes a subject with its diagnostic and no package.
+    `package`: PATH already loaded by the caller (`yoi plugin dev`), so it is not read twice.
     """
     from engine.package.materialize import load_package_path
 
     try:
-        package = load_package_path(path, source="project")
+        package = package or load_package_path(path, source="project")
     except DiagnosticError as error:
         # Name it by its manifest id when that much was readable, else by the file name.
         label = getattr(error, "local_id", None) or Path(path).name

@@ -109,6 +109,11 @@ def classify(error: BaseException, what: str, limits: RuntimeLimits) -> RuntimeF
         return RuntimeFault("fuel", f"{what} ran out of fuel ({limits.fuel} units)")
     if code == wasmtime.TrapCode.INTERRUPT:
         return RuntimeFault("timeout", f"{what} timed out after {limits.timeout_ms} ms")
+    if code == wasmtime.TrapCode.UNREACHABLE:
+        from engine.runtime.stub_traps import explain  # a stubbed WASI call: which, and what to use instead
+
+        hint = explain(str(error))
+        return RuntimeFault("trap", f"WASM execution error: {what}: {text}" + (f": {hint}" if hint else ""))
     if code is not None:
         return RuntimeFault("trap", f"WASM execution error: {what}: {text}")
     number = host_errno_of(error)

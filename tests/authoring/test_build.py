@@ -14,7 +14,9 @@ import pytest
 import wasmtime
 
 from engine.artifact.placeholder import placeholder_kind
-from engine.authoring.build import BUILD_WORLD, BuildError, _run_bounded, build_world_text
+from engine.authoring.build import BuildError
+from engine.authoring.python_build import BUILD_WORLD, build_world_text
+from engine.authoring.python_build import run_bounded as _run_bounded
 from engine.authoring.new import create
 from engine.authoring.templates import TEMPLATES, enablement
 from engine.errors import ErrorKind
@@ -34,6 +36,8 @@ def test_wat_templates_build_and_check_active(name, tmp_path):
     assert (report["command"], report["language"], report["artifact"]) == ("build", "wat", "plugin.component.wasm")
     assert report["size_bytes"] == len(artifact) and report["build_ms"] >= 0
     assert report["check"]["status"] == "active" and report["check"]["diagnostics"] == []
+    strict = yoi("plugin", "check", str(folder), "--fail-on", "warn")  # a fresh template warns about nothing
+    assert strict.returncode == 0, strict.stdout + strict.stderr
 
 
 def test_built_wat_instance_is_active_under_a_granting_enablement(tmp_path):
@@ -118,7 +122,9 @@ def test_python_build_without_componentize_py_says_how_to_install_it(tmp_path):
                             text=True, timeout=120)
     assert result.returncode == 2
     assert "needs componentize-py, which is not installed" in result.stderr
-    assert "pip install 'yoi-plugin-engine[pdk]'" in result.stderr
+    from engine.install import pdk_hint
+
+    assert pdk_hint() in result.stderr and "yoi-plugin-engine[pdk]'" not in result.stderr  # not on an index
 
 
 def test_build_world_imports_only_the_requested_host_interfaces():

@@ -51,16 +51,23 @@ def serve(workspace, requests: list[dict]) -> tuple[list[dict], str]:
     return [json.loads(line) for line in process.stdout.splitlines()], process.stderr.decode()
 
 
+def names(ref: str) -> tuple[str, str, str]:
+    """The tool, service and ingress names a template derives from the package id."""
+    stem = ref.partition(":")[2].replace(".", "_")
+    return f"{stem}_count", f"{stem}_service", f"{stem}_events"
+
+
 def lifecycle_requests(ref: str) -> list[dict]:
     event = {"kind": "example", "source": "e2e", "payload": {"n": 1}}
+    tool, _, ingress = names(ref)
     return [
         {"id": 1, "op": "tools"},
-        {"id": 2, "op": "call", "plugin": ref, "tool": "example_instance_tool", "input": {}},
-        {"id": 3, "op": "call", "plugin": ref, "tool": "example_instance_tool", "input": {}},
-        {"id": 4, "op": "ingress", "plugin": ref, "ingress": "example_instance_ingress", "event": event},
+        {"id": 2, "op": "call", "plugin": ref, "tool": tool, "input": {}},
+        {"id": 3, "op": "call", "plugin": ref, "tool": tool, "input": {}},
+        {"id": 4, "op": "ingress", "plugin": ref, "ingress": ingress, "event": event},
         {"id": 5, "op": "status", "plugin": ref},
         {"id": 6, "op": "stop", "plugin": ref},
-        {"id": 7, "op": "call", "plugin": ref, "tool": "example_instance_tool", "input": {}},
+        {"id": 7, "op": "call", "plugin": ref, "tool": tool, "input": {}},
     ]
 
 
@@ -68,13 +75,14 @@ def assert_common(responses: list[dict], ref: str) -> dict:
     """What both instance templates must do; returns the status result."""
     by_id = {r["id"]: r for r in responses}
     assert [r["id"] for r in responses] == [1, 2, 3, 4, 5, 6, 7]
-    tool = next(t for t in by_id[1]["result"] if t["name"] == "example_instance_tool")
+    tool_name, service_name, _ = names(ref)
+    tool = next(t for t in by_id[1]["result"] if t["name"] == tool_name)
     assert tool["origin"]["plugin_ref"] == ref
     assert all(by_id[i]["ok"] for i in range(1, 7)), responses
     assert by_id[4]["result"]["accepted"] is True
     status = by_id[5]["result"]
     assert status["lifecycle"] == "started"
-    assert [(s["name"], s["state"]) for s in status["services"]] == [("example_instance_service", "running")]
+    assert [(s["name"], s["state"]) for s in status["services"]] == [(service_name, "running")]
     assert status["calls"] == {"tool": 2, "ingress": 1, "faults": 0}
     assert by_id[6]["result"]["lifecycle"] == "stopped"
     assert by_id[7]["ok"] is False and by_id[7]["error"]["kind"] == "stopped"

@@ -71,7 +71,17 @@ def test_human_output_lists_files_safety_and_next_steps(tmp_path):
     lines = result.stdout.splitlines()
     assert lines[0] == f"created plugin template `python-tool` at {tmp_path / 'p'}"
     assert "  - src/app.py" in lines and "safety: no network; embedded template only; no secrets generated" in lines
-    assert any("yoi-plugin-engine[pdk]" in line for line in lines)
+    assert not any("install the Python guest builder" in line for line in lines)  # componentize-py is here
+
+
+def test_next_steps_say_how_to_install_the_builder_for_this_installation(tmp_path):
+    from engine.install import install_command
+
+    hide = "import sys; sys.modules['componentize_py'] = None; from engine.cli.main import main; main()"
+    result = subprocess.run([sys.executable, "-c", hide, "plugin", "new", "python-tool", str(tmp_path / "p")],
+                            capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert f"  - install the Python guest builder: {install_command('pdk')}" in result.stdout.splitlines()
 
 
 def test_an_existing_empty_folder_is_filled(tmp_path):
@@ -126,20 +136,23 @@ def test_python_templates_run_on_the_host_through_the_glue(tmp_path):
         spec.loader.exec_module(module)
         return module.WitWorld()
 
-    instance = load("python-instance")
+    instance = load("python-instance")  # default id example.python_instance: its names derive from it
     assert json.loads(instance.start('{"label":"l"}'))["data"] == {"count": 0, "events": 0, "label": "l"}
-    instance.handle_tool("example_instance_tool", "{}")
-    second = json.loads(instance.handle_tool("example_instance_tool", '{"by": 4}'))
+    instance.handle_tool("example_python_instance_count", "{}")
+    second = json.loads(instance.handle_tool("example_python_instance_count", '{"by": 4}'))
     assert second["summary"] == "counter is at 5"
-    bad = json.loads(json.loads(instance.handle_tool("example_instance_tool", '{"by": true}'))["content"])
+    bad = json.loads(json.loads(instance.handle_tool("example_python_instance_count", '{"by": true}'))["content"])
     assert bad["error"]["code"] == "invalid_input"
-    event = json.loads(instance.handle_ingress("example_instance_ingress", '{"kind":"example","source":"s"}'))
+    other = json.loads(json.loads(instance.handle_tool("example_instance_tool", "{}"))["content"])
+    assert other["error"]["code"] == "unsupported_tool"
+    event = json.loads(instance.handle_ingress("example_python_instance_events", '{"kind":"example","source":"s"}'))
     assert event["data"] == {"kind": "example", "events": 1}
     assert json.loads(instance.stop())["state"] == "stopped"
 
     tool = load("python-tool")
-    assert json.loads(tool.call("example_echo", '{"text":"hi"}')) == {"summary": "echo: hi", "content": "hi"}
-    assert json.loads(json.loads(tool.call("example_echo", "{}"))["content"])["error"]["code"] == "invalid_input"
+    assert json.loads(tool.call("example_python_tool_echo", '{"text":"hi"}')) == {"summary": "echo: hi", "content": "hi"}
+    missing = json.loads(json.loads(tool.call("example_python_tool_echo", "{}"))["content"])
+    assert missing["error"]["code"] == "invalid_input"
 
 
 def test_new_into_the_current_empty_folder_keeps_it(tmp_path):

@@ -256,7 +256,7 @@ def test_template_with_https_added_round_trips(tmp_path):
     """The python-tool template given an https permission and an enablement with https grants."""
     folder = tmp_path / "tool"
     shutil.copytree(ROOT / "templates" / "python-tool", folder)
-    text = (folder / "plugin.toml").read_text().replace("__PLUGIN_ID__", "acme.echo")
+    text = (folder / "plugin.toml").read_text().replace("__PLUGIN_ID__", "acme.echo").replace("__TOOL_NAME__", "example_echo")
     text = text.replace('{ kind = "tool", name = "example_echo" },', '{ kind = "tool", name = "example_echo" },\n  { kind = "host_api", api = "https" },')
     (folder / "plugin.toml").write_text(text)
     config = tmp_path / "config.toml"

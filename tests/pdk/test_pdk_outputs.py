@@ -118,6 +118,23 @@ def test_ingress_event_parses_the_envelope_strictly():
         assert caught.value.code == "invalid_input" and words in caught.value.message, bad[:40]
 
 
+def test_created_at_is_the_time_a_guest_may_use():
+    """A guest has no clock (stubbed WASI): the PDK gives it the event's own time instead."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    event = IngressEvent.from_json('{"kind":"k","source":"s","created_at":"2026-01-01T10:00:00Z"}')
+    assert event.created_at_datetime() == datetime(2026, 1, 1, 10, tzinfo=UTC)
+    offset = IngressEvent.from_json('{"kind":"k","source":"s","created_at":"2026-01-01T10:00:00+02:00"}')
+    assert offset.created_at_datetime().utcoffset() == timedelta(hours=2)
+    assert offset.created_at_datetime().tzinfo == timezone(timedelta(hours=2))
+    assert IngressEvent.from_json('{"kind":"k","source":"s"}').created_at_datetime() is None
+    for bad, words in [("yesterday", "not an ISO 8601 time"), ("2026-01-01T10:00:00", "no time zone")]:
+        event = IngressEvent.from_json(f'{{"kind":"k","source":"s","created_at":"{bad}"}}')
+        with pytest.raises(ToolError) as caught:
+            event.created_at_datetime()
+        assert caught.value.code == "invalid_input" and words in caught.value.message
+
+
 def test_service_output_and_status_update_commands():
     out = ServiceOutput({"seen": 1}).with_status({"queue": 0})
     assert out.to_dict() == {"accepted": True, "data": {"seen": 1},

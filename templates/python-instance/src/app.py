@@ -16,7 +16,7 @@ class Counter(Plugin):
         return PluginStatus.ready(self.snapshot())
 
     def handle_tool(self, ctx, name, input):
-        if name != "example_instance_tool":
+        if name != "__TOOL_NAME__":
             raise ToolError.unsupported_tool(name)
         step = input.get("by", 1) if isinstance(input, dict) else 1
         if not isinstance(step, int) or isinstance(step, bool) or not 1 <= step <= 1000:

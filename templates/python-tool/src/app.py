@@ -8,7 +8,7 @@ from yoi_pdk import ToolError, ToolOutput, ToolPlugin, tool, tool_world
 
 
 class Echo(ToolPlugin):
-    @tool("example_echo")
+    @tool("__TOOL_NAME__")
     def echo(self, ctx, input):
         text = input.get("text") if isinstance(input, dict) else None
         if not isinstance(text, str):
