@@ -51,10 +51,13 @@ def test_every_config_block_of_the_page_loads():
         parse_config(context + block if block.startswith("[[plugins.enabled.grants.") else block, "grants.md")
 
 
-def test_the_request_table_is_not_accepted_yet():
+def test_the_request_table_is_accepted_now():
+    """The request/websocket registry entries (issue 20) make `grants.request` a grant table."""
+    config = parse_config('[[plugins.enabled]]\nid = "project:a"\n[plugins.enabled.grants]\nrequest = []\n', "c.toml")
+    assert config.enabled[0].grants.table("request") == ()
     with pytest.raises(DiagnosticError) as caught:
-        parse_config('[[plugins.enabled]]\nid = "project:a"\n[plugins.enabled.grants]\nrequest = []\n', "c.toml")
-    assert "plugin config key `plugins.enabled[0].grants.request` is not allowed" in str(caught.value.diagnostics[0])
+        parse_config('[[plugins.enabled]]\nid = "project:a"\n[plugins.enabled.grants]\nsmtp = []\n', "c.toml")
+    assert "plugin config key `plugins.enabled[0].grants.smtp` is not allowed" in str(caught.value.diagnostics[0])
 
 
 @pytest.fixture

@@ -156,7 +156,7 @@ def test_importing_the_runtime_loads_the_host_api_bounds_but_not_the_network_cod
             "sys.modules if m in ('ssl', 'engine.runtime.hostapi.https', 'engine.runtime.hostapi.fs', "
             "'engine.runtime.hostapi.dispatch')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "{'https': 49152, 'fs': 65536} []"
+    assert out.stdout.strip() == "{'https': 49152, 'request': 49152, 'websocket': 8192, 'fs': 65536} []"
     from engine.runtime.hostapi import HostApis
     from engine.runtime.hostapi.dispatch import HostApis as loaded
 
