@@ -90,6 +90,11 @@ def test_upstreams_service_template_checks_as_upstream_does():
         "missing enabled WebSocket grant for manifest target",
     ]
     assert not report["targets"][CURRENT]["compatible"]
+    # the reference's flat `diagnostics` list says it too, as upstream's check does (kind grant)
+    assert [(d["kind"], d["message"]) for d in report["diagnostics"] if d.get("target") == CURRENT] == [
+        ("grant", "enabled host_api.websocket grants are missing"),
+        ("grant", "missing enabled WebSocket grant for manifest target"),
+    ]
     engine = check_json(path, code=0)  # the default target: the engine reads it, placeholder and all
     assert engine["status"] == "partial" and engine["targets"][ENGINE]["compatible"]
     old = check_json(path, "--target", OLD, code=1)
