@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 # Keep the suite hermetic: derived-data caches (engine/cache.py) go to a fresh private folder,
-# never to the user's own cache, and subprocesses inherit the setting.
+# never to the user's own cache, and subprocesses inherit the setting. Verdicts are cached there
+# too (engine/verdict/cached.py), keyed by every input: a test that patches engine internals
+# (not inputs) and then checks a package another test checked should set YOI_CACHE=off.
 _CACHE = tempfile.TemporaryDirectory(prefix="yoi-test-cache-")  # removed when the run ends
 os.environ["YOI_CACHE"] = _CACHE.name
 

@@ -29,6 +29,7 @@ ALLOWED: dict[str, set[str]] = {
     "limits": set(),  # runtime limit types, below grants and plan (no grants <-> plan cycle)
     "repo_root": set(),  # the repository a SARIF log's paths are relative to
     "atomic_write": set(),
+    "rule_files": set(),  # which files a rule program is made of (the loader and the verdict cache)
     "cache": {"engine"},
     "compiled": {"engine", "cache"},
     "install": set(),  # how the engine was installed: the one source of install hints
@@ -47,13 +48,15 @@ ALLOWED: dict[str, set[str]] = {
         "engine", "api_registry", "artifact", "cache", "diagnostics", "grants", "limits", "package", "protected",
         "resources", "targets", "wit",
     },
-    "datalog": {"engine", "cache", "diagnostics", "errors", "safe_read", "walk"},
+    "datalog": {"engine", "cache", "diagnostics", "errors", "rule_files", "safe_read", "walk"},
     "pipeline": {
-        "engine", "datalog", "diagnostics", "errors", "grants", "graph", "package", "protected", "resources", "targets",
+        "engine", "api_registry", "datalog", "diagnostics", "errors", "grants", "graph", "package", "protected",
+        "resources", "rule_files", "safe_read", "targets",
     },
     # the typed verdict, built once, and what renders it
     "verdict": {
-        "engine", "api_registry", "datalog", "diagnostics", "errors", "grants", "graph", "package", "pipeline", "plan",
+        "engine", "api_registry", "cache", "datalog", "diagnostics", "errors", "grants", "graph", "package", "pipeline",
+        "plan",
     },
     "report": {"engine", "api_registry", "datalog", "diagnostics", "package", "plan", "repo_root", "verdict"},
     # running plans

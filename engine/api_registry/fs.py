@@ -114,6 +114,7 @@ class FsGrant(GrantRecord):
         },
     }
     JSON_OVERLAYS: ClassVar[Mapping[str, Mapping[str, Any]]] = {"root": {"pattern": CANONICAL_ROOT_PATTERN}}
+    ENVIRONMENT: ClassVar[tuple[str, ...]] = ("HOME",)  # broad_root_reason: the checker's home folder
     FACTS: ClassVar[Mapping[str, tuple[str, ...]]] = {
         "fs_grant": ("P", "Root", "Operation"),
         "fs_grant_written": ("P", "Written", "Resolved"),

@@ -43,6 +43,9 @@ class GrantRecord:
     # Field -> JSON Schema keywords for what `table_problems` checks and cerberus cannot state
     # (e.g. a `pattern`), so editors refuse what the engine refuses.
     JSON_OVERLAYS: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
+    # Environment variables `facts` reads (e.g. `HOME` to tell a home folder): the verdict cache
+    # keys on their values (engine/pipeline/inputs.py), so a changed one is never served stale.
+    ENVIRONMENT: ClassVar[tuple[str, ...]] = ()
     # `yoi plugin dev --allow-<api> VALUE` (and `call DIR`): how one command-line value spells one
     # entry. None: the API has no such flag, so a development enablement keeps it closed.
     FLAG_METAVAR: ClassVar[str | None] = None

@@ -60,7 +60,7 @@ def _targets(ctx: click.Context, param: click.Parameter, value: tuple[str, ...])
     command as a usage error (exit 2) naming the known ones."""
     from engine.cli.common import fail
     from engine.errors import EngineError
-    from engine.pipeline.evaluate import select_targets
+    from engine.pipeline.inputs import select_targets
 
     try:
         return select_targets(value)

@@ -15,6 +15,7 @@ PLUGIN_COMMANDS = {
     "show": "engine.cli.plugin_list:show",
     "explain": "engine.cli.plugin_explain:explain",
     "graph": "engine.cli.plugin_graph:graph",
+    "facts": "engine.cli.plugin_facts:facts",
     "schema": "engine.cli.plugin_schema:schema",
     "migrate": "engine.cli.plugin_migrate:migrate",
     # These run plugin code (behind the startup gate); only they import the runtime.
@@ -27,5 +28,6 @@ PLUGIN_COMMANDS = {
 
 @click.group(cls=LazyGroup, lazy_commands=PLUGIN_COMMANDS)
 def plugin() -> None:
-    """Create, build, check, pack, list and show plugin packages, migrate them to the current yoi format; call,
-    ingress and serve run what the rules planned; dev serves a package folder while you write it."""
+    """Create, build, check, pack, list and show plugin packages, print the facts the rules see, migrate them to
+    the current yoi format; call, ingress and serve run what the rules planned; dev serves a package folder while
+    you write it."""

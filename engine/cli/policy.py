@@ -27,8 +27,10 @@ def _load(paths: Sequence[str], inputs: dict[str, int | None] | None = None, bui
     from engine.datalog import load
     from engine.resources import rules_dir
 
+    if not paths and not builtin:
+        fail(GROUP, "give rule files or folders (or --builtin for the built-in rules)")
     program = load([*([rules_dir()] if builtin else []), *paths], inputs=inputs)
-    if not any(Path(p).is_file() or any(Path(p).glob("*.rules")) for p in paths):
+    if paths and not any(Path(p).is_file() or any(Path(p).glob("*.rules")) for p in paths):
         fail(GROUP, "no *.rules files in " + ", ".join(paths))
     return program
 
@@ -146,8 +148,14 @@ def _human_eval(facts: dict[str, list], conclusions: list, explained: list, miss
 
 
 @policy.command("eval")
-@click.argument("paths", nargs=-1, required=True)
+@click.argument("paths", nargs=-1)
 @click.option("--facts", "facts_file", metavar="FILE.json", help='Input facts: {"predicate": [[arg, ...], ...], ...}.')
+@click.option(
+    "--builtin",
+    is_flag=True,
+    help="Load the built-in rules first, as `yoi plugin check` does: over `yoi plugin facts` output this gives "
+    "check's conclusions (PATHS may then be only a policy folder, or none).",
+)
 @click.option(
     "--query",
     "queries",
@@ -173,6 +181,7 @@ def _human_eval(facts: dict[str, list], conclusions: list, explained: list, miss
 def eval_(
     paths: tuple[str, ...],
     facts_file: str | None,
+    builtin: bool,
     queries: tuple[str, ...],
     explains: tuple[str, ...],
     why_nots: tuple[str, ...],
@@ -188,7 +197,7 @@ def eval_(
     raw = _read_facts(facts_file) if facts_file else {}
     try:
         # The facts file's predicates are the inputs: a rule reading anything else is a typo.
-        program = _load(paths, _facts_inputs(raw) if facts_file else None)
+        program = _load(paths, _facts_inputs(raw) if facts_file else None, builtin=builtin)
     except LoadError as err:
         _fail_with(err.diagnostics, err.error_kind)
     try:

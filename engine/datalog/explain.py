@@ -5,6 +5,7 @@ reviewer can follow them without reading the engine.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any
@@ -183,17 +184,23 @@ def explain(rules: tuple[Rule, ...], relations: Mapping[str, Relation], pred: st
 
 
 def input_facts(
-    rules: tuple[Rule, ...], relations: Mapping[str, Relation], pred: str, args: tuple, limit: int = 256
+    rules: tuple[Rule, ...],
+    relations: Mapping[str, Relation],
+    pred: str,
+    args: tuple,
+    limit: int = 256,
+    breadth_first: bool = False,
 ) -> Iterator[tuple[str, tuple]]:
     """(predicate, fact) of every input fact under the kept derivation of `pred(args)`, depth
-    first in body order, each once; at most `limit` facts are visited (a long chain is cut)."""
+    first in body order (breadth first: the rule's own premises before theirs), each once; at
+    most `limit` facts are visited (a long chain is cut)."""
     rel = relations.get(pred)
     if rel is None or args not in rel.facts:
         return
-    todo = [(pred, args)]
+    todo = deque([(pred, args)])
     seen: set[tuple[str, tuple]] = set()
     while todo and len(seen) < limit:
-        key = todo.pop()
+        key = todo.popleft() if breadth_first else todo.pop()
         if key in seen:
             continue
         seen.add(key)
@@ -203,7 +210,8 @@ def input_facts(
             yield p, fact
             continue
         positives = [lit.pred for lit in rules[derivation[0]].body if isinstance(lit, Atom)]
-        todo.extend(reversed(list(zip(positives, derivation[1:], strict=True))))
+        premises = list(zip(positives, derivation[1:], strict=True))
+        todo.extend(premises if breadth_first else reversed(premises))
 
 
 @dataclass(frozen=True)

@@ -26,10 +26,10 @@ from engine.datalog.stratify import Stratum, stratify
 from engine.datalog.template import render_template
 from engine.diagnostics import Diagnostic, DiagnosticError, Location, bounded_message
 from engine.errors import ErrorKind
+from engine.rule_files import MAX_RULES_FILE_BYTES, RuleFile, list_rule_files
 from engine.safe_read import ReadError, read_bounded_text
 
 PathLike = Union[str, "os.PathLike[str]"]
-MAX_RULES_FILE_BYTES = 4 * 1024 * 1024
 MAX_LOAD_DIAGNOSTICS = 200  # a report a person reads; the first problems are the useful ones
 
 
@@ -211,10 +211,13 @@ class Result:
     def why_not(self, pred: str, args: Iterable[Value]) -> WhyNot:
         return why_not(self.program.rules, self._relations, pred, tuple(args))
 
-    def input_facts(self, pred: str, args: Iterable[Value], limit: int = 256) -> Iterator[tuple[str, tuple]]:
+    def input_facts(
+        self, pred: str, args: Iterable[Value], limit: int = 256, breadth_first: bool = False
+    ) -> Iterator[tuple[str, tuple]]:
         """The input facts the kept derivation of `pred(args)` rests on, depth first in body order
-        (at most `limit` facts visited): where a conclusion's premises were written."""
-        return input_facts(self.program.rules, self._relations, pred, tuple(args), limit)
+        (breadth first: the rule's own premises first; at most `limit` facts visited): where a
+        conclusion's premises were written."""
+        return input_facts(self.program.rules, self._relations, pred, tuple(args), limit, breadth_first)
 
     def satisfied_literals(self, rule: Rule) -> frozenset[int]:
         """Positions of the body literals of `rule` that at least one binding reached and
@@ -236,30 +239,14 @@ def _read(path: Path, label: str, diagnostics: list[Diagnostic], follow_symlinks
 def rule_file_labels(paths: Iterable[PathLike]) -> list[str]:
     """The labels `load(paths)` gives the rule files of `paths` (their rules' `location.file`), so
     a caller can tell the rules of some paths from those of others loaded in the same program."""
-    return [label for _, label, _ in _rule_files(paths, [])]
+    return [file.label for file in list_rule_files(paths)[0]]
 
 
-def _rule_files(paths: Iterable[PathLike], diagnostics: list[Diagnostic]) -> list[tuple[Path, str, bool]]:
-    """(file, label, found in a folder) in the order given; a folder contributes its `*.rules`
-    entries sorted by name. An entry that is not a folder is kept even when it is no regular file
-    (a FIFO, a symlink): reading it then reports why, instead of a policy silently going missing."""
-    out: list[tuple[Path, str, bool]] = []
-    seen: set[Path] = set()
-    for item in paths:
-        path = Path(item)
-        if os.path.isdir(path):  # os.path: False, not OSError, for a name too long to be a path
-            found = [(p, str(p), True) for p in sorted(path.glob("*.rules")) if p.is_symlink() or not p.is_dir()]
-        elif os.path.exists(path):
-            found = [(path, str(path), False)]
-        else:
-            diagnostics.append(rule_diagnostic("io", "no such file or folder", Location(str(path))))
-            continue
-        for file, label, in_folder in found:
-            key = Path(os.path.realpath(file))  # never raises on a symlink loop
-            if key not in seen:
-                seen.add(key)
-                out.append((file, label, in_folder))
-    return out
+def _rule_files(paths: Iterable[PathLike], diagnostics: list[Diagnostic]) -> list[RuleFile]:
+    """The files of `paths` (engine/rule_files.py); a path that does not exist is a diagnostic."""
+    files, missing = list_rule_files(paths)
+    diagnostics.extend(rule_diagnostic("io", "no such file or folder", Location(path)) for path in missing)
+    return files
 
 
 def _build(
@@ -299,10 +286,10 @@ def load(paths: PathLike | Iterable[PathLike], *, inputs: Mapping[str, int | Non
         paths = [paths]
     diagnostics: list[Diagnostic] = []
     sources = []
-    for path, label, found in _rule_files(paths, diagnostics):
-        text = _read(path, label, diagnostics, follow_symlinks=not found)
+    for file in _rule_files(paths, diagnostics):
+        text = _read(file.path, file.label, diagnostics, follow_symlinks=not file.in_folder)
         if text is not None:
-            sources.append((text, label))
+            sources.append((text, file.label))
     if diagnostics:  # unreadable paths: report them with every other problem, cache nothing
         return _build(sources, diagnostics, inputs)
     return _cached_program(sources, inputs)

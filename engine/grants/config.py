@@ -188,6 +188,10 @@ class EntryLocations(Mapping[str, Location]):
     def __repr__(self) -> str:
         return f"EntryLocations({self._prefix})"
 
+    def cache_key_material(self) -> object:
+        """The entry's prefix and the config text it is scanned from (engine/pipeline/inputs.py)."""
+        return (self._prefix, self._locations)
+
 
 def _enablement(entry: dict, location: Location, keys: Mapping[str, Location]) -> Enablement:
     return Enablement(

@@ -75,7 +75,7 @@ class Enablement:
     restart: tuple[tuple[str, int], ...] = ()
     # The keys written in the entry and in its `grants` table, as (table, key) with table
     # `plugins.enabled` or `plugins.enabled.grants`: which hosts can read them is for the target
-    # rules (`config_key` facts, docs/targets.md).
+    # rules (`config_table_key` facts, docs/targets.md).
     written: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
     def location_of(self, key: str) -> Location | None:

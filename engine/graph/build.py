@@ -10,6 +10,8 @@ graph as facts and rules/*.rules decide.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -57,8 +59,11 @@ def _add_subject(graph, subject: Subject, inspect, worlds) -> None:
         resolved=subject.resolved,
         package_present=subject.package_present or subject.discovered,
         path=subject.package_path or (package.path if package else None),
+        name=manifest.name if manifest else None,
+        description=manifest.description if manifest else None,
+        config_keys=config_keys(subject.config),
         manifest_keys=manifest.keys if manifest else (),
-        config_keys=subject.config_keys,
+        config_table_keys=subject.config_table_keys,
         resolved_plan=subject.resolved_plan,
         **(_package_sizes(package) if package else {}),
     )
@@ -75,6 +80,27 @@ def _add_subject(graph, subject: Subject, inspect, worlds) -> None:
         _add_grant(graph, ref, subject.grants, assumed=subject.grants_assumed)
     if package is not None:
         _add_url_targets(graph, ref, package.manifest.targets, subject.grants)
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def config_keys(config: object) -> tuple[str, ...]:
+    """Every key path of the enablement's `config` table, never a value (it may hold secrets):
+    `token`, `db.host`, a key that is no bare TOML key quoted (`db."a.b"`). Arrays are not
+    entered. Iterative, so a deeply nested table costs no recursion."""
+    out: list[str] = []
+    todo: list[tuple[str, object]] = [("", config)]
+    while todo:
+        prefix, table = todo.pop()
+        if not isinstance(table, dict):
+            continue
+        for key, value in table.items():
+            part = key if _BARE_KEY.fullmatch(key) else json.dumps(key, ensure_ascii=False)
+            path = f"{prefix}.{part}" if prefix else part
+            out.append(path)
+            todo.append((path, value))
+    return tuple(sorted(out))
 
 
 # Files at least this large get a `package_file_size` fact: the rules compare them with the

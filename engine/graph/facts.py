@@ -7,7 +7,7 @@ here, and docs/rules.md documents the same list. Values are strings or integers 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -28,17 +28,37 @@ class Fact:
     come from (`origin`, a name of engine.datalog.metadata.ORIGINS), and, for a manifest fact,
     which part of plugin.toml it describes: `about` is an @about form over the fact's own
     argument positions (`tool(P, Tool)` is ("tool", (0, 1))). Reports locate a conclusion that
-    declares no metadata by the first such fact its derivation rests on (docs/rules.md)."""
+    declares no metadata by the first such fact its derivation rests on (docs/rules.md).
+    `key` is the key a fact is written at in its origin file, `{Arg}` filled in from the fact:
+    `limits.{Name}` is the enablement's `limits.fuel` for `limit(P, "fuel", V)`; a key ending in
+    `[*]` is the entry of that array whose facts include this one (`grants.fs[*]`: the
+    `[[...grants.fs]]` table an `fs_grant` fact came from). `volatile`: its facts depend on more
+    than the inputs (time), so a verdict resting on one is never cached (engine/verdict/cached.py)."""
 
     args: tuple[str, ...]
     origin: str
     about: tuple[str, tuple[int, ...]] | None = None
+    volatile: bool = False
+    key: str | None = None
+
+    def key_of(self, fact: tuple) -> str | None:
+        """The key template filled in from `fact` (None: the fact names no key of its own)."""
+        if self.key is None:
+            return None
+        return self.key.format_map(dict(zip(self.args, map(str, fact), strict=True)))
+
+
+ENTRY = "[*]"  # a key suffix: the array entry whose facts include this one (Fact.key)
 
 
 def _registry_schema() -> dict[str, Fact]:
-    granted = {predicate for api in api_registry.HOST_APIS for predicate in api.grant.FACTS}
+    """The registry's facts: a grant-table entry's facts are written at that entry of the
+    enablement (`grants.<api>[*]`), the registry's constants are the host's."""
+    tables = {predicate: api.name for api in api_registry.HOST_APIS for predicate in api.grant.FACTS}
     return {
-        predicate: Fact(args, "enablement" if predicate in granted else "host")
+        predicate: Fact(args, "enablement", key=f"grants.{tables[predicate]}{ENTRY}")
+        if predicate in tables
+        else Fact(args, "host")
         for predicate, args in registry_fact_schema().items()
     }
 
@@ -53,10 +73,12 @@ FACT_SCHEMA: dict[str, Fact] = {
     "package_present": Fact(("P",), "discovery"),
     "package_size": Fact(("P", "Bytes"), "discovery"),
     "package_file_size": Fact(("P", "Path", "Bytes"), "discovery"),
+    "package_name": Fact(("P", "Name"), "manifest", ("package", (0,)), key="name"),
+    "package_description": Fact(("P", "Description"), "manifest", ("package", (0,)), key="description"),
     "input_diagnostic": Fact(("P", "Kind", "Message"), "resolution"),
     "manifest_surface": Fact(("P", "Surface"), "manifest", ("surface", (0, 1))),
     "declares_surface": Fact(("P", "Surface"), "manifest", ("surface", (0, 1))),
-    "enabled_surface": Fact(("P", "Surface"), "enablement"),
+    "enabled_surface": Fact(("P", "Surface"), "enablement", key="surfaces"),
     "runtime": Fact(("P", "Kind", "AbiOrWorld"), "manifest", ("runtime", (0,))),
     "runtime_artifact": Fact(("P", "Path"), "manifest", ("runtime", (0,))),
     "world": Fact(("P", "World"), "manifest", ("runtime", (0,))),
@@ -67,7 +89,7 @@ FACT_SCHEMA: dict[str, Fact] = {
     "artifact": Fact(("P", "Form"), "artifact"),
     "artifact_placeholder": Fact(("P", "Which"), "artifact"),
     "artifact_problem": Fact(("P", "Message"), "artifact"),
-    "artifact_inspection_stopped": Fact(("P", "Ms"), "artifact"),
+    "artifact_inspection_stopped": Fact(("P", "Ms"), "artifact", volatile=True),
     "artifact_size": Fact(("P", "Bytes"), "artifact"),
     "artifact_export": Fact(("P", "Interface", "Func", "Kind", "Sig"), "artifact"),
     "artifact_import": Fact(("P", "Interface", "Func", "Kind", "Sig"), "artifact"),
@@ -83,24 +105,25 @@ FACT_SCHEMA: dict[str, Fact] = {
     "ingress_event_kind": Fact(("P", "Ingress", "Kind"), "manifest", ("ingress", (0, 1))),
     "ingress_source": Fact(("P", "Ingress", "Source"), "manifest", ("ingress", (0, 1))),
     "requests": Fact(("P", "Kind", "Value"), "manifest", ("permission", (0, 1, 2))),
-    "grants": Fact(("P", "Kind", "Value"), "enablement"),
-    "grant_present": Fact(("P",), "enablement"),
+    "grants": Fact(("P", "Kind", "Value"), "enablement", key=f"grants.permissions{ENTRY}"),
+    "grant_present": Fact(("P",), "enablement", key="grants"),
     "grant_assumed": Fact(("P",), "manifest"),
-    "grant_binding": Fact(("P", "Field", "Value"), "enablement"),
-    "grant_section": Fact(("P", "Section"), "enablement"),
+    "grant_binding": Fact(("P", "Field", "Value"), "enablement", key="grants.{Field}"),
+    "grant_section": Fact(("P", "Section"), "enablement", key="grants.{Section}"),
+    "config_key": Fact(("P", "Key"), "enablement", key="config.{Key}"),
     # The host's own paths no plugin may touch (engine/protected.py, issue 17 point 1), and
     # which fs grant roots (the enablement's) contain one or lie inside one.
     "protected_path": Fact(("Path", "What"), "host"),
     "path_contains": Fact(("Outer", "Inner"), "enablement"),
-    "limit": Fact(("P", "Name", "Value"), "enablement"),
-    "limit_requested": Fact(("P", "Name", "Value"), "enablement"),
+    "limit": Fact(("P", "Name", "Value"), "enablement", key="limits.{Name}"),
+    "limit_requested": Fact(("P", "Name", "Value"), "enablement", key="limits.{Name}"),
     "limit_default": Fact(("Name", "Value"), "host"),
     "limit_maximum": Fact(("Name", "Value"), "host"),
-    "restart": Fact(("P", "Name", "Value"), "enablement"),
+    "restart": Fact(("P", "Name", "Value"), "enablement", key="restart.{Name}"),
     # What a target host must read and hold (docs/targets.md): the keys as written, the
     # artifact's statically read instantiation, the config's resolved plan.
-    "manifest_key": Fact(("P", "Key"), "manifest"),
-    "config_key": Fact(("P", "Table", "Key"), "enablement"),
+    "manifest_key": Fact(("P", "Key"), "manifest", key="{Key}"),
+    "config_table_key": Fact(("P", "Table", "Key"), "enablement"),
     "resolved_plan_present": Fact(("P",), "enablement"),
     "artifact_memory_min": Fact(("P", "Bytes"), "artifact"),
     "artifact_table_min": Fact(("P", "Elements"), "artifact"),
@@ -152,10 +175,16 @@ def export_facts(graph: nx.MultiDiGraph, protected: Iterable[ProtectedPath] = ()
 def _package(out, node, a):
     ref = a["ref"]
     out["package"].add((ref, a["source"] or "", a["local_id"] or "", a["version"] or "", a["digest"] or ""))
+    if a.get("name") is not None:
+        out["package_name"].add((ref, a["name"]))
+    if a.get("description") is not None:
+        out["package_description"].add((ref, a["description"]))
+    for key in a.get("config_keys", ()):
+        out["config_key"].add((ref, key))
     out["mode"].add((ref, a["mode"]))
     _bool_facts(out, a, ref)
     out["manifest_key"].update((ref, key) for key in a.get("manifest_keys", ()))
-    out["config_key"].update((ref, table, key) for table, key in a.get("config_keys", ()))
+    out["config_table_key"].update((ref, table, key) for table, key in a.get("config_table_keys", ()))
     if a.get("resolved_plan"):
         out["resolved_plan_present"].add((ref,))
     if "size" in a:
@@ -354,6 +383,16 @@ _EXPORTERS = {
 }
 
 
-def facts_as_lists(facts: dict[str, Iterable[tuple]]) -> dict[str, list[list]]:
+def facts_about(facts: dict[str, set[tuple]], ref: str) -> dict[str, set[tuple]]:
+    """The facts whose package argument `P` is `ref`, and every fact without one (the host's)."""
+    out: dict[str, set[tuple]] = {}
+    for pred, rows in facts.items():
+        args = FACT_SCHEMA[pred].args
+        position = args.index("P") if "P" in args else None
+        out[pred] = set(rows) if position is None else {row for row in rows if row[position] == ref}
+    return out
+
+
+def facts_as_lists(facts: Mapping[str, Iterable[tuple]]) -> dict[str, list[list]]:
     """JSON-ready facts (sorted), as `yoi policy eval --facts` reads them."""
     return {pred: sorted(list(t) for t in tuples) for pred, tuples in sorted(facts.items())}

@@ -42,9 +42,9 @@ class Subject:
     grants_assumed: bool = False
     diagnostics: tuple[Diagnostic, ...] = field(default=())
     # From the enablement config: the keys written in `[plugins]`, in the subject's enablement
-    # and its grants ((table, key); docs/targets.md `config_key`), and whether the config's
+    # and its grants ((table, key); docs/targets.md `config_table_key`), and whether the config's
     # resolved plan holds a record for the ref (spec §3.7).
-    config_keys: tuple[tuple[str, str], ...] = ()
+    config_table_keys: tuple[tuple[str, str], ...] = ()
     resolved_plan: bool = False
 
     @property

@@ -175,7 +175,8 @@ def evaluate_startup(
     from engine.verdict.run import workspace_verdict
 
     config = load_workspace_config(workspace, config_path) if workspace.is_dir() else None
-    verdict = workspace_verdict(workspace, config_path, policy_dirs, config=config)
+    # evaluated afresh: what a host starts never rests on a cached verdict (engine/verdict/run.py)
+    verdict = workspace_verdict(workspace, config_path, policy_dirs, config=config, cached=False)
     return startup_report(verdict, str(workspace.resolve()), config.host if config else HostSettings())
 
 

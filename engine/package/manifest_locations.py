@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import hashlib
 import re
 import tomllib
 from collections.abc import Iterator, Mapping
@@ -208,15 +209,19 @@ class LazyLocations(Mapping[str, Location]):
     where their keys are, so the happy path does not pay for the scan."""
 
     def __init__(self, text: str, file: str = "plugin.toml"):
-        self._text: str | None = text
+        self._text = text
         self._file = file
         self._found: Mapping[str, Location] | None = None
 
     def _locations(self) -> Mapping[str, Location]:
         if self._found is None:
-            self._found = scan_locations(self._text or "", self._file)
-            self._text = None
+            self._found = scan_locations(self._text, self._file)
         return self._found
+
+    def cache_key_material(self) -> object:
+        """The positions are a function of the file name and the text: a verdict cache keys on
+        those (engine/pipeline/inputs.py) without paying for the scan."""
+        return (self._file, hashlib.sha256(self._text.encode("utf-8", "surrogatepass")).digest())
 
     def __getitem__(self, key: str) -> Location:
         return self._locations()[key]

@@ -188,6 +188,11 @@ class Package:
     def identity(self) -> str:
         return f"{self.source}:{self.manifest.id}"
 
+    def cache_key_material(self) -> object:
+        """Everything but the file bytes, which the digest stands for (spec §5.7: paths and file
+        hashes): the verdict cache keys on this (engine/pipeline/inputs.py)."""
+        return (self.source, self.digest, self.path, self.label, self.input_kind, self.manifest)
+
     @property
     def entries(self) -> tuple[str, ...]:
         return tuple(sorted(self.files))

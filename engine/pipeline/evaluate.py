@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from engine.graph.build import build_graph
 from engine.graph.facts import export_facts
 from engine.graph.inputs import Subject
-from engine.resources import rules_dir
+from engine.pipeline.inputs import RuleFiles, RunInputs, select_targets
 from engine.targets.facts import target_facts
 from engine.targets.model import TargetProfile
 
@@ -39,7 +39,7 @@ def load_rules(policy_dirs: Sequence[str | Path] = ()) -> Program:
     """
     for folder in map(Path, policy_dirs):
         check_policy_folder(folder)
-    folders = tuple(str(Path(p).resolve()) for p in (rules_dir(), *policy_dirs))
+    folders = RuleFiles.of(policy_dirs).folders
     return _load_rules(tuple(_rule_file_states(folders)), folders)
 
 
@@ -104,6 +104,15 @@ class Evaluation:
             self.__dict__["_subjects"] = {s.ref: s for s in self.subjects}
         return self.__dict__["_subjects"].get(ref)
 
+    @property
+    def volatile(self) -> bool:
+        """Whether a fact of this evaluation depends on more than its inputs (a FACT_SCHEMA entry
+        declared `volatile`, such as an inspection stopped by its time bound): its verdict is
+        not cached."""
+        from engine.graph.facts import FACT_SCHEMA
+
+        return any(self.facts.get(pred) for pred, fact in FACT_SCHEMA.items() if fact.volatile)
+
     def holds(self, predicate: str, *args) -> bool:
         return self.result.holds(predicate, tuple(args))
 
@@ -152,13 +161,16 @@ class Evaluation:
         return self.__dict__["_conclusions"]
 
 
-def select_targets(requested: Sequence[str] = ()) -> tuple[TargetProfile, ...]:
-    """The profiles `--target` values name (`all`: every one; none: the default), in the order
-    given; UnknownTarget (kind usage) names the known ones. The one place a run's target set is
-    decided."""
-    from engine.targets.registry import bundled_targets
-
-    return bundled_targets().select(requested)
+def evaluate_inputs(inputs: RunInputs, *, inspect: Callable[[bytes], object] | None = None) -> Evaluation:
+    """The evaluation of one RunInputs: its subjects under its rule files with its protected
+    paths, judged for its targets, nothing else."""
+    return evaluate(
+        inputs.subjects,
+        policy_dirs=inputs.rules.policy_dirs,
+        inspect=inspect,
+        protected=inputs.protected,
+        targets=inputs.targets,
+    )
 
 
 def evaluate(

@@ -71,7 +71,7 @@ def _package_case(case: Mapping[str, Any], base: Path) -> CaseInput:
 def _targets(value: Any):
     """The profiles a case's `targets` names (default: the default target), as `--target` does."""
     from engine.errors import EngineError
-    from engine.pipeline.evaluate import select_targets
+    from engine.pipeline.inputs import select_targets
 
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise CaseError("`targets` must be a list of target names")

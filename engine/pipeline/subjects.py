@@ -81,11 +81,11 @@ def check_subject(path: str | Path, config: EnablementConfig | None = None, pack
 
 def config_inputs(config: EnablementConfig, enablement: Enablement | None, ref: str) -> dict:
     """What a subject takes from the config besides its enablement: the keys written in
-    `[plugins]` and in the enablement (docs/targets.md `config_key`), and whether the config's
+    `[plugins]` and in the enablement (docs/targets.md `config_table_key`), and whether the config's
     resolved plan holds its ref."""
     written = enablement.written if enablement is not None else ()
     return {
-        "config_keys": tuple(("plugins", key) for key in config.plugins_keys) + written,
+        "config_table_keys": tuple(("plugins", key) for key in config.plugins_keys) + written,
         "resolved_plan": ref in config.resolved_refs,
     }
 

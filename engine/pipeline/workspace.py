@@ -13,6 +13,7 @@ from pathlib import Path
 
 from engine.diagnostics import Diagnostic, DiagnosticError
 from engine.grants.model import EnablementConfig
+from engine.pipeline.inputs import RuleFiles, RunInputs
 
 
 def load_workspace_config(workspace: Path, config_path: Path | None) -> EnablementConfig:
@@ -27,6 +28,37 @@ def load_workspace_config(workspace: Path, config_path: Path | None) -> Enableme
     return EnablementConfig(enabled=(), file=None)
 
 
+def workspace_inputs(
+    workspace: Path,
+    config_path: Path | None = None,
+    policy_dirs: Sequence[Path] = (),
+    config: EnablementConfig | None = None,
+    targets=None,
+    **discover_options,
+) -> RunInputs:
+    """Every discovered package and every enablement of the workspace, resolved, the rule files
+    and the targets judged for (`config`: the workspace config when the caller already loaded it,
+    so it is not parsed twice; `targets`: TargetProfiles, default the default target;
+    `discover_options` go to discovery: progress, limits, stores)."""
+    from engine.grants.config import default_config_path
+    from engine.package.discovery import discover, store_paths
+    from engine.pipeline.inputs import select_targets
+    from engine.pipeline.subjects import workspace_subjects
+    from engine.protected import host_protected_paths
+
+    if not os.path.isdir(workspace):  # False, not OSError, for a name too long to be a path
+        raise DiagnosticError(Diagnostic("io", "config", f"workspace `{workspace}` does not exist: not found"))
+    if config is None:
+        config = load_workspace_config(workspace, config_path)
+    discovery = discover(workspace, **discover_options)
+    stores = store_paths(
+        workspace, **{k: v for k, v in discover_options.items() if k in ("user_data_home", "builtin_dir")}
+    )
+    protected = host_protected_paths((config.file, default_config_path(workspace)), policy_dirs, stores)
+    selected = select_targets() if targets is None else tuple(targets)
+    return RunInputs(workspace_subjects(workspace, config, discovery), RuleFiles.of(policy_dirs), protected, selected)
+
+
 def evaluate_workspace(
     workspace: Path,
     config_path: Path | None = None,
@@ -35,29 +67,15 @@ def evaluate_workspace(
     targets=None,
     **discover_options,
 ):
-    """Evaluation over every discovered package and every enablement of the workspace (`config`:
-    the workspace config when the caller already loaded it, so it is not parsed twice), judged
-    for `targets` (default: the default target)."""
-    from engine.grants.config import default_config_path
-    from engine.package.discovery import discover, store_paths
-    from engine.pipeline.evaluate import evaluate
-    from engine.pipeline.subjects import workspace_subjects
-    from engine.protected import host_protected_paths
+    """Evaluation over every discovered package and every enablement of the workspace, judged
+    for the target profiles `targets` (default: the default target)."""
+    from engine.pipeline.evaluate import evaluate_inputs
 
-    if not os.path.isdir(workspace):  # False, not OSError, for a name too long to be a path
-        raise DiagnosticError(Diagnostic("io", "config", f"workspace `{workspace}` does not exist: not found"))
-    if config is None:
-        config = load_workspace_config(workspace, config_path)
+    inputs = workspace_inputs(workspace, config_path, policy_dirs, config, targets, **discover_options)
     progress = discover_options.get("progress")
-    discovery = discover(workspace, **discover_options)
-    subjects = workspace_subjects(workspace, config, discovery)
     if progress is not None:
-        progress.add(len(subjects))  # graph and rules, reported done when the evaluation is
-    stores = store_paths(
-        workspace, **{k: v for k, v in discover_options.items() if k in ("user_data_home", "builtin_dir")}
-    )
-    protected = host_protected_paths((config.file, default_config_path(workspace)), policy_dirs, stores)
-    evaluation = evaluate(subjects, policy_dirs=policy_dirs, protected=protected, targets=targets)
+        progress.add(len(inputs.subjects))  # graph and rules, reported done when the evaluation is
+    evaluation = evaluate_inputs(inputs)
     if progress is not None:
-        progress.advance(len(subjects))
+        progress.advance(len(inputs.subjects))
     return evaluation

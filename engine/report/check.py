@@ -22,7 +22,6 @@ from engine.report.shapes import (
     rules_of,
     targets_dict,
 )
-from engine.verdict.build import package_info
 from engine.verdict.model import GATE_VIEW, Finding, Outcome, PackageInfo, PackageVerdict, RunVerdict
 
 SAFETY = {
@@ -37,7 +36,7 @@ PARTIAL_PROBLEM_STEP = "Fix the reported diagnostics before enabling this Plugin
 
 def package_report(package: Package | PackageInfo, package_path: str) -> dict[str, Any]:
     """PackageReport of spec §4.2 (also the `package` of the pack report)."""
-    info = package if isinstance(package, PackageInfo) else package_info(package)
+    info = package if isinstance(package, PackageInfo) else PackageInfo.of(package)
     return {
         "reference": info.reference,
         "package": info.id,
@@ -142,9 +141,22 @@ def check_report(
         "limits": limits_dict(package.limits),
         "plan": plan_dict(package),
         "grants": "assumed" if package.grants_assumed else "configured",
+        "assumed_grant_rules": list(verdict.assumed_grant_rules if package.grants_assumed else ()),
         "safety": dict(SAFETY),
         "next_steps": check_steps(package),
     }
+
+
+def assumed_grants_note(rules: tuple[str, ...]) -> str | None:
+    """The one line that says org rules reading grant facts were judged against the package's own
+    requests (`check` without `--grants`), or None."""
+    if not rules:
+        return None
+    names = ", ".join(f"`{code}`" for code in rules)
+    return (
+        f"org rule(s) {names} read grant facts; without --grants they were judged against the "
+        "permissions the package requests, not what an enablement grants (pass --grants FILE to judge real grants)"
+    )
 
 
 def check_failure(verdict: RunVerdict, fail_on: str, sarif: bool = False) -> tuple[Outcome, str]:

@@ -80,6 +80,7 @@ def explain_package(evaluation, verdict: RunVerdict, ref: str) -> dict[str, Any]
         "_limits_line": limits_line(package.limits) if package else None,
         "_run_findings": verdict.run_findings,
     }
+    out["deny_proofs"], out["_deny_proofs"] = _deny_proofs(result, package, verdict)
     if package is None or package.package is None:
         out["package_denials"] = [d.message for d in (package.diagnostics if package else ())]
         return out
@@ -108,6 +109,26 @@ def explain_package(evaluation, verdict: RunVerdict, ref: str) -> dict[str, Any]
             entry["_chain"] = chain
         out["items"].append(entry)
     return out
+
+
+def _deny_proofs(result, package, verdict: RunVerdict) -> tuple[list[dict[str, Any]], list]:
+    """Every deny that fired about the package, then every whole-run deny, with the proof the
+    rules kept for it: JSON entries, and (finding, Proof) pairs for the human rendering."""
+    denials = [f for f in (package.conclusions if package else ()) if f.severity == "deny"]
+    denials += list(verdict.run_denials)
+    entries, pairs = [], []
+    for finding in denials:
+        proof = result.explain(finding.code, finding.args)
+        entries.append(
+            {
+                "code": finding.code,
+                "args": list(finding.args),
+                "message": finding.message,
+                "proof": proof.to_dict() if proof else None,
+            }
+        )
+        pairs.append((finding, proof))
+    return entries, pairs
 
 
 def _reason(finding: Finding) -> dict[str, Any]:
@@ -148,6 +169,11 @@ def render_explain(report: dict[str, Any], proof: bool = False) -> str:
             lines.extend(_full(item, shown))
         else:
             lines.extend(_summary(item, json.dumps(ref, ensure_ascii=False)))
+    if proof and report.get("_deny_proofs"):
+        lines.append("proofs of the denials that fired:")
+        for finding, found in report["_deny_proofs"]:
+            lines.append(f"deny {finding.code}: {finding.text}")
+            lines.extend("    " + line for line in (found.render(seen=shown) if found else ["(no proof kept)"]))
     if report["items"] and not proof:
         lines.append(f"(P = {ref}; --proof prints the full proofs)")
     for name, target in report.get("targets", {}).items() if report.get("_show_targets") else ():

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from engine import api_registry
 from engine.diagnostics import bound_text, human_lines
 from engine.plan import Plan
-from engine.report.check import check_steps, input_kind
+from engine.report.check import assumed_grants_note, check_steps, input_kind
 from engine.report.listing import tool_entries
 from engine.verdict.model import (
     GATE_VIEW,
@@ -152,6 +152,9 @@ def render_check(verdict: RunVerdict, input_path: str | os.PathLike[str], fail_o
     else:
         lines.append("diagnostics: none")
     lines.extend(f"note: {f.text}" for f in package.conclusions if f.severity == "info")
+    assumed = assumed_grants_note(verdict.assumed_grant_rules if package.grants_assumed else ())
+    if assumed:
+        lines.append(f"note: {assumed}")
     if verdict.targets_worth_showing:
         lines.extend(target_lines(package, GATE_VIEW))
     lines.extend(run_finding_lines(verdict.run_findings))

@@ -151,6 +151,9 @@ def sarif_log(
     if fail_on:
         properties["yoi/failOn"] = fail_on[0] if len(fail_on) == 1 else fail_on
     properties.update(_target_properties(reports))
+    assumed = sorted({code for r in reports for code in r.get("assumed_grant_rules", ())})
+    if assumed:  # org rules judged against the package's requests (check without --grants)
+        properties["yoi/assumedGrantRules"] = assumed
     if truncated:
         properties["yoi/truncatedResults"] = truncated
     if properties:

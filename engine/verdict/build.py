@@ -47,9 +47,41 @@ def build_verdict(evaluation) -> RunVerdict:
     run_findings = tuple(conclusion_finding(evaluation, c, Locator(None)) for c in run_conclusions)
     every = [f for p in packages for f in p.conclusions]
     every += [f for p in packages for t in p.targets for f in t.findings] + list(run_findings)
-    protected = tuple(entry.path for entry in evaluation.protected)
-    default_only = len(evaluation.targets) == 1 and evaluation.targets[0].default
-    return RunVerdict(packages, run_findings, rule_catalog(evaluation, every), protected, targets, default_only)
+    return RunVerdict(
+        packages,
+        run_findings,
+        rule_catalog(evaluation, every),
+        protected_paths=tuple(entry.path for entry in evaluation.protected),
+        enablement_reading_rules=enablement_reading_rules(evaluation),
+        targets=targets,
+        default_target_only=len(evaluation.targets) == 1 and evaluation.targets[0].default,
+    )
+
+
+def enablement_reading_rules(evaluation) -> tuple[str, ...]:
+    """The conclusions of org policy rules (any rule file outside the built-in rules folder) that
+    read facts of the enablement (FACT_SCHEMA origin `enablement`: grants, grant entries, enabled
+    surfaces, limits), directly or through what other rules derive from them. Decided from the
+    program's rules and the facts' declared origins, never from names. Without `--grants`, those
+    rules were judged against the package's own requests (reports say so once)."""
+    from engine.datalog.ast import body_atoms
+    from engine.graph.facts import FACT_SCHEMA
+    from engine.pipeline.inputs import RuleFiles
+
+    program = evaluation.result.program
+    builtin = Path(RuleFiles().folders[0])
+    org = [r for r in program.rules if r.is_conclusion and r.location.file and Path(r.location.file).parent != builtin]
+    if not org:
+        return ()
+    reading = {pred for pred, fact in FACT_SCHEMA.items() if fact.origin == "enablement"}
+    changed = True
+    while changed:  # the predicates derived, at any depth, from an enablement fact
+        changed = False
+        for rule in program.rules:
+            if rule.head.pred not in reading and any(atom.pred in reading for atom in body_atoms(rule)):
+                reading.add(rule.head.pred)
+                changed = True
+    return tuple(sorted({r.head.pred for r in org if any(a.pred in reading for a in body_atoms(r))}))
 
 
 def _package(evaluation, subject: Subject, conclusions, targets: tuple[str, ...]) -> PackageVerdict:
@@ -88,7 +120,7 @@ def _package(evaluation, subject: Subject, conclusions, targets: tuple[str, ...]
         configured_api_grants=tuple(
             (api, tuple(sorted({g.label for g in grants.table(api)})) if grants else ()) for api in api_registry.names()
         ),
-        package=package_info(package) if package is not None else None,
+        package=PackageInfo.of(package) if package is not None else None,
         runtime=_runtime(evaluation, ref, findings) if package is not None else None,
         items=_items(evaluation, subject, findings) if package is not None else (),
         diagnostics=tuple(input_finding(d, ref) for d in subject.diagnostics),

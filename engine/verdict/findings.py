@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from engine.datalog.metadata import message_names_item
 from engine.diagnostics import Diagnostic, Location
-from engine.verdict.locate import Locator, derivation_location, make_about
+from engine.verdict.locate import Locator, derivation_location, make_about, package_premises
 from engine.verdict.model import About, Finding, RuleInfo
 
 
@@ -24,7 +24,12 @@ def conclusion_finding(evaluation, conclusion, locator: Locator) -> Finding:
     about = make_about(meta.about.form, meta.about.values(conclusion.args))
     origin = meta.origin
     if meta.declared:
-        location = locator.locate(about, origin, conclusion.location)
+        premises = (
+            package_premises(evaluation.result, conclusion.code, conclusion.args, about.package, breadth_first=True)
+            if origin == "enablement" and about.package is not None
+            else ()
+        )
+        location = locator.locate(about, origin, conclusion.location, premises)
     elif about.package is not None and locator.subject is not None:
         location, origin = derivation_location(
             evaluation.result, conclusion.code, conclusion.args, about.package, locator

@@ -125,6 +125,24 @@ class PackageInfo:
     tools: tuple[str, ...]
     permissions: tuple[str, ...]
 
+    @classmethod
+    def of(cls, package) -> PackageInfo:
+        """What materialized `package` (an engine.package Package) declares."""
+        manifest = package.manifest
+        return cls(
+            reference=package.identity,
+            id=manifest.id,
+            source=package.source,
+            version=manifest.version,
+            schema_version=manifest.schema_version,
+            digest=package.digest,
+            path=str(package.path),
+            entries=tuple(package.entries),
+            surfaces=tuple(manifest.surfaces),
+            tools=tuple(tool.name for tool in manifest.tools),
+            permissions=tuple(permission.label for permission in manifest.permissions),
+        )
+
 
 @dataclass(frozen=True)
 class LimitsVerdict:
@@ -259,6 +277,16 @@ class RunVerdict:
     run_findings: tuple[Finding, ...] = ()
     rules: tuple[RuleInfo, ...] = ()
     protected_paths: tuple[str, ...] = ()
+    # org policy conclusions that read enablement facts (engine/verdict/build.py): judged against
+    # the package's own requests for a package whose grants were assumed (`check` without --grants)
+    enablement_reading_rules: tuple[str, ...] = ()
+
+    @property
+    def assumed_grant_rules(self) -> tuple[str, ...]:
+        """The enablement-reading org rules, when some package of the run was judged with
+        assumed grants (else nothing to say)."""
+        return self.enablement_reading_rules if any(p.grants_assumed for p in self.packages) else ()
+
     targets: tuple[str, ...] = ()  # the target profiles judged for, in report order
     default_target_only: bool = True  # judged for the default target alone (reports need not say so)
 

@@ -47,8 +47,10 @@ def test_proof_prints_each_sub_proof_once_across_items():
     rules = ROOT / "rules" / "authorization.rules"
     line = next(n for n, text in enumerate(rules.read_text().splitlines(), 1) if text.startswith("binding_ok(P) :-"))
     assert binding[0].endswith(f"[by rule at {rules}:{line}:1]")
-    assert binding[1:] == ['binding_ok("builtin:example.counter")  (shown above)']
-    assert lines[-2] == '    grants("builtin:example.counter", "surface", "ingress") does not hold'
+    # referred to under the service and in the proof of the ingress denial (issue 22 point 4)
+    assert binding[1:] == ['binding_ok("builtin:example.counter")  (shown above)'] * 2
+    end = lines.index("proofs of the denials that fired:")
+    assert lines[end - 2] == '    grants("builtin:example.counter", "surface", "ingress") does not hold'
 
 
 def test_json_keeps_the_full_structure_and_the_summary():

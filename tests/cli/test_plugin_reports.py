@@ -760,8 +760,11 @@ def test_explain_counter_example_human():
     assert lines[ingress + 2] == "  why not, down to the missing fact:"
     assert "does not hold" in lines[ingress + 3]
     assert any("no fact matches" in line for line in lines[ingress + 3:])
-    # the chain ends at the root cause: the missing grant fact
-    assert lines[-2] == '    grants("builtin:example.counter", "surface", "ingress") does not hold'
+    # the chain ends at the root cause: the missing grant fact; then the proof of each deny
+    end = lines.index("proofs of the denials that fired:")
+    assert lines[end - 2] == '    grants("builtin:example.counter", "surface", "ingress") does not hold'
+    assert lines[end + 1].startswith("deny surface_not_granted: ingress `counter-events`: granted surfaces.ingress")
+    assert lines[end + 2].startswith('    surface_not_granted("builtin:example.counter", "ingress", "counter-events")')
 
 
 

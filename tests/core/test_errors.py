@@ -29,6 +29,7 @@ MODULE_PRIVATE = {
     "engine.runtime.hostapi.https._ProtocolError": "becomes a HostApiError message in https.py",
     "engine.package.manifest_locations._Stop": "stops a scan early inside manifest_locations.py",
     "engine.package.input_schema._SchemaError": "becomes a schema problem in input_schema.py",
+    "engine.pipeline.inputs.Uncacheable": "RunInputs.cache_key answers None (no cache) in inputs.py",
 }
 DOCUMENTED_EXITS = {
     ErrorKind.USAGE: 2, ErrorKind.INPUT: 2, ErrorKind.POLICY_LOAD: 2, ErrorKind.IO: 2,

@@ -48,7 +48,10 @@ def test_show_reports_effective_raised_and_capped_limits_and_the_plan_carries_th
     assert ("warn", "limit_capped", ("timeout_ms", 99999999, 30_000)) in codes
     assert item["status"] == "active"  # a warning, not a denial
     capped = next(c for c in item["conclusions"] if c["code"] == "limit_capped")
-    assert capped["location"]["file"].endswith("config.toml") and capped["location"]["line"] == 2
+    config_lines = (limited / ".yoi" / "config.toml").read_text().splitlines()
+    # at the limit it is about (issue 22 point 3), no longer the [[plugins.enabled]] line
+    assert capped["location"]["file"].endswith("config.toml")
+    assert config_lines[capped["location"]["line"] - 1].startswith("timeout_ms = 99999999")
 
     human = run("plugin", "show", COUNTER, "--workspace", str(limited)).stdout
     assert "raised_limits: fuel=20000000, memory_bytes=16777216, timeout_ms=30000 (capped from 99999999)" in human

@@ -113,8 +113,20 @@ def test_show_lists_each_allowlist_entry_and_the_broad_ones_are_warned(workspace
     assert [e["root"] for e in plan["fs_allowlist"]] == [str(data), "/", "/home/alice"]
     warnings = sorted(c["message"] for c in shown["conclusions"] if c["severity"] == "warn")
     assert warnings == sorted(WARNINGS)
-    located = [c["location"] for c in shown["conclusions"] if c["code"].startswith(("https_grant_", "fs_grant_"))]
-    assert all(loc["file"] == str(config) and loc["line"] == 1 for loc in located)
+    # each warning points at the grant entry it is about (issue 22 point 3), not the entry's header
+    lines = config.read_text().splitlines()
+    located = {
+        c["message"]: lines[c["location"]["line"] - 1].strip()
+        for c in shown["conclusions"]
+        if c["code"].startswith(("https_grant_", "fs_grant_")) and c["location"]["file"] == str(config)
+    }
+    assert located == {
+        WARNINGS[0]: '{ host = "files.example.com", methods = ["GET", "POST"] },',
+        WARNINGS[1]: '{ host = "files.example.com", methods = ["GET", "POST"] },',
+        WARNINGS[2]: '{ root = "/", operations = ["read"] },',
+        WARNINGS[3]: '{ root = "/home/alice", operations = ["read", "write"] },',
+        WARNINGS[4]: '{ root = "/home/alice", operations = ["read", "write"] },',
+    }
     human = run("show", "project:example.fetch", "--workspace", str(root)).splitlines()
     assert [line.strip() for line in human if "_allowlist: " in line] == expected_labels(data)
 

@@ -452,10 +452,10 @@ def test_list_show_and_explain_take_targets(tmp_path):
 
 
 def test_the_target_set_is_part_of_the_evaluation():
-    """One place decides the run's targets (engine.pipeline.evaluate.select_targets), and the
+    """One place decides the run's targets (engine.pipeline.inputs.select_targets), and the
     evaluation carries them: the verdict cache must key on them."""
     from engine.pipeline.check import evaluate_check
-    from engine.pipeline.evaluate import select_targets
+    from engine.pipeline.inputs import select_targets
 
     evaluation = evaluate_check(ROOT / "examples" / "raw-echo", targets=select_targets(["yoi-current", "all"]))
     assert evaluation.target_names == (CURRENT, ENGINE, OLD)

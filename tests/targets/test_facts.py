@@ -19,7 +19,7 @@ MIB = 1024 * 1024
 
 # The package facts docs/targets.md lists beside the target facts (all in FACT_SCHEMA now).
 PACKAGE_FACTS = (
-    "manifest_key", "config_key", "url_target", "url_target_usable", "url_target_relation",
+    "manifest_key", "config_table_key", "url_target", "url_target_usable", "url_target_relation",
     "url_target_host_class", "artifact_memory_min", "artifact_table_min", "artifact_count",
     "resolved_plan_present", "host_variant", "host_variant_interface",
 )

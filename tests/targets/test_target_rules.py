@@ -96,16 +96,16 @@ def test_row_1_an_unknown_world_is_not_run_by_any_target(judge):
     ({"manifest_key": [(P, "request")]}, {OLD: {"target_manifest_key_unreadable"}}),
     ({"manifest_key": [(P, "https")]}, {t: {"target_manifest_key_unreadable"} for t in TARGETS}),
     # row 4: grant tables and granted values
-    ({"config_key": [(P, "plugins.enabled.grants", "https")]}, {CURRENT: {"target_config_key_unreadable"}}),
-    ({"config_key": [(P, "plugins.enabled.grants", "websocket")]}, {OLD: {"target_config_key_unreadable"}}),
+    ({"config_table_key": [(P, "plugins.enabled.grants", "https")]}, {CURRENT: {"target_config_key_unreadable"}}),
+    ({"config_table_key": [(P, "plugins.enabled.grants", "websocket")]}, {OLD: {"target_config_key_unreadable"}}),
     ({"grants": [(P, "host_api", "https")], "grant_present": [(P,)]}, {CURRENT: {"target_grant_host_api_unreadable"}}),
     ({"grants": [(P, "host_api", "request")], "grant_present": [(P,)]}, {OLD: {"target_grant_host_api_unreadable"}}),
     # the engine's own keys are read by the engine only
-    ({"config_key": [(P, "plugins.enabled", "limits")]},
+    ({"config_table_key": [(P, "plugins.enabled", "limits")]},
      {OLD: {"target_config_key_unreadable"}, CURRENT: {"target_config_key_unreadable"}}),
-    ({"config_key": [(P, "plugins", "host")]},
+    ({"config_table_key": [(P, "plugins", "host")]},
      {OLD: {"target_config_key_unreadable"}, CURRENT: {"target_config_key_unreadable"}}),
-    ({"config_key": [(P, "plugins", "resolved")]}, {}),
+    ({"config_table_key": [(P, "plugins", "resolved")]}, {}),
 ])
 def test_rows_2_to_4_what_a_target_cannot_read_is_its_rejection(judge, facts, expected):
     found, _ = judge(**{**COMPONENT_TOOL, **{k: COMPONENT_TOOL.get(k, []) + v for k, v in facts.items()}})
@@ -248,7 +248,8 @@ def test_a_target_denial_never_changes_the_packages_own_verdict(judge):
 
 
 def test_target_statuses_and_their_worst():
-    from engine.pipeline.evaluate import evaluate, select_targets
+    from engine.pipeline.evaluate import evaluate
+    from engine.pipeline.inputs import select_targets
     from engine.pipeline.subjects import check_subject
     from engine.resources import examples_dir
 

@@ -113,8 +113,9 @@ input_schema = { type = "object" }
 
 def test_an_org_rule_without_metadata_points_at_the_enablement_its_facts_come_from(tmp_path, monkeypatch):
     """`org_no_fs_write` (policy/org.rules, no annotations) matches an `fs_grant` fact, which the
-    enablement writes: human check and SARIF point at the `[[plugins.enabled]]` line of the
-    grants file, not at plugin.toml (it used to be the manifest's `id` line)."""
+    enablement writes: human check and SARIF point at that fs grant entry of the grants file
+    (issue 22 point 3; it was the `[[plugins.enabled]]` line, and before that the manifest's
+    `id` line)."""
     from wasm_builders import core_module
 
     monkeypatch.chdir(tmp_path)
@@ -134,7 +135,7 @@ def test_an_org_rule_without_metadata_points_at_the_enablement_its_facts_come_fr
         '{ kind = "host_api", api = "fs" }]\n'
         'fs = [{ root = "/srv/data", operations = ["read", "write"] }]\n'
     )
-    line = grants.read_text().splitlines().index("[[plugins.enabled]]") + 1
+    line = next(i for i, text in enumerate(grants.read_text().splitlines(), 1) if text.startswith("fs = "))
     args = ("plugin", "check", "pkg", "--grants", "grants.toml", "--policy", ROOT / "policy")
     human = run(*args)
     assert human.exit_code == 1, human.output

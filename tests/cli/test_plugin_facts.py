@@ -1,0 +1,153 @@
+"""Policy authors see what the rules see (issue 22 point 4).
+
+`yoi plugin facts` prints a real package's facts ready for `yoi policy eval --facts` (round trip:
+the same conclusions as `check`), manifest name and description and the enablement's config keys
+are facts, `explain --proof` proves each deny that fired, and `check` without `--grants` says once
+when org rules that read grant facts were judged against the package's own requests.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+from click.testing import CliRunner
+from rule_cases import RAW_MANIFEST, write_package
+from wasm_builders import core_module
+
+from engine.cli.main import cli
+from engine.package.materialize import load_package_path
+
+SECRET = "hunter2-value"
+ORG = """\
+deny org_no_echo_grant(P, T) "org policy: tool {T} may not be granted" :- grants(P, "tool", T), T = "echo".
+warn org_named(P, N) "named {N}" :- package_name(P, N).
+deny org_no_debug(P) "debug config is not allowed" :- config_key(P, "debug").
+"""
+
+
+def _config(digest: str) -> str:
+    return textwrap.dedent(f"""\
+        [[plugins.enabled]]
+        id = "project:t.raw"
+        digest = "{digest}"
+        config = {{ debug = true, api = {{ token = "{SECRET}" }} }}
+        [plugins.enabled.grants]
+        id = "project:t.raw"
+        version = "1.0.0"
+        digest = "{digest}"
+        permissions = [{{ kind = "surface", surface = "tool" }}, {{ kind = "tool", name = "echo" }}]
+        """)
+
+
+@pytest.fixture
+def setup(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    manifest = RAW_MANIFEST.replace('version = "1.0.0"\n', 'version = "1.0.0"\ndescription = "Echoes input."\n', 1)
+    package = write_package(tmp_path / "pkg", manifest, {"tool.wasm": core_module()})
+    (tmp_path / "grants.toml").write_text(_config(load_package_path(package).digest))
+    (tmp_path / "policy").mkdir()
+    (tmp_path / "policy" / "org.rules").write_text(ORG)
+    return tmp_path
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def _conclusions(items) -> set[tuple]:
+    return {(c["severity"], c["code"], tuple(c["args"]), c["message"]) for c in items}
+
+
+def test_facts_then_policy_eval_conclude_what_check_concludes(setup):
+    check = run("plugin", "check", "pkg", "--grants", "grants.toml", "--policy", "policy", "--json")
+    assert check.exit_code == 1, check.output  # the org rule denies
+    expected = _conclusions(json.loads(check.stdout)["conclusions"])
+    assert {"org_no_echo_grant", "org_named", "org_no_debug"} <= {code for _, code, _, _ in expected}
+
+    facts = run("plugin", "facts", "pkg", "--grants", "grants.toml")
+    assert facts.exit_code == 0, facts.output
+    (setup / "facts.json").write_text(facts.stdout)
+    evaluated = run("policy", "eval", "--builtin", "policy", "--facts", "facts.json", "--json")
+    assert evaluated.exit_code == 1, evaluated.output
+    assert _conclusions(json.loads(evaluated.stdout)["conclusions"]) == expected
+
+    datalog = run("plugin", "facts", "pkg", "--grants", "grants.toml", "--format", "datalog")
+    assert datalog.exit_code == 0, datalog.output
+    (setup / "facts.rules").write_text(datalog.stdout)
+    evaluated = run("policy", "eval", "--builtin", "policy", "facts.rules", "--json")
+    assert _conclusions(json.loads(evaluated.stdout)["conclusions"]) == expected
+
+
+def test_name_description_and_config_keys_are_facts_but_config_values_are_not(setup):
+    facts = json.loads(run("plugin", "facts", "pkg", "--grants", "grants.toml").stdout)
+    ref = "project:t.raw"
+    assert facts["package_name"] == [[ref, "Raw"]]
+    assert facts["package_description"] == [[ref, "Echoes input."]]
+    assert facts["config_key"] == [[ref, "api"], [ref, "api.token"], [ref, "debug"]]
+    assert SECRET not in json.dumps(facts)
+
+
+def test_a_workspace_ref_prints_the_facts_of_that_package(tmp_path, monkeypatch):
+    from engine.package.pack import pack_directory
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "no-user-store"))
+    store = tmp_path / "ws" / ".yoi" / "plugins"
+    store.mkdir(parents=True)
+    source = write_package(tmp_path / "src", RAW_MANIFEST, {"tool.wasm": core_module()})
+    _, package = pack_directory(source, store / "echo.yoi-plugin")
+    (tmp_path / "ws" / ".yoi" / "config.toml").write_text(_config(package.digest))
+    facts = json.loads(run("plugin", "facts", "t.raw", "--workspace", tmp_path / "ws").stdout)
+    refs = {row[0] for row in facts["package"]}
+    assert refs == {"project:t.raw"}  # the builtin examples of the workspace are left out
+    assert facts["world_known"]  # facts about no package stay
+    assert facts["grants"] == [["project:t.raw", "surface", "tool"], ["project:t.raw", "tool", "echo"]]
+    missing = run("plugin", "facts", "nope", "--workspace", tmp_path / "ws")
+    assert missing.exit_code == 2 and "no plugin package in the workspace" in missing.output
+
+
+def test_explain_proof_proves_each_deny_that_fired(setup):
+    args = ("plugin", "explain", "pkg", "--grants", "grants.toml", "--policy", "policy")
+    human = run(*args, "--proof")
+    assert "proofs of the denials that fired:" in human.stdout
+    assert 'deny org_no_debug: debug config is not allowed' in human.stdout
+    assert 'config_key("project:t.raw", "debug")  [input fact]' in human.stdout
+    report = json.loads(run(*args, "--json").stdout)
+    proofs = {entry["code"]: entry for entry in report["deny_proofs"]}
+    assert set(proofs) == {"org_no_echo_grant", "org_no_debug"}
+    steps = proofs["org_no_echo_grant"]["proof"]["steps"]
+    assert steps[0]["fact"] == 'org_no_echo_grant("project:t.raw", "echo")'
+    assert 'grants("project:t.raw", "tool", "echo")' in {step["fact"] for step in steps}
+
+
+GRANT_READERS = {
+    "direct": ('deny org_direct(P) "no fs grants" :- grants(P, "host_api", "fs").', ["org_direct"]),
+    # item_authorized is derived by the built-in rules from grant facts: judged on assumed grants too
+    "derived": ('warn org_derived(P, T) "authorized {T}" :- item_authorized(P, "tool", T).', ["org_derived"]),
+    "manifest only": ('warn org_tools(P, T) "tool {T}" :- tool(P, T).', []),
+}
+
+
+@pytest.mark.parametrize("case", GRANT_READERS)
+def test_check_without_grants_says_once_which_org_rules_read_grant_facts(setup, case):
+    rule, codes = GRANT_READERS[case]
+    (setup / "policy" / "org.rules").write_text(rule + "\n")
+    report = json.loads(run("plugin", "check", "pkg", "--policy", "policy", "--json").stdout)
+    assert report["grants"] == "assumed" and report["assumed_grant_rules"] == codes
+    human = run("plugin", "check", "pkg", "--policy", "policy").stdout
+    notes = [line for line in human.splitlines() if "read grant facts" in line]
+    assert len(notes) == (1 if codes else 0)
+    if codes:
+        assert notes[0].startswith("note: org rule(s) `") and "judged against the permissions the package requests" in notes[0]
+        sarif = json.loads(run("plugin", "check", "pkg", "--policy", "policy", "--format", "sarif").stdout)
+        assert sarif["runs"][0]["properties"]["yoi/assumedGrantRules"] == codes
+    # with the real grants there is nothing to say
+    real = json.loads(run("plugin", "check", "pkg", "--grants", "grants.toml", "--policy", "policy", "--json").stdout)
+    assert real["assumed_grant_rules"] == []
+
+
+def test_built_in_rules_alone_never_trigger_the_note(setup):
+    report = json.loads(run("plugin", "check", "pkg", "--json").stdout)
+    assert report["assumed_grant_rules"] == []
+    assert "read grant facts" not in run("plugin", "check", "pkg").stdout
