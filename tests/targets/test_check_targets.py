@@ -483,3 +483,28 @@ def test_the_readme_matrix_is_what_check_prints(tmp_path, python_instance_built)
     rows["project:example.python_instance"] = rows.pop("project:acme.py_counter")  # the fixture's own id
     assert {ref: documented[ref] for ref in rows} == rows
     assert documented["project:example.python_tool"] == documented["project:example.python_instance"]
+
+
+def test_the_verdict_cache_keys_on_the_targets_judged_for(tmp_path, monkeypatch):
+    """The selected targets are RunInputs (key material): a cached verdict for one target set is
+    never the answer for another, nor for an edited profile."""
+    from dataclasses import replace
+
+    from engine.pipeline.check import check_inputs
+    from engine.pipeline.inputs import select_targets
+
+    path = ROOT / "examples" / "raw-echo"
+    default = check_inputs(path)
+    current = check_inputs(path, targets=select_targets([CURRENT]))
+    both = check_inputs(path, targets=select_targets([CURRENT, ENGINE]))
+    keys = {default.cache_key(), current.cache_key(), both.cache_key()}
+    assert None not in keys and len(keys) == 3
+    assert check_inputs(path, targets=select_targets(["yoi-current"])).cache_key() == current.cache_key()
+    edited = replace(current, targets=(replace(current.targets[0], limits=(("memory_bytes", 1),)),))
+    assert edited.cache_key() != current.cache_key()
+    # through the CLI, with the suite's cache on: the same package, judged again, for other targets
+    monkeypatch.setenv("YOI_CACHE", str(tmp_path / "cache"))
+    assert check_json(path, code=0)["status"] == "active"
+    assert check_json(path, code=0)["status"] == "active"  # a hit
+    assert check_json(path, "--target", CURRENT, code=1)["status"] == "rejected"
+    assert list(check_json(path, "--target", "all", code=1)["targets"]) == [ENGINE, OLD, CURRENT]
