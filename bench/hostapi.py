@@ -6,7 +6,12 @@ Run: python bench/hostapi.py (needs the `test` extra for trustme). Prints calls/
   versus `open(path).read()`;
 - fs write of 4 KiB: dispatch (temp file, fsync, rename, folder fsync) versus open/write/fsync;
 - https GET to a TLS server on 127.0.0.1: dispatch (checks, pinned socket, own parser) versus
-  `http.client.HTTPSConnection` with the same SSL context, one connection per request both.
+  `http.client.HTTPSConnection` with the same SSL context, one connection per request both;
+- request GET (yoi b12e0785's API: manifest target ∩ grant matched per call) to the same server
+  over https and to a plain HTTP one, versus `http.client` alike;
+- websocket: a text round trip (send-text then recv on an open handle) to a loopback echo server,
+  versus the `websockets` sync client used directly on one connection; and open+close, versus the
+  client's own connect+close.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from pathlib import Path
 import trustme
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "support"))
-from hostapi_plans import fs_grant, https_grant, make_plan  # noqa: E402
+from hostapi_plans import fs_grant, https_grant, make_plan, request_target, websocket_target  # noqa: E402
 
 from engine.runtime import HostConfig  # noqa: E402
 from engine.runtime.hostapi import HostApis  # noqa: E402
@@ -97,7 +102,74 @@ def main() -> None:
             connection.close()
 
         row("https GET (loopback)", rate(lambda: apis.dispatch("https", "request", get)), rate(direct_get))
+        target = request_target("https", "127.0.0.1", ("GET",), ("/x",))
+        apis = HostApis(make_plan(("request",), request=[target]), HostConfig(https_ca_bundle=bundle))
+        assert apis.dispatch("request", "request", get)[0]
+        row("request GET https", rate(lambda: apis.dispatch("request", "request", get)), rate(direct_get))
         server.shutdown()
+        plain = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        threading.Thread(target=plain.serve_forever, daemon=True).start()
+        plain_port = plain.server_address[1]
+        target = request_target("http", "127.0.0.1", ("GET",), ("/x",))
+        apis = HostApis(make_plan(("request",), request=[target]))
+        plain_get = json.dumps({"method": "GET", "url": f"http://127.0.0.1:{plain_port}/x"}).encode()
+        assert apis.dispatch("request", "request", plain_get)[0]
+
+        def direct_plain_get() -> None:
+            connection = http.client.HTTPConnection("127.0.0.1", plain_port, timeout=5)
+            connection.request("GET", "/x")
+            connection.getresponse().read()
+            connection.close()
+
+        row("request GET http", rate(lambda: apis.dispatch("request", "request", plain_get)), rate(direct_plain_get))
+        plain.shutdown()
+        websocket_rows()
+
+
+def websocket_rows() -> None:
+    import warnings
+
+    from websockets.sync.client import connect
+
+    # websockets 17 asks for `with connect(...)`; the baseline keeps one connection open across calls.
+    warnings.filterwarnings("ignore", message="connect\\(\\) must be used as a context manager")
+    from websockets.sync.server import serve
+
+    def echo(connection) -> None:
+        for message in connection:
+            connection.send(message)
+
+    server = serve(echo, "127.0.0.1", 0, compression=None)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"ws://127.0.0.1:{server.socket.getsockname()[1]}/socket"
+    apis = HostApis(make_plan(("websocket",), websocket=[websocket_target("ws", "127.0.0.1", ("/socket",))]))
+    ok, answer = apis.dispatch("websocket", "open", json.dumps({"url": url}).encode())
+    assert ok, answer
+    handle = json.loads(answer)["handle"]
+    direct = connect(url, compression=None, proxy=None, ping_interval=None)
+
+    def ours() -> None:
+        apis.dispatch_call("websocket", "send-text", (handle, "ping"))
+        apis.dispatch_call("websocket", "recv", (handle, 5000))
+
+    def theirs() -> None:
+        direct.send("ping")
+        direct.recv(timeout=5)
+
+    row("websocket round trip", rate(ours), rate(theirs))
+    opening = json.dumps({"url": url}).encode()
+
+    def ours_open() -> None:
+        opened = json.loads(apis.dispatch("websocket", "open", opening)[1])["handle"]
+        apis.dispatch_call("websocket", "close", (opened,))
+
+    def theirs_open() -> None:
+        connect(url, compression=None, proxy=None, ping_interval=None).close()
+
+    row("websocket open+close", rate(ours_open), rate(theirs_open))
+    direct.close()
+    apis.release()
+    server.shutdown()
 
 
 if __name__ == "__main__":

@@ -92,6 +92,10 @@ class Plan:
     config_json: str = "null"
     limits: RuntimeLimits = field(default_factory=RuntimeLimits)
     restart: RestartPolicy = field(default_factory=RestartPolicy)
+    # The rules' `current_format`: the instance runs as yoi b12e0785 runs it (docs/host.md).
+    current_format: bool = False
+    # The rules' `performs_host_request_dispatch`: such output commands are performed, not only checked.
+    host_request_dispatch: bool = False
 
     def allowlist(self, api: str) -> tuple:
         """The grant-table entries the runtime enforces for host API `api` (empty: none)."""
@@ -123,4 +127,6 @@ class Plan:
             "limits": self.limits.to_dict(),
             "raised_limits": self.limits.raised(),
             "restart": self.restart.to_dict(),
+            "current_format": self.current_format,
+            "host_request_dispatch": self.host_request_dispatch,
         }

@@ -45,3 +45,17 @@ def python_instance_built(tmp_path_factory) -> Path:
     create("python-instance", str(folder), "acme.py_counter")
     build(str(folder))
     return folder
+
+
+@pytest.fixture(scope="session")
+def python_service_built(tmp_path_factory) -> Path:
+    """A python-service package built once per session with componentize-py. The artifact does
+    not hold the WebSocket URL (plugin.toml does), so tests point a copy at their own server."""
+    pytest.importorskip("componentize_py", reason="building a Python guest needs componentize-py")
+    from engine.authoring.build import build
+    from engine.authoring.new import create
+
+    folder = tmp_path_factory.mktemp("python-build") / "python-service"
+    create("python-service", str(folder), "acme.py_socket")
+    build(str(folder))
+    return folder

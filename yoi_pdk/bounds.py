@@ -19,6 +19,8 @@ MAX_ERROR_MESSAGE_BYTES = 4096
 MAX_LIFECYCLE_OUTPUT_BYTES = 65536  # start/status/stop and handle-ingress outputs (spec §6.7, §6.6)
 MAX_OUTPUT_COMMANDS = 16  # service output commands per ingress output
 MAX_STATUS_UPDATE_BYTES = 16 * 1024
+MAX_COMMAND_PAYLOAD_BYTES = 16384  # an output command's serialized payload (yoi-current-spec.md §6.16)
+MAX_COMMAND_ID_BYTES = 128  # correlation_id, source_event_id, command_id
 ELLIPSIS = "\u2026"  # three UTF-8 bytes
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

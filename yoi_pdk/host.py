@@ -1,7 +1,8 @@
-"""Host API helpers for guests: `https` and `fs` (spec §6.10, §6.11), JSON in and out.
+"""Host API helpers for guests: `https`, `request`, `websocket` and `fs` (spec §6.10, §6.11;
+yoi-current-spec.md §6.10, §6.15), JSON in and out.
 
 They wrap the functions componentize-py generates for the `yoi:host` imports of the world the
-guest was built against (`wit_world.imports.https` / `.fs`). `yoi plugin build` puts an import
+guest was built against (`wit_world.imports.https` / `.request` / `.websocket` / `.fs`). `yoi plugin build` puts an import
 in that world only when plugin.toml requests its `host_api` permission; without it the helper
 raises a HostError that says so, instead of failing at import time. Requests are checked
 against the host's bounds here first, so an oversize request fails fast with a clear message;
@@ -24,6 +25,14 @@ try:  # mypy reports a missing module once, so this ignore may be unused (by che
     from wit_world.imports import fs as _fs_binding  # type: ignore[import-not-found,unused-ignore]
 except ImportError:
     _fs_binding = None
+try:
+    from wit_world.imports import request as _request_binding  # type: ignore[import-not-found,unused-ignore]
+except ImportError:
+    _request_binding = None
+try:
+    from wit_world.imports import websocket as _websocket_binding  # type: ignore[import-not-found,unused-ignore]
+except ImportError:
+    _websocket_binding = None
 
 MAX_HTTPS_DESCRIPTOR_BYTES = 49152
 MAX_HTTPS_BODY_BYTES = 32768
@@ -58,7 +67,11 @@ def _call(function: Any, descriptor: dict[str, Any], limit: int, api: str) -> di
     text = to_json(descriptor)
     if byte_len(text) > limit:
         raise HostError(f"{api} request descriptor exceeds {limit} bytes")
-    answer = function(text)
+    return _answer(function(text), api)
+
+
+def _answer(answer: Any, api: str) -> dict[str, Any]:
+    """The host's JSON answer as a dict, or its `{"error": ...}` as a HostError."""
     try:
         value = json.loads(answer)
     except (TypeError, ValueError, RecursionError):
@@ -90,8 +103,31 @@ class _HostApi:
         return self._binding
 
 
+def _request_descriptor(word: str, method: str, url: str, headers: dict[str, str] | None,
+                        body: str | None) -> dict[str, Any]:
+    """The descriptor of an https or request call, checked against the host's bounds first."""
+    if method not in HTTPS_METHODS:
+        raise HostError(f"{word} method `{bound_text(method, 16)}` is not allowed")
+    pairs = list((headers or {}).items())
+    if len(pairs) > MAX_HTTPS_HEADERS:
+        raise HostError(f"{word} request has too many headers (max {MAX_HTTPS_HEADERS})")
+    for name, value in pairs:
+        if not 0 < byte_len(name) <= MAX_HEADER_NAME_BYTES:
+            raise HostError(f"{word} request header name is invalid")
+        if byte_len(value) > MAX_HEADER_VALUE_BYTES:
+            raise HostError(f"{word} request header `{name}` exceeds {MAX_HEADER_VALUE_BYTES} bytes")
+    descriptor: dict[str, Any] = {"method": method, "url": url}
+    if pairs:
+        descriptor["headers"] = [{"name": n, "value": v} for n, v in pairs]
+    if body is not None:
+        if byte_len(body) > MAX_HTTPS_BODY_BYTES:
+            raise HostError(f"{word} request body exceeds {MAX_HTTPS_BODY_BYTES} bytes")
+        descriptor["body"] = body
+    return descriptor
+
+
 class Https(_HostApi):
-    """Outbound HTTPS to granted hosts, methods and path prefixes."""
+    """Outbound HTTPS to granted hosts, methods and path prefixes (yoi 43c9216e)."""
 
     api = "https"
 
@@ -99,23 +135,7 @@ class Https(_HostApi):
                 body: str | None = None) -> dict[str, Any]:
         """`{status, headers: [{name, value}], body, truncated}` or a HostError."""
         binding = self._linked()
-        if method not in HTTPS_METHODS:
-            raise HostError(f"HTTPS method `{bound_text(method, 16)}` is not allowed")
-        pairs = list((headers or {}).items())
-        if len(pairs) > MAX_HTTPS_HEADERS:
-            raise HostError(f"HTTPS request has too many headers (max {MAX_HTTPS_HEADERS})")
-        for name, value in pairs:
-            if not 0 < byte_len(name) <= MAX_HEADER_NAME_BYTES:
-                raise HostError("HTTPS request header name is invalid")
-            if byte_len(value) > MAX_HEADER_VALUE_BYTES:
-                raise HostError(f"HTTPS request header `{name}` exceeds {MAX_HEADER_VALUE_BYTES} bytes")
-        descriptor: dict[str, Any] = {"method": method, "url": url}
-        if pairs:
-            descriptor["headers"] = [{"name": n, "value": v} for n, v in pairs]
-        if body is not None:
-            if byte_len(body) > MAX_HTTPS_BODY_BYTES:
-                raise HostError(f"HTTPS request body exceeds {MAX_HTTPS_BODY_BYTES} bytes")
-            descriptor["body"] = body
+        descriptor = _request_descriptor("HTTPS", method, url, headers, body)
         return _call(binding.request, descriptor, MAX_HTTPS_DESCRIPTOR_BYTES, "https")
 
     def get_json(self, url: str) -> Any:
@@ -125,6 +145,59 @@ class Https(_HostApi):
             return json.loads(response.get("body", ""))
         except (TypeError, ValueError, RecursionError):
             raise HostError(f"https: response body of status {response.get('status')} is not JSON") from None
+
+
+class Request(_HostApi):
+    """Outbound HTTP(S) to URLs a manifest `[[request]]` target declares and a grant allows
+    (yoi b12e0785). Call it: `ctx.request("GET", url)`."""
+
+    api = "request"
+
+    def __call__(self, method: str, url: str, headers: dict[str, str] | None = None,
+                 body: str | None = None) -> dict[str, Any]:
+        """`{status, headers: [{name, value}], body, truncated}` or a HostError (a 3xx is an
+        answer: redirects are not followed)."""
+        binding = self._linked()
+        descriptor = _request_descriptor("request", method, url, headers, body)
+        return _call(binding.request, descriptor, MAX_REQUEST_DESCRIPTOR_BYTES, "request")
+
+    def get_json(self, url: str) -> Any:
+        """GET `url` and parse the body as JSON (HostError when it is not)."""
+        response = self("GET", url)
+        try:
+            return json.loads(response.get("body", ""))
+        except (TypeError, ValueError, RecursionError):
+            raise HostError(f"request: response body of status {response.get('status')} is not JSON") from None
+
+
+class WebSocket(_HostApi):
+    """Text WebSocket connections to URLs a manifest `[[websocket]]` target declares and a grant
+    allows (yoi b12e0785): at most 4 open per instance (per call in a tool world)."""
+
+    api = "websocket"
+
+    def open(self, url: str) -> int:
+        """Open a connection; returns its handle. No headers or subprotocols (the host refuses them)."""
+        binding = self._linked()
+        return int(_call(binding.open, {"url": url}, MAX_WEBSOCKET_OPEN_BYTES, "websocket")["handle"])
+
+    def send(self, handle: int, text: str) -> int:
+        """Send one text message (at most 32 KiB); returns the bytes sent."""
+        binding = self._linked()
+        if byte_len(text) > MAX_WEBSOCKET_TEXT_BYTES:
+            raise HostError(f"WebSocket text frame exceeds {MAX_WEBSOCKET_TEXT_BYTES} bytes")
+        return int(_answer(binding.send_text(handle, text), "websocket")["bytes"])
+
+    def recv(self, handle: int, timeout_ms: int = 0) -> str | None:
+        """The next text message, or None once the peer closed (0: wait 5 s; at most 30 s, and
+        never past the guest call's own deadline). A HostError on timeout or a binary message."""
+        binding = self._linked()
+        answer = _answer(binding.recv(handle, max(0, min(int(timeout_ms), MAX_WEBSOCKET_RECV_MS))), "websocket")
+        return answer.get("text") if answer.get("type") == "text" else None
+
+    def close(self, handle: int) -> bool:
+        """Close the connection; False when the handle was not open."""
+        return bool(_answer(self._linked().close(handle), "websocket").get("closed"))
 
 
 class Fs(_HostApi):
@@ -165,3 +238,11 @@ def default_https() -> Https:
 
 def default_fs() -> Fs:
     return Fs(_fs_binding)
+
+
+def default_request() -> Request:
+    return Request(_request_binding)
+
+
+def default_websocket() -> WebSocket:
+    return WebSocket(_websocket_binding)

@@ -1,5 +1,6 @@
 """Typed guest outputs with the reference's bounds: ToolOutput, ToolError, PluginStatus,
-IngressEvent and ServiceOutput (spec §6.9, §6.14; output commands per issue 9).
+IngressEvent, ServiceOutputCommand and ServiceOutput (spec §6.9, §6.14; yoi-current-spec.md
+§6.14, §6.16 for the current event and output commands).
 
 Every constructor bounds what it holds, so whatever a handler returns serializes to something
 the host decoder accepts; `to_json()` is what crosses the component boundary.
@@ -13,13 +14,16 @@ from datetime import datetime
 from typing import Any
 
 from yoi_pdk.bounds import (
-    MAX_CONTENT_BYTES, MAX_ERROR_MESSAGE_BYTES, MAX_LIFECYCLE_OUTPUT_BYTES, MAX_OUTPUT_COMMANDS,
-    MAX_STATUS_UPDATE_BYTES, MAX_SUMMARY_BYTES, MAX_TOOL_OUTPUT_BYTES, bound_text, byte_len, to_json,
+    MAX_COMMAND_ID_BYTES, MAX_COMMAND_PAYLOAD_BYTES, MAX_CONTENT_BYTES, MAX_ERROR_MESSAGE_BYTES,
+    MAX_LIFECYCLE_OUTPUT_BYTES, MAX_OUTPUT_COMMANDS, MAX_STATUS_UPDATE_BYTES, MAX_SUMMARY_BYTES, MAX_TOOL_OUTPUT_BYTES,
+    bound_text, byte_len, to_json,
 )
 
 ERROR_CODES = ("invalid_input", "invalid_output", "serialization", "denied", "unsupported_tool", "failed")
 DEFAULT_SUMMARY = "tool completed"
 STATUS_UPDATE_COMMAND = "diagnostic_status_update"
+COMMAND_KINDS = ("diagnostic_status_update", "host_request_dispatch", "websocket_send")
+EPOCH = "1970-01-01T00:00:00Z"
 
 
 class ToolError(Exception):
@@ -132,10 +136,14 @@ class PluginStatus:
         return {"state": bound_text(self.state, 64), "data": self.data}
 
 
+_EVENT_KEYS = frozenset({"kind", "source", "payload", "ingress_name", "created_at", "attempt", "correlation_id"})
+
+
 @dataclass(frozen=True)
 class IngressEvent:
-    """The host's ingress envelope: `kind`, `source`, `payload`, and the optional `created_at`,
-    `attempt` and `correlation_id`. Untrusted input: parsed strictly."""
+    """The host's ingress envelope: `kind`, `source`, `payload`, and the current fields
+    `ingress_name`, `created_at` (RFC 3339), `attempt` and `correlation_id` (the id output
+    commands answer to). Untrusted input: parsed strictly."""
 
     kind: str
     source: str
@@ -143,6 +151,7 @@ class IngressEvent:
     created_at: str | None = None
     attempt: int = 0
     correlation_id: str | None = None
+    ingress_name: str | None = None
 
     @classmethod
     def from_json(cls, text: str) -> "IngressEvent":
@@ -153,7 +162,7 @@ class IngressEvent:
             raise ToolError("invalid_input", f"ingress event is not valid JSON: {error}") from None
         if not isinstance(value, dict):
             raise ToolError("invalid_input", "ingress event must be a JSON object")
-        unknown = sorted(set(value) - {"kind", "source", "payload", "created_at", "attempt", "correlation_id"})
+        unknown = sorted(set(value) - _EVENT_KEYS)
         if unknown:
             raise ToolError("invalid_input", f"ingress event contains unsupported key `{unknown[0]}`")
         kind, source = value.get("kind"), value.get("source")
@@ -162,10 +171,109 @@ class IngressEvent:
         attempt = value.get("attempt", 0)
         if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 0:
             raise ToolError("invalid_input", "ingress event `attempt` must be a non-negative integer")
-        for key in ("created_at", "correlation_id"):
+        for key in ("created_at", "correlation_id", "ingress_name"):
             if value.get(key) is not None and not isinstance(value[key], str):
                 raise ToolError("invalid_input", f"ingress event `{key}` must be a string")
-        return cls(kind, source, value.get("payload"), value.get("created_at"), attempt, value.get("correlation_id"))
+        return cls(kind, source, value.get("payload"), value.get("created_at"), attempt, value.get("correlation_id"),
+                   value.get("ingress_name"))
+
+    def created_at_datetime(self) -> datetime | None:
+        """`created_at` as a timezone-aware datetime (ISO 8601 / RFC 3339; `Z` is UTC), or None
+        when the event has none. A guest has no clock of its own (WASI is stubbed: `time.time()`
+        traps), so this is the time a guest can use: the one the sender put on the event. A value
+        that is not such a time raises ToolError(`invalid_input`)."""
+        if self.created_at is None:
+            return None
+        try:
+            moment = datetime.fromisoformat(self.created_at)
+        except ValueError:
+            raise ToolError("invalid_input", "ingress event `created_at` is not an ISO 8601 time") from None
+        if moment.tzinfo is None:
+            raise ToolError("invalid_input", "ingress event `created_at` has no time zone")
+        return moment
+
+    def websocket_text(self) -> str | None:
+        """`payload.text` of a `websocket_text` event (any event whose payload has a string `text`)."""
+        text = self.payload.get("text") if isinstance(self.payload, dict) else None
+        return text if isinstance(text, str) else None
+
+    def websocket_url(self) -> str | None:
+        """`payload.url` of a host-owned WebSocket event: the connection to answer on."""
+        url = self.payload.get("url") if isinstance(self.payload, dict) else None
+        return url if isinstance(url, str) else None
+
+    def websocket_send(self, command_id: str, url: str, text: str) -> "ServiceOutputCommand":
+        """A `websocket_send` command answering this event on the host-owned connection `url`."""
+        return ServiceOutputCommand.new(self, command_id, "websocket_send", {"url": url, "text": text})
+
+
+def _command_id(text: str, what: str) -> str:
+    """Control characters become `-`, then at most 128 bytes (cut at 125 plus an ellipsis)."""
+    cleaned = "".join("-" if ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F else c for c in str(text))
+    if byte_len(cleaned) > MAX_COMMAND_ID_BYTES:
+        cleaned = bound_text(cleaned, MAX_COMMAND_ID_BYTES)
+    if not cleaned:
+        raise ToolError("invalid_output", what)
+    return cleaned
+
+
+@dataclass(frozen=True)
+class ServiceOutputCommand:
+    """One output command, the envelope the host validates (yoi-current-spec.md §6.16): ids of at
+    most 128 bytes without control characters, `source_event_id` = the event's correlation id,
+    an RFC 3339 `requested_at`, a payload of at most 16 KiB of JSON."""
+
+    correlation_id: str
+    source_event_id: str
+    command_id: str
+    kind: str
+    payload: Any
+    requested_at: str
+
+    @classmethod
+    def new(cls, event: IngressEvent, command_id: str, kind: str, payload: Any) -> "ServiceOutputCommand":
+        if kind not in COMMAND_KINDS:
+            raise ToolError("invalid_output", f"unknown service output command kind `{bound_text(kind, 64)}`")
+        command = _command_id(command_id, "service output command_id must not be empty")
+        source = event.correlation_id or ""
+        if not source:
+            raise ToolError("invalid_output", "service output command requires ingress event correlation_id")
+        try:
+            size = byte_len(to_json(payload))
+        except (TypeError, ValueError, RecursionError) as error:
+            raise ToolError("serialization", f"service output command payload is not JSON: {error}") from None
+        if size > MAX_COMMAND_PAYLOAD_BYTES:
+            raise ToolError("invalid_output", f"service output command payload exceeds {MAX_COMMAND_PAYLOAD_BYTES} bytes")
+        correlation = _command_id(f"{source}:{command}", "service output command correlation_id must not be empty")
+        return cls(correlation, _command_id(source, "empty"), command, kind, payload, event.created_at or EPOCH)
+
+    @classmethod
+    def status_update(cls, event: IngressEvent, command_id: str, status: Any = None,
+                      message: str | None = None) -> "ServiceOutputCommand":
+        """A `diagnostic_status_update`: the instance's visible status (and a message)."""
+        payload: dict[str, Any] = {}
+        if message is not None:
+            payload["message"] = bound_text(message, 1024)
+        if status is not None:
+            payload["status"] = status
+        return cls.new(event, command_id, "diagnostic_status_update", payload)
+
+    @classmethod
+    def request_dispatch(cls, event: IngressEvent, command_id: str, method: str, url: str,
+                         headers: dict[str, str] | None = None, body: str | None = None) -> "ServiceOutputCommand":
+        """A `host_request_dispatch`: the host performs the request through the `request` API's
+        checks after the handler returns, and records the result in its status."""
+        payload: dict[str, Any] = {"method": method, "url": url}
+        if headers:
+            payload["headers"] = [{"name": n, "value": v} for n, v in headers.items()]
+        if body is not None:
+            payload["body"] = body
+        return cls.new(event, command_id, "host_request_dispatch", payload)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"correlation_id": self.correlation_id, "source_event_id": self.source_event_id,
+                "command_id": self.command_id, "kind": self.kind, "payload": self.payload,
+                "requested_at": self.requested_at}
 
     def created_at_datetime(self) -> datetime | None:
         """`created_at` as a timezone-aware datetime (ISO 8601 / RFC 3339; `Z` is UTC), or None
@@ -185,14 +293,12 @@ class IngressEvent:
 
 @dataclass(frozen=True)
 class ServiceOutput:
-    """What an ingress handler hands back: free `data` plus host-mediated `output_commands`.
-
-    The only command a host applies is `diagnostic_status_update` (the instance's visible
-    status); at most 16 commands, each status at most 16 KiB of JSON.
-    """
+    """What an ingress handler hands back: free `data` plus host-mediated `output_commands`
+    (ServiceOutputCommand values, or the engine's short `diagnostic_status_update` form from
+    `status_update`/`with_status`); at most 16 commands."""
 
     data: Any = None
-    commands: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    commands: tuple[Any, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         commands = tuple(self.commands)
@@ -200,9 +306,26 @@ class ServiceOutput:
             raise ToolError("invalid_output", f"service output has more than {MAX_OUTPUT_COMMANDS} output_commands")
         object.__setattr__(self, "commands", commands)
 
+    @classmethod
+    def accepted(cls, data: Any = None) -> "ServiceOutput":
+        return cls(data)
+
+    @classmethod
+    def empty(cls) -> "ServiceOutput":
+        return cls()
+
+    @classmethod
+    def websocket_send(cls, event: IngressEvent, command_id: str, url: str, text: str) -> "ServiceOutput":
+        """An output with one `websocket_send` command answering `event` on connection `url`."""
+        return cls().with_command(event.websocket_send(command_id, url, text))
+
+    def with_command(self, command: "ServiceOutputCommand | dict[str, Any]") -> "ServiceOutput":
+        return ServiceOutput(self.data, (*self.commands, command))
+
     @staticmethod
     def status_update(status: Any) -> dict[str, Any]:
-        """A `diagnostic_status_update` command; its status must fit in 16 KiB of JSON."""
+        """The engine's short `diagnostic_status_update` (`{kind, status}`); its status must fit in
+        16 KiB of JSON. ServiceOutputCommand.status_update is the full envelope."""
         try:
             size = byte_len(to_json(status))
         except (TypeError, ValueError, RecursionError) as error:
@@ -219,7 +342,7 @@ class ServiceOutput:
         if self.data is not None:
             out["data"] = self.data
         if self.commands:
-            out["output_commands"] = list(self.commands)
+            out["output_commands"] = [c.to_dict() if isinstance(c, ServiceOutputCommand) else c for c in self.commands]
         return out
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from yoi_pdk.bounds import describe_exception
-from yoi_pdk.host import Fs, Https, default_fs, default_https
+from yoi_pdk.host import Fs, Https, Request, WebSocket, default_fs, default_https, default_request, default_websocket
 from yoi_pdk.outputs import (
     DEFAULT_SUMMARY, IngressEvent, PluginStatus, ServiceOutput, ToolError, ToolOutput, bounded_json, lifecycle_error,
 )
@@ -38,6 +38,8 @@ class Context:
     name: str | None = None  # the tool or ingress name
     https: Https = Https()
     fs: Fs = Fs()
+    request: Request = Request()  # ctx.request("GET", url): yoi b12e0785's outbound HTTP(S)
+    websocket: WebSocket = WebSocket()  # ctx.websocket.open(url), .send, .recv, .close
 
 
 class Plugin:
@@ -160,14 +162,17 @@ def _parse_json(text: str) -> Any:
 class InstanceGlue:
     """One Plugin object in a slot, driven by the five exports of the instance world."""
 
-    def __init__(self, factory: Callable[[], Plugin], https: Https | None = None, fs: Fs | None = None):
+    def __init__(self, factory: Callable[[], Plugin], https: Https | None = None, fs: Fs | None = None,
+                 request: Request | None = None, websocket: WebSocket | None = None):
         self.factory = factory
         self.https = https if https is not None else default_https()
         self.fs = fs if fs is not None else default_fs()
+        self.request = request if request is not None else default_request()
+        self.websocket = websocket if websocket is not None else default_websocket()
         self.plugin: Plugin | None = None
 
     def _ctx(self, call: str, name: str | None = None) -> Context:
-        return Context(call, name, self.https, self.fs)
+        return Context(call, name, self.https, self.fs, self.request, self.websocket)
 
     def _started(self) -> Plugin:
         if self.plugin is None:
@@ -219,8 +224,9 @@ class InstanceGlue:
 class ToolGlue:
     """The tool world's single `call` export: a fresh Plugin per call, as the host runs it."""
 
-    def __init__(self, factory: Callable[[], Plugin], https: Https | None = None, fs: Fs | None = None):
-        self.instance = InstanceGlue(factory, https, fs)
+    def __init__(self, factory: Callable[[], Plugin], https: Https | None = None, fs: Fs | None = None,
+                 request: Request | None = None, websocket: WebSocket | None = None):
+        self.instance = InstanceGlue(factory, https, fs, request, websocket)
 
     def call(self, tool_name: str, input_json: str) -> str:
         started = self.instance.start("null")

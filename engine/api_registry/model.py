@@ -94,11 +94,11 @@ class HostApi:
     """One host API. Its name is the manifest permission's `api` (`host_api.<name>`) and the key
     of its grant table (`grants.<name>`); `functions` are (name, WIT signature) pairs, also the
     operations the runtime dispatches; `handler` is `module:factory`, called as
-    `factory(allowlist, host, owner=plan_ref)` (or, with a manifest table,
-    `factory(allowlist, host, targets, owner=plan_ref)`) to make the object that serves one plan's
-    calls (`usable`, `run(op, descriptor, deadline)`, and `call(op, args, deadline)` for functions
-    whose arguments are not one JSON descriptor); `owner` names whose share of bounded host
-    resources (such as DNS lookup threads) the calls use."""
+    `factory(allowlist, host, owner=plan_ref)` (with a manifest table also `targets=`, the
+    manifest's targets) to make the object that serves one plan's calls (`usable`,
+    `run(op, descriptor, deadline)`, and `call(op, args, deadline)` for functions whose arguments
+    are not one JSON descriptor); `owner` names whose share of bounded host resources (such as
+    DNS lookup threads) the calls use."""
 
     name: str
     summary: str

@@ -13,13 +13,18 @@ from typing import Any, ClassVar
 
 from engine.api_registry.abi import JSON_CALL
 from engine.api_registry.model import ConstantFact, HostApi
-from engine.api_registry.url_target import REQUEST, UrlTarget, target_schema
+from engine.api_registry.url_target import API_WORDS, REQUEST, UrlTarget, target_schema
 
 
 class RequestTarget(UrlTarget):
     """A `[[request]]` target of a manifest, or a `[[plugins.enabled.grants.request]]` entry."""
 
     API: ClassVar[str] = REQUEST
+    FLAG_METAVAR: ClassVar[str | None] = "SCHEME://HOST[:PORT][/PATH][:METHODS]"
+    FLAG_HELP: ClassVar[str] = (
+        "Open the request host API for SCHEME://HOST[:PORT][/PATH_PREFIX] with METHODS (default GET), "
+        "where a [[request]] target of plugin.toml allows it too; repeatable."
+    )
     SCHEMA: ClassVar[Mapping[str, Mapping[str, Any]]] = target_schema(REQUEST, "`http` or `https`")
 
 
@@ -35,6 +40,6 @@ API = HostApi(
     allowlist_missing="enabled host_api.request grants are missing",
     manifest_table=True,
     # how upstream's static inspection names the API in its target and grant entries (cur §4.1)
-    constants=(ConstantFact("url_target_word", ("Api", "Word"), ((REQUEST, "request"),)),),
+    constants=(ConstantFact("url_target_word", ("Api", "Word"), ((REQUEST, API_WORDS[REQUEST]),)),),
     declaration_missing="manifest host_api.request target declaration is missing",
 )

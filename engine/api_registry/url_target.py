@@ -1,19 +1,26 @@
 """`[[request]]` / `[[websocket]]` URL targets as records: one type for a manifest's targets and an
 enablement's grants, as upstream has it (`PluginRequestGrant`, `PluginWebSocketGrant`;
-yoi-current-spec.md §1.10-§1.12, §3.5).
+yoi-current-spec.md §1.10-§1.12, §3.5, §3.6), and what they mean: fields, label, broadness, the
+"usable declaration" test, how an entry becomes graph attributes and facts, and the matching
+that decides whether a URL is allowed (`allows`, `authorize_url`) and how two entries relate
+(`intersect`, `covers`), exactly as upstream does it.
 
-This is the data half: fields, label, broadness, the "usable declaration" test, and how an entry
-becomes graph attributes and facts. The matching that decides whether a URL is allowed
-(`allows`, `intersect`, `covers`, `authorize_url`) lives in engine/grants/url_targets.py, which
-re-exports everything here. Like the rest of the registry, this imports no other engine module.
+Upstream's quirks are kept on purpose (§9.4-§9.7): hosts are not whitespace-trimmed, `*` is the
+only wildcard (`*.example.com` matches nothing), an absent port matches every port, path
+prefixes are plain string prefixes (`/v1` matches `/v10`), an empty prefix list means any path.
+Like the rest of the registry this imports no other engine module, so the runtime matches with
+the code static inspection uses (engine/grants/url_targets.py re-exports it beside the strict
+URL reader and inspection).
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from engine.api_registry.model import GrantRecord
 
@@ -26,6 +33,20 @@ MANIFEST_SIDE = "manifest"
 GRANT_SIDE = "grant"
 
 _BROAD = {REQUEST: " [broad-request]", WEBSOCKET: " [broad-websocket]"}
+DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}  # url's port_or_known_default
+SAFE_PATH_BYTES = 120  # cur §6.10 `safe_url`
+API_WORDS = {REQUEST: "request", WEBSOCKET: "WebSocket"}  # as the messages spell each API
+
+
+def _scheme(value: str) -> str:
+    return ascii_lower(value.strip())
+
+
+def _same_method(a: str, b: str) -> bool:
+    return ascii_lower(a) == ascii_lower(b)  # eq_ignore_ascii_case
+
+
+_METHOD_LIST = re.compile(r"[A-Z]+(?:,[A-Z]+)*")
 _LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
@@ -95,6 +116,32 @@ class UrlTarget(GrantRecord):
             methods=tuple(table.get("methods", ())) if api == REQUEST else (),
             path_prefixes=tuple(table.get("path_prefixes", ())),
         )
+
+    @classmethod
+    def from_flag(cls, value: str) -> UrlTarget:
+        """`yoi plugin dev --allow-request SCHEME://HOST[:PORT][/PREFIX][:METHODS]` (METHODS a comma
+        list, default GET) or `--allow-websocket ws[s]://HOST[:PORT][/PREFIX]`: one grant entry; a
+        path other than `/` is its one prefix, no port means any port."""
+        url, colon, methods = value.rpartition(":")
+        if not (cls.API == REQUEST and colon and _METHOD_LIST.fullmatch(methods)):
+            url, methods = value, "GET"
+        parts = urlsplit(url)
+        try:
+            host, port = parts.hostname, parts.port
+        except ValueError:
+            raise ValueError(f"`{url}` has an invalid host or port") from None
+        schemes = ("http", "https") if cls.API == REQUEST else ("ws", "wss")
+        if parts.scheme not in schemes or not host:
+            raise ValueError(f"`{url}` is not a {' or '.join(schemes)} URL with a host")
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise ValueError("the URL may hold only a host, a port and a path prefix")
+        prefix = parts.path if parts.path not in ("", "/") else ""
+        table: dict[str, Any] = {"scheme": parts.scheme, "host": host, "path_prefixes": [prefix] if prefix else []}
+        if port is not None:
+            table["port"] = port
+        if cls.API == REQUEST:
+            table["methods"] = list(dict.fromkeys(methods.split(",")))
+        return cls.from_table(table)
 
     @classmethod
     def from_table(cls, table: Mapping[str, Any]) -> UrlTarget:
@@ -176,7 +223,7 @@ def host_class(host: str) -> str:
     otherwise never matches a URL): `wildcard` (`*`), `localhost` (RFC 6761 names), `metadata`,
     `loopback`, `link-local`, `private` (any other address that is not globally routable),
     `public` (a routable address) or `name` (a DNS name: what it resolves to is known at call
-    time only). The rules warn on the local ones where a host does not block them."""
+    time only). The target rules warn on the local ones where a host does not block them."""
     if host.strip() == "*":
         return "wildcard"
     text = normalize_host_literal(host)
@@ -216,3 +263,128 @@ def target_schema(api: str, scheme_words: str) -> dict[str, dict[str, Any]]:
         "Plain string prefixes of the URL path (`/v1` also matches `/v10`); none: any path."
     )
     return schema
+
+
+# ---- URLs as matched -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParsedUrl:
+    """A URL as upstream's `url::Url` sees it, for matching: lowercase scheme, the host as
+    `host_str` gives it (IPv6 in brackets), the explicit port unless it is the scheme default,
+    and the path (never the query or fragment)."""
+
+    scheme: str
+    host: str
+    port: int | None
+    path: str
+
+    def port_or_default(self) -> int | None:
+        return self.port if self.port is not None else DEFAULT_PORTS.get(self.scheme)
+
+    def canonical_host(self) -> str:
+        return normalize_host_literal(self.host)
+
+    def safe(self) -> str:
+        """Upstream `safe_url`: scheme, host, a non-default port, the path cut to 120 bytes + `…`."""
+        path = self.path
+        data = path.encode()
+        if len(data) > SAFE_PATH_BYTES:
+            path = data[:SAFE_PATH_BYTES].decode("utf-8", errors="ignore") + "…"
+        port = f":{self.port}" if self.port is not None else ""
+        return f"{self.scheme}://{self.host}{port}{path}"
+
+
+# ---- matching (cur §3.6) -------------------------------------------------------------------------
+
+
+def allows(target: UrlTarget, url: ParsedUrl, method: str = "") -> bool:
+    """`request_target_allows` / `websocket_target_allows`: this one entry allows the URL
+    (and, for request, the method, which the caller has already checked is one of the five)."""
+    scheme = _scheme(target.scheme)
+    if not scheme or (scheme != "*" and scheme != url.scheme):
+        return False
+    host = url.canonical_host()
+    target_host = normalize_host_literal(target.host)
+    if not host or not target_host or (target_host != "*" and target_host != host):
+        return False
+    if target.port is not None and url.port_or_default() != target.port:
+        return False
+    if target.api == REQUEST and not any(_same_method(m.strip(), method) for m in target.methods):
+        return False
+    return not target.path_prefixes or any(p and url.path.startswith(p) for p in target.path_prefixes)
+
+
+def _either_star_or_equal(a: str, b: str) -> bool:
+    return bool(a) and bool(b) and (a == "*" or b == "*" or a == b)
+
+
+def _star_or_equal(covering: str, covered: str) -> bool:
+    return bool(covering) and bool(covered) and (covering == "*" or covering == covered)
+
+
+def intersect(a: UrlTarget, b: UrlTarget) -> bool:
+    """`request_targets_intersect` / `websocket_targets_intersect`: some URL could satisfy both."""
+    methods = a.api != REQUEST or (
+        bool(a.methods)
+        and bool(b.methods)
+        and any(_same_method(x.strip(), y.strip()) for x in a.methods for y in b.methods)
+    )
+    paths = (
+        not a.path_prefixes
+        or not b.path_prefixes
+        or any(x and y and (x.startswith(y) or y.startswith(x)) for x in a.path_prefixes for y in b.path_prefixes)
+    )
+    return (
+        _either_star_or_equal(_scheme(a.scheme), _scheme(b.scheme))
+        and _either_star_or_equal(normalize_host_literal(a.host), normalize_host_literal(b.host))
+        and (a.port is None or b.port is None or a.port == b.port)
+        and methods
+        and paths
+    )
+
+
+def covers(covering: UrlTarget, covered: UrlTarget) -> bool:
+    """`request_target_covers` / `websocket_target_covers`: every URL `covered` allows,
+    `covering` allows too."""
+    methods = covering.api != REQUEST or (
+        bool(covering.methods)
+        and bool(covered.methods)
+        and all(any(_same_method(c.strip(), d.strip()) for c in covering.methods) for d in covered.methods)
+    )
+    if not covering.path_prefixes:
+        paths = True
+    elif not covered.path_prefixes:
+        paths = False
+    else:
+        paths = all(d and any(c and d.startswith(c) for c in covering.path_prefixes) for d in covered.path_prefixes)
+    return (
+        _star_or_equal(_scheme(covering.scheme), _scheme(covered.scheme))
+        and _star_or_equal(normalize_host_literal(covering.host), normalize_host_literal(covered.host))
+        and (covering.port is None or covering.port == covered.port)
+        and methods
+        and paths
+    )
+
+
+def authorize_url(
+    api: str, url: ParsedUrl, method: str, manifest_targets: Sequence[UrlTarget], grants: Sequence[UrlTarget]
+) -> str | None:
+    """Why a call to `url` is refused (None: allowed): the manifest side first, then the grants
+    (cur §3.6; upstream `authorize_request_allowlist` / `authorize_websocket_allowlist`)."""
+    subject = f"{method} {url.safe()}" if api == REQUEST else url.safe()
+    if not any(allows(target, url, method) for target in manifest_targets):
+        return f"host_api.{api} target {subject} is not declared by the plugin manifest"
+    if not any(allows(grant, url, method) for grant in grants):
+        return f"host_api.{api} target {subject} is not covered by enabled {API_WORDS[api]} grants"
+    return None
+
+
+def declaration_problem(api: str, manifest_targets: Iterable[UrlTarget], grants: Iterable[UrlTarget]) -> str | None:
+    """Step 4 of `authorize_plugin_host_api` for request/websocket (cur §3.5): a usable manifest
+    declaration, then a usable grant. It does not test whether the two overlap."""
+    if not any(target.is_usable() for target in manifest_targets):
+        return f"manifest host_api.{api} target declaration is missing"
+    if not any(grant.is_usable() for grant in grants):
+        return f"enabled host_api.{api} grants are missing"
+    return None

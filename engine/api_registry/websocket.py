@@ -13,13 +13,18 @@ from typing import Any, ClassVar
 
 from engine.api_registry.abi import HANDLE_CALL, HANDLE_TEXT_CALL, HANDLE_TIMEOUT_CALL, JSON_CALL
 from engine.api_registry.model import ConstantFact, HostApi
-from engine.api_registry.url_target import WEBSOCKET, UrlTarget, target_schema
+from engine.api_registry.url_target import API_WORDS, WEBSOCKET, UrlTarget, target_schema
 
 
 class WebSocketTarget(UrlTarget):
     """A `[[websocket]]` target of a manifest, or a `[[plugins.enabled.grants.websocket]]` entry."""
 
     API: ClassVar[str] = WEBSOCKET
+    FLAG_METAVAR: ClassVar[str | None] = "ws[s]://HOST[:PORT][/PATH]"
+    FLAG_HELP: ClassVar[str] = (
+        "Open the websocket host API for ws[s]://HOST[:PORT][/PATH_PREFIX], where a [[websocket]] "
+        "target of plugin.toml allows it too; repeatable."
+    )
     SCHEMA: ClassVar[Mapping[str, Mapping[str, Any]]] = target_schema(WEBSOCKET, "`ws` or `wss`")
 
 
@@ -40,6 +45,6 @@ API = HostApi(
     allowlist_missing="enabled host_api.websocket grants are missing",
     manifest_table=True,
     # how upstream's static inspection names the API in its target and grant entries (cur §4.1)
-    constants=(ConstantFact("url_target_word", ("Api", "Word"), ((WEBSOCKET, "WebSocket"),)),),
+    constants=(ConstantFact("url_target_word", ("Api", "Word"), ((WEBSOCKET, API_WORDS[WEBSOCKET]),)),),
     declaration_missing="manifest host_api.websocket target declaration is missing",
 )

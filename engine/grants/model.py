@@ -89,7 +89,8 @@ class Enablement:
 class HostSettings:
     """`[plugins.host]`: settings of the host that runs plugins, never a grant to any of them.
 
-    `https_ca_bundle` is an extra CA bundle (PEM) the https host API trusts besides the system
+    `https_ca_bundle` is an extra CA bundle (PEM) the https, request and websocket (wss) host APIs
+    trust besides the system
     store, resolved against the config file's folder; the host passes it to `HostConfig`.
     """
 

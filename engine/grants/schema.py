@@ -51,7 +51,7 @@ GRANTS_SCHEMA = {
 HOST_SCHEMA = {
     "https_ca_bundle": _d(
         {"type": "string", "empty": False},
-        "Extra CA bundle (PEM) the https host API trusts, relative to this config file.",
+        "Extra CA bundle (PEM) the https, request and websocket (wss) host APIs trust, relative to this config file.",
     )
 }
 

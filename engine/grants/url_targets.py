@@ -10,26 +10,37 @@ Upstream's quirks are kept on purpose (§9.4-§9.7): hosts are not whitespace-tr
 only wildcard (`*.example.com` matches nothing), an absent port matches every port, path
 prefixes are plain string prefixes (`/v1` matches `/v10`), an empty prefix list means any path.
 
-Pure: no I/O, no imports beyond the standard library, so the runtime can use it as well.
+The records and the matching itself (`allows`, `intersect`, `covers`, `authorize_url`,
+`declaration_problem`) are the registry's (engine/api_registry/url_target.py), so the runtime
+matches with the very code inspection uses; re-exported here with the strict URL reader
+(`parse_url`) and static inspection (`inspect`).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from engine.api_registry.url_target import (
     ALLOWED_METHODS,
+    API_WORDS,
     APIS,
+    DEFAULT_PORTS,
     REQUEST,
     USABLE_WEBSOCKET_SCHEMES,
     WEBSOCKET,
+    ParsedUrl,
     UrlTarget,
+    allows,
     ascii_lower,
+    authorize_url,
+    covers,
+    declaration_problem,
+    intersect,
     normalize_host_literal,
 )
 from engine.errors import EngineError, ErrorKind
@@ -37,6 +48,7 @@ from engine.errors import EngineError, ErrorKind
 __all__ = [
     "ALLOWED_METHODS",
     "APIS",
+    "DEFAULT_PORTS",
     "REQUEST",
     "USABLE_WEBSOCKET_SCHEMES",
     "WEBSOCKET",
@@ -54,19 +66,6 @@ __all__ = [
     "parse_url",
 ]
 
-DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}  # url's port_or_known_default
-SAFE_PATH_BYTES = 120  # cur §6.10 `safe_url`
-_WORD = {REQUEST: "request", WEBSOCKET: "WebSocket"}  # as the messages spell each API
-
-
-def _scheme(value: str) -> str:
-    return ascii_lower(value.strip())
-
-
-def _same_method(a: str, b: str) -> bool:
-    return ascii_lower(a) == ascii_lower(b)  # eq_ignore_ascii_case
-
-
 # ---- URLs ----------------------------------------------------------------------------------------
 
 
@@ -74,33 +73,6 @@ class UrlError(EngineError, ValueError):
     """A URL this module will not interpret (it refuses what a WHATWG parser would rewrite)."""
 
     error_kind = ErrorKind.INPUT
-
-
-@dataclass(frozen=True)
-class ParsedUrl:
-    """A URL as upstream's `url::Url` sees it, for matching: lowercase scheme, the host as
-    `host_str` gives it (IPv6 in brackets), the explicit port unless it is the scheme default,
-    and the path (never the query or fragment)."""
-
-    scheme: str
-    host: str
-    port: int | None
-    path: str
-
-    def port_or_default(self) -> int | None:
-        return self.port if self.port is not None else DEFAULT_PORTS.get(self.scheme)
-
-    def canonical_host(self) -> str:
-        return normalize_host_literal(self.host)
-
-    def safe(self) -> str:
-        """Upstream `safe_url`: scheme, host, a non-default port, the path cut to 120 bytes + `…`."""
-        path = self.path
-        data = path.encode()
-        if len(data) > SAFE_PATH_BYTES:
-            path = data[:SAFE_PATH_BYTES].decode("utf-8", errors="ignore") + "…"
-        port = f":{self.port}" if self.port is not None else ""
-        return f"{self.scheme}://{self.host}{port}{path}"
 
 
 _PLAIN = re.compile(r"[\x21-\x7e]*")
@@ -158,101 +130,6 @@ def _host(hostname: str, netloc: str) -> str:
     return hostname
 
 
-# ---- matching (cur §3.6) -------------------------------------------------------------------------
-
-
-def allows(target: UrlTarget, url: ParsedUrl, method: str = "") -> bool:
-    """`request_target_allows` / `websocket_target_allows`: this one entry allows the URL
-    (and, for request, the method, which the caller has already checked is one of the five)."""
-    scheme = _scheme(target.scheme)
-    if not scheme or (scheme != "*" and scheme != url.scheme):
-        return False
-    host = url.canonical_host()
-    target_host = normalize_host_literal(target.host)
-    if not host or not target_host or (target_host != "*" and target_host != host):
-        return False
-    if target.port is not None and url.port_or_default() != target.port:
-        return False
-    if target.api == REQUEST and not any(_same_method(m.strip(), method) for m in target.methods):
-        return False
-    return not target.path_prefixes or any(p and url.path.startswith(p) for p in target.path_prefixes)
-
-
-def _either_star_or_equal(a: str, b: str) -> bool:
-    return bool(a) and bool(b) and (a == "*" or b == "*" or a == b)
-
-
-def _star_or_equal(covering: str, covered: str) -> bool:
-    return bool(covering) and bool(covered) and (covering == "*" or covering == covered)
-
-
-def intersect(a: UrlTarget, b: UrlTarget) -> bool:
-    """`request_targets_intersect` / `websocket_targets_intersect`: some URL could satisfy both."""
-    methods = a.api != REQUEST or (
-        bool(a.methods)
-        and bool(b.methods)
-        and any(_same_method(x.strip(), y.strip()) for x in a.methods for y in b.methods)
-    )
-    paths = (
-        not a.path_prefixes
-        or not b.path_prefixes
-        or any(x and y and (x.startswith(y) or y.startswith(x)) for x in a.path_prefixes for y in b.path_prefixes)
-    )
-    return (
-        _either_star_or_equal(_scheme(a.scheme), _scheme(b.scheme))
-        and _either_star_or_equal(normalize_host_literal(a.host), normalize_host_literal(b.host))
-        and (a.port is None or b.port is None or a.port == b.port)
-        and methods
-        and paths
-    )
-
-
-def covers(covering: UrlTarget, covered: UrlTarget) -> bool:
-    """`request_target_covers` / `websocket_target_covers`: every URL `covered` allows,
-    `covering` allows too."""
-    methods = covering.api != REQUEST or (
-        bool(covering.methods)
-        and bool(covered.methods)
-        and all(any(_same_method(c.strip(), d.strip()) for c in covering.methods) for d in covered.methods)
-    )
-    if not covering.path_prefixes:
-        paths = True
-    elif not covered.path_prefixes:
-        paths = False
-    else:
-        paths = all(d and any(c and d.startswith(c) for c in covering.path_prefixes) for d in covered.path_prefixes)
-    return (
-        _star_or_equal(_scheme(covering.scheme), _scheme(covered.scheme))
-        and _star_or_equal(normalize_host_literal(covering.host), normalize_host_literal(covered.host))
-        and (covering.port is None or covering.port == covered.port)
-        and methods
-        and paths
-    )
-
-
-def authorize_url(
-    api: str, url: ParsedUrl, method: str, manifest_targets: Sequence[UrlTarget], grants: Sequence[UrlTarget]
-) -> str | None:
-    """Why a call to `url` is refused (None: allowed): the manifest side first, then the grants
-    (cur §3.6; upstream `authorize_request_allowlist` / `authorize_websocket_allowlist`)."""
-    subject = f"{method} {url.safe()}" if api == REQUEST else url.safe()
-    if not any(allows(target, url, method) for target in manifest_targets):
-        return f"host_api.{api} target {subject} is not declared by the plugin manifest"
-    if not any(allows(grant, url, method) for grant in grants):
-        return f"host_api.{api} target {subject} is not covered by enabled {_WORD[api]} grants"
-    return None
-
-
-def declaration_problem(api: str, manifest_targets: Iterable[UrlTarget], grants: Iterable[UrlTarget]) -> str | None:
-    """Step 4 of `authorize_plugin_host_api` for request/websocket (cur §3.5): a usable manifest
-    declaration, then a usable grant. It does not test whether the two overlap."""
-    if not any(target.is_usable() for target in manifest_targets):
-        return f"manifest host_api.{api} target declaration is missing"
-    if not any(grant.is_usable() for grant in grants):
-        return f"enabled host_api.{api} grants are missing"
-    return None
-
-
 # ---- static inspection (cur §4.1, entries 2-5) ---------------------------------------------------
 
 
@@ -278,7 +155,7 @@ class InspectionEntry:
 
 
 def _target_entry(api: str, target: UrlTarget, grants: Sequence[UrlTarget]) -> InspectionEntry:
-    word = _WORD[api]
+    word = API_WORDS[api]
     covering = next((g for g in grants if covers(g, target)), None)
     granted = covering is not None or any(intersect(target, g) for g in grants)
     if not granted:
@@ -299,7 +176,7 @@ def _target_entry(api: str, target: UrlTarget, grants: Sequence[UrlTarget]) -> I
 
 
 def _grant_entry(api: str, grant: UrlTarget, targets: Sequence[UrlTarget]) -> InspectionEntry:
-    word = _WORD[api]
+    word = API_WORDS[api]
     matching = next((t for t in targets if intersect(t, grant)), None)
     if matching is None:
         broad = "; broad/arbitrary target" if grant.is_broad() else ""

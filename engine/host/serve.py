@@ -15,6 +15,7 @@ answered with an error of kind `denied`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import threading
@@ -102,6 +103,20 @@ class ServeLoop:
         self.registry = registry
         self.ordered = ordered
         self._entered: set[str] = set()  # refs started (or stopped) in this run
+        if not report.run_denied_message():
+            self._start_socket_owners()
+
+    def _start_socket_owners(self) -> None:
+        """Packages whose service owns WebSocket connections start with the host (as upstream's
+        install starts them), so their sockets are open before any request arrives; a failed start
+        is in that package's status and is retried, under its restart policy, by its next call."""
+        from engine.runtime.service.sources import owns_sockets
+
+        for plan in self.report.plans:
+            if owns_sockets(plan):
+                self._entered.add(plan.ref)
+                with contextlib.suppress(Exception):
+                    self.registry.start(plan.ref)
 
     def respond(self, line: bytes | None) -> dict[str, Any]:
         """The response to one input line, handled now (the lock-step protocol); never raises."""

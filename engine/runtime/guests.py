@@ -60,6 +60,9 @@ class Guest:
     def stop(self) -> Any:
         return None
 
+    def close(self) -> None:
+        """The store is going: release what its host API calls hold (WebSocket handles)."""
+
 
 def make_guest(wasm: WasmEngine, plan: Plan, apis: Any) -> Guest:
     kind = runtime_of(plan)
@@ -73,8 +76,8 @@ def make_guest(wasm: WasmEngine, plan: Plan, apis: Any) -> Guest:
     linker = wasm.wasmtime.component.Linker(wasm.engine)
     define_component_host(linker, apis, imported)
     if kind == "instance":
-        return InstanceGuest(wasm, plan, component, linker)
-    return ToolComponentGuest(wasm, plan, component, linker)
+        return InstanceGuest(wasm, plan, component, linker, apis)
+    return ToolComponentGuest(wasm, plan, component, linker, apis)
 
 
 def _instantiate_component(wasm: WasmEngine, plan: Plan, component: Any, linker: Any) -> tuple[Any, Any]:
@@ -94,8 +97,8 @@ class InstanceGuest(Guest):
 
     keeps_state = True
 
-    def __init__(self, wasm: WasmEngine, plan: Plan, component: Any, linker: Any) -> None:
-        self.wasm, self.plan = wasm, plan
+    def __init__(self, wasm: WasmEngine, plan: Plan, component: Any, linker: Any, apis: Any = None) -> None:
+        self.wasm, self.plan, self.apis = wasm, plan, apis
         self.store, self.instance = _instantiate_component(wasm, plan, component, linker)
         self._funcs: dict[str, Any] = {}
 
@@ -127,20 +130,32 @@ class InstanceGuest(Guest):
     def stop(self) -> Any:
         return self._lifecycle("stop")
 
+    def close(self) -> None:
+        _release(self.apis)
+
 
 class ToolComponentGuest(Guest):
     """A tool-world component: a fresh store and instance per call, as the reference does."""
 
-    def __init__(self, wasm: WasmEngine, plan: Plan, component: Any, linker: Any) -> None:
-        self.wasm, self.plan, self.component, self.linker = wasm, plan, component, linker
+    def __init__(self, wasm: WasmEngine, plan: Plan, component: Any, linker: Any, apis: Any = None) -> None:
+        self.wasm, self.plan, self.component, self.linker, self.apis = wasm, plan, component, linker, apis
 
     def tool(self, name: str, input_text: str) -> dict[str, Any]:
-        store, instance = _instantiate_component(self.wasm, self.plan, self.component, self.linker)
-        func = instance.get_func(store, "call")
-        if func is None:
-            raise RuntimeFault("load", f"component does not export expected `{TOOL_WORLD}` call function")
-        result = self.wasm.run(store, self.plan.limits, "guest call `call`", lambda: func(store, name, input_text))
+        try:
+            store, instance = _instantiate_component(self.wasm, self.plan, self.component, self.linker)
+            func = instance.get_func(store, "call")
+            if func is None:
+                raise RuntimeFault("load", f"component does not export expected `{TOOL_WORLD}` call function")
+            result = self.wasm.run(store, self.plan.limits, "guest call `call`", lambda: func(store, name, input_text))
+        finally:
+            _release(self.apis)  # the per-call store goes: so do its WebSocket handles (cur §6.15)
         return decode_tool_output(_string_result(result, "call"), self.plan.limits.max_output_bytes)
+
+
+def _release(apis: Any) -> None:
+    release = getattr(apis, "release", None)
+    if release is not None:
+        release()
 
 
 class RawGuest(Guest):

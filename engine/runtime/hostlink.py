@@ -24,7 +24,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine import api_registry
-from engine.api_registry.abi import JSON_CALL, RAW_CALL, RAW_LENGTH, RAW_TOOL_FUNCTIONS, RAW_TOOL_MODULE
+from engine.api_registry.abi import (
+    HANDLE_CALL,
+    HANDLE_TEXT_CALL,
+    HANDLE_TIMEOUT_CALL,
+    JSON_CALL,
+    RAW_CALL,
+    RAW_LENGTH,
+    RAW_TOOL_FUNCTIONS,
+    RAW_TOOL_MODULE,
+)
 from engine.runtime.errors import RuntimeFault, bounded
 from engine.runtime.hostapi.surface import DESCRIPTOR_LIMITS, MAX_HOST_CALLS_PER_GUEST_CALL, not_in_plan
 
@@ -72,6 +81,15 @@ def leave_guest_call(previous: GuestCallBudget | None) -> None:
 def _dispatch(apis: Any, api: str, op: str, descriptor: bytes) -> tuple[bool, str]:
     """HostApis.dispatch (which re-authorizes every call) within the current guest call's budget,
     with any exception turned into data."""
+    return _within_budget(api, lambda deadline: apis.dispatch(api, op, descriptor, deadline))
+
+
+def _dispatch_args(apis: Any, api: str, op: str, args: tuple) -> tuple[bool, str]:
+    """HostApis.dispatch_call for a handle function, within the guest call's budget alike."""
+    return _within_budget(api, lambda deadline: apis.dispatch_call(api, op, args, deadline))
+
+
+def _within_budget(api: str, call: Callable[[float], tuple[bool, str]]) -> tuple[bool, str]:
     budget = getattr(_CURRENT, "budget", None)
     if budget is None:  # every guest entry runs under WasmEngine.run: fail closed if one does not
         return False, f"host API {api} refused: not inside a guest call"
@@ -81,7 +99,7 @@ def _dispatch(apis: Any, api: str, op: str, descriptor: bytes) -> tuple[bool, st
         )
     budget.calls_left -= 1
     try:
-        ok, text = apis.dispatch(api, op, descriptor, budget.deadline)
+        ok, text = call(budget.deadline)
         return bool(ok), str(text)
     except Exception as error:  # a host API bug must not kill the guest  # noqa: BLE001
         return False, f"host API {api} failed: {type(error).__name__}"
@@ -113,9 +131,12 @@ def define_component_host(linker: Any, apis: Any, imported) -> None:
                 continue
             with root.add_instance(api.interface) as instance:
                 for op, signature in api.functions:
-                    if signature != JSON_CALL:  # a new calling convention needs its own adapter here
+                    if signature == JSON_CALL:
+                        instance.add_func(op, _component_func(apis, api.name, op))
+                    elif signature in _HANDLE_ADAPTERS:
+                        instance.add_func(op, _handle_func(apis, api.name, op, _HANDLE_ADAPTERS[signature]))
+                    else:  # a new calling convention needs its own adapter here
                         raise RuntimeFault("internal", f"host function `{api.interface}#{op}` has no adapter")
-                    instance.add_func(op, _component_func(apis, api.name, op))
 
 
 def _component_func(apis: Any, api: str, op: str):
@@ -128,6 +149,33 @@ def _component_func(apis: Any, api: str, op: str):
             # refuse an oversize descriptor: a huge guest string is not encoded whole.
             data = text[: limit + 1].encode("utf-8", "surrogatepass")
             ok, text = _dispatch(apis, api, op, data)
+            return text if ok else host_error_json(text)
+        except Exception:  # noqa: BLE001
+            return host_error_json(f"host API {api} failed")
+
+    return host_function
+
+
+# The handle signatures (yoi:host/websocket@1.0.0): the Python types the lifted arguments must
+# have, in order; u32 arrives as an int, a WIT string as a str.
+_HANDLE_ADAPTERS: dict[str, tuple[type, ...]] = {
+    HANDLE_TEXT_CALL: (int, str),
+    HANDLE_TIMEOUT_CALL: (int, int),
+    HANDLE_CALL: (int,),
+}
+
+
+def _handle_func(apis: Any, api: str, op: str, types: tuple[type, ...]):
+    """A host function taking a handle (and a text or a timeout), answering JSON text; refusals
+    are JSON data `{"error": ...}` like every component host function here."""
+
+    def host_function(_store: Any, *args: Any) -> str:
+        try:
+            if len(args) != len(types) or not all(
+                isinstance(a, t) and not isinstance(a, bool) for a, t in zip(args, types, strict=False)
+            ):
+                return host_error_json(f"host API {api} {op} called with arguments of the wrong types")
+            ok, text = _dispatch_args(apis, api, op, args)
             return text if ok else host_error_json(text)
         except Exception:  # noqa: BLE001
             return host_error_json(f"host API {api} failed")

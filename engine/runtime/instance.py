@@ -82,6 +82,13 @@ class InstanceHandle:
             )
             for ingress in plan.ingresses
         }
+        # Current-format packages (rules/runtime.rules) run ingress, output commands, host-owned
+        # WebSocket ingress and status as yoi b12e0785 does (engine/runtime/service/).
+        self.service: Any = None
+        if plan.current_format:
+            from engine.runtime.service.runtime import ServiceRuntime
+
+            self.service = ServiceRuntime(self)
 
     # ---- queue ---------------------------------------------------------------------------------
 
@@ -112,10 +119,19 @@ class InstanceHandle:
 
     # ---- diagnostics, failure, restart ---------------------------------------------------------
 
-    def _note(self, message: str, state: str | None = None) -> None:
+    def _note(self, message: str, state: str | None = None, kind: str | None = None) -> None:
         entry = {"state": state or self.lifecycle, "message": bounded(message)}
+        if self.service is not None:  # typed diagnostics (yoi-current-spec.md §6.18)
+            entry["kind"] = kind or ("ServiceFailed" if entry["state"] == "failed" else "Lifecycle")
         with self._guard:  # snapshot() copies the ring from other threads
             self.diagnostics.append(entry)
+
+    def _drop_guest(self) -> None:
+        """The store goes (never enter a trapped instance again), and what its calls hold."""
+        guest, self.guest = self.guest, None
+        if guest is not None:
+            with suppress(Exception):
+                guest.close()
 
     def _forgive(self) -> None:
         """An instance that has run `reset_after_ms` (wall clock) since its last start without a
@@ -129,14 +145,16 @@ class InstanceHandle:
 
     def _fail(self, fault: RuntimeFault) -> None:
         self._forgive()  # a fault after a healthy window starts from zero
-        self.guest = None  # the store goes with it: never enter a trapped instance again
+        self._drop_guest()  # the store goes with it: never enter a trapped instance again
         self.lifecycle = "failed"
         self._host_failure = fault.kind == "internal"
         policy = self.plan.restart
         delay = min(policy.backoff_ms * (2 ** min(self._failures, 30)), policy.backoff_max_ms)
         self._failures += 1
         self._next_attempt = time.monotonic() + delay / 1000
-        self._note(f"plugin instance failed: {fault.message}", "failed")
+        self._note(f"plugin instance failed: {fault.message}", "failed", getattr(fault, "diagnostic", None))
+        if self.service is not None:
+            self.service.failed(fault)
 
     def _last_failure(self) -> str:
         for entry in reversed(self.diagnostics):
@@ -183,6 +201,8 @@ class InstanceHandle:
             if not self._host_failure:
                 self.restart_count += 1
             self._note(f"restarting plugin instance ({attempt})", "ready")
+        if self.service is not None:
+            self.service.transition = "Starting"
         try:
             guest = make_guest(self._engine(), self.plan, self._apis_factory(self.plan))
             self.component_status = guest.start(self.plan.config_json)
@@ -191,11 +211,16 @@ class InstanceHandle:
             wrapped = RuntimeFault(fault.kind, f"plugin instance startup failed closed: {fault.message}")
             self._fail(wrapped)
             raise wrapped from None
+        finally:
+            if self.service is not None:
+                self.service.transition = None
         self.guest, self.lifecycle, self._started_at = guest, "started", time.monotonic()
         self._note(
             "plugin instance started"
             + ("" if guest.keeps_state else " (legacy tool runtime adapted behind PluginInstanceRegistry)")
         )
+        if self.service is not None:
+            self.service.started()
         return guest
 
     def _guarded(self, what: Callable[[], str], action: Callable[[Guest], Any]) -> Any:
@@ -248,6 +273,8 @@ class InstanceHandle:
             raise RuntimeFault("denied", f"plugin ingress surface of `{plan.ref}` is not in the plan")
         if name not in self._ingresses:
             raise RuntimeFault("not_found", f"plugin ingress `{name}` of `{plan.ref}` is not in the plan")
+        if self.service is not None:
+            return self.service.deliver(name, event)
         ingress, validate = self._ingresses[name]
         envelope = envelope_text(ingress, event, plan.limits.max_input_bytes, validate)
         limit = plan.limits.max_output_bytes
@@ -292,14 +319,19 @@ class InstanceHandle:
     def stop(self) -> dict[str, Any]:
         """Final for the run: the guest's `stop` runs if it is started; it never restarts."""
         with self._slot(bounded_queue=False):
+            if self.service is not None:
+                self.service.stopping()
             if self.lifecycle == "started" and self.guest is not None:
                 with suppress(RuntimeFault):
                     self.component_status = self._guarded(
                         lambda: f"plugin component stop of `{self.plan.ref}`", lambda guest: guest.stop()
                     )
-            self.guest = None
+            self._drop_guest()
             self.lifecycle = "stopped"
             self._note("plugin instance stopped", "stopped")
+            if self.service is not None:
+                self.service.close()
+                self.service.transition = None
             return self.snapshot(running=False)
 
     def snapshot(self, running: bool | None = None) -> dict[str, Any]:
@@ -335,4 +367,5 @@ class InstanceHandle:
                 "busy_refusals": self.busy_refusals,
             },
             "calls": dict(self.calls),
+            **(self.service.status_fields(diagnostics) if self.service is not None else {}),
         }

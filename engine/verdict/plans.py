@@ -78,4 +78,6 @@ def _plan_for(evaluation, ref: str) -> Plan | None:
         config_json=freeze_json(subject.config),
         limits=effective_limits(dict(enablement.limits) if enablement else None),
         restart=restart_policy(dict(enablement.restart) if enablement else None),
+        current_format=evaluation.holds("current_format", ref),
+        host_request_dispatch=evaluation.holds("performs_host_request_dispatch", ref),
     )

@@ -319,7 +319,7 @@ def test_allow_values_parse_as_documented(tmp_path):
         with pytest.raises(AllowError, match="--allow-https: "):
             parse_allowed({"https": [bad]})
     # the flags are the registry's: one per host API whose grant record has a command-line spelling
-    assert [flag.option for flag in allow_flags()] == ["--allow-https", "--allow-fs"]
+    assert [flag.option for flag in allow_flags()] == ["--allow-https", "--allow-request", "--allow-websocket", "--allow-fs"]
 
 
 def test_a_folder_is_a_package_only_when_it_holds_a_manifest_and_refs_are_never_folders(tmp_path, monkeypatch):

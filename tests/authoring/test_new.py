@@ -35,7 +35,7 @@ def test_every_template_is_a_partial_package_until_built(name, tmp_path):
     assert manifest["id"] == "acme.thing-1" and "__PLUGIN_ID__" not in (dest / source).read_text()
     world_file = TEMPLATES[name].world_file
     assert (dest / "wit" / world_file).read_bytes() == (wit_dir() / world_file).read_bytes()
-    expected = "instance-template" if "instance" in name else "tool-template"
+    expected = "instance-template" if TEMPLATES[name].instance else "tool-template"
     assert placeholder_kind((dest / "plugin.component.wasm").read_bytes()) == expected
     assert not [p for p in tmp_path.joinpath("new").iterdir() if p.name.startswith(".")]  # no staging left
 

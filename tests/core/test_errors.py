@@ -26,8 +26,9 @@ MODULE_PRIVATE = {
     "engine.wit.errors.Problem": "becomes a WitError diagnostic where it is caught",
     "engine.wit.scope.Broken": "a Problem already reported: skipped where it is caught",
     "engine.wit.comments.UnterminatedComment": "becomes a WitError in wit/parser.py",
-    "engine.runtime.hostapi.https._ProtocolError": "becomes a HostApiError message in https.py",
+    "engine.runtime.hostapi.http1.ProtocolError": "becomes a HostApiError message in https.py and request.py",
     "engine.package.manifest_locations._Stop": "stops a scan early inside manifest_locations.py",
+    "engine.runtime.service.commands._Rejected": "becomes a Rejected output-command result in commands.py",
     "engine.package.input_schema._SchemaError": "becomes a schema problem in input_schema.py",
     "engine.pipeline.inputs.Uncacheable": "RunInputs.cache_key answers None (no cache) in inputs.py",
 }

@@ -51,13 +51,16 @@ def test_every_config_block_of_the_page_loads():
         parse_config(context + block if block.startswith("[[plugins.enabled.grants.") else block, "grants.md")
 
 
-def test_the_request_table_is_accepted_now():
-    """The request/websocket registry entries (issue 20) make `grants.request` a grant table."""
-    config = parse_config('[[plugins.enabled]]\nid = "project:a"\n[plugins.enabled.grants]\nrequest = []\n', "c.toml")
-    assert config.enabled[0].grants.table("request") == ()
+def test_the_request_and_websocket_tables_are_accepted_and_a_websocket_entry_has_no_methods():
+    """Issue 20 made them registry entries (they were refused before it)."""
+    config = parse_config('[[plugins.enabled]]\nid = "project:a"\n[plugins.enabled.grants]\nrequest = []\n'
+                          '[[plugins.enabled.grants.websocket]]\nscheme = "wss"\nhost = "g.test"\n', "c.toml")
+    assert [entry.label for entry in config.enabled[0].grants.websocket] == ["wss://g.test * [broad-websocket]"]
     with pytest.raises(DiagnosticError) as caught:
-        parse_config('[[plugins.enabled]]\nid = "project:a"\n[plugins.enabled.grants]\nsmtp = []\n', "c.toml")
-    assert "plugin config key `plugins.enabled[0].grants.smtp` is not allowed" in str(caught.value.diagnostics[0])
+        parse_config('[[plugins.enabled]]\nid = "project:a"\n[[plugins.enabled.grants.websocket]]\nmethods = []\n',
+                     "c.toml")
+    assert "plugin config key `plugins.enabled[0].grants.websocket[0].methods` is not allowed" in str(
+        caught.value.diagnostics[0])
 
 
 @pytest.fixture

@@ -156,6 +156,44 @@ def https_server(test_ca):
 
 
 @pytest.fixture
+def http_server():
+    """A plain HTTP/1.1 server on 127.0.0.1, answering like `https_server` (for `request` over http)."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    server = HttpsServer(listener.getsockname()[1], Path("/nonexistent"))
+    stop = threading.Event()
+
+    def handle(conn: socket.socket) -> None:
+        try:
+            conn.settimeout(10)
+            request = _read_request(conn)
+            server.requests.append(request)
+            server.respond(conn, request)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            server.connections += 1
+            threading.Thread(target=handle, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield server
+    stop.set()
+    _close_listener(listener)
+    thread.join(5)
+
+
+@pytest.fixture
 def tripwire():
     """A loopback listener that counts connections; refused requests must leave it at zero."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -213,3 +251,25 @@ def files(tmp_path):
     root.mkdir()
     (root / "hello.txt").write_text('hi "there"\n')
     return root
+
+
+@pytest.fixture
+def ws_server():
+    """A plain `ws://` echo server on loopback (tests/support/ws_server.py)."""
+    from ws_server import WsServer
+
+    server = WsServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def wss_server(test_ca):
+    """A `wss://` echo server on loopback with a trustme certificate for 127.0.0.1 and ws.test."""
+    from ws_server import WsServer, tls_context
+
+    ca, bundle = test_ca
+    server = WsServer().start(tls_context(ca, "127.0.0.1", "ws.test"))
+    server.ca_bundle = bundle
+    yield server
+    server.stop()

@@ -104,6 +104,67 @@ def test_a_grant_with_only_targets_needs_the_full_binding(tmp_path):
     package = load_package_path(path)
     text = (f'[[plugins.enabled]]\nid = "{package.identity}"\nsurfaces = ["tool"]\n'
             '[[plugins.enabled.grants.request]]\nscheme = "https"\nhost = "api.example.test"\nmethods = ["GET"]\n')
-    subject, evaluation = judge(path, parse_config(text, "config.toml"))
-    # a binding problem is resolution's input diagnostic (kind grant), not a rule's conclusion
-    assert "plugin grant is missing a source-qualified package id binding" in [d.message for d in subject.diagnostics]
+    from engine.grants.resolve import binding_problem
+
+    problem = binding_problem(parse_config(text, "config.toml").enabled[0].grants, package)
+    assert problem is not None and problem.message == "plugin grant is missing a source-qualified package id binding"
+
+
+def test_current_format_is_a_rule_over_what_only_b12e0785_has(tmp_path):
+    """rules/runtime.rules: request/websocket, a target table or a websocket: source makes a package
+    current-format; the plan carries it (and whether host_request_dispatch is performed)."""
+    plain = write_package(tmp_path / "plain", TOOL_MANIFEST, {"tool.wasm": component(TOOL_WORLD_EXPORTS)})
+    subject, evaluation = judge(plain)
+    assert not evaluation.holds("current_format", subject.ref)
+    path = _package(tmp_path, "request", REQUEST_TARGET)
+    subject, evaluation = judge(path)
+    assert evaluation.holds("current_format", subject.ref)
+    grant = '[[plugins.enabled.grants.request]]\nscheme = "https"\nhost = "api.example.test"\nmethods = ["GET"]\n'
+    subject, evaluation = judge(path, _config(path, "request", grant))
+    (plan,) = make_plans(evaluation)
+    assert plan.current_format and plan.host_request_dispatch
+    # a policy turns the dispatch off with a conclusion of that code
+    policy = tmp_path / "policy"
+    policy.mkdir()
+    (policy / "no_dispatch.rules").write_text(
+        'info host_request_dispatch_disabled(P) "request dispatch from output commands is off here" :-\n'
+        '    package(P, _, _, _, _).\n')
+    subject, evaluation = judge(path, _config(path, "request", grant), policy_dirs=[policy])
+    (plan,) = make_plans(evaluation)
+    assert plan.current_format and not plan.host_request_dispatch
+
+
+def test_a_bad_target_table_is_located_at_its_line(tmp_path):
+    manifest = TOOL_MANIFEST + '[[request]]\nscheme = "https"\nhost = "a.test"\nport = 70000\n'
+    from engine.diagnostics import DiagnosticError
+    from engine.package.manifest import load_manifest
+
+    try:
+        load_manifest(manifest.encode(), {"tool.wasm"})
+    except DiagnosticError as error:
+        (diagnostic,) = error.diagnostics
+    assert diagnostic.message == "plugin.toml: `request[0].port` must be between 0 and 65535"
+    assert diagnostic.location.line == manifest.splitlines().index("port = 70000") + 1
+
+
+@pytest.mark.parametrize(("record", "value", "table"), [
+    ("request", "https://api.example.com:8443/v1:GET,POST",
+     {"scheme": "https", "host": "api.example.com", "port": 8443, "methods": ["GET", "POST"], "path_prefixes": ["/v1"]}),
+    ("request", "http://127.0.0.1/", {"scheme": "http", "host": "127.0.0.1", "methods": ["GET"], "path_prefixes": []}),
+    ("websocket", "wss://gw.example.com/socket", {"scheme": "wss", "host": "gw.example.com", "path_prefixes": ["/socket"]}),
+])
+def test_dev_flags_spell_one_grant_entry(record, value, table):
+    """`yoi plugin dev --allow-request/--allow-websocket` (engine/dev/grants.py) come with the registry entries."""
+    from engine import api_registry
+
+    assert api_registry.get(record).grant.from_flag(value).to_table() == table
+
+
+@pytest.mark.parametrize(("record", "value"), [
+    ("request", "ws://h/x"), ("websocket", "https://h/x"), ("request", "https://h/x?q=1"), ("request", "https://:8/x"),
+])
+def test_dev_flags_refuse_what_is_not_one_url_of_the_api(record, value):
+    from engine import api_registry
+
+    with pytest.raises(ValueError):
+        api_registry.get(record).grant.from_flag(value)

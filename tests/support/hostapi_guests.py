@@ -11,7 +11,11 @@ from __future__ import annotations
 from runtime_guests import _RUNTIME, _wat_string
 
 TOOL_FOR_OP = {"request": "get", "read": "read", "list": "ls", "write": "write"}
-_INTERFACES = {"https": ("yoi:host/https@1.0.0", ("request",)), "fs": ("yoi:host/fs@1.0.0", ("read", "list", "write"))}
+_INTERFACES = {
+    "https": ("yoi:host/https@1.0.0", ("request",)),
+    "request": ("yoi:host/request@1.0.0", ("request",)),  # not beside `https` (same op name)
+    "fs": ("yoi:host/fs@1.0.0", ("read", "list", "write")),
+}
 _PREFIX = b'{"summary":"ok","content":"'
 _FAILED = b'{"summary":"failed"}'
 _READY = b'{"state":"ready"}'
@@ -190,3 +194,88 @@ def raw_probe_guest(probes: list[tuple[str, str, tuple[int, ...], int]]) -> str:
   (func (export "yoi_tool_call")
     {body}
     (call $out (i32.const 192) (i32.const {len(_DONE)}))))"""
+
+
+_WS_TYPES = {
+    "open": ('(func (param "request-json" string) (result string))', "(param i32 i32 i32)"),
+    "send-text": ('(func (param "handle" u32) (param "text" string) (result string))', "(param i32 i32 i32 i32)"),
+    "recv": ('(func (param "handle" u32) (param "timeout-ms" u32) (result string))', "(param i32 i32 i32)"),
+    "close": ('(func (param "handle" u32) (result string))', "(param i32 i32)"),
+}
+
+
+def websocket_guest(recv_timeout_ms: int = 500) -> str:
+    """An instance-world component importing yoi:host/websocket@1.0.0. Its handle-tool picks the
+    call by the tool name's first letter and returns the host's answer as ToolOutput content:
+    `o...` opens with the tool input as descriptor (and keeps the handle it answers), `s...`
+    sends the input's JSON text on that handle, `r...` receives (waiting `recv_timeout_ms`),
+    `c...` closes it."""
+    options = '(memory (core memory $i "memory")) (realloc (core func $i "cabi_realloc")) string-encoding=utf8'
+    exports = " ".join(f'(export "{op}" {wit})' for op, (wit, _) in _WS_TYPES.items())
+    lowers = "\n".join(f'  (core func $h_{op.replace("-", "_")} (canon lower (func $ws "{op}") {options}))'
+                       for op in _WS_TYPES)
+    imports = "\n".join(f'    (import "host" "{op}" (func ${op.replace("-", "_")} {core}))'
+                        for op, (_, core) in _WS_TYPES.items())
+    host_instance = " ".join(f'(export "{op}" (func $h_{op.replace("-", "_")}))' for op in _WS_TYPES)
+    lifts = {
+        "start": '(param "config-json" string)', "handle-tool": '(param "name" string) (param "input-json" string)',
+        "handle-ingress": '(param "name" string) (param "event-json" string)', "status": "", "stop": "",
+    }
+    core_of = {"start": "$i \"start\"", "handle-tool": "$fw \"handle-tool\"", "handle-ingress": "$i \"ingress\"",
+               "status": "$i \"lifecycle\"", "stop": "$i \"lifecycle\""}
+    lifted = "\n".join(
+        f'  (func (export "{name}") {params} (result string) (canon lift (core func {core_of[name]}) {options} '
+        f'(post-return (core func $i "cabi_post"))))' for name, params in lifts.items())
+    return f"""(component
+  (import "yoi:host/websocket@1.0.0" (instance $ws {exports}))
+  (core module $m
+    (memory (export "memory") 2)
+    (table $t 1 funcref)
+    {_RUNTIME}
+    {_data()}
+    {_ESCAPE}
+    (func (export "lifecycle") (result i32) (call $begin) (call $emit (i32.const 160) (i32.const 17)) (call $finish))
+    (func (export "start") (param i32 i32) (result i32)
+      (call $begin) (call $emit (i32.const 160) (i32.const 17)) (call $finish))
+    (func (export "ingress") (param i32 i32 i32 i32) (result i32)
+      (call $begin) (call $emit (i32.const 160) (i32.const 17)) (call $finish))
+    (func (export "build") (param $src i32) (param $len i32) (result i32)
+      (call $begin) (call $emit (i32.const 80) (i32.const 27))
+      (call $ensure (i32.add (global.get $cur) (i32.add (i32.mul (local.get $len) (i32.const 6)) (i32.const 2))))
+      (global.set $cur (call $escape (local.get $src) (local.get $len) (global.get $cur)))
+      (call $emit (i32.const 120) (i32.const 2))
+      (call $finish)))
+  (core instance $i (instantiate $m))
+{lowers}
+  (core module $fwd
+{imports}
+    (import "m" "build" (func $build (param i32 i32) (result i32)))
+    (import "m" "memory" (memory 1))
+    (global $h (mut i32) (i32.const 0))
+    (func $parse (local $p i32) (local $end i32) (local $v i32) (local $b i32)
+      (local.set $p (i32.load (i32.const 8)))
+      (local.set $end (i32.add (local.get $p) (i32.load (i32.const 12))))
+      (if (i32.ne (i32.load8_u offset=2 (local.get $p)) (i32.const 104)) (then (return)))
+      (local.set $p (i32.add (local.get $p) (i32.const 10)))
+      (block $done (loop $next
+        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $b (i32.sub (i32.load8_u (local.get $p)) (i32.const 48)))
+        (br_if $done (i32.gt_u (local.get $b) (i32.const 9)))
+        (local.set $v (i32.add (i32.mul (local.get $v) (i32.const 10)) (local.get $b)))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $next)))
+      (global.set $h (local.get $v)))
+    (func (export "handle-tool") (param i32 i32 i32 i32) (result i32)
+      (local $c i32)
+      (local.set $c (i32.load8_u (local.get 0)))
+      (if (i32.eq (local.get $c) (i32.const 111))
+        (then (call $open (local.get 2) (local.get 3) (i32.const 8)) (call $parse)))
+      (if (i32.eq (local.get $c) (i32.const 115))
+        (then (call $send_text (global.get $h) (local.get 2) (local.get 3) (i32.const 8))))
+      (if (i32.eq (local.get $c) (i32.const 114))
+        (then (call $recv (global.get $h) (i32.const {recv_timeout_ms}) (i32.const 8))))
+      (if (i32.eq (local.get $c) (i32.const 99))
+        (then (call $close (global.get $h) (i32.const 8))))
+      (call $build (i32.load (i32.const 8)) (i32.load (i32.const 12)))))
+  (core instance $fw (instantiate $fwd (with "host" (instance {host_instance})) (with "m" (instance $i))))
+{lifted})"""

@@ -14,12 +14,8 @@ Order of the checks follows the reference; on top of it:
 
 from __future__ import annotations
 
-import ipaddress
-import json
 import re
-import socket
 import ssl
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,7 +24,8 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from engine.api_registry.https import METHODS, HttpsGrant
-from engine.diagnostics import bound_bytes, bounded_message, redact_secret_like, truncate_utf8
+from engine.diagnostics import bound_bytes
+from engine.runtime.hostapi import http1
 from engine.runtime.hostapi.addresses import (
     HostSyntaxError,
     IPAddress,
@@ -39,32 +36,22 @@ from engine.runtime.hostapi.addresses import (
     parse_url_host,
 )
 from engine.runtime.hostapi.descriptor import HostApiError, check_fields, decode_object
-from engine.runtime.hostapi.dns import POOL as LOOKUPS
-from engine.safe_read import ReadError, read_bounded
+from engine.runtime.hostapi.http1 import (
+    CREDENTIAL_HEADERS,
+    MAX_HEADER_NAME_BYTES,
+    MAX_HEADER_VALUE_BYTES,
+    MAX_HEADERS,
+)
+from engine.runtime.hostapi.http1 import FIELD_VALUE as _FIELD_VALUE
+from engine.runtime.hostapi.http1 import MAX_RESPONSE_BODY_BYTES as MAX_RESPONSE_BODY_BYTES  # re-exported
+from engine.runtime.hostapi.http1 import TOKEN as _TOKEN
+from engine.runtime.hostapi.resolve import lookup, network_settings, system_resolver
+from engine.runtime.hostapi.tls import MAX_CA_BUNDLE_BYTES as MAX_CA_BUNDLE_BYTES  # re-exported
+from engine.runtime.hostapi.tls import ClientContext
 
 MAX_BODY_BYTES = 32768
-MAX_HEADERS = 16
-MAX_HEADER_NAME_BYTES = 64
-MAX_HEADER_VALUE_BYTES = 1024
-MAX_RESPONSE_BODY_BYTES = 65536
-MAX_RESPONSE_HEAD_BYTES = 32768
-MAX_RESPONSE_HEADER_LINES = 100
-MAX_ADDRESSES_TRIED = 4
-MAX_CA_BUNDLE_BYTES = 4 * 1024 * 1024  # a system bundle is about 200 KiB
 TIMEOUT_S = 5.0
 USER_AGENT = "yoi-plugin-https-host-api/0.1"
-CREDENTIAL_HEADERS = frozenset(
-    {
-        "authorization",
-        "proxy-authorization",
-        "cookie",
-        "set-cookie",
-        "x-api-key",
-        "x-auth-token",
-        "api-key",
-        "apikey",
-    }
-)
 # Framing and routing headers belong to the host: a guest-chosen Host or Content-Length would let a
 # plugin smuggle a second request or reach a virtual host its grant does not name.
 HOST_CONTROLLED_HEADERS = frozenset(
@@ -82,8 +69,6 @@ HOST_CONTROLLED_HEADERS = frozenset(
         "user-agent",
     }
 )
-_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-_FIELD_VALUE = re.compile(r"[\t\x20-\x7e]*")
 _URL_FORBIDDEN = re.compile(r"[\x00-\x20\x7f\\]")
 _PATH_ESCAPES = re.compile(r"%(2[eEfF]|5[cC])")
 _FIELDS = {"method": (str, True), "url": (str, True), "headers": (list, False), "body": (str, False)}
@@ -117,12 +102,7 @@ def open_api(allowlist: tuple[HttpsGrant, ...], host: Any, owner: str = "") -> H
     """The registry's handler factory (engine/api_registry/https.py): the plan's allowlist, with the
     host's CA bundle and resolver; `owner` (the plan's ref) is whose share of lookup threads its
     hostname lookups use (dns.py)."""
-    return HttpsApi(
-        allowlist,
-        ca_bundle=getattr(host, "https_ca_bundle", None),
-        resolver=getattr(host, "resolver", None),
-        owner=owner,
-    )
+    return HttpsApi(allowlist, **network_settings(host), owner=owner)
 
 
 class HttpsApi:
@@ -142,10 +122,9 @@ class HttpsApi:
             for g in grants
         )
         self._ca_bundle = ca_bundle
-        self._resolver = resolver or _system_resolver
+        self._resolver = resolver or system_resolver
         self._owner = owner  # the plugin whose share of lookup threads this API draws on (dns.py)
-        self._context: ssl.SSLContext | None = None
-        self._context_lock = threading.Lock()
+        self._tls = ClientContext(ca_bundle, "HTTPS CA bundle configured for the host could not be loaded")
 
     @property
     def usable(self) -> bool:
@@ -197,54 +176,18 @@ class HttpsApi:
         )
 
     def _resolve(self, target: Target, deadline: float) -> list[IPAddress]:
-        host = target.host
-        try:
-            answers = LOOKUPS.run(self._owner, lambda: self._resolver(host, target.port), deadline)
-        except TimeoutError:
-            raise HostApiError(f'DNS lookup for "{host}" timed out') from None
-        except Exception as error:  # noqa: BLE001 - the resolver is foreign code: any failure is a lookup failure
-            raise HostApiError(f'DNS lookup failed for "{host}": {_error_text(error)}') from None
-        addresses: list[IPAddress] = []
-        for answer in answers or ():
-            try:
-                address = ipaddress.ip_address(str(answer))
-            except ValueError:
-                raise HostApiError(f'DNS lookup failed for "{host}": resolver returned an invalid address') from None
-            if getattr(address, "scope_id", None) or not is_public(address):
-                raise HostApiError(f'HTTPS blocked local/private address {address} for host "{host}"')
-            if address not in addresses:
-                addresses.append(address)
-        if not addresses:
-            raise HostApiError(f'DNS lookup for "{host}" returned no addresses')
-        return addresses
+        """Every answer must be public (resolve.py, shared with request and websocket)."""
+        return lookup(target.host, target.port, self._resolver, deadline, self._owner, "HTTPS")
 
     def _ssl_context(self) -> ssl.SSLContext:
-        """Built once per plan (loading the system store is not free); verifies chain and name."""
-        with self._context_lock:
-            if self._context is None:
-                context = ssl.create_default_context()
-                context.minimum_version = ssl.TLSVersion.TLSv1_2
-                if self._ca_bundle is not None:
-                    # Read it ourselves, bounded and non-blocking: OpenSSL's own open of a FIFO
-                    # named in the config would block this call (and every later one) forever.
-                    try:
-                        data = read_bounded(self._ca_bundle, MAX_CA_BUNDLE_BYTES)
-                        context.load_verify_locations(cadata=data.decode("ascii") if b"-----BEGIN" in data else data)
-                    except (ReadError, OSError, ssl.SSLError, ValueError):
-                        raise HostApiError("HTTPS CA bundle configured for the host could not be loaded") from None
-                self._context = context
-            return self._context
+        """Built once per plan; verifies chain and name (tls.py)."""
+        return self._tls.get()
 
 
 def _under(target: Target, prefix: str) -> bool:
     """The path is under a grant prefix as sent and as decoded: an encoded `/` can neither make
     nor hide a boundary (a server that does not decode it routes on the path as sent)."""
     return bool(prefix) and target.path.startswith(prefix) and target.decoded_path.startswith(prefix)
-
-
-def _system_resolver(host: str, port: int) -> list[str]:
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
-    return [str(info[4][0]) for info in infos]
 
 
 def _request_headers(items: list[Any]) -> list[tuple[str, str]]:
@@ -328,14 +271,6 @@ def _split_netloc(netloc: str) -> tuple[str, int]:
     return host, int(port_text)
 
 
-def _error_text(error: BaseException) -> str:
-    if isinstance(error, ssl.SSLCertVerificationError):
-        return f"certificate verify failed: {error.verify_message}"
-    if isinstance(error, OSError) and error.strerror:
-        return error.strerror
-    return str(error) or type(error).__name__
-
-
 def _exchange(
     context: ssl.SSLContext,
     target: Target,
@@ -345,65 +280,17 @@ def _exchange(
     body: bytes,
     deadline: float,
 ) -> str:
-    """Connect to a validated address, send one request, read one bounded response."""
+    """Connect to a validated address, send one request, read one bounded response (http1.py)."""
+    request = _request_bytes(target, method, headers, body)
     try:
-        sock = _connect(addresses[:MAX_ADDRESSES_TRIED], target.port, deadline)
-        try:
-            sock.settimeout(_remaining(deadline))
-            with context.wrap_socket(sock, server_hostname=target.host) as tls:
-                _send_all(tls, _request_bytes(target, method, headers, body), deadline)
-                status, response_headers, raw_body, truncated = _ResponseReader(tls, deadline).read()
-        finally:
-            sock.close()
+        response = http1.exchange(addresses, target.port, context, target.host, request, deadline)
     except TimeoutError:
         raise HostApiError(f"HTTPS request to {target.safe_url} timed out") from None
-    except _ProtocolError as error:
+    except http1.ProtocolError as error:
         raise HostApiError(f"HTTPS request to {target.safe_url} failed: {error}") from None
     except (OSError, ssl.SSLError, ValueError) as error:
-        raise HostApiError(f"HTTPS request to {target.safe_url} failed: {_error_text(error)}") from None
-    text = raw_body.decode("utf-8", errors="replace")
-    if truncated:
-        text = truncate_utf8(text, MAX_RESPONSE_BODY_BYTES)
-    return json.dumps(
-        {"status": status, "headers": _filtered_headers(response_headers), "body": text, "truncated": truncated},
-        ensure_ascii=False,
-    )
-
-
-def _send_all(sock: ssl.SSLSocket, data: bytes, deadline: float) -> None:
-    """sendall with one deadline for the whole request (a socket timeout bounds each send)."""
-    view = memoryview(data)
-    while view:
-        sock.settimeout(_remaining(deadline))
-        view = view[sock.send(view) :]
-
-
-def _remaining(deadline: float) -> float:
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
-        raise TimeoutError
-    return remaining
-
-
-def _connect(addresses: list[IPAddress], port: int, deadline: float) -> socket.socket:
-    """A TCP connection to the first validated address that answers; the only connect we make."""
-    last: OSError | None = None
-    for address in addresses:
-        family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        try:
-            sock.settimeout(_remaining(deadline))
-            sock.connect((str(address), port))
-            return sock
-        except OSError as error:
-            sock.close()
-            if isinstance(error, (TimeoutError, socket.timeout)):
-                raise
-            last = error
-        except BaseException:
-            sock.close()
-            raise
-    raise last or OSError("no address to connect to")
+        raise HostApiError(f"HTTPS request to {target.safe_url} failed: {http1.error_text(error)}") from None
+    return http1.response_json(*response)
 
 
 def _request_bytes(target: Target, method: str, headers: list[tuple[str, str]], body: bytes) -> bytes:
@@ -421,136 +308,3 @@ def _request_bytes(target: Target, method: str, headers: list[tuple[str, str]], 
         lines.append(f"Content-Length: {len(body)}")
     lines += [f"{name}: {value}" for name, value in headers]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii") + body
-
-
-def _filtered_headers(headers: list[tuple[str, str]]) -> list[dict[str, str]]:
-    """Spec §6.10: credential-like names dropped, at most 16, values redacted and capped."""
-    out = []
-    for name, value in headers:
-        if name.lower() in CREDENTIAL_HEADERS or len(name) > MAX_HEADER_NAME_BYTES:
-            continue
-        out.append({"name": name, "value": bound_bytes(redact_secret_like(value), MAX_HEADER_VALUE_BYTES)})
-        if len(out) == MAX_HEADERS:
-            break
-    return out
-
-
-class _ProtocolError(Exception):
-    """The server's response is not HTTP/1.x we are willing to read."""
-
-
-class _ResponseReader:
-    """Reads one HTTP/1.x response with a total deadline and caps on head and body sizes."""
-
-    def __init__(self, sock: ssl.SSLSocket, deadline: float):
-        self._sock = sock
-        self._deadline = deadline
-        self._buffer = bytearray()
-        self._eof = False
-        self._head_bytes = 0
-
-    def read(self) -> tuple[int, list[tuple[str, str]], bytes, bool]:
-        for _ in range(5):  # interim 1xx responses, then the final one
-            status, headers = self._read_head()
-            if status >= 200:
-                break
-        else:
-            raise _ProtocolError("too many interim responses")
-        if status in (204, 304):
-            return status, headers, b"", False
-        raw = self._read_body(headers)
-        return status, headers, raw[:MAX_RESPONSE_BODY_BYTES], len(raw) > MAX_RESPONSE_BODY_BYTES
-
-    def _fill(self) -> bool:
-        if self._eof:
-            return False
-        self._sock.settimeout(_remaining(self._deadline))
-        try:
-            chunk = self._sock.recv(16384)
-        except ssl.SSLEOFError:  # a peer that closes without close_notify
-            chunk = b""
-        if not chunk:
-            self._eof = True
-            return False
-        self._buffer += chunk
-        return True
-
-    def _line(self, limit: int) -> str:
-        while True:
-            end = self._buffer.find(b"\n")
-            if end >= 0:
-                break
-            if len(self._buffer) > limit:
-                raise _ProtocolError("response line is too long")
-            if not self._fill():
-                raise _ProtocolError("connection closed before the response was complete")
-        if end > limit:
-            raise _ProtocolError("response line is too long")
-        line = bytes(self._buffer[: end + 1])
-        del self._buffer[: end + 1]
-        return line.rstrip(b"\r\n").decode("latin-1")
-
-    def _head_line(self) -> str:
-        line = self._line(MAX_RESPONSE_HEAD_BYTES)
-        self._head_bytes += len(line) + 2
-        if self._head_bytes > MAX_RESPONSE_HEAD_BYTES:
-            raise _ProtocolError(f"response headers exceed {MAX_RESPONSE_HEAD_BYTES} bytes")
-        return line
-
-    def _read_head(self) -> tuple[int, list[tuple[str, str]]]:
-        match = re.fullmatch(r"HTTP/1\.[01] ([1-9][0-9]{2})(?: .*)?", self._head_line())  # 000-099: no status
-        if not match:
-            raise _ProtocolError("response is not HTTP/1.x")
-        headers: list[tuple[str, str]] = []
-        while line := self._head_line():
-            if len(headers) == MAX_RESPONSE_HEADER_LINES:
-                raise _ProtocolError(f"response has more than {MAX_RESPONSE_HEADER_LINES} header lines")
-            name, colon, value = line.partition(":")
-            if not colon or not _TOKEN.fullmatch(name):
-                raise _ProtocolError("response header line is malformed")
-            value = value.strip(" \t").encode("latin-1").decode("utf-8", errors="replace")
-            headers.append((name, bounded_message(value, MAX_RESPONSE_HEAD_BYTES)))
-        return int(match.group(1)), headers
-
-    def _read_body(self, headers: list[tuple[str, str]]) -> bytes:
-        values = {name.lower(): value for name, value in headers}
-        cap = MAX_RESPONSE_BODY_BYTES + 1  # one byte more than we return tells us it was truncated
-        if "transfer-encoding" in values:
-            if values["transfer-encoding"].lower().rsplit(",", 1)[-1].strip() == "chunked":
-                return self._chunked(cap)
-            return self._until_close(cap)
-        lengths = {v.strip() for name, v in headers if name.lower() == "content-length"}
-        if lengths:
-            if len(lengths) != 1 or not next(iter(lengths)).isdigit() or len(next(iter(lengths))) > 19:
-                raise _ProtocolError("response Content-Length is invalid")
-            return self._exactly(min(int(next(iter(lengths))), cap))
-        return self._until_close(cap)
-
-    def _exactly(self, count: int) -> bytes:
-        while len(self._buffer) < count:
-            if not self._fill():
-                raise _ProtocolError("connection closed before the response body was complete")
-        data = bytes(self._buffer[:count])
-        del self._buffer[:count]
-        return data
-
-    def _until_close(self, cap: int) -> bytes:
-        while len(self._buffer) < cap and self._fill():
-            pass
-        return bytes(self._buffer[:cap])
-
-    def _chunked(self, cap: int) -> bytes:
-        body = bytearray()
-        while len(body) < cap:
-            size_text = self._line(1024).split(";", 1)[0].strip()
-            if not size_text or len(size_text) > 16 or not all(c in "0123456789abcdefABCDEF" for c in size_text):
-                raise _ProtocolError("response chunk size is invalid")
-            size = int(size_text, 16)
-            if size == 0:
-                break
-            take = min(size, cap - len(body))
-            body += self._exactly(take)
-            if take < size:
-                break
-            self._line(2)
-        return bytes(body)
