@@ -208,9 +208,9 @@ def enablement(
     # Targets the manifest declares (`[[websocket]]`, ...) are granted as declared: a call must lie
     # in target ∩ grant, so the grant is the operator's to narrow, never wider than asked.
     for api in api_registry.manifest_tables():
-        for target in manifest.get(api.name, []):
+        for declared in manifest.get(api.name, []):
             lines += ["", f"[[plugins.enabled.grants.{api.name}]]"]
-            lines += [f"{key} = {json.dumps(value)}" for key, value in target.items()]
+            lines += [f"{key} = {json.dumps(value)}" for key, value in declared.items()]
     return "\n".join(lines) + "\n"
 
 

@@ -150,10 +150,6 @@ class Manifest:
         """The manifest's declared targets of host API `api` (UrlTarget records; empty: none)."""
         return self.targets.get(api)
 
-    def targets_of(self, api: str) -> tuple:
-        """The manifest's declared targets of host API `api` (UrlTarget records; empty: none)."""
-        return self.targets.get(api)
-
     def declared_surfaces(self) -> tuple[str, ...]:
         """Spec §1.2: `surfaces` plus every surface implied by a non-empty section."""
         declared = set(self.surfaces)
