@@ -39,6 +39,7 @@ _TYPES = {
     "number": "number",
     "list": "array",
     "dict": "object",
+    "date": "string",  # TOML dates and date-times: editors (taplo) see them as strings
 }
 # Rules handled by the parent (`required`), by the validator options (`allow_unknown`) or that
 # only normalize or annotate.
@@ -84,7 +85,7 @@ class _Generator:
         out: dict[str, Any] = {}
         kind = rules.get("type")
         if isinstance(kind, (list, tuple)):
-            out["type"] = [self._type(k, path) for k in kind]
+            out["type"] = self._types(kind, path)
         elif kind is not None:
             out["type"] = self._type(kind, path)
         if rules.get("nullable") and "type" in out:
@@ -95,6 +96,8 @@ class _Generator:
                 out["items"] = self.field(rules["schema"], path + (ITEMS,))
             else:
                 out.update(self.table(rules["schema"], path, rules.get("allow_unknown", False)))
+                if isinstance(kind, (list, tuple)):  # a string or a table: object keywords bind objects only
+                    out["type"] = self._types(kind, path)
         elif kind == "dict" and "allow_unknown" in rules:
             out["additionalProperties"] = bool(rules["allow_unknown"])
         if "allowed" in rules:
@@ -125,6 +128,10 @@ class _Generator:
             self.used.add(path)
             out.setdefault("allOf", []).extend(self.conditionals[path])
         return out
+
+    def _types(self, kinds, path: Path) -> list[str]:
+        """Several cerberus types as one JSON `type` list (each JSON type once: a TOML date is a string)."""
+        return list(dict.fromkeys(self._type(k, path) for k in kinds))
 
     def _type(self, kind: str, path: Path) -> str:
         if kind not in _TYPES:

@@ -24,7 +24,14 @@ TYPE_WORDS = {
     "boolean": "a boolean",
     "list": "an array",
     "dict": "a table",
+    "date": "a date (unquoted: a TOML date or offset date-time)",
 }
+
+
+def type_words(constraint: object) -> str:
+    """How a cerberus `type` constraint (one name or a list of them) reads in a message."""
+    names = constraint if isinstance(constraint, (list, tuple)) else [constraint]
+    return " or ".join(TYPE_WORDS.get(str(name), str(name)) for name in names)
 
 
 @dataclass(frozen=True)

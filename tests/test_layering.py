@@ -36,29 +36,33 @@ ALLOWED: dict[str, set[str]] = {
     "protected": {"engine", "api_registry", "cache", "compiled"},  # the host's own paths (issue 17.1)
     # reading the inputs
     "package": {"engine", "api_registry", "diagnostics", "errors", "resources", "safe_read", "schemas", "walk"},
-    "grants": {"engine", "api_registry", "diagnostics", "errors", "limits", "package", "safe_read", "schemas"},
+    "grants": {"engine", "api_registry", "diagnostics", "errors", "limits", "package", "provenance", "safe_read", "schemas"},
     "wit": {"engine", "cache", "diagnostics", "errors", "resources", "safe_read"},
     "artifact": {"engine", "cache", "compiled", "diagnostics", "errors"},
     "targets": {"api_registry", "engine", "errors", "package", "resources", "safe_read", "schemas", "wit"},
     "json_schema": {"engine", "api_registry", "errors", "grants", "package", "targets"},
+    # who made a package: signatures, Sigstore bundles and build provenance (docs/provenance.md)
+    "provenance": {
+        "engine", "atomic_write", "authoring", "compiled", "diagnostics", "errors", "package", "safe_read", "wit",
+    },
     # the approved plan: the only thing the runtime takes
     "plan": {"api_registry", "limits"},
     # facts, rules, and the stage that runs them
     "graph": {
         "engine", "api_registry", "artifact", "cache", "diagnostics", "grants", "limits", "package", "protected",
-        "resources", "targets", "wit",
+        "provenance", "resources", "targets", "wit",
     },
     "datalog": {"engine", "cache", "diagnostics", "errors", "rule_files", "safe_read", "walk"},
     "pipeline": {
         "engine", "api_registry", "datalog", "diagnostics", "errors", "grants", "graph", "package", "protected",
-        "resources", "rule_files", "safe_read", "targets",
+        "provenance", "resources", "rule_files", "safe_read", "targets",
     },
     # the typed verdict, built once, and what renders it
     "verdict": {
         "engine", "api_registry", "cache", "datalog", "diagnostics", "errors", "grants", "graph", "package", "pipeline",
-        "plan",
+        "plan", "provenance",
     },
-    "report": {"engine", "api_registry", "datalog", "diagnostics", "package", "plan", "repo_root", "verdict"},
+    "report": {"engine", "api_registry", "datalog", "diagnostics", "package", "plan", "provenance", "repo_root", "verdict"},
     # running plans
     "runtime": {"engine", "api_registry", "cache", "compiled", "diagnostics", "errors", "package", "plan", "safe_read"},
     "host": {"diagnostics", "errors", "grants", "pipeline", "plan", "report", "runtime", "verdict"},
@@ -75,7 +79,8 @@ ALLOWED: dict[str, set[str]] = {
     "migrate": {"artifact", "atomic_write", "errors", "grants", "package", "runtime", "safe_read"},
     "cli": {
         "engine", "authoring", "datalog", "dev", "diagnostics", "errors", "grants", "graph", "host", "install",
-        "json_schema", "migrate", "package", "pipeline", "report", "resources", "runtime", "targets", "verdict", "wit",
+        "json_schema", "migrate", "package", "pipeline", "provenance", "report", "resources", "runtime", "verdict",
+        "wit",
     },
 }
 

@@ -18,6 +18,9 @@ PLUGIN_COMMANDS = {
     "facts": "engine.cli.plugin_facts:facts",
     "schema": "engine.cli.plugin_schema:schema",
     "migrate": "engine.cli.plugin_migrate:migrate",
+    "keygen": "engine.cli.plugin_sign:keygen",
+    "sign": "engine.cli.plugin_sign:sign",
+    "verify": "engine.cli.plugin_verify:verify",
     # These run plugin code (behind the startup gate); only they import the runtime.
     "call": "engine.cli.plugin_run:call",
     "ingress": "engine.cli.plugin_run:ingress",

@@ -1,4 +1,5 @@
-"""`yoi plugin build DIR`: build the artifact plugin.toml names, then check the package.
+"""`yoi plugin build DIR`: build the artifact plugin.toml names (and its build record), write the
+build provenance beside the folder (DIR.intoto.json, docs/provenance.md), then check the package.
 
 Exit codes: those of `check` on the built package (0 active/partial, 1 rejected); 1 when the
 build itself fails (a compiler error, a timeout) or `--check-reproducible` finds two builds that
@@ -7,6 +8,7 @@ differ; 2 for bad input or a missing builder.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -36,9 +38,21 @@ from engine.errors import ErrorKind
     is_flag=True,
     help="Then compile the artifact into the compiled-artifact cache in a background process.",
 )
+@click.option(
+    "--provenance/--no-provenance",
+    default=True,
+    show_default=True,
+    help="Write the build provenance DIR.intoto.json beside the folder (docs/provenance.md).",
+)
 @format_options("human", "json")
 def build(
-    directory: str, timeout: float, check_reproducible: bool, prepare: bool, output_format: str, as_json: bool
+    directory: str,
+    timeout: float,
+    check_reproducible: bool,
+    prepare: bool,
+    provenance: bool,
+    output_format: str,
+    as_json: bool,
 ) -> None:
     """Build a package folder's artifact (WAT with wasmtime, Python with componentize-py), then check it."""
     from engine.authoring.build import BuildError
@@ -46,10 +60,12 @@ def build(
     from engine.report.check import check_failure, check_report
     from engine.verdict.run import check_verdict
 
+    started = datetime.now(UTC)
     try:
         result = build_package(directory, timeout, check_reproducible)
     except BuildError as error:
         fail("plugin", f"plugin build failed: {error}", error.error_kind)
+    attested = _provenance(directory, result, started) if provenance else None
     verdict = run_guarded("plugin", lambda: check_verdict(directory))
     # Only what the rules plan is compiled (as a host compiles only planned packages): the check
     # judged the package as if granted what it requests.
@@ -76,6 +92,7 @@ def build(
                 "build_ms": round(result.build_ms, 1),
                 "reproducibility": reproducibility.to_dict() if reproducibility else None,
                 "prepare": prepared,
+                "provenance": attested,
                 "check": check_report(verdict, directory),
             }
         )
@@ -93,6 +110,8 @@ def build(
                 1000,
             )
         )
+        if attested is not None:
+            click.echo(bound_text(f"provenance: {attested} (beside the folder, never in the package)", 1000))
         if reproducibility is not None:
             click.echo(bound_text(_reproducibility_line(reproducibility), 2000))
         if prepared == "started":
@@ -115,3 +134,36 @@ def _reproducibility_line(found) -> str:
         f"{found.size_bytes[0]} vs {found.size_bytes[1]}, first difference at byte {found.first_difference}, "
         f"{found.differing_sections} of {found.sections} top-level sections differ): {found.note}"
     )
+
+
+def _provenance(directory: str, result, started: datetime) -> str | None:
+    """Write the build provenance beside the folder (docs/provenance.md); None when the built
+    folder is not a package the statement could describe (check then says why)."""
+    from engine.diagnostics import DiagnosticError
+    from engine.package.materialize import load_package_path
+    from engine.provenance.build import build_facts, write_provenance
+
+    try:
+        package = load_package_path(directory)
+    except DiagnosticError:
+        return None
+    from engine.authoring import record
+
+    built = record.read(Path(directory) / result.record) or {}
+    stated = built.get("tools")
+    tools = {k: v for k, v in stated.items() if isinstance(v, str)} if isinstance(stated, dict) else None
+    facts = build_facts(
+        package,
+        artifact=result.artifact,
+        outputs=(result.artifact, result.record),
+        language=result.language,
+        builder=result.builder,
+        started=started,
+        finished=datetime.now(UTC),
+        tools=tools,
+    )
+    try:
+        return write_provenance(directory, facts)
+    except OSError as error:
+        reason = error.strerror or "I/O error"
+        fail("plugin", f"plugin build: the artifact was built; its provenance was not written: {reason}", ErrorKind.IO)

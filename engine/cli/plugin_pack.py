@@ -47,6 +47,7 @@ def pack(directory: str, output: str | None, output_format: str, as_json: bool) 
         # validation is `rejected` (exit 1), as in `check`.
         fail("plugin", f"plugin pack failed: {error.diagnostics[0].message}", error.error_kind)
     output_path = str(written)
+    carried = _carry(directory, output_path)
     if resolve_format(output_format, as_json) == "json":
         emit_json(
             {
@@ -55,6 +56,8 @@ def pack(directory: str, output: str | None, output_format: str, as_json: bool) 
                 "input_path": directory,
                 "output_path": output_path,
                 "package": package_report(package, output_path),
+                # only when a signature or provenance was beside the folder (docs/provenance.md)
+                **({"carried": carried} if carried else {}),
                 "safety": SAFETY,
             }
         )
@@ -68,8 +71,23 @@ def pack(directory: str, output: str | None, output_format: str, as_json: bool) 
                     f"digest={package.digest} entries={len(package.files)}",
                     1000,
                 ),
+                *(bound_text(f"carried: {path} (beside the archive, for the same digest)", 1000) for path in carried),
                 HUMAN_SAFETY,
             ]
         ),
         nl=False,
     )
+
+
+def _carry(directory: str, archive: str) -> list[str]:
+    """The folder's signature and provenance (docs/provenance.md), copied beside the archive:
+    both are about the package digest, which the folder and its archive share."""
+    from engine.provenance.beside import carry
+
+    try:
+        return carry(directory, archive)
+    except OSError as error:
+        reason = error.strerror or "I/O error"
+        fail(
+            "plugin", f"plugin pack failed: a signature or provenance file could not be copied: {reason}", ErrorKind.IO
+        )

@@ -54,6 +54,7 @@ KINDS: dict[str, Kind] = {
         Kind("limits", "a size or runtime limit above a bound"),
         Kind("api", "a runtime or host API the host retired or does not offer (the reference's kind `api`)"),
         Kind("behaviour", "the host runs the package, but differently from the host it was written for"),
+        Kind("signature", "a signature or build provenance that does not count, or a required signature missing"),
         Kind("policy", "an organisation rule (the kind of a conclusion without @kind)"),
     )
 }
@@ -76,6 +77,9 @@ ORIGINS: dict[str, Origin] = {
         Origin("enablement", "the `[[plugins.enabled]]` entry of the enablement config"),
         Origin("artifact", "the wasm artifact (reports point at the manifest's [runtime] table)"),
         Origin("policy", "the rule itself (reports point at the rule)"),
+        Origin("signature", "the signature envelope beside the package (reports point at that file)"),
+        Origin("sigstore", "the Sigstore bundle beside the package (reports point at that file)"),
+        Origin("provenance", "the build provenance beside the package (reports point at that file)"),
         Origin("discovery", "what discovery found about the package file", locates=False),
         Origin("resolution", "what resolution said about an enablement", locates=False),
         Origin("host", "the host: bundled WIT worlds, default and maximum limits", locates=False),
@@ -83,7 +87,7 @@ ORIGINS: dict[str, Origin] = {
     )
 }
 # What `@origin(...)` may say: the places a finding can be written. The other origins are facts'.
-CONCLUSION_ORIGINS = ("manifest", "enablement", "artifact", "policy")
+CONCLUSION_ORIGINS = ("manifest", "enablement", "artifact", "policy", "signature", "sigstore", "provenance")
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from engine.grants.schema import check_plugins
 from engine.package.manifest_locations import LazyLocations, nearest_location
 from engine.package.manifest_schema import path_text, permission_from_table
 from engine.package.toml_input import toml_error_position, toml_to_json
+from engine.provenance.trust import TrustSettings
 from engine.safe_read import ReadError, read_bounded
 
 MAX_CONFIG_BYTES = 1024 * 1024
@@ -95,6 +96,11 @@ def _plugins_config(plugins: Any, text: str, file: str) -> EnablementConfig:
     entries = plugins.get("enabled", []) if isinstance(plugins, dict) else []
     entries = entries if isinstance(entries, list) else []
     locations = LazyLocations(text, file)  # scanned only when a diagnostic asks where a key is
+    trust = TrustSettings()
+    if not problems and "trust" in plugins:
+        from engine.grants.trust import read_trust  # keys, only for a config that trusts some
+
+        trust, problems = read_trust(plugins["trust"], file)
     if problems:
         raise DiagnosticError(
             [
@@ -115,11 +121,13 @@ def _plugins_config(plugins: Any, text: str, file: str) -> EnablementConfig:
                 entry,
                 Location(file, *spot) if spot else Location(file),
                 EntryLocations(locations, f"plugins.enabled[{index}]"),
+                file,
             )
             for index, (entry, spot) in enumerate(zip(entries, spots, strict=True))  # one spot per entry
         ),
         file,
         _host_settings(plugins.get("host", {}), file),
+        trust,
         plugins_keys=tuple(plugins),
         resolved_refs=_resolved_refs(plugins.get("resolved", ())),
     )
@@ -140,10 +148,7 @@ def _resolved_refs(records: list) -> frozenset[str]:
 
 def _host_settings(table: dict, file: str) -> HostSettings:
     """A relative CA bundle path is relative to the config file, not to the working directory."""
-    bundle = table.get("https_ca_bundle")
-    if bundle is not None and not Path(bundle).is_absolute():
-        bundle = str(Path(file).parent / bundle)
-    return HostSettings(https_ca_bundle=bundle)
+    return HostSettings(https_ca_bundle=_relative_to(file, table.get("https_ca_bundle")))
 
 
 def _enablement_header_lines(text: str) -> list[tuple[int, int]]:
@@ -193,7 +198,14 @@ class EntryLocations(Mapping[str, Location]):
         return (self._prefix, self._locations)
 
 
-def _enablement(entry: dict, location: Location, keys: Mapping[str, Location]) -> Enablement:
+def _relative_to(file: str, path: str | None) -> str | None:
+    """A path written in the config, relative to the config file's folder."""
+    if path is None or Path(path).is_absolute():
+        return path
+    return str(Path(file).parent / path)
+
+
+def _enablement(entry: dict, location: Location, keys: Mapping[str, Location], file: str) -> Enablement:
     return Enablement(
         id=entry.get("id", ""),
         version=entry.get("version"),
@@ -205,6 +217,7 @@ def _enablement(entry: dict, location: Location, keys: Mapping[str, Location]) -
         keys=keys,
         limits=tuple(entry.get("limits", {}).items()),
         restart=tuple(entry.get("restart", {}).items()),
+        signature=_relative_to(file, entry.get("signature")),
         written=tuple(("plugins.enabled", key) for key in entry)
         + tuple(("plugins.enabled.grants", key) for key in entry.get("grants", {})),
     )

@@ -17,6 +17,7 @@ from engine.api_registry.fs import FsGrant
 from engine.api_registry.https import HttpsGrant
 from engine.diagnostics import Location
 from engine.package.model import Permission
+from engine.provenance.trust import TrustSettings
 
 __all__ = ["Enablement", "EnablementConfig", "FsGrant", "Grants", "HostSettings", "HttpsGrant"]
 
@@ -73,6 +74,9 @@ class Enablement:
     # turns them into the effective values a plan carries.
     limits: tuple[tuple[str, int], ...] = ()
     restart: tuple[tuple[str, int], ...] = ()
+    # `signature = "path"`: where this package's signature envelope is, resolved against the
+    # config file's folder (None: beside the package, `<package>.sig`).
+    signature: str | None = None
     # The keys written in the entry and in its `grants` table, as (table, key) with table
     # `plugins.enabled` or `plugins.enabled.grants`: which hosts can read them is for the target
     # rules (`config_table_key` facts, docs/targets.md).
@@ -104,6 +108,7 @@ class EnablementConfig:
     enabled: tuple[Enablement, ...] = ()
     file: str | None = None
     host: HostSettings = field(default_factory=HostSettings)
+    trust: TrustSettings = field(default_factory=TrustSettings)
     # The keys of `[plugins]` as written, and the refs (`source:local_id`) its `resolved` plan
     # holds records for (spec §3.7; read for the target rules, never used to start anything).
     plugins_keys: tuple[str, ...] = ()

@@ -17,10 +17,18 @@ from engine.api_registry.fs import CANONICAL_ROOT_PATTERN as CANONICAL_ROOT_PATT
 from engine.api_registry.fs import canonical_fs_root as canonical_fs_root  # re-exported for callers
 from engine.grants.limits import RESTART_BOUNDS, restart_problem
 from engine.limits import DEFAULT_LIMITS, HOST_MAXIMA, RAISABLE_LIMITS
-from engine.package.ids import has_invisible
+from engine.package.ids import SAFE_ID_PATTERN, has_invisible
 from engine.package.manifest_schema import PERMISSION_SCHEMAS, _StrictValidator, path_text
 from engine.package.model import PERMISSION_KINDS, SURFACES
-from engine.schemas import TYPE_WORDS, SchemaProblem, cached_validator, leaf_errors
+from engine.provenance.keys import KEY_ID_REGEX
+from engine.schemas import SchemaProblem, cached_validator, leaf_errors, type_words
+
+# A trusted key's `packages` entry: a package id, or a safe-id prefix and `.*` (every id under it).
+PACKAGE_PATTERN_REGEX = SAFE_ID_PATTERN.removeprefix("^").removesuffix("$") + r"(?:\.\*)?"
+# An RFC 3339 date, or date-time with an offset, written as a string (a TOML date needs none).
+RFC3339_REGEX = (
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2}))?"
+)
 
 
 def _d(rules: dict, description: str) -> dict:
@@ -96,6 +104,76 @@ ENABLEMENT_SCHEMA = {
     "config": _d({}, "Configuration passed to the plugin's start (any TOML value; may hold secrets)."),
     "limits": _d({"type": "dict", "schema": LIMITS_SCHEMA}, "Raised runtime limits for this package."),
     "restart": _d({"type": "dict", "schema": RESTART_SCHEMA}, "Restart policy for a failed instance."),
+    "signature": _d(
+        {"type": "string", "empty": False},
+        "The package's signature envelope, relative to this config file (default: `<package>.sig` beside it).",
+    ),
+}
+
+
+def _packages(who: str) -> dict:
+    return _d(
+        {"type": "list", "schema": {"type": "string", "regex": PACKAGE_PATTERN_REGEX}},
+        f"Package ids the {who} may sign: `acme.echo`, or `acme.*` for every id under `acme.` (default: any).",
+    )
+
+
+# `[plugins.trust]` (docs/provenance.md): trusted signing keys; engine/grants/trust.py reads it
+# (the key itself, whether it matches its id, and the expiry's offset are checked there).
+TRUST_KEY_SCHEMA = {
+    "id": _d(
+        {"type": "string", "required": True, "regex": KEY_ID_REGEX},
+        "Key id as `yoi plugin keygen` prints it (ed25519:<sha256 of the raw key>); must match the key.",
+    ),
+    "name": _string("Who holds the key (shown in reports as the signer)."),
+    "public_key": _d(
+        {
+            "type": ["string", "dict"],
+            "required": True,
+            "schema": {"file": _d({"type": "string", "required": True}, "Path of the .pub file.")},
+        },
+        'The public key: inline (its PEM, or the base64 line inside it), or { file = "path" } '
+        "relative to this config file.",
+    ),
+    "expires": _d(
+        {"type": ["date", "string"], "regex": RFC3339_REGEX},
+        "When trust in the key ends: an RFC 3339 date (midnight UTC) or date-time with an offset; "
+        "signatures by the key count no more from then on.",
+    ),
+    "packages": _packages("key"),
+}
+TRUSTED_IDENTITY_SCHEMA = {
+    "identity": _d(
+        {"type": "string", "required": True, "empty": False},
+        "The certificate identity (its SAN: a workflow URI or an e-mail); ending in `*`, a prefix of it.",
+    ),
+    "issuer": _d(
+        {"type": "string", "required": True, "empty": False},
+        "The OIDC issuer that must have vouched for the identity (e.g. https://token.actions.githubusercontent.com).",
+    ),
+    "name": _string("Who the identity is (shown in reports as the signer)."),
+    "packages": _packages("identity"),
+}
+SIGSTORE_SCHEMA = {
+    "trusted_root": _d(
+        {"type": "string", "required": True, "empty": False},
+        "A pinned Sigstore trusted_root.json (relative to this config file); bundles are verified offline against it.",
+    ),
+    "identities": _d(
+        {"type": "list", "schema": {"type": "dict", "schema": TRUSTED_IDENTITY_SCHEMA}},
+        "Identities whose keyless (Sigstore) signatures count.",
+    ),
+}
+TRUST_SCHEMA = {
+    "require_signature": _d(
+        {"type": "boolean"},
+        "Refuse every package without a valid signature from a trusted key allowed to sign it (default false).",
+    ),
+    "keys": _d({"type": "list", "schema": {"type": "dict", "schema": TRUST_KEY_SCHEMA}}, "Trusted signing keys."),
+    "sigstore": _d(
+        {"type": "dict", "schema": SIGSTORE_SCHEMA},
+        "Keyless signatures: Sigstore bundles (<package>.sigstore.json) verified offline (the `sigstore` extra).",
+    ),
 }
 
 # Validated as the document {"plugins": <table>} so error paths start at `plugins`.
@@ -109,6 +187,7 @@ PLUGINS_SCHEMA = {
                     "Enabled plugin packages, with their grants.",
                 ),
                 "host": _d({"type": "dict", "schema": HOST_SCHEMA}, "Settings of the host that runs plugins."),
+                "trust": _d({"type": "dict", "schema": TRUST_SCHEMA}, "Who may sign packages, and whether they must."),
                 # Written by startup resolution (§3.7); tolerated and ignored here.
                 "resolved": _d({"type": "list"}, "Written by the host at startup; ignored when read."),
                 "diagnostics": _d({"type": "list"}, "Written by the host at startup; ignored when read."),
@@ -139,9 +218,11 @@ def _describe(error: cerr.ValidationError, path: tuple) -> str:
     if error.code == cerr.REQUIRED_FIELD.code:
         return f"{where} is required"
     if error.rule == "type":
-        return f"{where} must be {TYPE_WORDS.get(error.constraint, error.constraint)}"
+        return f"{where} must be {type_words(error.constraint)}"
     if error.rule in ("min", "max"):
         return f"{where} must be {'at least' if error.rule == 'min' else 'at most'} {error.constraint}"
+    if error.rule == "regex":
+        return f"{where} does not have the expected form (see docs/provenance.md)"
     if error.rule == "allowed":
         return f"{where} must be one of: {', '.join(error.constraint)}"
     return f"{where} is invalid"

@@ -21,6 +21,7 @@ from engine import api_registry
 from engine.graph.inputs import Subject
 from engine.graph.worlds import WorldSummary, world_summary
 from engine.package.model import Ingress, Package, Service
+from engine.provenance.inspect import PackageTrust
 
 NodeKey = tuple[str | int, ...]  # (node type, ...): see the module docstring
 
@@ -80,6 +81,8 @@ def _add_subject(graph, subject: Subject, inspect, worlds) -> None:
         _add_grant(graph, ref, subject.grants, assumed=subject.grants_assumed)
     if package is not None:
         _add_url_targets(graph, ref, package.manifest.targets, subject.grants)
+    if subject.trust is not None:
+        _add_trust(graph, ref, subject.trust)
 
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
@@ -332,3 +335,60 @@ def _add_permission(graph: nx.MultiDiGraph, parent: NodeKey, ref: str, side: str
         index=index,
     )
     graph.add_edge(parent, node, label="requests" if side == "request" else "grants")
+
+
+def _text(value: str) -> str:
+    """A file path or text as a fact value: a name that is not UTF-8 (its lone surrogates) is
+    written with `\\udcXX` escapes, since facts hold only real strings."""
+    return value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _add_trust(graph, ref: str, trust: PackageTrust) -> None:
+    """Signatures (one node each; key id "" for a status about the whole file), the Sigstore
+    bundle, the build provenance, and the trusted keys they were checked against (shared nodes)."""
+    pkg_node = ("package", ref)
+    signature = trust.signature
+    for index, result in enumerate(signature.results):
+        node: NodeKey = ("signature", ref, index)
+        graph.add_node(
+            node,
+            type="signature",
+            file=_text(signature.path),
+            key_id=result.key_id,
+            status=result.status,
+            detail=_text(result.detail),
+            required=trust.required,
+        )
+        graph.add_edge(pkg_node, node, label="signed")
+    provenance = trust.provenance
+    node = ("provenance", ref)
+    graph.add_node(
+        node,
+        type="provenance",
+        file=_text(provenance.path),
+        status=provenance.status,
+        detail=_text(provenance.detail),
+        fields=provenance.build.fields() if provenance.build else (),
+        tools=provenance.build.tools if provenance.build else (),
+        signatures=tuple((r.key_id, r.status) for r in provenance.signatures),
+    )
+    graph.add_edge(pkg_node, node, label="built")
+    keyless = trust.keyless
+    bundle = ("keyless", ref)
+    graph.add_node(
+        bundle,
+        type="keyless",
+        file=_text(trust.keyless_path),
+        status=keyless.status if keyless else "missing",
+        detail=_text(keyless.detail) if keyless else "no Sigstore bundle beside the package",
+        identity=_text(keyless.identity) if keyless else "",
+        issuer=_text(keyless.issuer) if keyless else "",
+        verified=keyless.verified if keyless else False,
+    )
+    graph.add_edge(pkg_node, bundle, label="signed")
+    for key_id, name in trust.keys:
+        key_node = ("trusted_key", key_id)
+        graph.add_node(key_node, type="trusted_key", key_id=key_id, name=name)
+        for index, result in enumerate(signature.results):
+            if result.key_id == key_id:
+                graph.add_edge(("signature", ref, index), key_node, label="made_with")

@@ -131,6 +131,22 @@ FACT_SCHEMA: dict[str, Fact] = {
     # The upstream host WIT variants (wit/hosts) and the host interfaces their worlds import.
     "host_variant": Fact(("Variant",), "host"),
     "host_variant_interface": Fact(("Variant", "Interface"), "host"),
+    # Signatures and build provenance (docs/provenance.md): statuses against [plugins.trust].
+    "signature": Fact(("P", "KeyId", "Status"), "signature"),
+    "signature_detail": Fact(("P", "KeyId", "Detail"), "signature"),
+    "signature_file": Fact(("P", "Path"), "signature"),
+    "signature_required": Fact(("P",), "enablement"),
+    "trusted_key": Fact(("KeyId", "Name"), "enablement"),
+    "sigstore_signature": Fact(("P", "Identity", "Issuer", "Status"), "sigstore"),
+    "sigstore_detail": Fact(("P", "Detail"), "sigstore"),
+    "sigstore_file": Fact(("P", "Path"), "sigstore"),
+    "signed_by": Fact(("P", "Identity"), "sigstore"),
+    "provenance_status": Fact(("P", "Status"), "provenance"),
+    "provenance_detail": Fact(("P", "Detail"), "provenance"),
+    "provenance_file": Fact(("P", "Path"), "provenance"),
+    "provenance": Fact(("P", "Field", "Value"), "provenance"),
+    "provenance_tool": Fact(("P", "Tool", "Version"), "provenance"),
+    "provenance_signature": Fact(("P", "KeyId", "Status"), "provenance"),
     # The host-API registry's facts: its constants (the host's) and each API's grant-entry facts
     # (the enablement's).
     **_registry_schema(),
@@ -362,6 +378,41 @@ def _limit_bounds(out) -> None:
         out["limit_maximum"].add((name, getattr(HOST_MAXIMA, name)))
 
 
+def _signature(out, node, a):
+    ref = node[1]
+    out["signature"].add((ref, a["key_id"], a["status"]))
+    out["signature_detail"].add((ref, a["key_id"], a["detail"]))
+    out["signature_file"].add((ref, a["file"]))
+    if a["required"]:
+        out["signature_required"].add((ref,))
+
+
+def _keyless(out, node, a):
+    ref = node[1]
+    out["sigstore_signature"].add((ref, a["identity"], a["issuer"], a["status"]))
+    out["sigstore_detail"].add((ref, a["detail"]))
+    out["sigstore_file"].add((ref, a["file"]))
+    if a["verified"]:
+        out["signed_by"].add((ref, a["identity"]))
+
+
+def _provenance(out, node, a):
+    ref = node[1]
+    out["provenance_status"].add((ref, a["status"]))
+    out["provenance_detail"].add((ref, a["detail"]))
+    out["provenance_file"].add((ref, a["file"]))
+    for field, value in a["fields"]:
+        out["provenance"].add((ref, field, value))
+    for tool, version in a["tools"]:
+        out["provenance_tool"].add((ref, tool, version))
+    for key_id, status in a["signatures"]:
+        out["provenance_signature"].add((ref, key_id, status))
+
+
+def _trusted_key(out, node, a):
+    out["trusted_key"].add((a["key_id"], a["name"]))
+
+
 _EXPORTERS = {
     "package": _package,
     "diagnostic": _diagnostic,
@@ -379,6 +430,10 @@ _EXPORTERS = {
     "grant": _grant,
     "limits": _limits,
     "url_target": _url_target,
+    "signature": _signature,
+    "keyless": _keyless,
+    "provenance": _provenance,
+    "trusted_key": _trusted_key,
     **grant_exporters(),
 }
 

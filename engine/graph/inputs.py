@@ -9,11 +9,14 @@ enablement of a workspace.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.diagnostics import Diagnostic
 from engine.grants.model import Enablement, Grants
 from engine.package.model import Package
+
+if TYPE_CHECKING:
+    from engine.provenance.inspect import PackageTrust
 
 MODES = ("check", "workspace")
 
@@ -41,6 +44,9 @@ class Subject:
     config: Any = None
     grants_assumed: bool = False
     diagnostics: tuple[Diagnostic, ...] = field(default=())
+    # Its signatures and build provenance, checked against the config's trust settings
+    # (None when there is no package to check).
+    trust: PackageTrust | None = None
     # From the enablement config: the keys written in `[plugins]`, in the subject's enablement
     # and its grants ((table, key); docs/targets.md `config_table_key`), and whether the config's
     # resolved plan holds a record for the ref (spec §3.7).

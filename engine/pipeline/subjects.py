@@ -16,6 +16,8 @@ from engine.grants.refs import try_parse_ref
 from engine.grants.resolve import resolve
 from engine.graph.inputs import Subject
 from engine.package.model import Package
+from engine.provenance.inspect import inspect_package
+from engine.provenance.trust import TrustSettings
 
 GLOBAL_REF = "<global>"
 
@@ -52,6 +54,7 @@ def check_subject(path: str | Path, config: EnablementConfig | None = None, pack
             diagnostics=tuple(error.diagnostics),
         )
     ref = package.identity
+    trust = config.trust if config is not None else TrustSettings()
     if config is None:
         return Subject(
             ref=ref,
@@ -65,18 +68,26 @@ def check_subject(path: str | Path, config: EnablementConfig | None = None, pack
             resolved=True,
             package_present=True,
             package_path=str(path),
+            trust=inspect_package(package, trust, package_path=str(path)),
         )
     matches = [(e, r) for e in config.enabled if (r := try_parse_ref(e.id)) and r.local_id == package.manifest.id]
     if not matches:
         return Subject(
-            ref=ref, mode="check", package=package, source=package.source, package_present=True, package_path=str(path)
+            ref=ref,
+            mode="check",
+            package=package,
+            source=package.source,
+            package_present=True,
+            package_path=str(path),
+            trust=inspect_package(package, trust, package_path=str(path)),
         )
     enablement, enabled_ref = next(((e, r) for e, r in matches if e.id == ref), matches[0])
     # Judge the package under the enablement's own source, so its id binding applies as written.
     package = replace(package, source=enabled_ref.source)
     resolution = resolve([replace(enablement)], [package])
+    checked = inspect_package(package, trust, package_path=str(path), signature_path=enablement.signature)
     subject = _subject_from(package.identity, "check", package, resolution, enablement, str(path))
-    return replace(subject, **config_inputs(config, enablement, subject.ref))
+    return replace(subject, trust=checked, **config_inputs(config, enablement, subject.ref))
 
 
 def config_inputs(config: EnablementConfig, enablement: Enablement | None, ref: str) -> dict:
@@ -184,11 +195,26 @@ def workspace_subjects(workspace: Path, config: EnablementConfig, discovery) -> 
         entry.enablement, entry.config = record.enablement, record.config
     for diagnostic in (*discovery.diagnostics, *resolution.diagnostics):
         _attach(items, item, diagnostic)
-    subjects = (items[key].subject() for key in sorted(items))
+    subjects = (_with_trust(items[key].subject(), config.trust) for key in sorted(items))
     return tuple(
         replace(subject, **config_inputs(config, subject.enablement, subject.ref)) if subject.configured else subject
         for subject in subjects
     )
+
+
+def _with_trust(subject: Subject, trust: TrustSettings) -> Subject:
+    """The subject with its package's signatures and provenance checked. Files beside a package
+    in a store are not followed through symlinks; a signature path the config names is."""
+    if subject.package is None:
+        return subject
+    enablement = subject.enablement
+    checked = inspect_package(
+        subject.package,
+        trust,
+        signature_path=enablement.signature if enablement is not None else None,
+        follow_symlinks=False,
+    )
+    return replace(subject, trust=checked)
 
 
 def _attach(items, item, diagnostic: Diagnostic) -> None:

@@ -13,6 +13,7 @@ import os
 from typing import Any
 
 from engine.package.model import Package
+from engine.report.provenance import trust_json
 from engine.report.shapes import (
     finding_dict,
     inspection_dict,
@@ -142,6 +143,7 @@ def check_report(
         "plan": plan_dict(package),
         "grants": "assumed" if package.grants_assumed else "configured",
         "assumed_grant_rules": list(verdict.assumed_grant_rules if package.grants_assumed else ()),
+        **trust_json(package.trust),
         "safety": dict(SAFETY),
         "next_steps": check_steps(package),
     }

@@ -13,6 +13,7 @@ from typing import Any
 from engine import api_registry
 from engine.diagnostics import human_lines
 from engine.report.human import allowlist_lines, limits_line, run_finding_lines
+from engine.report.provenance import trust_json, trust_lines
 from engine.report.shapes import finding_dict, limits_dict, rules_of
 from engine.verdict.model import PER_SURFACE_VIEW, Finding, RunVerdict
 
@@ -79,6 +80,8 @@ def explain_package(evaluation, verdict: RunVerdict, ref: str) -> dict[str, Any]
         "_plan": plan,
         "_limits_line": limits_line(package.limits) if package else None,
         "_run_findings": verdict.run_findings,
+        # the signatures and provenance, each with why it counts or does not (docs/provenance.md)
+        **trust_json(package.trust if package else None),
     }
     out["deny_proofs"], out["_deny_proofs"] = _deny_proofs(result, package, verdict)
     if package is None or package.package is None:
@@ -152,6 +155,7 @@ def render_explain(report: dict[str, Any], proof: bool = False) -> str:
     raised = report.get("_limits_line")
     if raised:
         lines.append(f"  raised limits: {raised}")
+    lines.extend("  " + line for line in trust_lines(report.get("signatures"), report.get("provenance")))
     for denial in report["package_denials"]:
         if isinstance(denial, str):
             lines.append(f"  package: {denial}")

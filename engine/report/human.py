@@ -15,6 +15,7 @@ from engine.diagnostics import bound_text, human_lines
 from engine.plan import Plan
 from engine.report.check import assumed_grants_note, check_steps, input_kind
 from engine.report.listing import tool_entries
+from engine.report.provenance import signature_summary, trust_json, trust_lines
 from engine.verdict.model import (
     GATE_VIEW,
     PER_SURFACE_VIEW,
@@ -139,6 +140,7 @@ def render_check(verdict: RunVerdict, input_path: str | os.PathLike[str], fail_o
         )
         lines.append(_guidance(status, info))
     lines.extend(_inspection_lines(package))
+    lines.extend(_trust_lines(package))
     lines.extend(allowlist_lines(package.plan))
     raised = limits_line(package.limits)
     if raised:
@@ -163,6 +165,14 @@ def render_check(verdict: RunVerdict, input_path: str | os.PathLike[str], fail_o
     lines.append("next steps:")
     lines.extend(f"  - {step}" for step in check_steps(package))
     return human_lines(lines)
+
+
+def _trust_lines(package: PackageVerdict, *, always: bool = False) -> list[str]:
+    """The package's signatures and build provenance (engine/report/provenance.py)."""
+    if package.trust is None:
+        return []
+    shapes = trust_json(package.trust)
+    return trust_lines(shapes["signatures"], shapes["provenance"], always=always)
 
 
 def render_check_matrix(verdicts: Sequence[RunVerdict]) -> str:
@@ -277,6 +287,9 @@ def render_list(verdict: RunVerdict, workspace: str, fail_on: str | None = None,
             f"diagnostics={len(listed)}",
             f"classification={_value(package.classification)}",
         ]
+        signed = signature_summary(package.trust)
+        if signed is not None:
+            fields.append(f"signed={signed}")
         if len(package.targets) > 1:
             fields.append("targets=" + ",".join(f"{t.target}:{t.status}" for t in package.targets))
         lines.extend(_row(fields, width))
@@ -339,6 +352,7 @@ def render_show(verdict: RunVerdict, package: PackageVerdict) -> str:
     if inspected:
         lines.extend(_runtime_lines(package))
     lines.extend(allowlist_lines(package.plan, "  "))
+    lines.extend("  " + line for line in _trust_lines(package, always=True))
     if package.limits is not None:
         lines.append(f"  limits: {_pairs(package.limits.effective)}")
         lines.append(f"  raised_limits: {limits_line(package.limits) or '(none)'}")

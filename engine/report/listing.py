@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from engine.diagnostics import bound_text
+from engine.report.provenance import trust_json
 from engine.report.shapes import (
     finding_dict,
     inspection_dict,
@@ -75,6 +76,7 @@ def list_item(package: PackageVerdict) -> dict[str, Any]:
             for s in (plan.services if plan else ())
         ],
         "plan": plan_dict(package),
+        **trust_json(package.trust),
         "targets": targets_dict(package, PER_SURFACE_VIEW),
     }
 

@@ -156,6 +156,13 @@ def sarif_log(
         properties["yoi/assumedGrantRules"] = assumed
     if truncated:
         properties["yoi/truncatedResults"] = truncated
+    signed = {
+        str((r.get("package") or {}).get("reference")): trust
+        for r in reports
+        if r.get("package") and (trust := _trust_properties(r))
+    }
+    if signed:  # per package, even one without results: who signed it, its provenance
+        properties["yoi/signatures"] = signed
     if properties:
         run["properties"] = properties
     return {"$schema": SCHEMA_URI, "version": SARIF_VERSION, "runs": [run]}
@@ -186,6 +193,7 @@ def _findings(report: Mapping[str, Any], base: Path) -> list[dict[str, Any]]:
         "package": (package or {}).get("reference"),
         "digest": (package or {}).get("digest"),
         "status": report.get("status"),
+        **_trust_properties(report),
     }
     found = []
     for conclusion in report.get("conclusions") or ():
@@ -239,6 +247,31 @@ def _findings(report: Mapping[str, Any], base: Path) -> list[dict[str, Any]]:
             }
         )
     return found
+
+
+TRUST_PROPERTIES = ("signers", "signatureFile", "provenance")
+
+
+def _trust_properties(report: Mapping[str, Any]) -> dict[str, Any]:
+    """Who signed the package (key ids with the trusted key's name, or a Sigstore identity) and
+    the build provenance's status, for every result about it (docs/provenance.md)."""
+    signatures, provenance = report.get("signatures"), report.get("provenance")
+    if not signatures:
+        return {}
+    signed = [
+        f"{s['signer']} ({s['key_id']})" if s["signer"] else s["key_id"]
+        for s in signatures["signatures"]
+        if s["status"] == "valid"
+    ]
+    bundle = signatures.get("sigstore")
+    if bundle and bundle["status"] == "valid":
+        signed.append(f"{bundle['identity']} ({bundle['issuer']})")
+    out: dict[str, Any] = {"signers": signed} if signed else {}
+    if signed or signatures["required"]:
+        out["signatureFile"] = signatures["file"]
+    if provenance and provenance["status"] != "missing":
+        out["provenance"] = provenance["status"]
+    return out
 
 
 def _input_rule_id(diagnostic: Mapping[str, Any], unreadable: bool) -> str:
@@ -398,7 +431,9 @@ def _result(finding: Mapping[str, Any], index: Mapping[str, int], occurrences: d
         related = _physical(source["uri"], source["line"], source["column"])
         related.update(id=0, message={"text": f"rule in {source['name']}"})
         result["relatedLocations"] = [related]
-    properties = {k: finding[k] for k in ("package", "digest", "status", "scope", "target") if finding.get(k)}
+    properties = {
+        k: finding[k] for k in ("package", "digest", "status", "scope", "target", *TRUST_PROPERTIES) if finding.get(k)
+    }
     if source:
         properties["rule"] = f"{source['name']}:{source['line']}"
     if finding.get("member"):

@@ -127,6 +127,7 @@ def _package(evaluation, subject: Subject, conclusions, targets: tuple[str, ...]
         conclusions=findings,
         limits=_limits(evaluation, ref) if package is not None else None,
         plan=plan_for(evaluation, ref),
+        trust=subject.trust,
         targets=tuple(_target(evaluation, ref, name, every) for name in targets),
     )
 
@@ -150,24 +151,6 @@ def _worst(values: set[str], rank: dict, default: str) -> str:
     if not values:
         return default
     return max(sorted(values), key=lambda status: rank.get(status, -1))
-
-
-def package_info(package) -> PackageInfo:
-    """What a materialized package declares (the check and pack reports' `package` block)."""
-    manifest = package.manifest
-    return PackageInfo(
-        reference=package.identity,
-        id=manifest.id,
-        source=package.source,
-        version=manifest.version,
-        schema_version=manifest.schema_version,
-        digest=package.digest,
-        path=str(package.path),
-        entries=tuple(package.entries),
-        surfaces=tuple(manifest.surfaces),
-        tools=tuple(tool.name for tool in manifest.tools),
-        permissions=tuple(permission.label for permission in manifest.permissions),
-    )
 
 
 def _joined(findings: tuple[Finding, ...], indexes, severity: str = "deny") -> str | None:

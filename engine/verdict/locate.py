@@ -157,6 +157,10 @@ class Locator:
         rests on)."""
         if origin == "policy":
             return rule
+        trust = self.subject.trust if self.subject is not None else None
+        beside = trust.file(origin) if trust is not None and origin is not None else None
+        if beside:  # a file beside the package: its signature, Sigstore bundle or provenance
+            return Location(beside)
         if self.manifest is None:
             return None
         enablement = self.subject.enablement if self.subject is not None else None

@@ -15,6 +15,7 @@ from functools import cached_property
 from engine.diagnostics import Location, bound_text
 from engine.errors import ErrorKind, UnknownReference
 from engine.plan import Plan
+from engine.provenance.inspect import PackageTrust
 
 GATE_VIEW = "gate"  # `check`: the rules' gate_status, where any deny rejects (spec §4.2)
 PER_SURFACE_VIEW = "per-surface"  # list, show, explain, startup: the rules' status; good surfaces start
@@ -206,6 +207,9 @@ class PackageVerdict:
     conclusions: tuple[Finding, ...] = ()  # rule findings, deny first
     limits: LimitsVerdict | None = None
     plan: Plan | None = None
+    # What was found beside the package: its signatures and build provenance, as statuses the
+    # rules judged (docs/provenance.md); None when there is no package to check.
+    trust: PackageTrust | None = None
     targets: tuple[TargetVerdict, ...] = ()  # one per target judged for, in the run's order
 
     def target(self, name: str) -> TargetVerdict | None:

@@ -285,6 +285,24 @@ CONFIG_CORPUS = [
     ({"plugins": {"enabled": [{"id": "project:x", "grants": {"fs": [{"root": "/srv/../etc"}]}}]}}, False),
     ({"plugins": {"enabled": [{"id": "project:x", "grants": {"permissions": [{"kind": "tool", "name": "a\u2066"}]}}]}},
      False),
+    # [plugins.trust] (docs/provenance.md): what the schema can say; the key itself is read by check
+    ({"plugins": {"trust": {"require_signature": True, "keys": [
+        {"id": "ed25519:" + "a" * 64, "public_key": "x", "expires": "2027-01-01", "packages": ["acme.*", "x"]},
+        {"id": "ed25519:" + "b" * 64, "public_key": {"file": "k.pub"}, "expires": "2027-01-01T00:00:00Z"}]}}},
+     True),
+    ({"plugins": {"trust": {"keys": [{"id": "ed25519:ABC", "public_key": "x"}]}}}, False),
+    ({"plugins": {"trust": {"keys": [{"id": "ed25519:" + "a" * 64, "public_key": "x", "packages": ["acme*"]}]}}},
+     False),
+    ({"plugins": {"trust": {"keys": [{"id": "ed25519:" + "a" * 64, "public_key": "x", "expires": "tomorrow"}]}}},
+     False),
+    ({"plugins": {"trust": {"keys": [{"id": "ed25519:" + "a" * 64, "public_key": {"path": "k.pub"}}]}}}, False),
+    ({"plugins": {"trust": {"keys": [{"id": "ed25519:" + "a" * 64}]}}}, False),
+    ({"plugins": {"trust": {"sigstore": {"trusted_root": "root.json", "identities": [
+        {"identity": "https://github.com/a/b/.github/workflows/r.yml@refs/tags/*", "issuer": "https://i",
+         "packages": ["a.*"]}]}}}}, True),
+    ({"plugins": {"trust": {"sigstore": {"trusted_root": "root.json", "identities": [{"identity": "x"}]}}}}, False),
+    ({"plugins": {"enabled": [{"id": "project:x", "signature": "sigs/x.sig"}]}}, True),
+    ({"plugins": {"enabled": [{"id": "project:x", "signature": ""}]}}, False),
 ]
 
 
@@ -327,6 +345,8 @@ _SCALARS = {"string": STRINGS, "boolean": st.booleans(), "integer": _INTEGERS}
 def value_for(rules: dict, variants=None) -> st.SearchStrategy:
     """Values shaped by a cerberus rule set, mostly right and sometimes wrong."""
     kind = rules.get("type")
+    if isinstance(kind, list):  # one of several types: a value of each, shaped by the same rules
+        return st.one_of(*(value_for(rules | {"type": one}, variants) for one in kind))
     if kind == "dict" and rules.get("schema") is not None:
         right = table(rules["schema"], variants=variants if rules["schema"].keys() == {"kind"} else None)
     elif kind == "list":

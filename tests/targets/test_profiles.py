@@ -79,7 +79,8 @@ def test_manifest_and_config_keys(registry):
     assert (grants, "https") in old.config_keys and (grants, "https") not in current.config_keys  # cur §3.1
     assert {(grants, "request"), (grants, "websocket")} <= set(current.config_keys) - set(old.config_keys)
     engine_only = set(engine.config_keys) - set(old.config_keys) - set(current.config_keys)
-    assert engine_only == {("plugins", "host"), ("plugins.enabled", "limits"), ("plugins.enabled", "restart")}
+    assert engine_only == {("plugins", "host"), ("plugins", "trust"), ("plugins.enabled", "limits"),
+                           ("plugins.enabled", "restart"), ("plugins.enabled", "signature")}
 
 
 def test_limits_of_the_two_yois(registry):
