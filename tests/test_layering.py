@@ -79,8 +79,8 @@ ALLOWED: dict[str, set[str]] = {
     "migrate": {"artifact", "atomic_write", "errors", "grants", "package", "runtime", "safe_read"},
     "cli": {
         "engine", "authoring", "datalog", "dev", "diagnostics", "errors", "grants", "graph", "host", "install",
-        "json_schema", "migrate", "package", "pipeline", "provenance", "report", "resources", "runtime", "verdict",
-        "wit",
+        "json_schema", "migrate", "package", "pipeline", "provenance", "report", "resources", "runtime", "targets",
+        "verdict", "wit",
     },
 }
 
