@@ -128,7 +128,22 @@ def _plugins_config(plugins: Any, text: str, file: str) -> EnablementConfig:
         file,
         _host_settings(plugins.get("host", {}), file),
         trust,
+        plugins_keys=tuple(plugins),
+        resolved_refs=_resolved_refs(plugins.get("resolved", ())),
     )
+
+
+def _resolved_refs(records: list) -> frozenset[str]:
+    """The refs of a `[plugins].resolved` plan's records (spec §3.7: `identity = {source,
+    local_id}`); a record of another shape names no package."""
+    refs = set()
+    for record in records:
+        identity = record.get("identity") if isinstance(record, dict) else None
+        if isinstance(identity, dict):
+            source, local_id = identity.get("source"), identity.get("local_id")
+            if isinstance(source, str) and isinstance(local_id, str):
+                refs.add(f"{source}:{local_id}")
+    return frozenset(refs)
 
 
 def _host_settings(table: dict, file: str) -> HostSettings:
@@ -203,6 +218,8 @@ def _enablement(entry: dict, location: Location, keys: Mapping[str, Location], f
         limits=tuple(entry.get("limits", {}).items()),
         restart=tuple(entry.get("restart", {}).items()),
         signature=_relative_to(file, entry.get("signature")),
+        written=tuple(("plugins.enabled", key) for key in entry)
+        + tuple(("plugins.enabled.grants", key) for key in entry.get("grants", {})),
     )
 
 

@@ -77,6 +77,10 @@ class Enablement:
     # `signature = "path"`: where this package's signature envelope is, resolved against the
     # config file's folder (None: beside the package, `<package>.sig`).
     signature: str | None = None
+    # The keys written in the entry and in its `grants` table, as (table, key) with table
+    # `plugins.enabled` or `plugins.enabled.grants`: which hosts can read them is for the target
+    # rules (`config_table_key` facts, docs/targets.md).
+    written: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
     def location_of(self, key: str) -> Location | None:
         """Where `key` (or its closest written parent) is in the config, else the entry itself."""
@@ -105,3 +109,7 @@ class EnablementConfig:
     file: str | None = None
     host: HostSettings = field(default_factory=HostSettings)
     trust: TrustSettings = field(default_factory=TrustSettings)
+    # The keys of `[plugins]` as written, and the refs (`source:local_id`) its `resolved` plan
+    # holds records for (spec §3.7; read for the target rules, never used to start anything).
+    plugins_keys: tuple[str, ...] = ()
+    resolved_refs: frozenset[str] = frozenset()
