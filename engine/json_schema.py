@@ -19,10 +19,13 @@ The generated schemas are committed under `schemas/` with a stable `$id`
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import EngineError, ErrorKind
+
+if TYPE_CHECKING:
+    from engine.targets import TargetProfile
 
 DRAFT = "http://json-schema.org/draft-07/schema#"
 SCHEMA_ID_BASE = "https://schemas.yoi.dev/plugin-engine/"  # + file name: a stable identifier, not a fetch URL
@@ -178,16 +181,16 @@ def to_json_schema(
     return {**head, "title": title, "description": description, **root}
 
 
-def _permission_value_overlays(path: Path) -> dict[Path, dict]:
+def _permission_value_overlays(path: Path, target: TargetProfile | None = None) -> dict[Path, dict]:
     """Each permission kind's value field refuses bidi and zero-width characters (validate_manifest
-    and check_plugins refuse them)."""
+    and check_plugins refuse them); for `target`, the kinds it reads."""
     from engine.package.ids import NO_INVISIBLE_PATTERN
     from engine.package.manifest_schema import PERMISSION_FIELDS
 
     return {
         path + (f"<kind={kind}>", field): {"pattern": NO_INVISIBLE_PATTERN}
         for kind, field in PERMISSION_FIELDS.items()
-        if field
+        if field and (target is None or kind in target.permission_kinds)
     }
 
 
@@ -209,9 +212,10 @@ def _semver_pattern() -> str:
 DIGEST_PATTERN = "^sha256:[0-9a-f]{64}$"  # engine/package/digest.py writes lowercase hex; nothing else matches
 
 
-def _runtime_conditionals() -> list[dict]:
-    """§1.3: what each runtime kind requires and forbids (manifest.py `_runtime_failure`)."""
-    from engine.package.model import COMPONENT_KIND, INSTANCE_WORLD, RAW_ABI, RAW_KIND, TOOL_WORLD
+def _runtime_conditionals(runtimes: list[tuple[str, str]]) -> list[dict]:
+    """§1.3: what each runtime kind requires and forbids (manifest.py `_runtime_failure`), for the
+    (kind, ABI or world) pairs read."""
+    from engine.package.model import COMPONENT_KIND, RAW_KIND
 
     def forbids(*keys: str) -> dict:
         return {"not": {"anyOf": [{"required": [key]} for key in keys]}}
@@ -219,24 +223,37 @@ def _runtime_conditionals() -> list[dict]:
     def kind(name: str) -> dict:
         return {"properties": {"kind": {"const": name}}, "required": ["kind"]}
 
-    return [
-        {
-            "if": kind(RAW_KIND),
-            "then": {
-                "required": ["abi", "entry"],
-                "properties": {"abi": {"const": RAW_ABI}},
-                **forbids("component", "world"),
-            },
-        },
-        {
-            "if": kind(COMPONENT_KIND),
-            "then": {
-                "required": ["world", "component"],
-                "properties": {"world": {"enum": [TOOL_WORLD, INSTANCE_WORLD]}},
-                **forbids("abi", "entry"),
-            },
-        },
-    ]
+    def detail(name: str) -> list[str]:
+        return [value for runtime, value in runtimes if runtime == name]
+
+    out = []
+    if detail(RAW_KIND):
+        out.append(
+            {
+                "if": kind(RAW_KIND),
+                "then": {
+                    "required": ["abi", "entry"],
+                    "properties": {
+                        "abi": {"enum": detail(RAW_KIND)}
+                        if len(detail(RAW_KIND)) > 1
+                        else {"const": detail(RAW_KIND)[0]}
+                    },
+                    **forbids("component", "world"),
+                },
+            }
+        )
+    if detail(COMPONENT_KIND):
+        out.append(
+            {
+                "if": kind(COMPONENT_KIND),
+                "then": {
+                    "required": ["world", "component"],
+                    "properties": {"world": {"enum": detail(COMPONENT_KIND)}},
+                    **forbids("abi", "entry"),
+                },
+            }
+        )
+    return out
 
 
 def _instance_only_conditional() -> dict:
@@ -252,85 +269,195 @@ def _instance_only_conditional() -> dict:
     return {"if": {"anyOf": declares}, "then": {"required": ["runtime"], "properties": {"runtime": instance}}}
 
 
-def manifest_json_schema() -> dict[str, Any]:
+# --- one target's formats (`yoi plugin schema ... --target T`, docs/targets.md) ----------------
+# The schemas above are the union this engine reads. A target profile says which keys, values,
+# runtimes and host APIs its host reads (targets/*.toml); the schema for a target is the union
+# narrowed to those, so an editor refuses what that host would fail to parse.
+
+
+def _keep_keys(schema: Mapping[str, dict], keep: Iterable[str]) -> dict[str, dict]:
+    kept = set(keep)
+    return {key: rules for key, rules in schema.items() if key in kept}
+
+
+def _narrow_allowed(rules: Mapping[str, Any], keep: Callable[[str], bool]) -> dict[str, Any]:
+    """`rules` with its `allowed` values (or, for a list, its items') narrowed by `keep`."""
+    out = dict(rules)
+    if "allowed" in out:
+        out["allowed"] = [value for value in out["allowed"] if keep(value)]
+    if out.get("type") == "list" and isinstance(out.get("schema"), dict):
+        out["schema"] = _narrow_allowed(out["schema"], keep)
+    return out
+
+
+def _permissions_for(schemas: Mapping[str, dict], target: TargetProfile | None) -> dict[str, dict]:
+    """The permission kinds (and `host_api` values, `surface` values) `target` reads."""
+    from engine.package.manifest_schema import PERMISSION_FIELDS
+
+    if target is None:
+        return dict(schemas)
+    apis = {api.name for api in target.host_apis}
+    keep = {"host_api": apis.__contains__, "surface": set(target.surfaces).__contains__}
+    out = {}
+    for kind, schema in schemas.items():
+        if kind not in target.permission_kinds:
+            continue
+        field = PERMISSION_FIELDS[kind]
+        out[kind] = {**schema, field: _narrow_allowed(schema[field], keep[kind])} if kind in keep and field else schema
+    return out
+
+
+def _existing(overlays: Mapping[Path, dict], schema: Mapping[str, dict]) -> dict[Path, dict]:
+    """The overlays whose key path starts in `schema` (a target's schema drops some tables)."""
+    return {path: rules for path, rules in overlays.items() if path[0] in schema}
+
+
+def _target_words(target: TargetProfile | None) -> tuple[str, str]:
+    """(title suffix, file stem suffix) naming a target's schema."""
+    if target is None:
+        return "", ""
+    return f" read by target {target.name}", f".{target.name}"
+
+
+def manifest_json_schema(target: TargetProfile | None = None) -> dict[str, Any]:
     """`plugin.toml` (spec §1): the cerberus schema, tagged permissions, and what validate_manifest
-    and the tool-name rule check that a keyword can state."""
+    and the tool-name rule check that a keyword can state; for `target`, only what that host
+    reads (its top-level keys, surfaces, permission kinds, host APIs and runtimes)."""
     from engine.package.ids import NOT_BLANK_PATTERN, SAFE_ID_PATTERN
     from engine.package.manifest_schema import MANIFEST_SCHEMA, PERMISSION_SCHEMAS
-    from engine.package.model import COMPONENT_KIND, RAW_KIND, SCHEMA_VERSION
+    from engine.package.model import COMPONENT_KIND, INSTANCE_WORLD, RAW_ABI, RAW_KIND, SCHEMA_VERSION, TOOL_WORLD
     from engine.package.paths import SAFE_PATH_PATTERN
     from engine.package.tools import TOOL_NAME_PATTERN
 
+    schema: dict[str, dict] = dict(MANIFEST_SCHEMA)
+    runtimes = [(RAW_KIND, RAW_ABI), (COMPONENT_KIND, TOOL_WORLD), (COMPONENT_KIND, INSTANCE_WORLD)]
+    if target is not None:
+        schema = _keep_keys(schema, target.manifest_keys)
+        if "surfaces" in schema:
+            schema["surfaces"] = _narrow_allowed(schema["surfaces"], set(target.surfaces).__contains__)
+        runtimes = [(r.kind, r.abi_or_world) for r in target.runtimes]
+    kinds = list(dict.fromkeys(kind for kind, _ in runtimes))
     safe = {"pattern": SAFE_ID_PATTERN}
     path = {"pattern": SAFE_PATH_PATTERN}
+    title, stem = _target_words(target)
+    overlays: dict[Path, dict] = {
+        ("schema_version",): {"enum": [SCHEMA_VERSION]},
+        ("id",): safe
+        | {"description": "Local id: ASCII letters, digits, `.`, `_`, `-`; at most 128; no leading or trailing dot."},
+        ("name",): {"pattern": NOT_BLANK_PATTERN},
+        ("version",): {"pattern": _semver_pattern()},
+        ("runtime", "kind"): {"enum": kinds},
+        ("runtime", "entry"): path,
+        ("runtime", "component"): path,
+        ("hooks", ITEMS, "id"): safe,
+        ("hooks", ITEMS, "file"): path,
+        ("tools", ITEMS, "name"): {"pattern": TOOL_NAME_PATTERN},
+        ("services", ITEMS, "name"): safe,
+        ("ingresses", ITEMS, "name"): safe,
+        **_permission_value_overlays(("permissions", ITEMS), target),
+    }
+    permissions = _permissions_for(PERMISSION_SCHEMAS, target)
     return to_json_schema(
-        MANIFEST_SCHEMA,
-        title="yoi plugin manifest (plugin.toml)",
-        description="A yoi WebAssembly plugin package manifest. Generated by `yoi plugin schema manifest`.",
-        schema_id=SCHEMA_ID_BASE + "plugin.schema.json",
-        variants={("permissions", ITEMS): ("kind", PERMISSION_SCHEMAS)},
-        overlays={
-            ("schema_version",): {"enum": [SCHEMA_VERSION]},
-            ("id",): safe
-            | {
-                "description": "Local id: ASCII letters, digits, `.`, `_`, `-`; at most 128; "
-                "no leading or trailing dot."
-            },
-            ("name",): {"pattern": NOT_BLANK_PATTERN},
-            ("version",): {"pattern": _semver_pattern()},
-            ("runtime", "kind"): {"enum": [RAW_KIND, COMPONENT_KIND]},
-            ("runtime", "entry"): path,
-            ("runtime", "component"): path,
-            ("hooks", ITEMS, "id"): safe,
-            ("hooks", ITEMS, "file"): path,
-            ("tools", ITEMS, "name"): {"pattern": TOOL_NAME_PATTERN},
-            ("services", ITEMS, "name"): safe,
-            ("ingresses", ITEMS, "name"): safe,
-            **_permission_value_overlays(("permissions", ITEMS)),
-        },
-        conditionals={("runtime",): _runtime_conditionals(), (): [_instance_only_conditional()]},
+        schema,
+        title=f"yoi plugin manifest (plugin.toml){title}",
+        description="A yoi WebAssembly plugin package manifest. Generated by `yoi plugin schema manifest"
+        + (f" --target {target.name}`." if target else "`."),
+        schema_id=SCHEMA_ID_BASE + f"plugin{stem}.schema.json",
+        variants={("permissions", ITEMS): ("kind", permissions)},
+        overlays=_existing(overlays, schema),
+        conditionals={("runtime",): _runtime_conditionals(runtimes), (): [_instance_only_conditional()]}
+        if "runtime" in schema
+        else {},
     )
 
 
-def config_json_schema() -> dict[str, Any]:
+def _config_schema_for(target: TargetProfile | None) -> dict[str, dict]:
+    """PLUGINS_SCHEMA, or for `target` only the `[plugins]`, `[[plugins.enabled]]` and
+    `[plugins.enabled.grants]` keys it reads (upstream refuses any other: deny_unknown_fields);
+    with `[feature.plugins] enabled`, which every host reads (spec §3.1)."""
+    from engine.grants.schema import FEATURE_SCHEMA, PLUGINS_SCHEMA
+
+    if target is None:
+        return PLUGINS_SCHEMA | FEATURE_SCHEMA
+    keys: dict[str, list[str]] = {}
+    for table, key in target.config_keys:
+        keys.setdefault(table, []).append(key)
+    plugins = PLUGINS_SCHEMA["plugins"]
+    tables = _keep_keys(plugins["schema"], keys.get("plugins", ()))
+    if "enabled" in tables:
+        enabled = tables["enabled"]
+        entry = _keep_keys(enabled["schema"]["schema"], keys.get("plugins.enabled", ()))
+        if "grants" in entry:
+            grants = entry["grants"]
+            entry["grants"] = {**grants, "schema": _keep_keys(grants["schema"], keys.get("plugins.enabled.grants", ()))}
+        tables["enabled"] = {**enabled, "schema": {**enabled["schema"], "schema": entry}}
+    return {"plugins": {**plugins, "schema": tables}} | FEATURE_SCHEMA
+
+
+def _present(path: Path, schema: Mapping[str, dict]) -> bool:
+    """Whether the key path is in the cerberus `schema` (a `<tag=...>` step: the variant's fields,
+    present when its tagged object is)."""
+    mapping: Any = schema
+    rules: Any = None
+    for step in path:
+        if step.startswith("<"):
+            return True
+        if step == ITEMS:
+            if not isinstance(rules, dict) or rules.get("type") != "list":
+                return False
+            rules = rules.get("schema")
+            continue
+        if rules is not None:
+            mapping = rules.get("schema") if isinstance(rules, dict) and rules.get("type") == "dict" else None
+        if not isinstance(mapping, dict) or step not in mapping:
+            return False
+        rules = mapping[step]
+    return True
+
+
+def config_json_schema(target: TargetProfile | None = None) -> dict[str, Any]:
     """The enablement config (`.yoi/config.toml`, spec §3.1): only `[plugins]` and
     `[feature.plugins] enabled` are checked; a yoi config holds other tables too, so other
     top-level keys are allowed. Ids, versions and digests
-    that could never bind to a package are refused as resolution would."""
+    that could never bind to a package are refused as resolution would. For `target`, only the
+    keys and host APIs that host reads."""
     from engine import api_registry
-    from engine.grants.schema import FEATURE_SCHEMA, PLUGINS_SCHEMA
     from engine.package.manifest_schema import PERMISSION_SCHEMAS
 
+    schema = _config_schema_for(target)
     entry = ("plugins", "enabled", ITEMS)
     record = ("plugins", "resolved", ITEMS)  # a resolved plan's grants are checked as an enablement's
     ref, semver, digest = {"pattern": _ref_pattern()}, {"pattern": _semver_pattern()}, {"pattern": DIGEST_PATTERN}
-    return to_json_schema(
-        PLUGINS_SCHEMA | FEATURE_SCHEMA,
-        title="yoi plugin enablement config",
-        description="The [plugins] table of a yoi config: enabled packages and their grants. "
-        "Generated by `yoi plugin schema config`.",
-        schema_id=SCHEMA_ID_BASE + "config.schema.json",
-        root_allow_unknown=True,
-        variants={
-            grants + ("permissions", ITEMS): ("kind", PERMISSION_SCHEMAS)
+    title, stem = _target_words(target)
+    overlays: dict[Path, dict] = {
+        entry: {"required": ["id"]},  # without one, resolution refuses the entry (`""` is no ref)
+        entry + ("id",): ref,
+        entry + ("version",): semver,
+        entry + ("digest",): digest,
+        entry + ("grants", "id"): ref,
+        entry + ("grants", "version"): semver,
+        entry + ("grants", "digest"): digest,
+        **{
+            grants + (api, ITEMS, key): rules
             for grants in (entry + ("grants",), record + ("grants",))
+            for (api, key), rules in api_registry.grant_json_overlays().items()
         },
-        overlays={
-            entry: {"required": ["id"]},  # without one, resolution refuses the entry (`""` is no ref)
-            entry + ("id",): ref,
-            entry + ("version",): semver,
-            entry + ("digest",): digest,
-            entry + ("grants", "id"): ref,
-            entry + ("grants", "version"): semver,
-            entry + ("grants", "digest"): digest,
-            **{
-                grants + (api, ITEMS, key): rules
-                for grants in (entry + ("grants",), record + ("grants",))
-                for (api, key), rules in api_registry.grant_json_overlays().items()
-            },
-            **_permission_value_overlays(entry + ("grants", "permissions", ITEMS)),
-            **_permission_value_overlays(record + ("grants", "permissions", ITEMS)),
-        },
+        **_permission_value_overlays(entry + ("grants", "permissions", ITEMS), target),
+        **_permission_value_overlays(record + ("grants", "permissions", ITEMS), target),
+    }
+    permissions = _permissions_for(PERMISSION_SCHEMAS, target)
+    variants = {
+        grants + ("permissions", ITEMS): ("kind", permissions) for grants in (entry + ("grants",), record + ("grants",))
+    }
+    return to_json_schema(
+        schema,
+        title=f"yoi plugin enablement config{title}",
+        description="The [plugins] table of a yoi config: enabled packages and their grants. "
+        "Generated by `yoi plugin schema config" + (f" --target {target.name}`." if target else "`."),
+        schema_id=SCHEMA_ID_BASE + f"config{stem}.schema.json",
+        root_allow_unknown=True,
+        variants={path: variant for path, variant in variants.items() if _present(path, schema)},
+        overlays={path: rules for path, rules in overlays.items() if _present(path, schema)},
     )
 
 

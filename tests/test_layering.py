@@ -39,8 +39,8 @@ ALLOWED: dict[str, set[str]] = {
     "grants": {"engine", "api_registry", "diagnostics", "errors", "limits", "package", "provenance", "safe_read", "schemas"},
     "wit": {"engine", "cache", "diagnostics", "errors", "resources", "safe_read"},
     "artifact": {"engine", "cache", "compiled", "diagnostics", "errors"},
-    "targets": {"errors", "package", "resources", "safe_read", "schemas", "wit"},
-    "json_schema": {"engine", "api_registry", "errors", "grants", "package"},
+    "targets": {"api_registry", "engine", "errors", "package", "resources", "safe_read", "schemas", "wit"},
+    "json_schema": {"engine", "api_registry", "errors", "grants", "package", "targets"},
     # who made a package: signatures, Sigstore bundles and build provenance (docs/provenance.md)
     "provenance": {
         "engine", "atomic_write", "authoring", "compiled", "diagnostics", "errors", "package", "safe_read", "wit",
@@ -50,12 +50,12 @@ ALLOWED: dict[str, set[str]] = {
     # facts, rules, and the stage that runs them
     "graph": {
         "engine", "api_registry", "artifact", "cache", "diagnostics", "grants", "limits", "package", "protected",
-        "provenance", "resources", "targets", "wit",  # targets: the hosts' built-in tool names (issue 18 point 5)
+        "provenance", "resources", "targets", "wit",
     },
     "datalog": {"engine", "cache", "diagnostics", "errors", "rule_files", "safe_read", "walk"},
     "pipeline": {
         "engine", "api_registry", "datalog", "diagnostics", "errors", "grants", "graph", "package", "protected",
-        "provenance", "resources", "rule_files", "safe_read",
+        "provenance", "resources", "rule_files", "safe_read", "targets",
     },
     # the typed verdict, built once, and what renders it
     "verdict": {
@@ -69,7 +69,7 @@ ALLOWED: dict[str, set[str]] = {
     # beside the pipeline
     "authoring": {
         "engine", "api_registry", "artifact", "compiled", "diagnostics", "errors", "install", "package", "resources",
-        "safe_read", "walk", "wit",
+        "safe_read", "targets", "walk", "wit",
     },
     # a package folder run while it is written: builds (authoring), judges and serves (host)
     "dev": {
@@ -79,8 +79,8 @@ ALLOWED: dict[str, set[str]] = {
     "migrate": {"artifact", "atomic_write", "errors", "grants", "package", "runtime", "safe_read"},
     "cli": {
         "engine", "authoring", "datalog", "dev", "diagnostics", "errors", "grants", "graph", "host", "install",
-        "json_schema", "migrate", "package", "pipeline", "provenance", "report", "resources", "runtime", "verdict",
-        "wit",
+        "json_schema", "migrate", "package", "pipeline", "provenance", "report", "resources", "runtime", "targets",
+        "verdict", "wit",
     },
 }
 

@@ -275,21 +275,6 @@ class ServiceOutputCommand:
                 "command_id": self.command_id, "kind": self.kind, "payload": self.payload,
                 "requested_at": self.requested_at}
 
-    def created_at_datetime(self) -> datetime | None:
-        """`created_at` as a timezone-aware datetime (ISO 8601 / RFC 3339; `Z` is UTC), or None
-        when the event has none. A guest has no clock of its own (WASI is stubbed: `time.time()`
-        traps), so this is the time a guest can use: the one the sender put on the event. A value
-        that is not such a time raises ToolError(`invalid_input`)."""
-        if self.created_at is None:
-            return None
-        try:
-            moment = datetime.fromisoformat(self.created_at)
-        except ValueError:
-            raise ToolError("invalid_input", "ingress event `created_at` is not an ISO 8601 time") from None
-        if moment.tzinfo is None:
-            raise ToolError("invalid_input", "ingress event `created_at` has no time zone")
-        return moment
-
 
 @dataclass(frozen=True)
 class ServiceOutput:

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from engine.api_registry.abi import JSON_CALL
-from engine.api_registry.model import HostApi
-from engine.api_registry.url_target import REQUEST, UrlTarget, target_schema
+from engine.api_registry.model import ConstantFact, HostApi
+from engine.api_registry.url_target import API_WORDS, REQUEST, UrlTarget, target_schema
 
 
 class RequestTarget(UrlTarget):
@@ -39,5 +39,7 @@ API = HostApi(
     descriptor_words="request",
     allowlist_missing="enabled host_api.request grants are missing",
     manifest_table=True,
+    # how upstream's static inspection names the API in its target and grant entries (cur §4.1)
+    constants=(ConstantFact("url_target_word", ("Api", "Word"), ((REQUEST, API_WORDS[REQUEST]),)),),
     declaration_missing="manifest host_api.request target declaration is missing",
 )

@@ -15,6 +15,7 @@ URL reader and inspection).
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -85,6 +86,7 @@ class UrlTarget(GrantRecord):
         "url_target_usable": ("P", "Side", "Api", "Index"),
         "url_target_broad": ("P", "Side", "Api", "Index"),
         "url_target_relation": ("P", "Api", "Relation", "ManifestIndex", "GrantIndex"),
+        "url_target_host_class": ("P", "Side", "Api", "Index", "Class"),
     }
 
     api: str
@@ -208,6 +210,38 @@ class UrlTarget(GrantRecord):
             yield "url_target_broad", (ref, side, api, index)
         for relation, grant_index in attrs.get("relations", ()):
             yield "url_target_relation", (ref, api, relation, index, grant_index)
+        yield "url_target_host_class", (ref, side, api, index, host_class(attrs["host"]))
+
+
+# Cloud instance metadata services, by the literal addresses they answer on (AWS, GCP and Azure
+# on 169.254.169.254; AWS over IPv6; Alibaba Cloud): a grant naming one hands out credentials.
+METADATA_ADDRESSES = frozenset(ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254", "100.100.100.200"))
+
+
+def host_class(host: str) -> str:
+    """What a target's host names, as upstream compares it (normalize_host_literal: a host written
+    otherwise never matches a URL): `wildcard` (`*`), `localhost` (RFC 6761 names), `metadata`,
+    `loopback`, `link-local`, `private` (any other address that is not globally routable),
+    `public` (a routable address) or `name` (a DNS name: what it resolves to is known at call
+    time only). The target rules warn on the local ones where a host does not block them."""
+    if host.strip() == "*":
+        return "wildcard"
+    text = normalize_host_literal(host)
+    if text == "localhost" or text.endswith(".localhost"):
+        return "localhost"
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return "name"
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address in METADATA_ADDRESSES:
+        return "metadata"
+    if address.is_loopback:
+        return "loopback"
+    if address.is_link_local:
+        return "link-local"
+    return "public" if address.is_global else "private"
 
 
 def target_schema(api: str, scheme_words: str) -> dict[str, dict[str, Any]]:

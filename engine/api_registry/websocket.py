@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from engine.api_registry.abi import HANDLE_CALL, HANDLE_TEXT_CALL, HANDLE_TIMEOUT_CALL, JSON_CALL
-from engine.api_registry.model import HostApi
-from engine.api_registry.url_target import WEBSOCKET, UrlTarget, target_schema
+from engine.api_registry.model import ConstantFact, HostApi
+from engine.api_registry.url_target import API_WORDS, WEBSOCKET, UrlTarget, target_schema
 
 
 class WebSocketTarget(UrlTarget):
@@ -44,5 +44,7 @@ API = HostApi(
     descriptor_words="WebSocket open",
     allowlist_missing="enabled host_api.websocket grants are missing",
     manifest_table=True,
+    # how upstream's static inspection names the API in its target and grant entries (cur §4.1)
+    constants=(ConstantFact("url_target_word", ("Api", "Word"), ((WEBSOCKET, API_WORDS[WEBSOCKET]),)),),
     declaration_missing="manifest host_api.websocket target declaration is missing",
 )

@@ -107,7 +107,7 @@ class InstantiationCounts:
 class ArtifactInfo:
     """Result of `inspect_artifact`: the artifact's form, its imports/exports, and why not, if not.
 
-    `placeholder` names the recognized placeholder ("tool-template" / "instance-template") when
+    `placeholder` names the recognized placeholder (engine/artifact/placeholder.py) when
     form is "placeholder". Diagnostics explain an "unreadable" or "unknown" form; other forms
     carry none. "unknown" means static inspection stopped at its time bound
     (`inspection_bound_s`, seconds) before it knew the artifact's types.

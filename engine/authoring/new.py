@@ -18,10 +18,14 @@ import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.authoring.templates import TEMPLATES, render
 from engine.errors import EngineError, ErrorKind
 from engine.package.ids import is_safe_id
+
+if TYPE_CHECKING:
+    from engine.targets import TargetProfile
 
 SAFETY = {
     "network": "none",
@@ -43,6 +47,7 @@ class NewResult:
     destination: str
     plugin_id: str
     files: tuple[str, ...]
+    target: str | None = None  # the target host the package was written for (`--target`)
 
 
 def _check_destination(dest: Path, shown: str) -> bool:
@@ -72,7 +77,10 @@ def _check_destination(dest: Path, shown: str) -> bool:
     return True
 
 
-def create(template_name: str, destination: str, plugin_id: str | None = None) -> NewResult:
+def create(
+    template_name: str, destination: str, plugin_id: str | None = None, target: TargetProfile | None = None
+) -> NewResult:
+    """Write template `template_name` to `destination` (for `target`: as that host reads it)."""
     template = TEMPLATES.get(template_name)
     if template is None:
         raise NewError(f"unsupported plugin template `{template_name}` (supported: {', '.join(TEMPLATES)})")
@@ -84,7 +92,7 @@ def create(template_name: str, destination: str, plugin_id: str | None = None) -
         )
     dest = Path(os.path.abspath(destination))
     exists = _check_destination(dest, destination)
-    files = render(template, plugin_id)
+    files = render(template, plugin_id, target)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(
@@ -108,7 +116,7 @@ def create(template_name: str, destination: str, plugin_id: str | None = None) -
         ) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return NewResult(template.name, destination, plugin_id, tuple(files))
+    return NewResult(template.name, destination, plugin_id, tuple(files), target.name if target else None)
 
 
 def _write(staging: Path, files: dict[str, bytes]) -> None:
@@ -152,4 +160,9 @@ def next_steps(result: NewResult) -> list[str]:
 
         if importlib.util.find_spec("componentize_py") is None:
             steps.insert(0, f"install the Python guest builder: {install_command('pdk')}")
+    if result.target is not None:
+        steps.append(
+            f"judge the built package for {result.target} (its limits, APIs and formats): "
+            f"yoi plugin check {result.destination} --target {result.target}"
+        )
     return steps

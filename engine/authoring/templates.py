@@ -16,12 +16,16 @@ import json
 import re
 import tomllib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from engine import api_registry
 from engine.artifact.placeholder import INSTANCE_TEMPLATE_PLACEHOLDER, TOOL_TEMPLATE_PLACEHOLDER
 from engine.authoring.python_build import PYTHON_MEMORY_BYTES, PYTHON_TABLE_ELEMENTS
 from engine.package.paths import normalize_archive_path
 from engine.resources import data_dir, wit_dir
+
+if TYPE_CHECKING:
+    from engine.targets import TargetProfile
 
 ID_MARK = "__PLUGIN_ID__"
 # Item names are model-visible tool names too: kept to what every model API accepts as a function
@@ -134,8 +138,9 @@ def _template_files(template: Template) -> list[tuple[str, bytes]]:
     return files
 
 
-def render(template: Template, plugin_id: str) -> dict[str, bytes]:
-    """Every file of the new package, by relative POSIX path, in the order they are listed."""
+def render(template: Template, plugin_id: str, target: TargetProfile | None = None) -> dict[str, bytes]:
+    """Every file of the new package, by relative POSIX path, in the order they are listed; for
+    `target`, its manifest as that host reads it (engine/authoring/for_target.py)."""
     files: dict[str, bytes] = {}
     marks = {ID_MARK: plugin_id, **template.item_names(plugin_id)}
     for name, data in _template_files(template):
@@ -143,10 +148,14 @@ def render(template: Template, plugin_id: str) -> dict[str, bytes]:
         for mark, value in marks.items():
             text = text.replace(mark.encode(), value.encode())
         files[name] = text
+    if target is not None:
+        from engine.authoring.for_target import manifest_for
+
+        files["plugin.toml"] = manifest_for(files["plugin.toml"].decode(), template.instance, target).encode()
     for name in (template.world_file, HOST_WIT):
         files[f"wit/{name}"] = (wit_dir() / name).read_bytes()
     files[ARTIFACT] = template.placeholder
-    files["README.md"] = readme(template, plugin_id, tomllib.loads(files["plugin.toml"].decode())).encode()
+    files["README.md"] = readme(template, plugin_id, tomllib.loads(files["plugin.toml"].decode()), target).encode()
     for name in files:  # template paths are relative with only normal components (spec §5.8)
         if normalize_archive_path(name) != name:
             raise ValueError(f"template {template.name} holds an unsafe path")
@@ -161,8 +170,14 @@ def _permission_toml(permission: dict) -> str:
     return "{ " + ", ".join(f"{k} = {_toml_string(v)}" for k, v in permission.items()) + " }"
 
 
-def enablement(template: Template, manifest: dict, digest: str = "sha256:<digest printed by pack>") -> str:
-    """The `[[plugins.enabled]]` entry granting exactly what the manifest requests."""
+def enablement(
+    template: Template,
+    manifest: dict,
+    digest: str = "sha256:<digest printed by pack>",
+    target: TargetProfile | None = None,
+) -> str:
+    """The `[[plugins.enabled]]` entry granting exactly what the manifest requests (for `target`:
+    without the keys that host does not read, such as the engine's raised `limits`)."""
     ref = f"project:{manifest['id']}"
     surfaces = ", ".join(_toml_string(s) for s in manifest.get("surfaces", []))
     permissions = "".join(f"  {_permission_toml(p)},\n" for p in manifest.get("permissions", []))
@@ -173,7 +188,8 @@ def enablement(template: Template, manifest: dict, digest: str = "sha256:<digest
         f"surfaces = [{surfaces}]",
         "",
     ]
-    if template.language == "python":
+    reads_limits = target is None or ("plugins.enabled", "limits") in target.config_keys
+    if template.language == "python" and reads_limits:
         lines += [
             "[plugins.enabled.limits]",
             f"memory_bytes = {PYTHON_MEMORY_BYTES}  # a Python guest starts with about 12.4 MiB",
@@ -192,9 +208,9 @@ def enablement(template: Template, manifest: dict, digest: str = "sha256:<digest
     # Targets the manifest declares (`[[websocket]]`, ...) are granted as declared: a call must lie
     # in target ∩ grant, so the grant is the operator's to narrow, never wider than asked.
     for api in api_registry.manifest_tables():
-        for target in manifest.get(api.name, []):
+        for declared in manifest.get(api.name, []):
             lines += ["", f"[[plugins.enabled.grants.{api.name}]]"]
-            lines += [f"{key} = {json.dumps(value)}" for key, value in target.items()]
+            lines += [f"{key} = {json.dumps(value)}" for key, value in declared.items()]
     return "\n".join(lines) + "\n"
 
 
@@ -242,7 +258,7 @@ same connection. To try it against your own server, point the ingress source and
 """
 
 
-def readme(template: Template, plugin_id: str, manifest: dict) -> str:
+def readme(template: Template, plugin_id: str, manifest: dict, target: TargetProfile | None = None) -> str:
     build_note = (
         "   Python guests are built with componentize-py (the engine's `pdk` extra: `yoi plugin new` and\n"
         "   `yoi plugin build` print the command that installs it for your installation of the engine), with\n"
@@ -254,9 +270,10 @@ def readme(template: Template, plugin_id: str, manifest: dict) -> str:
     )
     source = "src/app.py" if template.language == "python" else "src/plugin.component.wat"
     serve = "\n".join(f"       {line}" for line in _serve_lines(manifest))
+    for_target = f" --target {target.name}" if target is not None else ""
     return f"""# {plugin_id}
 
-Generated by `yoi plugin new {template.name}`. {template.summary}
+Generated by `yoi plugin new {template.name}{for_target}`. {template.summary}
 
 - `plugin.toml`: the manifest (what the package declares and requests).
 - `{source}`: the guest source.
@@ -283,12 +300,12 @@ Below, `WS` is your workspace (the folder whose `.yoi/` holds the project plugin
 3. Enable it: paste this into `WS/.yoi/config.toml`, with the digest from step 2 in both places:
 
 ```toml
-{enablement(template, manifest).rstrip()}
+{enablement(template, manifest, target=target).rstrip()}
 ```
 
 4. Check it exactly as a host will judge it (exit 0 when it may run):
 
-       yoi plugin check WS/.yoi/plugins/{plugin_id}.yoi-plugin --grants WS/.yoi/config.toml
+       yoi plugin check WS/.yoi/plugins/{plugin_id}.yoi-plugin --grants WS/.yoi/config.toml{for_target}
 
 5. Run it: `yoi plugin serve --workspace WS` reads one JSON request per line on stdin and answers
    one line each, for example:

@@ -20,7 +20,7 @@ import click
 
 from engine.cli.common import EXIT_OK, EXIT_POLICY, EXIT_USAGE, emit_json, fail, format_options, resolve_format
 from engine.cli.lazy import LazyGroup
-from engine.cli.options import fail_on_option, grants_option, policy_option
+from engine.cli.options import fail_on_option, grants_option, policy_option, target_option
 
 MANIFEST = "plugin.toml"
 ARCHIVE_SUFFIX = ".yoi-plugin"
@@ -135,11 +135,12 @@ def hook() -> None:
 @click.argument("files", nargs=-1, type=click.Path(path_type=str))
 @grants_option("Config with [[plugins.enabled]]: judge each package by its real enablement.")
 @policy_option
+@target_option
 @fail_on_option("deny", "Fail (exit 1) on any conclusion of this severity or worse: `warn` fails on warnings too.")
 @format_options("human", "json", "sarif")
 @click.pass_context
 def plugin_check(
-    ctx: click.Context, files, grants_file, policy_dirs, fail_on: str, output_format: str, as_json: bool
+    ctx: click.Context, files, grants_file, policy_dirs, targets, fail_on: str, output_format: str, as_json: bool
 ) -> None:
     """`yoi plugin check` on the package of each FILE (a plugin.toml, a file inside a package, a
     folder of packages or a .yoi-plugin archive). JSON: a list of reports; SARIF: one log."""
@@ -147,7 +148,7 @@ def plugin_check(
 
     output_format = resolve_format(output_format, as_json)
     unmatched: list[str] = []
-    targets = package_targets(files, unmatched)
+    found = package_targets(files, unmatched)
     if unmatched:  # a misspelled path must not pass as "no package rejected" (fail closed)
         fail(
             "hook",
@@ -155,14 +156,15 @@ def plugin_check(
             + ("" if os.path.lexists(unmatched[0]) else " (it does not exist)"),
         )
     codes, reports, failed = [EXIT_OK], [], []
-    for target in targets:
+    for target in found:
         code, text = _run(
             ctx,
             check,
             capture=output_format != "human",
-            path=str(target),
+            paths=(str(target),),
             grants_file=grants_file,
             policy_dirs=policy_dirs,
+            targets=targets,
             fail_on=fail_on,
             output_format="human" if output_format == "human" else "json",
             as_json=False,
@@ -183,7 +185,7 @@ def plugin_check(
         shown = ", ".join(failed[:5]) + (f" and {len(failed) - 5} more" if len(failed) > 5 else "")
         where = "the SARIF results" if output_format == "sarif" else "the JSON reports"
         click.echo(
-            f"yoi hook: plugin check failed for {len(failed)} of {len(targets)} package(s): {shown}; see {where}",
+            f"yoi hook: plugin check failed for {len(failed)} of {len(found)} package(s): {shown}; see {where}",
             err=True,
         )
     ctx.exit(max(codes))

@@ -52,3 +52,41 @@ def fail_on_option(default: str | None, help_text: str) -> Callable:
         show_default=default is not None,
         help=help_text,
     )
+
+
+def _targets(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]):
+    """The TargetProfiles `--target` names (none: the default target); an unknown name ends the
+    command as a usage error (exit 2) naming the known ones."""
+    from engine.cli.common import fail
+    from engine.errors import EngineError
+    from engine.pipeline.inputs import select_targets
+
+    try:
+        return select_targets(value)
+    except EngineError as error:
+        fail("plugin", str(error), error.error_kind)
+
+
+def _complete_targets(ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
+    from click.shell_completion import CompletionItem
+
+    from engine.targets import ALL, bundled_targets
+
+    try:
+        names = [name for profile in bundled_targets().profiles for name in profile.names()] + [ALL]
+    except Exception:  # noqa: BLE001 - a completion never prints an error into the prompt
+        names = []
+    return [CompletionItem(name) for name in names if name.startswith(incomplete)]
+
+
+target_option = click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="NAME",
+    callback=_targets,
+    shell_complete=_complete_targets,
+    help="Judge the package(s) for this target host (a profile of targets/, e.g. engine, yoi@43c9216e, "
+    "yoi@b12e0785 or yoi-current; `all` for every one); repeatable. Default: engine. With one target the "
+    "status and exit code are its verdict, with several the worst of theirs.",
+)

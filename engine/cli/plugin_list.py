@@ -13,7 +13,7 @@ import click
 
 from engine.cli.common import emit_json, fail, fail_on_outcome
 from engine.cli.complete import complete_refs
-from engine.cli.options import fail_on_option, workspace_options
+from engine.cli.options import fail_on_option, target_option, workspace_options
 from engine.cli.run import run_guarded
 from engine.errors import UnknownReference
 from engine.verdict.run import workspace_verdict
@@ -21,19 +21,21 @@ from engine.verdict.run import workspace_verdict
 
 @click.command("list")
 @workspace_options
+@target_option
 @fail_on_option(
     None,
     "Fail (exit 1) on a rejected or missing package or a conclusion of this severity or worse (default: report only).",
 )
 @click.option("--json", "as_json", is_flag=True, help="JSON output.")
-def list_cmd(workspace, config_path, policy_dirs, fail_on, as_json):
+def list_cmd(workspace, config_path, policy_dirs, targets, fail_on, as_json):
     """List discovered and enabled plugin packages with their status and reasons."""
     from engine.cli.progress import Progress
     from engine.verdict.model import PER_SURFACE_VIEW
 
     with Progress("reading plugin packages", enabled=not as_json) as progress:
         verdict = run_guarded(
-            "plugin", lambda: workspace_verdict(workspace, config_path, policy_dirs, progress=progress)
+            "plugin",
+            lambda: workspace_verdict(workspace, config_path, policy_dirs, progress=progress, targets=targets),
         )
     where = str(workspace.resolve())
     if as_json:
@@ -60,12 +62,13 @@ def _terminal_width() -> int | None:
 @click.command("show")
 @click.argument("ref", shell_complete=complete_refs)
 @workspace_options
+@target_option
 @click.option("--json", "as_json", is_flag=True, help="JSON output.")
-def show(ref, workspace, config_path, policy_dirs, as_json):
+def show(ref, workspace, config_path, policy_dirs, targets, as_json):
     """Show one plugin package: surfaces, grants, tools, services, ingresses, reasons (exit 1 on a whole-run deny)."""
     from engine.verdict.model import PER_SURFACE_VIEW
 
-    verdict = run_guarded("plugin", lambda: workspace_verdict(workspace, config_path, policy_dirs))
+    verdict = run_guarded("plugin", lambda: workspace_verdict(workspace, config_path, policy_dirs, targets=targets))
     try:
         package = verdict.select(ref)
     except UnknownReference as error:

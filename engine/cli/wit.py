@@ -28,6 +28,7 @@ def _check_one(path: str, features: tuple[str, ...]) -> tuple[dict[str, Any], Er
         "packages": [],
         "interfaces": [],
         "worlds": [],
+        "host_wit": None,
     }
     try:
         resolve = resolve_path(path, features)
@@ -42,7 +43,9 @@ def _check_one(path: str, features: tuple[str, ...]) -> tuple[dict[str, Any], Er
             for d in exc.diagnostics
         ]
         return result, exc.error_kind
-    result.update(ok=True, **summarize(resolve))
+    from engine.wit.built_against import host_variant_report
+
+    result.update(ok=True, **summarize(resolve), host_wit=host_variant_report(resolve))
     return result, None
 
 
@@ -68,6 +71,12 @@ def _human(result: dict[str, Any]) -> list[str]:
             labels = world[f"{side[:-1]}_interfaces"]
             names = [f"{n} ({labels[n]})" if n in labels else n for n in world[side]]
             lines.append(f"    {side}: {bound_text(', '.join(names) or '-')}")
+    host = result["host_wit"]
+    if host is not None:
+        variants = ", ".join(host["variants"]) or "none of the bundled host WITs (wit/hosts, the engine's wit/)"
+        lines.append(
+            f"  built against host WIT: {variants} (host imports: {bound_text(', '.join(host['interfaces']))})"
+        )
     return lines
 
 

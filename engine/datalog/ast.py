@@ -110,12 +110,13 @@ Literal = Atom | Negation | Comparison | Builtin
 
 @dataclass(frozen=True)
 class Annotation:
-    """`@name(atom)` written before a statement, e.g. `@kind(abi)` or `@about(tool(P, T))`.
+    """`@name(atom)` written before a statement, e.g. `@kind(abi)` or `@about(tool(P, T))`, or
+    `@name(Var)`, e.g. `@target(T)`.
 
     Only conclusions take annotations (engine/datalog/metadata.py checks what they say)."""
 
     name: str
-    value: Atom
+    value: Atom | Var
     location: Location
 
     def __str__(self) -> str:

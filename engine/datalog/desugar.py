@@ -9,6 +9,9 @@ For each conclusion predicate `name` (one set of rules, whatever the number of i
 - for a `deny`: the category fact of its kind (`abi_broken(P)` for `@kind(abi)`), and
   `item_denied(P, Surface, Name)` when it is about one item, so the status rules need no list of
   which denials are about what.
+- for a conclusion declared `@target(T)`, instead of the two above (it judges the package for
+  target T, not the package's own verdict): `target_conclusion(P, T, "sev", "name")` and, for a
+  `deny` about one item, `target_item_denied(P, T, Surface, Name)`.
 
 These predicates are reserved: rules may read them, never define them or use another arity.
 Every synthetic rule reads its conclusion through fresh variables, so a conclusion rule with a
@@ -26,6 +29,8 @@ from engine.datalog.metadata import (
     ITEM_DENIED,
     KIND_PREDICATE,
     KINDS,
+    TARGET_CONCLUSION,
+    TARGET_ITEM_DENIED,
     ConclusionMeta,
     about_atom,
 )
@@ -39,6 +44,8 @@ _PARAMETERS = {
     KIND_PREDICATE: "code, kind",
     ABOUT_PREDICATE: "code, subject",
     ITEM_DENIED: "package, surface, name",
+    TARGET_CONCLUSION: "subject, target, severity, code",
+    TARGET_ITEM_DENIED: "package, target, surface, name",
 }
 
 
@@ -61,15 +68,23 @@ def conclusion_rules(rules: list[Rule], metadata: Mapping[str, ConclusionMeta]) 
             continue  # about the whole run: no package to conclude anything of
         terms = about_atom(meta.about, fresh)
         package = terms[0]
-        derived = [Atom(CONCLUSION_PREDICATE, (package, Const(severity, location), Const(pred, location)), location)]
-        if severity == "deny":
-            category = KINDS[meta.kind].category
-            if category:
-                derived.append(Atom(category, (package,), location))
-            shape = meta.about.shape
-            if shape.names_item:
-                surface = Const(shape.surface, location) if shape.surface else terms[1]
-                derived.append(Atom(ITEM_DENIED, (package, surface, terms[-1]), location))
+        shape = meta.about.shape
+        surface = (Const(shape.surface, location) if shape.surface else terms[1]) if shape.names_item else None
+        tags = (Const(severity, location), Const(pred, location))
+        derived = []
+        if meta.target is not None:
+            target = fresh[meta.target.position] if meta.target.position is not None else Const("", location)
+            derived.append(Atom(TARGET_CONCLUSION, (package, target, *tags), location))
+            if severity == "deny" and surface is not None:
+                derived.append(Atom(TARGET_ITEM_DENIED, (package, target, surface, terms[-1]), location))
+        else:
+            derived.append(Atom(CONCLUSION_PREDICATE, (package, *tags), location))
+            if severity == "deny":
+                category = KINDS[meta.kind].category
+                if category:
+                    derived.append(Atom(category, (package,), location))
+                if surface is not None:
+                    derived.append(Atom(ITEM_DENIED, (package, surface, terms[-1]), location))
         out.extend(Rule(head=head, body=body, location=location) for head in derived)
     return out
 

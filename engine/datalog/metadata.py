@@ -5,7 +5,9 @@
 
 `@kind` says what sort of problem it is, `@about` what it concerns (the package, one surface item,
 a host API, a permission, a grant entry, a limit, or the whole run), naming the head's variables
-so the argument positions are explicit, and `@origin` where the thing it reports is written.
+so the argument positions are explicit, `@origin` where the thing it reports is written, and
+`@target(T)` that it judges the package for one target host, named by the head variable `T`
+(docs/targets.md): such a conclusion decides that target's verdict, never the package's own.
 Python reads meaning from here and nowhere else: never from a code's spelling, an argument's
 position by convention or a message's text (DESIGN decision 8). From the metadata the rule
 engine derives `conclusion_kind/2`, `conclusion_about/2` and the category facts rules build on
@@ -50,6 +52,8 @@ KINDS: dict[str, Kind] = {
         Kind("duplicate", "a name is taken twice"),
         Kind("placeholder", "the artifact is the generated placeholder"),
         Kind("limits", "a size or runtime limit above a bound"),
+        Kind("api", "a runtime or host API the host retired or does not offer (the reference's kind `api`)"),
+        Kind("behaviour", "the host runs the package, but differently from the host it was written for"),
         Kind("signature", "a signature or build provenance that does not count, or a required signature missing"),
         Kind("policy", "an organisation rule (the kind of a conclusion without @kind)"),
     )
@@ -79,6 +83,7 @@ ORIGINS: dict[str, Origin] = {
         Origin("discovery", "what discovery found about the package file", locates=False),
         Origin("resolution", "what resolution said about an enablement", locates=False),
         Origin("host", "the host: bundled WIT worlds, default and maximum limits", locates=False),
+        Origin("target", "a target profile the package is judged for (targets/*.toml)", locates=False),
     )
 }
 # What `@origin(...)` may say: the places a finding can be written. The other origins are facts'.
@@ -120,15 +125,21 @@ ABOUT_FORMS: dict[str, AboutForm] = {
         AboutForm("run", (), "run", ()),
     )
 }
-ANNOTATIONS = ("kind", "about", "origin")
+ANNOTATIONS = ("kind", "about", "origin", "target")
 # Predicates the engine derives from the metadata: rules read them, never define them.
 KIND_PREDICATE = "conclusion_kind"
 ABOUT_PREDICATE = "conclusion_about"
 ITEM_DENIED = "item_denied"
+# For a `@target(T)` conclusion, in place of `conclusion/3` and `item_denied/3`: the package's
+# verdict for target T is decided by these, the package's own by the others.
+TARGET_CONCLUSION = "target_conclusion"
+TARGET_ITEM_DENIED = "target_item_denied"
 DERIVED_ARITIES: dict[str, int] = {
     KIND_PREDICATE: 2,
     ABOUT_PREDICATE: 2,
     ITEM_DENIED: 3,
+    TARGET_CONCLUSION: 4,
+    TARGET_ITEM_DENIED: 4,
     **{kind.category: 1 for kind in KINDS.values() if kind.category},
 }
 
@@ -166,12 +177,15 @@ class About:
 @dataclass(frozen=True)
 class ConclusionMeta:
     """A conclusion predicate's declared meaning. `declared` is False for a conclusion written
-    without annotations; then `origin` is None and reports locate it by its derivation."""
+    without annotations; then `origin` is None and reports locate it by its derivation.
+    `target` is the head position of the target a `@target(T)` conclusion judges for (None: the
+    conclusion is the package's own, whatever target is asked about)."""
 
     kind: str
     about: About
     origin: str | None
     declared: bool
+    target: Slot | None = None
 
 
 def message_names_item(meta: ConclusionMeta, rule: Rule) -> bool:
@@ -194,7 +208,7 @@ def _word(annotation: Annotation, allowed: Iterable[str], what: str, out: list[D
     """The bare word of `@kind(word)` / `@origin(word)`, or None with a diagnostic."""
     value = annotation.value
     allowed = list(allowed)
-    if value.args or value.pred not in allowed:
+    if isinstance(value, Var) or value.args or value.pred not in allowed:
         shown = str(value)
         out.append(
             rule_diagnostic(
@@ -209,12 +223,12 @@ def _word(annotation: Annotation, allowed: Iterable[str], what: str, out: list[D
 
 def _about(annotation: Annotation, rule: Rule, out: list[Diagnostic]) -> About | None:
     value = annotation.value
-    form = ABOUT_FORMS.get(value.pred)
-    if form is None:
+    form = None if isinstance(value, Var) else ABOUT_FORMS.get(value.pred)
+    if form is None or isinstance(value, Var):
         out.append(
             rule_diagnostic(
                 "unknown-about",
-                f"unknown @about form `{value.pred}`; expected one of "
+                f"unknown @about form `{value if isinstance(value, Var) else value.pred}`; expected one of "
                 + ", ".join(f"{f.name}({', '.join(f.params)})" if f.params else f.name for f in ABOUT_FORMS.values()),
                 value.location,
             )
@@ -262,6 +276,24 @@ def _about(annotation: Annotation, rule: Rule, out: list[Diagnostic]) -> About |
     return About(form.name, tuple(slots)) if ok else None
 
 
+def _target(annotation: Annotation, rule: Rule, out: list[Diagnostic]) -> Slot | None:
+    """The head position `@target(T)` names: a bare variable of the head, never a constant (a
+    conclusion for one named host would be an `if target` written in a rule)."""
+    value = annotation.value
+    positions = {a.name: i for i, a in reversed(list(enumerate(rule.head.args))) if isinstance(a, Var)}
+    if not isinstance(value, Var) or value.anonymous or value.name not in positions:
+        out.append(
+            rule_diagnostic(
+                "target-variable",
+                f"@target names `{value}`, which is not a variable of the head `{rule.head}`; "
+                "write the head variable that holds the target, e.g. @target(T)",
+                value.location,
+            )
+        )
+        return None
+    return Slot(position=positions[value.name])
+
+
 def rule_metadata(rule: Rule, out: list[Diagnostic]) -> ConclusionMeta | None:
     """The metadata one conclusion rule declares (defaults for what it leaves out); None when an
     annotation is invalid (the problem is appended to `out`)."""
@@ -293,9 +325,10 @@ def rule_metadata(rule: Rule, out: list[Diagnostic]) -> ConclusionMeta | None:
     kind = _word(seen["kind"], KINDS, "kind", out) if "kind" in seen else default.kind
     origin = _word(seen["origin"], CONCLUSION_ORIGINS, "origin", out) if "origin" in seen else None
     about = _about(seen["about"], rule, out) if "about" in seen else default.about
+    target = _target(seen["target"], rule, out) if "target" in seen else None
     if len(out) > before or kind is None or about is None:
         return None
-    return ConclusionMeta(kind, about, origin, True)
+    return ConclusionMeta(kind, about, origin, True, target)
 
 
 def conclusion_metadata(rules: Sequence[Rule]) -> tuple[dict[str, ConclusionMeta], list[Diagnostic]]:
@@ -336,7 +369,7 @@ def conclusion_metadata(rules: Sequence[Rule]) -> tuple[dict[str, ConclusionMeta
 
 
 def _meaning(meta: ConclusionMeta) -> tuple:
-    return (meta.kind, meta.about, meta.origin)
+    return (meta.kind, meta.about, meta.origin, meta.target)
 
 
 def about_atom(about: About, args: Sequence[Var]) -> tuple:
@@ -356,6 +389,8 @@ __all__ = [
     "KINDS",
     "KIND_PREDICATE",
     "ORIGINS",
+    "TARGET_CONCLUSION",
+    "TARGET_ITEM_DENIED",
     "About",
     "AboutForm",
     "ConclusionMeta",

@@ -174,7 +174,8 @@ class _Builder:
 
     def annotation(self, tree: Tree) -> Annotation:
         at, name, _, value, _ = tree.children
-        return Annotation(str(_token(name)), self.atom(_tree(value)), self.loc(_token(at)))
+        written: Atom | Var = Var(str(value), self.loc(value)) if isinstance(value, Token) else self.atom(_tree(value))
+        return Annotation(str(_token(name)), written, self.loc(_token(at)))
 
     def body(self, tree: Tree) -> tuple[Literal, ...]:
         return tuple(self.literal(child) for child in tree.children if isinstance(child, Tree))

@@ -164,6 +164,7 @@ def _plugins_config(plugins: Any, text: str, file: str) -> EnablementConfig:
         file,
         _host_settings(plugins.get("host", {}), file),
         trust,
+        plugins_keys=tuple(plugins),
         lock=lock,
     )
 
@@ -240,6 +241,8 @@ def _enablement(entry: dict, location: Location, keys: Mapping[str, Location], f
         limits=tuple(entry.get("limits", {}).items()),
         restart=tuple(entry.get("restart", {}).items()),
         signature=_relative_to(file, entry.get("signature")),
+        written=tuple(("plugins.enabled", key) for key in entry)
+        + tuple(("plugins.enabled.grants", key) for key in entry.get("grants", {})),
     )
 
 

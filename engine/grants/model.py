@@ -80,6 +80,10 @@ class Enablement:
     # `signature = "path"`: where this package's signature envelope is, resolved against the
     # config file's folder (None: beside the package, `<package>.sig`).
     signature: str | None = None
+    # The keys written in the entry and in its `grants` table, as (table, key) with table
+    # `plugins.enabled` or `plugins.enabled.grants`: which hosts can read them is for the target
+    # rules (`config_table_key` facts, docs/targets.md).
+    written: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
     def location_of(self, key: str) -> Location | None:
         """Where `key` (or its closest written parent) is in the config, else the entry itself."""
@@ -117,6 +121,13 @@ class EnablementConfig:
     trust: TrustSettings = field(default_factory=TrustSettings)
     # "true", "false", FEATURE_UNSET or FEATURE_ABSENT (see above)
     plugins_feature: str = FEATURE_ABSENT
+    # The keys of `[plugins]` as written (read for the target rules).
+    plugins_keys: tuple[str, ...] = ()
     # the resolved plan (`[[plugins.resolved]]`, `[[plugins.diagnostics]]`, spec §3.7), if any:
     # an engine.grants.lock.Lock; when present it is used instead of resolving `enabled` again
     lock: Lock | None = None
+
+    @property
+    def resolved_refs(self) -> frozenset[str]:
+        """The refs (`source:local_id`) the resolved plan holds records for."""
+        return frozenset(record.ref for record in self.lock.records) if self.lock else frozenset()

@@ -68,6 +68,9 @@ def _add_subject(graph, subject: Subject, inspect, worlds) -> None:
         name=manifest.name if manifest else None,
         description=manifest.description if manifest else None,
         config_keys=config_keys(subject.config),
+        manifest_keys=manifest.keys if manifest else (),
+        config_table_keys=subject.config_table_keys,
+        resolved_plan=subject.resolved_plan,
         **(_package_sizes(package) if package else {}),
     )
     for index, diag in enumerate(subject.diagnostics):
@@ -213,6 +216,7 @@ def _add_runtime(graph, ref: str, package: Package, inspect, worlds) -> None:
         size=len(data),
         diagnostics=tuple(d.message for d in info.diagnostics),
         inspection_bound_ms=None if info.inspection_bound_s is None else round(info.inspection_bound_s * 1000),
+        counts=info.counts,
     )
     graph.add_edge(rt_node, art_node, label="loads")
     for label, items in (("exports", info.exports), ("imports", info.imports)):

@@ -19,6 +19,7 @@ from engine.api_registry.facts import grant_exporters, static_facts
 from engine.api_registry.fs import broad_root_reason as broad_root_reason  # re-exported for callers
 from engine.limits import DEFAULT_LIMITS, HOST_MAXIMA, RAISABLE_LIMITS
 from engine.protected import ProtectedPath, contains
+from engine.targets.facts import TARGET_FACT_SCHEMA
 
 
 @dataclass(frozen=True)
@@ -119,10 +120,19 @@ FACT_SCHEMA: dict[str, Fact] = {
     "limit_default": Fact(("Name", "Value"), "host"),
     "limit_maximum": Fact(("Name", "Value"), "host"),
     "restart": Fact(("P", "Name", "Value"), "enablement", key="restart.{Name}"),
-    # The host's own side: each target's built-in tool names (targets/*.toml `[tools] reserved`),
-    # and how the enablement config sets the plugins feature (`[feature.plugins] enabled`).
-    "target_reserved_tool": Fact(("T", "Tool"), "host"),
+    # How the enablement config sets the plugins feature (`[feature.plugins] enabled`).
     "feature_setting": Fact(("Feature", "Value"), "enablement"),
+    # What a target host must read and hold (docs/targets.md): the keys as written, the
+    # artifact's statically read instantiation, the config's resolved plan.
+    "manifest_key": Fact(("P", "Key"), "manifest", key="{Key}"),
+    "config_table_key": Fact(("P", "Table", "Key"), "enablement"),
+    "resolved_plan_present": Fact(("P",), "enablement"),
+    "artifact_memory_min": Fact(("P", "Bytes"), "artifact"),
+    "artifact_table_min": Fact(("P", "Elements"), "artifact"),
+    "artifact_count": Fact(("P", "Name", "Count"), "artifact"),
+    # The upstream host WIT variants (wit/hosts) and the host interfaces their worlds import.
+    "host_variant": Fact(("Variant",), "host"),
+    "host_variant_interface": Fact(("Variant", "Interface"), "host"),
     # Signatures and build provenance (docs/provenance.md): statuses against [plugins.trust].
     "signature": Fact(("P", "KeyId", "Status"), "signature"),
     "signature_detail": Fact(("P", "KeyId", "Detail"), "signature"),
@@ -142,7 +152,12 @@ FACT_SCHEMA: dict[str, Fact] = {
     # The host-API registry's facts: its constants (the host's) and each API's grant-entry facts
     # (the enablement's).
     **_registry_schema(),
+    # The target profiles judged for (`--target`), engine.targets.target_facts: only the
+    # selected ones, added by the pipeline (engine/pipeline/evaluate.py).
+    **{predicate: Fact(args, "target") for predicate, args in TARGET_FACT_SCHEMA.items()},
 }
+# Predicates whose facts come from the selected targets, not from the graph.
+TARGET_PREDICATES = frozenset(TARGET_FACT_SCHEMA)
 
 
 def schema_arities() -> dict[str, int]:
@@ -167,7 +182,7 @@ def export_facts(graph: nx.MultiDiGraph, protected: Iterable[ProtectedPath] = ()
         if exporter is not None:
             exporter(out, node, attrs)
     _limit_bounds(out)
-    out["target_reserved_tool"] = _reserved_tools()
+    _host_variants(out)
     for predicate, rows in static_facts().items():
         out[predicate].update(rows)
     _protected(out, tuple(protected))
@@ -186,6 +201,10 @@ def _package(out, node, a):
         out["config_key"].add((ref, key))
     out["mode"].add((ref, a["mode"]))
     _bool_facts(out, a, ref)
+    out["manifest_key"].update((ref, key) for key in a.get("manifest_keys", ()))
+    out["config_table_key"].update((ref, table, key) for table, key in a.get("config_table_keys", ()))
+    if a.get("resolved_plan"):
+        out["resolved_plan_present"].add((ref,))
     if "size" in a:
         out["package_size"].add((ref, a["size"]))
     for path, size in a.get("large_files", ()):
@@ -284,6 +303,25 @@ def _artifact(out, node, a):
         out["artifact_problem"].add((ref, message))
     if a.get("inspection_bound_ms") is not None:
         out["artifact_inspection_stopped"].add((ref, a["inspection_bound_ms"]))
+    counts = a.get("counts")
+    if counts is not None:
+        out["artifact_memory_min"].add((ref, counts.memory_bytes))
+        out["artifact_table_min"].add((ref, counts.table_elements))
+        for name, value in (
+            ("instances", counts.core_instances),
+            ("tables", counts.tables),
+            ("memories", counts.memories),
+        ):
+            out["artifact_count"].add((ref, name, value))
+
+
+def _host_variants(out) -> None:
+    """The bundled upstream host WIT variants and the host interfaces their worlds import."""
+    from engine.wit.built_against import variant_imports
+
+    for variant, interfaces in variant_imports().items():
+        out["host_variant"].add((variant,))
+        out["host_variant_interface"].update((variant, interface) for interface in interfaces)
 
 
 def _artifact_item(pred):
@@ -340,14 +378,6 @@ def _limit_bounds(out) -> None:
     for name in RAISABLE_LIMITS:
         out["limit_default"].add((name, getattr(DEFAULT_LIMITS, name)))
         out["limit_maximum"].add((name, getattr(HOST_MAXIMA, name)))
-
-
-def _reserved_tools() -> set[tuple]:
-    """(target, tool) for the built-in tool names of every bundled target profile; the `engine`
-    target's are the union of both yois' (the engine's host sits beside a worker's tools)."""
-    from engine.targets import bundled_targets, target_facts
-
-    return set(target_facts(bundled_targets().profiles)["target_reserved_tool"])
 
 
 def _config(out, node, a):

@@ -47,6 +47,11 @@ class Subject:
     # Its signatures and build provenance, checked against the config's trust settings
     # (None when there is no package to check).
     trust: PackageTrust | None = None
+    # From the enablement config: the keys written in `[plugins]`, in the subject's enablement
+    # and its grants ((table, key); docs/targets.md `config_table_key`), and whether the config's
+    # resolved plan holds a record for the ref (spec §3.7).
+    config_table_keys: tuple[tuple[str, str], ...] = ()
+    resolved_plan: bool = False
 
     @property
     def discovered(self) -> bool:

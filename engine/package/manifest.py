@@ -132,6 +132,7 @@ def _schema_diagnostics(problems, locations: Mapping[str, Location]) -> list[Dia
 def _build(doc: dict[str, Any], locations: Mapping[str, Location]) -> Manifest:
     runtime = doc.get("runtime")
     return Manifest(
+        keys=tuple(doc),
         schema_version=doc["schema_version"],
         id=doc["id"],
         name=doc["name"],

@@ -142,6 +142,9 @@ class Manifest:
     permissions: tuple[Permission, ...] = ()
     targets: api_registry.GrantTables = api_registry.NO_TABLES
     locations: Mapping[str, Location] = field(default_factory=lambda: MappingProxyType({}), compare=False)
+    # The top-level keys as written (in file order): which format a host must read to parse the
+    # file is a question for the target rules (`manifest_key` facts, docs/targets.md).
+    keys: tuple[str, ...] = field(default=(), compare=False)
 
     def targets_of(self, api: str) -> tuple:
         """The manifest's declared targets of host API `api` (UrlTarget records; empty: none)."""

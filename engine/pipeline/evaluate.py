@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING
 from engine.graph.build import build_graph
 from engine.graph.facts import export_facts
 from engine.graph.inputs import Subject
-from engine.pipeline.inputs import RuleFiles, RunInputs
+from engine.pipeline.inputs import RuleFiles, RunInputs, select_targets
+from engine.targets.facts import target_facts
+from engine.targets.model import TargetProfile
 
 if TYPE_CHECKING:  # the rule engine itself is imported when rules are first loaded
     import networkx as nx
@@ -88,6 +90,14 @@ class Evaluation:
     facts: dict
     result: Result
     protected: tuple = ()  # the host's protected paths of this run (engine/protected.py)
+    # The target profiles judged for, in report order (`--target`; the default target when none
+    # is asked for). Every verdict input besides the subjects and the rules: part of any key a
+    # cached verdict is stored under.
+    targets: tuple[TargetProfile, ...] = ()
+
+    @property
+    def target_names(self) -> tuple[str, ...]:
+        return tuple(profile.name for profile in self.targets)
 
     def subject(self, ref: str) -> Subject | None:
         if "_subjects" not in self.__dict__:
@@ -153,12 +163,13 @@ class Evaluation:
 
 def evaluate_inputs(inputs: RunInputs, *, inspect: Callable[[bytes], object] | None = None) -> Evaluation:
     """The evaluation of one RunInputs: its subjects under its rule files with its protected
-    paths, nothing else."""
+    paths, judged for its targets, nothing else."""
     return evaluate(
         inputs.subjects,
         policy_dirs=inputs.rules.policy_dirs,
         inspect=inspect,
         protected=inputs.protected,
+        targets=inputs.targets,
         plugins_feature=inputs.plugins_feature,
     )
 
@@ -169,18 +180,23 @@ def evaluate(
     policy_dirs: Sequence[str | Path] = (),
     inspect: Callable[[bytes], object] | None = None,
     protected: tuple | None = None,
+    targets: Sequence[TargetProfile] | None = None,
     plugins_feature: str | None = None,
 ) -> Evaluation:
     """`protected`: the host's protected paths (default: the caches and the policy folders);
-    `plugins_feature`: how the enablement config sets `[feature.plugins] enabled`, when there is
-    a config (engine.grants.model.EnablementConfig.plugins_feature; a fact the rules decide on)."""
+    `targets`: the target profiles judged for (default: the default target), whose facts join
+    the graph's (docs/targets.md); `plugins_feature`: how the enablement config sets
+    `[feature.plugins] enabled`, when there is a config (EnablementConfig.plugins_feature; a fact
+    the rules decide on)."""
     from engine.protected import host_protected_paths
 
     ordered = tuple(subjects)
     if protected is None:
         protected = host_protected_paths(policy_dirs=policy_dirs)
+    selected = select_targets() if targets is None else tuple(targets)
     graph = build_graph(ordered, inspect=inspect, plugins_feature=plugins_feature)
     facts = export_facts(graph, protected)
+    facts.update(target_facts(selected))
     program = load_rules(policy_dirs)
     result = program.evaluate(facts)
-    return Evaluation(subjects=ordered, graph=graph, facts=facts, result=result, protected=protected)
+    return Evaluation(subjects=ordered, graph=graph, facts=facts, result=result, protected=protected, targets=selected)

@@ -37,6 +37,7 @@ from engine.protected import ProtectedPath
 from engine.resources import data_dir
 from engine.rule_files import MAX_RULES_FILE_BYTES, list_rule_files
 from engine.safe_read import ReadError, read_bounded
+from engine.targets.model import TargetProfile
 
 KEY_VERSION = b"yoi-run-verdict-key-v1\0"
 MAX_KEY_DEPTH = 200  # nesting of one input value (a deeply nested enablement `config`)
@@ -83,6 +84,15 @@ class RuleFiles:
         return (self.policy_dirs, self.folders, tuple(out))
 
 
+def select_targets(requested: Sequence[str] = ()) -> tuple[TargetProfile, ...]:
+    """The profiles `--target` values name (`all`: every one; none: the default), in the order
+    given; UnknownTarget (kind usage) names the known ones. The one place a run's target set is
+    decided; the result is RunInputs.targets, key material like every other input."""
+    from engine.targets.registry import bundled_targets
+
+    return bundled_targets().select(requested)
+
+
 @dataclass(frozen=True)
 class RunInputs:
     """Everything one evaluation is computed from, besides the engine itself (see the module
@@ -92,6 +102,9 @@ class RunInputs:
     rules: RuleFiles = RuleFiles()
     # the host's protected paths of the run (engine/protected.py): caches, configs, stores, policies
     protected: tuple[ProtectedPath, ...] = ()
+    # the target profiles judged for (`--target`, docs/targets.md), resolved: what each says,
+    # not only its name, is key material (the registry's APIs the engine target offers included)
+    targets: tuple[TargetProfile, ...] = ()
     # `[feature.plugins] enabled` of the run's config as written (EnablementConfig.plugins_feature),
     # None without a config: the rules decide whether plugins are exposed
     plugins_feature: str | None = None

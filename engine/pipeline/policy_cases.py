@@ -7,6 +7,8 @@
     policy = ["."]                              # optional: org rule folders besides rules/
     expect_status = "partial"                   # per-surface view (list, startup)
     expect_check_status = "rejected"            # gate view (`yoi plugin check`: any deny rejects)
+    targets = ["yoi@b12e0785"]                  # optional: judge for these targets (default: engine)
+    expect_target_status = { "yoi@b12e0785" = "rejected" }   # gate view, per target
     expect_conclusions = [
       { code = "surface_not_granted", args = ["project:example.counter", "ingress", "counter-events"] },
     ]
@@ -47,6 +49,7 @@ def _package_case(case: Mapping[str, Any], base: Path) -> CaseInput:
     from engine.graph.facts import export_facts, schema_arities
     from engine.pipeline.subjects import check_subject
     from engine.resources import rules_dir
+    from engine.targets import target_facts
 
     (package,) = _paths(case["package"], "package", base)
     if not package.exists():
@@ -61,7 +64,21 @@ def _package_case(case: Mapping[str, Any], base: Path) -> CaseInput:
     policy = _paths(case.get("policy", []), "policy", base)
     subject = check_subject(package, config)
     facts = export_facts(build_graph([subject]))
+    facts.update(target_facts(_targets(case.get("targets", []))))
     return CaseInput(facts=facts, rules=policy, context=subject.ref, inputs=schema_arities(), library=(rules_dir(),))
+
+
+def _targets(value: Any):
+    """The profiles a case's `targets` names (default: the default target), as `--target` does."""
+    from engine.errors import EngineError
+    from engine.pipeline.inputs import select_targets
+
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise CaseError("`targets` must be a list of target names")
+    try:
+        return select_targets(value)
+    except EngineError as error:
+        raise CaseError(f"`targets`: {error}") from None
 
 
 def _status_expectation(key: str, predicate: str):
@@ -79,9 +96,27 @@ def _status_expectation(key: str, predicate: str):
     return expect
 
 
+def _target_status_expectation(value: Any, outcome: Outcome) -> list[str]:
+    """`expect_target_status = {target: status}`: the gate-view status per target judged for."""
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise CaseError("`expect_target_status` must be a table of target name = status word")
+    if outcome.context is None:
+        raise CaseError("`expect_target_status` needs a `package` case")
+    found = {row[1]: row[2] for row in outcome.result.facts("target_gate_status") if row[0] == outcome.context}
+    problems = []
+    for target, status in value.items():
+        if target not in found:
+            raise CaseError(f"`expect_target_status`: `{target}` is not a target this case judges for (`targets`)")
+        if found[target] != status:
+            problems.append(f"expected target {target} status {status}, got {found[target]}")
+    return problems
+
+
 def register() -> None:
-    """Make `package` cases, `expect_status` (per-surface view) and `expect_check_status` (gate
-    view) available to the case runner (idempotent)."""
-    register_fact_provider(FactProvider(("package", "grants", "policy"), _package_case))
+    """Make `package` cases, `expect_status` (per-surface view), `expect_check_status` (gate
+    view) and `expect_target_status` (gate view per target) available to the case runner
+    (idempotent)."""
+    register_fact_provider(FactProvider(("package", "grants", "policy", "targets"), _package_case))
     register_expectation("expect_status", _status_expectation("expect_status", "status"))
     register_expectation("expect_check_status", _status_expectation("expect_check_status", "gate_status"))
+    register_expectation("expect_target_status", _target_status_expectation)

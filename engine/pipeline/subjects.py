@@ -86,7 +86,19 @@ def check_subject(path: str | Path, config: EnablementConfig | None = None, pack
     package = replace(package, source=enabled_ref.source)
     resolution = resolve([replace(enablement)], [package])
     checked = inspect_package(package, trust, package_path=str(path), signature_path=enablement.signature)
-    return replace(_subject_from(package.identity, "check", package, resolution, enablement, str(path)), trust=checked)
+    subject = _subject_from(package.identity, "check", package, resolution, enablement, str(path))
+    return replace(subject, trust=checked, **config_inputs(config, enablement, subject.ref))
+
+
+def config_inputs(config: EnablementConfig, enablement: Enablement | None, ref: str) -> dict:
+    """What a subject takes from the config besides its enablement: the keys written in
+    `[plugins]` and in the enablement (docs/targets.md `config_table_key`), and whether the config's
+    resolved plan holds its ref."""
+    written = enablement.written if enablement is not None else ()
+    return {
+        "config_table_keys": tuple(("plugins", key) for key in config.plugins_keys) + written,
+        "resolved_plan": ref in config.resolved_refs,
+    }
 
 
 def _subject_from(ref, mode, package, resolution, enablement, path) -> Subject:
@@ -195,7 +207,11 @@ def workspace_subjects(workspace: Path, config: EnablementConfig, discovery) -> 
         entry.enablement, entry.config = record.enablement, record.config
     for diagnostic in (*discovery.diagnostics, *resolution.diagnostics):
         _attach(items, item, diagnostic)
-    return tuple(_with_trust(items[key].subject(), config.trust) for key in sorted(items))
+    subjects = (_with_trust(items[key].subject(), config.trust) for key in sorted(items))
+    return tuple(
+        replace(subject, **config_inputs(config, subject.enablement, subject.ref)) if subject.configured else subject
+        for subject in subjects
+    )
 
 
 def _with_trust(subject: Subject, trust: TrustSettings) -> Subject:

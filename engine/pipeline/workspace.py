@@ -33,13 +33,16 @@ def workspace_inputs(
     config_path: Path | None = None,
     policy_dirs: Sequence[Path] = (),
     config: EnablementConfig | None = None,
+    targets=None,
     **discover_options,
 ) -> RunInputs:
-    """Every discovered package and every enablement of the workspace, resolved, and the rule
-    files (`config`: the workspace config when the caller already loaded it, so it is not parsed
-    twice; `discover_options` go to discovery: progress, limits, stores)."""
+    """Every discovered package and every enablement of the workspace, resolved, the rule files
+    and the targets judged for (`config`: the workspace config when the caller already loaded it,
+    so it is not parsed twice; `targets`: TargetProfiles, default the default target;
+    `discover_options` go to discovery: progress, limits, stores)."""
     from engine.grants.config import default_config_path
     from engine.package.discovery import discover, store_paths
+    from engine.pipeline.inputs import select_targets
     from engine.pipeline.subjects import workspace_subjects
     from engine.protected import host_protected_paths
 
@@ -51,7 +54,8 @@ def workspace_inputs(
     stores = store_paths(workspace, **{k: v for k, v in discover_options.items() if k == "user_data_home"})
     protected = host_protected_paths((config.file, default_config_path(workspace)), policy_dirs, stores)
     subjects = workspace_subjects(workspace, config, discovery)
-    return RunInputs(subjects, RuleFiles.of(policy_dirs), protected, config.plugins_feature)
+    selected = select_targets() if targets is None else tuple(targets)
+    return RunInputs(subjects, RuleFiles.of(policy_dirs), protected, selected, plugins_feature=config.plugins_feature)
 
 
 def evaluate_workspace(
@@ -59,12 +63,14 @@ def evaluate_workspace(
     config_path: Path | None = None,
     policy_dirs: Sequence[Path] = (),
     config: EnablementConfig | None = None,
+    targets=None,
     **discover_options,
 ):
-    """Evaluation over every discovered package and every enablement of the workspace."""
+    """Evaluation over every discovered package and every enablement of the workspace, judged
+    for the target profiles `targets` (default: the default target)."""
     from engine.pipeline.evaluate import evaluate_inputs
 
-    inputs = workspace_inputs(workspace, config_path, policy_dirs, config, **discover_options)
+    inputs = workspace_inputs(workspace, config_path, policy_dirs, config, targets, **discover_options)
     progress = discover_options.get("progress")
     if progress is not None:
         progress.add(len(inputs.subjects))  # graph and rules, reported done when the evaluation is

@@ -21,6 +21,7 @@ from engine.report.shapes import (
     location_dict,
     plan_dict,
     rules_of,
+    targets_dict,
 )
 from engine.verdict.model import GATE_VIEW, Finding, Outcome, PackageInfo, PackageVerdict, RunVerdict
 
@@ -113,6 +114,12 @@ def check_report(
         (package,) = verdict.packages
     diagnostics = [diagnostic_entry(f) for f in package.diagnostics]
     diagnostics += [diagnostic_entry(f) for f in package.conclusions if f.severity in ("deny", "warn")]
+    diagnostics += [
+        {**diagnostic_entry(f), "target": target.target}
+        for target in package.targets
+        for f in target.findings
+        if f.severity in ("deny", "warn")
+    ]
     denials = sum(1 for f in package.conclusions if f.severity == "deny")
     return {
         "command": "check",
@@ -129,6 +136,7 @@ def check_report(
         else {"status": "rejected" if denials else "active", "diagnostics": denials},
         "inspection": inspection_dict(package, with_tools=True),
         "conclusions": [finding_dict(f) for f in package.conclusions],
+        "targets": targets_dict(package, GATE_VIEW),
         "run_findings": [finding_dict(f) for f in verdict.run_findings],
         "rules": rules_of(verdict, [package]),
         "limits": limits_dict(package.limits),
@@ -159,10 +167,13 @@ def check_failure(verdict: RunVerdict, fail_on: str, sarif: bool = False) -> tup
     outcome = verdict.outcome(GATE_VIEW, fail_on)
     if not outcome.failed:
         return outcome, ""
-    status = verdict.packages[0].gate_status
+    package = verdict.packages[0]
+    status = package.gate_status
     if status == "rejected":
-        where = "plugin check failed: status rejected; see the SARIF results" if sarif else None
-        return outcome, where or "plugin check failed; see diagnostics above"
+        rejecting = [t.target for t in package.targets if t.gate_status == "rejected"]
+        which = f" for {', '.join(rejecting)}" if len(package.targets) > 1 and rejecting else ""
+        where = f"plugin check failed: status rejected{which}; see the SARIF results" if sarif else None
+        return outcome, where or f"plugin check failed{which}; see diagnostics above"
     if status == "disabled":
         return outcome, "plugin check failed: the grants file does not enable this package"
     return outcome, "plugin check failed: " + "; ".join(outcome.reasons)

@@ -70,8 +70,13 @@ def explain_package(evaluation, verdict: RunVerdict, ref: str) -> dict[str, Any]
         if plan is None
         else {f"{api}_allowlist": [g.to_dict() for g in plan.allowlist(api)] for api in api_registry.names()},
         "limits": limits_dict(package.limits) if package else None,
+        "targets": {
+            t.target: {"status": t.status, "compatible": t.compatible, "reasons": [_reason(f) for f in t.findings]}
+            for t in (package.targets if package else ())
+        },
         "run_findings": [finding_dict(f) for f in verdict.run_findings],  # conclusions no package owns
         "rules": rules_of(verdict, [package] if package else []),
+        "_show_targets": verdict.targets_worth_showing,
         "_plan": plan,
         "_limits_line": limits_line(package.limits) if package else None,
         "_run_findings": verdict.run_findings,
@@ -177,6 +182,11 @@ def render_explain(report: dict[str, Any], proof: bool = False) -> str:
             lines.extend("    " + line for line in (found.render(seen=shown) if found else ["(no proof kept)"]))
     if report["items"] and not proof:
         lines.append(f"(P = {ref}; --proof prints the full proofs)")
+    for name, target in report.get("targets", {}).items() if report.get("_show_targets") else ():
+        compatible = "compatible" if target["compatible"] else "incompatible"
+        lines.append(f"target {name}: {target['status']} ({compatible})")
+        for reason in target["reasons"]:
+            lines.append(f"  {reason['severity']}: {reason['message']}  ({reason['rule']})")
     lines.extend(run_finding_lines(report.get("_run_findings", ())))
     return human_lines(lines)
 

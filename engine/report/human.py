@@ -18,6 +18,7 @@ from engine.report.listing import tool_entries
 from engine.report.provenance import signature_summary, trust_json, trust_lines
 from engine.verdict.model import (
     GATE_VIEW,
+    PER_SURFACE_VIEW,
     Finding,
     ItemVerdict,
     LimitsVerdict,
@@ -72,6 +73,44 @@ def verdict_line(view: str, fail_on: str | None) -> str:
     return f"verdict: view={view} ({meaning}) fail_on={fail_on or 'none'}"
 
 
+def target_lines(package: PackageVerdict, view: str, indent: str = "") -> list[str]:
+    """The package judged for each target (docs/targets.md): its status in `view`, whether the
+    target raises a denial of its own, and that target's findings."""
+    lines = [f"{indent}targets:"]
+    for target in package.targets:
+        status = target.gate_status if view == GATE_VIEW else target.status
+        compatible = "compatible" if target.compatible else "incompatible"
+        lines.append(f"{indent}  - {target.target} [{status}] {compatible}")
+        lines.extend(f"{indent}    {_diagnostic_line(f, always_severity=True).lstrip()}" for f in target.findings)
+    return lines
+
+
+def matrix_lines(packages: Sequence[PackageVerdict], targets: Sequence[str], view: str) -> list[str]:
+    """Packages x targets: the status of each package for each target, `*` where the target
+    itself denies something (a compatibility matrix, README "Targets")."""
+    if not packages or len(targets) < 2:
+        return []
+    header = ["package", *targets]
+    rows = []
+    for package in packages[:MAX_HUMAN_ITEMS]:
+        cells = [package.ref]
+        for name in targets:
+            target = package.target(name)
+            if target is None:
+                cells.append("-")
+                continue
+            status = target.gate_status if view == GATE_VIEW else target.status
+            cells.append(status + ("" if target.compatible else "*"))
+        rows.append(cells)
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    lines = ["compatibility (status per target; * = the target itself denies something):"]
+    lines.extend(
+        "  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in [header, *rows]
+    )
+    return lines
+
+
 def run_finding_lines(findings: Sequence[Finding]) -> list[str]:
     """Conclusions no package owns (about the run, or naming no package of it), with their rule."""
     if not findings:
@@ -110,12 +149,16 @@ def render_check(verdict: RunVerdict, input_path: str | os.PathLike[str], fail_o
     if shown:
         lines.append("diagnostics:")
         lines.extend(_diagnostic_line(f) for f in shown)
+    elif any(t.findings_of("deny") for t in package.targets):
+        lines.append("diagnostics: none of the package's own (see the targets below)")
     else:
         lines.append("diagnostics: none")
     lines.extend(f"note: {f.text}" for f in package.conclusions if f.severity == "info")
     assumed = assumed_grants_note(verdict.assumed_grant_rules if package.grants_assumed else ())
     if assumed:
         lines.append(f"note: {assumed}")
+    if verdict.targets_worth_showing:
+        lines.extend(target_lines(package, GATE_VIEW))
     lines.extend(run_finding_lines(verdict.run_findings))
     lines.append(verdict_line(GATE_VIEW, fail_on))
     lines.append(CHECK_SAFETY)
@@ -132,6 +175,13 @@ def _trust_lines(package: PackageVerdict, *, always: bool = False) -> list[str]:
     return trust_lines(shapes["signatures"], shapes["provenance"], always=always)
 
 
+def render_check_matrix(verdicts: Sequence[RunVerdict]) -> str:
+    """After the reports of a multi-package check: the packages x targets matrix (gate view)."""
+    packages = [package for verdict in verdicts for package in verdict.packages]
+    targets = verdicts[0].targets if verdicts else ()
+    return human_lines(matrix_lines(packages, targets, GATE_VIEW))
+
+
 def _guidance(status: str, info: PackageInfo) -> str:
     if status in CHECK_GUIDANCE:
         return CHECK_GUIDANCE[status]
@@ -141,10 +191,10 @@ def _guidance(status: str, info: PackageInfo) -> str:
     )
 
 
-def _diagnostic_line(finding: Finding) -> str:
+def _diagnostic_line(finding: Finding, *, always_severity: bool = False) -> str:
     """`  - kind=K phase=P [severity=S] [at=FILE:LINE] message=M`: the severity when it is not a
-    deny, and where the finding points when that is known."""
-    marker = f" severity={finding.severity}" if finding.severity != "deny" else ""
+    deny (or always), and where the finding points when that is known."""
+    marker = f" severity={finding.severity}" if always_severity or finding.severity != "deny" else ""
     location = finding.location
     where = f" at={location.file}:{location.line}" if location and location.file and location.line else ""
     return f"  - kind={finding.kind} phase={finding.phase}{marker}{where} message={finding.text}"
@@ -218,8 +268,6 @@ def summary_line(packages: Sequence[PackageVerdict]) -> str:
 
 def render_list(verdict: RunVerdict, workspace: str, fail_on: str | None = None, width: int | None = None) -> str:
     """The human list; `width` (a terminal's) wraps long rows, None keeps one line per item."""
-    from engine.verdict.model import PER_SURFACE_VIEW
-
     lines = [f"plugin packages (workspace: {workspace})"]
     packages = verdict.packages
     if not packages:
@@ -242,6 +290,8 @@ def render_list(verdict: RunVerdict, workspace: str, fail_on: str | None = None,
         signed = signature_summary(package.trust)
         if signed is not None:
             fields.append(f"signed={signed}")
+        if len(package.targets) > 1:
+            fields.append("targets=" + ",".join(f"{t.target}:{t.status}" for t in package.targets))
         lines.extend(_row(fields, width))
         reasons = [f"    diagnostic: {message}" for _, message in listed]
         reasons += [f"    {f.severity}: {f.text}" for f in package.conclusions if f.severity != "deny"]
@@ -251,8 +301,11 @@ def render_list(verdict: RunVerdict, workspace: str, fail_on: str | None = None,
             lines.append(f"    ... and {len(reasons) - MAX_LIST_REASONS} more (yoi plugin show {package.ref})")
     if len(packages) > MAX_HUMAN_ITEMS:
         lines.append(f"  ... {len(packages) - MAX_HUMAN_ITEMS} more plugin package(s) omitted")
+    lines.extend(matrix_lines(packages, verdict.targets, PER_SURFACE_VIEW))
     lines.extend(run_finding_lines(verdict.run_findings))
     lines.append(verdict_line(PER_SURFACE_VIEW, fail_on))
+    if verdict.targets_worth_showing:
+        lines.append(f"targets: {', '.join(verdict.targets)}")
     lines.append(summary_line(packages))
     return human_lines(lines)
 
@@ -335,6 +388,8 @@ def render_show(verdict: RunVerdict, package: PackageVerdict) -> str:
     if notes:
         lines.append("  notes:")
         lines.extend(f"    - [{f.severity}] {f.text}" for f in notes)
+    if verdict.targets_worth_showing:
+        lines.extend(target_lines(package, PER_SURFACE_VIEW, "  "))
     lines.extend(run_finding_lines(verdict.run_findings))
     return human_lines(lines)
 

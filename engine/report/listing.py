@@ -21,6 +21,7 @@ from engine.report.shapes import (
     plan_dict,
     rules_dict,
     rules_of,
+    targets_dict,
 )
 from engine.verdict.model import PER_SURFACE_VIEW, ItemVerdict, PackageVerdict, RunVerdict
 
@@ -76,6 +77,7 @@ def list_item(package: PackageVerdict) -> dict[str, Any]:
         ],
         "plan": plan_dict(package),
         **trust_json(package.trust),
+        "targets": targets_dict(package, PER_SURFACE_VIEW),
     }
 
 
@@ -86,6 +88,7 @@ def list_report(verdict: RunVerdict, workspace: str, fail_on: str | None = None)
         "workspace": workspace,
         "verdict_view": PER_SURFACE_VIEW,
         "fail_on": fail_on,
+        "target_profiles": list(verdict.targets),
         "items": [list_item(p) for p in verdict.packages],
         "run_findings": [finding_dict(f) for f in verdict.run_findings],
         "rules": rules_dict(verdict.rules),

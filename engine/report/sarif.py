@@ -150,6 +150,7 @@ def sarif_log(
     fail_on = sorted({str(r["fail_on"]) for r in reports if r.get("fail_on")})
     if fail_on:
         properties["yoi/failOn"] = fail_on[0] if len(fail_on) == 1 else fail_on
+    properties.update(_target_properties(reports))
     assumed = sorted({code for r in reports for code in r.get("assumed_grant_rules", ())})
     if assumed:  # org rules judged against the package's requests (check without --grants)
         properties["yoi/assumedGrantRules"] = assumed
@@ -165,6 +166,20 @@ def sarif_log(
     if properties:
         run["properties"] = properties
     return {"$schema": SCHEMA_URI, "version": SARIF_VERSION, "runs": [run]}
+
+
+def _target_properties(reports: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """One run property per target the reports were judged for (docs/targets.md):
+    `yoi/target/<name>` = {status: each package's status for it, compatible: whether it raises no
+    denial of its own for any package}."""
+    out: dict[str, dict[str, Any]] = {}
+    for report in reports:
+        reference = str((report.get("package") or {}).get("reference") or report.get("input_path") or "")
+        for name, verdict in (report.get("targets") or {}).items():
+            entry = out.setdefault(f"yoi/target/{name}", {"compatible": True, "status": {}})
+            entry["status"][reference] = verdict.get("status")
+            entry["compatible"] = entry["compatible"] and bool(verdict.get("compatible"))
+    return out
 
 
 # --- findings: one per result, in report order -------------------------------------------------
@@ -194,6 +209,21 @@ def _findings(report: Mapping[str, Any], base: Path) -> list[dict[str, Any]]:
                 "rule_source": _rule_source(_rule_location(rules, code), base),
             }
         )
+    for target, verdict in (report.get("targets") or {}).items():
+        for finding in verdict.get("findings") or ():
+            code = str(finding.get("code") or "")
+            found.append(
+                {
+                    **common,
+                    **_conclusion_where(finding.get("location"), input_path, base),
+                    "status": verdict.get("status"),
+                    "target": target,
+                    "rule_id": rule_id(code),
+                    "severity": finding.get("severity") or "warn",
+                    "message": str(finding.get("message") or ""),
+                    "rule_source": _rule_source(_rule_location(rules, code), base),
+                }
+            )
     found += _run_findings(report, common, input_path, base)
     for diagnostic in report.get("diagnostics") or ():
         # The `diagnostics` list is the reference's flat view: its rule entries are the
@@ -365,9 +395,11 @@ def _rule_source(rule: Mapping[str, Any] | None, base: Path) -> dict[str, Any] |
 
 
 def _fingerprint(finding: Mapping[str, Any], occurrences: dict[str, int]) -> str:
-    """Stable across runs: hash of rule id, file and message, plus an occurrence counter so
-    identical findings in one run stay distinct (GitHub's `hash:n` convention)."""
-    key = "\x00".join((finding["rule_id"], finding["uri"], finding["message"]))
+    """Stable across runs: hash of rule id, file and message (and target, for a target's
+    finding), plus an occurrence counter so identical findings in one run stay distinct
+    (GitHub's `hash:n` convention)."""
+    parts = (finding["rule_id"], finding["uri"], finding["message"])
+    key = "\x00".join((*parts, finding["target"]) if finding.get("target") else parts)
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
     occurrences[digest] = occurrences.get(digest, 0) + 1
     return f"{digest}:{occurrences[digest]}"
@@ -399,7 +431,9 @@ def _result(finding: Mapping[str, Any], index: Mapping[str, int], occurrences: d
         related = _physical(source["uri"], source["line"], source["column"])
         related.update(id=0, message={"text": f"rule in {source['name']}"})
         result["relatedLocations"] = [related]
-    properties = {k: finding[k] for k in ("package", "digest", "status", "scope", *TRUST_PROPERTIES) if finding.get(k)}
+    properties = {
+        k: finding[k] for k in ("package", "digest", "status", "scope", "target", *TRUST_PROPERTIES) if finding.get(k)
+    }
     if source:
         properties["rule"] = f"{source['name']}:{source['line']}"
     if finding.get("member"):

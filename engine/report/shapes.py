@@ -12,6 +12,7 @@ from typing import Any
 
 from engine.diagnostics import Location
 from engine.verdict.model import (
+    GATE_VIEW,
     Finding,
     ItemVerdict,
     LimitsVerdict,
@@ -56,9 +57,27 @@ def rules_dict(rules: Iterable[RuleInfo]) -> dict[str, Any]:
     }
 
 
+def targets_dict(package: PackageVerdict, view: str) -> dict[str, Any]:
+    """Per target judged for, in the run's order: the package's status for it in `view`,
+    whether the target raises no denial of its own, and the target's findings (docs/targets.md)."""
+    return {
+        target.target: {
+            "status": target.gate_status if view == GATE_VIEW else target.status,
+            "compatible": target.compatible,
+            "findings": [finding_dict(f) for f in target.findings],
+        }
+        for target in package.targets
+    }
+
+
+def package_codes(package: PackageVerdict) -> set[str]:
+    """The conclusion codes of a package's findings, its targets' included."""
+    return {f.code for f in package.conclusions} | {f.code for t in package.targets for f in t.findings}
+
+
 def rules_of(verdict: RunVerdict, packages: Iterable[PackageVerdict], with_run: bool = True) -> dict[str, Any]:
     """The rules catalog of the codes `packages` use (and the run's findings, `with_run`)."""
-    codes = {f.code for p in packages for f in p.conclusions}
+    codes = {code for p in packages for code in package_codes(p)}
     if with_run:
         codes |= {f.code for f in verdict.run_findings}
     return rules_dict(rule for rule in verdict.rules if rule.code in codes)

@@ -1,8 +1,9 @@
 """Target profiles as facts, so rules decide compatibility (DESIGN decision 9: no `if target`).
 
-`TARGET_FACT_SCHEMA` is the planned public schema (docs/targets.md, "Facts"); it joins
-engine.graph.facts.FACT_SCHEMA when the rules that read it land. Booleans are facts that exist
-or not (`target_flag(T, F)` only for flags that are on), numbers are integers, the rest strings.
+`TARGET_FACT_SCHEMA` is part of the public fact schema (engine.graph.facts.FACT_SCHEMA, origin
+`target`; docs/rules.md). Only the targets a run is judged for are exported (the pipeline adds
+them). Booleans are facts that exist or not (`target_flag(T, F)` only for flags that are on),
+numbers are integers, the rest strings.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ TARGET_FACT_SCHEMA: dict[str, tuple[str, ...]] = {
     "target": ("T",),
     "target_alias": ("T", "Alias"),
     "target_default": ("T",),
+    "target_upstream": ("T", "Repository", "Commit"),
     "target_wit": ("T", "Variant"),
     "target_schema_version": ("T", "Version"),
     "target_manifest_key": ("T", "Key"),
@@ -44,6 +46,8 @@ def _profile_facts(p: TargetProfile) -> Iterable[tuple[str, Fact]]:
     yield "target", (t,)
     if p.default:
         yield "target_default", (t,)
+    if p.upstream is not None:
+        yield "target_upstream", (t, p.upstream.repository, p.upstream.commit)
     yield from (("target_alias", (t, alias)) for alias in p.aliases)
     yield from (("target_wit", (t, variant)) for variant in p.wit)
     yield from (("target_schema_version", (t, version)) for version in p.schema_versions)

@@ -160,4 +160,5 @@ def _build(document: dict[str, Any], source: str) -> TargetProfile:
         lifecycle_states=_unique(document["lifecycle"]["states"], "lifecycle.states", source),
         reserved_tools=_unique(document.get("tools", {}).get("reserved", []), "tools.reserved", source),
         flags=tuple(document["flags"].items()),
+        host_apis_from_registry=document.get("host_apis_from_registry", False),
     )

@@ -67,6 +67,8 @@ class TargetProfile:
     lifecycle_states: tuple[str, ...]
     reserved_tools: tuple[str, ...]
     flags: tuple[tuple[str, bool], ...]
+    # Offers every API of the host-API registry too (engine.targets.registry_apis): this engine.
+    host_apis_from_registry: bool = False
 
     def limit(self, name: str) -> int | None:
         """The limit `name`, or None when this host has no such bound."""

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from engine.targets.load import ALL, SUFFIX, TargetError, UnknownTarget, load_profile
 from engine.targets.model import HostApiProfile, TargetProfile
+from engine.targets.registry_apis import with_registry_apis
 from engine.targets.schema import FORM_OF_KIND
 
 MAX_PROFILES = 64
@@ -41,7 +42,7 @@ class TargetRegistry:
         profile = self._by_name.get(name)
         if profile is None:
             raise UnknownTarget(f"unknown target `{name}`; known: {self.describe_names()}")
-        return profile
+        return with_registry_apis(profile)
 
     def describe_names(self) -> str:
         parts = [f"{p.name} (alias {', '.join(p.aliases)})" if p.aliases else p.name for p in self.profiles]
@@ -51,11 +52,11 @@ class TargetRegistry:
         """The profiles `--target` values name, in the order given without repeats; `all` is
         every profile; nothing requested is the default."""
         if not requested:
-            return (self.default(),)
+            return (with_registry_apis(self.default()),)
         chosen: dict[str, TargetProfile] = {}
         for name in requested:
             for profile in self.profiles if name == ALL else (self.get(name),):
-                chosen.setdefault(profile.name, profile)
+                chosen.setdefault(profile.name, with_registry_apis(profile))
         return tuple(chosen.values())
 
 

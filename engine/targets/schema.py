@@ -49,6 +49,7 @@ FLAGS = (
     "failed_instances_restart",
     "no_runtime_install_fails",
     "startup_resolves_enabled",
+    "url_target_inspection",
 )
 # `[config]` lists per config table, and the table each names.
 CONFIG_TABLES = {
@@ -71,6 +72,7 @@ PROFILE_SCHEMA: dict = {
     "default": {"type": "boolean"},
     "description": {"type": "string", "required": True, "empty": False, "maxlength": 300},
     "union_of": _NAMES,
+    "host_apis_from_registry": {"type": "boolean"},
     "wit": _NAMES,
     "upstream": {
         "type": "dict",

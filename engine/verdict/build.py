@@ -23,6 +23,7 @@ from engine.verdict.model import (
     PackageVerdict,
     RuntimeVerdict,
     RunVerdict,
+    TargetVerdict,
 )
 from engine.verdict.plans import plan_for
 
@@ -41,9 +42,11 @@ def build_verdict(evaluation) -> RunVerdict:
             by_ref.setdefault(package, []).append(conclusion)
         else:
             run_conclusions.append(conclusion)
-    packages = tuple(_package(evaluation, s, by_ref.get(s.ref, ())) for s in evaluation.subjects)
+    targets = evaluation.target_names
+    packages = tuple(_package(evaluation, s, by_ref.get(s.ref, ()), targets) for s in evaluation.subjects)
     run_findings = tuple(conclusion_finding(evaluation, c, Locator(None)) for c in run_conclusions)
-    every = [f for p in packages for f in p.conclusions] + list(run_findings)
+    every = [f for p in packages for f in p.conclusions]
+    every += [f for p in packages for t in p.targets for f in t.findings] + list(run_findings)
     return RunVerdict(
         packages,
         run_findings,
@@ -51,6 +54,8 @@ def build_verdict(evaluation) -> RunVerdict:
         protected_paths=tuple(entry.path for entry in evaluation.protected),
         enablement_reading_rules=enablement_reading_rules(evaluation),
         run_blocking_codes=tuple(code for (code,) in evaluation.rows("blocks_run")),
+        targets=targets,
+        default_target_only=len(evaluation.targets) == 1 and evaluation.targets[0].default,
     )
 
 
@@ -80,20 +85,23 @@ def enablement_reading_rules(evaluation) -> tuple[str, ...]:
     return tuple(sorted({r.head.pred for r in org if any(a.pred in reading for a in body_atoms(r))}))
 
 
-def _package(evaluation, subject: Subject, conclusions) -> PackageVerdict:
+def _package(evaluation, subject: Subject, conclusions, targets: tuple[str, ...]) -> PackageVerdict:
     ref = subject.ref
     package = subject.package
     manifest = package.manifest if package is not None else None
     locator = Locator(subject)
-    findings = tuple(conclusion_finding(evaluation, c, locator) for c in conclusions)
+    every = tuple(conclusion_finding(evaluation, c, locator) for c in conclusions)
+    findings = tuple(f for f in every if f.target is None)
     parsed = try_parse_ref(ref)
     grants = subject.grants
     label = Path(package.path).name if package else Path(subject.package_path).name if subject.package_path else None
+    own_status = evaluation.value("status", ref, "rejected")
+    own_gate_status = evaluation.value("gate_status", ref, "rejected")
     return PackageVerdict(
         ref=ref,
         local_ref=parsed.local_id if parsed else None,
-        status=evaluation.value("status", ref, "rejected"),
-        gate_status=evaluation.value("gate_status", ref, "rejected"),
+        status=evaluation.value("targets_status", ref, own_status),
+        gate_status=evaluation.value("targets_gate_status", ref, own_gate_status),
         classification=evaluation.value("classification", ref),
         source=subject.source,
         label=label,
@@ -121,7 +129,29 @@ def _package(evaluation, subject: Subject, conclusions) -> PackageVerdict:
         limits=_limits(evaluation, ref) if package is not None else None,
         plan=plan_for(evaluation, ref),
         trust=subject.trust,
+        targets=tuple(_target(evaluation, ref, name, every) for name in targets),
     )
+
+
+def _target(evaluation, ref: str, name: str, findings: tuple[Finding, ...]) -> TargetVerdict:
+    """The package judged for target `name` (rules/status.rules `target_status`, ...)."""
+    rank = dict(evaluation.rows("status_rank"))
+    statuses = {row[2] for row in evaluation.rows("target_status", ref) if row[1] == name}
+    gate = {row[2] for row in evaluation.rows("target_gate_status", ref) if row[1] == name}
+    return TargetVerdict(
+        target=name,
+        status=_worst(statuses, rank, evaluation.value("status", ref, "rejected")),
+        gate_status=_worst(gate, rank, evaluation.value("gate_status", ref, "rejected")),
+        compatible=evaluation.holds("target_compatible", ref, name),
+        findings=tuple(f for f in findings if f.target == name),
+    )
+
+
+def _worst(values: set[str], rank: dict, default: str) -> str:
+    """The status the rules derive; should they derive two, the worse by their `status_rank`."""
+    if not values:
+        return default
+    return max(sorted(values), key=lambda status: rank.get(status, -1))
 
 
 def _joined(findings: tuple[Finding, ...], indexes, severity: str = "deny") -> str | None:

@@ -48,6 +48,7 @@ def conclusion_finding(evaluation, conclusion, locator: Locator) -> Finding:
         args=tuple(conclusion.args),
         rule=conclusion.location,
         names_item=rule is None or message_names_item(meta, rule),
+        target=None if meta.target is None else str(meta.target.resolve(conclusion.args)),
     )
 
 

@@ -62,6 +62,7 @@ class Finding:
     args: tuple = ()
     rule: Location | None = None  # the rule statement that concluded it
     names_item: bool = True  # the message names the item it is about (False: reports prefix it)
+    target: str | None = None  # the target a `@target(T)` conclusion judges for (None: the package's own)
 
     @property
     def is_conclusion(self) -> bool:
@@ -156,13 +157,31 @@ class LimitsVerdict:
 
 
 @dataclass(frozen=True)
+class TargetVerdict:
+    """The package judged for one target host (docs/targets.md): its status in both views (the
+    package's own, made worse by the target's denials), whether the target raises no denial of
+    its own (`compatible`), and the target's findings (each said here only)."""
+
+    target: str
+    status: str  # per-surface view (rules `target_status`)
+    gate_status: str  # gate view (rules `target_gate_status`)
+    compatible: bool
+    findings: tuple[Finding, ...] = ()
+
+    def findings_of(self, severity: str) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity == severity)
+
+
+@dataclass(frozen=True)
 class PackageVerdict:
-    """Everything decided about one package reference of the run."""
+    """Everything decided about one package reference of the run. `status` and `gate_status`
+    are over every target judged for (`targets`): the worst of theirs, so with one target they
+    are that target's (rules `targets_status`, `targets_gate_status`)."""
 
     ref: str
     local_ref: str | None
-    status: str  # per-surface view (rules `status`)
-    gate_status: str  # gate view (rules `gate_status`)
+    status: str  # per-surface view (rules `targets_status`)
+    gate_status: str  # gate view (rules `targets_gate_status`)
     classification: str | None
     source: str | None
     label: str | None  # the package file or folder name
@@ -191,6 +210,10 @@ class PackageVerdict:
     # What was found beside the package: its signatures and build provenance, as statuses the
     # rules judged (docs/provenance.md); None when there is no package to check.
     trust: PackageTrust | None = None
+    targets: tuple[TargetVerdict, ...] = ()  # one per target judged for, in the run's order
+
+    def target(self, name: str) -> TargetVerdict | None:
+        return next((t for t in self.targets if t.target == name), None)
 
     def surface_items(self, surface: str) -> tuple[ItemVerdict, ...]:
         return tuple(item for item in self.items if item.surface == surface)
@@ -270,6 +293,15 @@ class RunVerdict:
         """The enablement-reading org rules, when some package of the run was judged with
         assumed grants (else nothing to say)."""
         return self.enablement_reading_rules if any(p.grants_assumed for p in self.packages) else ()
+
+    targets: tuple[str, ...] = ()  # the target profiles judged for, in report order
+    default_target_only: bool = True  # judged for the default target alone (reports need not say so)
+
+    @property
+    def targets_worth_showing(self) -> bool:
+        """Whether a human report names the targets: several, another than the default, or one
+        that said something of its own."""
+        return not self.default_target_only or any(t.findings for p in self.packages for t in p.targets)
 
     @cached_property
     def _by_ref(self) -> dict[str, PackageVerdict]:

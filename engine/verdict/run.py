@@ -17,13 +17,14 @@ from engine.verdict.model import RunVerdict
 
 
 def check_verdict(
-    path: str | Path, grants_file: Path | None = None, policy_dirs: Sequence[str | Path] = ()
+    path: str | Path, grants_file: Path | None = None, policy_dirs: Sequence[str | Path] = (), targets=None
 ) -> RunVerdict:
-    """The verdict of `yoi plugin check PATH [--grants FILE] [--policy DIR...]`."""
+    """The verdict of `yoi plugin check PATH [--grants FILE] [--policy DIR...] [--target T...]`
+    (`targets`: the selected TargetProfiles; default: the default target)."""
     from engine.pipeline.check import check_inputs
     from engine.verdict.cached import cached_verdict
 
-    return cached_verdict(check_inputs(path, grants_file, policy_dirs))
+    return cached_verdict(check_inputs(path, grants_file, policy_dirs, targets))
 
 
 def workspace_verdict(
@@ -35,7 +36,8 @@ def workspace_verdict(
     **options,
 ) -> RunVerdict:
     """The verdict of every package and enablement of a workspace (list, show; `options` go to
-    discovery: progress, limits, stores, and `config` when the caller already loaded it)."""
+    discovery: progress, limits, stores, and `config` when the caller already loaded it, and
+    `targets`, the TargetProfiles judged for)."""
     from engine.pipeline.workspace import workspace_inputs
 
     inputs = workspace_inputs(workspace, config_path, policy_dirs, **options)

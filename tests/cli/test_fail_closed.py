@@ -217,7 +217,12 @@ def test_list_fail_on_deny_fails_on_a_partial_package(tmp_path):
 def test_sarif_names_the_view(tmp_path):
     done = cli_run("plugin", "check", package_dir(tmp_path / "pkg", manifest()), "--format", "sarif")
     assert done.exit_code == 0, done.output
-    assert json.loads(done.stdout)["runs"][0]["properties"] == {"yoi/verdictView": "gate", "yoi/failOn": "deny"}
+    assert json.loads(done.stdout)["runs"][0]["properties"] == {
+        "yoi/verdictView": "gate",
+        "yoi/failOn": "deny",
+        # one run property per target judged for (issue 19): the default target here
+        "yoi/target/engine": {"compatible": True, "status": {"project:example.gate": "active"}},
+    }
 
 
 # -- 2. org policies fail closed ------------------------------------------------------------------

@@ -55,8 +55,8 @@ REFERENCE_REPORT_KEYS = [
 ]
 REPORT_KEYS = [
     "command", "status", "verdict_view", "fail_on", "input_path", "input_kind", "package", "classification",
-    "diagnostics", "static_inspection", "inspection", "conclusions", "run_findings", "rules", "limits", "plan", "grants",
-    "assumed_grant_rules", "signatures", "provenance", "safety", "next_steps",
+    "diagnostics", "static_inspection", "inspection", "conclusions", "targets", "run_findings", "rules", "limits", "plan",
+    "grants", "assumed_grant_rules", "signatures", "provenance", "safety", "next_steps",
 ]
 PACKAGE_KEYS = [
     "reference", "package", "source", "version", "schema_version", "digest", "package_path",

@@ -101,7 +101,7 @@ def test_a_workspace_ref_prints_the_facts_of_that_package(tmp_path, monkeypatch)
     facts = json.loads(run("plugin", "facts", "t.raw", "--workspace", tmp_path / "ws").stdout)
     refs = {row[0] for row in facts["package"]}
     assert refs == {"project:t.raw"}
-    assert facts["limit_default"] and facts["target_reserved_tool"]  # facts about no package stay
+    assert facts["limit_default"] and facts["host_variant"]  # facts about no package stay
     assert facts["grants"] == [["project:t.raw", "surface", "tool"], ["project:t.raw", "tool", "echo"]]
     missing = run("plugin", "facts", "nope", "--workspace", tmp_path / "ws")
     assert missing.exit_code == 2 and "no plugin package in the workspace" in missing.output

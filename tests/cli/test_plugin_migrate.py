@@ -373,3 +373,31 @@ def test_on_a_terminal_the_diff_cannot_drive_it(package, monkeypatch):
     shown = invoke(folder)
     assert "\u202e" not in shown.stdout and "\u200b" not in shown.stdout
     assert "\\u202eevil\\u200b" in shown.stdout
+
+
+def test_the_migrated_package_and_config_check_active_under_upstream_head(package):
+    """Issue 19 done-when: migrate, re-pin the new digest (as `pack` prints it), and the package
+    checks `active` under yoi@b12e0785 with the migrated enablement, while the original is
+    unreadable there (`https` permission and grants)."""
+    from engine.package.materialize import load_package_path
+
+    folder, config = package
+    old_digest = load_package_path(folder).digest
+    (config).write_text(CONFIG.replace("sha256:aaaa", old_digest))
+    before = json.loads(invoke_check(folder, "--grants", config, "--target", "yoi@b12e0785").stdout)
+    assert before["status"] == "rejected" and not before["targets"]["yoi@b12e0785"]["compatible"]
+    assert json.loads(invoke_check(folder, "--grants", config, "--target", "yoi@43c9216e").stdout)["status"] == "active"
+    assert invoke(folder, "--config", config, "--write").exit_code == 0
+    new_digest = load_package_path(folder).digest
+    assert new_digest != old_digest
+    config.write_text(config.read_text().replace(old_digest, new_digest))
+    after = json.loads(invoke_check(folder, "--grants", config, "--target", "yoi@b12e0785").stdout)
+    assert after["status"] == "active", after["targets"]
+    assert after["targets"]["yoi@b12e0785"]["compatible"]
+    assert not [f for f in after["targets"]["yoi@b12e0785"]["findings"] if f["severity"] == "deny"]
+    # ... and the engine, which reads both formats, still runs it
+    assert json.loads(invoke_check(folder, "--grants", config).stdout)["status"] == "active"
+
+
+def invoke_check(*args):
+    return CliRunner().invoke(cli, ["plugin", "check", *map(str, args), "--json"])

@@ -141,3 +141,62 @@ def test_an_org_deny_about_one_tool_denies_that_tool_only(tmp_path):
     text = (path / "plugin.toml").read_text().splitlines()
     assert text[finding.location.line - 1] == "[[tools]]" and text[finding.location.line] == 'name = "other"'
     assert load_package_path(path).manifest.tools[1].name == "other"
+
+
+# ---- @target(T): a conclusion that judges a package for one target host (issue 19) -----------
+
+
+@pytest.mark.parametrize(
+    ("annotation", "code", "column", "words"),
+    [
+        ("@target(X)", "rules.target-variable", 9, "@target names `X`, which is not a variable of the head"),
+        ("@target(_)", "rules.syntax", 9, "expected"),
+        ("@target(engine)", "rules.target-variable", 9, "@target names `engine`"),
+        ('@target("engine")', "rules.syntax", 9, "expected"),
+        ("@target(T) @target(T)", "rules.duplicate-annotation", 12, "`@target` is given twice"),
+        ("@kind(T)", "rules.unknown-kind", 7, "unknown kind `T`"),
+        ("@about(T)", "rules.unknown-about", 8, "unknown @about form `T`"),
+    ],
+)
+def test_invalid_target_metadata_is_a_load_error_at_its_position(annotation, code, column, words):
+    text = f'{annotation}\ndeny bad(P, T) "no {{T}}" :- tool(P, T).\n'
+    [(found, line, col, message)] = problems(text)
+    assert (found, line, col) == (code, 1, column) and words in message
+
+
+def test_a_target_conclusion_decides_the_targets_verdict_not_the_packages():
+    program = loads(
+        """
+        @kind(abi) @about(package(P)) @target(T)
+        deny too_big(P, T) "too big for {T}" :- size(P, B), cap(T, M), B > M.
+        @kind(duplicate) @about(tool(P, Tool)) @target(T)
+        deny clash(P, T, Tool) "{Tool} is {T}'s" :- tool(P, Tool), builtin(T, Tool).
+        @about(package(P))
+        deny own(P) "own" :- bad(P).
+        """,
+        "org.rules",
+    )
+    assert program.metadata["too_big"].target.position == 1 and program.metadata["own"].target is None
+    result = program.evaluate(
+        {"size": [("p", 10)], "cap": [("a", 5), ("b", 50)], "tool": [("p", "Read")], "builtin": [("b", "Read")],
+         "bad": [("q",)]}
+    )
+    assert sorted(result.facts("target_conclusion")) == [
+        ("p", "a", "deny", "too_big"), ("p", "b", "deny", "clash")]
+    assert result.facts("target_item_denied") == [("p", "b", "tool", "Read")]
+    # none of it reaches the package's own verdict
+    assert result.facts("conclusion") == [("q", "deny", "own")]
+    assert not result.facts("abi_broken") and not result.facts("item_denied")
+
+
+def test_rules_of_one_conclusion_agree_about_its_target():
+    text = '@target(T)\ndeny x(P, T) "a" :- a(P, T).\n@about(package(P))\ndeny x(P, T) "b" :- b(P, T).\n'
+    [(code, line, _, message)] = problems(text)
+    assert (code, line) == ("rules.conclusion-metadata", 3) and "another meaning" in message
+
+
+def test_the_target_predicates_are_reserved():
+    for text in ('target_conclusion("p", "t", "deny", "x").\n', 'target_item_denied(P, T, "tool", X) :- q(P, T, X).\n'):
+        assert [p[0] for p in problems(text)] == ["rules.reserved-name"]
+    [(code, *_)] = problems("bad(P) :- target_conclusion(P, T, S).\n")
+    assert code == "rules.arity"

@@ -115,13 +115,11 @@ def test_a_misspelt_plugins_switch_is_a_config_error(workspace, text, key, line)
 # -- built-in tool names --------------------------------------------------------------------------
 
 def test_the_reserved_names_are_the_target_profiles_data_exported_as_facts():
-    from engine.graph.build import build_graph
-    from engine.graph.facts import export_facts
-    from engine.pipeline.subjects import check_subject
-    from engine.targets import bundled_targets
+    from engine.targets import bundled_targets, target_facts
 
-    facts = export_facts(build_graph([check_subject(EXAMPLES / "raw-echo")]))["target_reserved_tool"]
-    by_target = {profile.name: set(profile.reserved_tools) for profile in bundled_targets().profiles}
+    profiles = bundled_targets().select(["all"])
+    facts = target_facts(profiles)["target_reserved_tool"]
+    by_target = {profile.name: set(profile.reserved_tools) for profile in profiles}
     assert facts == {(target, tool) for target, tools in by_target.items() for tool in tools}
     assert {"Read", "SpawnPod"} <= by_target["yoi@43c9216e"] and {"Read", "WorkerSpawn"} <= by_target["yoi@b12e0785"]
     assert by_target["engine"] == by_target["yoi@43c9216e"] | by_target["yoi@b12e0785"]  # reserved under our host too

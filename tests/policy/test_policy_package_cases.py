@@ -61,3 +61,28 @@ def test_missing_package_and_unknown_key_are_case_errors(tmp_path):
     assert "package `nope` does not exist" in result.output
     assert "unknown key `expect_stauts`" in result.output
     assert result.output.strip().splitlines()[-1] == "0 passed, 3 failed"
+
+
+def test_package_cases_judge_for_targets(tmp_path):
+    """`targets` picks what a case judges for; `expect_target_status` checks each (issue 19)."""
+    path = _case_file(tmp_path, (
+        '[[case]]\nname = "raw module per target"\npackage = "EXAMPLES/raw-echo"\ntargets = ["all"]\n'
+        'expect_check_status = "rejected"\n'
+        'expect_target_status = { engine = "active", "yoi@43c9216e" = "active", yoi-current = "x" }\n'
+        '[[case]]\nname = "right"\npackage = "EXAMPLES/raw-echo"\ntargets = ["yoi@b12e0785", "engine"]\n'
+        'expect_target_status = { engine = "active", "yoi@b12e0785" = "rejected" }\n'
+        'expect_conclusions = [{ code = "target_runtime_retired", severity = "deny" }]\n'
+        '[[case]]\nname = "default target"\npackage = "EXAMPLES/raw-echo"\nexpect_check_status = "active"\n'
+        'expect_target_status = { "yoi@b12e0785" = "rejected" }\n'
+        '[[case]]\nname = "unknown target"\npackage = "EXAMPLES/raw-echo"\ntargets = ["yoi@0000000"]\n'
+        'expect_check_status = "active"\n'
+    ))
+    result = run(path)
+    assert result.exit_code == 1
+    out = result.output
+    # an alias is not a target name in the expectation: the case names targets as reports do
+    assert "`expect_target_status`: `yoi-current` is not a target this case judges for" in out
+    assert "PASS" in out and "::right" in out
+    assert "`expect_target_status`: `yoi@b12e0785` is not a target this case judges for" in out
+    assert "`targets`: unknown target `yoi@0000000`" in out
+    assert out.strip().splitlines()[-1] == "1 passed, 3 failed"

@@ -26,7 +26,7 @@ SCHEMA = {
     "items": {
         "type": "object",
         "additionalProperties": False,
-        "required": ["path", "ok", "diagnostics", "packages", "interfaces", "worlds"],
+        "required": ["path", "ok", "diagnostics", "packages", "interfaces", "worlds", "host_wit"],
         "properties": {
             "path": {"type": "string"},
             "ok": {"type": "boolean"},
@@ -45,6 +45,10 @@ SCHEMA = {
                                "exports": {"type": "array", "items": {"type": "string"}},
                                "import_interfaces": {"type": "object", "additionalProperties": {"type": "string"}},
                                "export_interfaces": {"type": "object", "additionalProperties": {"type": "string"}}}}},
+            "host_wit": {"oneOf": [{"type": "null"}, {
+                "type": "object", "additionalProperties": False, "required": ["interfaces", "variants"],
+                "properties": {"interfaces": {"type": "array", "items": {"type": "string"}},
+                               "variants": {"type": "array", "items": {"type": "string"}}}}]},
         },
     },
 }
@@ -145,3 +149,42 @@ def test_registered_in_main_cli():
     result = CliRunner().invoke(cli, ["wit", "check", str(wit_dir()), "--json"])
     assert result.exit_code == 0
     assert json.loads(result.stdout)[0]["ok"] is True
+
+
+@pytest.mark.parametrize(("folder", "variants"), [
+    # the engine's own WIT links every API of its registry, both formats' included
+    ("hosts/yoi@43c9216e", ["yoi@43c9216e", "engine"]),
+    ("hosts/yoi@b12e0785", ["yoi@b12e0785", "engine"]),
+])
+def test_check_says_which_host_wit_a_root_was_built_against(folder, variants):
+    """Issue 19 point 4: `yoi:host@1.0.0` changed in place; the imports say which one."""
+    result = run(str(wit_dir() / folder), "--json")
+    assert result.exit_code == 0, result.output
+    [data] = json.loads(result.stdout)
+    assert data["host_wit"]["variants"] == variants
+    human = run(str(wit_dir() / folder)).stdout
+    assert f"built against host WIT: {', '.join(variants)} (host imports: yoi:host/fs@1.0.0, " in human
+
+
+def test_a_root_that_mixes_both_host_wits_matches_none(tmp_path):
+    root = tmp_path / "mixed"
+    (root / "deps" / "host").mkdir(parents=True)
+    (root / "deps" / "host" / "host.wit").write_text(
+        "package yoi:host@1.0.0;\n"
+        "interface https { request: func(request-json: string) -> string; }\n"
+        "interface request { request: func(request-json: string) -> string; }\n")
+    (root / "world.wit").write_text(
+        "package acme:guest@0.1.0;\nworld guest { import yoi:host/https@1.0.0; import yoi:host/request@1.0.0; "
+        "export call: func(tool-name: string, input-json: string) -> string; }\n")
+    [data] = json.loads(run(str(root), "--json").stdout)
+    # no upstream host ever shipped both; only this engine links the pair
+    assert data["host_wit"] == {"interfaces": ["yoi:host/https@1.0.0", "yoi:host/request@1.0.0"],
+                                "variants": ["engine"]}
+    (root / "deps" / "host" / "host.wit").write_text(
+        "package yoi:host@1.0.0;\n"
+        "interface https { request: func(request-json: string) -> string; }\n"
+        "interface request { request: func(url: string) -> string; }\n")
+    assert "built against host WIT: none of the bundled host WITs" in run(str(root)).stdout
+    plain = tmp_path / "plain.wit"
+    plain.write_text("package acme:x@0.1.0;\nworld w { export f: func(); }\n")
+    assert json.loads(run(str(plain), "--json").stdout)[0]["host_wit"] is None
