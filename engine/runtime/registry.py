@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.plan import Plan
 from engine.runtime.config import HostConfig
 from engine.runtime.errors import RuntimeFault
 from engine.runtime.instance import InstanceHandle
 from engine.runtime.tools import ToolDescriptor, descriptors
+
+if TYPE_CHECKING:
+    from engine.runtime.precompile import Precompiler
 
 DEFAULT_QUEUE_LIMIT = 32
 
@@ -87,8 +90,35 @@ class PluginInstanceRegistry:
     def deliver_ingress(self, ref: str, name: str, event: str | dict) -> dict[str, Any]:
         return self._handle(ref).deliver_ingress(name, event)
 
+    def precompile(self, refs: Iterable[str] | None = None, parallel: int | None = None) -> Precompiler:
+        """Compile the artifacts of these planned packages (default: all) into the compiled-artifact
+        cache in the background, at most `parallel` at a time (default: one per CPU), skipping
+        what is cached; a start that needs one of them waits for its compile instead of compiling
+        it again (engine/runtime/precompile.py). The returned Precompiler reports each package's
+        result (`results()`, `follow()`, `wait()`)."""
+        wasm = self._engine()
+        plans = [self._handle(ref).plan for ref in (self._handles if refs is None else refs)]
+        wasm.precompiler.add(plans, parallel)
+        return wasm.precompiler
+
+    def stop_background_compiles(self) -> None:
+        """End the background compiles no start waits for (a host that reached EOF needs no more)."""
+        with self._lock:
+            wasm = self._wasm
+        if wasm is not None:
+            wasm.precompiler.stop()
+
+    def halt_compiles(self) -> None:
+        """End every compile now, background or not (their starts fail `stopped`): a host that is
+        terminated waits for none."""
+        with self._lock:
+            wasm = self._wasm
+        if wasm is not None:
+            wasm.halt_compiles()
+
     def close(self) -> None:
-        """Stop every instance that ran, then the epoch ticker. Idempotent."""
+        """End every compile, stop every instance that ran, then the epoch ticker. Idempotent."""
+        self.halt_compiles()  # first: an instance being started must not wait for its compile
         for handle in self._handles.values():
             if handle.lifecycle != "stopped":
                 handle.stop()
