@@ -76,3 +76,9 @@ def test_each_yoi_target_reports_the_size_problems_the_package_has(built, target
         assert code == 1 and report["targets"][target]["status"] == "rejected"
     if TEMPLATES[built.name].language == "python":
         assert expected, "a componentize-py guest is over the reference's bounds"
+
+
+def test_new_help_lists_every_template_of_the_registry():
+    result = CliRunner().invoke(cli, ["plugin", "new", "--help"], terminal_width=400)
+    assert result.exit_code == 0
+    assert f"from a template: {', '.join(TEMPLATES)}." in result.output  # python-service was missing
