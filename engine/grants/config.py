@@ -47,11 +47,22 @@ def default_config_path(workspace: str | Path) -> Path:
     return Path(workspace) / ".yoi" / "config.toml"
 
 
-def load_config(path: str | Path, *, follow_symlinks: bool = True) -> EnablementConfig:
+def config_workspace(file: str | Path) -> Path:
+    """The workspace a config file's relative paths are written against when the command names
+    none: the folder holding `.yoi/` for `<workspace>/.yoi/<file>`, else the file's own folder."""
+    folder = Path(file).parent
+    return folder.parent if folder.name == ".yoi" else folder
+
+
+def load_config(
+    path: str | Path, *, follow_symlinks: bool = True, workspace: str | Path | None = None
+) -> EnablementConfig:
     """Read and parse a config file; unreadable, non-regular or oversized files are errors.
 
     A config named on the command line may be a symlink; one found in a workspace is not followed
-    (`follow_symlinks=False`): a checkout must not point the host at another file."""
+    (`follow_symlinks=False`): a checkout must not point the host at another file. `workspace`:
+    the folder fs roots written relative (`./data`) are resolved against (default
+    `config_workspace(path)`), never the working folder."""
     file = str(path)
     try:
         data = read_bounded(path, MAX_CONFIG_BYTES, follow_symlinks=follow_symlinks)
@@ -68,11 +79,12 @@ def load_config(path: str | Path, *, follow_symlinks: bool = True) -> Enablement
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise _error("malformed", "plugin config is not valid UTF-8", Location(file, line)) from None
-    return parse_config(text, file)
+    return parse_config(text, file, workspace)
 
 
-def parse_config(text: str, file: str) -> EnablementConfig:
-    """Parse TOML text; return the enablements of `[plugins]` (none when the table is absent)."""
+def parse_config(text: str, file: str, workspace: str | Path | None = None) -> EnablementConfig:
+    """Parse TOML text; return the enablements of `[plugins]` (none when the table is absent).
+    Relative fs roots are resolved against `workspace` (default `config_workspace(file)`)."""
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -85,13 +97,14 @@ def parse_config(text: str, file: str) -> EnablementConfig:
         raise _error("malformed", _TOO_DEEP, Location(file)) from None
     if "plugins" not in document:
         return EnablementConfig((), file)
+    base = str(config_workspace(file) if workspace is None else workspace)
     try:
-        return _plugins_config(document["plugins"], text, file)
+        return _plugins_config(document["plugins"], text, file, base)
     except RecursionError:
         raise _error("malformed", _TOO_DEEP, Location(file)) from None
 
 
-def _plugins_config(plugins: Any, text: str, file: str) -> EnablementConfig:
+def _plugins_config(plugins: Any, text: str, file: str, workspace: str) -> EnablementConfig:
     problems = check_plugins(plugins)
     entries = plugins.get("enabled", []) if isinstance(plugins, dict) else []
     entries = entries if isinstance(entries, list) else []
@@ -122,6 +135,7 @@ def _plugins_config(plugins: Any, text: str, file: str) -> EnablementConfig:
                 Location(file, *spot) if spot else Location(file),
                 EntryLocations(locations, f"plugins.enabled[{index}]"),
                 file,
+                workspace,
             )
             for index, (entry, spot) in enumerate(zip(entries, spots, strict=True))  # one spot per entry
         ),
@@ -205,13 +219,13 @@ def _relative_to(file: str, path: str | None) -> str | None:
     return str(Path(file).parent / path)
 
 
-def _enablement(entry: dict, location: Location, keys: Mapping[str, Location], file: str) -> Enablement:
+def _enablement(entry: dict, location: Location, keys: Mapping[str, Location], file: str, workspace: str) -> Enablement:
     return Enablement(
         id=entry.get("id", ""),
         version=entry.get("version"),
         digest=entry.get("digest"),
         surfaces=tuple(entry.get("surfaces", ())),
-        grants=_grants(entry.get("grants", {})),
+        grants=_grants(entry.get("grants", {}), workspace),
         config=toml_to_json(entry["config"], non_finite_as_text=True) if "config" in entry else None,
         location=location,
         keys=keys,
@@ -223,13 +237,16 @@ def _enablement(entry: dict, location: Location, keys: Mapping[str, Location], f
     )
 
 
-def _grants(table: dict) -> Grants:
+def _grants(table: dict, workspace: str) -> Grants:
     return Grants(
         id=table.get("id"),
         version=table.get("version"),
         digest=table.get("digest"),
         permissions=tuple(permission_from_table(p) for p in table.get("permissions", ())),
         tables=GrantTables.of(
-            {api.name: tuple(map(api.grant.from_table, table.get(api.name, ()))) for api in api_registry.HOST_APIS}
+            {
+                api.name: tuple(api.grant.from_table(entry, workspace) for entry in table.get(api.name, ()))
+                for api in api_registry.HOST_APIS
+            }
         ),
     )
