@@ -135,7 +135,7 @@ def list_bench(count: int) -> None:
         root = Path(tmp)
         make_workspace(root, count)
         start = time.perf_counter()
-        verdict = workspace_verdict(root, None, (), cached=False, user_data_home=None, builtin_dir=None, limits=limits)
+        verdict = workspace_verdict(root, None, (), cached=False, user_data_home=None, limits=limits)
         report = list_report(verdict, str(root))
         elapsed = time.perf_counter() - start
         statuses = {item["status"] for item in report["items"]}

@@ -37,12 +37,12 @@ COUNTER = Path(__file__).resolve().parents[1] / "examples" / "instance-counter"
 EVENT = {"kind": "tick", "source": "example", "payload": {}}
 
 
-def counter_plan(ref: str = "builtin:example.counter", folder: Path = COUNTER) -> Plan:
-    package = load_package_path(folder, source="builtin")
+def counter_plan(ref: str = "project:example.counter", folder: Path = COUNTER) -> Plan:
+    package = load_package_path(folder, source="project")
     runtime = package.manifest.runtime
     artifact = package.files[runtime.artifact_path]
     return Plan(
-        ref=ref, source="builtin", version=package.manifest.version, digest=package.digest,
+        ref=ref, source="project", version=package.manifest.version, digest=package.digest,
         package_path=str(folder), classification="instance", runtime_kind=runtime.kind,
         abi_or_world=runtime.world, artifact_path=runtime.artifact_path,
         artifact_sha256=hashlib.sha256(artifact).hexdigest(),
@@ -265,7 +265,7 @@ def main(python_guest: Path | None = None) -> None:
     rows.append(("(e) same, first start in a fresh process", cold_s, warm_s,
                  f"cached start {cold_s / warm_s:.1f}x faster (target >= 10x)"))
 
-    plans = [replace(plan, ref=f"builtin:example.counter-{i}") for i in range(100)]
+    plans = [replace(plan, ref=f"project:example.counter-{i}") for i in range(100)]
     with PluginInstanceRegistry(plans, HostConfig(cache_dir=tmp / "a")) as registry:
         registry.start(plans[0].ref)
         before = rss_kib()

@@ -1,5 +1,5 @@
 """Benchmark (c) of issue 9: tool calls per second through `yoi plugin serve` against the
-in-process registry, in one run, on the instance example (`builtin:example.counter`, tool
+in-process registry, in one run, on the instance example (`project:example.counter`, tool
 `counter`, enabled by examples/workspace).
 
 Four ways to make the same call, after a warm-up, in interleaved rounds (median per way):
@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 WORKSPACE = ROOT / "examples" / "workspace"
-REF = "builtin:example.counter"
+REF = "project:example.counter"
 REQUEST = json.dumps({"id": 0, "op": "call", "plugin": REF, "tool": "counter", "input": {}}).encode() + b"\n"
 WARMUP = 50
 

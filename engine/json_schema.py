@@ -171,6 +171,9 @@ def to_json_schema(
     generator = _Generator(variants or {}, overlays or {}, conditionals or {})
     root = generator.table(schema, (), allow_unknown=False)
     root["additionalProperties"] = root_allow_unknown
+    if () in generator.conditionals:  # conditions between top-level keys
+        generator.used.add(())
+        root.setdefault("allOf", []).extend(generator.conditionals[()])
     missing = (set(generator.variants) | set(generator.overlays) | set(generator.conditionals)) - generator.used
     if missing:
         raise SchemaTranslationError(f"no such key path in the cerberus schema: {sorted(missing)}")
@@ -251,6 +254,19 @@ def _runtime_conditionals(runtimes: list[tuple[str, str]]) -> list[dict]:
             }
         )
     return out
+
+
+def _instance_only_conditional() -> dict:
+    """§1.8 step 5: declared services or ingresses need the instance world (manifest.py)."""
+    from engine.package.model import COMPONENT_KIND, INSTANCE_WORLD
+
+    declares = [{"required": [key], "properties": {key: {"minItems": 1}}} for key in ("services", "ingresses")]
+    instance = {
+        "description": "Services and ingresses need the instance world (spec §1.8 step 5).",
+        "required": ["kind", "world"],
+        "properties": {"kind": {"const": COMPONENT_KIND}, "world": {"const": INSTANCE_WORLD}},
+    }
+    return {"if": {"anyOf": declares}, "then": {"required": ["runtime"], "properties": {"runtime": instance}}}
 
 
 # --- one target's formats (`yoi plugin schema ... --target T`, docs/targets.md) ----------------
@@ -349,17 +365,20 @@ def manifest_json_schema(target: TargetProfile | None = None) -> dict[str, Any]:
         schema_id=SCHEMA_ID_BASE + f"plugin{stem}.schema.json",
         variants={("permissions", ITEMS): ("kind", permissions)},
         overlays=_existing(overlays, schema),
-        conditionals={("runtime",): _runtime_conditionals(runtimes)} if "runtime" in schema else {},
+        conditionals={("runtime",): _runtime_conditionals(runtimes), (): [_instance_only_conditional()]}
+        if "runtime" in schema
+        else {},
     )
 
 
 def _config_schema_for(target: TargetProfile | None) -> dict[str, dict]:
     """PLUGINS_SCHEMA, or for `target` only the `[plugins]`, `[[plugins.enabled]]` and
-    `[plugins.enabled.grants]` keys it reads (upstream refuses any other: deny_unknown_fields)."""
-    from engine.grants.schema import PLUGINS_SCHEMA
+    `[plugins.enabled.grants]` keys it reads (upstream refuses any other: deny_unknown_fields);
+    with `[feature.plugins] enabled`, which every host reads (spec §3.1)."""
+    from engine.grants.schema import FEATURE_SCHEMA, PLUGINS_SCHEMA
 
     if target is None:
-        return dict(PLUGINS_SCHEMA)
+        return PLUGINS_SCHEMA | FEATURE_SCHEMA
     keys: dict[str, list[str]] = {}
     for table, key in target.config_keys:
         keys.setdefault(table, []).append(key)
@@ -372,7 +391,7 @@ def _config_schema_for(target: TargetProfile | None) -> dict[str, dict]:
             grants = entry["grants"]
             entry["grants"] = {**grants, "schema": _keep_keys(grants["schema"], keys.get("plugins.enabled.grants", ()))}
         tables["enabled"] = {**enabled, "schema": {**enabled["schema"], "schema": entry}}
-    return {"plugins": {**plugins, "schema": tables}}
+    return {"plugins": {**plugins, "schema": tables}} | FEATURE_SCHEMA
 
 
 def _present(path: Path, schema: Mapping[str, dict]) -> bool:
@@ -397,8 +416,9 @@ def _present(path: Path, schema: Mapping[str, dict]) -> bool:
 
 
 def config_json_schema(target: TargetProfile | None = None) -> dict[str, Any]:
-    """The enablement config (`.yoi/config.toml`, spec §3.1): only `[plugins]` is checked; a yoi
-    config holds other tables too, so other top-level keys are allowed. Ids, versions and digests
+    """The enablement config (`.yoi/config.toml`, spec §3.1): only `[plugins]` and
+    `[feature.plugins] enabled` are checked; a yoi config holds other tables too, so other
+    top-level keys are allowed. Ids, versions and digests
     that could never bind to a package are refused as resolution would. For `target`, only the
     keys and host APIs that host reads."""
     from engine import api_registry
@@ -406,6 +426,7 @@ def config_json_schema(target: TargetProfile | None = None) -> dict[str, Any]:
 
     schema = _config_schema_for(target)
     entry = ("plugins", "enabled", ITEMS)
+    record = ("plugins", "resolved", ITEMS)  # a resolved plan's grants are checked as an enablement's
     ref, semver, digest = {"pattern": _ref_pattern()}, {"pattern": _semver_pattern()}, {"pattern": DIGEST_PATTERN}
     title, stem = _target_words(target)
     overlays: dict[Path, dict] = {
@@ -417,14 +438,19 @@ def config_json_schema(target: TargetProfile | None = None) -> dict[str, Any]:
         entry + ("grants", "version"): semver,
         entry + ("grants", "digest"): digest,
         **{
-            entry + ("grants", api, ITEMS, key): rules
+            grants + (api, ITEMS, key): rules
+            for grants in (entry + ("grants",), record + ("grants",))
             for (api, key), rules in api_registry.grant_json_overlays(
                 flag for flag, on in (target.flags if target is not None else ()) if on
             ).items()
         },
         **_permission_value_overlays(entry + ("grants", "permissions", ITEMS), target),
+        **_permission_value_overlays(record + ("grants", "permissions", ITEMS), target),
     }
-    variant = entry + ("grants", "permissions", ITEMS)
+    permissions = _permissions_for(PERMISSION_SCHEMAS, target)
+    variants = {
+        grants + ("permissions", ITEMS): ("kind", permissions) for grants in (entry + ("grants",), record + ("grants",))
+    }
     return to_json_schema(
         schema,
         title=f"yoi plugin enablement config{title}",
@@ -432,7 +458,7 @@ def config_json_schema(target: TargetProfile | None = None) -> dict[str, Any]:
         "Generated by `yoi plugin schema config" + (f" --target {target.name}`." if target else "`."),
         schema_id=SCHEMA_ID_BASE + f"config{stem}.schema.json",
         root_allow_unknown=True,
-        variants={variant: ("kind", _permissions_for(PERMISSION_SCHEMAS, target))} if _present(variant, schema) else {},
+        variants={path: variant for path, variant in variants.items() if _present(path, schema)},
         overlays={path: rules for path, rules in overlays.items() if _present(path, schema)},
     )
 

@@ -97,6 +97,14 @@ class Plan:
     # The rules' `performs_host_request_dispatch`: such output commands are performed, not only checked.
     host_request_dispatch: bool = False
 
+    # (surface, name, reason) of each declared item of an enabled surface the rules denied: the
+    # runtime answers a call to it with `plugin permission denied: <reason>` (spec §6.5)
+    denied: tuple[tuple[str, str, str], ...] = ()
+
+    def denial(self, surface: str, name: str) -> str | None:
+        """Why the rules denied item `name` of `surface`, if they did."""
+        return next((reason for s, n, reason in self.denied if (s, n) == (surface, name)), None)
+
     def allowlist(self, api: str) -> tuple:
         """The grant-table entries the runtime enforces for host API `api` (empty: none)."""
         return self.allowlists.get(api)

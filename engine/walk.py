@@ -1,6 +1,6 @@
 """Walk a folder tree iteratively, with a depth bound, never following symlinked folders.
 
-Package folders, the builtin store, `pack` and `yoi policy test` all walk folders they were
+Package folders (`check`), `pack` and `yoi policy test` all walk folders they were
 given. A recursive walk dies with an internal RecursionError on a tree a thousand folders deep
 (cheap to make, and legal on every file system); this walk keeps its own stack and stops with
 `FolderTooDeep` past `MAX_FOLDER_DEPTH`, which callers turn into a clear diagnostic.

@@ -1,11 +1,11 @@
-"""Rebuild every example artifact from the WAT source beside it, then refresh the workspace
-config's digest bindings (update_workspace.py).
+"""Rebuild every example artifact from the WAT source beside it, then refresh the example
+workspace: its packed packages and its config's digest bindings (update_workspace.py).
 
 The committed .wasm files are what discovery and the runtime load; rebuilding them here (and
 comparing in tests) keeps them honest: each artifact is exactly `wat2wasm(<name>.wat)`.
 
 Usage: python examples/build.py [--check]
-  --check  change nothing; exit 1 if an artifact or the workspace config is stale.
+  --check  change nothing; exit 1 if an artifact, a packed package or the workspace config is stale.
 """
 
 from __future__ import annotations
@@ -46,8 +46,7 @@ def main(argv: list[str]) -> int:
         stale.append(str(wasm.relative_to(EXAMPLES_DIR)))
         if not check:
             wasm.write_bytes(data)
-    if not update_workspace.update(check=check):
-        stale.append(str(update_workspace.CONFIG_PATH.relative_to(EXAMPLES_DIR)))
+    stale += [str(path.relative_to(EXAMPLES_DIR)) for path in update_workspace.update(check=check)]
     for name in stale:
         print(f"{'stale' if check else 'rebuilt'}: {name}")
     return 1 if check and stale else 0

@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from engine.cli.common import emit_json, fail, format_options, resolve_format
-from engine.cli.options import fail_on_option, policy_option
+from engine.cli.options import config_option, fail_on_option, policy_option, workspace_option
 from engine.cli.run import run_guarded
 from engine.diagnostics import human_lines
 
@@ -122,20 +122,8 @@ def render(workspace: Path, config: Path, reports, skipped, verdict, fail_on: st
 
 
 @click.command("workspace-check")
-@click.option(
-    "--workspace",
-    type=click.Path(path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="Workspace root (its .yoi/plugins is the project store).",
-)
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Enablement/grant config (default <workspace>/.yoi/config.toml; required to exist).",
-)
+@workspace_option
+@config_option("Enablement/grant config (default <workspace>/.yoi/config.toml; required to exist).")
 @policy_option
 @fail_on_option("deny", "Fail (exit 1) on any conclusion of this severity or worse: `warn` fails on warnings too.")
 @format_options("human", "json", "sarif")

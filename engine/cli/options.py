@@ -21,24 +21,23 @@ def grants_option(help_text: str) -> Callable:
     return click.option("--grants", "grants_file", type=click.Path(path_type=Path), default=None, help=help_text)
 
 
+workspace_option = click.option(
+    "--workspace",
+    type=click.Path(path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Workspace root (its .yoi/plugins is the project store).",
+)
+
+
+def config_option(help_text: str = "Enablement/grant config (default <workspace>/.yoi/config.toml).") -> Callable:
+    """`--config FILE` (into `config_path`), with the command's own words for what it does."""
+    return click.option("--config", "config_path", type=click.Path(path_type=Path), default=None, help=help_text)
+
+
 def workspace_options(func: Callable) -> Callable:
     """`--workspace DIR`, `--config FILE` and repeatable `--policy DIR`."""
-    func = policy_option(func)
-    func = click.option(
-        "--config",
-        "config_path",
-        type=click.Path(path_type=Path),
-        default=None,
-        help="Enablement/grant config (default <workspace>/.yoi/config.toml).",
-    )(func)
-    func = click.option(
-        "--workspace",
-        type=click.Path(path_type=Path),
-        default=Path("."),
-        show_default=True,
-        help="Workspace root (its .yoi/plugins is the project store).",
-    )(func)
-    return func
+    return workspace_option(config_option()(policy_option(func)))
 
 
 def fail_on_option(default: str | None, help_text: str) -> Callable:

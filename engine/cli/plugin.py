@@ -17,6 +17,7 @@ PLUGIN_COMMANDS = {
     "graph": "engine.cli.plugin_graph:graph",
     "facts": "engine.cli.plugin_facts:facts",
     "schema": "engine.cli.plugin_schema:schema",
+    "lock": "engine.cli.plugin_lock:lock",
     "migrate": "engine.cli.plugin_migrate:migrate",
     "keygen": "engine.cli.plugin_sign:keygen",
     "sign": "engine.cli.plugin_sign:sign",
@@ -32,5 +33,5 @@ PLUGIN_COMMANDS = {
 @click.group(cls=LazyGroup, lazy_commands=PLUGIN_COMMANDS)
 def plugin() -> None:
     """Create, build, check, pack, list and show plugin packages, print the facts the rules see, migrate them to
-    the current yoi format; call, ingress and serve run what the rules planned; dev serves a package folder while
-    you write it."""
+    the current yoi format; lock a workspace's resolved plan; call, ingress and serve run what the rules planned;
+    dev serves a package folder while you write it."""

@@ -25,10 +25,14 @@ from engine.errors import ErrorKind
 RUNTIME_MESSAGE_CHARS = 600
 
 
-def _start(workspace, config_path, policy_dirs, quiet: bool):
+def _start(workspace, config_path, policy_dirs, quiet: bool, start_services: bool = True):
+    """The startup gate; `start_services` starts every planned Service now (serve), a one-shot
+    call or ingress starts only the instance it uses."""
     from engine.host.startup import start_plans
 
-    report = run_guarded("plugin", lambda: start_plans(workspace, config_path, policy_dirs))
+    report = run_guarded(
+        "plugin", lambda: start_plans(workspace, config_path, policy_dirs, start_services=start_services)
+    )
     if not quiet:
         click.echo(report.render(), err=True, nl=False)
     return report
@@ -81,7 +85,7 @@ def _run_one(
     if dev:
         report, ref = _load_dev(ref, allow, policy_dirs, quiet)
     else:
-        report = _start(workspace, config_path, policy_dirs, quiet)
+        report = _start(workspace, config_path, policy_dirs, quiet, start_services=False)
     registry = report.registry
     try:
         planned = lookup_ref(report, ref)

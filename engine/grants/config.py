@@ -1,7 +1,9 @@
 """Read the `[plugins]` table of a yoi config file into frozen enablement records (spec §3.1).
 
-A yoi config holds more than plugins, so other top-level tables are ignored; everything under
-`plugins` is strict (schema.py). Errors are `DiagnosticError`s of phase `config` that point at the
+A yoi Profile or Worker config holds more than plugins, so other top-level tables are ignored;
+everything under `plugins` is strict (schema.py). Of `[feature]` only `[feature.plugins] enabled`
+is read (it must be a boolean when written); whether plugins are exposed is decided by the rules
+from it (rules/status.rules). Errors are `DiagnosticError`s of phase `config` that point at the
 line and column of the key they are about (engine/package/manifest_locations.py scans the text
 again only when there is something to point at) but never repeat the file's text: `config`
 tables may carry secrets.
@@ -12,13 +14,14 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from engine import api_registry
 from engine.api_registry import GrantTables
 from engine.diagnostics import Diagnostic, DiagnosticError, Location
-from engine.grants.model import Enablement, EnablementConfig, Grants, HostSettings
+from engine.grants.model import FEATURE_ABSENT, FEATURE_UNSET, Enablement, EnablementConfig, Grants, HostSettings
 from engine.grants.schema import check_plugins
 from engine.package.manifest_locations import LazyLocations, nearest_location
 from engine.package.manifest_schema import path_text, permission_from_table
@@ -63,6 +66,11 @@ def load_config(
     (`follow_symlinks=False`): a checkout must not point the host at another file. `workspace`:
     the folder fs roots written relative (`./data`) are resolved against (default
     `config_workspace(path)`), never the working folder."""
+    return parse_config(read_config_text(path, follow_symlinks=follow_symlinks), str(path), workspace)
+
+
+def read_config_text(path: str | Path, *, follow_symlinks: bool = True) -> str:
+    """The text of a config file: a regular file of at most MAX_CONFIG_BYTES, valid UTF-8."""
     file = str(path)
     try:
         data = read_bounded(path, MAX_CONFIG_BYTES, follow_symlinks=follow_symlinks)
@@ -79,7 +87,7 @@ def load_config(
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise _error("malformed", "plugin config is not valid UTF-8", Location(file, line)) from None
-    return parse_config(text, file, workspace)
+    return text
 
 
 def parse_config(text: str, file: str, workspace: str | Path | None = None) -> EnablementConfig:
@@ -95,13 +103,38 @@ def parse_config(text: str, file: str, workspace: str | Path | None = None) -> E
         ) from None
     except RecursionError:
         raise _error("malformed", _TOO_DEEP, Location(file)) from None
+    feature = _plugins_feature(document, text, file)
     if "plugins" not in document:
-        return EnablementConfig((), file)
+        return EnablementConfig((), file, plugins_feature=feature)
     base = str(config_workspace(file) if workspace is None else workspace)
     try:
-        return _plugins_config(document["plugins"], text, file, base)
+        return replace(_plugins_config(document["plugins"], text, file, base), plugins_feature=feature)
     except RecursionError:
         raise _error("malformed", _TOO_DEEP, Location(file)) from None
+
+
+def _plugins_feature(document: dict, text: str, file: str) -> str:
+    """`[feature.plugins] enabled` as written: "true", "false", FEATURE_UNSET or FEATURE_ABSENT.
+    Other features are another host part's business and are not read."""
+    if "feature" not in document:
+        return FEATURE_ABSENT
+    path = ""
+    feature = document["feature"]
+    plugins = feature.get("plugins", {}) if isinstance(feature, dict) else None
+    enabled = plugins.get("enabled") if isinstance(plugins, dict) else None
+    if not isinstance(feature, dict):
+        path = "feature"
+    elif not isinstance(plugins, dict):
+        path = "feature.plugins"
+    elif "enabled" in plugins and not isinstance(enabled, bool):
+        path = "feature.plugins.enabled"
+    if path:
+        wanted = "a boolean" if path.endswith("enabled") else "a table"
+        location = nearest_location(LazyLocations(text, file), path) or Location(file)
+        raise _error("malformed", f"plugin config key `{path}` must be {wanted}", location)
+    if enabled is None:
+        return FEATURE_UNSET
+    return "true" if enabled else "false"
 
 
 def _plugins_config(plugins: Any, text: str, file: str, workspace: str) -> EnablementConfig:
@@ -128,6 +161,11 @@ def _plugins_config(plugins: Any, text: str, file: str, workspace: str) -> Enabl
         )
     headers = _enablement_header_lines(text)
     spots = headers if len(headers) == len(entries) else [None] * len(entries)
+    from engine.grants.lock import lock_from_table
+
+    lock = lock_from_table(
+        plugins, lambda table: _grants(table, workspace), lambda prefix: EntryLocations(locations, prefix)
+    )
     return EnablementConfig(
         tuple(
             _enablement(
@@ -143,21 +181,8 @@ def _plugins_config(plugins: Any, text: str, file: str, workspace: str) -> Enabl
         _host_settings(plugins.get("host", {}), file),
         trust,
         plugins_keys=tuple(plugins),
-        resolved_refs=_resolved_refs(plugins.get("resolved", ())),
+        lock=lock,
     )
-
-
-def _resolved_refs(records: list) -> frozenset[str]:
-    """The refs of a `[plugins].resolved` plan's records (spec §3.7: `identity = {source,
-    local_id}`); a record of another shape names no package."""
-    refs = set()
-    for record in records:
-        identity = record.get("identity") if isinstance(record, dict) else None
-        if isinstance(identity, dict):
-            source, local_id = identity.get("source"), identity.get("local_id")
-            if isinstance(source, str) and isinstance(local_id, str):
-                refs.add(f"{source}:{local_id}")
-    return frozenset(refs)
 
 
 def _host_settings(table: dict, file: str) -> HostSettings:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.api_registry import NO_TABLES, GrantTables, names, per_api_keywords
 from engine.api_registry.fs import FsGrant
@@ -18,6 +18,9 @@ from engine.api_registry.https import HttpsGrant
 from engine.diagnostics import Location
 from engine.package.model import Permission
 from engine.provenance.trust import TrustSettings
+
+if TYPE_CHECKING:
+    from engine.grants.lock import Lock
 
 __all__ = ["Enablement", "EnablementConfig", "FsGrant", "Grants", "HostSettings", "HttpsGrant"]
 
@@ -101,6 +104,13 @@ class HostSettings:
     https_ca_bundle: str | None = None
 
 
+# `[feature.plugins] enabled` as written (spec §3.1): FEATURE_ABSENT when the config has no
+# `[feature]` table at all (the engine's own workspace config), FEATURE_UNSET when it has one that
+# does not set the key. Whether plugins are exposed is the rules' decision (rules/status.rules).
+FEATURE_ABSENT = "absent"
+FEATURE_UNSET = "unset"
+
+
 @dataclass(frozen=True)
 class EnablementConfig:
     """All enablements of one config file, in file order (duplicates kept: §3.3 resolves each)."""
@@ -109,7 +119,15 @@ class EnablementConfig:
     file: str | None = None
     host: HostSettings = field(default_factory=HostSettings)
     trust: TrustSettings = field(default_factory=TrustSettings)
-    # The keys of `[plugins]` as written, and the refs (`source:local_id`) its `resolved` plan
-    # holds records for (spec §3.7; read for the target rules, never used to start anything).
+    # "true", "false", FEATURE_UNSET or FEATURE_ABSENT (see above)
+    plugins_feature: str = FEATURE_ABSENT
+    # The keys of `[plugins]` as written (read for the target rules).
     plugins_keys: tuple[str, ...] = ()
-    resolved_refs: frozenset[str] = frozenset()
+    # the resolved plan (`[[plugins.resolved]]`, `[[plugins.diagnostics]]`, spec §3.7), if any:
+    # an engine.grants.lock.Lock; when present it is used instead of resolving `enabled` again
+    lock: Lock | None = None
+
+    @property
+    def resolved_refs(self) -> frozenset[str]:
+        """The refs (`source:local_id`) the resolved plan holds records for."""
+        return frozenset(record.ref for record in self.lock.records) if self.lock else frozenset()

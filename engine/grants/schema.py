@@ -19,7 +19,7 @@ from engine.grants.limits import RESTART_BOUNDS, restart_problem
 from engine.limits import DEFAULT_LIMITS, HOST_MAXIMA, RAISABLE_LIMITS
 from engine.package.ids import SAFE_ID_PATTERN, has_invisible
 from engine.package.manifest_schema import PERMISSION_SCHEMAS, _StrictValidator, path_text
-from engine.package.model import PERMISSION_KINDS, SURFACES
+from engine.package.model import PERMISSION_KINDS, SOURCES, SURFACES
 from engine.provenance.keys import KEY_ID_REGEX
 from engine.schemas import SchemaProblem, cached_validator, leaf_errors, type_words
 
@@ -176,6 +176,45 @@ TRUST_SCHEMA = {
     ),
 }
 
+# `[[plugins.resolved]]`: a record of a resolved plan (spec §3.7), written by `yoi plugin lock`
+# (or by yoi at startup). `limits` and `restart` are ours: a locked plan keeps them.
+_OPTIONAL_TEXT = {"type": "string"}
+RESOLVED_SCHEMA = {
+    "identity": _d(
+        {
+            "type": "dict",
+            "required": True,
+            "schema": {
+                "source": _d({"type": "string", "required": True, "allowed": list(SOURCES)}, "The store."),
+                "local_id": _d({"type": "string", "required": True, "empty": False}, "The manifest id."),
+            },
+        },
+        "The package identity the record is for.",
+    ),
+    "source": _d({"type": "string", "required": True, "allowed": list(SOURCES)}, "The store it came from."),
+    "package_path": _d({"type": "string", "required": True, "empty": False}, "Where the package is."),
+    "package_label": _string("The package file name."),
+    "digest": _d({"type": "string", "required": True}, "The digest the plan approved (sha256:...)."),
+    "version": _d({"type": "string", "required": True}, "The package version the plan approved."),
+    "manifest": _d({"type": "dict"}, "The manifest as resolved (kept for reference; the package is re-read)."),
+    "enabled_surfaces": _d(
+        {"type": "list", "schema": {"type": "string", "allowed": list(SURFACES)}}, "The surfaces enabled."
+    ),
+    "grants": _d({"type": "dict", "schema": GRANTS_SCHEMA}, "The grants, as enabled."),
+    "config": _d({}, "Configuration passed to the plugin's start (may hold secrets)."),
+    "limits": _d({"type": "dict", "schema": LIMITS_SCHEMA}, "Raised runtime limits, as enabled."),
+    "restart": _d({"type": "dict", "schema": RESTART_SCHEMA}, "Restart policy, as enabled."),
+}
+LOCK_DIAGNOSTIC_SCHEMA = {
+    "kind": _d({"type": "string", "required": True}, "Diagnostic kind (spec §3.7)."),
+    "phase": _d({"type": "string", "required": True}, "discovery, manifest or resolution."),
+    "source": _d(_OPTIONAL_TEXT, "The store, when known."),
+    "identity": _d(_OPTIONAL_TEXT, "The package identity, when known."),
+    "package": _d(_OPTIONAL_TEXT, "The package file name, when known."),
+    "digest": _d(_OPTIONAL_TEXT, "The package digest, when known."),
+    "message": _d({"type": "string", "required": True}, "What went wrong."),
+}
+
 # Validated as the document {"plugins": <table>} so error paths start at `plugins`.
 PLUGINS_SCHEMA = {
     "plugins": _d(
@@ -188,12 +227,46 @@ PLUGINS_SCHEMA = {
                 ),
                 "host": _d({"type": "dict", "schema": HOST_SCHEMA}, "Settings of the host that runs plugins."),
                 "trust": _d({"type": "dict", "schema": TRUST_SCHEMA}, "Who may sign packages, and whether they must."),
-                # Written by startup resolution (§3.7); tolerated and ignored here.
-                "resolved": _d({"type": "list"}, "Written by the host at startup; ignored when read."),
-                "diagnostics": _d({"type": "list"}, "Written by the host at startup; ignored when read."),
+                # The resolved plan (§3.7), written by `yoi plugin lock`: when present, startup,
+                # list, show and explain use it instead of resolving `enabled` again.
+                "resolved": _d(
+                    {"type": "list", "schema": {"type": "dict", "schema": RESOLVED_SCHEMA}},
+                    "The resolved plan (yoi plugin lock): the exact packages startup runs.",
+                ),
+                "diagnostics": _d(
+                    {"type": "list", "schema": {"type": "dict", "schema": LOCK_DIAGNOSTIC_SCHEMA}},
+                    "Discovery and resolution diagnostics recorded with the resolved plan.",
+                ),
             },
         },
         "Plugin packages: what is enabled and what it is granted.",
+    )
+}
+
+# `[feature]` of a yoi config: only `[feature.plugins] enabled` is read (engine/grants/config.py
+# checks it); other features and keys belong to other parts of a yoi host. For editors.
+FEATURE_SCHEMA = {
+    "feature": _d(
+        {
+            "type": "dict",
+            "allow_unknown": True,
+            "schema": {
+                "plugins": _d(
+                    {
+                        "type": "dict",
+                        "allow_unknown": True,
+                        "schema": {
+                            "enabled": _d(
+                                {"type": "boolean"},
+                                "Expose plugins at runtime (yoi needs true; no [feature] table at all counts as on).",
+                            )
+                        },
+                    },
+                    "The plugins feature of a yoi host.",
+                )
+            },
+        },
+        "Feature switches of a yoi Profile or Worker config.",
     )
 }
 
@@ -247,27 +320,35 @@ def check_plugins(plugins: Any) -> list[SchemaProblem]:
     problems = check({"plugins": plugins}, PLUGINS_SCHEMA)
     if problems:
         return problems
+    for i, record in enumerate(plugins.get("resolved", ())):
+        problems += _grants_problems(record.get("grants", {}), ("plugins", "resolved", i, "grants"))
     for i, enablement in enumerate(plugins.get("enabled", ())):
-        grants = enablement.get("grants", {})
-        for j, permission in enumerate(grants.get("permissions", ())):
-            prefix = ("plugins", "enabled", i, "grants", "permissions", j)
-            found = check(permission, PERMISSION_SCHEMAS[permission["kind"]], prefix)
-            if not found and any(has_invisible(value) for value in permission.values()):
-                found = [
-                    SchemaProblem(
-                        prefix,
-                        f"plugin config key `{format_path(prefix)}` names a permission "
-                        "with bidi or zero-width characters",
-                    )
-                ]
-            problems += found
-        for api in api_registry.HOST_APIS:
-            for j, entry in enumerate(grants.get(api.name, ())):
-                for key, problem in api.grant.table_problems(entry):
-                    path: tuple[str | int, ...] = ("plugins", "enabled", i, "grants", api.name, j, key)
-                    problems.append(SchemaProblem(path, f"plugin config key `{format_path(path)}` {problem}"))
+        problems += _grants_problems(enablement.get("grants", {}), ("plugins", "enabled", i, "grants"))
         restart = restart_problem(enablement.get("restart"))
         if restart is not None:
             path = ("plugins", "enabled", i, "restart", "backoff_max_ms")
             problems.append(SchemaProblem(path, f"plugin config key `{format_path(path)}` {restart}"))
+    return problems
+
+
+def _grants_problems(grants: dict, at: tuple) -> list[SchemaProblem]:
+    """The second pass over one grants table (`at` is its path): each permission object against
+    the fields of its kind, and each host API allowlist entry against its API's own checks."""
+    problems: list[SchemaProblem] = []
+    for j, permission in enumerate(grants.get("permissions", ())):
+        prefix = (*at, "permissions", j)
+        found = check(permission, PERMISSION_SCHEMAS[permission["kind"]], prefix)
+        if not found and any(has_invisible(value) for value in permission.values()):
+            found = [
+                SchemaProblem(
+                    prefix,
+                    f"plugin config key `{format_path(prefix)}` names a permission with bidi or zero-width characters",
+                )
+            ]
+        problems += found
+    for api in api_registry.HOST_APIS:
+        for j, entry in enumerate(grants.get(api.name, ())):
+            for key, problem in api.grant.table_problems(entry):
+                path: tuple[str | int, ...] = (*at, api.name, j, key)
+                problems.append(SchemaProblem(path, f"plugin config key `{format_path(path)}` {problem}"))
     return problems

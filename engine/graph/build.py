@@ -31,11 +31,16 @@ def build_graph(
     *,
     inspect: Callable[[bytes], object] | None = None,
     worlds: Callable[[str], WorldSummary | None] = world_summary,
+    plugins_feature: str | None = None,
 ) -> nx.MultiDiGraph:
-    """Return the graph for `subjects`. `inspect` defaults to engine.artifact.inspect_artifact."""
+    """Return the graph for `subjects`. `inspect` defaults to engine.artifact.inspect_artifact;
+    `plugins_feature` (how the enablement config sets `[feature.plugins] enabled`, when there is a
+    config) adds one `config` node."""
     if inspect is None:
         from engine.artifact import inspect_artifact as inspect
     graph: nx.MultiDiGraph[NodeKey] = nx.MultiDiGraph()
+    if plugins_feature is not None:
+        graph.add_node(("config",), type="config", plugins_feature=plugins_feature)
     for subject in subjects:
         _add_subject(graph, subject, inspect, worlds)
     return graph

@@ -124,6 +124,8 @@ FACT_SCHEMA: dict[str, Fact] = {
     "limit_default": Fact(("Name", "Value"), "host"),
     "limit_maximum": Fact(("Name", "Value"), "host"),
     "restart": Fact(("P", "Name", "Value"), "enablement", key="restart.{Name}"),
+    # How the enablement config sets the plugins feature (`[feature.plugins] enabled`).
+    "feature_setting": Fact(("Feature", "Value"), "enablement"),
     # What a target host must read and hold (docs/targets.md): the keys as written, the
     # artifact's statically read instantiation, the config's resolved plan.
     "manifest_key": Fact(("P", "Key"), "manifest", key="{Key}"),
@@ -382,6 +384,12 @@ def _limit_bounds(out) -> None:
         out["limit_maximum"].add((name, getattr(HOST_MAXIMA, name)))
 
 
+def _config(out, node, a):
+    """`[feature.plugins] enabled` as written: true, false, unset (a `[feature]` table without
+    it) or absent (no `[feature]` table): the rules decide what each means."""
+    out["feature_setting"].add(("plugins", a["plugins_feature"]))
+
+
 def _signature(out, node, a):
     ref = node[1]
     out["signature"].add((ref, a["key_id"], a["status"]))
@@ -418,6 +426,7 @@ def _trusted_key(out, node, a):
 
 
 _EXPORTERS = {
+    "config": _config,
     "package": _package,
     "diagnostic": _diagnostic,
     "surface": _surface,

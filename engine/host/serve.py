@@ -8,8 +8,9 @@ which is required and unique among the requests in flight (a duplicate is `inval
 `--ordered` keeps the old lock-step protocol: one request at a time, answered in order, `id`
 optional. A line that is not a JSON object, names an unknown op or field, or is longer than
 MAX_LINE_BYTES gets an error response and the loop goes on; a too-long line is skipped in
-chunks, never held whole. Instances start on first use (or with `start`); EOF answers what is in
-flight, then stops every instance. After a whole-run deny at startup every well-formed request is
+chunks, never held whole. Tool-only instances start on first use (or with `start`); packages with
+a planned Service were started by the startup gate (engine/host/services.py). EOF answers what is
+in flight, then stops every instance. After a whole-run deny at startup every well-formed request is
 answered with an error of kind `denied`.
 """
 

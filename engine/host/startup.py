@@ -43,6 +43,12 @@ class StartupReport:
     # findings no package owns (the verdict's run_findings); a deny among them blocks the run
     run_findings: tuple[Finding, ...] = ()
     rules: tuple[RuleInfo, ...] = ()  # the rules of those findings (docs/reports.md `rules`)
+    # codes of whole-run findings that stop the run whatever their severity (the rules'
+    # `blocks_run`, e.g. the plugins feature turned off by the config)
+    run_blocking_codes: tuple[str, ...] = ()
+    # host-managed services started with the host (engine.host.services.start_services), one
+    # result per package with a planned Service
+    service_starts: tuple[dict[str, Any], ...] = ()
     # the host's own paths no plugin may touch (config, stores, caches, policy folders; issue 17.1)
     protected_paths: tuple[str, ...] = field(default=(), compare=False)
     # every ref the run knows (discovered or configured): a local id is unique among them or ambiguous
@@ -50,7 +56,8 @@ class StartupReport:
 
     @property
     def run_denials(self) -> tuple[Finding, ...]:
-        return tuple(f for f in self.run_findings if f.severity == "deny")
+        """The whole-run findings that stop every package: each deny, and what `blocks_run` names."""
+        return tuple(f for f in self.run_findings if f.severity == "deny" or f.code in self.run_blocking_codes)
 
     def run_denied_message(self) -> str | None:
         """Why every request is refused (a whole-run deny), or None when the run may start."""
@@ -79,6 +86,7 @@ class StartupReport:
                 for p in self.plans
             ],
             "refused": [dict(entry) for entry in self.refused],
+            "service_starts": [dict(result) for result in self.service_starts],
             "run_findings": [finding_dict(finding) for finding in self.run_findings],
             "rules": rules_dict(self.rules),
         }
@@ -100,6 +108,13 @@ class StartupReport:
             if plan.limits.raised():
                 lines.append("    raised limits: " + ", ".join(f"{k}={v}" for k, v in plan.limits.raised().items()))
             lines.extend(f"    denied: {message}" for message in self.denied_items.get(plan.ref, ()))
+        for result in self.service_starts:
+            if result["ok"]:
+                names = bound_text(",".join(result["services"]) or "-")
+                lines.append(f"  started {result['ref']} services={names} lifecycle={result['lifecycle']}")
+            else:
+                error = result["error"]
+                lines.append(f"  service start failed {result['ref']}: {error['kind']}: {error['message']}")
         for entry in self.refused:
             lines.append(f"  refused {bound_text(entry['ref'])} [{entry['status']}]")
             lines.extend(f"    reason: {reason}" for reason in entry["reasons"])
@@ -129,15 +144,15 @@ class StartedHost:
 
 
 def finding_reason(finding: Finding) -> str:
-    """A whole-run deny as a refusal reason: its code and (bounded) message."""
-    return f"whole-run deny finding `{bound_text(finding.code, 128)}`: {finding.text}"
+    """A blocking whole-run finding as a refusal reason: its severity, code and (bounded) message."""
+    return f"whole-run {finding.severity} finding `{bound_text(finding.code, 128)}`: {finding.text}"
 
 
 def startup_report(verdict: RunVerdict, workspace: str, host_settings: HostSettings) -> StartupReport:
     """The report of a verdict: every plan it allows to start, and every enabled package it does
     not, with the reasons `list` shows. A whole-run deny refuses every package (the verdict
     starts nothing then)."""
-    denials = [finding_reason(f) for f in verdict.run_denials]
+    denials = [finding_reason(f) for f in verdict.run_stops]
     plans = verdict.startable_plans
     refused, denied_items = [], {}
     for package in verdict.packages:
@@ -151,7 +166,7 @@ def startup_report(verdict: RunVerdict, workspace: str, host_settings: HostSetti
             reasons = [message for _, message in package.listed_diagnostics()]
             if not package.resolved or package.package is None:
                 reasons += [f.text for f in package.conclusions if f.severity == "deny"]
-            reasons = denials + (reasons or ["no surface of the package is eligible to run"])
+            reasons = denials + (reasons or ([] if denials else ["no surface of the package is eligible to run"]))
             refused.append({"ref": package.ref, "status": package.status, "reasons": reasons[:MAX_REASONS]})
     return StartupReport(
         workspace,
@@ -162,6 +177,7 @@ def startup_report(verdict: RunVerdict, workspace: str, host_settings: HostSetti
         host_settings=host_settings,
         run_findings=verdict.run_findings,
         rules=tuple(rule for rule in verdict.rules if rule.code in {f.code for f in verdict.run_findings}),
+        run_blocking_codes=verdict.run_blocking_codes,
         protected_paths=verdict.protected_paths,
         known_refs=tuple(package.ref for package in verdict.packages),
     )
@@ -187,9 +203,14 @@ def start_plans(
     *,
     host=None,
     queue_limit: int = 32,
+    start_services: bool = True,
 ) -> StartedHost:
-    """`evaluate_startup`, then a PluginInstanceRegistry built from the plans alone (instances
-    start lazily, or with `registry.start`). The caller closes `.registry`."""
+    """`evaluate_startup`, then a PluginInstanceRegistry built from the plans alone. Every package
+    with a planned Service is started now, in parallel (spec §6.2: a host-managed service runs
+    once the host is up; `.service_starts` says how each went); tool-only packages start on
+    first use, or with `registry.start`. `start_services=False` keeps every start lazy (a
+    one-shot `call`). The caller closes `.registry`."""
+    from engine.host.services import start_services as start_all
     from engine.runtime import HostConfig, PluginInstanceRegistry
 
     report = evaluate_startup(workspace, config_path, policy_dirs)
@@ -197,7 +218,9 @@ def start_plans(
         bundle = report.host_settings.https_ca_bundle
         host = HostConfig(https_ca_bundle=Path(bundle) if bundle else None)
     host = replace(host, protected_paths=(*host.protected_paths, *report.protected_paths))
-    return StartedHost(report, PluginInstanceRegistry(report.plans, host=host, queue_limit=queue_limit))
+    registry = PluginInstanceRegistry(report.plans, host=host, queue_limit=queue_limit)
+    started = start_all(registry, report.plans) if start_services else ()
+    return StartedHost(replace(report, service_starts=started), registry)
 
 
 class HostError(EngineError):

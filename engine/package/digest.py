@@ -8,6 +8,8 @@ import struct
 from collections.abc import Mapping
 
 DIGEST_PREFIX = b"yoi-plugin-package-digest-v1\x00"
+# Spec §5.7: a resolved record (a plan, a lock) whose package no longer has the recorded digest.
+RESOLVED_DIGEST_MISMATCH = "resolved plugin package digest does not match current package content"
 _U64_BE = struct.Struct(">Q")
 
 

@@ -1,4 +1,8 @@
-"""Package discovery over the user, project and builtin stores (spec §5.5).
+"""Package discovery over the user and project stores (spec §5.5).
+
+There is no builtin store, as in the reference: `builtin:<id>` parses but is never discovered, so
+enabling it is `missing`. The bundled examples are packages of `examples/workspace`'s project
+store, not a hidden third store every workspace sees.
 
 Every failure is a diagnostic about one candidate (or one store) and never stops the others: a
 bad package must not hide good ones. Nothing here runs plugin code.
@@ -18,7 +22,6 @@ from engine.package.limits import DEFAULT_LIMITS, Limits
 from engine.package.manifest import ManifestError
 from engine.package.materialize import (
     DEFAULT_LABEL,
-    MANIFEST_FILE,
     PACKAGE_SUFFIX,
     diagnostic,
     io_error_text,
@@ -31,7 +34,7 @@ PHASE = "discovery"
 
 
 class _FromEnvironment:
-    """Sentinel default: derive the location from the environment / bundled resources.
+    """Sentinel default: derive the user store's location from the environment.
 
     Passing None instead disables that store, which tests and embedding hosts need."""
 
@@ -52,7 +55,6 @@ class Discovery:
 class _Store:
     source: str
     path: Path
-    folders: bool  # builtin store: subfolders holding plugin.toml instead of .yoi-plugin files
 
 
 def default_user_data_home() -> Path | None:
@@ -74,30 +76,22 @@ def project_store_path(workspace: Path) -> Path:
     return Path(workspace) / ".yoi" / "plugins"
 
 
-def _stores(workspace, user_data_home, builtin_dir) -> list[_Store]:
+def _stores(workspace, user_data_home) -> list[_Store]:
     if user_data_home is FROM_ENVIRONMENT:
         user_data_home = default_user_data_home()
-    if builtin_dir is FROM_ENVIRONMENT:
-        from engine.resources import examples_dir
-
-        builtin_dir = examples_dir()
     stores = []
     if user_data_home is not None:
-        stores.append(_Store("user", user_store_path(user_data_home), False))
+        stores.append(_Store("user", user_store_path(user_data_home)))
     if workspace is not None:
-        stores.append(_Store("project", project_store_path(workspace), False))
-    if builtin_dir is not None:
-        stores.append(_Store("builtin", Path(builtin_dir), True))
+        stores.append(_Store("project", project_store_path(workspace)))
     return stores
 
 
 def store_paths(
-    workspace: Path | None,
-    user_data_home: Path | _FromEnvironment | None = FROM_ENVIRONMENT,
-    builtin_dir: Path | _FromEnvironment | None = FROM_ENVIRONMENT,
+    workspace: Path | None, user_data_home: Path | _FromEnvironment | None = FROM_ENVIRONMENT
 ) -> tuple[Path, ...]:
     """The folders `discover` reads packages from (the host protects them from plugins)."""
-    return tuple(store.path for store in _stores(workspace, user_data_home, builtin_dir))
+    return tuple(store.path for store in _stores(workspace, user_data_home))
 
 
 def _error(kind: str, message: str, subject: Subject) -> Diagnostic:
@@ -151,10 +145,7 @@ class _StoreScan:
         with os.scandir(root) as entries:
             for entry in entries:
                 path = Path(entry.path)
-                if self.store.folders:
-                    if entry.is_dir() and (path / MANIFEST_FILE).is_file():
-                        yield path
-                elif path.suffix == PACKAGE_SUFFIX and path.stem:
+                if path.suffix == PACKAGE_SUFFIX and path.stem:
                     yield path
 
     def _load(self, root: Path, candidate: Path, label: str) -> Package:
@@ -164,7 +155,7 @@ class _StoreScan:
             raise diagnostic("io", f"plugin package could not be read: {io_error_text(error)}") from None
         if not canonical.is_relative_to(root):
             raise diagnostic("traversal", "plugin package path escapes its source store")
-        files, kind = read_package_files(canonical, directory=self.store.folders, limits=self.limits)
+        files, kind = read_package_files(canonical, directory=False, limits=self.limits)
         try:
             return materialize(
                 files, source=self.store.source, path=str(candidate), label=label, input_kind=kind, limits=self.limits
@@ -193,18 +184,17 @@ def discover(
     workspace: Path | None,
     *,
     user_data_home: Path | _FromEnvironment | None = FROM_ENVIRONMENT,
-    builtin_dir: Path | _FromEnvironment | None = FROM_ENVIRONMENT,
     limits: Limits = DEFAULT_LIMITS,
     progress=None,
 ) -> Discovery:
-    """Discover packages in user, project and builtin stores (None disables a store).
+    """Discover packages in the user and project stores (None disables a store).
     `progress` (engine.cli.progress.Progress or alike) is told of each package read.
 
     Duplicate identities are reported once per identity and all stay listed, so enabling one of
     them fails as ambiguous instead of silently picking a winner."""
     packages: list[Package] = []
     diagnostics: list[Diagnostic] = []
-    for store in _stores(workspace, user_data_home, builtin_dir):
+    for store in _stores(workspace, user_data_home):
         scan = _StoreScan(store, limits, progress)
         scan.run()
         packages += scan.packages

@@ -1,9 +1,9 @@
 """Load `plugin.toml` into a `Manifest` (spec §5.4 steps 2-5, §1.1-§1.8).
 
 Order: size bound, UTF-8, TOML (tomllib), schema (cerberus, every schema error reported at once),
-then the reference's `validate_manifest` checks where the first failure wins. The check that
-services/ingresses need the instance world (§1.8 step 5) relates two parts of a manifest, so it
-is a rule (rules/), not code here.
+then the reference's `validate_manifest` checks where the first failure wins, step 5 (services
+and ingresses need the instance world) included: a manifest that fails it is not a package at
+all, so nothing of it resolves, plans or runs (issue 18 point 1).
 
 Nothing from the file reaches a message except bounded key names: a TOML error reports line and
 column, never tomllib's text (which quotes the input).
@@ -188,7 +188,7 @@ def _targets(doc: dict[str, Any]) -> api_registry.GrantTables:
 
 
 def validate_manifest(manifest: Manifest, entries: Collection[str]) -> Diagnostic | None:
-    """The reference's `validate_manifest` order, without step 5 (a rule): the first failure."""
+    """The reference's `validate_manifest` order (§1.8): the first failure."""
     at = manifest.location
     if manifest.schema_version != SCHEMA_VERSION:
         return _diagnostic("api", "plugin schema/API version is unsupported", at("schema_version"))
@@ -211,6 +211,9 @@ def validate_manifest(manifest: Manifest, entries: Collection[str]) -> Diagnosti
         if failure is not None:
             kind, message, key = failure
             return _diagnostic(kind, message, at(key) or at("runtime"))
+    if (manifest.services or manifest.ingresses) and not _instance_runtime(manifest.runtime):
+        key = "services[0]" if manifest.services else "ingresses[0]"
+        return _diagnostic("surface", INSTANCE_ONLY_DECLARATIONS, at(key) or at("runtime"))
     for label, names, what in (
         ("services", [service.name for service in manifest.services], "plugin service name is not safe"),
         ("ingresses", [ingress.name for ingress in manifest.ingresses], "plugin ingress name is not safe"),
@@ -226,6 +229,14 @@ def validate_manifest(manifest: Manifest, entries: Collection[str]) -> Diagnosti
         if path_failure is not None:
             return _diagnostic(*path_failure, at(f"hooks[{index}].file") or where)
     return None
+
+
+INSTANCE_ONLY_DECLARATIONS = "plugin service/ingress declarations require the yoi:plugin/instance@1.0.0 component world"
+
+
+def _instance_runtime(runtime: Runtime | None) -> bool:
+    """§1.8 step 5: only the declaration arrays need it (`surfaces = ["service"]` alone does not)."""
+    return runtime is not None and runtime.kind == COMPONENT_KIND and runtime.world == INSTANCE_WORLD
 
 
 def _runtime_failure(runtime: Runtime, entries: Collection[str]) -> tuple[str, str, str] | None:

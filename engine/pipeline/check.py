@@ -29,8 +29,11 @@ def check_inputs(
 
     config = load_config(grants_file) if grants_file is not None else None
     protected = host_protected_paths(policy_dirs=policy_dirs)
+    feature = config.plugins_feature if config is not None else None
     selected = select_targets() if targets is None else tuple(targets)
-    return RunInputs((check_subject(path, config),), RuleFiles.of(policy_dirs), protected, selected)
+    return RunInputs(
+        (check_subject(path, config),), RuleFiles.of(policy_dirs), protected, selected, plugins_feature=feature
+    )
 
 
 def evaluate_check(

@@ -170,6 +170,7 @@ def evaluate_inputs(inputs: RunInputs, *, inspect: Callable[[bytes], object] | N
         inspect=inspect,
         protected=inputs.protected,
         targets=inputs.targets,
+        plugins_feature=inputs.plugins_feature,
     )
 
 
@@ -191,17 +192,20 @@ def evaluate(
     inspect: Callable[[bytes], object] | None = None,
     protected: tuple | None = None,
     targets: Sequence[TargetProfile] | None = None,
+    plugins_feature: str | None = None,
 ) -> Evaluation:
     """`protected`: the host's protected paths (default: the caches and the policy folders);
     `targets`: the target profiles judged for (default: the default target), whose facts join
-    the graph's (docs/targets.md)."""
+    the graph's (docs/targets.md); `plugins_feature`: how the enablement config sets
+    `[feature.plugins] enabled`, when there is a config (EnablementConfig.plugins_feature; a fact
+    the rules decide on)."""
     from engine.protected import host_protected_paths
 
     ordered = tuple(subjects)
     if protected is None:
         protected = host_protected_paths(policy_dirs=policy_dirs)
     selected = select_targets() if targets is None else tuple(targets)
-    graph = build_graph(ordered, inspect=inspect)
+    graph = build_graph(ordered, inspect=inspect, plugins_feature=plugins_feature)
     facts = evaluation_facts(graph, protected, selected)
     program = load_rules(policy_dirs)
     result = program.evaluate(facts)

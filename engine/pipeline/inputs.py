@@ -105,6 +105,9 @@ class RunInputs:
     # the target profiles judged for (`--target`, docs/targets.md), resolved: what each says,
     # not only its name, is key material (the registry's APIs the engine target offers included)
     targets: tuple[TargetProfile, ...] = ()
+    # `[feature.plugins] enabled` of the run's config as written (EnablementConfig.plugins_feature),
+    # None without a config: the rules decide whether plugins are exposed
+    plugins_feature: str | None = None
 
     def cache_key(self) -> str | None:
         """The hex key of these inputs and of every KEY_CONTRIBUTORS entry; None when some

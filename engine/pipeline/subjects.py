@@ -166,7 +166,8 @@ class _Item:
 
 
 def workspace_subjects(workspace: Path, config: EnablementConfig, discovery) -> tuple[Subject, ...]:
-    """Spec §4.3 steps 1-4: one subject per discovered package, enablement and diagnostic key."""
+    """Spec §4.3 steps 1-4: one subject per discovered package, enablement and diagnostic key.
+    With a resolved plan in the config (a lock, §3.7) its records are the resolution."""
     items: dict[str, _Item] = {}
 
     def item(ref: str) -> _Item:
@@ -187,7 +188,18 @@ def workspace_subjects(workspace: Path, config: EnablementConfig, discovery) -> 
         entry.source = entry.source or ref.source
         if entry.package_path is None:
             entry.package_path = str(_default_package_path(workspace, ref))
-    resolution = resolve(config.enabled, discovery.packages)
+    if config.lock is None:
+        resolution = resolve(config.enabled, discovery.packages)
+    else:  # spec §3.7: a resolved plan is used as it is, never resolved again
+        from engine.grants.lock import locked_resolution
+
+        resolution = locked_resolution(config.lock, workspace, config.enabled)
+        for locked in config.lock.records:
+            entry = item(locked.ref)
+            entry.configured, entry.source = True, locked.source
+            entry.package_path = entry.package_path or locked.package_path
+            entry.enablement = entry.enablement or locked.enablement
+            entry.grants = entry.grants or locked.grants
     for record in resolution.records:
         entry = item(record.ref)
         entry.package, entry.grants, entry.enabled_surfaces = record.package, record.grants, record.enabled_surfaces
@@ -233,8 +245,8 @@ def _attach(items, item, diagnostic: Diagnostic) -> None:
 
 
 def _default_package_path(workspace: Path, ref) -> Path:
+    """Where the package of an enabled ref would be (spec §4.3 step 2); `builtin:` has no store."""
     from engine.package.discovery import default_user_data_home, project_store_path, user_store_path
-    from engine.resources import examples_dir
 
     if ref.source == "project":
         return project_store_path(workspace) / f"{ref.local_id}.yoi-plugin"
@@ -242,4 +254,4 @@ def _default_package_path(workspace: Path, ref) -> Path:
         home = default_user_data_home()
         base = user_store_path(home) if home else Path("<unavailable-user-data-dir>/yoi/plugins")
         return base / f"{ref.local_id}.yoi-plugin"
-    return examples_dir() / ref.local_id
+    return Path("<builtin>") / f"{ref.local_id}.yoi-plugin"

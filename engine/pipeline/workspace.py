@@ -52,12 +52,11 @@ def workspace_inputs(
     if config is None:
         config = load_workspace_config(workspace, config_path)
     discovery = discover(workspace, **discover_options)
-    stores = store_paths(
-        workspace, **{k: v for k, v in discover_options.items() if k in ("user_data_home", "builtin_dir")}
-    )
+    stores = store_paths(workspace, **{k: v for k, v in discover_options.items() if k == "user_data_home"})
     protected = host_protected_paths((config.file, default_config_path(workspace)), policy_dirs, stores)
+    subjects = workspace_subjects(workspace, config, discovery)
     selected = select_targets() if targets is None else tuple(targets)
-    return RunInputs(workspace_subjects(workspace, config, discovery), RuleFiles.of(policy_dirs), protected, selected)
+    return RunInputs(subjects, RuleFiles.of(policy_dirs), protected, selected, plugins_feature=config.plugins_feature)
 
 
 def evaluate_workspace(

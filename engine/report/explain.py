@@ -83,9 +83,11 @@ def explain_package(evaluation, verdict: RunVerdict, ref: str) -> dict[str, Any]
         # the signatures and provenance, each with why it counts or does not (docs/provenance.md)
         **trust_json(package.trust if package else None),
     }
+    # what stopped resolution (a digest pin, a locked package that changed): said first, and
+    # alone when there is no package to explain item by item
+    out["package_denials"] = [d.message for d in (package.diagnostics if package else ())]
     out["deny_proofs"], out["_deny_proofs"] = _deny_proofs(result, package, verdict)
     if package is None or package.package is None:
-        out["package_denials"] = [d.message for d in (package.diagnostics if package else ())]
         return out
     findings = package.conclusions
     for finding in findings:

@@ -20,12 +20,12 @@ import stat
 
 from engine.diagnostics import DiagnosticError
 from engine.package.archive import read_archive
-from engine.package.digest import package_digest
+from engine.package.digest import RESOLVED_DIGEST_MISMATCH, package_digest
 from engine.package.limits import DEFAULT_LIMITS
-from engine.package.materialize import read_package_file
 from engine.plan import Plan
 from engine.runtime.errors import RuntimeFault
 from engine.runtime.traps import host_errno_of, host_failure
+from engine.safe_read import ReadError, read_bounded
 
 MAX_FOLDER_DEPTH = 32
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -33,7 +33,8 @@ _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
 
 def _load_error(why: str) -> RuntimeFault:
-    return RuntimeFault("load", f"package/module load error: {why}")
+    """A package load error (spec §5.7); the category prefix is added where the fault is reported."""
+    return RuntimeFault("load", why)
 
 
 def _read_error(error: OSError, what: str) -> RuntimeFault:
@@ -42,7 +43,7 @@ def _read_error(error: OSError, what: str) -> RuntimeFault:
     number = host_errno_of(error)
     if number is not None:
         return host_failure(f"reading the plugin package ({what})", number, error.strerror or str(error))
-    return _load_error(f"{what} could not be read: {error.strerror or error}")
+    return _load_error(f"{what} could not be read: {_os_text(error)}")
 
 
 class _FolderReader:
@@ -123,13 +124,27 @@ def read_verified_files(plan: Plan) -> dict[str, bytes]:
     except NotADirectoryError:
         root_fd = None  # an archive (or something that will fail to read as one)
     except OSError as error:
-        raise _read_error(error, "plugin package") from None
+        raise _read_error(error, "resolved plugin package metadata") from None
     if root_fd is not None:
         return _FolderReader().read(root_fd)
     try:
-        return read_archive(read_package_file(path))
+        data = read_bounded(path, DEFAULT_LIMITS.max_package_size_bytes)
+    except ReadError as error:
+        if error.kind == "bounds":
+            raise _load_error("resolved plugin package exceeds the configured package size bound") from None
+        if error.kind == "malformed":
+            raise _load_error("resolved plugin package is not a regular file") from None
+        raise _load_error(f"resolved plugin package metadata could not be read: {error.reason}") from None
+    try:
+        return read_archive(data)
     except DiagnosticError as error:
-        raise _load_error(str(error)) from None
+        raise _load_error(f"resolved plugin package content could not be read: {error}") from None
+
+
+def _os_text(error: OSError) -> str:
+    from engine.package.materialize import io_error_text
+
+    return io_error_text(error)
 
 
 def load_artifact(plan: Plan) -> bytes:
@@ -140,13 +155,12 @@ def load_artifact(plan: Plan) -> bytes:
     except UnicodeEncodeError:  # a file name that is not UTF-8 appeared: not the planned package
         raise _load_error("plugin directory contains a file name that is not UTF-8") from None
     if found != plan.digest:
-        raise _load_error(
-            f"package digest is {found}, but the plan approved {plan.digest}; the package "
-            "changed after planning and is refused"
-        )
+        # spec §5.7's words, then which digests (the package changed after planning: refused)
+        raise _load_error(f"{RESOLVED_DIGEST_MISMATCH} (now {found}, planned {plan.digest})")
     data = files.get(plan.artifact_path)
     if data is None:
-        raise _load_error(f"artifact `{plan.artifact_path}` is missing")
+        what = "module entry" if plan.runtime_kind == "wasm" else "component artifact"
+        raise _load_error(f"plugin runtime {what} is missing from the package")
     if plan.artifact_sha256 and hashlib.sha256(data).hexdigest() != plan.artifact_sha256:
         raise _load_error("artifact sha256 differs from the plan")
     return data

@@ -39,11 +39,14 @@ class RuntimeFault(EngineError):
     """A refused or failed runtime operation; `kind` is one of FAULT_KINDS (its error kind:
     engine.errors.FAULT_ERROR_KINDS)."""
 
-    def __init__(self, kind: str, message: str) -> None:
+    def __init__(self, kind: str, message: str, category: str | None = None) -> None:
         if kind not in FAULT_KINDS:
             kind, message = "internal", f"unknown fault kind {kind!r}: {message}"
         self.kind = kind
         self.message = bounded(message)
+        # the reference's error category (spec §6.12) when the kind alone does not say it: a
+        # `load` fault is a package error unless raised as a "module" error (compile, imports)
+        self.category = category
         super().__init__(self.message, error_kind=fault_error_kind(kind))
 
     def to_dict(self) -> dict[str, str]:

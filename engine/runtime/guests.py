@@ -107,7 +107,9 @@ class InstanceGuest(Guest):
         if func is None:
             found = self.instance.get_func(self.store, export)
             if found is None:
-                raise RuntimeFault("load", f"component does not export expected `{INSTANCE_WORLD}` {export} function")
+                raise RuntimeFault(
+                    "load", f"component does not export expected `{INSTANCE_WORLD}` {export} function", "module"
+                )
             func = self._funcs[export] = bind_string_func(found, self.store)
         result = self.wasm.run(self.store, self.plan.limits, f"guest call `{export}`", lambda: func(*args))
         return _string_result(result, export)
@@ -145,7 +147,7 @@ class ToolComponentGuest(Guest):
             store, instance = _instantiate_component(self.wasm, self.plan, self.component, self.linker)
             func = instance.get_func(store, "call")
             if func is None:
-                raise RuntimeFault("load", f"component does not export expected `{TOOL_WORLD}` call function")
+                raise RuntimeFault("load", f"component does not export expected `{TOOL_WORLD}` call function", "module")
             result = self.wasm.run(store, self.plan.limits, "guest call `call`", lambda: func(store, name, input_text))
         finally:
             _release(self.apis)  # the per-call store goes: so do its WebSocket handles (cur §6.15)
@@ -166,7 +168,7 @@ class RawGuest(Guest):
         check_raw_imports(((imp.module, imp.name) for imp in module.imports), plan.host_apis)
         entry = next((e.type for e in module.exports if e.name == "yoi_tool_call"), None)
         if not isinstance(entry, wasm.wasmtime.FuncType) or entry.params or entry.results:
-            raise RuntimeFault("load", "WASM module error: guest must export `yoi_tool_call: () -> ()`")
+            raise RuntimeFault("load", "guest must export `yoi_tool_call: () -> ()`", "module")
         self.linker = wasm.wasmtime.Linker(wasm.engine)
         self.host = RawHost(wasm.wasmtime, self.linker, apis)
 
@@ -182,5 +184,5 @@ class RawGuest(Guest):
         entry = instance.exports(store)["yoi_tool_call"]  # checked when the module was loaded
         self.wasm.run(store, limits, "guest call `yoi_tool_call`", lambda: entry(store))
         if call.output_error is not None:
-            raise RuntimeFault("invalid_output", f"WASM output error: {call.output_error}")
+            raise RuntimeFault("invalid_output", call.output_error)
         return decode_tool_output(call.output, limits.max_output_bytes)

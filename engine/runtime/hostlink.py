@@ -117,7 +117,7 @@ def check_component_imports(import_names, host_apis: tuple[str, ...]) -> None:
     for name in import_names:
         known = COMPONENT_HOST_INTERFACES.get(name)
         if known is None:
-            raise RuntimeFault("load", f"unsupported component import `{name}`; {NO_AMBIENT}")
+            raise RuntimeFault("load", f"unsupported component import `{name}`; {NO_AMBIENT}", "module")
         if known[0] not in host_apis:
             raise denied_import(known[0])
 
@@ -208,16 +208,19 @@ def check_raw_imports(imports, host_apis: tuple[str, ...]) -> None:
                     "load",
                     f"unsupported host import `{name}`; no filesystem, ambient network, "
                     "environment, or WASI imports are available",
+                    "module",
                 )
         elif module in RAW_HOST_MODULES:
             api = RAW_HOST_MODULES[module]
             if api not in host_apis:
                 raise denied_import(api)
             if name not in RAW_HOST_FIELDS[api]:
-                raise RuntimeFault("load", f"unsupported {api} host import `{name}`")
+                raise RuntimeFault("load", f"unsupported {api} host import `{name}`", "module")
         else:
             raise RuntimeFault(
-                "load", f"unsupported import module `{module}`; only {api_registry.raw_modules_named()} are available"
+                "load",
+                f"unsupported import module `{module}`; only {api_registry.raw_modules_named()} are available",
+                "module",
             )
 
 

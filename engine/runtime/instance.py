@@ -26,7 +26,18 @@ from engine.plan import HOST_MAXIMA, RAISABLE_LIMITS, Plan, RuntimeLimits
 from engine.runtime.errors import FATAL_KINDS, RuntimeFault, bounded
 from engine.runtime.guests import Guest, make_guest
 from engine.runtime.ingress import apply_output_commands, envelope_text
-from engine.runtime.outputs import decode_ingress_output, tool_input_text
+from engine.runtime.outputs import decode_ingress_output, tool_input_text, utf8_exceeds
+from engine.runtime.reference_text import (
+    INGRESS_SURFACE_OFF,
+    INGRESS_UNDECLARED,
+    LEGACY_ADAPTED,
+    TOOL_SURFACE_OFF,
+    TOOL_UNDECLARED,
+    call_failure,
+    categorized,
+    lifecycle_name,
+    seconds,
+)
 from engine.runtime.schema_check import compile_schema_json
 
 DIAGNOSTIC_RING = 64
@@ -143,7 +154,9 @@ class InstanceHandle:
         ):
             self.restart_count = self._failures = 0
 
-    def _fail(self, fault: RuntimeFault) -> None:
+    def _fail(self, fault: RuntimeFault, note: str | None = None) -> None:
+        """Mark the instance failed; `note` is the diagnostic when the reference has its own words
+        for this failure (a status failure, a tool timeout)."""
         self._forgive()  # a fault after a healthy window starts from zero
         self._drop_guest()  # the store goes with it: never enter a trapped instance again
         self.lifecycle = "failed"
@@ -152,7 +165,7 @@ class InstanceHandle:
         delay = min(policy.backoff_ms * (2 ** min(self._failures, 30)), policy.backoff_max_ms)
         self._failures += 1
         self._next_attempt = time.monotonic() + delay / 1000
-        self._note(f"plugin instance failed: {fault.message}", "failed", getattr(fault, "diagnostic", None))
+        self._note(note or f"plugin instance failed: {fault.message}", "failed", getattr(fault, "diagnostic", None))
         if self.service is not None:
             self.service.failed(fault)
 
@@ -173,8 +186,9 @@ class InstanceHandle:
         return max(0, int((self._next_attempt - time.monotonic()) * 1000))
 
     def _ensure_started(self) -> Guest:
-        """The running guest, starting or restarting it when allowed (caller holds `_exec`)."""
-        if self.lifecycle == "started" and self.guest is not None:
+        """The running guest, starting or restarting it when allowed (caller holds `_exec`). A
+        legacy adapter (a guest that keeps no state) stays `ready` once made, as in spec §6.4."""
+        if self.guest is not None and self.lifecycle in ("started", "ready"):
             return self.guest
         ref = self.plan.ref
         if self.lifecycle == "stopped":
@@ -208,35 +222,38 @@ class InstanceHandle:
             self.component_status = guest.start(self.plan.config_json)
         except Exception as error:  # noqa: BLE001 - whatever broke, the instance fails closed
             fault = as_fault(error)
-            wrapped = RuntimeFault(fault.kind, f"plugin instance startup failed closed: {fault.message}")
+            wrapped = RuntimeFault(fault.kind, f"plugin instance startup failed closed: {categorized(fault)}")
             self._fail(wrapped)
             raise wrapped from None
         finally:
             if self.service is not None:
                 self.service.transition = None
-        self.guest, self.lifecycle, self._started_at = guest, "started", time.monotonic()
-        self._note(
-            "plugin instance started"
-            + ("" if guest.keeps_state else " (legacy tool runtime adapted behind PluginInstanceRegistry)")
-        )
+        self.guest, self._started_at = guest, time.monotonic()
+        if guest.keeps_state:
+            self.lifecycle = "started"
+            self._note("plugin instance started")
+        else:  # spec §6.4: a legacy adapter is created Ready, says so, and stays Ready
+            self.lifecycle = "ready"
+            self._note(LEGACY_ADAPTED, "ready")
         if self.service is not None:
             self.service.started()
         return guest
 
-    def _guarded(self, what: Callable[[], str], action: Callable[[Guest], Any]) -> Any:
+    def _guarded(self, what: Callable[[], str], action: Callable[[Guest], Any], timeout_note: str = "") -> Any:
         """Run `action` on the started guest; classify and record its faults (`what` names the
-        operation in the diagnostic; built only when something failed)."""
+        operation in the diagnostic; built only when something failed; `timeout_note` is the
+        instance diagnostic the reference records for a timeout of this call, if any)."""
         guest = self._ensure_started()
         try:
             return action(guest)
         except Exception as error:  # noqa: BLE001 - a RuntimeFault, or a bug that must not leak a traceback
             fault = as_fault(error)
             self.calls["faults"] += 1
-            wrapped = RuntimeFault(fault.kind, f"{what()} failed closed: {fault.message}")
+            wrapped = call_failure(what(), fault, self.plan.limits.timeout_ms if timeout_note else None)
             # Only a kept-alive store can be left untrustworthy: a per-call runtime's store is
             # gone with the call, so its trap is that call's error and changes no state.
             if guest.keeps_state and (fault.kind in FATAL_KINDS or fault.kind == "failed"):
-                self._fail(wrapped)
+                self._fail(wrapped, timeout_note if fault.kind == "timeout" and timeout_note else None)
             else:
                 self._note(wrapped.message)
             raise wrapped from None
@@ -249,30 +266,48 @@ class InstanceHandle:
             return self.snapshot(running=False)  # the slot is ours: no call is running
 
     def call_tool(self, tool: str, value: str | dict) -> dict[str, Any]:
+        """Spec §6.5: the input's size and JSON are checked first, then that the tool may run
+        (its schema too: ours), then the guest runs; refusals and failures in the reference's words."""
         plan = self.plan
-        if "tool" not in plan.authorized_surfaces:
-            raise RuntimeFault("denied", f"plugin tool surface of `{plan.ref}` is not in the plan")
         validate = self._tools.get(tool)
-        if validate is None:
-            raise RuntimeFault("not_found", f"plugin tool `{tool}` of `{plan.ref}` is not in the plan")
         text = tool_input_text(tool, value, plan.limits.max_input_bytes, validate)
+        if validate is None or "tool" not in plan.authorized_surfaces:
+            raise self._tool_refusal(tool)
         self._enter()  # the hot path: no context-manager generator
         try:
             output = self._guarded(
                 lambda: f"plugin tool `{tool}` from `{plan.ref}` (digest {plan.digest})",
                 lambda guest: guest.tool(tool, text),
+                f"plugin tool timed out after {seconds(plan.limits.timeout_ms)}",
             )
             self.calls["tool"] += 1
             return output
         finally:
             self._exec.release()
 
-    def deliver_ingress(self, name: str, event: str | dict) -> dict[str, Any]:
+    def _tool_refusal(self, tool: str) -> RuntimeFault:
+        """Why `tool` cannot run (spec §6.5 handle_tool), wrapped as a failed tool call."""
         plan = self.plan
-        if "ingress" not in plan.authorized_surfaces:
-            raise RuntimeFault("denied", f"plugin ingress surface of `{plan.ref}` is not in the plan")
-        if name not in self._ingresses:
-            raise RuntimeFault("not_found", f"plugin ingress `{name}` of `{plan.ref}` is not in the plan")
+        what = f"plugin tool `{tool}` from `{plan.ref}` (digest {plan.digest}) failed closed"
+        if "tool" not in plan.enabled_surfaces:
+            return RuntimeFault("denied", f"{what}: {TOOL_SURFACE_OFF}")
+        reason = plan.denial("tool", tool)
+        if reason is not None:
+            return RuntimeFault("denied", f"{what}: plugin permission denied: {reason}")
+        return RuntimeFault("not_found", f"{what}: {TOOL_UNDECLARED}")
+
+    def deliver_ingress(self, name: str, event: str | dict) -> dict[str, Any]:
+        """Spec §6.6 order: the surface, the event's size, the ingress itself, then the guest."""
+        plan = self.plan
+        if "ingress" not in plan.enabled_surfaces:
+            raise RuntimeFault("denied", INGRESS_SURFACE_OFF)
+        if isinstance(event, str) and utf8_exceeds(event, plan.limits.max_input_bytes):
+            raise RuntimeFault("invalid_input", f"plugin ingress event exceeds {plan.limits.max_input_bytes} bytes")
+        if name not in self._ingresses or "ingress" not in plan.authorized_surfaces:
+            reason = plan.denial("ingress", name)
+            if reason is not None:
+                raise RuntimeFault("denied", f"plugin ingress permission denied: {reason}")
+            raise RuntimeFault("not_found", INGRESS_UNDECLARED)
         if self.service is not None:
             return self.service.deliver(name, event)
         ingress, validate = self._ingresses[name]
@@ -289,28 +324,34 @@ class InstanceHandle:
                 self.status_update = outcome.status_update
             for message in outcome.refused:
                 self._note(message)
+            with self._guard:
+                diagnostics = [{"state": lifecycle_name(d["state"]), "message": d["message"]} for d in self.diagnostics]
             return {
                 "plugin_ref": plan.ref,
                 "ingress": name,
                 "accepted": True,
                 "output": output,
                 "applied_commands": list(outcome.applied),
-                "diagnostics": list(outcome.refused),
+                "refused_commands": list(outcome.refused),
+                # spec §6.6: a copy of the instance's diagnostics, `{state, message}`
+                "diagnostics": diagnostics,
             }
 
     def status(self) -> dict[str, Any]:
         """A snapshot; a started component is asked for its status when it is not busy (a status
-        request never waits behind a long call)."""
+        request never waits behind a long call). Any failure of the guest's `status` (a trap,
+        output that is not JSON or too large, an `error`) marks the instance failed with
+        `plugin component status failed: <error>` (spec §6.4)."""
         if self._exec.acquire(blocking=False):
             try:
-                if self.lifecycle == "started" and self.guest is not None and self.guest.keeps_state:
+                guest = self.guest
+                if self.lifecycle == "started" and guest is not None and guest.keeps_state:
                     try:
-                        status = self._guarded(
-                            lambda: f"plugin component status of `{self.plan.ref}`", lambda guest: guest.status()
-                        )
-                        self.component_status = status
-                    except RuntimeFault:
-                        pass  # recorded as a diagnostic by _guarded
+                        self.component_status = guest.status()
+                    except Exception as error:  # noqa: BLE001 - whatever broke, it is the instance's failure
+                        fault = as_fault(error)
+                        self.calls["faults"] += 1
+                        self._fail(fault, f"plugin component status failed: {categorized(fault)}")
                 return self.snapshot(running=False)  # the lock is ours: no call is running
             finally:
                 self._exec.release()
@@ -344,9 +385,12 @@ class InstanceHandle:
             {"name": s.name, "lifecycle": s.lifecycle, "state": SERVICE_STATE[self.lifecycle]}
             for s in self.plan.services
         ]
+        # spec §6.4's names for the lifecycle and each diagnostic's state, the engine's own fields
+        # beside them; a current-format package's service runtime names them its way (status_fields)
+        named = [{"state": lifecycle_name(d["state"]), "message": d["message"]} for d in diagnostics]
         return {
             "plugin_ref": self.plan.ref,
-            "lifecycle": self.lifecycle,
+            "lifecycle": lifecycle_name(self.lifecycle),
             "component_status": self.component_status,
             "status_update": self.status_update,
             "services": services,
@@ -358,7 +402,7 @@ class InstanceHandle:
                 "reset_after_ms": policy.reset_after_ms,
                 "next_attempt_in_ms": self._next_attempt_in_ms(),
             },
-            "diagnostics": diagnostics,
+            "diagnostics": named,
             "limits": self.plan.limits.to_dict(),
             "queue": {
                 "running": self._exec.locked() if running is None else running,

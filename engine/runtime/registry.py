@@ -71,11 +71,15 @@ class PluginInstanceRegistry:
     def start(self, ref: str) -> dict[str, Any]:
         return self._handle(ref).start()
 
-    def status(self, ref: str) -> dict[str, Any]:
-        return self._handle(ref).status()
+    def status(self, ref: str) -> dict[str, Any] | None:
+        """The instance status, or None for a ref with no plan (spec §6.3: `status(ref)` is optional)."""
+        handle = self._handles.get(ref)
+        return None if handle is None else handle.status()
 
-    def stop(self, ref: str) -> dict[str, Any]:
-        return self._handle(ref).stop()
+    def stop(self, ref: str) -> dict[str, Any] | None:
+        """Stop the instance (final for the run); None for a ref with no plan, as in spec §6.3."""
+        handle = self._handles.get(ref)
+        return None if handle is None else handle.stop()
 
     def call_tool(self, ref: str, tool: str, input_json: str | dict) -> dict[str, Any]:
         return self._handle(ref).call_tool(tool, input_json)

@@ -113,9 +113,9 @@ def classify(error: BaseException, what: str, limits: RuntimeLimits) -> RuntimeF
         from engine.runtime.stub_traps import explain  # a stubbed WASI call: which, and what to use instead
 
         hint = explain(str(error))
-        return RuntimeFault("trap", f"WASM execution error: {what}: {text}" + (f": {hint}" if hint else ""))
+        return RuntimeFault("trap", f"{what}: {text}" + (f": {hint}" if hint else ""))
     if code is not None:
-        return RuntimeFault("trap", f"WASM execution error: {what}: {text}")
+        return RuntimeFault("trap", f"{what}: {text}")
     number = host_errno_of(error)
     if number is not None:
         return host_failure(what, number, text)
@@ -123,5 +123,5 @@ def classify(error: BaseException, what: str, limits: RuntimeLimits) -> RuntimeF
     if any(word in lowered for word in _LIMIT_WORDS):
         return RuntimeFault("limit", f"{what} exceeded the store limits: {text}")
     if any(word in lowered for word in _LINK_WORDS):
-        return RuntimeFault("load", f"{what} could not be linked: {text}")
-    return RuntimeFault("trap", f"WASM execution error: {what}: {text}")
+        return RuntimeFault("load", f"{what} could not be linked: {text}", "module")
+    return RuntimeFault("trap", f"{what}: {text}")

@@ -105,8 +105,9 @@ class WasmEngine:
             number = host_errno_of(error)
             if number is not None:
                 raise host_failure(f"compiling {what}", number, last_line(error)) from None
-            words = "component is incompatible" if kind == "component" else "WASM module error"
-            raise RuntimeFault("load", f"{words}: {last_line(error)}") from None
+            text = last_line(error)
+            message = f"component is incompatible: {text}" if kind == "component" else text
+            raise RuntimeFault("load", message, "module") from None
         compiled_cache.store(self._cache_folder, sha, kind, serialized)
         loader = self.wasmtime.component.Component if kind == "component" else self.wasmtime.Module
         try:
@@ -135,7 +136,7 @@ class WasmEngine:
         except (self.wasmtime.Trap, self.wasmtime.WasmtimeError) as error:
             raise classify(error, what, limits) from None
         except (TypeError, ValueError, UnicodeError) as error:  # lift/lower type errors, bad strings
-            raise RuntimeFault("trap", f"WASM execution error: {what}: {last_line(error)}") from None
+            raise RuntimeFault("trap", f"{what}: {last_line(error)}") from None
         except (MemoryError, OSError) as error:  # the host ran out of something: not the guest's fault
             raise host_failure(what, host_errno_of(error) or 0, last_line(error)) from None
         finally:

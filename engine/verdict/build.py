@@ -53,6 +53,7 @@ def build_verdict(evaluation) -> RunVerdict:
         rule_catalog(evaluation, every),
         protected_paths=tuple(entry.path for entry in evaluation.protected),
         enablement_reading_rules=enablement_reading_rules(evaluation),
+        run_blocking_codes=tuple(code for (code,) in evaluation.rows("blocks_run")),
         targets=targets,
         default_target_only=len(evaluation.targets) == 1 and evaluation.targets[0].default,
     )

@@ -281,6 +281,9 @@ class RunVerdict:
     run_findings: tuple[Finding, ...] = ()
     rules: tuple[RuleInfo, ...] = ()
     protected_paths: tuple[str, ...] = ()
+    # codes of whole-run findings the rules say stop the run whatever their severity
+    # (`blocks_run`: the plugins feature turned off by the config, rules/host.rules)
+    run_blocking_codes: tuple[str, ...] = ()
     # org policy conclusions that read enablement facts (engine/verdict/build.py): judged against
     # the package's own requests for a package whose grants were assumed (`check` without --grants)
     enablement_reading_rules: tuple[str, ...] = ()
@@ -325,6 +328,12 @@ class RunVerdict:
         return tuple(f for f in self.run_findings if f.severity == "deny")
 
     @property
+    def run_stops(self) -> tuple[Finding, ...]:
+        """The whole-run findings that stop every package from starting: each deny, and each one
+        the rules say blocks the run (`blocks_run`); only the denials fail a report."""
+        return tuple(f for f in self.run_findings if f.severity == "deny" or f.code in self.run_blocking_codes)
+
+    @property
     def plans(self) -> tuple[Plan, ...]:
         """Every plan the rules approved, in reference order."""
         return tuple(p.plan for p in self.packages if p.plan is not None)
@@ -333,7 +342,7 @@ class RunVerdict:
     def startable_plans(self) -> tuple[Plan, ...]:
         """What a host may start: the plans, or nothing at all after a whole-run deny (a
         conclusion no package owns fails the run closed, DESIGN decision 6)."""
-        return () if self.run_denials else self.plans
+        return () if self.run_stops else self.plans
 
     def outcome(
         self, view: str, fail_on: str | None = None, packages: Sequence[PackageVerdict] | None = None

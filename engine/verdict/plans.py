@@ -56,6 +56,7 @@ def _plan_for(evaluation, ref: str) -> Plan | None:
     )
     host_apis = tuple(api for (_, api) in evaluation.rows("host_api_eligible", ref))
     grants, enablement = subject.grants, subject.enablement
+    denied = _denied_items(evaluation, ref, package, eligible, subject.enabled_surfaces)
     return Plan(
         ref=ref,
         source=package.source,
@@ -80,4 +81,29 @@ def _plan_for(evaluation, ref: str) -> Plan | None:
         restart=restart_policy(dict(enablement.restart) if enablement else None),
         current_format=evaluation.holds("current_format", ref),
         host_request_dispatch=evaluation.holds("performs_host_request_dispatch", ref),
+        denied=denied,
+    )
+
+
+def _denied_items(evaluation, ref: str, package, eligible: set, enabled) -> tuple[tuple[str, str, str], ...]:
+    """(surface, name, first deny message) of each declared item of an enabled surface that is
+    not eligible, so the runtime can say why a call to it is refused."""
+    from engine.verdict.locate import make_about
+
+    metadata = evaluation.result.program.metadata
+    reasons: dict[tuple[str, str], str] = {}
+    for conclusion in evaluation.conclusions(ref):
+        if conclusion.severity != "deny":
+            continue
+        meta = metadata[conclusion.code]  # what the conclusion is about is declared (@about)
+        item = make_about(meta.about.form, meta.about.values(conclusion.args)).item
+        if item is not None:
+            reasons.setdefault(item, conclusion.message)
+    manifest = package.manifest
+    declared = [("tool", t.name) for t in manifest.tools] + [("service", s.name) for s in manifest.services]
+    declared += [("ingress", i.name) for i in manifest.ingresses]
+    return tuple(
+        (surface, name, reasons.get((surface, name), f"{surface} `{name}` is not eligible"))
+        for surface, name in declared
+        if surface in enabled and (surface, name) not in eligible
     )

@@ -102,7 +102,7 @@ def test_dev_on_a_terminal_calls_reloads_an_edited_wat_and_calls_again(tmp_path)
         second = answers(terminal.type("call acme_dev_count {}"))  # a new instance: its state starts again
         assert second[0]["result"] == {"summary": "counter is at 10", "content": '{"count":10}'}
         status = answers(terminal.type("status"))[0]
-        assert status["dev"] is True and status["result"]["lifecycle"] == "started"
+        assert status["dev"] is True and status["result"]["lifecycle"] == "Started"
         assert status["result"]["component_status"]["data"] == {"count": 10, "events": 0}
         event = '{"kind":"example","source":"pty","payload":{}}'
         assert answers(terminal.type(f"ingress acme_dev_events {event}"))[0]["result"]["accepted"] is True

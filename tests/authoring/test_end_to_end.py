@@ -57,10 +57,10 @@ def assert_common(responses: list[dict], ref: str) -> dict:
     assert all(by_id[i]["ok"] for i in range(1, 7)), responses
     assert by_id[4]["result"]["accepted"] is True
     status = by_id[5]["result"]
-    assert status["lifecycle"] == "started"
+    assert status["lifecycle"] == "Started"
     assert [(s["name"], s["state"]) for s in status["services"]] == [(service_name, "running")]
     assert status["calls"] == {"tool": 2, "ingress": 1, "faults": 0}
-    assert by_id[6]["result"]["lifecycle"] == "stopped"
+    assert by_id[6]["result"]["lifecycle"] == "Stopped"
     assert by_id[7]["ok"] is False and by_id[7]["error"]["kind"] == "stopped"
     return status
 

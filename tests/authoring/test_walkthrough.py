@@ -33,7 +33,7 @@ def test_the_walkthrough_runs_as_written(tmp_path, user_home):
     dev, call = answers[:4], answers[4]
     served = sorted(answers[5:], key=lambda a: a["id"])  # serve answers as each request completes
     assert [a["result"]["summary"] for a in dev[:2]] == ["counter is at 1", "counter is at 2"]
-    assert all(a["dev"] is True and a["ok"] for a in dev) and dev[3]["result"]["lifecycle"] == "started"
+    assert all(a["dev"] is True and a["ok"] for a in dev) and dev[3]["result"]["lifecycle"] == "Started"
     assert call == {"summary": "counter is at 1", "content": '{"count":1}', "dev": True}
     assert "(build up to date," in done.stderr  # `call` found what `dev` built
     assert "plugin check: ws/.yoi/plugins/acme.counter.yoi-plugin [active]" in done.stdout

@@ -109,13 +109,9 @@ def gate_item(report: dict) -> dict:
 # -- 1. check is a gate ---------------------------------------------------------------------------
 
 FAULTS = {
-    "malformed input_schema": (manifest(tools=(("echo", GOOD_SCHEMA), ("broken", '{ type = "object", properties = '
-                                                                              '{ q = "x" } }'))),
-                               TOOL_COMPONENT, "tool_invalid_schema"),
-    "invalid tool name": (manifest(tools=(("echo", GOOD_SCHEMA), ("Bad Tool", GOOD_SCHEMA))), TOOL_COMPONENT,
-                          "tool_invalid_name"),
-    "service on a legacy runtime": (manifest(services=("svc",), runtime=RAW_RUNTIME), RAW_MODULE,
-                                    "service_requires_instance_world"),
+    # a per-item denial: only that tool is refused (a cross-package or built-in name collision)
+    "tool named like a built-in host tool": (manifest(tools=(("echo", GOOD_SCHEMA), ("Read", GOOD_SCHEMA))),
+                                             TOOL_COMPONENT, "tool_name_reserved"),
 }
 
 
@@ -130,6 +126,47 @@ def test_any_deny_rejects_in_check_while_list_keeps_good_surfaces(tmp_path, faul
     item = gate_item(report := listed(workspace(tmp_path / "ws", text, artifact)))
     assert report["verdict_view"] == "per-surface"
     assert (item["status"], item["tools"][0]["eligible"]) == ("partial", True)
+
+
+INSTALL_FAULTS = {
+    "malformed input_schema": (manifest(tools=(("echo", GOOD_SCHEMA), ("broken", '{ type = "object", properties = '
+                                                                              '{ q = "x" } }'))),
+                               "tool_invalid_schema"),
+    "invalid tool name": (manifest(tools=(("echo", GOOD_SCHEMA), ("Bad Tool", GOOD_SCHEMA))), "tool_invalid_name"),
+    "duplicate tool name": (manifest(tools=(("echo", GOOD_SCHEMA), ("dup", GOOD_SCHEMA), ("dup", GOOD_SCHEMA))),
+                            "tool_duplicate_name"),
+}
+
+
+@pytest.mark.parametrize("fault", sorted(INSTALL_FAULTS))
+def test_a_tool_definition_fault_fails_the_whole_install(tmp_path, fault):
+    """Issue 18 point 1 (spec §2.1, §6.2): a duplicate or invalid tool name or an invalid
+    input_schema fails the plugin's whole install, so no tool of it is planned, not even the good
+    one; list still names the faulty item."""
+    text, code = INSTALL_FAULTS[fault]
+    assert check_json(package_dir(tmp_path / "pkg", text), exit_code=1)["status"] == "rejected"
+    item = gate_item(listed(workspace(tmp_path / "ws", text)))
+    assert (item["status"], item["plan"]) == ("rejected", None)
+    assert [t["eligible"] for t in item["tools"]] == [False] * len(item["tools"])
+    assert code in {c["code"] for c in item["conclusions"]}
+
+
+def test_a_service_on_a_legacy_runtime_fails_the_manifest(tmp_path):
+    """Issue 18 point 1 (spec §1.8 step 5): the package is not a package; nothing of it resolves."""
+    text = manifest(services=("svc",), runtime=RAW_RUNTIME)
+    report = check_json(package_dir(tmp_path / "pkg", text, RAW_MODULE), exit_code=1)
+    assert report["status"] == "rejected" and report["package"] is None
+    assert [(d["kind"], d["phase"], d["message"]) for d in report["diagnostics"]] == [
+        ("surface", "manifest",
+         "plugin service/ingress declarations require the yoi:plugin/instance@1.0.0 component world")]
+    ws = tmp_path / "ws"
+    (ws / ".yoi" / "plugins").mkdir(parents=True)
+    (ws / ".yoi" / "plugins" / "gate.yoi-plugin").write_bytes(
+        write_archive({"plugin.toml": text.encode(), "plugin.wasm": RAW_MODULE}))
+    (ws / ".yoi" / "config.toml").write_text('[[plugins.enabled]]\nid = "project:example.gate"\n')
+    item = gate_item(listed(ws))
+    assert (item["status"], item["resolved"], item["plan"]) == ("rejected", False, None)
+    assert sorted(d["kind"] for d in item["diagnostics"]) == ["missing", "surface"]  # not discovered, and why
 
 
 def test_ungranted_item_under_grants_rejects(tmp_path):
@@ -170,7 +207,7 @@ def test_warning_fails_check_and_list_only_with_fail_on_warn(tmp_path):
 
 
 def test_list_fail_on_deny_fails_on_a_partial_package(tmp_path):
-    text, artifact, _ = FAULTS["invalid tool name"]
+    text, artifact, _ = FAULTS["tool named like a built-in host tool"]
     ws = workspace(tmp_path / "ws", text, artifact)
     listed(ws, exit_code=0)  # a report by default
     done = list_run(ws, "--fail-on", "deny")

@@ -327,7 +327,7 @@ def test_action_fail_on_warn_and_workspace_mode(repo, tmp_path):
     done, outputs = _run_check_step(ws, tmp_path, mode="workspace", policy=str(ROOT / "policy"))
     assert done.returncode == 0 and outputs["exit-code"] == "1", done.stderr  # counter's ingress is denied
     (run,) = json.loads(Path(outputs["sarif"]).read_text())["runs"]
-    assert {r["properties"].get("package") for r in run["results"]} >= {"builtin:example.counter"}
+    assert {r["properties"].get("package") for r in run["results"]} >= {"project:example.counter"}
     assert run["properties"]["yoi/failOn"] == "deny"
     done, outputs = _run_check_step(ws, tmp_path, mode="workspace", policy=str(ROOT / "policy"), **{"fail-on": "warn"})
     (run,) = json.loads(Path(outputs["sarif"]).read_text())["runs"]

@@ -28,7 +28,7 @@ def test_piped_list_keeps_one_line_per_item_and_ends_with_the_summary():
     done = subprocess.run([*BIN, *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[-1] == "3 package(s): 2 active, 1 partial; next: yoi plugin show builtin:example.counter (why partial)"
+    assert lines[-1] == "3 package(s): 2 active, 1 partial; next: yoi plugin show project:example.counter (why partial)"
     rows = [line for line in lines if line.startswith("- ")]
     assert len(rows) == 3 and all(" digest=sha256:" in row and "classification=" in row for row in rows)
 
@@ -51,7 +51,7 @@ def test_on_a_terminal_long_rows_wrap_at_its_width():
         assert process.wait(timeout=300) == 0
     os.close(leader)
     lines = b"".join(chunks).decode().replace("\r\n", "\n").splitlines()
-    assert lines[-1].startswith("3 package(s): 2 active, 1 partial; next: yoi plugin show builtin:example.counter")
+    assert lines[-1].startswith("3 package(s): 2 active, 1 partial; next: yoi plugin show project:example.counter")
     # every line fits, except a single field longer than the terminal (a digest is never cut)
     for line in lines[1:-2]:
         assert len(line) <= 89 or " " not in line.strip(), line

@@ -448,12 +448,12 @@ def test_good_tool_without_tool_surface_is_active_with_a_warning(tmp_path):
 def test_long_tool_diagnostics_are_cli_bounded(tmp_path):
     name = "x" * 120 + " y"
     text = MANIFEST + f'[[tools]]\nname = "{name}"\ndescription = "d"\ninput_schema = {{ type = "string" }}\n'
-    # One good tool and one bad one: the bad one is denied, the good one stays eligible (the
-    # per-surface view of list/startup), but check is a gate: any deny rejects (spec §4.2).
+    # One good tool and one with an invalid name: an invalid tool name fails the whole install
+    # (spec §2.1, §6.2; issue 18 point 1), so neither is eligible, and check rejects.
     folder = write_dir(tmp_path / "pkg", package_files(text))
     report = run_json(folder, 1)
     assert report["status"] == "rejected"
-    assert [t["eligible"] for t in report["inspection"]["tools"]] == [True, False]
+    assert [t["eligible"] for t in report["inspection"]["tools"]] == [False, False]
     assert report["next_steps"] == REJECTED_STEPS
     assert run(str(folder)).stdout.splitlines()[2] == (
         "enablement guidance: not ready to enable; fix diagnostics first; this command does not mutate config")

@@ -16,7 +16,7 @@ WORKSPACE = ROOT / "examples" / "workspace"
 
 
 def explain(*args: str):
-    done = CliRunner().invoke(cli, ["plugin", "explain", "builtin:example.counter", "--workspace",
+    done = CliRunner().invoke(cli, ["plugin", "explain", "project:example.counter", "--workspace",
                                     str(WORKSPACE), "--policy", str(ROOT / "policy"), *args])
     assert done.exit_code == 0, done.output
     return done.stdout
@@ -25,7 +25,7 @@ def explain(*args: str):
 def test_default_is_concise_and_names_the_deciding_facts():
     lines = explain().splitlines()
     assert len(lines) <= 20
-    assert lines[0] == "plugin builtin:example.counter [partial] classification=instance"
+    assert lines[0] == "plugin project:example.counter [partial] classification=instance"
     tool = lines.index("tool counter: eligible")
     assert lines[tool + 1].startswith('  from input facts: enabled_surface(P, "tool"), grants(P, "surface", "tool")')
     block = "\n".join(lines[tool + 1: lines.index("service counter-service: eligible")])
@@ -35,33 +35,33 @@ def test_default_is_concise_and_names_the_deciding_facts():
     ingress = lines.index("ingress counter-events: not eligible")
     assert lines[ingress + 1].startswith("  deny: granted surfaces.ingress permission is missing  (")
     assert lines[ingress + 2] == '  missing input fact: grants(P, "surface", "ingress")'
-    assert lines[-1] == "(P = builtin:example.counter; --proof prints the full proofs)"
+    assert lines[-1] == "(P = project:example.counter; --proof prints the full proofs)"
 
 
 def test_proof_prints_each_sub_proof_once_across_items():
     text = explain("--proof")
     lines = text.splitlines()
     assert len(lines) > 40 and "  proof:" in lines
-    binding = [line.strip() for line in lines if line.strip().startswith('binding_ok("builtin:example.counter")')]
+    binding = [line.strip() for line in lines if line.strip().startswith('binding_ok("project:example.counter")')]
     # proven under the tool, referred to under the service
     rules = ROOT / "rules" / "authorization.rules"
     line = next(n for n, text in enumerate(rules.read_text().splitlines(), 1) if text.startswith("binding_ok(P) :-"))
     assert binding[0].endswith(f"[by rule at {rules}:{line}:1]")
     # referred to under the service and in the proof of the ingress denial (issue 22 point 4)
-    assert binding[1:] == ['binding_ok("builtin:example.counter")  (shown above)'] * 2
+    assert binding[1:] == ['binding_ok("project:example.counter")  (shown above)'] * 2
     end = lines.index("proofs of the denials that fired:")
-    assert lines[end - 2] == '    grants("builtin:example.counter", "surface", "ingress") does not hold'
+    assert lines[end - 2] == '    grants("project:example.counter", "surface", "ingress") does not hold'
 
 
 def test_json_keeps_the_full_structure_and_the_summary():
     report = json.loads(explain("--json"))
     items = {item["name"]: item for item in report["items"]}
     tool, ingress = items["counter"], items["counter-events"]
-    assert tool["proof"]["steps"][0]["fact"] == 'eligible("builtin:example.counter", "tool", "counter")'
-    assert 'grants("builtin:example.counter", "tool", "counter")' in tool["decided_by"]
+    assert tool["proof"]["steps"][0]["fact"] == 'eligible("project:example.counter", "tool", "counter")'
+    assert 'grants("project:example.counter", "tool", "counter")' in tool["decided_by"]
     assert all(step["source"] == "input" for step in tool["proof"]["steps"] if step["fact"] in tool["decided_by"])
     assert len(ingress["why_not"]) > 1
-    assert ingress["missing"] == {"fact": 'grants("builtin:example.counter", "surface", "ingress")', "input": True}
+    assert ingress["missing"] == {"fact": 'grants("project:example.counter", "surface", "ingress")', "input": True}
     assert json.loads(explain("--json", "--proof")) == report
 
 

@@ -100,8 +100,8 @@ def test_a_workspace_ref_prints_the_facts_of_that_package(tmp_path, monkeypatch)
     (tmp_path / "ws" / ".yoi" / "config.toml").write_text(_config(package.digest))
     facts = json.loads(run("plugin", "facts", "t.raw", "--workspace", tmp_path / "ws").stdout)
     refs = {row[0] for row in facts["package"]}
-    assert refs == {"project:t.raw"}  # the builtin examples of the workspace are left out
-    assert facts["world_known"]  # facts about no package stay
+    assert refs == {"project:t.raw"}
+    assert facts["limit_default"] and facts["host_variant"]  # facts about no package stay
     assert facts["grants"] == [["project:t.raw", "surface", "tool"], ["project:t.raw", "tool", "echo"]]
     missing = run("plugin", "facts", "nope", "--workspace", tmp_path / "ws")
     assert missing.exit_code == 2 and "no plugin package in the workspace" in missing.output

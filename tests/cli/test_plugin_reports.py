@@ -4,8 +4,8 @@ command. Every package is real: manifests and wasm built in tmp_path, archives w
 write_archive, configs bound to the real digests.
 
 Isolation: XDG_DATA_HOME points at an empty folder, so the user store is empty unless a test
-fills it. The builtin store (the bundled examples) is always discovered; these tests account for
-it: its packages appear as `builtin:*` items, `disabled` unless the workspace config enables them.
+fills it. There is no builtin store (spec §3.2, §5.5): a workspace lists only what its stores
+and its config hold.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ from wasm_builders import INSTANCE_WORLD_EXPORTS, TOOL_WORLD_EXPORTS, component
 ROOT = Path(__file__).resolve().parents[2]
 SARIF_SCHEMA = ROOT / "tests" / "report" / "fixtures" / "sarif-schema-2.1.0.json"
 EXAMPLES_WORKSPACE = ROOT / "examples" / "workspace"
-BUILTIN_REFS = {"builtin:example.raw-echo", "builtin:example.component-echo", "builtin:example.counter"}
 
 TOOL_COMPONENT = component(TOOL_WORLD_EXPORTS)
 INSTANCE_COMPONENT = component(INSTANCE_WORLD_EXPORTS)
@@ -156,10 +155,9 @@ class Workspace:
         return report
 
     def items(self) -> dict[str, dict]:
-        """Items by reference, the bundled builtin examples left out (checked to be disabled)."""
+        """Items by reference; nothing comes from a hidden store."""
         items = {entry["reference"]: entry for entry in self.list_json()["items"]}
-        assert {ref for ref in items if ref.startswith("builtin:")} == BUILTIN_REFS
-        assert {items.pop(ref)["status"] for ref in BUILTIN_REFS} == {"disabled"}
+        assert not any(entry["source"] == "builtin" for entry in items.values())
         return items
 
     def show_json(self, ref: str) -> dict:
@@ -731,9 +729,18 @@ def test_tool_of_a_blocked_package_does_not_collide(ws):
     assert items["project:example.b"]["status"] == "active"
 
 
-def test_list_with_empty_workspace_shows_only_builtin_examples(ws):
+def test_list_with_empty_workspace_shows_none(ws):
+    """Issue 18 point 4: no hidden builtin store, so an empty workspace lists nothing."""
     report = ws.list_json()
-    assert {e["reference"] for e in report["items"]} == BUILTIN_REFS
+    assert report["items"] == []
+    human = ws.run("list")
+    assert human.exit_code == 0 and human.stdout.splitlines()[1] == "  (none)", human.stdout
+    enabled = ws.configure('[[plugins.enabled]]\nid = "builtin:example.counter"\n')
+    assert enabled.is_file()
+    (item,) = ws.list_json()["items"]
+    assert (item["reference"], item["status"], item["discovered"]) == ("builtin:example.counter", "missing", False)
+    assert item["package_path"] == "<builtin>/example.counter.yoi-plugin"
+    assert [d["kind"] for d in item["diagnostics"]] == ["missing"]
     missing = CliRunner().invoke(cli, ["plugin", "list", "--workspace", str(ws.root / "nope")])
     assert missing.exit_code == 2 and missing.stdout == "" and "does not exist" in missing.stderr
 
@@ -745,16 +752,16 @@ def explain(*args: str):
 
 
 def test_explain_counter_example_human():
-    done = explain("builtin:example.counter", "--proof")
+    done = explain("project:example.counter", "--proof")
     assert done.exit_code == 0, done.output
     lines = done.stdout.splitlines()
-    assert lines[0] == "plugin builtin:example.counter [partial] classification=instance"
+    assert lines[0] == "plugin project:example.counter [partial] classification=instance"
     tool = lines.index("tool counter: eligible")
     assert lines[tool + 1] == "  proof:"
     proof = lines[tool + 2: lines.index("service counter-service: eligible")]
     assert any("rules/status.rules" in line for line in proof)
     assert any("rules/authorization.rules" in line for line in proof)
-    assert any('grants("builtin:example.counter", "tool", "counter")' in line for line in proof)
+    assert any('grants("project:example.counter", "tool", "counter")' in line for line in proof)
     ingress = lines.index("ingress counter-events: not eligible")
     assert lines[ingress + 1].startswith("  deny: granted surfaces.ingress permission is missing")
     assert lines[ingress + 2] == "  why not, down to the missing fact:"
@@ -762,18 +769,18 @@ def test_explain_counter_example_human():
     assert any("no fact matches" in line for line in lines[ingress + 3:])
     # the chain ends at the root cause: the missing grant fact; then the proof of each deny
     end = lines.index("proofs of the denials that fired:")
-    assert lines[end - 2] == '    grants("builtin:example.counter", "surface", "ingress") does not hold'
+    assert lines[end - 2] == '    grants("project:example.counter", "surface", "ingress") does not hold'
     assert lines[end + 1].startswith("deny surface_not_granted: ingress `counter-events`: granted surfaces.ingress")
-    assert lines[end + 2].startswith('    surface_not_granted("builtin:example.counter", "ingress", "counter-events")')
+    assert lines[end + 2].startswith('    surface_not_granted("project:example.counter", "ingress", "counter-events")')
 
 
 
 def test_explain_counter_example_json():
-    done = explain("builtin:example.counter", "--json")
+    done = explain("project:example.counter", "--json")
     assert done.exit_code == 0, done.output
     report = json.loads(done.stdout)
     assert (report["reference"], report["status"], report["classification"]) == (
-        "builtin:example.counter", "partial", "instance")
+        "project:example.counter", "partial", "instance")
     items = {(i["surface"], i["name"]): i for i in report["items"]}
     assert set(items) == {("tool", "counter"), ("service", "counter-service"), ("ingress", "counter-events")}
     tool = items[("tool", "counter")]
@@ -786,8 +793,8 @@ def test_explain_counter_example_json():
     first = ingress["why_not"][0]["rules"][0]
     assert first["reason"].startswith("no fact matches") and first["location"]["file"].endswith("status.rules")
     assert [why["fact"] for why in ingress["why_not"]][-2:] == [
-        'surface_granted("builtin:example.counter", "ingress")',
-        'grants("builtin:example.counter", "surface", "ingress")']
+        'surface_granted("project:example.counter", "ingress")',
+        'grants("project:example.counter", "surface", "ingress")']
     assert all(not key.startswith("_") for i in report["items"] for key in i)
 
 
@@ -796,9 +803,9 @@ def test_explain_package_path_and_unknown_ref(tmp_path):
     done = CliRunner().invoke(cli, ["plugin", "explain", str(folder)])
     assert done.exit_code == 0, done.output
     assert "tool Echo: eligible" in done.stdout and "ingress events: eligible" in done.stdout
-    missing = explain("builtin:example.nope")
+    missing = explain("project:example.nope")
     assert missing.exit_code == 2 and missing.stdout == ""
-    assert missing.stderr == ("yoi plugin: `builtin:example.nope` is not an existing package path, and no plugin "
+    assert missing.stderr == ("yoi plugin: `project:example.nope` is not an existing package path, and no plugin "
                               "package in the workspace has that reference\n")
 
 
@@ -857,11 +864,11 @@ def test_graph_dot_and_mermaid(graph_package, fmt, start):
 
 
 def test_graph_of_a_workspace_ref_and_unknown_ref():
-    done = graph("builtin:example.counter", "--workspace", str(EXAMPLES_WORKSPACE), "--format", "json")
+    done = graph("project:example.counter", "--workspace", str(EXAMPLES_WORKSPACE), "--format", "json")
     assert done.exit_code == 0, done.output
     data = json.loads(done.stdout)
     refs = {n.get("ref") for n in data["nodes"] if n["type"] == "package"}
-    assert refs == {"builtin:example.counter"}  # only the asked-for package's part of the graph
+    assert refs == {"project:example.counter"}  # only the asked-for package's part of the graph
     assert {"service", "ingress", "grant"} <= {n["type"] for n in data["nodes"]}
     missing = graph("nope", "--workspace", str(EXAMPLES_WORKSPACE))
     assert missing.exit_code == 2 and "is not an existing package path" in missing.stderr
@@ -887,12 +894,12 @@ def test_readme_main_command_lists_the_examples_with_reasons(user_home):
     lines = done.stdout.splitlines()
     assert lines[0] == f"plugin packages (workspace: {EXAMPLES_WORKSPACE})"
     status = {line.split()[1]: line.split()[2] for line in lines if line.startswith("- ")}
-    assert status == {"builtin:example.component-echo": "[active]", "builtin:example.counter": "[partial]",
-                      "builtin:example.raw-echo": "[active]"}
-    counter = lines.index(next(line for line in lines if line.startswith("- builtin:example.counter ")))
+    assert status == {"project:example.component-echo": "[active]", "project:example.counter": "[partial]",
+                      "project:example.raw-echo": "[active]"}
+    counter = lines.index(next(line for line in lines if line.startswith("- project:example.counter ")))
     assert "classification=instance" in lines[counter] and "diagnostics=1" in lines[counter]
     assert lines[counter + 1] == "    diagnostic: ingress `counter-events`: granted surfaces.ingress permission is missing"
-    raw = next(line for line in lines if line.startswith("- builtin:example.raw-echo "))
+    raw = next(line for line in lines if line.startswith("- project:example.raw-echo "))
     assert "classification=legacy-raw-tool" in raw
 
 
@@ -935,7 +942,7 @@ def test_explain_takes_grants_like_check():
     by_grants = explain(path, "--grants", config, "--json")
     assert by_grants.exit_code == 0, by_grants.output
     report = json.loads(by_grants.stdout)
-    assert report["reference"] == "builtin:example.counter"
+    assert report["reference"] == "project:example.counter"
     items = {(i["surface"], i["name"]): i["eligible"] for i in report["items"]}
     assert items[("ingress", "counter-events")] is False  # the real enablement does not grant it
     assert json.loads(explain(path, "--config", config, "--json").stdout) == report

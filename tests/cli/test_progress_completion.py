@@ -16,6 +16,7 @@ import pytest
 
 from engine.package.pack import pack_directory
 from engine.cli.progress import MIN_ITEMS
+from example_workspace import install_examples
 from rule_cases import RAW_MANIFEST, write_package
 from wasm_builders import core_module
 
@@ -37,6 +38,7 @@ def workspace(tmp_path_factory) -> Path:
         manifest = RAW_MANIFEST.replace('id = "t.raw"', f'id = "pkg{index:02}"')
         folder = write_package(root / "src" / f"p{index}", manifest, wasm)
         pack_directory(folder, store / f"pkg{index:02}.yoi-plugin")
+    install_examples(root)
     return root
 
 
@@ -102,7 +104,7 @@ def complete(words: str, cwd: Path) -> list[str]:
 
 def test_completion_lists_the_workspace_refs(workspace):
     items = complete("yoi plugin show ", workspace)
-    assert f"plain,project:pkg{COUNT - 1:02}" in items and "plain,builtin:example.counter" in items
+    assert f"plain,project:pkg{COUNT - 1:02}" in items and "plain,project:example.counter" in items
     assert "plain,pkg00" in items  # a unique local id is accepted by show too
     assert complete(f"yoi plugin explain --workspace {workspace} project:pkg1", ROOT) == [
         f"plain,project:pkg{i}" for i in range(10, COUNT)]
@@ -113,5 +115,6 @@ def test_completion_lists_the_workspace_refs(workspace):
 def test_completion_in_a_broken_workspace_prints_nothing(tmp_path):
     (tmp_path / ".yoi").mkdir()
     (tmp_path / ".yoi" / "config.toml").write_text("[[plugins.enabled]\nbroken")
-    items = complete("yoi plugin show builtin:example.c", tmp_path)
-    assert items == ["plain,builtin:example.component-echo", "plain,builtin:example.counter"]
+    install_examples(tmp_path)
+    items = complete("yoi plugin show project:example.c", tmp_path)
+    assert items == ["plain,project:example.component-echo", "plain,project:example.counter"]

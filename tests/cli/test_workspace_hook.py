@@ -165,7 +165,9 @@ def test_workspace_check_json_and_sarif(repo):
     """One evaluation, the gate view per enabled package, SARIF at the config's key."""
     root, tmp, _, digest = repo
     env = _env(tmp)
+    unused = root / ".yoi" / "plugins" / "example.raw-echo.yoi-plugin"  # discovered, enabled by nobody
     try:
+        shutil.copyfile(ROOT / "examples" / "workspace" / ".yoi" / "plugins" / unused.name, unused)
         (root / ".yoi" / "config.toml").write_text(_config(digest).replace('surfaces = ["tool"]',
                                                                            'surfaces = ["tool", "hook"]'))
         done = subprocess.run([str(YOI), "hook", "workspace-check", "--policy", "policy", "--json"], cwd=root,
@@ -177,7 +179,7 @@ def test_workspace_check_json_and_sarif(repo):
         assert package["status"] == "rejected"
         (diag,) = package["diagnostics"]
         assert diag["location"] == {"file": ".yoi/config.toml", "line": 4, "column": 21}
-        assert "builtin:example.raw-echo" in report["not_enabled"]  # discovered, not judged
+        assert "project:example.raw-echo" in report["not_enabled"]  # discovered, not judged
         sarif = subprocess.run([str(YOI), "hook", "workspace-check", "--format", "sarif"], cwd=root / "src",
                                env=env, capture_output=True, text=True, timeout=120)
         assert sarif.returncode == 2  # run from a subfolder: no .yoi/config.toml there
@@ -190,4 +192,5 @@ def test_workspace_check_json_and_sarif(repo):
                    r["locations"][0]["physicalLocation"]["region"]["startLine"]) for r in run["results"]}
         assert (".yoi/config.toml", 4) in places  # relative to the repository root, not to src/
     finally:
+        unused.unlink(missing_ok=True)
         _restore(root)

@@ -256,7 +256,13 @@ MANIFEST_CORPUS = [
     (BASE | {"tools": [{"name": "n" * 129, "description": "d", "input_schema": {"type": "object"}}]}, False),
     (BASE | {"tools": [{"name": "ok.name/é", "description": "d", "input_schema": {"type": "object"}}]}, True),
     (BASE | {"services": [{"name": "s", "description": "d", "lifecycle": "manual"}]}, False),
-    (BASE | {"services": [{"name": "s", "description": "d", "lifecycle": "host-managed"}]}, True),
+    # a service needs the instance world (spec §1.8 step 5; issue 18 point 1)
+    (BASE | {"services": [{"name": "s", "description": "d", "lifecycle": "host-managed"}]}, False),
+    (BASE | {"services": [{"name": "s", "description": "d", "lifecycle": "host-managed"}],
+             "runtime": {"kind": "wasm-component", "world": "yoi:plugin/instance@1.0.0", "component": "c.wasm"}}, True),
+    (BASE | {"ingresses": [{"name": "i", "description": "d"}],
+             "runtime": {"kind": "wasm-component", "world": "yoi:plugin/tool@1.0.0", "component": "c.wasm"}}, False),
+    (BASE | {"surfaces": ["service"], "services": []}, True),
     (BASE | {"permissions": [{"kind": "tool", "name": "zero\u200bwidth"}]}, False),
     (BASE | {"schema_version": 2}, False),
     (BASE | {"name": " \t"}, False),
@@ -269,7 +275,7 @@ CONFIG_CORPUS = [
     ({"plugins": {"enabled": [{"id": "user:y", "grants": {"permissions": [{"kind": "surface", "surface": "tool"}],
                                           "https": [{"host": "h", "methods": ["GET"]}],
                                           "fs": [{"root": "/r", "operations": ["read"]}]}}]}}, True),
-    ({"plugins": {"resolved": [1], "diagnostics": []}}, True),
+    ({"plugins": {"resolved": [1], "diagnostics": []}}, False),  # the resolved plan is read strictly (issue 18)
     ({"plugins": []}, False),
     ({"plugins": {"bogus": 1}}, False),
     ({"plugins": {"enabled": [{"surfaces": ["nope"]}]}}, False),

@@ -57,20 +57,20 @@ def test_manifest_runtime_points_at_the_built_artifact():
 def test_workspace_enables_each_example_with_current_digests():
     seen = set()
     for enablement in _enablements():
-        local_id = enablement["id"].removeprefix("builtin:")
+        local_id = enablement["id"].removeprefix("project:")
         folder = EXAMPLES / FOLDERS[local_id]
         manifest = tomllib.loads((folder / "plugin.toml").read_text(encoding="utf-8"))
         digest = update_workspace.package_digest(update_workspace.folder_files(folder))
         grants = enablement["grants"]
         assert enablement["digest"] == grants["digest"] == digest
         assert enablement["version"] == grants["version"] == manifest["version"]
-        assert grants["id"] == enablement["id"] == f"builtin:{manifest['id']}"
+        assert grants["id"] == enablement["id"] == f"project:{manifest['id']}"
         seen.add(local_id)
     assert seen == set(FOLDERS)
 
 
 def test_counter_ingress_is_enabled_but_not_granted():
-    counter = next(e for e in _enablements() if e["id"] == "builtin:example.counter")
+    counter = next(e for e in _enablements() if e["id"] == "project:example.counter")
     assert counter["surfaces"] == ["tool", "service", "ingress"]
     kinds = {(p["kind"], p.get("surface") or p.get("name")) for p in counter["grants"]["permissions"]}
     assert ("tool", "counter") in kinds and ("service", "counter-service") in kinds
@@ -80,6 +80,20 @@ def test_counter_ingress_is_enabled_but_not_granted():
 def test_workspace_config_is_what_the_script_renders():
     assert update_workspace.render_config() == WORKSPACE_CONFIG.read_text(encoding="utf-8")
     assert build.main(["--check"]) == 0
+
+
+def test_workspace_store_holds_exactly_the_packed_examples():
+    """The example workspace finds its packages in its project store (there is no builtin
+    store): each archive is the example folder packed, with the folder's digest."""
+    from engine.package.materialize import load_package_path
+
+    store = EXAMPLES / "workspace" / ".yoi" / "plugins"
+    archives = update_workspace.render_archives()
+    assert sorted(p.name for p in store.iterdir()) == sorted(archives) == sorted(f"{i}.yoi-plugin" for i in FOLDERS)
+    for name, data in archives.items():
+        assert (store / name).read_bytes() == data
+        folder = EXAMPLES / FOLDERS[name.removesuffix(".yoi-plugin")]
+        assert load_package_path(store / name).digest == load_package_path(folder).digest
 
 
 def test_digest_follows_spec_5_7_layout():
@@ -110,6 +124,7 @@ def test_check_mode_reports_a_stale_artifact(tmp_path):
     stale = subprocess.run([sys.executable, "-B", str(copy / "build.py"), "--check"], capture_output=True, text=True)
     assert stale.returncode == 1
     assert "raw-echo/echo.wasm" in stale.stdout and "config.toml" in stale.stdout
+    assert "plugins/example.raw-echo.yoi-plugin" in stale.stdout
     rebuilt = subprocess.run([sys.executable, "-B", str(copy / "build.py")], capture_output=True, text=True)
     assert rebuilt.returncode == 0
     again = subprocess.run([sys.executable, "-B", str(copy / "build.py"), "--check"], capture_output=True, text=True)

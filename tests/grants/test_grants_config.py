@@ -115,10 +115,19 @@ def test_no_plugins_table_means_no_enablements():
     assert parse_config("[plugins]\n", "f").enabled == ()
 
 
-def test_resolved_and_diagnostics_are_tolerated_and_ignored():
-    text = '[plugins]\nresolved = [{ anything = 1 }]\ndiagnostics = [{ kind = "x" }]\n[[plugins.enabled]]\nid = "user:a"\n'
+def test_resolved_and_diagnostics_are_read_as_the_resolved_plan():
+    """Issue 18 point 3: `resolved` and `diagnostics` are no longer ignored: they are the config's
+    resolved plan (spec §3.7), read strictly."""
+    with pytest.raises(DiagnosticError) as bad:
+        parse_config('[plugins]\nresolved = [{ anything = 1 }]\n[[plugins.enabled]]\nid = "user:a"\n', "f")
+    assert "plugin config key `plugins.resolved[0].anything` is not allowed" in str(bad.value)
+    text = (
+        '[[plugins.enabled]]\nid = "user:a"\n[[plugins.diagnostics]]\nkind = "missing"\nphase = "resolution"\n'
+        'identity = "user:a"\nmessage = "enabled plugin package was not discovered"\n'
+    )
     config = parse_config(text, "f")
     assert [e.id for e in config.enabled] == ["user:a"]
+    assert config.lock is not None and config.lock.records == () and config.lock.covers("user:a")
 
 
 def test_inline_enabled_array_parses_without_header_lines():

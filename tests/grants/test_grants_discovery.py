@@ -38,7 +38,7 @@ def test_discover_then_resolve_real_packages(tmp_path):
         '[[plugins.enabled]]\nid = "project:project_one"\ndigest = "sha256:0000"\n',
         encoding="utf-8",
     )
-    discovery = discover(workspace, user_data_home=data, builtin_dir=None)
+    discovery = discover(workspace, user_data_home=data)
     assert [(d.kind, d.subject.ref) for d in discovery.diagnostics] == [("duplicate", "project:dup")]
 
     resolution = resolve(load_config(config_path).enabled, discovery.packages)
@@ -54,7 +54,7 @@ def test_discover_then_resolve_real_packages(tmp_path):
 
 def test_discovery_only_does_not_activate_packages(tmp_path):
     store_package(tmp_path / ".yoi" / "plugins", "p.yoi-plugin", "example")
-    discovery = discover(tmp_path, user_data_home=None, builtin_dir=None)
+    discovery = discover(tmp_path, user_data_home=None)
     assert len(discovery.packages) == 1
     resolution = resolve([], discovery.packages)
     assert resolution.records == () and resolution.diagnostics == ()
@@ -67,8 +67,8 @@ def test_bundled_example_workspace_resolves_cleanly():
     resolution = resolve(config.enabled, discovery.packages)
     assert resolution.diagnostics == ()
     assert {r.ref for r in resolution.records} == {
-        "builtin:example.raw-echo", "builtin:example.component-echo", "builtin:example.counter",
+        "project:example.raw-echo", "project:example.component-echo", "project:example.counter",
     }
-    counter = next(r for r in resolution.records if r.ref == "builtin:example.counter")
+    counter = next(r for r in resolution.records if r.ref == "project:example.counter")
     assert counter.enabled_surfaces == ("tool", "service", "ingress")
     assert counter.config == {"label": "demo"}

@@ -32,19 +32,24 @@ def test_enomem_at_instantiation_is_internal_and_spends_no_restart(workspace):
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=dict(os.environ),
         preexec_fn=_limited)
     try:
+        # the counter's service was started with the host (issue 18 point 2): that first start
+        # failed the same way, spending no restart; each call below comes after the 20 ms backoff
+        first = send(process, {"id": "s", "op": "status", "plugin": "example.counter"})["result"]
+        assert first["lifecycle"] == "Failed" and first["restarts"]["count"] == 0
+        assert "host failure (ENOMEM)" in first["diagnostics"][-1]["message"]
         for attempt in range(3):  # more attempts than the restart budget of one
+            time.sleep(0.05)
             answer = send(process, {"id": attempt, "op": "call", "plugin": "example.counter", "tool": "counter"})
             error = answer["error"]
             assert answer["ok"] is False and error["kind"] == "internal", answer
             assert "host failure (ENOMEM)" in error["message"] and "not a guest fault" in error["message"]
             status = send(process, {"id": f"s{attempt}", "op": "status", "plugin": "example.counter"})["result"]
-            assert status["lifecycle"] == "failed" and status["restarts"]["count"] == 0
+            assert status["lifecycle"] == "Failed" and status["restarts"]["count"] == 0
             assert status["restarts"]["next_attempt_in_ms"] is not None  # it will be tried again
-            time.sleep(0.05)
         raw = send(process, {"id": "raw", "op": "call", "plugin": "example.raw-echo", "tool": "raw_echo"})
         assert raw["error"]["kind"] == "internal"
         raw_status = send(process, {"id": "rs", "op": "status", "plugin": "example.raw-echo"})["result"]
-        assert raw_status["lifecycle"] == "started" and raw_status["restarts"]["count"] == 0  # a per-call runtime
+        assert raw_status["lifecycle"] == "Ready" and raw_status["restarts"]["count"] == 0  # a legacy adapter
     finally:
         process.stdin.close()
         process.wait(timeout=60)

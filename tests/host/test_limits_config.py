@@ -12,7 +12,7 @@ from example_workspace import EXAMPLES, enablement, write_config
 from engine.cli.main import cli
 from engine.plan import DEFAULT_LIMITS, HOST_MAXIMA
 
-COUNTER = "builtin:example.counter"
+COUNTER = "project:example.counter"
 LIMITS = "\n[plugins.enabled.limits]\nfuel = 20000000\nmemory_bytes = 16777216\ntimeout_ms = 99999999\n"
 RESTART = "\n[plugins.enabled.restart]\nmax_restarts = 5\nbackoff_ms = 20\nbackoff_max_ms = 400\n"
 
@@ -60,7 +60,7 @@ def test_show_reports_effective_raised_and_capped_limits_and_the_plan_carries_th
 
 
 def test_defaults_raise_nothing(limited):
-    item = json.loads(run("plugin", "show", "builtin:example.raw-echo", "--workspace", str(limited), "--json").stdout)
+    item = json.loads(run("plugin", "show", "project:example.raw-echo", "--workspace", str(limited), "--json").stdout)
     assert item["limits"]["raised"] == {} and item["limits"]["capped"] == {}
     assert item["plan"]["limits"] == DEFAULT_LIMITS.to_dict()
     assert item["plan"]["restart"] == {"max_restarts": 3, "backoff_ms": 100, "backoff_max_ms": 5000,
@@ -114,7 +114,7 @@ def test_a_policy_can_deny_on_the_effective_limit(limited, tmp_path):
     ("[plugins.enabled.restart]\njitter = 1\n", "`plugins.enabled[0].restart.jitter` is not allowed"),
 ])
 def test_bad_limits_and_restart_tables_are_config_errors(workspace, table, message):
-    write_config(workspace, '[[plugins.enabled]]\nid = "builtin:example.counter"\n' + table)
+    write_config(workspace, '[[plugins.enabled]]\nid = "project:example.counter"\n' + table)
     result = run("plugin", "list", "--workspace", str(workspace))
     assert result.exit_code == 2
     assert message in result.stderr and "Traceback" not in result.stderr
@@ -132,18 +132,20 @@ def test_the_registry_runs_with_the_enablements_limits(workspace, tmp_path):
                  enablement("raw-echo", extra=LIMITS + RESTART))
     report = start_plans(workspace, host=HostConfig(cache_dir=tmp_path / "compiled"))
     with report.registry as registry:
+        (started,) = report.service_starts  # the counter's service is started with the host
+        assert (started["ref"], started["ok"], started["error"]["kind"]) == (COUNTER, False, "fuel")
         with pytest.raises(RuntimeFault) as fault:
             registry.start(COUNTER)
-        assert fault.value.kind == "fuel"
+        assert fault.value.kind == "failed" and "0/0 restarts used" in fault.value.message  # not retried
         status = registry.status(COUNTER)
         assert status["limits"]["fuel"] == 1 and status["limits"]["timeout_ms"] == HOST_MAXIMA.timeout_ms
         assert status["restarts"]["max"] == 0
-        assert registry.status("builtin:example.raw-echo")["restarts"] == {
+        assert registry.status("project:example.raw-echo")["restarts"] == {
             "count": 0, "max": 5, "backoff_ms": 20, "backoff_max_ms": 400, "reset_after_ms": 60_000,
             "next_attempt_in_ms": None}
-        raw = registry.status("builtin:example.raw-echo")["limits"]
+        raw = registry.status("project:example.raw-echo")["limits"]
         assert raw["fuel"] == 20_000_000 and raw["memory_bytes"] == 16 * 1024 * 1024
-        assert registry.call_tool("builtin:example.raw-echo", "raw_echo", "{}")["summary"] == "echo from raw_echo"
+        assert registry.call_tool("project:example.raw-echo", "raw_echo", "{}")["summary"] == "echo from raw_echo"
 
 
 def test_limit_facts_without_an_enablement_are_the_defaults():

@@ -1,8 +1,8 @@
 """`list`, `check`, `hook` and startup never compile a package that no enablement planned
 (issue 17 point 4), and so docs/host.md's "no refused artifact reaches the compiled-artifact
 cache" holds on every path: with an empty cache, each command runs as a real process over a
-workspace whose packages are all refused or unplanned (components among them: the builtin
-examples, a copy of one in the project store that nothing enables, and one enabled without its
+workspace whose packages are all refused or unplanned (components among them: the examples
+in its project store, which nothing enables, a copy of one in the project store that nothing enables, and one enabled without its
 tool grant) and the compiled-artifact cache stays empty. On main, before static inspection read
 components in pure Python, every one of these commands compiled every component it saw."""
 
@@ -67,7 +67,7 @@ def test_list_check_hook_and_startup_compile_nothing(refused_workspace, tmp_path
     assert listed.returncode == 0, listed.stderr
     statuses = {entry["reference"]: entry["status"] for entry in json.loads(listed.stdout)["items"]}
     assert statuses["project:acme.refused"] == "rejected" and statuses["project:acme.raw"] == "rejected"
-    assert "project:acme.unplanned" in statuses and "builtin:example.counter" in statuses
+    assert "project:acme.unplanned" in statuses and "project:example.counter" in statuses
 
     for package in (EXAMPLES / "component-echo", EXAMPLES / "instance-counter"):
         checked = yoi("plugin", "check", str(package))

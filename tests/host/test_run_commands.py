@@ -17,9 +17,9 @@ def ws_args(workspace, *extra):
 
 
 @pytest.mark.parametrize(("ref", "tool", "payload", "summary"), [
-    ("builtin:example.raw-echo", "raw_echo", {"text": "raw"}, "echo from raw_echo"),
+    ("project:example.raw-echo", "raw_echo", {"text": "raw"}, "echo from raw_echo"),
     ("example.component-echo", "component_echo", {"text": "comp"}, "component echo from component_echo"),
-    ("builtin:example.counter", "counter", {}, "counter is at 1"),
+    ("project:example.counter", "counter", {}, "counter is at 1"),
 ])
 def test_call_prints_the_tool_output(workspace, ref, tool, payload, summary):
     result = yoi("plugin", "call", ref, tool, "--input", json.dumps(payload), *ws_args(workspace))
@@ -54,7 +54,7 @@ def test_ingress_delivers_to_the_instance(workspace):
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["accepted"] is True and report["output"]["events"] == 1
-    assert report["plugin_ref"] == "builtin:example.counter" and result.stderr == ""
+    assert report["plugin_ref"] == "project:example.counter" and result.stderr == ""
 
 
 @pytest.mark.parametrize(("args", "code", "message"), [
@@ -70,7 +70,7 @@ def test_ingress_delivers_to_the_instance(workspace):
     (["ingress", "example.counter", "counter-events", "--event", '{"kind": "tock", "source": "example", '
       '"payload": {}}'], 2, "does not accept event kind `tock`"),
     (["ingress", "example.raw-echo", "counter-events", "--event", TICK], 1,
-     "denied: plugin ingress surface of `builtin:example.raw-echo` is not in the plan"),
+     "denied: plugin ingress surface is not enabled"),
     (["ingress", "example.counter", "counter-events"], 2, "Missing option '--event'"),
 ])
 def test_refusals_and_bad_input_exit_with_a_bounded_diagnostic(workspace, args, code, message):

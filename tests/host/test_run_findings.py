@@ -18,7 +18,7 @@ from serve_client import send, serve
 FREEZE = 'deny org_freeze "org policy: plugin freeze until the release" :- package(_, _, _, _, _).\n'
 NOTICE = 'warn org_notice "org policy: audit week, calls are logged" :- package(_, _, _, _, _).\n'
 REASON = "whole-run deny finding `org_freeze`: org policy: plugin freeze until the release"
-REFS = {"builtin:example.raw-echo", "builtin:example.component-echo", "builtin:example.counter"}
+REFS = {"project:example.raw-echo", "project:example.component-echo", "project:example.counter"}
 
 
 def policy_folder(tmp_path, text: str):
@@ -57,7 +57,7 @@ def test_call_and_ingress_are_denied_by_a_whole_run_deny(workspace, tmp_path, ar
     assert result.stdout == "" and "Traceback" not in result.stderr
     assert f"denied: startup refused every plugin package: {REASON}" in result.stderr
     assert "0 plugin package(s) planned, 3 refused" in result.stderr
-    assert "refused builtin:example.counter [rejected]" in result.stderr and f"reason: {REASON}" in result.stderr
+    assert "refused project:example.counter [rejected]" in result.stderr and f"reason: {REASON}" in result.stderr
     assert "whole-run findings:" in result.stderr and "code=org_freeze" in result.stderr
 
 
@@ -66,7 +66,7 @@ def test_serve_answers_every_op_denied_after_a_whole_run_deny(workspace, tmp_pat
     process = serve(workspace, "--policy", str(policy))
     try:
         requests = [{"id": 1, "op": "tools"}, {"id": 2, "op": "start", "plugin": "example.counter"},
-                    {"id": 3, "op": "status", "plugin": "builtin:example.counter"},
+                    {"id": 3, "op": "status", "plugin": "project:example.counter"},
                     {"id": 4, "op": "call", "plugin": "example.counter", "tool": "counter", "input": {}},
                     {"id": 5, "op": "ingress", "plugin": "example.counter", "ingress": "counter-events",
                      "event": {"kind": "tick", "source": "example", "payload": {}}},

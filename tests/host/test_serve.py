@@ -28,11 +28,11 @@ def test_serve_end_to_end(server):
     assert tools["id"] == 1 and tools["ok"] is True
     assert {t["name"] for t in tools["result"]} == {"raw_echo", "component_echo", "counter"}
     counter_tool = next(t for t in tools["result"] if t["name"] == "counter")
-    assert counter_tool["origin"]["plugin_ref"] == "builtin:example.counter"
+    assert counter_tool["origin"]["plugin_ref"] == "project:example.counter"
     assert counter_tool["input_schema"] == {"type": "object", "additionalProperties": False}
 
     started = send(server, {"id": "s", "op": "start", "plugin": COUNTER})
-    assert started["ok"] and started["result"]["lifecycle"] == "started"
+    assert started["ok"] and started["result"]["lifecycle"] == "Started"
     first = send(server, {"id": 2, "op": "call", "plugin": COUNTER, "tool": "counter", "input": {}})
     second = send(server, {"id": 3, "op": "call", "plugin": COUNTER, "tool": "counter"})
     assert first == {"id": 2, "ok": True, "result": {"summary": "counter is at 1", "content": '{"count":1}'}}
@@ -40,12 +40,12 @@ def test_serve_end_to_end(server):
     delivered = send(server, {"id": 4, "op": "ingress", "plugin": COUNTER, "ingress": "counter-events", "event": TICK})
     assert delivered["ok"] and delivered["result"]["output"] == {"accepted": True, "count": 2, "events": 1}
     status = send(server, {"id": 5, "op": "status", "plugin": COUNTER})["result"]
-    assert status["lifecycle"] == "started" and status["component_status"]["data"] == {"count": 2, "events": 1}
+    assert status["lifecycle"] == "Started" and status["component_status"]["data"] == {"count": 2, "events": 1}
     assert status["services"][0]["name"] == "counter-service"
     assert status["calls"] == {"tool": 2, "ingress": 1, "faults": 0}
 
     # lazily started on first use: another instance, untouched by the counter's state
-    raw = send(server, {"id": 6, "op": "call", "plugin": "builtin:example.raw-echo", "tool": "raw_echo",
+    raw = send(server, {"id": 6, "op": "call", "plugin": "project:example.raw-echo", "tool": "raw_echo",
                         "input": {"text": "hi"}})
     assert raw["ok"] and json.loads(raw["result"]["content"]) == {"text": "hi"}
 
@@ -74,10 +74,10 @@ def test_serve_end_to_end(server):
     assert send(server, {"id": 16, "op": "call", "plugin": COUNTER, "tool": "counter"})["result"]["summary"] == \
         "counter is at 3"  # the bad requests did not disturb the instance
     stopped = send(server, {"id": 17, "op": "stop", "plugin": COUNTER})
-    assert stopped["ok"] and stopped["result"]["lifecycle"] == "stopped"
+    assert stopped["ok"] and stopped["result"]["lifecycle"] == "Stopped"
     after = send(server, {"id": 18, "op": "call", "plugin": COUNTER, "tool": "counter"})
     assert after["ok"] is False and after["error"]["kind"] == "stopped"
-    assert send(server, {"id": 19, "op": "status", "plugin": COUNTER})["result"]["lifecycle"] == "stopped"
+    assert send(server, {"id": 19, "op": "status", "plugin": COUNTER})["result"]["lifecycle"] == "Stopped"
 
     server.stdin.close()  # EOF: every instance stops, exit 0
     assert server.wait(SAFETY_TIMEOUT) == 0
@@ -123,10 +123,10 @@ def test_serve_refuses_a_policy_denied_package_with_the_rules_reason(workspace, 
         b'{"id": 2, "op": "tools"}\n', timeout=SAFETY_TIMEOUT)
     assert process.returncode == 0
     refused, tools = (json.loads(line) for line in out.splitlines())
-    assert refused["error"] == {"kind": "denied", "message": "plugin package `builtin:example.raw-echo` was refused "
+    assert refused["error"] == {"kind": "denied", "message": "plugin package `project:example.raw-echo` was refused "
                                 "at startup [rejected]: raw modules are retired"}
     assert "raw_echo" not in {t["name"] for t in tools["result"]}
-    assert b"refused builtin:example.raw-echo [rejected]\n    reason: raw modules are retired" in err
+    assert b"refused project:example.raw-echo [rejected]\n    reason: raw modules are retired" in err
 
 
 def test_serve_loop_answers_every_line_shape_in_process(workspace):

@@ -47,13 +47,13 @@ def test_refused_packages_start_nothing_and_are_never_compiled(gated, tmp_path):
     cache = tmp_path / "compiled"
     report = start_plans(workspace, None, [policy], host=HostConfig(cache_dir=cache))
     with report.registry as registry:
-        assert set(registry.refs()) == {"builtin:example.component-echo", "builtin:example.counter"}
+        assert set(registry.refs()) == {"project:example.component-echo", "project:example.counter"}
         assert set(report.started_refs) == set(registry.refs())
         refused = {entry["ref"]: entry for entry in report.refused}
-        assert set(refused) == {blocked, rejected, "builtin:example.raw-echo"}
+        assert set(refused) == {blocked, rejected, "project:example.raw-echo"}
         assert refused[blocked]["status"] == "rejected"
         assert refused[blocked]["reasons"] == [f"org policy: package {blocked} is not allowed here"]
-        assert refused["builtin:example.raw-echo"]["reasons"] == ["org policy: raw echo is retired"]
+        assert refused["project:example.raw-echo"]["reasons"] == ["org policy: raw echo is retired"]
         assert "granted tool permission for `ungranted_echo` is missing" in refused[rejected]["reasons"][0]
         # every planned tool runs; every refused package is unknown to the registry
         for ref in registry.refs():
@@ -88,19 +88,19 @@ def test_control_the_refused_artifact_would_fail_to_compile(gated, tmp_path):
 def test_planned_packages_report_their_denied_items(workspace):
     report = evaluate_startup(workspace)
     assert report.refused == ()
-    assert report.denied_items["builtin:example.counter"] == []
+    assert report.denied_items["project:example.counter"] == []
     write_config(workspace, *(enablement(f) for f in ("raw-echo", "component-echo")),
                  enablement("instance-counter").replace('  { kind = "ingress", name = "counter-events" }', ""))
     report = evaluate_startup(workspace)
-    assert report.denied_items["builtin:example.counter"] == [
+    assert report.denied_items["project:example.counter"] == [
         "granted ingress permission for `counter-events` is missing"]
     assert "    denied: granted ingress permission for `counter-events` is missing" in report.render()
-    assert [i.name for i in next(p for p in report.plans if p.ref == "builtin:example.counter").ingresses] == []
+    assert [i.name for i in next(p for p in report.plans if p.ref == "project:example.counter").ingresses] == []
 
 
 def test_lookup_by_local_id_and_unknown_refs(workspace):
     report = evaluate_startup(workspace)
-    assert lookup_ref(report, "example.counter") == "builtin:example.counter"
+    assert lookup_ref(report, "example.counter") == "project:example.counter"
     for bad, kind in (("nope", "not_found"), ("builtin:nope", "not_found"), ("", "invalid_request")):
         with pytest.raises(HostError) as error:
             lookup_ref(report, bad)

@@ -85,7 +85,7 @@ def test_a_host_api_missing_from_the_plan_fails_instantiation_with_a_clear_diagn
     assert fault.kind == "denied" and "plugin host API dispatch denied" in fault.message and "`fs`" in fault.message
     fault = fault_of(registry.start, comp.ref)
     assert fault.kind == "denied" and "plugin host API dispatch denied" in fault.message and "`fs`" in fault.message
-    assert registry.status(comp.ref)["lifecycle"] == "failed"
+    assert registry.status(comp.ref)["lifecycle"] == "Failed"
 
 
 def test_one_instance_survives_every_escape_and_keeps_serving(tmp_path, https_server, tripwire, files, registry_for,
@@ -141,7 +141,7 @@ def test_one_instance_survives_every_escape_and_keeps_serving(tmp_path, https_se
     assert hits == [] and connects() == [] and https_server.connections == 0
     assert (outside / "secret.txt").read_text() == "TOP-SECRET" and sorted(os.listdir(outside)) == ["secret.txt"]
     assert not (tmp_path / "escape.txt").exists()
-    assert registry.status(comp.ref)["lifecycle"] == "started"
+    assert registry.status(comp.ref)["lifecycle"] == "Started"
     assert content(registry.call_tool(comp.ref, "get", {"method": "GET", "url": https_server.url()}))["body"] == "hello"
     assert content(registry.call_tool(comp.ref, "read", {"path": "hello.txt"}))["content"] == 'hi "there"\n'
 

@@ -47,7 +47,7 @@ def test_a_guest_looping_on_a_dripping_server_times_out_after_one_connection(tmp
     assert fault.kind == "timeout", fault
     assert https_server.connections == 1
     # a raw module runs per call: its timeout is that call's error, not the package's (issue 17.7)
-    assert registry.status(plan.ref)["lifecycle"] == "started"
+    assert registry.status(plan.ref)["lifecycle"] == "Ready"  # a legacy adapter stays Ready (spec §6.4)
 
 
 def test_straight_line_host_calls_past_the_deadline_fail_at_once(tmp_path, https_server, files, registry_for):
@@ -79,7 +79,7 @@ def test_a_component_gets_the_deadline_as_data_before_the_epoch_ends_its_call(tm
         output = registry.call_tool(plan.ref, "get", {"method": "GET", "url": https_server.url()})
         assert json.loads(output["content"]) == {
             "error": {"message": f"HTTPS request to {https_server.url()} timed out"}}
-        assert registry.status(plan.ref)["lifecycle"] == "started"
+        assert registry.status(plan.ref)["lifecycle"] == "Started"
     assert https_server.connections == 1
 
 

@@ -145,13 +145,21 @@ def test_missing_api_or_scope_denies(tree):
     assert call(fs_apis(fs_grant(root, ())), "read", path="a.txt")[1].endswith("scope allowlist is missing")
 
 
+def test_list_of_a_file_says_the_target_is_not_a_directory(tree):
+    """Issue 18 point 6: the reference's wording (spec §6.11); a middle component that is a file
+    keeps the component message."""
+    apis = fs_apis(fs_grant(tree[0]))
+    assert call(apis, "list", path="a.txt") == (False, "FS list target is not a directory: a.txt")
+    assert call(apis, "list", path="a.txt/x") == (False, "FS path component is unavailable for a.txt: not a directory")
+
+
 def test_special_files_never_block_and_are_refused(tree):
     root, _ = tree
     os.mkfifo(root / "fifo")
     apis = fs_apis(fs_grant(root))
     assert call(apis, "read", path="fifo") == (False, "FS read target is not a regular file: fifo")
     assert call(apis, "write", path="fifo", content="x") == (False, "FS write target is not a regular file: fifo")
-    assert call(apis, "list", path="fifo") == (False, "FS path component is unavailable for fifo: not a directory")
+    assert call(apis, "list", path="fifo") == (False, "FS list target is not a directory: fifo")  # spec §6.11
     dev = fs_apis(fs_grant("/dev", ("read",)))
     assert call(dev, "read", path="zero") == (False, "FS read target is not a regular file: zero")
 

@@ -65,7 +65,7 @@ def test_policy_eval_facts_dev_zero_fails_at_once_under_a_memory_limit(tmp_path)
 
 @pytest.mark.parametrize("command", [
     ["plugin", "list", "--workspace", "{ws}", "--config", "{fifo}"],
-    ["plugin", "show", "builtin:example.raw-echo", "--workspace", "{ws}", "--config", "{fifo}"],
+    ["plugin", "show", "project:example.raw-echo", "--workspace", "{ws}", "--config", "{fifo}"],
     ["plugin", "check", str(RAW_ECHO), "--grants", "{fifo}"],
 ])
 def test_config_fifo_is_an_input_error_not_a_hang(tmp_path, fifo, command):

@@ -18,7 +18,7 @@ from hostile import RAW_ECHO, add_enabled_package, raw_echo_manifest, run_yoi
 
 # Everything a terminal would act on or hide; none of it may reach human output raw.
 UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff]")
-HOSTILE_FILE = "x\x1b[2J\r\n- builtin:example.fake [active]\u202e.yoi-plugin"
+HOSTILE_FILE = "x\x1b[2J\r\n- project:example.fake [active]\u202e.yoi-plugin"
 
 
 @pytest.mark.parametrize("raw, shown", [
@@ -46,7 +46,7 @@ def hostile_workspace(tmp_path: Path) -> Path:
     package whose version tries to forge a `list` line."""
     config = add_enabled_package(tmp_path, HOSTILE_FILE, "evil", raw_echo_manifest(
         "evil", tools=("ok_tool", "raw\\u202eecho"), permission_names=("ok_tool",)), ("ok_tool",))
-    forged = raw_echo_manifest("forged", version="0.1.0\\u001b[2J\\r\\n- builtin:example.fake [active]")
+    forged = raw_echo_manifest("forged", version="0.1.0\\u001b[2J\\r\\n- project:example.fake [active]")
     store = tmp_path / ".yoi" / "plugins"
     (store / "forged.yoi-plugin").write_bytes(write_archive({"plugin.toml": forged.encode()}))
     (tmp_path / ".yoi" / "config.toml").write_text(config)
@@ -63,8 +63,8 @@ def test_list_show_check_explain_graph_escape_hostile_package_strings(hostile_wo
     ws = hostile_workspace
     listed = run_yoi("plugin", "list", "--workspace", ws)
     assert_safe(listed.stdout)
-    assert "x\\u001b[2J\\r\\n- builtin:example.fake [active]\\u202e.yoi-plugin" in listed.stdout
-    assert not any(line.startswith("- builtin:example.fake") for line in listed.stdout.splitlines())
+    assert "x\\u001b[2J\\r\\n- project:example.fake [active]\\u202e.yoi-plugin" in listed.stdout
+    assert not any(line.startswith("- project:example.fake") for line in listed.stdout.splitlines())
     forged_line = next(line for line in listed.stdout.splitlines() if line.startswith("- project:forged "))
     assert "[rejected]" in forged_line
     assert "plugin manifest version is not a SemVer 2.0.0 version" in listed.stdout
@@ -82,7 +82,9 @@ def test_list_show_check_explain_graph_escape_hostile_package_strings(hostile_wo
     evil = next(item for item in data["items"] if item["reference"] == "project:evil")
     assert evil["package_path"].endswith(HOSTILE_FILE)
     assert {t["name"] for t in evil["tools"]} == {"ok_tool", "raw\u202eecho"}
-    assert next(t for t in evil["tools"] if t["name"] == "ok_tool")["eligible"] is True
+    # an invalid tool name fails the whole install (issue 18 point 1), ok_tool included
+    assert evil["status"] == "rejected" and evil["plan"] is None
+    assert next(t for t in evil["tools"] if t["name"] == "raw\u202eecho")["eligible"] is False
 
 
 def test_policy_eval_lint_and_test_escape_rule_and_case_strings(tmp_path):

@@ -1,4 +1,4 @@
-"""Discovery over user, project and builtin stores (spec §5.5)."""
+"""Discovery over the user and project stores; there is no builtin store (spec §3.2, §5.5)."""
 
 from __future__ import annotations
 
@@ -29,8 +29,8 @@ def user_store(data_home: Path) -> Path:
     return data_home / "yoi" / "plugins"
 
 
-def run(workspace, data_home=None, builtin=None, **kwargs) -> Discovery:
-    return discover(workspace, user_data_home=data_home, builtin_dir=builtin, **kwargs)
+def run(workspace, data_home=None, **kwargs) -> Discovery:
+    return discover(workspace, user_data_home=data_home, **kwargs)
 
 
 def summary(discovery: Discovery):
@@ -53,7 +53,7 @@ def test_user_and_project_stores(tmp_path):
 
 
 def test_missing_stores_are_silently_skipped(tmp_path):
-    assert run(tmp_path / "nowhere", tmp_path / "nodata", tmp_path / "nobuiltin") == Discovery((), ())
+    assert run(tmp_path / "nowhere", tmp_path / "nodata") == Discovery((), ())
     assert run(None) == Discovery((), ())
 
 
@@ -211,38 +211,22 @@ def test_store_that_is_a_file_cannot_be_listed(tmp_path):
         ("io", "plugin store could not be listed: I/O error")]
 
 
-def test_builtin_store_holds_folder_packages(tmp_path, package_dir_writer):
-    builtin = tmp_path / "builtin"
-    package_dir_writer(builtin / "alpha", manifest("alpha"), {"data.txt": "d"})
-    package_dir_writer(builtin / "no-manifest", None, {"README.md": "r"})
-    (builtin / "loose.txt").parent.mkdir(exist_ok=True)
-    (builtin / "loose.txt").write_text("x")
-    result = run(None, None, builtin)
-    assert summary(result) == [("builtin:alpha", "alpha")]
-    assert result.packages[0].input_kind == "directory"
-    assert result.packages[0].entries == ("data.txt", "plugin.toml")
+def test_a_store_holds_only_archives_not_folders(tmp_path, package_dir_writer):
+    """Spec §5.5: candidates are `*.yoi-plugin` files; a package folder in a store is not one."""
+    store = project_store(tmp_path / "ws")
+    package_dir_writer(store / "alpha", manifest("alpha"), {"data.txt": "d"})
+    put(store, "beta.yoi-plugin", "beta")
+    assert summary(run(tmp_path / "ws")) == [("project:beta", "beta.yoi-plugin")]
 
 
-def test_builtin_store_symlink_escape_and_bad_folder(tmp_path, package_dir_writer):
-    builtin = tmp_path / "builtin"
-    outside = package_dir_writer(tmp_path / "outside", manifest("outside"))
-    package_dir_writer(builtin / "good", manifest("good"))
-    package_dir_writer(builtin / "bad", "schema_version = 1\n")
-    os.symlink(outside, builtin / "linked")
-    result = run(None, None, builtin)
-    assert summary(result) == [("builtin:good", "good")]
-    kinds = {d.subject.label: (d.kind, d.subject.source) for d in result.diagnostics}
-    assert kinds["linked"] == ("traversal", "builtin")
-    assert kinds["bad"][1] == "builtin"
-
-
-def test_default_builtin_store_is_the_bundled_examples(tmp_path):
-    result = discover(None, user_data_home=None)
-    ids = [p.identity for p in result.packages]
-    assert ids == sorted(ids) and all(i.startswith("builtin:") for i in ids)
-    assert {"builtin:example.raw-echo", "builtin:example.component-echo",
-            "builtin:example.counter"} <= set(ids)
-    assert all(Path(p.path).parent == examples_dir() for p in result.packages)
+def test_there_is_no_builtin_store(tmp_path, monkeypatch):
+    """Issue 18 point 4: the bundled examples are no hidden third store. An empty workspace with
+    an empty user store discovers nothing, and `builtin:` refs have no store to come from."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    (tmp_path / "ws").mkdir()
+    assert discover(tmp_path / "ws") == Discovery((), ())
+    assert discover(None) == Discovery((), ())
+    assert not any(p.source == "builtin" for p in discover(examples_dir() / "workspace").packages)
 
 
 def test_user_data_home_from_environment(tmp_path, monkeypatch):
@@ -251,17 +235,16 @@ def test_user_data_home_from_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert default_user_data_home() == tmp_path / "xdg"
-    assert summary(discover(None, builtin_dir=None)) == [("user:from_xdg", "x.yoi-plugin")]
+    assert summary(discover(None)) == [("user:from_xdg", "x.yoi-plugin")]
     monkeypatch.delenv("XDG_DATA_HOME")
-    assert summary(discover(None, builtin_dir=None)) == [("user:from_home", "h.yoi-plugin")]
+    assert summary(discover(None)) == [("user:from_home", "h.yoi-plugin")]
     monkeypatch.setenv("XDG_DATA_HOME", "")  # empty counts as unset
     assert default_user_data_home() == tmp_path / "home" / ".local" / "share"
     monkeypatch.delenv("XDG_DATA_HOME")
     monkeypatch.delenv("HOME")
     assert default_user_data_home() is None
-    assert discover(None, builtin_dir=None) == Discovery((), ())
+    assert discover(None) == Discovery((), ())
     # an explicit value wins over the environment; None disables the user store
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    assert summary(discover(None, user_data_home=tmp_path / "home" / ".local" / "share",
-                            builtin_dir=None)) == [("user:from_home", "h.yoi-plugin")]
-    assert discover(None, user_data_home=None, builtin_dir=None) == Discovery((), ())
+    assert summary(discover(None, user_data_home=tmp_path / "home" / ".local" / "share")) == [("user:from_home", "h.yoi-plugin")]
+    assert discover(None, user_data_home=None) == Discovery((), ())

@@ -18,6 +18,7 @@ version = "0.1.0"
 """
 RAW = '[runtime]\nkind = "wasm"\nabi = "yoi-plugin-wasm-1"\nentry = "plugin.wasm"\n'
 COMPONENT = '[runtime]\nkind = "wasm-component"\ncomponent = "c.wasm"\nworld = "yoi:plugin/tool@1.0.0"\n'
+INSTANCE = '[runtime]\nkind = "wasm-component"\ncomponent = "c.wasm"\nworld = "yoi:plugin/instance@1.0.0"\n'
 ENTRIES = frozenset({"plugin.toml", "plugin.wasm", "c.wasm", "hooks/on.md"})
 
 
@@ -312,9 +313,21 @@ def test_runtime_path_is_checked_against_entries_given():
     assert only(HEAD + RAW, entries={"plugin.toml"}).kind == "missing"
 
 
-def test_service_ingress_on_non_instance_world_is_left_to_the_rules():
-    # §1.8 step 5 is a rule (graph-and-rules issue), not a loader check.
-    manifest = load(HEAD + RAW + '[[services]]\nname = "s"\ndescription = "d"\n[[ingresses]]\nname = "i"\ndescription = "d"\n')
+SERVICE_AND_INGRESS = '[[services]]\nname = "s"\ndescription = "d"\n[[ingresses]]\nname = "i"\ndescription = "d"\n'
+
+
+@pytest.mark.parametrize("runtime", ["", RAW, COMPONENT], ids=["none", "raw", "tool-world"])
+def test_service_ingress_declarations_need_the_instance_world(runtime):
+    """Spec §1.8 step 5 (issue 18 point 1): the manifest fails, so the package is no package."""
+    d = only(HEAD + runtime + SERVICE_AND_INGRESS)
+    assert (d.kind, d.phase, d.message) == (
+        "surface", "manifest", "plugin service/ingress declarations require the yoi:plugin/instance@1.0.0 component world")
+    assert d.location.line == len((HEAD + runtime).splitlines()) + 1  # the first [[services]]
+    only_ingress = only(HEAD + runtime + '[[ingresses]]\nname = "i"\ndescription = "d"\n')
+    assert only_ingress.kind == "surface"
+    # only the declaration arrays trigger it: `surfaces = ["service"]` alone is accepted anywhere
+    assert load(HEAD.replace('version = "0.1.0"\n', 'version = "0.1.0"\nsurfaces = ["service", "ingress"]\n') + runtime)
+    manifest = load(HEAD + INSTANCE + SERVICE_AND_INGRESS)
     assert [s.name for s in manifest.services] == ["s"] and [i.name for i in manifest.ingresses] == ["i"]
 
 
@@ -334,7 +347,7 @@ SECTION = {
     ],
 )
 def test_unsafe_item_names(section, message):
-    text = HEAD + SECTION[section].format(v="ok") + SECTION[section].format(v="bad name")
+    text = HEAD + SECTION[section].format(v="ok") + SECTION[section].format(v="bad name") + INSTANCE
     d = only(text)
     assert (d.kind, d.message) == ("malformed", message)
     assert d.location.line == 9  # the second item's name/id line
@@ -362,10 +375,12 @@ def test_hook_file_references(file, kind, message):
         (with_key("name", '""', with_key("id", '"bad id"')), "plugin manifest id is not a safe local id"),
         (with_key("name", '""') + '[runtime]\nkind = "x"\n', "plugin manifest name and version are required"),
         (HEAD + '[runtime]\nkind = "x"\n' + SECTION["services"].format(v="a b"), "plugin runtime kind is unsupported"),
-        (HEAD + SECTION["ingresses"].format(v="a b") + SECTION["services"].format(v="a b"),
+        (HEAD + SECTION["ingresses"].format(v="a b") + SECTION["services"].format(v="a b") + INSTANCE,
          "plugin service name is not safe"),
-        (HEAD + SECTION["hooks"].format(v="a b") + SECTION["ingresses"].format(v="a b"),
+        (HEAD + SECTION["hooks"].format(v="a b") + SECTION["ingresses"].format(v="a b") + INSTANCE,
          "plugin ingress name is not safe"),
+        (HEAD + SECTION["services"].format(v="a b"), "plugin service/ingress declarations require the "
+         "yoi:plugin/instance@1.0.0 component world"),
         (HEAD + '[[hooks]]\nid = "h"\nfile = "../x"\n' + SECTION["hooks"].format(v="a b"),
          "plugin manifest references a path outside the package root"),
     ],
@@ -456,8 +471,8 @@ def test_full_manifest_model():
 
 
 def test_defaults():
-    m = load(HEAD + '[[services]]\nname = "s"\ndescription = "d"\n[[ingresses]]\nname = "i"\ndescription = "d"\n')
-    assert m.description is None and m.surfaces == () and m.runtime is None and m.tools == ()
+    m = load(HEAD + SERVICE_AND_INGRESS + INSTANCE)
+    assert m.description is None and m.surfaces == () and m.tools == ()
     assert (m.services[0].lifecycle, m.services[0].status_schema, m.services[0].side_effects) == ("", None, ())
     assert m.ingresses[0].input_schema is None and m.ingresses[0].event_kinds == ()
 

@@ -59,7 +59,7 @@ def test_pack_twice_is_byte_identical(plugin_dir, tmp_path):
 def test_pack_then_discover(plugin_dir, tmp_path):
     store = tmp_path / "ws" / ".yoi" / "plugins"
     output, package = pack_directory(plugin_dir, store / "nested" / ".." / "packed.yoi-plugin")
-    result = discover(tmp_path / "ws", user_data_home=None, builtin_dir=None)
+    result = discover(tmp_path / "ws", user_data_home=None)
     assert [(p.identity, p.digest) for p in result.packages] == [("project:example.packed", package.digest)]
     assert result.diagnostics == ()
 

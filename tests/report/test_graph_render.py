@@ -15,7 +15,7 @@ from engine.report.graph_render import (
     FORMATS, dot_quote, graph_data, mermaid_text, node_id, render_dot, render_graph, render_json, render_mermaid,
 )
 
-REF = "builtin:example.counter"
+REF = "project:example.counter"
 ODD = 'say "hi"\nthen [go] {x} <b> #1 \\ end'
 WORLD = "yoi:plugin/instance@1.0.0"
 
@@ -71,8 +71,8 @@ def dot_unquote(text: str) -> str:
 
 
 def test_node_ids_join_tuple_parts():
-    assert node_id(("tool", REF, "counter")) == "tool:builtin:example.counter:counter"
-    assert node_id(("https_grant", REF, 0)) == "https_grant:builtin:example.counter:0"
+    assert node_id(("tool", REF, "counter")) == "tool:project:example.counter:counter"
+    assert node_id(("https_grant", REF, 0)) == "https_grant:project:example.counter:0"
     assert node_id(("x", None, b"bytes")) == "x::"
 
 
@@ -101,9 +101,9 @@ def test_dot_output_structure():
     assert len(edges) == graph.number_of_edges() == 10
     assert edges == sorted(edges)
     # One cluster for the package; the shared world nodes stay outside it.
-    assert text.count("subgraph") == 1 and 'label="package builtin:example.counter";' in text
+    assert text.count("subgraph") == 1 and 'label="package project:example.counter";' in text
     cluster = text.split("subgraph", 1)[1].split("  }\n", 1)[0]
-    assert '"world:' not in cluster and '"tool:builtin:example.counter:counter"' in cluster
+    assert '"world:' not in cluster and '"tool:project:example.counter:counter"' in cluster
     assert "subgraph" not in render_dot(graph, clusters=False)
 
 

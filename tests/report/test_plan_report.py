@@ -24,7 +24,7 @@ def test_plan_in_the_check_report_holds_only_eligible_items():
     report = check_path(COUNTER, WORKSPACE_GRANTS)
     assert report["status"] == "rejected"
     plan = report["plan"]
-    assert plan["ref"] == "builtin:example.counter" and plan["classification"] == "instance"
+    assert plan["ref"] == "project:example.counter" and plan["classification"] == "instance"
     assert (plan["tools"], plan["services"], plan["ingresses"]) == (["counter"], ["counter-service"], [])
     assert plan["authorized_surfaces"] == ["tool", "service"]
     assert plan["digest"] == report["package"]["digest"]

@@ -76,7 +76,7 @@ def test_check_of_rejected_and_unreadable_packages_and_run_findings(tmp_path, fr
 def test_list_show_explain_graph_and_startup_have_the_documented_shape(freeze):
     listed = run_json("plugin", "list", "--workspace", WORKSPACE, "--policy", POLICY, "--json")
     validate(listed, "list_report")
-    counter = next(item for item in listed["items"] if item["reference"] == "builtin:example.counter")
+    counter = next(item for item in listed["items"] if item["reference"] == "project:example.counter")
     ingress = counter["static_runtime"]["ingresses"][0]
     [index] = ingress["findings"]
     assert counter["conclusions"][index]["code"] == "surface_not_granted"  # the item refers to its finding
@@ -97,7 +97,7 @@ def test_list_show_explain_graph_and_startup_have_the_documented_shape(freeze):
 def test_each_finding_is_said_once_in_a_list_report():
     listed = run_json("plugin", "list", "--workspace", WORKSPACE, "--policy", POLICY, "--json")
     text = json.dumps(listed)
-    counter = next(item for item in listed["items"] if item["reference"] == "builtin:example.counter")
+    counter = next(item for item in listed["items"] if item["reference"] == "project:example.counter")
     [finding] = counter["conclusions"]
     # once as the finding, once as the item's `diagnostic` (spec §4.1): nowhere else
     assert text.count("granted surfaces.ingress permission is missing") == 2

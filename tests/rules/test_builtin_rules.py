@@ -45,23 +45,21 @@ def test_each_runtime_is_classified_and_valid_packages_are_active(tmp_path, mani
     assert [p.ref for p in make_plans(evaluation)] == [subject.ref]
 
 
-@pytest.mark.parametrize(("manifest", "artifact", "classification"),
-                         [(RAW_MANIFEST, RAW_OK, "legacy-raw-tool"), (TOOL_MANIFEST, TOOL_OK, "legacy-component-tool")])
-def test_service_and_ingress_on_legacy_runtimes_are_rejected_with_explanation(tmp_path, manifest, artifact, classification):
+@pytest.mark.parametrize(("manifest", "artifact"), [(RAW_MANIFEST, RAW_OK), (TOOL_MANIFEST, TOOL_OK)])
+def test_service_and_ingress_on_legacy_runtimes_are_rejected_with_explanation(tmp_path, manifest, artifact):
+    """Issue 18 point 1: spec §1.8 step 5 fails the manifest, so the whole package is rejected
+    (its tool does not run either) with the reference's explanation."""
     manifest = manifest + '\n[[services]]\nname = "svc"\ndescription = "S."\n[[ingresses]]\nname = "ev"\ndescription = "E."\n'
     manifest = manifest.replace('{ kind = "tool", name = "echo" }]', '{ kind = "tool", name = "echo" }, '
                                 '{ kind = "surface", surface = "service" }, { kind = "service", name = "svc" }, '
                                 '{ kind = "surface", surface = "ingress" }, { kind = "ingress", name = "ev" }]')
     subject, evaluation = judge(_package(tmp_path, manifest, artifact))
-    found = {c.code: c for c in evaluation.conclusions(subject.ref)}
-    assert "service_requires_instance_world" in found and "ingress_requires_instance_world" in found
-    message = found["service_requires_instance_world"].message
-    assert "requires instance-capable component world" in message and classification in message
-    assert not evaluation.holds("eligible", subject.ref, "service", "svc")
-    assert not evaluation.holds("eligible", subject.ref, "ingress", "ev")
-    # The Tool surface of the same package stays eligible: surfaces are judged one by one.
-    assert evaluation.holds("tool_eligible", subject.ref, "echo")
-    assert evaluation.value("status", subject.ref) == "partial"
+    assert subject.package is None
+    assert [(d.kind, d.phase, d.message) for d in subject.diagnostics] == [
+        ("surface", "manifest",
+         "plugin service/ingress declarations require the yoi:plugin/instance@1.0.0 component world")]
+    assert not evaluation.holds("tool_eligible", subject.ref, "echo")
+    assert evaluation.value("status", subject.ref) == "rejected" and make_plans(evaluation) == ()
 
 
 def _instance_grants(path, granted_surfaces, granted_items):

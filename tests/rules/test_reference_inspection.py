@@ -117,7 +117,7 @@ def test_same_tool_name_in_two_enabled_packages_is_denied_for_one(tmp_path):
     config_path.write_text("\n".join(config))
     from engine.grants.config import load_config
 
-    discovery = discover(tmp_path, user_data_home=None, builtin_dir=None)
+    discovery = discover(tmp_path, user_data_home=None)
     evaluation = evaluate(workspace_subjects(tmp_path, load_config(config_path), discovery))
     collisions = [c for c in evaluation.conclusions() if c.code == "tool_name_collision"]
     assert [c.args for c in collisions] == [("project:b.two", "echo", "project:a.one")]
@@ -130,7 +130,7 @@ def test_inspection_uses_the_discovered_bytes_not_the_file_again(tmp_path):
     digest = _store_package(store, "t.raw", RAW_MANIFEST, RAW)
     config = parse_config(config_for("project:t.raw", digest, "1.0.0", ["tool"],
                                      [SURFACE.format("tool"), TOOL.format("echo")]), "c.toml")
-    discovery = discover(tmp_path, user_data_home=None, builtin_dir=None)
+    discovery = discover(tmp_path, user_data_home=None)
     (store / "t.raw.yoi-plugin").unlink()
     evaluation = evaluate(workspace_subjects(tmp_path, config, discovery))
     assert evaluation.value("status", "project:t.raw") == "active"

@@ -27,7 +27,7 @@ def test_a_slow_compile_is_stopped_at_its_budget(make_registry, tmp_path):
     assert compile_workers_of() == []  # killed and reaped, not left compiling in the background
     assert not list(folder.glob("*.cwasm"))  # nothing of it reached the cache
     status = registry.status(slow.ref)
-    assert status["lifecycle"] == "failed" and "compile budget" in status["diagnostics"][-1]["message"]
+    assert status["lifecycle"] == "Failed" and "compile budget" in status["diagnostics"][-1]["message"]
 
 
 def test_a_cached_start_starts_no_child_process(make_registry, tmp_path):

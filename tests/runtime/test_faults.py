@@ -16,16 +16,16 @@ from engine.plan import RestartPolicy, RuntimeLimits
 
 SLOW = RuntimeLimits(fuel=10**10, timeout_ms=100)
 FAULTS = {
-    "timeout": (instance_wat(tool=(SPIN, TOOL_OK)), SLOW, "timed out after 100 ms", "failed"),
-    "trap": (instance_wat(tool=(TRAP, TOOL_OK)), None, "wasm `unreachable` instruction executed", "failed"),
-    "fuel": (instance_wat(tool=(SPIN, TOOL_OK)), None, "ran out of fuel (5000000 units)", "failed"),
-    "memory": (instance_wat(tool=(grow_memory(40), TOOL_OK)), None, "unreachable", "failed"),
-    "table": (instance_wat(tool=(grow_table(300), TOOL_OK)), None, "unreachable", "failed"),
+    "timeout": (instance_wat(tool=(SPIN, TOOL_OK)), SLOW, "timed out after 0.1s", "Failed"),
+    "trap": (instance_wat(tool=(TRAP, TOOL_OK)), None, "wasm `unreachable` instruction executed", "Failed"),
+    "fuel": (instance_wat(tool=(SPIN, TOOL_OK)), None, "ran out of fuel (5000000 units)", "Failed"),
+    "memory": (instance_wat(tool=(grow_memory(40), TOOL_OK)), None, "unreachable", "Failed"),
+    "table": (instance_wat(tool=(grow_table(300), TOOL_OK)), None, "unreachable", "Failed"),
     "oversize": (instance_wat(tool=("", '{"summary":"' + "x" * 3000 + '"}')), RuntimeLimits(max_output_bytes=2048),
-                 "guest output exceeds 2048 bytes", "started"),
-    "invalid": (instance_wat(tool=("", "not json")), None, "guest output is not valid JSON", "started"),
+                 "guest output exceeds 2048 bytes", "Started"),
+    "invalid": (instance_wat(tool=("", "not json")), None, "guest output is not valid JSON", "Started"),
     "extra key": (instance_wat(tool=("", '{"summary":"s","error":1}')), None,
-                  "guest output contains unsupported key `error`", "started"),
+                  "guest output contains unsupported key `error`", "Started"),
 }
 KINDS = {"timeout": "timeout", "trap": "trap", "fuel": "fuel", "memory": "trap", "table": "trap",
          "oversize": "invalid_output", "invalid": "invalid_output", "extra key": "invalid_output"}
@@ -50,7 +50,7 @@ def test_a_faulting_guest_is_diagnosed_and_others_keep_working(case, make_regist
     assert status["lifecycle"] == lifecycle
     assert words in status["diagnostics"][-1]["message"]
     assert registry.call_tool(healthy.ref, "count", {})["summary"] == "count 2"
-    if lifecycle == "failed":
+    if lifecycle == "Failed":
         refused = fault_of(registry.call_tool, plan.ref, "count", {})
         assert refused.kind == "failed" and "restart 1/3 in" in refused.message and words in refused.message
 
@@ -79,7 +79,7 @@ def test_initial_memory_beyond_the_limit_fails_instantiation_as_a_limit(make_reg
     registry = make_registry([plan])
     fault = fault_of(registry.start, plan.ref)
     assert fault.kind == "limit" and "exceeds memory limits" in fault.message
-    assert registry.status(plan.ref)["lifecycle"] == "failed"
+    assert registry.status(plan.ref)["lifecycle"] == "Failed"
 
 
 @pytest.mark.parametrize("reply, words", [
@@ -93,7 +93,7 @@ def test_a_start_that_fails_leaves_the_instance_failed(reply, words, make_regist
     fault = fault_of(registry.start, plan.ref)
     assert words in fault.message and "startup failed closed" in fault.message
     status = registry.status(plan.ref)
-    assert status["lifecycle"] == "failed" and words in status["diagnostics"][-1]["message"]
+    assert status["lifecycle"] == "Failed" and words in status["diagnostics"][-1]["message"]
     assert status["services"] == [] and status["component_status"] is None
     assert registry.call_tool(healthy.ref, "count", {})["summary"] == "count 1"
 
@@ -103,7 +103,7 @@ def test_a_status_that_returns_an_error_fails_the_instance(make_registry, tmp_pa
     registry = make_registry([plan])
     registry.start(plan.ref)
     status = registry.status(plan.ref)
-    assert status["lifecycle"] == "failed"
+    assert status["lifecycle"] == "Failed"
     assert 'plugin component status returned error: "sick"' in status["diagnostics"][-1]["message"]
 
 
@@ -135,12 +135,12 @@ def test_a_stopped_instance_refuses_everything_for_the_run(make_registry, tmp_pa
     registry = make_registry([plan])
     registry.call_tool(plan.ref, "count", {})
     stopped = registry.stop(plan.ref)
-    assert stopped["lifecycle"] == "stopped" and stopped["component_status"]["state"] == "stopped"
+    assert stopped["lifecycle"] == "Stopped" and stopped["component_status"]["state"] == "stopped"
     for call, args in ((registry.call_tool, ("count", {})), (registry.start, ()),
                        (registry.deliver_ingress, ("events", {"kind": "tick", "source": "s", "payload": 1}))):
         fault = fault_of(call, plan.ref, *args)
         assert fault.kind == "stopped" and "is stopped" in fault.message
-    assert registry.status(plan.ref)["lifecycle"] == "stopped"
+    assert registry.status(plan.ref)["lifecycle"] == "Stopped"
 
 
 def test_the_diagnostics_ring_keeps_the_last_64(make_registry, tmp_path):
@@ -171,14 +171,15 @@ def test_legacy_per_call_runs_have_deadlines_and_a_trap_is_only_that_calls_error
                              runtime="tool-component", tools=("count", "boom"))
     registry = make_registry([raw, component])
     timeout = fault_of(registry.call_tool, raw.ref, "count", {})
-    assert timeout.kind == "timeout" and "guest call `yoi_tool_call` timed out after 100 ms" in timeout.message
+    assert timeout.kind == "timeout" and timeout.message == (
+        f"plugin tool `count` from `{raw.ref}` (digest {raw.digest}) timed out after 0.1s")  # spec §6.5
     for _ in range(5):  # more bad inputs than the restart budget: none of them disables the tool
         trap = fault_of(registry.call_tool, component.ref, "boom", {})
-        assert trap.kind == "trap" and "guest call `call`" in trap.message
+        assert trap.kind == "trap" and "failed closed: WASM execution error: guest call `call`" in trap.message
         assert registry.call_tool(component.ref, "count", {})["summary"] == "count 1"  # a fresh store each call
     for plan in (raw, component):
         status = registry.status(plan.ref)
-        assert status["lifecycle"] == "started" and status["restarts"]["count"] == 0
+        assert status["lifecycle"] == "Ready" and status["restarts"]["count"] == 0  # legacy adapters stay Ready
         assert status["restarts"]["next_attempt_in_ms"] is None
     assert "timed out" in registry.status(raw.ref)["diagnostics"][-1]["message"]
 

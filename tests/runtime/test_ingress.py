@@ -57,7 +57,9 @@ def test_good_envelopes_with_optional_fields_and_any_source_when_none_is_declare
     anywhere = {"kind": "tick", "source": "whatever", "payload": None}
     report = registry.deliver_ingress(plan.ref, "open", anywhere)
     assert report == {"plugin_ref": plan.ref, "ingress": "open", "accepted": True,
-                      "output": {"accepted": True, "count": 2}, "applied_commands": [], "diagnostics": []}
+                      "output": {"accepted": True, "count": 2}, "applied_commands": [], "refused_commands": [],
+                      # spec §6.6: the instance's diagnostics, as `{state, message}`
+                      "diagnostics": [{"state": "Started", "message": "plugin instance started"}]}
 
 
 def test_only_status_updates_are_applied_from_output_commands(make_registry, tmp_path):
@@ -72,11 +74,12 @@ def test_only_status_updates_are_applied_from_output_commands(make_registry, tmp
     registry = make_registry([plan])
     report = registry.deliver_ingress(plan.ref, "open", {"kind": "tick", "source": "s", "payload": 1})
     assert report["applied_commands"] == [{"kind": "diagnostic_status_update", "status": {"health": "degraded"}}]
-    assert len(report["diagnostics"]) == 3
-    assert 'kind "host_request_dispatch" refused' in report["diagnostics"][0]
+    assert len(report["refused_commands"]) == 3
+    assert 'kind "host_request_dispatch" refused' in report["refused_commands"][0]
     status = registry.status(plan.ref)
     assert status["status_update"] == {"health": "degraded"}
-    assert [d["message"] for d in status["diagnostics"][-3:]] == report["diagnostics"]
+    assert [d["message"] for d in status["diagnostics"][-3:]] == report["refused_commands"]
+    assert report["diagnostics"] == status["diagnostics"]  # a copy of the instance's, `{state, message}`
 
 
 @pytest.mark.parametrize("reply, words", [
@@ -90,7 +93,7 @@ def test_ingress_output_must_be_a_bounded_json_object(reply, words, make_registr
     registry = make_registry([plan])
     fault = fault_of(registry.deliver_ingress, plan.ref, "open", {"kind": "tick", "source": "s", "payload": 1})
     assert fault.kind == "invalid_output" and words in fault.message
-    assert registry.status(plan.ref)["lifecycle"] == "started"
+    assert registry.status(plan.ref)["lifecycle"] == "Started"
 
 
 def test_the_ingress_surface_outside_the_plan_is_denied_while_the_tool_works(make_registry, tmp_path):
@@ -126,7 +129,7 @@ def test_a_lone_surrogate_is_refused_not_a_guest_fault(registry_and_plan):
         assert fault.kind == "invalid_input" and "lone surrogate" in fault.message
     assert registry.status(plan.ref)["calls"]["tool"] == 0  # the guest never ran
     assert registry.call_tool(plan.ref, "count", '{"a": "\\ud83d\\ude00"}')["summary"] == "count 1"  # a pair is fine
-    assert registry.status(plan.ref)["lifecycle"] == "started"
+    assert registry.status(plan.ref)["lifecycle"] == "Started"
 
 
 def test_an_ingress_never_calls_a_tool_nor_changes_the_tool_list(make_registry, tmp_path):
@@ -139,7 +142,7 @@ def test_an_ingress_never_calls_a_tool_nor_changes_the_tool_list(make_registry, 
     registry = make_registry([plan])
     before = registry.tools()
     report = registry.deliver_ingress(plan.ref, "open", {"kind": "tick", "source": "s", "payload": 1})
-    assert report["applied_commands"] == [] and len(report["diagnostics"]) == len(commands)
+    assert report["applied_commands"] == [] and len(report["refused_commands"]) == len(commands)
     assert registry.status(plan.ref)["calls"] == {"tool": 0, "ingress": 1, "faults": 0}
     assert registry.tools() == before and [t.name for t in before] == ["count"]
 

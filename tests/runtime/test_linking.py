@@ -25,7 +25,7 @@ def test_a_component_importing_wasi_is_refused_before_instantiation(make_registr
     fault = fault_of(registry.call_tool, plan.ref, "count", {})
     assert fault.kind == "load"
     assert "unsupported component import `wasi:cli/environment@0.2.0`; no WASI" in fault.message
-    assert registry.status(plan.ref)["lifecycle"] == "failed"
+    assert registry.status(plan.ref)["lifecycle"] == "Failed"
 
 
 def test_a_host_import_outside_the_plan_is_denied(make_registry, tmp_path):
@@ -46,7 +46,7 @@ def test_a_granted_host_import_is_linked_and_errors_come_back_as_data(interface,
     report = registry.deliver_ingress(plan.ref, "events", EVENT)
     # the descriptor (our envelope) is no valid request for any host API: an error, as JSON data
     assert isinstance(report["output"]["error"]["message"], str)
-    assert registry.status(plan.ref)["lifecycle"] == "started"
+    assert registry.status(plan.ref)["lifecycle"] == "Started"
     again = registry.deliver_ingress(plan.ref, "events", EVENT)  # the instance was not poisoned
     assert "error" in again["output"]
 
@@ -72,7 +72,7 @@ def test_a_package_changed_after_planning_is_refused(make_registry, tmp_path):
     (tmp_path / "p" / "plugin.toml").write_text("# replaced after planning\n")
     registry = make_registry([plan])
     fault = fault_of(registry.start, plan.ref)
-    assert fault.kind == "load" and "package changed after planning" in fault.message
+    assert fault.kind == "load" and "package/module load error: resolved plugin package digest does not match current package content" in fault.message
     assert plan.digest in fault.message
 
 

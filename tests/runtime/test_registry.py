@@ -35,9 +35,10 @@ def test_counter_from_the_pipeline_keeps_state_and_refuses_the_ungranted_ingress
     assert registry.call_tool(ref, "counter", "{}") == {"summary": "counter is at 2", "content": '{"count":2}'}
     fault = fault_of(registry.deliver_ingress, ref, "counter-events", {"kind": "tick", "source": "example",
                                                                        "payload": {}})
-    assert fault.kind == "denied" and "ingress surface" in fault.message
+    assert (fault.kind, fault.message) == (  # spec §6.6 words, with the rules' reason
+        "denied", "plugin ingress permission denied: granted surfaces.ingress permission is missing")
     status = registry.status(ref)
-    assert status["lifecycle"] == "started"
+    assert status["lifecycle"] == "Started"
     assert status["component_status"] == {"state": "ready", "data": {"count": 2, "events": 0}}
     assert status["services"] == [{"name": "counter-service", "lifecycle": "host-managed", "state": "running"}]
     (tool,) = registry.tools()
@@ -68,7 +69,10 @@ def test_legacy_component_and_raw_tools_run_per_call(make_registry, tmp_path):
         assert first["summary"].endswith(tool)
         assert first["content"] == '{"text":"h\u00e9llo \\"quoted\\" \u2713"}'
         assert registry.call_tool(plan.ref, tool, "{}")["content"] == "{}"
-        assert registry.status(plan.ref)["lifecycle"] == "started"
+        status = registry.status(plan.ref)  # spec §6.4: a legacy adapter is created Ready and stays Ready
+        assert status["lifecycle"] == "Ready"
+        assert status["diagnostics"] == [
+            {"state": "Ready", "message": "legacy tool runtime adapted behind PluginInstanceRegistry"}]
 
 
 def test_tool_and_ingress_reach_the_same_instance(make_registry, tmp_path):
@@ -86,10 +90,14 @@ def test_unknown_refs_tools_and_ingresses_are_not_found(make_registry, tmp_path)
     plan = package_plan(tmp_path / "p", build(instance_wat()), tools=("count",), ingresses=("events",))
     registry = make_registry([plan])
     assert fault_of(registry.call_tool, "project:nope", "count", {}).kind == "not_found"
-    assert fault_of(registry.call_tool, plan.ref, "other", {}).kind == "not_found"
-    assert fault_of(registry.deliver_ingress, plan.ref, "other", {}).kind == "not_found"
-    assert fault_of(registry.status, "project:nope").kind == "not_found"
-    assert registry.status(plan.ref)["lifecycle"] == "ready"  # nothing was started by refusals
+    other = fault_of(registry.call_tool, plan.ref, "other", {})
+    assert other.kind == "not_found" and other.message == (
+        f"plugin tool `other` from `{plan.ref}` (digest {plan.digest}) failed closed: "
+        "requested tool is not declared by plugin manifest")
+    assert fault_of(registry.deliver_ingress, plan.ref, "other", {}).message == (
+        "requested ingress is not declared by plugin manifest")
+    assert registry.status("project:nope") is None and registry.stop("project:nope") is None  # spec §6.3
+    assert registry.status(plan.ref)["lifecycle"] == "Ready"  # nothing was started by refusals
 
 
 def test_tool_input_is_checked_before_the_guest_runs(make_registry, tmp_path):
@@ -108,7 +116,9 @@ def test_tools_come_only_from_plans_with_the_tool_surface(make_registry, tmp_pat
                           services=("svc",))
     registry = make_registry([shown, hidden])
     assert [(t.plugin_ref, t.name) for t in registry.tools()] == [(shown.ref, "count")]
-    assert fault_of(registry.call_tool, hidden.ref, "count", {}).kind == "denied"
+    refused = fault_of(registry.call_tool, hidden.ref, "count", {})
+    assert refused.kind == "denied" and refused.message.endswith("failed closed: plugin tool surface is not enabled")
+    assert fault_of(registry.deliver_ingress, shown.ref, "events", {}).message == "plugin ingress surface is not enabled"
     assert registry.refs() == (shown.ref, hidden.ref)
 
 
@@ -140,7 +150,7 @@ def test_the_engine_and_its_ticker_start_with_the_first_instance_and_stop_on_clo
     ticker = registry._wasm._ticker
     assert ticker.is_alive()
     registry.close()
-    assert not ticker.is_alive() and registry.status(plan.ref)["lifecycle"] == "stopped"
+    assert not ticker.is_alive() and registry.status(plan.ref)["lifecycle"] == "Stopped"
     assert fault_of(registry.call_tool, plan.ref, "count", {}).kind == "stopped"
     registry.close()  # idempotent
 
@@ -152,7 +162,7 @@ def test_an_unsupported_runtime_kind_fails_closed(make_registry, tmp_path):
     registry = make_registry([plan])
     fault = fault_of(registry.call_tool, plan.ref, "count", {})
     assert fault.kind == "load" and "unsupported plugin runtime kind `native`" in fault.message
-    assert registry.status(plan.ref)["lifecycle"] == "failed"
+    assert registry.status(plan.ref)["lifecycle"] == "Failed"
 
 
 def test_tool_input_is_checked_against_the_plans_input_schema_before_the_guest_runs(make_registry):
@@ -172,7 +182,7 @@ def test_tool_input_is_checked_against_the_plans_input_schema_before_the_guest_r
         assert fault.message.startswith(f"plugin tool `counter` input does not match its input_schema: {why}")
         assert len(fault.message) < 300 and "\x1b" not in fault.message
     status = registry.status(ref)
-    assert status["lifecycle"] == "started" and status["calls"] == {"tool": 1, "ingress": 0, "faults": 0}
+    assert status["lifecycle"] == "Started" and status["calls"] == {"tool": 1, "ingress": 0, "faults": 0}
     assert registry.call_tool(ref, "counter", "{}")["summary"] == "counter is at 2"
 
 
@@ -193,7 +203,7 @@ def test_required_and_nested_properties_are_checked_with_their_path(make_registr
         fault = fault_of(registry.call_tool, plan.ref, "count", value)
         assert fault.kind == "invalid_input" and fault.message.endswith(f"input_schema: {why}"), fault
     assert registry.call_tool(plan.ref, "count", {"query": "q", "tags": ["b"]})["summary"] == "count 1"
-    assert registry.status(plan.ref)["lifecycle"] == "started"
+    assert registry.status(plan.ref)["lifecycle"] == "Started"
 
 
 def test_non_standard_json_numbers_are_refused_in_input_and_in_guest_output(make_registry, tmp_path):

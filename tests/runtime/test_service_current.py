@@ -312,5 +312,6 @@ def test_a_package_that_is_not_current_format_keeps_the_43c9216e_path(make_regis
     plan = replace(current_plan(tmp_path), current_format=False)
     registry = make_registry([plan])
     report = registry.deliver_ingress(plan.ref, "events", tick())
-    assert set(report) == {"plugin_ref", "ingress", "accepted", "output", "applied_commands", "diagnostics"}
-    assert registry.status(plan.ref)["lifecycle"] == "started" and "queue_depth" not in registry.status(plan.ref)
+    assert set(report) == {"plugin_ref", "ingress", "accepted", "output", "applied_commands", "refused_commands",
+                           "diagnostics"}  # issue 18 point 6: the 43c9216e report, refused commands apart
+    assert registry.status(plan.ref)["lifecycle"] == "Started" and "queue_depth" not in registry.status(plan.ref)

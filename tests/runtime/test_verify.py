@@ -38,7 +38,7 @@ def test_a_same_size_rewrite_with_the_old_timestamps_is_still_refused(make_regis
     after = manifest.stat()
     assert (after.st_ino, after.st_size, after.st_mtime_ns) == (before.st_ino, before.st_size, before.st_mtime_ns)
     fault = fault_of(make_registry([plan]).start, plan.ref)
-    assert fault.kind == "load" and "changed after planning" in fault.message
+    assert fault.kind == "load" and "package/module load error: resolved plugin package digest does not match current package content" in fault.message
 
 
 def test_symlinks_swapped_in_after_planning_are_refused_not_followed(make_registry, tmp_path):
@@ -64,7 +64,7 @@ def test_a_restart_verifies_the_package_again(make_registry, tmp_path):
     assert registry.call_tool(plan.ref, "count", {})["summary"] == "count 0"  # loaded bytes keep running
     assert fault_of(registry.call_tool, plan.ref, "boom", {}).kind == "trap"
     fault = fault_of(registry.call_tool, plan.ref, "count", {})
-    assert fault.kind == "load" and "changed after planning" in fault.message
+    assert fault.kind == "load" and "package/module load error: resolved plugin package digest does not match current package content" in fault.message
     (tmp_path / "p" / "added.txt").unlink()  # the approved bytes again: the next restart works
     assert registry.call_tool(plan.ref, "count", {})["summary"] == "count 0"
 

@@ -1,8 +1,9 @@
 """A temp workspace built from the bundled examples, enabled with every grant they request.
 
-The examples are discovered from the builtin store (examples/), so the workspace holds only a
-config: enablements bound to each example's real id, version and digest, plus whatever a test
-adds (limits, other packages in the project store, policy folders).
+There is no builtin store (spec §3.2): `write_config` packs the three examples into the
+workspace's project store (as `examples/workspace` holds them) and writes the config:
+enablements bound to each example's real id, version and digest, plus whatever a test adds
+(limits, other packages in the project store, policy folders).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from functools import cache
 from pathlib import Path
 
 from engine.package.materialize import load_package_path
@@ -19,11 +21,11 @@ EXAMPLES = ROOT / "examples"
 
 # folder -> (ref, surfaces, permissions as TOML inline tables)
 EXAMPLE_GRANTS = {
-    "raw-echo": ("builtin:example.raw-echo", ["tool"],
+    "raw-echo": ("project:example.raw-echo", ["tool"],
                  ['{ kind = "surface", surface = "tool" }', '{ kind = "tool", name = "raw_echo" }']),
-    "component-echo": ("builtin:example.component-echo", ["tool"],
+    "component-echo": ("project:example.component-echo", ["tool"],
                        ['{ kind = "surface", surface = "tool" }', '{ kind = "tool", name = "component_echo" }']),
-    "instance-counter": ("builtin:example.counter", ["tool", "service", "ingress"], [
+    "instance-counter": ("project:example.counter", ["tool", "service", "ingress"], [
         '{ kind = "surface", surface = "tool" }', '{ kind = "surface", surface = "service" }',
         '{ kind = "surface", surface = "ingress" }', '{ kind = "tool", name = "counter" }',
         '{ kind = "service", name = "counter-service" }', '{ kind = "ingress", name = "counter-events" }']),
@@ -34,7 +36,7 @@ def enablement(folder: str, *, extra: str = "") -> str:
     """A `[[plugins.enabled]]` table for an example, bound to its digest; `extra` is appended
     (e.g. a `[plugins.enabled.limits]` table)."""
     ref, surfaces, permissions = EXAMPLE_GRANTS[folder]
-    package = load_package_path(EXAMPLES / folder, source="builtin")
+    package = load_package_path(EXAMPLES / folder, source="project")
     version, digest = package.manifest.version, package.digest
     surfaces_text = ", ".join(f'"{s}"' for s in surfaces)
     config = '\nconfig = { label = "test" }' if folder == "instance-counter" else ""
@@ -44,7 +46,30 @@ def enablement(folder: str, *, extra: str = "") -> str:
             + ",\n  ".join(permissions) + "\n]\n" + extra)
 
 
+@cache
+def example_archives() -> dict[str, bytes]:
+    """The examples packed once per session, by store file name (`<id>.yoi-plugin`)."""
+    from engine.package.archive import write_archive
+    from engine.package.materialize import read_directory
+
+    archives = {}
+    for folder, (ref, _, _) in EXAMPLE_GRANTS.items():
+        archives[ref.partition(":")[2] + ".yoi-plugin"] = write_archive(read_directory(EXAMPLES / folder))
+    return archives
+
+
+def install_examples(workspace: Path) -> Path:
+    """Put the three examples in the workspace's project store; returns the store."""
+    store = workspace / ".yoi" / "plugins"
+    store.mkdir(parents=True, exist_ok=True)
+    for name, data in example_archives().items():
+        (store / name).write_bytes(data)
+    return store
+
+
 def write_config(workspace: Path, *tables: str) -> Path:
+    """The workspace config made of `tables`, with the examples installed in its project store."""
+    install_examples(workspace)
     path = workspace / ".yoi" / "config.toml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(tables))

@@ -286,8 +286,7 @@ def test_row_19_a_current_worker_needs_a_resolved_plan(tmp_path):
         return found
 
     assert [f["code"] for f in item()["targets"][CURRENT]["findings"]] == ["target_startup_needs_resolved_plan"]
-    (ws / ".yoi" / "config.toml").write_text(
-        enablement + '\n[[plugins.resolved]]\nidentity = { source = "project", local_id = "t.comp" }\n')
+    run("plugin", "lock", "--workspace", ws, code=0)  # writes the resolved plan into the config
     assert item()["targets"][CURRENT]["findings"] == []
 
 

@@ -22,8 +22,8 @@ def test_a_verdict_pickles_and_serializes_as_plain_data(monkeypatch, tmp_path):
     verdict = workspace_verdict(WORKSPACE, None, [ROOT / "policy"])
     assert pickle.loads(pickle.dumps(verdict)) == verdict
     text = json.dumps(dataclasses.asdict(verdict))  # only JSON types inside: no live object, no bytes
-    assert '"builtin:example.counter"' in text and "surface_not_granted" in text
-    counter = verdict.package("builtin:example.counter")
+    assert '"project:example.counter"' in text and "surface_not_granted" in text
+    counter = verdict.package("project:example.counter")
     assert counter is not None and counter.status == "partial" and counter.gate_status == "rejected"
     [finding] = counter.conclusions
     assert (finding.kind, finding.about.subject, finding.about.surface, finding.origin) == (

@@ -410,7 +410,7 @@ def test_a_workspace_verdict_is_cached_and_a_changed_package_misses(tmp_path, ca
     source = write_package(tmp_path / "src", RAW_MANIFEST, {"tool.wasm": core_module()})
     _, package = pack_directory(source, store / "echo.yoi-plugin")
     (tmp_path / "ws" / ".yoi" / "config.toml").write_text(_config(package.digest))
-    options = {"user_data_home": None, "builtin_dir": None}
+    options = {"user_data_home": None}
     first = workspace_verdict(tmp_path / "ws", **options)
     assert workspace_verdict(tmp_path / "ws", **options) == first
     assert len(evaluations) == 1

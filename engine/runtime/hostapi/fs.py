@@ -159,7 +159,8 @@ def _walk(grant: FsGrant, parts: list[str], include_leaf: bool, guard: Guard) ->
             try:
                 next_fd = os.open(name, _DIR_FLAGS, dir_fd=fd)
             except OSError as error:
-                raise _component_error(error, parts[: index + 1], fd) from None
+                list_target = include_leaf and index == len(parts) - 1
+                raise _component_error(error, parts[: index + 1], fd, list_target) from None
             os.close(fd)
             fd = next_fd
             guard.descriptor(fd, shown_path(parts[: index + 1]))
@@ -230,12 +231,15 @@ def _is_symlink(name: str, dir_fd: int | None) -> bool:
         return False
 
 
-def _component_error(error: OSError, parts: list[str], dir_fd: int) -> HostApiError:
+def _component_error(error: OSError, parts: list[str], dir_fd: int, list_target: bool = False) -> HostApiError:
+    """What failed opening `parts[-1]`; `list_target`: it is the folder a `list` names (§6.11)."""
     shown = shown_path(parts)
     if error.errno in (errno.ELOOP, errno.ENOTDIR) and _is_symlink(parts[-1], dir_fd):
         return HostApiError(f"FS path symlink escape is denied: {shown}")
     if error.errno == errno.ELOOP:
         return HostApiError(f"FS path symlink escape is denied: {shown}")
+    if error.errno == errno.ENOTDIR and list_target:
+        return HostApiError(f"FS list target is not a directory: {shown}")
     if error.errno == errno.ENOTDIR:
         return HostApiError(f"FS path component is unavailable for {shown}: not a directory")
     return HostApiError(f"FS path component is unavailable for {shown}: {_os_error_text(error)}")
