@@ -46,6 +46,7 @@ class LockRun:
     original: str
     config: EnablementConfig
     fresh: Lock
+    workspace: Path  # relative fs roots in the plan's grants resolve against it
 
     @property
     def stale(self) -> bool:
@@ -55,7 +56,7 @@ class LockRun:
         return current != self.fresh
 
     def new_text(self) -> str:
-        return locked_text(self.original, str(self.path), self.fresh)
+        return locked_text(self.original, str(self.path), self.fresh, self.workspace)
 
 
 def prepare(workspace: Path, config_path: Path | None) -> LockRun:
@@ -71,10 +72,10 @@ def prepare(workspace: Path, config_path: Path | None) -> LockRun:
     if not os.path.isdir(workspace):
         raise LockError(f"workspace `{workspace}` does not exist: not found")
     text = read_config_text(path, follow_symlinks=config_path is not None)
-    config = parse_config(text, str(path))
+    config = parse_config(text, str(path), workspace)
     discovery = discover(workspace)
     fresh = make_lock(workspace, discovery, resolve(config.enabled, discovery.packages))
-    return LockRun(Path(path), text, config, fresh)
+    return LockRun(Path(path), text, config, fresh, workspace)
 
 
 def render_block(lock: Lock) -> str:
@@ -109,9 +110,9 @@ def _without_plan(document: dict[str, Any]) -> dict[str, Any]:
     return stripped
 
 
-def locked_text(text: str, file: str, lock: Lock) -> str:
-    """The config text with `lock` as its plan, checked to read back as the same config plus
-    exactly that plan (raises LockError otherwise)."""
+def locked_text(text: str, file: str, lock: Lock, workspace: Path) -> str:
+    """The config text with `lock` as its plan, checked to read back (relative fs roots against
+    `workspace`) as the same config plus exactly that plan (raises LockError otherwise)."""
     from engine.grants.config import parse_config
 
     outside = tomllib.loads(_splice(text, ""))
@@ -131,7 +132,7 @@ def locked_text(text: str, file: str, lock: Lock) -> str:
             "the resolved plan cannot be added to this config without rewriting it (is `plugins` an inline "
             "table?); nothing was written"
         ) from None
-    if _without_plan(document) != _without_plan(tomllib.loads(text)) or parse_config(new, file).lock != lock:
+    if _without_plan(document) != _without_plan(tomllib.loads(text)) or parse_config(new, file, workspace).lock != lock:
         raise LockError("the config would not read back as the same config with this plan; nothing was written")
     return new
 
