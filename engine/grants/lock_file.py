@@ -110,6 +110,12 @@ def _without_plan(document: dict[str, Any]) -> dict[str, Any]:
     return stripped
 
 
+def _as_written(text: str) -> dict[str, Any]:
+    """The document without its plan, floats kept as their text: NaN is not equal to itself, so
+    a config holding one would never compare equal to itself as floats."""
+    return _without_plan(tomllib.loads(text, parse_float=str))
+
+
 def locked_text(text: str, file: str, lock: Lock, workspace: Path) -> str:
     """The config text with `lock` as its plan, checked to read back (relative fs roots against
     `workspace`) as the same config plus exactly that plan (raises LockError otherwise)."""
@@ -124,7 +130,7 @@ def locked_text(text: str, file: str, lock: Lock, workspace: Path) -> str:
         )
     try:
         new = _splice(text, render_block(lock))
-        document = tomllib.loads(new)
+        written = _as_written(new)
     except TomlWriteError as error:
         raise LockError(f"the resolved plan cannot be written as TOML: {error}") from None
     except tomllib.TOMLDecodeError:
@@ -132,7 +138,7 @@ def locked_text(text: str, file: str, lock: Lock, workspace: Path) -> str:
             "the resolved plan cannot be added to this config without rewriting it (is `plugins` an inline "
             "table?); nothing was written"
         ) from None
-    if _without_plan(document) != _without_plan(tomllib.loads(text)) or parse_config(new, file, workspace).lock != lock:
+    if written != _as_written(text) or parse_config(new, file, workspace).lock != lock:
         raise LockError("the config would not read back as the same config with this plan; nothing was written")
     return new
 
