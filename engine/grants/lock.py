@@ -116,8 +116,10 @@ class Lock:
 
 
 def grants_table(grants: Grants) -> dict[str, Any]:
-    """Grants as written: the binding keys that are set, and the three lists."""
-    return {key: value for key, value in grants.to_dict().items() if value is not None}
+    """Grants as a config writes them: the binding keys that are set, the permissions, and each
+    host API's entries in the form its `from_table` reads back (an fs root as written)."""
+    table = {key: value for key, value in grants.to_dict().items() if value is not None}
+    return table | {api: [entry.to_table() for entry in entries] for api, entries in grants.tables.items}
 
 
 # ---- reading a lock from a parsed (schema-valid) `[plugins]` table ------------------------------
