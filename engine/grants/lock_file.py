@@ -88,14 +88,19 @@ def render_block(lock: Lock) -> str:
 
 
 def _splice(text: str, block: str) -> str:
-    """`text` with its lock block replaced by `block`, or `block` appended when it has none."""
+    """`text` with its lock block replaced by `block`, or `block` appended when it has none;
+    the block takes the file's line ending (that of its first line), so a CRLF file stays one."""
+    first = text.find("\n")
+    if first > 0 and text[first - 1] == "\r":
+        block = block.replace("\n", "\r\n")
     lines = text.splitlines(keepends=True)
     begins = [i for i, line in enumerate(lines) if line.rstrip("\r\n") == BEGIN]
     ends = [i for i, line in enumerate(lines) if line.rstrip("\r\n") == END]
     if not begins and not ends:
         if not text:
             return block
-        return text + ("" if text.endswith("\n") else "\n") + "\n" + block
+        newline = "\r\n" if block.endswith("\r\n") else "\n"
+        return text + ("" if text.endswith("\n") else newline) + newline + block
     if len(begins) == 1 and len(ends) == 1 and begins[0] < ends[0]:
         return "".join(lines[: begins[0]]) + block + "".join(lines[ends[0] + 1 :])
     raise LockError("the config's lock markers are not one BEGIN line followed by one END line; fix or remove them")

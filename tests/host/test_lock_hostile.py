@@ -65,3 +65,15 @@ def test_a_locked_package_path_with_a_nul_byte_is_refused_not_a_crash(workspace)
     assert item["status"] == "rejected"
     assert item["diagnostics"] == [
         {"kind": "io", "message": "resolved plugin package metadata could not be read: invalid input"}]
+
+
+def test_a_crlf_config_gets_its_plan_with_crlf_line_endings(workspace):
+    """A config edited on Windows keeps one line-ending style: the plan is written in the file's."""
+    config = workspace / ".yoi" / "config.toml"
+    config.write_bytes(config.read_bytes().replace(b"\n", b"\r\n") + b"# last line, no newline")
+    assert lock(workspace).exit_code == 0
+    data = config.read_bytes()
+    assert data.count(b"\n") == data.count(b"\r\n") and BEGIN.encode() in data
+    assert lock(workspace, "--check").exit_code == 0
+    relocked = lock(workspace)
+    assert relocked.exit_code == 0 and "[unchanged]" in relocked.stdout
