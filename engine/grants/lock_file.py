@@ -26,6 +26,7 @@ from engine.errors import EngineError, ErrorKind
 from engine.grants.lock import Lock, make_lock
 from engine.grants.model import EnablementConfig
 from engine.grants.toml_write import TomlWriteError, table
+from engine.safe_read import ReadError, read_bounded
 
 BEGIN = "# BEGIN yoi plugin lock: the resolved plan, written by `yoi plugin lock` (rewritten whole by the next lock)"
 END = "# END yoi plugin lock"
@@ -163,9 +164,14 @@ def write_atomically(path: Path, original: str, text: str) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temp, stat.S_IMODE(info.st_mode))
-        with open(path, "rb") as current:
-            if current.read() != original.encode("utf-8"):
-                raise LockError(f"`{path}` changed while the lock was made; nothing was written, run it again")
+        from engine.grants.config import MAX_CONFIG_BYTES
+
+        try:  # never blocks on, nor follows, whatever may have been swapped in since the lstat
+            current = read_bounded(path, MAX_CONFIG_BYTES, follow_symlinks=False)
+        except ReadError:
+            current = None
+        if current != original.encode("utf-8"):
+            raise LockError(f"`{path}` changed while the lock was made; nothing was written, run it again")
         os.replace(temp, path)
         temp = ""
         with contextlib.suppress(OSError):  # not every file system can fsync a folder

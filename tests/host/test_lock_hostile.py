@@ -5,8 +5,12 @@ message; nothing crashes, nothing is half written."""
 from __future__ import annotations
 
 import json
+import os
+import stat
+import threading
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from fs_workspace import REF as FS_REF
 from fs_workspace import add_fs_package
@@ -77,3 +81,44 @@ def test_a_crlf_config_gets_its_plan_with_crlf_line_endings(workspace):
     assert lock(workspace, "--check").exit_code == 0
     relocked = lock(workspace)
     assert relocked.exit_code == 0 and "[unchanged]" in relocked.stdout
+
+
+def test_a_config_edited_while_locking_is_not_clobbered(workspace):
+    from engine.grants.lock_file import LockError, prepare, write_atomically
+
+    run_ = prepare(workspace, None)
+    config = workspace / ".yoi" / "config.toml"
+    config.write_text(run_.original + "\n[model]\nname = 'edited meanwhile'\n")
+    edited = config.read_bytes()
+    with pytest.raises(LockError, match="changed while the lock was made"):
+        write_atomically(run_.path, run_.original, run_.new_text())
+    assert config.read_bytes() == edited and [p.name for p in config.parent.iterdir() if ".tmp" in p.name] == []
+
+
+def test_a_config_swapped_for_a_fifo_while_locking_does_not_hang(workspace, monkeypatch):
+    """The last comparison reads the path again: never blocking, never following a swapped-in link."""
+    from engine.grants.lock_file import LockError, prepare, write_atomically
+
+    run_ = prepare(workspace, None)
+    regular = os.lstat(run_.path)
+    run_.path.unlink()
+    os.mkfifo(run_.path)
+    real_lstat = os.lstat
+    monkeypatch.setattr(os, "lstat", lambda p, *a, **k: regular if Path(p) == run_.path else real_lstat(p, *a, **k))
+    outcome: list[object] = []
+
+    def write() -> None:
+        try:
+            write_atomically(run_.path, run_.original, run_.new_text())
+        except LockError as error:
+            outcome.append(error)
+
+    thread = threading.Thread(target=write, daemon=True)
+    thread.start()
+    thread.join(10)
+    if thread.is_alive():  # unblock the reader so the test run can end
+        os.close(os.open(run_.path, os.O_WRONLY | os.O_NONBLOCK))
+        thread.join(5)
+        pytest.fail("write_atomically blocked on a FIFO")
+    assert outcome and "changed while the lock was made" in str(outcome[0])
+    assert stat.S_ISFIFO(real_lstat(run_.path).st_mode)
