@@ -272,6 +272,10 @@ class FsGrant(GrantRecord):
         out = {"root": self.root, "operations": list(self.operations), "written": self.written_root}
         return out | ({"workspace": self.workspace} if self.workspace is not None else {})
 
+    def to_table(self) -> dict[str, Any]:
+        """The root as written (a relative one stays relative, resolved again on reading)."""
+        return {"root": self.written_root, "operations": list(self.operations)}
+
     def graph_attrs(self) -> dict[str, Any]:
         return {
             "root": self.root.strip(),

@@ -87,6 +87,11 @@ class GrantRecord:
     def to_dict(self) -> dict[str, Any]:
         raise NotImplementedError
 
+    def to_table(self) -> dict[str, Any]:
+        """The entry as a config writes it: what `from_table` reads back as the same entry (a
+        resolved plan's grants, engine/grants/lock.py). The reported form unless it adds fields."""
+        return self.to_dict()
+
     def graph_attrs(self) -> dict[str, Any]:
         """The entry's graph node attributes (normalized as the rules compare them)."""
         raise NotImplementedError

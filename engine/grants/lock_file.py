@@ -26,6 +26,7 @@ from engine.errors import EngineError, ErrorKind
 from engine.grants.lock import Lock, make_lock
 from engine.grants.model import EnablementConfig
 from engine.grants.toml_write import TomlWriteError, table
+from engine.safe_read import ReadError, read_bounded
 
 BEGIN = "# BEGIN yoi plugin lock: the resolved plan, written by `yoi plugin lock` (rewritten whole by the next lock)"
 END = "# END yoi plugin lock"
@@ -88,14 +89,19 @@ def render_block(lock: Lock) -> str:
 
 
 def _splice(text: str, block: str) -> str:
-    """`text` with its lock block replaced by `block`, or `block` appended when it has none."""
+    """`text` with its lock block replaced by `block`, or `block` appended when it has none;
+    the block takes the file's line ending (that of its first line), so a CRLF file stays one."""
+    first = text.find("\n")
+    if first > 0 and text[first - 1] == "\r":
+        block = block.replace("\n", "\r\n")
     lines = text.splitlines(keepends=True)
     begins = [i for i, line in enumerate(lines) if line.rstrip("\r\n") == BEGIN]
     ends = [i for i, line in enumerate(lines) if line.rstrip("\r\n") == END]
     if not begins and not ends:
         if not text:
             return block
-        return text + ("" if text.endswith("\n") else "\n") + "\n" + block
+        newline = "\r\n" if block.endswith("\r\n") else "\n"
+        return text + ("" if text.endswith("\n") else newline) + newline + block
     if len(begins) == 1 and len(ends) == 1 and begins[0] < ends[0]:
         return "".join(lines[: begins[0]]) + block + "".join(lines[ends[0] + 1 :])
     raise LockError("the config's lock markers are not one BEGIN line followed by one END line; fix or remove them")
@@ -108,6 +114,12 @@ def _without_plan(document: dict[str, Any]) -> dict[str, Any]:
         for key in _LOCK_KEYS:
             plugins.pop(key, None)
     return stripped
+
+
+def _as_written(text: str) -> dict[str, Any]:
+    """The document without its plan, floats kept as their text: NaN is not equal to itself, so
+    a config holding one would never compare equal to itself as floats."""
+    return _without_plan(tomllib.loads(text, parse_float=str))
 
 
 def locked_text(text: str, file: str, lock: Lock, workspace: Path) -> str:
@@ -124,7 +136,7 @@ def locked_text(text: str, file: str, lock: Lock, workspace: Path) -> str:
         )
     try:
         new = _splice(text, render_block(lock))
-        document = tomllib.loads(new)
+        written = _as_written(new)
     except TomlWriteError as error:
         raise LockError(f"the resolved plan cannot be written as TOML: {error}") from None
     except tomllib.TOMLDecodeError:
@@ -132,7 +144,7 @@ def locked_text(text: str, file: str, lock: Lock, workspace: Path) -> str:
             "the resolved plan cannot be added to this config without rewriting it (is `plugins` an inline "
             "table?); nothing was written"
         ) from None
-    if _without_plan(document) != _without_plan(tomllib.loads(text)) or parse_config(new, file, workspace).lock != lock:
+    if written != _as_written(text) or parse_config(new, file, workspace).lock != lock:
         raise LockError("the config would not read back as the same config with this plan; nothing was written")
     return new
 
@@ -152,9 +164,14 @@ def write_atomically(path: Path, original: str, text: str) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temp, stat.S_IMODE(info.st_mode))
-        with open(path, "rb") as current:
-            if current.read() != original.encode("utf-8"):
-                raise LockError(f"`{path}` changed while the lock was made; nothing was written, run it again")
+        from engine.grants.config import MAX_CONFIG_BYTES
+
+        try:  # never blocks on, nor follows, whatever may have been swapped in since the lstat
+            current = read_bounded(path, MAX_CONFIG_BYTES, follow_symlinks=False)
+        except ReadError:
+            current = None
+        if current != original.encode("utf-8"):
+            raise LockError(f"`{path}` changed while the lock was made; nothing was written, run it again")
         os.replace(temp, path)
         temp = ""
         with contextlib.suppress(OSError):  # not every file system can fsync a folder
