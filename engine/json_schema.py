@@ -440,7 +440,9 @@ def config_json_schema(target: TargetProfile | None = None) -> dict[str, Any]:
         **{
             grants + (api, ITEMS, key): rules
             for grants in (entry + ("grants",), record + ("grants",))
-            for (api, key), rules in api_registry.grant_json_overlays().items()
+            for (api, key), rules in api_registry.grant_json_overlays(
+                flag for flag, on in (target.flags if target is not None else ()) if on
+            ).items()
         },
         **_permission_value_overlays(entry + ("grants", "permissions", ITEMS), target),
         **_permission_value_overlays(record + ("grants", "permissions", ITEMS), target),

@@ -59,3 +59,24 @@ def python_service_built(tmp_path_factory) -> Path:
     create("python-service", str(folder), "acme.py_socket")
     build(str(folder))
     return folder
+
+
+@pytest.fixture(scope="session")
+def python_tool_reproducibility(tmp_path_factory):
+    """The python-tool template built with `--check-reproducible` (two componentize-py builds)
+    once per session: its BuildResult. The reproducibility tests read the comparison, others the
+    built folder (`python_tool_built`)."""
+    pytest.importorskip("componentize_py", reason="building a Python guest needs componentize-py")
+    from engine.authoring.build import build
+    from engine.authoring.new import create
+
+    folder = tmp_path_factory.mktemp("python-build") / "python-tool"
+    create("python-tool", str(folder))
+    return build(str(folder), check_reproducible=True)
+
+
+@pytest.fixture(scope="session")
+def python_tool_built(python_tool_reproducibility) -> Path:
+    """The session's python-tool package (built by `python_tool_reproducibility`). Copy it before
+    changing it."""
+    return Path(python_tool_reproducibility.directory)

@@ -16,6 +16,8 @@ no other engine module: any stage may import it and `check` pays for a few datac
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from engine.api_registry import fs, https, request, websocket
 from engine.api_registry.abi import RAW_TOOL_MODULE
 from engine.api_registry.model import ConstantFact, GrantRecord, HostApi
@@ -105,9 +107,18 @@ def manifest_tables_schema() -> dict[str, dict]:
     }
 
 
-def grant_json_overlays() -> dict[tuple[str, str], dict]:
-    """(api, field) -> JSON Schema keywords the grant records add to their fields."""
-    return {(api.name, key): dict(rules) for api in HOST_APIS for key, rules in api.grant.JSON_OVERLAYS.items()}
+def grant_json_overlays(flags: Iterable[str] = ()) -> dict[tuple[str, str], dict]:
+    """(api, field) -> JSON Schema keywords the grant records add to their fields; `flags`: the
+    target flags that are on, whose `FLAG_JSON_OVERLAYS` narrow them (a target's schema)."""
+    on = set(flags)
+    out = {}
+    for api in HOST_APIS:
+        for key, rules in api.grant.JSON_OVERLAYS.items():
+            out[(api.name, key)] = dict(rules)
+        for flag, fields in api.grant.FLAG_JSON_OVERLAYS.items():
+            if flag in on:
+                out.update({(api.name, key): dict(rules) for key, rules in fields.items()})
+    return out
 
 
 __all__ = [

@@ -21,6 +21,15 @@ DEFAULT_FLAG_OPERATIONS = ("read", "list")  # `--allow-fs ROOT` without ops
 _ROOT_SEGMENT = r"(?:[^/\x00.][^/\x00]*|\.[^/\x00.][^/\x00]*|\.\.[^/\x00]+)"
 # `canonical_fs_root` as a JSON Schema `pattern` (tests/core/test_json_schema.py checks they agree).
 CANONICAL_ROOT_PATTERN = rf"^/(?:{_ROOT_SEGMENT}(?:/{_ROOT_SEGMENT})*)?$"
+# A relative root may not start or end with ASCII whitespace (a stray space is a mistake; any
+# other character may be part of a folder name).
+_SPACE = " \t\n\r\v\f"
+_SPACE_CLASS = "".join(f"\\x{ord(c):02x}" for c in _SPACE)
+# `fs_root_written_ok` (an absolute canonical root, or one relative to the workspace) as a pattern.
+FS_ROOT_PATTERN = (
+    rf"^(?:/(?:{_ROOT_SEGMENT}(?:/{_ROOT_SEGMENT})*)?"
+    rf"|[^/~\x00{_SPACE_CLASS}](?:[^\x00]*[^\x00{_SPACE_CLASS}])?)$"
+)
 
 
 def canonical_fs_root(root: str) -> bool:
@@ -30,6 +39,24 @@ def canonical_fs_root(root: str) -> bool:
     if not root.startswith("/") or "\0" in root:
         return False
     return root == "/" or all(part not in ("", ".", "..") for part in root[1:].split("/"))
+
+
+def relative_fs_root(root: str) -> bool:
+    """A root written relative to the workspace (`./data`, `data`, `../shared/x`): not empty, no
+    NUL, no surrounding (ASCII) whitespace, and neither absolute nor starting with `~` (never
+    expanded: whose home it would be depends on who runs the host)."""
+    return bool(root) and "\0" not in root and root[0] not in "/~" + _SPACE and root[-1] not in _SPACE
+
+
+def fs_root_written_ok(root: str) -> bool:
+    """What a config may write as an fs root: absolute and canonical, or relative to the workspace."""
+    return canonical_fs_root(root) or relative_fs_root(root)
+
+
+def workspace_path(workspace: str, written: str) -> str:
+    """The absolute path a relative root names: joined to the (resolved) workspace and normalized,
+    before any symlink in the written part is followed."""
+    return os.path.normpath(os.path.join(workspace, written))
 
 
 def contains(outer: str, inner: str) -> bool:
@@ -69,6 +96,16 @@ def resolve_root(written: str) -> str:
     return resolved
 
 
+def _resolved_workspace(workspace: str | None) -> str:
+    """The workspace folder, resolved like a root ("" when there is none or it cannot be)."""
+    if not workspace:
+        return ""
+    try:
+        return resolve_root(os.path.abspath(workspace))
+    except ValueError:  # a NUL byte
+        return ""
+
+
 def broad_root_reason(root: str) -> str | None:
     """Why an fs grant root hands over far more than a plugin folder, or None.
 
@@ -97,14 +134,18 @@ class FsGrant(GrantRecord):
     `root` is the root as the runtime will open it: resolved (`resolve_root`) when the config is
     read, before any rule sees it. `written` keeps the root as the config wrote it when that
     differs; the runtime refuses the grant if `written` no longer resolves to `root`. An empty
-    `root` means the written root could not be resolved (it is unusable)."""
+    `root` means the written root could not be resolved (it is unusable). A root written relative
+    to the workspace (`./data`) is resolved against `workspace`, the config's workspace folder
+    (itself resolved), never against the process's working folder; `workspace` is None for an
+    absolute root."""
 
     SCHEMA: ClassVar[Mapping[str, Mapping[str, Any]]] = {
         "root": {
             "type": "string",
             "meta": {
-                "description": "Absolute, canonical folder the plugin may use "
-                "(no `.` or `..` segment, no trailing `/`)."
+                "description": "Folder the plugin may use: absolute and canonical (no `.` or `..` "
+                "segment, no trailing `/`), or relative to the workspace (`./data`, resolved against "
+                "the folder holding `.yoi/`; the `engine` target only). `~` is not expanded."
             },
         },
         "operations": {
@@ -113,13 +154,19 @@ class FsGrant(GrantRecord):
             "meta": {"description": "Operations allowed under the root: read, list, write."},
         },
     }
-    JSON_OVERLAYS: ClassVar[Mapping[str, Mapping[str, Any]]] = {"root": {"pattern": CANONICAL_ROOT_PATTERN}}
+    JSON_OVERLAYS: ClassVar[Mapping[str, Mapping[str, Any]]] = {"root": {"pattern": FS_ROOT_PATTERN}}
+    # A target that reads roots as absolute host paths only (rules/targets.rules).
+    FLAG_JSON_OVERLAYS: ClassVar[Mapping[str, Mapping[str, Mapping[str, Any]]]] = {
+        "fs_root_absolute_required": {"root": {"pattern": CANONICAL_ROOT_PATTERN}}
+    }
     ENVIRONMENT: ClassVar[tuple[str, ...]] = ("HOME",)  # broad_root_reason: the checker's home folder
     FACTS: ClassVar[Mapping[str, tuple[str, ...]]] = {
         "fs_grant": ("P", "Root", "Operation"),
         "fs_grant_written": ("P", "Written", "Resolved"),
+        "fs_grant_root_relative": ("P", "Written", "Absolute"),
         "fs_root_broad": ("P", "Root", "Why"),
     }
+    FACT_FIELDS: ClassVar[Mapping[str, str]] = {"fs_grant_root_relative": "root"}
 
     FLAG_METAVAR: ClassVar[str | None] = "ROOT[:ops]"
     FLAG_HELP: ClassVar[str] = (
@@ -129,23 +176,47 @@ class FsGrant(GrantRecord):
     root: str = ""
     operations: tuple[str, ...] = ()
     written: str | None = None
+    workspace: str | None = None
 
     @classmethod
-    def from_table(cls, table: Mapping[str, Any]) -> FsGrant:
-        """A config entry, its root resolved now (issue 17 point 3)."""
-        written = table.get("root", "").strip()
+    def from_table(cls, table: Mapping[str, Any], workspace: str | None = None) -> FsGrant:
+        """A config entry, its root resolved now (issue 17 point 3); a relative root against the
+        config's `workspace` (unusable, `root` "", when there is none)."""
+        raw = table.get("root", "")
+        operations = tuple(table.get("operations", ()))
+        if relative_fs_root(raw):
+            base = _resolved_workspace(workspace)
+            resolved = resolve_root(workspace_path(base, raw)) if base else ""
+            return cls(resolved, operations, raw, base or None)
+        written = raw.strip()
         resolved = resolve_root(written)
-        return cls(resolved, tuple(table.get("operations", ())), None if resolved == written else written)
+        return cls(resolved, operations, None if resolved == written else written)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> FsGrant:
         """A reported entry as it was resolved (never resolved again)."""
         root, written = data.get("root", ""), data.get("written")
-        return cls(root, tuple(data.get("operations", ())), None if written in (None, root) else written)
+        workspace = data.get("workspace")
+        return cls(
+            root, tuple(data.get("operations", ())), None if written in (None, root) else written, workspace or None
+        )
 
     @property
     def written_root(self) -> str:
         return self.root if self.written is None else self.written
+
+    @property
+    def relative(self) -> bool:
+        """Whether the root was written relative to the workspace."""
+        return self.written is not None and relative_fs_root(self.written)
+
+    @property
+    def written_path(self) -> str | None:
+        """The absolute path the written root names, symlinks not yet followed: the runtime checks
+        it still resolves to `root`. None for a relative root without a workspace (unusable)."""
+        if not self.relative:
+            return self.written_root
+        return workspace_path(self.workspace, self.written_root) if self.workspace else None
 
     @classmethod
     def from_flag(cls, value: str) -> FsGrant:
@@ -178,11 +249,19 @@ class FsGrant(GrantRecord):
 
     @classmethod
     def table_problems(cls, table: Mapping[str, Any]) -> list[tuple[str, str]]:
-        if "root" in table and not canonical_fs_root(table["root"]):
+        root = table.get("root")
+        if root is None or fs_root_written_ok(root):
+            return []
+        if root.strip(_SPACE).startswith("~"):
             return [
-                ("root", "must be an absolute, canonical path (no `.` or `..` segment, no repeated or trailing `/`)")
+                (
+                    "root",
+                    "starts with `~`, which is not expanded: write an absolute path or one relative to the workspace",
+                )
             ]
-        return []
+        if not root.strip(_SPACE):
+            return [("root", "is empty: write an absolute path or one relative to the workspace (`./data`)")]
+        return [("root", "must be an absolute, canonical path (no `.` or `..` segment, no repeated or trailing `/`)")]
 
     @property
     def label(self) -> str:
@@ -190,12 +269,18 @@ class FsGrant(GrantRecord):
         return f"{shown} {','.join(self.operations) or '<no-operations>'}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"root": self.root, "operations": list(self.operations), "written": self.written_root}
+        out = {"root": self.root, "operations": list(self.operations), "written": self.written_root}
+        return out | ({"workspace": self.workspace} if self.workspace is not None else {})
+
+    def to_table(self) -> dict[str, Any]:
+        """The root as written (a relative one stays relative, resolved again on reading)."""
+        return {"root": self.written_root, "operations": list(self.operations)}
 
     def graph_attrs(self) -> dict[str, Any]:
         return {
             "root": self.root.strip(),
             "written": self.written_root.strip(),
+            "relative_path": (self.written_path or "") if self.relative else None,
             "operations": tuple(self.operations),
             "label_text": self.label,
         }
@@ -203,6 +288,8 @@ class FsGrant(GrantRecord):
     @staticmethod
     def facts(ref: str, attrs: Mapping[str, Any]) -> Iterator[tuple[str, tuple[str | int, ...]]]:
         yield "fs_grant_written", (ref, attrs["written"], attrs["root"])
+        if attrs.get("relative_path") is not None:
+            yield "fs_grant_root_relative", (ref, attrs["written"], attrs["relative_path"])
         for operation in attrs["operations"]:
             yield "fs_grant", (ref, attrs["root"], operation)
         why = broad_root_reason(attrs["root"])

@@ -57,7 +57,7 @@ class HttpsGrant(GrantRecord):
     path_prefixes: tuple[str, ...] = ()
 
     @classmethod
-    def from_table(cls, table: Mapping[str, Any]) -> HttpsGrant:
+    def from_table(cls, table: Mapping[str, Any], workspace: str | None = None) -> HttpsGrant:
         return cls(table.get("host", ""), tuple(table.get("methods", ())), tuple(table.get("path_prefixes", ())))
 
     @classmethod

@@ -43,9 +43,15 @@ class GrantRecord:
     # Field -> JSON Schema keywords for what `table_problems` checks and cerberus cannot state
     # (e.g. a `pattern`), so editors refuse what the engine refuses.
     JSON_OVERLAYS: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
+    # Target flag -> field -> the JSON Schema keywords that replace JSON_OVERLAYS' in the schema of
+    # a target with that flag on (`yoi plugin schema config --target T`).
+    FLAG_JSON_OVERLAYS: ClassVar[Mapping[str, Mapping[str, Mapping[str, Any]]]] = {}
     # Environment variables `facts` reads (e.g. `HOME` to tell a home folder): the verdict cache
     # keys on their values (engine/pipeline/inputs.py), so a changed one is never served stale.
     ENVIRONMENT: ClassVar[tuple[str, ...]] = ()
+    # Fact -> the field of the entry it is about, when that is one key and not the whole entry:
+    # a finding resting on it points at that key (`grants.fs[0].root`), not at the table.
+    FACT_FIELDS: ClassVar[Mapping[str, str]] = {}
     # `yoi plugin dev --allow-<api> VALUE` (and `call DIR`): how one command-line value spells one
     # entry. None: the API has no such flag, so a development enablement keeps it closed.
     FLAG_METAVAR: ClassVar[str | None] = None
@@ -57,8 +63,10 @@ class GrantRecord:
         raise NotImplementedError
 
     @classmethod
-    def from_table(cls, table: Mapping[str, Any]) -> Self:
-        """An entry from its schema-valid TOML table (absent fields take their defaults)."""
+    def from_table(cls, table: Mapping[str, Any], workspace: str | None = None) -> Self:
+        """An entry from its schema-valid TOML table (absent fields take their defaults).
+        `workspace`: the folder a config's relative paths are written against (the one holding
+        `.yoi/`); None where there is none (a manifest's table)."""
         raise NotImplementedError
 
     @classmethod
@@ -78,6 +86,11 @@ class GrantRecord:
 
     def to_dict(self) -> dict[str, Any]:
         raise NotImplementedError
+
+    def to_table(self) -> dict[str, Any]:
+        """The entry as a config writes it: what `from_table` reads back as the same entry (a
+        resolved plan's grants, engine/grants/lock.py). The reported form unless it adds fields."""
+        return self.to_dict()
 
     def graph_attrs(self) -> dict[str, Any]:
         """The entry's graph node attributes (normalized as the rules compare them)."""

@@ -144,7 +144,7 @@ class UrlTarget(GrantRecord):
         return cls.from_table(table)
 
     @classmethod
-    def from_table(cls, table: Mapping[str, Any]) -> UrlTarget:
+    def from_table(cls, table: Mapping[str, Any], workspace: str | None = None) -> UrlTarget:
         if not cls.API:
             raise TypeError("UrlTarget.from_table needs a record class of one API; use UrlTarget.of(api, table)")
         base = cls.of(cls.API, table)

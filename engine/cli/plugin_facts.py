@@ -11,7 +11,10 @@ schema (an empty list where nothing holds); `--format datalog` is one `pred(args
 fact, a rules file for `yoi policy eval`. For a REF the facts are those about that package (their
 `P` is its ref) and those about no package (the bundled worlds, the host's limits); facts that
 link it with other packages of the workspace are about those packages too and are kept when their
-`P` is this one. Nothing here evaluates a rule.
+`P` is this one. `--target` is `check`'s option: the profile facts (`target`, `target_limit`, ...)
+are those of the targets selected (default: the default target), next to the host's protected
+paths, so the file holds every input fact an evaluation for that selection reads. Nothing here
+evaluates a rule.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import click
 
 from engine.cli.common import emit_json, fail
 from engine.cli.complete import complete_refs
-from engine.cli.options import grants_option
+from engine.cli.options import grants_option, target_option
 from engine.cli.run import run_guarded
 from engine.errors import UnknownReference
 
@@ -52,20 +55,24 @@ from engine.errors import UnknownReference
     show_default=True,
     help="json: the `policy eval --facts` file; datalog: one `pred(args).` statement per fact.",
 )
-def facts(target, workspace, config_path, grants_file, output_format):
+@target_option
+def facts(target, workspace, config_path, grants_file, targets, output_format):
     """Print the facts of a package PATH or workspace REF, as the rules see them."""
     if grants_file is not None and config_path is not None and grants_file != config_path:
         fail("plugin", "--grants and --config both give the grants of a package PATH; give one of them")
     config_path = grants_file if grants_file is not None else config_path
     from engine.graph.build import build_graph
-    from engine.graph.facts import export_facts, facts_about, facts_as_lists
+    from engine.graph.facts import facts_about, facts_as_lists
+    from engine.pipeline.evaluate import evaluation_facts
     from engine.pipeline.target import target_inputs
 
     try:
-        inputs, ref, in_workspace = run_guarded("plugin", lambda: target_inputs(target, workspace, config_path))
+        inputs, ref, in_workspace = run_guarded(
+            "plugin", lambda: target_inputs(target, workspace, config_path, targets=targets)
+        )
     except UnknownReference as error:
         fail("plugin", str(error), error.error_kind)
-    found = export_facts(build_graph(inputs.subjects))
+    found = evaluation_facts(build_graph(inputs.subjects), inputs.protected, inputs.targets)
     if in_workspace:
         found = facts_about(found, ref)
     listed = facts_as_lists(found)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from engine.authoring.templates import template_names
 from engine.cli.common import emit_json, fail, format_options, resolve_format
 from engine.cli.exits import kind_of
 from engine.diagnostics import bound_text
@@ -11,7 +12,11 @@ from engine.diagnostics import bound_text
 HUMAN_SAFETY = "safety: no network; embedded template only; no secrets generated"
 
 
-@click.command("new")
+@click.command(
+    "new",
+    # derived from the template registry, so a new template is listed without touching this
+    help=f"Create a plugin package folder from a template: {', '.join(template_names())}.",
+)
 @click.argument("template")
 @click.argument("destination", type=click.Path(path_type=str))
 @click.option("--id", "plugin_id", default=None, help="Plugin id for plugin.toml (default: the template's).")
@@ -27,7 +32,6 @@ HUMAN_SAFETY = "safety: no network; embedded template only; no secrets generated
 def new(
     template: str, destination: str, plugin_id: str | None, target_name: str | None, output_format: str, as_json: bool
 ) -> None:
-    """Create a plugin package folder from a template: python-instance, python-tool, wat-instance, wat-tool."""
     from engine.authoring.new import SAFETY, NewError, create, next_steps
 
     profile = _profile(target_name) if target_name is not None else None

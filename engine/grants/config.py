@@ -50,12 +50,23 @@ def default_config_path(workspace: str | Path) -> Path:
     return Path(workspace) / ".yoi" / "config.toml"
 
 
-def load_config(path: str | Path, *, follow_symlinks: bool = True) -> EnablementConfig:
+def config_workspace(file: str | Path) -> Path:
+    """The workspace a config file's relative paths are written against when the command names
+    none: the folder holding `.yoi/` for `<workspace>/.yoi/<file>`, else the file's own folder."""
+    folder = Path(file).parent
+    return folder.parent if folder.name == ".yoi" else folder
+
+
+def load_config(
+    path: str | Path, *, follow_symlinks: bool = True, workspace: str | Path | None = None
+) -> EnablementConfig:
     """Read and parse a config file; unreadable, non-regular or oversized files are errors.
 
     A config named on the command line may be a symlink; one found in a workspace is not followed
-    (`follow_symlinks=False`): a checkout must not point the host at another file."""
-    return parse_config(read_config_text(path, follow_symlinks=follow_symlinks), str(path))
+    (`follow_symlinks=False`): a checkout must not point the host at another file. `workspace`:
+    the folder fs roots written relative (`./data`) are resolved against (default
+    `config_workspace(path)`), never the working folder."""
+    return parse_config(read_config_text(path, follow_symlinks=follow_symlinks), str(path), workspace)
 
 
 def read_config_text(path: str | Path, *, follow_symlinks: bool = True) -> str:
@@ -79,8 +90,9 @@ def read_config_text(path: str | Path, *, follow_symlinks: bool = True) -> str:
     return text
 
 
-def parse_config(text: str, file: str) -> EnablementConfig:
-    """Parse TOML text; return the enablements of `[plugins]` (none when the table is absent)."""
+def parse_config(text: str, file: str, workspace: str | Path | None = None) -> EnablementConfig:
+    """Parse TOML text; return the enablements of `[plugins]` (none when the table is absent).
+    Relative fs roots are resolved against `workspace` (default `config_workspace(file)`)."""
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -94,8 +106,9 @@ def parse_config(text: str, file: str) -> EnablementConfig:
     feature = _plugins_feature(document, text, file)
     if "plugins" not in document:
         return EnablementConfig((), file, plugins_feature=feature)
+    base = str(config_workspace(file) if workspace is None else workspace)
     try:
-        return replace(_plugins_config(document["plugins"], text, file), plugins_feature=feature)
+        return replace(_plugins_config(document["plugins"], text, file, base), plugins_feature=feature)
     except RecursionError:
         raise _error("malformed", _TOO_DEEP, Location(file)) from None
 
@@ -124,7 +137,7 @@ def _plugins_feature(document: dict, text: str, file: str) -> str:
     return "true" if enabled else "false"
 
 
-def _plugins_config(plugins: Any, text: str, file: str) -> EnablementConfig:
+def _plugins_config(plugins: Any, text: str, file: str, workspace: str) -> EnablementConfig:
     problems = check_plugins(plugins)
     entries = plugins.get("enabled", []) if isinstance(plugins, dict) else []
     entries = entries if isinstance(entries, list) else []
@@ -150,7 +163,9 @@ def _plugins_config(plugins: Any, text: str, file: str) -> EnablementConfig:
     spots = headers if len(headers) == len(entries) else [None] * len(entries)
     from engine.grants.lock import lock_from_table
 
-    lock = lock_from_table(plugins, _grants, lambda prefix: EntryLocations(locations, prefix))
+    lock = lock_from_table(
+        plugins, lambda table: _grants(table, workspace), lambda prefix: EntryLocations(locations, prefix)
+    )
     return EnablementConfig(
         tuple(
             _enablement(
@@ -158,6 +173,7 @@ def _plugins_config(plugins: Any, text: str, file: str) -> EnablementConfig:
                 Location(file, *spot) if spot else Location(file),
                 EntryLocations(locations, f"plugins.enabled[{index}]"),
                 file,
+                workspace,
             )
             for index, (entry, spot) in enumerate(zip(entries, spots, strict=True))  # one spot per entry
         ),
@@ -228,13 +244,13 @@ def _relative_to(file: str, path: str | None) -> str | None:
     return str(Path(file).parent / path)
 
 
-def _enablement(entry: dict, location: Location, keys: Mapping[str, Location], file: str) -> Enablement:
+def _enablement(entry: dict, location: Location, keys: Mapping[str, Location], file: str, workspace: str) -> Enablement:
     return Enablement(
         id=entry.get("id", ""),
         version=entry.get("version"),
         digest=entry.get("digest"),
         surfaces=tuple(entry.get("surfaces", ())),
-        grants=_grants(entry.get("grants", {})),
+        grants=_grants(entry.get("grants", {}), workspace),
         config=toml_to_json(entry["config"], non_finite_as_text=True) if "config" in entry else None,
         location=location,
         keys=keys,
@@ -246,13 +262,16 @@ def _enablement(entry: dict, location: Location, keys: Mapping[str, Location], f
     )
 
 
-def _grants(table: dict) -> Grants:
+def _grants(table: dict, workspace: str) -> Grants:
     return Grants(
         id=table.get("id"),
         version=table.get("version"),
         digest=table.get("digest"),
         permissions=tuple(permission_from_table(p) for p in table.get("permissions", ())),
         tables=GrantTables.of(
-            {api.name: tuple(map(api.grant.from_table, table.get(api.name, ()))) for api in api_registry.HOST_APIS}
+            {
+                api.name: tuple(api.grant.from_table(entry, workspace) for entry in table.get(api.name, ()))
+                for api in api_registry.HOST_APIS
+            }
         ),
     )

@@ -116,8 +116,10 @@ class Lock:
 
 
 def grants_table(grants: Grants) -> dict[str, Any]:
-    """Grants as written: the binding keys that are set, and the three lists."""
-    return {key: value for key, value in grants.to_dict().items() if value is not None}
+    """Grants as a config writes them: the binding keys that are set, the permissions, and each
+    host API's entries in the form its `from_table` reads back (an fs root as written)."""
+    table = {key: value for key, value in grants.to_dict().items() if value is not None}
+    return table | {api: [entry.to_table() for entry in entries] for api, entries in grants.tables.items}
 
 
 # ---- reading a lock from a parsed (schema-valid) `[plugins]` table ------------------------------
@@ -260,13 +262,20 @@ def _refusal(record: LockedRecord, kind: str, message: str, digest: str | None =
     return Diagnostic(kind=kind, phase=PHASE, message=message, location=location, subject=subject)
 
 
+def _unreadable(record: LockedRecord, reason: str) -> Diagnostic:
+    return _refusal(record, "io", f"resolved plugin package metadata could not be read: {reason}")
+
+
 def _verified(record: LockedRecord, workspace: Path) -> ResolvedRecord | Diagnostic:
     """The record's package as it is now, if it is still the package the plan approved."""
     store = _store_for(record.source, workspace)
     path = Path(record.package_path)
     if not path.is_absolute():
         path = workspace / path
-    real, root = os.path.realpath(path), os.path.realpath(store) if store is not None else None
+    try:
+        real, root = os.path.realpath(path), os.path.realpath(store) if store is not None else None
+    except ValueError:  # a NUL byte in the recorded path
+        return _unreadable(record, "invalid input")
     if root is None or not Path(real).is_relative_to(root):
         return _refusal(record, "traversal", "resolved plugin package path escapes its source store")
     try:
@@ -277,7 +286,7 @@ def _verified(record: LockedRecord, workspace: Path) -> ResolvedRecord | Diagnos
             return _refusal(record, "bounds", "resolved plugin package exceeds the configured package size bound")
         if error.kind == "malformed":
             return _refusal(record, "malformed", "resolved plugin package is not a regular file")
-        return _refusal(record, "io", f"resolved plugin package metadata could not be read: {error.reason}")
+        return _unreadable(record, error.reason)
     try:
         files = read_archive(data)
         package = materialize(files, source=record.source, path=str(path), label=path.name, input_kind="package")

@@ -26,6 +26,7 @@ from engine.errors import EngineError, ErrorKind
 from engine.grants.lock import Lock, make_lock
 from engine.grants.model import EnablementConfig
 from engine.grants.toml_write import TomlWriteError, table
+from engine.safe_read import ReadError, read_bounded
 
 BEGIN = "# BEGIN yoi plugin lock: the resolved plan, written by `yoi plugin lock` (rewritten whole by the next lock)"
 END = "# END yoi plugin lock"
@@ -46,6 +47,7 @@ class LockRun:
     original: str
     config: EnablementConfig
     fresh: Lock
+    workspace: Path  # relative fs roots in the plan's grants resolve against it
 
     @property
     def stale(self) -> bool:
@@ -55,7 +57,7 @@ class LockRun:
         return current != self.fresh
 
     def new_text(self) -> str:
-        return locked_text(self.original, str(self.path), self.fresh)
+        return locked_text(self.original, str(self.path), self.fresh, self.workspace)
 
 
 def prepare(workspace: Path, config_path: Path | None) -> LockRun:
@@ -71,10 +73,10 @@ def prepare(workspace: Path, config_path: Path | None) -> LockRun:
     if not os.path.isdir(workspace):
         raise LockError(f"workspace `{workspace}` does not exist: not found")
     text = read_config_text(path, follow_symlinks=config_path is not None)
-    config = parse_config(text, str(path))
+    config = parse_config(text, str(path), workspace)
     discovery = discover(workspace)
     fresh = make_lock(workspace, discovery, resolve(config.enabled, discovery.packages))
-    return LockRun(Path(path), text, config, fresh)
+    return LockRun(Path(path), text, config, fresh, workspace)
 
 
 def render_block(lock: Lock) -> str:
@@ -87,14 +89,19 @@ def render_block(lock: Lock) -> str:
 
 
 def _splice(text: str, block: str) -> str:
-    """`text` with its lock block replaced by `block`, or `block` appended when it has none."""
+    """`text` with its lock block replaced by `block`, or `block` appended when it has none;
+    the block takes the file's line ending (that of its first line), so a CRLF file stays one."""
+    first = text.find("\n")
+    if first > 0 and text[first - 1] == "\r":
+        block = block.replace("\n", "\r\n")
     lines = text.splitlines(keepends=True)
     begins = [i for i, line in enumerate(lines) if line.rstrip("\r\n") == BEGIN]
     ends = [i for i, line in enumerate(lines) if line.rstrip("\r\n") == END]
     if not begins and not ends:
         if not text:
             return block
-        return text + ("" if text.endswith("\n") else "\n") + "\n" + block
+        newline = "\r\n" if block.endswith("\r\n") else "\n"
+        return text + ("" if text.endswith("\n") else newline) + newline + block
     if len(begins) == 1 and len(ends) == 1 and begins[0] < ends[0]:
         return "".join(lines[: begins[0]]) + block + "".join(lines[ends[0] + 1 :])
     raise LockError("the config's lock markers are not one BEGIN line followed by one END line; fix or remove them")
@@ -109,9 +116,15 @@ def _without_plan(document: dict[str, Any]) -> dict[str, Any]:
     return stripped
 
 
-def locked_text(text: str, file: str, lock: Lock) -> str:
-    """The config text with `lock` as its plan, checked to read back as the same config plus
-    exactly that plan (raises LockError otherwise)."""
+def _as_written(text: str) -> dict[str, Any]:
+    """The document without its plan, floats kept as their text: NaN is not equal to itself, so
+    a config holding one would never compare equal to itself as floats."""
+    return _without_plan(tomllib.loads(text, parse_float=str))
+
+
+def locked_text(text: str, file: str, lock: Lock, workspace: Path) -> str:
+    """The config text with `lock` as its plan, checked to read back (relative fs roots against
+    `workspace`) as the same config plus exactly that plan (raises LockError otherwise)."""
     from engine.grants.config import parse_config
 
     outside = tomllib.loads(_splice(text, ""))
@@ -123,7 +136,7 @@ def locked_text(text: str, file: str, lock: Lock) -> str:
         )
     try:
         new = _splice(text, render_block(lock))
-        document = tomllib.loads(new)
+        written = _as_written(new)
     except TomlWriteError as error:
         raise LockError(f"the resolved plan cannot be written as TOML: {error}") from None
     except tomllib.TOMLDecodeError:
@@ -131,7 +144,7 @@ def locked_text(text: str, file: str, lock: Lock) -> str:
             "the resolved plan cannot be added to this config without rewriting it (is `plugins` an inline "
             "table?); nothing was written"
         ) from None
-    if _without_plan(document) != _without_plan(tomllib.loads(text)) or parse_config(new, file).lock != lock:
+    if written != _as_written(text) or parse_config(new, file, workspace).lock != lock:
         raise LockError("the config would not read back as the same config with this plan; nothing was written")
     return new
 
@@ -151,9 +164,14 @@ def write_atomically(path: Path, original: str, text: str) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temp, stat.S_IMODE(info.st_mode))
-        with open(path, "rb") as current:
-            if current.read() != original.encode("utf-8"):
-                raise LockError(f"`{path}` changed while the lock was made; nothing was written, run it again")
+        from engine.grants.config import MAX_CONFIG_BYTES
+
+        try:  # never blocks on, nor follows, whatever may have been swapped in since the lstat
+            current = read_bounded(path, MAX_CONFIG_BYTES, follow_symlinks=False)
+        except ReadError:
+            current = None
+        if current != original.encode("utf-8"):
+            raise LockError(f"`{path}` changed while the lock was made; nothing was written, run it again")
         os.replace(temp, path)
         temp = ""
         with contextlib.suppress(OSError):  # not every file system can fsync a folder

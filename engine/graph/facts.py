@@ -32,7 +32,8 @@ class Fact:
     `key` is the key a fact is written at in its origin file, `{Arg}` filled in from the fact:
     `limits.{Name}` is the enablement's `limits.fuel` for `limit(P, "fuel", V)`; a key ending in
     `[*]` is the entry of that array whose facts include this one (`grants.fs[*]`: the
-    `[[...grants.fs]]` table an `fs_grant` fact came from). `volatile`: its facts depend on more
+    `[[...grants.fs]]` table an `fs_grant` fact came from), and may go on into it
+    (`grants.fs[*].root`: that entry's `root` key). `volatile`: its facts depend on more
     than the inputs (time), so a verdict resting on one is never cached (engine/verdict/cached.py)."""
 
     args: tuple[str, ...]
@@ -48,17 +49,20 @@ class Fact:
         return self.key.format_map(dict(zip(self.args, map(str, fact), strict=True)))
 
 
-ENTRY = "[*]"  # a key suffix: the array entry whose facts include this one (Fact.key)
+ENTRY = "[*]"  # in a key: the array entry whose facts include this one (Fact.key)
 
 
 def _registry_schema() -> dict[str, Fact]:
     """The registry's facts: a grant-table entry's facts are written at that entry of the
     enablement (`grants.<api>[*]`), the registry's constants are the host's."""
-    tables = {predicate: api.name for api in api_registry.HOST_APIS for predicate in api.grant.FACTS}
+    keys = {
+        predicate: f"grants.{api.name}{ENTRY}"
+        + (f".{api.grant.FACT_FIELDS[predicate]}" if predicate in api.grant.FACT_FIELDS else "")
+        for api in api_registry.HOST_APIS
+        for predicate in api.grant.FACTS
+    }
     return {
-        predicate: Fact(args, "enablement", key=f"grants.{tables[predicate]}{ENTRY}")
-        if predicate in tables
-        else Fact(args, "host")
+        predicate: Fact(args, "enablement", key=keys[predicate]) if predicate in keys else Fact(args, "host")
         for predicate, args in registry_fact_schema().items()
     }
 

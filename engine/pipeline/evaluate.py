@@ -174,6 +174,17 @@ def evaluate_inputs(inputs: RunInputs, *, inspect: Callable[[bytes], object] | N
     )
 
 
+def evaluation_facts(
+    graph: nx.MultiDiGraph, protected: Sequence, targets: Sequence[TargetProfile]
+) -> dict[str, set[tuple]]:
+    """The input facts the rules see: the graph's, the host's protected paths and the profiles of
+    the targets judged for. The one place they are put together, so `yoi plugin facts` prints
+    exactly what an evaluation reads."""
+    facts = export_facts(graph, protected)
+    facts.update(target_facts(targets))
+    return facts
+
+
 def evaluate(
     subjects: Iterable[Subject],
     *,
@@ -195,8 +206,7 @@ def evaluate(
         protected = host_protected_paths(policy_dirs=policy_dirs)
     selected = select_targets() if targets is None else tuple(targets)
     graph = build_graph(ordered, inspect=inspect, plugins_feature=plugins_feature)
-    facts = export_facts(graph, protected)
-    facts.update(target_facts(selected))
+    facts = evaluation_facts(graph, protected, selected)
     program = load_rules(policy_dirs)
     result = program.evaluate(facts)
     return Evaluation(subjects=ordered, graph=graph, facts=facts, result=result, protected=protected, targets=selected)

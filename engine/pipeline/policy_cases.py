@@ -46,10 +46,10 @@ def _paths(value: Any, key: str, base: Path) -> tuple[Path, ...]:
 def _package_case(case: Mapping[str, Any], base: Path) -> CaseInput:
     from engine.grants.config import load_config
     from engine.graph.build import build_graph
-    from engine.graph.facts import export_facts, schema_arities
+    from engine.graph.facts import schema_arities
+    from engine.pipeline.evaluate import evaluation_facts
     from engine.pipeline.subjects import check_subject
     from engine.resources import rules_dir
-    from engine.targets import target_facts
 
     (package,) = _paths(case["package"], "package", base)
     if not package.exists():
@@ -63,8 +63,7 @@ def _package_case(case: Mapping[str, Any], base: Path) -> CaseInput:
             raise CaseError(f"grants `{case['grants']}`: {error.diagnostics[0].message}") from None
     policy = _paths(case.get("policy", []), "policy", base)
     subject = check_subject(package, config)
-    facts = export_facts(build_graph([subject]))
-    facts.update(target_facts(_targets(case.get("targets", []))))
+    facts = evaluation_facts(build_graph([subject]), (), _targets(case.get("targets", [])))
     return CaseInput(facts=facts, rules=policy, context=subject.ref, inputs=schema_arities(), library=(rules_dir(),))
 
 

@@ -17,14 +17,15 @@ from engine.pipeline.inputs import RuleFiles, RunInputs
 
 
 def load_workspace_config(workspace: Path, config_path: Path | None) -> EnablementConfig:
-    """The explicit config (must exist), else `<workspace>/.yoi/config.toml` when present."""
+    """The explicit config (must exist), else `<workspace>/.yoi/config.toml` when present; either
+    way its relative fs roots are the workspace's."""
     from engine.grants.config import default_config_path, load_config
 
     if config_path is not None:
-        return load_config(config_path)
+        return load_config(config_path, workspace=workspace)
     default = default_config_path(workspace)
     if os.path.lexists(default):  # a FIFO or dangling link there is an error, not "no config"
-        return load_config(default, follow_symlinks=False)
+        return load_config(default, follow_symlinks=False, workspace=workspace)
     return EnablementConfig(enabled=(), file=None)
 
 

@@ -152,7 +152,8 @@ def render_explain(report: dict[str, Any], proof: bool = False) -> str:
     for a denial, the missing one). `proof` prints every proof and why-not chain in full, a fact
     proven once being referred to afterwards."""
     ref = report["reference"]
-    lines = [f"plugin {ref} [{report['status']}] classification={report['classification']}"]
+    classification = report["classification"] or "<unknown>"  # None: no package was found
+    lines = [f"plugin {ref} [{report['status']}] classification={classification}"]
     lines.extend(allowlist_lines(report.get("_plan"), "  "))
     raised = report.get("_limits_line")
     if raised:

@@ -50,6 +50,7 @@ FLAGS = (
     "no_runtime_install_fails",
     "startup_resolves_enabled",
     "url_target_inspection",
+    "fs_root_absolute_required",
 )
 # `[config]` lists per config table, and the table each names.
 CONFIG_TABLES = {

@@ -108,15 +108,16 @@ class Locator:
 
     def fact_key(self, pred: str, fact: tuple) -> str | None:
         """The enablement key fact `pred(fact)` is written at (FACT_SCHEMA `key`), an array's `[*]`
-        resolved to the entry the fact came from (the array itself when none matches)."""
+        resolved to the entry the fact came from, with the key inside it if any (the array itself
+        when none matches)."""
         spec = FACT_SCHEMA.get(pred)
         key = spec.key_of(fact) if spec is not None else None
-        if key is None or not key.endswith(ENTRY):
+        if key is None or ENTRY not in key:
             return key
-        array = key[: -len(ENTRY)]
+        array, _, inside = key.partition(ENTRY)
         for index, facts in enumerate(self._entries(array)):
             if (pred, fact) in facts:
-                return f"{array}[{index}]"
+                return f"{array}[{index}]{inside}"
         return array
 
     def enablement_key(self, about: About) -> str:

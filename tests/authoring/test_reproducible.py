@@ -102,9 +102,11 @@ def test_an_artifact_is_rebuilt_only_when_it_is_not_what_the_record_says(tmp_pat
 
 
 @pytest.mark.slow
-def test_python_builds_record_the_same_inputs_and_say_why_their_bytes_differ(python_instance_built, tmp_path):
+def test_python_builds_record_the_same_inputs_and_say_why_their_bytes_differ(
+    python_instance_built, python_tool_reproducibility, tmp_path
+):
     """componentize-py 0.25: two builds of the python-instance template (the session's and one more
-    in another folder), and `--check-reproducible` on the python-tool template."""
+    in another folder), and `--check-reproducible` on the python-tool template (the session's)."""
     other = tmp_path / "elsewhere" / "python-instance"
     create("python-instance", str(other), "acme.py_counter")  # the session build's id
     build(str(other))
@@ -117,9 +119,7 @@ def test_python_builds_record_the_same_inputs_and_say_why_their_bytes_differ(pyt
     assert {"src/app.py", "generated:wit/yoi-build-guest.wit", "engine:yoi_pdk/plugin.py"} <= set(inputs)
     assert (python_instance_built / "plugin.component.wasm").read_bytes() != (other / "plugin.component.wasm").read_bytes()
 
-    tool = tmp_path / "python-tool"
-    create("python-tool", str(tool))
-    found = build(str(tool), check_reproducible=True).reproducibility
+    found = python_tool_reproducibility.reproducibility
     assert found is not None and found.identical is False and found.note == REPRODUCIBILITY_NOTE
     assert found.first_difference is not None and 0 < found.differing_sections <= found.sections
 

@@ -75,3 +75,15 @@ def test_summary_of_a_long_proof_is_bounded():
     lines = render_explain(report).splitlines()
     assert len(lines) < 8 and lines[-2].endswith(f"... {500 - MAX_SUMMARY_FACTS} more (see --proof)")
     assert sum(line.count("edge(P, ") for line in lines) == MAX_SUMMARY_FACTS
+
+
+def test_a_missing_package_says_its_classification_is_unknown(tmp_path, monkeypatch):
+    """There is no builtin store: `builtin:<id>` is missing, and says so without a Python `None`."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    (tmp_path / ".yoi").mkdir()
+    (tmp_path / ".yoi" / "config.toml").write_text('[[plugins.enabled]]\nid = "builtin:example.raw-echo"\n')
+    done = CliRunner().invoke(cli, ["plugin", "explain", "builtin:example.raw-echo", "--workspace", str(tmp_path)])
+    assert done.exit_code == 0, done.output
+    lines = done.stdout.splitlines()
+    assert lines[:2] == ["plugin builtin:example.raw-echo [missing] classification=<unknown>",
+                         "  package: enabled plugin package was not discovered"]

@@ -151,3 +151,61 @@ def test_built_in_rules_alone_never_trigger_the_note(setup):
     report = json.loads(run("plugin", "check", "pkg", "--json").stdout)
     assert report["assumed_grant_rules"] == []
     assert "read grant facts" not in run("plugin", "check", "pkg").stdout
+
+
+TARGET_ORG = """\
+warn org_small_fuel(P, T, F) "{T} gives only {F} fuel per call" :- package(P, _, _, _, _), target_limit(T, "fuel", F), F < 10000000.
+"""
+
+
+def test_facts_target_exports_the_profile_facts_of_the_selected_targets_only(setup):
+    facts = json.loads(run("plugin", "facts", "pkg", "--target", "yoi@43c9216e").stdout)
+    assert facts["target"] == [["yoi@43c9216e"]]
+    assert ["yoi@43c9216e", "max_artifact_bytes", 8388608] in facts["target_limit"]
+    profile_rows = [row for pred, rows in facts.items() if pred.startswith("target") for row in rows]
+    assert profile_rows and {row[0] for row in profile_rows} == {"yoi@43c9216e"}  # nothing of engine's
+    default = json.loads(run("plugin", "facts", "pkg").stdout)  # check's default: the engine target
+    assert default["target"] == [["engine"]] and default["target_default"] == [["engine"]]
+    assert ["engine", "max_artifact_bytes", 33554432] in default["target_limit"]
+    every = json.loads(run("plugin", "facts", "pkg", "--target", "all").stdout)
+    assert [row[0] for row in every["target"]] == ["engine", "yoi@43c9216e", "yoi@b12e0785"]
+    both = json.loads(run("plugin", "facts", "pkg", "--target", "yoi@b12e0785", "--target", "engine").stdout)
+    assert both["target"] == [["engine"], ["yoi@b12e0785"]]
+
+
+SELECTIONS = {  # --target values -> the targets whose fuel the org rule finds small
+    "yoi@43c9216e": (["yoi@43c9216e"], {"yoi@43c9216e"}),
+    "alias": (["yoi-current"], {"yoi@b12e0785"}),
+    "engine": (["engine"], set()),
+    "default": ([], set()),
+    "all": (["all"], {"yoi@43c9216e", "yoi@b12e0785"}),
+}
+
+
+def _check_findings(report: dict) -> set[tuple]:
+    """Every conclusion `check` reports: the package's and each target's."""
+    targets = [finding for verdict in report["targets"].values() for finding in verdict["findings"]]
+    return _conclusions(report["conclusions"] + targets)
+
+
+@pytest.mark.parametrize("selection", SELECTIONS)
+def test_policy_eval_over_facts_for_a_target_concludes_what_check_does(setup, selection):
+    names, small = SELECTIONS[selection]
+    (setup / "policy" / "org.rules").write_text(TARGET_ORG)
+    options = [arg for name in names for arg in ("--target", name)]
+    check = run("plugin", "check", "pkg", "--grants", "grants.toml", "--policy", "policy", *options, "--json")
+    expected = _check_findings(json.loads(check.stdout))
+    assert {args[1] for _, code, args, _ in expected if code == "org_small_fuel"} == small
+    facts = run("plugin", "facts", "pkg", "--grants", "grants.toml", *options)
+    assert facts.exit_code == 0, facts.output
+    (setup / "facts.json").write_text(facts.stdout)
+    evaluated = run("policy", "eval", "--builtin", "policy", "--facts", "facts.json", "--json")
+    assert evaluated.exit_code == check.exit_code, evaluated.output
+    assert _conclusions(json.loads(evaluated.stdout)["conclusions"]) == expected
+
+
+def test_facts_with_an_unknown_target_is_a_usage_error(setup):
+    result = run("plugin", "facts", "pkg", "--target", "yoi@nope")
+    assert result.exit_code == 2
+    assert "unknown target `yoi@nope`; known: engine, yoi@43c9216e, yoi@b12e0785" in result.output
+    assert result.stdout == "" or not result.stdout.lstrip().startswith("{")

@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 import package_files
 import rule_cases
 from engine.grants.refs import RefError, parse_ref
+from engine.api_registry.fs import FS_ROOT_PATTERN, fs_root_written_ok
 from engine.grants.schema import CANONICAL_ROOT_PATTERN, PLUGINS_SCHEMA, canonical_fs_root, check_plugins
 from engine.json_schema import (
     DIGEST_PATTERN, ITEMS, SCHEMA_FILES, SCHEMAS, SchemaTranslationError, config_json_schema, manifest_json_schema,
@@ -418,6 +419,13 @@ def test_safe_path_pattern_is_normalize_archive_path(text):
 @given(st.text(alphabet="ab/.\x00\\", max_size=8))
 def test_root_pattern_is_canonical_fs_root(text):
     assert _ecma_search(CANONICAL_ROOT_PATTERN, text) is canonical_fs_root(text)
+
+
+@SETTINGS
+@given(st.text(alphabet="ab/.\x00\\~ \t\u2003", max_size=8))
+def test_fs_root_pattern_is_what_a_config_may_write(text):
+    """Absolute canonical roots and roots relative to the workspace (docs/grants.md)."""
+    assert _ecma_search(FS_ROOT_PATTERN, text) is fs_root_written_ok(text)
 
 
 def test_character_patterns_are_their_rules_on_every_bmp_character():

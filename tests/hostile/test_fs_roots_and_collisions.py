@@ -19,15 +19,24 @@ def fs_config(root: str) -> str:
             f'fs = [{{ root = "{root}", operations = ["read"] }}]\n')
 
 
-@pytest.mark.parametrize("root", ["/srv/../etc", "//etc/", "/etc/", "/./etc", "/etc//passwd", "/etc/.",
-                                  "etc", "", "./etc", "/etc/..", "/a\\u0000b"])
-def test_non_canonical_fs_roots_are_config_errors(root):
+NOT_CANONICAL = "must be an absolute, canonical path (no `.` or `..` segment, no repeated or trailing `/`)"
+EMPTY = "is empty: write an absolute path or one relative to the workspace (`./data`)"
+TILDE = "starts with `~`, which is not expanded: write an absolute path or one relative to the workspace"
+
+
+# `etc` and `./etc` were refused here too; they are roots relative to the workspace now (issue 21
+# point 7, tests/grants/test_relative_fs_roots.py). `~` and empty roots stay refused.
+@pytest.mark.parametrize(("root", "problem"), [
+    *((root, NOT_CANONICAL) for root in ["/srv/../etc", "//etc/", "/etc/", "/./etc", "/etc//passwd", "/etc/.",
+                                         "/etc/..", "/a\\u0000b", " /etc", "etc ", "a\\u0000b"]),
+    ("", EMPTY), ("  ", EMPTY), ("~", TILDE), ("~/data", TILDE), ("~root", TILDE),
+])
+def test_non_canonical_fs_roots_are_config_errors(root, problem):
     with pytest.raises(DiagnosticError) as info:
         parse_config(fs_config(root), "c.toml")
     (diag,) = info.value.diagnostics
     assert (diag.phase, diag.kind) == ("config", "malformed")
-    assert diag.message == ("plugin config key `plugins.enabled[0].grants.fs[0].root` must be an absolute, "
-                            "canonical path (no `.` or `..` segment, no repeated or trailing `/`)")
+    assert diag.message == f"plugin config key `plugins.enabled[0].grants.fs[0].root` {problem}"
 
 
 @pytest.mark.parametrize("root", ["/", "/etc", "/srv/data", "/srv/..data", "/srv/.hidden", "/srv/a.b"])

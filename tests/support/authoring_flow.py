@@ -28,7 +28,8 @@ def enable(folder, workspace, template: str) -> str:
     assert report["status"] == "active"
     # the reviewer sees the limits the template's enablement raises (a Python guest needs more memory)
     assert report["limits"]["raised"] == tomllib.loads(table)["plugins"]["enabled"][0].get("limits", {})
-    # an 18 MB Python guest is over the reference's 8 MiB artifact bound: accepted here, never silently
-    codes = {d.get("code") for d in report["diagnostics"]}
-    assert ("artifact_over_reference_limit" in codes) == template.startswith("python")
+    # the engine target judges sizes by its own bounds (an 18 MB Python guest fits; the yoi targets
+    # refuse it: tests/authoring/test_templates_gate.py): the only warnings left are the raised limits
+    warned = {d.get("code") for d in report["diagnostics"] if d.get("severity") == "warn"}
+    assert warned == ({"limit_raised"} if report["limits"]["raised"] else set())
     return f"project:{local_id}"

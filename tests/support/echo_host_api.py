@@ -31,7 +31,7 @@ class EchoGrant(GrantRecord):
     prefix: str = ""
 
     @classmethod
-    def from_table(cls, table: Mapping[str, Any]) -> EchoGrant:
+    def from_table(cls, table: Mapping[str, Any], workspace: str | None = None) -> EchoGrant:
         return cls(table.get("prefix", ""))
 
     @classmethod

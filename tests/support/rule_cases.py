@@ -80,10 +80,12 @@ def write_package(root: Path, manifest: str, files: dict[str, bytes] | None = No
     return write_package_dir(root, textwrap.dedent(manifest), files)
 
 
-def judge(path: Path, config=None, policy_dirs=()):
-    """(subject, evaluation) for `yoi plugin check path`."""
+def judge(path: Path, config=None, policy_dirs=(), targets=()):
+    """(subject, evaluation) for `yoi plugin check path [--target T ...]` (default: the default target)."""
+    from engine.pipeline.inputs import select_targets
+
     subject = check_subject(path, config)
-    return subject, evaluate([subject], policy_dirs=policy_dirs)
+    return subject, evaluate([subject], policy_dirs=policy_dirs, targets=select_targets(targets))
 
 
 def check_path(path, grants_file=None, policy_dirs=(), fail_on: str = "deny") -> dict:

@@ -14,11 +14,11 @@ from example_workspace import ROOT
 SAFETY_TIMEOUT = 120
 
 
-def serve(workspace, *extra):
+def serve(workspace, *extra, cwd=ROOT):
     return subprocess.Popen(
         [sys.executable, "-c", "from engine.cli.main import main; main()", "plugin", "serve",
          "--workspace", str(workspace), *extra],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=dict(os.environ))
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, env=dict(os.environ))
 
 
 def read_line(process) -> dict:

@@ -173,13 +173,14 @@ def _walk(grant: FsGrant, parts: list[str], include_leaf: bool, guard: Guard) ->
 def _open_root(grant: FsGrant, guard: Guard) -> int:
     """The grant root, opened one component at a time from `/` with O_NOFOLLOW: the planned root
     was resolved, so any symlink in it now (or a written root resolving elsewhere) is a change
-    since planning and is refused."""
+    since planning and is refused. A root written relative to the workspace is checked as the path
+    it names there (`FsGrant.written_path`), never against the working folder."""
     root = grant.root.strip()
     if not root or len(root.encode("utf-8", errors="surrogatepass")) > MAX_PATH_BYTES or "\0" in root:
         raise HostApiError("configured fs grant root is invalid")
     if not os.path.isabs(root):
         raise HostApiError("configured fs grant root must be an absolute path")
-    if grant.written is not None and _resolves_to(grant.written) != root:
+    if grant.written is not None and _resolves_to(grant.written_path) != root:
         raise HostApiError(
             f"configured fs grant root `{shown_path(grant.written)}` no longer resolves to the planned "
             f"`{shown_path(root)}` (a symlink changed since planning): refused"
@@ -202,7 +203,9 @@ def _open_root(grant: FsGrant, guard: Guard) -> int:
     return fd
 
 
-def _resolves_to(written: str) -> str | None:
+def _resolves_to(written: str | None) -> str | None:
+    if written is None:  # a relative root with no workspace to resolve it against
+        return None
     try:
         return os.path.realpath(written.strip())
     except (OSError, ValueError):
