@@ -212,15 +212,12 @@ def serve(workspace, config_path, policy_dirs, quiet, ordered, no_precompile):
     request on stdout, written as each completes and matched by `id`; requests to one instance run
     in order); every uncached artifact is compiled in the background at startup; EOF answers what
     is in flight, stops every instance and exits 0; SIGTERM does so at once, ending every compile."""
-    from engine.host.terminate import Terminated, exit_by_sigterm, sigterm_raises
+    from engine.host.terminate import sigterm_stops
 
     if sys.stdout is None:  # started with stdout closed: no response could ever be delivered
         fail("plugin", "serve: stdout is closed; responses cannot be written", ErrorKind.USAGE)
-    try:
-        with sigterm_raises():
-            _serve(workspace, config_path, policy_dirs, quiet, ordered, not no_precompile)
-    except Terminated:
-        exit_by_sigterm()
+    with sigterm_stops():
+        _serve(workspace, config_path, policy_dirs, quiet, ordered, not no_precompile)
 
 
 def _serve(workspace, config_path, policy_dirs, quiet: bool, ordered: bool, precompile: bool) -> None:

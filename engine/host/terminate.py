@@ -2,10 +2,11 @@
 
 By default SIGTERM ends Python at once: a compile worker then runs on, orphaned, until its
 compile is done, and a cache entry being written stays half there. `serve` instead turns SIGTERM
-into `Terminated`, raised in the main thread like Ctrl-C's KeyboardInterrupt: the host halts its
-compiles (their workers are killed), answers what is in flight, stops its instances and closes
-its registry, then ends by SIGTERM after all (`exit_by_sigterm`), so whoever sent it sees the
-exit status SIGTERM always gave. A second SIGTERM during that stop is ignored.
+into an exception raised in the main thread, as Ctrl-C raises KeyboardInterrupt: the host halts
+its compiles (their workers are killed), answers what is in flight, stops its instances and
+closes its registry (the `finally` blocks and `except BaseException` handlers it passes), then
+`sigterm_stops` ends the process by SIGTERM after all, so whoever sent it sees the exit status
+SIGTERM always gave. A second SIGTERM during that stop is ignored.
 
 The kernel hands a process's signal to any of its threads; Python runs the handler only in the
 main thread, and only once that thread runs Python code again, so a main thread blocked reading
@@ -28,7 +29,7 @@ from types import FrameType
 _raised = threading.Event()
 
 
-class Terminated(BaseException):
+class _Terminated(BaseException):
     """SIGTERM arrived: leave now (a BaseException, so no `except Exception` answers it)."""
 
 
@@ -37,7 +38,7 @@ def _raise_terminated(signum: int, frame: FrameType | None) -> None:
         return  # already stopping: the stop runs to its end
     _raised.set()
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    raise Terminated
+    raise _Terminated
 
 
 def _forward(read_fd: int, main_thread: int) -> None:
@@ -57,8 +58,9 @@ def _forward(read_fd: int, main_thread: int) -> None:
 
 
 @contextmanager
-def sigterm_raises() -> Iterator[None]:
-    """While inside, SIGTERM raises Terminated in the main thread (which must be the caller)."""
+def sigterm_stops() -> Iterator[None]:
+    """While inside (in the main thread), SIGTERM raises an exception there; once it has left the
+    block (every `finally` inside has run), the process ends by SIGTERM."""
     read_fd, write_fd = os.pipe()
     os.set_blocking(read_fd, False)
     os.set_blocking(write_fd, False)
@@ -68,8 +70,11 @@ def sigterm_raises() -> Iterator[None]:
         target=_forward, args=(read_fd, threading.main_thread().ident), name="yoi-sigterm", daemon=True
     )
     watcher.start()
+    terminated = False
     try:
         yield
+    except _Terminated:
+        terminated = True
     finally:
         signal.set_wakeup_fd(previous_fd)
         if not _raised.is_set():
@@ -77,9 +82,11 @@ def sigterm_raises() -> Iterator[None]:
         os.close(write_fd)  # the watcher sees the end of the pipe and leaves
         watcher.join(timeout=5)
         os.close(read_fd)
+    if terminated:
+        _exit_by_sigterm()
 
 
-def exit_by_sigterm() -> None:
+def _exit_by_sigterm() -> None:
     """End this process by SIGTERM, its default action, once the stop is done."""
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError, AttributeError):
