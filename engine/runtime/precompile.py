@@ -59,10 +59,12 @@ class _Job:
 
 
 class Precompiler:
-    """The background compiles of one WasmEngine (`wasm`: its `has_compiled` and `precompile`)."""
+    """The background compiles of one registry. `engine()` gives its WasmEngine (its
+    `has_compiled` and `precompile`); it is first asked in a worker thread, so a host's startup
+    does not wait for wasmtime to load."""
 
-    def __init__(self, wasm: Any) -> None:
-        self._wasm = wasm
+    def __init__(self, engine: Callable[[], Any]) -> None:
+        self._engine = engine
         self._cond = threading.Condition()
         self._jobs: dict[Key, _Job] = {}
         self._threads: list[threading.Thread] = []
@@ -123,11 +125,10 @@ class Precompiler:
         while (job := self._next()) is not None:
             try:
                 results = self._run(job)
-            except Exception as error:  # noqa: BLE001 - a bug here must not kill the thread silently
+            except Exception as error:  # noqa: BLE001 - no engine (the registry closed: `stopped`), or a bug
                 from engine.runtime.instance import as_fault
 
-                fault = as_fault(error)
-                results = [_failed(plan.ref, fault) for plan in job.plans]
+                results = [_failed(plan.ref, as_fault(error)) for plan in job.plans]
             self._finish(job, results)
 
     # ---- one job -------------------------------------------------------------------------------
@@ -136,7 +137,8 @@ class Precompiler:
         from engine.runtime.artifact import load_artifact
 
         kind, sha256 = job.key
-        if self._wasm.has_compiled(sha256, kind):
+        wasm = self._engine()  # RuntimeFault `stopped` once the registry is closed
+        if wasm.has_compiled(sha256, kind):
             return [{"ref": plan.ref, "ok": True, "compiled": False} for plan in job.plans]
         results: list[dict[str, Any]] = []
         data = None
@@ -154,7 +156,7 @@ class Precompiler:
         budget = max(plan.limits.compile_ms for plan in owners)
         started = time.monotonic()
         try:
-            compiled = self._wasm.precompile(data, sha256, kind, budget, [p.ref for p in owners], job.cancel)
+            compiled = wasm.precompile(data, sha256, kind, budget, [p.ref for p in owners], job.cancel)
         except RuntimeFault as fault:
             return results + [_failed(plan.ref, fault) for plan in owners]
         seconds = round(time.monotonic() - started, 3)

@@ -34,6 +34,9 @@ class PluginInstanceRegistry:
         self._lock = threading.Lock()
         self._wasm: Any = None
         self._closed = False
+        from engine.runtime.precompile import Precompiler
+
+        self._precompiler = Precompiler(self._engine)
         self._handles: dict[str, InstanceHandle] = {}
         for plan in plans:
             if plan.ref in self._handles:
@@ -48,7 +51,7 @@ class PluginInstanceRegistry:
             if self._wasm is None:
                 from engine.runtime.wasm import WasmEngine
 
-                self._wasm = WasmEngine(self.host)
+                self._wasm = WasmEngine(self.host, self._precompiler)
             return self._wasm
 
     def _host_apis(self, plan: Plan) -> Any:
@@ -95,22 +98,20 @@ class PluginInstanceRegistry:
         cache in the background, at most `parallel` at a time (default: one per CPU), skipping
         what is cached; a start that needs one of them waits for its compile instead of compiling
         it again (engine/runtime/precompile.py). The returned Precompiler reports each package's
-        result (`results()`, `follow()`, `wait()`)."""
-        wasm = self._engine()
+        result (`results()`, `follow()`, `wait()`). wasmtime is loaded by the first compile
+        thread, not here."""
         plans = [self._handle(ref).plan for ref in (self._handles if refs is None else refs)]
-        wasm.precompiler.add(plans, parallel)
-        return wasm.precompiler
+        self._precompiler.add(plans, parallel)
+        return self._precompiler
 
     def stop_background_compiles(self) -> None:
         """End the background compiles no start waits for (a host that reached EOF needs no more)."""
-        with self._lock:
-            wasm = self._wasm
-        if wasm is not None:
-            wasm.precompiler.stop()
+        self._precompiler.stop()
 
     def halt_compiles(self) -> None:
         """End every compile now, background or not (their starts fail `stopped`): a host that is
         terminated waits for none."""
+        self._precompiler.stop(everything=True)
         with self._lock:
             wasm = self._wasm
         if wasm is not None:
@@ -125,6 +126,7 @@ class PluginInstanceRegistry:
         with self._lock:
             self._closed = True
             wasm, self._wasm = self._wasm, None
+        self._precompiler.close()  # its threads are gone: none is left writing the cache
         if wasm is not None:
             wasm.close()
 

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine import compiled as compiled_cache
 from engine.compiled import ENGINE_SETTINGS, MAX_WASM_STACK, wasmtime_version  # noqa: F401 (re-exported)
@@ -25,6 +25,9 @@ from engine.runtime.config import HostConfig
 from engine.runtime.errors import RuntimeFault
 from engine.runtime.hostlink import enter_guest_call, leave_guest_call
 from engine.runtime.traps import classify, host_errno_of, host_failure, last_line
+
+if TYPE_CHECKING:
+    from engine.runtime.precompile import Precompiler
 
 # The reference allows 8 MiB (spec §6.7, §6.8); a componentize-py Python guest is about 18 MiB, so
 # artifacts may be as large as a package file may be (engine/package/limits.py).
@@ -41,11 +44,9 @@ COMPONENT_COUNTS = {"instances": 64, "memories": 1, "tables": 2}
 class WasmEngine:
     """One wasmtime Engine (fuel + epoch), its epoch ticker thread, and compiled artifacts."""
 
-    def __init__(self, host: HostConfig) -> None:
+    def __init__(self, host: HostConfig, precompiler: Precompiler | None = None) -> None:
         import wasmtime
         import wasmtime.component
-
-        from engine.runtime.precompile import Precompiler
 
         self.wasmtime = wasmtime
         self.engine = compiled_cache.new_engine()
@@ -58,7 +59,7 @@ class WasmEngine:
         self._cancels: set[Cancel] = set()  # the compiles starts are running now
         self._halted = False
         self._lock = threading.Lock()
-        self.precompiler = Precompiler(self)
+        self._precompiler = precompiler  # the registry's background compiles, which loads wait for
         self._stop = threading.Event()
         self._ticker = threading.Thread(target=self._tick, name="yoi-epoch-ticker", daemon=True)
         self._ticker.start()
@@ -73,13 +74,11 @@ class WasmEngine:
         with self._lock:
             self._halted = True
             cancels = list(self._cancels)
-        self.precompiler.stop(everything=True)
         for cancel in cancels:
             cancel.cancel()
 
     def close(self) -> None:
         self.halt_compiles()
-        self.precompiler.close()
         self._stop.set()
         if self._ticker.is_alive() and self._ticker is not threading.current_thread():
             self._ticker.join(timeout=1)
@@ -105,7 +104,8 @@ class WasmEngine:
             found = self._compiled.get(key)
         if found is not None:
             return found, "memory"
-        self.precompiler.wait_for(key)
+        if self._precompiler is not None:
+            self._precompiler.wait_for(key)
         with self._busy(key):
             with self._lock:
                 found = self._compiled.get(key)
@@ -133,7 +133,12 @@ class WasmEngine:
         raise kept[0]
 
     def has_compiled(self, sha: str, kind: str) -> bool:
-        """Whether the artifact is compiled already: in memory, or in the cache (its MAC checked)."""
+        """Whether the artifact is compiled already: in memory, or in the cache (its MAC checked,
+        never while this process writes that entry)."""
+        with self._busy((kind, sha)):
+            return self._has_compiled(sha, kind)
+
+    def _has_compiled(self, sha: str, kind: str) -> bool:
         with self._lock:
             if (kind, sha) in self._compiled:
                 return True
@@ -144,7 +149,7 @@ class WasmEngine:
         already: True when compiled now. A fault other than `stopped` is kept for `owners`."""
         key = (kind, sha)
         with self._busy(key):
-            if self.has_compiled(sha, kind):
+            if self._has_compiled(sha, kind):
                 return False
             try:
                 if self._cache_folder is None:
