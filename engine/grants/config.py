@@ -25,7 +25,7 @@ from engine.grants.model import FEATURE_ABSENT, FEATURE_UNSET, Enablement, Enabl
 from engine.grants.schema import check_plugins
 from engine.package.manifest_locations import LazyLocations, nearest_location
 from engine.package.manifest_schema import path_text, permission_from_table
-from engine.package.toml_input import toml_error_position, toml_to_json
+from engine.package.toml_input import toml_error_position, toml_failure_hint, toml_to_json
 from engine.provenance.trust import TrustSettings
 from engine.safe_read import ReadError, read_bounded
 
@@ -98,7 +98,7 @@ def parse_config(text: str, file: str, workspace: str | Path | None = None) -> E
     except tomllib.TOMLDecodeError as error:
         raise _error(
             "malformed",
-            "plugin config could not be parsed as TOML",
+            "plugin config could not be parsed as TOML" + toml_failure_hint(text),
             Location(file, *toml_error_position(error, text)),
         ) from None
     except RecursionError:

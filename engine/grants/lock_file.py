@@ -67,11 +67,11 @@ def prepare(workspace: Path, config_path: Path | None) -> LockRun:
     from engine.grants.resolve import resolve
     from engine.package.discovery import discover
 
+    if not os.path.isdir(workspace):
+        raise LockError(f"workspace `{workspace}` does not exist: not found")
     path = config_path if config_path is not None else default_config_path(workspace)
     if not os.path.lexists(path):
         raise LockError(f"there is no config to lock at `{path}`; enable a package in it first")
-    if not os.path.isdir(workspace):
-        raise LockError(f"workspace `{workspace}` does not exist: not found")
     text = read_config_text(path, follow_symlinks=config_path is not None)
     config = parse_config(text, str(path), workspace)
     discovery = discover(workspace)

@@ -44,7 +44,7 @@ from engine.package.model import (
     Tool,
 )
 from engine.package.paths import normalize_archive_path
-from engine.package.toml_input import toml_error_position, toml_to_json
+from engine.package.toml_input import toml_error_position, toml_failure_hint, toml_to_json
 
 PHASE = "manifest"
 MAX_SCHEMA_DIAGNOSTICS = 32
@@ -108,7 +108,7 @@ def _parse_toml(text: str, file: str) -> dict[str, Any]:
         line, column = toml_error_position(error, text)
     raise _error(
         "malformed",
-        f"plugin.toml could not be parsed at line {line}, column {column}",
+        f"plugin.toml could not be parsed at line {line}, column {column}{toml_failure_hint(text)}",
         Location(file, line, column),
     )
 

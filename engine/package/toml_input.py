@@ -24,6 +24,14 @@ def toml_error_position(error: tomllib.TOMLDecodeError, text: str) -> tuple[int,
     return text.count("\n") + 1, len(text) - text.rfind("\n")
 
 
+def toml_failure_hint(text: str) -> str:
+    """What to add to a TOML parse error when the cause is one tomllib does not name: a leading
+    UTF-8 byte order mark (some Windows editors write one; TOML forbids it)."""
+    if text.startswith("\ufeff"):
+        return " (the file starts with a UTF-8 byte order mark; save it without one)"
+    return ""
+
+
 def toml_to_json(value: Any, *, non_finite_as_text: bool = False) -> Any:
     """A TOML value as a JSON value: tables -> dicts, arrays -> lists, date/times -> ISO text,
     NaN/inf -> null (as serde toml -> serde_json does) or, with `non_finite_as_text`, their text."""

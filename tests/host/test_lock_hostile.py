@@ -122,3 +122,17 @@ def test_a_config_swapped_for_a_fifo_while_locking_does_not_hang(workspace, monk
         pytest.fail("write_atomically blocked on a FIFO")
     assert outcome and "changed while the lock was made" in str(outcome[0])
     assert stat.S_ISFIFO(real_lstat(run_.path).st_mode)
+
+
+def test_a_missing_workspace_is_named_before_its_config(tmp_path):
+    done = lock(tmp_path / "nowhere")
+    assert done.exit_code == 2
+    assert "workspace" in done.stderr and "does not exist" in done.stderr and "no config" not in done.stderr
+
+
+def test_a_config_with_a_byte_order_mark_says_so(workspace):
+    config = workspace / ".yoi" / "config.toml"
+    config.write_bytes(b"\xef\xbb\xbf" + config.read_bytes())
+    done = lock(workspace)
+    assert done.exit_code == 2
+    assert "could not be parsed as TOML (the file starts with a UTF-8 byte order mark" in done.stderr

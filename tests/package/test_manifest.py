@@ -74,6 +74,14 @@ def test_toml_error_at_end_of_document_points_at_the_end():
     assert (d.location.line, d.location.column) == (7, 1)
 
 
+def test_a_byte_order_mark_is_named_as_the_cause():
+    d = only(b"\xef\xbb\xbf" + HEAD.encode())
+    assert d.message == (
+        "plugin.toml could not be parsed at line 1, column 1 "
+        "(the file starts with a UTF-8 byte order mark; save it without one)"
+    )
+
+
 def test_toml_duplicate_key_is_a_parse_error():
     d = only(HEAD + 'id = "again"\n')
     assert d.kind == "malformed" and d.message.startswith("plugin.toml could not be parsed at line ")
