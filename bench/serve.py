@@ -16,7 +16,16 @@ Four ways to make the same call, after a warm-up, in interleaved rounds (median 
 concurrent protocol (now the default), and while spinning with `--ordered` (the old lock-step
 behaviour, "before").
 
-    python bench/serve.py [--calls 1000] [--rounds 7] [--spins 5]
+(f) of issue 21 point 3: startup to all ready for N uncached packages (raw modules made slow to
+compile, each with its own artifact): time from spawning `serve` until a `start` of every package
+has been answered, sent one after another as a client would. "before": `serve --no-precompile`,
+so each start compiles its artifact, one after another; "after": `serve`, which compiles every
+uncached artifact at startup, in parallel (one compile worker per CPU), while the starts wait for
+theirs. Two shapes: modules of one big function (wasmtime compiles each on one core) and of eight
+functions (wasmtime already spreads each compile over the cores). Rounds interleave both ways.
+
+    python bench/serve.py [--calls 1000] [--rounds 7] [--spins 5] [--packages 4] [--startup-rounds 3]
+                          [--part c --part e --part f]
 """
 
 from __future__ import annotations
@@ -170,20 +179,97 @@ def fast_latency(workspace: Path, env: dict, spins: int, *flags: str, spinning: 
     return statistics.median(samples)
 
 
+# shape -> (if blocks per function, functions): about 0.9 s and 1.2 s to compile on the 2-core box
+SHAPES = {"one big function": (20_000, 1), "eight functions": (10_000, 8)}
+
+
+def slow_workspace(root: Path, packages: int, ifs: int, functions: int) -> list[str]:
+    """`packages` raw tool packages, each with a module of its own (never cached) that is slow to
+    compile; returns their local ids."""
+    import uuid
+
+    sys.path.insert(0, str(ROOT / "tests" / "support"))
+    from example_workspace import add_raw_package, write_config
+    from slow_compile import slow_raw_module
+
+    module, tag = slow_raw_module(ifs=ifs, functions=functions), uuid.uuid4().hex
+    tables, ids = [], []
+    for number in range(packages):
+        name = f"{tag}-{number}".encode()
+        payload = bytes([len(name)]) + name  # a custom section: another artifact, the same code
+        local_id = f"slow{number}.compile"
+        _, table = add_raw_package(root, local_id, f"slow_{number}", artifact=module + b"\0" + bytes([len(payload)]) + payload)
+        tables.append(table)
+        ids.append(local_id)
+    write_config(root, *tables)
+    return ids
+
+
+def startup_to_ready(root: Path, env: dict, packages: int, shape: tuple[int, int], *flags: str) -> float:
+    """Seconds from spawning serve until every package's `start` is answered (one at a time)."""
+    ids = slow_workspace(root, packages, *shape)
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "engine.cli.main", "plugin", "serve", "--workspace", str(root), "-q", *flags],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT, env=env)
+    for number, local_id in enumerate(ids):
+        process.stdin.write(json.dumps({"id": number, "op": "start", "plugin": local_id}).encode() + b"\n")
+        process.stdin.flush()
+        answer = json.loads(process.stdout.readline())
+        assert answer["ok"], answer
+    elapsed = time.perf_counter() - start
+    process.stdin.close()
+    process.wait(timeout=60)
+    return elapsed
+
+
+def startup_ratios(home: Path, packages: int, rounds: int) -> dict[str, tuple[float, float]]:
+    """Per shape, the median startup-to-ready seconds (lazy compiles, parallel startup compiles)."""
+    env = dict(os.environ)
+    found = {}
+    for label, shape in SHAPES.items():
+        lazy, eager = [], []
+        for number in range(rounds):
+            lazy.append(startup_to_ready(home / f"lazy-{label}-{number}", env, packages, shape, "--no-precompile"))
+            eager.append(startup_to_ready(home / f"eager-{label}-{number}", env, packages, shape))
+        found[label] = (statistics.median(lazy), statistics.median(eager))
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", type=int, default=1000, help="calls per round")
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--spins", type=int, default=5, help="fast calls timed while another plugin spins")
+    parser.add_argument("--packages", type=int, default=4, help="uncached packages for (f)")
+    parser.add_argument("--startup-rounds", type=int, default=3, help="rounds of (f), per way and shape")
+    parser.add_argument("--part", action="append", choices=("c", "e", "f"), help="run only these parts")
     args = parser.parse_args()
+    parts = set(args.part or ("c", "e", "f"))
     with tempfile.TemporaryDirectory() as empty_home:
         os.environ["XDG_DATA_HOME"] = empty_home  # only the bundled examples are discovered
-        median = measure(args.calls, args.rounds, dict(os.environ))
-        workspace = spin_workspace(Path(empty_home) / "ws")
         env = dict(os.environ)
-        idle = fast_latency(workspace, env, args.spins, spinning=False)
-        concurrent = fast_latency(workspace, env, args.spins)
-        ordered = fast_latency(workspace, env, args.spins, "--ordered")
+        if "c" in parts:
+            report_calls(args, measure(args.calls, args.rounds, env))
+        if "e" in parts:
+            workspace = spin_workspace(Path(empty_home) / "ws")
+            idle = fast_latency(workspace, env, args.spins, spinning=False)
+            concurrent = fast_latency(workspace, env, args.spins)
+            ordered = fast_latency(workspace, env, args.spins, "--ordered")
+            print(f"(e) raw_echo latency while another plugin spins for {SPIN_MS} ms: median of {args.spins}")
+            print(f"    {'idle (nothing spins)':<31} {idle * 1e3:8.1f} ms")
+            print(f"    {'spinning, concurrent (after)':<31} {concurrent * 1e3:8.1f} ms  {concurrent / idle:.1f}x idle")
+            print(f"    {'spinning, --ordered (before)':<31} {ordered * 1e3:8.1f} ms  {ordered / idle:.1f}x idle")
+        if "f" in parts:
+            found = startup_ratios(Path(empty_home), args.packages, args.startup_rounds)
+            print(f"(f) startup to all {args.packages} uncached packages started: median of {args.startup_rounds} "
+                  f"rounds, {os.cpu_count()} CPUs")
+            for label, (lazy, eager) in found.items():
+                print(f"    {label:<18} lazy (before) {lazy:6.2f} s   startup compile (after) {eager:6.2f} s   "
+                      f"{lazy / eager:.2f}x faster")
+
+
+def report_calls(args, median: dict[str, float]) -> None:
     base = median["registry"]
     print(f"(c) `counter` on {REF}: median of {args.rounds} rounds of {args.calls} calls")
     labels = {"registry": "registry (in process)", "loop": "serve loop (in process, JSON)",
@@ -191,10 +277,6 @@ def main() -> None:
               "ordered-rr": "serve --ordered, lock step"}
     for name, label in labels.items():
         print(f"    {label:<31} {rate(args.calls, median[name])}  {median[name] / base:.2f}x the registry's time")
-    print(f"(e) raw_echo latency while another plugin spins for {SPIN_MS} ms: median of {args.spins}")
-    print(f"    {'idle (nothing spins)':<31} {idle * 1e3:8.1f} ms")
-    print(f"    {'spinning, concurrent (after)':<31} {concurrent * 1e3:8.1f} ms  {concurrent / idle:.1f}x idle")
-    print(f"    {'spinning, --ordered (before)':<31} {ordered * 1e3:8.1f} ms  {ordered / idle:.1f}x idle")
 
 
 if __name__ == "__main__":

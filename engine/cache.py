@@ -253,10 +253,17 @@ def write_file(path: Path, data: bytes, material: str | None = None) -> None:
 
 
 def write_raw(path: Path, data: bytes, material: str) -> None:
-    """Write raw entry `path` (its bytes exactly as a loader reads them) and its sidecar MAC."""
+    """Write raw entry `path` (its bytes exactly as a loader reads them) and its sidecar MAC; an
+    entry whose MAC could not be written (a full disk, an interrupted host) is removed again."""
     key = mac_key(path.parent, create=True)
-    if key is not None and _write_atomically(path, (data,)):
-        _write_atomically(Path(str(path) + MAC_SUFFIX), (entry_mac(key, material, (data,)),))
+    if key is None or not _write_atomically(path, (data,)):
+        return
+    written = False
+    try:
+        written = _write_atomically(Path(str(path) + MAC_SUFFIX), (entry_mac(key, material, (data,)),))
+    finally:
+        if not written:
+            _discard(path)
 
 
 def _write_atomically(path: Path, parts: tuple[bytes, ...]) -> bool:
@@ -265,14 +272,18 @@ def _write_atomically(path: Path, parts: tuple[bytes, ...]) -> bool:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".entry-", suffix=".tmp")
     except OSError:
         return False
+    replaced = False
     try:
         with os.fdopen(fd, "wb") as handle:
             for part in parts:
                 handle.write(part)
         os.chmod(tmp, 0o600)
         os.replace(tmp, path)
-        return True
+        replaced = True
     except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        return False
+        pass
+    finally:  # also when interrupted (SIGTERM, Ctrl-C): no temp file stays behind
+        if not replaced:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+    return replaced

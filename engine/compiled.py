@@ -116,6 +116,18 @@ def load(engine: Any, folder: Path | None, sha256: str, kind: str) -> Any:
         os.close(fd)
 
 
+def is_cached(folder: Path | None, sha256: str, kind: str) -> bool:
+    """Whether the cache holds a usable compiled form of the artifact: its entry's MAC verifies
+    (a hash of the file, no wasmtime and no deserializing; an entry that fails is discarded)."""
+    if folder is None:
+        return False
+    fd = cache.open_verified(cache_path(folder, sha256, kind), key_material(sha256, kind))
+    if fd is None:
+        return False
+    os.close(fd)
+    return True
+
+
 def store(folder: Path | None, sha256: str, kind: str, serialized: bytes) -> None:
     """Put a serialized compiled artifact in the cache, behind its MAC."""
     if folder is not None:

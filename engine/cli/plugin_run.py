@@ -25,17 +25,40 @@ from engine.errors import ErrorKind
 RUNTIME_MESSAGE_CHARS = 600
 
 
-def _start(workspace, config_path, policy_dirs, quiet: bool, start_services: bool = True):
-    """The startup gate; `start_services` starts every planned Service now (serve), a one-shot
-    call or ingress starts only the instance it uses."""
+def _start(workspace, config_path, policy_dirs, quiet: bool, serving: bool = True, precompile: bool = True):
+    """The startup gate. A host (`serving`) starts every planned Service now and compiles every
+    uncached artifact in the background (unless not `precompile`), each compile told on stderr
+    as it ends; a one-shot call or ingress starts only the instance it uses."""
     from engine.host.startup import start_plans
 
     report = run_guarded(
-        "plugin", lambda: start_plans(workspace, config_path, policy_dirs, start_services=start_services)
+        "plugin",
+        lambda: start_plans(
+            workspace, config_path, policy_dirs, start_services=serving, precompile=serving and precompile
+        ),
     )
     if not quiet:
         click.echo(report.render(), err=True, nl=False)
+        if report.precompile is not None:
+            report.precompile.follow(_compile_told())
     return report
+
+
+def _compile_told():
+    """A follower of the background compiles that prints each one's startup-report line."""
+    import threading
+
+    from engine.host.startup import compile_record
+
+    lock = threading.Lock()
+
+    def tell(result: dict) -> None:
+        line = compile_record(result)
+        if line is not None:
+            with lock:
+                click.echo(line, err=True)
+
+    return tell
 
 
 def _parse_json(text: str, option: str) -> Any:
@@ -85,7 +108,7 @@ def _run_one(
     if dev:
         report, ref = _load_dev(ref, allow, policy_dirs, quiet)
     else:
-        report = _start(workspace, config_path, policy_dirs, quiet, start_services=False)
+        report = _start(workspace, config_path, policy_dirs, quiet, serving=False)
     registry = report.registry
     try:
         planned = lookup_ref(report, ref)
@@ -179,18 +202,32 @@ def ingress(ref, name, event_json, workspace, config_path, policy_dirs, allow, q
     is_flag=True,
     help="Lock-step protocol: one request at a time, responses in request order, `id` optional.",
 )
-def serve(workspace, config_path, policy_dirs, quiet, ordered):
+@click.option(
+    "--no-precompile",
+    is_flag=True,
+    help="Compile each package's artifact on its first start, not every uncached one at startup.",
+)
+def serve(workspace, config_path, policy_dirs, quiet, ordered, no_precompile):
     """Keep plugin instances alive and answer JSON-lines requests on stdin (one response line per
     request on stdout, written as each completes and matched by `id`; requests to one instance run
-    in order); EOF answers what is in flight, stops every instance and exits 0."""
-    import io
-
-    from engine.host.serve import OutputFailed, ServeLoop
+    in order); every uncached artifact is compiled in the background at startup; EOF answers what
+    is in flight, stops every instance and exits 0; SIGTERM does so at once, ending every compile."""
+    from engine.host.terminate import sigterm_stops
 
     if sys.stdout is None:  # started with stdout closed: no response could ever be delivered
         fail("plugin", "serve: stdout is closed; responses cannot be written", ErrorKind.USAGE)
+    with sigterm_stops():
+        _serve(workspace, config_path, policy_dirs, quiet, ordered, not no_precompile)
+
+
+def _serve(workspace, config_path, policy_dirs, quiet: bool, ordered: bool, precompile: bool) -> None:
+    import io
+
+    from engine.host.serve import OutputFailed, ServeLoop
+    from engine.runtime.compiler import close_idle
+
     stdin = sys.stdin.buffer if sys.stdin is not None else io.BytesIO()  # a closed stdin is EOF
-    report = _start(workspace, config_path, policy_dirs, quiet)
+    report = _start(workspace, config_path, policy_dirs, quiet, precompile=precompile)
     out = sys.stdout.buffer
 
     def write(data: bytes) -> None:
@@ -207,6 +244,7 @@ def serve(workspace, config_path, policy_dirs, quiet, ordered):
         fail("plugin", f"serve: cannot read requests: {error.strerror or error}", ErrorKind.IO)
     finally:
         report.registry.close()
+        close_idle()  # the compile workers kept for a next compile: none outlives the host
 
 
 def _quiet_stdout() -> None:

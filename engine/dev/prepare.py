@@ -34,13 +34,13 @@ def spawn(artifact: Path) -> subprocess.Popen:
 
 def prepare(artifact: Path, budget_ms: int | None = None) -> str:
     """`cached` (already there), `compiled` (now there), or why nothing was done. The compile is the
-    runtime's own: in its compile worker process, within `budget_ms` (default: the default
-    `compile_ms` limit), stored behind the cache's MAC (engine/runtime/compiler.py,
-    engine/compiled.py)."""
+    runtime's own (engine.runtime.compiler.compile_into_cache, as a host's startup precompile
+    runs it): in its compile worker process, within `budget_ms` (default: the default
+    `compile_ms` limit), stored behind the cache's MAC."""
     from engine import compiled
     from engine.artifact.sections import classify
     from engine.limits import DEFAULT_LIMITS
-    from engine.runtime.compiler import CompileError, compile_serialized
+    from engine.runtime.compiler import compile_into_cache
     from engine.runtime.errors import RuntimeFault
     from engine.safe_read import ReadError, read_bounded
 
@@ -56,14 +56,11 @@ def prepare(artifact: Path, budget_ms: int | None = None) -> str:
         return "not a wasm module or component"
     kind = "component" if form == "component" else "module"
     sha256 = hashlib.sha256(data).hexdigest()
-    if compiled.load(compiled.new_engine(), folder, sha256, kind) is not None:
+    if compiled.is_cached(folder, sha256, kind):
         return "cached"
     budget = DEFAULT_LIMITS.compile_ms if budget_ms is None else budget_ms
     try:
-        serialized = compile_serialized(data, kind, budget, f"the {kind}")
-    except CompileError:
-        return "does not compile"
+        compile_into_cache(data, sha256, kind, budget, folder)
     except RuntimeFault as fault:
         return f"not compiled: {fault.kind}: {fault.message}"
-    compiled.store(folder, sha256, kind, serialized)
     return "compiled"

@@ -9,9 +9,11 @@ which is required and unique among the requests in flight (a duplicate is `inval
 optional. A line that is not a JSON object, names an unknown op or field, or is longer than
 MAX_LINE_BYTES gets an error response and the loop goes on; a too-long line is skipped in
 chunks, never held whole. Tool-only instances start on first use (or with `start`); packages with
-a planned Service were started by the startup gate (engine/host/services.py). EOF answers what is
-in flight, then stops every instance. After a whole-run deny at startup every well-formed request is
-answered with an error of kind `denied`.
+a planned Service were started by the startup gate (engine/host/services.py), and every planned
+artifact not in the cache is compiled in the background meanwhile (engine/runtime/precompile.py).
+EOF stops the compiles no request waits for, answers what is in flight, then stops every
+instance. After a whole-run deny at startup every well-formed request is answered with an error
+of kind `denied`.
 """
 
 from __future__ import annotations
@@ -195,13 +197,27 @@ class ServeLoop:
     def run(self, stdin: BinaryIO, write: Callable[[bytes], None]) -> None:
         """Answer every line of `stdin` until EOF; `write` gets one response line at a time.
         Raises OutputFailed when a response cannot be written."""
-        if self.ordered:
+        if not self.ordered:
+            _Dispatcher(self, write).run(stdin)
+            return
+        try:
             for line in read_lines(stdin):
                 if line is not None and not line.strip():
                     continue  # blank lines are not requests
                 _write_or_fail(write, encode_response(self.respond(line)) + b"\n")
-            return
-        _Dispatcher(self, write).run(stdin)
+        except BaseException:
+            self.ended(normally=False)
+            raise
+        self.ended(normally=True)
+
+    def ended(self, normally: bool) -> None:
+        """stdin is done. At EOF the background compiles no request waits for are not needed any
+        more; on SIGTERM or Ctrl-C every compile ends now, and requests waiting for one are
+        answered `stopped`: nothing keeps the host from leaving (engine/runtime/precompile.py)."""
+        if normally:
+            self.registry.stop_background_compiles()
+        else:
+            self.registry.halt_compiles()
 
 
 def _write_or_fail(write: Callable[[bytes], None], data: bytes) -> None:
@@ -264,6 +280,11 @@ class _Dispatcher:
                 self.submit(line)
                 if self.failure is not None:
                     break
+        except BaseException:
+            self.loop.ended(normally=False)  # before waiting for the requests in flight
+            raise
+        else:
+            self.loop.ended(normally=True)
         finally:
             self.finish()
         if self.failure is not None:

@@ -4,8 +4,9 @@ The reference's install creates a plugin's instance on its first authorized surf
 `start`, so a Service-only plugin is running right after startup. Here every planned package
 with an authorized Service (a plan holds only authorized services) is started when the host
 starts, in parallel across packages; a package whose start fails is reported with its fault and
-never stops the others. Tool-only packages stay lazy: their instance starts on first use
-(docs/host.md).
+never stops the others. A start's compile is the host's background compile of that artifact
+(engine/runtime/precompile.py) when one is queued or running: a Service package is compiled
+once. Tool-only packages stay lazy: their instance starts on first use (docs/host.md).
 """
 
 from __future__ import annotations
@@ -32,7 +33,11 @@ def start_services(registry: Any, plans: Iterable[Plan], parallel: int = MAX_PAR
     if not refs:
         return ()
     with ThreadPoolExecutor(max_workers=min(parallel, len(refs)), thread_name_prefix="yoi-service-start") as pool:
-        return tuple(pool.map(lambda ref: _start_one(registry, ref), refs))
+        try:
+            return tuple(pool.map(lambda ref: _start_one(registry, ref), refs))
+        except BaseException:  # SIGTERM or Ctrl-C: the starts end now (leaving waits for their threads)
+            registry.halt_compiles()
+            raise
 
 
 def _start_one(registry: Any, ref: str) -> dict[str, Any]:

@@ -129,15 +129,27 @@ class StartupReport:
         return "\n".join(lines) + "\n"
 
 
+def compile_record(result: dict[str, Any]) -> str | None:
+    """The startup report's line for one package's background compile (engine.runtime.precompile):
+    `compiled REF in S s`, or `compile failed REF: KIND: MESSAGE` as a failed service start is
+    told; None when its artifact was in the cache already (nothing happened)."""
+    if result["ok"]:
+        return f"  compiled {result['ref']} in {result['seconds']:.2f} s" if result["compiled"] else None
+    error = result["error"]
+    return f"  compile failed {result['ref']}: {error['kind']}: {error['message']}"
+
+
 class StartedHost:
     """`start_plans`'s result: the startup report and the PluginInstanceRegistry built from its
     plans. The registry is live (the caller closes it), so it is kept here, beside the frozen
     report rather than in it; the report's attributes (`plans`, `refused`, `render()`, ...) are
-    read through this object too."""
+    read through this object too. `precompile` is the background compile of the plans' artifacts
+    (engine.runtime.precompile.Precompiler: `results()`, `follow()`, `wait()`), or None."""
 
-    def __init__(self, report: StartupReport, registry) -> None:
+    def __init__(self, report: StartupReport, registry, precompile=None) -> None:
         self.report = report
         self.registry = registry
+        self.precompile = precompile
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.report, name)
@@ -204,12 +216,16 @@ def start_plans(
     host=None,
     queue_limit: int = 32,
     start_services: bool = True,
+    precompile: bool = True,
 ) -> StartedHost:
-    """`evaluate_startup`, then a PluginInstanceRegistry built from the plans alone. Every package
-    with a planned Service is started now, in parallel (spec §6.2: a host-managed service runs
-    once the host is up; `.service_starts` says how each went); tool-only packages start on
-    first use, or with `registry.start`. `start_services=False` keeps every start lazy (a
-    one-shot `call`). The caller closes `.registry`."""
+    """`evaluate_startup`, then a PluginInstanceRegistry built from the plans alone. Every planned
+    artifact not in the compiled-artifact cache starts compiling in the background, in parallel
+    (`.precompile` reports each package; `precompile=False`: each compiles on its first start).
+    Every package with a planned Service is started now, in parallel (spec §6.2: a host-managed
+    service runs once the host is up; `.service_starts` says how each went), its compile being
+    the background one; tool-only packages start on first use, or with `registry.start`.
+    `start_services=False` keeps every start lazy (a one-shot `call`). The caller closes
+    `.registry` (which stops the compiles still running)."""
     from engine.host.services import start_services as start_all
     from engine.runtime import HostConfig, PluginInstanceRegistry
 
@@ -219,8 +235,13 @@ def start_plans(
         host = HostConfig(https_ca_bundle=Path(bundle) if bundle else None)
     host = replace(host, protected_paths=(*host.protected_paths, *report.protected_paths))
     registry = PluginInstanceRegistry(report.plans, host=host, queue_limit=queue_limit)
-    started = start_all(registry, report.plans) if start_services else ()
-    return StartedHost(replace(report, service_starts=started), registry)
+    try:
+        compiling = registry.precompile() if precompile and report.plans else None
+        started = start_all(registry, report.plans) if start_services else ()
+    except BaseException:  # SIGTERM or Ctrl-C while services start: no compile outlives the host
+        registry.close()
+        raise
+    return StartedHost(replace(report, service_starts=started), registry, compiling)
 
 
 class HostError(EngineError):

@@ -44,6 +44,7 @@ class Guest:
     """What an instance handle needs from a runtime."""
 
     keeps_state = False
+    compiled_from: str | None = None  # where its native code came from: memory, cache or compile
 
     def start(self, config_json: str) -> Any:
         return None
@@ -64,20 +65,27 @@ class Guest:
         """The store is going: release what its host API calls hold (WebSocket handles)."""
 
 
+def artifact_kind(plan: Plan) -> str:
+    """How the plan's artifact is compiled: `module` (a raw module) or `component`."""
+    return "module" if runtime_of(plan) == "raw" else "component"
+
+
 def make_guest(wasm: WasmEngine, plan: Plan, apis: Any) -> Guest:
     kind = runtime_of(plan)
     data = load_artifact(plan)
+    compiled, source = wasm.load(data, artifact_kind(plan), plan.limits.compile_ms, owner=plan.ref)
     if kind == "raw":
-        return RawGuest(wasm, plan, apis, wasm.compile(data, "module", plan.limits.compile_ms))
-    component = wasm.compile(data, "component", plan.limits.compile_ms)
-    imported = frozenset(component.type.imports(wasm.engine))
-    check_component_imports(imported, plan.host_apis)
-    check_host_import_types(component.type, wasm.engine)
-    linker = wasm.wasmtime.component.Linker(wasm.engine)
-    define_component_host(linker, apis, imported)
-    if kind == "instance":
-        return InstanceGuest(wasm, plan, component, linker, apis)
-    return ToolComponentGuest(wasm, plan, component, linker, apis)
+        guest: Guest = RawGuest(wasm, plan, apis, compiled)
+    else:
+        imported = frozenset(compiled.type.imports(wasm.engine))
+        check_component_imports(imported, plan.host_apis)
+        check_host_import_types(compiled.type, wasm.engine)
+        linker = wasm.wasmtime.component.Linker(wasm.engine)
+        define_component_host(linker, apis, imported)
+        runtime = InstanceGuest if kind == "instance" else ToolComponentGuest
+        guest = runtime(wasm, plan, compiled, linker, apis)
+    guest.compiled_from = source
+    return guest
 
 
 def _instantiate_component(wasm: WasmEngine, plan: Plan, component: Any, linker: Any) -> tuple[Any, Any]:

@@ -71,6 +71,7 @@ class InstanceHandle:
         self.queue_limit = queue_limit
         self.lifecycle = "ready"
         self.guest: Guest | None = None
+        self.compiled_from: str | None = None  # the last start's native code: memory, cache or compile
         self.component_status: Any = None
         self.status_update: Any = None
         self.diagnostics: deque[dict[str, str]] = deque(maxlen=DIAGNOSTIC_RING)
@@ -229,6 +230,7 @@ class InstanceHandle:
             if self.service is not None:
                 self.service.transition = None
         self.guest, self._started_at = guest, time.monotonic()
+        self.compiled_from = guest.compiled_from
         if guest.keeps_state:
             self.lifecycle = "started"
             self._note("plugin instance started")
@@ -411,5 +413,6 @@ class InstanceHandle:
                 "busy_refusals": self.busy_refusals,
             },
             "calls": dict(self.calls),
+            "compiled_from": self.compiled_from,
             **(self.service.status_fields(diagnostics) if self.service is not None else {}),
         }

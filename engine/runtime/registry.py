@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.plan import Plan
 from engine.runtime.config import HostConfig
 from engine.runtime.errors import RuntimeFault
 from engine.runtime.instance import InstanceHandle
 from engine.runtime.tools import ToolDescriptor, descriptors
+
+if TYPE_CHECKING:
+    from engine.runtime.precompile import Precompiler
 
 DEFAULT_QUEUE_LIMIT = 32
 
@@ -31,6 +34,9 @@ class PluginInstanceRegistry:
         self._lock = threading.Lock()
         self._wasm: Any = None
         self._closed = False
+        from engine.runtime.precompile import Precompiler
+
+        self._precompiler = Precompiler(self._engine)
         self._handles: dict[str, InstanceHandle] = {}
         for plan in plans:
             if plan.ref in self._handles:
@@ -45,7 +51,7 @@ class PluginInstanceRegistry:
             if self._wasm is None:
                 from engine.runtime.wasm import WasmEngine
 
-                self._wasm = WasmEngine(self.host)
+                self._wasm = WasmEngine(self.host, self._precompiler)
             return self._wasm
 
     def _host_apis(self, plan: Plan) -> Any:
@@ -87,14 +93,40 @@ class PluginInstanceRegistry:
     def deliver_ingress(self, ref: str, name: str, event: str | dict) -> dict[str, Any]:
         return self._handle(ref).deliver_ingress(name, event)
 
+    def precompile(self, refs: Iterable[str] | None = None, parallel: int | None = None) -> Precompiler:
+        """Compile the artifacts of these planned packages (default: all) into the compiled-artifact
+        cache in the background, at most `parallel` at a time (default: one per CPU), skipping
+        what is cached; a start that needs one of them waits for its compile instead of compiling
+        it again (engine/runtime/precompile.py). The returned Precompiler reports each package's
+        result (`results()`, `follow()`, `wait()`). wasmtime is loaded by the first compile
+        thread, not here."""
+        plans = [self._handle(ref).plan for ref in (self._handles if refs is None else refs)]
+        self._precompiler.add(plans, parallel)
+        return self._precompiler
+
+    def stop_background_compiles(self) -> None:
+        """End the background compiles no start waits for (a host that reached EOF needs no more)."""
+        self._precompiler.stop()
+
+    def halt_compiles(self) -> None:
+        """End every compile now, background or not (their starts fail `stopped`): a host that is
+        terminated waits for none."""
+        self._precompiler.stop(everything=True)
+        with self._lock:
+            wasm = self._wasm
+        if wasm is not None:
+            wasm.halt_compiles()
+
     def close(self) -> None:
-        """Stop every instance that ran, then the epoch ticker. Idempotent."""
+        """End every compile, stop every instance that ran, then the epoch ticker. Idempotent."""
+        self.halt_compiles()  # first: an instance being started must not wait for its compile
         for handle in self._handles.values():
             if handle.lifecycle != "stopped":
                 handle.stop()
         with self._lock:
             self._closed = True
             wasm, self._wasm = self._wasm, None
+        self._precompiler.close()  # its threads are gone: none is left writing the cache
         if wasm is not None:
             wasm.close()
 

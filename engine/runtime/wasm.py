@@ -12,17 +12,22 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine import compiled as compiled_cache
 from engine.compiled import ENGINE_SETTINGS, MAX_WASM_STACK, wasmtime_version  # noqa: F401 (re-exported)
 from engine.plan import DEFAULT_LIMITS, RuntimeLimits
+from engine.runtime.compiler import Cancel, compile_into_cache
 from engine.runtime.config import HostConfig
 from engine.runtime.errors import RuntimeFault
 from engine.runtime.hostlink import enter_guest_call, leave_guest_call
 from engine.runtime.traps import classify, host_errno_of, host_failure, last_line
+
+if TYPE_CHECKING:
+    from engine.runtime.precompile import Precompiler
 
 # The reference allows 8 MiB (spec §6.7, §6.8); a componentize-py Python guest is about 18 MiB, so
 # artifacts may be as large as a package file may be (engine/package/limits.py).
@@ -39,7 +44,7 @@ COMPONENT_COUNTS = {"instances": 64, "memories": 1, "tables": 2}
 class WasmEngine:
     """One wasmtime Engine (fuel + epoch), its epoch ticker thread, and compiled artifacts."""
 
-    def __init__(self, host: HostConfig) -> None:
+    def __init__(self, host: HostConfig, precompiler: Precompiler | None = None) -> None:
         import wasmtime
         import wasmtime.component
 
@@ -49,7 +54,12 @@ class WasmEngine:
         self._cache_folder = host.compiled_folder()
         self._compiled: dict[tuple[str, str], Any] = {}
         self._compiling: dict[tuple[str, str], threading.Lock] = {}
+        # a background compile's fault, kept for the packages it was for: (fault, refs not yet told)
+        self._failed: dict[tuple[str, str], tuple[RuntimeFault, set[str]]] = {}
+        self._cancels: set[Cancel] = set()  # the compiles starts are running now
+        self._halted = False
         self._lock = threading.Lock()
+        self._precompiler = precompiler  # the registry's background compiles, which loads wait for
         self._stop = threading.Event()
         self._ticker = threading.Thread(target=self._tick, name="yoi-epoch-ticker", daemon=True)
         self._ticker.start()
@@ -58,34 +68,103 @@ class WasmEngine:
         while not self._stop.wait(self.tick_ms / 1000):
             self.engine.increment_epoch()
 
+    def halt_compiles(self) -> None:
+        """Every compile of this engine ends now (its worker killed, `stopped`) and none starts:
+        the host is shutting down, and nothing may wait for or be left writing a compile."""
+        with self._lock:
+            self._halted = True
+            cancels = list(self._cancels)
+        for cancel in cancels:
+            cancel.cancel()
+
     def close(self) -> None:
+        self.halt_compiles()
         self._stop.set()
         if self._ticker.is_alive() and self._ticker is not threading.current_thread():
             self._ticker.join(timeout=1)
 
     # ---- compiling -----------------------------------------------------------------------------
 
-    def compile(self, data: bytes, kind: str, budget_ms: int | None = None) -> Any:
-        """A compiled Component (`kind` "component") or Module ("module"), from memory, the disk
-        cache, or a fresh compile in a worker process within `budget_ms` (engine/runtime/compiler.py),
-        which is then cached. One artifact is compiled once at a time."""
+    def compile(self, data: bytes, kind: str, budget_ms: int | None = None, owner: str | None = None) -> Any:
+        """A compiled Component (`kind` "component") or Module ("module"): `load(...)[0]`."""
+        return self.load(data, kind, budget_ms, owner)[0]
+
+    def load(self, data: bytes, kind: str, budget_ms: int | None = None, owner: str | None = None) -> tuple[Any, str]:
+        """(compiled artifact, where it came from: `memory`, `cache` or `compile`), from memory,
+        the disk cache, or a fresh compile in a worker process within `budget_ms`
+        (engine/runtime/compiler.py), which is then cached. One artifact is compiled once at a
+        time; a background compile of it (engine/runtime/precompile.py) is waited for, and its
+        fault, if it failed, is the fault of the next load by each package (`owner`) it was for."""
         if len(data) > MAX_ARTIFACT_BYTES:
             what = "WASM component runtime artifact" if kind == "component" else "WASM runtime module"
             raise RuntimeFault("load", f"{what} exceeds {MAX_ARTIFACT_BYTES} bytes")
         sha = hashlib.sha256(data).hexdigest()
+        key = (kind, sha)
         with self._lock:
-            found = self._compiled.get((kind, sha))
-            busy = self._compiling.setdefault((kind, sha), threading.Lock())
+            found = self._compiled.get(key)
         if found is not None:
-            return found
-        with busy:
+            return found, "memory"
+        if self._precompiler is not None:
+            self._precompiler.wait_for(key)
+        with self._busy(key):
             with self._lock:
-                found = self._compiled.get((kind, sha))
+                found = self._compiled.get(key)
+            if found is not None:
+                return found, "memory"
+            found, source = self._from_disk(sha, kind), "cache"
             if found is None:
-                found = self._from_disk(sha, kind) or self._compile_fresh(data, sha, kind, budget_ms)
-                with self._lock:
-                    self._compiled[(kind, sha)] = found
-        return found
+                self._raise_kept_failure(key, owner)
+                found, source = self._compile_fresh(data, sha, kind, budget_ms), "compile"
+            with self._lock:
+                self._compiled[key] = found
+        return found, source
+
+    def _busy(self, key: tuple[str, str]) -> threading.Lock:
+        """The lock held while artifact `key` is compiled (or looked up on disk)."""
+        with self._lock:
+            return self._compiling.setdefault(key, threading.Lock())
+
+    def _raise_kept_failure(self, key: tuple[str, str], owner: str | None) -> None:
+        with self._lock:
+            kept = self._failed.get(key)
+            if kept is None or owner not in kept[1]:
+                return
+            kept[1].discard(owner)
+        raise kept[0]
+
+    def has_compiled(self, sha: str, kind: str) -> bool:
+        """Whether the artifact is compiled already: in memory, or in the cache (its MAC checked,
+        never while this process writes that entry)."""
+        with self._busy((kind, sha)):
+            return self._has_compiled(sha, kind)
+
+    def _has_compiled(self, sha: str, kind: str) -> bool:
+        with self._lock:
+            if (kind, sha) in self._compiled:
+                return True
+        return compiled_cache.is_cached(self._cache_folder, sha, kind)
+
+    def precompile(self, data: bytes, sha: str, kind: str, budget_ms: int, owners: list[str], cancel: Cancel) -> bool:
+        """Compile `data` into the cache (into memory when there is no cache) unless it is there
+        already: True when compiled now. A fault other than `stopped` is kept for `owners`."""
+        key = (kind, sha)
+        with self._busy(key):
+            if self._has_compiled(sha, kind):
+                return False
+            try:
+                if self._cache_folder is None:
+                    found = self._compile_fresh(data, sha, kind, budget_ms, cancel)
+                    with self._lock:
+                        self._compiled[key] = found
+                else:
+                    with self._tracked(cancel) as tracked:
+                        compile_into_cache(data, sha, kind, budget_ms, self._cache_folder, tracked)
+            except RuntimeFault as fault:
+                if fault.kind != "stopped":
+                    with self._lock:
+                        self._failed[key] = (fault, set(owners))
+                raise
+        return True
 
     def _cache_path(self, sha: str, kind: str) -> Path | None:
         return None if self._cache_folder is None else compiled_cache.cache_path(self._cache_folder, sha, kind)
@@ -93,22 +172,29 @@ class WasmEngine:
     def _from_disk(self, sha: str, kind: str) -> Any:
         return compiled_cache.load(self.engine, self._cache_folder, sha, kind)
 
-    def _compile_fresh(self, data: bytes, sha: str, kind: str, budget_ms: int | None = None) -> Any:
-        """Compile in a worker under the budget, cache the native code, load it here."""
-        from engine.runtime.compiler import CompileError, compile_serialized
-
-        budget = DEFAULT_LIMITS.compile_ms if budget_ms is None else budget_ms
-        what = "the component" if kind == "component" else "the module"
+    @contextmanager
+    def _tracked(self, cancel: Cancel | None = None) -> Iterator[Cancel]:
+        """A Cancel for one compile (`cancel`, or a new one) that `halt_compiles` cancels: at
+        once when compiles are halted already."""
+        cancel = cancel or Cancel()
+        with self._lock:
+            self._cancels.add(cancel)
+            halted = self._halted
+        if halted:
+            cancel.cancel()
         try:
-            serialized = compile_serialized(data, kind, budget, what)
-        except CompileError as error:
-            number = host_errno_of(error)
-            if number is not None:
-                raise host_failure(f"compiling {what}", number, last_line(error)) from None
-            text = last_line(error)
-            message = f"component is incompatible: {text}" if kind == "component" else text
-            raise RuntimeFault("load", message, "module") from None
-        compiled_cache.store(self._cache_folder, sha, kind, serialized)
+            yield cancel
+        finally:
+            with self._lock:
+                self._cancels.discard(cancel)
+
+    def _compile_fresh(
+        self, data: bytes, sha: str, kind: str, budget_ms: int | None = None, cancel: Cancel | None = None
+    ) -> Any:
+        """Compile in a worker under the budget, cache the native code, load it here."""
+        budget = DEFAULT_LIMITS.compile_ms if budget_ms is None else budget_ms
+        with self._tracked(cancel) as tracked:
+            serialized = compile_into_cache(data, sha, kind, budget, self._cache_folder, tracked)
         loader = self.wasmtime.component.Component if kind == "component" else self.wasmtime.Module
         try:
             return loader.deserialize(self.engine, serialized)

@@ -31,6 +31,7 @@ MODULE_PRIVATE = {
     "engine.runtime.service.commands._Rejected": "becomes a Rejected output-command result in commands.py",
     "engine.package.input_schema._SchemaError": "becomes a schema problem in input_schema.py",
     "engine.pipeline.inputs.Uncacheable": "RunInputs.cache_key answers None (no cache) in inputs.py",
+    "engine.host.terminate._Terminated": "SIGTERM in serve's main thread; sigterm_stops ends the process by it",
 }
 DOCUMENTED_EXITS = {
     ErrorKind.USAGE: 2, ErrorKind.INPUT: 2, ErrorKind.POLICY_LOAD: 2, ErrorKind.IO: 2,
