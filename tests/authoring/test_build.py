@@ -124,7 +124,7 @@ def test_python_build_without_componentize_py_says_how_to_install_it(tmp_path):
     assert "needs componentize-py, which is not installed" in result.stderr
     from engine.install import pdk_hint
 
-    assert pdk_hint() in result.stderr and "yoi-plugin-engine[pdk]'" not in result.stderr  # not on an index
+    assert pdk_hint() in result.stderr and " 'yoi-plugin-engine[pdk]'" not in result.stderr  # not on an index
 
 
 def test_build_world_imports_only_the_requested_host_interfaces():
