@@ -10,7 +10,7 @@ import os
 import posixpath
 import stat
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from engine.api_registry.abi import JSON_CALL
@@ -96,6 +96,31 @@ def resolve_root(written: str) -> str:
     return resolved
 
 
+# What a resolved root is on the reviewer's filesystem (`fs_root_kind`), by its stat mode.
+_ROOT_KINDS = (
+    (stat.S_ISDIR, "folder"),
+    (stat.S_ISREG, "file"),
+    (stat.S_ISFIFO, "fifo"),
+    (stat.S_ISSOCK, "socket"),
+    (stat.S_ISCHR, "device"),
+    (stat.S_ISBLK, "device"),
+)
+
+
+def root_kind(resolved: str) -> str:
+    """`folder`, `missing`, `file`, `fifo`, `socket`, `device` or `unreadable` for a resolved
+    root ("" for an unresolved one). A stat only: a FIFO or device is never opened."""
+    if not resolved:
+        return ""
+    try:
+        mode = os.stat(resolved).st_mode
+    except FileNotFoundError:
+        return "missing"
+    except (OSError, ValueError):
+        return "unreadable"
+    return next((kind for test, kind in _ROOT_KINDS if test(mode)), "unreadable")
+
+
 def _resolved_workspace(workspace: str | None) -> str:
     """The workspace folder, resolved like a root ("" when there is none or it cannot be)."""
     if not workspace:
@@ -165,8 +190,9 @@ class FsGrant(GrantRecord):
         "fs_grant_written": ("P", "Written", "Resolved"),
         "fs_grant_root_relative": ("P", "Written", "Absolute"),
         "fs_root_broad": ("P", "Root", "Why"),
+        "fs_root_kind": ("P", "Root", "Kind"),
     }
-    FACT_FIELDS: ClassVar[Mapping[str, str]] = {"fs_grant_root_relative": "root"}
+    FACT_FIELDS: ClassVar[Mapping[str, str]] = {"fs_grant_root_relative": "root", "fs_root_kind": "root"}
 
     FLAG_METAVAR: ClassVar[str | None] = "ROOT[:ops]"
     FLAG_HELP: ClassVar[str] = (
@@ -177,6 +203,10 @@ class FsGrant(GrantRecord):
     operations: tuple[str, ...] = ()
     written: str | None = None
     workspace: str | None = None
+    # what the root is when the config is read (`root_kind`): a rule warns on a non-folder, and
+    # the verdict cache keys on it (key_material reads every field), so making the folder later
+    # changes the verdict; not compared: a grant is the same grant whatever the disk holds now
+    kind: str = field(default="folder", compare=False)
 
     @classmethod
     def from_table(cls, table: Mapping[str, Any], workspace: str | None = None) -> FsGrant:
@@ -187,10 +217,10 @@ class FsGrant(GrantRecord):
         if relative_fs_root(raw):
             base = _resolved_workspace(workspace)
             resolved = resolve_root(workspace_path(base, raw)) if base else ""
-            return cls(resolved, operations, raw, base or None)
+            return cls(resolved, operations, raw, base or None, root_kind(resolved))
         written = raw.strip()
         resolved = resolve_root(written)
-        return cls(resolved, operations, None if resolved == written else written)
+        return cls(resolved, operations, None if resolved == written else written, kind=root_kind(resolved))
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> FsGrant:
@@ -282,6 +312,7 @@ class FsGrant(GrantRecord):
             "written": self.written_root.strip(),
             "relative_path": (self.written_path or "") if self.relative else None,
             "operations": tuple(self.operations),
+            "kind": self.kind,
             "label_text": self.label,
         }
 
@@ -292,6 +323,8 @@ class FsGrant(GrantRecord):
             yield "fs_grant_root_relative", (ref, attrs["written"], attrs["relative_path"])
         for operation in attrs["operations"]:
             yield "fs_grant", (ref, attrs["root"], operation)
+        if attrs.get("kind"):
+            yield "fs_root_kind", (ref, attrs["root"], attrs["kind"])
         why = broad_root_reason(attrs["root"])
         if why:
             yield "fs_root_broad", (ref, attrs["root"], why)

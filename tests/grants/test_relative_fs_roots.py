@@ -186,3 +186,34 @@ def test_the_runtime_refuses_a_relative_root_without_a_workspace_or_moved_since_
     moved = FsGrant(data, ("read",), "./data", str(ws.resolve()))
     ok, answer = HostApis(make_plan(("fs",), fs=[moved])).dispatch("fs", "read", b'{"path": "notes.txt"}')
     assert not ok and "other" not in answer
+
+
+def test_a_root_that_is_no_folder_is_flagged_when_judged_and_never_opened(project):
+    """A FIFO, a file or a device as an fs root gives the plugin nothing (the runtime refuses
+    every operation under it); the reviewer hears it from `list`, which only stats the root, so
+    a FIFO never blocks it. A root that is not there yet is not flagged."""
+    ws, elsewhere = project
+    os.mkfifo(ws / "pipe")
+    (ws / "file.txt").write_text("x")
+    add_fs_package(ws, [("./pipe", ("read",)), ("./file.txt", ("read",)), ("/dev/null", ("read",)),
+                        ("./later", ("read",)), ("./data", ("read",))])
+    item = _item(ws, cwd=elsewhere)
+    flagged = {(c["args"][1], c["args"][2]) for c in item["conclusions"] if c["code"] == "fs_grant_root_not_a_folder"}
+    assert flagged == {(str(ws.resolve() / "pipe"), "fifo"), (str(ws.resolve() / "file.txt"), "file"),
+                       ("/dev/null", "device")}
+
+
+def test_the_verdict_cache_keys_on_what_a_root_is():
+    """Making the folder after a check must not answer from a verdict taken while it was a file."""
+    import hashlib
+
+    from engine.api_registry.fs import FsGrant
+    from engine.pipeline.inputs import key_material
+
+    def key(grant: FsGrant) -> str:
+        digest = hashlib.sha256()
+        key_material(digest, grant)
+        return digest.hexdigest()
+
+    assert FsGrant("/srv/x", ("read",), kind="file") == FsGrant("/srv/x", ("read",))  # the same grant
+    assert key(FsGrant("/srv/x", ("read",), kind="file")) != key(FsGrant("/srv/x", ("read",)))
