@@ -19,7 +19,6 @@ Upstream's order and words, and on top of them the engine host's containment, as
 
 from __future__ import annotations
 
-import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -153,15 +152,8 @@ class RequestApi:
             addresses = lookup(url.host, url.port, self._resolver, deadline, self._owner, "request")
         context = self._tls.get() if url.scheme == "https" else None
         data = _request_bytes(prepared)
-        try:
-            response = http1.exchange(addresses, url.port, context, url.host, data, deadline)
-        except TimeoutError:
-            raise HostApiError(f"request to {url.safe_url} timed out") from None
-        except http1.ProtocolError as error:
-            raise HostApiError(f"request to {url.safe_url} failed: {error}") from None
-        except (OSError, ssl.SSLError, ValueError) as error:
-            raise HostApiError(f"request to {url.safe_url} failed: {http1.error_text(error)}") from None
-        return http1.response_json(*response)
+        subject = f"request to {url.safe_url}"
+        return http1.exchange_for_guest(addresses, url.port, context, url.host, data, deadline, subject)
 
 
 def _tokens(value: str) -> list[str]:
