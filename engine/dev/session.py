@@ -274,7 +274,7 @@ class DevServer:
         def run() -> None:
             while not self._stop.wait(interval):
                 if self.changed():
-                    self.note(f"{DEV_MARK} change in {self.folder.name}: reloading")
+                    self.note(f"{DEV_MARK} change in {escape_text(self.folder.name)}: reloading")
                     self.reload("reload")
 
         self._thread = threading.Thread(target=run, name="yoi-dev-watch", daemon=True)
