@@ -35,11 +35,9 @@ class UrlPolicy:
         self.resolver = resolver or system_resolver
         self.owner = owner
         self.tls = ClientContext(ca_bundle, f"{self.word} CA bundle configured for the host could not be loaded")
-
-    @property
-    def unusable_reason(self) -> str | None:
-        """Upstream's per-API declaration check (cur §3.5 step 4), None when it passes."""
-        return declaration_problem(self.api, self.targets, self.grants)
+        # Upstream's per-API declaration check (cur §3.5 step 4), None when it passes: fixed by the
+        # plan, so decided once here and not again on every call (dispatch asks before each).
+        self.unusable_reason: str | None = declaration_problem(self.api, self.targets, self.grants)
 
     def authorize(self, url: NetUrl, method: str = "") -> None:
         """For a parsed URL (and, for request, its method): the spelling and address policy, then
