@@ -76,7 +76,7 @@ ALLOWED: dict[str, set[str]] = {
         "engine", "api_registry", "artifact", "authoring", "compiled", "diagnostics", "errors", "grants", "host",
         "limits", "package", "pipeline", "runtime", "safe_read", "verdict",
     },
-    "migrate": {"artifact", "atomic_write", "errors", "grants", "package", "runtime", "safe_read"},
+    "migrate": {"api_registry", "artifact", "atomic_write", "errors", "grants", "package", "runtime", "safe_read"},
     "cli": {
         "engine", "authoring", "datalog", "dev", "diagnostics", "errors", "grants", "graph", "host", "install",
         "json_schema", "migrate", "package", "pipeline", "provenance", "report", "resources", "runtime", "targets",

@@ -15,6 +15,22 @@ from engine.api_registry.abi import HANDLE_CALL, HANDLE_TEXT_CALL, HANDLE_TIMEOU
 from engine.api_registry.model import ConstantFact, HostApi
 from engine.api_registry.url_target import API_WORDS, WEBSOCKET, UrlTarget, target_schema
 
+# Which ingress sources the host opens itself (yoi-current-spec.md §1.4): `websocket:<url>`
+# (trimmed, the prefix stripped, the rest trimmed) or a bare `ws://`/`wss://` URL; any other source
+# is carried, never opened. The one definition: the graph's `ingress_websocket_source` facts, the
+# runtime, templates and migrate all ask `websocket_source`.
+SOURCE_PREFIX = "websocket:"
+
+
+def websocket_source(source: str) -> str | None:
+    """The URL of a WebSocket source, or None for a source of another kind."""
+    text = source.strip()
+    if text.startswith(SOURCE_PREFIX):
+        return text[len(SOURCE_PREFIX) :].strip()
+    if text.startswith(("ws://", "wss://")):
+        return text
+    return None
+
 
 class WebSocketTarget(UrlTarget):
     """A `[[websocket]]` target of a manifest, or a `[[plugins.enabled.grants.websocket]]` entry."""

@@ -15,6 +15,8 @@ from __future__ import annotations
 import tomllib
 from typing import TYPE_CHECKING
 
+from engine.api_registry.websocket import SOURCE_PREFIX
+
 if TYPE_CHECKING:
     from engine.targets import TargetProfile
 
@@ -39,7 +41,7 @@ def service_shape(text: str) -> str:
     permission = tomlkit.parse(f'x = {{ kind = "host_api", api = "{WEBSOCKET}" }}')["x"]
     document["permissions"].append(permission)
     for ingress in document.get("ingresses", []):
-        ingress["sources"] = [*ingress.get("sources", []), f"{WEBSOCKET}:{SOCKET_URL}"]
+        ingress["sources"] = [*ingress.get("sources", []), f"{SOURCE_PREFIX}{SOCKET_URL}"]
         kinds = list(ingress.get("event_kinds", []))
         if kinds and SOURCE_EVENT_KIND not in kinds:
             ingress["event_kinds"] = [*kinds, SOURCE_EVENT_KIND]

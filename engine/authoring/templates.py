@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from engine import api_registry
+from engine.api_registry.websocket import websocket_source
 from engine.artifact.placeholder import INSTANCE_TEMPLATE_PLACEHOLDER, TOOL_TEMPLATE_PLACEHOLDER
 from engine.authoring.python_build import PYTHON_MEMORY_BYTES, PYTHON_TABLE_ELEMENTS
 from engine.package.paths import normalize_archive_path
@@ -243,13 +244,13 @@ def _serve_lines(manifest: dict) -> list[str]:
 
 def _websocket_note(manifest: dict) -> str:
     """What a manifest with host-owned WebSocket sources needs the reader to know."""
-    sources = [s for i in manifest.get("ingresses", []) for s in i.get("sources", []) if s.startswith("websocket:")]
+    sources = [url for i in manifest.get("ingresses", []) for s in i.get("sources", []) if (url := websocket_source(s))]
     if not sources:
         return ""
     return f"""
 ## The WebSocket
 
-When the instance starts, the host opens `{sources[0].removeprefix("websocket:")}` (the ingress source in
+When the instance starts, the host opens `{sources[0]}` (the ingress source in
 `plugin.toml`) and keeps it open; if it drops, the host reconnects under the restart policy and
 `status` shows the connection's state and last error. Each text message reaches `handle_ingress`
 as a `websocket_text` event; the `websocket_send` output command the guest returns is sent on the

@@ -17,6 +17,7 @@ from engine import api_registry
 from engine.api_registry.facts import fact_schema as registry_fact_schema
 from engine.api_registry.facts import grant_exporters, static_facts
 from engine.api_registry.fs import broad_root_reason as broad_root_reason  # re-exported for callers
+from engine.api_registry.websocket import websocket_source
 from engine.limits import DEFAULT_LIMITS, HOST_MAXIMA, RAISABLE_LIMITS
 from engine.protected import ProtectedPath, contains
 from engine.targets.facts import TARGET_FACT_SCHEMA
@@ -108,6 +109,7 @@ FACT_SCHEMA: dict[str, Fact] = {
     "item_name_error": Fact(("P", "Surface", "Name", "Reason"), "manifest", ("item", (0, 1, 2))),
     "ingress_event_kind": Fact(("P", "Ingress", "Kind"), "manifest", ("ingress", (0, 1))),
     "ingress_source": Fact(("P", "Ingress", "Source"), "manifest", ("ingress", (0, 1))),
+    "ingress_websocket_source": Fact(("P", "Ingress", "Source", "Url"), "manifest", ("ingress", (0, 1))),
     "requests": Fact(("P", "Kind", "Value"), "manifest", ("permission", (0, 1, 2))),
     "grants": Fact(("P", "Kind", "Value"), "enablement", key=f"grants.permissions{ENTRY}"),
     "grant_present": Fact(("P",), "enablement", key="grants"),
@@ -267,6 +269,9 @@ def _service_or_ingress(out, node, a):
         out["ingress_event_kind"].add((ref, name, event_kind))
     for source in a.get("sources", ()):
         out["ingress_source"].add((ref, name, source))
+        url = websocket_source(source)
+        if url is not None:
+            out["ingress_websocket_source"].add((ref, name, source, url))
 
 
 def _permission(out, node, a):

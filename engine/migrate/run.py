@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.api_registry.websocket import websocket_source
 from engine.errors import EngineError, ErrorKind
 from engine.migrate.https import convert
 
@@ -278,7 +279,7 @@ class _Run:
             if ingress.get("event_kinds"):
                 self.note("info", f"at b12e0785 ingress `{name}` refuses events whose kind is not in its event_kinds")
             sources = [s for s in _list(ingress.get("sources")) if isinstance(s, str)]
-            if any(s.strip().startswith(("websocket:", "ws://", "wss://")) for s in sources):
+            if any(websocket_source(s) is not None for s in sources):
                 self.note(
                     "info",
                     f"at b12e0785 the host opens ingress `{name}`'s WebSocket sources at startup: they need "

@@ -78,3 +78,12 @@ def test_docs_list_every_fact_flag_and_limit():
         assert f"| `{flag}` |" in text, flag
     for limit in (*REQUIRED_LIMITS, *OPTIONAL_LIMITS):
         assert f"`{limit}`" in text, limit
+
+
+def test_every_flag_a_rule_reads_is_a_declared_flag():
+    """A misspelt `target_flag(T, "...")` in a rule would never match and silently turn a
+    target's behaviour off; the flags are declared once (engine/targets/schema.py FLAGS)."""
+    rules = Path(__file__).resolve().parents[2] / "rules"
+    used = {flag for path in rules.glob("*.rules")
+            for flag in re.findall(r'target_flag\(\s*\w+\s*,\s*"([^"]+)"\s*\)', path.read_text(encoding="utf-8"))}
+    assert used and used <= set(FLAGS), used - set(FLAGS)

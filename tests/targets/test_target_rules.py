@@ -167,6 +167,7 @@ def test_rows_9_to_13_behaviour_notes_are_for_upstream_releases(judge):
         "ingress": [(P, "events")],
         "ingress_event_kind": [(P, "events", "tick")],
         "ingress_source": [(P, "events", "websocket:wss://example.com/socket"), (P, "events", "timer:1s")],
+        "ingress_websocket_source": [(P, "events", "websocket:wss://example.com/socket", "wss://example.com/socket")],
         "enabled_surface": [(P, "service"), (P, "ingress")],
     }
     found, result = judge(**service)

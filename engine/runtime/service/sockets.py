@@ -24,13 +24,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.api_registry.websocket import websocket_source
 from engine.plan import Plan, RestartPolicy
 from engine.runtime.errors import RuntimeFault, bounded
 from engine.runtime.hostapi.descriptor import HostApiError
 from engine.runtime.hostapi.urls import WEBSOCKET_WORDS, NetUrl, UrlWords, parse_net_url
 from engine.runtime.hostapi.websocket import TIMEOUT_S, receive
 from engine.runtime.service.envelope import now_rfc3339
-from engine.runtime.service.sources import websocket_source
 
 MAX_CONNECTIONS = 4
 POLL_S = 0.25

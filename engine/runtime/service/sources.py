@@ -1,22 +1,11 @@
-"""Which ingress sources the host opens itself (yoi-current-spec.md §1.4): `websocket:<url>`
-(trimmed, the prefix stripped, the rest trimmed) or a bare `ws://`/`wss://` URL; any other source
-is carried, never opened. Light on purpose: the host's startup asks it for every plan."""
+"""Whether a plan's instance opens host-owned WebSocket connections (yoi-current-spec.md §1.4;
+which sources are WebSocket ones is the websocket registry entry's `websocket_source`). Light on
+purpose: the host's startup asks it for every plan."""
 
 from __future__ import annotations
 
+from engine.api_registry.websocket import websocket_source
 from engine.plan import Plan
-
-SOURCE_PREFIX = "websocket:"
-
-
-def websocket_source(source: str) -> str | None:
-    """The URL of a WebSocket source, or None for a source of another kind."""
-    text = source.strip()
-    if text.startswith(SOURCE_PREFIX):
-        return text[len(SOURCE_PREFIX) :].strip()
-    if text.startswith(("ws://", "wss://")):
-        return text
-    return None
 
 
 def owns_sockets(plan: Plan) -> bool:
