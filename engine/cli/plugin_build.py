@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from engine.cli.common import emit_json, fail, format_options, resolve_format
+from engine.cli.options import NumberRange
 from engine.cli.run import run_guarded
 from engine.diagnostics import bound_text, human_lines
 from engine.errors import ErrorKind
@@ -23,7 +24,7 @@ from engine.errors import ErrorKind
 @click.argument("directory", type=click.Path(path_type=str))
 @click.option(
     "--timeout",
-    type=click.FloatRange(1, 3600),
+    type=NumberRange(1, 3600),
     default=600,
     show_default=True,
     help="Seconds a Python build may take before it is stopped.",
