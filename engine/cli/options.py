@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -97,8 +99,8 @@ class NumberRange(click.FloatRange):
     lets it through, and `--fail-under nan` then never failed (a gate silently off) while
     `--timeout nan` reached the build's clock."""
 
-    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         number = super().convert(value, param, ctx)
-        if number != number:
+        if math.isnan(number):
             self.fail(f"{value!r} is not a number.", param, ctx)
         return number
