@@ -25,7 +25,7 @@ from typing import Any
 
 from engine.authoring import record
 from engine.authoring.sources import BuildError, NoSource, walk
-from engine.diagnostics import bound_text
+from engine.diagnostics import bound_text, escape_text
 from engine.errors import EngineError, ErrorKind
 
 DEV_MARK = "[dev]"
@@ -158,7 +158,7 @@ def load(
 def render(loaded: DevLoad) -> list[str]:
     """The startup report, hints and timing, every line marked as development."""
     lines = [f"{DEV_MARK} {line}" for line in loaded.report.render().splitlines()]
-    lines += [f"{DEV_MARK} {bound_text(hint, 1000)}" for hint in loaded.hints]
+    lines += [f"{DEV_MARK} {escape_text(bound_text(hint, 1000))}" for hint in loaded.hints]  # guest text
     return [*lines, timing(loaded)]
 
 
@@ -230,7 +230,7 @@ class DevServer:
         except (BuildError, DevError) as error:
             self.failure = error
             kept = "; the previous load keeps serving" if self.loaded else ""
-            self.note(f"{DEV_MARK} {reason}: {bound_text(str(error), 1000)}{kept}")
+            self.note(f"{DEV_MARK} {reason}: {escape_text(bound_text(str(error), 1000))}{kept}")
             self.baseline = before
             return False
         with self.lock:
@@ -274,7 +274,7 @@ class DevServer:
         def run() -> None:
             while not self._stop.wait(interval):
                 if self.changed():
-                    self.note(f"{DEV_MARK} change in {self.folder.name}: reloading")
+                    self.note(f"{DEV_MARK} change in {escape_text(self.folder.name)}: reloading")
                     self.reload("reload")
 
         self._thread = threading.Thread(target=run, name="yoi-dev-watch", daemon=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from engine.diagnostics import bound_text
+from engine.diagnostics import bound_text, escape_text, human_lines
 from engine.errors import EngineError, fault_error_kind
 from engine.grants.model import HostSettings
 from engine.plan import Plan
@@ -126,7 +126,7 @@ class StartupReport:
                 lines.append(f"    ... and {len(self.run_findings) - MAX_FINDINGS} more whole-run finding(s)")
         if self.run_denials:
             lines.append(f"  {self.run_denied_message()}; nothing was started")
-        return "\n".join(lines) + "\n"
+        return human_lines(lines)  # a guest's fault message (a failed service start) is text it chose
 
 
 def compile_record(result: dict[str, Any]) -> str | None:
@@ -136,7 +136,7 @@ def compile_record(result: dict[str, Any]) -> str | None:
     if result["ok"]:
         return f"  compiled {result['ref']} in {result['seconds']:.2f} s" if result["compiled"] else None
     error = result["error"]
-    return f"  compile failed {result['ref']}: {error['kind']}: {error['message']}"
+    return escape_text(f"  compile failed {result['ref']}: {error['kind']}: {bound_text(error['message'])}")
 
 
 class StartedHost:
