@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -90,3 +92,15 @@ target_option = click.option(
     "yoi@b12e0785 or yoi-current; `all` for every one); repeatable. Default: engine. With one target the "
     "status and exit code are its verdict, with several the worst of theirs.",
 )
+
+
+class NumberRange(click.FloatRange):
+    """`click.FloatRange` that also refuses NaN: every comparison with NaN is false, so FloatRange
+    lets it through, and `--fail-under nan` then never failed (a gate silently off) while
+    `--timeout nan` reached the build's clock."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if math.isnan(number):
+            self.fail(f"{value!r} is not a number.", param, ctx)
+        return number
