@@ -154,7 +154,7 @@ def test_rules_file_that_is_not_utf8_or_too_big_is_a_load_error(tmp_path):
         handle.truncate(MAX_RULES_FILE_BYTES + 1)  # sparse: no real bytes written
     with pytest.raises(LoadError) as info:
         load(tmp_path / "big.rules")
-    assert [(d.code, d.message) for d in info.value.diagnostics] == [("rules.io", "cannot read: larger than 4 MiB")]
+    assert [(d.code, d.message) for d in info.value.diagnostics] == [("rules.io", "cannot read: larger than 1 MiB")]
 
 
 def test_a_facts_file_too_big_to_parse_in_bounded_memory_is_refused_before_parsing(tmp_path):
