@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -79,14 +81,39 @@ def _complete_targets(ctx: click.Context, param: click.Parameter, incomplete: st
     return [CompletionItem(name) for name in names if name.startswith(incomplete)]
 
 
-target_option = click.option(
-    "--target",
-    "targets",
-    multiple=True,
-    metavar="NAME",
-    callback=_targets,
-    shell_complete=_complete_targets,
-    help="Judge the package(s) for this target host (a profile of targets/, e.g. engine, yoi@43c9216e, "
-    "yoi@b12e0785 or yoi-current; `all` for every one); repeatable. Default: engine. With one target the "
-    "status and exit code are its verdict, with several the worst of theirs.",
+_TARGET_NAMES = (
+    "(a profile of targets/, e.g. engine, yoi@43c9216e, yoi@b12e0785 or yoi-current; `all` for every one); "
+    "repeatable. Default: engine."
 )
+
+
+def _target_option(what: str) -> Callable:
+    return click.option(
+        "--target",
+        "targets",
+        multiple=True,
+        metavar="NAME",
+        callback=_targets,
+        shell_complete=_complete_targets,
+        help=what.format(names=_TARGET_NAMES),
+    )
+
+
+target_option = _target_option(
+    "Judge the package(s) for this target host {names} With one target the status and exit code are its "
+    "verdict, with several the worst of theirs."
+)
+# `yoi plugin facts` judges nothing: it exports what the rules would read for the targets.
+target_facts_option = _target_option("Export the profile facts of this target host {names}")
+
+
+class NumberRange(click.FloatRange):
+    """`click.FloatRange` that also refuses NaN: every comparison with NaN is false, so FloatRange
+    lets it through, and `--fail-under nan` then never failed (a gate silently off) while
+    `--timeout nan` reached the build's clock."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if math.isnan(number):
+            self.fail(f"{value!r} is not a number.", param, ctx)
+        return number

@@ -14,8 +14,9 @@ from pathlib import Path
 import click
 
 from engine.cli.common import emit_json, fail, format_options, resolve_format
+from engine.cli.options import NumberRange
 from engine.cli.run import run_guarded
-from engine.diagnostics import bound_text
+from engine.diagnostics import bound_text, human_lines
 from engine.errors import ErrorKind
 
 
@@ -23,7 +24,7 @@ from engine.errors import ErrorKind
 @click.argument("directory", type=click.Path(path_type=str))
 @click.option(
     "--timeout",
-    type=click.FloatRange(1, 3600),
+    type=NumberRange(1, 3600),
     default=600,
     show_default=True,
     help="Seconds a Python build may take before it is stopped.",
@@ -99,25 +100,25 @@ def build(
     else:
         from engine.report.human import render_check
 
-        click.echo(
-            bound_text(f"plugin build: {directory} [built] language={result.language} builder={result.builder}", 1000)
-        )
-        click.echo(
+        # every line escaped: the folder and provenance paths are the user's text
+        lines = [
+            bound_text(f"plugin build: {directory} [built] language={result.language} builder={result.builder}", 1000),
             bound_text(
                 f"artifact: {result.artifact} size={result.size_bytes} bytes "
                 f"({result.size_bytes / 1048576:.1f} MiB) build_time={result.build_ms / 1000:.2f} s "
                 f"sha256={result.sha256} record={result.record}",
                 1000,
-            )
-        )
+            ),
+        ]
         if attested is not None:
-            click.echo(bound_text(f"provenance: {attested} (beside the folder, never in the package)", 1000))
+            lines.append(bound_text(f"provenance: {attested} (beside the folder, never in the package)", 1000))
         if reproducibility is not None:
-            click.echo(bound_text(_reproducibility_line(reproducibility), 2000))
+            lines.append(bound_text(_reproducibility_line(reproducibility), 2000))
         if prepared == "started":
-            click.echo("prepare: compiling into the compiled-artifact cache in the background")
+            lines.append("prepare: compiling into the compiled-artifact cache in the background")
         elif prepared:
-            click.echo(f"prepare: {prepared}")
+            lines.append(f"prepare: {prepared}")
+        click.echo(human_lines(lines), nl=False)
         click.echo(render_check(verdict, directory), nl=False)
     if reproducibility is not None and not reproducibility.identical:
         fail("plugin", "plugin build is not reproducible: two builds of the same inputs differ", ErrorKind.FAILED)

@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from engine.cli.common import fail
-from engine.cli.options import policy_option
+from engine.cli.options import NumberRange, policy_option
 from engine.dev.grants import allow_options
 from engine.errors import ErrorKind
 
@@ -100,14 +100,14 @@ def command_request(line: str, ref: str) -> dict[str, Any] | str:
 @policy_option
 @click.option(
     "--timeout",
-    type=click.FloatRange(1, 3600),
+    type=NumberRange(1, 3600),
     default=600,
     show_default=True,
     help="Seconds a Python build may take before it is stopped.",
 )
 @click.option(
     "--poll",
-    type=click.FloatRange(0.05, 10),
+    type=NumberRange(0.05, 10),
     default=0.3,
     show_default=True,
     help="Seconds between looks at the package folder.",

@@ -25,7 +25,7 @@ import click
 
 from engine.cli.common import emit_json, fail
 from engine.cli.complete import complete_refs
-from engine.cli.options import grants_option, target_option
+from engine.cli.options import grants_option, target_facts_option
 from engine.cli.run import run_guarded
 from engine.errors import UnknownReference
 
@@ -55,7 +55,7 @@ from engine.errors import UnknownReference
     show_default=True,
     help="json: the `policy eval --facts` file; datalog: one `pred(args).` statement per fact.",
 )
-@target_option
+@target_facts_option
 def facts(target, workspace, config_path, grants_file, targets, output_format):
     """Print the facts of a package PATH or workspace REF, as the rules see them."""
     if grants_file is not None and config_path is not None and grants_file != config_path:

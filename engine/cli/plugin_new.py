@@ -7,7 +7,7 @@ import click
 from engine.authoring.templates import template_names
 from engine.cli.common import emit_json, fail, format_options, resolve_format
 from engine.cli.exits import kind_of
-from engine.diagnostics import bound_text
+from engine.diagnostics import bound_text, human_lines
 
 HUMAN_SAFETY = "safety: no network; embedded template only; no secrets generated"
 
@@ -55,19 +55,17 @@ def new(
             }
         )
         return
-    click.echo(bound_text(f"created plugin template `{result.template}` at {result.destination}", 1000))
-    click.echo("files:")
-    for name in result.files:
-        click.echo(f"  - {name}")
-    click.echo(HUMAN_SAFETY)
+    # every line escaped: the destination (and the steps naming it) is the user's text
+    lines = [bound_text(f"created plugin template `{result.template}` at {result.destination}", 1000), "files:"]
+    lines += [f"  - {name}" for name in result.files]
+    lines.append(HUMAN_SAFETY)
     if verdict is not None:
         compatible = "compatible" if verdict["compatible"] else "incompatible"
-        click.echo(f"target {verdict['name']}: {verdict['status']} ({compatible}) as written, before building")
-        for finding in verdict["findings"]:
-            click.echo(f"  - {finding['severity']}: {bound_text(finding['message'], 1000)}")
-    click.echo("next steps:")
-    for step in steps:
-        click.echo(f"  - {bound_text(step, 1000)}")
+        lines.append(f"target {verdict['name']}: {verdict['status']} ({compatible}) as written, before building")
+        lines += [f"  - {f['severity']}: {bound_text(f['message'], 1000)}" for f in verdict["findings"]]
+    lines.append("next steps:")
+    lines += [f"  - {bound_text(step, 1000)}" for step in steps]
+    click.echo(human_lines(lines), nl=False)
 
 
 def _profile(name: str):

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from engine.cli.common import emit_json, fail, format_options, resolve_format
-from engine.cli.options import grants_option
+from engine.cli.options import NumberRange, grants_option
 from engine.cli.run import run_guarded
 from engine.diagnostics import bound_text, human_lines
 from engine.errors import ErrorKind
@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     default=None,
     help="Rebuild this source folder (in a temporary copy) and compare its digest with the package's.",
 )
-@click.option("--timeout", type=click.FloatRange(1, 3600), default=600, show_default=True, help="Rebuild time limit.")
+@click.option("--timeout", type=NumberRange(1, 3600), default=600, show_default=True, help="Rebuild time limit.")
 @format_options("human", "json")
 def verify(
     package: str,

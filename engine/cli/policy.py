@@ -11,6 +11,7 @@ import click
 
 from engine.cli.common import EXIT_OK, EXIT_POLICY, emit_json, fail, format_options, resolve_format
 from engine.cli.exits import exit_code
+from engine.cli.options import NumberRange
 from engine.diagnostics import Diagnostic, DiagnosticError, bound_text, escape_text, human_lines
 from engine.errors import ErrorKind
 
@@ -249,7 +250,7 @@ def eval_(
 )
 @click.option(
     "--fail-under",
-    type=click.FloatRange(0, 100),
+    type=NumberRange(0, 100),
     default=None,
     metavar="PERCENT",
     help="Fail (exit 1) when the body-literal coverage is below PERCENT (implies --coverage).",

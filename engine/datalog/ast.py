@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from engine.diagnostics import Location
+from engine.diagnostics import Location, escape_text
 
 Value = str | int
 
@@ -19,9 +19,12 @@ SEVERITIES = ("deny", "warn", "info")
 
 
 def format_value(value: Value) -> str:
-    """A value in rule syntax: strings JSON-quoted, integers as digits."""
+    """A value in rule syntax: strings JSON-quoted, integers as digits. What JSON leaves raw but
+    can forge or hide text on a terminal (bidi overrides, C1 controls, U+2028, lone surrogates) is
+    written as a `\\uXXXX` escape: the same string to the parser, harmless where it is printed
+    (`yoi plugin facts --format datalog`, explanations, case failures)."""
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return escape_text(json.dumps(value, ensure_ascii=False))
     return str(value)
 
 

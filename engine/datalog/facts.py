@@ -19,7 +19,10 @@ from engine.errors import EngineError, ErrorKind
 from engine.safe_read import ReadError, read_bounded
 
 MAX_FACT_DIAGNOSTICS = 20
-MAX_FACTS_FILE_BYTES = 256 * 1024 * 1024
+# Parsed JSON takes about twelve times its size in memory (a row of three short strings is ~250
+# bytes of objects): 32 MiB stays near 400 MB, where 256 MiB exhausted a 1.5 GB address space at
+# 120 MB. Real facts files (`yoi plugin facts`, a workspace's) are kilobytes.
+MAX_FACTS_FILE_BYTES = 32 * 1024 * 1024
 _NAME_RE = re.compile(r"[a-z][A-Za-z0-9_]*\Z")
 
 

@@ -80,6 +80,22 @@ def test_facts_then_policy_eval_conclude_what_check_concludes(setup):
     assert _conclusions(json.loads(evaluated.stdout)["conclusions"]) == expected
 
 
+def test_datalog_facts_escape_bidi_and_c1_characters_and_still_round_trip(tmp_path, monkeypatch):
+    """A manifest description with U+202E, U+2028 and a C1 CSI (U+009B) must not reach the terminal
+    raw through `--format datalog` (JSON quoting leaves them raw); the escapes parse back."""
+    monkeypatch.chdir(tmp_path)
+    hostile = "a\u202eb\u2028c\u009b31md"
+    manifest = RAW_MANIFEST.replace('version = "1.0.0"\n', f'version = "1.0.0"\ndescription = "{hostile}"\n', 1)
+    write_package(tmp_path / "pkg", manifest, {"tool.wasm": core_module()})
+    datalog = run("plugin", "facts", "pkg", "--format", "datalog")
+    assert datalog.exit_code == 0, datalog.output
+    assert not {"\u202e", "\u2028", "\u009b"} & set(datalog.stdout)
+    (tmp_path / "facts.rules").write_text(datalog.stdout)
+    (tmp_path / "q.rules").write_text('warn described(P, D) "{D}" :- package_description(P, D).\n')
+    evaluated = run("policy", "eval", "facts.rules", "q.rules", "--json")
+    assert [c["args"] for c in json.loads(evaluated.stdout)["conclusions"]] == [["project:t.raw", hostile]]
+
+
 def test_name_description_and_config_keys_are_facts_but_config_values_are_not(setup):
     facts = json.loads(run("plugin", "facts", "pkg", "--grants", "grants.toml").stdout)
     ref = "project:t.raw"

@@ -106,6 +106,16 @@ def test_fail_under(tmp_path):
     assert _run(tmp_path, "policy", "--fail-under", "101").exit_code == 2
 
 
+def test_fail_under_nan_is_a_usage_error_not_a_gate_that_never_fails(tmp_path):
+    """Every comparison with NaN is false: FloatRange let `nan` through and coverage was never
+    `< nan`, so the gate passed whatever the coverage."""
+    _policy(tmp_path)
+    for value in ("nan", "NaN", "-nan"):
+        done = _run(tmp_path, "policy", "--fail-under", value)
+        assert done.exit_code == 2, done.output
+        assert "is not a number" in done.output
+
+
 def test_the_same_file_through_two_paths_is_one_rule_set(tmp_path):
     """A second case file naming the rules as `../policy` counts the same rules, not new ones."""
     _policy(tmp_path)

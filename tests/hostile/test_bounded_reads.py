@@ -154,4 +154,20 @@ def test_rules_file_that_is_not_utf8_or_too_big_is_a_load_error(tmp_path):
         handle.truncate(MAX_RULES_FILE_BYTES + 1)  # sparse: no real bytes written
     with pytest.raises(LoadError) as info:
         load(tmp_path / "big.rules")
-    assert [(d.code, d.message) for d in info.value.diagnostics] == [("rules.io", "cannot read: larger than 4 MiB")]
+    assert [(d.code, d.message) for d in info.value.diagnostics] == [("rules.io", "cannot read: larger than 1 MiB")]
+
+
+def test_a_facts_file_too_big_to_parse_in_bounded_memory_is_refused_before_parsing(tmp_path):
+    """JSON takes about twelve times its size once parsed: under the old 256 MiB bound a 120 MB
+    facts file died of a MemoryError (an internal error) in a 1.5 GB process. Over 32 MiB is bad
+    input now, for `policy eval --facts` and a test case's facts file alike."""
+    big = tmp_path / "facts.json"
+    with big.open("wb") as handle:
+        handle.truncate(40 * 1024 * 1024)  # sparse: no real bytes written
+    (tmp_path / "p.rules").write_text("warn w(X) :- fs_grant(X, _, _).\n")
+    done = run_yoi("policy", "eval", "--facts", big, tmp_path / "p.rules", memory_mib=512)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().endswith("cannot read: larger than 32 MiB"), done.stderr
+    (tmp_path / "t.test.toml").write_text('[[case]]\nname = "c"\nrules = ["p.rules"]\nfacts = "facts.json"\n')
+    done = run_yoi("policy", "test", tmp_path / "t.test.toml", memory_mib=512)
+    assert done.returncode == 1 and "cannot read: larger than 32 MiB" in done.stdout, done.stdout + done.stderr
