@@ -33,32 +33,30 @@ def project_root() -> Path:
     return PROJECT_ROOT
 
 
-@pytest.fixture(scope="session")
-def python_instance_built(tmp_path_factory) -> Path:
-    """A python-instance package built once per session with componentize-py (seconds, 18 MB);
-    shared by the authoring and artifact tests. Copy it before changing it."""
+def _built_template(tmp_path_factory, template: str, plugin_id: str) -> Path:
+    """A package folder made from `template` with `plugin_id`, built with componentize-py."""
     pytest.importorskip("componentize_py", reason="building a Python guest needs componentize-py")
     from engine.authoring.build import build
     from engine.authoring.new import create
 
-    folder = tmp_path_factory.mktemp("python-build") / "python-instance"
-    create("python-instance", str(folder), "acme.py_counter")
+    folder = tmp_path_factory.mktemp("python-build") / template
+    create(template, str(folder), plugin_id)
     build(str(folder))
     return folder
+
+
+@pytest.fixture(scope="session")
+def python_instance_built(tmp_path_factory) -> Path:
+    """A python-instance package built once per session with componentize-py (seconds, 18 MB);
+    shared by the authoring and artifact tests. Copy it before changing it."""
+    return _built_template(tmp_path_factory, "python-instance", "acme.py_counter")
 
 
 @pytest.fixture(scope="session")
 def python_service_built(tmp_path_factory) -> Path:
     """A python-service package built once per session with componentize-py. The artifact does
     not hold the WebSocket URL (plugin.toml does), so tests point a copy at their own server."""
-    pytest.importorskip("componentize_py", reason="building a Python guest needs componentize-py")
-    from engine.authoring.build import build
-    from engine.authoring.new import create
-
-    folder = tmp_path_factory.mktemp("python-build") / "python-service"
-    create("python-service", str(folder), "acme.py_socket")
-    build(str(folder))
-    return folder
+    return _built_template(tmp_path_factory, "python-service", "acme.py_socket")
 
 
 @pytest.fixture(scope="session")

@@ -9,10 +9,10 @@ way: parse -> graph -> rules -> verdict -> plan -> runtime (docs/architecture.md
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from engine_imports import ROOT, closure, file_of, imports_of, module_name
+
 ENGINE = ROOT / "engine"
 
 # stage -> the other stages it may import (each module of a stage may import its own stage).
@@ -85,36 +85,6 @@ ALLOWED: dict[str, set[str]] = {
 }
 
 
-def module_name(path: Path) -> str:
-    parts = path.relative_to(ROOT).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def imports_of(path: Path) -> set[str]:
-    """Every engine module a file imports, at any depth of its code (lazy imports included)."""
-    package = module_name(path) if path.name == "__init__.py" else module_name(path).rpartition(".")[0]
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
-                base = ".".join([*anchor, base] if base else anchor)
-            found.add(base)
-            found.update(f"{base}.{alias.name}" for alias in node.names)
-    return {name for name in found if name == "engine" or name.startswith("engine.")}
-
-
-def file_of(module: str) -> Path | None:
-    path = ROOT.joinpath(*module.split("."))
-    for candidate in (path.with_suffix(".py"), path / "__init__.py"):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
 def stage_of(module: str) -> str:
     """`engine.report.human` -> `report`; `engine.__version__` (a name, no module) -> `engine`."""
     parts = module.split(".")
@@ -151,21 +121,6 @@ def test_the_table_has_no_cycle():
 
     graph = nx.DiGraph([(stage, other) for stage, others in ALLOWED.items() for other in others])
     assert nx.is_directed_acyclic_graph(graph), nx.find_cycle(graph)
-
-
-def closure(starts: list[str]) -> dict[str, str]:
-    """Every engine module reachable from `starts` through imports (module -> first importer)."""
-    seen: dict[str, str] = {}
-    todo = [(module, "") for module in starts]
-    while todo:
-        module, parent = todo.pop()
-        if module in seen:
-            continue
-        seen[module] = parent
-        path = file_of(module)
-        if path is not None:
-            todo.extend((name, module) for name in imports_of(path))
-    return seen
 
 
 def test_each_stage_reaches_only_what_the_table_lets_it_reach():

@@ -207,6 +207,16 @@ class IngressEvent:
         return ServiceOutputCommand.new(self, command_id, "websocket_send", {"url": url, "text": text})
 
 
+def _check_json(value: Any, what: str, limit: int) -> None:
+    """`value` must serialize as JSON within `limit` bytes, else a ToolError naming `what`."""
+    try:
+        size = byte_len(to_json(value))
+    except (TypeError, ValueError, RecursionError) as error:
+        raise ToolError("serialization", f"{what} is not JSON: {error}") from None
+    if size > limit:
+        raise ToolError("invalid_output", f"{what} exceeds {limit} bytes")
+
+
 def _command_id(text: str, what: str) -> str:
     """Control characters become `-`, then at most 128 bytes (cut at 125 plus an ellipsis)."""
     cleaned = "".join("-" if ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F else c for c in str(text))
@@ -238,12 +248,7 @@ class ServiceOutputCommand:
         source = event.correlation_id or ""
         if not source:
             raise ToolError("invalid_output", "service output command requires ingress event correlation_id")
-        try:
-            size = byte_len(to_json(payload))
-        except (TypeError, ValueError, RecursionError) as error:
-            raise ToolError("serialization", f"service output command payload is not JSON: {error}") from None
-        if size > MAX_COMMAND_PAYLOAD_BYTES:
-            raise ToolError("invalid_output", f"service output command payload exceeds {MAX_COMMAND_PAYLOAD_BYTES} bytes")
+        _check_json(payload, "service output command payload", MAX_COMMAND_PAYLOAD_BYTES)
         correlation = _command_id(f"{source}:{command}", "service output command correlation_id must not be empty")
         return cls(correlation, _command_id(source, "empty"), command, kind, payload, event.created_at or EPOCH)
 
@@ -311,12 +316,7 @@ class ServiceOutput:
     def status_update(status: Any) -> dict[str, Any]:
         """The engine's short `diagnostic_status_update` (`{kind, status}`); its status must fit in
         16 KiB of JSON. ServiceOutputCommand.status_update is the full envelope."""
-        try:
-            size = byte_len(to_json(status))
-        except (TypeError, ValueError, RecursionError) as error:
-            raise ToolError("serialization", f"status update is not JSON: {error}") from None
-        if size > MAX_STATUS_UPDATE_BYTES:
-            raise ToolError("invalid_output", f"status update exceeds {MAX_STATUS_UPDATE_BYTES} bytes")
+        _check_json(status, "status update", MAX_STATUS_UPDATE_BYTES)
         return {"kind": STATUS_UPDATE_COMMAND, "status": status}
 
     def with_status(self, status: Any) -> "ServiceOutput":

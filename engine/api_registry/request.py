@@ -12,8 +12,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from engine.api_registry.abi import JSON_CALL
-from engine.api_registry.model import ConstantFact, HostApi
-from engine.api_registry.url_target import API_WORDS, REQUEST, UrlTarget, target_schema
+from engine.api_registry.url_target import REQUEST, UrlTarget, target_schema, url_target_api
 
 
 class RequestTarget(UrlTarget):
@@ -28,8 +27,8 @@ class RequestTarget(UrlTarget):
     SCHEMA: ClassVar[Mapping[str, Mapping[str, Any]]] = target_schema(REQUEST, "`http` or `https`")
 
 
-API = HostApi(
-    name=REQUEST,
+API = url_target_api(
+    REQUEST,
     summary="outbound HTTP(S) requests to URLs a manifest target declares and a grant allows",
     interface="yoi:host/request@1.0.0",
     functions=(("request", JSON_CALL),),
@@ -37,9 +36,4 @@ API = HostApi(
     handler="engine.runtime.hostapi.request:open_api",
     descriptor_limit=49152,
     descriptor_words="request",
-    allowlist_missing="enabled host_api.request grants are missing",
-    manifest_table=True,
-    # how upstream's static inspection names the API in its target and grant entries (cur §4.1)
-    constants=(ConstantFact("url_target_word", ("Api", "Word"), ((REQUEST, API_WORDS[REQUEST]),)),),
-    declaration_missing="manifest host_api.request target declaration is missing",
 )

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from engine.api_registry.model import GrantRecord
+from engine.api_registry.model import ConstantFact, GrantRecord, HostApi
 
 REQUEST = "request"
 WEBSOCKET = "websocket"
@@ -36,6 +36,10 @@ _BROAD = {REQUEST: " [broad-request]", WEBSOCKET: " [broad-websocket]"}
 DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}  # url's port_or_known_default
 SAFE_PATH_BYTES = 120  # cur §6.10 `safe_url`
 API_WORDS = {REQUEST: "request", WEBSOCKET: "WebSocket"}  # as the messages spell each API
+# Why a URL-target API is closed (cur §3.5 step 4): the runtime's `declaration_problem` and the
+# registry entries' `declaration_missing` / `allowlist_missing` (which the rules report) alike.
+DECLARATION_MISSING = "manifest host_api.{api} target declaration is missing"
+GRANTS_MISSING = "enabled host_api.{api} grants are missing"
 
 
 def _scheme(value: str) -> str:
@@ -384,7 +388,37 @@ def declaration_problem(api: str, manifest_targets: Iterable[UrlTarget], grants:
     """Step 4 of `authorize_plugin_host_api` for request/websocket (cur §3.5): a usable manifest
     declaration, then a usable grant. It does not test whether the two overlap."""
     if not any(target.is_usable() for target in manifest_targets):
-        return f"manifest host_api.{api} target declaration is missing"
+        return DECLARATION_MISSING.format(api=api)
     if not any(grant.is_usable() for grant in grants):
-        return f"enabled host_api.{api} grants are missing"
+        return GRANTS_MISSING.format(api=api)
     return None
+
+
+def url_target_api(
+    name: str,
+    *,
+    summary: str,
+    interface: str,
+    functions: tuple[tuple[str, str], ...],
+    grant: type[UrlTarget],
+    handler: str,
+    descriptor_limit: int,
+    descriptor_words: str,
+) -> HostApi:
+    """The registry entry of a URL-target API (`request`, `websocket`): the entry's own fields
+    plus what every such entry shares (a manifest table of targets, the two closed-API messages
+    above, the word upstream's inspection names it by, cur §4.1)."""
+    return HostApi(
+        name=name,
+        summary=summary,
+        interface=interface,
+        functions=functions,
+        grant=grant,
+        handler=handler,
+        descriptor_limit=descriptor_limit,
+        descriptor_words=descriptor_words,
+        manifest_table=True,
+        allowlist_missing=GRANTS_MISSING.format(api=name),
+        declaration_missing=DECLARATION_MISSING.format(api=name),
+        constants=(ConstantFact("url_target_word", ("Api", "Word"), ((name, API_WORDS[name]),)),),
+    )

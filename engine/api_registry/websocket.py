@@ -12,8 +12,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from engine.api_registry.abi import HANDLE_CALL, HANDLE_TEXT_CALL, HANDLE_TIMEOUT_CALL, JSON_CALL
-from engine.api_registry.model import ConstantFact, HostApi
-from engine.api_registry.url_target import API_WORDS, WEBSOCKET, UrlTarget, target_schema
+from engine.api_registry.url_target import WEBSOCKET, UrlTarget, target_schema, url_target_api
 
 # Which ingress sources the host opens itself (yoi-current-spec.md §1.4): `websocket:<url>`
 # (trimmed, the prefix stripped, the rest trimmed) or a bare `ws://`/`wss://` URL; any other source
@@ -44,8 +43,8 @@ class WebSocketTarget(UrlTarget):
     SCHEMA: ClassVar[Mapping[str, Mapping[str, Any]]] = target_schema(WEBSOCKET, "`ws` or `wss`")
 
 
-API = HostApi(
-    name=WEBSOCKET,
+API = url_target_api(
+    WEBSOCKET,
     summary="text WebSocket connections to URLs a manifest target declares and a grant allows",
     interface="yoi:host/websocket@1.0.0",
     functions=(
@@ -58,9 +57,4 @@ API = HostApi(
     handler="engine.runtime.hostapi.websocket:open_api",
     descriptor_limit=8192,
     descriptor_words="WebSocket open",
-    allowlist_missing="enabled host_api.websocket grants are missing",
-    manifest_table=True,
-    # how upstream's static inspection names the API in its target and grant entries (cur §4.1)
-    constants=(ConstantFact("url_target_word", ("Api", "Word"), ((WEBSOCKET, API_WORDS[WEBSOCKET]),)),),
-    declaration_missing="manifest host_api.websocket target declaration is missing",
 )

@@ -72,9 +72,6 @@ class Budget:
                 raise BudgetExceeded(self.seconds)
 
 
-UNBOUNDED = float("inf")
-
-
 class Reader:
     """A cursor over data[pos:end] whose every read stays inside that window."""
 

@@ -82,6 +82,8 @@ def _where(location: dict[str, Any] | None, package_path: str) -> str:
 
 def _reasons(report: dict[str, Any]) -> list[str]:
     """Input diagnostics, then denials and warnings, each with the place to fix."""
+    from engine.verdict.model import FAIL_ON_LEVELS  # the severities a report lists
+
     path = report["input_path"]
     out = [
         f"input: {d['message']}{_where(d.get('location'), path)}"
@@ -91,7 +93,7 @@ def _reasons(report: dict[str, Any]) -> list[str]:
     out += [
         f"{c['severity']}: {c['message']}{_where(c.get('location'), path)}"
         for c in report["conclusions"]
-        if c["severity"] in ("deny", "warn")
+        if c["severity"] in FAIL_ON_LEVELS
     ]
     return out
 

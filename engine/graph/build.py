@@ -18,6 +18,7 @@ from typing import Any
 import networkx as nx
 
 from engine import api_registry
+from engine.api_registry.url_target import GRANT_SIDE, MANIFEST_SIDE
 from engine.graph.inputs import Subject
 from engine.graph.worlds import WorldSummary, world_summary
 from engine.package.model import Ingress, Package, Service
@@ -295,7 +296,7 @@ def _add_grant(graph, ref: str, grants, *, assumed: bool) -> None:
         node_type = api_registry.grant_node_type(api)
         for index, entry in enumerate(grants.table(api.name)):
             node = (node_type, ref, index)
-            graph.add_node(node, type=node_type, side="grant", index=index, **entry.graph_attrs())
+            graph.add_node(node, type=node_type, side=GRANT_SIDE, index=index, **entry.graph_attrs())
             graph.add_edge(grant_node, node, label="allows")
 
 
@@ -322,7 +323,7 @@ def _add_url_targets(graph, ref: str, targets, grants) -> None:
             )
             node = ("url_target", ref, api, index)
             graph.add_node(
-                node, type="url_target", side="manifest", index=index, relations=relations, **target.graph_attrs()
+                node, type="url_target", side=MANIFEST_SIDE, index=index, relations=relations, **target.graph_attrs()
             )
             graph.add_edge(("package", ref), node, label="declares")
 

@@ -162,8 +162,6 @@ FACT_SCHEMA: dict[str, Fact] = {
     # selected ones, added by the pipeline (engine/pipeline/evaluate.py).
     **{predicate: Fact(args, "target") for predicate, args in TARGET_FACT_SCHEMA.items()},
 }
-# Predicates whose facts come from the selected targets, not from the graph.
-TARGET_PREDICATES = frozenset(TARGET_FACT_SCHEMA)
 
 
 def schema_arities() -> dict[str, int]:

@@ -28,7 +28,6 @@ from engine.safe_read import ReadError, read_bounded
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-ALGORITHM = "ed25519"
 KEY_ID_PREFIX = "ed25519:"
 KEY_ID_REGEX = "ed25519:[0-9a-f]{64}"
 KEY_ID_RE = re.compile(KEY_ID_REGEX)

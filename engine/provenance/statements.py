@@ -186,10 +186,6 @@ def _hex(value: Any, what: str) -> str:
     return value
 
 
-def parse_provenance(payload: bytes) -> BuildFacts:
-    return provenance_from_json(strict_json(payload))
-
-
 def provenance_from_json(document: Any) -> BuildFacts:
     """The build facts of a provenance statement `provenance_statement` wrote (extra fields, as
     SLSA allows, are ignored; every field used is checked)."""

@@ -113,12 +113,12 @@ def check_report(
     if package is None:
         (package,) = verdict.packages
     diagnostics = [diagnostic_entry(f) for f in package.diagnostics]
-    diagnostics += [diagnostic_entry(f) for f in package.conclusions if f.severity in ("deny", "warn")]
+    diagnostics += [diagnostic_entry(f) for f in package.conclusions if f.is_reported]
     diagnostics += [
         {**diagnostic_entry(f), "target": target.target}
         for target in package.targets
         for f in target.findings
-        if f.severity in ("deny", "warn")
+        if f.is_reported
     ]
     denials = sum(1 for f in package.conclusions if f.severity == "deny")
     return {

@@ -145,7 +145,7 @@ def render_check(verdict: RunVerdict, input_path: str | os.PathLike[str], fail_o
     raised = limits_line(package.limits)
     if raised:
         lines.append(f"raised limits: {raised}")
-    shown = [*package.diagnostics, *(f for f in package.conclusions if f.severity in ("deny", "warn"))]
+    shown = [*package.diagnostics, *(f for f in package.conclusions if f.is_reported)]
     if shown:
         lines.append("diagnostics:")
         lines.extend(_diagnostic_line(f) for f in shown)

@@ -27,8 +27,6 @@ from engine.verdict.model import (
 )
 from engine.verdict.plans import plan_for
 
-ITEM_SURFACES = ("tool", "service", "ingress")
-
 
 def build_verdict(evaluation) -> RunVerdict:
     """The verdict of `evaluation`: one PackageVerdict per subject (in subject order), the

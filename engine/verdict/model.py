@@ -19,8 +19,9 @@ from engine.provenance.inspect import PackageTrust
 
 GATE_VIEW = "gate"  # `check`: the rules' gate_status, where any deny rejects (spec §4.2)
 PER_SURFACE_VIEW = "per-surface"  # list, show, explain, startup: the rules' status; good surfaces start
+# `--fail-on` levels, strongest first: a level fails on its severity and every stronger one. They
+# are also the severities a report lists as diagnostics (an info note goes with its item).
 FAIL_ON_LEVELS = ("deny", "warn")
-SEVERITIES = ("deny", "warn", "info")
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,11 @@ class Finding:
     @property
     def is_conclusion(self) -> bool:
         return self.phase == "rules"
+
+    @property
+    def is_reported(self) -> bool:
+        """A deny or warn: a report lists it among its diagnostics."""
+        return self.severity in FAIL_ON_LEVELS
 
     @property
     def text(self) -> str:
@@ -268,7 +274,7 @@ class Outcome:
 
 
 # Severities that fail a run at each `--fail-on` level (a warning threshold includes denials).
-_FAILING = {"deny": ("deny",), "warn": ("deny", "warn")}
+_FAILING = {level: FAIL_ON_LEVELS[: index + 1] for index, level in enumerate(FAIL_ON_LEVELS)}
 
 
 @dataclass(frozen=True)

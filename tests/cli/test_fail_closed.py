@@ -12,14 +12,13 @@ import json
 from pathlib import Path
 
 import pytest
-import wasmtime
 from click.testing import CliRunner
 
 from engine.artifact.placeholder import TOOL_TEMPLATE_PLACEHOLDER
 from engine.cli.main import cli
 from engine.package.archive import write_archive
 from engine.package.materialize import load_package_path
-from wasm_builders import TOOL_WORLD_EXPORTS, component, core_module
+from wasm_builders import TOOL_WORLD_EXPORTS, component, core_module, world_level_import
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOL_COMPONENT = component(TOOL_WORLD_EXPORTS)
@@ -413,19 +412,8 @@ def test_pack_input_and_output_errors_exit_2_and_say_what_is_wrong(tmp_path):
     assert cli_run("plugin", "pack", invalid).exit_code == 1  # a verdict on the package, not usage
 
 
-WORLD_LEVEL_IMPORT = """(component
-  (import "get-secret" (func (result string)))
-  (core module $m (memory (export "memory") 1)
-    (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) i32.const 1024)
-    (func (export "f0") (param i32 i32 i32 i32) (result i32) i32.const 0))
-  (core instance $i (instantiate $m))
-  (func (export "call") (param "tool-name" string) (param "input-json" string) (result string)
-    (canon lift (core func $i "f0") (memory (core memory $i "memory")) (realloc (core func $i "cabi_realloc"))
-      string-encoding=utf8)))"""
-
-
 def test_world_level_import_is_named_not_blank(tmp_path):
-    folder = package_dir(tmp_path / "pkg", manifest(), wasmtime.wat2wasm(WORLD_LEVEL_IMPORT))
+    folder = package_dir(tmp_path / "pkg", manifest(), world_level_import())
     report = check_json(folder, exit_code=1)
     [denial] = [d for d in report["diagnostics"] if d.get("severity") == "deny"]
     assert denial["code"] == "component_unsupported_world_import" and denial["kind"] == "abi"

@@ -11,32 +11,17 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from engine.cli.main import cli
 from engine.grants.config import load_config
 from engine.grants.lock_file import BEGIN, END
 from engine.host.startup import evaluate_startup
 from engine.package.archive import write_archive
 from engine.package.materialize import read_directory
 from example_workspace import EXAMPLES, yoi
+from lock_cli import items, lock, run
 
 MISMATCH = "resolved plugin package digest does not match current package content"
 ALL_REFS = {"project:example.raw-echo", "project:example.component-echo", "project:example.counter"}
-
-
-def run(*args: str):
-    return CliRunner().invoke(cli, ["plugin", *args])
-
-
-def lock(workspace: Path, *args: str):
-    return run("lock", "--workspace", str(workspace), *args)
-
-
-def items(workspace: Path) -> dict[str, dict]:
-    done = run("list", "--workspace", str(workspace), "--json")
-    assert done.exit_code == 0, done.output
-    return {item["reference"]: item for item in json.loads(done.stdout)["items"]}
 
 
 def replace_with_other_version(workspace: Path, name: str, folder: str, version: str = "0.2.0") -> None:

@@ -4,33 +4,17 @@ message; nothing crashes, nothing is half written."""
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 import threading
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from fs_workspace import REF as FS_REF
 from fs_workspace import add_fs_package
+from lock_cli import items, lock
 
-from engine.cli.main import cli
 from engine.grants.lock_file import BEGIN
-
-
-def run(*args: str):
-    return CliRunner().invoke(cli, ["plugin", *args])
-
-
-def lock(workspace: Path, *args: str):
-    return run("lock", "--workspace", str(workspace), *args)
-
-
-def items(workspace: Path) -> dict[str, dict]:
-    done = run("list", "--workspace", str(workspace), "--json")
-    assert done.exit_code == 0, done.output
-    return {item["reference"]: item for item in json.loads(done.stdout)["items"]}
 
 
 def test_fs_grants_lock_and_read_back_relative_to_the_workspace(tmp_path, user_home):

@@ -18,9 +18,10 @@ import socket
 import ssl
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trustme
@@ -94,11 +95,65 @@ def _read_request(conn: ssl.SSLSocket) -> bytes:
     return head + b"\r\n\r\n" + rest
 
 
-def _close_listener(listener: socket.socket) -> None:
-    """shutdown() wakes a thread blocked in accept() (close() alone does not, on Linux)."""
-    with contextlib.suppress(OSError):
-        listener.shutdown(socket.SHUT_RDWR)
-    listener.close()
+def _loopback_listener() -> socket.socket:
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    return listener
+
+
+@contextlib.contextmanager
+def _accepting(listener: socket.socket, on_connection: Callable[[socket.socket], None]) -> Iterator[None]:
+    """Accept on `listener` in a thread while the block runs, handing each connection to
+    `on_connection`; at the end the listener is shut down (which wakes a blocked accept(): close()
+    alone does not, on Linux) and the thread joined."""
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            if stop.is_set():
+                conn.close()
+                return
+            on_connection(conn)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        with contextlib.suppress(OSError):
+            listener.shutdown(socket.SHUT_RDWR)
+        listener.close()
+        thread.join(5)
+
+
+def _answering(server: HttpsServer, wrap: Callable[[socket.socket], Any]) -> Callable[[socket.socket], None]:
+    """A connection handler for `_accepting`: each connection, wrapped (TLS or not), in its own
+    thread reads one request, records it and lets `server.respond` answer."""
+
+    def handle(raw: socket.socket) -> None:
+        try:
+            raw.settimeout(10)
+            with wrap(raw) as conn:
+                request = _read_request(conn)
+                server.requests.append(request)
+                server.respond(conn, request)
+        except OSError:  # ssl.SSLError included
+            pass
+        finally:
+            raw.close()
+
+    def accept(raw: socket.socket) -> None:
+        server.connections += 1
+        threading.Thread(target=handle, args=(raw,), daemon=True).start()
+
+    return accept
 
 
 @pytest.fixture(scope="session")
@@ -115,108 +170,34 @@ def https_server(test_ca):
     cert = ca.issue_cert("127.0.0.1", "::1", "api.test")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     cert.configure_cert(context)
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(16)
+    listener = _loopback_listener()
     server = HttpsServer(listener.getsockname()[1], bundle)
     server.reissue = lambda *names: ca.issue_cert(*names).configure_cert(context)
-    stop = threading.Event()
-
-    def handle(raw: socket.socket) -> None:
-        try:
-            raw.settimeout(10)
-            with context.wrap_socket(raw, server_side=True) as conn:
-                request = _read_request(conn)
-                server.requests.append(request)
-                server.respond(conn, request)
-        except (OSError, ssl.SSLError):
-            pass
-        finally:
-            raw.close()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                raw, _ = listener.accept()
-            except OSError:
-                return
-            if stop.is_set():
-                raw.close()
-                return
-            server.connections += 1
-            threading.Thread(target=handle, args=(raw,), daemon=True).start()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield server
-    stop.set()
-    _close_listener(listener)
-    thread.join(5)
+    with _accepting(listener, _answering(server, lambda raw: context.wrap_socket(raw, server_side=True))):
+        yield server
 
 
 @pytest.fixture
 def http_server():
     """A plain HTTP/1.1 server on 127.0.0.1, answering like `https_server` (for `request` over http)."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(16)
+    listener = _loopback_listener()
     server = HttpsServer(listener.getsockname()[1], Path("/nonexistent"))
-    stop = threading.Event()
-
-    def handle(conn: socket.socket) -> None:
-        try:
-            conn.settimeout(10)
-            request = _read_request(conn)
-            server.requests.append(request)
-            server.respond(conn, request)
-        except OSError:
-            pass
-        finally:
-            conn.close()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            server.connections += 1
-            threading.Thread(target=handle, args=(conn,), daemon=True).start()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield server
-    stop.set()
-    _close_listener(listener)
-    thread.join(5)
+    with _accepting(listener, _answering(server, contextlib.nullcontext)):
+        yield server
 
 
 @pytest.fixture
 def tripwire():
     """A loopback listener that counts connections; refused requests must leave it at zero."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(16)
+    listener = _loopback_listener()
     hits: list[int] = []
-    stop = threading.Event()
 
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            hits.append(1)
-            conn.close()
+    def count(conn: socket.socket) -> None:
+        hits.append(1)
+        conn.close()
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield listener.getsockname()[1], hits
-    stop.set()
-    _close_listener(listener)
-    thread.join(5)
+    with _accepting(listener, count):
+        yield listener.getsockname()[1], hits
 
 
 @pytest.fixture

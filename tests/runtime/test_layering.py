@@ -3,43 +3,12 @@ and the review commands (check, list, show, explain, graph) never instantiate or
 
 from __future__ import annotations
 
-import ast
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from engine_imports import ROOT, closure, module_name
+
 RULE_LAYERS = ("engine.graph", "engine.datalog", "engine.report")
-
-
-def _module_name(path: Path) -> str:
-    parts = path.relative_to(ROOT).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def _imports(path: Path) -> set[str]:
-    """Every engine module a file imports, at any depth of its code (lazy imports included)."""
-    package = _module_name(path) if path.name == "__init__.py" else _module_name(path).rpartition(".")[0]
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
-                base = ".".join([*anchor, base] if base else anchor)
-            found.add(base)
-            found.update(f"{base}.{alias.name}" for alias in node.names)
-    return {name for name in found if name == "engine" or name.startswith("engine.")}
-
-
-def _file_of(module: str) -> Path | None:
-    path = ROOT.joinpath(*module.split("."))
-    for candidate in (path.with_suffix(".py"), path / "__init__.py"):
-        if candidate.is_file():
-            return candidate
-    return None
 
 
 def test_the_runtime_reaches_no_rule_layer_even_through_lazy_or_indirect_imports():
@@ -47,16 +16,7 @@ def test_the_runtime_reaches_no_rule_layer_even_through_lazy_or_indirect_imports
     `from engine.report import ...` inside a rarely run branch cannot slip through."""
     start = sorted((ROOT / "engine" / "runtime").rglob("*.py"))
     assert len(start) > 5
-    seen: dict[str, str] = {}  # module -> the module that imported it first
-    todo = [(_module_name(path), "") for path in start]
-    while todo:
-        module, parent = todo.pop()
-        if module in seen:
-            continue
-        seen[module] = parent
-        path = _file_of(module)
-        if path is not None:
-            todo.extend((name, module) for name in _imports(path))
+    seen = closure([module_name(path) for path in start])  # module -> the module that imported it first
     bad = {m: p for m, p in seen.items() if m.startswith(RULE_LAYERS)}
     assert not bad, f"engine.runtime reaches rule layers: {bad}"
     assert "engine.plan" in seen  # the closure really follows imports

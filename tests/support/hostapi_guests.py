@@ -52,6 +52,44 @@ def _data() -> str:
         (64, b"0123456789abcdef"), (80, _PREFIX), (120, b'"}'), (128, _FAILED), (160, _READY), (192, _DONE)))
 
 
+# The canonical options of every lift and lower: memory, allocator and strings of the main instance.
+_OPTIONS = '(memory (core memory $i "memory")) (realloc (core func $i "cabi_realloc")) string-encoding=utf8'
+
+# The main core module, instantiated as `$i`: the JSON writer, the escaper, the lifecycle exports
+# (answering ready), `failed` and `build` (a ToolOutput whose content is the given bytes).
+_MAIN_INSTANCE = f"""  (core module $m
+    (memory (export "memory") 2)
+    (table $t 1 funcref)
+    {_RUNTIME}
+    {_data()}
+    {_ESCAPE}
+    (func (export "lifecycle") (result i32) (call $begin) (call $emit (i32.const 160) (i32.const 17)) (call $finish))
+    (func (export "start") (param i32 i32) (result i32)
+      (call $begin) (call $emit (i32.const 160) (i32.const 17)) (call $finish))
+    (func (export "ingress") (param i32 i32 i32 i32) (result i32)
+      (call $begin) (call $emit (i32.const 160) (i32.const 17)) (call $finish))
+    (func (export "failed") (result i32) (call $begin) (call $emit (i32.const 128) (i32.const 20)) (call $finish))
+    (func (export "build") (param $src i32) (param $len i32) (result i32)
+      (call $begin) (call $emit (i32.const 80) (i32.const 27))
+      (call $ensure (i32.add (global.get $cur) (i32.add (i32.mul (local.get $len) (i32.const 6)) (i32.const 2))))
+      (global.set $cur (call $escape (local.get $src) (local.get $len) (global.get $cur)))
+      (call $emit (i32.const 120) (i32.const 2))
+      (call $finish)))
+  (core instance $i (instantiate $m))"""
+
+# The instance world's exports, lifted from `$i`, except handle-tool from the forwarder `$fw`.
+_LIFTS = {
+    "start": ('(param "config-json" string)', '$i "start"'),
+    "handle-tool": ('(param "name" string) (param "input-json" string)', '$fw "handle-tool"'),
+    "handle-ingress": ('(param "name" string) (param "event-json" string)', '$i "ingress"'),
+    "status": ("", '$i "lifecycle"'),
+    "stop": ("", '$i "lifecycle"'),
+}
+_LIFTED = "\n".join(
+    f'  (func (export "{name}") {params} (result string) (canon lift (core func {core}) {_OPTIONS} '
+    f'(post-return (core func $i "cabi_post"))))' for name, (params, core) in _LIFTS.items())
+
+
 def raw_guest(api: str, op: str, call: bool = True) -> str:
     """A raw `yoi-plugin-wasm-1` module calling `yoi:<api>` `op` with its input (or, with
     `call=False`, importing it but never calling it)."""
@@ -84,7 +122,6 @@ def raw_guest(api: str, op: str, call: bool = True) -> str:
 def component_guest(apis: tuple[str, ...] = ("https", "fs"), call: bool = True) -> str:
     """An instance-world component importing the yoi host interfaces of `apis`; its handle-tool
     calls the one named by the tool (see TOOL_FOR_OP) unless `call=False`."""
-    options = '(memory (core memory $i "memory")) (realloc (core func $i "cabi_realloc")) string-encoding=utf8'
     signature = '(func (param "request-json" string) (result string))'
     imports, lowers, fwd_imports, dispatch = [], [], [], []
     for api in apis:
@@ -92,7 +129,7 @@ def component_guest(apis: tuple[str, ...] = ("https", "fs"), call: bool = True) 
         exports = " ".join(f'(export "{op}" {signature})' for op in ops)
         imports.append(f'  (import "{interface}" (instance ${api} {exports}))')
         for op in ops:
-            lowers.append(f'  (core func $h_{op} (canon lower (func ${api} "{op}") {options}))')
+            lowers.append(f'  (core func $h_{op} (canon lower (func ${api} "{op}") {_OPTIONS}))')
             fwd_imports.append(f'    (import "host" "{op}" (func ${op} (param i32 i32 i32)))')
             length = len(TOOL_FOR_OP[op])
             dispatch.append(f"(if (i32.eq (local.get 1) (i32.const {length})) "
@@ -100,36 +137,9 @@ def component_guest(apis: tuple[str, ...] = ("https", "fs"), call: bool = True) 
     host_instance = " ".join(f'(export "{op}" (func $h_{op}))' for api in apis for op in _INTERFACES[api][1])
     handle = ("\n      ".join(dispatch) + "\n      (call $build (i32.load (i32.const 8)) (i32.load (i32.const 12)))"
               if call else "(call $failed)")
-    lifts = {
-        "start": '(param "config-json" string)', "handle-tool": '(param "name" string) (param "input-json" string)',
-        "handle-ingress": '(param "name" string) (param "event-json" string)', "status": "", "stop": "",
-    }
-    core_of = {"start": "$i \"start\"", "handle-tool": "$fw \"handle-tool\"", "handle-ingress": "$i \"ingress\"",
-               "status": "$i \"lifecycle\"", "stop": "$i \"lifecycle\""}
-    lifted = "\n".join(
-        f'  (func (export "{name}") {params} (result string) (canon lift (core func {core_of[name]}) {options} '
-        f'(post-return (core func $i "cabi_post"))))' for name, params in lifts.items())
     return f"""(component
 {chr(10).join(imports)}
-  (core module $m
-    (memory (export "memory") 2)
-    (table $t 1 funcref)
-    {_RUNTIME}
-    {_data()}
-    {_ESCAPE}
-    (func (export "lifecycle") (result i32) (call $begin) (call $emit (i32.const 160) (i32.const 17)) (call $finish))
-    (func (export "start") (param i32 i32) (result i32)
-      (call $begin) (call $emit (i32.const 160) (i32.const 17)) (call $finish))
-    (func (export "ingress") (param i32 i32 i32 i32) (result i32)
-      (call $begin) (call $emit (i32.const 160) (i32.const 17)) (call $finish))
-    (func (export "failed") (result i32) (call $begin) (call $emit (i32.const 128) (i32.const 20)) (call $finish))
-    (func (export "build") (param $src i32) (param $len i32) (result i32)
-      (call $begin) (call $emit (i32.const 80) (i32.const 27))
-      (call $ensure (i32.add (global.get $cur) (i32.add (i32.mul (local.get $len) (i32.const 6)) (i32.const 2))))
-      (global.set $cur (call $escape (local.get $src) (local.get $len) (global.get $cur)))
-      (call $emit (i32.const 120) (i32.const 2))
-      (call $finish)))
-  (core instance $i (instantiate $m))
+{_MAIN_INSTANCE}
 {chr(10).join(lowers)}
   (core module $fwd
 {chr(10).join(fwd_imports)}
@@ -139,7 +149,7 @@ def component_guest(apis: tuple[str, ...] = ("https", "fs"), call: bool = True) 
     (func (export "handle-tool") (param i32 i32 i32 i32) (result i32)
       {handle}))
   (core instance $fw (instantiate $fwd (with "host" (instance {host_instance})) (with "m" (instance $i))))
-{lifted})"""
+{_LIFTED})"""
 
 
 def raw_loop_guest(api: str, op: str, times: int = 0, unrolled: bool = False) -> str:
@@ -210,42 +220,15 @@ def websocket_guest(recv_timeout_ms: int = 500) -> str:
     `o...` opens with the tool input as descriptor (and keeps the handle it answers), `s...`
     sends the input's JSON text on that handle, `r...` receives (waiting `recv_timeout_ms`),
     `c...` closes it."""
-    options = '(memory (core memory $i "memory")) (realloc (core func $i "cabi_realloc")) string-encoding=utf8'
     exports = " ".join(f'(export "{op}" {wit})' for op, (wit, _) in _WS_TYPES.items())
-    lowers = "\n".join(f'  (core func $h_{op.replace("-", "_")} (canon lower (func $ws "{op}") {options}))'
+    lowers = "\n".join(f'  (core func $h_{op.replace("-", "_")} (canon lower (func $ws "{op}") {_OPTIONS}))'
                        for op in _WS_TYPES)
     imports = "\n".join(f'    (import "host" "{op}" (func ${op.replace("-", "_")} {core}))'
                         for op, (_, core) in _WS_TYPES.items())
     host_instance = " ".join(f'(export "{op}" (func $h_{op.replace("-", "_")}))' for op in _WS_TYPES)
-    lifts = {
-        "start": '(param "config-json" string)', "handle-tool": '(param "name" string) (param "input-json" string)',
-        "handle-ingress": '(param "name" string) (param "event-json" string)', "status": "", "stop": "",
-    }
-    core_of = {"start": "$i \"start\"", "handle-tool": "$fw \"handle-tool\"", "handle-ingress": "$i \"ingress\"",
-               "status": "$i \"lifecycle\"", "stop": "$i \"lifecycle\""}
-    lifted = "\n".join(
-        f'  (func (export "{name}") {params} (result string) (canon lift (core func {core_of[name]}) {options} '
-        f'(post-return (core func $i "cabi_post"))))' for name, params in lifts.items())
     return f"""(component
   (import "yoi:host/websocket@1.0.0" (instance $ws {exports}))
-  (core module $m
-    (memory (export "memory") 2)
-    (table $t 1 funcref)
-    {_RUNTIME}
-    {_data()}
-    {_ESCAPE}
-    (func (export "lifecycle") (result i32) (call $begin) (call $emit (i32.const 160) (i32.const 17)) (call $finish))
-    (func (export "start") (param i32 i32) (result i32)
-      (call $begin) (call $emit (i32.const 160) (i32.const 17)) (call $finish))
-    (func (export "ingress") (param i32 i32 i32 i32) (result i32)
-      (call $begin) (call $emit (i32.const 160) (i32.const 17)) (call $finish))
-    (func (export "build") (param $src i32) (param $len i32) (result i32)
-      (call $begin) (call $emit (i32.const 80) (i32.const 27))
-      (call $ensure (i32.add (global.get $cur) (i32.add (i32.mul (local.get $len) (i32.const 6)) (i32.const 2))))
-      (global.set $cur (call $escape (local.get $src) (local.get $len) (global.get $cur)))
-      (call $emit (i32.const 120) (i32.const 2))
-      (call $finish)))
-  (core instance $i (instantiate $m))
+{_MAIN_INSTANCE}
 {lowers}
   (core module $fwd
 {imports}
@@ -278,4 +261,4 @@ def websocket_guest(recv_timeout_ms: int = 500) -> str:
         (then (call $close (global.get $h) (i32.const 8))))
       (call $build (i32.load (i32.const 8)) (i32.load (i32.const 12)))))
   (core instance $fw (instantiate $fwd (with "host" (instance {host_instance})) (with "m" (instance $i))))
-{lifted})"""
+{_LIFTED})"""

@@ -52,6 +52,20 @@ INSTANCE_WORLD_EXPORTS = {
 }
 
 
+def world_level_import() -> bytes:
+    """A tool-world component that also imports a bare function `get-secret` at world level
+    (not from an interface), which no host can provide: the engine must refuse it."""
+    return wasmtime.wat2wasm("""(component
+  (import "get-secret" (func (result string)))
+  (core module $m (memory (export "memory") 1)
+    (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) i32.const 1024)
+    (func (export "f0") (param i32 i32 i32 i32) (result i32) i32.const 0))
+  (core instance $i (instantiate $m))
+  (func (export "call") (param "tool-name" string) (param "input-json" string) (result string)
+    (canon lift (core func $i "f0") (memory (core memory $i "memory")) (realloc (core func $i "cabi_realloc"))
+      string-encoding=utf8)))""")
+
+
 def core_module(imports=(), exports_call=True, call_type="", memory=True) -> bytes:
     """A core module with the given (module, name, "(param ...) (result ...)") imports."""
     lines = ["(module"]

@@ -17,9 +17,8 @@ import json
 import re
 from pathlib import Path
 
-import wasmtime
 from click.testing import CliRunner
-from wasm_builders import TOOL_WORLD_EXPORTS, component
+from wasm_builders import TOOL_WORLD_EXPORTS, component, world_level_import
 
 from engine.cli.main import cli
 from engine.package.archive import write_archive
@@ -44,15 +43,6 @@ name = "t"
 description = "Tool t."
 input_schema = {{ type = "object" }}
 """
-WORLD_LEVEL_IMPORT = """(component
-  (import "get-secret" (func (result string)))
-  (core module $m (memory (export "memory") 1)
-    (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) i32.const 1024)
-    (func (export "f0") (param i32 i32 i32 i32) (result i32) i32.const 0))
-  (core instance $i (instantiate $m))
-  (func (export "call") (param "tool-name" string) (param "input-json" string) (result string)
-    (canon lift (core func $i "f0") (memory (core memory $i "memory")) (realloc (core func $i "cabi_realloc"))
-      string-encoding=utf8)))"""
 
 
 def _enable(store: Path, local_id: str, artifact: bytes) -> str:
@@ -74,7 +64,7 @@ def test_a_package_that_cannot_run_does_not_take_a_shared_tool_name(tmp_path, mo
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     store = tmp_path / ".yoi" / "plugins"
     store.mkdir(parents=True)
-    config = _enable(store, "a", wasmtime.wat2wasm(WORLD_LEVEL_IMPORT))
+    config = _enable(store, "a", world_level_import())
     config += _enable(store, "b", component(TOOL_WORLD_EXPORTS))
     (tmp_path / ".yoi" / "config.toml").write_text(config)
     done = run("plugin", "list", "--workspace", tmp_path, "--json")

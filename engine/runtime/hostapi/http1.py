@@ -4,8 +4,9 @@ second lookup), optionally TLS with the hostname verified, send one request, and
 response with a total deadline and caps on every part, so a hostile server can neither stall the
 call nor make it buffer more than it may return.
 
-The callers word the errors: `exchange` raises TimeoutError, ProtocolError, or OSError /
-ssl.SSLError / ValueError (`error_text` renders those).
+`exchange` raises TimeoutError, ProtocolError, or OSError / ssl.SSLError / ValueError
+(`error_text` renders those); `exchange_for_guest` is what the host APIs call: the response as
+the guest gets it, and those failures as one HostApiError naming the caller's request.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import time
 
 from engine.diagnostics import bound_bytes, bounded_message, redact_secret_like, truncate_utf8
 from engine.runtime.hostapi.addresses import IPAddress
+from engine.runtime.hostapi.descriptor import HostApiError
 
 MAX_HEADERS = 16
 MAX_HEADER_NAME_BYTES = 64
@@ -64,6 +66,28 @@ def exchange(
             return ResponseReader(wrapped, deadline).read()
     finally:
         sock.close()
+
+
+def exchange_for_guest(
+    addresses: list[IPAddress],
+    port: int,
+    tls: ssl.SSLContext | None,
+    server_hostname: str,
+    request: bytes,
+    deadline: float,
+    subject: str,
+) -> str:
+    """`exchange`, answered as `response_json`; a failure is a HostApiError about `subject`
+    (`HTTPS request to <safe url>`)."""
+    try:
+        response = exchange(addresses, port, tls, server_hostname, request, deadline)
+    except TimeoutError:
+        raise HostApiError(f"{subject} timed out") from None
+    except ProtocolError as error:
+        raise HostApiError(f"{subject} failed: {error}") from None
+    except (OSError, ssl.SSLError, ValueError) as error:
+        raise HostApiError(f"{subject} failed: {error_text(error)}") from None
+    return response_json(*response)
 
 
 def response_json(status: int, headers: list[tuple[str, str]], raw_body: bytes, truncated: bool) -> str:

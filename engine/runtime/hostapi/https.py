@@ -282,15 +282,8 @@ def _exchange(
 ) -> str:
     """Connect to a validated address, send one request, read one bounded response (http1.py)."""
     request = _request_bytes(target, method, headers, body)
-    try:
-        response = http1.exchange(addresses, target.port, context, target.host, request, deadline)
-    except TimeoutError:
-        raise HostApiError(f"HTTPS request to {target.safe_url} timed out") from None
-    except http1.ProtocolError as error:
-        raise HostApiError(f"HTTPS request to {target.safe_url} failed: {error}") from None
-    except (OSError, ssl.SSLError, ValueError) as error:
-        raise HostApiError(f"HTTPS request to {target.safe_url} failed: {http1.error_text(error)}") from None
-    return http1.response_json(*response)
+    subject = f"HTTPS request to {target.safe_url}"
+    return http1.exchange_for_guest(addresses, target.port, context, target.host, request, deadline, subject)
 
 
 def _request_bytes(target: Target, method: str, headers: list[tuple[str, str]], body: bytes) -> bytes:

@@ -19,27 +19,19 @@ Upstream's order and words, and on top of them the engine host's containment, as
 
 from __future__ import annotations
 
-import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.api_registry.url_target import ALLOWED_METHODS, REQUEST, UrlTarget, authorize_url, declaration_problem
+from engine.api_registry.url_target import ALLOWED_METHODS, REQUEST, UrlTarget
 from engine.diagnostics import bound_bytes
 from engine.runtime.hostapi import http1
 from engine.runtime.hostapi.descriptor import HostApiError, check_fields, decode_object
 from engine.runtime.hostapi.http1 import CREDENTIAL_HEADERS, FIELD_VALUE, MAX_HEADERS, TOKEN
-from engine.runtime.hostapi.resolve import (
-    Resolver,
-    check_static,
-    literal_hosts,
-    lookup,
-    network_settings,
-    system_resolver,
-)
-from engine.runtime.hostapi.tls import ClientContext
+from engine.runtime.hostapi.resolve import Resolver, network_settings
+from engine.runtime.hostapi.url_policy import UrlPolicy
 from engine.runtime.hostapi.urls import REQUEST_WORDS, NetUrl, parse_net_url
 
 MAX_BODY_BYTES = 32768
@@ -96,17 +88,12 @@ class RequestApi:
         resolver: Resolver | None = None,
         owner: str = "",
     ):
-        self._targets = tuple(targets)
-        self._grants = tuple(grants)
-        self._literals = literal_hosts(self._grants)
-        self._resolver = resolver or system_resolver
-        self._owner = owner
-        self._tls = ClientContext(ca_bundle, "request CA bundle configured for the host could not be loaded")
+        self._policy = UrlPolicy(REQUEST, targets, grants, ca_bundle, resolver, owner)
 
     @property
     def unusable_reason(self) -> str | None:
         """Upstream's per-API declaration check (cur §3.5 step 4), None when it passes."""
-        return declaration_problem(REQUEST, self._targets, self._grants)
+        return self._policy.unusable_reason
 
     @property
     def usable(self) -> bool:
@@ -134,12 +121,7 @@ class RequestApi:
         if len(body) > MAX_BODY_BYTES:
             raise HostApiError(f"request body exceeds {MAX_BODY_BYTES} bytes")
         url = parse_net_url(fields["url"], REQUEST_WORDS)
-        if not url.standard_spelling:
-            raise HostApiError("invalid request URL: IPv4 hosts must be written as four decimal numbers (a.b.c.d)")
-        check_static(url, self._literals, "request")
-        reason = authorize_url(REQUEST, url.matched, method, self._targets, self._grants)
-        if reason is not None:
-            raise HostApiError(reason)
+        self._policy.authorize(url, method)
         return PreparedRequest(method, url, headers, body)
 
     def perform(self, prepared: PreparedRequest, deadline: float | None = None) -> str:
@@ -147,21 +129,11 @@ class RequestApi:
         own = time.monotonic() + TIMEOUT_S
         deadline = own if deadline is None else min(own, deadline)
         url = prepared.url
-        if url.address is not None:
-            addresses = [url.address]
-        else:
-            addresses = lookup(url.host, url.port, self._resolver, deadline, self._owner, "request")
-        context = self._tls.get() if url.scheme == "https" else None
+        addresses = self._policy.addresses(url, deadline)
+        context = self._policy.tls.get() if url.scheme == "https" else None
         data = _request_bytes(prepared)
-        try:
-            response = http1.exchange(addresses, url.port, context, url.host, data, deadline)
-        except TimeoutError:
-            raise HostApiError(f"request to {url.safe_url} timed out") from None
-        except http1.ProtocolError as error:
-            raise HostApiError(f"request to {url.safe_url} failed: {error}") from None
-        except (OSError, ssl.SSLError, ValueError) as error:
-            raise HostApiError(f"request to {url.safe_url} failed: {http1.error_text(error)}") from None
-        return http1.response_json(*response)
+        subject = f"request to {url.safe_url}"
+        return http1.exchange_for_guest(addresses, url.port, context, url.host, data, deadline, subject)
 
 
 def _tokens(value: str) -> list[str]:

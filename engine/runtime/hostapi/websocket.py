@@ -26,19 +26,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.api_registry.url_target import WEBSOCKET, UrlTarget, authorize_url, declaration_problem
+from engine.api_registry.url_target import WEBSOCKET, UrlTarget
 from engine.runtime.hostapi import http1
 from engine.runtime.hostapi.addresses import IPAddress
 from engine.runtime.hostapi.descriptor import HostApiError, decode_object
-from engine.runtime.hostapi.resolve import (
-    Resolver,
-    check_static,
-    literal_hosts,
-    lookup,
-    network_settings,
-    system_resolver,
-)
+from engine.runtime.hostapi.resolve import Resolver, network_settings
 from engine.runtime.hostapi.tls import ClientContext
+from engine.runtime.hostapi.url_policy import UrlPolicy
 from engine.runtime.hostapi.urls import WEBSOCKET_WORDS, NetUrl, parse_net_url
 
 MAX_TEXT_BYTES = 32768  # a text frame a guest sends
@@ -61,7 +55,7 @@ def open_api(
     return WebSocketApi(targets, allowlist, **network_settings(host), owner=owner)
 
 
-class Policy:
+class Policy(UrlPolicy):
     """Who may be dialed: the targets and grants of one plan, with the engine's address policy."""
 
     def __init__(
@@ -72,15 +66,7 @@ class Policy:
         resolver: Resolver | None,
         owner: str,
     ):
-        self.targets, self.grants = tuple(targets), tuple(grants)
-        self.literals = literal_hosts(self.grants)
-        self.resolver = resolver or system_resolver
-        self.owner = owner
-        self.tls = ClientContext(ca_bundle, "WebSocket CA bundle configured for the host could not be loaded")
-
-    @property
-    def unusable_reason(self) -> str | None:
-        return declaration_problem(WEBSOCKET, self.targets, self.grants)
+        super().__init__(WEBSOCKET, targets, grants, ca_bundle, resolver, owner)
 
     def check(self, text: str) -> NetUrl:
         """cur §6.15 open steps 5-10 (URL, scheme, host, credentials, static target, allowlist)."""
@@ -88,23 +74,9 @@ class Policy:
         self.authorize(url)
         return url
 
-    def authorize(self, url: NetUrl) -> None:
-        """Steps 9-10 for a parsed URL: the address policy, then target ∩ grant."""
-        if not url.standard_spelling:
-            raise HostApiError("invalid WebSocket URL: IPv4 hosts must be written as four decimal numbers (a.b.c.d)")
-        check_static(url, self.literals, "WebSocket")
-        reason = authorize_url(WEBSOCKET, url.matched, "", self.targets, self.grants)
-        if reason is not None:
-            raise HostApiError(reason)
-
     def connect(self, url: NetUrl, deadline: float) -> Any:
         """Resolve (pinned), connect, TLS for wss, handshake; within `deadline`."""
-        addresses = (
-            [url.address]
-            if url.address is not None
-            else lookup(url.host, url.port, self.resolver, deadline, self.owner, "WebSocket")
-        )
-        return dial(url, addresses, self.tls if url.scheme == "wss" else None, deadline)
+        return dial(url, self.addresses(url, deadline), self.tls if url.scheme == "wss" else None, deadline)
 
 
 def dial(url: NetUrl, addresses: list[IPAddress], tls: ClientContext | None, deadline: float) -> Any:
